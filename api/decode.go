@@ -1,0 +1,149 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+// MaxManifestBytes bounds one manifest stream; larger input is refused.
+const MaxManifestBytes = 4 << 20
+
+// maxDepth bounds nesting so a hostile document cannot exhaust the stack.
+const maxDepth = 64
+
+// Decode reads YAML or JSON: one document, many separated by `---`, or a
+// `kind: List`. Every object is decoded strictly (an unknown field is an
+// error naming its path), defaulted and validated.
+func Decode(r io.Reader) ([]Object, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxManifestBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	if len(data) > MaxManifestBytes {
+		return nil, fmt.Errorf("manifest larger than %d bytes", MaxManifestBytes)
+	}
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var out []Object
+	for doc := 1; ; doc++ {
+		chunk, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", doc, err)
+		}
+		if len(bytes.TrimSpace(stripComments(chunk))) == 0 {
+			continue
+		}
+		objs, err := decodeDocument(chunk)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", doc, err)
+		}
+		out = append(out, objs...)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("manifest holds no object")
+	}
+	return out, nil
+}
+
+// DecodeObject decodes exactly one object of the kind of into (JSON or YAML).
+func DecodeObject(data []byte, into Object) error {
+	js, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		return fmt.Errorf("parse: %w", err)
+	}
+	if err := strictUnmarshal(js, into); err != nil {
+		return err
+	}
+	Default(into)
+	return Validate(into)
+}
+
+func decodeDocument(chunk []byte) ([]Object, error) {
+	js, err := yaml.YAMLToJSONStrict(chunk)
+	if err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	var tm TypeMeta
+	if err := json.Unmarshal(js, &tm); err != nil {
+		return nil, fmt.Errorf("parse: document is not an object: %w", err)
+	}
+	if tm.Kind == "List" || (tm.APIVersion == "v1" && len(tm.Kind) > 4 && tm.Kind[len(tm.Kind)-4:] == "List") {
+		return decodeList(js)
+	}
+	obj, err := newObject(tm)
+	if err != nil {
+		return nil, err
+	}
+	if err := strictUnmarshal(js, obj); err != nil {
+		return nil, err
+	}
+	Default(obj)
+	if err := Validate(obj); err != nil {
+		return nil, err
+	}
+	return []Object{obj}, nil
+}
+
+// rawList is a List document whose items are decoded one by one.
+type rawList struct {
+	TypeMeta `json:",inline"`
+	Metadata ListMeta          `json:"metadata"`
+	Items    []json.RawMessage `json:"items"`
+}
+
+func decodeList(js []byte) ([]Object, error) {
+	var l rawList
+	if err := strictUnmarshal(js, &l); err != nil {
+		return nil, err
+	}
+	var out []Object
+	for i, item := range l.Items {
+		objs, err := decodeDocument(item)
+		if err != nil {
+			return nil, fmt.Errorf("items[%d]: %w", i, err)
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// strictUnmarshal checks every key of js against into's type before decoding,
+// so that the error names the full path of an unknown or mistyped field.
+func strictUnmarshal(js []byte, into any) error {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return fmt.Errorf("parse: %w", err)
+	}
+	if errs := checkFields("", generic, typeOf(into), 0); len(errs) > 0 {
+		return errs
+	}
+	if err := json.Unmarshal(js, into); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	return nil
+}
+
+// stripComments drops YAML comment lines, to tell an empty document from a real one.
+func stripComments(b []byte) []byte {
+	var out []byte
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || t[0] == '#' {
+			continue
+		}
+		out = append(out, line...)
+		out = append(out, '\n')
+	}
+	return out
+}

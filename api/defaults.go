@@ -1,0 +1,65 @@
+package api
+
+import "strings"
+
+// DefaultNamespace is where objects without a namespace live.
+const DefaultNamespace = "default"
+
+// Default fills in what Kubernetes fills in when a manifest leaves it out.
+func Default(obj Object) {
+	switch o := obj.(type) {
+	case *Pod:
+		defaultPod(o)
+	case *Node:
+		o.APIVersion, o.Kind = "v1", "Node"
+	}
+}
+
+func defaultPod(p *Pod) {
+	p.APIVersion, p.Kind = "v1", "Pod"
+	if p.Metadata.Namespace == "" {
+		p.Metadata.Namespace = DefaultNamespace
+	}
+	if p.Spec.RestartPolicy == "" {
+		p.Spec.RestartPolicy = RestartAlways
+	}
+	for i := range p.Spec.Containers {
+		defaultContainer(&p.Spec.Containers[i])
+	}
+}
+
+func defaultContainer(c *Container) {
+	for i := range c.Ports {
+		if c.Ports[i].Protocol == "" {
+			c.Ports[i].Protocol = "TCP"
+		}
+	}
+	if c.ImagePullPolicy == "" {
+		c.ImagePullPolicy = "IfNotPresent"
+		if tag := imageTag(c.Image); tag == "" || tag == "latest" {
+			c.ImagePullPolicy = "Always"
+		}
+	}
+	// As in Kubernetes, a limit without a request is also the request.
+	for name, q := range c.Resources.Limits {
+		if _, ok := c.Resources.Requests[name]; !ok {
+			if c.Resources.Requests == nil {
+				c.Resources.Requests = ResourceList{}
+			}
+			c.Resources.Requests[name] = q.DeepCopy()
+		}
+	}
+}
+
+// imageTag returns the tag of an image reference, "" when it has none
+// (a digest counts as a tag here: it never moves).
+func imageTag(ref string) string {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		return ref[i+1:]
+	}
+	slash := strings.LastIndex(ref, "/")
+	if i := strings.LastIndex(ref, ":"); i > slash {
+		return ref[i+1:]
+	}
+	return ""
+}

@@ -1,0 +1,42 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Time is a timestamp with second precision in RFC 3339, as Kubernetes writes them.
+type Time struct {
+	time.Time
+}
+
+// NewTime wraps t, dropping what RFC 3339 at second precision cannot carry.
+func NewTime(t time.Time) *Time {
+	return &Time{t.UTC().Truncate(time.Second)}
+}
+
+// MarshalJSON writes the time in RFC 3339, or null when zero.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(t.UTC().Format(time.RFC3339))
+}
+
+// UnmarshalJSON reads RFC 3339 or null.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		t.Time = time.Time{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	p, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return err
+	}
+	t.Time = p.UTC()
+	return nil
+}

@@ -1,0 +1,180 @@
+package api
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Validate checks an object after defaulting and names every field that is wrong.
+func Validate(obj Object) error {
+	switch o := obj.(type) {
+	case *Pod:
+		return ValidatePod(o)
+	case *Node:
+		return ValidateNode(o)
+	}
+	return fmt.Errorf("validate: unsupported object %T", obj)
+}
+
+// ValidateNode checks a node's name and labels.
+func ValidateNode(n *Node) error {
+	var errs FieldErrors
+	errs = append(errs, validateName("metadata.name", n.Metadata.Name)...)
+	errs = append(errs, validateLabels("metadata.labels", n.Metadata.Labels)...)
+	return errs.orNil()
+}
+
+// ValidatePod checks a defaulted pod.
+func ValidatePod(p *Pod) error {
+	var errs FieldErrors
+	errs = append(errs, validateName("metadata.name", p.Metadata.Name)...)
+	errs = append(errs, validateDNSLabel("metadata.namespace", p.Metadata.Namespace)...)
+	errs = append(errs, validateLabels("metadata.labels", p.Metadata.Labels)...)
+	errs = append(errs, validatePodSpec("spec", &p.Spec)...)
+	return errs.orNil()
+}
+
+func validatePodSpec(path string, s *PodSpec) FieldErrors {
+	var errs FieldErrors
+	if len(s.Containers) == 0 {
+		errs = append(errs, &FieldError{Path: path + ".containers", Detail: "required: a pod needs at least one container"})
+	}
+	switch s.RestartPolicy {
+	case RestartAlways, RestartOnFailure, RestartNever:
+	default:
+		errs = append(errs, &FieldError{Path: path + ".restartPolicy", Value: s.RestartPolicy,
+			Detail: "must be Always, OnFailure or Never"})
+	}
+	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
+	if s.NodeName != "" {
+		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
+	}
+	names := map[string]string{}
+	// One network namespace per pod means one port space: a port claimed
+	// twice, in one container or across two, can never bind twice.
+	ports := map[string]string{}
+	for i := range s.Containers {
+		cpath := fmt.Sprintf("%s.containers[%d]", path, i)
+		c := &s.Containers[i]
+		errs = append(errs, validateContainer(cpath, c)...)
+		if prev, ok := names[c.Name]; ok && c.Name != "" {
+			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
+		}
+		names[c.Name] = cpath + ".name"
+		for j, port := range c.Ports {
+			ppath := fmt.Sprintf("%s.ports[%d].containerPort", cpath, j)
+			key := fmt.Sprintf("%d/%s", port.ContainerPort, port.Protocol)
+			if prev, ok := ports[key]; ok {
+				errs = append(errs, &FieldError{Path: ppath, Value: key,
+					Detail: "port already claimed by " + prev + " (the containers of a pod share one port space)"})
+				continue
+			}
+			ports[key] = ppath
+		}
+	}
+	return errs
+}
+
+func validateContainer(path string, c *Container) FieldErrors {
+	var errs FieldErrors
+	errs = append(errs, validateDNSLabel(path+".name", c.Name)...)
+	if strings.TrimSpace(c.Image) == "" {
+		errs = append(errs, &FieldError{Path: path + ".image", Detail: "required"})
+	}
+	switch c.ImagePullPolicy {
+	case "Always", "IfNotPresent", "Never":
+	default:
+		errs = append(errs, &FieldError{Path: path + ".imagePullPolicy", Value: c.ImagePullPolicy, Detail: "must be Always, IfNotPresent or Never"})
+	}
+	for i, e := range c.Env {
+		for _, msg := range validation.IsEnvVarName(e.Name) {
+			errs = append(errs, &FieldError{Path: fmt.Sprintf("%s.env[%d].name", path, i), Value: e.Name, Detail: msg})
+		}
+	}
+	portNames := map[string]bool{}
+	for i, p := range c.Ports {
+		ppath := fmt.Sprintf("%s.ports[%d]", path, i)
+		if p.ContainerPort < 1 || p.ContainerPort > 65535 {
+			errs = append(errs, &FieldError{Path: ppath + ".containerPort", Value: fmt.Sprint(p.ContainerPort), Detail: "must be between 1 and 65535"})
+		}
+		switch p.Protocol {
+		case "TCP", "UDP", "SCTP":
+		default:
+			errs = append(errs, &FieldError{Path: ppath + ".protocol", Value: p.Protocol, Detail: "must be TCP, UDP or SCTP"})
+		}
+		if p.Name != "" {
+			for _, msg := range validation.IsValidPortName(p.Name) {
+				errs = append(errs, &FieldError{Path: ppath + ".name", Value: p.Name, Detail: msg})
+			}
+			if portNames[p.Name] {
+				errs = append(errs, &FieldError{Path: ppath + ".name", Value: p.Name, Detail: "duplicate port name"})
+			}
+			portNames[p.Name] = true
+		}
+	}
+	errs = append(errs, validateResources(path+".resources", &c.Resources)...)
+	return errs
+}
+
+var supportedResources = map[string]bool{ResourceCPU: true, ResourceMemory: true, "ephemeral-storage": true}
+
+func validateResources(path string, r *ResourceRequirements) FieldErrors {
+	var errs FieldErrors
+	check := func(kind string, rl ResourceList) {
+		for name, q := range rl {
+			p := path + "." + kind + "." + name
+			if !supportedResources[name] {
+				errs = append(errs, &FieldError{Path: p, Detail: "unsupported resource (supported: cpu, memory, ephemeral-storage)"})
+			}
+			if q.Sign() < 0 {
+				errs = append(errs, &FieldError{Path: p, Value: q.String(), Detail: "must not be negative"})
+			}
+		}
+	}
+	check("requests", r.Requests)
+	check("limits", r.Limits)
+	for name, req := range r.Requests {
+		if lim, ok := r.Limits[name]; ok && req.Cmp(lim) > 0 {
+			errs = append(errs, &FieldError{Path: path + ".requests." + name, Value: req.String(),
+				Detail: "must be less than or equal to the limit " + lim.String()})
+		}
+	}
+	return errs
+}
+
+func validateName(path, name string) FieldErrors {
+	if name == "" {
+		return FieldErrors{{Path: path, Detail: "required"}}
+	}
+	var errs FieldErrors
+	for _, msg := range validation.IsDNS1123Subdomain(name) {
+		errs = append(errs, &FieldError{Path: path, Value: name, Detail: msg})
+	}
+	return errs
+}
+
+func validateDNSLabel(path, name string) FieldErrors {
+	if name == "" {
+		return FieldErrors{{Path: path, Detail: "required"}}
+	}
+	var errs FieldErrors
+	for _, msg := range validation.IsDNS1123Label(name) {
+		errs = append(errs, &FieldError{Path: path, Value: name, Detail: msg})
+	}
+	return errs
+}
+
+func validateLabels(path string, labels map[string]string) FieldErrors {
+	var errs FieldErrors
+	for k, v := range labels {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, &FieldError{Path: path, Value: k, Detail: "key: " + msg})
+		}
+		for _, msg := range validation.IsValidLabelValue(v) {
+			errs = append(errs, &FieldError{Path: path + "." + k, Value: v, Detail: msg})
+		}
+	}
+	return errs
+}
