@@ -1,0 +1,97 @@
+package placement
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+func node(name, mem, cpu string, labels map[string]string) NodeInfo {
+	return NodeInfo{Node: &api.Node{
+		Metadata: api.ObjectMeta{Name: name, Labels: labels},
+		Status: api.NodeStatus{
+			Allocatable: api.ResourceList{api.ResourceMemory: resource.MustParse(mem), api.ResourceCPU: resource.MustParse(cpu)},
+			Conditions:  []api.NodeCondition{{Type: "Ready", Status: "True"}},
+		},
+	}, Requested: api.ResourceList{}}
+}
+
+func pod(mems ...string) *api.Pod {
+	p := &api.Pod{Metadata: api.ObjectMeta{Name: "p", Namespace: "default"}}
+	for i, m := range mems {
+		p.Spec.Containers = append(p.Spec.Containers, api.Container{
+			Name: "c" + string(rune('a'+i)), Image: "i:1",
+			Resources: api.ResourceRequirements{Requests: api.ResourceList{api.ResourceMemory: resource.MustParse(m)}},
+		})
+	}
+	return p
+}
+
+func TestPlaceWholePodSkipsNodeWhereOnlyOneContainerFits(t *testing.T) {
+	// The seeds' case: App 1Gi + LogCollector 0.5Gi; node-a has 1.25Gi, node-b 2Gi.
+	p := pod("1Gi", "0.5Gi")
+	for _, order := range [][]NodeInfo{
+		{node("node-a", "1.25Gi", "2", nil), node("node-b", "2Gi", "2", nil)},
+		{node("node-b", "2Gi", "2", nil), node("node-a", "1.25Gi", "2", nil)},
+	} {
+		got, _, err := Choose(p, order)
+		if err != nil || got != "node-b" {
+			t.Fatalf("Choose = %q, %v; want node-b", got, err)
+		}
+	}
+	ok, why := Fits(p, node("node-a", "1.25Gi", "2", nil))
+	if ok || why != "node-a: memory 1.5Gi requested, 1.25Gi free" {
+		t.Fatalf("Fits(node-a) = %v %q", ok, why)
+	}
+}
+
+func TestNoFitGivesAReasonPerNode(t *testing.T) {
+	p := pod("3Gi")
+	p.Spec.NodeSelector = map[string]string{"disk": "ssd"}
+	nodes := []NodeInfo{node("b", "4Gi", "2", nil), node("a", "1Gi", "2", map[string]string{"disk": "ssd"})}
+	notReady := node("c", "8Gi", "2", map[string]string{"disk": "ssd"})
+	notReady.Node.Status.Conditions[0].Status = "False"
+	nodes = append(nodes, notReady)
+	_, reasons, err := Choose(p, nodes)
+	if !errors.Is(err, ErrNoFit) {
+		t.Fatalf("err = %v", err)
+	}
+	want := []string{"a: memory 3Gi requested, 1Gi free", "b: node selector disk=ssd does not match", "c: node is not ready"}
+	if strings.Join(reasons, "|") != strings.Join(want, "|") {
+		t.Fatalf("reasons = %q, want %q", reasons, want)
+	}
+}
+
+func TestChooseCountsWhatIsAlreadyBound(t *testing.T) {
+	a, b := node("a", "4Gi", "4", nil), node("b", "4Gi", "4", nil)
+	a.Requested = api.ResourceList{api.ResourceMemory: resource.MustParse("3Gi")}
+	got, _, err := Choose(pod("512Mi"), []NodeInfo{a, b})
+	if err != nil || got != "b" {
+		t.Fatalf("Choose = %q %v, want the less allocated b", got, err)
+	}
+	b.Requested = api.ResourceList{api.ResourceMemory: resource.MustParse("3900Mi")}
+	got, _, err = Choose(pod("512Mi"), []NodeInfo{a, b})
+	if err != nil || got != "a" {
+		t.Fatalf("Choose = %q %v, want a (b has 196Mi free)", got, err)
+	}
+}
+
+func TestTiesBreakByName(t *testing.T) {
+	got, _, err := Choose(pod("1Gi"), []NodeInfo{node("z", "2Gi", "2", nil), node("m", "2Gi", "2", nil)})
+	if err != nil || got != "m" {
+		t.Fatalf("Choose = %q %v, want m", got, err)
+	}
+}
+
+func TestPodWithoutRequestsFitsAnyReadyNode(t *testing.T) {
+	p := pod()
+	p.Spec.Containers = []api.Container{{Name: "c", Image: "i:1"}}
+	got, _, err := Choose(p, []NodeInfo{node("a", "0", "0", nil)})
+	if err != nil || got != "a" {
+		t.Fatalf("Choose = %q %v", got, err)
+	}
+}
