@@ -1,0 +1,170 @@
+package netplane
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// nsfsMagic is the statfs type of a bind-mounted namespace file.
+const nsfsMagic = 0x6e736673
+
+// inNetns runs fn on an OS thread switched into ns, on a fresh goroutine so
+// the caller's own thread state is never touched. If switching back fails
+// the thread stays locked, and Go discards it when the goroutine ends rather
+// than reusing a thread in the wrong namespace.
+func inNetns(ns netns.NsHandle, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("get current netns: %w", err)
+			return
+		}
+		defer orig.Close()
+		if err := netns.Set(ns); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("enter netns: %w", err)
+			return
+		}
+		ferr := fn()
+		if err := netns.Set(orig); err != nil {
+			errc <- errors.Join(ferr, fmt.Errorf("return to original netns: %w", err))
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+// isNetnsMount reports whether path is a live bind-mounted namespace.
+func isNetnsMount(path string) (bool, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return false, nil
+		}
+		return false, fmt.Errorf("statfs %s: %w", path, err)
+	}
+	return int64(st.Type) == nsfsMagic, nil
+}
+
+// ensureNetnsDir makes NetnsDir a shared mount point, as `ip netns add`
+// does, so a namespace mounted later also appears in mount namespaces that
+// were copied from this one earlier (containerd's shims, `ip netns exec`).
+func ensureNetnsDir() error {
+	if err := os.MkdirAll(NetnsDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", NetnsDir, err)
+	}
+	err := unix.Mount("", NetnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("make %s shared: %w", NetnsDir, err)
+	}
+	// EINVAL: not a mount point yet; bind it onto itself first.
+	if err := unix.Mount(NetnsDir, NetnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s onto itself: %w", NetnsDir, err)
+	}
+	if err := unix.Mount("", NetnsDir, "none", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make %s shared: %w", NetnsDir, err)
+	}
+	return nil
+}
+
+// createNamedNetns makes a new network namespace bind-mounted at path, or
+// keeps the one already there. A stale plain file (a failed earlier attempt)
+// is replaced.
+func createNamedNetns(path string) (created bool, err error) {
+	live, err := isNetnsMount(path)
+	if err != nil {
+		return false, err
+	}
+	if live {
+		return false, nil
+	}
+	if err := ensureNetnsDir(); err != nil {
+		return false, err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("remove stale %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
+	if err != nil {
+		return false, fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return false, fmt.Errorf("close %s: %w", path, err)
+	}
+
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("get current netns: %w", err)
+			return
+		}
+		defer orig.Close()
+		// From here on, any failure leaves the thread locked so Go ends it
+		// with this goroutine instead of reusing it in the new namespace.
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("unshare netns: %w", err)
+			return
+		}
+		src := fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid())
+		merr := unix.Mount(src, path, "none", unix.MS_BIND, "")
+		if merr != nil {
+			merr = fmt.Errorf("bind-mount netns at %s: %w", path, merr)
+		}
+		if err := netns.Set(orig); err != nil {
+			errc <- errors.Join(merr, fmt.Errorf("return to original netns: %w", err))
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- merr
+	}()
+	if err := <-errc; err != nil {
+		_ = os.Remove(path)
+		return false, err
+	}
+	return true, nil
+}
+
+// deleteNamedNetns unmounts and removes path; a missing or unmounted path is
+// not an error. The namespace itself lives on while a process is in it.
+func deleteNamedNetns(path string) error {
+	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil &&
+		!errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("unmount %s: %w", path, err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeSysctl writes value to /proc/sys/<key> in ns.
+func writeSysctl(ns netns.NsHandle, kv ...string) error {
+	if len(kv)%2 != 0 {
+		return fmt.Errorf("writeSysctl: odd key/value list")
+	}
+	return inNetns(ns, func() error {
+		for i := 0; i < len(kv); i += 2 {
+			path := "/proc/sys/" + kv[i]
+			if err := os.WriteFile(path, []byte(kv[i+1]), 0o644); err != nil {
+				return fmt.Errorf("sysctl %s=%s: %w", kv[i], kv[i+1], err)
+			}
+		}
+		return nil
+	})
+}
