@@ -275,3 +275,30 @@ func TestListPodsListsOnlyPrefixMatches(t *testing.T) {
 		t.Fatalf("ListPods on node A = %v, want [cache web] (not node B's pod, not the node namespaces)", got)
 	}
 }
+
+func TestConcurrentSetupOfManyPodsOnOneNode(t *testing.T) {
+	n := newTwoNodes(t)
+	const pods = 8
+	errs := make(chan error, pods)
+	for i := range pods {
+		go func() {
+			_, err := n.a.SetupPod(t.Context(), "p"+string(rune('a'+i)), net.IPv4(10, 244, 1, byte(10+i)))
+			errs <- err
+		}()
+	}
+	for range pods {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() {
+		for i := range pods {
+			if err := n.a.TeardownPod(context.Background(), "p"+string(rune('a'+i))); err != nil {
+				t.Errorf("teardown: %v", err)
+			}
+		}
+	})
+	if got := routesWithProto(t, n.ha, ProtoPod); len(got) != pods {
+		t.Fatalf("node has %d pod routes, want %d", len(got), pods)
+	}
+}
