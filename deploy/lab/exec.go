@@ -1,0 +1,39 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+)
+
+// Exec runs argv inside node's network namespace and returns its combined
+// output. Only the network namespace changes: files are the host's.
+func (l *Lab) Exec(ctx context.Context, node string, argv []string) ([]byte, error) {
+	var out bytes.Buffer
+	err := l.Run(ctx, node, argv, nil, &out, &out)
+	return out.Bytes(), err
+}
+
+// Run runs argv inside node's network namespace with the given stdio and
+// waits for it. Cancelling ctx kills it.
+func (l *Lab) Run(ctx context.Context, node string, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(argv) == 0 {
+		return fmt.Errorf("lab %s exec on %s: empty command", l.Name, node)
+	}
+	n, err := l.Node(node)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	if err := inNetns(filepath.Join(netnsDir, n.Netns), cmd.Start); err != nil {
+		return fmt.Errorf("lab %s exec on %s: start %s: %w", l.Name, node, argv[0], err)
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("lab %s exec on %s: %s: %w", l.Name, node, argv[0], err)
+	}
+	return nil
+}

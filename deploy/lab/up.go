@@ -1,0 +1,229 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Up builds lab cfg.Name and waits until its agents report a leader and
+// cfg.Nodes Ready nodes. It refuses to start when the lab exists or its
+// ranges overlap a host route. On failure it removes what it made unless
+// cfg.KeepOnFailure is set.
+func Up(ctx context.Context, cfg Config) (*Lab, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("lab up: %w", err)
+	}
+	plan, pod, err := planRanges(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("lab up %s: %w", cfg.Name, err)
+	}
+	if err := refuseExisting(cfg); err != nil {
+		return nil, fmt.Errorf("lab up %s: %w", cfg.Name, err)
+	}
+	if err := os.MkdirAll(cfg.StateRoot, 0o755); err != nil {
+		return nil, fmt.Errorf("lab up %s: state root: %w", cfg.Name, err)
+	}
+	// Mkdir, not MkdirAll: it is the claim on the name when two Ups race.
+	dir := stateDir(cfg.StateRoot, cfg.Name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("lab up %s: claim %s: %w", cfg.Name, dir, err)
+	}
+
+	l := newLab(cfg, plan, pod)
+	if err := build(ctx, cfg, l, plan); err != nil {
+		err = fmt.Errorf("lab up %s: %w", cfg.Name, err)
+		if cfg.KeepOnFailure {
+			return nil, fmt.Errorf("%w (kept for inspection in %s; remove with `shoal lab down %s`)", err, dir, cfg.Name)
+		}
+		// The caller's context may be what failed; cleanup needs its own.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		if derr := Down(cctx, cfg.StateRoot, cfg.Name); derr != nil {
+			return nil, errors.Join(err, fmt.Errorf("clean up after failed up: %w", derr))
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
+// planRanges checks the pod range and picks or checks the lab range.
+func planRanges(cfg Config) (addrPlan, netip.Prefix, error) {
+	pod, err := netip.ParsePrefix(cfg.PodCIDR)
+	if err != nil {
+		return addrPlan{}, pod, fmt.Errorf("pod CIDR %q: %w", cfg.PodCIDR, err)
+	}
+	pod = pod.Masked()
+	routes, err := hostRoutes()
+	if err != nil {
+		return addrPlan{}, pod, err
+	}
+	if err := checkOverlap("pod CIDR", pod, routes); err != nil {
+		return addrPlan{}, pod, err
+	}
+	others, err := List(cfg.StateRoot)
+	if err != nil {
+		return addrPlan{}, pod, err
+	}
+	var taken []netip.Prefix
+	for _, o := range others {
+		if p, err := netip.ParsePrefix(o.LabCIDR); err == nil {
+			taken = append(taken, p)
+		}
+	}
+
+	var labNet netip.Prefix
+	if cfg.LabCIDR == "" {
+		labNet, err = chooseLabCIDR(routes, taken, pod)
+		if err != nil {
+			return addrPlan{}, pod, err
+		}
+	} else {
+		labNet, err = netip.ParsePrefix(cfg.LabCIDR)
+		if err != nil {
+			return addrPlan{}, pod, fmt.Errorf("lab CIDR %q: %w", cfg.LabCIDR, err)
+		}
+		labNet = labNet.Masked()
+		if err := checkOverlap("lab CIDR", labNet, routes); err != nil {
+			return addrPlan{}, pod, err
+		}
+		if labNet.Overlaps(pod) {
+			return addrPlan{}, pod, fmt.Errorf("lab CIDR %s overlaps pod CIDR %s", labNet, pod)
+		}
+		for _, o := range others {
+			if p, err := netip.ParsePrefix(o.LabCIDR); err == nil && p.Overlaps(labNet) {
+				return addrPlan{}, pod, fmt.Errorf("lab CIDR %s overlaps lab %s (%s)", labNet, o.Name, p)
+			}
+		}
+	}
+	plan, err := newAddrPlan(labNet, cfg.Nodes)
+	return plan, pod, err
+}
+
+// refuseExisting fails if anything of a lab by that name is left.
+func refuseExisting(cfg Config) error {
+	dir := stateDir(cfg.StateRoot, cfg.Name)
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("lab %s exists (state dir %s): remove it with `shoal lab down %s`", cfg.Name, dir, cfg.Name)
+	}
+	if netnsExists(labNetns(cfg.Name)) {
+		return fmt.Errorf("lab %s exists (netns %s): remove it with `shoal lab down %s`", cfg.Name, labNetns(cfg.Name), cfg.Name)
+	}
+	return nil
+}
+
+func newLab(cfg Config, plan addrPlan, pod netip.Prefix) *Lab {
+	dir := stateDir(cfg.StateRoot, cfg.Name)
+	l := &Lab{
+		Name:      cfg.Name,
+		StateRoot: cfg.StateRoot,
+		Dir:       dir,
+		LabCIDR:   plan.prefix.String(),
+		PodCIDR:   pod.String(),
+		Servers:   cfg.Servers,
+		Netns:     labNetns(cfg.Name),
+		HostLink:  hostLinkName(cfg.Name),
+		HostAddr:  plan.host().String(),
+		CreatedAt: time.Now().UTC(),
+	}
+	if cfg.Containerd == "" {
+		l.Containerd = ownContainerd(dir).socket
+		l.OwnContainerd = true
+	} else {
+		l.Containerd = cfg.Containerd
+	}
+	for k := 1; k <= cfg.Nodes; k++ {
+		name := nodeName(k)
+		l.Nodes = append(l.Nodes, Node{
+			Name:    name,
+			Netns:   nodeNetns(cfg.Name, name),
+			Addr:    plan.node(k).String(),
+			Memory:  perNode(cfg.NodeMemory, k-1),
+			CPU:     perNode(cfg.NodeCPU, k-1),
+			DataDir: filepath.Join(dir, name),
+			Log:     filepath.Join(dir, name, "agent.log"),
+		})
+	}
+	return l
+}
+
+// build makes the namespaces, containerd and agents, saving the state file
+// after each step so Down knows what exists even if Up dies midway.
+func build(ctx context.Context, cfg Config, l *Lab, plan addrPlan) error {
+	if err := l.save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(cfg.Progress, "lab %s: network %s, host link %s (%s)\n", l.Name, l.LabCIDR, l.HostLink, l.HostAddr)
+	if err := buildLabNetns(l, plan.hostPrefix()); err != nil {
+		return err
+	}
+	for k, n := range l.Nodes {
+		if err := buildNodeNetns(l, n, plan.nodePrefix(k+1)); err != nil {
+			return err
+		}
+	}
+
+	if l.OwnContainerd {
+		fmt.Fprintf(cfg.Progress, "lab %s: starting containerd at %s\n", l.Name, l.Containerd)
+		pid, err := startContainerd(ctx, ownContainerd(l.Dir))
+		l.ContainerdPID = pid
+		if serr := l.save(); serr != nil {
+			return errors.Join(err, serr)
+		}
+		if err != nil {
+			return err
+		}
+	} else if err := pingContainerd(ctx, l.Containerd); err != nil {
+		return err
+	}
+
+	for i := range l.Nodes {
+		n := &l.Nodes[i]
+		if err := os.MkdirAll(n.DataDir, 0o755); err != nil {
+			return fmt.Errorf("node %s data dir: %w", n.Name, err)
+		}
+		pid, err := startDetached(filepath.Join(netnsDir, n.Netns), agentArgs(cfg.AgentBinary, l, *n), n.Log)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		n.PID = pid
+		if err := l.save(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(cfg.Progress, "lab %s: %d agents started, logs in %s/nK/agent.log\n", l.Name, len(l.Nodes), l.Dir)
+	return waitReady(ctx, l, cfg.Progress, cfg.ReadyTimeout)
+}
+
+// agentArgs is the agent command line, per the agent's flag contract.
+func agentArgs(bin string, l *Lab, n Node) []string {
+	args := []string{bin, "agent",
+		"--name", n.Name,
+		"--data-dir", n.DataDir,
+		"--bind-addr", n.Addr,
+		"--api-port", strconv.Itoa(APIPort),
+		"--raft-port", strconv.Itoa(RaftPort),
+		"--gossip-port", strconv.Itoa(GossipPort),
+	}
+	// n1 is the seed: it joins nobody, everyone else joins it.
+	if n.Name != l.Nodes[0].Name {
+		args = append(args, "--join", fmt.Sprintf("%s:%d", l.Nodes[0].Addr, GossipPort))
+	}
+	return append(args,
+		"--bootstrap-expect", strconv.Itoa(l.Servers),
+		"--servers", strconv.Itoa(l.Servers),
+		"--containerd", l.Containerd,
+		"--containerd-namespace", containerdNS(l.Name, n.Name),
+		"--netns-prefix", podNetnsPrefix(l.Name, n.Name),
+		"--pod-cidr", l.PodCIDR,
+		"--memory", n.Memory,
+		"--cpu", n.CPU,
+	)
+}
