@@ -1,0 +1,50 @@
+package consensus
+
+// apply runs one command against the state. It must be deterministic: it
+// reads only the state and the command. On error the state is untouched:
+// every handler checks first and mutates last.
+func (s *state) apply(index uint64, cmd Command) (*Result, error) {
+	switch c := asPointer(cmd).(type) {
+	case *RegisterNode:
+		return s.registerNode(index, c)
+	case *SetNodeCondition:
+		return s.setNodeReady(index, c)
+	case *CreatePod:
+		return s.createPod(index, &c.Pod, c.UID, c.Time)
+	case *ApplyPod:
+		return s.applyPod(index, c)
+	case *DeletePod:
+		return s.deletePod(index, c)
+	case *BindPod:
+		return s.bindPod(index, c)
+	case *SetPodUnschedulable:
+		return s.setPodUnschedulable(index, c)
+	case *UpdatePodStatus:
+		return s.updatePodStatus(index, c)
+	}
+	return nil, rejectf("unsupported command %T", cmd)
+}
+
+// asPointer accepts commands passed by value as well as by pointer, since
+// both satisfy Command.
+func asPointer(cmd Command) Command {
+	switch c := cmd.(type) {
+	case RegisterNode:
+		return &c
+	case SetNodeCondition:
+		return &c
+	case CreatePod:
+		return &c
+	case ApplyPod:
+		return &c
+	case DeletePod:
+		return &c
+	case BindPod:
+		return &c
+	case SetPodUnschedulable:
+		return &c
+	case UpdatePodStatus:
+		return &c
+	}
+	return cmd
+}

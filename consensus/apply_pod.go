@@ -1,0 +1,178 @@
+package consensus
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+func (s *state) createPod(index uint64, in *api.Pod, uid string, t time.Time) (*Result, error) {
+	p := copyPod(in)
+	api.Default(p)
+	ns, name := p.Metadata.Namespace, p.Metadata.Name
+	if err := api.ValidatePod(p); err != nil {
+		return nil, &InvalidError{Kind: kindPod, Namespace: ns, Name: name, Fields: api.AsFieldErrors(err)}
+	}
+	if uid == "" {
+		return nil, &InvalidError{Kind: kindPod, Namespace: ns, Name: name,
+			Fields: api.FieldErrors{{Path: "metadata.uid", Detail: "required: the leader must choose the UID"}}}
+	}
+	key := api.Key(ns, name)
+	if _, exists := s.Pods[key]; exists {
+		return nil, &AlreadyExistsError{Kind: kindPod, Namespace: ns, Name: name}
+	}
+	p.Metadata.UID = uid
+	p.Metadata.ResourceVersion = rv(index)
+	p.Metadata.Generation = 1
+	p.Metadata.CreationTimestamp = api.NewTime(t)
+	p.Metadata.DeletionTimestamp = nil
+	// Status is read-only for users: a new pod starts pending, whatever the
+	// manifest said.
+	p.Status = api.PodStatus{Phase: api.PodPending}
+	s.Pods[key] = p
+	return &Result{Index: index, Pod: copyPod(p), Changed: true, Created: true}, nil
+}
+
+func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
+	in := copyPod(&c.Pod)
+	api.Default(in)
+	ns, name := in.Metadata.Namespace, in.Metadata.Name
+	old, exists := s.Pods[api.Key(ns, name)]
+	if !exists {
+		return s.createPod(index, in, c.UID, c.Time)
+	}
+	if err := api.ValidatePod(in); err != nil {
+		return nil, &InvalidError{Kind: kindPod, Namespace: ns, Name: name, Fields: api.AsFieldErrors(err)}
+	}
+	if in.Metadata.UID != "" && in.Metadata.UID != old.Metadata.UID {
+		return nil, &ConflictError{Kind: kindPod, Namespace: ns, Name: name,
+			Reason: "metadata.uid " + in.Metadata.UID + " does not match the stored pod's " + old.Metadata.UID}
+	}
+	if v := in.Metadata.ResourceVersion; v != "" && v != old.Metadata.ResourceVersion {
+		return nil, &ConflictError{Kind: kindPod, Namespace: ns, Name: name,
+			Reason: "the object has been modified (resourceVersion " + v + ", now " + old.Metadata.ResourceVersion + "); read it again and retry"}
+	}
+	// A manifest does not carry the binding; its absence is not a change.
+	if in.Spec.NodeName == "" {
+		in.Spec.NodeName = old.Spec.NodeName
+	}
+	if fe := immutableSpecChange(&old.Spec, &in.Spec); fe != nil {
+		return nil, &InvalidError{Kind: kindPod, Namespace: ns, Name: name, Fields: api.FieldErrors{fe}}
+	}
+	specChanged := firstDiff("spec", toGeneric(old.Spec), toGeneric(in.Spec)) != ""
+	metaChanged := !equalStringMaps(old.Metadata.Labels, in.Metadata.Labels) ||
+		!equalStringMaps(old.Metadata.Annotations, in.Metadata.Annotations) ||
+		!reflect.DeepEqual(old.Metadata.OwnerReferences, in.Metadata.OwnerReferences)
+	if !specChanged && !metaChanged {
+		return &Result{Index: index, Pod: copyPod(old)}, nil
+	}
+	p := copyPod(old)
+	p.Metadata.Labels = in.Metadata.Labels
+	p.Metadata.Annotations = in.Metadata.Annotations
+	p.Metadata.OwnerReferences = in.Metadata.OwnerReferences
+	if specChanged {
+		p.Spec = in.Spec
+		p.Metadata.Generation++
+	}
+	p.Metadata.ResourceVersion = rv(index)
+	s.Pods[p.Key()] = p
+	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
+}
+
+func equalStringMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *state) deletePod(index uint64, c *DeletePod) (*Result, error) {
+	key := api.Key(c.Namespace, c.Name)
+	p, ok := s.Pods[key]
+	if !ok {
+		return nil, &NotFoundError{Kind: kindPod, Namespace: c.Namespace, Name: c.Name}
+	}
+	if c.UID != "" && c.UID != p.Metadata.UID {
+		return nil, &ConflictError{Kind: kindPod, Namespace: c.Namespace, Name: c.Name,
+			Reason: "precondition failed: uid " + c.UID + ", stored pod has " + p.Metadata.UID}
+	}
+	delete(s.Pods, key)
+	return &Result{Index: index, Changed: true}, nil
+}
+
+// lookupPod finds the pod a command names and checks its UID.
+func (s *state) lookupPod(ns, name, uid string) (*api.Pod, error) {
+	p, ok := s.Pods[api.Key(ns, name)]
+	if !ok {
+		return nil, &NotFoundError{Kind: kindPod, Namespace: ns, Name: name}
+	}
+	if uid != p.Metadata.UID {
+		return nil, &ConflictError{Kind: kindPod, Namespace: ns, Name: name,
+			Reason: "uid " + uid + " does not match the stored pod's " + p.Metadata.UID + " (the pod was replaced)"}
+	}
+	return p, nil
+}
+
+func (s *state) setPodUnschedulable(index uint64, c *SetPodUnschedulable) (*Result, error) {
+	old, err := s.lookupPod(c.Namespace, c.Name, c.UID)
+	if err != nil {
+		return nil, err
+	}
+	if Bound(old) {
+		return nil, &ConflictError{Kind: kindPod, Namespace: c.Namespace, Name: c.Name,
+			Reason: "already bound to node " + old.Spec.NodeName}
+	}
+	if cur := podCondition(old, condPodScheduled); cur != nil && cur.Status == condFalse && cur.Message == c.Message {
+		// The placement loop retries; the same answer is not news.
+		return &Result{Index: index, Pod: copyPod(old)}, nil
+	}
+	p := copyPod(old)
+	setPodCondition(p, api.PodCondition{Type: condPodScheduled, Status: condFalse,
+		Reason: "Unschedulable", Message: c.Message, LastTransitionTime: api.NewTime(c.Time)})
+	p.Metadata.ResourceVersion = rv(index)
+	s.Pods[p.Key()] = p
+	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
+}
+
+func (s *state) updatePodStatus(index uint64, c *UpdatePodStatus) (*Result, error) {
+	old, err := s.lookupPod(c.Namespace, c.Name, c.UID)
+	if err != nil {
+		return nil, err
+	}
+	if !Bound(old) || old.Spec.NodeName != c.Node {
+		where := "not bound to any node"
+		if Bound(old) {
+			where = "bound to node " + old.Spec.NodeName
+		}
+		return nil, &ConflictError{Kind: kindPod, Namespace: c.Namespace, Name: c.Name,
+			Reason: "status from node " + c.Node + " refused: the pod is " + where}
+	}
+	if Terminal(old) && c.Status.Phase != old.Status.Phase {
+		return nil, rejectf("pod %s/%s already finished (%s); it cannot become %s",
+			c.Namespace, c.Name, old.Status.Phase, c.Status.Phase)
+	}
+	p := copyPod(old)
+	st := c.Status
+	// The binding owns addresses and PodScheduled; a node reports the rest.
+	st.PodIP, st.PodIPs, st.HostIP = old.Status.PodIP, old.Status.PodIPs, old.Status.HostIP
+	var conds []api.PodCondition
+	for _, cond := range st.Conditions {
+		if cond.Type != condPodScheduled {
+			conds = append(conds, cond)
+		}
+	}
+	if sc := podCondition(old, condPodScheduled); sc != nil {
+		conds = append([]api.PodCondition{*sc}, conds...)
+	}
+	st.Conditions = conds
+	p.Status = st
+	p.Metadata.ResourceVersion = rv(index)
+	s.Pods[p.Key()] = p
+	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
+}

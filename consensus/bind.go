@@ -1,0 +1,81 @@
+package consensus
+
+import (
+	"net/netip"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/placement"
+)
+
+// bindPod is where the leader's optimistic choice meets the state: the pod
+// must still be pending, the node ready, the pod must fit with what is
+// bound there now, and the IP must be free and inside the node's block.
+func (s *state) bindPod(index uint64, c *BindPod) (*Result, error) {
+	old, err := s.lookupPod(c.Namespace, c.Name, c.UID)
+	if err != nil {
+		return nil, err
+	}
+	if Bound(old) {
+		return nil, &ConflictError{Kind: kindPod, Namespace: c.Namespace, Name: c.Name,
+			Reason: "already bound to node " + old.Spec.NodeName}
+	}
+	if Terminal(old) {
+		return nil, rejectf("pod %s/%s already finished (%s)", c.Namespace, c.Name, old.Status.Phase)
+	}
+	node, ok := s.Nodes[c.Node]
+	if !ok {
+		return nil, &NotFoundError{Kind: kindNode, Name: c.Node}
+	}
+	if fits, why := placement.Fits(old, s.nodeInfo(c.Node)); !fits {
+		return nil, rejectf("does not fit: %s", why)
+	}
+	ip, err := s.checkPodIP(node, c.PodIP, api.Key(c.Namespace, c.Name))
+	if err != nil {
+		return nil, err
+	}
+	now := api.NewTime(c.Time)
+	p := copyPod(old)
+	p.Spec.NodeName = c.Node
+	p.Status.PodIP = ip.String()
+	p.Status.PodIPs = []api.PodIP{{IP: ip.String()}}
+	p.Status.HostIP = internalIP(node)
+	setPodCondition(p, api.PodCondition{Type: condPodScheduled, Status: condTrue, LastTransitionTime: now})
+	p.Metadata.ResourceVersion = rv(index)
+	s.Pods[p.Key()] = p
+	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
+}
+
+func (s *state) checkPodIP(node *api.Node, raw, podKey string) (netip.Addr, error) {
+	name := node.Metadata.Name
+	ip, err := netip.ParseAddr(raw)
+	if err != nil {
+		return netip.Addr{}, rejectf("pod IP %q: %v", raw, err)
+	}
+	block, err := netip.ParsePrefix(node.Spec.PodCIDR)
+	if err != nil {
+		return netip.Addr{}, rejectf("node %s has no pod block (podCIDR %q)", name, node.Spec.PodCIDR)
+	}
+	if !block.Contains(ip) {
+		return netip.Addr{}, rejectf("pod IP %s is outside node %s's block %s", ip, name, block)
+	}
+	if what := reservedInBlock(block, ip); what != "" {
+		return netip.Addr{}, rejectf("pod IP %s is %s of node %s's block %s", ip, what, name, block)
+	}
+	if holder, taken := s.ipsInUse()[ip]; taken && holder != podKey {
+		return netip.Addr{}, rejectf("pod IP %s is in use by pod %s", ip, holder)
+	}
+	return ip, nil
+}
+
+// internalIP is the node address peers route its block through.
+func internalIP(n *api.Node) string {
+	for _, a := range n.Status.Addresses {
+		if a.Type == "InternalIP" {
+			return a.Address
+		}
+	}
+	if len(n.Status.Addresses) > 0 {
+		return n.Status.Addresses[0].Address
+	}
+	return ""
+}

@@ -1,0 +1,155 @@
+package consensus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// Result is what an accepted command produced.
+type Result struct {
+	// Index is the Raft index the command was applied at.
+	Index uint64
+	// Pod or Node is a copy of the object as the command left it (nil
+	// after a delete, or when the command is about the other kind).
+	Pod  *api.Pod
+	Node *api.Node
+	// Changed is false when the command was accepted but left the object
+	// as it was (an apply of an unchanged manifest).
+	Changed bool
+	// Created is true when the command created the object.
+	Created bool
+}
+
+// FSM is the cluster state machine. Raft drives it through Apply, Snapshot
+// and Restore; everyone else reads it through the methods that return
+// copies, and follows it with WaitIndex.
+type FSM struct {
+	mu sync.RWMutex
+	st *state
+	// changed is closed and replaced whenever the index moves, so any
+	// number of waiters wake at once without polling.
+	changed chan struct{}
+}
+
+var _ raft.FSM = (*FSM)(nil)
+
+// NewFSM returns an empty state machine.
+func NewFSM() *FSM {
+	return &FSM{st: newState(), changed: make(chan struct{})}
+}
+
+// Apply implements raft.FSM. It returns *Result when the command was
+// accepted and an error (NotFoundError, AlreadyExistsError, ConflictError,
+// InvalidError, RejectedError) when it was rejected and changed nothing.
+func (f *FSM) Apply(l *raft.Log) any {
+	cmd, err := DecodeCommand(l.Data)
+	if err != nil {
+		// A command this binary cannot read still advances the index so
+		// that every server stays at the same position.
+		f.mu.Lock()
+		f.advanceLocked(l.Index)
+		f.mu.Unlock()
+		return &RejectedError{Reason: err.Error()}
+	}
+	res, err := f.apply(l.Index, cmd)
+	if err != nil {
+		return err
+	}
+	return res
+}
+
+func (f *FSM) apply(index uint64, cmd Command) (*Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer f.advanceLocked(index)
+	return f.st.apply(index, cmd)
+}
+
+func (f *FSM) advanceLocked(index uint64) {
+	if index > f.st.Index {
+		f.st.Index = index
+	}
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// Index is the Raft index of the last command applied to this state.
+func (f *FSM) Index() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.st.Index
+}
+
+// WaitIndex blocks until the state's index is greater than after and
+// returns it, or returns the context's error.
+func (f *FSM) WaitIndex(ctx context.Context, after uint64) (uint64, error) {
+	for {
+		f.mu.RLock()
+		idx, ch := f.st.Index, f.changed
+		f.mu.RUnlock()
+		if idx > after {
+			return idx, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return idx, fmt.Errorf("wait for index > %d: %w", after, ctx.Err())
+		}
+	}
+}
+
+// Snapshot implements raft.FSM: the whole state as JSON. It is serialised
+// here, while Raft holds off Apply, so Persist can write it out while new
+// commands are applied.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	data, err := json.Marshal(f.st)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot state at index %d: %w", f.st.Index, err)
+	}
+	return &snapshot{data: data}, nil
+}
+
+// Restore implements raft.FSM: the snapshot replaces the whole state.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	st := newState()
+	if err := json.NewDecoder(rc).Decode(st); err != nil {
+		return fmt.Errorf("restore state: %w", err)
+	}
+	if st.Nodes == nil {
+		st.Nodes = map[string]*api.Node{}
+	}
+	if st.Pods == nil {
+		st.Pods = map[string]*api.Pod{}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st = st
+	close(f.changed)
+	f.changed = make(chan struct{})
+	return nil
+}
+
+type snapshot struct{ data []byte }
+
+func (s *snapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := sink.Write(s.data); err != nil {
+		_ = sink.Cancel()
+		return fmt.Errorf("persist snapshot: %w", err)
+	}
+	if err := sink.Close(); err != nil {
+		return fmt.Errorf("close snapshot: %w", err)
+	}
+	return nil
+}
+
+func (s *snapshot) Release() {}

@@ -1,0 +1,138 @@
+package consensus
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// state is the whole replicated cluster state; it is also the snapshot
+// format, so it must stay plain JSON-serialisable data.
+type state struct {
+	// Index is the Raft index of the last command applied.
+	Index uint64               `json:"index"`
+	Nodes map[string]*api.Node `json:"nodes"`
+	// Pods are keyed by api.Key(namespace, name).
+	Pods map[string]*api.Pod `json:"pods"`
+}
+
+func newState() *state {
+	return &state{Nodes: map[string]*api.Node{}, Pods: map[string]*api.Pod{}}
+}
+
+// copyPod deep-copies a pod. A JSON round trip is slower than a hand-written
+// copy but cannot forget a field when api grows one, and every stored value
+// is JSON by construction (it arrived in a log entry or a snapshot).
+func copyPod(p *api.Pod) *api.Pod {
+	out := &api.Pod{}
+	mustRoundTrip(p, out)
+	return out
+}
+
+func copyNode(n *api.Node) *api.Node {
+	out := &api.Node{}
+	mustRoundTrip(n, out)
+	return out
+}
+
+func mustRoundTrip(in, out any) {
+	b, err := json.Marshal(in)
+	if err == nil {
+		err = json.Unmarshal(b, out)
+	}
+	if err != nil {
+		// Only reachable if api types stop being JSON round-trippable,
+		// which would already have broken the log and snapshots.
+		panic(fmt.Sprintf("consensus: deep copy %T: %v", in, err))
+	}
+}
+
+func rv(index uint64) string { return strconv.FormatUint(index, 10) }
+
+// sortedPodKeys gives Apply and readers one order independent of map order.
+func (s *state) sortedPodKeys() []string {
+	keys := make([]string, 0, len(s.Pods))
+	for k := range s.Pods {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (s *state) sortedNodeNames() []string {
+	names := make([]string, 0, len(s.Nodes))
+	for k := range s.Nodes {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Bound reports whether the pod has been bound to a node by a BindPod
+// command. spec.nodeName alone is not enough: a manifest may carry it as a
+// request before the state machine has accepted a binding and an IP.
+func Bound(p *api.Pod) bool {
+	if p.Spec.NodeName == "" || p.Status.PodIP == "" {
+		return false
+	}
+	c := podCondition(p, condPodScheduled)
+	return c != nil && c.Status == condTrue
+}
+
+// Terminal reports whether the pod has finished for good.
+func Terminal(p *api.Pod) bool {
+	return p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed
+}
+
+const (
+	condPodScheduled = "PodScheduled"
+	condReady        = "Ready"
+	condTrue         = "True"
+	condFalse        = "False"
+	condUnknown      = "Unknown"
+)
+
+func podCondition(p *api.Pod, typ string) *api.PodCondition {
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == typ {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// setPodCondition sets one condition, moving its transition time only when
+// its status changes.
+func setPodCondition(p *api.Pod, c api.PodCondition) {
+	if old := podCondition(p, c.Type); old != nil {
+		if old.Status == c.Status && old.LastTransitionTime != nil {
+			c.LastTransitionTime = old.LastTransitionTime
+		}
+		*old = c
+		return
+	}
+	p.Status.Conditions = append(p.Status.Conditions, c)
+}
+
+func nodeCondition(n *api.Node, typ string) *api.NodeCondition {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == typ {
+			return &n.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func setNodeCondition(n *api.Node, c api.NodeCondition) {
+	if old := nodeCondition(n, c.Type); old != nil {
+		if old.Status == c.Status && old.LastTransitionTime != nil {
+			c.LastTransitionTime = old.LastTransitionTime
+		}
+		*old = c
+		return
+	}
+	n.Status.Conditions = append(n.Status.Conditions, c)
+}
