@@ -1,0 +1,110 @@
+// Package podruntime runs a pod's containers through containerd: it keeps a
+// sandbox (the pod's IPC and UTS namespaces) for the life of the pod, joins
+// every container to it and to the pod's network namespace, restarts
+// containers by the pod's restart policy and reports their status the way
+// Kubernetes does.
+package podruntime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/identifiers"
+	"github.com/containerd/containerd/namespaces"
+)
+
+// Config says which containerd to use and where this node keeps its state.
+type Config struct {
+	Address   string // containerd socket, e.g. /run/containerd/containerd.sock
+	Namespace string // containerd namespace of this node, e.g. "shoal" or "shoal-lab1-n1"
+	StateDir  string // sandboxes (pinned namespaces) and container logs live here
+	// StopGrace is how long a container gets between SIGTERM and SIGKILL
+	// when it is stopped; zero means DefaultStopGrace.
+	StopGrace time.Duration
+	Log       *slog.Logger
+}
+
+// DefaultStopGrace is short because the agent stops containers inline while
+// reconciling; Kubernetes' 30s would stall every other pod of the node.
+const DefaultStopGrace = 5 * time.Second
+
+// Runtime runs pods on one node through one containerd namespace.
+type Runtime struct {
+	client    *containerd.Client
+	ns        string
+	stateDir  string
+	stopGrace time.Duration
+	log       *slog.Logger
+	now       func() time.Time
+	backoff   *backoff
+	locks     *keyedMutex
+}
+
+// New connects to containerd and prepares the state directory.
+func New(ctx context.Context, cfg Config) (*Runtime, error) {
+	if cfg.Address == "" || cfg.Namespace == "" || cfg.StateDir == "" {
+		return nil, errors.New("podruntime: Address, Namespace and StateDir are required")
+	}
+	if err := identifiers.Validate(cfg.Namespace); err != nil {
+		return nil, fmt.Errorf("podruntime: namespace %q: %w", cfg.Namespace, err)
+	}
+	stateDir, err := filepath.Abs(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("podruntime: state dir %s: %w", cfg.StateDir, err)
+	}
+	for _, d := range []string{sandboxesDir(stateDir), logsDir(stateDir)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("podruntime: create %s: %w", d, err)
+		}
+	}
+	client, err := containerd.New(cfg.Address, containerd.WithDefaultNamespace(cfg.Namespace))
+	if err != nil {
+		return nil, fmt.Errorf("podruntime: connect to containerd at %s: %w", cfg.Address, err)
+	}
+	if _, err := client.Version(namespaces.WithNamespace(ctx, cfg.Namespace)); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("podruntime: containerd at %s does not answer: %w", cfg.Address, err)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	grace := cfg.StopGrace
+	if grace <= 0 {
+		grace = DefaultStopGrace
+	}
+	return &Runtime{
+		client:    client,
+		ns:        cfg.Namespace,
+		stateDir:  stateDir,
+		stopGrace: grace,
+		log:       log.With("component", "podruntime", "namespace", cfg.Namespace),
+		now:       time.Now,
+		backoff:   newBackoff(10*time.Second, 5*time.Minute),
+		locks:     newKeyedMutex(),
+	}, nil
+}
+
+// Close drops the containerd connection; pods keep running.
+func (r *Runtime) Close() error {
+	return r.client.Close()
+}
+
+// withNS makes ctx carry this node's containerd namespace.
+func (r *Runtime) withNS(ctx context.Context) context.Context {
+	return namespaces.WithNamespace(ctx, r.ns)
+}
+
+func sandboxesDir(stateDir string) string { return filepath.Join(stateDir, "sandboxes") }
+func logsDir(stateDir string) string      { return filepath.Join(stateDir, "logs") }
+
+// LogPath is where the stdout and stderr of a pod's container are written.
+func (r *Runtime) LogPath(podUID, container string) string {
+	return filepath.Join(logsDir(r.stateDir), podUID, container+".log")
+}

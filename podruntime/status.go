@@ -1,0 +1,174 @@
+package podruntime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/errdefs"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// containerView is one container's status plus what the pod phase needs.
+type containerView struct {
+	status      api.ContainerStatus
+	startedOnce bool
+	running     bool
+	// done: terminated and the restart policy will not start it again.
+	done     bool
+	exitCode int32
+}
+
+// PodStatus reports the phase and the container statuses of a pod as this
+// node sees them. It leaves podIP and hostIP to the caller.
+func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, error) {
+	ctx = r.withNS(ctx)
+	uid := pod.Metadata.UID
+	existing, err := r.podContainers(ctx, uid)
+	if err != nil {
+		return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
+	}
+	views := make([]containerView, 0, len(pod.Spec.Containers))
+	for _, c := range pod.Spec.Containers {
+		v, err := r.containerStatus(ctx, pod, c, existing[c.Name])
+		if err != nil {
+			return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
+		}
+		views = append(views, v)
+	}
+	st := api.PodStatus{Phase: podPhase(views)}
+	allReady := len(views) > 0
+	for _, v := range views {
+		st.ContainerStatuses = append(st.ContainerStatuses, v.status)
+		allReady = allReady && v.status.Ready
+	}
+	ready := "False"
+	if allReady {
+		ready = "True"
+	}
+	st.Conditions = []api.PodCondition{
+		{Type: "ContainersReady", Status: ready},
+		{Type: "Ready", Status: ready},
+	}
+	return st, nil
+}
+
+// podPhase follows Kubernetes: Pending until every container has started
+// once; Succeeded or Failed once all are terminated for good; else Running.
+func podPhase(views []containerView) string {
+	if len(views) == 0 {
+		return api.PodPending
+	}
+	allDone, anyFailed := true, false
+	for _, v := range views {
+		if !v.startedOnce {
+			return api.PodPending
+		}
+		if !v.done {
+			allDone = false
+		} else if v.exitCode != 0 {
+			anyFailed = true
+		}
+	}
+	switch {
+	case !allDone:
+		return api.PodRunning
+	case anyFailed:
+		return api.PodFailed
+	default:
+		return api.PodSucceeded
+	}
+}
+
+func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container) (containerView, error) {
+	cs := api.ContainerStatus{Name: c.Name, Image: c.Image}
+	started := false
+	cs.Started = &started
+	if cont == nil {
+		reason, msg := "ContainerCreating", ""
+		if _, err := r.resolveImage(ctx, c.Image); errors.Is(err, errImageNotPresent) {
+			reason = "ErrImageNeverPull"
+			msg = fmt.Sprintf("image %s not present on node and there is no registry to pull it from", c.Image)
+		} else if err != nil {
+			return containerView{}, err
+		}
+		cs.State.Waiting = &api.ContainerStateWaiting{Reason: reason, Message: msg}
+		return containerView{status: cs}, nil
+	}
+
+	id := "containerd://" + cont.ID()
+	cs.ContainerID = id
+	labels, err := cont.Labels(ctx)
+	if errdefs.IsNotFound(err) {
+		cs.State.Waiting = &api.ContainerStateWaiting{Reason: "ContainerCreating"}
+		return containerView{status: cs}, nil
+	}
+	if err != nil {
+		return containerView{}, fmt.Errorf("labels of container %s: %w", cont.ID(), err)
+	}
+	if img, err := cont.Image(ctx); err == nil {
+		cs.ImageID = img.Target().Digest.String()
+	}
+	cs.RestartCount = restartCount(labels)
+	last, hasLast := terminationFromLabels(labels)
+	if hasLast {
+		cs.LastTerminationState = last.state(id)
+	}
+	startedAt := parseTime(labels[labelStartedAt])
+	v := containerView{startedOnce: !startedAt.IsZero() || cs.RestartCount > 0}
+
+	task, err := cont.Task(ctx, nil)
+	var ts containerd.Status
+	if err == nil {
+		ts, err = task.Status(ctx)
+	}
+	switch {
+	case errdefs.IsNotFound(err):
+		ts = containerd.Status{Status: containerd.Unknown}
+	case err != nil:
+		return containerView{}, fmt.Errorf("task of container %s: %w", cont.ID(), err)
+	}
+
+	switch ts.Status {
+	case containerd.Running, containerd.Paused, containerd.Pausing:
+		v.running = true
+		started = true
+		cs.Ready = true
+		cs.State.Running = &api.ContainerStateRunning{StartedAt: optTime(startedAt)}
+	case containerd.Stopped:
+		code := int32(ts.ExitStatus)
+		term := termination{
+			exitCode:   code,
+			reason:     exitReason(code, code == 137 && oomKilled(ctx, cont)),
+			startedAt:  startedAt,
+			finishedAt: ts.ExitTime,
+		}
+		v.exitCode = code
+		if !shouldRestart(pod.Spec.RestartPolicy, code) {
+			v.done = true
+			cs.State = term.state(id)
+			break
+		}
+		wait := r.backoff.wait(cont.ID(), r.now())
+		if wait <= 0 {
+			cs.State = term.state(id) // about to be restarted by the next sync
+			break
+		}
+		cs.LastTerminationState = term.state(id)
+		cs.State.Waiting = &api.ContainerStateWaiting{
+			Reason:  "CrashLoopBackOff",
+			Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", wait.Round(time.Second), c.Name, pod.Metadata.Name),
+		}
+	default:
+		reason := "ContainerCreating"
+		if v.startedOnce {
+			reason = "CrashLoopBackOff"
+		}
+		cs.State.Waiting = &api.ContainerStateWaiting{Reason: reason}
+	}
+	v.status = cs
+	return v, nil
+}

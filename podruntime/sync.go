@@ -1,0 +1,226 @@
+package podruntime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/errdefs"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// healthyRun is how long a container must run before its crash back-off is
+// forgotten, as the kubelet does.
+const healthyRun = 10 * time.Minute
+
+// SyncPod makes what runs on this node match the pod spec: it creates the
+// sandbox, creates and starts missing containers, recreates containers whose
+// spec changed, restarts exited ones by the restart policy (with back-off)
+// and removes containers the spec no longer names. It is idempotent and is
+// meant to be called again and again; a missing image is reported by
+// PodStatus, not returned as an error.
+func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) error {
+	uid := pod.Metadata.UID
+	if uid == "" {
+		return fmt.Errorf("sync pod %s/%s: no uid", pod.Metadata.Namespace, pod.Metadata.Name)
+	}
+	defer r.locks.lock(uid)()
+	ctx = r.withNS(ctx)
+
+	if err := r.ensureSandbox(uid, podHostname(pod)); err != nil {
+		return fmt.Errorf("sync pod %s: %w", uid, err)
+	}
+	existing, err := r.podContainers(ctx, uid)
+	if err != nil {
+		return fmt.Errorf("sync pod %s: %w", uid, err)
+	}
+	wanted := map[string]bool{}
+	for _, c := range pod.Spec.Containers {
+		wanted[c.Name] = true
+	}
+	var errs []error
+	for name, cont := range existing {
+		if !wanted[name] {
+			if err := r.destroyContainer(ctx, cont); err != nil {
+				errs = append(errs, fmt.Errorf("remove container %s no longer in spec: %w", name, err))
+			}
+		}
+	}
+	for _, c := range pod.Spec.Containers {
+		if err := r.syncContainer(ctx, pod, c, existing[c.Name], netnsPath); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sync pod %s: %w", uid, err)
+	}
+	return nil
+}
+
+func podHostname(pod *api.Pod) string {
+	if pod.Spec.Hostname != "" {
+		return pod.Spec.Hostname
+	}
+	return pod.Metadata.Name
+}
+
+func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, netnsPath string) error {
+	uid := pod.Metadata.UID
+	hash, err := specHash(c)
+	if err != nil {
+		return err
+	}
+	var carried map[string]string
+	if cont != nil {
+		labels, err := cont.Labels(ctx)
+		if err != nil {
+			return fmt.Errorf("labels of container %s: %w", cont.ID(), err)
+		}
+		if labels[labelSpecHash] != hash {
+			// The spec changed (a new image, say): this container alone is
+			// replaced, keeping its history like a restart would.
+			carried, err = r.retire(ctx, cont, labels)
+			if err != nil {
+				return err
+			}
+			if err := r.destroyContainer(ctx, cont); err != nil {
+				return fmt.Errorf("replace container %s: %w", c.Name, err)
+			}
+			r.log.Info("container spec changed, replacing", "pod", uid, "container", c.Name)
+			cont = nil
+		}
+	}
+
+	img, err := r.resolveImage(ctx, c.Image)
+	if errors.Is(err, errImageNotPresent) {
+		r.log.Warn("image not present on node", "pod", uid, "container", c.Name, "image", c.Image)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("container %s: %w", c.Name, err)
+	}
+
+	if cont == nil {
+		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried)
+		if err != nil {
+			return err
+		}
+		return r.startTask(ctx, cont, uid, c.Name)
+	}
+	return r.syncTask(ctx, pod, c, cont)
+}
+
+// syncTask starts a container that has no running process and restarts an
+// exited one when the restart policy and the back-off allow.
+func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container) error {
+	uid := pod.Metadata.UID
+	task, err := cont.Task(ctx, nil)
+	if errdefs.IsNotFound(err) {
+		return r.startTask(ctx, cont, uid, c.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("load task of container %s: %w", cont.ID(), err)
+	}
+	st, err := task.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("status of container %s: %w", cont.ID(), err)
+	}
+	switch st.Status {
+	case containerd.Created:
+		if err := task.Start(ctx); err != nil {
+			return fmt.Errorf("start task of container %s: %w", cont.ID(), err)
+		}
+		_, err := cont.SetLabels(ctx, map[string]string{labelStartedAt: formatTime(r.now())})
+		return err
+	case containerd.Stopped:
+	case containerd.Unknown:
+		// The shim lost track of the process: start over with a new one.
+		if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("delete lost task of container %s: %w", cont.ID(), err)
+		}
+		return r.startTask(ctx, cont, uid, c.Name)
+	default:
+		return nil // running or paused
+	}
+
+	code := int32(st.ExitStatus)
+	if !shouldRestart(pod.Spec.RestartPolicy, code) {
+		return nil
+	}
+	labels, err := cont.Labels(ctx)
+	if err != nil {
+		return fmt.Errorf("labels of container %s: %w", cont.ID(), err)
+	}
+	if ran := st.ExitTime.Sub(parseTime(labels[labelStartedAt])); ran > healthyRun {
+		r.backoff.forget(cont.ID())
+	}
+	if wait := r.backoff.wait(cont.ID(), r.now()); wait > 0 {
+		return nil
+	}
+	carried, err := r.retire(ctx, cont, labels)
+	if err != nil {
+		return err
+	}
+	if _, err := task.Delete(ctx); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("delete exited task of container %s: %w", cont.ID(), err)
+	}
+	if _, err := cont.SetLabels(ctx, carried); err != nil {
+		return fmt.Errorf("record restart of container %s: %w", cont.ID(), err)
+	}
+	r.backoff.restarted(cont.ID(), r.now())
+	r.log.Info("restarting container", "pod", uid, "container", c.Name, "exitCode", code, "restartCount", carried[labelRestartCount])
+	return r.startTask(ctx, cont, uid, c.Name)
+}
+
+// retire computes the labels that carry a container's history past its
+// current task: one more restart, and the task's termination (if it ran).
+// It must run before the task is deleted, while the exit and OOM state can
+// still be read.
+func (r *Runtime) retire(ctx context.Context, cont containerd.Container, labels map[string]string) (map[string]string, error) {
+	carried := map[string]string{labelRestartCount: strconv.Itoa(int(restartCount(labels)) + 1)}
+	if t, ok := terminationFromLabels(labels); ok {
+		for k, v := range t.labels() {
+			carried[k] = v
+		}
+	}
+	task, err := cont.Task(ctx, nil)
+	if errdefs.IsNotFound(err) {
+		return carried, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load task of container %s: %w", cont.ID(), err)
+	}
+	st, err := task.Status(ctx)
+	if err != nil || st.Status != containerd.Stopped {
+		// Still running: the caller stops it; its exit is not a crash worth
+		// reporting as the last state.
+		return carried, nil
+	}
+	code := int32(st.ExitStatus)
+	t := termination{
+		exitCode:   code,
+		reason:     exitReason(code, oomKilled(ctx, cont)),
+		startedAt:  parseTime(labels[labelStartedAt]),
+		finishedAt: st.ExitTime,
+	}
+	for k, v := range t.labels() {
+		carried[k] = v
+	}
+	return carried, nil
+}
+
+// shouldRestart applies the pod's restart policy to an exit code.
+func shouldRestart(policy string, exitCode int32) bool {
+	switch policy {
+	case api.RestartNever:
+		return false
+	case api.RestartOnFailure:
+		return exitCode != 0
+	default: // Always, and the Kubernetes default when unset
+		return true
+	}
+}
