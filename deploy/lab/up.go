@@ -216,8 +216,14 @@ func agentArgs(bin string, l *Lab, n Node) []string {
 	if n.Name != l.Nodes[0].Name {
 		args = append(args, "--join", fmt.Sprintf("%s:%d", l.Nodes[0].Addr, GossipPort))
 	}
+	// The first Servers nodes hold the Raft seats and bootstrap together;
+	// the rest are clients.
+	for i := 0; i < l.Servers && i < len(l.Nodes); i++ {
+		if l.Nodes[i].Name == n.Name {
+			args = append(args, "--bootstrap-expect", strconv.Itoa(l.Servers))
+		}
+	}
 	return append(args,
-		"--bootstrap-expect", strconv.Itoa(l.Servers),
 		"--servers", strconv.Itoa(l.Servers),
 		"--containerd", l.Containerd,
 		"--containerd-namespace", containerdNS(l.Name, n.Name),

@@ -1,0 +1,175 @@
+// Package agent composes shoal's parts into the one agent every machine
+// runs: gossip membership, an optional Raft seat, the Kubernetes-shaped
+// HTTP API, the leader's controllers and the node reconciler.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+	"github.com/shoal-dev/shoal/placement"
+)
+
+// stateStore is the local copy of the cluster state that Raft keeps.
+type stateStore interface {
+	Pod(namespace, name string) (*api.Pod, error)
+	Pods(filter func(*api.Pod) bool) ([]*api.Pod, uint64)
+	PodsOnNode(node string) ([]*api.Pod, uint64)
+	Node(name string) (*api.Node, error)
+	Nodes() ([]*api.Node, uint64)
+	NodeInfos() []placement.NodeInfo
+	FreePodIP(node string) (netip.Addr, error)
+	Index() uint64
+	WaitIndex(ctx context.Context, after uint64) (uint64, error)
+}
+
+// raftLog is how the agent writes: through the Raft leader.
+type raftLog interface {
+	Apply(ctx context.Context, cmd consensus.Command) (*consensus.Result, error)
+	IsLeader() bool
+	Leader() (id, addr string)
+	LeaderCh() <-chan bool
+	Shutdown() error
+}
+
+// Agent is one running shoal agent.
+type Agent struct {
+	cfg     Config
+	log     *slog.Logger
+	members *membership
+	self    nodeMeta
+
+	// Set only on servers.
+	fsm  stateStore
+	raft raftLog
+
+	runtime runtimeRef
+}
+
+// Run starts the agent and blocks until ctx is done. Stopping the agent
+// stops nothing it started in containerd: its pods keep running and the
+// next agent adopts them.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if cfg.BootstrapExpect > 0 {
+		cfg.Server = true
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("agent config: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	mem, cpu, err := allocatable(cfg)
+	if err != nil {
+		return err
+	}
+	a := &Agent{cfg: cfg, log: log}
+	adv := cfg.advertise()
+	a.self = nodeMeta{V: 1, API: hostPort(adv, cfg.APIPort), Server: cfg.Server, Memory: mem, CPU: cpu, Labels: cfg.Labels}
+	if cfg.Server {
+		a.self.Raft = hostPort(adv, cfg.RaftPort)
+	}
+
+	ln, err := net.Listen("tcp", hostPort(cfg.BindAddr, cfg.APIPort))
+	if err != nil {
+		return fmt.Errorf("listen for the API: %w", err)
+	}
+	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+
+	a.members, err = newMembership(cfg, a.self, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.members.leave(2 * time.Second)
+
+	if cfg.Server {
+		if err := a.startRaft(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+		defer func() {
+			if err := a.raft.Shutdown(); err != nil {
+				log.Warn("stop raft", "err", err)
+			}
+		}()
+	}
+
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	goFn := func(name string, fn func(context.Context)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(ctx)
+			log.Debug("stopped", "loop", name)
+		}()
+	}
+	goFn("join", a.joinLoop)
+	if cfg.Server {
+		goFn("bootstrap", a.bootstrapLoop)
+		goFn("leader", a.leaderLoop)
+	}
+	goFn("node", a.runNode)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("agent started", "api", a.self.API, "raft", a.self.Raft, "server", cfg.Server, "memory", mem, "cpu", cpu)
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("API server: %w", err)
+		}
+	}
+	shutCtx, done := context.WithTimeout(context.Background(), 3*time.Second)
+	defer done()
+	_ = srv.Shutdown(shutCtx)
+	log.Info("agent stopping; pods keep running")
+	return nil
+}
+
+// joinLoop keeps trying to join the fleet until it succeeds: the agents of
+// a fleet start in any order.
+func (a *Agent) joinLoop(ctx context.Context) {
+	if len(a.cfg.Join) == 0 {
+		return
+	}
+	backoff := 200 * time.Millisecond
+	for {
+		err := a.members.join(a.cfg.Join)
+		if err == nil {
+			a.log.Info("joined the fleet", "via", a.cfg.Join)
+			return
+		}
+		a.log.Debug("join failed, retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		if backoff < 5*time.Second {
+			backoff *= 2
+		}
+	}
+}
+
+func (a *Agent) dataPath(parts ...string) string {
+	return filepath.Join(append([]string{a.cfg.DataDir}, parts...)...)
+}

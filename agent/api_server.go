@@ -1,0 +1,295 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+)
+
+// maxBodyBytes bounds every request body except image archives.
+const maxBodyBytes = api.MaxManifestBytes
+
+// routes is the Kubernetes-shaped API every agent serves, plus shoal's own
+// endpoints under /shoal/v1.
+func (a *Agent) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"major": "1", "minor": "32", "gitVersion": "v1.32.0-" + Version, "platform": "linux/amd64"})
+	})
+
+	mux.HandleFunc("GET /api/v1/nodes", a.viaServer(a.listNodes))
+	mux.HandleFunc("GET /api/v1/nodes/{name}", a.viaServer(a.getNode))
+	mux.HandleFunc("GET /api/v1/pods", a.viaServer(a.listPods))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods", a.viaServer(a.listPods))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}", a.viaServer(a.getPod))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods", a.viaLeader(a.createPod))
+	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.replacePod))
+	mux.HandleFunc("DELETE /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.deletePod))
+	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", a.viaLeader(a.updatePodStatus))
+
+	mux.HandleFunc("GET /shoal/v1/cluster", a.cluster)
+	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", a.viaServer(a.assignments))
+	mux.HandleFunc("POST /shoal/v1/images", a.importImage)
+	mux.HandleFunc("GET /shoal/v1/images", a.listImages)
+	return mux
+}
+
+func (a *Agent) readyz(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.Server {
+		if id, _ := a.raft.Leader(); id == "" {
+			http.Error(w, "no Raft leader known", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	io.WriteString(w, "ok")
+}
+
+func (a *Agent) listNodes(w http.ResponseWriter, r *http.Request) {
+	sel, err := selector(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	nodes, idx := a.fsm.Nodes()
+	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
+	for _, n := range nodes {
+		if sel.Matches(labels.Set(n.Metadata.Labels)) {
+			list.Items = append(list.Items, *n)
+		}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (a *Agent) getNode(w http.ResponseWriter, r *http.Request) {
+	n, err := a.fsm.Node(r.PathValue("name"))
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, n)
+}
+
+func (a *Agent) listPods(w http.ResponseWriter, r *http.Request) {
+	sel, err := selector(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	ns := r.PathValue("ns")
+	nodeName, err := nodeNameField(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	pods, idx := a.fsm.Pods(func(p *api.Pod) bool {
+		return (ns == "" || p.Metadata.Namespace == ns) &&
+			(nodeName == "" || p.Spec.NodeName == nodeName) &&
+			sel.Matches(labels.Set(p.Metadata.Labels))
+	})
+	list := api.PodList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "PodList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: make([]api.Pod, 0, len(pods))}
+	for _, p := range pods {
+		list.Items = append(list.Items, *p)
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Key() < list.Items[j].Key() })
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (a *Agent) getPod(w http.ResponseWriter, r *http.Request) {
+	p, err := a.fsm.Pod(r.PathValue("ns"), r.PathValue("name"))
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (a *Agent) createPod(w http.ResponseWriter, r *http.Request) {
+	p, err := readPod(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	res, err := a.raft.Apply(r.Context(), consensus.CreatePod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, res.Pod)
+}
+
+func (a *Agent) replacePod(w http.ResponseWriter, r *http.Request) {
+	p, err := readPod(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	if p.Metadata.Name != r.PathValue("name") {
+		writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: p.Metadata.Name, Detail: "does not match the name in the URL " + r.PathValue("name")}))
+		return
+	}
+	res, err := a.raft.Apply(r.Context(), consensus.ApplyPod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res.Pod)
+}
+
+func (a *Agent) deletePod(w http.ResponseWriter, r *http.Request) {
+	ns, name := r.PathValue("ns"), r.PathValue("name")
+	p, err := a.fsm.Pod(ns, name)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	if _, err := a.raft.Apply(r.Context(), consensus.DeletePod{Namespace: ns, Name: name, UID: p.Metadata.UID}); err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (a *Agent) updatePodStatus(w http.ResponseWriter, r *http.Request) {
+	var p api.Pod
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&p); err != nil {
+		writeError(w, a.log, invalid(fmt.Errorf("decode pod status: %w", err)))
+		return
+	}
+	res, err := a.raft.Apply(r.Context(), consensus.UpdatePodStatus{
+		Namespace: r.PathValue("ns"), Name: r.PathValue("name"), UID: p.Metadata.UID,
+		Node: p.Spec.NodeName, Status: p.Status, Time: time.Now().UTC(),
+	})
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res.Pod)
+}
+
+// readPod decodes a request body strictly into a defaulted, valid pod whose
+// namespace is the URL's.
+func readPod(r *http.Request) (*api.Pod, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, invalid(fmt.Errorf("read body: %w", err))
+	}
+	if len(body) > maxBodyBytes {
+		return nil, &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge, err: fmt.Errorf("request body larger than %d bytes", maxBodyBytes)}
+	}
+	ns := r.PathValue("ns")
+	var head struct {
+		api.TypeMeta `json:",inline"`
+		Metadata     struct {
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
+	}
+	if js, err := yaml.YAMLToJSON(body); err == nil {
+		_ = json.Unmarshal(js, &head)
+	}
+	if head.Kind != "" && head.Kind != "Pod" {
+		return nil, invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a Pod"})
+	}
+	if head.Metadata.Namespace != "" && head.Metadata.Namespace != ns {
+		return nil, invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
+	}
+	p := &api.Pod{Metadata: api.ObjectMeta{Namespace: ns}}
+	if err := api.DecodeObject(body, p); err != nil {
+		return nil, invalid(err)
+	}
+	p.Metadata.Namespace = ns
+	return p, nil
+}
+
+func selector(r *http.Request) (labels.Selector, error) {
+	s := r.URL.Query().Get("labelSelector")
+	sel, err := labels.Parse(s)
+	if err != nil {
+		return nil, invalid(&api.FieldError{Path: "labelSelector", Value: s, Detail: err.Error()})
+	}
+	return sel, nil
+}
+
+// nodeNameField supports the one field selector agents and kubectl use: spec.nodeName=NAME.
+func nodeNameField(r *http.Request) (string, error) {
+	fs := r.URL.Query().Get("fieldSelector")
+	if fs == "" {
+		return "", nil
+	}
+	const key = "spec.nodeName="
+	if len(fs) > len(key) && fs[:len(key)] == key {
+		return fs[len(key):], nil
+	}
+	return "", invalid(&api.FieldError{Path: "fieldSelector", Value: fs, Detail: "only spec.nodeName=NAME is supported"})
+}
+
+// assignmentsView is the blocking query a node agent follows: the pods
+// bound to it and the nodes (for peer routes), at a state index.
+type assignmentsView struct {
+	Index uint64     `json:"index"`
+	Pods  []api.Pod  `json:"pods"`
+	Nodes []api.Node `json:"nodes"`
+}
+
+// assignments answers at once when the state is newer than ?index, else
+// waits until it is (or ?wait passes): a blocking query, not polling.
+func (a *Agent) assignments(w http.ResponseWriter, r *http.Request) {
+	after, _ := strconv.ParseUint(r.URL.Query().Get("index"), 10, 64)
+	wait := 30 * time.Second
+	if d, err := time.ParseDuration(r.URL.Query().Get("wait")); err == nil && d > 0 && d < 5*time.Minute {
+		wait = d
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	if _, err := a.fsm.WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return
+	}
+	node := r.PathValue("name")
+	pods, idx := a.fsm.PodsOnNode(node)
+	nodes, _ := a.fsm.Nodes()
+	view := assignmentsView{Index: idx, Pods: make([]api.Pod, 0, len(pods)), Nodes: make([]api.Node, 0, len(nodes))}
+	for _, p := range pods {
+		view.Pods = append(view.Pods, *p)
+	}
+	for _, n := range nodes {
+		view.Nodes = append(view.Nodes, *n)
+	}
+	writeJSON(w, http.StatusOK, view)
+}
+
+// clusterView is shoal's own summary of the fleet.
+type clusterView struct {
+	Node    string       `json:"node"`
+	Leader  string       `json:"leader"`
+	Server  bool         `json:"server"`
+	Members []memberView `json:"members"`
+}
+
+type memberView struct {
+	Name   string `json:"name"`
+	Addr   string `json:"addr"`
+	API    string `json:"api"`
+	Server bool   `json:"server"`
+	Alive  bool   `json:"alive"`
+}
+
+func (a *Agent) cluster(w http.ResponseWriter, r *http.Request) {
+	v := clusterView{Node: a.cfg.Name, Server: a.cfg.Server, Leader: a.leaderName()}
+	for _, m := range a.members.members() {
+		v.Members = append(v.Members, memberView{Name: m.Name, Addr: m.Addr, API: m.Meta.API, Server: m.Meta.Server, Alive: m.Alive})
+	}
+	writeJSON(w, http.StatusOK, v)
+}

@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// Config is everything `shoal agent` is told. Zero values take the defaults
+// of DefaultConfig; Validate names what is wrong.
+type Config struct {
+	Name          string
+	DataDir       string
+	BindAddr      string // IP the agent listens on
+	AdvertiseAddr string // IP peers reach it at; default BindAddr (or the first non-loopback address)
+	APIPort       int
+	RaftPort      int
+	GossipPort    int
+	Join          []string // gossip addresses host:port of agents already in the fleet
+
+	Server          bool // holds a Raft seat
+	BootstrapExpect int  // servers that must have met before Raft bootstraps
+	Servers         int  // voters the fleet keeps
+
+	ContainerdAddress   string
+	ContainerdNamespace string
+	NetnsPrefix         string
+
+	PodCIDR   string
+	BlockBits int // prefix length of each node's pod block
+
+	Labels map[string]string
+	Memory string // allocatable memory, e.g. 2Gi; default: the machine's
+	CPU    string // allocatable cpu, e.g. 2 or 1500m; default: the machine's
+
+	// ResyncInterval is how often the node reconciler looks at its
+	// containers even when the state did not change (exits, restarts).
+	ResyncInterval time.Duration
+}
+
+// DefaultConfig is the configuration of a one-machine fleet.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:             "/var/lib/shoal",
+		BindAddr:            "0.0.0.0",
+		APIPort:             7080,
+		RaftPort:            7081,
+		GossipPort:          7946,
+		Servers:             3,
+		ContainerdAddress:   "/run/containerd/containerd.sock",
+		ContainerdNamespace: "shoal",
+		NetnsPrefix:         "shoal-",
+		PodCIDR:             "10.244.0.0/16",
+		BlockBits:           24,
+		ResyncInterval:      2 * time.Second,
+	}
+}
+
+// Validate names every setting that cannot work.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Name == "" {
+		errs = append(errs, errors.New("name: required"))
+	}
+	if net.ParseIP(c.BindAddr) == nil {
+		errs = append(errs, fmt.Errorf("bind-addr %q: not an IP address", c.BindAddr))
+	}
+	if c.AdvertiseAddr != "" && net.ParseIP(c.AdvertiseAddr) == nil {
+		errs = append(errs, fmt.Errorf("advertise-addr %q: not an IP address", c.AdvertiseAddr))
+	}
+	_, cidr, err := net.ParseCIDR(c.PodCIDR)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("pod-cidr %q: %v", c.PodCIDR, err))
+	} else if ones, _ := cidr.Mask.Size(); c.BlockBits <= ones || c.BlockBits > 30 {
+		errs = append(errs, fmt.Errorf("block-bits %d: must be longer than the pod CIDR's /%d and at most 30", c.BlockBits, ones))
+	}
+	for _, q := range []struct{ name, v string }{{"memory", c.Memory}, {"cpu", c.CPU}} {
+		if q.v == "" {
+			continue
+		}
+		if _, err := resource.ParseQuantity(q.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %v", q.name, q.v, err))
+		}
+	}
+	if c.Server && c.BootstrapExpect < 1 {
+		errs = append(errs, errors.New("bootstrap-expect: a server needs at least 1"))
+	}
+	if c.Servers < 1 {
+		errs = append(errs, fmt.Errorf("servers %d: must be at least 1", c.Servers))
+	}
+	return errors.Join(errs...)
+}
+
+func hostPort(ip string, port int) string { return net.JoinHostPort(ip, fmt.Sprint(port)) }
+
+// advertise is the address peers use to reach this agent.
+func (c *Config) advertise() string {
+	if c.AdvertiseAddr != "" {
+		return c.AdvertiseAddr
+	}
+	if ip := net.ParseIP(c.BindAddr); ip != nil && !ip.IsUnspecified() {
+		return c.BindAddr
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				return n.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}

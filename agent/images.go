@@ -1,0 +1,132 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// maxImageBytes bounds an uploaded image archive.
+const maxImageBytes = 4 << 30
+
+type importResult struct {
+	Images []string          `json:"images"`
+	Nodes  map[string]string `json:"nodes"` // node -> "ok" or what failed
+}
+
+// importImage imports an archive into this node and, unless ?node names
+// one node, into every other live node of the fleet: with no registry,
+// every node that may run a pod needs the image.
+func (a *Agent) importImage(w http.ResponseWriter, r *http.Request) {
+	target := r.URL.Query().Get("node")
+	if target != "" && target != a.cfg.Name {
+		addr := a.memberAPI(target)
+		if addr == "" {
+			writeError(w, a.log, notFound("Node", "", target))
+			return
+		}
+		a.forwardTo(w, r, addr)
+		return
+	}
+	f, err := os.CreateTemp(a.cfg.DataDir, "import-*.tar")
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := io.Copy(f, http.MaxBytesReader(w, r.Body, maxImageBytes))
+	if err != nil {
+		writeError(w, a.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: fmt.Errorf("read image archive: %w", err)})
+		return
+	}
+	res := importResult{Nodes: map[string]string{}}
+	res.Images, err = a.importLocal(r.Context(), f)
+	res.Nodes[a.cfg.Name] = "ok"
+	if err != nil {
+		res.Nodes[a.cfg.Name] = err.Error()
+	}
+	if target == "" {
+		for _, m := range a.members.members() {
+			if m.Name == a.cfg.Name || !m.Alive {
+				continue
+			}
+			res.Nodes[m.Name] = "ok"
+			if err := a.pushImage(r.Context(), m.Meta.API, m.Name, f, n); err != nil {
+				res.Nodes[m.Name] = err.Error()
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (a *Agent) importLocal(ctx context.Context, f *os.File) ([]string, error) {
+	rt := a.runtime.get()
+	if rt == nil {
+		return nil, fmt.Errorf("containerd is not connected yet on %s", a.cfg.Name)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	names, err := rt.ImportImage(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func (a *Agent) pushImage(ctx context.Context, addr, node string, f *os.File, size int64) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	u := "http://" + addr + "/shoal/v1/images?node=" + url.QueryEscape(node)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, io.NopCloser(f))
+	if err != nil {
+		return err
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "application/x-tar")
+	req.Header.Set(forwardedHeader, a.cfg.Name)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", node, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("%s answered HTTP %d: %s", node, resp.StatusCode, b)
+	}
+	return nil
+}
+
+func (a *Agent) listImages(w http.ResponseWriter, r *http.Request) {
+	target := r.URL.Query().Get("node")
+	if target != "" && target != a.cfg.Name {
+		addr := a.memberAPI(target)
+		if addr == "" {
+			writeError(w, a.log, notFound("Node", "", target))
+			return
+		}
+		a.forwardTo(w, r, addr)
+		return
+	}
+	rt := a.runtime.get()
+	if rt == nil {
+		writeJSON(w, http.StatusServiceUnavailable, api.Status{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure", Reason: "ServiceUnavailable", Code: 503, Message: "containerd is not connected yet"})
+		return
+	}
+	names, err := rt.ListImages(r.Context())
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	sort.Strings(names)
+	writeJSON(w, http.StatusOK, map[string][]string{"images": names})
+}

@@ -1,0 +1,226 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+	"github.com/shoal-dev/shoal/placement"
+)
+
+// Version is reported as the node's kubelet version.
+const Version = "shoal/v0.1.0"
+
+// leaderLoop runs the leader's controllers while this server leads, and
+// stops them the moment it does not.
+func (a *Agent) leaderLoop(ctx context.Context) {
+	var (
+		cancel context.CancelFunc
+		done   chan struct{}
+	)
+	stop := func() {
+		if cancel != nil {
+			cancel()
+			<-done
+			cancel = nil
+		}
+	}
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case isLeader := <-a.raft.LeaderCh():
+			stop()
+			if !isLeader {
+				a.log.Info("lost leadership")
+				continue
+			}
+			a.log.Info("became leader")
+			var lctx context.Context
+			lctx, cancel = context.WithCancel(ctx)
+			done = make(chan struct{})
+			go func() {
+				defer close(done)
+				a.runControllers(lctx)
+			}()
+		}
+	}
+}
+
+func (a *Agent) runControllers(ctx context.Context) {
+	finished := make(chan struct{}, 2)
+	go func() { a.nodeController(ctx); finished <- struct{}{} }()
+	go func() { a.placementController(ctx); finished <- struct{}{} }()
+	<-finished
+	<-finished
+}
+
+// nodeController registers every agent gossip knows as a node and keeps its
+// Ready condition in step with gossip's view of it.
+func (a *Agent) nodeController(ctx context.Context) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		changed := a.members.changes()
+		for _, m := range a.members.members() {
+			if err := a.syncNode(ctx, m); err != nil && ctx.Err() == nil {
+				a.log.Warn("register node", "node", m.Name, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-tick.C:
+		}
+	}
+}
+
+func (a *Agent) syncNode(ctx context.Context, m member) error {
+	want := nodeFromMember(m)
+	have, err := a.fsm.Node(m.Name)
+	if err != nil && !consensus.IsNotFound(err) {
+		return err
+	}
+	if have == nil || !sameRegistration(have, want) {
+		_, err := a.raft.Apply(ctx, consensus.RegisterNode{Node: *want, ClusterCIDR: a.cfg.PodCIDR, BlockBits: a.cfg.BlockBits, Time: time.Now().UTC()})
+		if err != nil {
+			return err
+		}
+	}
+	ready := have != nil && placement.NodeReady(have)
+	if have == nil || ready != m.Alive {
+		reason, msg := "AgentReady", "gossip reaches the agent"
+		if !m.Alive {
+			reason, msg = "NodeStatusUnknown", "gossip declared the agent failed"
+		}
+		_, err := a.raft.Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: m.Alive, Reason: reason, Message: msg, Time: time.Now().UTC()})
+		return err
+	}
+	return nil
+}
+
+func nodeFromMember(m member) *api.Node {
+	labels := map[string]string{"kubernetes.io/hostname": m.Name, "kubernetes.io/os": "linux"}
+	for k, v := range m.Meta.Labels {
+		labels[k] = v
+	}
+	if m.Meta.Server {
+		labels["node-role.shoal.dev/server"] = ""
+	}
+	res := api.ResourceList{api.ResourcePods: resource.MustParse("110")}
+	if q, err := resource.ParseQuantity(m.Meta.Memory); err == nil {
+		res[api.ResourceMemory] = q
+	}
+	if q, err := resource.ParseQuantity(m.Meta.CPU); err == nil {
+		res[api.ResourceCPU] = q
+	}
+	return &api.Node{
+		TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Node"},
+		Metadata: api.ObjectMeta{Name: m.Name, Labels: labels, Annotations: map[string]string{"shoal.dev/api": m.Meta.API}},
+		Status: api.NodeStatus{
+			Capacity:    res,
+			Allocatable: res,
+			Addresses:   []api.NodeAddress{{Type: "InternalIP", Address: m.Addr}, {Type: "Hostname", Address: m.Name}},
+			NodeInfo:    api.NodeSystemInfo{KubeletVersion: Version, ContainerRuntimeVersion: "containerd", OperatingSystem: "linux"},
+		},
+	}
+}
+
+// sameRegistration compares what an agent reports, not what the fleet added.
+func sameRegistration(have, want *api.Node) bool {
+	return reflect.DeepEqual(have.Metadata.Labels, want.Metadata.Labels) &&
+		reflect.DeepEqual(have.Metadata.Annotations, want.Metadata.Annotations) &&
+		reflect.DeepEqual(have.Status.Addresses, want.Status.Addresses) &&
+		quantitiesEqual(have.Status.Allocatable, want.Status.Allocatable)
+}
+
+func quantitiesEqual(a, b api.ResourceList) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, q := range a {
+		o, ok := b[k]
+		if !ok || q.Cmp(o) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// placementController places every pending pod as a whole: it picks a node
+// (placement.Choose) and an IP from that node's block, and proposes the
+// binding; the state machine re-checks the fit when it commits.
+func (a *Agent) placementController(ctx context.Context) {
+	var after uint64
+	for {
+		idx, err := a.fsm.WaitIndex(ctx, after)
+		if err != nil {
+			return
+		}
+		after = idx
+		pending, _ := a.fsm.Pods(func(p *api.Pod) bool { return !consensus.Bound(p) && !consensus.Terminal(p) })
+		for _, p := range pending {
+			if err := a.place(ctx, p); err != nil && ctx.Err() == nil {
+				a.log.Warn("place pod", "pod", p.Key(), "err", err)
+			}
+		}
+	}
+}
+
+func (a *Agent) place(ctx context.Context, p *api.Pod) error {
+	nodeName, reasons, err := placement.Choose(p, a.fsm.NodeInfos())
+	if errors.Is(err, placement.ErrNoFit) {
+		msg := fmt.Sprintf("0/%d nodes are available: %s", len(reasons), joinReasons(reasons))
+		if c := podCondition(p, "PodScheduled"); c != nil && c.Message == msg {
+			return nil
+		}
+		_, err := a.raft.Apply(ctx, consensus.SetPodUnschedulable{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Message: msg, Time: time.Now().UTC()})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	ip, err := a.fsm.FreePodIP(nodeName)
+	if err != nil {
+		return fmt.Errorf("allocate an IP on %s: %w", nodeName, err)
+	}
+	_, err = a.raft.Apply(ctx, consensus.BindPod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Node: nodeName, PodIP: ip.String(), Time: time.Now().UTC()})
+	if err != nil {
+		return fmt.Errorf("bind to %s: %w", nodeName, err)
+	}
+	a.log.Info("pod bound", "pod", p.Key(), "node", nodeName, "ip", ip)
+	return nil
+}
+
+func joinReasons(rs []string) string { return strings.Join(rs, ", ") }
+
+func podCondition(p *api.Pod, typ string) *api.PodCondition {
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == typ {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// newUID returns a random RFC 4122 version 4 UID, chosen outside the state
+// machine and carried in the log entry.
+func newUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

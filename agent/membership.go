@@ -1,0 +1,174 @@
+package agent
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// nodeMeta is what every agent tells the fleet about itself by gossip. It
+// must stay under memberlist's 512-byte limit, so it carries only addresses,
+// role and capacity; V lets a newer agent read an older one.
+type nodeMeta struct {
+	V      int               `json:"v"`
+	API    string            `json:"api"`
+	Raft   string            `json:"raft,omitempty"`
+	Server bool              `json:"server,omitempty"`
+	Memory string            `json:"mem,omitempty"`
+	CPU    string            `json:"cpu,omitempty"`
+	Labels map[string]string `json:"l,omitempty"`
+}
+
+// member is one agent as gossip sees it.
+type member struct {
+	Name  string
+	Addr  string
+	Alive bool
+	Meta  nodeMeta
+}
+
+// membership wraps memberlist: who is in the fleet and who is alive.
+type membership struct {
+	list    *memberlist.Memberlist
+	meta    []byte
+	log     *slog.Logger
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every membership event
+}
+
+func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, error) {
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > memberlist.MetaMaxSize {
+		return nil, fmt.Errorf("node metadata is %d bytes, gossip allows %d: use fewer or shorter labels", len(b), memberlist.MetaMaxSize)
+	}
+	m := &membership{meta: b, log: log, changed: make(chan struct{})}
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = cfg.Name
+	mc.BindAddr = cfg.BindAddr
+	mc.BindPort = cfg.GossipPort
+	mc.AdvertiseAddr = cfg.advertise()
+	mc.AdvertisePort = cfg.GossipPort
+	mc.Delegate = m
+	mc.Events = m
+	mc.LogOutput = slogWriter{log.With("part", "gossip")}
+	// A lab or LAN answers in well under a millisecond: probe faster than
+	// the WAN-minded default so a dead node is noticed in a few seconds.
+	mc.ProbeInterval = 500 * time.Millisecond
+	mc.ProbeTimeout = 250 * time.Millisecond
+	mc.GossipInterval = 100 * time.Millisecond
+	mc.SuspicionMult = 3
+	list, err := memberlist.Create(mc)
+	if err != nil {
+		return nil, fmt.Errorf("start gossip on %s: %w", hostPort(cfg.BindAddr, cfg.GossipPort), err)
+	}
+	m.list = list
+	return m, nil
+}
+
+// join contacts the given agents; it succeeds when at least one answered.
+func (m *membership) join(addrs []string) error {
+	if len(addrs) == 0 {
+		return nil
+	}
+	n, err := m.list.Join(addrs)
+	if n == 0 && err != nil {
+		return fmt.Errorf("join %v: %w", addrs, err)
+	}
+	return nil
+}
+
+// members lists every agent gossip knows, alive or not, sorted by name.
+func (m *membership) members() []member {
+	var out []member
+	for _, n := range m.list.Members() {
+		var meta nodeMeta
+		if err := json.Unmarshal(n.Meta, &meta); err != nil {
+			m.log.Warn("unreadable gossip metadata", "node", n.Name, "err", err)
+			continue
+		}
+		out = append(out, member{Name: n.Name, Addr: n.Addr.String(), Alive: n.State == memberlist.StateAlive, Meta: meta})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// changes returns a channel closed at the next membership event.
+func (m *membership) changes() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changed
+}
+
+func (m *membership) notify() {
+	m.mu.Lock()
+	close(m.changed)
+	m.changed = make(chan struct{})
+	m.mu.Unlock()
+}
+
+func (m *membership) leave(timeout time.Duration) {
+	if err := m.list.Leave(timeout); err != nil {
+		m.log.Warn("leave gossip", "err", err)
+	}
+	if err := m.list.Shutdown(); err != nil {
+		m.log.Warn("stop gossip", "err", err)
+	}
+}
+
+// NodeMeta is memberlist's Delegate: our metadata travels with every ping.
+func (m *membership) NodeMeta(limit int) []byte { return m.meta }
+
+// NotifyMsg is unused: all state travels through Raft, not gossip.
+func (m *membership) NotifyMsg([]byte) {}
+
+// GetBroadcasts is unused for the same reason.
+func (m *membership) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+
+// LocalState is unused: there is no gossiped state to merge.
+func (m *membership) LocalState(join bool) []byte { return nil }
+
+// MergeRemoteState is unused.
+func (m *membership) MergeRemoteState(buf []byte, join bool) {}
+
+// NotifyJoin is memberlist's EventDelegate.
+func (m *membership) NotifyJoin(n *memberlist.Node) {
+	m.log.Info("member joined", "node", n.Name, "addr", n.Addr.String())
+	m.notify()
+}
+
+// NotifyLeave fires when a member left or was declared dead.
+func (m *membership) NotifyLeave(n *memberlist.Node) {
+	m.log.Info("member left or failed", "node", n.Name)
+	m.notify()
+}
+
+// NotifyUpdate fires when a member's metadata changed.
+func (m *membership) NotifyUpdate(n *memberlist.Node) { m.notify() }
+
+// slogWriter turns the standard-library logging of hashicorp's libraries into slog records.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimRight(string(p), "\n")
+	switch {
+	case strings.Contains(msg, "[ERR]"):
+		w.log.Error(msg)
+	case strings.Contains(msg, "[WARN]"):
+		w.log.Warn(msg)
+	default:
+		w.log.Debug(msg)
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = slogWriter{}

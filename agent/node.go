@@ -1,0 +1,331 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/netplane"
+	"github.com/shoal-dev/shoal/podruntime"
+)
+
+// nodeRunner makes this node run exactly what the state binds to it:
+// pod network namespaces through netplane, containers through podruntime,
+// and reports each pod's status back through the leader.
+type nodeRunner struct {
+	a        *Agent
+	plane    *netplane.Plane
+	runtime  *podruntime.Runtime
+	http     *http.Client
+	mu       sync.Mutex
+	reported map[string]api.PodStatus // by pod UID: the last status the leader accepted
+}
+
+// runtimeRef holds the node's runtime once containerd answered, for the
+// image endpoints that may be called before.
+type runtimeRef struct {
+	mu sync.RWMutex
+	rt *podruntime.Runtime
+}
+
+func (r *runtimeRef) get() *podruntime.Runtime {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.rt
+}
+
+func (r *runtimeRef) set(rt *podruntime.Runtime) {
+	r.mu.Lock()
+	r.rt = rt
+	r.mu.Unlock()
+}
+
+// runNode connects to containerd (retrying: it may start after us), then
+// follows the node's assignments until ctx is done.
+func (a *Agent) runNode(ctx context.Context) {
+	plane, err := netplane.New(netplane.Config{NetnsPrefix: a.cfg.NetnsPrefix}, a.log.With("part", "netplane"))
+	if err != nil {
+		a.log.Error("pod network unavailable; this node runs no pods", "err", err)
+		return
+	}
+	defer plane.Close()
+	if err := plane.EnsureNode(ctx); err != nil {
+		a.log.Error("prepare the node for pod routing", "err", err)
+	}
+	var rt *podruntime.Runtime
+	for delay := 200 * time.Millisecond; ; {
+		rt, err = podruntime.New(ctx, podruntime.Config{
+			Address: a.cfg.ContainerdAddress, Namespace: a.cfg.ContainerdNamespace,
+			StateDir: a.dataPath("pods"), Log: a.log.With("part", "podruntime"),
+		})
+		if err == nil {
+			break
+		}
+		a.log.Warn("containerd not reachable yet", "address", a.cfg.ContainerdAddress, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		if delay < 5*time.Second {
+			delay *= 2
+		}
+	}
+	defer rt.Close()
+	a.runtime.set(rt)
+	n := &nodeRunner{a: a, plane: plane, runtime: rt, http: &http.Client{Timeout: time.Minute}, reported: map[string]api.PodStatus{}}
+	n.follow(ctx)
+}
+
+// follow is the reconcile loop: a blocking query on the state wakes it at
+// once on any change, and at the latest after ResyncInterval to look at
+// containers that exited on their own.
+func (n *nodeRunner) follow(ctx context.Context) {
+	var after uint64
+	for ctx.Err() == nil {
+		view, err := n.fetch(ctx, after)
+		if err != nil {
+			if ctx.Err() == nil {
+				n.a.log.Debug("read assignments", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+			continue
+		}
+		after = view.Index
+		n.reconcile(ctx, view)
+	}
+}
+
+func (n *nodeRunner) fetch(ctx context.Context, after uint64) (*assignmentsView, error) {
+	q := url.Values{"index": {fmt.Sprint(after)}, "wait": {n.a.cfg.ResyncInterval.String()}}
+	u := "http://" + n.a.self.API + "/shoal/v1/nodes/" + url.PathEscape(n.a.cfg.Name) + "/assignments?" + q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := n.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("assignments: HTTP %d", resp.StatusCode)
+	}
+	var v assignmentsView
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode assignments: %w", err)
+	}
+	return &v, nil
+}
+
+func (n *nodeRunner) reconcile(ctx context.Context, view *assignmentsView) {
+	n.syncPeers(ctx, view.Nodes)
+	want := map[string]bool{}
+	wantNet := map[string]bool{}
+	var wg sync.WaitGroup
+	for i := range view.Pods {
+		p := &view.Pods[i]
+		want[p.Metadata.UID] = true
+		wantNet[podNetID(p.Metadata.UID)] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := n.syncPod(ctx, p); err != nil && ctx.Err() == nil {
+				n.a.log.Warn("sync pod", "pod", p.Key(), "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	n.removeUnclaimed(ctx, want, wantNet)
+}
+
+// syncPod brings one pod to its spec and reports its status when it changed.
+func (n *nodeRunner) syncPod(ctx context.Context, p *api.Pod) error {
+	ip := net.ParseIP(p.Status.PodIP)
+	if ip == nil {
+		return fmt.Errorf("pod is bound without an IP")
+	}
+	nsPath, err := n.plane.SetupPod(ctx, podNetID(p.Metadata.UID), ip)
+	if err != nil {
+		return fmt.Errorf("pod network: %w", err)
+	}
+	if err := n.runtime.SyncPod(ctx, p, nsPath); err != nil {
+		return fmt.Errorf("containers: %w", err)
+	}
+	st, err := n.runtime.PodStatus(ctx, p)
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	st = mergeStatus(p.Status, st)
+	n.mu.Lock()
+	last, ok := n.reported[p.Metadata.UID]
+	n.mu.Unlock()
+	if ok && reflect.DeepEqual(last, st) {
+		return nil
+	}
+	if statusEqual(p.Status, st) {
+		return nil
+	}
+	return n.report(ctx, p, st)
+}
+
+// mergeStatus keeps what the fleet decided (IPs, scheduling condition,
+// start time) and takes what the node observed (phase, containers, readiness).
+func mergeStatus(old, seen api.PodStatus) api.PodStatus {
+	out := seen
+	out.PodIP, out.PodIPs, out.HostIP = old.PodIP, old.PodIPs, old.HostIP
+	out.StartTime = old.StartTime
+	if out.StartTime == nil && out.Phase != api.PodPending {
+		out.StartTime = api.NewTime(time.Now())
+	}
+	ready := out.Phase == api.PodRunning
+	for _, cs := range out.ContainerStatuses {
+		ready = ready && cs.Ready
+	}
+	conds := []api.PodCondition{}
+	for _, c := range old.Conditions {
+		if c.Type == "PodScheduled" {
+			conds = append(conds, c)
+		}
+	}
+	for _, typ := range []string{"Initialized", "ContainersReady", "Ready"} {
+		status := "True"
+		if typ != "Initialized" && !ready {
+			status = "False"
+		}
+		c := api.PodCondition{Type: typ, Status: status}
+		for _, o := range old.Conditions {
+			if o.Type == typ && o.Status == status {
+				c.LastTransitionTime = o.LastTransitionTime
+			}
+		}
+		if c.LastTransitionTime == nil {
+			c.LastTransitionTime = api.NewTime(time.Now())
+		}
+		conds = append(conds, c)
+	}
+	out.Conditions = conds
+	return out
+}
+
+// statusEqual ignores transition times, which a node re-stamps.
+func statusEqual(a, b api.PodStatus) bool {
+	strip := func(s api.PodStatus) api.PodStatus {
+		c := s
+		c.Conditions = nil
+		for _, cond := range s.Conditions {
+			cond.LastTransitionTime = nil
+			c.Conditions = append(c.Conditions, cond)
+		}
+		return c
+	}
+	ja, _ := json.Marshal(strip(a))
+	jb, _ := json.Marshal(strip(b))
+	return string(ja) == string(jb)
+}
+
+func (n *nodeRunner) report(ctx context.Context, p *api.Pod, st api.PodStatus) error {
+	body := api.Pod{Metadata: api.ObjectMeta{Name: p.Metadata.Name, Namespace: p.Metadata.Namespace, UID: p.Metadata.UID}, Spec: api.PodSpec{NodeName: n.a.cfg.Name}, Status: st}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	u := "http://" + n.a.self.API + "/api/v1/namespaces/" + url.PathEscape(p.Metadata.Namespace) + "/pods/" + url.PathEscape(p.Metadata.Name) + "/status"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, strings.NewReader(string(b)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := n.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("report status: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("report status: HTTP %d", resp.StatusCode)
+	}
+	n.mu.Lock()
+	n.reported[p.Metadata.UID] = st
+	n.mu.Unlock()
+	return nil
+}
+
+// removeUnclaimed stops pods and networks the state no longer binds here:
+// deleted pods, and pods of this node that the fleet moved elsewhere.
+func (n *nodeRunner) removeUnclaimed(ctx context.Context, want, wantNet map[string]bool) {
+	uids, err := n.runtime.ListPods(ctx)
+	if err != nil {
+		n.a.log.Warn("list local pods", "err", err)
+	}
+	for _, uid := range uids {
+		if want[uid] {
+			continue
+		}
+		n.a.log.Info("removing pod no longer bound here", "uid", uid)
+		if err := n.runtime.RemovePod(ctx, uid); err != nil {
+			n.a.log.Warn("remove pod", "uid", uid, "err", err)
+		}
+		n.mu.Lock()
+		delete(n.reported, uid)
+		n.mu.Unlock()
+	}
+	ids, err := n.plane.ListPods(ctx)
+	if err != nil {
+		n.a.log.Warn("list pod networks", "err", err)
+	}
+	for _, id := range ids {
+		if wantNet[id] {
+			continue
+		}
+		if err := n.plane.TeardownPod(ctx, id); err != nil {
+			n.a.log.Warn("remove pod network", "id", id, "err", err)
+		}
+	}
+}
+
+// syncPeers routes every other node's pod block via that node's address.
+func (n *nodeRunner) syncPeers(ctx context.Context, nodes []api.Node) {
+	var peers []netplane.Peer
+	for _, node := range nodes {
+		if node.Metadata.Name == n.a.cfg.Name || node.Spec.PodCIDR == "" {
+			continue
+		}
+		_, block, err := net.ParseCIDR(node.Spec.PodCIDR)
+		if err != nil {
+			continue
+		}
+		var via net.IP
+		for _, addr := range node.Status.Addresses {
+			if addr.Type == "InternalIP" {
+				via = net.ParseIP(addr.Address)
+			}
+		}
+		if via == nil {
+			continue
+		}
+		peers = append(peers, netplane.Peer{Block: block, Via: via})
+	}
+	if err := n.plane.SyncPeerRoutes(ctx, peers); err != nil {
+		n.a.log.Warn("peer routes", "err", err)
+	}
+}
+
+// podNetID names a pod's network namespace: short, unique, stable.
+func podNetID(uid string) string {
+	id := strings.ReplaceAll(uid, "-", "")
+	if len(id) > 16 {
+		id = id[:16]
+	}
+	return id
+}

@@ -1,0 +1,73 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/shoal-dev/shoal/consensus"
+)
+
+// startRaft opens this server's Raft seat: its log, snapshots and transport.
+func (a *Agent) startRaft(ctx context.Context) error {
+	fsm := consensus.NewFSM()
+	r, err := consensus.Open(consensus.Config{
+		ID:            a.cfg.Name,
+		DataDir:       a.dataPath("raft"),
+		BindAddr:      hostPort(a.cfg.BindAddr, a.cfg.RaftPort),
+		AdvertiseAddr: a.self.Raft,
+		Log:           a.log.With("part", "raft"),
+	}, fsm)
+	if err != nil {
+		return fmt.Errorf("open raft: %w", err)
+	}
+	a.fsm, a.raft = fsm, r
+	return nil
+}
+
+// bootstrapLoop waits until --bootstrap-expect servers have met by gossip,
+// then bootstraps Raft with exactly those. Every server computes the same
+// set (the first ones by name), and a server with Raft state already on
+// disk never bootstraps again.
+func (a *Agent) bootstrapLoop(ctx context.Context) {
+	for {
+		changed := a.members.changes()
+		var servers []raft.Server
+		for _, m := range a.members.members() {
+			if m.Alive && m.Meta.Server && m.Meta.Raft != "" {
+				servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(m.Name), Address: raft.ServerAddress(m.Meta.Raft)})
+			}
+		}
+		if len(servers) >= a.cfg.BootstrapExpect {
+			servers = servers[:a.cfg.BootstrapExpect]
+			if !containsServer(servers, a.cfg.Name) {
+				a.log.Info("not among the bootstrap servers; waiting to be added", "servers", len(servers))
+				return
+			}
+			if err := a.raft.(*consensus.Raft).BootstrapIfNew(servers); err != nil {
+				a.log.Error("bootstrap raft", "err", err)
+			} else {
+				a.log.Info("raft bootstrapped or already had state", "servers", len(servers))
+			}
+			return
+		}
+		a.log.Info("waiting for servers to bootstrap raft", "have", len(servers), "expect", a.cfg.BootstrapExpect)
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func containsServer(servers []raft.Server, name string) bool {
+	for _, s := range servers {
+		if string(s.ID) == name {
+			return true
+		}
+	}
+	return false
+}

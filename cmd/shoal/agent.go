@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoal-dev/shoal/agent"
+)
+
+func newAgentCmd() *cobra.Command {
+	cfg := agent.DefaultConfig()
+	var labels []string
+	var logJSON bool
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run the shoal agent of this machine",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Name == "" {
+				h, err := os.Hostname()
+				if err != nil {
+					return fmt.Errorf("name: not given and no hostname: %w", err)
+				}
+				cfg.Name = h
+			}
+			cfg.Labels = map[string]string{}
+			for _, l := range labels {
+				k, v, ok := strings.Cut(l, "=")
+				if !ok {
+					return fmt.Errorf("--labels %q: want key=value", l)
+				}
+				cfg.Labels[k] = v
+			}
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level %q: %w", logLevel, err)
+			}
+			opts := &slog.HandlerOptions{Level: level}
+			var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+			if logJSON {
+				h = slog.NewJSONHandler(os.Stderr, opts)
+			}
+			return agent.Run(cmd.Context(), cfg, slog.New(h).With("node", cfg.Name))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Name, "name", "", "node name (default: the hostname)")
+	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "where the agent keeps Raft data, sandboxes and logs")
+	f.StringVar(&cfg.BindAddr, "bind-addr", cfg.BindAddr, "IP to listen on")
+	f.StringVar(&cfg.AdvertiseAddr, "advertise-addr", "", "IP other agents reach this one at (default: bind-addr)")
+	f.IntVar(&cfg.APIPort, "api-port", cfg.APIPort, "port of the HTTP API")
+	f.IntVar(&cfg.RaftPort, "raft-port", cfg.RaftPort, "port of Raft")
+	f.IntVar(&cfg.GossipPort, "gossip-port", cfg.GossipPort, "port of gossip (UDP and TCP)")
+	f.StringSliceVar(&cfg.Join, "join", nil, "gossip addresses (host:port) of agents already in the fleet")
+	f.BoolVar(&cfg.Server, "server", false, "hold a Raft seat")
+	f.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", 0, "servers that must have met before Raft bootstraps (implies --server)")
+	f.IntVar(&cfg.Servers, "servers", cfg.Servers, "Raft voters the fleet keeps")
+	f.StringVar(&cfg.ContainerdAddress, "containerd", cfg.ContainerdAddress, "containerd socket")
+	f.StringVar(&cfg.ContainerdNamespace, "containerd-namespace", cfg.ContainerdNamespace, "containerd namespace of this node")
+	f.StringVar(&cfg.NetnsPrefix, "netns-prefix", cfg.NetnsPrefix, "name prefix of pod network namespaces")
+	f.StringVar(&cfg.PodCIDR, "pod-cidr", cfg.PodCIDR, "the fleet's pod network, split into one block per node")
+	f.IntVar(&cfg.BlockBits, "block-bits", cfg.BlockBits, "prefix length of each node's pod block")
+	f.StringSliceVar(&labels, "labels", nil, "node labels key=value")
+	f.StringVar(&cfg.Memory, "memory", "", "allocatable memory (default: the machine's)")
+	f.StringVar(&cfg.CPU, "cpu", "", "allocatable cpu (default: the machine's)")
+	f.BoolVar(&logJSON, "log-json", false, "log JSON lines")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}

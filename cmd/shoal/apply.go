@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+func newApplyCmd(g *globalFlags) *cobra.Command {
+	var files []string
+	cmd := &cobra.Command{
+		Use:   "apply -f FILE|DIR|-",
+		Short: "Create or update the objects of manifests",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			objs, err := readManifests(files, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			c := g.client()
+			for _, obj := range objs {
+				verb, err := applyObject(cmd.Context(), c, obj, g.namespace)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", strings.ToLower(obj.GetTypeMeta().Kind), obj.GetMetadata().Name, verb)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVarP(&files, "filename", "f", nil, "manifest file, directory, or - for standard input")
+	return cmd
+}
+
+// applyObject creates the object, or replaces it when it exists.
+func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) (string, error) {
+	ns, err := objectNamespace(obj, nsFlag)
+	if err != nil {
+		return "", err
+	}
+	pod, ok := obj.(*api.Pod)
+	if !ok {
+		return "", fmt.Errorf("%s %s: cannot be applied (nodes register themselves)", obj.GetTypeMeta().Kind, obj.GetMetadata().Name)
+	}
+	err = c.sendJSON(ctx, "POST", podsPath(ns), pod, nil)
+	if err == nil {
+		return "created", nil
+	}
+	if !isReason(err, "AlreadyExists") {
+		return "", fmt.Errorf("create pod %s: %w", pod.Metadata.Name, err)
+	}
+	var current api.Pod
+	if err := c.getJSON(ctx, podPath(ns, pod.Metadata.Name), &current); err != nil {
+		return "", err
+	}
+	pod.Metadata.ResourceVersion = current.Metadata.ResourceVersion
+	if err := c.sendJSON(ctx, "PUT", podPath(ns, pod.Metadata.Name), pod, nil); err != nil {
+		return "", fmt.Errorf("update pod %s: %w", pod.Metadata.Name, err)
+	}
+	return "configured", nil
+}
+

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+func newDeleteCmd(g *globalFlags) *cobra.Command {
+	var files []string
+	cmd := &cobra.Command{
+		Use:   "delete (pod NAME... | -f FILE)",
+		Short: "Delete pods by name or by manifest",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			type target struct{ ns, name string }
+			var targets []target
+			if len(files) > 0 {
+				objs, err := readManifests(files, cmd.InOrStdin())
+				if err != nil {
+					return err
+				}
+				for _, obj := range objs {
+					if _, ok := obj.(*api.Pod); !ok {
+						return fmt.Errorf("%s %s: cannot be deleted with shoal delete", obj.GetTypeMeta().Kind, obj.GetMetadata().Name)
+					}
+					ns, err := objectNamespace(obj, g.namespace)
+					if err != nil {
+						return err
+					}
+					targets = append(targets, target{ns, obj.GetMetadata().Name})
+				}
+			} else {
+				if len(args) < 2 || !isPodResource(args[0]) {
+					return fmt.Errorf("usage: shoal delete pod NAME... or shoal delete -f FILE")
+				}
+				ns := g.namespace
+				if ns == "" {
+					ns = api.DefaultNamespace
+				}
+				for _, n := range args[1:] {
+					targets = append(targets, target{ns, n})
+				}
+			}
+			for _, t := range targets {
+				if err := g.client().do(cmd.Context(), "DELETE", podPath(t.ns, t.name), nil, "", nil); err != nil {
+					return fmt.Errorf("delete pod %s: %w", t.name, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "pod %q deleted\n", t.name)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVarP(&files, "filename", "f", nil, "manifest file, directory, or - for standard input")
+	return cmd
+}
+
+func isPodResource(s string) bool {
+	switch strings.ToLower(s) {
+	case "pod", "pods", "po":
+		return true
+	}
+	return false
+}

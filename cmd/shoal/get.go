@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+func newGetCmd(g *globalFlags) *cobra.Command {
+	var (
+		output, selector string
+		all              bool
+	)
+	cmd := &cobra.Command{
+		Use:   "get (pods|nodes) [NAME]",
+		Short: "List pods or nodes",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch output {
+			case "", "wide", "json", "yaml", "name":
+			default:
+				return fmt.Errorf("--output %q: must be one of json, yaml, wide, name", output)
+			}
+			c := g.client()
+			ctx := cmd.Context()
+			q := url.Values{}
+			if selector != "" {
+				q.Set("labelSelector", selector)
+			}
+			var items []any
+			var rows [][]string
+			var header []string
+			switch {
+			case isPodResource(args[0]):
+				ns := g.namespace
+				if ns == "" && !all {
+					ns = api.DefaultNamespace
+				}
+				pods, err := getPods(c, cmd, ns, args[1:], q)
+				if err != nil {
+					return err
+				}
+				header = []string{"NAME", "READY", "STATUS", "RESTARTS", "AGE"}
+				if all {
+					header = append([]string{"NAMESPACE"}, header...)
+				}
+				if output == "wide" {
+					header = append(header, "IP", "NODE")
+				}
+				for i := range pods {
+					p := &pods[i]
+					p.APIVersion, p.Kind = "v1", "Pod"
+					items = append(items, p)
+					rows = append(rows, podRow(p, all, output == "wide"))
+				}
+			case isNodeResource(args[0]):
+				var nodes []api.Node
+				if len(args) == 2 {
+					var n api.Node
+					if err := c.getJSON(ctx, "/api/v1/nodes/"+url.PathEscape(args[1]), &n); err != nil {
+						return err
+					}
+					nodes = []api.Node{n}
+				} else {
+					var l api.NodeList
+					if err := c.getJSON(ctx, "/api/v1/nodes?"+q.Encode(), &l); err != nil {
+						return err
+					}
+					nodes = l.Items
+				}
+				header = []string{"NAME", "STATUS", "ROLES", "AGE", "VERSION"}
+				if output == "wide" {
+					header = append(header, "INTERNAL-IP", "POD-CIDR", "MEMORY", "CPU")
+				}
+				for i := range nodes {
+					n := &nodes[i]
+					n.APIVersion, n.Kind = "v1", "Node"
+					items = append(items, n)
+					rows = append(rows, nodeRow(n, output == "wide"))
+				}
+			default:
+				return fmt.Errorf("unknown resource type %q: shoal serves pods and nodes", args[0])
+			}
+			return printObjects(cmd.OutOrStdout(), output, args[0], items, header, rows)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json, yaml, wide or name")
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector, e.g. app=web,tier!=db")
+	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list across all namespaces")
+	return cmd
+}
+
+func getPods(c *client, cmd *cobra.Command, ns string, names []string, q url.Values) ([]api.Pod, error) {
+	if len(names) == 1 {
+		if ns == "" {
+			ns = api.DefaultNamespace
+		}
+		var p api.Pod
+		if err := c.getJSON(cmd.Context(), podPath(ns, names[0]), &p); err != nil {
+			return nil, err
+		}
+		return []api.Pod{p}, nil
+	}
+	var l api.PodList
+	if err := c.getJSON(cmd.Context(), podsPath(ns)+"?"+q.Encode(), &l); err != nil {
+		return nil, err
+	}
+	return l.Items, nil
+}
+
+func isNodeResource(s string) bool {
+	switch strings.ToLower(s) {
+	case "node", "nodes", "no":
+		return true
+	}
+	return false
+}
+
+// printObjects prints in the chosen format; json and yaml print a
+// Kubernetes List as kubectl does (a single object when one was named).
+func printObjects(w io.Writer, output, resource string, items []any, header []string, rows [][]string) error {
+	var doc any = map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]string{"resourceVersion": ""}, "items": items}
+	if len(items) == 1 && !strings.HasSuffix(strings.ToLower(resource), "s") {
+		doc = items[0]
+	}
+	switch output {
+	case "json":
+		b, err := json.MarshalIndent(doc, "", "    ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
+	case "yaml":
+		b, err := yaml.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	case "name":
+		for _, r := range rows {
+			kind := "pod"
+			if isNodeResource(resource) {
+				kind = "node"
+			}
+			name := r[0]
+			if len(header) > 0 && header[0] == "NAMESPACE" {
+				name = r[1]
+			}
+			fmt.Fprintf(w, "%s/%s\n", kind, name)
+		}
+		return nil
+	}
+	if len(rows) == 0 {
+		_, err := fmt.Fprintln(w, "No resources found.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+func podRow(p *api.Pod, withNS, wide bool) []string {
+	ready, restarts := 0, int32(0)
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Ready {
+			ready++
+		}
+		restarts += cs.RestartCount
+	}
+	row := []string{p.Metadata.Name, fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers)), podDisplayStatus(p), fmt.Sprint(restarts), age(p.Metadata.CreationTimestamp)}
+	if withNS {
+		row = append([]string{p.Metadata.Namespace}, row...)
+	}
+	if wide {
+		row = append(row, orNone(p.Status.PodIP), orNone(p.Spec.NodeName))
+	}
+	return row
+}
+
+// podDisplayStatus is the STATUS column: a waiting or terminated reason
+// of a container when there is one, else the phase, as kubectl shows it.
+func podDisplayStatus(p *api.Pod) string {
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" {
+			return w.Reason
+		}
+	}
+	if p.Status.Phase == api.PodPending && p.Spec.NodeName != "" {
+		return "ContainerCreating"
+	}
+	if p.Status.Phase == "" {
+		return api.PodPending
+	}
+	return p.Status.Phase
+}
+
+func nodeRow(n *api.Node, wide bool) []string {
+	status := "NotReady"
+	for _, c := range n.Status.Conditions {
+		if c.Type == "Ready" && c.Status == "True" {
+			status = "Ready"
+		}
+	}
+	role := "<none>"
+	if _, ok := n.Metadata.Labels["node-role.shoal.dev/server"]; ok {
+		role = "server"
+	}
+	row := []string{n.Metadata.Name, status, role, age(n.Metadata.CreationTimestamp), orNone(n.Status.NodeInfo.KubeletVersion)}
+	if wide {
+		ip := ""
+		for _, a := range n.Status.Addresses {
+			if a.Type == "InternalIP" {
+				ip = a.Address
+			}
+		}
+		mem := n.Status.Allocatable.Get(api.ResourceMemory)
+		cpu := n.Status.Allocatable.Get(api.ResourceCPU)
+		row = append(row, orNone(ip), orNone(n.Spec.PodCIDR), mem.String(), cpu.String())
+	}
+	return row
+}
+
+func age(t *api.Time) string {
+	if t == nil || t.IsZero() {
+		return "<unknown>"
+	}
+	d := time.Since(t.Time)
+	switch {
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}

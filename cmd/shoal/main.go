@@ -1,0 +1,65 @@
+// Command shoal is the one binary of shoal: the agent every machine runs,
+// the CLI that talks to any agent, and the lab that runs a fleet on one host.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// globalFlags are the flags every CLI verb shares.
+type globalFlags struct {
+	addr      string
+	namespace string
+}
+
+func (g *globalFlags) client() *client { return newClient(g.addr) }
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:           "shoal",
+		Short:         "Run Kubernetes-style pods on a fleet with no separate control plane",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.addr, "addr", "", "address of any shoal agent's API (default $SHOAL_ADDR or http://127.0.0.1:7080)")
+	root.PersistentFlags().StringVarP(&g.namespace, "namespace", "n", "", "namespace (default: the manifest's, or \"default\")")
+	root.AddCommand(
+		newAgentCmd(),
+		newApplyCmd(g),
+		newGetCmd(g),
+		newDeleteCmd(g),
+		newImageCmd(g),
+		newLabCmd(),
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print the version of shoal",
+			Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "shoal", version) },
+		},
+	)
+	return root
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status.Code == 404 {
+			os.Exit(3)
+		}
+		os.Exit(1)
+	}
+}
