@@ -128,6 +128,7 @@ func (a *Agent) createPod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
+	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
 	writeJSON(w, http.StatusCreated, res.Pod)
 }
 
@@ -146,6 +147,7 @@ func (a *Agent) replacePod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
+	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
 	writeJSON(w, http.StatusOK, res.Pod)
 }
 
@@ -156,10 +158,12 @@ func (a *Agent) deletePod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
-	if _, err := a.raft.Apply(r.Context(), consensus.DeletePod{Namespace: ns, Name: name, UID: p.Metadata.UID}); err != nil {
+	res, err := a.raft.Apply(r.Context(), consensus.DeletePod{Namespace: ns, Name: name, UID: p.Metadata.UID})
+	if err != nil {
 		writeError(w, a.log, err)
 		return
 	}
+	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
 	writeJSON(w, http.StatusOK, p)
 }
 
@@ -177,6 +181,7 @@ func (a *Agent) updatePodStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
+	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
 	writeJSON(w, http.StatusOK, res.Pod)
 }
 

@@ -1,17 +1,27 @@
 package agent
 
 import (
+	"context"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/shoal-dev/shoal/api"
 )
 
-// forwardedHeader marks a request one agent passed to another, so that a
-// request is forwarded at most once and never loops between agents.
-const forwardedHeader = "X-Shoal-Forwarded-By"
+// forwardedHeader counts the agents a request passed through: a client
+// hands it to a server, a follower to the leader, and no further, so that
+// a request never loops while the fleet elects a leader.
+const forwardedHeader = "X-Shoal-Hops"
 
+const maxHops = 2
+
+// indexHeader carries the Raft index of a write's entry back through the
+// forwarding agents, so each waits until its own state has it: whoever
+// reads from the agent they wrote to sees their write.
+const indexHeader = "X-Shoal-Index"
 
 // viaServer serves reads from the local state on servers; clients hold no
 // state and pass the request to a live server.
@@ -41,7 +51,8 @@ func (a *Agent) viaLeader(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string) {
-	if target == "" || r.Header.Get(forwardedHeader) != "" {
+	hops, _ := strconv.Atoi(r.Header.Get(forwardedHeader))
+	if target == "" || hops >= maxHops {
 		writeJSON(w, http.StatusServiceUnavailable, api.Status{
 			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
 			Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
@@ -58,7 +69,14 @@ func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string)
 			Reason: "ServiceUnavailable", Code: http.StatusBadGateway, Message: "the agent this request was forwarded to did not answer; retry",
 		})
 	}
-	r.Header.Set(forwardedHeader, a.cfg.Name)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		idx, err := strconv.ParseUint(resp.Header.Get(indexHeader), 10, 64)
+		if err == nil && idx > 0 && a.fsm != nil {
+			a.waitApplied(resp.Request.Context(), idx)
+		}
+		return nil
+	}
+	r.Header.Set(forwardedHeader, strconv.Itoa(hops+1))
 	proxy.ServeHTTP(w, r)
 }
 
@@ -98,4 +116,16 @@ func (a *Agent) anyServerAPI() string {
 		}
 	}
 	return ""
+}
+
+// waitApplied waits, briefly, until the local state has applied index.
+func (a *Agent) waitApplied(ctx context.Context, index uint64) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for a.fsm.Index() < index {
+		if _, err := a.fsm.WaitIndex(ctx, a.fsm.Index()); err != nil {
+			a.log.Debug("state did not catch up with a forwarded write", "index", index, "err", err)
+			return
+		}
+	}
 }

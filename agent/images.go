@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 
 	"github.com/shoal-dev/shoal/api"
 )
@@ -93,7 +94,7 @@ func (a *Agent) pushImage(ctx context.Context, addr, node string, f *os.File, si
 	}
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/x-tar")
-	req.Header.Set(forwardedHeader, a.cfg.Name)
+	req.Header.Set(forwardedHeader, strconv.Itoa(maxHops))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", node, err)

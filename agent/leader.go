@@ -45,8 +45,8 @@ func (a *Agent) leaderLoop(ctx context.Context) {
 				continue
 			}
 			a.log.Info("became leader")
-			var lctx context.Context
-			lctx, cancel = context.WithCancel(ctx)
+			lctx, lcancel := context.WithCancel(ctx)
+			cancel = lcancel
 			done = make(chan struct{})
 			go func() {
 				defer close(done)
