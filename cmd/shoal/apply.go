@@ -63,4 +63,3 @@ func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) 
 	}
 	return "configured", nil
 }
-
