@@ -1,0 +1,35 @@
+# shoal: the two commands a new user needs are `make lab` and `make test`.
+GO ?= go
+BIN := bin/shoal
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: build lab lab-down test unit e2e vet deps
+
+build:
+	$(GO) build -o $(BIN) ./cmd/shoal
+
+# Installs what a fresh Debian machine lacks, builds shoal and brings up a
+# 3-node lab fleet with a pod running on it.
+lab:
+	./deploy/lab/quickstart.sh
+
+lab-down:
+	./$(BIN) lab down demo
+
+# The whole test suite: vet, unit tests (with the race detector on the
+# packages with goroutines) and the end-to-end tests against a real lab.
+test: vet unit e2e
+
+deps:
+	./deploy/lab/install-deps.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" && exit 1)
+
+unit:
+	$(GO) test -count=1 ./api/... ./placement/...
+	$(GO) test -count=1 -race ./consensus/... ./netplane/... ./podruntime/... ./agent/... ./deploy/... ./cmd/...
+
+e2e:
+	SHOAL_E2E=1 $(GO) test -count=1 -v -timeout 20m ./e2e/...
