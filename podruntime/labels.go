@@ -38,10 +38,14 @@ func containerID(podUID, name string) string {
 	return p + "-" + name
 }
 
-// specHash fingerprints what the user asked of one container; when it
-// changes, that container alone is recreated.
-func specHash(c api.Container) (string, error) {
-	b, err := json.Marshal(c)
+// specHash fingerprints what the user asked of one container and the
+// network namespace it joins; when either changes, that container alone is
+// recreated (a container cannot move to another netns in place).
+func specHash(c api.Container, netnsPath string) (string, error) {
+	b, err := json.Marshal(struct {
+		Container api.Container `json:"c"`
+		Netns     string        `json:"n"`
+	}{c, netnsPath})
 	if err != nil {
 		return "", fmt.Errorf("hash spec of container %s: %w", c.Name, err)
 	}

@@ -11,6 +11,8 @@ import (
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/containerd/snapshots"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -231,4 +233,16 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func TestMemoryLimitIsEnforcedAndOOMKillReported(t *testing.T) {
+	r := newTestRuntime(t)
+	c := shell("hog", imageV1, `x=$(head -c 200000000 /dev/zero | tr '\0' a); echo survived`)
+	c.Resources.Limits = api.ResourceList{api.ResourceMemory: resource.MustParse("32Mi")}
+	pod := newPod(t, "hog", api.RestartNever, c)
+	st := syncUntil(t, r, pod, "", "terminated", func(st api.PodStatus) bool { return terminated(st, "hog") != nil })
+	term := terminated(st, "hog")
+	if term.ExitCode != 137 || term.Reason != "OOMKilled" {
+		t.Errorf("hog terminated with %d %q, want 137 OOMKilled", term.ExitCode, term.Reason)
+	}
 }

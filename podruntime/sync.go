@@ -70,7 +70,7 @@ func podHostname(pod *api.Pod) string {
 
 func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, netnsPath string) error {
 	uid := pod.Metadata.UID
-	hash, err := specHash(c)
+	hash, err := specHash(c, netnsPath)
 	if err != nil {
 		return err
 	}
@@ -95,16 +95,17 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 		}
 	}
 
-	img, err := r.resolveImage(ctx, c.Image)
-	if errors.Is(err, errImageNotPresent) {
-		r.log.Warn("image not present on node", "pod", uid, "container", c.Name, "image", c.Image)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("container %s: %w", c.Name, err)
-	}
-
 	if cont == nil {
+		// The image is needed only to create: a container that exists keeps
+		// its snapshot even if its image is deleted meanwhile.
+		img, err := r.resolveImage(ctx, c.Image)
+		if errors.Is(err, errImageNotPresent) {
+			r.log.Warn("image not present on node", "pod", uid, "container", c.Name, "image", c.Image)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("container %s: %w", c.Name, err)
+		}
 		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried)
 		if err != nil {
 			return err
