@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -62,10 +63,14 @@ func (a *Agent) runNode(ctx context.Context) {
 	}
 	var rt *podruntime.Runtime
 	for delay := 200 * time.Millisecond; ; {
-		rt, err = podruntime.New(ctx, podruntime.Config{
-			Address: a.cfg.ContainerdAddress, Namespace: a.cfg.ContainerdNamespace,
-			StateDir: a.dataPath("pods"), Log: a.log.With("part", "podruntime"),
-		})
+		// containerd's client dials for seconds before it gives up on a
+		// socket that is not there; look first so the agent stays responsive.
+		if _, err = os.Stat(a.cfg.ContainerdAddress); err == nil {
+			rt, err = podruntime.New(ctx, podruntime.Config{
+				Address: a.cfg.ContainerdAddress, Namespace: a.cfg.ContainerdNamespace,
+				StateDir: a.dataPath("pods"), Log: a.log.With("part", "podruntime"),
+			})
+		}
 		if err == nil {
 			break
 		}
