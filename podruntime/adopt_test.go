@@ -18,7 +18,7 @@ func TestNewRuntimeAdoptsRunningPodWithoutRestartingIt(t *testing.T) {
 	// A second runtime over the same state stands for the agent after a restart.
 	again, err := New(context.Background(), Config{
 		Address: testContainerd.address, Namespace: testNamespace, StateDir: r.stateDir,
-		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,7 @@ func newTestRuntime(t *testing.T) *Runtime {
 		Namespace: testNamespace,
 		StateDir:  stateDir,
 		StopGrace: time.Second,
-		Log:       slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:       slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -71,15 +71,6 @@ func newTestRuntime(t *testing.T) *Runtime {
 		}
 	}
 	return r
-}
-
-// testWriter sends runtime logs to the test log, shown only on failure.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
 }
 
 func newUID(t *testing.T) string {

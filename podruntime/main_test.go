@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -29,6 +30,7 @@ type containerdProc struct {
 	dir     string
 	address string
 	cmd     *exec.Cmd
+	done    chan struct{} // closed when containerd has exited
 }
 
 func TestMain(m *testing.M) {
@@ -78,8 +80,24 @@ func startContainerd() (*containerdProc, error) {
 		"--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state"),
 		"--address", p.address)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	// Pdeathsig fires when the OS thread that forked containerd ends, not
+	// the process; the sandbox code ends threads on purpose, so containerd
+	// is forked from a goroutine that holds its thread until containerd
+	// exits. If the test binary crashes, containerd still gets SIGTERM.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := p.cmd.Start(); err != nil {
+	p.done = make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := p.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(20 * time.Second)
@@ -103,13 +121,11 @@ func startContainerd() (*containerdProc, error) {
 // directory (snapshots, sandboxes) and removes it.
 func (p *containerdProc) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-p.done:
 	case <-time.After(10 * time.Second):
 		_ = p.cmd.Process.Kill()
-		<-done
+		<-p.done
 	}
 	unmountUnder(p.dir)
 	_ = os.RemoveAll(p.dir)
