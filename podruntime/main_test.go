@@ -129,7 +129,7 @@ func (p *containerdProc) stop() {
 	}
 	unmountUnder(p.dir)
 	_ = os.RemoveAll(p.dir)
-	for _, ctrl := range []string{"memory", "cpu", "cpuacct", "pids", "blkio", "devices", "freezer", "cpuset", "systemd", ""} {
+	for _, ctrl := range []string{"memory", "cpu", "cpuacct", "pids", "blkio", "devices", "freezer", "cpuset", "systemd", "unified", ""} {
 		_ = os.Remove(filepath.Join("/sys/fs/cgroup", ctrl, testNamespace))
 	}
 }
