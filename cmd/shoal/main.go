@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"syscall"
 
@@ -55,6 +56,12 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
+		// A command run by `shoal lab exec` speaks for itself: pass its
+		// exit code through, as ssh and kubectl exec do.
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() > 0 {
+			os.Exit(ee.ExitCode())
+		}
 		fmt.Fprintln(os.Stderr, "error:", err)
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Status.Code == 404 {
