@@ -1,0 +1,263 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// server is one member of a test cluster: its state machine, its Raft, and
+// what it needs to come back after a restart.
+type server struct {
+	id, dir, addr string
+	fsm           *FSM
+	raft          *Raft
+}
+
+func testLogger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (s *server) open(t *testing.T) {
+	t.Helper()
+	bind := s.addr
+	if bind == "" {
+		bind = "127.0.0.1:0"
+	}
+	s.fsm = NewFSM()
+	r, err := Open(Config{ID: s.id, DataDir: s.dir, BindAddr: bind, Log: testLogger(), RaftLogLevel: slog.LevelInfo}, s.fsm)
+	if err != nil {
+		t.Fatalf("open %s: %v", s.id, err)
+	}
+	s.raft = r
+	s.addr = r.Addr()
+}
+
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if s.raft == nil {
+		return
+	}
+	if err := s.raft.Shutdown(); err != nil {
+		t.Errorf("shutdown %s: %v", s.id, err)
+	}
+	s.raft = nil
+}
+
+// startCluster opens n servers on loopback with real TCP and persistent
+// stores in temporary directories, and bootstraps them together.
+func startCluster(t *testing.T, n int) []*server {
+	t.Helper()
+	servers := make([]*server, n)
+	for i := range servers {
+		servers[i] = &server{id: "server-" + string(rune('a'+i)), dir: t.TempDir()}
+		servers[i].open(t)
+		s := servers[i]
+		t.Cleanup(func() { s.stop(t) })
+	}
+	var members []raft.Server
+	for _, s := range servers {
+		members = append(members, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(s.id), Address: raft.ServerAddress(s.addr)})
+	}
+	for _, s := range servers {
+		if err := s.raft.BootstrapIfNew(members); err != nil {
+			t.Fatalf("bootstrap %s: %v", s.id, err)
+		}
+	}
+	return servers
+}
+
+// waitLeader polls (the election has no event to wait on from outside
+// every server at once) until exactly one running server leads.
+func waitLeader(t *testing.T, servers []*server) *server {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		var leaders []*server
+		for _, s := range servers {
+			if s.raft != nil && s.raft.IsLeader() {
+				leaders = append(leaders, s)
+			}
+		}
+		if len(leaders) == 1 {
+			return leaders[0]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("no leader elected within 15s")
+	return nil
+}
+
+func waitIndex(t *testing.T, s *server, index uint64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.fsm.WaitIndex(ctx, index-1); err != nil {
+		t.Fatalf("%s never reached index %d (at %d): %v", s.id, index, s.fsm.Index(), err)
+	}
+}
+
+func applyOK(t *testing.T, r *Raft, cmd Command) *Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := r.Apply(ctx, cmd)
+	if err != nil {
+		t.Fatalf("apply %s: %v", cmd.Type(), err)
+	}
+	return res
+}
+
+func followers(servers []*server, leader *server) []*server {
+	var out []*server
+	for _, s := range servers {
+		if s != leader {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func TestClusterReplicatesAndRefusesWritesOnFollowers(t *testing.T) {
+	servers := startCluster(t, 3)
+	leader := waitLeader(t, servers)
+
+	if id, addr := leader.raft.Leader(); id != leader.id || addr != leader.addr {
+		t.Fatalf("Leader() = %s %s, want %s %s", id, addr, leader.id, leader.addr)
+	}
+	res := applyOK(t, leader.raft, node("node-a", "2Gi", "192.168.50.2"))
+	for _, f := range followers(servers, leader) {
+		waitIndex(t, f, res.Index)
+		n, err := f.fsm.Node("node-a")
+		if err != nil {
+			t.Fatalf("%s: %v", f.id, err)
+		}
+		if n.Spec.PodCIDR != "10.244.0.0/24" || n.Metadata.ResourceVersion != rv(res.Index) {
+			t.Fatalf("%s sees node-a with block %s rv %s", f.id, n.Spec.PodCIDR, n.Metadata.ResourceVersion)
+		}
+	}
+
+	f := followers(servers, leader)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := f.raft.Apply(ctx, create("web", "10Mi")); !errors.Is(err, raft.ErrNotLeader) {
+		t.Fatalf("apply on follower: %v, want ErrNotLeader", err)
+	}
+
+	applyOK(t, leader.raft, create("web", "10Mi"))
+	_, err := leader.raft.Apply(ctx, create("web", "10Mi"))
+	if !IsAlreadyExists(err) {
+		t.Fatalf("second create through raft: %T %v, want AlreadyExistsError", err, err)
+	}
+
+	got, err := leader.raft.Servers()
+	if err != nil || len(got) != 3 {
+		t.Fatalf("Servers() = %v, %v", got, err)
+	}
+	if leader.raft.Stats()["state"] != "Leader" {
+		t.Fatalf("Stats state %q", leader.raft.Stats()["state"])
+	}
+}
+
+func TestRestartedServerKeepsStateFromSnapshotAndLog(t *testing.T) {
+	servers := startCluster(t, 3)
+	leader := waitLeader(t, servers)
+	victim := followers(servers, leader)[0]
+
+	applyOK(t, leader.raft, node("node-a", "2Gi", "192.168.50.2"))
+	res := applyOK(t, leader.raft, create("before-snapshot", "10Mi"))
+	waitIndex(t, victim, res.Index)
+	if err := victim.raft.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	snapIndex := victim.fsm.Index()
+	if snaps, _ := filepath.Glob(filepath.Join(victim.dir, "raft", "snapshots", "*", "state.bin")); len(snaps) == 0 {
+		t.Fatal("no snapshot on disk after Snapshot()")
+	}
+	res = applyOK(t, leader.raft, create("after-snapshot", "10Mi"))
+	waitIndex(t, victim, res.Index)
+
+	victim.stop(t)
+	res = applyOK(t, leader.raft, create("while-down", "10Mi"))
+
+	victim.open(t)
+	// The snapshot is restored while Open runs, before any peer speaks.
+	if victim.fsm.Index() < snapIndex {
+		t.Fatalf("restarted at index %d, snapshot was at %d", victim.fsm.Index(), snapIndex)
+	}
+	waitIndex(t, victim, res.Index)
+	for _, name := range []string{"before-snapshot", "after-snapshot", "while-down"} {
+		if _, err := victim.fsm.Pod("default", name); err != nil {
+			t.Fatalf("restarted %s lost pod %s: %v", victim.id, name, err)
+		}
+	}
+}
+
+func TestWholeClusterRestartKeepsState(t *testing.T) {
+	servers := startCluster(t, 3)
+	leader := waitLeader(t, servers)
+	applyOK(t, leader.raft, node("node-a", "2Gi", "192.168.50.2"))
+	res := applyOK(t, leader.raft, create("web", "10Mi"))
+	for _, s := range servers {
+		waitIndex(t, s, res.Index)
+		s.stop(t)
+	}
+	for _, s := range servers {
+		s.open(t)
+		// Bootstrapping again must be a no-op on a server with state.
+		if err := s.raft.BootstrapIfNew([]raft.Server{{ID: raft.ServerID(s.id), Address: raft.ServerAddress(s.addr)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leader = waitLeader(t, servers)
+	// A new leader commits an entry of its term, which applies the old log.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := leader.raft.Barrier(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range servers {
+		waitIndex(t, s, res.Index)
+		p, err := s.fsm.Pod("default", "web")
+		if err != nil || p.Metadata.UID != "uid-web" {
+			t.Fatalf("%s after restart: %v %v", s.id, p, err)
+		}
+	}
+	if got, err := leader.raft.Servers(); err != nil || len(got) != 3 {
+		t.Fatalf("configuration after restart: %v %v", got, err)
+	}
+}
+
+func TestConfigValidateNamesTheField(t *testing.T) {
+	tests := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{DataDir: "/x", BindAddr: "127.0.0.1:1"}, "ID: required"},
+		{Config{ID: "a", BindAddr: "127.0.0.1:1"}, "DataDir: required"},
+		{Config{ID: "a", DataDir: "/x", BindAddr: "nonsense"}, "BindAddr \"nonsense\""},
+		{Config{ID: "a", DataDir: "/x", BindAddr: "0.0.0.0:7000"}, "AdvertiseAddr: required"},
+		{Config{ID: "a", DataDir: "/x", BindAddr: "0.0.0.0:7000", AdvertiseAddr: "0.0.0.0:7000"}, "unspecified"},
+		{Config{ID: "a", DataDir: "/x", BindAddr: "127.0.0.1:1", HeartbeatTimeout: time.Second, LeaderLeaseTimeout: 2 * time.Second}, "LeaderLeaseTimeout"},
+	}
+	for _, tc := range tests {
+		err := tc.cfg.withDefaults().Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate(%+v) = %v, want mention of %q", tc.cfg, err, tc.want)
+		}
+	}
+	ok := Config{ID: "a", DataDir: "/x", BindAddr: "0.0.0.0:7000", AdvertiseAddr: "10.0.0.1:7000"}
+	if err := ok.withDefaults().Validate(); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+}
