@@ -28,7 +28,7 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func (s *server) open(t *testing.T) {
+func (s *server) open(t testing.TB) {
 	t.Helper()
 	bind := s.addr
 	if bind == "" {
@@ -43,7 +43,7 @@ func (s *server) open(t *testing.T) {
 	s.addr = r.Addr()
 }
 
-func (s *server) stop(t *testing.T) {
+func (s *server) stop(t testing.TB) {
 	t.Helper()
 	if s.raft == nil {
 		return
@@ -56,7 +56,7 @@ func (s *server) stop(t *testing.T) {
 
 // startCluster opens n servers on loopback with real TCP and persistent
 // stores in temporary directories, and bootstraps them together.
-func startCluster(t *testing.T, n int) []*server {
+func startCluster(t testing.TB, n int) []*server {
 	t.Helper()
 	servers := make([]*server, n)
 	for i := range servers {
@@ -79,7 +79,7 @@ func startCluster(t *testing.T, n int) []*server {
 
 // waitLeader polls (the election has no event to wait on from outside
 // every server at once) until exactly one running server leads.
-func waitLeader(t *testing.T, servers []*server) *server {
+func waitLeader(t testing.TB, servers []*server) *server {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -98,7 +98,7 @@ func waitLeader(t *testing.T, servers []*server) *server {
 	return nil
 }
 
-func waitIndex(t *testing.T, s *server, index uint64) {
+func waitIndex(t testing.TB, s *server, index uint64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -107,7 +107,7 @@ func waitIndex(t *testing.T, s *server, index uint64) {
 	}
 }
 
-func applyOK(t *testing.T, r *Raft, cmd Command) *Result {
+func applyOK(t testing.TB, r *Raft, cmd Command) *Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -208,8 +208,12 @@ func TestWholeClusterRestartKeepsState(t *testing.T) {
 	leader := waitLeader(t, servers)
 	applyOK(t, leader.raft, node("node-a", "2Gi", "192.168.50.2"))
 	res := applyOK(t, leader.raft, create("web", "10Mi"))
+	// Everyone applies before anyone stops: a follower learns the commit
+	// index only from a leader that is still up.
 	for _, s := range servers {
 		waitIndex(t, s, res.Index)
+	}
+	for _, s := range servers {
 		s.stop(t)
 	}
 	for _, s := range servers {
