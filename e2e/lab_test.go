@@ -59,6 +59,12 @@ func requireE2E(t *testing.T) {
 	}
 }
 
+// labName makes a lab name unique to this test process, so that two
+// suites running at once on one host never share namespaces.
+func labName(base string) string {
+	return fmt.Sprintf("%s%d", base, os.Getpid()%100000)
+}
+
 // startFleet brings up a lab and registers its teardown, which runs even
 // when the test fails.
 func startFleet(t *testing.T, name string, args ...string) *fleet {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/deploy/lab"
 )
 
 const image = "shoal.local/busybox:1"
@@ -77,7 +78,7 @@ spec:
 `
 
 func TestWalkingSkeleton(t *testing.T) {
-	f := startFleet(t, "e2e", "--nodes", "3", "--node-memory", "1.25Gi,2Gi,1Gi")
+	f := startFleet(t, labName("skel"), "--nodes", "3", "--node-memory", "1.25Gi,2Gi,1Gi")
 	f.importBusybox()
 
 	t.Run("co-scheduled pod runs whole on the one node that fits", func(t *testing.T) {
@@ -133,7 +134,7 @@ func TestWalkingSkeleton(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		netns := "shoal-e2e-n1-" + strings.ReplaceAll(w.Metadata.UID, "-", "")[:16]
+		netns := "shoal-" + f.name + "-n1-" + strings.ReplaceAll(w.Metadata.UID, "-", "")[:16]
 		if !netnsExists(t, netns) {
 			t.Fatalf("pod netns %s not found before delete", netns)
 		}
@@ -144,7 +145,7 @@ func TestWalkingSkeleton(t *testing.T) {
 		sock := filepath.Join(f.stateRoot, f.name, "containerd", "containerd.sock")
 		prefix := strings.ReplaceAll(w.Metadata.UID, "-", "")[:12]
 		waitFor(t, "containers and netns of web removed", func() bool {
-			out, err := exec.Command("ctr", "-a", sock, "-n", "shoal-e2e-n1", "containers", "ls", "-q").CombinedOutput()
+			out, err := exec.Command("ctr", "-a", sock, "-n", "shoal-"+f.name+"-n1", "containers", "ls", "-q").CombinedOutput()
 			if err != nil {
 				t.Logf("ctr: %v %s", err, out)
 				return false
@@ -155,9 +156,13 @@ func TestWalkingSkeleton(t *testing.T) {
 
 	t.Run("lab down leaves nothing behind", func(t *testing.T) {
 		f.t = t
+		l, err := lab.Load(f.stateRoot, f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
 		f.run("lab", "down", f.name, "--state-root", f.stateRoot)
 		out, _ := exec.Command("ip", "netns", "list").CombinedOutput()
-		if strings.Contains(string(out), "shoal-e2e") {
+		if strings.Contains(string(out), "shoal-"+f.name+"-") {
 			t.Fatalf("namespaces left behind:\n%s", out)
 		}
 		if _, err := os.Stat(filepath.Join(f.stateRoot, f.name)); !os.IsNotExist(err) {
@@ -167,11 +172,8 @@ func TestWalkingSkeleton(t *testing.T) {
 		if strings.TrimSpace(string(ps)) != "" {
 			t.Fatalf("processes left behind: %s", ps)
 		}
-		links, _ := exec.Command("ip", "-o", "link").CombinedOutput()
-		for _, l := range strings.Split(string(links), "\n") {
-			if strings.Contains(l, "shl") && strings.Contains(l, "e2e") {
-				t.Fatalf("host link left behind: %s", l)
-			}
+		if err := exec.Command("ip", "link", "show", l.HostLink).Run(); err == nil {
+			t.Fatalf("host link %s left behind", l.HostLink)
 		}
 	})
 }
