@@ -25,16 +25,10 @@ type importResult struct {
 // one node, into every other live node of the fleet: with no registry,
 // every node that may run a pod needs the image.
 func (a *Agent) importImage(w http.ResponseWriter, r *http.Request) {
-	target := r.URL.Query().Get("node")
-	if target != "" && target != a.cfg.Name {
-		addr := a.memberAPI(target)
-		if addr == "" {
-			writeError(w, a.log, notFound("Node", "", target))
-			return
-		}
-		a.forwardTo(w, r, addr)
+	if a.forwardToNode(w, r) {
 		return
 	}
+	target := r.URL.Query().Get("node")
 	f, err := os.CreateTemp(a.cfg.DataDir, "import-*.tar")
 	if err != nil {
 		writeError(w, a.log, err)
@@ -108,14 +102,7 @@ func (a *Agent) pushImage(ctx context.Context, addr, node string, f *os.File, si
 }
 
 func (a *Agent) listImages(w http.ResponseWriter, r *http.Request) {
-	target := r.URL.Query().Get("node")
-	if target != "" && target != a.cfg.Name {
-		addr := a.memberAPI(target)
-		if addr == "" {
-			writeError(w, a.log, notFound("Node", "", target))
-			return
-		}
-		a.forwardTo(w, r, addr)
+	if a.forwardToNode(w, r) {
 		return
 	}
 	rt := a.runtime.get()
@@ -130,4 +117,20 @@ func (a *Agent) listImages(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(names)
 	writeJSON(w, http.StatusOK, map[string][]string{"images": names})
+}
+
+// forwardToNode passes a request whose ?node names another agent to that
+// agent, and reports whether it did.
+func (a *Agent) forwardToNode(w http.ResponseWriter, r *http.Request) bool {
+	target := r.URL.Query().Get("node")
+	if target == "" || target == a.cfg.Name {
+		return false
+	}
+	addr := a.memberAPI(target)
+	if addr == "" {
+		writeError(w, a.log, notFound("Node", "", target))
+		return true
+	}
+	a.forwardTo(w, r, addr)
+	return true
 }
