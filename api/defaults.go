@@ -12,6 +12,10 @@ func Default(obj Object) {
 		defaultPod(o)
 	case *Node:
 		o.APIVersion, o.Kind = "v1", "Node"
+	case *ReplicationController:
+		defaultReplicationController(o)
+	case *ReplicaSet:
+		defaultReplicaSet(o)
 	}
 }
 

@@ -14,6 +14,10 @@ func Validate(obj Object) error {
 		return ValidatePod(o)
 	case *Node:
 		return ValidateNode(o)
+	case *ReplicationController:
+		return ValidateReplicationController(o)
+	case *ReplicaSet:
+		return ValidateReplicaSet(o)
 	}
 	return fmt.Errorf("validate: unsupported object %T", obj)
 }
