@@ -27,6 +27,9 @@ func defaultPod(p *Pod) {
 	if p.Spec.RestartPolicy == "" {
 		p.Spec.RestartPolicy = RestartAlways
 	}
+	for i := range p.Spec.InitContainers {
+		defaultContainer(&p.Spec.InitContainers[i])
+	}
 	for i := range p.Spec.Containers {
 		defaultContainer(&p.Spec.Containers[i])
 	}
@@ -38,6 +41,9 @@ func defaultContainer(c *Container) {
 			c.Ports[i].Protocol = "TCP"
 		}
 	}
+	defaultProbe(c.LivenessProbe)
+	defaultProbe(c.ReadinessProbe)
+	defaultProbe(c.StartupProbe)
 	if c.ImagePullPolicy == "" {
 		c.ImagePullPolicy = "IfNotPresent"
 		if tag := imageTag(c.Image); tag == "" || tag == "latest" {

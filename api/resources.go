@@ -3,7 +3,10 @@ package api
 import "k8s.io/apimachinery/pkg/api/resource"
 
 // PodRequests is what a whole pod asks of a node: the sum of its
-// containers' requests. Placement works on whole pods only.
+// containers' requests, or, per resource, the largest request of one init
+// container when that is more (init containers run one at a time, before
+// the app containers, so only the largest of them is ever held). Placement
+// works on whole pods only.
 func PodRequests(p *Pod) ResourceList {
 	out := ResourceList{}
 	for _, c := range p.Spec.Containers {
@@ -11,6 +14,13 @@ func PodRequests(p *Pod) ResourceList {
 			sum := out[name]
 			sum.Add(q)
 			out[name] = sum
+		}
+	}
+	for _, c := range p.Spec.InitContainers {
+		for name, q := range c.Resources.Requests {
+			if cur, ok := out[name]; !ok || q.Cmp(cur) > 0 {
+				out[name] = q.DeepCopy()
+			}
 		}
 	}
 	return out

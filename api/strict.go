@@ -61,7 +61,7 @@ func checkFields(path string, v any, t reflect.Type, depth int) FieldErrors {
 		for _, k := range keys {
 			ft, ok := fields[k]
 			if !ok {
-				errs = append(errs, &FieldError{Path: join(path, k), Detail: "unknown field"})
+				errs = append(errs, &FieldError{Path: join(path, k), Detail: unknownFieldDetail(t, k)})
 				continue
 			}
 			errs = append(errs, checkFields(join(path, k), m[k], ft, depth+1)...)

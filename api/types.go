@@ -81,6 +81,10 @@ type Container struct {
 	Ports           []ContainerPort      `json:"ports,omitempty"`
 	Resources       ResourceRequirements `json:"resources,omitempty"`
 	ImagePullPolicy string               `json:"imagePullPolicy,omitempty"`
+	VolumeMounts    []VolumeMount        `json:"volumeMounts,omitempty"`
+	LivenessProbe   *Probe               `json:"livenessProbe,omitempty"`
+	ReadinessProbe  *Probe               `json:"readinessProbe,omitempty"`
+	StartupProbe    *Probe               `json:"startupProbe,omitempty"`
 }
 
 // Restart policies.
@@ -92,11 +96,13 @@ const (
 
 // PodSpec is what the user asks a pod to be.
 type PodSpec struct {
-	Containers    []Container       `json:"containers"`
-	RestartPolicy string            `json:"restartPolicy,omitempty"`
-	NodeSelector  map[string]string `json:"nodeSelector,omitempty"`
-	NodeName      string            `json:"nodeName,omitempty"`
-	Hostname      string            `json:"hostname,omitempty"`
+	Volumes        []Volume          `json:"volumes,omitempty"`
+	InitContainers []Container       `json:"initContainers,omitempty"`
+	Containers     []Container       `json:"containers"`
+	RestartPolicy  string            `json:"restartPolicy,omitempty"`
+	NodeSelector   map[string]string `json:"nodeSelector,omitempty"`
+	NodeName       string            `json:"nodeName,omitempty"`
+	Hostname       string            `json:"hostname,omitempty"`
 }
 
 // Pod phases.
@@ -124,15 +130,16 @@ type PodIP struct {
 
 // PodStatus is what the node reports about a pod.
 type PodStatus struct {
-	Phase             string            `json:"phase,omitempty"`
-	Conditions        []PodCondition    `json:"conditions,omitempty"`
-	Message           string            `json:"message,omitempty"`
-	Reason            string            `json:"reason,omitempty"`
-	HostIP            string            `json:"hostIP,omitempty"`
-	PodIP             string            `json:"podIP,omitempty"`
-	PodIPs            []PodIP           `json:"podIPs,omitempty"`
-	StartTime         *Time             `json:"startTime,omitempty"`
-	ContainerStatuses []ContainerStatus `json:"containerStatuses,omitempty"`
+	Phase                 string            `json:"phase,omitempty"`
+	Conditions            []PodCondition    `json:"conditions,omitempty"`
+	Message               string            `json:"message,omitempty"`
+	Reason                string            `json:"reason,omitempty"`
+	HostIP                string            `json:"hostIP,omitempty"`
+	PodIP                 string            `json:"podIP,omitempty"`
+	PodIPs                []PodIP           `json:"podIPs,omitempty"`
+	StartTime             *Time             `json:"startTime,omitempty"`
+	ContainerStatuses     []ContainerStatus `json:"containerStatuses,omitempty"`
+	InitContainerStatuses []ContainerStatus `json:"initContainerStatuses,omitempty"`
 }
 
 // ContainerStatus reports one container.

@@ -55,14 +55,27 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}
+	volErrs, volumes := validateVolumes(path+".volumes", s.Volumes)
+	errs = append(errs, volErrs...)
 	names := map[string]string{}
+	for i := range s.InitContainers {
+		cpath := fmt.Sprintf("%s.initContainers[%d]", path, i)
+		c := &s.InitContainers[i]
+		errs = append(errs, validateContainer(cpath, c, volumes)...)
+		errs = append(errs, validateInitContainer(cpath, c)...)
+		if prev, ok := names[c.Name]; ok && c.Name != "" {
+			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
+		}
+		names[c.Name] = cpath + ".name"
+	}
 	// One network namespace per pod means one port space: a port claimed
 	// twice, in one container or across two, can never bind twice.
 	ports := map[string]string{}
 	for i := range s.Containers {
 		cpath := fmt.Sprintf("%s.containers[%d]", path, i)
 		c := &s.Containers[i]
-		errs = append(errs, validateContainer(cpath, c)...)
+		errs = append(errs, validateContainer(cpath, c, volumes)...)
+		errs = append(errs, validateProbes(cpath, c)...)
 		if prev, ok := names[c.Name]; ok && c.Name != "" {
 			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
 		}
@@ -81,8 +94,21 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	return errs
 }
 
-func validateContainer(path string, c *Container) FieldErrors {
+// validateInitContainer adds what only init containers must obey: they run
+// to completion, so probes make no sense on them (as in Kubernetes).
+func validateInitContainer(path string, c *Container) FieldErrors {
 	var errs FieldErrors
+	for name, p := range map[string]*Probe{"livenessProbe": c.LivenessProbe, "readinessProbe": c.ReadinessProbe, "startupProbe": c.StartupProbe} {
+		if p != nil {
+			errs = append(errs, &FieldError{Path: path + "." + name, Detail: "must not be set for init containers"})
+		}
+	}
+	return errs
+}
+
+func validateContainer(path string, c *Container, volumes map[string]bool) FieldErrors {
+	var errs FieldErrors
+	errs = append(errs, validateMounts(path+".volumeMounts", c.VolumeMounts, volumes)...)
 	errs = append(errs, validateDNSLabel(path+".name", c.Name)...)
 	if strings.TrimSpace(c.Image) == "" {
 		errs = append(errs, &FieldError{Path: path + ".image", Detail: "required"})

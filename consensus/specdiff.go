@@ -9,24 +9,34 @@ import (
 )
 
 // immutableSpecChange returns the first field, in Kubernetes' JSON path
-// form, where next differs from old other than in containers[*].image (a
-// pod's spec is immutable but for its images), or nil.
+// form, where next differs from old other than in the image of a container
+// or an init container (a pod's spec is immutable but for its images), or nil.
 func immutableSpecChange(old, next *api.PodSpec) *api.FieldError {
 	a, b := *old, *next
-	a.Containers = append([]api.Container(nil), old.Containers...)
-	b.Containers = append([]api.Container(nil), next.Containers...)
-	if len(a.Containers) == len(b.Containers) {
-		for i := range a.Containers {
-			a.Containers[i].Image = ""
-			b.Containers[i].Image = ""
-		}
-	}
+	a.Containers, b.Containers = withoutImages(old.Containers, next.Containers)
+	a.InitContainers, b.InitContainers = withoutImages(old.InitContainers, next.InitContainers)
 	path := firstDiff("spec", toGeneric(a), toGeneric(b))
 	if path == "" {
 		return nil
 	}
 	return &api.FieldError{Path: path,
-		Detail: "field is immutable: a pod's spec may change only in spec.containers[*].image; delete and re-create the pod to change it"}
+		Detail: "field is immutable: a pod's spec may change only in spec.containers[*].image and spec.initContainers[*].image; delete and re-create the pod to change it"}
+}
+
+// withoutImages copies two container lists, blanking the images when the
+// lists pair up one to one so that only other differences remain.
+func withoutImages(old, next []api.Container) ([]api.Container, []api.Container) {
+	a := append([]api.Container(nil), old...)
+	b := append([]api.Container(nil), next...)
+	if len(a) == len(b) {
+		for i := range a {
+			a[i].Image, b[i].Image = "", ""
+			// Pull policy follows the image's tag by default; changing the
+			// image may change it without the user asking.
+			a[i].ImagePullPolicy, b[i].ImagePullPolicy = "", ""
+		}
+	}
+	return a, b
 }
 
 func toGeneric(v any) any {

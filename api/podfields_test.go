@@ -1,0 +1,142 @@
+package api
+
+import (
+	"strings"
+	"testing"
+)
+
+// twoContainers is the seed's shared-volume example with its typo fixed
+// (and busybox instead of nginx/debian), plus an init container and probes.
+const twoContainers = `apiVersion: v1
+kind: Pod
+metadata:
+  name: two-containers
+spec:
+  restartPolicy: Never
+  volumes:
+  - name: shared-data
+    emptyDir: {}
+  - name: host
+    hostPath: {path: /data, type: DirectoryOrCreate}
+  initContainers:
+  - name: prepare
+    image: busybox:1
+    command: ["sh", "-c", "echo hi > /pod-data/index.html"]
+    volumeMounts: [{name: shared-data, mountPath: /pod-data}]
+  containers:
+  - name: web
+    image: busybox:1
+    ports: [{name: http, containerPort: 8080}]
+    volumeMounts:
+    - name: shared-data
+      mountPath: /www
+      readOnly: true
+    livenessProbe:
+      httpGet: {path: /index.html, port: http, httpHeaders: [{name: X-Probe, value: "1"}]}
+      initialDelaySeconds: 2
+    readinessProbe:
+      tcpSocket: {port: 8080}
+  - name: writer
+    image: busybox:1
+    volumeMounts:
+    - {name: shared-data, mountPath: /pod-data, subPath: sub}
+    - {name: host, mountPath: /host}
+    startupProbe:
+      exec: {command: ["true"]}
+`
+
+func decodePod(t *testing.T, manifest string) (*Pod, error) {
+	t.Helper()
+	objs, err := Decode(strings.NewReader(manifest))
+	if err != nil {
+		return nil, err
+	}
+	return objs[0].(*Pod), nil
+}
+
+func TestDecodeVolumesInitContainersAndProbesWithDefaults(t *testing.T) {
+	p, err := decodePod(t, twoContainers)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if len(p.Spec.Volumes) != 2 || p.Spec.Volumes[0].EmptyDir == nil || p.Spec.Volumes[1].HostPath.HostPathType() != HostPathDirectoryOrCreate {
+		t.Fatalf("volumes %+v", p.Spec.Volumes)
+	}
+	if len(p.Spec.InitContainers) != 1 || p.Spec.InitContainers[0].ImagePullPolicy != "IfNotPresent" {
+		t.Fatalf("init containers not decoded and defaulted: %+v", p.Spec.InitContainers)
+	}
+	lp := p.Spec.Containers[0].LivenessProbe
+	if lp == nil || lp.HTTPGet == nil || lp.PeriodSeconds != 10 || lp.TimeoutSeconds != 1 || lp.SuccessThreshold != 1 || lp.FailureThreshold != 3 || lp.HTTPGet.Scheme != "HTTP" {
+		t.Fatalf("liveness probe not defaulted like Kubernetes: %+v", lp)
+	}
+	if port, ok := ResolvePort(lp.HTTPGet.Port, &p.Spec.Containers[0]); !ok || port != 8080 {
+		t.Fatalf("named port resolved to %d, %v", port, ok)
+	}
+	if rp := p.Spec.Containers[0].ReadinessProbe; rp.TCPSocket.Port.IsString || rp.TCPSocket.Port.IntVal != 8080 {
+		t.Fatalf("numeric port %+v", rp.TCPSocket.Port)
+	}
+}
+
+func TestValidatePodFieldsNameTheFieldLikeKubernetes(t *testing.T) {
+	cases := map[string]struct{ from, to, want string }{
+		"seed typo shard-data": {"- name: shared-data\n    emptyDir: {}", "- name: shard-data\n    emptyDir: {}",
+			`spec.containers[0].volumeMounts[0].name: invalid value "shared-data": no volume of that name (volumes: host, shard-data)`},
+		"relative mountPath":    {"mountPath: /www", "mountPath: www", `spec.containers[0].volumeMounts[0].mountPath: invalid value "www": must be an absolute path`},
+		"duplicate volume":      {"- name: host\n", "- name: shared-data\n", `spec.volumes[1].name: invalid value "shared-data": duplicate volume name`},
+		"two sources":           {"emptyDir: {}", "emptyDir: {}\n    hostPath: {path: /x}", "spec.volumes[0]: invalid value \"shared-data\": must have exactly one volume source"},
+		"no source":             {"emptyDir: {}", "", "must have exactly one volume source (emptyDir or hostPath), has 0"},
+		"bad volume name":       {"- name: host\n", "- name: Host_1\n", `spec.volumes[1].name: invalid value "Host_1"`},
+		"relative hostPath":     {"path: /data", "path: data", `spec.volumes[1].hostPath.path: invalid value "data": must be an absolute path`},
+		"bad hostPath type":     {"type: DirectoryOrCreate", "type: Dir", `spec.volumes[1].hostPath.type: invalid value "Dir"`},
+		"emptyDir medium":       {"emptyDir: {}", "emptyDir: {medium: Memory}", `spec.volumes[0].emptyDir.medium: invalid value "Memory": not supported by shoal`},
+		"subPath escapes":       {"subPath: sub", "subPath: ../x", `spec.containers[1].volumeMounts[0].subPath: invalid value "../x": must not contain '..'`},
+		"two probe handlers":    {"exec: {command: [\"true\"]}", "exec: {command: [\"true\"]}\n      tcpSocket: {port: 1}", "spec.containers[1].startupProbe: must have exactly one handler (exec, httpGet or tcpSocket), has 2"},
+		"no probe handler":      {"exec: {command: [\"true\"]}", "periodSeconds: 5", "spec.containers[1].startupProbe: must have exactly one handler"},
+		"liveness success > 1":  {"initialDelaySeconds: 2", "successThreshold: 2", `spec.containers[0].livenessProbe.successThreshold: invalid value "2": must be 1`},
+		"probe port range":      {"tcpSocket: {port: 8080}", "tcpSocket: {port: 70000}", `spec.containers[0].readinessProbe.tcpSocket.port: invalid value "70000": must be between 1 and 65535`},
+		"unknown port name":     {"port: http,", "port: web,", `spec.containers[0].livenessProbe.httpGet.port: invalid value "web": no port of that name`},
+		"negative delay":        {"initialDelaySeconds: 2", "initialDelaySeconds: -1", `livenessProbe.initialDelaySeconds: invalid value "-1": must be greater than or equal to 0`},
+		"https probe":           {"path: /index.html,", "path: /index.html, scheme: HTTPS,", `httpGet.scheme: invalid value "HTTPS": not supported by shoal`},
+		"probe on init":         {"volumeMounts: [{name: shared-data, mountPath: /pod-data}]", "volumeMounts: [{name: shared-data, mountPath: /pod-data}]\n    readinessProbe: {exec: {command: [x]}}", "spec.initContainers[0].readinessProbe: must not be set for init containers"},
+		"init mount typo":       {"[{name: shared-data, mountPath: /pod-data}]", "[{name: shard-data, mountPath: /pod-data}]", `spec.initContainers[0].volumeMounts[0].name: invalid value "shard-data": no volume of that name (volumes: host, shared-data)`},
+		"init name clash":       {"- name: prepare", "- name: web", `spec.containers[0].name: invalid value "web": duplicate container name (also spec.initContainers[0].name)`},
+		"securityContext":       {"restartPolicy: Never", "restartPolicy: Never\n  securityContext: {runAsUser: 1000}", "spec.securityContext: not supported by shoal"},
+		"affinity":              {"restartPolicy: Never", "restartPolicy: Never\n  affinity: {}", "spec.affinity: not supported by shoal"},
+		"tolerations":           {"restartPolicy: Never", "restartPolicy: Never\n  tolerations: []", "spec.tolerations: not supported by shoal"},
+		"serviceAccountName":    {"restartPolicy: Never", "restartPolicy: Never\n  serviceAccountName: x", "spec.serviceAccountName: not supported by shoal"},
+		"container lifecycle":   {"- name: writer\n", "- name: writer\n    lifecycle: {}\n", "spec.containers[1].lifecycle: not supported by shoal"},
+		"configMap volume":      {"emptyDir: {}", "configMap: {name: x}", "spec.volumes[0].configMap: not supported by shoal"},
+		"grpc probe":            {"exec: {command: [\"true\"]}", "grpc: {port: 1}", "spec.containers[1].startupProbe.grpc: not supported by shoal"},
+		"typo still unknown":    {"restartPolicy: Never", "restartPolicy: Never\n  volumez: []", "spec.volumez: unknown field"},
+		"unsupported in probe?": {"initialDelaySeconds: 2", "initialDelaySecs: 2", "spec.containers[0].livenessProbe.initialDelaySecs: unknown field"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			in := strings.Replace(twoContainers, c.from, c.to, 1)
+			if in == twoContainers {
+				t.Fatalf("test case did not change the manifest")
+			}
+			_, err := decodePod(t, in)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v\nwant it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestIntOrStringRoundTripsBothForms(t *testing.T) {
+	for _, in := range []string{`8080`, `"http"`} {
+		var v IntOrString
+		if err := v.UnmarshalJSON([]byte(in)); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		out, _ := v.MarshalJSON()
+		if string(out) != in {
+			t.Errorf("%s came back as %s", in, out)
+		}
+	}
+	var v IntOrString
+	if err := v.UnmarshalJSON([]byte(`8080.5`)); err == nil {
+		t.Error("a fractional port was accepted")
+	}
+}
