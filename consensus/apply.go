@@ -21,6 +21,14 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.setPodUnschedulable(index, c)
 	case *UpdatePodStatus:
 		return s.updatePodStatus(index, c)
+	case *ApplyController:
+		return s.applyController(index, c)
+	case *DeleteController:
+		return s.deleteController(index, c)
+	case *ScaleController:
+		return s.scaleController(index, c)
+	case *UpdateControllerStatus:
+		return s.updateControllerStatus(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -44,6 +52,14 @@ func asPointer(cmd Command) Command {
 	case SetPodUnschedulable:
 		return &c
 	case UpdatePodStatus:
+		return &c
+	case ApplyController:
+		return &c
+	case DeleteController:
+		return &c
+	case ScaleController:
+		return &c
+	case UpdateControllerStatus:
 		return &c
 	}
 	return cmd

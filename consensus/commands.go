@@ -157,6 +157,14 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &SetPodUnschedulable{}
 	case "UpdatePodStatus":
 		cmd = &UpdatePodStatus{}
+	case "ApplyController":
+		cmd = &ApplyController{}
+	case "DeleteController":
+		cmd = &DeleteController{}
+	case "ScaleController":
+		cmd = &ScaleController{}
+	case "UpdateControllerStatus":
+		cmd = &UpdateControllerStatus{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}

@@ -20,6 +20,8 @@ type Result struct {
 	// after a delete, or when the command is about the other kind).
 	Pod  *api.Pod
 	Node *api.Node
+	// Controller is the RC or ReplicaSet a controller command left.
+	Controller api.Replicated
 	// Changed is false when the command was accepted but left the object
 	// as it was (an apply of an unchanged manifest).
 	Changed bool

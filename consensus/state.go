@@ -17,6 +17,9 @@ type state struct {
 	Nodes map[string]*api.Node `json:"nodes"`
 	// Pods are keyed by api.Key(namespace, name).
 	Pods map[string]*api.Pod `json:"pods"`
+	// RCs and ReplicaSets are keyed by api.Key(namespace, name).
+	RCs         map[string]*api.ReplicationController `json:"replicationControllers,omitempty"`
+	ReplicaSets map[string]*api.ReplicaSet            `json:"replicaSets,omitempty"`
 }
 
 func newState() *state {

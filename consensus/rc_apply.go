@@ -1,0 +1,169 @@
+package consensus
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+func (s *state) applyController(index uint64, c *ApplyController) (*Result, error) {
+	var in api.Replicated
+	switch {
+	case c.RC != nil && c.RS == nil:
+		in = CopyReplicated(c.RC)
+	case c.RS != nil && c.RC == nil:
+		in = CopyReplicated(c.RS)
+	default:
+		return nil, rejectf("apply controller: exactly one of rc and rs must be set")
+	}
+	api.Default(in)
+	meta := in.GetMetadata()
+	kind := in.GetTypeMeta().Kind
+	ns, name := meta.Namespace, meta.Name
+	if err := api.ValidateReplicated(in); err != nil {
+		return nil, &InvalidError{Kind: kind, Namespace: ns, Name: name, Fields: api.AsFieldErrors(err)}
+	}
+	old, exists := s.controller(kind, ns, name)
+	if exists && c.Create {
+		return nil, &AlreadyExistsError{Kind: kind, Namespace: ns, Name: name}
+	}
+	if !exists {
+		if c.UID == "" {
+			return nil, &InvalidError{Kind: kind, Namespace: ns, Name: name,
+				Fields: api.FieldErrors{{Path: "metadata.uid", Detail: "required: the leader must choose the UID"}}}
+		}
+		meta.UID = c.UID
+		meta.ResourceVersion = rv(index)
+		meta.Generation = 1
+		meta.CreationTimestamp = api.NewTime(c.Time)
+		meta.DeletionTimestamp = nil
+		// Status belongs to the controller, whatever the manifest said.
+		*in.ReplicaStatus() = api.ReplicationControllerStatus{}
+		s.putController(in)
+		return &Result{Index: index, Controller: CopyReplicated(in), Changed: true, Created: true}, nil
+	}
+	om := old.GetMetadata()
+	if meta.UID != "" && meta.UID != om.UID {
+		return nil, &ConflictError{Kind: kind, Namespace: ns, Name: name,
+			Reason: "metadata.uid " + meta.UID + " does not match the stored object's " + om.UID}
+	}
+	if v := meta.ResourceVersion; v != "" && v != om.ResourceVersion {
+		return nil, &ConflictError{Kind: kind, Namespace: ns, Name: name,
+			Reason: "the object has been modified (resourceVersion " + v + ", now " + om.ResourceVersion + "); read it again and retry"}
+	}
+	specChanged := !reflect.DeepEqual(specOf(old), specOf(in))
+	metaChanged := !equalStringMaps(om.Labels, meta.Labels) || !equalStringMaps(om.Annotations, meta.Annotations)
+	if !specChanged && !metaChanged {
+		return &Result{Index: index, Controller: CopyReplicated(old)}, nil
+	}
+	out := CopyReplicated(old)
+	setSpec(out, in)
+	m := out.GetMetadata()
+	m.Labels, m.Annotations = meta.Labels, meta.Annotations
+	if specChanged {
+		m.Generation++
+	}
+	m.ResourceVersion = rv(index)
+	s.putController(out)
+	return &Result{Index: index, Controller: CopyReplicated(out), Changed: true}, nil
+}
+
+// specOf returns the spec as generic JSON so RC and ReplicaSet compare alike.
+func specOf(obj api.Replicated) any {
+	switch o := obj.(type) {
+	case *api.ReplicationController:
+		return toGeneric(o.Spec)
+	case *api.ReplicaSet:
+		return toGeneric(o.Spec)
+	}
+	return nil
+}
+
+func setSpec(dst, src api.Replicated) {
+	switch d := dst.(type) {
+	case *api.ReplicationController:
+		d.Spec = src.(*api.ReplicationController).Spec
+	case *api.ReplicaSet:
+		d.Spec = src.(*api.ReplicaSet).Spec
+	}
+}
+
+func (s *state) deleteController(index uint64, c *DeleteController) (*Result, error) {
+	obj, ok := s.controller(c.Kind, c.Namespace, c.Name)
+	if !ok {
+		return nil, &NotFoundError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name}
+	}
+	uid := obj.GetMetadata().UID
+	if c.UID != "" && c.UID != uid {
+		return nil, &ConflictError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
+			Reason: "precondition failed: uid " + c.UID + ", stored object has " + uid}
+	}
+	for _, key := range s.sortedPodKeys() {
+		p := s.Pods[key]
+		ref := api.ControllerOf(p)
+		if ref == nil || ref.UID != uid {
+			continue
+		}
+		if !c.Orphan {
+			delete(s.Pods, key)
+			continue
+		}
+		p = copyPod(p)
+		var refs []api.OwnerReference
+		for _, r := range p.Metadata.OwnerReferences {
+			if r.UID != uid {
+				refs = append(refs, r)
+			}
+		}
+		p.Metadata.OwnerReferences = refs
+		p.Metadata.ResourceVersion = rv(index)
+		s.Pods[key] = p
+	}
+	s.removeController(c.Kind, c.Namespace, c.Name)
+	return &Result{Index: index, Controller: CopyReplicated(obj), Changed: true}, nil
+}
+
+func (s *state) scaleController(index uint64, c *ScaleController) (*Result, error) {
+	obj, ok := s.controller(c.Kind, c.Namespace, c.Name)
+	if !ok {
+		return nil, &NotFoundError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name}
+	}
+	if c.Replicas < 0 {
+		return nil, &InvalidError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
+			Fields: api.FieldErrors{{Path: "spec.replicas", Value: fmt.Sprint(c.Replicas), Detail: "must be greater than or equal to 0"}}}
+	}
+	m := obj.GetMetadata()
+	if c.ResourceVersion != "" && c.ResourceVersion != m.ResourceVersion {
+		return nil, &ConflictError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
+			Reason: "the object has been modified (resourceVersion " + c.ResourceVersion + ", now " + m.ResourceVersion + "); read it again and retry"}
+	}
+	if obj.DesiredReplicas() == c.Replicas {
+		return &Result{Index: index, Controller: CopyReplicated(obj)}, nil
+	}
+	out := CopyReplicated(obj)
+	out.SetDesiredReplicas(c.Replicas)
+	out.GetMetadata().Generation++
+	out.GetMetadata().ResourceVersion = rv(index)
+	s.putController(out)
+	return &Result{Index: index, Controller: CopyReplicated(out), Changed: true}, nil
+}
+
+func (s *state) updateControllerStatus(index uint64, c *UpdateControllerStatus) (*Result, error) {
+	obj, ok := s.controller(c.Kind, c.Namespace, c.Name)
+	if !ok {
+		return nil, &NotFoundError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name}
+	}
+	if c.UID != obj.GetMetadata().UID {
+		return nil, &ConflictError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
+			Reason: "uid " + c.UID + " does not match the stored object's " + obj.GetMetadata().UID}
+	}
+	if *obj.ReplicaStatus() == c.Status {
+		return &Result{Index: index, Controller: CopyReplicated(obj)}, nil
+	}
+	out := CopyReplicated(obj)
+	*out.ReplicaStatus() = c.Status
+	out.GetMetadata().ResourceVersion = rv(index)
+	s.putController(out)
+	return &Result{Index: index, Controller: CopyReplicated(out), Changed: true}, nil
+}
