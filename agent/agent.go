@@ -55,6 +55,9 @@ type Agent struct {
 	raft raftLog
 
 	runtime runtimeRef
+
+	deaths deathClock // agent/nodelifecycle.go
+	fence  fencer     // agent/fencing.go
 }
 
 // Run starts the agent and blocks until ctx is done. Stopping the agent
@@ -126,6 +129,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		goFn("leader", a.leaderLoop)
 	}
 	goFn("node", a.runNode)
+	goFn("fence", a.fenceLoop)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

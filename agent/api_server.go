@@ -41,6 +41,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.deletePod))
 	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", a.viaLeader(a.updatePodStatus))
 
+	a.replicationRoutes(mux) // agent/api_rc.go
 	mux.HandleFunc("GET /shoal/v1/cluster", a.cluster)
 	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", a.viaServer(a.assignments))
 	mux.HandleFunc("POST /shoal/v1/images", a.importImage)

@@ -39,6 +39,12 @@ type Config struct {
 	// ResyncInterval is how often the node reconciler looks at its
 	// containers even when the state did not change (exits, restarts).
 	ResyncInterval time.Duration
+
+	// NodeGrace is how long gossip must hold an agent failed before the
+	// leader declares its node NotReady and replaces its replicas, and how
+	// long a node cut off from the servers waits before it stops its own
+	// replicas. Zero means DefaultNodeGrace.
+	NodeGrace time.Duration
 }
 
 // DefaultConfig is the configuration of a one-machine fleet.

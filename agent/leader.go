@@ -57,11 +57,15 @@ func (a *Agent) leaderLoop(ctx context.Context) {
 }
 
 func (a *Agent) runControllers(ctx context.Context) {
-	finished := make(chan struct{}, 2)
-	go func() { a.nodeController(ctx); finished <- struct{}{} }()
-	go func() { a.placementController(ctx); finished <- struct{}{} }()
-	<-finished
-	<-finished
+	loops := []func(context.Context){a.nodeController, a.placementController,
+		a.replicationController, a.nodeLifecycleController}
+	finished := make(chan struct{}, len(loops))
+	for _, loop := range loops {
+		go func() { loop(ctx); finished <- struct{}{} }()
+	}
+	for range loops {
+		<-finished
+	}
 }
 
 // nodeController registers every agent gossip knows as a node and keeps its
@@ -98,12 +102,13 @@ func (a *Agent) syncNode(ctx context.Context, m member) error {
 		}
 	}
 	ready := have != nil && placement.NodeReady(have)
-	if have == nil || ready != m.Alive {
+	alive := a.aliveForFleet(m) // agent/nodelifecycle.go: after --node-grace
+	if have == nil || ready != alive {
 		reason, msg := "AgentReady", "gossip reaches the agent"
-		if !m.Alive {
+		if !alive {
 			reason, msg = "NodeStatusUnknown", "gossip declared the agent failed"
 		}
-		_, err := a.raft.Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: m.Alive, Reason: reason, Message: msg, Time: time.Now().UTC()})
+		_, err := a.raft.Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: alive, Reason: reason, Message: msg, Time: time.Now().UTC()})
 		return err
 	}
 	return nil

@@ -108,6 +108,10 @@ func (n *nodeRunner) follow(ctx context.Context) {
 			continue
 		}
 		after = view.Index
+		n.a.fence.fetched(view)
+		if !n.a.reconcileAllowed() {
+			continue // agent/fencing.go: the view may be stale
+		}
 		n.reconcile(ctx, view)
 	}
 }

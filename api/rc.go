@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	"sigs.k8s.io/yaml"
 )
 
 // PodTemplateSpec is the pod a replication controller makes copies of.
@@ -384,4 +385,15 @@ func validateTemplate(t *PodTemplateSpec, owner Replicated) FieldErrors {
 			Detail: "`selector` does not match template `labels` (" + sel.String() + ")"})
 	}
 	return errs
+}
+
+// DecodeStrict decodes one JSON or YAML document into into, naming any
+// unknown field, without defaulting or validating (for subresources such
+// as Scale).
+func DecodeStrict(data []byte, into any) error {
+	js, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		return fmt.Errorf("parse: %w", err)
+	}
+	return strictUnmarshal(js, into)
 }

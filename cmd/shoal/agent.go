@@ -70,5 +70,6 @@ func newAgentCmd() *cobra.Command {
 	f.StringVar(&cfg.CPU, "cpu", "", "allocatable cpu (default: the machine's)")
 	f.BoolVar(&logJSON, "log-json", false, "log JSON lines")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.DurationVar(&cfg.NodeGrace, "node-grace", agent.DefaultNodeGrace, "how long a failed agent may stay unreachable before its node is NotReady and its replicas are replaced")
 	return cmd
 }

@@ -11,10 +11,16 @@ import (
 
 func newDeleteCmd(g *globalFlags) *cobra.Command {
 	var files []string
+	var cascade string
 	cmd := &cobra.Command{
 		Use:   "delete (pod NAME... | -f FILE)",
 		Short: "Delete pods by name or by manifest",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) >= 2 && len(files) == 0 {
+				if k := replicatedResource(args[0]); k != nil {
+					return deleteReplicatedCmd(cmd, g, k, args[1:], cascade) // cmd/shoal/rc.go
+				}
+			}
 			type target struct{ ns, name string }
 			var targets []target
 			if len(files) > 0 {
@@ -54,6 +60,7 @@ func newDeleteCmd(g *globalFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSliceVarP(&files, "filename", "f", nil, "manifest file, directory, or - for standard input")
+	cmd.Flags().StringVar(&cascade, "cascade", "background", "for rc|rs: background deletes its pods too, orphan leaves them running")
 	return cmd
 }
 

@@ -87,6 +87,17 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 					items = append(items, n)
 					rows = append(rows, nodeRow(n, output == "wide"))
 				}
+				markLeader(ctx, c, header, rows) // cmd/shoal/roles.go
+			case replicatedResource(args[0]) != nil:
+				ns := g.namespace
+				if ns == "" && !all {
+					ns = api.DefaultNamespace
+				}
+				views, err := getReplicated(ctx, c, replicatedResource(args[0]), ns, args[1:], q)
+				if err != nil {
+					return err
+				}
+				items, header, rows = replicatedTable(views, all) // cmd/shoal/rc.go
 			default:
 				return fmt.Errorf("unknown resource type %q: shoal serves pods and nodes", args[0])
 			}
@@ -215,7 +226,7 @@ func nodeRow(n *api.Node, wide bool) []string {
 			status = "Ready"
 		}
 	}
-	role := "<none>"
+	role := "client"
 	if _, ok := n.Metadata.Labels["node-role.shoal.dev/server"]; ok {
 		role = "server"
 	}

@@ -40,6 +40,7 @@ func newRootCmd() *cobra.Command {
 		newApplyCmd(g),
 		newGetCmd(g),
 		newDeleteCmd(g),
+		newScaleCmd(g),
 		newImageCmd(g),
 		newLabCmd(),
 		&cobra.Command{

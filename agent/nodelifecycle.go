@@ -1,0 +1,135 @@
+package agent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+	"github.com/shoal-dev/shoal/placement"
+)
+
+// deathClock remembers since when gossip has held each agent failed, so
+// the leader declares a node NotReady only after the grace period: a
+// blip shorter than that moves nothing.
+type deathClock struct {
+	mu    sync.Mutex
+	since map[string]time.Time
+}
+
+// deadFor returns how long gossip has held the member failed (0 when alive).
+func (d *deathClock) deadFor(m member, now time.Time) time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m.Alive {
+		delete(d.since, m.Name)
+		return 0
+	}
+	if d.since == nil {
+		d.since = map[string]time.Time{}
+	}
+	t, ok := d.since[m.Name]
+	if !ok {
+		d.since[m.Name] = now
+		return 0
+	}
+	return now.Sub(t)
+}
+
+// aliveForFleet is the leader's view of a member: alive until gossip has
+// held it failed for longer than --node-grace.
+func (a *Agent) aliveForFleet(m member) bool {
+	if m.Alive {
+		a.deaths.deadFor(m, time.Now())
+		return true
+	}
+	return a.deaths.deadFor(m, time.Now()) < a.cfg.nodeGrace()
+}
+
+// nodeLifecycleController runs on the leader: it re-checks members as their
+// grace runs out, and deletes the controller-managed pods of NotReady nodes
+// (they are Unknown, and their RC replaces them on live nodes). Bare pods
+// stay Unknown: nothing may re-create them. A lost node that comes back
+// finds its old replicas gone from the state and stops them (fencing).
+func (a *Agent) nodeLifecycleController(ctx context.Context) {
+	tick := time.NewTicker(a.cfg.nodeGrace() / 4)
+	defer tick.Stop()
+	for {
+		for _, m := range a.members.members() {
+			if err := a.markLost(ctx, m); err != nil && ctx.Err() == nil {
+				a.log.Warn("mark node not ready", "node", m.Name, "err", err)
+			}
+		}
+		a.evictLostReplicas(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// markLost records in Raft that a member's grace ran out; nodeController
+// does the same on its slower tick and brings the node back when it returns.
+func (a *Agent) markLost(ctx context.Context, m member) error {
+	if a.aliveForFleet(m) {
+		return nil
+	}
+	n, err := a.fsm.Node(m.Name)
+	if err != nil || !placement.NodeReady(n) {
+		return nil
+	}
+	a.log.Info("node lost: gossip has held it failed for longer than the grace period", "node", m.Name, "grace", a.cfg.nodeGrace())
+	_, err = a.raft.Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: false, Reason: "NodeStatusUnknown",
+		Message: "gossip declared the agent failed", Time: time.Now().UTC()})
+	return err
+}
+
+// DefaultNodeGrace is how long gossip must hold an agent failed before the
+// fleet declares its node NotReady and replaces its replicas.
+const DefaultNodeGrace = 3 * time.Second
+
+func (c *Config) nodeGrace() time.Duration {
+	if c.NodeGrace <= 0 {
+		return DefaultNodeGrace
+	}
+	return c.NodeGrace
+}
+
+func (a *Agent) evictLostReplicas(ctx context.Context) {
+	nodes, _ := a.fsm.Nodes()
+	lost := map[string]bool{}
+	for _, n := range nodes {
+		if !placement.NodeReady(n) && nodeWasReady(n) {
+			lost[n.Metadata.Name] = true
+		}
+	}
+	if len(lost) == 0 {
+		return
+	}
+	pods, _ := a.fsm.Pods(func(p *api.Pod) bool {
+		return lost[p.Spec.NodeName] && p.Status.Phase == api.PodUnknown && api.ControllerOf(p) != nil
+	})
+	for _, p := range pods {
+		_, err := a.raft.Apply(ctx, consensus.DeletePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID})
+		if err != nil && !consensus.IsNotFound(err) && !consensus.IsConflict(err) {
+			if ctx.Err() == nil {
+				a.log.Warn("delete replica of lost node", "pod", p.Key(), "node", p.Spec.NodeName, "err", err)
+			}
+			continue
+		}
+		a.log.Info("deleted replica of lost node; its controller replaces it", "pod", p.Key(), "node", p.Spec.NodeName)
+	}
+}
+
+// nodeWasReady tells a node the fleet lost (Ready=False) from one that has
+// not reported yet (Ready=Unknown).
+func nodeWasReady(n *api.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == "Ready" {
+			return c.Status == "False"
+		}
+	}
+	return false
+}

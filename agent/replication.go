@@ -1,0 +1,278 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+	"github.com/shoal-dev/shoal/placement"
+)
+
+// controllerStore is the part of the state that holds RCs and ReplicaSets.
+type controllerStore interface {
+	Controller(kind, namespace, name string) (api.Replicated, error)
+	Controllers(kind string, filter func(api.Replicated) bool) ([]api.Replicated, uint64)
+}
+
+// controllerState returns the local state's RCs and ReplicaSets, nil on an
+// agent without a Raft seat.
+func (a *Agent) controllerState() controllerStore {
+	cs, _ := a.fsm.(controllerStore)
+	return cs
+}
+
+// replicationResync bounds how long the controller trusts that nothing
+// changed: a lost write or a failed create is retried at the latest then.
+const replicationResync = 2 * time.Second
+
+// replicationController runs every RC and ReplicaSet while this server
+// leads: it counts the live pods each selects and creates or deletes pods
+// until the count is spec.replicas. It reads the state after each of its
+// own writes has applied (Apply returns then on the leader), so it never
+// counts a pod twice or misses one it just made.
+func (a *Agent) replicationController(ctx context.Context) {
+	cs := a.controllerState()
+	if cs == nil {
+		return
+	}
+	var after uint64
+	for ctx.Err() == nil {
+		wctx, cancel := context.WithTimeout(ctx, replicationResync)
+		idx, _ := a.fsm.WaitIndex(wctx, after)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		after = idx
+		ctrls, _ := cs.Controllers("", nil)
+		known := map[string]bool{}
+		for _, c := range ctrls {
+			known[c.GetMetadata().UID] = true
+		}
+		for _, c := range ctrls {
+			if err := a.syncReplicas(ctx, c, known); err != nil && ctx.Err() == nil {
+				a.log.Warn("replication", "kind", c.GetTypeMeta().Kind, "name", api.Key(c.GetMetadata().Namespace, c.GetMetadata().Name), "err", err)
+			}
+		}
+	}
+}
+
+// replicaPlan is what one pass decided for one controller: pure, so that
+// it is tested without Raft.
+type replicaPlan struct {
+	release []*api.Pod // owned but no longer selected: drop our reference
+	adopt   []*api.Pod // selected orphans: take them
+	live    []*api.Pod // owned, selected and counted
+	create  int
+	remove  []*api.Pod // surplus, in the order to delete
+}
+
+// planReplicas decides what to do for ctrl given the pods of its namespace.
+// known holds the UIDs of every existing controller: a pod whose
+// controller is gone counts as an orphan. notReady names the nodes the
+// fleet has declared not ready.
+func planReplicas(ctrl api.Replicated, sel labels.Selector, pods []*api.Pod, known, notReady map[string]bool) replicaPlan {
+	var plan replicaPlan
+	uid := ctrl.GetMetadata().UID
+	for _, p := range pods {
+		ref := api.ControllerOf(p)
+		selected := sel.Matches(labels.Set(p.Metadata.Labels))
+		switch {
+		case ref != nil && ref.UID == uid:
+			if !selected {
+				plan.release = append(plan.release, p)
+				continue
+			}
+		case ref == nil || !known[ref.UID]:
+			if !selected || consensus.Terminal(p) || p.Metadata.DeletionTimestamp != nil {
+				continue
+			}
+			plan.adopt = append(plan.adopt, p)
+		default:
+			continue
+		}
+		if countsLive(p, notReady) {
+			plan.live = append(plan.live, p)
+		}
+	}
+	want := int(ctrl.DesiredReplicas())
+	switch {
+	case len(plan.live) < want:
+		plan.create = want - len(plan.live)
+	case len(plan.live) > want:
+		surplus := append([]*api.Pod(nil), plan.live...)
+		sort.SliceStable(surplus, func(i, j int) bool { return deleteFirst(surplus[i], surplus[j]) })
+		plan.remove = surplus[:len(plan.live)-want]
+	}
+	return plan
+}
+
+// countsLive: a finished pod is not a replica, and neither is a pod the
+// fleet lost with its node. Any other pod is, even one whose node is
+// merely slow, so that no replacement ever runs beside a live original.
+func countsLive(p *api.Pod, notReady map[string]bool) bool {
+	if consensus.Terminal(p) {
+		return false
+	}
+	if p.Status.Phase == api.PodUnknown && notReady[p.Spec.NodeName] {
+		return false
+	}
+	return true
+}
+
+// deleteFirst orders surplus pods as Kubernetes does: unplaced before
+// placed, pending before running, not ready before ready, newer before older.
+func deleteFirst(a, b *api.Pod) bool {
+	if ba, bb := consensus.Bound(a), consensus.Bound(b); ba != bb {
+		return !ba
+	}
+	if ra, rb := a.Status.Phase == api.PodRunning, b.Status.Phase == api.PodRunning; ra != rb {
+		return !ra
+	}
+	if ra, rb := podReady(a), podReady(b); ra != rb {
+		return !ra
+	}
+	ta, tb := creationTime(a), creationTime(b)
+	if !ta.Equal(tb) {
+		return ta.After(tb)
+	}
+	return a.Metadata.Name > b.Metadata.Name
+}
+
+func creationTime(p *api.Pod) time.Time {
+	if p.Metadata.CreationTimestamp == nil {
+		return time.Time{}
+	}
+	return p.Metadata.CreationTimestamp.Time
+}
+
+func podReady(p *api.Pod) bool {
+	c := podCondition(p, "Ready")
+	return c != nil && c.Status == "True"
+}
+
+func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map[string]bool) error {
+	meta := ctrl.GetMetadata()
+	sel, err := ctrl.PodSelector()
+	if err != nil {
+		return fmt.Errorf("selector: %w", err)
+	}
+	pods, _ := a.fsm.Pods(func(p *api.Pod) bool { return p.Metadata.Namespace == meta.Namespace })
+	nodes, _ := a.fsm.Nodes()
+	notReady := map[string]bool{}
+	for _, n := range nodes {
+		if !placement.NodeReady(n) {
+			notReady[n.Metadata.Name] = true
+		}
+	}
+	plan := planReplicas(ctrl, sel, pods, known, notReady)
+	ref := api.NewControllerRef(ctrl)
+	for _, p := range plan.release {
+		var refs []api.OwnerReference
+		for _, r := range p.Metadata.OwnerReferences {
+			if r.UID != meta.UID {
+				refs = append(refs, r)
+			}
+		}
+		p.Metadata.OwnerReferences = refs
+		if err := a.writePodMeta(ctx, p); err != nil {
+			return fmt.Errorf("release pod %s: %w", p.Metadata.Name, err)
+		}
+		a.log.Info("released pod whose labels left the selector", "owner", meta.Name, "pod", p.Metadata.Name)
+	}
+	for _, p := range plan.adopt {
+		var refs []api.OwnerReference
+		for _, r := range p.Metadata.OwnerReferences {
+			if r.Controller == nil || !*r.Controller {
+				refs = append(refs, r)
+			}
+		}
+		p.Metadata.OwnerReferences = append(refs, ref)
+		if err := a.writePodMeta(ctx, p); err != nil {
+			return fmt.Errorf("adopt pod %s: %w", p.Metadata.Name, err)
+		}
+		a.log.Info("adopted matching pod", "owner", meta.Name, "pod", p.Metadata.Name)
+	}
+	created := 0
+	for i := 0; i < plan.create; i++ {
+		p := api.PodFromTemplate(ctrl)
+		p.Metadata.Name = meta.Name + "-" + randomSuffix()
+		_, err := a.raft.Apply(ctx, consensus.CreatePod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
+		if consensus.IsAlreadyExists(err) {
+			continue // a clash of suffixes; the next pass makes it
+		}
+		if err != nil {
+			return fmt.Errorf("create replica: %w", err)
+		}
+		created++
+		a.log.Info("created replica", "owner", meta.Name, "pod", p.Metadata.Name)
+	}
+	removed := 0
+	for _, p := range plan.remove {
+		_, err := a.raft.Apply(ctx, consensus.DeletePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID})
+		if err != nil && !consensus.IsNotFound(err) {
+			return fmt.Errorf("delete surplus replica %s: %w", p.Metadata.Name, err)
+		}
+		removed++
+		a.log.Info("deleted surplus replica", "owner", meta.Name, "pod", p.Metadata.Name)
+	}
+	return a.writeReplicaStatus(ctx, ctrl, plan, created, removed)
+}
+
+// writePodMeta stores changed ownerReferences through ApplyPod, guarded by
+// the resourceVersion read, so a concurrent change wins and the next pass
+// decides again.
+func (a *Agent) writePodMeta(ctx context.Context, p *api.Pod) error {
+	_, err := a.raft.Apply(ctx, consensus.ApplyPod{Pod: *p, Time: time.Now().UTC()})
+	return err
+}
+
+func (a *Agent) writeReplicaStatus(ctx context.Context, ctrl api.Replicated, plan replicaPlan, created, removed int) error {
+	st := api.ReplicationControllerStatus{ObservedGeneration: ctrl.GetMetadata().Generation}
+	removing := map[string]bool{}
+	for _, p := range plan.remove {
+		removing[p.Metadata.UID] = true
+	}
+	for _, p := range plan.live {
+		if removing[p.Metadata.UID] {
+			continue
+		}
+		st.Replicas++
+		st.FullyLabeledReplicas++
+		if podReady(p) {
+			st.ReadyReplicas++
+			st.AvailableReplicas++
+		}
+	}
+	st.Replicas += int32(created)
+	st.FullyLabeledReplicas += int32(created)
+	if *ctrl.ReplicaStatus() == st {
+		return nil
+	}
+	meta := ctrl.GetMetadata()
+	_, err := a.raft.Apply(ctx, consensus.UpdateControllerStatus{Kind: ctrl.GetTypeMeta().Kind, Namespace: meta.Namespace, Name: meta.Name, UID: meta.UID, Status: st})
+	if consensus.IsNotFound(err) || consensus.IsConflict(err) {
+		return nil // deleted or replaced meanwhile
+	}
+	return err
+}
+
+// randomSuffix is five characters of Kubernetes' name alphabet (no vowels,
+// no look-alikes), as in "web-x7k2p".
+func randomSuffix() string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	var b [5]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:])
+}

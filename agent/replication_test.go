@@ -1,0 +1,130 @@
+package agent
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+func planRC(replicas int32) *api.ReplicationController {
+	rc := &api.ReplicationController{Metadata: api.ObjectMeta{Name: "web", Namespace: "default", UID: "rc-uid"},
+		Spec: api.ReplicationControllerSpec{Replicas: &replicas, Selector: map[string]string{"app": "web"},
+			Template: &api.PodTemplateSpec{Metadata: api.ObjectMeta{Labels: map[string]string{"app": "web"}}}}}
+	rc.APIVersion, rc.Kind = "v1", api.KindReplicationController
+	return rc
+}
+
+// replica makes a pod; owner "" is a bare pod.
+func replica(name, owner, node, phase string, age time.Duration, lbl string) *api.Pod {
+	p := &api.Pod{Metadata: api.ObjectMeta{Name: name, Namespace: "default", UID: "uid-" + name,
+		Labels: map[string]string{"app": lbl}, CreationTimestamp: api.NewTime(time.Unix(1e9, 0).Add(-age))}}
+	if owner != "" {
+		yes := true
+		p.Metadata.OwnerReferences = []api.OwnerReference{{Kind: "ReplicationController", Name: "web", UID: owner, Controller: &yes}}
+	}
+	p.Status.Phase = phase
+	if node != "" {
+		p.Spec.NodeName = node
+		p.Status.PodIP = "10.244.0.9"
+		p.Status.Conditions = []api.PodCondition{{Type: "PodScheduled", Status: "True"}}
+	}
+	if phase == api.PodRunning {
+		p.Status.Conditions = append(p.Status.Conditions, api.PodCondition{Type: "Ready", Status: "True"})
+	}
+	return p
+}
+
+func names(ps []*api.Pod) string {
+	s := ""
+	for _, p := range ps {
+		s += p.Metadata.Name + " "
+	}
+	return s
+}
+
+func TestPlanReplicas(t *testing.T) {
+	known := map[string]bool{"rc-uid": true}
+	cases := []struct {
+		name                   string
+		replicas               int32
+		pods                   []*api.Pod
+		notReady               map[string]bool
+		create                 int
+		remove, adopt, release string
+		live                   int
+	}{
+		{name: "creates up to replicas", replicas: 3,
+			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web")}, create: 2, live: 1},
+		{name: "Unknown pod on a NotReady node is replaced", replicas: 2,
+			pods:     []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), replica("b", "rc-uid", "n2", api.PodUnknown, time.Hour, "web")},
+			notReady: map[string]bool{"n2": true}, create: 1, live: 1},
+		{name: "Unknown pod on a node still Ready counts: no replacement beside a live original", replicas: 2,
+			pods:   []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), replica("b", "rc-uid", "n2", api.PodUnknown, time.Hour, "web")},
+			create: 0, live: 2},
+		{name: "terminal pods do not count", replicas: 1,
+			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodFailed, time.Hour, "web")}, create: 1, live: 0},
+		{name: "surplus: pending and newest go first", replicas: 1,
+			pods: []*api.Pod{replica("old", "rc-uid", "n1", api.PodRunning, 2*time.Hour, "web"), replica("new", "rc-uid", "n1", api.PodRunning, time.Minute, "web"),
+				replica("pend", "rc-uid", "", api.PodPending, 3*time.Hour, "web")},
+			remove: "pend new ", live: 3},
+		{name: "relabelled pod is released and replaced", replicas: 1,
+			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "debug")}, release: "a ", create: 1},
+		{name: "matching bare pod is adopted, and counts", replicas: 2,
+			pods:  []*api.Pod{replica("bare", "", "n1", api.PodRunning, time.Hour, "web"), replica("other", "", "n1", api.PodRunning, time.Hour, "db")},
+			adopt: "bare ", create: 1, live: 1},
+		{name: "pod of a deleted controller is an orphan", replicas: 1,
+			pods: []*api.Pod{replica("a", "gone-uid", "n1", api.PodRunning, time.Hour, "web")}, adopt: "a ", live: 1},
+		{name: "pod of another live controller is left alone", replicas: 1,
+			pods: []*api.Pod{replica("a", "other-uid", "n1", api.PodRunning, time.Hour, "web")}, create: 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rc := planRC(c.replicas)
+			sel, _ := rc.PodSelector()
+			k := map[string]bool{"other-uid": true}
+			for u := range known {
+				k[u] = true
+			}
+			plan := planReplicas(rc, sel, c.pods, k, c.notReady)
+			got := fmt.Sprintf("create=%d remove=%q adopt=%q release=%q live=%d", plan.create, names(plan.remove), names(plan.adopt), names(plan.release), len(plan.live))
+			want := fmt.Sprintf("create=%d remove=%q adopt=%q release=%q live=%d", c.create, c.remove, c.adopt, c.release, c.live)
+			if got != want {
+				t.Fatalf("got  %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+func TestRandomSuffixUsesKubernetesAlphabet(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 50; i++ {
+		s := randomSuffix()
+		if len(s) != 5 {
+			t.Fatalf("suffix %q", s)
+		}
+		seen[s] = true
+	}
+	if len(seen) < 45 {
+		t.Fatalf("suffixes repeat too often: %d distinct of 50", len(seen))
+	}
+}
+
+func TestDeathClockWaitsForGrace(t *testing.T) {
+	var d deathClock
+	t0 := time.Unix(100, 0)
+	m := member{Name: "n2", Alive: false}
+	if got := d.deadFor(m, t0); got != 0 {
+		t.Fatalf("first sight of a failure: %v", got)
+	}
+	if got := d.deadFor(m, t0.Add(4*time.Second)); got != 4*time.Second {
+		t.Fatalf("dead for %v, want 4s", got)
+	}
+	m.Alive = true
+	d.deadFor(m, t0.Add(5*time.Second))
+	m.Alive = false
+	if got := d.deadFor(m, t0.Add(6*time.Second)); got != 0 {
+		t.Fatalf("a member that came back starts a new clock, got %v", got)
+	}
+}
