@@ -5,6 +5,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,6 +57,9 @@ type Agent struct {
 
 	runtime runtimeRef
 
+	sec     security // agent/auth.go
+	metrics *metrics // agent/metrics.go
+
 	deaths deathClock // agent/nodelifecycle.go
 	fence  fencer     // agent/fencing.go
 }
@@ -78,6 +82,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	a := &Agent{cfg: cfg, log: log}
+	if err := a.setupSecurity(); err != nil {
+		return err
+	}
+	a.metrics = newMetrics(a)
 	adv := cfg.advertise()
 	a.self = nodeMeta{V: 1, API: hostPort(adv, cfg.APIPort), Server: cfg.Server, Memory: mem, CPU: cpu, Labels: cfg.Labels}
 	if cfg.Server {
@@ -87,6 +95,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", hostPort(cfg.BindAddr, cfg.APIPort))
 	if err != nil {
 		return fmt.Errorf("listen for the API: %w", err)
+	}
+	if a.sec.serverTLS != nil {
+		ln = tls.NewListener(ln, a.sec.serverTLS)
 	}
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
 

@@ -27,6 +27,7 @@ func (a *Agent) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", a.metricsHandler())
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"major": "1", "minor": "32", "gitVersion": "v1.32.0-" + Version, "platform": "linux/amd64"})
 	})
@@ -46,7 +47,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", a.viaServer(a.assignments))
 	mux.HandleFunc("POST /shoal/v1/images", a.importImage)
 	mux.HandleFunc("GET /shoal/v1/images", a.listImages)
-	return mux
+	return a.withMiddleware(mux)
 }
 
 func (a *Agent) readyz(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -39,6 +40,19 @@ type Config struct {
 	// ResyncInterval is how often the node reconciler looks at its
 	// containers even when the state did not change (exits, restarts).
 	ResyncInterval time.Duration
+
+	// Security (agent/auth.go, agent/tls.go): the gossip key (base64, 16,
+	// 24 or 32 bytes, as `shoal keygen` prints), the file holding the API's
+	// bearer token, and the API's TLS certificate, key and CA.
+	Encrypt     string
+	TokenFile   string
+	TLSCertFile string
+	TLSKeyFile  string
+	TLSCAFile   string
+
+	// ExtraMetrics is served at /metrics with the agent's own metrics:
+	// hashicorp/raft's and memberlist's, gathered by LibraryMetrics.
+	ExtraMetrics prometheus.Gatherer
 
 	// NodeGrace is how long gossip must hold an agent failed before the
 	// leader declares its node NotReady and replaces its replicas, and how

@@ -62,6 +62,7 @@ func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string)
 	}
 	u := &url.URL{Scheme: "http", Host: target}
 	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.Transport = a.internalTransport()
 	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.Warn("forward request", "to", target, "err", err)
 		writeJSON(w, http.StatusBadGateway, api.Status{

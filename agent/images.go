@@ -89,7 +89,7 @@ func (a *Agent) pushImage(ctx context.Context, addr, node string, f *os.File, si
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/x-tar")
 	req.Header.Set(forwardedHeader, strconv.Itoa(maxHops))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.internalClient(0).Do(req)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", node, err)
 	}

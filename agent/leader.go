@@ -185,6 +185,7 @@ func (a *Agent) placementController(ctx context.Context) {
 func (a *Agent) place(ctx context.Context, p *api.Pod) error {
 	nodeName, reasons, err := placement.Choose(p, a.fsm.NodeInfos())
 	if errors.Is(err, placement.ErrNoFit) {
+		a.metrics.placementFailed()
 		msg := fmt.Sprintf("0/%d nodes are available: %s", len(reasons), joinReasons(reasons))
 		if c := podCondition(p, "PodScheduled"); c != nil && c.Message == msg {
 			return nil
@@ -204,6 +205,7 @@ func (a *Agent) place(ctx context.Context, p *api.Pod) error {
 		return fmt.Errorf("bind to %s: %w", nodeName, err)
 	}
 	a.log.Info("pod bound", "pod", p.Key(), "node", nodeName, "ip", ip)
+	a.metrics.placed()
 	return nil
 }
 

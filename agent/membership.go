@@ -67,6 +67,9 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	mc.ProbeTimeout = 250 * time.Millisecond
 	mc.GossipInterval = 100 * time.Millisecond
 	mc.SuspicionMult = 3
+	if err := applyGossipKey(mc, cfg.Encrypt); err != nil {
+		return nil, err
+	}
 	list, err := memberlist.Create(mc)
 	if err != nil {
 		return nil, fmt.Errorf("start gossip on %s: %w", hostPort(cfg.BindAddr, cfg.GossipPort), err)

@@ -86,7 +86,7 @@ func (a *Agent) runNode(ctx context.Context) {
 	}
 	defer rt.Close()
 	a.runtime.set(rt)
-	n := &nodeRunner{a: a, plane: plane, runtime: rt, http: &http.Client{Timeout: time.Minute}, reported: map[string]api.PodStatus{}}
+	n := &nodeRunner{a: a, plane: plane, runtime: rt, http: a.internalClient(time.Minute), reported: map[string]api.PodStatus{}}
 	n.follow(ctx)
 }
 
@@ -112,7 +112,9 @@ func (n *nodeRunner) follow(ctx context.Context) {
 		if !n.a.reconcileAllowed() {
 			continue // agent/fencing.go: the view may be stale
 		}
+		start := time.Now()
 		n.reconcile(ctx, view)
+		n.a.metrics.reconciled(time.Since(start))
 	}
 }
 

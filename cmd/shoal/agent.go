@@ -16,11 +16,17 @@ func newAgentCmd() *cobra.Command {
 	var labels []string
 	var logJSON bool
 	var logLevel string
+	var configFile string
 	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run the shoal agent of this machine",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configFile != "" {
+				if err := agent.ApplyConfigFile(configFile, cmd.Flags()); err != nil {
+					return err
+				}
+			}
 			if cfg.Name == "" {
 				h, err := os.Hostname()
 				if err != nil {
@@ -45,6 +51,11 @@ func newAgentCmd() *cobra.Command {
 			if logJSON {
 				h = slog.NewJSONHandler(os.Stderr, opts)
 			}
+			lib, err := agent.LibraryMetrics()
+			if err != nil {
+				return err
+			}
+			cfg.ExtraMetrics = lib
 			return agent.Run(cmd.Context(), cfg, slog.New(h).With("node", cfg.Name))
 		},
 	}
@@ -70,6 +81,12 @@ func newAgentCmd() *cobra.Command {
 	f.StringVar(&cfg.CPU, "cpu", "", "allocatable cpu (default: the machine's)")
 	f.BoolVar(&logJSON, "log-json", false, "log JSON lines")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&configFile, "config", "", "YAML file of agent settings: keys are these flags' names; flags given here win")
+	f.StringVar(&cfg.Encrypt, "encrypt", "", "gossip encryption key, base64 (make one with shoal keygen); agents without it cannot join")
+	f.StringVar(&cfg.TokenFile, "token-file", "", "file holding the bearer token the API requires (and agents send each other)")
+	f.StringVar(&cfg.TLSCertFile, "tls-cert", "", "PEM certificate of this agent's API (TLS on when set)")
+	f.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM key of --tls-cert")
+	f.StringVar(&cfg.TLSCAFile, "tls-ca", "", "PEM CA that signed the fleet's API certificates")
 	f.DurationVar(&cfg.NodeGrace, "node-grace", agent.DefaultNodeGrace, "how long a failed agent may stay unreachable before its node is NotReady and its replicas are replaced")
 	return cmd
 }

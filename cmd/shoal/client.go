@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -18,13 +17,16 @@ import (
 
 // client is the CLI's thin HTTP client of any agent's Kubernetes-shaped API.
 type client struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	token string
+	err   error // from the CLI's config (cmd/shoal/cliconfig.go), returned by every call
 }
 
 func newClient(addr string) *client {
+	cc, err := loadCLIConfig()
 	if addr == "" {
-		addr = os.Getenv("SHOAL_ADDR")
+		addr = cc.Server
 	}
 	if addr == "" {
 		addr = "http://127.0.0.1:7080"
@@ -32,7 +34,8 @@ func newClient(addr string) *client {
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
-	return &client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: 5 * time.Minute}}
+	hc, herr := cc.httpClient(5 * time.Minute)
+	return &client{base: strings.TrimRight(addr, "/"), http: hc, token: cc.Token, err: errors.Join(err, herr)}
 }
 
 // apiError is a Kubernetes Status returned by the agent.
@@ -54,6 +57,9 @@ func isReason(err error, reason string) bool {
 
 // do sends a request and decodes a JSON answer into out (when not nil).
 func (c *client) do(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
+	if c.err != nil {
+		return c.err
+	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return err
@@ -62,6 +68,9 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("reach shoal agent at %s: %w", c.base, err)

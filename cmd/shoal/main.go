@@ -43,6 +43,8 @@ func newRootCmd() *cobra.Command {
 		newScaleCmd(g),
 		newImageCmd(g),
 		newLabCmd(),
+		newLabelCmd(g),
+		newKeygenCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version of shoal",

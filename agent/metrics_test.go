@@ -1,0 +1,70 @@
+package agent
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+func scrape(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /metrics: HTTP %d: %s", resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// sample returns the value of the metric line that starts with series, or -1.
+func sample(text, series string) float64 {
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(text)
+	if m == nil {
+		return -1
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
+
+func TestMetricsReportMembersRaftPodsAndPlacements(t *testing.T) {
+	base := startAgent(t, "metered", "2Gi")
+	for name, mem := range map[string]string{"fits": "1Gi", "too-big": "3Gi"} {
+		if code, st := send(t, "POST", base+"/api/v1/namespaces/default/pods", fmt.Sprintf(podYAML, name, mem)); code != http.StatusCreated {
+			t.Fatalf("create %s: HTTP %d %+v", name, code, st)
+		}
+	}
+	var text string
+	eventually(t, "one placement and one placement failure counted", func() bool {
+		text = scrape(t, base)
+		return sample(text, "shoal_placements_total") == 1 && sample(text, "shoal_placement_failures_total") >= 1
+	})
+	for series, want := range map[string]float64{
+		`shoal_gossip_members{state="alive"}`:   1,
+		`shoal_gossip_members{state="suspect"}`: 0,
+		`shoal_gossip_members{state="failed"}`:  0,
+		`shoal_raft_is_leader`:                  1,
+		`shoal_raft_has_leader`:                 1,
+		`shoal_raft_peers`:                      0,
+		`shoal_pods{phase="Pending"}`:           2,
+		`shoal_pods{phase="Running"}`:           0,
+	} {
+		if got := sample(text, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+	for _, series := range []string{`shoal_raft_term`, `shoal_raft_commit_index`, `shoal_raft_applied_index`} {
+		if got := sample(text, series); got < 1 {
+			t.Errorf("%s = %v, want at least 1", series, got)
+		}
+	}
+	if got := sample(text, `shoal_api_requests_total{code="201",method="POST"}`); got != 2 {
+		t.Errorf("POSTs answered 201 = %v, want 2", got)
+	}
+}
