@@ -24,13 +24,10 @@ const maxBodyBytes = api.MaxManifestBytes
 // routes is the Kubernetes-shaped API every agent serves, plus shoal's own
 // endpoints under /shoal/v1.
 func (a *Agent) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := a.newKubeMux() // also serves discovery, Tables and ?watch: agent/kube_*.go
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.metricsHandler())
-	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"major": "1", "minor": "32", "gitVersion": "v1.32.0-" + Version, "platform": "linux/amd64"})
-	})
 
 	mux.HandleFunc("GET /api/v1/nodes", a.viaServer(a.listNodes))
 	mux.HandleFunc("GET /api/v1/nodes/{name}", a.viaServer(a.getNode))
@@ -39,6 +36,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}", a.viaServer(a.getPod))
 	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods", a.viaLeader(a.createPod))
 	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.replacePod))
+	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.patchPod))
 	mux.HandleFunc("DELETE /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.deletePod))
 	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", a.viaLeader(a.updatePodStatus))
 
@@ -66,10 +64,15 @@ func (a *Agent) listNodes(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
+	fields, err := nodeFieldFilter(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
 	nodes, idx := a.fsm.Nodes()
 	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
 	for _, n := range nodes {
-		if sel.Matches(labels.Set(n.Metadata.Labels)) {
+		if sel.Matches(labels.Set(n.Metadata.Labels)) && fields(n) {
 			list.Items = append(list.Items, *n)
 		}
 	}
@@ -92,14 +95,13 @@ func (a *Agent) listPods(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns := r.PathValue("ns")
-	nodeName, err := nodeNameField(r)
+	fields, err := podFieldFilter(r)
 	if err != nil {
 		writeError(w, a.log, err)
 		return
 	}
 	pods, idx := a.fsm.Pods(func(p *api.Pod) bool {
-		return (ns == "" || p.Metadata.Namespace == ns) &&
-			(nodeName == "" || p.Spec.NodeName == nodeName) &&
+		return (ns == "" || p.Metadata.Namespace == ns) && fields(p) &&
 			sel.Matches(labels.Set(p.Metadata.Labels))
 	})
 	list := api.PodList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "PodList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: make([]api.Pod, 0, len(pods))}
@@ -228,19 +230,6 @@ func selector(r *http.Request) (labels.Selector, error) {
 		return nil, invalid(&api.FieldError{Path: "labelSelector", Value: s, Detail: err.Error()})
 	}
 	return sel, nil
-}
-
-// nodeNameField supports the one field selector agents and kubectl use: spec.nodeName=NAME.
-func nodeNameField(r *http.Request) (string, error) {
-	fs := r.URL.Query().Get("fieldSelector")
-	if fs == "" {
-		return "", nil
-	}
-	const key = "spec.nodeName="
-	if len(fs) > len(key) && fs[:len(key)] == key {
-		return fs[len(key):], nil
-	}
-	return "", invalid(&api.FieldError{Path: "fieldSelector", Value: fs, Detail: "only spec.nodeName=NAME is supported"})
 }
 
 // assignmentsView is the blocking query a node agent follows: the pods

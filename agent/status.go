@@ -48,6 +48,7 @@ func statusError(err error) api.Status {
 		st.Reason, st.Code = "InternalError", http.StatusInternalServerError
 		st.Message = "internal error; see the agent's log"
 	}
+	kubeStatusMessage(&st, err)
 	return st
 }
 
@@ -61,7 +62,7 @@ func causes(fes api.FieldErrors) []api.StatusCause {
 		case "required":
 			reason = "FieldValueRequired"
 		}
-		out[i] = api.StatusCause{Type: reason, Message: fe.Error(), Field: fe.Path}
+		out[i] = api.StatusCause{Type: reason, Message: causeMessage(fe), Field: fe.Path}
 	}
 	return out
 }
@@ -73,7 +74,7 @@ func kindPlural(kind string) string {
 	case "Node":
 		return "nodes"
 	}
-	return kind
+	return pluralOf(kind)
 }
 
 // badRequest is an error of the request itself (malformed body, wrong kind).

@@ -25,6 +25,7 @@ func newLabCmd() *cobra.Command {
 		newLabDownCmd(&stateRoot),
 		newLabExecCmd(&stateRoot),
 		newLabLsCmd(&stateRoot),
+		newLabKubeconfigCmd(&stateRoot),
 	)
 	return cmd
 }

@@ -45,6 +45,7 @@ func newRootCmd() *cobra.Command {
 		newLabCmd(),
 		newLabelCmd(g),
 		newKeygenCmd(),
+		newKubeconfigCmd(g),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version of shoal",

@@ -1,0 +1,242 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// These tests drive one real in-process agent (real Raft, real gossip) the
+// way kubectl does: content types, patches, watches and Status errors.
+
+func do(t *testing.T, method, url, contentType, accept, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+func decode[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+
+func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
+	base := startAgent(t, "kube", "4Gi")
+	pods := base + "/api/v1/namespaces/default/pods"
+	if code, st := send(t, "POST", pods, fmt.Sprintf(podYAML, "web", "64Mi")); code != http.StatusCreated {
+		t.Fatalf("create: %d %+v", code, st)
+	}
+
+	t.Run("create again is AlreadyExists in kubectl's words", func(t *testing.T) {
+		code, st := send(t, "POST", pods, fmt.Sprintf(podYAML, "web", "64Mi"))
+		if code != http.StatusConflict || st.Reason != "AlreadyExists" || st.Message != `pods "web" already exists` {
+			t.Errorf("%d %+v", code, st)
+		}
+	})
+
+	t.Run("missing pod is NotFound", func(t *testing.T) {
+		code, st := send(t, "GET", pods+"/nope", "")
+		if code != http.StatusNotFound || st.Reason != "NotFound" || st.Message != `pods "nope" not found` || st.Details.Kind != "pods" {
+			t.Errorf("%d %+v", code, st)
+		}
+	})
+
+	t.Run("list as Table", func(t *testing.T) {
+		code, b := do(t, "GET", pods+"?limit=500", "", tableAccept, "")
+		tbl := decode[table](t, b)
+		if code != 200 || tbl.Kind != "Table" || len(tbl.Rows) != 1 || tbl.Rows[0].Cells[0] != "web" || tbl.ColumnDefinitions[1].Name != "Ready" {
+			t.Errorf("%d %s", code, b)
+		}
+		code, b = do(t, "GET", pods+"/web", "", tableAccept, "")
+		if tbl := decode[table](t, b); code != 200 || len(tbl.Rows) != 1 {
+			t.Errorf("one pod as Table: %d %s", code, b)
+		}
+		code, b = do(t, "GET", pods, "", "application/json", "")
+		if l := decode[api.PodList](t, b); code != 200 || l.Kind != "PodList" || len(l.Items) != 1 {
+			t.Errorf("plain list: %d %s", code, b)
+		}
+	})
+
+	t.Run("merge patch labels and keeps the rest", func(t *testing.T) {
+		code, b := do(t, "PATCH", pods+"/web", mergePatchType, "", `{"metadata":{"labels":{"tier":"back"},"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}"}}}`)
+		p := decode[api.Pod](t, b)
+		if code != 200 || p.Metadata.Labels["tier"] != "back" || p.Metadata.Annotations["kubectl.kubernetes.io/last-applied-configuration"] != "{}" || p.Spec.Containers[0].Image != "shoal.local/busybox:1" {
+			t.Errorf("%d %s", code, b)
+		}
+	})
+
+	t.Run("strategic merge patch changes one container's image", func(t *testing.T) {
+		code, b := do(t, "PATCH", pods+"/web", strategicPatchType, "", `{"spec":{"$setElementOrder/containers":[{"name":"app"}],"containers":[{"name":"app","image":"shoal.local/busybox:2"}]}}`)
+		p := decode[api.Pod](t, b)
+		if code != 200 || p.Spec.Containers[0].Image != "shoal.local/busybox:2" || p.Metadata.Generation != 2 {
+			t.Errorf("%d %s", code, b)
+		}
+	})
+
+	t.Run("patch that makes the pod invalid is Invalid with the field", func(t *testing.T) {
+		code, b := do(t, "PATCH", pods+"/web", jsonPatchType, "", `[{"op":"add","path":"/spec/bogus","value":1}]`)
+		st := decode[api.Status](t, b)
+		if code != http.StatusUnprocessableEntity || st.Reason != "Invalid" || st.Details == nil || len(st.Details.Causes) == 0 || st.Details.Causes[0].Field != "spec.bogus" {
+			t.Errorf("%d %s", code, b)
+		}
+	})
+
+	t.Run("server-side apply is refused clearly", func(t *testing.T) {
+		code, b := do(t, "PATCH", pods+"/web?fieldManager=kubectl", applyPatchType, "", `{}`)
+		st := decode[api.Status](t, b)
+		if code != http.StatusUnsupportedMediaType || !strings.Contains(st.Message, "server-side apply is not supported") {
+			t.Errorf("%d %s", code, b)
+		}
+	})
+
+	t.Run("stale resourceVersion is Conflict in PUT and PATCH", func(t *testing.T) {
+		_, b := do(t, "GET", pods+"/web", "", "", "")
+		p := decode[api.Pod](t, b)
+		p.Metadata.ResourceVersion = "1"
+		body, _ := json.Marshal(p)
+		code, b := do(t, "PUT", pods+"/web", "application/json", "", string(body))
+		st := decode[api.Status](t, b)
+		if code != http.StatusConflict || st.Reason != "Conflict" || !strings.HasPrefix(st.Message, `Operation cannot be fulfilled on pods "web": `) {
+			t.Errorf("PUT: %d %s", code, b)
+		}
+		code, b = do(t, "PATCH", pods+"/web", mergePatchType, "", `{"metadata":{"resourceVersion":"1","labels":{"x":"y"}}}`)
+		if st := decode[api.Status](t, b); code != http.StatusConflict || st.Reason != "Conflict" {
+			t.Errorf("PATCH: %d %s", code, b)
+		}
+	})
+
+	t.Run("delete with DeleteOptions body", func(t *testing.T) {
+		if code, st := send(t, "POST", pods, fmt.Sprintf(podYAML, "gone", "64Mi")); code != http.StatusCreated {
+			t.Fatalf("create: %d %+v", code, st)
+		}
+		code, b := do(t, "DELETE", pods+"/gone", "application/json", "", `{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"}`)
+		if code != 200 {
+			t.Errorf("%d %s", code, b)
+		}
+		if code, _ := do(t, "GET", pods+"/gone", "", "", ""); code != http.StatusNotFound {
+			t.Errorf("after delete: %d", code)
+		}
+	})
+}
+
+func TestWatchStreamsAddedModifiedDeleted(t *testing.T) {
+	base := startAgent(t, "watch", "4Gi")
+	pods := base + "/api/v1/namespaces/default/pods"
+	code, b := do(t, "GET", pods, "", "", "")
+	if code != 200 {
+		t.Fatalf("list: %d %s", code, b)
+	}
+	rv := decode[api.PodList](t, b).Metadata.ResourceVersion
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", pods+"?watch=true&fieldSelector=metadata.name%3Dw&resourceVersion="+rv, nil)
+	req.Header.Set("Accept", tableAccept)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("watch: %d", resp.StatusCode)
+	}
+	events := make(chan watchEvent)
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var ev struct {
+				Type   string `json:"type"`
+				Object table  `json:"object"`
+			}
+			if json.Unmarshal(sc.Bytes(), &ev) == nil {
+				select {
+				case events <- watchEvent{Type: ev.Type, Object: ev.Object}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	next := func(want string) table {
+		t.Helper()
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("watch ended before %s", want)
+			}
+			tbl := ev.Object.(table)
+			if ev.Type != want || len(tbl.Rows) != 1 || tbl.Rows[0].Cells[0] != "w" {
+				t.Fatalf("event %s %+v, want %s of pod w", ev.Type, tbl, want)
+			}
+			return tbl
+		case <-ctx.Done():
+			t.Fatalf("no %s event", want)
+		}
+		return table{}
+	}
+
+	// An unrelated pod is filtered out by the field selector.
+	send(t, "POST", pods, fmt.Sprintf(podYAML, "other", "64Mi"))
+	if code, st := send(t, "POST", pods, fmt.Sprintf(podYAML, "w", "64Mi")); code != http.StatusCreated {
+		t.Fatalf("create: %d %+v", code, st)
+	}
+	next("ADDED")
+	if code, b := do(t, "PATCH", pods+"/w", mergePatchType, "", `{"metadata":{"labels":{"a":"b"}}}`); code != 200 {
+		t.Fatalf("patch: %d %s", code, b)
+	}
+	// The pod is also bound by the leader; label change or binding, each
+	// is a MODIFIED of w until the deletion.
+	if code, _ := do(t, "DELETE", pods+"/w", "", "", ""); code != 200 {
+		t.Fatalf("delete: %d", code)
+	}
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("watch ended before DELETED")
+			}
+			if ev.Type == "DELETED" {
+				return
+			}
+			if ev.Type != "MODIFIED" {
+				t.Fatalf("event %s before DELETED", ev.Type)
+			}
+		case <-ctx.Done():
+			t.Fatal("no DELETED event")
+		}
+	}
+}
