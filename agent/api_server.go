@@ -45,6 +45,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", a.viaServer(a.assignments))
 	mux.HandleFunc("POST /shoal/v1/images", a.importImage)
 	mux.HandleFunc("GET /shoal/v1/images", a.listImages)
+	mux.addPatchRoutes() // after every route: agent/kube_patch_generic.go
 	return a.withMiddleware(mux)
 }
 

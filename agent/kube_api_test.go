@@ -240,3 +240,39 @@ func TestWatchStreamsAddedModifiedDeleted(t *testing.T) {
 		}
 	}
 }
+
+func TestPatchThroughGetAndPutForRoutesWithoutTheirOwnPatch(t *testing.T) {
+	base := startAgent(t, "rcpatch", "4Gi")
+	rcs := base + "/api/v1/namespaces/default/replicationcontrollers"
+	rc := `{"apiVersion":"v1","kind":"ReplicationController","metadata":{"name":"front"},
+	  "spec":{"replicas":0,"selector":{"app":"front"},"template":{"metadata":{"labels":{"app":"front"}},
+	  "spec":{"containers":[{"name":"main","image":"shoal.local/busybox:1"}]}}}}`
+	if code, b := do(t, "POST", rcs, "application/json", "", rc); code != http.StatusCreated {
+		t.Fatalf("create rc: %d %s", code, b)
+	}
+	// kubectl scale: a merge patch of the scale subresource.
+	code, b := do(t, "PATCH", rcs+"/front/scale", mergePatchType, "", `{"spec":{"replicas":2}}`)
+	if code != 200 {
+		t.Fatalf("patch scale: %d %s", code, b)
+	}
+	_, b = do(t, "GET", rcs+"/front", "", "", "")
+	if n := decode[jsonObj](t, b).num("spec", "replicas"); n != 2 {
+		t.Errorf("replicas after scale = %d, want 2: %s", n, b)
+	}
+	// kubectl label: a merge patch of the object; the rest stays.
+	code, b = do(t, "PATCH", rcs+"/front", mergePatchType, "", `{"metadata":{"labels":{"team":"a"}}}`)
+	got := decode[map[string]any](t, b)
+	md, _ := got["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
+	if code != 200 || labels["team"] != "a" || got["spec"].(map[string]any)["selector"].(map[string]any)["app"] != "front" {
+		t.Errorf("patch rc: %d %s", code, b)
+	}
+	// A stale resourceVersion named in the patch is the caller's conflict.
+	code, b = do(t, "PATCH", rcs+"/front", mergePatchType, "", `{"metadata":{"resourceVersion":"1","labels":{"team":"b"}}}`)
+	if st := decode[api.Status](t, b); code != http.StatusConflict || st.Reason != "Conflict" {
+		t.Errorf("stale patch: %d %s", code, b)
+	}
+	if code, b := do(t, "PATCH", rcs+"/missing", mergePatchType, "", `{}`); code != http.StatusNotFound {
+		t.Errorf("patch of a missing rc: %d %s", code, b)
+	}
+}

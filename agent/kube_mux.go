@@ -14,6 +14,10 @@ type kubeMux struct {
 	*http.ServeMux
 	a      *Agent
 	routes []kubeRoute
+	// paths and handlers of the routes, by the same index, for
+	// addPatchRoutes.
+	paths    []string
+	handlers []func(http.ResponseWriter, *http.Request)
 }
 
 // kubeRoute is one route of the Kubernetes API, read from its pattern.
@@ -38,6 +42,9 @@ func (a *Agent) newKubeMux() *kubeMux {
 func (m *kubeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
 	if rt, ok := parseKubeRoute(pattern); ok {
 		m.routes = append(m.routes, rt)
+		_, path, _ := strings.Cut(pattern, " ")
+		m.paths = append(m.paths, path)
+		m.handlers = append(m.handlers, h)
 		if rt.method == http.MethodGet && rt.sub == "" {
 			h = m.a.negotiate(rt, h)
 		}
