@@ -204,6 +204,7 @@ func readPod(r *http.Request) (*api.Pod, error) {
 	var head struct {
 		api.TypeMeta `json:",inline"`
 		Metadata     struct {
+			Name      string `json:"name"`
 			Namespace string `json:"namespace"`
 		} `json:"metadata"`
 	}
@@ -218,7 +219,7 @@ func readPod(r *http.Request) (*api.Pod, error) {
 	}
 	p := &api.Pod{Metadata: api.ObjectMeta{Namespace: ns}}
 	if err := api.DecodeObject(body, p); err != nil {
-		return nil, invalid(err)
+		return nil, invalidPod(ns, head.Metadata.Name, err) // agent/kube_status.go
 	}
 	p.Metadata.Namespace = ns
 	return p, nil

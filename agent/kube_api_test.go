@@ -111,6 +111,10 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 		if code != http.StatusUnprocessableEntity || st.Reason != "Invalid" || st.Details == nil || len(st.Details.Causes) == 0 || st.Details.Causes[0].Field != "spec.bogus" {
 			t.Errorf("%d %s", code, b)
 		}
+		code, st = send(t, "POST", pods, strings.Replace(fmt.Sprintf(podYAML, "bad", "64Mi"), "spec:", "spec:\n  bogus: 1", 1))
+		if code != http.StatusUnprocessableEntity || st.Details == nil || st.Details.Kind != "Pod" || st.Details.Name != "bad" || st.Message != `Pod "bad" is invalid: spec.bogus: Unsupported value: field not declared in schema` {
+			t.Errorf("create with an unknown field: %d %+v", code, st)
+		}
 	})
 
 	t.Run("server-side apply is refused clearly", func(t *testing.T) {
@@ -118,6 +122,10 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 		st := decode[api.Status](t, b)
 		if code != http.StatusUnsupportedMediaType || !strings.Contains(st.Message, "server-side apply is not supported") {
 			t.Errorf("%d %s", code, b)
+		}
+		// Also for a pod that does not exist yet: not a NotFound.
+		if code, b := do(t, "PATCH", pods+"/new?fieldManager=kubectl", applyPatchType, "", `{}`); code != http.StatusUnsupportedMediaType {
+			t.Errorf("apply of a new pod: %d %s", code, b)
 		}
 	})
 

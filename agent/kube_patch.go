@@ -25,8 +25,10 @@ const (
 // env, volumes, ...) merge by their key instead of being replaced.
 // Server-side apply is refused: shoal has no field managers.
 func patchJSON(contentType string, current, patch []byte) ([]byte, error) {
-	ct, _, _ := strings.Cut(contentType, ";")
-	ct = strings.TrimSpace(ct)
+	if err := checkPatchType(contentType); err != nil {
+		return nil, err
+	}
+	ct := patchMediaType(contentType)
 	var doc any
 	if err := json.Unmarshal(current, &doc); err != nil {
 		return nil, fmt.Errorf("decode current object: %w", err)
@@ -48,18 +50,32 @@ func patchJSON(contentType string, current, patch []byte) ([]byte, error) {
 		if out, err = applyJSONPatch(doc, ops); err != nil {
 			return nil, invalid(err)
 		}
-	case applyPatchType:
-		return nil, &badRequest{reason: "UnsupportedMediaType", code: http.StatusUnsupportedMediaType,
-			err: errors.New("server-side apply is not supported by shoal; use client-side apply (kubectl apply without --server-side)")}
-	default:
-		return nil, &badRequest{reason: "UnsupportedMediaType", code: http.StatusUnsupportedMediaType,
-			err: fmt.Errorf("unsupported patch type %q (supported: %s, %s, %s)", ct, jsonPatchType, mergePatchType, strategicPatchType)}
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
 		return nil, fmt.Errorf("encode patched object: %w", err)
 	}
 	return b, nil
+}
+
+func patchMediaType(contentType string) string {
+	ct, _, _ := strings.Cut(contentType, ";")
+	return strings.TrimSpace(ct)
+}
+
+// checkPatchType refuses, before anything is read, the patch types shoal
+// does not apply: a server-side apply must not turn into a NotFound.
+func checkPatchType(contentType string) error {
+	switch ct := patchMediaType(contentType); ct {
+	case mergePatchType, strategicPatchType, jsonPatchType:
+		return nil
+	case applyPatchType:
+		return &badRequest{reason: "UnsupportedMediaType", code: http.StatusUnsupportedMediaType,
+			err: errors.New("server-side apply is not supported by shoal; use client-side apply (kubectl apply without --server-side)")}
+	default:
+		return &badRequest{reason: "UnsupportedMediaType", code: http.StatusUnsupportedMediaType,
+			err: fmt.Errorf("unsupported patch type %q (supported: %s, %s, %s)", ct, jsonPatchType, mergePatchType, strategicPatchType)}
+	}
 }
 
 // mergeKey is the key a list merges by in a strategic merge patch, by the

@@ -55,6 +55,10 @@ func (m *kubeMux) addPatchRoutes() {
 // patchThrough runs on the leader, so the GET reads the newest state.
 func (a *Agent) patchThrough(get, put func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := checkPatchType(r.Header.Get("Content-Type")); err != nil {
+			writeError(w, a.log, err)
+			return
+		}
 		patch, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 		if err != nil || len(patch) > maxBodyBytes {
 			writeError(w, a.log, invalid(fmt.Errorf("read patch: at most %d bytes: %v", maxBodyBytes, err)))

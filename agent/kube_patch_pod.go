@@ -24,6 +24,10 @@ const patchAttempts = 5
 // never overwrites a change it did not see.
 func (a *Agent) patchPod(w http.ResponseWriter, r *http.Request) {
 	ns, name := r.PathValue("ns"), r.PathValue("name")
+	if err := checkPatchType(r.Header.Get("Content-Type")); err != nil {
+		writeError(w, a.log, err)
+		return
+	}
 	patch, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
 		writeError(w, a.log, invalid(fmt.Errorf("read patch: %w", err)))

@@ -26,7 +26,12 @@ func kubeStatusMessage(st *api.Status, err error) {
 	case errors.As(err, &ae):
 		st.Message = fmt.Sprintf("%s %q already exists", kindPlural(ae.Kind), ae.Name)
 	case errors.As(err, &cf):
-		st.Message = fmt.Sprintf("Operation cannot be fulfilled on %s %q: %s", kindPlural(cf.Kind), cf.Name, cf.Reason)
+		reason := cf.Reason
+		if strings.HasPrefix(reason, "the object has been modified") {
+			// the sentence kubectl users know from Kubernetes
+			reason = "the object has been modified; please apply your changes to the latest version and try again"
+		}
+		st.Message = fmt.Sprintf("Operation cannot be fulfilled on %s %q: %s", kindPlural(cf.Kind), cf.Name, reason)
 	case errors.As(err, &inv):
 		st.Message = fmt.Sprintf("%s %q is invalid: %s", inv.Kind, inv.Name, joinCauses(inv.Fields))
 	}
@@ -65,4 +70,15 @@ func pluralOf(kind string) string {
 		return lower
 	}
 	return lower + "s"
+}
+
+// invalidPod names the pod a manifest that failed to decode was about, so
+// kubectl prints `The Pod "web" is invalid: spec.x: ...` rather than "The
+// request is invalid".
+func invalidPod(ns, name string, err error) error {
+	fes := api.AsFieldErrors(err)
+	if fes == nil {
+		return invalid(err)
+	}
+	return &consensus.InvalidError{Kind: "Pod", Namespace: ns, Name: name, Fields: fes}
 }
