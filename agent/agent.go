@@ -173,7 +173,11 @@ func (a *Agent) joinLoop(ctx context.Context) {
 			a.log.Info("joined the fleet", "via", a.cfg.Join)
 			return
 		}
-		a.log.Debug("join failed, retrying", "err", err)
+		if gossipKeyMismatch(err) {
+			a.log.Error("cannot join the fleet: gossip encryption differs (this agent's --encrypt key is missing or not the fleet's)", "via", a.cfg.Join, "err", err)
+		} else {
+			a.log.Debug("join failed, retrying", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -164,3 +164,14 @@ func applyGossipKey(mc *memberlist.Config, key string) error {
 	mc.GossipVerifyOutgoing = true
 	return nil
 }
+
+// gossipKeyMismatch tells a join refused for encryption (one side has a
+// key the other lacks or does not share) from a peer that is not up yet,
+// so the first is logged loudly and the second quietly retried.
+func gossipKeyMismatch(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "encrypt") || strings.Contains(msg, "decrypt") || strings.Contains(msg, "No installed keys could decrypt")
+}

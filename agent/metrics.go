@@ -207,7 +207,10 @@ func LibraryMetrics() (prometheus.Gatherer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics sink: %w", err)
 	}
-	conf := gometrics.DefaultConfig("shoal")
+	// No service prefix: the libraries' names (raft_commitTime,
+	// memberlist_gossip) stay as their documentation spells them, and
+	// cannot collide with shoal_* above.
+	conf := gometrics.DefaultConfig("")
 	conf.EnableHostname = false
 	conf.EnableHostnameLabel = false
 	conf.EnableRuntimeMetrics = false // the Go collector reports these already

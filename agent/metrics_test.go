@@ -34,7 +34,16 @@ func sample(text, series string) float64 {
 }
 
 func TestMetricsReportMembersRaftPodsAndPlacements(t *testing.T) {
-	base := startAgent(t, "metered", "2Gi")
+	lib, err := LibraryMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := runAgent(t, "metered", func(c *Config) { c.BootstrapExpect = 1; c.ExtraMetrics = lib })
+	base := fmt.Sprintf("http://127.0.0.1:%d", cfg.APIPort)
+	eventually(t, "the node registered", func() bool {
+		code, _, err := call(http.DefaultClient, "GET", base+"/api/v1/nodes/metered", "", "")
+		return err == nil && code == 200
+	})
 	for name, mem := range map[string]string{"fits": "1Gi", "too-big": "3Gi"} {
 		if code, st := send(t, "POST", base+"/api/v1/namespaces/default/pods", fmt.Sprintf(podYAML, name, mem)); code != http.StatusCreated {
 			t.Fatalf("create %s: HTTP %d %+v", name, code, st)
@@ -63,6 +72,11 @@ func TestMetricsReportMembersRaftPodsAndPlacements(t *testing.T) {
 		if got := sample(text, series); got < 1 {
 			t.Errorf("%s = %v, want at least 1", series, got)
 		}
+	}
+	// Raft's own timings, through LibraryMetrics: commit time is how long
+	// an apply waited for its entry to commit.
+	if !regexp.MustCompile(`(?m)^raft_commitTime\{quantile="0.5"\} `).MatchString(text) {
+		t.Errorf("no raft_commitTime in the scrape")
 	}
 	if got := sample(text, `shoal_api_requests_total{code="201",method="POST"}`); got != 2 {
 		t.Errorf("POSTs answered 201 = %v, want 2", got)

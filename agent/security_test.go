@@ -179,6 +179,8 @@ func TestAgentWithoutTheGossipKeyCannotJoin(t *testing.T) {
 		m, _ := start("intruder-"+strings.ReplaceAll(tc.name, " ", "-"), tc.key)
 		if err := m.join(seed); err == nil {
 			t.Errorf("%s: join succeeded", tc.name)
+		} else if !gossipKeyMismatch(err) {
+			t.Errorf("%s: refusal not recognised as a key mismatch, so not logged loudly: %v", tc.name, err)
 		}
 		if n := a.list.NumMembers(); n != 1 {
 			t.Errorf("%s: the keyed agent sees %d members", tc.name, n)

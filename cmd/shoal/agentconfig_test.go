@@ -54,3 +54,14 @@ func TestEveryAgentFlagIsSettableInTheConfigFile(t *testing.T) {
 		}
 	}
 }
+
+// The example config shipped for systemd installs must load as is.
+func TestShippedAgentConfigLoads(t *testing.T) {
+	fs := newAgentCmd().Flags()
+	if err := agent.ApplyConfigFile("../../deploy/systemd/agent.yaml", fs); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.Lookup("join").Value.String(); !strings.Contains(got, "192.168.56.12:7946") {
+		t.Fatalf("join = %s", got)
+	}
+}
