@@ -1,0 +1,415 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// kubectlFleet is a lab fleet driven with the machine's own kubectl,
+// through the kubeconfig `shoal lab kubeconfig` prints.
+type kubectlFleet struct {
+	*fleet
+	kubectl string
+	env     []string
+	dir     string
+}
+
+func startKubectlFleet(t *testing.T) *kubectlFleet {
+	requireE2E(t)
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl is not installed")
+	}
+	f := startFleet(t, labName("pd"), "--nodes", "2")
+	f.importBusybox()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(cfg, []byte(f.run("lab", "kubeconfig", f.name, "--state-root", f.stateRoot)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A HOME of its own: kubectl caches discovery under ~/.kube/cache by
+	// server address, and another lab may have had this address before.
+	return &kubectlFleet{fleet: f, kubectl: kubectl, dir: dir,
+		env: []string{"KUBECONFIG=" + cfg, "HOME=" + dir, "KUBECACHEDIR=" + filepath.Join(dir, "cache")}}
+}
+
+func (k *kubectlFleet) try(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, k.kubectl, args...)
+	cmd.Env = append(os.Environ(), k.env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// ok runs kubectl and fails the test when it fails.
+func (k *kubectlFleet) ok(args ...string) string {
+	k.t.Helper()
+	out, err := k.try(args...)
+	if err != nil {
+		k.t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// fails runs kubectl, expects it to fail, and returns what it printed.
+func (k *kubectlFleet) fails(args ...string) string {
+	k.t.Helper()
+	out, err := k.try(args...)
+	if err == nil {
+		k.t.Fatalf("kubectl %s succeeded:\n%s", strings.Join(args, " "), out)
+	}
+	return out
+}
+
+func (k *kubectlFleet) file(name, content string) string {
+	k.t.Helper()
+	p := filepath.Join(k.dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		k.t.Fatal(err)
+	}
+	return p
+}
+
+// eventually polls kubectl until its output matches, within a deadline
+// that bounds a broken fleet, not a speed.
+func (k *kubectlFleet) eventually(what string, match func(string) bool, args ...string) string {
+	k.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	var out string
+	for time.Now().Before(deadline) {
+		var err error
+		if out, err = k.try(args...); err == nil && match(out) {
+			return out
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	k.t.Fatalf("kubectl %s never showed %s; last:\n%s", strings.Join(args, " "), what, out)
+	return ""
+}
+
+func kubeContains(want ...string) func(string) bool {
+	return func(out string) bool {
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// kubeRow matches one table row by its first cells, any amount of space
+// between. A cell with a backslash is a regular expression.
+func kubeRow(cells ...string) *regexp.Regexp {
+	for i, c := range cells {
+		if !strings.Contains(c, `\`) {
+			cells[i] = regexp.QuoteMeta(c)
+		}
+	}
+	return regexp.MustCompile(`(?m)^` + strings.Join(cells, `\s+`) + `(\s|$)`)
+}
+
+func kubeMatch(t *testing.T, out string, re *regexp.Regexp) {
+	t.Helper()
+	if !re.MatchString(out) {
+		t.Fatalf("no line matches %s in:\n%s", re, out)
+	}
+}
+
+func kubePod(name, labels string) string {
+	return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ` + name + `
+  labels: {` + labels + `}
+spec:
+  containers:
+  - name: main
+    image: ` + image + `
+    command: ["sh", "-c", "echo started; exec sleep 3600"]
+`
+}
+
+func TestKubectlDrivesTheFleet(t *testing.T) {
+	k := startKubectlFleet(t)
+
+	t.Run("version and discovery", func(t *testing.T) {
+		k.t = t
+		if out := k.ok("version"); !strings.Contains(out, "Server Version: v1.32.0+shoal") {
+			t.Errorf("kubectl version:\n%s", out)
+		}
+		out := k.ok("api-resources")
+		kubeMatch(t, out, kubeRow("nodes", "no", "v1", "false", "Node"))
+		kubeMatch(t, out, kubeRow("pods", "po", "v1", "true", "Pod"))
+		if strings.Contains(out, "deployments") || strings.Contains(out, "services") {
+			t.Errorf("api-resources lists what shoal does not serve:\n%s", out)
+		}
+	})
+
+	t.Run("get nodes", func(t *testing.T) {
+		k.t = t
+		out := k.ok("get", "nodes")
+		kubeMatch(t, out, kubeRow("NAME", "STATUS", "ROLES", "AGE", "VERSION"))
+		kubeMatch(t, out, kubeRow("n1", "Ready", "<none>"))
+		kubeMatch(t, out, kubeRow("n2", "Ready", "<none>"))
+		kubeMatch(t, k.ok("get", "nodes", "-o", "wide"), kubeRow("NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP"))
+	})
+
+	web := k.file("web.yaml", kubePod("web", "app: web"))
+	t.Run("create, and create again", func(t *testing.T) {
+		k.t = t
+		if out := k.ok("create", "-f", web); !strings.Contains(out, "pod/web created") {
+			t.Errorf("create:\n%s", out)
+		}
+		out := k.fails("create", "-f", web)
+		if !strings.Contains(out, `Error from server (AlreadyExists): error when creating "`+web+`": pods "web" already exists`) {
+			t.Errorf("second create:\n%s", out)
+		}
+		k.eventually("web Running", func(out string) bool { return kubeRow("web", "1/1", "Running", "0").MatchString(out) }, "get", "pods")
+	})
+
+	t.Run("get pods in every shape", func(t *testing.T) {
+		k.t = t
+		kubeMatch(t, k.ok("get", "pods", "-o", "wide"), kubeRow("web", "1/1", "Running", "0", `\S+`))
+		wide := k.ok("get", "pods", "-o", "wide")
+		kubeMatch(t, wide, kubeRow("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"))
+		if !regexp.MustCompile(`(?m)^web\s.*\s10\.244\.\d+\.\d+\s+n[12]\s`).MatchString(wide) {
+			t.Errorf("wide row lacks the pod IP and node:\n%s", wide)
+		}
+		if out := k.ok("get", "pod", "web", "-o", "yaml"); !strings.Contains(out, "kind: Pod") || !strings.Contains(out, "phase: Running") {
+			t.Errorf("-o yaml:\n%s", out)
+		}
+		var list struct {
+			Kind  string `json:"kind"`
+			Items []struct {
+				Metadata struct {
+					Name string `json:"name"`
+				} `json:"metadata"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(k.ok("get", "pods", "-o", "json")), &list); err != nil || list.Kind != "List" || len(list.Items) != 1 || list.Items[0].Metadata.Name != "web" {
+			t.Errorf("-o json: %v %+v", err, list)
+		}
+		kubeMatch(t, k.ok("get", "pods", "-l", "app=web"), kubeRow("web", "1/1"))
+		if out := k.ok("get", "pods", "-l", "app=nope"); !strings.Contains(out, "No resources found in default namespace.") {
+			t.Errorf("-l app=nope:\n%s", out)
+		}
+		all := k.ok("get", "pods", "-A")
+		kubeMatch(t, all, kubeRow("NAMESPACE", "NAME", "READY"))
+		kubeMatch(t, all, kubeRow("default", "web", "1/1", "Running"))
+		if out := k.ok("get", "pods", "-n", "other"); !strings.Contains(out, "No resources found in other namespace.") {
+			t.Errorf("-n other:\n%s", out)
+		}
+		if out := k.ok("get", "pods", "--show-labels"); !kubeRow("web", "1/1", "Running", "0", `\S+`, "app=web").MatchString(out) {
+			t.Errorf("--show-labels:\n%s", out)
+		}
+	})
+
+	t.Run("describe pod", func(t *testing.T) {
+		k.t = t
+		out := k.ok("describe", "pod", "web")
+		for _, re := range []*regexp.Regexp{kubeRow("Name:", "web"), kubeRow("Namespace:", "default"), kubeRow("Status:", "Running"), kubeRow("IP:", `10\.244\.\S+`), kubeRow("Labels:", "app=web")} {
+			if !re.MatchString(out) {
+				t.Errorf("describe lacks %s:\n%s", re, out)
+			}
+		}
+	})
+
+	t.Run("label", func(t *testing.T) {
+		k.t = t
+		if out := k.ok("label", "pod", "web", "tier=front"); !strings.Contains(out, "pod/web labeled") {
+			t.Errorf("label:\n%s", out)
+		}
+		if out := k.fails("label", "pod", "web", "tier=back"); !strings.Contains(out, "'tier' already has a value (front), and --overwrite is false") {
+			t.Errorf("label without --overwrite:\n%s", out)
+		}
+		k.ok("label", "pod", "web", "tier=back", "--overwrite")
+		if out := k.ok("get", "pod", "web", "-o", "jsonpath={.metadata.labels.tier}"); out != "back" {
+			t.Errorf("tier = %q after --overwrite", out)
+		}
+	})
+
+	t.Run("apply creates, configures, leaves unchanged", func(t *testing.T) {
+		k.t = t
+		v1 := k.file("app.yaml", kubePod("app", "app: app"))
+		if out := k.ok("apply", "-f", v1); !strings.Contains(out, "pod/app created") {
+			t.Errorf("first apply:\n%s", out)
+		}
+		if out := k.ok("get", "pod", "app", "-o", "jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}"); !strings.Contains(out, `"name":"app"`) {
+			t.Errorf("last-applied annotation = %q", out)
+		}
+		v2 := k.file("app.yaml", kubePod("app", "app: app, version: two"))
+		if out := k.ok("apply", "-f", v2); !strings.Contains(out, "pod/app configured") {
+			t.Errorf("second apply:\n%s", out)
+		}
+		if out := k.ok("get", "pod", "app", "-o", "jsonpath={.metadata.labels.version}"); out != "two" {
+			t.Errorf("label after apply = %q", out)
+		}
+		if out := k.ok("apply", "-f", v2); !strings.Contains(out, "pod/app unchanged") {
+			t.Errorf("third apply:\n%s", out)
+		}
+		// Dropping a label from the manifest removes it: the three-way patch.
+		if out := k.ok("apply", "-f", k.file("app.yaml", kubePod("app", "app: app"))); !strings.Contains(out, "pod/app configured") {
+			t.Errorf("fourth apply:\n%s", out)
+		}
+		if out := k.ok("get", "pod", "app", "-o", "jsonpath={.metadata.labels}"); strings.Contains(out, "version") {
+			t.Errorf("labels after dropping one = %s", out)
+		}
+		if out := k.fails("apply", "--server-side", "-f", v2); !strings.Contains(out, "server-side apply is not supported by shoal") {
+			t.Errorf("--server-side:\n%s", out)
+		}
+	})
+
+	t.Run("errors read as Kubernetes'", func(t *testing.T) {
+		k.t = t
+		if out := k.fails("get", "pod", "nope"); !strings.Contains(out, `Error from server (NotFound): pods "nope" not found`) {
+			t.Errorf("get missing:\n%s", out)
+		}
+		bad := k.file("bad.yaml", strings.Replace(kubePod("bad", "app: bad"), "spec:\n", "spec:\n  restartPolicy: Sometimes\n", 1))
+		if out := k.fails("create", "-f", bad); !strings.Contains(out, `The Pod "bad" is invalid: spec.restartPolicy`) {
+			t.Errorf("invalid:\n%s", out)
+		}
+		stale := k.file("stale.yaml", k.ok("get", "pod", "web", "-o", "yaml"))
+		k.ok("label", "pod", "web", "touched=yes")
+		if out := k.fails("replace", "-f", stale); !strings.Contains(out, `Error from server (Conflict)`) || !strings.Contains(out, `Operation cannot be fulfilled on pods "web": the object has been modified`) {
+			t.Errorf("stale replace:\n%s", out)
+		}
+	})
+
+	t.Run("get pods -w", func(t *testing.T) {
+		k.t = t
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, k.kubectl, "get", "pods", "-w", "--output-watch-events")
+		cmd.Env = append(os.Environ(), k.env...)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cancel(); _ = cmd.Wait() }()
+		lines := make(chan string)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				select {
+				case lines <- sc.Text():
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		waitLine := func(re *regexp.Regexp) {
+			t.Helper()
+			for {
+				select {
+				case l, ok := <-lines:
+					if !ok {
+						t.Fatalf("kubectl get -w ended before a line matching %s", re)
+					}
+					if re.MatchString(l) {
+						return
+					}
+				case <-ctx.Done():
+					t.Fatalf("no line matching %s", re)
+				}
+			}
+		}
+		waitLine(kubeRow("EVENT", "NAME", "READY", "STATUS"))
+		waitLine(kubeRow("ADDED", "web"))
+		k.ok("create", "-f", k.file("watched.yaml", kubePod("watched", "app: watched")))
+		waitLine(kubeRow("ADDED", "watched", "0/1", "Pending"))
+		waitLine(kubeRow("MODIFIED", "watched", "1/1", "Running"))
+		k.ok("delete", "pod", "watched", "--wait=false")
+		waitLine(kubeRow("DELETED", "watched"))
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		k.t = t
+		if out := k.ok("delete", "pod", "web"); !strings.Contains(out, `pod "web" deleted`) {
+			t.Errorf("delete pod:\n%s", out)
+		}
+		if out := k.ok("delete", "-f", k.file("app.yaml", kubePod("app", "app: app"))); !strings.Contains(out, `pod "app" deleted`) {
+			t.Errorf("delete -f:\n%s", out)
+		}
+		k.eventually("no pods", kubeContains("No resources found in default namespace."), "get", "pods")
+	})
+
+	t.Run("replication controllers", func(t *testing.T) {
+		k.t = t
+		if !strings.Contains(k.ok("api-resources"), "replicationcontrollers") {
+			t.Skip("this build serves no replicationcontrollers")
+		}
+		rc := k.file("rc.yaml", `apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: front
+spec:
+  replicas: 2
+  selector: {app: front}
+  template:
+    metadata:
+      labels: {app: front}
+    spec:
+      containers:
+      - name: main
+        image: `+image+`
+        command: ["sleep", "3600"]
+`)
+		if out := k.ok("apply", "-f", rc); !strings.Contains(out, "replicationcontroller/front created") {
+			t.Errorf("apply rc:\n%s", out)
+		}
+		k.eventually("2 ready replicas", func(out string) bool { return kubeRow("front", "2", "2", "2").MatchString(out) }, "get", "rc")
+		kubeMatch(t, k.ok("get", "rc", "-o", "wide"), kubeRow("NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"))
+		if out := k.ok("scale", "rc", "front", "--replicas=3"); !strings.Contains(out, "replicationcontroller/front scaled") {
+			t.Errorf("scale:\n%s", out)
+		}
+		k.eventually("3 ready replicas", func(out string) bool { return kubeRow("front", "3", "3", "3").MatchString(out) }, "get", "rc")
+		if out := k.ok("apply", "-f", rc); !strings.Contains(out, "replicationcontroller/front configured") {
+			t.Errorf("re-apply rc:\n%s", out)
+		}
+		k.eventually("back to 2 replicas", func(out string) bool { return kubeRow("front", "2", "2", "2").MatchString(out) }, "get", "rc")
+		k.ok("delete", "-f", rc)
+	})
+
+	t.Run("logs, exec, events where served", func(t *testing.T) {
+		k.t = t
+		discovery := k.ok("get", "--raw", "/api/v1")
+		k.ok("create", "-f", k.file("talk.yaml", kubePod("talk", "app: talk")))
+		k.eventually("talk Running", func(out string) bool { return kubeRow("talk", "1/1", "Running").MatchString(out) }, "get", "pods")
+		served := 0
+		if strings.Contains(discovery, `"pods/log"`) {
+			served++
+			if out := k.eventually("the container's output", kubeContains("started"), "logs", "talk"); !strings.Contains(out, "started") {
+				t.Errorf("logs:\n%s", out)
+			}
+			k.ok("logs", "talk", "-c", "main")
+		}
+		if strings.Contains(discovery, `"pods/exec"`) {
+			served++
+			if out := k.ok("exec", "talk", "--", "echo", "from-exec"); strings.TrimSpace(out) != "from-exec" {
+				t.Errorf("exec:\n%s", out)
+			}
+		}
+		if strings.Contains(discovery, `"events"`) {
+			served++
+			k.eventually("an event about talk", kubeContains("pod/talk"), "get", "events")
+		}
+		k.ok("delete", "pod", "talk", "--wait=false")
+		if served == 0 {
+			t.Skip("this build serves no pods/log, pods/exec or events")
+		}
+	})
+}
