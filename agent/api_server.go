@@ -28,6 +28,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.metricsHandler())
+	mux.HandleFunc("GET /shoal/v1/snapshot", a.viaLeader(a.snapshot))
 
 	mux.HandleFunc("GET /api/v1/nodes", a.viaServer(a.listNodes))
 	mux.HandleFunc("GET /api/v1/nodes/{name}", a.viaServer(a.getNode))

@@ -45,6 +45,7 @@ func newRootCmd() *cobra.Command {
 		newLabCmd(),
 		newLabelCmd(g),
 		newKeygenCmd(),
+		newSnapshotCmd(g),
 		newKubeconfigCmd(g),
 		&cobra.Command{
 			Use:   "version",
