@@ -11,7 +11,7 @@ import (
 
 // fencer keeps a node from running a replica twice. The node reconciler
 // acts only while the agent is in contact with the fleet's current state
-// (contactNow); a node cut off for longer than the grace period stops its
+// (lastContact); a node cut off for longer than the grace period stops its
 // controller-managed pods itself, because by then the leader has declared
 // it lost and its replicas run elsewhere. When contact returns, the
 // reconciler sees the fresh assignments: pods no longer bound here are
@@ -44,34 +44,39 @@ type raftStats interface {
 	AppliedIndex() uint64
 }
 
-// contactNow: a server is in contact when it knows a leader that spoke to
-// it within the grace period and it has applied everything known to be
-// committed (so a server back from a partition or a restart does not act
-// on its stale log). A client is in contact when a server answered its
-// assignments query within the grace period.
-func (a *Agent) contactNow(now time.Time) bool {
+// lastContact returns when this agent last knew it was in touch with the
+// fleet's current state, and whether it trusts its view now. A server is
+// in touch while a leader's heartbeats reach it (or it leads), and trusts
+// its view once it has applied everything known to be committed, so a
+// server back from a partition or a restart does not act on its stale
+// log. A client is in touch while a server answers its assignments query.
+func (a *Agent) lastContact(now time.Time) (time.Time, bool) {
 	grace := a.cfg.nodeGrace()
 	if seat := a.raftSeat(); seat != nil {
 		if id, _ := seat.Leader(); id == "" {
-			return false
+			return time.Time{}, false
 		}
 		if seat.IsLeader() {
-			return true
+			return now, true
 		}
 		st, ok := seat.(raftStats)
 		if !ok {
-			return true
+			return now, true
 		}
 		stats := st.Stats()
-		if d, err := time.ParseDuration(stats["last_contact"]); err != nil || d > grace {
-			return false
+		d, err := time.ParseDuration(stats["last_contact"])
+		if err != nil {
+			return time.Time{}, false
 		}
 		commit, err := strconv.ParseUint(stats["commit_index"], 10, 64)
-		return err == nil && st.AppliedIndex() >= commit
+		// Followers hear from the leader many times a second: a quarter of
+		// the grace without a word is a lost leader, not a slow one.
+		return now.Add(-d), d < grace/4 && err == nil && st.AppliedIndex() >= commit
 	}
 	a.fence.mu.Lock()
 	defer a.fence.mu.Unlock()
-	return !a.fence.lastFetch.IsZero() && now.Sub(a.fence.lastFetch) < grace
+	t := a.fence.lastFetch
+	return t, !t.IsZero() && now.Sub(t) < grace
 }
 
 // raftSeat is this agent's Raft seat, nil on a client.
@@ -85,7 +90,7 @@ func (a *Agent) raftSeat() raftLog {
 // reconcileAllowed gates the node reconciler: it acts only on a view it
 // can trust.
 func (a *Agent) reconcileAllowed() bool {
-	if !a.contactNow(time.Now()) {
+	if _, ok := a.lastContact(time.Now()); !ok {
 		return false
 	}
 	a.fence.mu.Lock()
@@ -114,23 +119,19 @@ func (a *Agent) fenceLoop(ctx context.Context) {
 		case <-tick.C:
 		}
 		now := time.Now()
-		if a.contactNow(now) {
-			a.fence.mu.Lock()
-			a.fence.lastContact = now
-			a.fence.mu.Unlock()
-			continue
-		}
+		since, ok := a.lastContact(now)
 		a.fence.mu.Lock()
+		if ok || since.After(a.fence.lastContact) {
+			a.fence.lastContact = since
+		}
 		cutOff := now.Sub(a.fence.lastContact)
 		var uids []string
-		if cutOff > grace {
+		if !ok && cutOff > grace && !a.fence.fenced {
 			for uid := range a.fence.managed {
 				uids = append(uids, uid)
 			}
 			a.fence.managed = map[string]bool{}
-			if !a.fence.fenced && len(uids) > 0 {
-				a.fence.fenced = true
-			}
+			a.fence.fenced = true
 		}
 		a.fence.mu.Unlock()
 		if len(uids) == 0 {
@@ -147,9 +148,15 @@ func (a *Agent) stopLocalPods(ctx context.Context, uids []string) {
 	if rt == nil {
 		return
 	}
+	var wg sync.WaitGroup
 	for _, uid := range uids {
-		if err := rt.RemovePod(ctx, uid); err != nil {
-			a.log.Warn("self-fence: remove pod", "uid", uid, "err", err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := rt.RemovePod(ctx, uid); err != nil {
+				a.log.Warn("self-fence: remove pod", "uid", uid, "err", err)
+			}
+		}()
 	}
+	wg.Wait()
 }

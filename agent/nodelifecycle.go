@@ -56,7 +56,7 @@ func (a *Agent) nodeLifecycleController(ctx context.Context) {
 	tick := time.NewTicker(a.cfg.nodeGrace() / 4)
 	defer tick.Stop()
 	for {
-		for _, m := range a.members.members() {
+		for _, m := range a.fleetMembers() {
 			if err := a.markLost(ctx, m); err != nil && ctx.Err() == nil {
 				a.log.Warn("mark node not ready", "node", m.Name, "err", err)
 			}
@@ -68,6 +68,26 @@ func (a *Agent) nodeLifecycleController(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// fleetMembers is every registered node as gossip sees it. memberlist
+// forgets a dead member after declaring it dead, so a registered node
+// gossip no longer lists counts as failed.
+func (a *Agent) fleetMembers() []member {
+	byName := map[string]member{}
+	for _, m := range a.members.members() {
+		byName[m.Name] = m
+	}
+	nodes, _ := a.fsm.Nodes()
+	out := make([]member, 0, len(nodes))
+	for _, n := range nodes {
+		m, ok := byName[n.Metadata.Name]
+		if !ok {
+			m = member{Name: n.Metadata.Name, Alive: false}
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // markLost records in Raft that a member's grace ran out; nodeController

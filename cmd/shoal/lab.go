@@ -27,6 +27,7 @@ func newLabCmd() *cobra.Command {
 		newLabLsCmd(&stateRoot),
 		newLabKubeconfigCmd(&stateRoot),
 	)
+	cmd.AddCommand(newLabFaultCmds(&stateRoot)...) // cmd/shoal/labkill.go
 	return cmd
 }
 
