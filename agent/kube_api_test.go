@@ -129,6 +129,17 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 		}
 	})
 
+	t.Run("server-side dry run is refused and changes nothing", func(t *testing.T) {
+		code, b := do(t, "PATCH", pods+"/web?dryRun=All", mergePatchType, "", `{"metadata":{"labels":{"dry":"run"}}}`)
+		if st := decode[api.Status](t, b); code != http.StatusBadRequest || !strings.Contains(st.Message, "dry run is not supported") {
+			t.Errorf("%d %s", code, b)
+		}
+		_, b = do(t, "GET", pods+"/web", "", "", "")
+		if p := decode[api.Pod](t, b); p.Metadata.Labels["dry"] != "" {
+			t.Errorf("dry-run patch was applied: %v", p.Metadata.Labels)
+		}
+	})
+
 	t.Run("stale resourceVersion is Conflict in PUT and PATCH", func(t *testing.T) {
 		_, b := do(t, "GET", pods+"/web", "", "", "")
 		p := decode[api.Pod](t, b)

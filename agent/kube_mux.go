@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -47,6 +48,9 @@ func (m *kubeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 		m.handlers = append(m.handlers, h)
 		if rt.method == http.MethodGet && rt.sub == "" {
 			h = m.a.negotiate(rt, h)
+		}
+		if rt.method != http.MethodGet {
+			h = m.a.refuseDryRun(h)
 		}
 	}
 	m.ServeMux.HandleFunc(pattern, h)
@@ -257,4 +261,18 @@ func subresourceKind(parent, sub string) (kind, group, version string) {
 		return "Binding", "", ""
 	}
 	return parent, "", ""
+}
+
+// refuseDryRun turns away ?dryRun=All (kubectl diff, apply --dry-run=server):
+// shoal cannot run a write without storing it, and doing it for real
+// would be the one wrong answer.
+func (a *Agent) refuseDryRun(h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if dr := r.URL.Query()["dryRun"]; len(dr) > 0 && dr[0] != "" {
+			writeError(w, a.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest,
+				err: errors.New("server-side dry run is not supported by shoal (kubectl diff, --dry-run=server); use --dry-run=client")})
+			return
+		}
+		h(w, r)
+	}
 }
