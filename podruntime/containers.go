@@ -77,12 +77,15 @@ func (r *Runtime) createContainer(ctx context.Context, pod *api.Pod, c api.Conta
 	return cont, nil
 }
 
-// startTask starts a new process for the container, logging to its log file
-// (appended to across restarts, as `kubectl logs --previous` would want).
+// startTask starts a new process for the container, logging to a fresh log
+// file; the last instance's log is kept for `kubectl logs --previous`.
 func (r *Runtime) startTask(ctx context.Context, cont containerd.Container, podUID, name string) error {
 	path := r.LogPath(podUID, name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create log dir of pod %s: %w", podUID, err)
+	}
+	if err := retireLog(path); err != nil {
+		return err
 	}
 	task, err := cont.NewTask(ctx, cio.LogFile(path))
 	if err != nil {

@@ -78,10 +78,13 @@ func TestCrashingContainerIsRestartedThenBacksOff(t *testing.T) {
 	if st.Phase != api.PodRunning {
 		t.Errorf("phase %s, want Running while the container will restart", st.Phase)
 	}
-	// Both runs wrote to the same log: restarts append.
-	log := waitLog(t, r.LogPath(pod.Metadata.UID, "main"), "run\nrun\n")
-	if n := strings.Count(log, "run"); n != 2 {
-		t.Errorf("log holds %d runs, want 2 (the back-off must hold the third)", n)
+	// Each run has its own log; the first run's is kept as the previous one.
+	log := waitLog(t, r.LogPath(pod.Metadata.UID, "main"), "run\n")
+	if n := strings.Count(log, "run"); n != 1 {
+		t.Errorf("current log holds %d runs, want 1 (the back-off must hold the third)", n)
+	}
+	if prev := waitLog(t, previousLogPath(r.LogPath(pod.Metadata.UID, "main")), "run\n"); strings.Count(prev, "run") != 1 {
+		t.Errorf("previous log %q, want the first run's line once", prev)
 	}
 }
 
