@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+func TestKubeconfigPointsTheCurrentContextAtTheAgent(t *testing.T) {
+	tests := []struct {
+		name, server, token string
+		wantServer          string
+		wantInsecure        bool
+	}{
+		{"plain address", "10.0.0.5:7080", "", "http://10.0.0.5:7080", false},
+		{"https with a token", "https://a.example:7080/", "s3cret", "https://a.example:7080", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := writeKubeconfig(&out, "shoal", tt.server, tt.token, "team"); err != nil {
+				t.Fatal(err)
+			}
+			var cfg kubeconfig
+			if err := yaml.UnmarshalStrict(out.Bytes(), &cfg); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			if cfg.Kind != "Config" || cfg.CurrentContext != "shoal" || len(cfg.Contexts) != 1 || len(cfg.Clusters) != 1 || len(cfg.Users) != 1 {
+				t.Fatalf("config = %+v", cfg)
+			}
+			c, ctx, u := cfg.Clusters[0], cfg.Contexts[0], cfg.Users[0]
+			if c.Cluster.Server != tt.wantServer || c.Cluster.InsecureSkipTLSVerify != tt.wantInsecure {
+				t.Errorf("cluster = %+v", c)
+			}
+			if ctx.Context.Cluster != c.Name || ctx.Context.User != u.Name || ctx.Context.Namespace != "team" {
+				t.Errorf("context = %+v", ctx)
+			}
+			if u.User.Token != tt.token {
+				t.Errorf("token = %q, want %q", u.User.Token, tt.token)
+			}
+		})
+	}
+}
