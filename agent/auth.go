@@ -1,10 +1,13 @@
 package agent
 
 import (
+	"bufio"
 	"crypto/subtle"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -60,15 +63,20 @@ func (a *Agent) withMiddleware(next http.Handler) http.Handler {
 				return
 			}
 		}
-		// Image archives have their own, larger limit (agent/images.go);
-		// every other body is a manifest or a status at most.
-		if r.Body != nil && r.URL.Path != "/shoal/v1/images" {
+		// Image archives have their own, larger limit (agent/images.go),
+		// and exec or attach streams are not documents; every other body
+		// is a manifest or a status at most.
+		if r.Body != nil && !streamingBody(r.URL.Path) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1)
 		}
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		a.metrics.request(r.Method, rec.code)
 	})
+}
+
+func streamingBody(p string) bool {
+	return p == "/shoal/v1/images" || strings.HasSuffix(p, "/exec") || strings.HasSuffix(p, "/attach") || strings.HasSuffix(p, "/portforward")
 }
 
 // checkBearer returns why the request is refused, or "" when its token is
@@ -101,6 +109,17 @@ func (s *statusRecorder) Flush() {
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// Hijack passes connection takeover through for handlers that assert
+// http.Hijacker directly (exec and attach upgrades).
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be taken over")
+	}
+	s.code = http.StatusSwitchingProtocols
+	return h.Hijack()
 }
 
 // Unwrap lets http.ResponseController reach the real writer (hijacking
