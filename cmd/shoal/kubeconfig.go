@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,6 +25,7 @@ type kubeconfig struct {
 
 type kubeconfigCluster struct {
 	Server                string `json:"server"`
+	CertificateAuthority  string `json:"certificate-authority,omitempty"`
 	InsecureSkipTLSVerify bool   `json:"insecure-skip-tls-verify,omitempty"`
 }
 
@@ -54,10 +55,18 @@ type namedContext struct {
 	Context kubeconfigContext `json:"context"`
 }
 
-// writeKubeconfig prints a kubeconfig whose one context points kubectl at
-// server (an agent's API URL) as user "name", with token when the fleet
-// has one.
-func writeKubeconfig(w io.Writer, name, server, token, namespace string) error {
+// kubeTarget is what a kubeconfig points kubectl at.
+type kubeTarget struct {
+	server    string // an agent's API URL
+	token     string // the fleet's bearer token, "" when it has none
+	caFile    string // the CA of an https agent's certificate, if known
+	namespace string
+}
+
+// writeKubeconfig prints a kubeconfig whose one context, called name,
+// points kubectl at the target.
+func writeKubeconfig(w io.Writer, name string, t kubeTarget) error {
+	server := t.server
 	if !strings.Contains(server, "://") {
 		server = "http://" + server
 	}
@@ -65,13 +74,14 @@ func writeKubeconfig(w io.Writer, name, server, token, namespace string) error {
 		APIVersion: "v1",
 		Kind:       "Config",
 		Clusters: []namedCluster{{Name: name, Cluster: kubeconfigCluster{
-			Server: strings.TrimRight(server, "/"),
-			// An https agent with a certificate of its own: the config
-			// names no CA yet, so kubectl must not insist on one.
-			InsecureSkipTLSVerify: strings.HasPrefix(server, "https://"),
+			Server:               strings.TrimRight(server, "/"),
+			CertificateAuthority: t.caFile,
+			// An https agent whose CA the CLI does not know: kubectl must
+			// not insist on one either.
+			InsecureSkipTLSVerify: strings.HasPrefix(server, "https://") && t.caFile == "",
 		}}},
-		Users:          []namedUser{{Name: name, User: kubeconfigUser{Token: token}}},
-		Contexts:       []namedContext{{Name: name, Context: kubeconfigContext{Cluster: name, User: name, Namespace: namespace}}},
+		Users:          []namedUser{{Name: name, User: kubeconfigUser{Token: t.token}}},
+		Contexts:       []namedContext{{Name: name, Context: kubeconfigContext{Cluster: name, User: name, Namespace: t.namespace}}},
 		CurrentContext: name,
 		Preferences:    map[string]string{},
 	}
@@ -88,21 +98,32 @@ func newKubeconfigCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "kubeconfig [--server URL]",
 		Short: "Print a kubeconfig that points kubectl at a shoal agent",
-		Long: "Print a kubeconfig that points kubectl at a shoal agent (--server, else --addr, $SHOAL_ADDR or http://127.0.0.1:7080):\n" +
+		Long: "Print a kubeconfig that points kubectl at a shoal agent: --server, else where the CLI points\n" +
+			"(--addr, $SHOAL_ADDR, the CLI config or http://127.0.0.1:7080), with the CLI's token and CA:\n" +
 			"  shoal kubeconfig > ~/.kube/shoal && KUBECONFIG=~/.kube/shoal kubectl get nodes",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if server == "" {
-				server = g.client().base
+			cc, err := loadCLIConfig()
+			if err != nil {
+				return err
 			}
-			if token == "" {
-				token = os.Getenv("SHOAL_TOKEN")
+			t := kubeTarget{server: server, token: token, caFile: cc.CertificateAuthority, namespace: g.namespace}
+			if t.server == "" {
+				t.server = g.client().base
 			}
-			return writeKubeconfig(cmd.OutOrStdout(), name, server, token, g.namespace)
+			if t.token == "" {
+				t.token = cc.Token
+			}
+			if t.caFile != "" {
+				if t.caFile, err = filepath.Abs(t.caFile); err != nil {
+					return fmt.Errorf("CA file: %w", err)
+				}
+			}
+			return writeKubeconfig(cmd.OutOrStdout(), name, t)
 		},
 	}
 	cmd.Flags().StringVar(&server, "server", "", "API URL of the agent kubectl talks to")
-	cmd.Flags().StringVar(&token, "token", "", "the fleet's bearer token (default $SHOAL_TOKEN; none when the agents need none)")
+	cmd.Flags().StringVar(&token, "token", "", "the fleet's bearer token (default: the CLI's, from $SHOAL_TOKEN or its config)")
 	cmd.Flags().StringVar(&name, "name", "shoal", "name of the cluster, user and context")
 	return cmd
 }
@@ -120,7 +141,7 @@ func newLabKubeconfigCmd(stateRoot *string) *cobra.Command {
 			if len(l.Nodes) == 0 {
 				return fmt.Errorf("lab %s has no nodes", l.Name)
 			}
-			return writeKubeconfig(cmd.OutOrStdout(), "shoal-lab-"+l.Name, l.Nodes[0].APIURL(), os.Getenv("SHOAL_TOKEN"), "")
+			return writeKubeconfig(cmd.OutOrStdout(), "shoal-lab-"+l.Name, kubeTarget{server: l.Nodes[0].APIURL()})
 		},
 	}
 }
