@@ -62,6 +62,7 @@ type Agent struct {
 
 	deaths deathClock // agent/nodelifecycle.go
 	fence  fencer     // agent/fencing.go
+	seat   seatState  // agent/seats.go
 }
 
 // Run starts the agent and blocks until ctx is done. Stopping the agent

@@ -42,6 +42,8 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", a.viaLeader(a.updatePodStatus))
 
 	a.replicationRoutes(mux) // agent/api_rc.go
+	mux.HandleFunc("POST /shoal/v1/seat", a.openSeat)
+	mux.HandleFunc("GET /shoal/v1/raft", a.viaServer(a.raftServers))
 	mux.HandleFunc("GET /shoal/v1/cluster", a.cluster)
 	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", a.viaServer(a.assignments))
 	mux.HandleFunc("POST /shoal/v1/images", a.importImage)

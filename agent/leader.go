@@ -58,7 +58,7 @@ func (a *Agent) leaderLoop(ctx context.Context) {
 
 func (a *Agent) runControllers(ctx context.Context) {
 	loops := []func(context.Context){a.nodeController, a.placementController,
-		a.replicationController, a.nodeLifecycleController}
+		a.replicationController, a.nodeLifecycleController, a.seatController}
 	finished := make(chan struct{}, len(loops))
 	for _, loop := range loops {
 		go func() { loop(ctx); finished <- struct{}{} }()

@@ -129,7 +129,11 @@ func (m *membership) leave(timeout time.Duration) {
 }
 
 // NodeMeta is memberlist's Delegate: our metadata travels with every ping.
-func (m *membership) NodeMeta(limit int) []byte { return m.meta }
+func (m *membership) NodeMeta(limit int) []byte {
+	m.mu.Lock() // agent/seats.go setMeta changes it when a client is promoted
+	defer m.mu.Unlock()
+	return m.meta
+}
 
 // NotifyMsg is unused: all state travels through Raft, not gossip.
 func (m *membership) NotifyMsg([]byte) {}

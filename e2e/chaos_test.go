@@ -312,3 +312,100 @@ func keys(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestChaosSeats kills two of the three servers of a 5-node fleet, one
+// after the other: each time the leader removes the dead server from Raft
+// and promotes a client, so the fleet is back to 3 voters and keeps
+// placing pods.
+func TestChaosSeats(t *testing.T) {
+	f := startFleet(t, labName("ps"), "--nodes", "5", "--node-memory", "1Gi")
+	f.importBusybox()
+	f.apply(strings.Replace(chaosRC, "replicas: 6", "replicas: 3", 1))
+	dead := map[string]bool{}
+	voters := f.waitVoters(dead, 3)
+	// First a follower, then (with time between) the leader.
+	var follower string
+	leader := f.waitLeader(dead)
+	for _, v := range voters {
+		if v != leader {
+			follower = v
+			break
+		}
+	}
+	for i, victim := range []string{follower, ""} {
+		if victim == "" {
+			victim = f.waitLeader(dead)
+		}
+		start := time.Now()
+		f.run("lab", "kill", f.name, victim, "--state-root", f.stateRoot)
+		dead[victim] = true
+		got := f.waitVoters(dead, 3)
+		t.Logf("kill %d: server %s -> voters %v after %v", i+1, victim, got, time.Since(start).Round(100*time.Millisecond))
+	}
+	f.waitLeader(dead)
+	f.waitReplicaCount(dead, 3)
+}
+
+// raftView is GET /shoal/v1/raft.
+type raftView struct {
+	Leader  string `json:"leader"`
+	Servers []struct {
+		ID       string `json:"id"`
+		Suffrage string `json:"suffrage"`
+	} `json:"servers"`
+}
+
+// waitVoters waits until a live agent reports a Raft configuration of
+// exactly want voters, none of them in down, and returns them.
+func (f *fleet) waitVoters(down map[string]bool, want int) []string {
+	f.t.Helper()
+	var last string
+	deadline := time.Now().Add(chaosWait)
+	for time.Now().Before(deadline) {
+		for _, node := range f.liveNodes(down) {
+			n, _ := f.labState().Node(node)
+			out, err := exec.Command("curl", "-s", "--max-time", "2", n.APIURL()+"/shoal/v1/raft").Output()
+			if err != nil {
+				continue
+			}
+			var v raftView
+			if json.Unmarshal(out, &v) != nil || v.Leader == "" {
+				last = string(out)
+				continue
+			}
+			var voters []string
+			ok := true
+			for _, s := range v.Servers {
+				if s.Suffrage == "Voter" {
+					voters = append(voters, s.ID)
+					ok = ok && !down[s.ID]
+				}
+			}
+			last = string(out)
+			if ok && len(voters) == want {
+				return voters
+			}
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	f.t.Fatalf("never %d voters outside %v; last: %s", want, keys(down), last)
+	return nil
+}
+
+// waitReplicaCount waits until want replicas run, none on a node in down.
+func (f *fleet) waitReplicaCount(down map[string]bool, want int) {
+	f.t.Helper()
+	waitFor(f.t, fmt.Sprintf("%d replicas Running", want), func() bool {
+		pods, err := f.replicaPods(down)
+		if err != nil || len(pods) != want {
+			return false
+		}
+		for i := range pods {
+			if !running(&pods[i]) || down[pods[i].Spec.NodeName] {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -1,0 +1,252 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/hashicorp/raft"
+
+	"github.com/shoal-dev/shoal/consensus"
+	"github.com/shoal-dev/shoal/placement"
+)
+
+// seatAdmin is what the leader needs to change the Raft configuration.
+type seatAdmin interface {
+	Servers() ([]raft.Server, error)
+	AddVoter(ctx context.Context, id, addr string) error
+	AddNonvoter(ctx context.Context, id, addr string) error
+	RemoveServer(ctx context.Context, id string) error
+}
+
+// seatState serialises opening a Raft seat on a promoted client.
+type seatState struct {
+	mu sync.Mutex
+}
+
+// seatInterval is how often the leader reviews the Raft configuration.
+const seatInterval = time.Second
+
+// seatController keeps --servers voters while enough agents live: a
+// voter that gossip has held failed for longer than the grace period is
+// removed, and a healthy agent takes its seat (a returning server first,
+// else a client, which opens a seat with an empty log when asked). A
+// server that returns to a full configuration rejoins without a vote, so
+// it follows the state like a client does.
+func (a *Agent) seatController(ctx context.Context) {
+	admin, ok := a.raft.(seatAdmin)
+	if !ok {
+		return
+	}
+	tick := time.NewTicker(seatInterval)
+	defer tick.Stop()
+	for {
+		if err := a.reviewSeats(ctx, admin); err != nil && ctx.Err() == nil {
+			a.log.Warn("raft seats", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (a *Agent) reviewSeats(ctx context.Context, admin seatAdmin) error {
+	servers, err := admin.Servers()
+	if err != nil {
+		return err
+	}
+	byName := map[string]member{}
+	for _, m := range a.members.members() {
+		byName[m.Name] = m
+	}
+	inConfig := map[string]raft.ServerSuffrage{}
+	voters := 0
+	for _, s := range servers {
+		id := string(s.ID)
+		m, ok := byName[id]
+		if !ok {
+			m = member{Name: id}
+		}
+		if id != a.cfg.Name && !a.aliveForFleet(m) {
+			a.log.Info("removing a server gossip has held failed for longer than the grace period", "server", id)
+			if err := admin.RemoveServer(ctx, id); err != nil {
+				return err
+			}
+			continue
+		}
+		inConfig[id] = s.Suffrage
+		if s.Suffrage == raft.Voter {
+			voters++
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	// A returning server with a seat of its own follows without a vote.
+	for _, n := range names {
+		m := byName[n]
+		if _, ok := inConfig[n]; ok || !m.Alive || !m.Meta.Server || m.Meta.Raft == "" {
+			continue
+		}
+		a.log.Info("server back without a seat: it follows the log without a vote", "server", n)
+		if err := admin.AddNonvoter(ctx, n, m.Meta.Raft); err != nil {
+			return err
+		}
+		inConfig[n] = raft.Nonvoter
+	}
+	if voters >= a.cfg.Servers {
+		return nil
+	}
+	cand, addr, err := a.seatCandidate(ctx, names, byName, inConfig)
+	if err != nil || cand == "" {
+		return err
+	}
+	a.log.Info("promoting an agent to a Raft voter", "agent", cand, "raft", addr, "voters", voters, "want", a.cfg.Servers)
+	return admin.AddVoter(ctx, cand, addr)
+}
+
+// seatCandidate picks the agent to promote: a live non-voter first, else
+// a live client whose node is Ready, which is asked to open its seat.
+func (a *Agent) seatCandidate(ctx context.Context, names []string, byName map[string]member, inConfig map[string]raft.ServerSuffrage) (string, string, error) {
+	for _, n := range names {
+		s, ok := inConfig[n]
+		if m := byName[n]; ok && s == raft.Nonvoter && m.Alive && m.Meta.Raft != "" {
+			return n, m.Meta.Raft, nil
+		}
+	}
+	for _, n := range names {
+		m := byName[n]
+		if _, ok := inConfig[n]; ok || !m.Alive || m.Meta.Server {
+			continue
+		}
+		if node, err := a.fsm.Node(n); err != nil || !placement.NodeReady(node) {
+			continue
+		}
+		addr, err := a.askToOpenSeat(ctx, m)
+		if err != nil {
+			a.log.Warn("agent could not open a Raft seat", "agent", n, "err", err)
+			continue
+		}
+		return n, addr, nil
+	}
+	return "", "", nil
+}
+
+// seatAnswer is the answer of POST /shoal/v1/seat.
+type seatAnswer struct {
+	Raft string `json:"raft"`
+}
+
+func (a *Agent) askToOpenSeat(ctx context.Context, m member) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+m.Meta.API+"/shoal/v1/seat", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := a.internalClient(30 * time.Second).Do(req)
+	if err != nil {
+		return "", fmt.Errorf("ask %s to open a seat: %w", m.Name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("ask %s to open a seat: HTTP %d", m.Name, resp.StatusCode)
+	}
+	var ans seatAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || ans.Raft == "" {
+		return "", fmt.Errorf("ask %s to open a seat: bad answer: %v", m.Name, err)
+	}
+	return ans.Raft, nil
+}
+
+// openSeat is POST /shoal/v1/seat: the leader asks this client to hold a
+// Raft seat. It opens one with an empty log (any old Raft data is moved
+// aside: the fleet's log is the truth), tells the fleet by gossip, and
+// runs the leader's loop like any server; the leader then adds it as a
+// voter and Raft sends it the state.
+func (a *Agent) openSeat(w http.ResponseWriter, r *http.Request) {
+	a.seat.mu.Lock()
+	defer a.seat.mu.Unlock()
+	if a.cfg.Server {
+		writeJSON(w, http.StatusOK, seatAnswer{Raft: a.self.Raft})
+		return
+	}
+	old := a.dataPath("raft")
+	if _, err := os.Stat(old); err == nil {
+		if err := os.Rename(old, fmt.Sprintf("%s.old-%d", old, time.Now().Unix())); err != nil {
+			writeError(w, a.log, fmt.Errorf("move old raft data aside: %w", err))
+			return
+		}
+	}
+	self := a.self
+	self.Server = true
+	self.Raft = hostPort(a.cfg.advertise(), a.cfg.RaftPort)
+	a.self = self
+	if err := a.startRaft(r.Context()); err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	a.cfg.Server = true
+	if err := a.members.setMeta(self); err != nil {
+		a.log.Warn("tell the fleet about the new seat", "err", err)
+	}
+	// The seat lives as long as the agent process, not as this request.
+	go a.leaderLoop(context.WithoutCancel(r.Context()))
+	a.log.Info("opened a Raft seat at the leader's request", "raft", self.Raft)
+	writeJSON(w, http.StatusOK, seatAnswer{Raft: self.Raft})
+}
+
+// setMeta changes what this agent gossips about itself.
+func (m *membership) setMeta(meta nodeMeta) error {
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	if len(b) > memberlist.MetaMaxSize {
+		return fmt.Errorf("node metadata is %d bytes, gossip allows %d", len(b), memberlist.MetaMaxSize)
+	}
+	m.mu.Lock()
+	m.meta = b
+	m.mu.Unlock()
+	return m.list.UpdateNode(5 * time.Second)
+}
+
+var _ seatAdmin = (*consensus.Raft)(nil)
+
+// raftServerView is one member of the Raft configuration.
+type raftServerView struct {
+	ID       string `json:"id"`
+	Address  string `json:"address"`
+	Suffrage string `json:"suffrage"`
+}
+
+// raftServers is GET /shoal/v1/raft: the Raft configuration as this
+// agent's seat sees it (clients forward to a server).
+func (a *Agent) raftServers(w http.ResponseWriter, r *http.Request) {
+	admin, ok := a.raft.(seatAdmin)
+	if !ok {
+		writeError(w, a.log, fmt.Errorf("this agent has no Raft seat"))
+		return
+	}
+	servers, err := admin.Servers()
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	out := struct {
+		Leader  string           `json:"leader"`
+		Servers []raftServerView `json:"servers"`
+	}{Leader: a.leaderName(), Servers: []raftServerView{}}
+	for _, s := range servers {
+		out.Servers = append(out.Servers, raftServerView{ID: string(s.ID), Address: string(s.Address), Suffrage: s.Suffrage.String()})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
