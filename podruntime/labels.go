@@ -26,6 +26,7 @@ const (
 	labelLastReason    = "io.shoal.last.reason"
 	labelLastStartedAt = "io.shoal.last.started-at"
 	labelLastFinished  = "io.shoal.last.finished-at"
+	labelInitDone      = "io.shoal.init.succeeded"
 )
 
 // containerID is "<first 12 of pod uid>-<container name>": short enough

@@ -18,6 +18,7 @@ func (r *Runtime) RemovePod(ctx context.Context, podUID string) error {
 		return errors.New("remove pod: no uid")
 	}
 	defer r.locks.lock(podUID)()
+	r.probes.stopPod(podUID)
 	ctx = r.withNS(ctx)
 	existing, err := r.podContainers(ctx, podUID)
 	if err != nil {
@@ -47,6 +48,10 @@ func (r *Runtime) RemovePod(ctx context.Context, podUID string) error {
 	if err := removeSandboxDir(r.sandboxDir(podUID)); err != nil {
 		return fmt.Errorf("remove pod %s: %w", podUID, err)
 	}
+	if err := r.removeVolumes(podUID); err != nil {
+		return err
+	}
+	r.eventsSeen.forget(podUID)
 	if err := os.RemoveAll(filepath.Join(logsDir(r.stateDir), podUID)); err != nil {
 		return fmt.Errorf("remove logs of pod %s: %w", podUID, err)
 	}
@@ -72,13 +77,16 @@ func (r *Runtime) ListPods(ctx context.Context) ([]string, error) {
 			seen[uid] = true
 		}
 	}
-	entries, err := os.ReadDir(sandboxesDir(r.stateDir))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("list sandboxes: %w", err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			seen[e.Name()] = true
+	// A pod whose containers are gone may still hold a sandbox or volumes.
+	for _, dir := range []string{sandboxesDir(r.stateDir), volumesDir(r.stateDir)} {
+		entries, err := os.ReadDir(dir)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("list %s: %w", dir, err)
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				seen[e.Name()] = true
+			}
 		}
 	}
 	uids := make([]string, 0, len(seen))

@@ -28,6 +28,8 @@ type Config struct {
 	// when it is stopped; zero means DefaultStopGrace.
 	StopGrace time.Duration
 	Log       *slog.Logger
+	// Events receives what happens to pods; nil discards them.
+	Events EventRecorder
 }
 
 // DefaultStopGrace is short because the agent stops containers inline while
@@ -36,14 +38,17 @@ const DefaultStopGrace = 5 * time.Second
 
 // Runtime runs pods on one node through one containerd namespace.
 type Runtime struct {
-	client    *containerd.Client
-	ns        string
-	stateDir  string
-	stopGrace time.Duration
-	log       *slog.Logger
-	now       func() time.Time
-	backoff   *backoff
-	locks     *keyedMutex
+	client     *containerd.Client
+	ns         string
+	stateDir   string
+	stopGrace  time.Duration
+	log        *slog.Logger
+	now        func() time.Time
+	backoff    *backoff
+	locks      *keyedMutex
+	events     EventRecorder
+	eventsSeen *eventOnce
+	probes     *probeManager
 }
 
 // New connects to containerd and prepares the state directory.
@@ -79,20 +84,29 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if grace <= 0 {
 		grace = DefaultStopGrace
 	}
+	events := cfg.Events
+	if events == nil {
+		events = discardEvents{}
+	}
 	return &Runtime{
-		client:    client,
-		ns:        cfg.Namespace,
-		stateDir:  stateDir,
-		stopGrace: grace,
-		log:       log.With("component", "podruntime", "namespace", cfg.Namespace),
-		now:       time.Now,
-		backoff:   newBackoff(10*time.Second, 5*time.Minute),
-		locks:     newKeyedMutex(),
+		events:     events,
+		eventsSeen: newEventOnce(),
+		probes:     newProbeManager(),
+		client:     client,
+		ns:         cfg.Namespace,
+		stateDir:   stateDir,
+		stopGrace:  grace,
+		log:        log.With("component", "podruntime", "namespace", cfg.Namespace),
+		now:        time.Now,
+		backoff:    newBackoff(10*time.Second, 5*time.Minute),
+		locks:      newKeyedMutex(),
 	}, nil
 }
 
-// Close drops the containerd connection; pods keep running.
+// Close stops the probes and drops the containerd connection; pods keep
+// running.
 func (r *Runtime) Close() error {
+	r.probes.stopAll()
 	return r.client.Close()
 }
 
@@ -102,6 +116,7 @@ func (r *Runtime) withNS(ctx context.Context) context.Context {
 }
 
 func sandboxesDir(stateDir string) string { return filepath.Join(stateDir, "sandboxes") }
+func volumesDir(stateDir string) string   { return filepath.Join(stateDir, "volumes") }
 func logsDir(stateDir string) string      { return filepath.Join(stateDir, "logs") }
 
 // LogPath is where the stdout and stderr of a pod's container are written.

@@ -36,6 +36,10 @@ func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, 
 		return nil, err
 	}
 	opts = append(opts, limits...)
+	mounts, err := r.volumeMounts(pod, c)
+	if err != nil {
+		return nil, err
+	}
 
 	// No spec hostname: the joined UTS namespace already carries it, and
 	// newer runc refuses to set a hostname in a namespace it did not create.
@@ -46,6 +50,7 @@ func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, 
 			sandboxFileMount(r.sandboxDir(uid), "hostname", "/etc/hostname"),
 			sandboxFileMount(r.sandboxDir(uid), "hosts", "/etc/hosts"),
 		}),
+		oci.WithMounts(mounts),
 	)
 	if netnsPath != "" {
 		opts = append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: netnsPath}))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	containerd "github.com/containerd/containerd"
@@ -22,8 +23,9 @@ type containerView struct {
 	exitCode int32
 }
 
-// PodStatus reports the phase and the container statuses of a pod as this
-// node sees them. It leaves podIP and hostIP to the caller.
+// PodStatus reports the phase, the conditions and the (init) container
+// statuses of a pod as this node sees them. It leaves podIP and hostIP to
+// the caller.
 func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, error) {
 	ctx = r.withNS(ctx)
 	uid := pod.Metadata.UID
@@ -31,29 +33,78 @@ func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, e
 	if err != nil {
 		return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
 	}
-	views := make([]containerView, 0, len(pod.Spec.Containers))
-	for _, c := range pod.Spec.Containers {
-		v, err := r.containerStatus(ctx, pod, c, existing[c.Name])
+	st := api.PodStatus{}
+	initialized, initFailed := true, false
+	for _, c := range pod.Spec.InitContainers {
+		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], initRestartPolicy(pod), true)
 		if err != nil {
 			return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
 		}
+		if !initialized && existing[c.Name] == nil {
+			v.status.State = api.ContainerState{Waiting: &api.ContainerStateWaiting{Reason: "PodInitializing"}}
+		}
+		st.InitContainerStatuses = append(st.InitContainerStatuses, v.status)
+		succeeded := v.done && v.exitCode == 0
+		if initialized && !succeeded {
+			initialized = false
+			initFailed = v.done
+		}
+	}
+	views := make([]containerView, 0, len(pod.Spec.Containers))
+	for _, c := range pod.Spec.Containers {
+		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], pod.Spec.RestartPolicy, false)
+		if err != nil {
+			return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
+		}
+		if !initialized && existing[c.Name] == nil {
+			v.status.State = api.ContainerState{Waiting: &api.ContainerStateWaiting{Reason: "PodInitializing"}}
+		}
 		views = append(views, v)
 	}
-	st := api.PodStatus{Phase: podPhase(views)}
+	switch {
+	case initFailed:
+		st.Phase = api.PodFailed
+	case !initialized:
+		st.Phase = api.PodPending
+	default:
+		st.Phase = podPhase(views)
+	}
 	allReady := len(views) > 0
 	for _, v := range views {
 		st.ContainerStatuses = append(st.ContainerStatuses, v.status)
 		allReady = allReady && v.status.Ready
 	}
-	ready := "False"
-	if allReady {
-		ready = "True"
-	}
 	st.Conditions = []api.PodCondition{
-		{Type: "ContainersReady", Status: ready},
-		{Type: "Ready", Status: ready},
+		{Type: "Initialized", Status: condStatus(initialized)},
+		{Type: "ContainersReady", Status: condStatus(allReady)},
+		{Type: "Ready", Status: condStatus(allReady)},
+	}
+	if !initialized {
+		st.Conditions[0].Reason = "ContainersNotInitialized"
+		st.Conditions[0].Message = "containers with incomplete status: " + pendingInits(pod, st.InitContainerStatuses)
 	}
 	return st, nil
+}
+
+func condStatus(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
+// pendingInits names the init containers that have not succeeded yet.
+func pendingInits(pod *api.Pod, statuses []api.ContainerStatus) string {
+	var names []string
+	for i, c := range pod.Spec.InitContainers {
+		if i < len(statuses) {
+			if t := statuses[i].State.Terminated; t != nil && t.ExitCode == 0 {
+				continue
+			}
+		}
+		names = append(names, c.Name)
+	}
+	return "[" + strings.Join(names, " ") + "]"
 }
 
 // podPhase follows Kubernetes: Pending until every container has started
@@ -83,7 +134,9 @@ func podPhase(views []containerView) string {
 	}
 }
 
-func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container) (containerView, error) {
+// containerStatus reports one container; policy is the restart policy that
+// applies to it (init containers are retried only on failure).
+func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, policy string, isInit bool) (containerView, error) {
 	cs := api.ContainerStatus{Name: c.Name, Image: c.Image}
 	started := false
 	cs.Started = &started
@@ -126,6 +179,9 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 		ts, err = task.Status(ctx)
 	}
 	switch {
+	case errdefs.IsNotFound(err) && labels[labelInitDone] == "true":
+		// A completed init container whose exited task is gone.
+		ts = containerd.Status{Status: containerd.Stopped, ExitStatus: 0}
 	case errdefs.IsNotFound(err):
 		ts = containerd.Status{Status: containerd.Unknown}
 	case err != nil:
@@ -135,8 +191,7 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 	switch ts.Status {
 	case containerd.Running, containerd.Paused, containerd.Pausing:
 		v.running = true
-		started = true
-		cs.Ready = true
+		started, cs.Ready = r.probeView(pod.Metadata.UID, c, labels[labelStartedAt])
 		cs.State.Running = &api.ContainerStateRunning{StartedAt: optTime(startedAt)}
 	case containerd.Stopped:
 		code := int32(ts.ExitStatus)
@@ -147,9 +202,11 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 			finishedAt: ts.ExitTime,
 		}
 		v.exitCode = code
-		if !shouldRestart(pod.Spec.RestartPolicy, code) {
+		if !shouldRestart(policy, code) {
 			v.done = true
 			cs.State = term.state(id)
+			// An init container that completed is ready, as in Kubernetes.
+			cs.Ready = isInit && code == 0
 			break
 		}
 		wait := r.backoff.wait(cont.ID(), r.now())

@@ -34,11 +34,18 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 	if err := r.ensureSandbox(uid, podHostname(pod)); err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
+	if err := r.ensureVolumes(pod); err != nil {
+		r.eventOnce(pod, "FailedMount/"+err.Error(), EventWarning, "FailedMount", err.Error())
+		return fmt.Errorf("sync pod %s: %w", uid, err)
+	}
 	existing, err := r.podContainers(ctx, uid)
 	if err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
 	wanted := map[string]bool{}
+	for _, c := range pod.Spec.InitContainers {
+		wanted[c.Name] = true
+	}
 	for _, c := range pod.Spec.Containers {
 		wanted[c.Name] = true
 	}
@@ -50,15 +57,83 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 			}
 		}
 	}
-	for _, c := range pod.Spec.Containers {
-		if err := r.syncContainer(ctx, pod, c, existing[c.Name], netnsPath); err != nil {
+	// Init containers run one at a time, in order, each to success; the
+	// app containers wait for all of them.
+	initialized := true
+	for _, c := range pod.Spec.InitContainers {
+		done, err := r.initSucceeded(ctx, existing[c.Name])
+		if err != nil {
 			errs = append(errs, err)
 		}
+		if done {
+			continue
+		}
+		if err := r.syncContainer(ctx, pod, c, existing[c.Name], netnsPath, initRestartPolicy(pod)); err != nil {
+			errs = append(errs, err)
+		}
+		initialized = false
+		break
+	}
+	if initialized {
+		for _, c := range pod.Spec.Containers {
+			if err := r.killUnhealthy(ctx, pod, c, existing[c.Name]); err != nil {
+				errs = append(errs, err)
+			}
+			if err := r.syncContainer(ctx, pod, c, existing[c.Name], netnsPath, pod.Spec.RestartPolicy); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := r.syncProbes(ctx, pod, netnsPath, initialized); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
 	return nil
+}
+
+// initRestartPolicy is how a failed init container is retried: as the pod's
+// policy says, except that a successful one never runs again.
+func initRestartPolicy(pod *api.Pod) string {
+	if pod.Spec.RestartPolicy == api.RestartNever {
+		return api.RestartNever
+	}
+	return api.RestartOnFailure
+}
+
+// initSucceeded tells whether an init container has completed successfully,
+// and records it in a label so that it is not run again even if its exited
+// task is lost (a containerd restart, say).
+func (r *Runtime) initSucceeded(ctx context.Context, cont containerd.Container) (bool, error) {
+	if cont == nil {
+		return false, nil
+	}
+	labels, err := cont.Labels(ctx)
+	if err != nil {
+		return false, fmt.Errorf("labels of container %s: %w", cont.ID(), err)
+	}
+	if labels[labelInitDone] == "true" {
+		return true, nil
+	}
+	task, err := cont.Task(ctx, nil)
+	if errdefs.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load task of container %s: %w", cont.ID(), err)
+	}
+	st, err := task.Status(ctx)
+	if err != nil {
+		return false, fmt.Errorf("status of container %s: %w", cont.ID(), err)
+	}
+	if st.Status != containerd.Stopped || st.ExitStatus != 0 {
+		return false, nil
+	}
+	if _, err := cont.SetLabels(ctx, map[string]string{labelInitDone: "true"}); err != nil {
+		return false, fmt.Errorf("record completion of init container %s: %w", cont.ID(), err)
+	}
+	return true, nil
 }
 
 func podHostname(pod *api.Pod) string {
@@ -68,7 +143,7 @@ func podHostname(pod *api.Pod) string {
 	return pod.Metadata.Name
 }
 
-func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, netnsPath string) error {
+func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, netnsPath, policy string) error {
 	uid := pod.Metadata.UID
 	hash, err := specHash(c, netnsPath)
 	if err != nil {
@@ -87,6 +162,8 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 			if err != nil {
 				return err
 			}
+			r.event(pod, EventNormal, "Killing", fmt.Sprintf("Container %s definition changed, will be restarted", c.Name))
+			r.probes.stopContainer(uid, c.Name)
 			if err := r.destroyContainer(ctx, cont); err != nil {
 				return fmt.Errorf("replace container %s: %w", c.Name, err)
 			}
@@ -101,27 +178,43 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 		img, err := r.resolveImage(ctx, c.Image)
 		if errors.Is(err, errImageNotPresent) {
 			r.log.Warn("image not present on node", "pod", uid, "container", c.Name, "image", c.Image)
+			r.eventOnce(pod, "ErrImageNeverPull/"+c.Name+"/"+c.Image, EventWarning, "Failed",
+				fmt.Sprintf("Error: image %s is not present on the node and there is no registry to pull it from", c.Image))
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
+		r.eventOnce(pod, "Pulled/"+c.Name+"/"+c.Image+"/"+hash, EventNormal, "Pulled",
+			fmt.Sprintf("Container image %q already present on machine", c.Image))
 		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried)
 		if err != nil {
+			r.event(pod, EventWarning, "Failed", fmt.Sprintf("Error: create container %s: %v", c.Name, err))
 			return err
 		}
-		return r.startTask(ctx, cont, uid, c.Name)
+		r.event(pod, EventNormal, "Created", "Created container "+c.Name)
+		return r.startAndReport(ctx, pod, cont, c.Name)
 	}
-	return r.syncTask(ctx, pod, c, cont)
+	return r.syncTask(ctx, pod, c, cont, policy)
+}
+
+// startAndReport starts a new task and reports it as an event either way.
+func (r *Runtime) startAndReport(ctx context.Context, pod *api.Pod, cont containerd.Container, name string) error {
+	if err := r.startTask(ctx, cont, pod.Metadata.UID, name); err != nil {
+		r.event(pod, EventWarning, "Failed", fmt.Sprintf("Error: start container %s: %v", name, err))
+		return err
+	}
+	r.event(pod, EventNormal, "Started", "Started container "+name)
+	return nil
 }
 
 // syncTask starts a container that has no running process and restarts an
 // exited one when the restart policy and the back-off allow.
-func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container) error {
+func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, policy string) error {
 	uid := pod.Metadata.UID
 	task, err := cont.Task(ctx, nil)
 	if errdefs.IsNotFound(err) {
-		return r.startTask(ctx, cont, uid, c.Name)
+		return r.startAndReport(ctx, pod, cont, c.Name)
 	}
 	if err != nil {
 		return fmt.Errorf("load task of container %s: %w", cont.ID(), err)
@@ -143,13 +236,17 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 		if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
 			return fmt.Errorf("delete lost task of container %s: %w", cont.ID(), err)
 		}
-		return r.startTask(ctx, cont, uid, c.Name)
+		return r.startAndReport(ctx, pod, cont, c.Name)
 	default:
 		return nil // running or paused
 	}
 
 	code := int32(st.ExitStatus)
-	if !shouldRestart(pod.Spec.RestartPolicy, code) {
+	if !shouldRestart(policy, code) {
+		if code != 0 {
+			r.eventOnce(pod, fmt.Sprintf("Exited/%s/%s", c.Name, st.ExitTime), EventWarning, "Failed",
+				fmt.Sprintf("Container %s exited with code %d and will not be restarted (restartPolicy %s)", c.Name, code, pod.Spec.RestartPolicy))
+		}
 		return nil
 	}
 	labels, err := cont.Labels(ctx)
@@ -160,6 +257,8 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 		r.backoff.forget(cont.ID())
 	}
 	if wait := r.backoff.wait(cont.ID(), r.now()); wait > 0 {
+		r.eventOnce(pod, fmt.Sprintf("BackOff/%s/%d", c.Name, restartCount(labels)), EventWarning, "BackOff",
+			fmt.Sprintf("Back-off %s restarting failed container %s", wait.Round(time.Second), c.Name))
 		return nil
 	}
 	carried, err := r.retire(ctx, cont, labels)
@@ -174,7 +273,7 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 	}
 	r.backoff.restarted(cont.ID(), r.now())
 	r.log.Info("restarting container", "pod", uid, "container", c.Name, "exitCode", code, "restartCount", carried[labelRestartCount])
-	return r.startTask(ctx, cont, uid, c.Name)
+	return r.startAndReport(ctx, pod, cont, c.Name)
 }
 
 // retire computes the labels that carry a container's history past its

@@ -205,6 +205,21 @@ func podRow(p *api.Pod, withNS, wide bool) []string {
 // podDisplayStatus is the STATUS column: a waiting or terminated reason
 // of a container when there is one, else the phase, as kubectl shows it.
 func podDisplayStatus(p *api.Pod) string {
+	// As kubectl: the first init container that has not succeeded speaks
+	// for the pod (Init:N/M while they run, Init:<reason> when one fails).
+	for i, cs := range p.Status.InitContainerStatuses {
+		if t := cs.State.Terminated; t != nil && t.ExitCode == 0 {
+			continue
+		} else if t != nil && t.Reason != "" {
+			return "Init:" + t.Reason
+		} else if t != nil {
+			return fmt.Sprintf("Init:ExitCode:%d", t.ExitCode)
+		}
+		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "PodInitializing" && w.Reason != "ContainerCreating" {
+			return "Init:" + w.Reason
+		}
+		return fmt.Sprintf("Init:%d/%d", i, len(p.Status.InitContainerStatuses))
+	}
 	for _, cs := range p.Status.ContainerStatuses {
 		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" {
 			return w.Reason

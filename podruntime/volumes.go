@@ -1,0 +1,147 @@
+package podruntime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// emptyDirPath is where an emptyDir volume of a pod lives on the node; it is
+// made with the pod's first sync and removed with the pod.
+func (r *Runtime) emptyDirPath(podUID, volume string) string {
+	return filepath.Join(volumesDir(r.stateDir), podUID, volume)
+}
+
+// ensureVolumes creates the pod's emptyDirs and checks (or creates) its
+// hostPaths as their type asks. It is idempotent: files already written to
+// an emptyDir stay.
+func (r *Runtime) ensureVolumes(pod *api.Pod) error {
+	for _, v := range pod.Spec.Volumes {
+		switch {
+		case v.EmptyDir != nil:
+			dir := r.emptyDirPath(pod.Metadata.UID, v.Name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("volume %s: create emptyDir: %w", v.Name, err)
+			}
+			// World-writable like Kubernetes' emptyDir, so containers that run
+			// as another user can share it; MkdirAll's mode is cut by umask.
+			if err := os.Chmod(dir, 0o777); err != nil {
+				return fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+		case v.HostPath != nil:
+			if err := ensureHostPath(v.HostPath); err != nil {
+				return fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+		default:
+			return fmt.Errorf("volume %s: no supported source", v.Name)
+		}
+	}
+	return nil
+}
+
+func ensureHostPath(h *api.HostPathVolumeSource) error {
+	typ := h.HostPathType()
+	switch typ {
+	case api.HostPathDirectoryOrCreate:
+		if err := os.MkdirAll(h.Path, 0o755); err != nil {
+			return fmt.Errorf("hostPath %s: %w", h.Path, err)
+		}
+		return nil
+	case api.HostPathFileOrCreate:
+		f, err := os.OpenFile(h.Path, os.O_CREATE|os.O_RDONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("hostPath %s: %w", h.Path, err)
+		}
+		return f.Close()
+	case api.HostPathUnset:
+		return nil
+	}
+	fi, err := os.Stat(h.Path)
+	if err != nil {
+		return fmt.Errorf("hostPath %s (type %s): %w", h.Path, typ, err)
+	}
+	mode := fi.Mode()
+	ok := map[string]bool{
+		api.HostPathDirectory: mode.IsDir(),
+		api.HostPathFile:      mode.IsRegular(),
+		api.HostPathSocket:    mode&os.ModeSocket != 0,
+		api.HostPathCharDev:   mode&os.ModeCharDevice != 0,
+		api.HostPathBlockDev:  mode&os.ModeDevice != 0 && mode&os.ModeCharDevice == 0,
+	}[typ]
+	if !ok {
+		return fmt.Errorf("hostPath %s is not a %s (mode %s)", h.Path, typ, mode)
+	}
+	return nil
+}
+
+// volumeMounts turns a container's volumeMounts into bind mounts of the
+// pod's volumes. A subPath is created inside the volume when missing, as
+// Kubernetes does, and may not lead out of it through a symlink.
+func (r *Runtime) volumeMounts(pod *api.Pod, c api.Container) ([]specs.Mount, error) {
+	byName := map[string]api.Volume{}
+	for _, v := range pod.Spec.Volumes {
+		byName[v.Name] = v
+	}
+	var out []specs.Mount
+	for _, m := range c.VolumeMounts {
+		v, ok := byName[m.Name]
+		if !ok {
+			return nil, fmt.Errorf("container %s: mount of unknown volume %s", c.Name, m.Name)
+		}
+		var src string
+		switch {
+		case v.EmptyDir != nil:
+			src = r.emptyDirPath(pod.Metadata.UID, v.Name)
+		case v.HostPath != nil:
+			src = v.HostPath.Path
+		}
+		if m.SubPath != "" {
+			sub, err := subPathSource(src, m.SubPath)
+			if err != nil {
+				return nil, fmt.Errorf("container %s: volume %s: %w", c.Name, m.Name, err)
+			}
+			src = sub
+		}
+		mode := "rw"
+		if m.ReadOnly {
+			mode = "ro"
+		}
+		out = append(out, specs.Mount{Destination: m.MountPath, Type: "bind", Source: src, Options: []string{"rbind", mode}})
+	}
+	return out, nil
+}
+
+func subPathSource(root, sub string) (string, error) {
+	p := filepath.Join(root, sub)
+	if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(p, 0o777); err != nil {
+			return "", fmt.Errorf("create subPath %s: %w", sub, err)
+		}
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("resolve volume: %w", err)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Errorf("resolve subPath %s: %w", sub, err)
+	}
+	if real != realRoot && !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
+		return "", fmt.Errorf("subPath %s leads out of the volume", sub)
+	}
+	return real, nil
+}
+
+// removeVolumes deletes the pod's emptyDirs; hostPaths belong to the node.
+func (r *Runtime) removeVolumes(podUID string) error {
+	if err := os.RemoveAll(filepath.Join(volumesDir(r.stateDir), podUID)); err != nil {
+		return fmt.Errorf("remove emptyDir volumes of pod %s: %w", podUID, err)
+	}
+	return nil
+}
