@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -32,8 +33,9 @@ func parseFieldSelector(r *http.Request, known ...string) ([]fieldTerm, error) {
 		}
 		t.field = strings.TrimSpace(t.field)
 		if !ok || !contains(known, t.field) {
-			return nil, invalid(&api.FieldError{Path: "fieldSelector", Value: fs,
-				Detail: "supported: " + strings.Join(known, ", ") + " with =, == or !="})
+			// Kubernetes' words, with what shoal supports.
+			return nil, &badRequest{reason: "BadRequest", code: http.StatusBadRequest,
+				err: fmt.Errorf("field label not supported: %s (fieldSelector supports %s with =, == or !=)", t.field, strings.Join(known, ", "))}
 		}
 		terms = append(terms, t)
 	}
