@@ -2,8 +2,13 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -387,7 +392,9 @@ spec:
 	t.Run("logs, exec, events where served", func(t *testing.T) {
 		k.t = t
 		discovery := k.ok("get", "--raw", "/api/v1")
-		k.ok("create", "-f", k.file("talk.yaml", kubePod("talk", "app: talk")))
+		talk := strings.Replace(kubePod("talk", "app: talk"), `exec sleep 3600`,
+			`mkdir -p /www && echo pong > /www/index.html && exec httpd -f -p 0.0.0.0:8080 -h /www`, 1)
+		k.ok("create", "-f", k.file("talk.yaml", talk))
 		k.eventually("talk Running", func(out string) bool { return kubeRow("talk", "1/1", "Running").MatchString(out) }, "get", "pods")
 		served := 0
 		if strings.Contains(discovery, `"pods/log"`) {
@@ -407,9 +414,51 @@ spec:
 			served++
 			k.eventually("an event about talk", kubeContains("pod/talk"), "get", "events")
 		}
+		if strings.Contains(discovery, `"pods/portforward"`) {
+			served++
+			k.portForward(t, "talk", 8080, "pong")
+		}
 		k.ok("delete", "pod", "talk", "--wait=false")
 		if served == 0 {
-			t.Skip("this build serves no pods/log, pods/exec or events")
+			t.Skip("this build serves no pods/log, pods/exec, pods/portforward or events")
 		}
 	})
+}
+
+// portForward runs kubectl port-forward to the pod's port on a free
+// loopback port and fetches "/" through it: the packets go to loopback
+// only, the agent carries them into the pod.
+func (k *kubectlFleet) portForward(t *testing.T, pod string, port int, want string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, k.kubectl, "port-forward", "--address", "127.0.0.1", "pod/"+pod, fmt.Sprintf("%d:%d", local, port))
+	cmd.Env = append(os.Environ(), k.env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	url := fmt.Sprintf("http://127.0.0.1:%d/", local)
+	var body []byte
+	deadline := time.Now().Add(45 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.TrimSpace(string(body)) == want {
+				return
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Fatalf("port-forward never answered %q (last body %q); kubectl said:\n%s", want, body, out.String())
 }
