@@ -141,6 +141,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		goFn("leader", a.leaderLoop)
 	}
 	goFn("node", a.runNode)
+	goFn("logrotate", a.rotateLogsLoop)
 	goFn("fence", a.fenceLoop)
 
 	errc := make(chan error, 1)

@@ -40,6 +40,11 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.patchPod))
 	mux.HandleFunc("DELETE /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.deletePod))
 	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", a.viaLeader(a.updatePodStatus))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/log", a.onPodNode(a.podLog))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/exec", a.onPodNode(a.podExec))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/exec", a.onPodNode(a.podExec))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/portforward", a.onPodNode(a.podPortForward))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/portforward", a.onPodNode(a.podPortForward))
 
 	a.replicationRoutes(mux) // agent/api_rc.go
 	mux.HandleFunc("POST /shoal/v1/seat", a.openSeat)

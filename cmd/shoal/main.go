@@ -43,6 +43,9 @@ func newRootCmd() *cobra.Command {
 		newScaleCmd(g),
 		newImageCmd(g),
 		newLabCmd(),
+		newLogsCmd(g),
+		newExecCmd(g),
+		newPortForwardCmd(g),
 		newLabelCmd(g),
 		newKeygenCmd(),
 		newSnapshotCmd(g),
@@ -66,6 +69,10 @@ func main() {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ExitCode() > 0 {
 			os.Exit(ee.ExitCode())
+		}
+		var ce *exitCodeError
+		if errors.As(err, &ce) {
+			os.Exit(ce.code)
 		}
 		fmt.Fprintln(os.Stderr, "error:", err)
 		var ae *apiError
