@@ -24,6 +24,7 @@ type security struct {
 	token     string
 	serverTLS *tls.Config // nil: the API speaks plain HTTP
 	clientTLS *tls.Config // for this agent's calls to other agents
+	raftTLS   *tls.Config // mutual TLS between Raft servers; nil: plain TCP
 }
 
 // setupSecurity loads the token and the TLS material named in the config,
@@ -40,7 +41,7 @@ func (a *Agent) setupSecurity() error {
 		}
 	}
 	var err error
-	a.sec.serverTLS, a.sec.clientTLS, err = loadTLS(a.cfg)
+	a.sec.serverTLS, a.sec.clientTLS, a.sec.raftTLS, err = loadTLS(a.cfg)
 	return err
 }
 

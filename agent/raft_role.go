@@ -19,6 +19,7 @@ func (a *Agent) startRaft(ctx context.Context) error {
 		BindAddr:      hostPort(a.cfg.BindAddr, a.cfg.RaftPort),
 		AdvertiseAddr: a.self.Raft,
 		Log:           a.log.With("part", "raft"),
+		TLS:           a.sec.raftTLS, // agent/tls.go
 	}, fsm)
 	if err != nil {
 		return fmt.Errorf("open raft: %w", err)

@@ -236,7 +236,7 @@ func testCA(t *testing.T) (caFile, certFile, keyFile string) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "agent"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
@@ -259,8 +259,11 @@ func testCA(t *testing.T) (caFile, certFile, keyFile string) {
 func TestTLSFleetServesTheAPIOverTLSAndForwardsOverTLS(t *testing.T) {
 	caFile, certFile, keyFile := testCA(t)
 	tlsOn := func(c *Config) { c.TLSCAFile, c.TLSCertFile, c.TLSKeyFile = caFile, certFile, keyFile }
-	server := runAgent(t, "tls-server", func(c *Config) { tlsOn(c); c.BootstrapExpect = 1 })
-	client := runAgent(t, "tls-client", func(c *Config) { tlsOn(c); c.Join = []string{hostPort("127.0.0.1", server.GossipPort)} })
+	// Two servers: Raft itself runs between them, over mutual TLS.
+	server := runAgent(t, "tls-server", func(c *Config) { tlsOn(c); c.BootstrapExpect = 2 })
+	join := []string{hostPort("127.0.0.1", server.GossipPort)}
+	server2 := runAgent(t, "tls-server2", func(c *Config) { tlsOn(c); c.BootstrapExpect = 2; c.Join = join })
+	client := runAgent(t, "tls-client", func(c *Config) { tlsOn(c); c.Join = join })
 
 	pool, err := LoadCAPool(caFile)
 	if err != nil {
@@ -275,6 +278,15 @@ func TestTLSFleetServesTheAPIOverTLSAndForwardsOverTLS(t *testing.T) {
 	if code, _, err := call(hc, "GET", base+"/api/v1/namespaces/default/pods/web", "", ""); err != nil || code != 200 {
 		t.Fatalf("read through the client: HTTP %d %v", code, err)
 	}
+	eventually(t, "the pod replicated to both servers over Raft's TLS", func() bool {
+		for _, s := range []Config{server, server2} {
+			code, _, err := call(hc, "GET", fmt.Sprintf("https://127.0.0.1:%d/api/v1/namespaces/default/pods/web", s.APIPort), "", "")
+			if err != nil || code != 200 {
+				return false
+			}
+		}
+		return true
+	})
 	if _, _, err := call(http.DefaultClient, "GET", strings.Replace(base, "https", "http", 1)+"/healthz", "", ""); err == nil {
 		// Plain HTTP against a TLS listener gets a 400 from net/http,
 		// never an answer from the API.
@@ -290,7 +302,7 @@ func TestTLSFleetServesTheAPIOverTLSAndForwardsOverTLS(t *testing.T) {
 
 func TestTLSNeedsCertificateAndKeyTogether(t *testing.T) {
 	caFile, certFile, _ := testCA(t)
-	_, _, err := loadTLS(Config{TLSCAFile: caFile, TLSCertFile: certFile})
+	_, _, _, err := loadTLS(Config{TLSCAFile: caFile, TLSCertFile: certFile})
 	if err == nil || !strings.Contains(err.Error(), "go together") {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,6 +49,11 @@ type Config struct {
 	// TrailingLogs is how many entries stay in the log after a snapshot, so
 	// a briefly absent follower catches up from the log, not a snapshot.
 	TrailingLogs uint64
+
+	// TLS, when set, puts Raft's connections under mutual TLS: its
+	// Certificates are this server's (used to serve and to dial, so they
+	// need both the server and client key usages), RootCAs the fleet's CA.
+	TLS *tls.Config
 }
 
 // withDefaults fills every zero field.

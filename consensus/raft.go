@@ -72,8 +72,7 @@ func Open(cfg Config, fsm raft.FSM) (*Raft, error) {
 			return nil, fmt.Errorf("open raft %s: advertise address %s: %w", cfg.ID, cfg.AdvertiseAddr, err)
 		}
 	}
-	r.trans, err = raft.NewTCPTransportWithLogger(cfg.BindAddr, advertise, cfg.MaxPool, cfg.TransportTimeout,
-		newHCLogger(log, "raft-net", level))
+	r.trans, err = newTransport(cfg, advertise, newHCLogger(log, "raft-net", level)) // consensus/tls_stream.go
 	if err != nil {
 		return nil, fmt.Errorf("open raft %s: listen on %s: %w", cfg.ID, cfg.BindAddr, err)
 	}
