@@ -344,6 +344,24 @@ func TestChaosSeats(t *testing.T) {
 	}
 	f.waitLeader(dead)
 	f.waitReplicaCount(dead, 3)
+
+	// The smaller fleet still scales and deletes through the CLI.
+	live := f.liveNodes(dead)[0]
+	cli := func(args ...string) string {
+		out, err := f.tryOn(live, args...)
+		if err != nil {
+			t.Fatalf("shoal %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	cli("scale", "rc", "chaos", "--replicas", "5")
+	f.waitReplicaCount(dead, 5)
+	if out := cli("get", "rc", "chaos"); !strings.Contains(strings.Join(strings.Fields(out), " "), "chaos 5 5 5") {
+		t.Fatalf("get rc: want DESIRED CURRENT READY 5 5 5:\n%s", out)
+	}
+	cli("delete", "rc", "chaos")
+	f.waitReplicaCount(dead, 0)
+	f.waitContainerd(dead, 0)
 }
 
 // raftView is GET /shoal/v1/raft.

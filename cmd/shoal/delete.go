@@ -29,6 +29,12 @@ func newDeleteCmd(g *globalFlags) *cobra.Command {
 					return err
 				}
 				for _, obj := range objs {
+					if r, ok := obj.(api.Replicated); ok {
+						if err := deleteReplicatedObject(cmd, g, r, cascade); err != nil { // cmd/shoal/rc.go
+							return err
+						}
+						continue
+					}
 					if _, ok := obj.(*api.Pod); !ok {
 						return fmt.Errorf("%s %s: cannot be deleted with shoal delete", obj.GetTypeMeta().Kind, obj.GetMetadata().Name)
 					}

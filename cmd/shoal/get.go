@@ -164,6 +164,9 @@ func printObjects(w io.Writer, output, resource string, items []any, header []st
 			if isNodeResource(resource) {
 				kind = "node"
 			}
+			if k := replicatedResource(resource); k != nil {
+				kind = k.short
+			}
 			name := r[0]
 			if len(header) > 0 && header[0] == "NAMESPACE" {
 				name = r[1]

@@ -164,3 +164,18 @@ func deleteReplicatedCmd(cmd *cobra.Command, g *globalFlags, k *replicatedKind, 
 	}
 	return nil
 }
+
+// deleteReplicatedObject deletes an RC or ReplicaSet read from a manifest.
+func deleteReplicatedObject(cmd *cobra.Command, g *globalFlags, obj api.Replicated, cascade string) error {
+	k := &rcKind
+	if obj.GetTypeMeta().Kind == api.KindReplicaSet {
+		k = &rsKind
+	}
+	ns, err := objectNamespace(obj, g.namespace)
+	if err != nil {
+		return err
+	}
+	scoped := *g
+	scoped.namespace = ns
+	return deleteReplicatedCmd(cmd, &scoped, k, []string{obj.GetMetadata().Name}, cascade)
+}
