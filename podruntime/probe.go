@@ -156,6 +156,8 @@ type probeTarget struct {
 	containerID string
 	host        string // the pod IP ("" when unknown)
 	netnsPath   string
+	startedAt   time.Time   // when this run of the container started
+	remembered  probeMemory // what an earlier prober of this run proved
 }
 
 // probeState is one probe of a container as its prober runs it.
@@ -174,7 +176,12 @@ type probeState struct {
 // gets a new prober).
 func (r *Runtime) runProbes(ctx context.Context, p *prober, t probeTarget) {
 	c := t.container
-	start := time.Now()
+	// Delays count from the container's start, also for a prober that an
+	// agent restart made late in the container's life.
+	start := t.startedAt
+	if start.IsZero() {
+		start = time.Now()
+	}
 	var startup *probeState
 	var others []*probeState
 	mk := func(kind string, pr *api.Probe) *probeState {
@@ -189,9 +196,13 @@ func (r *Runtime) runProbes(ctx context.Context, p *prober, t probeTarget) {
 	if c.ReadinessProbe != nil {
 		others = append(others, mk(probeReadiness, c.ReadinessProbe))
 	}
+	if startup != nil && t.remembered.started {
+		startup.everPassed = true
+	}
 	p.mu.Lock()
-	p.started = startup == nil
-	p.ready = c.ReadinessProbe == nil
+	p.started = startup == nil || t.remembered.started
+	p.ready = c.ReadinessProbe == nil || t.remembered.ready
+	mem := probeMemory{started: p.started, ready: p.ready}
 	p.mu.Unlock()
 
 	for {
@@ -221,7 +232,15 @@ func (r *Runtime) runProbes(ctx context.Context, p *prober, t probeTarget) {
 			return
 		}
 		due.next = time.Now().Add(time.Duration(due.probe.PeriodSeconds) * time.Second)
-		if r.record(p, due, ok, msg, t) {
+		finished := r.record(p, due, ok, msg, t)
+		p.mu.Lock()
+		now := probeMemory{started: p.started, ready: p.ready}
+		p.mu.Unlock()
+		if now != mem {
+			mem = now
+			r.rememberProbes(ctx, t, p.runID, mem)
+		}
+		if finished {
 			return
 		}
 	}

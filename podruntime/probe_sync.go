@@ -42,7 +42,12 @@ func (r *Runtime) syncProbes(ctx context.Context, pod *api.Pod, netnsPath string
 			continue
 		}
 		keep[c.Name] = true
-		t := probeTarget{pod: &target, container: c, containerID: cont.ID(), host: pod.Status.PodIP, netnsPath: netnsPath}
+		labels, err := cont.Labels(ctx)
+		if err != nil {
+			return fmt.Errorf("probes of container %s: %w", c.Name, err)
+		}
+		t := probeTarget{pod: &target, container: c, containerID: cont.ID(), host: pod.Status.PodIP, netnsPath: netnsPath,
+			startedAt: parseTime(runID), remembered: decodeProbeMemory(labels, runID)}
 		r.probes.ensure(uid, c.Name, runID, func(ctx context.Context, p *prober) { r.runProbes(ctx, p, t) })
 	}
 	return nil

@@ -218,3 +218,58 @@ func TestProbeManagerReplacesProberOfEarlierRun(t *testing.T) {
 		t.Fatal("stopAll left probers")
 	}
 }
+
+func TestAdoptingRuntimeKeepsReadinessAndInitDone(t *testing.T) {
+	r := newTestRuntime(t)
+	c := shell("main", imageV1, "exec sleep 1000")
+	// A readiness probe that would take an hour to pass again: the new
+	// runtime can only report Ready from what the old one proved.
+	c.ReadinessProbe = fastProbe(api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"sh", "-c", "test ! -e /tmp/once && touch /tmp/once"}}})
+	c.ReadinessProbe.FailureThreshold = 60 // its failures must not decide within the test
+	pod := newPod(t, "adoptready", api.RestartAlways, c)
+	pod.Spec.InitContainers = []api.Container{shell("init", imageV1, "true")}
+	syncUntil(t, r, pod, "", "ready", func(st api.PodStatus) bool { return condition(st, "Ready") == "True" })
+	// The prober writes what it proved after it changed; wait for it.
+	ctx := r.withNS(context.Background())
+	cont, err := r.client.LoadContainer(ctx, containerID(pod.Metadata.UID, "main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		labels, err := cont.Labels(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(labels[labelProbeState], "|1|1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("probe state never remembered: %q", labels[labelProbeState])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.probes.stopAll() // the old agent is gone
+
+	again, err := New(context.Background(), Config{
+		Address: testContainerd.address, Namespace: testNamespace, StateDir: r.stateDir,
+		Log: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if err := again.SyncPod(context.Background(), pod, ""); err != nil {
+		t.Fatal(err)
+	}
+	st, err := again.PodStatus(context.Background(), pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if condition(st, "Ready") != "True" || condition(st, "Initialized") != "True" {
+		t.Fatalf("after adoption Ready %s Initialized %s, want both True", condition(st, "Ready"), condition(st, "Initialized"))
+	}
+	if cs := containerStatusOf(t, st, "main"); cs.RestartCount != 0 || st.InitContainerStatuses[0].RestartCount != 0 {
+		t.Errorf("adoption restarted something: %+v", st)
+	}
+}
