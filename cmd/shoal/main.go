@@ -43,8 +43,6 @@ func newRootCmd() *cobra.Command {
 		newScaleCmd(g),
 		newImageCmd(g),
 		newLabCmd(),
-		newLabelCmd(g),
-		newKeygenCmd(),
 		newLogsCmd(g),
 		newExecCmd(g),
 		newPortForwardCmd(g),
