@@ -56,6 +56,10 @@ func (m *kubeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 	m.ServeMux.HandleFunc(pattern, h)
 }
 
+// Handle is HandleFunc for an http.Handler, so routes registered either
+// way are recorded.
+func (m *kubeMux) Handle(pattern string, h http.Handler) { m.HandleFunc(pattern, h.ServeHTTP) }
+
 // parseKubeRoute reads "GET /api/v1/namespaces/{ns}/pods/{name}/log" and
 // the like. Discovery's own paths and anything else are not resource routes.
 func parseKubeRoute(pattern string) (kubeRoute, bool) {

@@ -46,6 +46,7 @@ func testMux() *kubeMux {
 	} {
 		m.HandleFunc(p, ok)
 	}
+	m.Handle("POST /api/v1/namespaces/{ns}/pods/{name}/exec", http.HandlerFunc(ok))
 	return m
 }
 
@@ -75,8 +76,8 @@ func TestDiscoveryListsOnlyTheRoutesAndVerbsServed(t *testing.T) {
 		res := r.(map[string]any)
 		byName[res["name"].(string)] = res
 	}
-	if len(byName) != 3 {
-		t.Fatalf("resources = %v, want pods, pods/log, nodes", byName)
+	if len(byName) != 4 {
+		t.Fatalf("resources = %v, want pods, pods/log, pods/exec, nodes", byName)
 	}
 	verbs := func(name string) []any { return byName[name]["verbs"].([]any) }
 	if got := verbs("pods"); !reflect.DeepEqual(got, []any{"create", "delete", "get", "list", "patch", "watch"}) {
@@ -87,6 +88,9 @@ func TestDiscoveryListsOnlyTheRoutesAndVerbsServed(t *testing.T) {
 	}
 	if got := verbs("pods/log"); !reflect.DeepEqual(got, []any{"get"}) {
 		t.Errorf("pods/log verbs = %v", got)
+	}
+	if got := verbs("pods/exec"); !reflect.DeepEqual(got, []any{"create"}) || byName["pods/exec"]["kind"] != "PodExecOptions" {
+		t.Errorf("pods/exec = %v", byName["pods/exec"])
 	}
 
 	_, groups := getDoc(t, m, "/apis", "application/json")
@@ -118,7 +122,7 @@ func TestAggregatedDiscoveryWhenAsked(t *testing.T) {
 		got = append(got, rm["resource"].(string)+"/"+rm["scope"].(string))
 		if rm["resource"] == "pods" {
 			subs := rm["subresources"].([]any)
-			if len(subs) != 1 || subs[0].(map[string]any)["subresource"] != "log" {
+			if len(subs) != 2 || subs[0].(map[string]any)["subresource"] != "exec" || subs[1].(map[string]any)["subresource"] != "log" {
 				t.Errorf("pods subresources = %v", subs)
 			}
 		}
