@@ -178,6 +178,9 @@ func TestWatchStreamsAddedModifiedDeleted(t *testing.T) {
 		t.Fatalf("list: %d %s", code, b)
 	}
 	rv := decode[api.PodList](t, b).Metadata.ResourceVersion
+	if code, b := do(t, "GET", pods+"?watch=1&fieldSelector=spec.hostname%3Dx", "", "", ""); code != http.StatusBadRequest || !strings.Contains(string(b), "field label not supported: spec.hostname") {
+		t.Errorf("watch with a bad selector: %d %s", code, b)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

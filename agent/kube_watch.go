@@ -3,7 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -68,9 +68,16 @@ func (a *Agent) serveWatch(w http.ResponseWriter, r *http.Request, h func(http.R
 	var seen map[string]watchedItem
 	started := false
 	for {
-		l, err := listOnce(h, listReq)
-		if err != nil {
-			if !started {
+		l, failed, err := listOnce(h, listReq)
+		if failed != nil || err != nil {
+			// Before the stream starts the client gets the list's own
+			// error (a bad selector, no leader yet); after, the stream
+			// ends and the client watches again, as from any server.
+			switch {
+			case started:
+			case failed != nil:
+				failed.copyTo(w)
+			default:
 				writeError(w, a.log, err)
 			}
 			return
@@ -115,18 +122,14 @@ type pendingEvent struct {
 	raw json.RawMessage
 }
 
-// listOnce runs the list handler and reads its items. Items get the kind
-// of the list, so that each event's object names its kind as kubectl
-// needs.
-func listOnce(h func(http.ResponseWriter, *http.Request), r *http.Request) (*listed, error) {
+// listOnce runs the list handler and reads its items; a list that failed
+// comes back as the handler's answer. Items get the kind of the list, so
+// that each event's object names its kind as kubectl needs.
+func listOnce(h func(http.ResponseWriter, *http.Request), r *http.Request) (*listed, *recorder, error) {
 	rec := newRecorder()
 	h(rec, r)
 	if rec.code != http.StatusOK {
-		var st struct {
-			Message string `json:"message"`
-		}
-		_ = json.Unmarshal(rec.body.Bytes(), &st)
-		return nil, &badRequest{reason: "BadRequest", code: rec.code, err: errors.New("list for watch: " + st.Message)}
+		return nil, rec, nil
 	}
 	var list struct {
 		Kind       string `json:"kind"`
@@ -137,7 +140,7 @@ func listOnce(h func(http.ResponseWriter, *http.Request), r *http.Request) (*lis
 		Items []jsonObj `json:"items"`
 	}
 	if err := json.Unmarshal(rec.body.Bytes(), &list); err != nil {
-		return nil, &badRequest{reason: "InternalError", code: http.StatusInternalServerError, err: err}
+		return nil, nil, fmt.Errorf("decode list for watch: %w", err)
 	}
 	idx, _ := strconv.ParseUint(list.Metadata.ResourceVersion, 10, 64)
 	l := &listed{index: idx, items: map[string]watchedItem{}}
@@ -149,12 +152,12 @@ func listOnce(h func(http.ResponseWriter, *http.Request), r *http.Request) (*lis
 		key := it.str("metadata", "namespace") + "/" + it.str("metadata", "name")
 		raw, err := json.Marshal(it)
 		if err != nil {
-			return nil, &badRequest{reason: "InternalError", code: http.StatusInternalServerError, err: err}
+			return nil, nil, fmt.Errorf("encode %s for watch: %w", key, err)
 		}
 		l.keys = append(l.keys, key)
 		l.items[key] = watchedItem{rv: it.str("metadata", "resourceVersion"), raw: raw}
 	}
-	return l, nil
+	return l, nil, nil
 }
 
 // diffWatch compares a new list with what the watch sent. The first list
