@@ -208,6 +208,7 @@ func readPod(r *http.Request) (*api.Pod, error) {
 	if len(body) > maxBodyBytes {
 		return nil, &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge, err: fmt.Errorf("request body larger than %d bytes", maxBodyBytes)}
 	}
+	body = generateName(r, body) // agent/kube_generate_name.go
 	ns := r.PathValue("ns")
 	var head struct {
 		api.TypeMeta `json:",inline"`

@@ -66,6 +66,16 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 		}
 	})
 
+	t.Run("generateName gives a created pod its name", func(t *testing.T) {
+		manifest := strings.Replace(fmt.Sprintf(podYAML, "x", "64Mi"), "metadata: {name: x}", "metadata: {generateName: job-}", 1)
+		code, b := do(t, "POST", pods, "application/yaml", "", manifest)
+		p := decode[api.Pod](t, b)
+		if code != http.StatusCreated || !strings.HasPrefix(p.Metadata.Name, "job-") || len(p.Metadata.Name) != len("job-")+5 {
+			t.Errorf("%d %s", code, b)
+		}
+		send(t, "DELETE", pods+"/"+p.Metadata.Name, "")
+	})
+
 	t.Run("missing pod is NotFound", func(t *testing.T) {
 		code, st := send(t, "GET", pods+"/nope", "")
 		if code != http.StatusNotFound || st.Reason != "NotFound" || st.Message != `pods "nope" not found` || st.Details.Kind != "pods" {
