@@ -56,6 +56,8 @@ type Agent struct {
 	raft raftLog
 
 	runtime runtimeRef
+	// logFloor: agent/statecurrent.go
+	logFloor logFloor
 
 	sec     security // agent/auth.go
 	metrics *metrics // agent/metrics.go

@@ -264,8 +264,23 @@ func (a *Agent) assignments(w http.ResponseWriter, r *http.Request) {
 	if _, err := a.fsm.WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return
 	}
+	// A node acts on this view, removing what it does not list: answer
+	// only from a state that has applied everything known to be committed
+	// (agent/statecurrent.go).
+	commit, ok := a.committedIndex()
+	if ok && a.fsm.Index() < commit {
+		a.waitApplied(ctx, commit)
+	}
 	node := r.PathValue("name")
 	pods, idx := a.fsm.PodsOnNode(node)
+	if !ok || idx < commit {
+		writeJSON(w, http.StatusServiceUnavailable, api.Status{
+			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
+			Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
+			Message: "this server has not caught up with the fleet's state yet; retry in a moment",
+		})
+		return
+	}
 	nodes, _ := a.fsm.Nodes()
 	view := assignmentsView{Index: idx, Pods: make([]api.Pod, 0, len(pods)), Nodes: make([]api.Node, 0, len(nodes))}
 	for _, p := range pods {
