@@ -74,6 +74,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if cfg.BootstrapExpect > 0 {
 		cfg.Server = true
 	}
+	restoreSeat(&cfg) // agent/seats.go
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("agent config: %w", err)
 	}

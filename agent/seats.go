@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -25,9 +26,32 @@ type seatAdmin interface {
 	RemoveServer(ctx context.Context, id string) error
 }
 
-// seatState serialises opening a Raft seat on a promoted client.
+// seatState serialises opening a Raft seat on a promoted client, and
+// times voters whose agent runs without its seat.
 type seatState struct {
-	mu sync.Mutex
+	mu       sync.Mutex
+	seatless deathClock
+}
+
+// promotedMarker, inside the Raft data dir, tells a restarted agent that
+// the fleet gave it a seat: it keeps the seat although its command line
+// says client. Moving the Raft data aside drops it too.
+const promotedMarker = "promoted"
+
+// restoreSeat makes cfg a server when the fleet promoted this agent
+// before it restarted.
+func restoreSeat(cfg *Config) {
+	if cfg.Server {
+		return
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "raft", promotedMarker)); err != nil {
+		return
+	}
+	cfg.Server = true
+	if cfg.BootstrapExpect < 1 {
+		// It has Raft state, so it never bootstraps; Validate wants one.
+		cfg.BootstrapExpect = 1
+	}
 }
 
 // seatInterval is how often the leader reviews the Raft configuration.
@@ -75,8 +99,11 @@ func (a *Agent) reviewSeats(ctx context.Context, admin seatAdmin) error {
 		if !ok {
 			m = member{Name: id}
 		}
-		if id != a.cfg.Name && !a.aliveForFleet(m) {
-			a.log.Info("removing a server gossip has held failed for longer than the grace period", "server", id)
+		// An agent that came back without its seat (restarted as a
+		// client) holds a vote it cannot cast: it goes like a dead one.
+		seatless := a.seat.seatless.deadFor(member{Name: id, Alive: !m.Alive || m.Meta.Server}, time.Now()) > a.cfg.nodeGrace()
+		if id != a.cfg.Name && (!a.aliveForFleet(m) || seatless) {
+			a.log.Info("removing a server that is gone or runs without its seat for longer than the grace period", "server", id)
 			if err := admin.RemoveServer(ctx, id); err != nil {
 				return err
 			}
@@ -193,6 +220,9 @@ func (a *Agent) openSeat(w http.ResponseWriter, r *http.Request) {
 	if err := a.startRaft(r.Context()); err != nil {
 		writeError(w, a.log, err)
 		return
+	}
+	if err := os.WriteFile(filepath.Join(a.dataPath("raft"), promotedMarker), nil, 0o600); err != nil {
+		a.log.Warn("record the promotion", "err", err)
 	}
 	a.cfg.Server = true
 	if err := a.members.setMeta(self); err != nil {

@@ -345,6 +345,33 @@ func TestChaosSeats(t *testing.T) {
 	f.waitLeader(dead)
 	f.waitReplicaCount(dead, 3)
 
+	// A promoted agent that loses power comes back with its seat (its
+	// command line still says client).
+	got := f.waitVoters(dead, 3)
+	var promoted string
+	for _, v := range got {
+		if v == "n4" || v == "n5" {
+			promoted = v
+		}
+	}
+	if promoted == "" {
+		t.Fatalf("no client was promoted: voters %v", got)
+	}
+	f.run("lab", "kill", f.name, promoted, "--state-root", f.stateRoot)
+	f.run("lab", "heal", f.name, promoted, "--state-root", f.stateRoot)
+	waitFor(t, promoted+" back with its Raft seat", func() bool {
+		n, _ := f.labState().Node(promoted)
+		out, err := exec.Command("curl", "-s", "--max-time", "2", n.APIURL()+"/shoal/v1/cluster").Output()
+		var v struct {
+			Server bool `json:"server"`
+		}
+		return err == nil && json.Unmarshal(out, &v) == nil && v.Server
+	})
+	got = f.waitVoters(dead, 3)
+	t.Logf("killed and restarted promoted %s -> voters %v", promoted, got)
+	f.waitNodeReady(promoted)
+	f.waitReplicaCount(dead, 3)
+
 	// The smaller fleet still scales and deletes through the CLI.
 	live := f.liveNodes(dead)[0]
 	cli := func(args ...string) string {
