@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/deploy/lab"
 )
 
 // kubectlFleet is a lab fleet driven with the machine's own kubectl,
@@ -33,17 +35,26 @@ func startKubectlFleet(t *testing.T) *kubectlFleet {
 	if err != nil {
 		t.Skip("kubectl is not installed")
 	}
-	f := startFleet(t, labName("pd"), "--nodes", "2")
+	// One Raft seat: n2 is a client, and kubectl talks to it, so every
+	// request, watches included, also crosses the agents' forwarding.
+	f := startFleet(t, labName("pd"), "--nodes", "2", "--servers", "1")
 	f.importBusybox()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(cfg, []byte(f.run("lab", "kubeconfig", f.name, "--state-root", f.stateRoot)), 0o600); err != nil {
+	l, err := lab.Load(f.stateRoot, f.name)
+	if err != nil {
 		t.Fatal(err)
 	}
+	dir := t.TempDir()
+	k := &kubectlFleet{fleet: f, kubectl: kubectl, dir: dir}
+	viaClient := k.file("kubeconfig", f.run("kubeconfig", "--server", l.Nodes[1].APIURL()))
+	viaLab := k.file("lab-kubeconfig", f.run("lab", "kubeconfig", f.name, "--state-root", f.stateRoot))
 	// A HOME of its own: kubectl caches discovery under ~/.kube/cache by
 	// server address, and another lab may have had this address before.
-	return &kubectlFleet{fleet: f, kubectl: kubectl, dir: dir,
-		env: []string{"KUBECONFIG=" + cfg, "HOME=" + dir, "KUBECACHEDIR=" + filepath.Join(dir, "cache")}}
+	k.env = []string{"KUBECONFIG=" + viaLab, "HOME=" + dir, "KUBECACHEDIR=" + filepath.Join(dir, "cache")}
+	if out := k.ok("get", "nodes"); !kubeRow("n1", "Ready").MatchString(out) {
+		t.Fatalf("kubectl get nodes through shoal lab kubeconfig:\n%s", out)
+	}
+	k.env[0] = "KUBECONFIG=" + viaClient
+	return k
 }
 
 func (k *kubectlFleet) try(args ...string) (string, error) {
