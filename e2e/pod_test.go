@@ -114,6 +114,23 @@ spec:
     command: ["sleep", "3600"]
 `
 
+// A failing init container: retried with back-off under Always, the end
+// of the pod under Never.
+const failingInitTmpl = `apiVersion: v1
+kind: Pod
+metadata: {name: NAME}
+spec:
+  restartPolicy: POLICY
+  initContainers:
+  - name: setup
+    image: ` + image + `
+    command: ["sh", "-c", "exit 1"]
+  containers:
+  - name: app
+    image: ` + image + `
+    command: ["sleep", "3600"]
+`
+
 func condition(p *api.Pod, typ string) string {
 	for _, c := range p.Status.Conditions {
 		if c.Type == typ {
@@ -178,6 +195,34 @@ func TestPodFeatures(t *testing.T) {
 		first, second := p.Status.InitContainerStatuses[0].State.Terminated, p.Status.InitContainerStatuses[1].State.Terminated
 		if second.StartedAt.Time.Before(first.FinishedAt.Time) {
 			t.Errorf("second init started %s before the first finished %s", second.StartedAt, first.FinishedAt)
+		}
+	})
+
+	t.Run("a failing init container shows Init:CrashLoopBackOff or Init:Error", func(t *testing.T) {
+		f.t = t
+		f.apply(strings.NewReplacer("NAME", "init-retry", "POLICY", "Always").Replace(failingInitTmpl))
+		f.apply(strings.NewReplacer("NAME", "init-fail", "POLICY", "Never").Replace(failingInitTmpl))
+		want := map[string]string{"init-retry": "Init:CrashLoopBackOff", "init-fail": "Init:Error"}
+		waitFor(t, "get pods to show the init failures", func() bool {
+			out, _ := f.try("get", "pods")
+			n := 0
+			for _, line := range strings.Split(out, "\n") {
+				fields := strings.Fields(line)
+				if len(fields) > 2 && want[fields[0]] != "" && strings.Contains(line, want[fields[0]]) {
+					n++
+				}
+			}
+			return n == len(want)
+		})
+		p, err := f.pod("init-fail")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status.Phase != api.PodFailed {
+			t.Errorf("phase %s, want Failed", p.Status.Phase)
+		}
+		if cs := containerStatus(p, "app"); cs == nil || cs.State.Running != nil || cs.State.Terminated != nil {
+			t.Errorf("the app container ran after its init container failed: %+v", cs)
 		}
 	})
 
