@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -28,6 +30,7 @@ type metrics struct {
 	placements        prometheus.Counter
 	placementFailures prometheus.Counter
 	reconcile         prometheus.Histogram
+	podEvents         *prometheus.CounterVec
 }
 
 func newMetrics(a *Agent) *metrics {
@@ -46,8 +49,12 @@ func newMetrics(a *Agent) *metrics {
 			Name: "shoal_reconcile_duration_seconds", Help: "Time of one pass of the node reconciler over its pods.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
 		}),
+		podEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shoal_pod_events_total",
+			Help: "What happened to the pods of this node, by Kubernetes event type and reason: Unhealthy counts failed probes, Killing containers stopped for a failed liveness probe, BackOff crash back-offs.",
+		}, []string{"type", "reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.placements, m.placementFailures, m.reconcile,
+	m.reg.MustRegister(m.requests, m.placements, m.placementFailures, m.reconcile, m.podEvents,
 		&stateCollector{a: a},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -76,6 +83,21 @@ func (m *metrics) reconciled(d time.Duration) {
 	if m != nil {
 		m.reconcile.Observe(d.Seconds())
 	}
+}
+
+// podEventRecorder counts podruntime's events (probe failures, kills,
+// back-offs) and logs the warnings, which are what an operator looks for.
+type podEventRecorder struct{ a *Agent }
+
+func (r podEventRecorder) Event(pod *api.Pod, eventType, reason, message string) {
+	if m := r.a.metrics; m != nil {
+		m.podEvents.WithLabelValues(eventType, reason).Inc()
+	}
+	level := slog.LevelDebug
+	if eventType == "Warning" {
+		level = slog.LevelInfo
+	}
+	r.a.log.Log(context.Background(), level, "pod event", "pod", pod.Key(), "type", eventType, "reason", reason, "message", message)
 }
 
 // metricsHandler serves the agent's metrics and the libraries' (Raft's

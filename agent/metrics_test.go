@@ -3,10 +3,16 @@ package agent
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/shoal-dev/shoal/api"
 )
 
 func scrape(t *testing.T, base string) string {
@@ -81,4 +87,29 @@ func TestMetricsReportMembersRaftPodsAndPlacements(t *testing.T) {
 	if got := sample(text, `shoal_api_requests_total{code="201",method="POST"}`); got != 2 {
 		t.Errorf("POSTs answered 201 = %v, want 2", got)
 	}
+}
+
+func TestPodEventsAreCountedByTypeAndReason(t *testing.T) {
+	a := &Agent{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	a.metrics = newMetrics(a)
+	pod := &api.Pod{Metadata: api.ObjectMeta{Namespace: "default", Name: "web"}}
+	rec := podEventRecorder{a}
+	rec.Event(pod, "Warning", "Unhealthy", "liveness probe failed: HTTP 500")
+	rec.Event(pod, "Warning", "Unhealthy", "liveness probe failed: HTTP 500")
+	rec.Event(pod, "Normal", "Started", "started")
+	if got := counterValue(t, a.metrics.podEvents.WithLabelValues("Warning", "Unhealthy")); got != 2 {
+		t.Fatalf("Unhealthy = %v", got)
+	}
+	if got := counterValue(t, a.metrics.podEvents.WithLabelValues("Normal", "Started")); got != 1 {
+		t.Fatalf("Started = %v", got)
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }

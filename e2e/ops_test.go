@@ -12,7 +12,8 @@ import (
 )
 
 // The daily-use path on a real fleet: relabel a running pod, read the
-// fleet's metrics over HTTP, and take a state backup.
+// fleet's metrics over HTTP (probe failures included), and take a state
+// backup.
 func TestLabelMetricsAndSnapshotOnARealFleet(t *testing.T) {
 	f := startFleet(t, labName("pe"), "--nodes", "1")
 	f.importBusybox()
@@ -24,6 +25,9 @@ spec:
   - name: app
     image: shoal.local/busybox:1
     command: ["sleep", "3600"]
+    readinessProbe:
+      exec: {command: ["false"]}
+      periodSeconds: 1
 `)
 	f.waitPod("ops", "running", running)
 
@@ -52,7 +56,11 @@ spec:
 		text = scrapeMetrics(t, addr)
 		if regexp.MustCompile(`(?m)^shoal_pods\{phase="Running"\} 1$`).MatchString(text) &&
 			regexp.MustCompile(`(?m)^shoal_container_restarts_total\{container="app",namespace="default",node="[^"]+",pod="ops"\} 0$`).MatchString(text) &&
-			regexp.MustCompile(`(?m)^shoal_reconcile_duration_seconds_count [1-9]`).MatchString(text) {
+			regexp.MustCompile(`(?m)^shoal_reconcile_duration_seconds_count [1-9]`).MatchString(text) &&
+			// The readiness probe always fails: counted as Unhealthy
+			// events, and the container reported not ready.
+			regexp.MustCompile(`(?m)^shoal_pod_events_total\{reason="Unhealthy",type="Warning"\} [1-9]`).MatchString(text) &&
+			regexp.MustCompile(`(?m)^shoal_containers_ready\{ready="false"\} 1$`).MatchString(text) {
 			break
 		}
 		if time.Now().After(deadline) {
