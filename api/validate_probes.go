@@ -32,8 +32,8 @@ func validateProbe(fpath string, p *Probe, c *Container, successOne bool) FieldE
 	if h := p.HTTPGet; h != nil {
 		n++
 		errs = append(errs, validateProbePort(fpath+".httpGet.port", h.Port, c)...)
-		if h.Scheme != "HTTP" {
-			errs = append(errs, &FieldError{Path: fpath + ".httpGet.scheme", Value: h.Scheme, Detail: "not supported by shoal (only HTTP)"})
+		if h.Scheme != "HTTP" && h.Scheme != "HTTPS" {
+			errs = append(errs, &FieldError{Path: fpath + ".httpGet.scheme", Value: h.Scheme, Detail: "must be HTTP or HTTPS"})
 		}
 		if h.Path != "" && h.Path[0] != '/' {
 			errs = append(errs, &FieldError{Path: fpath + ".httpGet.path", Value: h.Path, Detail: "must start with /"})

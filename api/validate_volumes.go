@@ -39,13 +39,20 @@ func validateVolumes(fpath string, vols []Volume) (FieldErrors, map[string]bool)
 
 func validateEmptyDir(fpath string, e *EmptyDirVolumeSource) FieldErrors {
 	var errs FieldErrors
-	if e.Medium != "" {
+	switch e.Medium {
+	case EmptyDirMediumDefault, EmptyDirMediumMemory:
+	default:
 		errs = append(errs, &FieldError{Path: fpath + ".medium", Value: e.Medium,
-			Detail: "not supported by shoal (emptyDir lives on the node's disk; leave medium unset)"})
+			Detail: "not supported by shoal (supported: Memory, or unset for the node's disk)"})
 	}
 	if e.SizeLimit != nil {
-		errs = append(errs, &FieldError{Path: fpath + ".sizeLimit", Value: e.SizeLimit.String(),
-			Detail: "not supported by shoal (an emptyDir cannot be size-limited on this node)"})
+		switch {
+		case e.Medium != EmptyDirMediumMemory:
+			errs = append(errs, &FieldError{Path: fpath + ".sizeLimit", Value: e.SizeLimit.String(),
+				Detail: "not supported by shoal on the node's disk (only with medium: Memory, where it sizes the tmpfs)"})
+		case e.SizeLimit.Sign() <= 0:
+			errs = append(errs, &FieldError{Path: fpath + ".sizeLimit", Value: e.SizeLimit.String(), Detail: "must be positive"})
+		}
 	}
 	return errs
 }

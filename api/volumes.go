@@ -15,9 +15,8 @@ type VolumeSource struct {
 	HostPath *HostPathVolumeSource `json:"hostPath,omitempty"`
 }
 
-// EmptyDirVolumeSource is a directory made with the pod and removed with it.
-// Medium and SizeLimit exist so that Kubernetes manifests decode; validation
-// refuses what shoal cannot honour.
+// EmptyDirVolumeSource is a directory made with the pod and removed with it;
+// with medium Memory it is a tmpfs, sized by SizeLimit.
 type EmptyDirVolumeSource struct {
 	Medium    string             `json:"medium,omitempty"`
 	SizeLimit *resource.Quantity `json:"sizeLimit,omitempty"`
@@ -28,6 +27,12 @@ type HostPathVolumeSource struct {
 	Path string  `json:"path"`
 	Type *string `json:"type,omitempty"`
 }
+
+// emptyDir media: the node's disk, or a tmpfs (RAM).
+const (
+	EmptyDirMediumDefault = ""
+	EmptyDirMediumMemory  = "Memory"
+)
 
 // hostPath types, as in Kubernetes. The empty type checks nothing.
 const (

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/shoal-dev/shoal/api"
 )
@@ -28,6 +29,11 @@ func (r *Runtime) ensureVolumes(pod *api.Pod) error {
 			dir := r.emptyDirPath(pod.Metadata.UID, v.Name)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("volume %s: create emptyDir: %w", v.Name, err)
+			}
+			if v.EmptyDir.Medium == api.EmptyDirMediumMemory {
+				if err := mountTmpfs(dir, v.EmptyDir); err != nil {
+					return fmt.Errorf("volume %s: %w", v.Name, err)
+				}
 			}
 			// World-writable like Kubernetes' emptyDir, so containers that run
 			// as another user can share it; MkdirAll's mode is cut by umask.
@@ -138,9 +144,52 @@ func subPathSource(root, sub string) (string, error) {
 	return real, nil
 }
 
-// removeVolumes deletes the pod's emptyDirs; hostPaths belong to the node.
+// mountTmpfs makes dir a tmpfs unless it already is one (a sync after the
+// first, or after an agent restart), sized by the volume's sizeLimit.
+func mountTmpfs(dir string, e *api.EmptyDirVolumeSource) error {
+	mounted, err := isMountPoint(dir)
+	if err != nil || mounted {
+		return err
+	}
+	opts := "mode=0777"
+	if e.SizeLimit != nil {
+		opts += fmt.Sprintf(",size=%d", e.SizeLimit.Value())
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+		return fmt.Errorf("mount tmpfs on %s: %w", dir, err)
+	}
+	return nil
+}
+
+// isMountPoint tells whether dir is on another device than its parent.
+func isMountPoint(dir string) (bool, error) {
+	var st, parent unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return false, fmt.Errorf("stat %s: %w", dir, err)
+	}
+	if err := unix.Stat(filepath.Dir(dir), &parent); err != nil {
+		return false, fmt.Errorf("stat %s: %w", filepath.Dir(dir), err)
+	}
+	return st.Dev != parent.Dev, nil
+}
+
+// removeVolumes deletes the pod's emptyDirs, unmounting those in memory
+// first; hostPaths belong to the node.
 func (r *Runtime) removeVolumes(podUID string) error {
-	if err := os.RemoveAll(filepath.Join(volumesDir(r.stateDir), podUID)); err != nil {
+	root := filepath.Join(volumesDir(r.stateDir), podUID)
+	entries, err := os.ReadDir(root)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("list volumes of pod %s: %w", podUID, err)
+	}
+	for _, e := range entries {
+		dir := filepath.Join(root, e.Name())
+		if mounted, err := isMountPoint(dir); err == nil && mounted {
+			if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+				return fmt.Errorf("unmount volume %s of pod %s: %w", e.Name(), podUID, err)
+			}
+		}
+	}
+	if err := os.RemoveAll(root); err != nil {
 		return fmt.Errorf("remove emptyDir volumes of pod %s: %w", podUID, err)
 	}
 	return nil

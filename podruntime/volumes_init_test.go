@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -132,5 +134,32 @@ func TestFailingInitContainerIsRetriedWithBackOff(t *testing.T) {
 	})
 	if st.Phase != api.PodPending || st.InitContainerStatuses[0].RestartCount < 1 {
 		t.Errorf("phase %s restarts %d, want Pending and at least one retry", st.Phase, st.InitContainerStatuses[0].RestartCount)
+	}
+}
+
+func TestMemoryEmptyDirIsASizedTmpfsUnmountedWithPod(t *testing.T) {
+	r := newTestRuntime(t)
+	limit := resource.MustParse("1Mi")
+	pod := newPod(t, "memvol", api.RestartNever,
+		initInit("main", `grep -q " /mem tmpfs " /proc/mounts || exit 2; dd if=/dev/zero of=/mem/big bs=1024 count=2048 2>/dev/null && exit 3; echo limited`,
+			api.VolumeMount{Name: "mem", MountPath: "/mem"}))
+	pod.Spec.Volumes = []api.Volume{{Name: "mem", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{Medium: api.EmptyDirMediumMemory, SizeLimit: &limit}}}}
+	st := syncUntil(t, r, pod, "", "done", func(st api.PodStatus) bool { return terminated(st, "main") != nil })
+	if code := terminated(st, "main").ExitCode; code != 0 {
+		t.Fatalf("exit %d: 2 = not a tmpfs, 3 = the size limit did not hold", code)
+	}
+	dir := r.emptyDirPath(pod.Metadata.UID, "mem")
+	if err := r.RemovePod(context.Background(), pod.Metadata.UID); err != nil {
+		t.Fatal(err)
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mounts), dir) {
+		t.Errorf("tmpfs %s still mounted after RemovePod", dir)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("volume dir survived: %v", err)
 	}
 }
