@@ -26,7 +26,9 @@ func TestHTTPProbeStatusCodesHeadersAndHTTPS(t *testing.T) {
 		}
 	})
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusInternalServerError) })
-	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "http://192.0.2.1/", http.StatusFound) })
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://192.0.2.1/", http.StatusFound)
+	})
 	for _, scheme := range []string{"HTTP", "HTTPS"} {
 		var srv *httptest.Server
 		if scheme == "HTTPS" {
