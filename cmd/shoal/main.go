@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 		newLabelCmd(g),
 		newKeygenCmd(),
 		newSnapshotCmd(g),
+		newTLSCmd(),
 		newKubeconfigCmd(g),
 		&cobra.Command{
 			Use:   "version",
