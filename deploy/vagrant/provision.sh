@@ -13,6 +13,8 @@
 #   SHOAL_JOIN              comma-separated gossip addresses of the servers
 #   SHOAL_ENCRYPT           gossip key (shoal keygen); empty: no encryption
 #   SHOAL_TOKEN             API bearer token; empty: open API
+#   SHOAL_TLS_CA, SHOAL_TLS_CERT, SHOAL_TLS_KEY
+#                           PEM contents: TLS on the API and Raft (shoal tls ca|cert)
 #   SHOAL_SRC               checkout holding bin/shoal and deploy/ (default /shoal)
 #   SHOAL_ROOT              install under this directory instead of / (for tests;
 #                           with it, nothing is installed with apt or started)
@@ -27,6 +29,13 @@ encrypt=${SHOAL_ENCRYPT:-}
 token=${SHOAL_TOKEN:-}
 src=${SHOAL_SRC:-/shoal}
 root=${SHOAL_ROOT:-}
+tls_ca=${SHOAL_TLS_CA:-}
+tls_cert=${SHOAL_TLS_CERT:-}
+tls_key=${SHOAL_TLS_KEY:-}
+scheme=http
+if [ -n "$tls_cert" ]; then
+	scheme=https
+fi
 
 say() { echo "shoal-provision[$name]: $*"; }
 
@@ -73,6 +82,11 @@ conf="$root/etc/shoal/agent.yaml"
 	if [ -n "$token" ]; then
 		echo "token-file: /etc/shoal/token"
 	fi
+	if [ -n "$tls_cert" ]; then
+		echo "tls-cert: /etc/shoal/tls/agent.pem"
+		echo "tls-key: /etc/shoal/tls/agent-key.pem"
+		echo "tls-ca: /etc/shoal/tls/ca.pem"
+	fi
 	echo "log-json: true"
 } > "$conf.new"
 chmod 0600 "$conf.new"
@@ -81,13 +95,23 @@ if [ -n "$token" ]; then
 	umask 077
 	printf '%s\n' "$token" > "$root/etc/shoal/token"
 fi
+if [ -n "$tls_cert" ]; then
+	install -d -m 0700 "$root/etc/shoal/tls"
+	printf '%s\n' "$tls_ca" > "$root/etc/shoal/tls/ca.pem"
+	printf '%s\n' "$tls_cert" > "$root/etc/shoal/tls/agent.pem"
+	(umask 077 && printf '%s\n' "$tls_key" > "$root/etc/shoal/tls/agent-key.pem")
+fi
 
 # The CLI of root and of the vagrant user talk to this machine's agent.
 cli_config() {
 	install -d -m 0700 "$1/.config/shoal"
 	{
-		echo "server: http://$ip:7080"
+		echo "server: $scheme://$ip:7080"
 		[ -z "$token" ] || echo "token: $token"
+		if [ -n "$tls_ca" ]; then
+			printf '%s\n' "$tls_ca" > "$1/.config/shoal/ca.pem"
+			echo "certificate-authority: ${1#"$root"}/.config/shoal/ca.pem"
+		fi
 	} > "$1/.config/shoal/config.yaml"
 	chmod 0600 "$1/.config/shoal/config.yaml"
 }
@@ -109,7 +133,12 @@ systemctl restart shoal-agent
 
 say "waiting for the agent's API"
 i=0
-until curl -fsS "http://$ip:7080/healthz" >/dev/null 2>&1; do
+cacert=
+if [ -n "$tls_cert" ]; then
+	cacert="--cacert /etc/shoal/tls/ca.pem"
+fi
+# shellcheck disable=SC2086 # $cacert is two words or none
+until curl -fsS $cacert "$scheme://$ip:7080/healthz" >/dev/null 2>&1; do
 	i=$((i + 1))
 	if [ "$i" -ge 60 ]; then
 		journalctl -u shoal-agent -n 50 --no-pager >&2
