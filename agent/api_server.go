@@ -267,13 +267,7 @@ func (a *Agent) assignments(w http.ResponseWriter, r *http.Request) {
 	// A node acts on this view, removing what it does not list: answer
 	// only from a state that has applied everything known to be committed
 	// (agent/statecurrent.go).
-	commit, ok := a.committedIndex()
-	if ok && a.fsm.Index() < commit {
-		a.waitApplied(ctx, commit)
-	}
-	node := r.PathValue("name")
-	pods, idx := a.fsm.PodsOnNode(node)
-	if !ok || idx < commit {
+	if !a.stateCurrent(ctx) {
 		writeJSON(w, http.StatusServiceUnavailable, api.Status{
 			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
 			Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
@@ -281,6 +275,8 @@ func (a *Agent) assignments(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	node := r.PathValue("name")
+	pods, idx := a.fsm.PodsOnNode(node)
 	nodes, _ := a.fsm.Nodes()
 	view := assignmentsView{Index: idx, Pods: make([]api.Pod, 0, len(pods)), Nodes: make([]api.Node, 0, len(nodes))}
 	for _, p := range pods {
