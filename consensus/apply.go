@@ -29,6 +29,8 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.scaleController(index, c)
 	case *UpdateControllerStatus:
 		return s.updateControllerStatus(index, c)
+	case *RecordEvents:
+		return s.recordEvents(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -60,6 +62,8 @@ func asPointer(cmd Command) Command {
 	case ScaleController:
 		return &c
 	case UpdateControllerStatus:
+		return &c
+	case RecordEvents:
 		return &c
 	}
 	return cmd

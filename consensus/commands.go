@@ -165,6 +165,8 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &ScaleController{}
 	case "UpdateControllerStatus":
 		cmd = &UpdateControllerStatus{}
+	case "RecordEvents":
+		cmd = &RecordEvents{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}
