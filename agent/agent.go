@@ -33,6 +33,7 @@ type stateStore interface {
 	FreePodIP(node string) (netip.Addr, error)
 	Index() uint64
 	WaitIndex(ctx context.Context, after uint64) (uint64, error)
+	Events(filter func(*api.Event) bool) ([]*api.Event, uint64)
 }
 
 // raftLog is how the agent writes: through the Raft leader.
@@ -58,6 +59,7 @@ type Agent struct {
 	runtime runtimeRef
 	// logFloor: agent/statecurrent.go
 	logFloor logFloor
+	events   *eventBatcher // agent/events.go
 
 	sec     security // agent/auth.go
 	metrics *metrics // agent/metrics.go
@@ -90,6 +92,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	a.metrics = newMetrics(a)
+	a.events = newEventBatcher(a)
 	adv := cfg.advertise()
 	a.self = nodeMeta{V: 1, API: hostPort(adv, cfg.APIPort), Server: cfg.Server, Memory: mem, CPU: cpu, Labels: cfg.Labels}
 	if cfg.Server {
@@ -145,6 +148,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	goFn("node", a.runNode)
 	goFn("logrotate", a.rotateLogsLoop)
+	goFn("events", a.events.run)
 	goFn("fence", a.fenceLoop)
 
 	errc := make(chan error, 1)

@@ -191,6 +191,9 @@ func (a *Agent) place(ctx context.Context, p *api.Pod) error {
 			return nil
 		}
 		_, err := a.raft.Apply(ctx, consensus.SetPodUnschedulable{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Message: msg, Time: time.Now().UTC()})
+		if err == nil {
+			a.recordLeaderEvent(p, api.EventWarning, "FailedScheduling", msg) // agent/events.go
+		}
 		return err
 	}
 	if err != nil {
@@ -205,6 +208,7 @@ func (a *Agent) place(ctx context.Context, p *api.Pod) error {
 		return fmt.Errorf("bind to %s: %w", nodeName, err)
 	}
 	a.log.Info("pod bound", "pod", p.Key(), "node", nodeName, "ip", ip)
+	a.recordLeaderEvent(p, api.EventNormal, "Scheduled", fmt.Sprintf("Successfully assigned %s to %s", p.Key(), nodeName)) // agent/events.go
 	a.metrics.placed()
 	return nil
 }

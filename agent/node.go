@@ -69,7 +69,7 @@ func (a *Agent) runNode(ctx context.Context) {
 			rt, err = podruntime.New(ctx, podruntime.Config{
 				Address: a.cfg.ContainerdAddress, Namespace: a.cfg.ContainerdNamespace,
 				StateDir: a.dataPath("pods"), Log: a.log.With("part", "podruntime"),
-				Events: podEventRecorder{a}, // agent/metrics.go
+				Events: eventRecorders{podEventRecorder{a}, a.events}, // agent/metrics.go, agent/events.go
 			})
 		}
 		if err == nil {

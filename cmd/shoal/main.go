@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 		newLogsCmd(g),
 		newExecCmd(g),
 		newPortForwardCmd(g),
+		newDescribeCmd(g),
 		newLabelCmd(g),
 		newKeygenCmd(),
 		newSnapshotCmd(g),
