@@ -31,7 +31,7 @@ const (
 var execProtocolNames = []string{"v5.channel.k8s.io", "v4.channel.k8s.io"}
 
 type execRequest struct {
-	command                     []string
+	command                    []string
 	stdin, stdout, stderr, tty bool
 }
 
