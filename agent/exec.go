@@ -26,7 +26,7 @@ const (
 	chanResize = 4
 )
 
-// execProtocols are the subprotocols served; v5 adds the close signal that
+// execProtocolNames are the subprotocols served; v5 adds the close signal that
 // ends stdin without closing the connection (kubectl exec < file).
 var execProtocolNames = []string{"v5.channel.k8s.io", "v4.channel.k8s.io"}
 
