@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
-	"strconv"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -18,10 +20,11 @@ import (
 // removed as unclaimed, and only what is still bound here runs again.
 type fencer struct {
 	mu          sync.Mutex
-	lastFetch   time.Time       // a server answered the assignments query
+	lastFetch   time.Time       // a server answered (assignments query or readiness probe)
 	lastContact time.Time       // contactNow last held
 	managed     map[string]bool // UIDs of controller-managed pods in the last view
 	fenced      bool            // managed pods were stopped for lack of contact
+	needIndex   uint64          // a server trusts its state from this index on (0: ask the leader)
 }
 
 // fetched records a successful read of this node's assignments.
@@ -41,42 +44,95 @@ func (f *fencer) fetched(view *assignmentsView) {
 // raftStats is what fencing reads of a Raft seat.
 type raftStats interface {
 	Stats() map[string]string
-	AppliedIndex() uint64
 }
 
 // lastContact returns when this agent last knew it was in touch with the
 // fleet's current state, and whether it trusts its view now. A server is
 // in touch while a leader's heartbeats reach it (or it leads), and trusts
-// its view once it has applied everything known to be committed, so a
-// server back from a partition or a restart does not act on its stale
-// log. A client is in touch while a server answers its assignments query.
+// its view only once its state has caught up with the leader's index as
+// the leader reported it after contact returned: a server back from a
+// partition or a restart must not act on its stale log. A client is in
+// touch while a server answers its assignments query.
 func (a *Agent) lastContact(now time.Time) (time.Time, bool) {
 	grace := a.cfg.nodeGrace()
-	if seat := a.raftSeat(); seat != nil {
-		if id, _ := seat.Leader(); id == "" {
-			return time.Time{}, false
-		}
-		if seat.IsLeader() {
-			return now, true
-		}
-		st, ok := seat.(raftStats)
-		if !ok {
-			return now, true
-		}
-		stats := st.Stats()
-		d, err := time.ParseDuration(stats["last_contact"])
-		if err != nil {
-			return time.Time{}, false
-		}
-		commit, err := strconv.ParseUint(stats["commit_index"], 10, 64)
-		// Followers hear from the leader many times a second: a quarter of
-		// the grace without a word is a lost leader, not a slow one.
-		return now.Add(-d), d < grace/4 && err == nil && st.AppliedIndex() >= commit
+	seat := a.raftSeat()
+	if seat == nil {
+		a.fence.mu.Lock()
+		defer a.fence.mu.Unlock()
+		t := a.fence.lastFetch
+		return t, !t.IsZero() && now.Sub(t) < grace
+	}
+	since, ok := a.leaderContact(seat, now, grace)
+	if !ok {
+		a.fence.mu.Lock()
+		a.fence.needIndex = 0
+		a.fence.mu.Unlock()
+		return since, false
+	}
+	if seat.IsLeader() {
+		return since, true
 	}
 	a.fence.mu.Lock()
-	defer a.fence.mu.Unlock()
-	t := a.fence.lastFetch
-	return t, !t.IsZero() && now.Sub(t) < grace
+	need := a.fence.needIndex
+	a.fence.mu.Unlock()
+	if need == 0 {
+		idx, err := a.leaderIndex()
+		if err != nil {
+			a.log.Debug("read the leader's index", "err", err)
+			return since, false
+		}
+		a.fence.mu.Lock()
+		a.fence.needIndex = idx
+		a.fence.mu.Unlock()
+		need = idx
+	}
+	return since, a.fsm.Index() >= need
+}
+
+// leaderContact: a follower hears from the leader many times a second, so
+// a quarter of the grace without a word is a lost leader, not a slow one.
+func (a *Agent) leaderContact(seat raftLog, now time.Time, grace time.Duration) (time.Time, bool) {
+	if id, _ := seat.Leader(); id == "" {
+		return time.Time{}, false
+	}
+	if seat.IsLeader() {
+		return now, true
+	}
+	st, ok := seat.(raftStats)
+	if !ok {
+		return now, true
+	}
+	d, err := time.ParseDuration(st.Stats()["last_contact"])
+	if err != nil {
+		return time.Time{}, false
+	}
+	return now.Add(-d), d < grace/4
+}
+
+// leaderIndex asks the leader for the index its state has applied.
+func (a *Agent) leaderIndex() (uint64, error) {
+	target := a.leaderAPI()
+	if target == "" {
+		return 0, fmt.Errorf("no leader address known")
+	}
+	resp, err := a.internalClient(time.Second).Get("http://" + target + "/shoal/v1/raft")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("leader %s: HTTP %d", target, resp.StatusCode)
+	}
+	var v struct {
+		Index uint64 `json:"index"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return 0, err
+	}
+	if v.Index == 0 {
+		return 0, fmt.Errorf("leader %s reported no index", target)
+	}
+	return v.Index, nil
 }
 
 // raftSeat is this agent's Raft seat, nil on a client.
@@ -118,6 +174,11 @@ func (a *Agent) fenceLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+		if a.raftSeat() == nil && a.serverReachable() {
+			a.fence.mu.Lock()
+			a.fence.lastFetch = time.Now()
+			a.fence.mu.Unlock()
+		}
 		now := time.Now()
 		since, ok := a.lastContact(now)
 		a.fence.mu.Lock()
@@ -141,6 +202,19 @@ func (a *Agent) fenceLoop(ctx context.Context) {
 			"cut_off", cutOff.Round(time.Millisecond), "pods", len(uids))
 		a.stopLocalPods(ctx, uids)
 	}
+}
+
+// serverReachable reports whether gossip holds a server alive: a client's
+// contact with the fleet, checked apart from the reconciler, whose reads
+// wait behind slow container work. Gossip is also how the leader decides
+// the node is lost, so both sides of a partition notice it alike.
+func (a *Agent) serverReachable() bool {
+	for _, m := range a.members.members() {
+		if m.Alive && m.Meta.Server && m.Name != a.cfg.Name {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Agent) stopLocalPods(ctx context.Context, uids []string) {

@@ -53,6 +53,13 @@ func (a *Agent) aliveForFleet(m member) bool {
 // stay Unknown: nothing may re-create them. A lost node that comes back
 // finds its old replicas gone from the state and stops them (fencing).
 func (a *Agent) nodeLifecycleController(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.rejoinLoop(ctx)
+	}()
 	tick := time.NewTicker(a.cfg.nodeGrace() / 4)
 	defer tick.Stop()
 	for {
@@ -88,6 +95,68 @@ func (a *Agent) fleetMembers() []member {
 		out = append(out, m)
 	}
 	return out
+}
+
+// rejoinLoop invites registered nodes that gossip does not hold alive back
+// into gossip. memberlist stops talking to a member it declared dead, so
+// two sides of a healed partition, or a seed agent restarted with nobody
+// to join, would otherwise stay apart for good. Every agent gossips on the
+// same port. Each address is tried on its own, so an unreachable node
+// (whose connect times out) holds up no other.
+func (a *Agent) rejoinLoop(ctx context.Context) {
+	var (
+		mu       sync.Mutex
+		inFlight = map[string]bool{}
+		wg       sync.WaitGroup
+	)
+	defer wg.Wait()
+	tick := time.NewTicker(a.cfg.nodeGrace())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		nodes, _ := a.fsm.Nodes()
+		alive := map[string]bool{}
+		for _, m := range a.members.members() {
+			alive[m.Name] = m.Alive
+		}
+		for _, n := range nodes {
+			ip := internalAddress(n)
+			if alive[n.Metadata.Name] || ip == "" {
+				continue
+			}
+			addr := hostPort(ip, a.cfg.GossipPort)
+			mu.Lock()
+			busy := inFlight[addr]
+			inFlight[addr] = true
+			mu.Unlock()
+			if busy {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := a.members.join([]string{addr}); err == nil {
+					a.log.Info("invited a lost node back into gossip", "node", n.Metadata.Name, "addr", addr)
+				}
+				mu.Lock()
+				delete(inFlight, addr)
+				mu.Unlock()
+			}()
+		}
+	}
+}
+
+func internalAddress(n *api.Node) string {
+	for _, addr := range n.Status.Addresses {
+		if addr.Type == "InternalIP" {
+			return addr.Address
+		}
+	}
+	return ""
 }
 
 // markLost records in Raft that a member's grace ran out; nodeController

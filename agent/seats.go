@@ -272,9 +272,11 @@ func (a *Agent) raftServers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := struct {
-		Leader  string           `json:"leader"`
+		Leader string `json:"leader"`
+		// Index is the last entry this agent's state applied.
+		Index   uint64           `json:"index"`
 		Servers []raftServerView `json:"servers"`
-	}{Leader: a.leaderName(), Servers: []raftServerView{}}
+	}{Leader: a.leaderName(), Index: a.fsm.Index(), Servers: []raftServerView{}}
 	for _, s := range servers {
 		out.Servers = append(out.Servers, raftServerView{ID: string(s.ID), Address: string(s.Address), Suffrage: s.Suffrage.String()})
 	}
