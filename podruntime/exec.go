@@ -84,10 +84,12 @@ func (r *Runtime) Exec(ctx context.Context, podUID, container string, opts ExecO
 		stderr = io.Discard
 	}
 	// The shim holds the stdin fifo open itself: the process sees the end
-	// of its input only when told, once the caller's stdin ended.
-	var stdin io.Reader
+	// of its input only when told, once the caller's stdin ended. Not with
+	// a terminal: closing it hangs the process up, and a terminal's end of
+	// input is a ^D the user types, not the end of the stream.
+	var stdin io.Reader = opts.Stdin
 	stdinDone := make(chan struct{})
-	if opts.Stdin != nil {
+	if opts.Stdin != nil && !opts.TTY {
 		stdin = &eofSignal{r: opts.Stdin, done: stdinDone}
 	}
 	streams := []cio.Opt{cio.WithStreams(stdin, stdout, stderr)}

@@ -49,6 +49,20 @@ func TestExecRunsInContainerWithExitCodeAndStreams(t *testing.T) {
 		t.Errorf("cat echoed %q", out.String())
 	}
 
+	// With a terminal the command reads a line from it, and its output has
+	// the terminal's line endings.
+	out.Reset()
+	code, err = r.Exec(ctx, uid, "main", ExecOptions{
+		Command: []string{"sh", "-c", "read x; echo got $x; exit 5"}, TTY: true,
+		Stdin: strings.NewReader("typed\n"), Stdout: &out,
+	})
+	if err != nil || code != 5 {
+		t.Fatalf("Exec with a terminal: code %d err %v, output %q", code, err, out.String())
+	}
+	if !strings.Contains(out.String(), "got typed\r\n") {
+		t.Errorf("terminal output %q, want the line read back with CRLF", out.String())
+	}
+
 	if _, err := r.Exec(ctx, uid, "nosuch", ExecOptions{Command: []string{"true"}}); !errors.Is(err, ErrNoContainer) {
 		t.Errorf("exec in a missing container: %v, want ErrNoContainer", err)
 	}
