@@ -283,6 +283,9 @@ func TestLogsExecPortForwardAndAgentRestart(t *testing.T) {
 		}
 		got := f.waitPod("talk", "Running after the restart", running)
 		cs := got.Status.ContainerStatuses[0]
+		if got.Status.PodIP != p.Status.PodIP {
+			t.Errorf("pod IP changed across the agent restart: %s, then %s", p.Status.PodIP, got.Status.PodIP)
+		}
 		if cs.RestartCount != 0 || !sameTime(cs.State.Running.StartedAt, startedAt) {
 			t.Errorf("container restarted with its agent: restartCount %d, startedAt %v (was %v)", cs.RestartCount, cs.State.Running.StartedAt, startedAt)
 		}
