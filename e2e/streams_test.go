@@ -260,23 +260,27 @@ func TestLogsExecPortForwardAndAgentRestart(t *testing.T) {
 			}
 			return ""
 		})
-		// Wait until the restarted agent's reconciler has made a pass over
-		// what it found (its own metrics count the passes): a wrong removal
-		// would have happened in it.
-		eventually(t, "a reconcile pass of the restarted agent", func() string {
-			resp, err := http.Get(n.APIURL() + "/metrics")
-			if err != nil {
-				return err.Error()
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			for _, line := range strings.Split(string(b), "\n") {
-				if strings.HasPrefix(line, "shoal_reconcile_duration_seconds_count ") && !strings.HasSuffix(line, " 0") {
-					return ""
+		waitReconciled := func() {
+			t.Helper()
+			// Wait until the restarted agent's reconciler has made a pass
+			// over what it found (its own metrics count the passes): a
+			// wrong removal would have happened in it.
+			eventually(t, "a reconcile pass of the restarted agent", func() string {
+				resp, err := http.Get(n.APIURL() + "/metrics")
+				if err != nil {
+					return err.Error()
 				}
-			}
-			return "no reconcile pass yet"
-		})
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				for _, line := range strings.Split(string(b), "\n") {
+					if strings.HasPrefix(line, "shoal_reconcile_duration_seconds_count ") && !strings.HasSuffix(line, " 0") {
+						return ""
+					}
+				}
+				return "no reconcile pass yet"
+			})
+		}
+		waitReconciled()
 		after := f.run("exec", "talk", "--", "cut", "-d", " ", "-f", "22", "/proc/1/stat")
 		if after != before {
 			t.Errorf("the container's process changed across the agent restart: start time %q, then %q", before, after)
@@ -295,6 +299,16 @@ func TestLogsExecPortForwardAndAgentRestart(t *testing.T) {
 		if out, err := f.try("exec", "talk", "--", "sh", "-c", "exit 3"); exitCode(err) != 3 {
 			t.Errorf("exec exit code after the restart: %v %q", err, out)
 		}
+
+		// Once more with the lab's own verb, which does the same.
+		f.run("lab", "restart", f.name, node, "--state-root", f.stateRoot)
+		waitReconciled()
+		eventually(t, "exec through the agent restarted again", func() string {
+			if out, err := f.try("exec", "talk", "--", "cut", "-d", " ", "-f", "22", "/proc/1/stat"); err != nil || out != before {
+				return fmt.Sprintf("%v %q, want the start time %q", err, out, before)
+			}
+			return ""
+		})
 	})
 }
 

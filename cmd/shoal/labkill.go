@@ -29,5 +29,6 @@ func newLabFaultCmds(stateRoot *string) []*cobra.Command {
 		fault("kill", "Cut a node's power: SIGKILL its agent and its pods' processes, leave its namespaces as they are", "killed", lab.Kill),
 		fault("partition", "Cut a node off the lab network; its agent and pods keep running", "partitioned", lab.Partition),
 		fault("heal", "Reconnect a partitioned node and restart a killed node's agent on its old data dir", "healed", lab.Heal),
+		fault("restart", "kill -9 a node's agent and start it again; its pods keep running and are adopted", "agent restarted", lab.RestartAgent),
 	}
 }
