@@ -318,7 +318,7 @@ func keys(m map[string]bool) []string {
 // and promotes a client, so the fleet is back to 3 voters and keeps
 // placing pods.
 func TestChaosSeats(t *testing.T) {
-	f := startFleet(t, labName("ps"), "--nodes", "5", "--node-memory", "1Gi")
+	f := startFleet(t, labName("pcs"), "--nodes", "5", "--node-memory", "1Gi")
 	f.importBusybox()
 	f.apply(strings.Replace(chaosRC, "replicas: 6", "replicas: 3", 1))
 	dead := map[string]bool{}
