@@ -26,9 +26,12 @@ const (
 	chanResize = 4
 )
 
-// execProtocolNames are the subprotocols served; v5 adds the close signal that
-// ends stdin without closing the connection (kubectl exec < file).
-var execProtocolNames = []string{"v5.channel.k8s.io", "v4.channel.k8s.io"}
+// The subprotocols served; v5 adds the close signal that ends stdin
+// without closing the connection (kubectl exec < file).
+const (
+	execProtocolV5 = "v5.channel.k8s.io"
+	execProtocolV4 = "v4.channel.k8s.io"
+)
 
 type execRequest struct {
 	command                    []string
@@ -76,7 +79,7 @@ func (a *Agent) podExec(w http.ResponseWriter, r *http.Request, t podTarget) {
 		channels[chanStdin] = wsstream.ReadChannel
 	}
 	protocols := map[string]wsstream.ChannelProtocolConfig{}
-	for _, name := range execProtocolNames {
+	for _, name := range []string{execProtocolV5, execProtocolV4} {
 		protocols[name] = wsstream.ChannelProtocolConfig{Binary: true, Channels: channels}
 	}
 	conn := wsstream.NewConn(protocols)
