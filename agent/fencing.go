@@ -25,6 +25,8 @@ type fencer struct {
 	managed     map[string]bool // UIDs of controller-managed pods in the last view
 	fenced      bool            // managed pods were stopped for lack of contact
 	needIndex   uint64          // a server trusts its state from this index on (0: ask the leader)
+	// skippedStale: after an outage a client has dropped the first view.
+	skippedStale bool
 }
 
 // fetched records a successful read of this node's assignments.
@@ -153,7 +155,14 @@ func (a *Agent) reconcileAllowed() bool {
 	defer a.fence.mu.Unlock()
 	a.fence.lastContact = time.Now()
 	if a.fence.fenced {
-		a.fence.fenced = false
+		// A client's first answer after the outage may have been on the
+		// wire since before it, with pods the fleet has replaced since:
+		// only a read started after contact returned is trusted.
+		if a.raftSeat() == nil && !a.fence.skippedStale {
+			a.fence.skippedStale = true
+			return false
+		}
+		a.fence.fenced, a.fence.skippedStale = false, false
 		a.log.Info("in contact with the fleet again; running what the state binds here")
 	}
 	return true

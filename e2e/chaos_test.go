@@ -58,6 +58,34 @@ func TestChaos(t *testing.T) {
 	f.waitContainerd(nil, chaosReplicas)
 	f.holdContainerd(chaosReplicas)
 
+	// 1b. Scaled up, the client n4 gets replicas again; cut off, it stops
+	// them itself (self-fencing) while the fleet replaces them, and after
+	// the heal exactly the desired count runs.
+	const more = 10
+	f.run("scale", "rc", "chaos", "--replicas", fmt.Sprint(more))
+	f.waitReplicasN(nil, more, "scaled up")
+	f.waitContainerd(nil, more)
+	if counts, err := f.containerdCounts(nil); err != nil || counts["n4"] == 0 {
+		t.Logf("n4 got no replica (%v, %v): client partition skipped", counts, err)
+	} else {
+		start = time.Now()
+		f.run("lab", "partition", f.name, "n4", "--state-root", f.stateRoot)
+		cut := map[string]bool{"n4": true}
+		f.waitReplicasN(cut, more, "replacements Running while client n4 is cut off")
+		t.Logf("partition client n4 -> replacements Running after %v", time.Since(start).Round(100*time.Millisecond))
+		waitFor(t, "n4 stopped its replicas itself", func() bool {
+			counts, err := f.containerdCounts(nil)
+			return err == nil && counts["n4"] == 0
+		})
+		f.run("lab", "heal", f.name, "n4", "--state-root", f.stateRoot)
+		f.waitNodeReady("n4")
+		f.waitContainerd(nil, more)
+		f.holdContainerd(more)
+	}
+	f.run("scale", "rc", "chaos", "--replicas", fmt.Sprint(chaosReplicas))
+	f.waitReplicas(nil, "scaled back")
+	f.waitContainerd(nil, chaosReplicas)
+
 	// 2. Kill the leader: a new one is elected and the count stays.
 	leader := f.leader(nil)
 	start = time.Now()
@@ -140,12 +168,19 @@ func (f *fleet) replicaPods(down map[string]bool) ([]api.Pod, error) {
 // Running, none on a node in down.
 func (f *fleet) waitReplicas(down map[string]bool, what string) {
 	f.t.Helper()
+	f.waitReplicasN(down, chaosReplicas, what)
+}
+
+// waitReplicasN waits until exactly want pods of the RC exist, all
+// Running, none on a node in down.
+func (f *fleet) waitReplicasN(down map[string]bool, want int, what string) {
+	f.t.Helper()
 	var last string
 	deadline := time.Now().Add(chaosWait)
 	for time.Now().Before(deadline) {
 		pods, err := f.replicaPods(down)
 		if err == nil {
-			ok := len(pods) == chaosReplicas
+			ok := len(pods) == want
 			var desc []string
 			for i := range pods {
 				p := &pods[i]
@@ -163,7 +198,7 @@ func (f *fleet) waitReplicas(down map[string]bool, what string) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	f.t.Fatalf("never reached %s: %d replicas Running off %v; last: %s", what, chaosReplicas, keys(down), last)
+	f.t.Fatalf("never reached %s: %d replicas Running off %v; last: %s", what, want, keys(down), last)
 }
 
 // containerdCounts counts the running tasks of every live node's
