@@ -211,12 +211,23 @@ func mergeStatus(old, seen api.PodStatus) api.PodStatus {
 			conds = append(conds, c)
 		}
 	}
-	for _, typ := range []string{"Initialized", "ContainersReady", "Ready"} {
-		status := "True"
-		if typ != "Initialized" && !ready {
-			status = "False"
+	// Initialized is the runtime's word (False while init containers run or
+	// fail); an observation without it comes from a pod with nothing to init.
+	initialized := api.PodCondition{Type: "Initialized", Status: "True"}
+	for _, c := range seen.Conditions {
+		if c.Type == "Initialized" {
+			initialized = api.PodCondition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message}
 		}
-		c := api.PodCondition{Type: typ, Status: status}
+	}
+	ready = ready && initialized.Status == "True"
+	for _, typ := range []string{"Initialized", "ContainersReady", "Ready"} {
+		c := api.PodCondition{Type: typ, Status: "True"}
+		if typ == "Initialized" {
+			c = initialized
+		} else if !ready {
+			c.Status = "False"
+		}
+		status := c.Status
 		for _, o := range old.Conditions {
 			if o.Type == typ && o.Status == status {
 				c.LastTransitionTime = o.LastTransitionTime
