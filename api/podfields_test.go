@@ -97,6 +97,7 @@ func TestValidatePodFieldsNameTheFieldLikeKubernetes(t *testing.T) {
 		"probe port range":      {"tcpSocket: {port: 8080}", "tcpSocket: {port: 70000}", `spec.containers[0].readinessProbe.tcpSocket.port: invalid value "70000": must be between 1 and 65535`},
 		"unknown port name":     {"port: http,", "port: web,", `spec.containers[0].livenessProbe.httpGet.port: invalid value "web": no port of that name`},
 		"negative delay":        {"initialDelaySeconds: 2", "initialDelaySeconds: -1", `livenessProbe.initialDelaySeconds: invalid value "-1": must be greater than or equal to 0`},
+		"probe host":            {"path: /index.html,", "path: /index.html, host: 10.0.0.1,", `httpGet.host: invalid value "10.0.0.1": not supported by shoal`},
 		"ftp probe":             {"path: /index.html,", "path: /index.html, scheme: FTP,", `httpGet.scheme: invalid value "FTP": must be HTTP or HTTPS`},
 		"probe on init":         {"volumeMounts: [{name: shared-data, mountPath: /pod-data}]", "volumeMounts: [{name: shared-data, mountPath: /pod-data}]\n    readinessProbe: {exec: {command: [x]}}", "spec.initContainers[0].readinessProbe: must not be set for init containers"},
 		"init mount typo":       {"[{name: shared-data, mountPath: /pod-data}]", "[{name: shard-data, mountPath: /pod-data}]", `spec.initContainers[0].volumeMounts[0].name: invalid value "shard-data": no volume of that name (volumes: host, shared-data)`},
