@@ -170,6 +170,11 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 }
 
 func join(path, key string) string {
+	// An empty key would vanish from the path and leave the error naming
+	// nothing (`: unknown field`); quote it instead.
+	if key == "" {
+		return path + `[""]`
+	}
 	if path == "" {
 		return key
 	}

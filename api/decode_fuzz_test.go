@@ -1,0 +1,148 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// The decode fuzzers hold Decode to its promise for any bytes at all: either
+// a clear error, or objects that are valid and survive a JSON round trip
+// unchanged (what the API stores is what it would accept back). Their seed
+// corpora in testdata/fuzz run as ordinary tests in `make test`; `make fuzz`
+// searches further.
+
+var fuzzSeeds = []string{
+	coScheduled,
+	`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"},"spec":{"containers":[{"name":"a","image":"busybox"}]}}`,
+	`apiVersion: v1
+kind: ReplicationController
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {app: web}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: "busybox:1", ports: [{containerPort: 80, name: http}]}]
+`,
+	`apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: rs, namespace: team}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: rs}, matchExpressions: [{key: tier, operator: In, values: [a, b]}]}
+  template:
+    metadata: {labels: {app: rs, tier: a}}
+    spec:
+      restartPolicy: OnFailure
+      initContainers: [{name: init, image: "busybox:1", command: [true]}]
+      containers:
+      - name: app
+        image: busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000
+        env: [{name: A, value: "1"}]
+        resources: {limits: {cpu: 250m, memory: 64Mi}}
+        livenessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 5}
+      volumes: [{name: scratch, emptyDir: {}}]
+`,
+	`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1","labels":{"zone":"a"}}}]}`,
+	"apiVersion: v1\nkind: Pod\n---\n# comment only\n---\n",
+	`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"UPPER"},"spec":{"containers":[]}}`,
+	`{"apiVersion":"v1","kind":"ReplicationController","metadata":{"name":"neg"},"spec":{"replicas":-1}}`,
+	`{"apiVersion":"v2","kind":"Pod"}`,
+	strings.Repeat("[", 100) + strings.Repeat("]", 100),
+	`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"List","items":[]}]}`,
+	"a: &a [*a, *a]\nb: *a\n",
+	`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"q"},"spec":{"containers":[{"name":"a","image":"b","resources":{"requests":{"memory":"1e100"}}}]}}`,
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		objs, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			checkClearError(t, err)
+			return
+		}
+		if len(objs) == 0 {
+			t.Fatal("no error and no object")
+		}
+		for i, obj := range objs {
+			checkValidRoundTrip(t, i, obj)
+		}
+	})
+}
+
+// FuzzDecodeObject is the path of a typed endpoint (POST .../pods,
+// .../replicationcontrollers): the body must be that kind.
+func FuzzDecodeObject(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(uint8(0), []byte(s))
+		f.Add(uint8(1), []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
+		var obj Object
+		switch kind % 4 {
+		case 0:
+			obj = &Pod{}
+		case 1:
+			obj = &ReplicationController{}
+		case 2:
+			obj = &ReplicaSet{}
+		default:
+			obj = &Node{}
+		}
+		if err := DecodeObject(data, obj); err != nil {
+			checkClearError(t, err)
+			return
+		}
+		checkValidRoundTrip(t, 0, obj)
+	})
+}
+
+func checkClearError(t *testing.T, err error) {
+	t.Helper()
+	msg := err.Error()
+	if strings.TrimSpace(msg) == "" {
+		t.Fatalf("empty error message (%T)", err)
+	}
+	for _, fe := range AsFieldErrors(err) {
+		if fe.Path == "" || fe.Detail == "" {
+			t.Fatalf("field error without a path or a reason: %#v in %q", fe, msg)
+		}
+	}
+}
+
+// checkValidRoundTrip: a decoded object validates, and encoding it and
+// decoding that again gives the very same object.
+func checkValidRoundTrip(t *testing.T, i int, obj Object) {
+	t.Helper()
+	if err := Validate(obj); err != nil {
+		t.Fatalf("object %d decoded without error but does not validate: %v", i, err)
+	}
+	first, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatalf("object %d: encode: %v", i, err)
+	}
+	if !utf8.Valid(first) {
+		t.Fatalf("object %d encodes to invalid UTF-8: %q", i, first)
+	}
+	again, err := Decode(bytes.NewReader(first))
+	if err != nil {
+		t.Fatalf("object %d does not decode again: %v\n%s", i, err, first)
+	}
+	if len(again) != 1 {
+		t.Fatalf("object %d decodes again into %d objects", i, len(again))
+	}
+	second, err := json.Marshal(again[0])
+	if err != nil {
+		t.Fatalf("object %d: encode again: %v", i, err)
+	}
+	if !bytes.Equal(first, second) {
+		t.Fatalf("object %d changes in a round trip:\nfirst  %s\nsecond %s", i, first, second)
+	}
+}
