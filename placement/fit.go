@@ -2,6 +2,7 @@ package placement
 
 import (
 	"fmt"
+	"sort"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -25,40 +26,128 @@ func (n NodeInfo) Free(name string) resource.Quantity {
 // Fits tells whether the whole pod fits the node; when it does not, the
 // reason names the node and the first dimension that is short.
 func Fits(pod *api.Pod, n NodeInfo) (bool, string) {
-	name := n.Node.Metadata.Name
-	if !NodeReady(n.Node) {
-		return false, name + ": node is not ready"
+	need := needsOf(pod)
+	var u usage
+	miss, res := check(&need, &n, &u)
+	if miss == fits {
+		return true, ""
 	}
-	if n.Node.Spec.Unschedulable {
-		return false, name + ": node is cordoned (unschedulable)"
+	return false, reason(&need, &n, miss, res)
+}
+
+// miss is why a pod does not fit a node, kept as a code so Choose can test
+// thousands of nodes without formatting a reason it will not show.
+type miss uint8
+
+const (
+	fits miss = iota
+	notReady
+	cordoned
+	selector
+	otherNode
+	podsFull
+	resourceShort
+)
+
+// checked lists the resources compared against what a node has free.
+var checked = [...]string{api.ResourceMemory, api.ResourceCPU}
+
+// needs is what a pod asks of any node, worked out once per placement
+// rather than once per node.
+type needs struct {
+	pod       *api.Pod
+	want      [len(checked)]resource.Quantity
+	wantMilli [len(checked)]int64
+	// selector is the pod's node selector sorted by key, so a walk over
+	// it does not pay for a map iterator and the first mismatch reported
+	// is always the same one.
+	selector [][2]string
+}
+
+func needsOf(pod *api.Pod) needs {
+	need := needs{pod: pod}
+	req := api.PodRequests(pod)
+	for i, res := range checked {
+		need.want[i] = req.Get(res)
+		need.wantMilli[i] = need.want[i].MilliValue()
 	}
 	for k, v := range pod.Spec.NodeSelector {
-		got, ok := n.Node.Metadata.Labels[k]
-		if !ok || got != v {
-			return false, fmt.Sprintf("%s: node selector %s=%s does not match", name, k, v)
+		need.selector = append(need.selector, [2]string{k, v})
+	}
+	sort.Slice(need.selector, func(i, j int) bool { return need.selector[i][0] < need.selector[j][0] })
+	return need
+}
+
+// usage is a node's allocatable and requested amounts of each checked
+// resource, as check read them, so score need not look them up again.
+type usage [len(checked)]struct{ alloc, used resource.Quantity }
+
+// check is the one test behind Fits and Choose, so what Choose picks is
+// exactly what Fits (and the state machine's commit-time re-check) accepts.
+// For resourceShort it also says which resource. u is filled when the pod fits.
+func check(need *needs, n *NodeInfo, u *usage) (miss, string) {
+	if !NodeReady(n.Node) {
+		return notReady, ""
+	}
+	if n.Node.Spec.Unschedulable {
+		return cordoned, ""
+	}
+	for _, kv := range need.selector {
+		if got, ok := n.Node.Metadata.Labels[kv[0]]; !ok || got != kv[1] {
+			return selector, ""
 		}
 	}
-	if pod.Spec.NodeName != "" && pod.Spec.NodeName != name {
-		return false, fmt.Sprintf("%s: pod asks for node %s", name, pod.Spec.NodeName)
+	if nn := need.pod.Spec.NodeName; nn != "" && nn != n.Node.Metadata.Name {
+		return otherNode, ""
 	}
 	if maxPods, ok := n.Node.Status.Allocatable[api.ResourcePods]; ok && int64(n.Pods) >= maxPods.Value() {
-		return false, fmt.Sprintf("%s: already runs %d pods, the most it takes", name, n.Pods)
+		return podsFull, ""
 	}
-	req := api.PodRequests(pod)
-	for _, res := range []string{api.ResourceMemory, api.ResourceCPU} {
-		want := req.Get(res)
-		if want.IsZero() {
+	for i, res := range checked {
+		u[i].alloc, u[i].used = n.Node.Status.Allocatable[res], n.Requested[res]
+		if need.want[i].IsZero() {
 			continue
 		}
-		free := n.Free(res)
-		if want.Cmp(free) > 0 {
+		free := u[i].alloc
+		free.Sub(u[i].used)
+		if need.want[i].Cmp(free) > 0 {
+			return resourceShort, res
+		}
+	}
+	return fits, ""
+}
+
+// reason words a miss the way an operator reads it, naming the node.
+func reason(need *needs, n *NodeInfo, m miss, res string) string {
+	name := n.Node.Metadata.Name
+	switch m {
+	case notReady:
+		return name + ": node is not ready"
+	case cordoned:
+		return name + ": node is cordoned (unschedulable)"
+	case selector:
+		for _, kv := range need.selector {
+			if got, ok := n.Node.Metadata.Labels[kv[0]]; !ok || got != kv[1] {
+				return fmt.Sprintf("%s: node selector %s=%s does not match", name, kv[0], kv[1])
+			}
+		}
+	case otherNode:
+		return fmt.Sprintf("%s: pod asks for node %s", name, need.pod.Spec.NodeName)
+	case podsFull:
+		return fmt.Sprintf("%s: already runs %d pods, the most it takes", name, n.Pods)
+	case resourceShort:
+		for i, r := range checked {
+			if r != res {
+				continue
+			}
+			free := n.Free(res)
 			if free.Sign() < 0 {
 				free = resource.Quantity{Format: free.Format}
 			}
-			return false, fmt.Sprintf("%s: %s %s requested, %s free", name, res, pretty(want), pretty(free))
+			return fmt.Sprintf("%s: %s %s requested, %s free", name, res, pretty(need.want[i]), pretty(free))
 		}
 	}
-	return true, ""
+	return name + ": does not fit"
 }
 
 // NodeReady reports the node's Ready condition.

@@ -1,0 +1,133 @@
+package placement
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// On a fleet large enough to be sampled, every node Choose picks must pass
+// Fits (the state machine's commit-time check) and binding what it picks
+// never puts more on a node than it has.
+func TestChooseOnASampledFleetPicksOnlyNodesThatFit(t *testing.T) {
+	fleet := cloneFleet(benchFleet(1000))
+	index := map[string]int{}
+	for i, ni := range fleet {
+		index[ni.Node.Metadata.Name] = i
+	}
+	pods := benchPods()
+	placed := 0
+	for i := 0; i < 6000; i++ {
+		p := *pods[i%len(pods)]
+		p.Metadata.Name = fmt.Sprintf("%s-%d", p.Metadata.Name, i)
+		name, _, err := Choose(&p, fleet)
+		if errors.Is(err, ErrNoFit) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("pod %d: %v", i, err)
+		}
+		ni := &fleet[index[name]]
+		if ok, why := Fits(&p, *ni); !ok {
+			t.Fatalf("pod %s placed on %s, which does not fit: %s", p.Metadata.Name, name, why)
+		}
+		bind(ni, api.PodRequests(&p))
+		placed++
+	}
+	if placed == 0 {
+		t.Fatal("no pod placed")
+	}
+	for _, ni := range fleet {
+		for _, res := range checked {
+			if free := ni.Free(res); free.Sign() < 0 {
+				t.Fatalf("%s over-committed on %s: %s free", ni.Node.Metadata.Name, res, free.String())
+			}
+		}
+	}
+}
+
+// Sampling stops after enough feasible nodes, never before: a pod only one
+// node of a large fleet takes is placed there wherever its walk starts.
+func TestChooseFindsTheOnlyFittingNodeOfALargeFleet(t *testing.T) {
+	var fleet []NodeInfo
+	for i := 0; i < 3000; i++ {
+		fleet = append(fleet, node(fmt.Sprintf("n%04d", i), "4Gi", "4", map[string]string{"gpu": "no"}))
+	}
+	fleet[1234].Node.Metadata.Labels["gpu"] = "yes"
+	for i := 0; i < 50; i++ {
+		p := pod("1Gi")
+		p.Metadata.Name = fmt.Sprintf("train-%d", i)
+		p.Spec.NodeSelector = map[string]string{"gpu": "yes"}
+		got, _, err := Choose(p, fleet)
+		if err != nil || got != "n1234" {
+			t.Fatalf("pod %s: Choose = %q %v, want n1234", p.Metadata.Name, got, err)
+		}
+	}
+}
+
+// Below the sampling threshold every node is scored, so the choice is the
+// best of the whole fleet, ties to the first name.
+func TestChooseScoresEveryNodeOfASmallFleet(t *testing.T) {
+	var fleet []NodeInfo
+	for i := 0; i < scoredNodes; i++ {
+		n := node(fmt.Sprintf("n%03d", i), "8Gi", "4", nil)
+		n.Requested = api.ResourceList{api.ResourceMemory: *resource.NewQuantity(int64(i%7+1)<<30, resource.BinarySI)}
+		fleet = append(fleet, n)
+	}
+	fleet[scoredNodes-3].Requested = api.ResourceList{}
+	got, _, err := Choose(pod("1Gi"), fleet)
+	if want := fmt.Sprintf("n%03d", scoredNodes-3); err != nil || got != want {
+		t.Fatalf("Choose = %q %v, want the only empty node %s", got, err, want)
+	}
+}
+
+// A pod that fits nowhere on a sampled fleet still gets one reason per node.
+func TestChooseOnALargeFleetExplainsEveryNode(t *testing.T) {
+	var fleet []NodeInfo
+	for i := 0; i < 500; i++ {
+		fleet = append(fleet, node(fmt.Sprintf("n%03d", i), "1Gi", "1", nil))
+	}
+	_, reasons, err := Choose(pod("2Gi"), fleet)
+	if !errors.Is(err, ErrNoFit) || len(reasons) != len(fleet) {
+		t.Fatalf("err %v, %d reasons; want ErrNoFit and %d", err, len(reasons), len(fleet))
+	}
+	if reasons[0] != "n000: memory 2Gi requested, 1Gi free" {
+		t.Fatalf("first reason %q", reasons[0])
+	}
+}
+
+// Replicas of one controller start their walks at different nodes, so on an
+// empty uniform fleet they spread instead of piling onto the first names,
+// and the same pod on the same fleet always gets the same node.
+func TestChooseSpreadsReplicasAndIsDeterministic(t *testing.T) {
+	var fleet []NodeInfo
+	index := map[string]int{}
+	for i := 0; i < 1000; i++ {
+		fleet = append(fleet, node(fmt.Sprintf("n%04d", i), "4Gi", "4", nil))
+		index[fleet[i].Node.Metadata.Name] = i
+	}
+	perNode := map[string]int{}
+	for i := 0; i < 200; i++ {
+		p := pod("256Mi")
+		p.Metadata.Name = fmt.Sprintf("web-%05d", i)
+		got, _, err := Choose(p, fleet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _, _ := Choose(p, fleet)
+		if again != got {
+			t.Fatalf("pod %s: %s then %s on the same fleet", p.Metadata.Name, got, again)
+		}
+		bind(&fleet[index[got]], api.PodRequests(p))
+		perNode[got]++
+	}
+	for n, c := range perNode {
+		if c > 2 {
+			t.Fatalf("%s got %d of 200 replicas on 1000 empty nodes", n, c)
+		}
+	}
+}
