@@ -28,6 +28,7 @@ func newLabCmd() *cobra.Command {
 		newLabKubeconfigCmd(&stateRoot),
 	)
 	cmd.AddCommand(newLabFaultCmds(&stateRoot)...) // cmd/shoal/labkill.go
+	cmd.AddCommand(newLabChaosCmd(&stateRoot))     // cmd/shoal/labchaos.go
 	return cmd
 }
 

@@ -1,0 +1,373 @@
+package chaos
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// Invariant names one promise the runner checks.
+type Invariant string
+
+const (
+	// InvContainerd (a): after a heal, the pods running fleet-wide as
+	// containerd sees them are exactly the state's Running pods, each on
+	// its node and none twice (a pod running on two nodes at once is a
+	// violation at any moment).
+	InvContainerd Invariant = "(a) containerd = state, none twice"
+	// InvReplicas (b): every RC gets back to its replica count, all
+	// Running, within the bound.
+	InvReplicas Invariant = "(b) RCs back to count in bound"
+	// InvAcked (c): every acknowledged write is in the leader's state,
+	// across any leader change.
+	InvAcked Invariant = "(c) acknowledged writes kept"
+	// InvIPs (d): no pod IP is used twice at once, among the state's
+	// Running pods or among the nodes' pod network namespaces.
+	InvIPs Invariant = "(d) no pod IP used twice"
+	// InvLeaks (e): nothing of the lab is left after `lab down`.
+	InvLeaks Invariant = "(e) nothing leaked after down"
+)
+
+// Invariants in the order the summary prints them.
+var Invariants = []Invariant{InvContainerd, InvReplicas, InvAcked, InvIPs, InvLeaks}
+
+// Observation is one look at the fleet: the state as the leader holds it,
+// and what runs on each node it could look at.
+type Observation struct {
+	Pods []api.Pod
+	RCs  []api.ReplicationController
+	// Running maps node -> pod UID -> pod name, from containerd.
+	Running map[string]map[string]string
+	// NetnsIPs maps node -> IPv4 address -> the pod netns holding it.
+	NetnsIPs map[string]map[string][]string
+}
+
+// DoubleRuns names the pods whose containers run on more than one node.
+func DoubleRuns(o Observation) []string {
+	where := map[string][]string{}
+	names := map[string]string{}
+	for node, pods := range o.Running {
+		for uid, name := range pods {
+			where[uid] = append(where[uid], node)
+			names[uid] = name
+		}
+	}
+	var out []string
+	for uid, nodes := range where {
+		if len(nodes) > 1 {
+			sort.Strings(nodes)
+			out = append(out, fmt.Sprintf("pod %s (uid %s) runs on %s at once", names[uid], uid, strings.Join(nodes, " and ")))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DuplicateIPs names the pod IPs held twice: by two Running pods of the
+// state, or by two pod network namespaces on the nodes looked at.
+func DuplicateIPs(o Observation) []string {
+	var out []string
+	byIP := map[string][]string{}
+	for i := range o.Pods {
+		p := &o.Pods[i]
+		if p.Status.Phase == api.PodRunning && p.Status.PodIP != "" && p.Metadata.DeletionTimestamp == nil {
+			byIP[p.Status.PodIP] = append(byIP[p.Status.PodIP], p.Metadata.Name+"@"+p.Spec.NodeName)
+		}
+	}
+	for ip, pods := range byIP {
+		if len(pods) > 1 {
+			sort.Strings(pods)
+			out = append(out, fmt.Sprintf("state: IP %s held by Running pods %s", ip, strings.Join(pods, ", ")))
+		}
+	}
+	nsByIP := map[string][]string{}
+	for node, ips := range o.NetnsIPs {
+		for ip, nss := range ips {
+			for _, ns := range nss {
+				nsByIP[ip] = append(nsByIP[ip], node+":"+ns)
+			}
+		}
+	}
+	for ip, nss := range nsByIP {
+		if len(nss) > 1 {
+			sort.Strings(nss)
+			out = append(out, fmt.Sprintf("nodes: IP %s on pod netns %s", ip, strings.Join(nss, ", ")))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ContainerdMismatch compares the state's Running pods with what runs in
+// containerd on every node in o.Running: each Running pod runs on its own
+// node, and nothing else runs. It is meant for a healed fleet, where the
+// state has had time to catch up.
+func ContainerdMismatch(o Observation) []string {
+	var out []string
+	want := map[string]string{} // uid -> node
+	names := map[string]string{}
+	for i := range o.Pods {
+		p := &o.Pods[i]
+		names[p.Metadata.UID] = p.Metadata.Name
+		if p.Status.Phase == api.PodRunning {
+			want[p.Metadata.UID] = p.Spec.NodeName
+		}
+	}
+	for uid, node := range want {
+		if _, ok := o.Running[node][uid]; !ok {
+			out = append(out, fmt.Sprintf("pod %s is Running on %s in the state but runs nothing there", names[uid], node))
+		}
+	}
+	for node, pods := range o.Running {
+		for uid, name := range pods {
+			if want[uid] != node {
+				where := "is not in the state"
+				if n, ok := names[uid]; ok {
+					where = fmt.Sprintf("is %s in the state", n)
+					if w := want[uid]; w != "" {
+						where += " Running on " + w
+					}
+				}
+				out = append(out, fmt.Sprintf("containerd on %s runs pod %s (uid %s), which %s", node, name, uid, where))
+			}
+		}
+	}
+	sort.Strings(out)
+	return append(out, DoubleRuns(o)...)
+}
+
+// ReplicaShortfalls names the RCs that do not have exactly spec.replicas
+// selected pods, all Running and on a node not in away.
+func ReplicaShortfalls(o Observation, away map[string]bool) []string {
+	var out []string
+	for _, rc := range o.RCs {
+		want := int32(1)
+		if rc.Spec.Replicas != nil {
+			want = *rc.Spec.Replicas
+		}
+		var have, good int32
+		var desc []string
+		for i := range o.Pods {
+			p := &o.Pods[i]
+			if !selects(rc.Spec.Selector, p.Metadata.Labels) {
+				continue
+			}
+			have++
+			if p.Status.Phase == api.PodRunning && !away[p.Spec.NodeName] {
+				good++
+			} else {
+				desc = append(desc, p.Metadata.Name+"="+p.Status.Phase+"@"+p.Spec.NodeName)
+			}
+		}
+		if have != want || good != want {
+			out = append(out, fmt.Sprintf("rc %s: want %d, have %d pods, %d Running on live nodes %v", rc.Metadata.Name, want, have, good, desc))
+		}
+	}
+	return out
+}
+
+// NotRunning names the pods not selected by any RC (bare pods) that are
+// not Running.
+func NotRunning(o Observation) []string {
+	var out []string
+	for i := range o.Pods {
+		p := &o.Pods[i]
+		owned := false
+		for _, rc := range o.RCs {
+			owned = owned || selects(rc.Spec.Selector, p.Metadata.Labels)
+		}
+		if !owned && p.Status.Phase != api.PodRunning {
+			out = append(out, fmt.Sprintf("bare pod %s is %s on %q", p.Metadata.Name, p.Status.Phase, p.Spec.NodeName))
+		}
+	}
+	return out
+}
+
+func selects(sel, labels map[string]string) bool {
+	if len(sel) == 0 {
+		return false
+	}
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// value is what a write leaves in the state for one object: present or
+// not, and for an RC its replicas.
+type value struct {
+	Present  bool
+	Replicas int32
+}
+
+func (v value) String() string {
+	if !v.Present {
+		return "absent"
+	}
+	if v.Replicas >= 0 {
+		return fmt.Sprintf("present with %d replicas", v.Replicas)
+	}
+	return "present"
+}
+
+type expectation struct {
+	acked    *value
+	possible []value // in flight or ambiguous since the last acked write
+}
+
+// Ledger is the log of writes and what each proves: after an acked write
+// the object must hold its value (or that of a later write that may have
+// landed) for good.
+type Ledger struct {
+	mu     sync.Mutex
+	objs   map[string]*expectation
+	counts map[Outcome]int
+}
+
+// NewLedger starts an empty log.
+func NewLedger() *Ledger {
+	return &Ledger{objs: map[string]*expectation{}, counts: map[Outcome]int{}}
+}
+
+// Begin records a write about to be sent: from now on the state may hold
+// its value.
+func (l *Ledger) Begin(key string, v value) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.objs[key]
+	if e == nil {
+		e = &expectation{}
+		l.objs[key] = e
+	}
+	e.possible = append(e.possible, v)
+}
+
+// End records the write's outcome: acked makes its value the one the
+// state must hold, rejected takes it back, ambiguous leaves it possible.
+func (l *Ledger) End(key string, v value, o Outcome) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.counts[o]++
+	e := l.objs[key]
+	switch o {
+	case Acked:
+		e.acked, e.possible = &v, nil
+	case Rejected:
+		for i := len(e.possible) - 1; i >= 0; i-- {
+			if e.possible[i] == v {
+				e.possible = append(e.possible[:i], e.possible[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// Counts returns how many writes ended with each outcome.
+func (l *Ledger) Counts() map[Outcome]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[Outcome]int{}
+	for k, v := range l.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Present lists the keys with prefix whose acked value is present and
+// that no write since may have removed, sorted.
+func (l *Ledger) Present(prefix string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for k, e := range l.objs {
+		if !strings.HasPrefix(k, prefix) || e.acked == nil || !e.acked.Present {
+			continue
+		}
+		sure := true
+		for _, p := range e.possible {
+			sure = sure && p.Present
+		}
+		if sure {
+			out = append(out, strings.TrimPrefix(k, prefix))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Check compares the state with the log: every object with an acked write
+// holds that write's value or a value a later write may have left.
+func (l *Ledger) Check(o Observation) []string {
+	have := map[string]value{}
+	for i := range o.Pods {
+		have["pod/"+o.Pods[i].Metadata.Name] = value{Present: true, Replicas: -1}
+	}
+	for _, rc := range o.RCs {
+		r := int32(1)
+		if rc.Spec.Replicas != nil {
+			r = *rc.Spec.Replicas
+		}
+		have["rc/"+rc.Metadata.Name] = value{Present: true, Replicas: r}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for k, e := range l.objs {
+		if e.acked == nil {
+			continue
+		}
+		got := have[k]
+		ok := got == *e.acked
+		for _, p := range e.possible {
+			ok = ok || got == p
+		}
+		if !ok {
+			out = append(out, fmt.Sprintf("%s: acknowledged %s, state has it %s", k, e.acked, got))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// persistent turns a stream of checks into violations: a finding counts
+// only once it has been seen for longer than grace, so a state that lags
+// a moment behind (a new leader still applying) is no violation, while a
+// lost write is.
+type persistent struct {
+	grace time.Duration
+	since map[string]time.Time
+}
+
+func newPersistent(grace time.Duration) *persistent {
+	return &persistent{grace: grace, since: map[string]time.Time{}}
+}
+
+// observe takes the findings of one check at now and returns those seen
+// continuously for longer than the grace.
+func (p *persistent) observe(findings []string, now time.Time) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range findings {
+		seen[f] = true
+		t, ok := p.since[f]
+		if !ok {
+			p.since[f] = now
+			continue
+		}
+		if now.Sub(t) > p.grace {
+			out = append(out, f)
+		}
+	}
+	for f := range p.since {
+		if !seen[f] {
+			delete(p.since, f)
+		}
+	}
+	return out
+}

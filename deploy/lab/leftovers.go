@@ -1,0 +1,113 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/containerd"
+)
+
+// ContainerdNamespace is the containerd namespace node's agent runs its
+// pods in.
+func (l *Lab) ContainerdNamespace(node string) string { return containerdNS(l.Name, node) }
+
+// PodNetnsPrefix is the name prefix (under /run/netns) of the pod network
+// namespaces node's agent makes.
+func (l *Lab) PodNetnsPrefix(node string) string { return podNetnsPrefix(l.Name, node) }
+
+// NetnsDir is where named network namespaces live.
+const NetnsDir = netnsDir
+
+// AgentPIDs lists the running agent processes of node (normally one).
+func (l *Lab) AgentPIDs(node string) []int {
+	n, err := l.Node(node)
+	if err != nil {
+		return nil
+	}
+	return agentPIDs(n)
+}
+
+// Leftovers lists what of lab name is still on the host: network
+// namespaces (node, pod and the lab's own, and with them their veths), the
+// host link, processes started under the lab's directory, mounts under it,
+// the directory itself, and, when the lab used a shared containerd at
+// containerdAddr, its containerd namespaces. Empty after a clean Down.
+// containerdAddr is "" for a lab that ran its own containerd (which Down
+// stops and whose state goes with the directory).
+func Leftovers(ctx context.Context, stateRoot, name, containerdAddr string) ([]string, error) {
+	if stateRoot == "" {
+		stateRoot = DefaultStateRoot
+	}
+	stateRoot, err := filepath.Abs(stateRoot)
+	if err != nil {
+		return nil, fmt.Errorf("lab %s leftovers: state root: %w", name, err)
+	}
+	var left []string
+	all, err := listNetns()
+	if err != nil {
+		return nil, fmt.Errorf("lab %s leftovers: %w", name, err)
+	}
+	for _, ns := range all {
+		if ns == labNetns(name) || strings.HasPrefix(ns, labNetns(name)+"-") {
+			left = append(left, "netns "+ns)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(netnsDir, labNetns(name))); err == nil {
+		left = append(left, "netns mount "+labNetns(name))
+	}
+	if hostLinkExists(hostLinkName(name)) {
+		left = append(left, "host link "+hostLinkName(name))
+	}
+	dir := stateDir(stateRoot, name)
+	for _, pid := range processesMentioningDir(dir) {
+		left = append(left, fmt.Sprintf("process %d (%s)", pid, cmdline(pid)))
+	}
+	mps, err := mountsUnder(dir)
+	if err != nil {
+		return nil, fmt.Errorf("lab %s leftovers: %w", name, err)
+	}
+	for _, m := range mps {
+		left = append(left, "mount "+m)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		left = append(left, "state dir "+dir)
+	}
+	if containerdAddr != "" {
+		nss, err := containerdNamespacesOf(ctx, containerdAddr, name)
+		if err != nil {
+			return nil, fmt.Errorf("lab %s leftovers: %w", name, err)
+		}
+		for _, ns := range nss {
+			left = append(left, "containerd namespace "+ns)
+		}
+	}
+	return left, nil
+}
+
+func hostLinkExists(name string) bool {
+	_, err := os.Stat(filepath.Join("/sys/class/net", name))
+	return err == nil
+}
+
+func containerdNamespacesOf(ctx context.Context, addr, name string) ([]string, error) {
+	client, err := containerd.New(addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect containerd %s: %w", addr, err)
+	}
+	defer client.Close()
+	all, err := client.NamespaceService().List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list containerd namespaces at %s: %w", addr, err)
+	}
+	var out []string
+	re := ownedContainerdNSRE(name)
+	for _, ns := range all {
+		if re.MatchString(ns) {
+			out = append(out, ns)
+		}
+	}
+	return out, nil
+}
