@@ -1,0 +1,178 @@
+// Command netbench measures TCP between two network namespaces: bulk
+// throughput of one stream and request/response round trips. It is the
+// project's own stand-in for iperf3/netperf, static so it can be packaged
+// as a container image's only binary (see e2e/bench_test.go), and run the
+// same way between pods and between two bare namespaces.
+//
+//	netbench serve ADDR            accept tests on ADDR (e.g. :5201)
+//	netbench tput ADDR SECONDS     one stream for SECONDS, prints JSON
+//	netbench rr ADDR COUNT SIZE    COUNT round trips of SIZE bytes, prints JSON
+//	netbench sleep                 block (a pod's placeholder process)
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+)
+
+const (
+	modeThroughput = 'T'
+	modeRoundTrip  = 'R'
+	chunk          = 128 << 10
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "netbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: netbench serve|tput|rr|sleep ...")
+	}
+	switch {
+	case args[0] == "serve" && len(args) == 2:
+		return serve(args[1])
+	case args[0] == "tput" && len(args) == 3:
+		secs, err := strconv.ParseFloat(args[2], 64)
+		if err != nil {
+			return fmt.Errorf("tput SECONDS %q: %w", args[2], err)
+		}
+		return throughput(args[1], time.Duration(secs*float64(time.Second)))
+	case args[0] == "rr" && len(args) == 4:
+		count, err := strconv.Atoi(args[2])
+		if err != nil || count < 1 {
+			return fmt.Errorf("rr COUNT %q: want a positive integer", args[2])
+		}
+		size, err := strconv.Atoi(args[3])
+		if err != nil || size < 1 || size > chunk {
+			return fmt.Errorf("rr SIZE %q: want 1..%d", args[3], chunk)
+		}
+		return roundTrips(args[1], count, size)
+	case args[0] == "sleep":
+		select {}
+	}
+	return fmt.Errorf("unknown command %q", args)
+}
+
+func serve(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return fmt.Errorf("accept: %w", err)
+		}
+		go func() {
+			defer c.Close()
+			if err := handle(c); err != nil {
+				fmt.Fprintln(os.Stderr, "netbench serve:", err)
+			}
+		}()
+	}
+}
+
+func handle(c net.Conn) error {
+	var hdr [5]byte
+	if _, err := io.ReadFull(c, hdr[:]); err != nil {
+		return fmt.Errorf("read header: %w", err)
+	}
+	switch hdr[0] {
+	case modeThroughput:
+		// Count what arrived and send the count back once the sender is
+		// done, so the figure is what the receiver got, not what left.
+		n, err := io.CopyBuffer(io.Discard, c, make([]byte, chunk))
+		if err != nil {
+			return fmt.Errorf("receive: %w", err)
+		}
+		return binary.Write(c, binary.BigEndian, n)
+	case modeRoundTrip:
+		buf := make([]byte, binary.BigEndian.Uint32(hdr[1:]))
+		for {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return fmt.Errorf("read request: %w", err)
+			}
+			if _, err := c.Write(buf); err != nil {
+				return fmt.Errorf("write response: %w", err)
+			}
+		}
+	}
+	return fmt.Errorf("unknown mode %q", hdr[0])
+}
+
+func throughput(addr string, d time.Duration) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", addr, err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte{modeThroughput, 0, 0, 0, 0}); err != nil {
+		return fmt.Errorf("write header: %w", err)
+	}
+	buf := make([]byte, chunk)
+	start := time.Now()
+	for time.Since(start) < d {
+		if _, err := c.Write(buf); err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		return fmt.Errorf("close write: %w", err)
+	}
+	var got int64
+	if err := binary.Read(c, binary.BigEndian, &got); err != nil {
+		return fmt.Errorf("read receiver's count: %w", err)
+	}
+	secs := time.Since(start).Seconds()
+	return json.NewEncoder(os.Stdout).Encode(map[string]float64{
+		"bytes": float64(got), "seconds": secs, "gbit_per_s": float64(got) * 8 / secs / 1e9,
+	})
+}
+
+func roundTrips(addr string, count, size int) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", addr, err)
+	}
+	defer c.Close()
+	hdr := []byte{modeRoundTrip, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(hdr[1:], uint32(size))
+	if _, err := c.Write(hdr); err != nil {
+		return fmt.Errorf("write header: %w", err)
+	}
+	buf := make([]byte, size)
+	lat := make([]time.Duration, 0, count)
+	start := time.Now()
+	for range count {
+		t := time.Now()
+		if _, err := c.Write(buf); err != nil {
+			return fmt.Errorf("send request: %w", err)
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return fmt.Errorf("read response: %w", err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	total := time.Since(start)
+	slices.Sort(lat)
+	us := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) / 1e3 }
+	return json.NewEncoder(os.Stdout).Encode(map[string]float64{
+		"count": float64(count), "per_s": float64(count) / total.Seconds(),
+		"p50_us": us(0.5), "p99_us": us(0.99),
+	})
+}
