@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
@@ -52,9 +53,10 @@ type Agent struct {
 	members *membership
 	self    nodeMeta
 
-	// Set only on servers.
-	fsm  stateStore
-	raft raftLog
+	// role is set on servers; agent/raft_role.go.
+	role atomic.Pointer[serverRole]
+	// spawn starts a loop that stops with the agent (set by Run).
+	spawn func(name string, fn func(context.Context))
 
 	runtime runtimeRef
 	// logFloor: agent/statecurrent.go
@@ -116,24 +118,41 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer a.members.leave(2 * time.Second)
 
 	if cfg.Server {
-		if err := a.startRaft(ctx); err != nil {
+		role, err := a.startRaft(ctx, a.self.Raft)
+		if err != nil {
 			ln.Close()
 			return err
 		}
-		defer func() {
-			if err := a.raft.Shutdown(); err != nil {
+		a.role.Store(role)
+	}
+	// Also stops a seat the fleet gave this agent while it ran.
+	defer func() {
+		if role := a.role.Load(); role != nil {
+			if err := role.raft.Shutdown(); err != nil {
 				log.Warn("stop raft", "err", err)
 			}
-		}()
-	}
+		}
+	}()
 
-	var wg sync.WaitGroup
+	var (
+		wg      sync.WaitGroup
+		loopsMu sync.Mutex
+		stopped bool // no loop starts once the agent stops
+	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
 		cancel()
+		loopsMu.Lock()
+		stopped = true
+		loopsMu.Unlock()
 		wg.Wait()
 	}()
 	goFn := func(name string, fn func(context.Context)) {
+		loopsMu.Lock()
+		defer loopsMu.Unlock()
+		if stopped {
+			return
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -141,6 +160,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			log.Debug("stopped", "loop", name)
 		}()
 	}
+	a.spawn = goFn
 	goFn("join", a.joinLoop)
 	if cfg.Server {
 		goFn("bootstrap", a.bootstrapLoop)

@@ -111,7 +111,7 @@ func (a *Agent) writeReplicated(res replicatedResource, create bool) http.Handle
 		case *api.ReplicaSet:
 			cmd.RS = o
 		}
-		out, err := a.raft.Apply(r.Context(), cmd)
+		out, err := a.raft().Apply(r.Context(), cmd)
 		if err != nil {
 			writeError(w, a.log, err)
 			return
@@ -158,7 +158,7 @@ func (a *Agent) deleteReplicated(res replicatedResource) http.HandlerFunc {
 			writeError(w, a.log, err)
 			return
 		}
-		out, err := a.raft.Apply(r.Context(), consensus.DeleteController{Kind: res.kind, Namespace: ns, Name: name,
+		out, err := a.raft().Apply(r.Context(), consensus.DeleteController{Kind: res.kind, Namespace: ns, Name: name,
 			UID: obj.GetMetadata().UID, Orphan: policy == "Orphan"})
 		if err != nil {
 			writeError(w, a.log, err)
@@ -207,7 +207,7 @@ func (a *Agent) putScale(res replicatedResource) http.HandlerFunc {
 			writeError(w, a.log, invalid(err))
 			return
 		}
-		out, err := a.raft.Apply(r.Context(), consensus.ScaleController{Kind: res.kind, Namespace: r.PathValue("ns"), Name: r.PathValue("name"),
+		out, err := a.raft().Apply(r.Context(), consensus.ScaleController{Kind: res.kind, Namespace: r.PathValue("ns"), Name: r.PathValue("name"),
 			Replicas: sc.Spec.Replicas, ResourceVersion: sc.Metadata.ResourceVersion})
 		if err != nil {
 			writeError(w, a.log, err)
@@ -238,7 +238,7 @@ func (a *Agent) putReplicatedStatus(res replicatedResource) http.HandlerFunc {
 			writeError(w, a.log, err)
 			return
 		}
-		out, err := a.raft.Apply(r.Context(), consensus.UpdateControllerStatus{Kind: res.kind, Namespace: ns, Name: name,
+		out, err := a.raft().Apply(r.Context(), consensus.UpdateControllerStatus{Kind: res.kind, Namespace: ns, Name: name,
 			UID: cur.GetMetadata().UID, Status: *obj.ReplicaStatus()})
 		if err != nil {
 			writeError(w, a.log, err)

@@ -61,8 +61,8 @@ func (a *Agent) routes() http.Handler {
 }
 
 func (a *Agent) readyz(w http.ResponseWriter, r *http.Request) {
-	if a.cfg.Server {
-		if id, _ := a.raft.Leader(); id == "" {
+	if a.isServer() {
+		if id, _ := a.raft().Leader(); id == "" {
 			http.Error(w, "no Raft leader known", http.StatusServiceUnavailable)
 			return
 		}
@@ -81,7 +81,7 @@ func (a *Agent) listNodes(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
-	nodes, idx := a.fsm.Nodes()
+	nodes, idx := a.fsm().Nodes()
 	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
 	for _, n := range nodes {
 		if sel.Matches(labels.Set(n.Metadata.Labels)) && fields(n) {
@@ -92,7 +92,7 @@ func (a *Agent) listNodes(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Agent) getNode(w http.ResponseWriter, r *http.Request) {
-	n, err := a.fsm.Node(r.PathValue("name"))
+	n, err := a.fsm().Node(r.PathValue("name"))
 	if err != nil {
 		writeError(w, a.log, err)
 		return
@@ -112,7 +112,7 @@ func (a *Agent) listPods(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
-	pods, idx := a.fsm.Pods(func(p *api.Pod) bool {
+	pods, idx := a.fsm().Pods(func(p *api.Pod) bool {
 		return (ns == "" || p.Metadata.Namespace == ns) && fields(p) &&
 			sel.Matches(labels.Set(p.Metadata.Labels))
 	})
@@ -125,7 +125,7 @@ func (a *Agent) listPods(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Agent) getPod(w http.ResponseWriter, r *http.Request) {
-	p, err := a.fsm.Pod(r.PathValue("ns"), r.PathValue("name"))
+	p, err := a.fsm().Pod(r.PathValue("ns"), r.PathValue("name"))
 	if err != nil {
 		writeError(w, a.log, err)
 		return
@@ -139,7 +139,7 @@ func (a *Agent) createPod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
-	res, err := a.raft.Apply(r.Context(), consensus.CreatePod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
+	res, err := a.raft().Apply(r.Context(), consensus.CreatePod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
@@ -158,7 +158,7 @@ func (a *Agent) replacePod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: p.Metadata.Name, Detail: "does not match the name in the URL " + r.PathValue("name")}))
 		return
 	}
-	res, err := a.raft.Apply(r.Context(), consensus.ApplyPod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
+	res, err := a.raft().Apply(r.Context(), consensus.ApplyPod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
@@ -169,12 +169,12 @@ func (a *Agent) replacePod(w http.ResponseWriter, r *http.Request) {
 
 func (a *Agent) deletePod(w http.ResponseWriter, r *http.Request) {
 	ns, name := r.PathValue("ns"), r.PathValue("name")
-	p, err := a.fsm.Pod(ns, name)
+	p, err := a.fsm().Pod(ns, name)
 	if err != nil {
 		writeError(w, a.log, err)
 		return
 	}
-	res, err := a.raft.Apply(r.Context(), consensus.DeletePod{Namespace: ns, Name: name, UID: p.Metadata.UID})
+	res, err := a.raft().Apply(r.Context(), consensus.DeletePod{Namespace: ns, Name: name, UID: p.Metadata.UID})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
@@ -189,7 +189,7 @@ func (a *Agent) updatePodStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, invalid(fmt.Errorf("decode pod status: %w", err)))
 		return
 	}
-	res, err := a.raft.Apply(r.Context(), consensus.UpdatePodStatus{
+	res, err := a.raft().Apply(r.Context(), consensus.UpdatePodStatus{
 		Namespace: r.PathValue("ns"), Name: r.PathValue("name"), UID: p.Metadata.UID,
 		Node: p.Spec.NodeName, Status: p.Status, Time: time.Now().UTC(),
 	})
@@ -264,7 +264,7 @@ func (a *Agent) assignments(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
-	if _, err := a.fsm.WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := a.fsm().WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return
 	}
 	// A node acts on this view, removing what it does not list: answer
@@ -279,8 +279,8 @@ func (a *Agent) assignments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	node := r.PathValue("name")
-	pods, idx := a.fsm.PodsOnNode(node)
-	nodes, _ := a.fsm.Nodes()
+	pods, idx := a.fsm().PodsOnNode(node)
+	nodes, _ := a.fsm().Nodes()
 	view := assignmentsView{Index: idx, Pods: make([]api.Pod, 0, len(pods)), Nodes: make([]api.Node, 0, len(nodes))}
 	for _, p := range pods {
 		view.Pods = append(view.Pods, *p)
@@ -308,7 +308,7 @@ type memberView struct {
 }
 
 func (a *Agent) cluster(w http.ResponseWriter, r *http.Request) {
-	v := clusterView{Node: a.cfg.Name, Server: a.cfg.Server, Leader: a.leaderName()}
+	v := clusterView{Node: a.cfg.Name, Server: a.isServer(), Leader: a.leaderName()}
 	for _, m := range a.members.members() {
 		v.Members = append(v.Members, memberView{Name: m.Name, Addr: m.Addr, API: m.Meta.API, Server: m.Meta.Server, Alive: m.Alive})
 	}

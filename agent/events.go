@@ -175,7 +175,7 @@ func (a *Agent) recordEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, invalid(fmt.Errorf("decode events: %w", err)))
 		return
 	}
-	res, err := a.raft.Apply(r.Context(), cmd)
+	res, err := a.raft().Apply(r.Context(), cmd)
 	if err != nil {
 		writeError(w, a.log, err)
 		return
@@ -192,7 +192,7 @@ func (a *Agent) recordLeaderEvent(pod *api.Pod, eventType, reason, message strin
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if _, err := a.raft.Apply(ctx, consensus.RecordEvents{Events: []api.Event{ev}}); err != nil {
+		if _, err := a.raft().Apply(ctx, consensus.RecordEvents{Events: []api.Event{ev}}); err != nil {
 			a.log.Debug("record event", "pod", pod.Key(), "reason", reason, "err", err)
 		}
 	}()
@@ -208,7 +208,7 @@ func (a *Agent) listEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns := r.PathValue("ns")
-	evs, idx := a.fsm.Events(func(e *api.Event) bool {
+	evs, idx := a.fsm().Events(func(e *api.Event) bool {
 		return (ns == "" || e.Metadata.Namespace == ns) && match(e)
 	})
 	list := api.EventList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "EventList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Event{}}

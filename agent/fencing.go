@@ -88,7 +88,7 @@ func (a *Agent) lastContact(now time.Time) (time.Time, bool) {
 		a.fence.mu.Unlock()
 		need = idx
 	}
-	return since, a.fsm.Index() >= need
+	return since, a.fsm().Index() >= need
 }
 
 // leaderContact: a follower hears from the leader many times a second, so
@@ -138,12 +138,7 @@ func (a *Agent) leaderIndex() (uint64, error) {
 }
 
 // raftSeat is this agent's Raft seat, nil on a client.
-func (a *Agent) raftSeat() raftLog {
-	if !a.cfg.Server || a.raft == nil {
-		return nil
-	}
-	return a.raft
-}
+func (a *Agent) raftSeat() raftLog { return a.raft() }
 
 // reconcileAllowed gates the node reconciler: it acts only on a view it
 // can trust.

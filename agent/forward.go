@@ -27,7 +27,7 @@ const indexHeader = "X-Shoal-Index"
 // state and pass the request to a live server.
 func (a *Agent) viaServer(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if a.cfg.Server {
+		if a.isServer() {
 			h(w, r)
 			return
 		}
@@ -38,12 +38,12 @@ func (a *Agent) viaServer(h http.HandlerFunc) http.HandlerFunc {
 // viaLeader runs writes on the Raft leader: any other agent forwards them.
 func (a *Agent) viaLeader(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if a.cfg.Server && a.raft.IsLeader() {
+		if a.isServer() && a.raft().IsLeader() {
 			h(w, r)
 			return
 		}
 		target := a.leaderAPI()
-		if target == "" && !a.cfg.Server {
+		if target == "" && !a.isServer() {
 			target = a.anyServerAPI()
 		}
 		a.forwardTo(w, r, target)
@@ -72,7 +72,7 @@ func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string)
 	}
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		idx, err := strconv.ParseUint(resp.Header.Get(indexHeader), 10, 64)
-		if err == nil && idx > 0 && a.fsm != nil {
+		if err == nil && idx > 0 && a.fsm() != nil {
 			a.waitApplied(resp.Request.Context(), idx)
 		}
 		return nil
@@ -83,10 +83,10 @@ func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string)
 
 // leaderName is the node name of the Raft leader, "" when none is known.
 func (a *Agent) leaderName() string {
-	if !a.cfg.Server {
+	if !a.isServer() {
 		return ""
 	}
-	id, _ := a.raft.Leader()
+	id, _ := a.raft().Leader()
 	return id
 }
 
@@ -123,8 +123,8 @@ func (a *Agent) anyServerAPI() string {
 func (a *Agent) waitApplied(ctx context.Context, index uint64) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	for a.fsm.Index() < index {
-		if _, err := a.fsm.WaitIndex(ctx, a.fsm.Index()); err != nil {
+	for a.fsm().Index() < index {
+		if _, err := a.fsm().WaitIndex(ctx, a.fsm().Index()); err != nil {
 			a.log.Debug("state did not catch up with a forwarded write", "index", index, "err", err)
 			return
 		}

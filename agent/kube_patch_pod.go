@@ -43,7 +43,7 @@ func (a *Agent) patchPod(w http.ResponseWriter, r *http.Request) {
 			writeError(w, a.log, err)
 			return
 		}
-		res, err := a.raft.Apply(r.Context(), consensus.ApplyPod{Pod: *p, Time: time.Now().UTC()})
+		res, err := a.raft().Apply(r.Context(), consensus.ApplyPod{Pod: *p, Time: time.Now().UTC()})
 		var conflict *consensus.ConflictError
 		if errors.As(err, &conflict) && !explicitRV && attempt < patchAttempts {
 			continue
@@ -62,7 +62,7 @@ func (a *Agent) patchPod(w http.ResponseWriter, r *http.Request) {
 // result strictly. explicitRV tells whether the patch itself set a
 // resourceVersion (then a conflict is the caller's to see).
 func (a *Agent) patchedPod(contentType, ns, name string, patch []byte) (*api.Pod, bool, error) {
-	cur, err := a.fsm.Pod(ns, name)
+	cur, err := a.fsm().Pod(ns, name)
 	if err != nil {
 		return nil, false, err
 	}

@@ -41,7 +41,7 @@ func isWatch(r *http.Request) bool {
 // they hand the whole stream to a server, which the forwarding proxy
 // passes on as it comes.
 func (a *Agent) serveWatch(w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request)) {
-	if !a.cfg.Server {
+	if !a.isServer() {
 		h(w, r)
 		return
 	}
@@ -104,7 +104,7 @@ func (a *Agent) serveWatch(w http.ResponseWriter, r *http.Request, h func(http.R
 		if flusher != nil {
 			flusher.Flush()
 		}
-		if _, err := a.fsm.WaitIndex(ctx, l.index); err != nil {
+		if _, err := a.fsm().WaitIndex(ctx, l.index); err != nil {
 			return
 		}
 	}

@@ -38,7 +38,7 @@ func (a *Agent) leaderLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case isLeader := <-a.raft.LeaderCh():
+		case isLeader := <-a.raft().LeaderCh():
 			stop()
 			if !isLeader {
 				a.log.Info("lost leadership")
@@ -91,12 +91,12 @@ func (a *Agent) nodeController(ctx context.Context) {
 
 func (a *Agent) syncNode(ctx context.Context, m member) error {
 	want := nodeFromMember(m)
-	have, err := a.fsm.Node(m.Name)
+	have, err := a.fsm().Node(m.Name)
 	if err != nil && !consensus.IsNotFound(err) {
 		return err
 	}
 	if have == nil || !sameRegistration(have, want) {
-		_, err := a.raft.Apply(ctx, consensus.RegisterNode{Node: *want, ClusterCIDR: a.cfg.PodCIDR, BlockBits: a.cfg.BlockBits, Time: time.Now().UTC()})
+		_, err := a.raft().Apply(ctx, consensus.RegisterNode{Node: *want, ClusterCIDR: a.cfg.PodCIDR, BlockBits: a.cfg.BlockBits, Time: time.Now().UTC()})
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (a *Agent) syncNode(ctx context.Context, m member) error {
 		if !alive {
 			reason, msg = "NodeStatusUnknown", "gossip declared the agent failed"
 		}
-		_, err := a.raft.Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: alive, Reason: reason, Message: msg, Time: time.Now().UTC()})
+		_, err := a.raft().Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: alive, Reason: reason, Message: msg, Time: time.Now().UTC()})
 		return err
 	}
 	return nil
@@ -168,12 +168,12 @@ func quantitiesEqual(a, b api.ResourceList) bool {
 func (a *Agent) placementController(ctx context.Context) {
 	var after uint64
 	for {
-		idx, err := a.fsm.WaitIndex(ctx, after)
+		idx, err := a.fsm().WaitIndex(ctx, after)
 		if err != nil {
 			return
 		}
 		after = idx
-		pending, _ := a.fsm.Pods(func(p *api.Pod) bool { return !consensus.Bound(p) && !consensus.Terminal(p) })
+		pending, _ := a.fsm().Pods(func(p *api.Pod) bool { return !consensus.Bound(p) && !consensus.Terminal(p) })
 		for _, p := range pending {
 			if err := a.place(ctx, p); err != nil && ctx.Err() == nil {
 				a.log.Warn("place pod", "pod", p.Key(), "err", err)
@@ -183,14 +183,14 @@ func (a *Agent) placementController(ctx context.Context) {
 }
 
 func (a *Agent) place(ctx context.Context, p *api.Pod) error {
-	nodeName, reasons, err := placement.Choose(p, a.fsm.NodeInfos())
+	nodeName, reasons, err := placement.Choose(p, a.fsm().NodeInfos())
 	if errors.Is(err, placement.ErrNoFit) {
 		a.metrics.placementFailed()
 		msg := fmt.Sprintf("0/%d nodes are available: %s", len(reasons), joinReasons(reasons))
 		if c := podCondition(p, "PodScheduled"); c != nil && c.Message == msg {
 			return nil
 		}
-		_, err := a.raft.Apply(ctx, consensus.SetPodUnschedulable{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Message: msg, Time: time.Now().UTC()})
+		_, err := a.raft().Apply(ctx, consensus.SetPodUnschedulable{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Message: msg, Time: time.Now().UTC()})
 		if err == nil {
 			a.recordLeaderEvent(p, api.EventWarning, "FailedScheduling", msg) // agent/events.go
 		}
@@ -199,11 +199,11 @@ func (a *Agent) place(ctx context.Context, p *api.Pod) error {
 	if err != nil {
 		return err
 	}
-	ip, err := a.fsm.FreePodIP(nodeName)
+	ip, err := a.fsm().FreePodIP(nodeName)
 	if err != nil {
 		return fmt.Errorf("allocate an IP on %s: %w", nodeName, err)
 	}
-	_, err = a.raft.Apply(ctx, consensus.BindPod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Node: nodeName, PodIP: ip.String(), Time: time.Now().UTC()})
+	_, err = a.raft().Apply(ctx, consensus.BindPod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Node: nodeName, PodIP: ip.String(), Time: time.Now().UTC()})
 	if err != nil {
 		return fmt.Errorf("bind to %s: %w", nodeName, err)
 	}

@@ -41,11 +41,11 @@ func (a *Agent) onPodNode(h func(http.ResponseWriter, *http.Request, podTarget))
 			h(w, r, t)
 			return
 		}
-		if !a.cfg.Server {
+		if !a.isServer() {
 			a.forwardTo(w, r, a.anyServerAPI())
 			return
 		}
-		p, err := a.fsm.Pod(t.namespace, t.name)
+		p, err := a.fsm().Pod(t.namespace, t.name)
 		if err != nil {
 			writeError(w, a.log, err)
 			return

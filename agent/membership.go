@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +42,11 @@ type membership struct {
 	log     *slog.Logger
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every membership event
+	// nodes copies what memberlist tells the event callbacks (which it
+	// calls under its own lock): the *Node values its Members returns are
+	// its live records, written by gossip and by setMeta, so reading them
+	// outside its lock is a data race.
+	nodes map[string]memberlist.Node
 }
 
 func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, error) {
@@ -51,7 +57,7 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	if len(b) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("node metadata is %d bytes, gossip allows %d: use fewer or shorter labels", len(b), memberlist.MetaMaxSize)
 	}
-	m := &membership{meta: b, log: log, changed: make(chan struct{})}
+	m := &membership{meta: b, log: log, changed: make(chan struct{}), nodes: map[string]memberlist.Node{}}
 	mc := memberlist.DefaultLANConfig()
 	mc.Name = cfg.Name
 	mc.BindAddr = cfg.BindAddr
@@ -92,8 +98,14 @@ func (m *membership) join(addrs []string) error {
 
 // members lists every agent gossip knows, alive or not, sorted by name.
 func (m *membership) members() []member {
+	m.mu.Lock()
+	nodes := make([]memberlist.Node, 0, len(m.nodes))
+	for _, n := range m.nodes {
+		nodes = append(nodes, n)
+	}
+	m.mu.Unlock()
 	var out []member
-	for _, n := range m.list.Members() {
+	for _, n := range nodes {
 		var meta nodeMeta
 		if err := json.Unmarshal(n.Meta, &meta); err != nil {
 			m.log.Warn("unreadable gossip metadata", "node", n.Name, "err", err)
@@ -149,18 +161,38 @@ func (m *membership) MergeRemoteState(buf []byte, join bool) {}
 
 // NotifyJoin is memberlist's EventDelegate.
 func (m *membership) NotifyJoin(n *memberlist.Node) {
+	m.record(n, true)
 	m.log.Info("member joined", "node", n.Name, "addr", n.Addr.String())
 	m.notify()
 }
 
 // NotifyLeave fires when a member left or was declared dead.
 func (m *membership) NotifyLeave(n *memberlist.Node) {
+	m.record(n, false)
 	m.log.Info("member left or failed", "node", n.Name)
 	m.notify()
 }
 
 // NotifyUpdate fires when a member's metadata changed.
-func (m *membership) NotifyUpdate(n *memberlist.Node) { m.notify() }
+func (m *membership) NotifyUpdate(n *memberlist.Node) {
+	m.record(n, true)
+	m.notify()
+}
+
+// record keeps a copy of a live member, as memberlist's Members would
+// list it (dead and departed members are not listed).
+func (m *membership) record(n *memberlist.Node, live bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !live {
+		delete(m.nodes, n.Name)
+		return
+	}
+	c := *n
+	c.Addr = append(net.IP(nil), n.Addr...)
+	c.Meta = append([]byte(nil), n.Meta...)
+	m.nodes[n.Name] = c
+}
 
 // slogWriter turns the standard-library logging of hashicorp's libraries into slog records.
 type slogWriter struct{ log *slog.Logger }

@@ -10,7 +10,6 @@ import (
 
 	gometrics "github.com/hashicorp/go-metrics"
 	gmprom "github.com/hashicorp/go-metrics/prometheus"
-	"github.com/hashicorp/memberlist"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -144,19 +143,16 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	states := map[string]float64{"alive": 0, "suspect": 0}
 	seen := map[string]bool{}
-	if a.members != nil && a.members.list != nil {
-		for _, n := range a.members.list.Members() {
-			seen[n.Name] = true
-			switch n.State {
-			case memberlist.StateAlive:
-				states["alive"]++
-			case memberlist.StateSuspect:
-				states["suspect"]++
-			}
+	if a.members != nil {
+		// memberlist does not publish a member's suspicion, only its
+		// death: a suspect member still counts as alive here.
+		for _, m := range a.members.members() {
+			seen[m.Name] = true
+			states["alive"]++
 		}
 	}
-	if a.fsm != nil {
-		nodes, _ := a.fsm.Nodes()
+	if a.fsm() != nil {
+		nodes, _ := a.fsm().Nodes()
 		failed := 0.0
 		for _, n := range nodes {
 			if !seen[n.Metadata.Name] {
@@ -169,11 +165,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descMembers, v, s)
 	}
 
-	if a.raft != nil {
-		gauge(descRaftLeader, b2f(a.raft.IsLeader()))
-		id, _ := a.raft.Leader()
+	if a.raft() != nil {
+		gauge(descRaftLeader, b2f(a.raft().IsLeader()))
+		id, _ := a.raft().Leader()
 		gauge(descRaftHas, b2f(id != ""))
-		if st, ok := a.raft.(interface{ Stats() map[string]string }); ok {
+		if st, ok := a.raft().(interface{ Stats() map[string]string }); ok {
 			stats := st.Stats()
 			for key, d := range map[string]*prometheus.Desc{"term": descRaftTerm, "commit_index": descRaftCommit, "applied_index": descRaftApplied, "last_log_index": descRaftLastLog, "num_peers": descRaftPeers} {
 				if v, err := strconv.ParseFloat(stats[key], 64); err == nil {
@@ -183,13 +179,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 
-	if a.fsm != nil {
+	if a.fsm() != nil {
 		phases := map[string]float64{}
 		for _, p := range []string{api.PodPending, api.PodRunning, api.PodSucceeded, api.PodFailed, api.PodUnknown} {
 			phases[p] = 0
 		}
 		ready := map[string]float64{"true": 0, "false": 0}
-		pods, _ := a.fsm.Pods(func(*api.Pod) bool { return true })
+		pods, _ := a.fsm().Pods(func(*api.Pod) bool { return true })
 		for _, p := range pods {
 			phase := string(p.Status.Phase)
 			if phase == "" {

@@ -85,7 +85,7 @@ func (a *Agent) fleetMembers() []member {
 	for _, m := range a.members.members() {
 		byName[m.Name] = m
 	}
-	nodes, _ := a.fsm.Nodes()
+	nodes, _ := a.fsm().Nodes()
 	out := make([]member, 0, len(nodes))
 	for _, n := range nodes {
 		m, ok := byName[n.Metadata.Name]
@@ -118,7 +118,7 @@ func (a *Agent) rejoinLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		nodes, _ := a.fsm.Nodes()
+		nodes, _ := a.fsm().Nodes()
 		alive := map[string]bool{}
 		for _, m := range a.members.members() {
 			alive[m.Name] = m.Alive
@@ -165,12 +165,12 @@ func (a *Agent) markLost(ctx context.Context, m member) error {
 	if a.aliveForFleet(m) {
 		return nil
 	}
-	n, err := a.fsm.Node(m.Name)
+	n, err := a.fsm().Node(m.Name)
 	if err != nil || !placement.NodeReady(n) {
 		return nil
 	}
 	a.log.Info("node lost: gossip has held it failed for longer than the grace period", "node", m.Name, "grace", a.cfg.nodeGrace())
-	_, err = a.raft.Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: false, Reason: "NodeStatusUnknown",
+	_, err = a.raft().Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: false, Reason: "NodeStatusUnknown",
 		Message: "gossip declared the agent failed", Time: time.Now().UTC()})
 	return err
 }
@@ -187,7 +187,7 @@ func (c *Config) nodeGrace() time.Duration {
 }
 
 func (a *Agent) evictLostReplicas(ctx context.Context) {
-	nodes, _ := a.fsm.Nodes()
+	nodes, _ := a.fsm().Nodes()
 	lost := map[string]bool{}
 	for _, n := range nodes {
 		if !placement.NodeReady(n) && nodeWasReady(n) {
@@ -197,11 +197,11 @@ func (a *Agent) evictLostReplicas(ctx context.Context) {
 	if len(lost) == 0 {
 		return
 	}
-	pods, _ := a.fsm.Pods(func(p *api.Pod) bool {
+	pods, _ := a.fsm().Pods(func(p *api.Pod) bool {
 		return lost[p.Spec.NodeName] && p.Status.Phase == api.PodUnknown && api.ControllerOf(p) != nil
 	})
 	for _, p := range pods {
-		_, err := a.raft.Apply(ctx, consensus.DeletePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID})
+		_, err := a.raft().Apply(ctx, consensus.DeletePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID})
 		if err != nil && !consensus.IsNotFound(err) && !consensus.IsConflict(err) {
 			if ctx.Err() == nil {
 				a.log.Warn("delete replica of lost node", "pod", p.Key(), "node", p.Spec.NodeName, "err", err)

@@ -10,22 +10,51 @@ import (
 	"github.com/shoal-dev/shoal/consensus"
 )
 
-// startRaft opens this server's Raft seat: its log, snapshots and transport.
-func (a *Agent) startRaft(ctx context.Context) error {
+// serverRole is this agent's Raft seat: the state machine and the log.
+// A client that the fleet promotes gets one while its API serves requests
+// and its loops run, so it is published through Agent.role (an atomic
+// pointer) and never changed in place. An agent never loses its role while
+// it runs: once a.isServer() is true, a.fsm() and a.raft() stay non-nil.
+type serverRole struct {
+	fsm  stateStore
+	raft raftLog
+}
+
+// isServer tells whether this agent holds a Raft seat now.
+func (a *Agent) isServer() bool { return a.role.Load() != nil }
+
+// fsm is the local state; nil on a client.
+func (a *Agent) fsm() stateStore {
+	if r := a.role.Load(); r != nil {
+		return r.fsm
+	}
+	return nil
+}
+
+// raft is the log this server writes through; nil on a client.
+func (a *Agent) raft() raftLog {
+	if r := a.role.Load(); r != nil {
+		return r.raft
+	}
+	return nil
+}
+
+// startRaft opens this server's Raft seat: its log, snapshots and
+// transport, advertised at addr. The caller publishes it.
+func (a *Agent) startRaft(ctx context.Context, addr string) (*serverRole, error) {
 	fsm := consensus.NewFSM()
 	r, err := consensus.Open(consensus.Config{
 		ID:            a.cfg.Name,
 		DataDir:       a.dataPath("raft"),
 		BindAddr:      hostPort(a.cfg.BindAddr, a.cfg.RaftPort),
-		AdvertiseAddr: a.self.Raft,
+		AdvertiseAddr: addr,
 		Log:           a.log.With("part", "raft"),
 		TLS:           a.sec.raftTLS, // agent/tls.go
 	}, fsm)
 	if err != nil {
-		return fmt.Errorf("open raft: %w", err)
+		return nil, fmt.Errorf("open raft: %w", err)
 	}
-	a.fsm, a.raft = fsm, r
-	return nil
+	return &serverRole{fsm: fsm, raft: r}, nil
 }
 
 // bootstrapLoop waits until --bootstrap-expect servers have met by gossip,
@@ -47,7 +76,7 @@ func (a *Agent) bootstrapLoop(ctx context.Context) {
 				a.log.Info("not among the bootstrap servers; waiting to be added", "servers", len(servers))
 				return
 			}
-			if err := a.raft.(*consensus.Raft).BootstrapIfNew(servers); err != nil {
+			if err := a.raft().(*consensus.Raft).BootstrapIfNew(servers); err != nil {
 				a.log.Error("bootstrap raft", "err", err)
 			} else {
 				a.log.Info("raft bootstrapped or already had state", "servers", len(servers))

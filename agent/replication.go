@@ -23,7 +23,7 @@ type controllerStore interface {
 // controllerState returns the local state's RCs and ReplicaSets, nil on an
 // agent without a Raft seat.
 func (a *Agent) controllerState() controllerStore {
-	cs, _ := a.fsm.(controllerStore)
+	cs, _ := a.fsm().(controllerStore)
 	return cs
 }
 
@@ -44,7 +44,7 @@ func (a *Agent) replicationController(ctx context.Context) {
 	var after uint64
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithTimeout(ctx, replicationResync)
-		idx, _ := a.fsm.WaitIndex(wctx, after)
+		idx, _ := a.fsm().WaitIndex(wctx, after)
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -163,8 +163,8 @@ func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map
 	if err != nil {
 		return fmt.Errorf("selector: %w", err)
 	}
-	pods, _ := a.fsm.Pods(func(p *api.Pod) bool { return p.Metadata.Namespace == meta.Namespace })
-	nodes, _ := a.fsm.Nodes()
+	pods, _ := a.fsm().Pods(func(p *api.Pod) bool { return p.Metadata.Namespace == meta.Namespace })
+	nodes, _ := a.fsm().Nodes()
 	notReady := map[string]bool{}
 	for _, n := range nodes {
 		if !placement.NodeReady(n) {
@@ -203,7 +203,7 @@ func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map
 	for i := 0; i < plan.create; i++ {
 		p := api.PodFromTemplate(ctrl)
 		p.Metadata.Name = meta.Name + "-" + randomSuffix()
-		_, err := a.raft.Apply(ctx, consensus.CreatePod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
+		_, err := a.raft().Apply(ctx, consensus.CreatePod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
 		if consensus.IsAlreadyExists(err) {
 			continue // a clash of suffixes; the next pass makes it
 		}
@@ -215,7 +215,7 @@ func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map
 	}
 	removed := 0
 	for _, p := range plan.remove {
-		_, err := a.raft.Apply(ctx, consensus.DeletePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID})
+		_, err := a.raft().Apply(ctx, consensus.DeletePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID})
 		if err != nil && !consensus.IsNotFound(err) {
 			return fmt.Errorf("delete surplus replica %s: %w", p.Metadata.Name, err)
 		}
@@ -229,7 +229,7 @@ func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map
 // the resourceVersion read, so a concurrent change wins and the next pass
 // decides again.
 func (a *Agent) writePodMeta(ctx context.Context, p *api.Pod) error {
-	_, err := a.raft.Apply(ctx, consensus.ApplyPod{Pod: *p, Time: time.Now().UTC()})
+	_, err := a.raft().Apply(ctx, consensus.ApplyPod{Pod: *p, Time: time.Now().UTC()})
 	return err
 }
 
@@ -256,7 +256,7 @@ func (a *Agent) writeReplicaStatus(ctx context.Context, ctrl api.Replicated, pla
 		return nil
 	}
 	meta := ctrl.GetMetadata()
-	_, err := a.raft.Apply(ctx, consensus.UpdateControllerStatus{Kind: ctrl.GetTypeMeta().Kind, Namespace: meta.Namespace, Name: meta.Name, UID: meta.UID, Status: st})
+	_, err := a.raft().Apply(ctx, consensus.UpdateControllerStatus{Kind: ctrl.GetTypeMeta().Kind, Namespace: meta.Namespace, Name: meta.Name, UID: meta.UID, Status: st})
 	if consensus.IsNotFound(err) || consensus.IsConflict(err) {
 		return nil // deleted or replaced meanwhile
 	}

@@ -64,7 +64,7 @@ const seatInterval = time.Second
 // server that returns to a full configuration rejoins without a vote, so
 // it follows the state like a client does.
 func (a *Agent) seatController(ctx context.Context) {
-	admin, ok := a.raft.(seatAdmin)
+	admin, ok := a.raft().(seatAdmin)
 	if !ok {
 		return
 	}
@@ -156,7 +156,7 @@ func (a *Agent) seatCandidate(ctx context.Context, names []string, byName map[st
 		if _, ok := inConfig[n]; ok || !m.Alive || m.Meta.Server {
 			continue
 		}
-		if node, err := a.fsm.Node(n); err != nil || !placement.NodeReady(node) {
+		if node, err := a.fsm().Node(n); err != nil || !placement.NodeReady(node) {
 			continue
 		}
 		addr, err := a.askToOpenSeat(ctx, m)
@@ -202,8 +202,9 @@ func (a *Agent) askToOpenSeat(ctx context.Context, m member) (string, error) {
 func (a *Agent) openSeat(w http.ResponseWriter, r *http.Request) {
 	a.seat.mu.Lock()
 	defer a.seat.mu.Unlock()
-	if a.cfg.Server {
-		writeJSON(w, http.StatusOK, seatAnswer{Raft: a.self.Raft})
+	raftAddr := hostPort(a.cfg.advertise(), a.cfg.RaftPort)
+	if a.isServer() {
+		writeJSON(w, http.StatusOK, seatAnswer{Raft: raftAddr})
 		return
 	}
 	old := a.dataPath("raft")
@@ -213,25 +214,27 @@ func (a *Agent) openSeat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	self := a.self
-	self.Server = true
-	self.Raft = hostPort(a.cfg.advertise(), a.cfg.RaftPort)
-	a.self = self
-	if err := a.startRaft(r.Context()); err != nil {
+	role, err := a.startRaft(r.Context(), raftAddr)
+	if err != nil {
 		writeError(w, a.log, err)
 		return
 	}
 	if err := os.WriteFile(filepath.Join(a.dataPath("raft"), promotedMarker), nil, 0o600); err != nil {
 		a.log.Warn("record the promotion", "err", err)
 	}
-	a.cfg.Server = true
+	// From here on handlers and loops see a server; a.self stays as Run
+	// made it (readers use only its API address), gossip gets a copy.
+	a.role.Store(role)
+	self := a.self
+	self.Server = true
+	self.Raft = raftAddr
 	if err := a.members.setMeta(self); err != nil {
 		a.log.Warn("tell the fleet about the new seat", "err", err)
 	}
-	// The seat lives as long as the agent process, not as this request.
-	go a.leaderLoop(context.WithoutCancel(r.Context()))
-	a.log.Info("opened a Raft seat at the leader's request", "raft", self.Raft)
-	writeJSON(w, http.StatusOK, seatAnswer{Raft: self.Raft})
+	// The seat lives as long as the agent, not as this request.
+	a.spawn("leader", a.leaderLoop)
+	a.log.Info("opened a Raft seat at the leader's request", "raft", raftAddr)
+	writeJSON(w, http.StatusOK, seatAnswer{Raft: raftAddr})
 }
 
 // setMeta changes what this agent gossips about itself.
@@ -261,7 +264,7 @@ type raftServerView struct {
 // raftServers is GET /shoal/v1/raft: the Raft configuration as this
 // agent's seat sees it (clients forward to a server).
 func (a *Agent) raftServers(w http.ResponseWriter, r *http.Request) {
-	admin, ok := a.raft.(seatAdmin)
+	admin, ok := a.raft().(seatAdmin)
 	if !ok {
 		writeError(w, a.log, fmt.Errorf("this agent has no Raft seat"))
 		return
@@ -276,7 +279,7 @@ func (a *Agent) raftServers(w http.ResponseWriter, r *http.Request) {
 		// Index is the last entry this agent's state applied.
 		Index   uint64           `json:"index"`
 		Servers []raftServerView `json:"servers"`
-	}{Leader: a.leaderName(), Index: a.fsm.Index(), Servers: []raftServerView{}}
+	}{Leader: a.leaderName(), Index: a.fsm().Index(), Servers: []raftServerView{}}
 	for _, s := range servers {
 		out.Servers = append(out.Servers, raftServerView{ID: string(s.ID), Address: string(s.Address), Suffrage: s.Suffrage.String()})
 	}

@@ -14,12 +14,12 @@ import (
 // on the leader so it holds every committed write. It is the backup that
 // `shoal snapshot save` keeps and `shoal snapshot restore` re-applies.
 func (a *Agent) snapshot(w http.ResponseWriter, r *http.Request) {
-	fsm, ok := a.fsm.(raft.FSM)
+	fsm, ok := a.fsm().(raft.FSM)
 	if !ok {
-		writeError(w, a.log, fmt.Errorf("state of type %T cannot snapshot", a.fsm))
+		writeError(w, a.log, fmt.Errorf("state of type %T cannot snapshot", a.fsm()))
 		return
 	}
-	idx := a.fsm.Index()
+	idx := a.fsm().Index()
 	snap, err := fsm.Snapshot()
 	if err != nil {
 		writeError(w, a.log, err)

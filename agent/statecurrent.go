@@ -25,7 +25,7 @@ import (
 // from the leader is kept from acting by agent/fencing.go.
 func (a *Agent) stateCurrent(ctx context.Context) bool {
 	seat := a.raftSeat()
-	if seat == nil || a.fsm == nil {
+	if seat == nil || a.fsm() == nil {
 		return false
 	}
 	if id, _ := seat.Leader(); id == "" {
@@ -45,15 +45,15 @@ func (a *Agent) stateCurrent(ctx context.Context) bool {
 	if err1 != nil || err2 != nil || err3 != nil || commit < a.logFloor.at(last) || applied < commit {
 		return false
 	}
-	for a.fsm.Index() < commit {
-		before := a.fsm.Index()
+	for a.fsm().Index() < commit {
+		before := a.fsm().Index()
 		wctx, cancel := context.WithTimeout(ctx, settleTime)
-		_, err := a.fsm.WaitIndex(wctx, before)
+		_, err := a.fsm().WaitIndex(wctx, before)
 		cancel()
 		if ctx.Err() != nil {
 			return false
 		}
-		if err != nil && a.fsm.Index() == before {
+		if err != nil && a.fsm().Index() == before {
 			break // settled: the rest are not commands
 		}
 	}
