@@ -25,6 +25,10 @@ type security struct {
 	serverTLS *tls.Config // nil: the API speaks plain HTTP
 	clientTLS *tls.Config // for this agent's calls to other agents
 	raftTLS   *tls.Config // mutual TLS between Raft servers; nil: plain TCP
+	// transport carries every call this agent makes to agents: one, so
+	// connections are reused, with its own copy of clientTLS, because
+	// net/http writes ALPN names into a transport's tls.Config.
+	transport http.RoundTripper
 }
 
 // setupSecurity loads the token and the TLS material named in the config,
@@ -42,7 +46,11 @@ func (a *Agent) setupSecurity() error {
 	}
 	var err error
 	a.sec.serverTLS, a.sec.clientTLS, a.sec.raftTLS, err = loadTLS(a.cfg)
-	return err
+	if err != nil {
+		return err
+	}
+	a.sec.transport = newAgentTransport(a.sec)
+	return nil
 }
 
 // openPath answers without a token: load balancers and supervisors probe
@@ -138,11 +146,18 @@ func (a *Agent) internalClient(timeout time.Duration) *http.Client {
 // address into https:// when the fleet uses TLS, so that callers build
 // URLs from gossip addresses one way.
 func (a *Agent) internalTransport() http.RoundTripper {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	if a.sec.clientTLS != nil {
-		base.TLSClientConfig = a.sec.clientTLS
+	if a.sec.transport != nil {
+		return a.sec.transport
 	}
-	return &agentTransport{base: base, token: a.sec.token, tls: a.sec.clientTLS != nil}
+	return newAgentTransport(a.sec) // an Agent a unit test built by hand
+}
+
+func newAgentTransport(sec security) http.RoundTripper {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	if sec.clientTLS != nil {
+		base.TLSClientConfig = sec.clientTLS.Clone()
+	}
+	return &agentTransport{base: base, token: sec.token, tls: sec.clientTLS != nil}
 }
 
 type agentTransport struct {
