@@ -103,6 +103,14 @@ type PodSpec struct {
 	NodeSelector   map[string]string `json:"nodeSelector,omitempty"`
 	NodeName       string            `json:"nodeName,omitempty"`
 	Hostname       string            `json:"hostname,omitempty"`
+	// ImagePullSecrets name Secrets of type kubernetes.io/dockerconfigjson
+	// in the pod's namespace whose logins the node uses to pull its images.
+	ImagePullSecrets []LocalObjectReference `json:"imagePullSecrets,omitempty"`
+}
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	Name string `json:"name"`
 }
 
 // Pod phases.

@@ -11,7 +11,7 @@ func unsupportedFields(t reflect.Type) []string {
 	case reflect.TypeOf(PodSpec{}):
 		return []string{"activeDeadlineSeconds", "affinity", "automountServiceAccountToken",
 			"dnsConfig", "dnsPolicy", "enableServiceLinks", "ephemeralContainers", "hostAliases",
-			"hostIPC", "hostNetwork", "hostPID", "hostUsers", "imagePullSecrets", "os", "overhead",
+			"hostIPC", "hostNetwork", "hostPID", "hostUsers", "os", "overhead",
 			"preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims",
 			"runtimeClassName", "schedulerName", "schedulingGates", "securityContext",
 			"serviceAccount", "serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace",

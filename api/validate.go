@@ -55,6 +55,9 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}
+	for i, ref := range s.ImagePullSecrets {
+		errs = append(errs, validateName(fmt.Sprintf("%s.imagePullSecrets[%d].name", path, i), ref.Name)...)
+	}
 	volErrs, volumes := validateVolumes(path+".volumes", s.Volumes)
 	errs = append(errs, volErrs...)
 	names := map[string]string{}

@@ -23,8 +23,9 @@ const (
 )
 
 // newTestRuntime connects to the test containerd with a fresh state dir,
-// imports the busybox images, and removes every pod it made at the end.
-func newTestRuntime(t *testing.T) *Runtime {
+// imports the busybox images, and removes every pod it made at the end;
+// opts adjust the Config (registries, credentials, events).
+func newTestRuntime(t *testing.T, opts ...func(*Config)) *Runtime {
 	t.Helper()
 	if testContainerd == nil {
 		t.Skip(skipReason)
@@ -34,13 +35,17 @@ func newTestRuntime(t *testing.T) *Runtime {
 	}
 	stateDir := t.TempDir()
 	ctx := context.Background()
-	r, err := New(ctx, Config{
+	cfg := Config{
 		Address:   testContainerd.address,
 		Namespace: testNamespace,
 		StateDir:  stateDir,
 		StopGrace: time.Second,
 		Log:       slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -12,8 +12,7 @@ import (
 	"github.com/containerd/containerd/reference/docker"
 )
 
-// errImageNotPresent: the image is not in this node's store and, with no
-// registry to pull from, will not be until someone imports it.
+// errImageNotPresent: the image is not in this node's store (yet).
 var errImageNotPresent = errors.New("image not present on node")
 
 // ImportImage reads an OCI or docker image archive into this node's

@@ -88,9 +88,11 @@ func TestCrashingContainerIsRestartedThenBacksOff(t *testing.T) {
 	}
 }
 
-func TestMissingImageIsReportedNotPulled(t *testing.T) {
+func TestMissingImageWithPolicyNeverIsReportedNotPulled(t *testing.T) {
 	r := newTestRuntime(t)
-	pod := newPod(t, "noimage", api.RestartAlways, shell("main", "example.invalid/nothing:1", "true"))
+	c := shell("main", "example.invalid/nothing:1", "true")
+	c.ImagePullPolicy = "Never"
+	pod := newPod(t, "noimage", api.RestartAlways, c)
 	if err := r.SyncPod(context.Background(), pod, ""); err != nil {
 		t.Fatalf("SyncPod with a missing image: %v, want no error", err)
 	}

@@ -30,6 +30,11 @@ type Config struct {
 	Log       *slog.Logger
 	// Events receives what happens to pods; nil discards them.
 	Events EventRecorder
+	// Registries says how images are pulled: mirrors, plain-HTTP
+	// registries, an extra CA.
+	Registries RegistryConfig
+	// Credentials resolves a pod's imagePullSecrets; nil pulls anonymously.
+	Credentials CredentialSource
 }
 
 // DefaultStopGrace is short because the agent stops containers inline while
@@ -49,6 +54,13 @@ type Runtime struct {
 	events     EventRecorder
 	eventsSeen *eventOnce
 	probes     *probeManager
+	pulls      *pulls
+	registries *registries
+	creds      CredentialSource
+	// baseCtx outlives any one sync: background pulls run under it and
+	// end with Close.
+	baseCtx context.Context
+	cancel  context.CancelFunc
 }
 
 // New connects to containerd and prepares the state directory.
@@ -67,6 +79,10 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("podruntime: create %s: %w", d, err)
 		}
+	}
+	regs, err := newRegistries(cfg.Registries)
+	if err != nil {
+		return nil, fmt.Errorf("podruntime: %w", err)
 	}
 	client, err := containerd.New(cfg.Address, containerd.WithDefaultNamespace(cfg.Namespace))
 	if err != nil {
@@ -88,7 +104,13 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if events == nil {
 		events = discardEvents{}
 	}
+	baseCtx, cancel := context.WithCancel(context.Background())
 	return &Runtime{
+		pulls:      newPulls(),
+		registries: regs,
+		creds:      cfg.Credentials,
+		baseCtx:    baseCtx,
+		cancel:     cancel,
 		events:     events,
 		eventsSeen: newEventOnce(),
 		probes:     newProbeManager(),
@@ -107,6 +129,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 // running.
 func (r *Runtime) Close() error {
 	r.probes.stopAll()
+	r.cancel()
 	return r.client.Close()
 }
 

@@ -2,7 +2,6 @@ package podruntime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -141,14 +140,11 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 	started := false
 	cs.Started = &started
 	if cont == nil {
-		reason, msg := "ContainerCreating", ""
-		if _, err := r.resolveImage(ctx, c.Image); errors.Is(err, errImageNotPresent) {
-			reason = "ErrImageNeverPull"
-			msg = fmt.Sprintf("image %s not present on node and there is no registry to pull it from", c.Image)
-		} else if err != nil {
-			return containerView{}, err
+		w := r.pulls.waitingFor(pullKey(pod.Metadata.UID, c.Name))
+		if w == nil {
+			w = &api.ContainerStateWaiting{Reason: reasonCreating}
 		}
-		cs.State.Waiting = &api.ContainerStateWaiting{Reason: reason, Message: msg}
+		cs.State.Waiting = w
 		return containerView{status: cs}, nil
 	}
 

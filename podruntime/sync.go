@@ -175,18 +175,11 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 	if cont == nil {
 		// The image is needed only to create: a container that exists keeps
 		// its snapshot even if its image is deleted meanwhile.
-		img, err := r.resolveImage(ctx, c.Image)
-		if errors.Is(err, errImageNotPresent) {
-			r.log.Warn("image not present on node", "pod", uid, "container", c.Name, "image", c.Image)
-			r.eventOnce(pod, "ErrImageNeverPull/"+c.Name+"/"+c.Image, EventWarning, "Failed",
-				fmt.Sprintf("Error: image %s is not present on the node and there is no registry to pull it from", c.Image))
-			return nil
+		img, err := r.ensureImage(ctx, pod, c, hash)
+		if err != nil || img == nil {
+			return err // nil while the image is on its way: PodStatus says why
 		}
-		if err != nil {
-			return fmt.Errorf("container %s: %w", c.Name, err)
-		}
-		r.eventOnce(pod, "Pulled/"+c.Name+"/"+c.Image+"/"+hash, EventNormal, "Pulled",
-			fmt.Sprintf("Container image %q already present on machine", c.Image))
+		r.pulls.clear(pullKey(uid, c.Name))
 		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried)
 		if err != nil {
 			r.event(pod, EventWarning, "Failed", fmt.Sprintf("Error: create container %s: %v", c.Name, err))

@@ -8,6 +8,9 @@ command -v ip >/dev/null || need+=(iproute2)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ldd /bin/busybox 2>&1 | grep -q "not a dynamic" || need+=(busybox-static)
 command -v nsenter >/dev/null || need+=(util-linux)
 command -v pgrep >/dev/null || need+=(procps)
+# The registry tests (e2e/registry_test.go, podruntime) run a real registry and push with skopeo.
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v skopeo >/dev/null || need+=(skopeo)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
