@@ -119,7 +119,16 @@ func (n *nodeRunner) follow(ctx context.Context) {
 	}
 }
 
+// fetchSlack is how long past the blocking query's wait an answer may
+// take. A client's query is forwarded to a server; when that server is cut
+// off mid-query no RST comes back, and without this bound the reconciler
+// would hang for the HTTP client's whole minute, leaving pods just bound
+// here unstarted (found by `shoal lab chaos`).
+const fetchSlack = 5 * time.Second
+
 func (n *nodeRunner) fetch(ctx context.Context, after uint64) (*assignmentsView, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.a.cfg.ResyncInterval+fetchSlack)
+	defer cancel()
 	q := url.Values{"index": {fmt.Sprint(after)}, "wait": {n.a.cfg.ResyncInterval.String()}}
 	u := "http://" + n.a.self.API + "/shoal/v1/nodes/" + url.PathEscape(n.a.cfg.Name) + "/assignments?" + q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
