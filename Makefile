@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/shoal
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: build lab lab-down test unit e2e vet deps
+.PHONY: build lab lab-down test unit e2e vet deps chaos load
 
 build:
 	$(GO) build -o $(BIN) ./cmd/shoal
@@ -33,3 +33,15 @@ unit:
 
 e2e:
 	SHOAL_E2E=1 $(GO) test -count=1 -v -timeout 20m ./e2e/...
+
+# The long chaos run (docs/chaos.md): a 5-node lab, a seeded fault schedule,
+# invariants checked all along; exits non-zero on any violation. As root.
+CHAOS_SEED ?= 1
+CHAOS_DURATION ?= 30m
+chaos: build
+	./$(BIN) lab chaos chaos$(CHAOS_SEED) --seed $(CHAOS_SEED) --duration $(CHAOS_DURATION)
+
+# 1,000 pods on a 5-node lab, scaled to 0 and back (SHOAL_LOAD_PODS=N for
+# fewer). Long: not part of `make test`. As root.
+load:
+	SHOAL_E2E=1 SHOAL_LOAD=1 $(GO) test -count=1 -v -run 'TestLoad$$' -timeout 120m ./e2e/
