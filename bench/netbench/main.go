@@ -60,7 +60,10 @@ func run(args []string) error {
 		}
 		return roundTrips(args[1], count, size)
 	case args[0] == "sleep":
-		select {}
+		// Not select{}: with no other goroutine the runtime calls that a deadlock.
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	return fmt.Errorf("unknown command %q", args)
 }
