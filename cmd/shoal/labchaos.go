@@ -18,11 +18,19 @@ import (
 func newLabChaosCmd(stateRoot *string) *cobra.Command {
 	var cfg chaos.Config
 	var busybox string
+	var plan int
 	cmd := &cobra.Command{
 		Use:   "chaos NAME --duration D --seed S",
 		Short: "Build a lab and run a reproducible fault schedule against it, checking invariants; exit non-zero on any violation",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if plan > 0 {
+				s := chaos.NewSchedule(cfg.Seed, chaos.MaxReplicas)
+				for range plan {
+					fmt.Fprintln(cmd.OutOrStdout(), s.Next())
+				}
+				return nil
+			}
 			if cfg.Nodes < 3 {
 				return fmt.Errorf("--nodes %d: the schedule needs at least 3 (a leader, a follower and a client)", cfg.Nodes)
 			}
@@ -66,6 +74,7 @@ func newLabChaosCmd(stateRoot *string) *cobra.Command {
 	f.IntVar(&cfg.Nodes, "nodes", 5, "nodes in the lab (3 hold Raft seats)")
 	f.DurationVar(&cfg.Bound, "bound", 2*time.Minute, "how long the fleet may take to recover after a fault or heal before it counts as a violation")
 	f.BoolVar(&cfg.Keep, "keep", false, "leave the lab up at the end (skips the leak check)")
+	f.IntVar(&plan, "plan", 0, "print the first N episodes of the seed's schedule and exit (builds no lab)")
 	f.StringVar(&busybox, "busybox", "/bin/busybox", "static busybox binary for the workload's image")
 	return cmd
 }

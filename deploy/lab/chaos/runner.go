@@ -55,7 +55,8 @@ func (c Config) withDefaults() Config {
 var workloadRCs = map[string]int32{"rc-a": 3, "rc-b": 2}
 
 const (
-	maxReplicas  = 6
+	// MaxReplicas bounds the counts scale writes ask for.
+	MaxReplicas  = 6
 	maxBarePods  = 6
 	initialBare  = 3
 	podMemory    = "16Mi"
@@ -84,7 +85,7 @@ type Runner struct {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
 	r := &Runner{
-		cfg: cfg, sched: NewSchedule(cfg.Seed, maxReplicas), ledger: NewLedger(), rep: newReport(cfg.Seed),
+		cfg: cfg, sched: NewSchedule(cfg.Seed, MaxReplicas), ledger: NewLedger(), rep: newReport(cfg.Seed),
 		down: map[string]bool{}, cut: map[string]bool{},
 	}
 	start := time.Now()

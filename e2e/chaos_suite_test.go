@@ -1,0 +1,48 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// chaosSuiteSeed's schedule starts with a kill -9 of the leader, a
+// partition of the leader, a deliberate loss of quorum and a rolling
+// restart of every agent (`shoal lab chaos x --plan 4 --seed 15`), with
+// scaling and writes during each; the duration lets about four episodes
+// run, a few minutes of CI. `make chaos` runs a longer schedule.
+const (
+	chaosSuiteSeed     = "15"
+	chaosSuiteDuration = "100s"
+)
+
+// TestChaosSuite runs the seeded chaos runner on its own 5-node lab: it
+// checks containerd against the state, RC counts, acknowledged writes,
+// pod IPs and leftovers after lab down, and fails on any violation.
+func TestChaosSuite(t *testing.T) {
+	requireE2E(t)
+	name := labName("cs")
+	root, err := os.MkdirTemp("/tmp", "shcs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// The runner removes its lab; this is for a run that died midway.
+		if out, err := exec.Command(shoalBin, "lab", "down", name, "--state-root", root).CombinedOutput(); err != nil {
+			t.Errorf("lab down: %v\n%s", err, out)
+		}
+		os.RemoveAll(root)
+	})
+	cmd := exec.Command(shoalBin, "lab", "chaos", name, "--state-root", root, "--seed", chaosSuiteSeed, "--duration", chaosSuiteDuration)
+	out, err := cmd.CombinedOutput()
+	t.Logf("shoal lab chaos:\n%s", out)
+	if err != nil {
+		t.Fatalf("chaos run failed: %v", err)
+	}
+	for _, want := range []string{"episode #3", "chaos summary", "(e) nothing leaked after down"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("chaos output lacks %q", want)
+		}
+	}
+}
