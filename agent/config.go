@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/shoal-dev/shoal/podruntime"
 )
 
 // Config is everything `shoal agent` is told. Zero values take the defaults
@@ -53,6 +56,14 @@ type Config struct {
 	// ExtraMetrics is served at /metrics with the agent's own metrics:
 	// hashicorp/raft's and memberlist's, gathered by LibraryMetrics.
 	ExtraMetrics prometheus.Gatherer
+
+	// Registries (podruntime/registry.go): RegistryMirrors are
+	// "REGISTRY=URL" (or a bare URL, a mirror of docker.io), tried in
+	// order before the registry; InsecureRegistries are reached over plain
+	// HTTP (host, host:port or CIDR); RegistryCA is a PEM file of extra CAs.
+	RegistryMirrors    []string
+	InsecureRegistries []string
+	RegistryCA         string
 
 	// NodeGrace is how long gossip must hold an agent failed before the
 	// leader declares its node NotReady and replaces its replicas, and how
@@ -111,7 +122,26 @@ func (c *Config) Validate() error {
 	if c.Servers < 1 {
 		errs = append(errs, fmt.Errorf("servers %d: must be at least 1", c.Servers))
 	}
+	if err := c.registries().Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// registries is the podruntime form of the registry settings.
+func (c *Config) registries() podruntime.RegistryConfig {
+	out := podruntime.RegistryConfig{Insecure: c.InsecureRegistries, CAFile: c.RegistryCA}
+	for _, m := range c.RegistryMirrors {
+		reg, u, ok := strings.Cut(m, "=")
+		if !ok {
+			reg, u = "docker.io", m
+		}
+		if out.Mirrors == nil {
+			out.Mirrors = map[string][]string{}
+		}
+		out.Mirrors[reg] = append(out.Mirrors[reg], u)
+	}
+	return out
 }
 
 func hostPort(ip string, port int) string { return net.JoinHostPort(ip, fmt.Sprint(port)) }

@@ -69,7 +69,8 @@ func (a *Agent) runNode(ctx context.Context) {
 			rt, err = podruntime.New(ctx, podruntime.Config{
 				Address: a.cfg.ContainerdAddress, Namespace: a.cfg.ContainerdNamespace,
 				StateDir: a.dataPath("pods"), Log: a.log.With("part", "podruntime"),
-				Events: eventRecorders{podEventRecorder{a}, a.events}, // agent/metrics.go, agent/events.go
+				Events:     eventRecorders{podEventRecorder{a}, a.events}, // agent/metrics.go, agent/events.go
+				Registries: a.cfg.registries(),
 			})
 		}
 		if err == nil {

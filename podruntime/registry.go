@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -24,8 +25,9 @@ type RegistryConfig struct {
 	// such as "http://10.0.0.5:5000" or "https://mirror.example/v2-prefix".
 	// Mirrors are tried in order, then the registry itself.
 	Mirrors map[string][]string
-	// Insecure lists registry hosts (host or host:port, as references name
-	// them) reached over plain HTTP instead of HTTPS.
+	// Insecure lists registries reached over plain HTTP instead of HTTPS:
+	// a host or host:port as references name them, or a CIDR that matches
+	// registries named by IP address (as Docker's insecure-registries).
 	Insecure []string
 	// CAFile holds extra PEM certificates trusted, besides the system's, for
 	// every registry and mirror reached over HTTPS.
@@ -49,8 +51,11 @@ func (c RegistryConfig) Validate() error {
 		}
 	}
 	for _, h := range c.Insecure {
+		if _, err := netip.ParsePrefix(h); err == nil {
+			continue
+		}
 		if h == "" || strings.Contains(h, "/") {
-			return fmt.Errorf("insecure registry %q: want a host or host:port, as image references name it", h)
+			return fmt.Errorf("insecure registry %q: want a host, a host:port as image references name it, or a CIDR", h)
 		}
 	}
 	return nil
@@ -150,8 +155,15 @@ func newRegistries(cfg RegistryConfig) (*registries, error) {
 }
 
 func (g *registries) insecure(host string) bool {
+	ip, ipErr := netip.ParseAddr(host)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		ip, ipErr = netip.ParseAddr(h)
+	}
 	for _, h := range g.cfg.Insecure {
 		if h == host {
+			return true
+		}
+		if p, err := netip.ParsePrefix(h); err == nil && ipErr == nil && p.Contains(ip.Unmap()) {
 			return true
 		}
 	}

@@ -87,6 +87,9 @@ func newAgentCmd() *cobra.Command {
 	f.StringVar(&cfg.TLSCertFile, "tls-cert", "", "PEM certificate of this agent's API (TLS on when set)")
 	f.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM key of --tls-cert")
 	f.StringVar(&cfg.TLSCAFile, "tls-ca", "", "PEM CA that signed the fleet's API certificates")
+	f.StringSliceVar(&cfg.RegistryMirrors, "registry-mirror", nil, "registry mirror REGISTRY=URL (a bare URL mirrors docker.io), tried before the registry; repeatable")
+	f.StringSliceVar(&cfg.InsecureRegistries, "insecure-registry", nil, "registry reached over plain HTTP: host, host:port or CIDR; repeatable")
+	f.StringVar(&cfg.RegistryCA, "registry-ca", "", "PEM file of extra CAs trusted for registries over HTTPS")
 	f.DurationVar(&cfg.NodeGrace, "node-grace", agent.DefaultNodeGrace, "how long a failed agent may stay unreachable before its node is NotReady and its replicas are replaced")
 	return cmd
 }

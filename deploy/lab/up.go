@@ -231,5 +231,7 @@ func agentArgs(bin string, l *Lab, n Node) []string {
 		"--pod-cidr", l.PodCIDR,
 		"--memory", n.Memory,
 		"--cpu", n.CPU,
+		// A registry a test runs on the lab network has no certificate.
+		"--insecure-registry", l.LabCIDR,
 	)
 }

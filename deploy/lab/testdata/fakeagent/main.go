@@ -49,6 +49,7 @@ func main() {
 	fs.String("memory", "", "")
 	fs.String("cpu", "", "")
 	fs.String("labels", "", "")
+	fs.String("insecure-registry", "", "")
 	_ = fs.Parse(os.Args[2:])
 	if *name == "" || *dataDir == "" || *bind == "" || *apiPort == 0 {
 		log.Fatal("missing --name, --data-dir, --bind-addr or --api-port")
