@@ -45,3 +45,12 @@ chaos: build
 # fewer). Long: not part of `make test`. As root.
 load:
 	SHOAL_E2E=1 SHOAL_LOAD=1 $(GO) test -count=1 -v -run 'TestLoad$$' -timeout 120m ./e2e/
+
+# Benchmarks (not part of test): bench runs all of them and rewrites
+# BENCHMARKS.md; bench-lab only the lab ones (root). See bench/run.sh.
+.PHONY: bench bench-lab
+bench:
+	./bench/run.sh all
+
+bench-lab:
+	./bench/run.sh lab

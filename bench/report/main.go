@@ -1,0 +1,295 @@
+// Command report turns the raw results of bench/run.sh into BENCHMARKS.md:
+// `go test -bench` output (micro.txt) and the lab benchmarks' JSON lines
+// (lab.jsonl), each figure as min / median / max over the repeated runs.
+//
+//	go run ./bench/report -results bench/results -o BENCHMARKS.md
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	results := flag.String("results", "bench/results", "directory bench/run.sh wrote")
+	out := flag.String("o", "BENCHMARKS.md", "report to write")
+	flag.Parse()
+	if err := run(*results, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir, out string) error {
+	machine, err := os.ReadFile(filepath.Join(dir, "machine.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	micro, err := readMicro(filepath.Join(dir, "micro.txt"))
+	if err != nil {
+		return err
+	}
+	lab, err := readLab(filepath.Join(dir, "lab.jsonl"))
+	if err != nil {
+		return err
+	}
+	labMachine, err := os.ReadFile(filepath.Join(dir, "lab-machine.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	write(f, string(machine), string(labMachine), micro, lab)
+	return f.Close()
+}
+
+// series is every value one metric took over the repeated runs.
+type series map[string][]float64
+
+// readMicro parses `go test -bench` lines: name, iterations, then value/unit pairs.
+func readMicro(path string) (map[string]series, error) {
+	out := map[string]series{}
+	fh, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	cpuSuffix := regexp.MustCompile(`-\d+$`)
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+			continue
+		}
+		name := cpuSuffix.ReplaceAllString(fields[0], "")
+		if out[name] == nil {
+			out[name] = series{}
+		}
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				continue
+			}
+			out[name][fields[i+1]] = append(out[name][fields[i+1]], v)
+		}
+	}
+	return out, sc.Err()
+}
+
+// readLab groups the lab benchmarks' JSON lines by bench; a field holding
+// an object (one value per node) becomes its max and median over nodes.
+func readLab(path string) (map[string]series, error) {
+	out := map[string]series{}
+	fh, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			return nil, fmt.Errorf("%s: %q: %w", path, sc.Text(), err)
+		}
+		bench, _ := rec["bench"].(string)
+		if out[bench] == nil {
+			out[bench] = series{}
+		}
+		for k, v := range rec {
+			switch v := v.(type) {
+			case float64:
+				out[bench][k] = append(out[bench][k], v)
+			case map[string]any:
+				var per []float64
+				for _, x := range v {
+					if x, ok := x.(float64); ok {
+						per = append(per, x)
+					}
+				}
+				if len(per) > 0 {
+					slices.Sort(per)
+					out[bench][k+" (max over nodes)"] = append(out[bench][k+" (max over nodes)"], per[len(per)-1])
+					out[bench][k+" (median over nodes)"] = append(out[bench][k+" (median over nodes)"], median(per))
+				}
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// mmm formats min / median / max (and the number of runs).
+func mmm(vs []float64) string {
+	if len(vs) == 0 {
+		return "not run"
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	return fmt.Sprintf("%s / %s / %s (n=%d)", num(s[0]), num(median(s)), num(s[len(s)-1]), len(s))
+}
+
+func num(v float64) string {
+	switch a := abs(v); {
+	case a >= 1000:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 3, 64)
+	}
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func table(w io.Writer, rows [][2]string) {
+	fmt.Fprintln(w, "| figure | min / median / max |")
+	fmt.Fprintln(w, "|---|---|")
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %s |\n", r[0], r[1])
+	}
+	fmt.Fprintln(w)
+}
+
+func write(w io.Writer, machine, labMachine string, micro, lab map[string]series) {
+	fmt.Fprint(w, header)
+	fmt.Fprintln(w, "## The machine")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Micro benchmarks ran on:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "```")
+	fmt.Fprint(w, strings.TrimRight(machine, "\n")+"\n")
+	fmt.Fprintln(w, "```")
+	fmt.Fprintln(w)
+	if labMachine != "" {
+		fmt.Fprintln(w, "Lab benchmarks ran on:")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "```")
+		fmt.Fprint(w, strings.TrimRight(labMachine, "\n")+"\n")
+		fmt.Fprintln(w, "```")
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprint(w, placementText)
+	var rows [][2]string
+	for _, n := range []string{"100", "1000", "5000"} {
+		s := micro["BenchmarkChoose/nodes="+n]
+		rows = append(rows,
+			[2]string{n + " nodes: pods/s (CPU time, one core)", mmm(s["pods/cpu-s"])},
+			[2]string{n + " nodes: pods/s (wall clock)", mmm(s["pods/s"])},
+			[2]string{n + " nodes: µs per placement (wall clock)", mmm(scale(s["ns/op"], 1e-3))},
+			[2]string{n + " nodes: allocations per placement", mmm(s["allocs/op"])},
+		)
+	}
+	table(w, rows)
+
+	fmt.Fprint(w, raftText)
+	rows = nil
+	for _, sub := range []string{"serial", "writers=32"} {
+		s := micro["BenchmarkRaftApply/"+sub]
+		rows = append(rows,
+			[2]string{sub + ": applies/s", mmm(s["applies/s"])},
+			[2]string{sub + ": p50 ms", mmm(s["p50-ms"])},
+			[2]string{sub + ": p99 ms", mmm(s["p99-ms"])},
+		)
+	}
+	table(w, rows)
+
+	fmt.Fprint(w, labText)
+	s := lab["pod-start"]
+	table(w, [][2]string{
+		{"30 pods: apply → all Running, s", mmm(s["total_s"])},
+		{"per-pod apply → Running p50, s", mmm(s["p50_s"])},
+		{"per-pod apply → Running p99, s", mmm(s["p99_s"])},
+	})
+	fmt.Fprint(w, failoverText)
+	s = lab["failover"]
+	table(w, [][2]string{{"lab kill → all 8 replicas Running elsewhere, s", mmm(s["seconds"])}})
+
+	fmt.Fprint(w, networkText)
+	s = lab["network"]
+	table(w, [][2]string{
+		{"pod → pod across nodes, Gbit/s", mmm(s["pod_gbit_s"])},
+		{"bare veth pair, Gbit/s", mmm(s["veth_gbit_s"])},
+		{"ratio pod / veth", mmm(s["ratio"])},
+		{"pod → pod round trip p50, µs", mmm(s["pod_rr_p50_us"])},
+		{"pod → pod round trip p99, µs", mmm(s["pod_rr_p99_us"])},
+		{"veth round trip p50, µs", mmm(s["veth_rr_p50_us"])},
+		{"veth round trip p99, µs", mmm(s["veth_rr_p99_us"])},
+		{"pod → pod round trips/s (one connection)", mmm(s["pod_rr_per_s"])},
+		{"veth round trips/s (one connection)", mmm(s["veth_rr_per_s"])},
+	})
+
+	fmt.Fprint(w, footprintText)
+	idle, busy := lab["footprint-idle"], lab["footprint-50pods"]
+	table(w, [][2]string{
+		{"idle agent RSS, MB (median over the 5 agents)", mmm(idle["rss_mb (median over nodes)"])},
+		{"idle agent RSS, MB (largest agent)", mmm(idle["rss_mb (max over nodes)"])},
+		{"idle 5-node fleet: agents' CPU, % of one core", mmm(idle["cpu_percent_of_one_core"])},
+		{"50 pods: agent RSS, MB (median over the 5 agents)", mmm(busy["rss_mb (median over nodes)"])},
+		{"50 pods: agent RSS, MB (largest agent)", mmm(busy["rss_mb (max over nodes)"])},
+	})
+	fmt.Fprint(w, comparisonText)
+
+	var extra []string
+	for name := range micro {
+		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") {
+			extra = append(extra, name)
+		}
+	}
+	sort.Strings(extra)
+	if len(extra) > 0 {
+		fmt.Fprintln(w, "## Other benchmarks in the run")
+		fmt.Fprintln(w)
+		for _, name := range extra {
+			var rows [][2]string
+			var units []string
+			for u := range micro[name] {
+				units = append(units, u)
+			}
+			sort.Strings(units)
+			for _, u := range units {
+				rows = append(rows, [2]string{name + " " + u, mmm(micro[name][u])})
+			}
+			table(w, rows)
+		}
+	}
+}
+
+func scale(vs []float64, f float64) []float64 {
+	out := make([]float64, len(vs))
+	for i, v := range vs {
+		out[i] = v * f
+	}
+	return out
+}
