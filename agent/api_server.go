@@ -82,6 +82,7 @@ func (a *Agent) listNodes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nodes, idx := a.fsm().Nodes()
+	a.withReadAnnotations(nodes) // agent/node_view.go
 	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
 	for _, n := range nodes {
 		if sel.Matches(labels.Set(n.Metadata.Labels)) && fields(n) {
@@ -97,6 +98,7 @@ func (a *Agent) getNode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
+	a.withReadAnnotations([]*api.Node{n})
 	writeJSON(w, http.StatusOK, n)
 }
 

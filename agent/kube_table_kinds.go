@@ -148,6 +148,11 @@ func nodeTable() tableKind {
 			col("OS-Image", "string", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", 1),
 			col("Kernel-Version", "string", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1),
 			col("Container-Runtime", "string", "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).", 1),
+			// shoal's own, after Kubernetes' columns.
+			col("Pod-Block", "string", "The block of pod IPs the fleet gave the node (spec.podCIDR).", 1),
+			col("CPU", "string", "CPU requested by the node's unfinished pods / allocatable.", 1),
+			col("Memory", "string", "Memory requested by the node's unfinished pods / allocatable.", 1),
+			col("Pods", "string", "Unfinished pods bound to the node.", 1),
 		},
 		row: nodeRow,
 	}
@@ -167,7 +172,8 @@ func nodeRow(o jsonObj, now time.Time) []any {
 		status = append(status, "SchedulingDisabled")
 	}
 	var roles []string
-	for k, v := range o.strMap("metadata", "labels") {
+	labels := o.strMap("metadata", "labels")
+	for k, v := range labels {
 		if r, ok := strings.CutPrefix(k, "node-role.kubernetes.io/"); ok && r != "" {
 			roles = append(roles, r)
 		} else if k == "kubernetes.io/role" && v != "" {
@@ -175,6 +181,20 @@ func nodeRow(o jsonObj, now time.Time) []any {
 		}
 	}
 	sort.Strings(roles)
+	// shoal's roles (server, leader, client): agent/node_view.go.
+	annotations := o.strMap("metadata", "annotations")
+	if r := annotations[annRoles]; r != "" {
+		roles = append(roles, r)
+	} else if _, ok := labels[serverLabel]; ok {
+		roles = append(roles, "server")
+	}
+	used := func(ann, res string) string {
+		have, ok := annotations[ann]
+		if !ok {
+			return "<unknown>"
+		}
+		return have + "/" + orNone(o.str("status", "allocatable", res))
+	}
 	addr := func(typ string) string {
 		for _, a := range o.list("status", "addresses") {
 			if a.str("type") == typ {
@@ -195,6 +215,7 @@ func nodeRow(o jsonObj, now time.Time) []any {
 		addr("InternalIP"), addr("ExternalIP"),
 		unknown(o.str("status", "nodeInfo", "osImage")), unknown(o.str("status", "nodeInfo", "kernelVersion")),
 		unknown(o.str("status", "nodeInfo", "containerRuntimeVersion")),
+		orNone(o.str("spec", "podCIDR")), used(annAllocatedCPU, "cpu"), used(annAllocatedMemory, "memory"), used(annPods, "pods"),
 	}
 }
 

@@ -97,3 +97,36 @@ func TestEveryTableRowHasACellPerColumn(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeTableShowsShoalRolesBlockAndAllocation(t *testing.T) {
+	node := `{"kind":"Node","apiVersion":"v1","metadata":{"name":"n2","labels":{"node-role.shoal.dev/server":""},
+	  "annotations":{"shoal.dev/roles":"server,leader","shoal.dev/allocated-cpu":"500m","shoal.dev/allocated-memory":"1Gi","shoal.dev/pods":"3"}},
+	  "spec":{"podCIDR":"10.244.1.0/24"},
+	  "status":{"allocatable":{"cpu":"2","memory":"2Gi","pods":"110"},"conditions":[{"type":"Ready","status":"False"}]}}`
+	tbl, ok := toTable([]byte(node), "", time.Now())
+	if !ok {
+		t.Fatal("a Node was not tabled")
+	}
+	cells, cols := tbl.Rows[0].Cells, tbl.ColumnDefinitions
+	cell := func(name string) any {
+		for i, c := range cols {
+			if c.Name == name {
+				return cells[i]
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return nil
+	}
+	for name, want := range map[string]string{"Status": "NotReady", "Roles": "server,leader", "Pod-Block": "10.244.1.0/24", "CPU": "500m/2", "Memory": "1Gi/2Gi", "Pods": "3/110"} {
+		if got := cell(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	// A watch event carries the stored node, without read-time annotations.
+	bare := `{"kind":"Node","apiVersion":"v1","metadata":{"name":"n3","labels":{"node-role.shoal.dev/server":""}},"status":{}}`
+	tbl, _ = toTable([]byte(bare), "", time.Now())
+	cells = tbl.Rows[0].Cells
+	if cell("Roles") != "server" || cell("CPU") != "<unknown>" {
+		t.Errorf("bare node cells = %q", cells)
+	}
+}

@@ -120,7 +120,7 @@ func nodeFromMember(m member) *api.Node {
 		labels[k] = v
 	}
 	if m.Meta.Server {
-		labels["node-role.shoal.dev/server"] = ""
+		labels[serverLabel] = ""
 	}
 	res := api.ResourceList{api.ResourcePods: resource.MustParse("110")}
 	if q, err := resource.ParseQuantity(m.Meta.Memory); err == nil {

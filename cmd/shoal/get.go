@@ -77,9 +77,11 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 					}
 					nodes = l.Items
 				}
-				header = []string{"NAME", "STATUS", "ROLES", "AGE", "VERSION"}
+				// kubectl's five columns, then the block and what placement
+				// counts as taken (requested/allocatable).
+				header = []string{"NAME", "STATUS", "ROLES", "AGE", "VERSION", "POD-BLOCK", "CPU", "MEMORY", "PODS"}
 				if output == "wide" {
-					header = append(header, "INTERNAL-IP", "POD-CIDR", "MEMORY", "CPU")
+					header = append(header, "INTERNAL-IP")
 				}
 				for i := range nodes {
 					n := &nodes[i]
@@ -87,7 +89,6 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 					items = append(items, n)
 					rows = append(rows, nodeRow(n, output == "wide"))
 				}
-				markLeader(ctx, c, header, rows) // cmd/shoal/roles.go
 			case replicatedResource(args[0]) != nil:
 				ns := g.namespace
 				if ns == "" && !all {
@@ -237,6 +238,8 @@ func podDisplayStatus(p *api.Pod) string {
 	return p.Status.Phase
 }
 
+// nodeRow reads the roles and allocation the agents annotate nodes with
+// when they are read (agent/node_view.go).
 func nodeRow(n *api.Node, wide bool) []string {
 	status := "NotReady"
 	for _, c := range n.Status.Conditions {
@@ -244,11 +247,24 @@ func nodeRow(n *api.Node, wide bool) []string {
 			status = "Ready"
 		}
 	}
-	role := "client"
-	if _, ok := n.Metadata.Labels["node-role.shoal.dev/server"]; ok {
-		role = "server"
+	ann := n.Metadata.Annotations
+	role := ann["shoal.dev/roles"]
+	if role == "" {
+		role = "client"
+		if _, ok := n.Metadata.Labels["node-role.shoal.dev/server"]; ok {
+			role = "server"
+		}
 	}
-	row := []string{n.Metadata.Name, status, role, age(n.Metadata.CreationTimestamp), orNone(n.Status.NodeInfo.KubeletVersion)}
+	used := func(key, res string) string {
+		have, ok := ann[key]
+		if !ok {
+			return "<unknown>"
+		}
+		q := n.Status.Allocatable.Get(res)
+		return have + "/" + q.String()
+	}
+	row := []string{n.Metadata.Name, status, role, age(n.Metadata.CreationTimestamp), orNone(n.Status.NodeInfo.KubeletVersion),
+		orNone(n.Spec.PodCIDR), used("shoal.dev/allocated-cpu", api.ResourceCPU), used("shoal.dev/allocated-memory", api.ResourceMemory), used("shoal.dev/pods", api.ResourcePods)}
 	if wide {
 		ip := ""
 		for _, a := range n.Status.Addresses {
@@ -256,9 +272,7 @@ func nodeRow(n *api.Node, wide bool) []string {
 				ip = a.Address
 			}
 		}
-		mem := n.Status.Allocatable.Get(api.ResourceMemory)
-		cpu := n.Status.Allocatable.Get(api.ResourceCPU)
-		row = append(row, orNone(ip), orNone(n.Spec.PodCIDR), mem.String(), cpu.String())
+		row = append(row, orNone(ip))
 	}
 	return row
 }
