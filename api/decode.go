@@ -18,6 +18,11 @@ const MaxManifestBytes = 4 << 20
 // maxDepth bounds nesting so a hostile document cannot exhaust the stack.
 const maxDepth = 64
 
+// maxListDepth bounds Lists inside Lists: every level is parsed again, so
+// deep nesting would cost time quadratic in the manifest's size (a 200 KB
+// manifest of Lists took minutes before this bound).
+const maxListDepth = 4
+
 // Decode reads YAML or JSON: one document, many separated by `---`, or a
 // `kind: List`. Every object is decoded strictly (an unknown field is an
 // error naming its path), defaulted and validated.
@@ -42,7 +47,7 @@ func Decode(r io.Reader) ([]Object, error) {
 		if len(bytes.TrimSpace(stripComments(chunk))) == 0 {
 			continue
 		}
-		objs, err := decodeDocument(chunk)
+		objs, err := decodeDocument(chunk, 0)
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", doc, err)
 		}
@@ -67,7 +72,7 @@ func DecodeObject(data []byte, into Object) error {
 	return Validate(into)
 }
 
-func decodeDocument(chunk []byte) ([]Object, error) {
+func decodeDocument(chunk []byte, listDepth int) ([]Object, error) {
 	js, err := yaml.YAMLToJSONStrict(chunk)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
@@ -77,7 +82,10 @@ func decodeDocument(chunk []byte) ([]Object, error) {
 		return nil, fmt.Errorf("parse: document is not an object: %w", err)
 	}
 	if tm.Kind == "List" || (tm.APIVersion == "v1" && len(tm.Kind) > 4 && tm.Kind[len(tm.Kind)-4:] == "List") {
-		return decodeList(js)
+		if listDepth >= maxListDepth {
+			return nil, &FieldError{Path: "kind", Value: tm.Kind, Detail: fmt.Sprintf("Lists nested deeper than %d levels", maxListDepth)}
+		}
+		return decodeList(js, listDepth+1)
 	}
 	obj, err := newObject(tm)
 	if err != nil {
@@ -100,14 +108,14 @@ type rawList struct {
 	Items    []json.RawMessage `json:"items"`
 }
 
-func decodeList(js []byte) ([]Object, error) {
+func decodeList(js []byte, listDepth int) ([]Object, error) {
 	var l rawList
 	if err := strictUnmarshal(js, &l); err != nil {
 		return nil, err
 	}
 	var out []Object
 	for i, item := range l.Items {
-		objs, err := decodeDocument(item)
+		objs, err := decodeDocument(item, listDepth)
 		if err != nil {
 			return nil, fmt.Errorf("items[%d]: %w", i, err)
 		}

@@ -146,3 +146,21 @@ func checkValidRoundTrip(t *testing.T, i int, obj Object) {
 		t.Fatalf("object %d changes in a round trip:\nfirst  %s\nsecond %s", i, first, second)
 	}
 }
+
+// Every List level is parsed again, so Lists nested without bound cost time
+// quadratic in the manifest's size (minutes for 200 KB): a few levels are
+// accepted, more are a clear error.
+func TestNestedListsAreBounded(t *testing.T) {
+	nest := func(levels int) string {
+		pod := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"in"},"spec":{"containers":[{"name":"a","image":"busybox:1"}]}}`
+		return strings.Repeat(`{"apiVersion":"v1","kind":"List","items":[`, levels) + pod + strings.Repeat("]}", levels)
+	}
+	objs, err := Decode(strings.NewReader(nest(maxListDepth)))
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("%d nested Lists: %d objects, %v", maxListDepth, len(objs), err)
+	}
+	_, err = Decode(strings.NewReader(nest(3000)))
+	if err == nil || !strings.Contains(err.Error(), "Lists nested deeper than") {
+		t.Fatalf("3000 nested Lists: %v", err)
+	}
+}
