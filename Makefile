@@ -54,3 +54,16 @@ bench:
 
 bench-lab:
 	./bench/run.sh lab
+
+# Fuzzing (not part of test, whose unit run replays the checked-in seed
+# corpora in */testdata/fuzz): each target searches for FUZZTIME. Minimizing
+# a new input is capped short so the search keeps moving.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./api:FuzzDecode ./api:FuzzDecodeObject ./consensus:FuzzApply
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || exit 1; \
+	done
