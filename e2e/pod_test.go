@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -180,6 +181,10 @@ func TestPodFeatures(t *testing.T) {
 			out, _ := f.try("get", "pods")
 			return strings.Contains(out, "Init:0/2")
 		})
+		waitFor(t, "Initialized False while the first init container runs", func() bool {
+			p, err := f.pod("init-chain")
+			return err == nil && condition(p, "Initialized") == "False" && condition(p, "Ready") == "False"
+		})
 		p := f.waitPod("init-chain", "Running", running)
 		if condition(p, "Initialized") != "True" {
 			t.Errorf("Initialized condition %q", condition(p, "Initialized"))
@@ -276,6 +281,11 @@ func TestPodFeatures(t *testing.T) {
 		if cs.RestartCount < 1 || cs.LastTerminationState.Terminated == nil || cs.LastTerminationState.Terminated.ExitCode != 1 {
 			t.Errorf("status %+v, want restarts and last exit code 1", cs)
 		}
+		backOff := regexp.MustCompile(`(?m)^\s+Warning\s+BackOff\s+.*Back-off \S+ restarting failed container main`)
+		waitFor(t, "the back-off in shoal describe", func() bool {
+			out, _ := f.try("describe", "pod", "crasher")
+			return backOff.MatchString(out)
+		})
 	})
 
 	t.Run("changing one container's image restarts only that container", func(t *testing.T) {
