@@ -123,28 +123,15 @@ func pullPolicy(c api.Container) string {
 func (r *Runtime) ensureImage(ctx context.Context, pod *api.Pod, c api.Container, hash string) (containerd.Image, error) {
 	uid := pod.Metadata.UID
 	key := pullKey(uid, c.Name)
-	policy := pullPolicy(c)
-	if policy != "Always" {
-		img, err := r.resolveImage(ctx, c.Image)
-		switch {
-		case err == nil:
-			r.eventOnce(pod, "Pulled/"+c.Name+"/"+c.Image+"/"+hash, EventNormal, "Pulled",
-				fmt.Sprintf("Container image %q already present on machine", c.Image))
-			return img, nil
-		case !errors.Is(err, errImageNotPresent):
-			return nil, fmt.Errorf("container %s: %w", c.Name, err)
-		case policy == "Never":
-			msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", c.Image)
-			r.pulls.setWaiting(key, ReasonErrImageNeverPull, msg)
-			r.eventOnce(pod, "ErrImageNeverPull/"+c.Name+"/"+c.Image, EventWarning, ReasonErrImageNeverPull, msg)
-			return nil, nil
-		}
-	}
-
+	// A pull started by an earlier sync is taken first, or its result
+	// (and its events) would be lost to the image it put in the store.
 	r.pulls.mu.Lock()
 	job := r.pulls.jobs[key]
 	r.pulls.mu.Unlock()
 	if job == nil {
+		if img, decided, err := r.imageOnNode(ctx, pod, c, hash); decided {
+			return img, err
+		}
 		if wait := r.backoff.wait("pull/"+key, r.now()); wait > 0 {
 			r.pulls.mu.Lock()
 			last := r.pulls.lastErr[key]
@@ -198,6 +185,30 @@ func (r *Runtime) ensureImage(ctx context.Context, pod *api.Pod, c api.Container
 	r.event(pod, EventNormal, "Pulled", fmt.Sprintf("Successfully pulled image %q in %s. Image size: %d bytes. Digest: %s",
 		c.Image, time.Since(job.started).Round(time.Millisecond), size, job.img.Target().Digest))
 	return job.img, nil
+}
+
+// imageOnNode applies IfNotPresent and Never: decided is false when the
+// policy asks for a pull.
+func (r *Runtime) imageOnNode(ctx context.Context, pod *api.Pod, c api.Container, hash string) (img containerd.Image, decided bool, err error) {
+	policy := pullPolicy(c)
+	if policy == "Always" {
+		return nil, false, nil
+	}
+	img, err = r.resolveImage(ctx, c.Image)
+	switch {
+	case err == nil:
+		r.eventOnce(pod, "Pulled/"+c.Name+"/"+c.Image+"/"+hash, EventNormal, "Pulled",
+			fmt.Sprintf("Container image %q already present on machine", c.Image))
+		return img, true, nil
+	case !errors.Is(err, errImageNotPresent):
+		return nil, true, fmt.Errorf("container %s: %w", c.Name, err)
+	case policy == "Never":
+		msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", c.Image)
+		r.pulls.setWaiting(pullKey(pod.Metadata.UID, c.Name), ReasonErrImageNeverPull, msg)
+		r.eventOnce(pod, "ErrImageNeverPull/"+c.Name+"/"+c.Image, EventWarning, ReasonErrImageNeverPull, msg)
+		return nil, true, nil
+	}
+	return nil, false, nil
 }
 
 // startPull resolves the pod's logins and pulls in the background.

@@ -1,0 +1,217 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/shoal-dev/shoal/deploy/lab"
+)
+
+// labRegistry is a network namespace this test made, plugged into the lab's
+// bridge, where Debian's docker-registry serves on the lab network: the
+// nodes reach it, nothing outside the host does.
+type labRegistry struct {
+	f  *fleet
+	ns string
+	ip netip.Addr
+}
+
+func ipCmd(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func newLabRegistry(t *testing.T, f *fleet) *labRegistry {
+	t.Helper()
+	for _, bin := range []string{"docker-registry", "skopeo"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("%s not installed (Debian packages docker-registry and skopeo)", bin)
+		}
+	}
+	l, err := lab.Load(f.stateRoot, f.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix, err := netip.ParsePrefix(l.LabCIDR)
+	if err != nil || prefix.Bits() > 24 {
+		t.Fatalf("lab CIDR %q: want a /24 or larger", l.LabCIDR)
+	}
+	b := prefix.Masked().Addr().As4()
+	b[3] = 250 // nodes are .11 up, the host .1
+	g := &labRegistry{f: f, ns: "shoalreg-" + f.name, ip: netip.AddrFrom4(b)}
+	veth := fmt.Sprintf("vreg%d", os.Getpid()%100000)
+	ipCmd(t, "netns", "add", g.ns)
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", g.ns).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del %s: %v\n%s", g.ns, err, out)
+		}
+	})
+	ipCmd(t, "-n", l.Netns, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", g.ns)
+	ipCmd(t, "-n", l.Netns, "link", "set", veth, "master", "br0", "up")
+	ipCmd(t, "-n", g.ns, "addr", "add", fmt.Sprintf("%s/%d", g.ip, prefix.Bits()), "dev", "eth0")
+	ipCmd(t, "-n", g.ns, "link", "set", "eth0", "up")
+	ipCmd(t, "-n", g.ns, "link", "set", "lo", "up")
+	return g
+}
+
+// serve starts a registry on port; with user set it takes only that login.
+// It returns the registry's host:port as image references name it.
+func (g *labRegistry) serve(t *testing.T, port int, user, pass string) string {
+	t.Helper()
+	dir := t.TempDir()
+	addr := fmt.Sprintf("%s:%d", g.ip, port)
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
+	if user != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "htpasswd"), []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: shoal-e2e\n    path: %s\n", filepath.Join(dir, "htpasswd"))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "registry.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", g.ns, "docker-registry", "serve", filepath.Join(dir, "config.yml"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start docker-registry: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		logf.Close()
+	})
+	// The host reaches the lab network over the lab's host link.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logf.Name())
+			t.Fatalf("registry on %s never answered: %v\n%s", addr, err, b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// push builds a busybox image with `shoal image build-busybox` and copies
+// it with skopeo to addr/repoTag. Each variant is a different image (the
+// binary gets trailing bytes it ignores), so a tag can be moved.
+func (g *labRegistry) push(t *testing.T, addr, repoTag, variant, creds string) {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Skip("busybox-static not installed")
+	}
+	bin := filepath.Join(dir, "busybox")
+	if err := os.WriteFile(bin, append(b, []byte("\x00shoal-variant-"+variant)...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(dir, "image.tar")
+	g.f.run("image", "build-busybox", "-o", archive, "--busybox", bin, "--ref", "shoal.local/pushed:1")
+	args := []string{"copy", "--quiet", "--dest-tls-verify=false"}
+	if creds != "" {
+		args = append(args, "--dest-creds", creds)
+	}
+	args = append(args, "oci-archive:"+archive, "docker://"+addr+"/"+repoTag)
+	if out, err := exec.Command("skopeo", args...).CombinedOutput(); err != nil {
+		t.Fatalf("skopeo copy to %s/%s: %v\n%s", addr, repoTag, err, out)
+	}
+}
+
+func podWithImage(name, image, extra string) string {
+	return `apiVersion: v1
+kind: Pod
+metadata: {name: ` + name + `}
+spec:
+` + extra + `  containers:
+  - name: main
+    image: ` + image + `
+    command: ["sleep", "3600"]
+`
+}
+
+// describeMatches waits until `shoal describe pod` shows every pattern.
+func (f *fleet) describeMatches(t *testing.T, pod string, patterns ...string) string {
+	t.Helper()
+	var out string
+	eventually(t, "describe pod "+pod+" showing "+strings.Join(patterns, ", "), func() string {
+		out = f.run("describe", "pod", pod)
+		for _, p := range patterns {
+			if !regexp.MustCompile(p).MatchString(out) {
+				return "no " + p + " in:\n" + out
+			}
+		}
+		return ""
+	})
+	return out
+}
+
+// Images from a real registry on the lab network: pulled on first use,
+// reused by IfNotPresent, re-resolved by Always after the tag moved, a
+// wrong name reported as ErrImagePull then ImagePullBackOff.
+func TestPullsFromARegistryOnTheLabNetwork(t *testing.T) {
+	f := startFleet(t, labName("rg"), "--nodes", "1")
+	g := newLabRegistry(t, f)
+	reg := g.serve(t, 5000, "", "")
+	g.push(t, reg, "team/app:1", "one", "")
+	g.push(t, reg, "team/moving:latest", "one", "")
+
+	f.apply(podWithImage("first", reg+"/team/app:1", ""))
+	f.waitPod("first", "running", running)
+	f.describeMatches(t, "first", `Normal\s+Pulling\s.*Pulling image "`+regexp.QuoteMeta(reg), `Normal\s+Pulled\s.*Successfully pulled image`)
+
+	f.apply(podWithImage("second", reg+"/team/app:1", ""))
+	f.waitPod("second", "running", running)
+	out := f.describeMatches(t, "second", `Normal\s+Pulled\s.*already present on machine`)
+	if regexp.MustCompile(`Normal\s+Pulling\s`).MatchString(out) {
+		t.Errorf("IfNotPresent pulled a present image again:\n%s", out)
+	}
+
+	f.apply(podWithImage("moving1", reg+"/team/moving", ""))
+	p1 := f.waitPod("moving1", "running", running)
+	if p1.Spec.Containers[0].ImagePullPolicy != "Always" {
+		t.Errorf("imagePullPolicy %q for an image without a tag, want the default Always", p1.Spec.Containers[0].ImagePullPolicy)
+	}
+	g.push(t, reg, "team/moving:latest", "two", "")
+	f.apply(podWithImage("moving2", reg+"/team/moving", ""))
+	p2 := f.waitPod("moving2", "running", running)
+	if id1, id2 := p1.Status.ContainerStatuses[0].ImageID, p2.Status.ContainerStatuses[0].ImageID; id1 == "" || id1 == id2 {
+		t.Errorf("image IDs %q then %q: Always should run what the moved tag names now", id1, id2)
+	}
+
+	f.apply(podWithImage("wrong", reg+"/team/nothing:1", ""))
+	f.describeMatches(t, "wrong",
+		`Reason:\s+ImagePullBackOff`,
+		`Warning\s+Failed\s.*Failed to pull image .*not found`,
+		`Warning\s+Failed\s.*Error: ErrImagePull`,
+		`Normal\s+BackOff\s.*Back-off pulling image`)
+	if p, err := f.pod("wrong"); err != nil || p.Status.Phase != "Pending" {
+		t.Errorf("pod with a wrong image: %v, phase %v, want Pending", err, p)
+	}
+}
