@@ -228,6 +228,11 @@ func readPod(r *http.Request) (*api.Pod, error) {
 	if head.Kind != "" && head.Kind != "Pod" {
 		return nil, invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a Pod"})
 	}
+	// Defaulting would overwrite any apiVersion with v1: refuse another
+	// one here, as the RC and ReplicaSet endpoints do.
+	if head.APIVersion != "" && head.APIVersion != "v1" {
+		return nil, invalid(&api.FieldError{Path: "apiVersion", Value: head.APIVersion, Detail: "this endpoint takes v1"})
+	}
 	if head.Metadata.Namespace != "" && head.Metadata.Namespace != ns {
 		return nil, invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
 	}
