@@ -16,6 +16,8 @@ func Default(obj Object) {
 		defaultReplicationController(o)
 	case *ReplicaSet:
 		defaultReplicaSet(o)
+	case *Secret:
+		defaultSecret(o)
 	}
 }
 

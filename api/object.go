@@ -37,11 +37,13 @@ func newObject(tm TypeMeta) (Object, error) {
 		return &ReplicationController{}, nil
 	case tm.Kind == KindReplicaSet && tm.APIVersion == AppsV1:
 		return &ReplicaSet{}, nil
+	case tm.Kind == "Secret" && tm.APIVersion == "v1":
+		return &Secret{}, nil
 	case tm.Kind == "":
 		return nil, &FieldError{Path: "kind", Detail: "required"}
 	case tm.APIVersion == "":
 		return nil, &FieldError{Path: "apiVersion", Detail: "required"}
 	}
 	return nil, &FieldError{Path: "kind", Value: tm.APIVersion + "/" + tm.Kind,
-		Detail: fmt.Sprintf("unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, v1/List)")}
+		Detail: fmt.Sprintf("unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, v1/Secret, v1/List)")}
 }

@@ -18,6 +18,8 @@ func Validate(obj Object) error {
 		return ValidateReplicationController(o)
 	case *ReplicaSet:
 		return ValidateReplicaSet(o)
+	case *Secret:
+		return ValidateSecret(o)
 	}
 	return fmt.Errorf("validate: unsupported object %T", obj)
 }

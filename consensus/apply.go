@@ -31,6 +31,10 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.updateControllerStatus(index, c)
 	case *RecordEvents:
 		return s.recordEvents(index, c)
+	case *ApplySecret:
+		return s.applySecret(index, c)
+	case *DeleteSecret:
+		return s.deleteSecret(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -64,6 +68,10 @@ func asPointer(cmd Command) Command {
 	case UpdateControllerStatus:
 		return &c
 	case RecordEvents:
+		return &c
+	case ApplySecret:
+		return &c
+	case DeleteSecret:
 		return &c
 	}
 	return cmd

@@ -167,6 +167,10 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &UpdateControllerStatus{}
 	case "RecordEvents":
 		cmd = &RecordEvents{}
+	case "ApplySecret":
+		cmd = &ApplySecret{}
+	case "DeleteSecret":
+		cmd = &DeleteSecret{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}

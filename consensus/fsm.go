@@ -22,6 +22,8 @@ type Result struct {
 	Node *api.Node
 	// Controller is the RC or ReplicaSet a controller command left.
 	Controller api.Replicated
+	// Secret is what a Secret command left (or deleted).
+	Secret *api.Secret
 	// Changed is false when the command was accepted but left the object
 	// as it was (an apply of an unchanged manifest).
 	Changed bool

@@ -22,6 +22,8 @@ type state struct {
 	ReplicaSets map[string]*api.ReplicaSet            `json:"replicaSets,omitempty"`
 	// Events: consensus/events.go.
 	Events *eventLog `json:"events,omitempty"`
+	// Secrets are keyed by api.Key(namespace, name): consensus/secrets.go.
+	Secrets map[string]*api.Secret `json:"secrets,omitempty"`
 }
 
 func newState() *state {
