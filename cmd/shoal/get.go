@@ -18,11 +18,11 @@ import (
 func newGetCmd(g *globalFlags) *cobra.Command {
 	var (
 		output, selector string
-		all              bool
+		all, watch       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "get (pods|nodes) [NAME]",
-		Short: "List pods or nodes",
+		Use:   "get (pods|nodes|rc|rs) [NAME]",
+		Short: "List pods, nodes, ReplicationControllers or ReplicaSets",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch output {
@@ -35,6 +35,9 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 			q := url.Values{}
 			if selector != "" {
 				q.Set("labelSelector", selector)
+			}
+			if watch {
+				return watchResource(ctx, c, cmd.OutOrStdout(), args, g.namespace, all, output, q) // cmd/shoal/watch.go
 			}
 			var items []any
 			var rows [][]string
@@ -100,7 +103,7 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 				}
 				items, header, rows = replicatedTable(views, all) // cmd/shoal/rc.go
 			default:
-				return fmt.Errorf("unknown resource type %q: shoal serves pods and nodes", args[0])
+				return fmt.Errorf("unknown resource type %q: shoal serves pods, nodes, rc and rs", args[0])
 			}
 			return printObjects(cmd.OutOrStdout(), output, args[0], items, header, rows)
 		},
@@ -108,6 +111,7 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json, yaml, wide or name")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector, e.g. app=web,tier!=db")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list across all namespaces")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after listing, print each change as it happens (until interrupted)")
 	return cmd
 }
 
