@@ -50,6 +50,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/portforward", a.onPodNode(a.podPortForward))
 
 	a.replicationRoutes(mux) // agent/api_rc.go
+	a.secretRoutes(mux)      // agent/api_secrets.go
 	mux.HandleFunc("POST /shoal/v1/seat", a.openSeat)
 	mux.HandleFunc("GET /shoal/v1/raft", a.viaServer(a.raftServers))
 	mux.HandleFunc("GET /shoal/v1/cluster", a.cluster)

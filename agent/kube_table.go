@@ -56,6 +56,7 @@ func tableKinds() map[string]tableKind {
 		"Event":                 eventTable(),
 		"ReplicationController": replicationControllerTable(),
 		"ReplicaSet":            replicaSetTable(),
+		"Secret":                secretTable(), // agent/api_secrets.go
 	}
 }
 

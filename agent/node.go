@@ -69,8 +69,9 @@ func (a *Agent) runNode(ctx context.Context) {
 			rt, err = podruntime.New(ctx, podruntime.Config{
 				Address: a.cfg.ContainerdAddress, Namespace: a.cfg.ContainerdNamespace,
 				StateDir: a.dataPath("pods"), Log: a.log.With("part", "podruntime"),
-				Events:     eventRecorders{podEventRecorder{a}, a.events}, // agent/metrics.go, agent/events.go
-				Registries: a.cfg.registries(),
+				Events:      eventRecorders{podEventRecorder{a}, a.events}, // agent/metrics.go, agent/events.go
+				Registries:  a.cfg.registries(),
+				Credentials: pullSecrets{a}, // agent/api_secrets.go
 			})
 		}
 		if err == nil {

@@ -1,0 +1,218 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+	"github.com/shoal-dev/shoal/podruntime"
+)
+
+// secretStore is the part of the state that holds Secrets.
+type secretStore interface {
+	Secret(namespace, name string) (*api.Secret, error)
+	Secrets(filter func(*api.Secret) bool) ([]*api.Secret, uint64)
+}
+
+// secretState returns the local state's Secrets, nil on a client.
+func (a *Agent) secretState() secretStore {
+	ss, _ := a.fsm().(secretStore)
+	return ss
+}
+
+// secretRoutes registers /api/v1/[namespaces/{ns}/]secrets in the
+// Kubernetes REST shape. Values are never logged: errors name keys and
+// fields, never data.
+func (a *Agent) secretRoutes(mux handleFuncer) {
+	coll := "/api/v1/namespaces/{ns}/secrets"
+	one := coll + "/{name}"
+	mux.HandleFunc("GET /api/v1/secrets", a.viaServer(a.listSecrets))
+	mux.HandleFunc("GET "+coll, a.viaServer(a.listSecrets))
+	mux.HandleFunc("GET "+one, a.viaServer(a.getSecret))
+	mux.HandleFunc("POST "+coll, a.viaLeader(a.writeSecret(true)))
+	mux.HandleFunc("PUT "+one, a.viaLeader(a.writeSecret(false)))
+	mux.HandleFunc("DELETE "+one, a.viaLeader(a.deleteSecret))
+}
+
+func (a *Agent) listSecrets(w http.ResponseWriter, r *http.Request) {
+	sel, err := selector(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	ns := r.PathValue("ns")
+	items, idx := a.secretState().Secrets(func(s *api.Secret) bool {
+		return (ns == "" || s.Metadata.Namespace == ns) && sel.Matches(labels.Set(s.Metadata.Labels))
+	})
+	if items == nil {
+		items = []*api.Secret{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": "v1", "kind": "SecretList",
+		"metadata": api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, "items": items})
+}
+
+func (a *Agent) getSecret(w http.ResponseWriter, r *http.Request) {
+	s, err := a.secretState().Secret(r.PathValue("ns"), r.PathValue("name"))
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}
+
+// writeSecret is POST (create only) and PUT (create or replace).
+func (a *Agent) writeSecret(create bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, err := readSecret(r)
+		if err != nil {
+			writeError(w, a.log, err)
+			return
+		}
+		if !create && s.Metadata.Name != r.PathValue("name") {
+			writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: s.Metadata.Name,
+				Detail: "does not match the name in the URL " + r.PathValue("name")}))
+			return
+		}
+		out, err := a.raft().Apply(r.Context(), consensus.ApplySecret{Secret: *s, Create: create, UID: newUID(), Time: time.Now().UTC()})
+		if err != nil {
+			writeError(w, a.log, err)
+			return
+		}
+		w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
+		code := http.StatusOK
+		if out.Created {
+			code = http.StatusCreated
+		}
+		writeJSON(w, code, out.Secret)
+	}
+}
+
+func (a *Agent) deleteSecret(w http.ResponseWriter, r *http.Request) {
+	ns, name := r.PathValue("ns"), r.PathValue("name")
+	out, err := a.raft().Apply(r.Context(), consensus.DeleteSecret{Namespace: ns, Name: name})
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
+	writeJSON(w, http.StatusOK, out.Secret)
+}
+
+// readSecret decodes a body strictly into a defaulted, valid Secret whose
+// namespace is the URL's.
+func readSecret(r *http.Request) (*api.Secret, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	ns := r.PathValue("ns")
+	var head struct {
+		api.TypeMeta `json:",inline"`
+		Metadata     struct {
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
+	}
+	if js, err := yaml.YAMLToJSON(body); err == nil {
+		_ = json.Unmarshal(js, &head)
+	}
+	if head.Kind != "" && head.Kind != "Secret" {
+		return nil, invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a Secret"})
+	}
+	if head.APIVersion != "" && head.APIVersion != "v1" {
+		return nil, invalid(&api.FieldError{Path: "apiVersion", Value: head.APIVersion, Detail: "this endpoint takes v1"})
+	}
+	if head.Metadata.Namespace != "" && head.Metadata.Namespace != ns {
+		return nil, invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
+	}
+	s := &api.Secret{}
+	s.Metadata.Namespace = ns
+	if err := api.DecodeObject(body, s); err != nil {
+		return nil, invalid(err)
+	}
+	s.Metadata.Namespace = ns
+	return s, nil
+}
+
+// pullSecrets is the node's podruntime.CredentialSource: it reads a pod's
+// imagePullSecrets through the API (a client node holds no state) when a
+// pull starts. A Secret that is missing or of another type is skipped, as
+// the kubelet does: the pull goes on with what is left, and the registry's
+// refusal says the rest.
+type pullSecrets struct{ a *Agent }
+
+func (p pullSecrets) PullCredentials(ctx context.Context, pod *api.Pod) ([]podruntime.RegistryCredential, error) {
+	var out []podruntime.RegistryCredential
+	for _, ref := range pod.Spec.ImagePullSecrets {
+		s, err := p.fetch(ctx, pod.Metadata.Namespace, ref.Name)
+		if err != nil {
+			return nil, err
+		}
+		if s == nil {
+			p.a.log.Warn("image pull secret not found", "pod", pod.Key(), "secret", ref.Name)
+			continue
+		}
+		if s.Type != api.SecretTypeDockerConfigJSON {
+			p.a.log.Warn("image pull secret is not of type "+api.SecretTypeDockerConfigJSON, "pod", pod.Key(), "secret", ref.Name, "type", s.Type)
+			continue
+		}
+		logins, err := api.ParseDockerConfigJSON(s.Data[api.DockerConfigJSONKey])
+		if err != nil {
+			return nil, fmt.Errorf("secret %s: %w", ref.Name, err)
+		}
+		for _, l := range logins {
+			out = append(out, podruntime.RegistryCredential{Registry: l.Registry, Username: l.Username, Password: l.Password})
+		}
+	}
+	return out, nil
+}
+
+func (p pullSecrets) fetch(ctx context.Context, ns, name string) (*api.Secret, error) {
+	u := "http://" + p.a.self.API + "/api/v1/namespaces/" + url.PathEscape(ns) + "/secrets/" + url.PathEscape(name)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.a.internalClient(30 * time.Second).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("read secret %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("read secret %s: HTTP %d", name, resp.StatusCode)
+	}
+	var s api.Secret
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		return nil, fmt.Errorf("decode secret %s: %w", name, err)
+	}
+	return &s, nil
+}
+
+// secretTable is kubectl's NAME TYPE DATA AGE: the number of keys, never
+// their values.
+func secretTable() tableKind {
+	return tableKind{
+		columns: []tableColumn{
+			col("Name", "string", nameDesc, 0),
+			col("Type", "string", "The type of the secret", 0),
+			col("Data", "string", "The number of keys in the secret", 0),
+			col("Age", "string", ageDesc, 0),
+		},
+		row: func(o jsonObj, now time.Time) []any {
+			data, _ := o.get("data").(map[string]any)
+			return []any{o.str("metadata", "name"), o.str("type"), int64(len(data)), age(o.time("metadata", "creationTimestamp"), now)}
+		},
+	}
+}
