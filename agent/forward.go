@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -64,6 +66,15 @@ func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string)
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	proxy.Transport = a.internalTransport()
 	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		// The body cap (withMiddleware) trips while the proxy streams the
+		// body on: that is the client's too-large request, not a dead
+		// agent, and a retry would fail the same way.
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, a.log, &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge,
+				err: fmt.Errorf("request body larger than %d bytes", maxBodyBytes)})
+			return
+		}
 		a.log.Warn("forward request", "to", target, "err", err)
 		writeJSON(w, http.StatusBadGateway, api.Status{
 			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
