@@ -45,6 +45,9 @@ func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) 
 	if r, ok := obj.(api.Replicated); ok {
 		return applyReplicated(ctx, c, r, ns) // cmd/shoal/rc.go
 	}
+	if s, ok := obj.(*api.Secret); ok {
+		return applySecret(ctx, c, s, ns) // cmd/shoal/secret.go
+	}
 	pod, ok := obj.(*api.Pod)
 	if !ok {
 		return "", fmt.Errorf("%s %s: cannot be applied (nodes register themselves)", obj.GetTypeMeta().Kind, obj.GetMetadata().Name)

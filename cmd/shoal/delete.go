@@ -20,6 +20,9 @@ func newDeleteCmd(g *globalFlags) *cobra.Command {
 				if k := replicatedResource(args[0]); k != nil {
 					return deleteReplicatedCmd(cmd, g, k, args[1:], cascade) // cmd/shoal/rc.go
 				}
+				if isSecretResource(args[0]) {
+					return deleteSecrets(cmd.Context(), g, cmd.OutOrStdout(), args[1:]) // cmd/shoal/secret.go
+				}
 			}
 			type target struct{ ns, name string }
 			var targets []target
@@ -31,6 +34,19 @@ func newDeleteCmd(g *globalFlags) *cobra.Command {
 				for _, obj := range objs {
 					if r, ok := obj.(api.Replicated); ok {
 						if err := deleteReplicatedObject(cmd, g, r, cascade); err != nil { // cmd/shoal/rc.go
+							return err
+						}
+						continue
+					}
+					if s, ok := obj.(*api.Secret); ok {
+						ns, err := objectNamespace(obj, g.namespace)
+						if err != nil {
+							return err
+						}
+						if ns == "" {
+							ns = api.DefaultNamespace
+						}
+						if err := deleteSecretNamed(cmd.Context(), g, cmd.OutOrStdout(), ns, s.Metadata.Name); err != nil {
 							return err
 						}
 						continue

@@ -102,6 +102,15 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 					return err
 				}
 				items, header, rows = replicatedTable(views, all) // cmd/shoal/rc.go
+			case isSecretResource(args[0]):
+				ns := g.namespace
+				if ns == "" && !all {
+					ns = api.DefaultNamespace
+				}
+				var err error
+				if items, header, rows, err = getSecrets(ctx, c, ns, args[1:], q, all); err != nil { // cmd/shoal/secret.go
+					return err
+				}
 			default:
 				return fmt.Errorf("unknown resource type %q: shoal serves pods, nodes, rc and rs", args[0])
 			}
@@ -171,6 +180,9 @@ func printObjects(w io.Writer, output, resource string, items []any, header []st
 			}
 			if k := replicatedResource(resource); k != nil {
 				kind = k.short
+			}
+			if isSecretResource(resource) {
+				kind = "secret"
 			}
 			name := r[0]
 			if len(header) > 0 && header[0] == "NAMESPACE" {
