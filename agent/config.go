@@ -39,6 +39,8 @@ type Config struct {
 	Labels map[string]string
 	Memory string // allocatable memory, e.g. 2Gi; default: the machine's
 	CPU    string // allocatable cpu, e.g. 2 or 1500m; default: the machine's
+	// MaxPods is how many pods the node takes; 0 means DefaultMaxPods.
+	MaxPods int
 
 	// ResyncInterval is how often the node reconciler looks at its
 	// containers even when the state did not change (exits, restarts).
@@ -107,6 +109,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("pod-cidr %q: %v", c.PodCIDR, err))
 	} else if ones, _ := cidr.Mask.Size(); c.BlockBits <= ones || c.BlockBits > 30 {
 		errs = append(errs, fmt.Errorf("block-bits %d: must be longer than the pod CIDR's /%d and at most 30", c.BlockBits, ones))
+	}
+	if c.MaxPods < 0 {
+		errs = append(errs, fmt.Errorf("max-pods %d: must be 0 (the default, %d) or more", c.MaxPods, DefaultMaxPods))
 	}
 	for _, q := range []struct{ name, v string }{{"memory", c.Memory}, {"cpu", c.CPU}} {
 		if q.v == "" {

@@ -114,6 +114,10 @@ func (a *Agent) syncNode(ctx context.Context, m member) error {
 	return nil
 }
 
+// DefaultMaxPods is the pods a node takes unless --max-pods says
+// otherwise: the kubelet's default.
+const DefaultMaxPods = 110
+
 func nodeFromMember(m member) *api.Node {
 	labels := map[string]string{"kubernetes.io/hostname": m.Name, "kubernetes.io/os": "linux"}
 	for k, v := range m.Meta.Labels {
@@ -122,7 +126,11 @@ func nodeFromMember(m member) *api.Node {
 	if m.Meta.Server {
 		labels[serverLabel] = ""
 	}
-	res := api.ResourceList{api.ResourcePods: resource.MustParse("110")}
+	pods := int64(DefaultMaxPods)
+	if m.Meta.Pods > 0 {
+		pods = int64(m.Meta.Pods)
+	}
+	res := api.ResourceList{api.ResourcePods: *resource.NewQuantity(pods, resource.DecimalSI)}
 	if q, err := resource.ParseQuantity(m.Meta.Memory); err == nil {
 		res[api.ResourceMemory] = q
 	}

@@ -24,6 +24,7 @@ type nodeMeta struct {
 	Server bool              `json:"server,omitempty"`
 	Memory string            `json:"mem,omitempty"`
 	CPU    string            `json:"cpu,omitempty"`
+	Pods   int               `json:"pods,omitempty"` // 0: DefaultMaxPods
 	Labels map[string]string `json:"l,omitempty"`
 }
 

@@ -79,6 +79,7 @@ func newAgentCmd() *cobra.Command {
 	f.StringSliceVar(&labels, "labels", nil, "node labels key=value")
 	f.StringVar(&cfg.Memory, "memory", "", "allocatable memory (default: the machine's)")
 	f.StringVar(&cfg.CPU, "cpu", "", "allocatable cpu (default: the machine's)")
+	f.IntVar(&cfg.MaxPods, "max-pods", agent.DefaultMaxPods, "pods this node takes (the kubelet's default)")
 	f.BoolVar(&logJSON, "log-json", false, "log JSON lines")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&configFile, "config", "", "YAML file of agent settings: keys are these flags' names; flags given here win")

@@ -41,6 +41,8 @@ type Config struct {
 	// NodeMemory and NodeCPU are per node; the last entry repeats. Default
 	// 2Gi and 2.
 	NodeMemory, NodeCPU []string
+	// MaxPods is passed to every agent as --max-pods when set.
+	MaxPods int
 	// Servers is the number of Raft seats. Default min(3, Nodes).
 	Servers int
 	// Progress receives human progress lines while Up waits. Default: none.
@@ -87,6 +89,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Nodes < 1 || cfg.Nodes > maxNodes {
 		return cfg, fmt.Errorf("nodes %d: want 1..%d", cfg.Nodes, maxNodes)
+	}
+	if cfg.MaxPods < 0 {
+		return cfg, fmt.Errorf("max-pods %d: want 0 (the agent's default) or more", cfg.MaxPods)
 	}
 	if cfg.StateRoot == "" {
 		cfg.StateRoot = DefaultStateRoot

@@ -19,6 +19,7 @@ type Lab struct {
 	LabCIDR   string    `json:"labCIDR"`
 	PodCIDR   string    `json:"podCIDR"`
 	Servers   int       `json:"servers"`
+	MaxPods   int       `json:"maxPods,omitempty"`
 	Netns     string    `json:"netns"`
 	HostLink  string    `json:"hostLink"`
 	HostAddr  string    `json:"hostAddr"`

@@ -128,6 +128,7 @@ func newLab(cfg Config, plan addrPlan, pod netip.Prefix) *Lab {
 		LabCIDR:   plan.prefix.String(),
 		PodCIDR:   pod.String(),
 		Servers:   cfg.Servers,
+		MaxPods:   cfg.MaxPods,
 		Netns:     labNetns(cfg.Name),
 		HostLink:  hostLinkName(cfg.Name),
 		HostAddr:  plan.host().String(),
@@ -222,6 +223,9 @@ func agentArgs(bin string, l *Lab, n Node) []string {
 		if l.Nodes[i].Name == n.Name {
 			args = append(args, "--bootstrap-expect", strconv.Itoa(l.Servers))
 		}
+	}
+	if l.MaxPods > 0 {
+		args = append(args, "--max-pods", strconv.Itoa(l.MaxPods))
 	}
 	return append(args,
 		"--servers", strconv.Itoa(l.Servers),
