@@ -11,10 +11,10 @@ import (
 // partition of the leader, a deliberate loss of quorum and a rolling
 // restart of every agent (`shoal lab chaos x --plan 4 --seed 15`), with
 // scaling and writes during each; the duration lets about four episodes
-// run, a few minutes of CI. `make chaos` runs a longer schedule.
+// run (about three minutes of CI). `make chaos` runs a longer schedule.
 const (
 	chaosSuiteSeed     = "15"
-	chaosSuiteDuration = "100s"
+	chaosSuiteDuration = "150s"
 )
 
 // TestChaosSuite runs the seeded chaos runner on its own 5-node lab: it

@@ -32,7 +32,10 @@ func TestLoad(t *testing.T) {
 		}
 		pods = n
 	}
-	f := startFleet(t, labName("ld"), "--nodes", "5", "--node-memory", "16Gi", "--node-cpu", "64")
+	// 1,000 pods on 5 nodes is 200 a node: more than the kubelet's 110,
+	// less than a node's /24 of pod IPs.
+	maxPods := max(110, (pods+4)/5+20)
+	f := startFleet(t, labName("ld"), "--nodes", "5", "--node-memory", "16Gi", "--node-cpu", "64", "--max-pods", strconv.Itoa(maxPods))
 	f.importBusybox()
 	fl, err := chaos.NewFleet(f.labState())
 	if err != nil {
