@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -172,12 +173,19 @@ func (f *fleet) describeMatches(t *testing.T, pod string, patterns ...string) st
 	return out
 }
 
-// Images from a real registry on the lab network: pulled on first use,
-// reused by IfNotPresent, re-resolved by Always after the tag moved, a
-// wrong name reported as ErrImagePull then ImagePullBackOff.
-func TestPullsFromARegistryOnTheLabNetwork(t *testing.T) {
+// Images from real registries on the lab network (one lab for both, to
+// keep CI short): pulled on first use, reused by IfNotPresent, re-resolved
+// by Always after the tag moved, a wrong name reported as ErrImagePull then
+// ImagePullBackOff; an htpasswd registry opened by a pull secret.
+func TestImagesFromRegistriesOnTheLabNetwork(t *testing.T) {
 	f := startFleet(t, labName("rg"), "--nodes", "1")
 	g := newLabRegistry(t, f)
+	// No subtests: the fleet's helpers fail the test that started it.
+	openRegistry(t, f, g)
+	authRegistry(t, f, g)
+}
+
+func openRegistry(t *testing.T, f *fleet, g *labRegistry) {
 	reg := g.serve(t, 5000, "", "")
 	g.push(t, reg, "team/app:1", "one", "")
 	g.push(t, reg, "team/moving:latest", "one", "")
@@ -214,4 +222,52 @@ func TestPullsFromARegistryOnTheLabNetwork(t *testing.T) {
 	if p, err := f.pod("wrong"); err != nil || p.Status.Phase != "Pending" {
 		t.Errorf("pod with a wrong image: %v, phase %v, want Pending", err, p)
 	}
+}
+
+// A registry that takes one htpasswd login: a pod without a pull secret
+// fails with the registry's refusal, one with a dockerconfigjson Secret
+// runs; `get secrets` never prints the password.
+func authRegistry(t *testing.T, f *fleet, g *labRegistry) {
+	const user, pass = "shoal", "e2e-s3cret"
+	reg := g.serve(t, 5001, user, pass)
+	g.push(t, reg, "private/app:1", "one", user+":"+pass)
+
+	f.apply(podWithImage("denied", reg+"/private/app:1", ""))
+	f.describeMatches(t, "denied", `Warning\s+Failed\s.*Failed to pull image .*(401|authoriz)`, `Reason:\s+(ErrImagePull|ImagePullBackOff)`)
+
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	cfg := `{"auths":{"` + reg + `":{"auth":"` + auth + `"}}}`
+	f.apply(`apiVersion: v1
+kind: Secret
+metadata: {name: regcred}
+type: kubernetes.io/dockerconfigjson
+data:
+  .dockerconfigjson: ` + base64.StdEncoding.EncodeToString([]byte(cfg)) + `
+`)
+	out := f.run("get", "secrets")
+	if !regexp.MustCompile(`(?m)^regcred\s+kubernetes.io/dockerconfigjson\s+1\s+`).MatchString(out) || strings.Contains(out, pass) || strings.Contains(out, auth) {
+		t.Errorf("get secrets:\n%s\nwant NAME TYPE DATA AGE and no credentials", out)
+	}
+	if out := f.run("get", "secret", "regcred", "-o", "yaml"); !strings.Contains(out, ".dockerconfigjson:") {
+		t.Errorf("get secret -o yaml holds no data:\n%s", out)
+	}
+
+	f.apply(podWithImage("allowed", reg+"/private/app:1", "  imagePullSecrets:\n  - name: regcred\n"))
+	f.waitPod("allowed", "running", running)
+	for _, l := range f.agentLogs() {
+		if strings.Contains(l, pass) || strings.Contains(l, auth) {
+			t.Errorf("an agent log holds the registry password")
+		}
+	}
+}
+
+// agentLogs returns the text of every node's agent log.
+func (f *fleet) agentLogs() []string {
+	logs, _ := filepath.Glob(filepath.Join(f.stateRoot, f.name, "*", "agent.log"))
+	var out []string
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		out = append(out, string(b))
+	}
+	return out
 }
