@@ -175,9 +175,13 @@ func TestKubectlDrivesTheFleet(t *testing.T) {
 		k.t = t
 		out := k.ok("get", "nodes")
 		kubeMatch(t, out, kubeRow("NAME", "STATUS", "ROLES", "AGE", "VERSION"))
-		kubeMatch(t, out, kubeRow("n1", "Ready", "<none>"))
-		kubeMatch(t, out, kubeRow("n2", "Ready", "<none>"))
-		kubeMatch(t, k.ok("get", "nodes", "-o", "wide"), kubeRow("NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP"))
+		// shoal's roles, from its read-time annotations: n1 holds the one
+		// Raft seat, n2 is a client.
+		kubeMatch(t, out, kubeRow("n1", "Ready", "server,leader"))
+		kubeMatch(t, out, kubeRow("n2", "Ready", "client"))
+		wide := k.ok("get", "nodes", "-o", "wide")
+		kubeMatch(t, wide, kubeRow("NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME", "POD-BLOCK", "CPU", "MEMORY", "PODS"))
+		kubeMatch(t, wide, kubeRow("n1", "Ready", `\S+`, `\S+`, `\S+`, `\S+`, "<none>", `\S+`, `\S+`, "containerd", `10\.\S+/\d+`, `\S+/\S+`, `\S+/\S+`, `\d+/110`))
 	})
 
 	web := k.file("web.yaml", kubePod("web", "app: web"))

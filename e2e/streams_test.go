@@ -226,6 +226,32 @@ func TestLogsExecPortForwardAndAgentRestart(t *testing.T) {
 		if code := exitCode(err); code != 4 || !strings.HasPrefix(out, "hi\n") {
 			t.Errorf("kubectl exec: exit code %d, output %q", code, out)
 		}
+		// kubectl logs -f: the stream stays open and carries a later line.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		follow := exec.CommandContext(ctx, kubectl, "logs", "-f", "talk", "-c", "main")
+		follow.Env = append(os.Environ(), "KUBECONFIG="+kc)
+		followed := &lockedBuffer{}
+		follow.Stdout, follow.Stderr = followed, followed
+		if err := follow.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cancel(); _ = follow.Wait() }()
+		eventually(t, "kubectl logs -f prints what was there", func() string {
+			if s := followed.String(); !strings.Contains(s, "later-line") {
+				return fmt.Sprintf("%q", s)
+			}
+			return ""
+		})
+		if _, err := k("exec", "talk", "--", "sh", "-c", "echo kubectl-follow-line > /proc/1/fd/1"); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "kubectl logs -f prints a line written after it started", func() string {
+			if s := followed.String(); !strings.HasSuffix(s, "later-line\nkubectl-follow-line\n") {
+				return fmt.Sprintf("%q", s)
+			}
+			return ""
+		})
 	})
 
 	t.Run("kill -9 of the agent leaves the pod running and adopted", func(t *testing.T) {
