@@ -95,7 +95,7 @@ func (f *fleet) waitLoad(ctx context.Context, fl *chaos.Fleet, want int) {
 	deadline := time.Now().Add(45 * time.Minute)
 	var last string
 	for time.Now().Before(deadline) {
-		o, err := observeAll(ctx, fl)
+		o, err := fl.Observe(ctx, nil, nil)
 		if err != nil {
 			last = err.Error()
 		} else {
@@ -118,31 +118,6 @@ func (f *fleet) waitLoad(ctx context.Context, fl *chaos.Fleet, want int) {
 		time.Sleep(3 * time.Second)
 	}
 	f.t.Fatalf("never %d pods Running and matching containerd: %s", want, last)
-}
-
-func observeAll(ctx context.Context, fl *chaos.Fleet) (chaos.Observation, error) {
-	var o chaos.Observation
-	leader, err := fl.Leader(ctx, nil)
-	if err != nil {
-		return o, err
-	}
-	if o.Pods, err = fl.Pods(ctx, leader); err != nil {
-		return o, err
-	}
-	if o.RCs, err = fl.RCs(ctx, leader); err != nil {
-		return o, err
-	}
-	o.Running = map[string]map[string]string{}
-	o.NetnsIPs = map[string]map[string][]string{}
-	for _, n := range fl.NodeNames() {
-		if o.Running[n], err = fl.RunningPods(ctx, n); err != nil {
-			return o, err
-		}
-		if o.NetnsIPs[n], err = fl.NetnsIPs(n); err != nil {
-			return o, err
-		}
-	}
-	return o, nil
 }
 
 func head(s []string, n int) []string {

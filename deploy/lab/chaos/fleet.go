@@ -327,6 +327,37 @@ func (f *Fleet) ImportImage(ctx context.Context, node, archive string) error {
 	return nil
 }
 
+// Observe reads the state from the leader, asking no node in away, and
+// what runs on every node not in killed (a powered-off node runs nothing,
+// whatever its namespaces hold).
+func (f *Fleet) Observe(ctx context.Context, away, killed map[string]bool) (Observation, error) {
+	var o Observation
+	leader, err := f.Leader(ctx, away)
+	if err != nil {
+		return o, err
+	}
+	if o.Pods, err = f.Pods(ctx, leader); err != nil {
+		return o, err
+	}
+	if o.RCs, err = f.RCs(ctx, leader); err != nil {
+		return o, err
+	}
+	o.Running = map[string]map[string]string{}
+	o.NetnsIPs = map[string]map[string][]string{}
+	for _, n := range f.NodeNames() {
+		if killed[n] {
+			continue
+		}
+		if o.Running[n], err = f.RunningPods(ctx, n); err != nil {
+			return o, err
+		}
+		if o.NetnsIPs[n], err = f.NetnsIPs(n); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
 // RunningPods maps pod UID to pod name for every pod with a running task
 // in node's containerd namespace: what really runs, whatever the state says.
 func (f *Fleet) RunningPods(ctx context.Context, node string) (map[string]string, error) {

@@ -559,32 +559,7 @@ func (r *Runner) waitFleetWhole(ctx context.Context) bool {
 // observe reads the state from the leader (skipping away nodes) and what
 // runs on every node not killed.
 func (r *Runner) observe(ctx context.Context, away map[string]bool) (Observation, error) {
-	var o Observation
-	leader, err := r.fl.Leader(ctx, away)
-	if err != nil {
-		return o, err
-	}
-	if o.Pods, err = r.fl.Pods(ctx, leader); err != nil {
-		return o, err
-	}
-	if o.RCs, err = r.fl.RCs(ctx, leader); err != nil {
-		return o, err
-	}
-	killed := r.killed()
-	o.Running = map[string]map[string]string{}
-	o.NetnsIPs = map[string]map[string][]string{}
-	for _, n := range r.fl.NodeNames() {
-		if killed[n] {
-			continue
-		}
-		if o.Running[n], err = r.fl.RunningPods(ctx, n); err != nil {
-			return o, err
-		}
-		if o.NetnsIPs[n], err = r.fl.NetnsIPs(n); err != nil {
-			return o, err
-		}
-	}
-	return o, nil
+	return r.fl.Observe(ctx, away, r.killed())
 }
 
 // waitRecovered waits until every RC has its count Running off the away
