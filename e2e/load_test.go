@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/deploy/lab"
 	"github.com/shoal-dev/shoal/deploy/lab/chaos"
 )
 
@@ -78,6 +79,12 @@ spec:
 		t.Logf("load: %s", report[len(report)-1])
 	}
 	t.Logf("load summary (%d pods, 5 nodes):\n%s", pods, strings.Join(report, "\n"))
+	// Nothing of 1,000 pods is left once the lab is down.
+	f.run("lab", "down", f.name, "--state-root", f.stateRoot)
+	left, err := lab.Leftovers(ctx, f.stateRoot, f.name, "")
+	if err != nil || len(left) > 0 {
+		t.Errorf("left after lab down (%v): %v", err, left)
+	}
 	// Memory stays bounded: the second scale-up costs the agents no more
 	// than the first did (plus slack for the Go heap's growth).
 	first, again := rss.peakOf(0), rss.peakOf(2)
