@@ -374,6 +374,44 @@ func (r *Runner) roles(ctx context.Context) (leader string, followers, clients [
 	}
 }
 
+// Fault is one node to kill (power cut) or cut off.
+type Fault struct {
+	Kill bool
+	Node string
+}
+
+// faultsFor chooses an episode's victims from the fleet's roles: distinct
+// nodes, and never more than one voter, so quorum holds, except in
+// QuorumLoss, which takes exactly two of them on purpose.
+func faultsFor(kind FaultKind, p uint32, leader string, followers, clients []string) []Fault {
+	nonLeaders := append(append([]string{}, followers...), clients...)
+	sort.Strings(nonLeaders)
+	switch kind {
+	case KillLeader:
+		return []Fault{{true, leader}}
+	case KillServer:
+		return []Fault{{true, pick(followers, p)}}
+	case KillClient:
+		if len(clients) == 0 {
+			return []Fault{{true, pick(followers, p)}}
+		}
+		return []Fault{{true, pick(clients, p)}}
+	case PartitionNode:
+		return []Fault{{false, pick(nonLeaders, p)}}
+	case PartitionLeader:
+		return []Fault{{false, leader}}
+	case KillClientPartitionServer:
+		out := []Fault{{false, pick(followers, p/7)}}
+		if len(clients) > 0 {
+			out = append([]Fault{{true, pick(clients, p)}}, out...)
+		}
+		return out
+	case QuorumLoss:
+		return []Fault{{false, leader}, {false, pick(followers, p)}}
+	}
+	return nil
+}
+
 func pick(list []string, p uint32) string {
 	if len(list) == 0 {
 		return ""
@@ -427,46 +465,21 @@ func (r *Runner) runEpisode(ctx context.Context, ep Episode) {
 		r.rollingRestart(ctx, ep)
 		return
 	}
-	nonLeaders := append(append([]string{}, followers...), clients...)
-	sort.Strings(nonLeaders)
-	if len(clients) == 0 {
-		clients = followers
-	}
-	type fault struct {
-		kill bool
-		node string
-	}
-	var faults []fault
-	switch ep.Kind {
-	case KillLeader:
-		faults = []fault{{true, leader}}
-	case KillServer:
-		faults = []fault{{true, pick(followers, ep.Pick)}}
-	case KillClient:
-		faults = []fault{{true, pick(clients, ep.Pick)}}
-	case PartitionNode:
-		faults = []fault{{false, pick(nonLeaders, ep.Pick)}}
-	case PartitionLeader:
-		faults = []fault{{false, leader}}
-	case KillClientPartitionServer:
-		faults = []fault{{true, pick(clients, ep.Pick)}, {false, pick(followers, ep.Pick/7)}}
-	case QuorumLoss:
-		faults = []fault{{false, leader}, {false, pick(followers, ep.Pick)}}
-	}
+	faults := faultsFor(ep.Kind, ep.Pick, leader, followers, clients)
 	start := time.Now()
 	var victims []string
 	for _, f := range faults {
 		var err error
-		if f.kill {
-			err = r.kill(ctx, f.node)
+		if f.Kill {
+			err = r.kill(ctx, f.Node)
 		} else {
-			err = r.partition(ctx, f.node)
+			err = r.partition(ctx, f.Node)
 		}
 		if err != nil {
-			r.logf("  fault on %s: %v", f.node, err)
+			r.logf("  fault on %s: %v", f.Node, err)
 			continue
 		}
-		victims = append(victims, f.node)
+		victims = append(victims, f.Node)
 	}
 	r.rep.fault(ep.Kind)
 	r.logf("  %s: %v (leader was %s)", ep.Kind, victims, leader)

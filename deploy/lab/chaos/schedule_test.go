@@ -42,3 +42,48 @@ func TestScheduleCoversEveryKindEachRound(t *testing.T) {
 		}
 	}
 }
+
+// Victims are distinct, and only QuorumLoss takes more than one voter.
+func TestFaultsForKeepQuorum(t *testing.T) {
+	shapes := []struct {
+		followers, clients []string
+	}{
+		{[]string{"n2", "n3"}, []string{"n4", "n5"}},
+		{[]string{"n2", "n3"}, nil},
+		{[]string{"n3", "n5"}, []string{"n2"}},
+	}
+	for _, sh := range shapes {
+		voters := map[string]bool{"n1": true}
+		for _, f := range sh.followers {
+			voters[f] = true
+		}
+		for _, kind := range episodeKinds {
+			if kind == RollingRestart {
+				continue
+			}
+			for p := uint32(0); p < 50; p++ {
+				fs := faultsFor(kind, p, "n1", sh.followers, sh.clients)
+				if len(fs) == 0 {
+					t.Fatalf("%s: no victim", kind)
+				}
+				seen, down := map[string]bool{}, 0
+				for _, f := range fs {
+					if f.Node == "" || seen[f.Node] {
+						t.Fatalf("%s pick %d %v: victims %v not distinct", kind, p, sh, fs)
+					}
+					seen[f.Node] = true
+					if voters[f.Node] {
+						down++
+					}
+				}
+				want := 1
+				if kind == QuorumLoss {
+					want = 2
+				}
+				if down > want || (kind == QuorumLoss && down != 2) {
+					t.Fatalf("%s pick %d %v: %d voters down: %v", kind, p, sh, down, fs)
+				}
+			}
+		}
+	}
+}
