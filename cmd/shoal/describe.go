@@ -17,15 +17,17 @@ import (
 
 func newDescribeCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:     "describe pod NAME",
-		Short:   "Show a pod in detail, with its containers' states and its events",
-		Example: "  shoal describe pod web",
+		Use:     "describe (pod|node) NAME",
+		Short:   "Show a pod (containers' states, events) or a node (conditions, pods, allocation) in detail",
+		Example: "  shoal describe pod web\n  shoal describe node n1",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch args[0] {
 			case "pod", "pods", "po":
+			case "node", "nodes", "no":
+				return describeNodeCmd(cmd.Context(), g.client(), cmd.OutOrStdout(), strings.TrimPrefix(args[1], "node/")) // cmd/shoal/describe_node.go
 			default:
-				return fmt.Errorf("describe: unsupported resource %q (supported: pod)", args[0])
+				return fmt.Errorf("describe: unsupported resource %q (supported: pod, node)", args[0])
 			}
 			name := strings.TrimPrefix(args[1], "pod/")
 			c := g.client()
