@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -162,5 +163,27 @@ func TestNestedListsAreBounded(t *testing.T) {
 	_, err = Decode(strings.NewReader(nest(3000)))
 	if err == nil || !strings.Contains(err.Error(), "Lists nested deeper than") {
 		t.Fatalf("3000 nested Lists: %v", err)
+	}
+}
+
+// A zero time must survive a JSON round trip: it is written as null, which
+// reads back as a nil pointer, so NewTime gives nil for it (the state
+// machine's fuzzer found a snapshot that restored to another state).
+func TestZeroTimeRoundTrips(t *testing.T) {
+	if NewTime(time.Time{}) != nil {
+		t.Fatal("NewTime(zero) is not nil")
+	}
+	c := PodCondition{Type: "Ready", Status: "True", LastTransitionTime: NewTime(time.Time{})}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back PodCondition
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.Marshal(back)
+	if !bytes.Equal(b, again) {
+		t.Fatalf("%s became %s", b, again)
 	}
 }

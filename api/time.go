@@ -11,7 +11,13 @@ type Time struct {
 }
 
 // NewTime wraps t, dropping what RFC 3339 at second precision cannot carry.
+// A zero t gives nil: a zero Time is written as null and read back as a nil
+// pointer, so anything else would not survive a JSON round trip (a state
+// restored from a snapshot would differ from the one that wrote it).
 func NewTime(t time.Time) *Time {
+	if t.IsZero() {
+		return nil
+	}
 	return &Time{t.UTC().Truncate(time.Second)}
 }
 
