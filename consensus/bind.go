@@ -61,6 +61,11 @@ func (s *state) checkPodIP(node *api.Node, raw, podKey string) (netip.Addr, erro
 	if what := reservedInBlock(block, ip); what != "" {
 		return netip.Addr{}, rejectf("pod IP %s is %s of node %s's block %s", ip, what, name, block)
 	}
+	// freePodIP never hands out the broadcast address; the commit-time
+	// check must not accept what the chooser would never pick.
+	if ip == lastAddr(block) {
+		return netip.Addr{}, rejectf("pod IP %s is the broadcast address of node %s's block %s", ip, name, block)
+	}
 	if holder, taken := s.ipsInUse()[ip]; taken && holder != podKey {
 		return netip.Addr{}, rejectf("pod IP %s is in use by pod %s", ip, holder)
 	}

@@ -386,7 +386,7 @@ func runFuzzLog(t *testing.T, g *cmdGen) [][]byte {
 		default:
 			t.Fatalf("entry %d: Apply returned %T", g.next, out)
 		}
-		if err := checkInvariants(f.st); err != nil {
+		if err := checkInvariants(f.st, true); err != nil {
 			t.Fatalf("after entry %d (%s): %v", g.next, data, err)
 		}
 		if dc, ok := cmd.(DeleteController); ok {
@@ -424,7 +424,7 @@ func checkReplay(t *testing.T, entries [][]byte, want []byte) {
 	if got := stateJSONAt(t, restored, restored.Index()); got != string(want) {
 		t.Fatalf("snapshot + restore gives another state:\nbefore %s\nafter  %s", want, got)
 	}
-	if err := checkInvariants(restored.st); err != nil {
+	if err := checkInvariants(restored.st, true); err != nil {
 		t.Fatalf("restored state: %v", err)
 	}
 }
@@ -455,8 +455,10 @@ func checkNoOwnerRef(t *testing.T, st *state, uid string, c DeleteController) {
 	}
 }
 
-// checkInvariants is what must hold of any state the log can reach.
-func checkInvariants(st *state) error {
+// checkInvariants is what must hold of any state the log can reach. With
+// fixedCapacity, nodes never re-register with less than they had, so no
+// node may hold more than its allocatable.
+func checkInvariants(st *state, fixedCapacity bool) error {
 	idx := st.Index
 	checkRV := func(what, v string) error {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -518,13 +520,16 @@ func checkInvariants(st *state) error {
 		}
 		ip, err := netip.ParseAddr(p.Status.PodIP)
 		block, _ := netip.ParsePrefix(n.Spec.PodCIDR)
-		if err != nil || !block.Contains(ip) || reservedInBlock(block, ip) != "" {
+		if err != nil || !block.Contains(ip) || reservedInBlock(block, ip) != "" || ip == lastAddr(block) {
 			return fmt.Errorf("pod %s holds IP %q, not a pod address of node %s's block %s", key, p.Status.PodIP, n.Metadata.Name, block)
 		}
 	}
 	for _, name := range st.sortedNodeNames() {
 		info := st.nodeInfo(name)
 		alloc := info.Node.Status.Allocatable
+		if !fixedCapacity {
+			alloc = nil
+		}
 		if maxPods, ok := alloc[api.ResourcePods]; ok && int64(info.Pods) > maxPods.Value() {
 			return fmt.Errorf("node %s runs %d pods, allocatable %s", name, info.Pods, maxPods.String())
 		}
@@ -606,4 +611,107 @@ func equalLists(a, b api.ResourceList) bool {
 		}
 	}
 	return true
+}
+
+// FuzzApplyEntry applies log entries the fuzzer writes itself (up to four,
+// separated by NUL bytes; the seeds are one well-formed entry of every
+// command type) to a state holding nodes, bound pods and a controller: any
+// payload, however odd, is accepted or refused without a panic, a refusal
+// changes nothing, and the invariants hold (but capacity: a node may
+// re-register smaller than what it runs).
+func FuzzApplyEntry(f *testing.F) {
+	for _, c := range entrySeeds() {
+		data, err := EncodeCommand(c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"type":"BindPod","body":{"namespace":"default","name":"pending","uid":"uid-pending","node":"a","podIP":"10.244.0.255"}}`))
+	f.Add([]byte(`{"type":"RegisterNode","body":{"node":{"metadata":{"name":"c"}},"clusterCIDR":"0.0.0.0/0","blockBits":30}}`))
+	f.Add([]byte(`{"type":"ScaleController","body":{"kind":"ReplicationController","namespace":"default","name":"web","replicas":-2147483648}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h := newHarness(t)
+		h.must(entrySetup()...)
+		for _, entry := range bytes.SplitN(data, []byte{0}, 4) {
+			before := h.stateJSON()
+			h.idx++
+			out := h.f.Apply(&raft.Log{Index: h.idx, Term: 1, Type: raft.LogCommand, Data: entry})
+			switch v := out.(type) {
+			case *Result:
+			case error:
+				if after := h.stateJSON(); after != before {
+					t.Fatalf("entry %s was refused (%v) but changed the state:\nbefore %s\nafter  %s", entry, v, before, after)
+				}
+			default:
+				t.Fatalf("Apply returned %T", out)
+			}
+			if err := checkInvariants(h.f.st, false); err != nil {
+				t.Fatalf("after entry %s: %v", entry, err)
+			}
+		}
+		checkReplayState(t, h)
+	})
+}
+
+// checkReplayState: a snapshot of h's machine restores to the same state.
+func checkReplayState(t *testing.T, h *harness) {
+	snap, err := h.f.Snapshot()
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	var sink memSink
+	if err := snap.Persist(&sink); err != nil {
+		t.Fatalf("persist: %v", err)
+	}
+	restored := NewFSM()
+	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if got, want := stateJSONAt(t, restored, 0), stateJSONAt(t, h.f, 0); got != want {
+		t.Fatalf("snapshot + restore gives another state:\nbefore %s\nafter  %s", want, got)
+	}
+}
+
+func entrySetup() []Command {
+	rc := &api.ReplicationController{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: api.KindReplicationController}}
+	rc.Metadata.Name = "web"
+	replicas := int32(2)
+	rc.Spec.Replicas, rc.Spec.Selector = &replicas, map[string]string{"app": "web"}
+	rc.Spec.Template = &api.PodTemplateSpec{Spec: pod("x", "100Mi").Spec}
+	rc.Spec.Template.Metadata.Labels = map[string]string{"app": "web"}
+	owned := create("owned", "100Mi")
+	owned.Pod.Metadata.Labels = map[string]string{"app": "web"}
+	ownerRC := *rc
+	ownerRC.Metadata.UID = "uid-web"
+	owned.Pod.Metadata.OwnerReferences = []api.OwnerReference{api.NewControllerRef(&ownerRC)}
+	return []Command{
+		node("a", "1Gi", "192.168.50.2"), ready("a"), node("b", "2Gi", "192.168.50.3"), ready("b"),
+		ApplyController{RC: rc, Create: true, UID: "uid-web", Time: t0},
+		owned, bind("owned", "a", "10.244.0.2"),
+		create("bare", "512Mi"), bind("bare", "b", "10.244.1.2"),
+		create("pending", "100Mi"),
+	}
+}
+
+func entrySeeds() []Command {
+	running := api.PodStatus{Phase: api.PodRunning, Conditions: []api.PodCondition{{Type: condReady, Status: condTrue}}}
+	yes := true
+	return []Command{
+		node("c", "1Gi", "192.168.50.4"),
+		SetNodeCondition{Name: "a", Ready: false, Reason: "NodeLost", Time: t0},
+		create("new", "64Mi"),
+		ApplyPod{Pod: pod("bare", "512Mi"), Time: t0},
+		DeletePod{Namespace: "default", Name: "bare", UID: "uid-bare"},
+		bind("pending", "a", "10.244.0.3"),
+		SetPodUnschedulable{Namespace: "default", Name: "pending", UID: "uid-pending", Message: "0/2 nodes", Time: t0},
+		UpdatePodStatus{Namespace: "default", Name: "owned", UID: "uid-owned", Node: "a", Status: running, Time: t0},
+		ScaleController{Kind: api.KindReplicationController, Namespace: "default", Name: "web", Replicas: 5},
+		DeleteController{Kind: api.KindReplicationController, Namespace: "default", Name: "web", Orphan: true},
+		UpdateControllerStatus{Kind: api.KindReplicationController, Namespace: "default", Name: "web", UID: "uid-web", Status: api.ReplicationControllerStatus{Replicas: 1}},
+		RecordEvents{Events: []api.Event{{InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: "default", Name: "owned", UID: "uid-owned"},
+			Reason: "Started", Type: api.EventNormal, LastTimestamp: api.NewTime(t0), Source: api.EventSource{Component: "kubelet", Host: "a"}}}},
+		ApplyPod{Pod: api.Pod{Metadata: api.ObjectMeta{Name: "pending", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", Name: "web", UID: "uid-web", Controller: &yes}}},
+			Spec: pod("x", "100Mi").Spec}, Time: t0},
+	}
 }
