@@ -59,7 +59,7 @@ bench-lab:
 # corpora in */testdata/fuzz): each target searches for FUZZTIME. Minimizing
 # a new input is capped short so the search keeps moving.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./api:FuzzDecode ./api:FuzzDecodeObject ./consensus:FuzzApply
+FUZZ_TARGETS := ./api:FuzzDecode ./api:FuzzDecodeObject ./consensus:FuzzApply ./consensus:FuzzApplyEntry
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
