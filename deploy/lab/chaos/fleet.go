@@ -49,7 +49,7 @@ func NewFleet(l *lab.Lab) (*Fleet, error) {
 	return &Fleet{
 		Lab:  l,
 		read: &http.Client{Timeout: 5 * time.Second},
-		slow: &http.Client{Timeout: 60 * time.Second},
+		slow: &http.Client{Timeout: 30 * time.Second},
 		ctr:  c,
 	}, nil
 }
@@ -245,11 +245,19 @@ func (o Outcome) String() string {
 	return [...]string{"acked", "rejected", "ambiguous"}[o]
 }
 
+// noLeaderMessage is how an agent says it forwarded a write nowhere
+// (agent/forward.go).
+const noLeaderMessage = "no Raft leader is known to this agent"
+
 func outcomeOf(err error) Outcome {
 	if err == nil {
 		return Acked
 	}
 	var se *statusError
+	// No agent on the way knew a leader: the write never reached Raft.
+	if errors.As(err, &se) && se.Code == http.StatusServiceUnavailable && strings.Contains(se.Body, noLeaderMessage) {
+		return Rejected
+	}
 	if errors.As(err, &se) && se.Code >= 400 && se.Code < 500 && se.Code != http.StatusRequestTimeout && se.Code != http.StatusTooManyRequests {
 		return Rejected
 	}

@@ -217,8 +217,17 @@ func (v value) String() string {
 }
 
 type expectation struct {
-	acked    *value
-	possible []value // in flight or ambiguous since the last acked write
+	acked *value
+	// inflight holds the writes sent and not answered yet, ambiguous
+	// those that got no clear answer: either may land at any time, even
+	// after a later acked write (a write that never completed is
+	// concurrent with everything after it), so ambiguous values stay
+	// possible for good.
+	inflight, ambiguous []value
+}
+
+func (e *expectation) possible() []value {
+	return append(append([]value{}, e.inflight...), e.ambiguous...)
 }
 
 // Ledger is the log of writes and what each proves: after an acked write
@@ -245,7 +254,7 @@ func (l *Ledger) Begin(key string, v value) {
 		e = &expectation{}
 		l.objs[key] = e
 	}
-	e.possible = append(e.possible, v)
+	e.inflight = append(e.inflight, v)
 }
 
 // End records the write's outcome: acked makes its value the one the
@@ -255,16 +264,17 @@ func (l *Ledger) End(key string, v value, o Outcome) {
 	defer l.mu.Unlock()
 	l.counts[o]++
 	e := l.objs[key]
+	for i := len(e.inflight) - 1; i >= 0; i-- {
+		if e.inflight[i] == v {
+			e.inflight = append(e.inflight[:i], e.inflight[i+1:]...)
+			break
+		}
+	}
 	switch o {
 	case Acked:
-		e.acked, e.possible = &v, nil
-	case Rejected:
-		for i := len(e.possible) - 1; i >= 0; i-- {
-			if e.possible[i] == v {
-				e.possible = append(e.possible[:i], e.possible[i+1:]...)
-				break
-			}
-		}
+		e.acked = &v
+	case Ambiguous:
+		e.ambiguous = append(e.ambiguous, v)
 	}
 }
 
@@ -290,7 +300,7 @@ func (l *Ledger) Present(prefix string) []string {
 			continue
 		}
 		sure := true
-		for _, p := range e.possible {
+		for _, p := range e.possible() {
 			sure = sure && p.Present
 		}
 		if sure {
@@ -324,7 +334,7 @@ func (l *Ledger) Check(o Observation) []string {
 		}
 		got := have[k]
 		ok := got == *e.acked
-		for _, p := range e.possible {
+		for _, p := range e.possible() {
 			ok = ok || got == p
 		}
 		if !ok {

@@ -111,6 +111,18 @@ func TestLedger(t *testing.T) {
 	if got := l.Check(state); len(got) != 0 {
 		t.Fatalf("ambiguous scale landed: %v", got)
 	}
+	// It may land even after a later acked scale: it never completed.
+	l.Begin("rc/r", value{true, 2})
+	l.End("rc/r", value{true, 2}, Acked)
+	if got := l.Check(state); len(got) != 0 {
+		t.Fatalf("ambiguous scale landed after a later acked one: %v", got)
+	}
+	state.RCs = []api.ReplicationController{rcOf("r", 3)}
+	if got := l.Check(state); len(got) != 1 {
+		t.Fatalf("acked scale to 2 lost, state has 3: %v", got)
+	}
+	l.Begin("rc/r", value{true, 3})
+	l.End("rc/r", value{true, 3}, Acked)
 	// A rejected one may not have.
 	l.Begin("rc/r", value{true, 1})
 	l.End("rc/r", value{true, 1}, Rejected)
@@ -128,7 +140,7 @@ func TestLedger(t *testing.T) {
 	if got := l.Present("pod/"); len(got) != 0 {
 		t.Fatalf("Present after delete: %v", got)
 	}
-	if c := l.Counts(); c[Acked] != 3 || c[Ambiguous] != 1 || c[Rejected] != 1 {
+	if c := l.Counts(); c[Acked] != 5 || c[Ambiguous] != 1 || c[Rejected] != 1 {
 		t.Fatalf("counts %v", c)
 	}
 }
@@ -164,6 +176,8 @@ func TestOutcomeOf(t *testing.T) {
 		{&statusError{Code: 409}, Rejected},
 		{&statusError{Code: 422}, Rejected},
 		{&statusError{Code: 503}, Ambiguous},
+		{&statusError{Code: 503, Body: `{"message":"no Raft leader is known to this agent yet; retry in a moment"}`}, Rejected},
+		{&statusError{Code: 502, Body: "the agent this request was forwarded to did not answer"}, Ambiguous},
 		{&statusError{Code: 408}, Ambiguous},
 		{context_deadline{}, Ambiguous},
 	} {
