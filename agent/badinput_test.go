@@ -181,6 +181,11 @@ func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
 		{"immutable field", "PUT", pods + "/keep", "application/yaml", fmt.Sprintf(podYAML, "keep", "128Mi"), 422, "Invalid", "immutable", "spec.containers[0].resources.requests.memory"},
 		{"malformed patch", "PATCH", pods + "/keep", mergePatchType, `{"metadata":`, 400, "BadRequest", "", ""},
 		{"malformed json patch", "PATCH", pods + "/keep", jsonPatchType, `[{"op":"explode","path":"/x"}]`, 400, "BadRequest", "", ""},
+		{"garbage pod status", "PUT", pods + "/keep/status", "application/json", `{"status":`, 400, "BadRequest", "decode pod status", ""},
+		{"huge pod status", "PUT", pods + "/keep/status", "application/json", `{"status":{"message":"` + strings.Repeat("x", maxBodyBytes) + `"}}`, 413, "RequestEntityTooLarge", "larger than", ""},
+		{"garbage events", "POST", base + "/shoal/v1/events", "application/json", `{"events":[{`, 400, "BadRequest", "decode events", ""},
+		{"huge events", "POST", base + "/shoal/v1/events", "application/json", `{"events":[{"message":"` + strings.Repeat("x", maxBodyBytes) + `"}]}`, 413, "RequestEntityTooLarge", "larger than", ""},
+		{"invalid event", "POST", base + "/shoal/v1/events", "application/json", `{"events":[{"reason":"X","type":"Odd"}]}`, 422, "Invalid", "must be Normal or Warning", ""},
 		{"delete of a missing pod", "DELETE", pods + "/missing", "", "", 404, "NotFound", `pods "missing" not found`, ""},
 	}
 	for _, c := range cases {

@@ -3,6 +3,7 @@ package agent
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -88,6 +89,17 @@ func (b *badRequest) Error() string { return b.err.Error() }
 func (b *badRequest) Unwrap() error { return b.err }
 
 func invalid(err error) error {
+	// A body cut off by the size cap fails to decode, but the caller's
+	// fault is its size, not its syntax.
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		limit := tooLarge.Limit
+		if limit == maxBodyBytes+1 { // withMiddleware's cap reads one byte past the limit
+			limit = maxBodyBytes
+		}
+		return &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge,
+			err: fmt.Errorf("request body larger than %d bytes", limit)}
+	}
 	if api.AsFieldErrors(err) != nil {
 		return &badRequest{reason: "Invalid", code: http.StatusUnprocessableEntity, err: err}
 	}
