@@ -57,6 +57,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", a.viaServer(a.assignments))
 	mux.HandleFunc("POST /shoal/v1/images", a.importImage)
 	mux.HandleFunc("GET /shoal/v1/images", a.listImages)
+	mux.HandleFunc("DELETE /shoal/v1/images", a.removeImage)
 	mux.addPatchRoutes() // after every route: agent/kube_patch_generic.go
 	return a.withMiddleware(mux)
 }

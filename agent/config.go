@@ -67,6 +67,14 @@ type Config struct {
 	InsecureRegistries []string
 	RegistryCA         string
 
+	// Image garbage collection (agent/images.go): when the filesystem at
+	// ImageFS (containerd's root) is ImageGCHighPercent full, unused images
+	// go until it is below ImageGCLowPercent. A high mark above 100
+	// disables it.
+	ImageFS            string
+	ImageGCHighPercent int
+	ImageGCLowPercent  int
+
 	// NodeGrace is how long gossip must hold an agent failed before the
 	// leader declares its node NotReady and replaces its replicas, and how
 	// long a node cut off from the servers waits before it stops its own
@@ -89,6 +97,9 @@ func DefaultConfig() Config {
 		PodCIDR:             "10.244.0.0/16",
 		BlockBits:           24,
 		ResyncInterval:      2 * time.Second,
+		ImageFS:             "/var/lib/containerd",
+		ImageGCHighPercent:  85,
+		ImageGCLowPercent:   80,
 	}
 }
 
@@ -126,6 +137,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Servers < 1 {
 		errs = append(errs, fmt.Errorf("servers %d: must be at least 1", c.Servers))
+	}
+	if c.ImageGCLowPercent < 0 || c.ImageGCLowPercent >= c.ImageGCHighPercent {
+		errs = append(errs, fmt.Errorf("image-gc-low-threshold %d: must be at least 0 and below image-gc-high-threshold %d", c.ImageGCLowPercent, c.ImageGCHighPercent))
 	}
 	if err := c.registries().Validate(); err != nil {
 		errs = append(errs, err)

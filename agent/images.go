@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,8 +10,10 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/podruntime"
 )
 
 // maxImageBytes bounds an uploaded image archive.
@@ -118,6 +121,88 @@ func (a *Agent) listImages(w http.ResponseWriter, r *http.Request) {
 	sort.Strings(names)
 	writeJSON(w, http.StatusOK, map[string][]string{"images": names})
 }
+
+// removeImage removes ?name from this node and, unless ?node names one
+// node, from every other live node; a node where a container uses it keeps
+// it and says so.
+func (a *Agent) removeImage(w http.ResponseWriter, r *http.Request) {
+	if a.forwardToNode(w, r) {
+		return
+	}
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		writeError(w, a.log, invalid(&api.FieldError{Path: "name", Detail: "required: the image to remove"}))
+		return
+	}
+	res := importResult{Nodes: map[string]string{}}
+	res.Nodes[a.cfg.Name] = "ok"
+	if rt := a.runtime.get(); rt == nil {
+		res.Nodes[a.cfg.Name] = "containerd is not connected yet"
+	} else if removed, err := rt.RemoveImage(r.Context(), name); err != nil {
+		res.Nodes[a.cfg.Name] = err.Error()
+	} else {
+		res.Images = []string{removed}
+	}
+	if r.URL.Query().Get("node") == "" {
+		for _, m := range a.members.members() {
+			if m.Name == a.cfg.Name || !m.Alive {
+				continue
+			}
+			res.Nodes[m.Name] = a.removeImageOn(r.Context(), m.Meta.API, m.Name, name)
+		}
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (a *Agent) removeImageOn(ctx context.Context, addr, node, name string) string {
+	u := "http://" + addr + "/shoal/v1/images?" + url.Values{"node": {node}, "name": {name}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u, nil)
+	if err != nil {
+		return err.Error()
+	}
+	req.Header.Set(forwardedHeader, strconv.Itoa(maxHops))
+	resp, err := a.internalClient(time.Minute).Do(req)
+	if err != nil {
+		return fmt.Sprintf("send to %s: %v", node, err)
+	}
+	defer resp.Body.Close()
+	var res importResult
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Sprintf("%s answered HTTP %d", node, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		return fmt.Sprintf("%s: %v", node, err)
+	}
+	return res.Nodes[node]
+}
+
+// imageGC removes unused images of this node whenever its image disk is
+// above the high-water mark (podruntime.GarbageCollectImages).
+func (a *Agent) imageGC(ctx context.Context, rt *podruntime.Runtime) {
+	if a.cfg.ImageGCHighPercent > 100 {
+		return // disabled
+	}
+	policy := podruntime.ImageGCPolicy{Disk: podruntime.StatfsUsage(a.cfg.ImageFS),
+		HighPercent: float64(a.cfg.ImageGCHighPercent), LowPercent: float64(a.cfg.ImageGCLowPercent)}
+	t := time.NewTicker(imageGCInterval)
+	defer t.Stop()
+	for {
+		if removed, err := rt.GarbageCollectImages(ctx, policy); err != nil && ctx.Err() == nil {
+			a.log.Warn("image garbage collection", "err", err)
+		} else if len(removed) > 0 {
+			a.log.Info("image garbage collection removed images", "images", removed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// imageGCInterval is how often the image disk is looked at; the kubelet
+// looks every five minutes, a small edge disk fills faster.
+const imageGCInterval = time.Minute
 
 // forwardToNode passes a request whose ?node names another agent to that
 // agent, and reports whether it did.

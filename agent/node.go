@@ -89,6 +89,7 @@ func (a *Agent) runNode(ctx context.Context) {
 	}
 	defer rt.Close()
 	a.runtime.set(rt)
+	go a.imageGC(ctx, rt) // agent/images.go
 	n := &nodeRunner{a: a, plane: plane, runtime: rt, http: a.internalClient(time.Minute), reported: map[string]api.PodStatus{}}
 	n.follow(ctx)
 }

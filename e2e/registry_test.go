@@ -222,6 +222,24 @@ func openRegistry(t *testing.T, f *fleet, g *labRegistry) {
 	if p, err := f.pod("wrong"); err != nil || p.Status.Phase != "Pending" {
 		t.Errorf("pod with a wrong image: %v, phase %v, want Pending", err, p)
 	}
+
+	app := reg + "/team/app:1"
+	if out := f.run("image", "ls"); !strings.Contains(out, app) {
+		t.Errorf("image ls lacks the pulled %s:\n%s", app, out)
+	}
+	if out, err := f.try("image", "rm", app); err == nil || !strings.Contains(out, "used by a container") {
+		t.Errorf("image rm of an image pods use: %v\n%s", err, out)
+	}
+	f.run("delete", "pod", "first", "second")
+	eventually(t, "image rm once no pod uses it", func() string {
+		if out, err := f.try("image", "rm", app); err != nil {
+			return out
+		}
+		return ""
+	})
+	if out := f.run("image", "ls"); strings.Contains(out, app) {
+		t.Errorf("image ls still lists the removed %s:\n%s", app, out)
+	}
 }
 
 // A registry that takes one htpasswd login: a pod without a pull secret

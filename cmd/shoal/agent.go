@@ -91,6 +91,9 @@ func newAgentCmd() *cobra.Command {
 	f.StringSliceVar(&cfg.RegistryMirrors, "registry-mirror", nil, "registry mirror REGISTRY=URL (a bare URL mirrors docker.io), tried before the registry; repeatable")
 	f.StringSliceVar(&cfg.InsecureRegistries, "insecure-registry", nil, "registry reached over plain HTTP: host, host:port or CIDR; repeatable")
 	f.StringVar(&cfg.RegistryCA, "registry-ca", "", "PEM file of extra CAs trusted for registries over HTTPS")
+	f.StringVar(&cfg.ImageFS, "image-fs", cfg.ImageFS, "a path on the filesystem that holds containerd's images (its root), watched for image garbage collection")
+	f.IntVar(&cfg.ImageGCHighPercent, "image-gc-high-threshold", cfg.ImageGCHighPercent, "percent of image-fs used above which unused images are removed (above 100: never)")
+	f.IntVar(&cfg.ImageGCLowPercent, "image-gc-low-threshold", cfg.ImageGCLowPercent, "percent of image-fs used that image garbage collection frees the disk down to")
 	f.DurationVar(&cfg.NodeGrace, "node-grace", agent.DefaultNodeGrace, "how long a failed agent may stay unreachable before its node is NotReady and its replicas are replaced")
 	return cmd
 }

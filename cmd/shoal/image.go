@@ -100,6 +100,42 @@ func newImageCmd(g *globalFlags) *cobra.Command {
 	buildCmd.Flags().StringVar(&ref, "ref", "shoal.local/busybox:1", "image name inside the archive")
 	buildCmd.Flags().StringVar(&busybox, "busybox", "/bin/busybox", "static busybox binary to package")
 
-	cmd.AddCommand(importCmd, lsCmd, buildCmd)
+	rmCmd := &cobra.Command{
+		Use:   "rm NAME",
+		Short: "Remove an image from every node (or one with --node); a node where a container uses it keeps it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := url.Values{"name": {args[0]}}
+			if node != "" {
+				q.Set("node", node)
+			}
+			var res struct {
+				Images []string          `json:"images"`
+				Nodes  map[string]string `json:"nodes"`
+			}
+			if err := g.client().do(cmd.Context(), "DELETE", "/shoal/v1/images?"+q.Encode(), nil, "", &res); err != nil {
+				return fmt.Errorf("remove %s: %w", args[0], err)
+			}
+			removed, failed := 0, 0
+			for n, st := range res.Nodes {
+				switch {
+				case st == "ok":
+					removed++
+				case strings.Contains(st, "image not present on node"):
+				default:
+					failed++
+					fmt.Fprintf(cmd.ErrOrStderr(), "node %s: %s\n", n, st)
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "removed %s from %d node(s)\n", args[0], removed)
+			if failed > 0 {
+				return fmt.Errorf("remove failed on %d node(s)", failed)
+			}
+			return nil
+		},
+	}
+	rmCmd.Flags().StringVar(&node, "node", "", "remove from this node only")
+
+	cmd.AddCommand(importCmd, lsCmd, rmCmd, buildCmd)
 	return cmd
 }

@@ -237,5 +237,7 @@ func agentArgs(bin string, l *Lab, n Node) []string {
 		"--cpu", n.CPU,
 		// A registry a test runs on the lab network has no certificate.
 		"--insecure-registry", l.LabCIDR,
+		// The lab's containerd keeps its images under the lab's directory.
+		"--image-fs", l.Dir,
 	)
 }

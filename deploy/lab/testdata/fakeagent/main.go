@@ -50,6 +50,7 @@ func main() {
 	fs.String("cpu", "", "")
 	fs.String("labels", "", "")
 	fs.String("insecure-registry", "", "")
+	fs.String("image-fs", "", "")
 	_ = fs.Parse(os.Args[2:])
 	if *name == "" || *dataDir == "" || *bind == "" || *apiPort == 0 {
 		log.Fatal("missing --name, --data-dir, --bind-addr or --api-port")
