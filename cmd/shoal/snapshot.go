@@ -80,6 +80,7 @@ type stateSnapshot struct {
 	Pods        map[string]*api.Pod                   `json:"pods"`
 	RCs         map[string]*api.ReplicationController `json:"replicationControllers"`
 	ReplicaSets map[string]*api.ReplicaSet            `json:"replicaSets"`
+	Secrets     map[string]*api.Secret                `json:"secrets"`
 }
 
 func decodeSnapshot(raw []byte) (*stateSnapshot, error) {
@@ -98,11 +99,18 @@ func decodeSnapshot(raw []byte) (*stateSnapshot, error) {
 }
 
 // restorable is what a fresh fleet needs to converge to the snapshot:
-// controllers first (they then adopt or make their pods), then the pods no
+// Secrets first (pods pull with them), controllers next (they then adopt or
+// make their pods), then the pods no
 // controller owns, each stripped of what the old fleet decided (UID,
 // version, binding, status).
 func (s *stateSnapshot) restorable() []api.Object {
 	var out []api.Object
+	for _, k := range sortedKeys(s.Secrets) {
+		sec := s.Secrets[k]
+		sec.TypeMeta = api.TypeMeta{APIVersion: "v1", Kind: "Secret"}
+		sec.Metadata = cleanMeta(sec.Metadata)
+		out = append(out, sec)
+	}
 	for _, k := range sortedKeys(s.RCs) {
 		rc := s.RCs[k]
 		rc.TypeMeta = api.TypeMeta{APIVersion: "v1", Kind: "ReplicationController"}
