@@ -107,6 +107,42 @@ spec:
 		t.Errorf("9 racing creates: %v, want one 201 and eight 409", got)
 	}
 
+	// Racing `shoal apply` of one new name with different labels: one
+	// creates, the others update at the version they read or get Conflict;
+	// what is stored is one writer's manifest whole, never a mix.
+	outs := make([]string, 4)
+	errs := make([]error, 4)
+	for i := range outs {
+		path := filepath.Join(dir, fmt.Sprintf("apply%d.yaml", i))
+		manifest := strings.Replace(pod("raced", ""), "metadata: {name: raced}", fmt.Sprintf("metadata: {name: raced, labels: {writer: w%d, copy: w%d}}", i, i), 1)
+		if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			outs[i], errs[i] = f.try("apply", "-f", path)
+		}(i)
+	}
+	wg.Wait()
+	created := 0
+	for i, out := range outs {
+		switch {
+		case errs[i] == nil && strings.Contains(out, "created"):
+			created++
+		case errs[i] == nil && strings.Contains(out, "configured"), errs[i] != nil && strings.Contains(out, "has been modified"):
+		default:
+			t.Errorf("apply %d: %v %q", i, errs[i], out)
+		}
+	}
+	raced, err := f.pod("raced")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created != 1 || raced.Metadata.Labels["writer"] == "" || raced.Metadata.Labels["writer"] != raced.Metadata.Labels["copy"] {
+		t.Errorf("racing applies: %d created, stored labels %v", created, raced.Metadata.Labels)
+	}
+
 	// Bigger than any node: accepted, Pending, every node's reason shown.
 	f.apply(`apiVersion: v1
 kind: Pod
