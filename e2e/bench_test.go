@@ -205,13 +205,45 @@ func TestBenchFailover(t *testing.T) {
 		start := time.Now()
 		f.run("lab", "kill", f.name, victim, "--state-root", f.stateRoot)
 		dead := map[string]bool{victim: true}
+		detected := f.waitNodeNotReady(victim, dead, start)
 		f.waitAppRunning(app, replicas, dead, start)
 		took := time.Since(start)
-		record(t, "failover", map[string]any{"run": run, "node": victim, "pods": replicas, "seconds": seconds(took)})
+		record(t, "failover", map[string]any{
+			"run": run, "node": victim, "pods": replicas, "seconds": seconds(took), "not_ready_s": seconds(detected),
+		})
 		f.run("lab", "heal", f.name, victim, "--state-root", f.stateRoot)
 		f.waitNodeReady(victim)
 		f.waitAppRunning(app, replicas, nil, time.Now())
 	}
+}
+
+// waitNodeNotReady polls every 100ms until a live node reports node's
+// Ready condition not True, and returns how long after start that was.
+func (f *fleet) waitNodeNotReady(node string, down map[string]bool, start time.Time) time.Duration {
+	f.t.Helper()
+	for time.Since(start) < benchWait {
+		for _, asker := range f.liveNodes(down) {
+			out, err := f.tryOn(asker, "get", "node", node, "-o", "json")
+			if err != nil {
+				continue
+			}
+			var n api.Node
+			if json.Unmarshal([]byte(out), &n) != nil {
+				continue
+			}
+			ready := false
+			for _, c := range n.Status.Conditions {
+				ready = ready || (c.Type == "Ready" && c.Status == "True")
+			}
+			if !ready {
+				return time.Since(start)
+			}
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	f.t.Fatalf("node %s never reported not Ready", node)
+	return 0
 }
 
 // failoverVictim is the node, other than n1 and the leader, running the
@@ -372,7 +404,7 @@ func TestBenchFootprint(t *testing.T) {
 	// Idle means past the start-up work (image import, first elections
 	// and registrations): let the fleet settle before measuring.
 	time.Sleep(20 * time.Second)
-	idle := f.agentRSS()
+	idle, idleAnon, idleFile := f.agentMem("VmRSS"), f.agentMem("RssAnon"), f.agentMem("RssFile")
 	window := 60 * time.Second
 	if s := os.Getenv("SHOAL_BENCH_CPU_SECONDS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -386,18 +418,24 @@ func TestBenchFootprint(t *testing.T) {
 	cpu := f.agentCPU() - cpu0
 	wall := time.Since(wall0)
 	record(t, "footprint-idle", map[string]any{
-		"nodes": 5, "rss_mb": idle, "cpu_seconds": seconds(cpu), "window_s": seconds(wall),
+		"nodes": 5, "rss_mb": idle, "rss_anon_mb": idleAnon, "rss_file_mb": idleFile, "cpu_seconds": seconds(cpu), "window_s": seconds(wall),
 		"cpu_percent_of_one_core": 100 * cpu.Seconds() / wall.Seconds(),
 	})
 	const app, replicas = "foot", 50
 	f.apply(benchRC(app, replicas, "16Mi"))
 	f.waitAppRunning(app, replicas, nil, time.Now())
 	time.Sleep(10 * time.Second)
-	record(t, "footprint-50pods", map[string]any{"nodes": 5, "pods": replicas, "rss_mb": f.agentRSS()})
+	record(t, "footprint-50pods", map[string]any{
+		"nodes": 5, "pods": replicas,
+		"rss_mb": f.agentMem("VmRSS"), "rss_anon_mb": f.agentMem("RssAnon"), "rss_file_mb": f.agentMem("RssFile"),
+	})
 }
 
-// agentRSS reads VmRSS (MB) of every node's agent process, by node.
-func (f *fleet) agentRSS() map[string]float64 {
+// agentMem reads one memory line of /proc/PID/status (MB) of every node's
+// agent process, by node: VmRSS is RssAnon (heap, stacks: the agent's own)
+// plus RssFile (pages of the shoal binary, shared by every process running
+// it on the machine).
+func (f *fleet) agentMem(field string) map[string]float64 {
 	f.t.Helper()
 	out := map[string]float64{}
 	for _, n := range f.labState().Nodes {
@@ -406,10 +444,10 @@ func (f *fleet) agentRSS() map[string]float64 {
 			f.t.Fatalf("agent %s: %v", n.Name, err)
 		}
 		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			if v, ok := strings.CutPrefix(line, field+":"); ok {
 				kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 				if err != nil {
-					f.t.Fatalf("agent %s VmRSS %q: %v", n.Name, v, err)
+					f.t.Fatalf("agent %s %s %q: %v", n.Name, field, v, err)
 				}
 				out[n.Name] = float64(int(kb/1024*10)) / 10
 			}

@@ -234,7 +234,10 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	})
 	fmt.Fprint(w, failoverText)
 	s = lab["failover"]
-	table(w, [][2]string{{"lab kill → all 8 replicas Running elsewhere, s", mmm(s["seconds"])}})
+	table(w, [][2]string{
+		{"lab kill → node reported not Ready, s", mmm(s["not_ready_s"])},
+		{"lab kill → all 8 replicas Running elsewhere, s", mmm(s["seconds"])},
+	})
 
 	fmt.Fprint(w, networkText)
 	s = lab["network"]
@@ -255,9 +258,12 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	table(w, [][2]string{
 		{"idle agent RSS, MB (median over the 5 agents)", mmm(idle["rss_mb (median over nodes)"])},
 		{"idle agent RSS, MB (largest agent)", mmm(idle["rss_mb (max over nodes)"])},
+		{"… of which anonymous (heap, stacks), MB (median)", mmm(idle["rss_anon_mb (median over nodes)"])},
+		{"… of which the shoal binary's pages, MB (median)", mmm(idle["rss_file_mb (median over nodes)"])},
 		{"idle 5-node fleet: agents' CPU, % of one core", mmm(idle["cpu_percent_of_one_core"])},
 		{"50 pods: agent RSS, MB (median over the 5 agents)", mmm(busy["rss_mb (median over nodes)"])},
 		{"50 pods: agent RSS, MB (largest agent)", mmm(busy["rss_mb (max over nodes)"])},
+		{"50 pods: … of which anonymous, MB (median)", mmm(busy["rss_anon_mb (median over nodes)"])},
 	})
 	fmt.Fprint(w, comparisonText)
 
