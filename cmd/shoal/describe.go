@@ -116,7 +116,8 @@ func describePod(w io.Writer, p *api.Pod, events []api.Event, now time.Time) {
 	if len(p.Spec.Volumes) > 0 {
 		pf("Volumes:\n")
 		for _, v := range p.Spec.Volumes {
-			pf("  %s\n", v.Name)
+			pf("  %s:\n", v.Name)
+			describeVolume(w, v)
 		}
 	} else {
 		pf("Volumes:                     <none>\n")
@@ -180,6 +181,7 @@ func describeContainer(w io.Writer, c api.Container, cs *api.ContainerStatus) {
 			pf("      %s:  %s\n", k, q.String())
 		}
 	}
+	describeProbes(w, c) // cmd/shoal/describe_probe.go
 	if len(c.Env) == 0 {
 		pf("    Environment:    <none>\n")
 	} else {
