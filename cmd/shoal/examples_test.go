@@ -1,0 +1,26 @@
+package main
+
+import (
+	"slices"
+	"sort"
+	"testing"
+)
+
+// The README's tour applies examples/ as it is: every manifest there must
+// decode and validate as the agents will.
+func TestExamplesDecodeAndValidate(t *testing.T) {
+	objs, err := readManifests([]string{"../../examples"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.GetTypeMeta().Kind+"/"+o.GetMetadata().Name)
+	}
+	sort.Strings(got)
+	for _, want := range []string{"Pod/app-with-logs", "Pod/kubia-manual", "Pod/two-containers", "ReplicationController/coreqi-manual"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("examples hold %v, none is %s (the README's tour uses it)", got, want)
+		}
+	}
+}
