@@ -409,18 +409,7 @@ func checkReplay(t *testing.T, entries [][]byte, want []byte) {
 	if got := stateJSONAt(t, f, f.Index()); got != string(want) {
 		t.Fatalf("replaying the log gives another state:\nfirst  %s\nreplay %s", want, got)
 	}
-	snap, err := f.Snapshot()
-	if err != nil {
-		t.Fatalf("snapshot: %v", err)
-	}
-	var sink memSink
-	if err := snap.Persist(&sink); err != nil {
-		t.Fatalf("persist: %v", err)
-	}
-	restored := NewFSM()
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
-		t.Fatalf("restore: %v", err)
-	}
+	restored := snapshotRestored(t, f)
 	if got := stateJSONAt(t, restored, restored.Index()); got != string(want) {
 		t.Fatalf("snapshot + restore gives another state:\nbefore %s\nafter  %s", want, got)
 	}
@@ -654,9 +643,10 @@ func FuzzApplyEntry(f *testing.F) {
 	})
 }
 
-// checkReplayState: a snapshot of h's machine restores to the same state.
-func checkReplayState(t *testing.T, h *harness) {
-	snap, err := h.f.Snapshot()
+// snapshotRestored is a new machine restored from a snapshot of f.
+func snapshotRestored(t *testing.T, f *FSM) *FSM {
+	t.Helper()
+	snap, err := f.Snapshot()
 	if err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
@@ -668,6 +658,12 @@ func checkReplayState(t *testing.T, h *harness) {
 	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
+	return restored
+}
+
+// checkReplayState: a snapshot of h's machine restores to the same state.
+func checkReplayState(t *testing.T, h *harness) {
+	restored := snapshotRestored(t, h.f)
 	if got, want := stateJSONAt(t, restored, 0), stateJSONAt(t, h.f, 0); got != want {
 		t.Fatalf("snapshot + restore gives another state:\nbefore %s\nafter  %s", want, got)
 	}
