@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/yaml"
 
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
@@ -263,34 +262,9 @@ func readBody(r *http.Request) ([]byte, error) {
 // readReplicated decodes a body strictly into a defaulted, valid RC or
 // ReplicaSet whose namespace is the URL's.
 func readReplicated(r *http.Request, res replicatedResource) (api.Replicated, error) {
-	body, err := readBody(r)
-	if err != nil {
+	obj := res.newObj()
+	if err := readNamespaced(r, res.kind, res.apiVersion, obj); err != nil { // agent/api_secrets.go
 		return nil, err
 	}
-	ns := r.PathValue("ns")
-	var head struct {
-		api.TypeMeta `json:",inline"`
-		Metadata     struct {
-			Namespace string `json:"namespace"`
-		} `json:"metadata"`
-	}
-	if js, err := yaml.YAMLToJSON(body); err == nil {
-		_ = json.Unmarshal(js, &head)
-	}
-	if head.Kind != "" && head.Kind != res.kind {
-		return nil, invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a " + res.kind})
-	}
-	if head.APIVersion != "" && head.APIVersion != res.apiVersion {
-		return nil, invalid(&api.FieldError{Path: "apiVersion", Value: head.APIVersion, Detail: "this endpoint takes " + res.apiVersion})
-	}
-	if head.Metadata.Namespace != "" && head.Metadata.Namespace != ns {
-		return nil, invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
-	}
-	obj := res.newObj()
-	obj.GetMetadata().Namespace = ns
-	if err := api.DecodeObject(body, obj); err != nil {
-		return nil, invalid(err)
-	}
-	obj.GetMetadata().Namespace = ns
 	return obj, nil
 }

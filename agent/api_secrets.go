@@ -110,9 +110,19 @@ func (a *Agent) deleteSecret(w http.ResponseWriter, r *http.Request) {
 // readSecret decodes a body strictly into a defaulted, valid Secret whose
 // namespace is the URL's.
 func readSecret(r *http.Request) (*api.Secret, error) {
+	s := &api.Secret{}
+	if err := readNamespaced(r, "Secret", "v1", s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readNamespaced decodes a body strictly into obj (defaulted and valid),
+// refusing a kind, apiVersion or namespace other than the endpoint's.
+func readNamespaced(r *http.Request, kind, apiVersion string, obj api.Object) error {
 	body, err := readBody(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ns := r.PathValue("ns")
 	var head struct {
@@ -124,22 +134,21 @@ func readSecret(r *http.Request) (*api.Secret, error) {
 	if js, err := yaml.YAMLToJSON(body); err == nil {
 		_ = json.Unmarshal(js, &head)
 	}
-	if head.Kind != "" && head.Kind != "Secret" {
-		return nil, invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a Secret"})
+	if head.Kind != "" && head.Kind != kind {
+		return invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a " + kind})
 	}
-	if head.APIVersion != "" && head.APIVersion != "v1" {
-		return nil, invalid(&api.FieldError{Path: "apiVersion", Value: head.APIVersion, Detail: "this endpoint takes v1"})
+	if head.APIVersion != "" && head.APIVersion != apiVersion {
+		return invalid(&api.FieldError{Path: "apiVersion", Value: head.APIVersion, Detail: "this endpoint takes " + apiVersion})
 	}
 	if head.Metadata.Namespace != "" && head.Metadata.Namespace != ns {
-		return nil, invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
+		return invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
 	}
-	s := &api.Secret{}
-	s.Metadata.Namespace = ns
-	if err := api.DecodeObject(body, s); err != nil {
-		return nil, invalid(err)
+	obj.GetMetadata().Namespace = ns
+	if err := api.DecodeObject(body, obj); err != nil {
+		return invalid(err)
 	}
-	s.Metadata.Namespace = ns
-	return s, nil
+	obj.GetMetadata().Namespace = ns
+	return nil
 }
 
 // pullSecrets is the node's podruntime.CredentialSource: it reads a pod's
