@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/containerd/containerd"
@@ -42,6 +43,9 @@ func cleanContainerd(ctx context.Context, addr, name string) error {
 	return errors.Join(errs...)
 }
 
+// containerDeleteWorkers bounds the containers deleted at once.
+const containerDeleteWorkers = 16
+
 func cleanContainerdNamespace(ctx context.Context, client *containerd.Client) error {
 	var errs []error
 	note := func(err error) {
@@ -51,16 +55,32 @@ func cleanContainerdNamespace(ctx context.Context, client *containerd.Client) er
 	}
 	ctrs, err := client.Containers(ctx)
 	note(err)
+	// Killing a task waits for its exit: one by one, a node with a few
+	// hundred pods would outlast the whole clean-up's deadline (the load
+	// test's 1,000 pods did), so several go at once.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, containerDeleteWorkers)
 	for _, c := range ctrs {
-		if task, err := c.Task(ctx, nil); err == nil {
-			if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil {
-				note(fmt.Errorf("delete task %s: %w", c.ID(), err))
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var err error
+			if task, terr := c.Task(ctx, nil); terr == nil {
+				if _, derr := task.Delete(ctx, containerd.WithProcessKill); derr != nil {
+					err = fmt.Errorf("delete task %s: %w", c.ID(), derr)
+				}
 			}
-		}
-		if err := c.Delete(ctx, containerd.WithSnapshotCleanup); err != nil {
-			note(fmt.Errorf("delete container %s: %w", c.ID(), err))
-		}
+			if derr := c.Delete(ctx, containerd.WithSnapshotCleanup); derr != nil {
+				err = errors.Join(err, fmt.Errorf("delete container %s: %w", c.ID(), derr))
+			}
+			mu.Lock()
+			note(err)
+			mu.Unlock()
+		}()
 	}
+	wg.Wait()
 
 	imgs, err := client.ImageService().List(ctx)
 	note(err)
