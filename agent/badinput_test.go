@@ -186,6 +186,9 @@ func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
 		{"garbage events", "POST", base + "/shoal/v1/events", "application/json", `{"events":[{`, 400, "BadRequest", "decode events", ""},
 		{"huge events", "POST", base + "/shoal/v1/events", "application/json", `{"events":[{"message":"` + strings.Repeat("x", maxBodyBytes) + `"}]}`, 413, "RequestEntityTooLarge", "larger than", ""},
 		{"invalid event", "POST", base + "/shoal/v1/events", "application/json", `{"events":[{"reason":"X","type":"Odd"}]}`, 422, "Invalid", "must be Normal or Warning", ""},
+		{"watch from a resourceVersion that is not an index", "GET", pods + "?watch=1&resourceVersion=abc", "", "", 400, "BadRequest", `invalid resource version "abc"`, ""},
+		{"label selector that does not parse", "GET", pods + "?labelSelector=a%20in%20(", "", "", 422, "Invalid", "labelSelector", ""},
+		{"field selector on an unknown field", "GET", pods + "?fieldSelector=bogus.field=1", "", "", 400, "BadRequest", "field label not supported", ""},
 		{"delete of a missing pod", "DELETE", pods + "/missing", "", "", 404, "NotFound", `pods "missing" not found`, ""},
 	}
 	for _, c := range cases {

@@ -45,6 +45,16 @@ func (a *Agent) serveWatch(w http.ResponseWriter, r *http.Request, h func(http.R
 		h(w, r)
 		return
 	}
+	// A resourceVersion that is not an index would silently mean "from the
+	// start": refuse it before the stream starts, as Kubernetes does.
+	var since uint64
+	if v := r.URL.Query().Get("resourceVersion"); v != "" {
+		var err error
+		if since, err = strconv.ParseUint(v, 10, 64); err != nil {
+			writeError(w, a.log, invalid(fmt.Errorf("invalid resource version %q: must be a non-negative integer (a Raft index)", v)))
+			return
+		}
+	}
 	timeout := defaultWatchTimeout
 	if s, err := strconv.Atoi(r.URL.Query().Get("timeoutSeconds")); err == nil && s > 0 {
 		timeout = time.Duration(s) * time.Second
@@ -60,7 +70,6 @@ func (a *Agent) serveWatch(w http.ResponseWriter, r *http.Request, h func(http.R
 	listReq.URL.RawQuery = q.Encode()
 	listReq.Header.Set("Accept", "application/json")
 
-	since, _ := strconv.ParseUint(r.URL.Query().Get("resourceVersion"), 10, 64)
 	asTable := wantsTable(r)
 	includeObject := r.URL.Query().Get("includeObject")
 	flusher, _ := w.(http.Flusher)
