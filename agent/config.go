@@ -74,6 +74,7 @@ type Config struct {
 	ImageFS            string
 	ImageGCHighPercent int
 	ImageGCLowPercent  int
+	ImageGCInterval    time.Duration
 
 	// NodeGrace is how long gossip must hold an agent failed before the
 	// leader declares its node NotReady and replaces its replicas, and how
@@ -100,6 +101,8 @@ func DefaultConfig() Config {
 		ImageFS:             "/var/lib/containerd",
 		ImageGCHighPercent:  85,
 		ImageGCLowPercent:   80,
+		// The kubelet looks every five minutes; a small edge disk fills faster.
+		ImageGCInterval: time.Minute,
 	}
 }
 

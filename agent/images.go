@@ -184,7 +184,11 @@ func (a *Agent) imageGC(ctx context.Context, rt *podruntime.Runtime) {
 	}
 	policy := podruntime.ImageGCPolicy{Disk: podruntime.StatfsUsage(a.cfg.ImageFS),
 		HighPercent: float64(a.cfg.ImageGCHighPercent), LowPercent: float64(a.cfg.ImageGCLowPercent)}
-	t := time.NewTicker(imageGCInterval)
+	interval := a.cfg.ImageGCInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if removed, err := rt.GarbageCollectImages(ctx, policy); err != nil && ctx.Err() == nil {
@@ -199,10 +203,6 @@ func (a *Agent) imageGC(ctx context.Context, rt *podruntime.Runtime) {
 		}
 	}
 }
-
-// imageGCInterval is how often the image disk is looked at; the kubelet
-// looks every five minutes, a small edge disk fills faster.
-const imageGCInterval = time.Minute
 
 // forwardToNode passes a request whose ?node names another agent to that
 // agent, and reports whether it did.

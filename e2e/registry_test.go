@@ -176,13 +176,49 @@ func (f *fleet) describeMatches(t *testing.T, pod string, patterns ...string) st
 // Images from real registries on the lab network (one lab for both, to
 // keep CI short): pulled on first use, reused by IfNotPresent, re-resolved
 // by Always after the tag moved, a wrong name reported as ErrImagePull then
-// ImagePullBackOff; an htpasswd registry opened by a pull secret.
+// ImagePullBackOff; an htpasswd registry opened by a pull secret. The
+// node is under constant disk pressure (a 1% high-water mark), so image
+// garbage collection runs all along and must never take an image in use.
 func TestImagesFromRegistriesOnTheLabNetwork(t *testing.T) {
-	f := startFleet(t, labName("rg"), "--nodes", "1")
+	f := startFleet(t, labName("rg"), "--nodes", "1", "--agent-arg=--image-gc-high-threshold=1",
+		"--agent-arg=--image-gc-low-threshold=0", "--agent-arg=--image-gc-interval=2s")
 	g := newLabRegistry(t, f)
 	// No subtests: the fleet's helpers fail the test that started it.
 	openRegistry(t, f, g)
 	authRegistry(t, f, g)
+	garbageCollection(t, f, g)
+}
+
+// garbageCollection: an image goes once its last pod has gone, while the
+// images of running pods stay.
+func garbageCollection(t *testing.T, f *fleet, g *labRegistry) {
+	reg := fmt.Sprintf("%s:%d", g.ip, 5000)
+	g.push(t, reg, "team/gc:1", "gc", "")
+	f.apply(podWithImage("gc", reg+"/team/gc:1", ""))
+	f.waitPod("gc", "running", running)
+	if out := f.run("image", "ls"); !strings.Contains(out, reg+"/team/gc:1") {
+		t.Fatalf("image ls lacks the image of a running pod under disk pressure:\n%s", out)
+	}
+	f.run("delete", "pod", "gc")
+	eventually(t, "garbage collection of the image no pod uses", func() string {
+		if out := f.run("image", "ls"); strings.Contains(out, reg+"/team/gc:1") {
+			return out
+		}
+		return ""
+	})
+	out := f.run("image", "ls")
+	for _, inUse := range []string{reg + "/team/moving:latest", fmt.Sprintf("%s:%d/private/app:1", g.ip, 5001)} {
+		if !strings.Contains(out, inUse) {
+			t.Errorf("garbage collection took %s, which a running pod uses:\n%s", inUse, out)
+		}
+	}
+	// The image goes before the line saying so is written.
+	eventually(t, "the garbage collection in the agent log", func() string {
+		if !strings.Contains(strings.Join(f.agentLogs(), ""), "image removed by garbage collection") {
+			return "no such line"
+		}
+		return ""
+	})
 }
 
 func openRegistry(t *testing.T, f *fleet, g *labRegistry) {
@@ -231,6 +267,7 @@ func openRegistry(t *testing.T, f *fleet, g *labRegistry) {
 		t.Errorf("image rm of an image pods use: %v\n%s", err, out)
 	}
 	f.run("delete", "pod", "first", "second")
+	// Garbage collection may take it first: rm then finds nothing, and says so without failing.
 	eventually(t, "image rm once no pod uses it", func() string {
 		if out, err := f.try("image", "rm", app); err != nil {
 			return out

@@ -87,6 +87,8 @@ func (r *Runtime) GarbageCollectImages(ctx context.Context, p ImageGCPolicy) ([]
 		return nil, nil
 	}
 	ctx = r.withNS(ctx)
+	r.imageUse.Lock()
+	defer r.imageUse.Unlock()
 	is := r.client.ImageService()
 	all, err := is.List(ctx)
 	if err != nil {
@@ -126,6 +128,8 @@ func (r *Runtime) GarbageCollectImages(ctx context.Context, p ImageGCPolicy) ([]
 // form), unless a container on this node was made from it.
 func (r *Runtime) RemoveImage(ctx context.Context, ref string) (string, error) {
 	ctx = r.withNS(ctx)
+	r.imageUse.Lock()
+	defer r.imageUse.Unlock()
 	img, err := r.resolveImage(ctx, ref)
 	if err != nil {
 		return "", err

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	containerd "github.com/containerd/containerd"
@@ -55,6 +56,10 @@ type Runtime struct {
 	eventsSeen *eventOnce
 	probes     *probeManager
 	pulls      *pulls
+	// imageUse keeps image garbage collection (write) out of the moment
+	// between finding a container's image and creating the container from
+	// it (read), when nothing else marks the image as used.
+	imageUse   sync.RWMutex
 	registries *registries
 	creds      CredentialSource
 	// baseCtx outlives any one sync: background pulls run under it and

@@ -175,12 +175,15 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 	if cont == nil {
 		// The image is needed only to create: a container that exists keeps
 		// its snapshot even if its image is deleted meanwhile.
+		r.imageUse.RLock()
 		img, err := r.ensureImage(ctx, pod, c, hash)
 		if err != nil || img == nil {
+			r.imageUse.RUnlock()
 			return err // nil while the image is on its way: PodStatus says why
 		}
 		r.pulls.clear(pullKey(uid, c.Name))
 		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried)
+		r.imageUse.RUnlock()
 		if err != nil {
 			r.event(pod, EventWarning, "Failed", fmt.Sprintf("Error: create container %s: %v", c.Name, err))
 			return err
@@ -205,9 +208,16 @@ func (r *Runtime) startAndReport(ctx context.Context, pod *api.Pod, cont contain
 // exited one when the restart policy and the back-off allow.
 func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, policy string) error {
 	uid := pod.Metadata.UID
+	labels, err := cont.Labels(ctx)
+	if err != nil {
+		return fmt.Errorf("labels of container %s: %w", cont.ID(), err)
+	}
+	if _, done := finalFromLabels(labels); done {
+		return nil // ended for good, even if its exited task is gone: podruntime/lost.go
+	}
 	task, err := cont.Task(ctx, nil)
 	if errdefs.IsNotFound(err) {
-		return r.startAndReport(ctx, pod, cont, c.Name)
+		return r.syncLostTask(ctx, pod, c, cont, labels, nil, policy)
 	}
 	if err != nil {
 		return fmt.Errorf("load task of container %s: %w", cont.ID(), err)
@@ -225,11 +235,8 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 		return err
 	case containerd.Stopped:
 	case containerd.Unknown:
-		// The shim lost track of the process: start over with a new one.
-		if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
-			return fmt.Errorf("delete lost task of container %s: %w", cont.ID(), err)
-		}
-		return r.startAndReport(ctx, pod, cont, c.Name)
+		// The shim lost track of the process.
+		return r.syncLostTask(ctx, pod, c, cont, labels, task, policy)
 	default:
 		return nil // running or paused
 	}
@@ -240,11 +247,8 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 			r.eventOnce(pod, fmt.Sprintf("Exited/%s/%s", c.Name, st.ExitTime), EventWarning, "Failed",
 				fmt.Sprintf("Container %s exited with code %d and will not be restarted (restartPolicy %s)", c.Name, code, pod.Spec.RestartPolicy))
 		}
-		return nil
-	}
-	labels, err := cont.Labels(ctx)
-	if err != nil {
-		return fmt.Errorf("labels of container %s: %w", cont.ID(), err)
+		end := termination{exitCode: code, reason: exitReason(code, code == 137 && oomKilled(ctx, cont)), startedAt: parseTime(labels[labelStartedAt]), finishedAt: st.ExitTime}
+		return r.recordFinal(ctx, cont, labels, end)
 	}
 	if ran := st.ExitTime.Sub(parseTime(labels[labelStartedAt])); ran > healthyRun {
 		r.backoff.forget(cont.ID())
@@ -266,6 +270,36 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 	}
 	r.backoff.restarted(cont.ID(), r.now())
 	r.log.Info("restarting container", "pod", uid, "container", c.Name, "exitCode", code, "restartCount", carried[labelRestartCount])
+	return r.startAndReport(ctx, pod, cont, c.Name)
+}
+
+// syncLostTask handles a container whose task is gone (task nil) or lost
+// by its shim: never started, it starts; else its run ended unseen, and
+// the restart policy decides as for exit code 137 (podruntime/lost.go).
+func (r *Runtime) syncLostTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, labels map[string]string, task containerd.Task, policy string) error {
+	if task != nil {
+		if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("delete lost task of container %s: %w", cont.ID(), err)
+		}
+	}
+	end, ran := r.lostRun(labels)
+	if !ran {
+		return r.startAndReport(ctx, pod, cont, c.Name)
+	}
+	r.eventOnce(pod, fmt.Sprintf("Lost/%s/%s", c.Name, labels[labelStartedAt]), EventWarning, "Failed",
+		fmt.Sprintf("Container %s was lost with its task (the node lost power or its runtime); its end is unknown", c.Name))
+	if !shouldRestart(policy, end.exitCode) {
+		return r.recordFinal(ctx, cont, labels, end)
+	}
+	carried := map[string]string{labelRestartCount: strconv.Itoa(int(restartCount(labels)) + 1)}
+	for k, v := range end.labels() {
+		carried[k] = v
+	}
+	if _, err := cont.SetLabels(ctx, carried); err != nil {
+		return fmt.Errorf("record restart of container %s: %w", cont.ID(), err)
+	}
+	r.backoff.restarted(cont.ID(), r.now())
+	r.log.Info("restarting a container whose task was lost", "pod", pod.Metadata.UID, "container", c.Name, "restartCount", carried[labelRestartCount])
 	return r.startAndReport(ctx, pod, cont, c.Name)
 }
 

@@ -93,6 +93,7 @@ func newAgentCmd() *cobra.Command {
 	f.StringVar(&cfg.RegistryCA, "registry-ca", "", "PEM file of extra CAs trusted for registries over HTTPS")
 	f.StringVar(&cfg.ImageFS, "image-fs", cfg.ImageFS, "a path on the filesystem that holds containerd's images (its root), watched for image garbage collection")
 	f.IntVar(&cfg.ImageGCHighPercent, "image-gc-high-threshold", cfg.ImageGCHighPercent, "percent of image-fs used above which unused images are removed (above 100: never)")
+	f.DurationVar(&cfg.ImageGCInterval, "image-gc-interval", cfg.ImageGCInterval, "how often image-fs is looked at for image garbage collection")
 	f.IntVar(&cfg.ImageGCLowPercent, "image-gc-low-threshold", cfg.ImageGCLowPercent, "percent of image-fs used that image garbage collection frees the disk down to")
 	f.DurationVar(&cfg.NodeGrace, "node-grace", agent.DefaultNodeGrace, "how long a failed agent may stay unreachable before its node is NotReady and its replicas are replaced")
 	return cmd

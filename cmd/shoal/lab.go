@@ -60,6 +60,7 @@ func newLabUpCmd(stateRoot *string) *cobra.Command {
 	f.StringSliceVar(&cfg.NodeCPU, "node-cpu", nil, "cpu per node, the last repeats (default 2)")
 	f.IntVar(&cfg.Servers, "servers", 0, "Raft seats (default min(3, nodes))")
 	f.IntVar(&cfg.MaxPods, "max-pods", 0, "pods each node takes (default: the agent's, 110)")
+	f.StringArrayVar(&cfg.AgentArgs, "agent-arg", nil, "extra agent flag for every node, e.g. --agent-arg=--image-gc-high-threshold=1; repeatable")
 	f.StringVar(&cfg.LabCIDR, "lab-cidr", "", "node address range (default: a free 10.250.X.0/24)")
 	f.StringVar(&cfg.PodCIDR, "pod-cidr", "", "pod address range (default 10.244.0.0/16)")
 	f.StringVar(&cfg.AgentBinary, "agent-binary", "", "shoal binary the nodes run (default: this one)")

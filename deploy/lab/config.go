@@ -43,6 +43,9 @@ type Config struct {
 	NodeMemory, NodeCPU []string
 	// MaxPods is passed to every agent as --max-pods when set.
 	MaxPods int
+	// AgentArgs are appended to every agent's command line (and kept for
+	// restarts), e.g. --image-gc-high-threshold=1 for a disk-pressure test.
+	AgentArgs []string
 	// Servers is the number of Raft seats. Default min(3, Nodes).
 	Servers int
 	// Progress receives human progress lines while Up waits. Default: none.

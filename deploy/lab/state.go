@@ -20,6 +20,7 @@ type Lab struct {
 	PodCIDR   string    `json:"podCIDR"`
 	Servers   int       `json:"servers"`
 	MaxPods   int       `json:"maxPods,omitempty"`
+	AgentArgs []string  `json:"agentArgs,omitempty"`
 	Netns     string    `json:"netns"`
 	HostLink  string    `json:"hostLink"`
 	HostAddr  string    `json:"hostAddr"`

@@ -129,6 +129,7 @@ func newLab(cfg Config, plan addrPlan, pod netip.Prefix) *Lab {
 		PodCIDR:   pod.String(),
 		Servers:   cfg.Servers,
 		MaxPods:   cfg.MaxPods,
+		AgentArgs: cfg.AgentArgs,
 		Netns:     labNetns(cfg.Name),
 		HostLink:  hostLinkName(cfg.Name),
 		HostAddr:  plan.host().String(),
@@ -227,7 +228,7 @@ func agentArgs(bin string, l *Lab, n Node) []string {
 	if l.MaxPods > 0 {
 		args = append(args, "--max-pods", strconv.Itoa(l.MaxPods))
 	}
-	return append(args,
+	return append(append(args,
 		"--servers", strconv.Itoa(l.Servers),
 		"--containerd", l.Containerd,
 		"--containerd-namespace", containerdNS(l.Name, n.Name),
@@ -239,5 +240,5 @@ func agentArgs(bin string, l *Lab, n Node) []string {
 		"--insecure-registry", l.LabCIDR,
 		// The lab's containerd keeps its images under the lab's directory.
 		"--image-fs", l.Dir,
-	)
+	), l.AgentArgs...)
 }
