@@ -38,8 +38,7 @@ spec:
   template:
     metadata: {labels: {app: rs, tier: a}}
     spec:
-      restartPolicy: OnFailure
-      initContainers: [{name: init, image: "busybox:1", command: [true]}]
+      initContainers: [{name: init, image: "busybox:1", command: ["true"]}]
       containers:
       - name: app
         image: busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000
@@ -56,6 +55,35 @@ spec:
 	strings.Repeat("[", 100) + strings.Repeat("]", 100),
 	`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"List","items":[]}]}`,
 	"a: &a [*a, *a]\nb: *a\n",
+	`apiVersion: v1
+kind: Pod
+metadata:
+  name: full
+  namespace: team
+  labels: {app.kubernetes.io/name: full, tier: "1"}
+  annotations: {note: "x"}
+spec:
+  restartPolicy: Never
+  nodeSelector: {zone: a}
+  hostname: full
+  volumes:
+  - {name: mem, emptyDir: {medium: Memory, sizeLimit: 64Mi}}
+  - {name: host, hostPath: {path: /var/log, type: Directory}}
+  initContainers:
+  - {name: init, image: "busybox:1", command: [sh, -c, "true"], volumeMounts: [{name: mem, mountPath: /m}]}
+  containers:
+  - name: web
+    image: busybox:1
+    args: [httpd, -f]
+    workingDir: /
+    ports: [{name: http, containerPort: 8080}, {containerPort: 53, protocol: UDP}]
+    env: [{name: MODE, value: full}]
+    resources: {requests: {cpu: "0.5", memory: 128Mi, ephemeral-storage: 1Gi}, limits: {cpu: "1", memory: 256Mi}}
+    volumeMounts: [{name: host, mountPath: /h, readOnly: true, subPath: x}]
+    livenessProbe: {httpGet: {path: /healthz, port: http, scheme: HTTP, httpHeaders: [{name: X, value: "y"}]}, initialDelaySeconds: 1, timeoutSeconds: 2, periodSeconds: 3, successThreshold: 1, failureThreshold: 4}
+    readinessProbe: {tcpSocket: {port: 8080}}
+    startupProbe: {exec: {command: [cat, /tmp/ok]}}
+`,
 	`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"q"},"spec":{"containers":[{"name":"a","image":"b","resources":{"requests":{"memory":"1e100"}}}]}}`,
 }
 
