@@ -110,17 +110,7 @@ func (a *Agent) writeReplicated(res replicatedResource, create bool) http.Handle
 		case *api.ReplicaSet:
 			cmd.RS = o
 		}
-		out, err := a.raft().Apply(r.Context(), cmd)
-		if err != nil {
-			writeError(w, a.log, err)
-			return
-		}
-		w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
-		code := http.StatusOK
-		if out.Created {
-			code = http.StatusCreated
-		}
-		writeJSON(w, code, out.Controller)
+		a.applyAndAnswer(w, r, cmd, func(out *consensus.Result) any { return out.Controller }) // agent/api_secrets.go
 	}
 }
 

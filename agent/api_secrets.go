@@ -82,29 +82,31 @@ func (a *Agent) writeSecret(create bool) http.HandlerFunc {
 				Detail: "does not match the name in the URL " + r.PathValue("name")}))
 			return
 		}
-		out, err := a.raft().Apply(r.Context(), consensus.ApplySecret{Secret: *s, Create: create, UID: newUID(), Time: time.Now().UTC()})
-		if err != nil {
-			writeError(w, a.log, err)
-			return
-		}
-		w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
-		code := http.StatusOK
-		if out.Created {
-			code = http.StatusCreated
-		}
-		writeJSON(w, code, out.Secret)
+		a.applyAndAnswer(w, r, consensus.ApplySecret{Secret: *s, Create: create, UID: newUID(), Time: time.Now().UTC()},
+			func(out *consensus.Result) any { return out.Secret })
 	}
 }
 
-func (a *Agent) deleteSecret(w http.ResponseWriter, r *http.Request) {
-	ns, name := r.PathValue("ns"), r.PathValue("name")
-	out, err := a.raft().Apply(r.Context(), consensus.DeleteSecret{Namespace: ns, Name: name})
+// applyAndAnswer writes cmd through Raft and answers with what pick takes
+// from the result: 201 when the command created the object, else 200, with
+// the index it applied at.
+func (a *Agent) applyAndAnswer(w http.ResponseWriter, r *http.Request, cmd consensus.Command, pick func(*consensus.Result) any) {
+	out, err := a.raft().Apply(r.Context(), cmd)
 	if err != nil {
 		writeError(w, a.log, err)
 		return
 	}
 	w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
-	writeJSON(w, http.StatusOK, out.Secret)
+	code := http.StatusOK
+	if out.Created {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, pick(out))
+}
+
+func (a *Agent) deleteSecret(w http.ResponseWriter, r *http.Request) {
+	a.applyAndAnswer(w, r, consensus.DeleteSecret{Namespace: r.PathValue("ns"), Name: r.PathValue("name")},
+		func(out *consensus.Result) any { return out.Secret })
 }
 
 // readSecret decodes a body strictly into a defaulted, valid Secret whose
