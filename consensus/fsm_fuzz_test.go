@@ -376,6 +376,7 @@ func runFuzzLog(t *testing.T, g *cmdGen) [][]byte {
 			if v.Index != g.next {
 				t.Fatalf("entry %d: result index %d", g.next, v.Index)
 			}
+			checkResultIsStored(t, f.st, cmd, v)
 		case error:
 			if v.Error() == "" {
 				t.Fatalf("entry %d: rejected with an empty error", g.next)
@@ -397,6 +398,43 @@ func runFuzzLog(t *testing.T, g *cmdGen) [][]byte {
 	}
 	g.final = []byte(stateJSONAt(t, f, f.Index()))
 	return entries
+}
+
+// checkResultIsStored: what an accepted command answers (and the API hands
+// back to the writer) is what the state now holds.
+func checkResultIsStored(t *testing.T, st *state, cmd Command, res *Result) {
+	t.Helper()
+	same := func(what string, answered, stored any) {
+		a, _ := json.Marshal(answered)
+		b, _ := json.Marshal(stored)
+		if !bytes.Equal(a, b) {
+			t.Fatalf("%T answered %s\n%s\nbut the state holds\n%s", cmd, what, a, b)
+		}
+	}
+	if res.Pod != nil {
+		stored, ok := st.Pods[res.Pod.Key()]
+		if !ok {
+			t.Fatalf("%T answered pod %s, which is not stored", cmd, res.Pod.Key())
+		}
+		same("pod "+res.Pod.Key(), res.Pod, stored)
+	}
+	if res.Node != nil {
+		same("node "+res.Node.Metadata.Name, res.Node, st.Nodes[res.Node.Metadata.Name])
+	}
+	if res.Controller != nil {
+		m := res.Controller.GetMetadata()
+		stored, ok := st.controller(res.Controller.GetTypeMeta().Kind, m.Namespace, m.Name)
+		if _, deleted := asPointer(cmd).(*DeleteController); deleted {
+			if ok {
+				t.Fatalf("deleted controller %s/%s is still stored", m.Namespace, m.Name)
+			}
+			return
+		}
+		if !ok {
+			t.Fatalf("%T answered controller %s/%s, which is not stored", cmd, m.Namespace, m.Name)
+		}
+		same("controller "+m.Name, res.Controller, stored)
+	}
 }
 
 // checkReplay: a second machine fed the same log ends in the same state
@@ -628,6 +666,8 @@ func FuzzApplyEntry(f *testing.F) {
 			out := h.f.Apply(&raft.Log{Index: h.idx, Term: 1, Type: raft.LogCommand, Data: entry})
 			switch v := out.(type) {
 			case *Result:
+				cmd, _ := DecodeCommand(entry)
+				checkResultIsStored(t, h.f.st, cmd, v)
 			case error:
 				if after := h.stateJSON(); after != before {
 					t.Fatalf("entry %s was refused (%v) but changed the state:\nbefore %s\nafter  %s", entry, v, before, after)
