@@ -1,6 +1,7 @@
 package podruntime
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -58,4 +59,15 @@ func (b *backoff) forget(key string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.entries, key)
+}
+
+// forgetPrefix resets every key that starts with prefix (a removed pod's).
+func (b *backoff) forgetPrefix(prefix string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k := range b.entries {
+		if strings.HasPrefix(k, prefix) {
+			delete(b.entries, k)
+		}
+	}
 }

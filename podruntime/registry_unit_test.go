@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRegistryHostsPutMirrorsFirstAndHonourInsecure(t *testing.T) {
@@ -77,5 +78,16 @@ func TestCredentialsMatchTheRegistryWhateverTheKeySpelling(t *testing.T) {
 		if u, _, _ := creds(host); u != want {
 			t.Errorf("%s: user %q, want %q", host, u, want)
 		}
+	}
+}
+
+func TestBackoffForgetPrefixDropsOnlyThatPodsPulls(t *testing.T) {
+	b := newBackoff(10*time.Second, time.Minute)
+	now := time.Now()
+	b.restarted("pull/uid-a/main", now)
+	b.restarted("pull/uid-ab/main", now)
+	b.forgetPrefix("pull/uid-a/")
+	if b.wait("pull/uid-a/main", now) != 0 || b.wait("pull/uid-ab/main", now) == 0 {
+		t.Fatal("forgetPrefix must reset the removed pod's pull back-off and no other's")
 	}
 }

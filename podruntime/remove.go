@@ -53,6 +53,7 @@ func (r *Runtime) RemovePod(ctx context.Context, podUID string) error {
 	}
 	r.eventsSeen.forget(podUID)
 	r.pulls.forgetPod(podUID)
+	r.backoff.forgetPrefix("pull/" + podUID + "/")
 	if err := os.RemoveAll(filepath.Join(logsDir(r.stateDir), podUID)); err != nil {
 		return fmt.Errorf("remove logs of pod %s: %w", podUID, err)
 	}
