@@ -73,7 +73,12 @@ func (t termination) labels() map[string]string {
 }
 
 func terminationFromLabels(l map[string]string) (termination, bool) {
-	v, ok := l[labelLastExitCode]
+	return terminationUnder(l, labelLastExitCode, labelLastReason, labelLastStartedAt, labelLastFinished)
+}
+
+// terminationUnder reads a termination kept under the given label keys.
+func terminationUnder(l map[string]string, codeKey, reasonKey, startedKey, finishedKey string) (termination, bool) {
+	v, ok := l[codeKey]
 	if !ok {
 		return termination{}, false
 	}
@@ -83,9 +88,9 @@ func terminationFromLabels(l map[string]string) (termination, bool) {
 	}
 	return termination{
 		exitCode:   int32(code),
-		reason:     l[labelLastReason],
-		startedAt:  parseTime(l[labelLastStartedAt]),
-		finishedAt: parseTime(l[labelLastFinished]),
+		reason:     l[reasonKey],
+		startedAt:  parseTime(l[startedKey]),
+		finishedAt: parseTime(l[finishedKey]),
 	}, true
 }
 

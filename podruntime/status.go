@@ -174,10 +174,18 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 	if err == nil {
 		ts, err = task.Status(ctx)
 	}
+	final, ended := finalFromLabels(labels) // podruntime/lost.go
 	switch {
 	case errdefs.IsNotFound(err) && labels[labelInitDone] == "true":
 		// A completed init container whose exited task is gone.
 		ts = containerd.Status{Status: containerd.Stopped, ExitStatus: 0}
+	case errdefs.IsNotFound(err) && ended:
+		// Ended for good, and its exited task is gone: what was recorded.
+		v.exitCode, v.done = final.exitCode, true
+		cs.State = final.state(id)
+		cs.Ready = isInit && final.exitCode == 0
+		v.status = cs
+		return v, nil
 	case errdefs.IsNotFound(err):
 		ts = containerd.Status{Status: containerd.Unknown}
 	case err != nil:
