@@ -114,7 +114,7 @@ type slogPromLogger struct{ a *Agent }
 func (l slogPromLogger) Println(v ...any) { l.a.log.Warn("metrics", "err", fmt.Sprint(v...)) }
 
 var (
-	descMembers      = prometheus.NewDesc("shoal_gossip_members", "Agents by gossip state as this agent sees them (failed: registered nodes gossip no longer has alive or suspect; servers only).", []string{"state"}, nil)
+	descMembers      = prometheus.NewDesc("shoal_gossip_members", "Agents by gossip state as this agent sees them (a suspect agent counts as alive: memberlist_node_instances has suspicion; failed: registered nodes gossip no longer has; servers only).", []string{"state"}, nil)
 	descRaftLeader   = prometheus.NewDesc("shoal_raft_is_leader", "1 when this server is the Raft leader.", nil, nil)
 	descRaftHas      = prometheus.NewDesc("shoal_raft_has_leader", "1 when this server knows a Raft leader.", nil, nil)
 	descRaftTerm     = prometheus.NewDesc("shoal_raft_term", "Current Raft term.", nil, nil)
