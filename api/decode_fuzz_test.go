@@ -55,6 +55,8 @@ spec:
 	strings.Repeat("[", 100) + strings.Repeat("]", 100),
 	`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"List","items":[]}]}`,
 	"a: &a [*a, *a]\nb: *a\n",
+	`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"reg"},"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"eyJhdXRocyI6eyJyZWcuZXhhbXBsZTo1MDAwIjp7InVzZXJuYW1lIjoidSIsInBhc3N3b3JkIjoicCJ9fX0="}}`,
+	"apiVersion: v1\nkind: Secret\nmetadata: {name: plain}\nimmutable: true\nstringData: {user: admin}\ndata: {pass: cGFzcw==}\n",
 	`apiVersion: v1
 kind: Pod
 metadata:
