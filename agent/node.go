@@ -155,23 +155,37 @@ func (n *nodeRunner) fetch(ctx context.Context, after uint64) (*assignmentsView,
 
 func (n *nodeRunner) reconcile(ctx context.Context, view *assignmentsView) {
 	n.syncPeers(ctx, view.Nodes)
+	reconcilePods(ctx, view.Pods, n.removeUnclaimed, func(ctx context.Context, p *api.Pod) {
+		if err := n.syncPod(ctx, p); err != nil && ctx.Err() == nil {
+			n.a.log.Warn("sync pod", "pod", p.Key(), "err", err)
+		}
+	})
+}
+
+// reconcilePods removes what is no longer bound here before it starts
+// anything: a pod deleted while this node was away frees its IP in the
+// state, and the fleet may have given that IP to a new pod bound here; were
+// the new pod wired first, both network namespaces would hold the IP at
+// once (found by `shoal lab chaos`, seed 3: a bare pod deleted while its
+// node was down, and its IP reused on that node before it came back).
+func reconcilePods(ctx context.Context, pods []api.Pod, removeUnclaimed func(ctx context.Context, want, wantNet map[string]bool), syncPod func(context.Context, *api.Pod)) {
 	want := map[string]bool{}
 	wantNet := map[string]bool{}
+	for i := range pods {
+		want[pods[i].Metadata.UID] = true
+		wantNet[podNetID(pods[i].Metadata.UID)] = true
+	}
+	removeUnclaimed(ctx, want, wantNet)
 	var wg sync.WaitGroup
-	for i := range view.Pods {
-		p := &view.Pods[i]
-		want[p.Metadata.UID] = true
-		wantNet[podNetID(p.Metadata.UID)] = true
+	for i := range pods {
+		p := &pods[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := n.syncPod(ctx, p); err != nil && ctx.Err() == nil {
-				n.a.log.Warn("sync pod", "pod", p.Key(), "err", err)
-			}
+			syncPod(ctx, p)
 		}()
 	}
 	wg.Wait()
-	n.removeUnclaimed(ctx, want, wantNet)
 }
 
 // syncPod brings one pod to its spec and reports its status when it changed.
