@@ -76,8 +76,9 @@ func (r *Runtime) imagesInUse(ctx context.Context) (map[string]bool, error) {
 
 // GarbageCollectImages removes unused images, oldest first, while the disk
 // is above the policy's high mark and until it is below the low mark. An
-// image a container on this node was made from is never removed. It
-// returns the names removed.
+// image a container on this node was made from is never removed, nor one
+// imported from an archive: a fleet with no registry could not get it back
+// (shoal image rm removes those). It returns the names removed.
 func (r *Runtime) GarbageCollectImages(ctx context.Context, p ImageGCPolicy) ([]string, error) {
 	pct, err := p.Disk.UsedPercent(ctx)
 	if err != nil {
@@ -109,7 +110,7 @@ func (r *Runtime) GarbageCollectImages(ctx context.Context, p ImageGCPolicy) ([]
 		if pct < p.LowPercent {
 			break
 		}
-		if used[img.Name] {
+		if used[img.Name] || img.Labels[labelImported] == "true" {
 			continue
 		}
 		if err := is.Delete(ctx, img.Name, images.SynchronousDelete()); err != nil && !errdefs.IsNotFound(err) {

@@ -15,6 +15,9 @@ import (
 // errImageNotPresent: the image is not in this node's store (yet).
 var errImageNotPresent = errors.New("image not present on node")
 
+// labelImported marks an image that came from an archive, not a registry.
+const labelImported = "io.shoal.image.imported"
+
 // ImportImage reads an OCI or docker image archive into this node's
 // namespace, unpacks it for the default snapshotter and returns the image
 // names it held.
@@ -29,6 +32,15 @@ func (r *Runtime) ImportImage(ctx context.Context, archive io.Reader) ([]string,
 		img := containerd.NewImage(r.client, i)
 		if err := img.Unpack(ctx, containerd.DefaultSnapshotter); err != nil {
 			return nil, fmt.Errorf("unpack image %s: %w", i.Name, err)
+		}
+		// An imported image may exist nowhere else: garbage collection
+		// leaves it alone (a pull of the same name clears the mark).
+		if i.Labels == nil {
+			i.Labels = map[string]string{}
+		}
+		i.Labels[labelImported] = "true"
+		if _, err := r.client.ImageService().Update(ctx, i, "labels."+labelImported); err != nil {
+			return nil, fmt.Errorf("mark image %s imported: %w", i.Name, err)
 		}
 		names = append(names, i.Name)
 		r.log.Info("image imported", "image", i.Name, "digest", i.Target.Digest.String())
