@@ -38,6 +38,8 @@ if [[ $what == all || $what == micro ]]; then
 	machine >"$results/machine.txt"
 	echo "== placement (count $count)" >&2
 	go test -run XXX -bench Choose -benchtime 2s -count "$count" -cpu 1 ./placement/ | tee "$results/micro.txt"
+	echo "== leader placement step (count $count)" >&2
+	go test -run XXX -bench LeaderPlacement -benchtime 1s -count "$count" -cpu 1 ./consensus/ | tee -a "$results/micro.txt"
 	echo "== raft apply (count $count)" >&2
 	go test -run XXX -bench RaftApply -benchtime 3s -count "$count" ./consensus/ | tee -a "$results/micro.txt"
 fi
@@ -48,6 +50,8 @@ if [[ $what == all || $what == lab ]]; then
 		exit 1
 	fi
 	machine >"$results/lab-machine.txt"
+	echo "== pod network setup (netplane, root)" >&2
+	go test -run XXX -bench SetupTeardownPod -count "${BENCH_COUNT:-5}" ./netplane/ | tee "$results/lab-micro.txt"
 	out=$(mktemp)
 	trap 'rm -f "$out"' EXIT
 	echo "== lab benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2

@@ -39,6 +39,14 @@ func run(dir, out string) error {
 	if err != nil {
 		return err
 	}
+	// Go benchmarks that need root run with the lab part.
+	rootMicro, err := readMicro(filepath.Join(dir, "lab-micro.txt"))
+	if err != nil {
+		return err
+	}
+	for k, v := range rootMicro {
+		micro[k] = v
+	}
 	lab, err := readLab(filepath.Join(dir, "lab.jsonl"))
 	if err != nil {
 		return err
@@ -213,6 +221,17 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	}
 	table(w, rows)
 
+	fmt.Fprint(w, leaderText)
+	rows = nil
+	for _, n := range []string{"100", "1000", "5000"} {
+		s := micro["BenchmarkLeaderPlacement/nodes="+n]
+		rows = append(rows,
+			[2]string{n + " nodes: pods/s", mmm(s["pods/s"])},
+			[2]string{n + " nodes: allocations per pod", mmm(s["allocs/op"])},
+		)
+	}
+	table(w, rows)
+
 	fmt.Fprint(w, raftText)
 	rows = nil
 	for _, sub := range []string{"serial", "writers=32"} {
@@ -269,7 +288,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 
 	var extra []string
 	for name := range micro {
-		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") {
+		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") && !strings.HasPrefix(name, "BenchmarkLeaderPlacement/") {
 			extra = append(extra, name)
 		}
 	}
