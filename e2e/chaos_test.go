@@ -148,20 +148,7 @@ func (f *fleet) liveNodes(down map[string]bool) []string {
 
 // replicaPods reads the RC's pods from the first live node that answers.
 func (f *fleet) replicaPods(down map[string]bool) ([]api.Pod, error) {
-	var lastErr error
-	for _, node := range f.liveNodes(down) {
-		out, err := f.tryOn(node, "get", "pods", "-l", "app=chaos", "-o", "json")
-		if err != nil {
-			lastErr = fmt.Errorf("%v: %s", err, out)
-			continue
-		}
-		var l api.PodList
-		if err := json.Unmarshal([]byte(out), &l); err != nil {
-			return nil, fmt.Errorf("decode pods: %w", err)
-		}
-		return l.Items, nil
-	}
-	return nil, lastErr
+	return f.podsOf("chaos", down) // e2e/bench_test.go
 }
 
 // waitReplicas waits until exactly chaosReplicas pods of the RC exist, all
