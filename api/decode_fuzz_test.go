@@ -114,18 +114,21 @@ func FuzzDecodeObject(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(uint8(0), []byte(s))
 		f.Add(uint8(1), []byte(s))
+		f.Add(uint8(4), []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
 		var obj Object
-		switch kind % 4 {
+		switch kind % 5 {
 		case 0:
 			obj = &Pod{}
 		case 1:
 			obj = &ReplicationController{}
 		case 2:
 			obj = &ReplicaSet{}
-		default:
+		case 3:
 			obj = &Node{}
+		default:
+			obj = &Secret{}
 		}
 		if err := DecodeObject(data, obj); err != nil {
 			checkClearError(t, err)
