@@ -25,6 +25,7 @@ const (
 	ReasonErrImagePull      = "ErrImagePull"
 	ReasonImagePullBackOff  = "ImagePullBackOff"
 	ReasonErrImageNeverPull = "ErrImageNeverPull"
+	ReasonInvalidImageName  = "InvalidImageName"
 	reasonCreating          = "ContainerCreating"
 )
 
@@ -129,6 +130,13 @@ func (r *Runtime) ensureImage(ctx context.Context, pod *api.Pod, c api.Container
 	job := r.pulls.jobs[key]
 	r.pulls.mu.Unlock()
 	if job == nil {
+		if _, err := docker.ParseDockerRef(c.Image); err != nil {
+			// The kubelet's answer: no retry can fix the spec.
+			msg := fmt.Sprintf("Failed to apply default image tag %q: couldn't parse image name %q: %v", c.Image, c.Image, err)
+			r.pulls.setWaiting(key, ReasonInvalidImageName, msg)
+			r.eventOnce(pod, "InvalidImageName/"+c.Name+"/"+c.Image, EventWarning, "InspectFailed", msg)
+			return nil, nil
+		}
 		if img, decided, err := r.imageOnNode(ctx, pod, c, hash); decided {
 			return img, err
 		}

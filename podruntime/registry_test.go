@@ -238,3 +238,15 @@ func TestAuthenticatedRegistryNeedsThePullSecret(t *testing.T) {
 	ok.Spec.ImagePullSecrets = []api.LocalObjectReference{{Name: "regcred"}}
 	syncUntil(t, authed, ok, "", "Running", func(st api.PodStatus) bool { return running(st, "main") })
 }
+
+func TestAnUnparseableImageNameIsInvalidImageName(t *testing.T) {
+	r := newTestRuntime(t)
+	pod := newPod(t, "badname", api.RestartAlways, shell("main", "UPPER/Case:1", "true"))
+	st := syncUntil(t, r, pod, "", "InvalidImageName", func(st api.PodStatus) bool {
+		w := containerStatusOf(t, st, "main").State.Waiting
+		return w != nil && w.Reason == ReasonInvalidImageName
+	})
+	if w := containerStatusOf(t, st, "main").State.Waiting; !strings.Contains(w.Message, "UPPER/Case:1") {
+		t.Errorf("message %q, want it to name the image", w.Message)
+	}
+}
