@@ -179,6 +179,8 @@ func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
 		{"create of an existing name", "POST", pods, "application/yaml", fmt.Sprintf(podYAML, "keep", "64Mi"), 409, "AlreadyExists", `pods "keep" already exists`, ""},
 		{"name in the body differs from the URL", "PUT", pods + "/keep", "application/yaml", fmt.Sprintf(podYAML, "other", "64Mi"), 422, "Invalid", "does not match the name in the URL", "metadata.name"},
 		{"immutable field", "PUT", pods + "/keep", "application/yaml", fmt.Sprintf(podYAML, "keep", "128Mi"), 422, "Invalid", "immutable", "spec.containers[0].resources.requests.memory"},
+		{"patch to another apiVersion", "PATCH", pods + "/keep", mergePatchType, `{"apiVersion":"v2"}`, 422, "Invalid", "must be v1", "apiVersion"},
+		{"patch to another kind", "PATCH", pods + "/keep", mergePatchType, `{"kind":"Service"}`, 422, "Invalid", "must be Pod", "kind"},
 		{"malformed patch", "PATCH", pods + "/keep", mergePatchType, `{"metadata":`, 400, "BadRequest", "", ""},
 		{"malformed json patch", "PATCH", pods + "/keep", jsonPatchType, `[{"op":"explode","path":"/x"}]`, 400, "BadRequest", "", ""},
 		{"garbage pod status", "PUT", pods + "/keep/status", "application/json", `{"status":`, 400, "BadRequest", "decode pod status", ""},

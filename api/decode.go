@@ -68,8 +68,41 @@ func DecodeObject(data []byte, into Object) error {
 	if err := strictUnmarshal(js, into); err != nil {
 		return err
 	}
+	if err := checkTypeMeta(into); err != nil {
+		return err
+	}
 	Default(into)
 	return Validate(into)
+}
+
+// checkTypeMeta refuses a document that names another kind or apiVersion
+// than the object it is decoded into: defaulting would overwrite them and
+// silently turn, say, a v2 Pod into a v1 one.
+func checkTypeMeta(obj Object) error {
+	var want TypeMeta
+	switch obj.(type) {
+	case *Pod:
+		want = TypeMeta{APIVersion: "v1", Kind: "Pod"}
+	case *Node:
+		want = TypeMeta{APIVersion: "v1", Kind: "Node"}
+	case *ReplicationController:
+		want = TypeMeta{APIVersion: "v1", Kind: KindReplicationController}
+	case *ReplicaSet:
+		want = TypeMeta{APIVersion: AppsV1, Kind: KindReplicaSet}
+	case *Secret:
+		want = TypeMeta{APIVersion: "v1", Kind: "Secret"}
+	default:
+		return nil
+	}
+	got := obj.GetTypeMeta()
+	var errs FieldErrors
+	if got.Kind != "" && got.Kind != want.Kind {
+		errs = append(errs, &FieldError{Path: "kind", Value: got.Kind, Detail: "must be " + want.Kind + " here"})
+	}
+	if got.APIVersion != "" && got.APIVersion != want.APIVersion {
+		errs = append(errs, &FieldError{Path: "apiVersion", Value: got.APIVersion, Detail: "must be " + want.APIVersion + " for a " + want.Kind})
+	}
+	return errs.orNil()
 }
 
 func decodeDocument(chunk []byte, listDepth int) ([]Object, error) {

@@ -220,3 +220,22 @@ func TestZeroTimeRoundTrips(t *testing.T) {
 		t.Fatalf("%s became %s", b, again)
 	}
 }
+
+// DecodeObject refuses a document of another kind or apiVersion instead of
+// letting defaulting rewrite it (a PATCH to apiVersion v2 was accepted and
+// silently stored as v1).
+func TestDecodeObjectRefusesAnotherKind(t *testing.T) {
+	for _, c := range []struct{ doc, field string }{
+		{`{"apiVersion":"v2","kind":"Pod","metadata":{"name":"a"},"spec":{"containers":[{"name":"a","image":"b"}]}}`, "apiVersion"},
+		{`{"apiVersion":"v1","kind":"Service","metadata":{"name":"a"},"spec":{"containers":[{"name":"a","image":"b"}]}}`, "kind"},
+	} {
+		err := DecodeObject([]byte(c.doc), &Pod{})
+		fes := AsFieldErrors(err)
+		if len(fes) != 1 || fes[0].Path != c.field {
+			t.Errorf("%s: %v", c.doc, err)
+		}
+	}
+	if err := DecodeObject([]byte(`{"metadata":{"name":"a"},"spec":{"containers":[{"name":"a","image":"b"}]}}`), &Pod{}); err != nil {
+		t.Errorf("no kind at all: %v", err)
+	}
+}
