@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newAgentCmd(),
 		newApplyCmd(g),
+		newCreateCmd(g), // cmd/shoal/secret.go
 		newGetCmd(g),
 		newDeleteCmd(g),
 		newScaleCmd(g),

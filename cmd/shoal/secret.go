@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/shoal-dev/shoal/api"
 )
@@ -101,4 +105,57 @@ func deleteSecretNamed(ctx context.Context, g *globalFlags, w io.Writer, ns, nam
 	}
 	fmt.Fprintf(w, "secret %q deleted\n", name)
 	return nil
+}
+
+// newCreateCmd is `shoal create secret docker-registry`, kubectl's way of
+// making a pull secret, for fleets whose users have no kubectl.
+func newCreateCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "create", Short: "Create an object from flags"}
+	secret := &cobra.Command{Use: "secret", Short: "Create a Secret"}
+	var server, user, password, email string
+	docker := &cobra.Command{
+		Use:   "docker-registry NAME --docker-server=HOST[:PORT] --docker-username=U --docker-password=P",
+		Short: "Create a kubernetes.io/dockerconfigjson Secret for imagePullSecrets",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if user == "" || password == "" {
+				return fmt.Errorf("--docker-username and --docker-password are required")
+			}
+			cfg, err := dockerConfigJSON(server, user, password, email)
+			if err != nil {
+				return err
+			}
+			ns := g.namespace
+			if ns == "" {
+				ns = api.DefaultNamespace
+			}
+			s := &api.Secret{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+				Metadata: api.ObjectMeta{Name: args[0], Namespace: ns},
+				Type:     api.SecretTypeDockerConfigJSON, Data: map[string][]byte{api.DockerConfigJSONKey: cfg}}
+			if err := g.client().sendJSON(cmd.Context(), "POST", secretsPath(ns), s, nil); err != nil {
+				return fmt.Errorf("create secret %s: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "secret/%s created\n", args[0])
+			return nil
+		},
+	}
+	f := docker.Flags()
+	f.StringVar(&server, "docker-server", "https://index.docker.io/v1/", "registry the login is for, as image references name it (host[:port])")
+	f.StringVar(&user, "docker-username", "", "user name for the registry")
+	f.StringVar(&password, "docker-password", "", "password for the registry")
+	f.StringVar(&email, "docker-email", "", "email for the registry (kept, unused)")
+	secret.AddCommand(docker)
+	cmd.AddCommand(secret)
+	return cmd
+}
+
+// dockerConfigJSON is the .dockerconfigjson kubectl writes: the login both
+// as username/password and as auth.
+func dockerConfigJSON(server, user, password, email string) ([]byte, error) {
+	entry := map[string]string{"username": user, "password": password,
+		"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + password))}
+	if email != "" {
+		entry["email"] = email
+	}
+	return json.Marshal(map[string]any{"auths": map[string]any{server: entry}})
 }
