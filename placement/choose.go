@@ -22,7 +22,8 @@ const scoredNodes = 100
 
 // Choose picks the node for a whole pod: among the nodes it fits, the least
 // allocated one after placing it (Kubernetes' LeastAllocated score over
-// memory and cpu), ties broken by name so every leader chooses alike. On a
+// memory and cpu), ties broken by fewer pods and then by name so every
+// leader chooses alike. On a
 // fleet larger than scoredNodes it scores only the first scoredNodes
 // feasible nodes, walking the list from an offset derived from the pod's
 // namespace and name: still the same answer on every leader, placement
@@ -50,7 +51,7 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, []string, error) {
 		}
 		found++
 		s := score(&need, &u)
-		if best < 0 || s > bestScore || (s == bestScore && n.Node.Metadata.Name < nodes[best].Node.Metadata.Name) {
+		if best < 0 || s > bestScore || (s == bestScore && fewerPods(n, &nodes[best])) {
 			best, bestScore = (start+i)%len(nodes), s
 		}
 	}
@@ -64,6 +65,19 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, []string, error) {
 	}
 	sort.Strings(reasons)
 	return "", reasons, fmt.Errorf("%w: %s", ErrNoFit, strings.Join(reasons, "; "))
+}
+
+// fewerPods breaks a tie in score: the node running fewer pods wins, then
+// the first by name. Pods that request nothing score alike everywhere, and
+// without this every one of them would land on the first node by name
+// (kube-scheduler avoids that by scoring them as if they asked for 100m
+// and 200Mi; counting pods spreads them the same way without changing
+// what the state machine's fit check sees).
+func fewerPods(n, best *NodeInfo) bool {
+	if n.Pods != best.Pods {
+		return n.Pods < best.Pods
+	}
+	return n.Node.Metadata.Name < best.Node.Metadata.Name
 }
 
 // podHash is FNV-1a over namespace/name: a pure, allocation-free spread.

@@ -87,6 +87,37 @@ func TestTiesBreakByName(t *testing.T) {
 	}
 }
 
+func TestPodsWithoutRequestsSpreadByPodCount(t *testing.T) {
+	p := pod()
+	p.Spec.Containers = []api.Container{{Name: "c", Image: "i:1"}}
+	nodes := []NodeInfo{node("a", "2Gi", "2", nil), node("b", "2Gi", "2", nil), node("c", "2Gi", "2", nil)}
+	nodes[0].Pods, nodes[1].Pods, nodes[2].Pods = 2, 1, 1
+	got, _, err := Choose(p, nodes)
+	if err != nil || got != "b" {
+		t.Fatalf("Choose = %q %v, want b (fewest pods, first by name)", got, err)
+	}
+	// Placing six in a row, counting each one, leaves two on every node.
+	for i := range nodes {
+		nodes[i].Pods = 0
+	}
+	for range 6 {
+		got, _, err := Choose(p, nodes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range nodes {
+			if nodes[i].Node.Metadata.Name == got {
+				nodes[i].Pods++
+			}
+		}
+	}
+	for _, n := range nodes {
+		if n.Pods != 2 {
+			t.Fatalf("node %s got %d of 6 pods, want 2 each", n.Node.Metadata.Name, n.Pods)
+		}
+	}
+}
+
 func TestPodWithoutRequestsFitsAnyReadyNode(t *testing.T) {
 	p := pod()
 	p.Spec.Containers = []api.Container{{Name: "c", Image: "i:1"}}
