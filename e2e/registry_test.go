@@ -291,14 +291,7 @@ func authRegistry(t *testing.T, f *fleet, g *labRegistry) {
 	f.describeMatches(t, "denied", `Warning\s+Failed\s.*Failed to pull image .*(401|authoriz)`, `Reason:\s+(ErrImagePull|ImagePullBackOff)`)
 
 	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
-	cfg := `{"auths":{"` + reg + `":{"auth":"` + auth + `"}}}`
-	f.apply(`apiVersion: v1
-kind: Secret
-metadata: {name: regcred}
-type: kubernetes.io/dockerconfigjson
-data:
-  .dockerconfigjson: ` + base64.StdEncoding.EncodeToString([]byte(cfg)) + `
-`)
+	f.run("create", "secret", "docker-registry", "regcred", "--docker-server", reg, "--docker-username", user, "--docker-password", pass)
 	out := f.run("get", "secrets")
 	if !regexp.MustCompile(`(?m)^regcred\s+kubernetes.io/dockerconfigjson\s+1\s+`).MatchString(out) || strings.Contains(out, pass) || strings.Contains(out, auth) {
 		t.Errorf("get secrets:\n%s\nwant NAME TYPE DATA AGE and no credentials", out)
