@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// alive reports whether pid is a running (not zombie) process.
+// alive reports whether pid is a running process: not a zombie, or a
+// zombie whose other threads have not finished exiting.
 func alive(pid int) bool {
 	if pid <= 0 {
 		return false
@@ -29,7 +30,18 @@ func alive(pid int) bool {
 		return false
 	}
 	state := stat[i+2]
-	return state != 'Z' && state != 'X'
+	if state == 'X' {
+		return false
+	}
+	if state == 'Z' {
+		// A killed multi-threaded process shows its main thread as a
+		// zombie while other threads still exit, holding its files and
+		// sockets: an agent started again then finds its API port in use
+		// (seen in a chaos run's rolling restart on a loaded machine).
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		return err == nil && len(tasks) > 1
+	}
+	return true
 }
 
 func cmdline(pid int) string {
