@@ -377,6 +377,11 @@ func runFuzzLog(t *testing.T, g *cmdGen) [][]byte {
 				t.Fatalf("entry %d: result index %d", g.next, v.Index)
 			}
 			checkResultIsStored(t, f.st, cmd, v)
+			if !v.Changed {
+				if after := stateJSONAt(t, f, 0); after != before {
+					t.Fatalf("entry %d (%s) answered unchanged but changed the state:\nbefore %s\nafter  %s", g.next, data, before, after)
+				}
+			}
 		case error:
 			if v.Error() == "" {
 				t.Fatalf("entry %d: rejected with an empty error", g.next)
