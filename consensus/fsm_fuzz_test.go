@@ -129,6 +129,16 @@ func uidFor(g *cmdGen, stored string) string {
 	return stored
 }
 
+// newUIDFor picks the UID a create carries: the leader's fresh one, or
+// none (which Apply must refuse). The leader's UIDs are unique, so the
+// fuzzer never reuses one.
+func newUIDFor(g *cmdGen, fresh string) string {
+	if g.pick(5) == 0 {
+		return ""
+	}
+	return fresh
+}
+
 // podRef names a pod of the universe and its stored UID if it exists.
 // Three times in four it is a stored pod, so that short inputs reach deep
 // states instead of missing by name.
@@ -206,9 +216,9 @@ func (g *cmdGen) command(st *state) (cmd Command, raw []byte) {
 		p.Metadata.Labels = map[string]string{"app": "r" + strconv.Itoa(g.pick(3))}
 		p.Metadata.OwnerReferences = g.ownerRefs(st)
 		if g.pick(2) == 0 {
-			return CreatePod{Pod: p, UID: uidFor(g, uid), Time: now}, nil
+			return CreatePod{Pod: p, UID: newUIDFor(g, uid), Time: now}, nil
 		}
-		return ApplyPod{Pod: p, UID: uidFor(g, uid), Time: now}, nil
+		return ApplyPod{Pod: p, UID: newUIDFor(g, uid), Time: now}, nil
 	case 4:
 		// An update of a stored pod: its own manifest with a new image or
 		// labels, or a stale resourceVersion.
@@ -290,7 +300,7 @@ func (g *cmdGen) command(st *state) (cmd Command, raw []byte) {
 		tmpl := &api.PodTemplateSpec{Spec: fuzzPodSpec(g)}
 		tmpl.Spec.NodeName = ""
 		tmpl.Metadata.Labels = map[string]string{"app": app}
-		c := ApplyController{Create: g.pick(2) == 0, UID: uidFor(g, uid), Time: now}
+		c := ApplyController{Create: g.pick(2) == 0, UID: newUIDFor(g, uid), Time: now}
 		if kind == api.KindReplicationController {
 			rc := &api.ReplicationController{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: kind}}
 			rc.Metadata.Namespace, rc.Metadata.Name = ns, name
@@ -589,6 +599,28 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 		}
 		if m.UID == "" {
 			return fmt.Errorf("%s has no UID", what)
+		}
+	}
+	// A pod's controller reference names a controller by UID; when that
+	// controller is stored, the reference names it rightly.
+	byUID := map[string]api.Replicated{}
+	for _, obj := range st.sortedControllers("") {
+		if other, dup := byUID[obj.GetMetadata().UID]; dup {
+			return fmt.Errorf("controllers %s and %s share UID %s", other.GetMetadata().Name, obj.GetMetadata().Name, obj.GetMetadata().UID)
+		}
+		byUID[obj.GetMetadata().UID] = obj
+	}
+	for _, key := range st.sortedPodKeys() {
+		p := st.Pods[key]
+		ref := api.ControllerOf(p)
+		if ref == nil {
+			continue
+		}
+		if obj, ok := byUID[ref.UID]; ok {
+			m := obj.GetMetadata()
+			if ref.Kind != obj.GetTypeMeta().Kind || ref.Name != m.Name {
+				return fmt.Errorf("pod %s names controller %s %s (uid %s), stored as %s %s/%s", key, ref.Kind, ref.Name, ref.UID, obj.GetTypeMeta().Kind, m.Namespace, m.Name)
+			}
 		}
 	}
 	if st.Events != nil {
