@@ -191,6 +191,7 @@ func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
 		{"watch from a resourceVersion that is not an index", "GET", pods + "?watch=1&resourceVersion=abc", "", "", 400, "BadRequest", `invalid resource version "abc"`, ""},
 		{"label selector that does not parse", "GET", pods + "?labelSelector=a%20in%20(", "", "", 422, "Invalid", "labelSelector", ""},
 		{"field selector on an unknown field", "GET", pods + "?fieldSelector=bogus.field=1", "", "", 400, "BadRequest", "field label not supported", ""},
+		{"secret data that is not base64", "POST", ns + "/secrets", "application/json", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"token":"!!"}}`, 422, "Invalid", "must be base64", "data.token"},
 		{"delete of a missing pod", "DELETE", pods + "/missing", "", "", 404, "NotFound", `pods "missing" not found`, ""},
 	}
 	for _, c := range cases {

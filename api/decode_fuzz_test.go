@@ -239,3 +239,13 @@ func TestDecodeObjectRefusesAnotherKind(t *testing.T) {
 		t.Errorf("no kind at all: %v", err)
 	}
 }
+
+// Bytes that are not base64 are a field error naming the key; the decode
+// error alone said "illegal base64 data at input byte 0" of no one knew what.
+func TestBadBase64NamesTheKey(t *testing.T) {
+	err := DecodeObject([]byte(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"a"},"data":{"token":"!!"}}`), &Secret{})
+	fes := AsFieldErrors(err)
+	if len(fes) != 1 || fes[0].Path != "data.token" || !strings.Contains(fes[0].Detail, "base64") {
+		t.Fatalf("%v", err)
+	}
+}

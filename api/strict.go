@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -79,8 +80,13 @@ func checkFields(path string, v any, t reflect.Type, depth int) FieldErrors {
 		return errs
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			if _, ok := v.(string); !ok {
+			str, ok := v.(string)
+			if !ok {
 				return mistyped(path, v, "a string")
+			}
+			// encoding/json's own error would not say which value.
+			if _, err := base64.StdEncoding.DecodeString(str); err != nil {
+				return FieldErrors{{Path: orRoot(path), Detail: "must be base64: " + err.Error()}}
 			}
 			return nil
 		}
