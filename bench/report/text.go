@@ -113,6 +113,14 @@ other than n1 and the leader that runs most replicas, and times until all
 8 pods run on live nodes. The node is healed and Ready again before the
 next round, so rounds alternate between the client and a follower seat.
 
+Most of the time is detection, as the two rows show: gossip's suspicion
+of the dead node (probes every 500 ms) and then the agent's node grace
+(DefaultNodeGrace, 3 s: gossip must hold a node failed that long before
+the leader records it NotReady, so a brief hiccup moves nothing). The
+replacements run within about half a second after that. A shorter
+--node-grace buys a faster failover at the price of more moves on a
+flaky network.
+
 Compare (documented defaults, not runs): Kubernetes marks a node
 unreachable after node-monitor-grace-period (40 s, 50 s from v1.32) and
 evicts its pods after the default toleration of 300 s
