@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"testing"
 	"time"
 
@@ -76,18 +75,7 @@ func TestRecordEventsIsBoundedPerObjectAndFleetWide(t *testing.T) {
 func TestEventsSurviveSnapshotRestore(t *testing.T) {
 	h := newHarness(t)
 	h.must(RecordEvents{Events: []api.Event{podEvent("u1", "Scheduled", "to n1", t0)}})
-	snap, err := h.f.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sink memSink
-	if err := snap.Persist(&sink); err != nil {
-		t.Fatal(err)
-	}
-	restored := NewFSM()
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
-		t.Fatal(err)
-	}
+	restored := snapshotRestored(t, h.f)
 	a, _ := h.f.Events(nil)
 	b, _ := restored.Events(nil)
 	ja, _ := json.Marshal(a)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/netip"
 	"strconv"
 	"testing"
@@ -718,24 +717,6 @@ func FuzzApplyEntry(f *testing.F) {
 		}
 		checkReplayState(t, h)
 	})
-}
-
-// snapshotRestored is a new machine restored from a snapshot of f.
-func snapshotRestored(t *testing.T, f *FSM) *FSM {
-	t.Helper()
-	snap, err := f.Snapshot()
-	if err != nil {
-		t.Fatalf("snapshot: %v", err)
-	}
-	var sink memSink
-	if err := snap.Persist(&sink); err != nil {
-		t.Fatalf("persist: %v", err)
-	}
-	restored := NewFSM()
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
-		t.Fatalf("restore: %v", err)
-	}
-	return restored
 }
 
 // checkReplayState: a snapshot of h's machine restores to the same state.

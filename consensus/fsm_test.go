@@ -499,24 +499,31 @@ func (s *memSink) ID() string    { return "mem" }
 func (s *memSink) Cancel() error { return nil }
 func (s *memSink) Close() error  { return nil }
 
+// snapshotRestored is a new machine restored from a snapshot of f.
+func snapshotRestored(t *testing.T, f *FSM) *FSM {
+	t.Helper()
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	var sink memSink
+	if err := snap.Persist(&sink); err != nil {
+		t.Fatalf("persist: %v", err)
+	}
+	restored := NewFSM()
+	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	return restored
+}
+
 func TestSnapshotRestoreGivesIdenticalState(t *testing.T) {
 	h := newHarness(t)
 	h.must(node("node-a", "2Gi", "192.168.50.2"), ready("node-a"), node("node-b", "2Gi", "192.168.50.3"),
 		create("a", "1Gi"), bind("a", "node-a", "10.244.0.2"),
 		UpdatePodStatus{Namespace: "default", Name: "a", UID: "uid-a", Node: "node-a", Status: api.PodStatus{Phase: api.PodRunning, StartTime: api.NewTime(t0)}, Time: t0},
 		create("b", "100Mi"))
-	snap, err := h.f.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sink memSink
-	if err := snap.Persist(&sink); err != nil {
-		t.Fatal(err)
-	}
-	restored := NewFSM()
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
-		t.Fatal(err)
-	}
+	restored := snapshotRestored(t, h.f)
 	want, _ := json.Marshal(h.f.st)
 	got, _ := json.Marshal(restored.st)
 	if !bytes.Equal(want, got) {

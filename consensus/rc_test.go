@@ -1,8 +1,6 @@
 package consensus
 
 import (
-	"bytes"
-	"io"
 	"testing"
 
 	"github.com/shoal-dev/shoal/api"
@@ -92,18 +90,7 @@ func TestSnapshotKeepsControllers(t *testing.T) {
 			Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "busybox:1"}}}}}}
 	h.must(ApplyController{RC: testRC("web", 3), Create: true, UID: "rc-1", Time: t0},
 		ApplyController{RS: rs, Create: true, UID: "rs-1", Time: t0})
-	snap, err := h.f.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sink memSink
-	if err := snap.Persist(&sink); err != nil {
-		t.Fatal(err)
-	}
-	restored := NewFSM()
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
-		t.Fatal(err)
-	}
+	restored := snapshotRestored(t, h.f)
 	all, _ := restored.Controllers("", nil)
 	if len(all) != 2 || all[0].GetMetadata().Name != "web" || all[1].GetTypeMeta().Kind != api.KindReplicaSet {
 		t.Fatalf("restored controllers: %+v", all)

@@ -1,8 +1,6 @@
 package consensus
 
 import (
-	"bytes"
-	"io"
 	"testing"
 
 	"github.com/shoal-dev/shoal/api"
@@ -43,18 +41,7 @@ func TestSecretsAreCreatedReplacedDeletedAndSnapshotted(t *testing.T) {
 		t.Fatalf("changing an immutable secret: %v, want Invalid", err)
 	}
 
-	snap, err := h.f.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sink memSink
-	if err := snap.Persist(&sink); err != nil {
-		t.Fatal(err)
-	}
-	restored := NewFSM()
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
-		t.Fatal(err)
-	}
+	restored := snapshotRestored(t, h.f)
 	got, err := restored.Secret("default", "s")
 	if err != nil || string(got.Data["k"]) != "two" {
 		t.Fatalf("restored secret %+v, %v", got, err)
