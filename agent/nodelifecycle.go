@@ -60,21 +60,42 @@ func (a *Agent) nodeLifecycleController(ctx context.Context) {
 		defer wg.Done()
 		a.rejoinLoop(ctx)
 	}()
-	tick := time.NewTicker(a.cfg.nodeGrace() / 4)
-	defer tick.Stop()
 	for {
+		// Taken before the members are read, so an event that lands
+		// while this pass runs still wakes the next one.
+		changed := a.members.changes()
+		next := a.cfg.nodeGrace() / 4
 		for _, m := range a.fleetMembers() {
 			if err := a.markLost(ctx, m); err != nil && ctx.Err() == nil {
 				a.log.Warn("mark node not ready", "node", m.Name, "err", err)
 			}
+			if left := a.graceLeft(m); left > 0 && left < next {
+				next = left
+			}
 		}
 		a.evictLostReplicas(ctx)
+		// Woken by gossip's verdict itself and again the moment a grace
+		// runs out, so a failover waits for the grace and nothing more
+		// (a fixed tick added up to two tick periods on top of it).
+		timer := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return
-		case <-tick.C:
+		case <-changed:
+		case <-timer.C:
 		}
+		timer.Stop()
 	}
+}
+
+// graceLeft is how much of its grace a failed member still has (0 for a
+// live member or one whose grace has run out).
+func (a *Agent) graceLeft(m member) time.Duration {
+	if m.Alive {
+		return 0
+	}
+	return max(0, a.cfg.nodeGrace()-a.deaths.deadFor(m, time.Now()))
 }
 
 // fleetMembers is every registered node as gossip sees it. memberlist
@@ -177,7 +198,7 @@ func (a *Agent) markLost(ctx context.Context, m member) error {
 
 // DefaultNodeGrace is how long gossip must hold an agent failed before the
 // fleet declares its node NotReady and replaces its replicas.
-const DefaultNodeGrace = 3 * time.Second
+const DefaultNodeGrace = 2 * time.Second
 
 func (c *Config) nodeGrace() time.Duration {
 	if c.NodeGrace <= 0 {

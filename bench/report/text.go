@@ -115,9 +115,10 @@ next round, so rounds alternate between the client and a follower seat.
 
 Most of the time is detection, as the two rows show: gossip's suspicion
 of the dead node (probes every 500 ms) and then the agent's node grace
-(DefaultNodeGrace, 3 s: gossip must hold a node failed that long before
+(DefaultNodeGrace, 2 s: gossip must hold a node failed that long before
 the leader records it NotReady, so a brief hiccup moves nothing). The
-replacements run within about half a second after that. A shorter
+leader wakes on gossip's verdict and again the moment a grace runs out,
+and the replacements run within about half a second after that. A shorter
 --node-grace buys a faster failover at the price of more moves on a
 flaky network.
 
