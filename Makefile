@@ -1,12 +1,18 @@
 # shoal: the two commands a new user needs are `make lab` and `make test`.
 GO ?= go
 BIN := bin/shoal
+# containerd's client imports Go's plugin package unless built with
+# no_dynamic_plugins; shoal loads no plugins, and with it linked every
+# symbol is exported dynamically: a 52 MB binary instead of 38 MB and about
+# 9 MB more resident memory per agent. Every build of the binary uses it
+# (deploy/lab/quickstart.sh and e2e/lab_test.go too).
+export BUILDTAGS := no_dynamic_plugins
 export PATH := /usr/local/go/bin:$(PATH)
 
 .PHONY: build lab lab-down test unit e2e vet deps chaos load
 
 build:
-	$(GO) build -o $(BIN) ./cmd/shoal
+	$(GO) build -tags $(BUILDTAGS) -o $(BIN) ./cmd/shoal
 
 # Installs what a fresh Debian machine lacks, builds shoal and brings up a
 # 3-node lab fleet with a pod running on it.

@@ -38,7 +38,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	shoalBin = filepath.Join(dir, "shoal")
-	build := exec.Command("go", "build", "-o", shoalBin, "../cmd/shoal")
+	// The tags the Makefile builds the binary with (BUILDTAGS there).
+	build := exec.Command("go", "build", "-tags", "no_dynamic_plugins", "-o", shoalBin, "../cmd/shoal")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build shoal:", err)
