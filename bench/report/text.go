@@ -159,15 +159,17 @@ counted; it is the same containerd a kubelet would use).
 
 VmRSS is two parts, reported apart: anonymous memory (heap, goroutine
 stacks: what the agent itself holds) and the pages of the shoal binary it
-has mapped. The binary is one file for the CLI and the agent (about 13 MiB
-of code, 10 MiB of pclntab and 4 MiB of read-only data), and nearly all of
-it is resident after start-up (package initialisers run across it and the
-kernel maps file pages around each fault). Those pages are shared by every
+has mapped. The binary is one file for the CLI and the agent (about 12 MiB
+of code, 10 MiB of pclntab and 4 MiB of read-only data), and most of it is
+resident after start-up (package initialisers run across it and the kernel
+maps file pages around each fault). Those pages are shared by every
 process running the binary on a machine, so five lab agents do not cost
-five times them, but each agent's VmRSS counts them in full. A one-off
-run by hand on a 3-node lab with GOGC=50 in the agents' environment cut
-the anonymous part from about 13 MB to about 10 MB and left the binary's
-part as it was; getting VmRSS under 40 MB means a smaller agent binary.
+five times them, but each agent's VmRSS counts them in full. The binary
+is built with the no_dynamic_plugins tag (Makefile BUILDTAGS): without it
+containerd's client links Go's plugin package, every symbol is exported
+dynamically, and the binary's resident part was about 32 MB instead of 23.
+A one-off run by hand on a 3-node lab with GOGC=50 in the agents'
+environment cut the anonymous part from about 13 MB to about 10 MB.
 
 Compare: k3s's published resource profiling gives an agent node (kubelet +
 k3s agent + containerd) a minimum of 275 MB RAM and 3% of a core on an
