@@ -127,23 +127,8 @@ func readNamespaced(r *http.Request, kind, apiVersion string, obj api.Object) er
 		return err
 	}
 	ns := r.PathValue("ns")
-	var head struct {
-		api.TypeMeta `json:",inline"`
-		Metadata     struct {
-			Namespace string `json:"namespace"`
-		} `json:"metadata"`
-	}
-	if js, err := yaml.YAMLToJSON(body); err == nil {
-		_ = json.Unmarshal(js, &head)
-	}
-	if head.Kind != "" && head.Kind != kind {
-		return invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a " + kind})
-	}
-	if head.APIVersion != "" && head.APIVersion != apiVersion {
-		return invalid(&api.FieldError{Path: "apiVersion", Value: head.APIVersion, Detail: "this endpoint takes " + apiVersion})
-	}
-	if head.Metadata.Namespace != "" && head.Metadata.Namespace != ns {
-		return invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
+	if _, err := checkHead(body, ns, kind, apiVersion); err != nil {
+		return err
 	}
 	obj.GetMetadata().Namespace = ns
 	if err := api.DecodeObject(body, obj); err != nil {
@@ -151,6 +136,32 @@ func readNamespaced(r *http.Request, kind, apiVersion string, obj api.Object) er
 	}
 	obj.GetMetadata().Namespace = ns
 	return nil
+}
+
+// checkHead refuses a body whose kind, apiVersion or namespace is not the
+// endpoint's before it is decoded (defaulting would overwrite a wrong
+// apiVersion), and returns the name it gives, for error messages.
+func checkHead(body []byte, ns, kind, apiVersion string) (string, error) {
+	var head struct {
+		api.TypeMeta `json:",inline"`
+		Metadata     struct {
+			Name      string `json:"name"`
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
+	}
+	if js, err := yaml.YAMLToJSON(body); err == nil {
+		_ = json.Unmarshal(js, &head)
+	}
+	if head.Kind != "" && head.Kind != kind {
+		return "", invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a " + kind})
+	}
+	if head.APIVersion != "" && head.APIVersion != apiVersion {
+		return "", invalid(&api.FieldError{Path: "apiVersion", Value: head.APIVersion, Detail: "this endpoint takes " + apiVersion})
+	}
+	if head.Metadata.Namespace != "" && head.Metadata.Namespace != ns {
+		return "", invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
+	}
+	return head.Metadata.Name, nil
 }
 
 // pullSecrets is the node's podruntime.CredentialSource: it reads a pod's

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/yaml"
 
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
@@ -208,39 +207,19 @@ func (a *Agent) updatePodStatus(w http.ResponseWriter, r *http.Request) {
 // readPod decodes a request body strictly into a defaulted, valid pod whose
 // namespace is the URL's.
 func readPod(r *http.Request) (*api.Pod, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	body, err := readBody(r)
 	if err != nil {
-		return nil, invalid(fmt.Errorf("read body: %w", err))
-	}
-	if len(body) > maxBodyBytes {
-		return nil, &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge, err: fmt.Errorf("request body larger than %d bytes", maxBodyBytes)}
+		return nil, err
 	}
 	body = generateName(r, body) // agent/kube_generate_name.go
 	ns := r.PathValue("ns")
-	var head struct {
-		api.TypeMeta `json:",inline"`
-		Metadata     struct {
-			Name      string `json:"name"`
-			Namespace string `json:"namespace"`
-		} `json:"metadata"`
-	}
-	if js, err := yaml.YAMLToJSON(body); err == nil {
-		_ = json.Unmarshal(js, &head)
-	}
-	if head.Kind != "" && head.Kind != "Pod" {
-		return nil, invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a Pod"})
-	}
-	// Defaulting would overwrite any apiVersion with v1: refuse another
-	// one here, as the RC and ReplicaSet endpoints do.
-	if head.APIVersion != "" && head.APIVersion != "v1" {
-		return nil, invalid(&api.FieldError{Path: "apiVersion", Value: head.APIVersion, Detail: "this endpoint takes v1"})
-	}
-	if head.Metadata.Namespace != "" && head.Metadata.Namespace != ns {
-		return nil, invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
+	name, err := checkHead(body, ns, "Pod", "v1") // agent/api_secrets.go
+	if err != nil {
+		return nil, err
 	}
 	p := &api.Pod{Metadata: api.ObjectMeta{Namespace: ns}}
 	if err := api.DecodeObject(body, p); err != nil {
-		return nil, invalidPod(ns, head.Metadata.Name, err) // agent/kube_status.go
+		return nil, invalidPod(ns, name, err) // agent/kube_status.go
 	}
 	p.Metadata.Namespace = ns
 	return p, nil
