@@ -222,23 +222,8 @@ func TestBenchFailover(t *testing.T) {
 func (f *fleet) waitNodeNotReady(node string, down map[string]bool, start time.Time) time.Duration {
 	f.t.Helper()
 	for time.Since(start) < benchWait {
-		for _, asker := range f.liveNodes(down) {
-			out, err := f.tryOn(asker, "get", "node", node, "-o", "json")
-			if err != nil {
-				continue
-			}
-			var n api.Node
-			if json.Unmarshal([]byte(out), &n) != nil {
-				continue
-			}
-			ready := false
-			for _, c := range n.Status.Conditions {
-				ready = ready || (c.Type == "Ready" && c.Status == "True")
-			}
-			if !ready {
-				return time.Since(start)
-			}
-			break
+		if ready, known := f.nodeReady(node, down); known && !ready {
+			return time.Since(start)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -286,24 +286,29 @@ func (f *fleet) waitLeader(down map[string]bool) string {
 func (f *fleet) waitNodeReady(node string) {
 	f.t.Helper()
 	waitFor(f.t, "node "+node+" Ready", func() bool {
-		for _, asker := range f.liveNodes(nil) {
-			out, err := f.tryOn(asker, "get", "node", node, "-o", "json")
-			if err != nil {
-				continue
-			}
-			var n api.Node
-			if json.Unmarshal([]byte(out), &n) != nil {
-				continue
-			}
-			for _, c := range n.Status.Conditions {
-				if c.Type == "Ready" && c.Status == "True" {
-					return true
-				}
-			}
-			return false
-		}
-		return false
+		ready, known := f.nodeReady(node, nil)
+		return known && ready
 	})
+}
+
+// nodeReady is node's Ready condition as the first live agent (not in
+// down) that answers reports it; known is false when none answered.
+func (f *fleet) nodeReady(node string, down map[string]bool) (ready, known bool) {
+	for _, asker := range f.liveNodes(down) {
+		out, err := f.tryOn(asker, "get", "node", node, "-o", "json")
+		if err != nil {
+			continue
+		}
+		var n api.Node
+		if json.Unmarshal([]byte(out), &n) != nil {
+			continue
+		}
+		for _, c := range n.Status.Conditions {
+			ready = ready || (c.Type == "Ready" && c.Status == "True")
+		}
+		return ready, true
+	}
+	return false, false
 }
 
 // nodeWithReplicas picks a node that runs replicas and is not n1 (the
