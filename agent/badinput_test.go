@@ -155,6 +155,8 @@ func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
 		{"huge pod", "POST", pods, "application/yaml", huge, 413, "RequestEntityTooLarge", "larger than", ""},
 		{"huge replace", "PUT", pods + "/keep", "application/yaml", huge, 413, "RequestEntityTooLarge", "larger than", ""},
 		{"huge patch", "PATCH", pods + "/keep", mergePatchType, `{"metadata":{"annotations":{"a":"` + strings.Repeat("x", maxBodyBytes) + `"}}}`, 413, "RequestEntityTooLarge", "larger than", ""},
+		{"huge patch on an rc", "PATCH", rcs + "/keeprc", mergePatchType, `{"metadata":{"annotations":{"a":"` + strings.Repeat("x", maxBodyBytes) + `"}}}`, 413, "RequestEntityTooLarge", "larger than", ""},
+		{"huge json patch on a scale", "PATCH", rcs + "/keeprc/scale", jsonPatchType, `[{"op":"add","path":"/metadata/annotations","value":{"a":"` + strings.Repeat("x", maxBodyBytes) + `"}}]`, 413, "RequestEntityTooLarge", "larger than", ""},
 		{"huge rc", "POST", rcs, "application/yaml", huge, 413, "RequestEntityTooLarge", "larger than", ""},
 		{"huge scale", "PUT", rcs + "/keeprc/scale", "application/json", strings.Repeat(" ", maxBodyBytes+1), 413, "RequestEntityTooLarge", "larger than", ""},
 		{"deeply nested", "POST", pods, "application/json", deep, 400, "BadRequest", "max depth", ""},

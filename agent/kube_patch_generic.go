@@ -3,7 +3,6 @@ package agent
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 )
@@ -59,9 +58,9 @@ func (a *Agent) patchThrough(get, put func(http.ResponseWriter, *http.Request)) 
 			writeError(w, a.log, err)
 			return
 		}
-		patch, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-		if err != nil || len(patch) > maxBodyBytes {
-			writeError(w, a.log, invalid(fmt.Errorf("read patch: at most %d bytes: %v", maxBodyBytes, err)))
+		patch, err := readBody(r) // agent/api_rc.go: 413 over the cap, like every other write
+		if err != nil {
+			writeError(w, a.log, err)
 			return
 		}
 		for attempt := 1; ; attempt++ {

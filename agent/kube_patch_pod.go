@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -28,13 +27,9 @@ func (a *Agent) patchPod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
-	patch, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	patch, err := readBody(r) // agent/api_rc.go
 	if err != nil {
-		writeError(w, a.log, invalid(fmt.Errorf("read patch: %w", err)))
-		return
-	}
-	if len(patch) > maxBodyBytes {
-		writeError(w, a.log, &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge, err: fmt.Errorf("patch larger than %d bytes", maxBodyBytes)})
+		writeError(w, a.log, err)
 		return
 	}
 	for attempt := 1; ; attempt++ {
