@@ -40,11 +40,13 @@ func (d *deathClock) deadFor(m member, now time.Time) time.Duration {
 // aliveForFleet is the leader's view of a member: alive until gossip has
 // held it failed for longer than --node-grace.
 func (a *Agent) aliveForFleet(m member) bool {
-	if m.Alive {
-		a.deaths.deadFor(m, time.Now())
-		return true
-	}
-	return a.deaths.deadFor(m, time.Now()) < a.cfg.nodeGrace()
+	return !a.lostAfter(m, a.deaths.deadFor(m, time.Now()))
+}
+
+// lostAfter tells whether a member gossip has held failed for dead (the death
+// clock's answer) has used up its grace.
+func (a *Agent) lostAfter(m member, dead time.Duration) bool {
+	return !m.Alive && dead >= a.cfg.nodeGrace()
 }
 
 // nodeLifecycleController runs on the leader: it re-checks members as their
@@ -66,10 +68,13 @@ func (a *Agent) nodeLifecycleController(ctx context.Context) {
 		changed := a.members.changes()
 		next := a.cfg.nodeGrace() / 4
 		for _, m := range a.fleetMembers() {
-			if err := a.markLost(ctx, m); err != nil && ctx.Err() == nil {
+			// One reading of the clock serves both questions, so they
+			// cannot disagree about the same member within a pass.
+			dead := a.deaths.deadFor(m, time.Now())
+			if err := a.markLost(ctx, m, dead); err != nil && ctx.Err() == nil {
 				a.log.Warn("mark node not ready", "node", m.Name, "err", err)
 			}
-			if left := a.graceLeft(m); left > 0 && left < next {
+			if left := a.graceLeft(m, dead); left > 0 && left < next {
 				next = left
 			}
 		}
@@ -89,13 +94,13 @@ func (a *Agent) nodeLifecycleController(ctx context.Context) {
 	}
 }
 
-// graceLeft is how much of its grace a failed member still has (0 for a
-// live member or one whose grace has run out).
-func (a *Agent) graceLeft(m member) time.Duration {
+// graceLeft is how much of its grace a member gossip has held failed for
+// dead still has (0 for a live member or one whose grace has run out).
+func (a *Agent) graceLeft(m member, dead time.Duration) time.Duration {
 	if m.Alive {
 		return 0
 	}
-	return max(0, a.cfg.nodeGrace()-a.deaths.deadFor(m, time.Now()))
+	return max(0, a.cfg.nodeGrace()-dead)
 }
 
 // fleetMembers is every registered node as gossip sees it. memberlist
@@ -180,10 +185,11 @@ func internalAddress(n *api.Node) string {
 	return ""
 }
 
-// markLost records in Raft that a member's grace ran out; nodeController
-// does the same on its slower tick and brings the node back when it returns.
-func (a *Agent) markLost(ctx context.Context, m member) error {
-	if a.aliveForFleet(m) {
+// markLost records in Raft that a member's grace ran out (dead is how
+// long gossip has held it failed); nodeController does the same on its
+// slower tick and brings the node back when it returns.
+func (a *Agent) markLost(ctx context.Context, m member, dead time.Duration) error {
+	if !a.lostAfter(m, dead) {
 		return nil
 	}
 	n, err := a.fsm().Node(m.Name)
