@@ -37,7 +37,8 @@ spec:
 
 // storedState is what the API stores, minus what moves by itself (status,
 // resourceVersion, heartbeats): metadata and spec of every pod, RC and
-// ReplicaSet, and the node names, as sorted lines.
+// ReplicaSet, metadata, type and data of every Secret, and the node names,
+// as sorted lines.
 func storedState(t *testing.T, base string) string {
 	t.Helper()
 	var lines []string
@@ -73,6 +74,17 @@ func storedState(t *testing.T, base string) string {
 	for _, rs := range rss.Items {
 		add("rs", rs.Metadata, rs.Spec)
 	}
+	var secrets struct{ Items []api.Secret }
+	if err := getJSON(base+"/api/v1/secrets", &secrets); err != nil {
+		t.Fatalf("list secrets: %v", err)
+	}
+	for _, s := range secrets.Items {
+		add("secret", s.Metadata, struct {
+			Type      string
+			Data      map[string][]byte
+			Immutable *bool
+		}{s.Type, s.Data, s.Immutable})
+	}
 	var nodes api.NodeList
 	if err := getJSON(base+"/api/v1/nodes", &nodes); err != nil {
 		t.Fatalf("list nodes: %v", err)
@@ -102,6 +114,10 @@ func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
 	}
 	if code, st := send(t, "POST", rcs, fmt.Sprintf(rcTemplateYAML, "keeprc", 1, "keeprc", "keeprc")); code != http.StatusCreated {
 		t.Fatalf("create keeprc: %d %+v", code, st)
+	}
+	keepSecret := `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"keepsecret"},"data":{"token":"a2VlcA=="}}`
+	if code, st := send(t, "POST", ns+"/secrets", keepSecret); code != http.StatusCreated {
+		t.Fatalf("create keepsecret: %d %+v", code, st)
 	}
 	// Wait until the fleet has settled: the RC made its replica and every
 	// pod is bound, so nothing stored moves by itself any more.
@@ -194,6 +210,9 @@ func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
 		{"label selector that does not parse", "GET", pods + "?labelSelector=a%20in%20(", "", "", 422, "Invalid", "labelSelector", ""},
 		{"field selector on an unknown field", "GET", pods + "?fieldSelector=bogus.field=1", "", "", 400, "BadRequest", "field label not supported", ""},
 		{"secret data that is not base64", "POST", ns + "/secrets", "application/json", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"token":"!!"}}`, 422, "Invalid", "must be base64", "data.token"},
+		{"secret replaced with data that is not base64", "PUT", ns + "/secrets/keepsecret", "application/json", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"keepsecret"},"data":{"token":"!!"}}`, 422, "Invalid", "must be base64", "data.token"},
+		{"huge patch on a secret", "PATCH", ns + "/secrets/keepsecret", mergePatchType, `{"data":{"token":"` + strings.Repeat("x", maxBodyBytes) + `"}}`, 413, "RequestEntityTooLarge", "larger than", ""},
+		{"patch of a secret to data that is not base64", "PATCH", ns + "/secrets/keepsecret", mergePatchType, `{"data":{"token":"!!"}}`, 422, "Invalid", "must be base64", "data.token"},
 		{"delete of a missing pod", "DELETE", pods + "/missing", "", "", 404, "NotFound", `pods "missing" not found`, ""},
 	}
 	for _, c := range cases {
