@@ -113,7 +113,7 @@ func (n *nodeRunner) follow(ctx context.Context) {
 		}
 		after = view.Index
 		n.a.fence.fetched(view)
-		if !n.a.reconcileAllowed() {
+		if !n.a.reconcileAllowed(view.Index) {
 			continue // agent/fencing.go: the view may be stale
 		}
 		start := time.Now()
@@ -317,18 +317,26 @@ func (n *nodeRunner) removeUnclaimed(ctx context.Context, want, wantNet map[stri
 	if err != nil {
 		n.a.log.Warn("list local pods", "err", err)
 	}
+	// Side by side: each removal may wait out its containers' stop grace,
+	// and pods bound here meanwhile wait for all of them.
+	var wg sync.WaitGroup
 	for _, uid := range uids {
 		if want[uid] {
 			continue
 		}
-		n.a.log.Info("removing pod no longer bound here", "uid", uid)
-		if err := n.runtime.RemovePod(ctx, uid); err != nil {
-			n.a.log.Warn("remove pod", "uid", uid, "err", err)
-		}
-		n.mu.Lock()
-		delete(n.reported, uid)
-		n.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.a.log.Info("removing pod no longer bound here", "uid", uid)
+			if err := n.runtime.RemovePod(ctx, uid); err != nil {
+				n.a.log.Warn("remove pod", "uid", uid, "err", err)
+			}
+			n.mu.Lock()
+			delete(n.reported, uid)
+			n.mu.Unlock()
+		}()
 	}
+	wg.Wait()
 	ids, err := n.plane.ListPods(ctx)
 	if err != nil {
 		n.a.log.Warn("list pod networks", "err", err)
