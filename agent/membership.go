@@ -69,9 +69,14 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	mc.Events = m
 	mc.LogOutput = slogWriter{log.With("part", "gossip")}
 	// A lab or LAN answers in well under a millisecond: probe faster than
-	// the WAN-minded default so a dead node is noticed in a few seconds.
-	mc.ProbeInterval = 500 * time.Millisecond
-	mc.ProbeTimeout = 250 * time.Millisecond
+	// the WAN-minded default so a dead node is noticed in about a second
+	// and a half. Suspicion lasts SuspicionMult probe intervals once another
+	// member confirms it (0.75 s), up to six times that without. A false
+	// verdict costs nothing by itself: the node grace (agent/nodelifecycle.go)
+	// must also pass before the leader moves anything, and memberlist
+	// stretches its own timeouts when this agent is too loaded to answer.
+	mc.ProbeInterval = 250 * time.Millisecond
+	mc.ProbeTimeout = 200 * time.Millisecond
 	mc.GossipInterval = 100 * time.Millisecond
 	mc.SuspicionMult = 3
 	if err := applyGossipKey(mc, cfg.Encrypt); err != nil {
