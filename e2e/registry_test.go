@@ -19,20 +19,14 @@ import (
 	"github.com/shoal-dev/shoal/deploy/lab"
 )
 
-// labRegistry is a network namespace this test made, plugged into the lab's
-// bridge, where Debian's docker-registry serves on the lab network: the
-// nodes reach it, nothing outside the host does.
+// labRegistry is the lab's guest namespace (lab.AttachGuest: plugged into
+// the lab's bridge, removed by `shoal lab down` with whatever runs in it),
+// where Debian's docker-registry serves on the lab network: the nodes
+// reach it, nothing outside the host does.
 type labRegistry struct {
 	f  *fleet
 	ns string
 	ip netip.Addr
-}
-
-func ipCmd(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
 }
 
 func newLabRegistry(t *testing.T, f *fleet) *labRegistry {
@@ -46,33 +40,23 @@ func newLabRegistry(t *testing.T, f *fleet) *labRegistry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix, err := netip.ParsePrefix(l.LabCIDR)
-	if err != nil || prefix.Bits() > 24 {
-		t.Fatalf("lab CIDR %q: want a /24 or larger", l.LabCIDR)
+	ns, ip, err := l.AttachGuest()
+	if err != nil {
+		t.Fatal(err)
 	}
-	b := prefix.Masked().Addr().As4()
-	b[3] = 250 // nodes are .11 up, the host .1
-	g := &labRegistry{f: f, ns: "shoalreg-" + f.name, ip: netip.AddrFrom4(b)}
-	veth := fmt.Sprintf("vreg%d", os.Getpid()%100000)
-	ipCmd(t, "netns", "add", g.ns)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", g.ns).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v\n%s", g.ns, err, out)
-		}
-	})
-	ipCmd(t, "-n", l.Netns, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", g.ns)
-	ipCmd(t, "-n", l.Netns, "link", "set", veth, "master", "br0", "up")
-	ipCmd(t, "-n", g.ns, "addr", "add", fmt.Sprintf("%s/%d", g.ip, prefix.Bits()), "dev", "eth0")
-	ipCmd(t, "-n", g.ns, "link", "set", "eth0", "up")
-	ipCmd(t, "-n", g.ns, "link", "set", "lo", "up")
-	return g
+	return &labRegistry{f: f, ns: ns, ip: ip}
 }
 
 // serve starts a registry on port; with user set it takes only that login.
 // It returns the registry's host:port as image references name it.
 func (g *labRegistry) serve(t *testing.T, port int, user, pass string) string {
 	t.Helper()
-	dir := t.TempDir()
+	// Under the lab's directory, so lab down removes it even when this
+	// test process dies before its cleanup.
+	dir := filepath.Join(g.f.stateRoot, g.f.name, fmt.Sprintf("registry-%d", port))
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	addr := fmt.Sprintf("%s:%d", g.ip, port)
 	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
 	if user != "" {

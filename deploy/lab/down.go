@@ -15,8 +15,8 @@ import (
 const agentGrace = 10 * time.Second
 
 // Down removes everything lab name made: agents, containerd state, the
-// lab's own containerd and its shims, mounts, namespaces, the host link and
-// the state directory. It works from names alone when the state file is
+// lab's own containerd and its shims, mounts, namespaces (the guest's
+// too, with whatever runs in it), the host link and the state directory. It works from names alone when the state file is
 // missing (a half-failed Up), is safe to run twice, and goes on after an
 // error, returning all of them joined.
 func Down(ctx context.Context, stateRoot, name string) error {
@@ -62,6 +62,12 @@ func Down(ctx context.Context, stateRoot, name string) error {
 	// lab's namespaces (containers of pods, lab exec leftovers).
 	note(wrap("stop containerd", stopProcesses(ctx, processesMentioningDir(dir), agentGrace)))
 	all := append(append([]string{}, podNS...), nodeNS...)
+	// The guest (AttachGuest, or one a test made by hand under that
+	// name): what runs in it is stopped like any leftover, and it goes
+	// before the lab namespace its veth is plugged into.
+	if netnsExists(GuestNetns(name)) {
+		all = append(all, GuestNetns(name))
+	}
 	if netnsExists(labNetns(name)) {
 		all = append(all, labNetns(name))
 	}

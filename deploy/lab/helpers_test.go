@@ -78,7 +78,7 @@ func assertGone(t *testing.T, root, name string, pids []int) {
 		t.Fatal(err)
 	}
 	for _, ns := range all {
-		if ns == labNetns(name) || strings.HasPrefix(ns, labNetns(name)+"-") {
+		if ns == labNetns(name) || strings.HasPrefix(ns, labNetns(name)+"-") || ns == GuestNetns(name) {
 			t.Errorf("netns %s left behind", ns)
 		}
 	}

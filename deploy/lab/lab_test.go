@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,11 +135,34 @@ func TestUpBuildsReachableFleetAndDownRemovesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = stopProcesses(context.Background(), []int{sleeper}, 0) })
+	// A guest with a service in it, as the e2e registry test leaves one
+	// when it dies before its own cleanup.
+	guestNS, guestAddr, err := l.AttachGuest()
+	if err != nil {
+		t.Fatalf("AttachGuest: %v", err)
+	}
+	if guestNS != GuestNetns(name) || guestAddr != offset(netip.MustParsePrefix(l.LabCIDR).Addr(), guestOffset) {
+		t.Errorf("AttachGuest = %s %s", guestNS, guestAddr)
+	}
+	if out, err := exec.Command("ip", "-n", guestNS, "-o", "-4", "addr", "show", "dev", "eth0").CombinedOutput(); err != nil || !strings.Contains(string(out), guestAddr.String()+"/24") {
+		t.Errorf("guest eth0: %v %s, want %s/24", err, out, guestAddr)
+	}
+	if _, _, err := l.AttachGuest(); err == nil {
+		t.Error("a second AttachGuest succeeded")
+	}
+	guestSleeper, err := startDetached(filepath.Join(netnsDir, guestNS), []string{"sleep", "600"}, filepath.Join(t.TempDir(), "guest.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stopProcesses(context.Background(), []int{guestSleeper}, 0) })
+	if left, err := Leftovers(ctx, root, name, ""); err != nil || !slices.Contains(left, "netns "+guestNS) {
+		t.Errorf("Leftovers = %v, %v: want the guest listed while the lab is up", left, err)
+	}
 	execCtx, stopExec := context.WithCancel(ctx)
 	defer stopExec()
 	go func() { _, _ = l.Exec(execCtx, "n3", []string{"sleep", "600"}) }()
 
-	pids := []int{l.ContainerdPID, sleeper}
+	pids := []int{l.ContainerdPID, sleeper, guestSleeper}
 	for _, n := range l.Nodes {
 		pids = append(pids, n.PID)
 	}

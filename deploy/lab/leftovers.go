@@ -31,10 +31,11 @@ func (l *Lab) AgentPIDs(node string) []int {
 }
 
 // Leftovers lists what of lab name is still on the host: network
-// namespaces (node, pod and the lab's own, and with them their veths), the
-// host link, processes started under the lab's directory, mounts under it,
-// the directory itself, and, when the lab used a shared containerd at
-// containerdAddr, its containerd namespaces. Empty after a clean Down.
+// namespaces (node, pod, the guest's and the lab's own, and with them
+// their veths), the host link, processes started under the lab's
+// directory, mounts under it, the directory itself, and, when the lab used
+// a shared containerd at containerdAddr, its containerd namespaces. Empty
+// after a clean Down.
 // containerdAddr is "" for a lab that ran its own containerd (which Down
 // stops and whose state goes with the directory).
 func Leftovers(ctx context.Context, stateRoot, name, containerdAddr string) ([]string, error) {
@@ -51,7 +52,7 @@ func Leftovers(ctx context.Context, stateRoot, name, containerdAddr string) ([]s
 		return nil, fmt.Errorf("lab %s leftovers: %w", name, err)
 	}
 	for _, ns := range all {
-		if ns == labNetns(name) || strings.HasPrefix(ns, labNetns(name)+"-") {
+		if ns == labNetns(name) || strings.HasPrefix(ns, labNetns(name)+"-") || ns == GuestNetns(name) {
 			left = append(left, "netns "+ns)
 		}
 	}
