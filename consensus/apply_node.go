@@ -50,7 +50,7 @@ func (s *state) registerNode(index uint64, c *RegisterNode) (*Result, error) {
 		setNodeCondition(n, cond)
 	}
 	n.Metadata.ResourceVersion = rv(index)
-	s.Nodes[name] = n
+	s.putNode(name, n)
 	return &Result{Index: index, Node: copyNode(n), Changed: true, Created: !exists}, nil
 }
 
@@ -73,7 +73,7 @@ func (s *state) setNodeReady(index uint64, c *SetNodeCondition) (*Result, error)
 		LastHeartbeatTime: now, LastTransitionTime: now,
 	})
 	n.Metadata.ResourceVersion = rv(index)
-	s.Nodes[c.Name] = n
+	s.putNode(c.Name, n)
 	if !c.Ready {
 		for _, key := range s.sortedPodKeys() {
 			p := s.Pods[key]
@@ -86,7 +86,7 @@ func (s *state) setNodeReady(index uint64, c *SetNodeCondition) (*Result, error)
 			p.Status.Message = "node " + c.Name + " is not ready: " + c.Message
 			setPodCondition(p, api.PodCondition{Type: condReady, Status: condFalse, Reason: "NodeLost", LastTransitionTime: now})
 			p.Metadata.ResourceVersion = rv(index)
-			s.Pods[key] = p
+			s.putPod(key, p)
 		}
 	}
 	return &Result{Index: index, Node: copyNode(n), Changed: true}, nil

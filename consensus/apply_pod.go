@@ -30,7 +30,7 @@ func (s *state) createPod(index uint64, in *api.Pod, uid string, t time.Time) (*
 	// Status is read-only for users: a new pod starts pending, whatever the
 	// manifest said.
 	p.Status = api.PodStatus{Phase: api.PodPending}
-	s.Pods[key] = p
+	s.putPod(key, p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true, Created: true}, nil
 }
 
@@ -76,7 +76,7 @@ func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
 		p.Metadata.Generation++
 	}
 	p.Metadata.ResourceVersion = rv(index)
-	s.Pods[p.Key()] = p
+	s.putPod(p.Key(), p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
 }
 
@@ -102,7 +102,7 @@ func (s *state) deletePod(index uint64, c *DeletePod) (*Result, error) {
 		return nil, &ConflictError{Kind: kindPod, Namespace: c.Namespace, Name: c.Name,
 			Reason: "precondition failed: uid " + c.UID + ", stored pod has " + p.Metadata.UID}
 	}
-	delete(s.Pods, key)
+	s.removePod(key)
 	return &Result{Index: index, Changed: true}, nil
 }
 
@@ -136,7 +136,7 @@ func (s *state) setPodUnschedulable(index uint64, c *SetPodUnschedulable) (*Resu
 	setPodCondition(p, api.PodCondition{Type: condPodScheduled, Status: condFalse,
 		Reason: "Unschedulable", Message: c.Message, LastTransitionTime: api.NewTime(c.Time)})
 	p.Metadata.ResourceVersion = rv(index)
-	s.Pods[p.Key()] = p
+	s.putPod(p.Key(), p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
 }
 
@@ -173,6 +173,6 @@ func (s *state) updatePodStatus(index uint64, c *UpdatePodStatus) (*Result, erro
 	st.Conditions = conds
 	p.Status = st
 	p.Metadata.ResourceVersion = rv(index)
-	s.Pods[p.Key()] = p
+	s.putPod(p.Key(), p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
 }

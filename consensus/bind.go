@@ -41,7 +41,7 @@ func (s *state) bindPod(index uint64, c *BindPod) (*Result, error) {
 	p.Status.HostIP = internalIP(node)
 	setPodCondition(p, api.PodCondition{Type: condPodScheduled, Status: condTrue, LastTransitionTime: now})
 	p.Metadata.ResourceVersion = rv(index)
-	s.Pods[p.Key()] = p
+	s.putPod(p.Key(), p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
 }
 
@@ -66,7 +66,7 @@ func (s *state) checkPodIP(node *api.Node, raw, podKey string) (netip.Addr, erro
 	if ip == lastAddr(block) {
 		return netip.Addr{}, rejectf("pod IP %s is the broadcast address of node %s's block %s", ip, name, block)
 	}
-	if holder, taken := s.ipsInUse()[ip]; taken && holder != podKey {
+	if holder, taken := s.ix.ipHolder(ip, podKey); taken {
 		return netip.Addr{}, rejectf("pod IP %s is in use by pod %s", ip, holder)
 	}
 	return ip, nil

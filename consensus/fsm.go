@@ -135,6 +135,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if st.Pods == nil {
 		st.Pods = map[string]*api.Pod{}
 	}
+	st.reindex()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.st = st

@@ -401,6 +401,9 @@ func runFuzzLog(t *testing.T, g *cmdGen) [][]byte {
 		default:
 			t.Fatalf("entry %d: Apply returned %T", g.next, out)
 		}
+		// The leader reads NodeInfos between entries; reading keeps its
+		// cached list current, so checkInvariants checks it is kept so.
+		f.NodeInfos()
 		if err := checkInvariants(f.st, true); err != nil {
 			t.Fatalf("after entry %d (%s): %v", g.next, data, err)
 		}
@@ -465,6 +468,7 @@ func checkReplay(t *testing.T, entries [][]byte, want []byte) {
 	if got := stateJSONAt(t, restored, restored.Index()); got != string(want) {
 		t.Fatalf("snapshot + restore gives another state:\nbefore %s\nafter  %s", want, got)
 	}
+	restored.NodeInfos()
 	if err := checkInvariants(restored.st, true); err != nil {
 		t.Fatalf("restored state: %v", err)
 	}
@@ -622,6 +626,9 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 			}
 		}
 	}
+	if err := checkIndexes(st); err != nil {
+		return fmt.Errorf("indexes: %w", err)
+	}
 	if st.Events != nil {
 		if len(st.Events.Items) > MaxEvents {
 			return fmt.Errorf("%d events stored, at most %d", len(st.Events.Items), MaxEvents)
@@ -711,6 +718,7 @@ func FuzzApplyEntry(f *testing.F) {
 			default:
 				t.Fatalf("Apply returned %T", out)
 			}
+			h.f.NodeInfos()
 			if err := checkInvariants(h.f.st, false); err != nil {
 				t.Fatalf("after entry %s: %v", entry, err)
 			}
@@ -724,6 +732,10 @@ func checkReplayState(t *testing.T, h *harness) {
 	restored := snapshotRestored(t, h.f)
 	if got, want := stateJSONAt(t, restored, 0), stateJSONAt(t, h.f, 0); got != want {
 		t.Fatalf("snapshot + restore gives another state:\nbefore %s\nafter  %s", want, got)
+	}
+	restored.NodeInfos()
+	if err := checkIndexes(restored.st); err != nil {
+		t.Fatalf("restored state: %v", err)
 	}
 }
 

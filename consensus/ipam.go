@@ -12,8 +12,8 @@ const (
 )
 
 // allocateBlock returns the lowest block of clusterCIDR (prefix length
-// blockBits) that overlaps no node's podCIDR. It looks only at state, so
-// every server picks the same block.
+// blockBits) that overlaps no node's podCIDR. It looks only at state (and
+// indexes derived from it), so every server picks the same block.
 func (s *state) allocateBlock(clusterCIDR string, blockBits int) (netip.Prefix, error) {
 	if clusterCIDR == "" {
 		clusterCIDR = DefaultClusterCIDR
@@ -33,28 +33,21 @@ func (s *state) allocateBlock(clusterCIDR string, blockBits int) (netip.Prefix, 
 	if blockBits < cluster.Bits() || blockBits > 30 {
 		return netip.Prefix{}, rejectf("block size /%d: must be between /%d (the cluster CIDR) and /30", blockBits, cluster.Bits())
 	}
-	var used []netip.Prefix
-	for _, n := range s.Nodes {
-		if p, err := netip.ParsePrefix(n.Spec.PodCIDR); err == nil {
-			used = append(used, p)
-		}
-	}
 	count := uint64(1) << uint(blockBits-cluster.Bits())
 	size := uint64(1) << uint(32-blockBits)
 	base := addrToUint(cluster.Addr())
-	for i := uint64(0); i < count; i++ {
+	// Blocks below the hint were all taken when last looked at, and blocks
+	// are only released when a node goes (which clears the hints), so the
+	// first free block is the same one a scan from the start would find.
+	q := blockQuery{cluster: cluster, bits: blockBits}
+	for i := s.ix.blocks.next[q]; i < count; i++ {
 		block := netip.PrefixFrom(uintToAddr(base+i*size), blockBits)
-		free := true
-		for _, u := range used {
-			if u.Overlaps(block) {
-				free = false
-				break
-			}
-		}
-		if free {
+		if !s.ix.blocks.overlaps(block) {
+			s.ix.blocks.next[q] = i
 			return block, nil
 		}
 	}
+	s.ix.blocks.next[q] = count
 	return netip.Prefix{}, rejectf("cluster CIDR %s has no free /%d block left for another node", cluster, blockBits)
 }
 
@@ -80,19 +73,6 @@ func uintToAddr(v uint64) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
-// ipsInUse is every pod IP held by a pod that still exists, finished or
-// not: its address is released only when the pod object is deleted, so a
-// node that is still tearing the old pod down never sees the IP reused.
-func (s *state) ipsInUse() map[netip.Addr]string {
-	used := map[netip.Addr]string{}
-	for key, p := range s.Pods {
-		if ip, err := netip.ParseAddr(p.Status.PodIP); err == nil {
-			used[ip] = key
-		}
-	}
-	return used
-}
-
 // freePodIP returns the lowest free pod IP in the node's block.
 func (s *state) freePodIP(nodeName string) (netip.Addr, error) {
 	n, ok := s.Nodes[nodeName]
@@ -103,7 +83,6 @@ func (s *state) freePodIP(nodeName string) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, rejectf("node %s has no pod block: %q", nodeName, n.Spec.PodCIDR)
 	}
-	used := s.ipsInUse()
 	last := lastAddr(block)
 	for ip := block.Masked().Addr(); block.Contains(ip); ip = ip.Next() {
 		// The broadcast address would be valid on a routed /32, but tools
@@ -111,7 +90,10 @@ func (s *state) freePodIP(nodeName string) (netip.Addr, error) {
 		if reservedInBlock(block, ip) != "" || ip == last {
 			continue
 		}
-		if _, taken := used[ip]; !taken {
+		// Every pod IP held by a pod that still exists is taken, finished
+		// or not: it is released only when the pod object is deleted, so a
+		// node still tearing the old pod down never sees it reused.
+		if _, taken := s.ix.ips[ip]; !taken {
 			return ip, nil
 		}
 	}

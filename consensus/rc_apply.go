@@ -106,7 +106,7 @@ func (s *state) deleteController(index uint64, c *DeleteController) (*Result, er
 			continue
 		}
 		if !c.Orphan {
-			delete(s.Pods, key)
+			s.removePod(key)
 			continue
 		}
 		p = copyPod(p)
@@ -118,7 +118,7 @@ func (s *state) deleteController(index uint64, c *DeleteController) (*Result, er
 		}
 		p.Metadata.OwnerReferences = refs
 		p.Metadata.ResourceVersion = rv(index)
-		s.Pods[key] = p
+		s.putPod(key, p)
 	}
 	s.removeController(c.Kind, c.Namespace, c.Name)
 	return &Result{Index: index, Controller: CopyReplicated(obj), Changed: true}, nil

@@ -63,28 +63,32 @@ func (f *FSM) Nodes() ([]*api.Node, uint64) {
 
 // NodeInfos returns every node with what its bound, unfinished pods
 // request, ordered by name: the input of placement.Choose, and the same
-// numbers BindPod checks against. The Nodes are the stored ones, shared
-// and read-only: Apply never changes a stored node, it stores a changed
-// copy, so they stay as they were. Copying them (a JSON round trip each)
-// cost the leader milliseconds per pending pod on a few hundred nodes.
+// numbers BindPod checks against. The slice is the caller's; the Nodes and
+// the Requested maps in it are the stored ones, shared and read-only:
+// Apply never changes a stored node or a node's sums in place, it stores
+// replacements. The leader calls this for every pending pod, so it copies
+// a cached list (index.go) instead of summing the pods again.
 func (f *FSM) NodeInfos() []placement.NodeInfo {
+	return f.AppendNodeInfos(nil)
+}
+
+// AppendNodeInfos appends NodeInfos to dst and returns the result. A
+// caller that passes its previous answer (dst[:0]) allocates nothing: on a
+// large fleet a fresh list per pending pod is the leader's largest
+// allocation, and so most of its garbage collection.
+func (f *FSM) AppendNodeInfos(dst []placement.NodeInfo) []placement.NodeInfo {
 	f.mu.RLock()
-	defer f.mu.RUnlock()
-	names := f.st.sortedNodeNames()
-	out := make([]placement.NodeInfo, len(names))
-	at := make(map[string]int, len(names))
-	for i, name := range names {
-		out[i] = placement.NodeInfo{Node: f.st.Nodes[name], Requested: api.ResourceList{}}
-		at[name] = i
+	if f.st.ix.infosValid {
+		defer f.mu.RUnlock()
+		return append(dst, f.st.ix.infos...)
 	}
-	// One pass over the pods, not one per node: the leader calls this for
-	// every pending pod, and nodes x pods grows too fast for a large fleet.
-	for _, p := range f.st.Pods {
-		if i, ok := at[p.Spec.NodeName]; ok && Bound(p) && !Terminal(p) {
-			addRequests(&out[i], p)
-		}
-	}
-	return out
+	f.mu.RUnlock()
+	// A node joined since the last call: the list is rebuilt, which
+	// writes the cache, so under the write lock.
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st.buildInfos()
+	return append(dst, f.st.ix.infos...)
 }
 
 // FreePodIP returns the lowest pod IP of the node's block that no pod
@@ -93,27 +97,4 @@ func (f *FSM) FreePodIP(node string) (netip.Addr, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.st.freePodIP(node)
-}
-
-// nodeInfo sums the requests of the pods bound to the node that have not
-// finished. The returned Node is the stored one: callers outside Apply copy.
-func (s *state) nodeInfo(name string) placement.NodeInfo {
-	info := placement.NodeInfo{Node: s.Nodes[name], Requested: api.ResourceList{}}
-	for _, p := range s.Pods {
-		if p.Spec.NodeName != name || !Bound(p) || Terminal(p) {
-			continue
-		}
-		addRequests(&info, p)
-	}
-	return info
-}
-
-// addRequests counts pod p on the node of info.
-func addRequests(info *placement.NodeInfo, p *api.Pod) {
-	for res, q := range api.PodRequests(p) {
-		sum := info.Requested[res]
-		sum.Add(q)
-		info.Requested[res] = sum
-	}
-	info.Pods++
 }

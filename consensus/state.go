@@ -24,10 +24,13 @@ type state struct {
 	Events *eventLog `json:"events,omitempty"`
 	// Secrets are keyed by api.Key(namespace, name): consensus/secrets.go.
 	Secrets map[string]*api.Secret `json:"secrets,omitempty"`
+
+	// ix is derived from Nodes and Pods, never serialised: index.go.
+	ix indexes
 }
 
 func newState() *state {
-	return &state{Nodes: map[string]*api.Node{}, Pods: map[string]*api.Pod{}}
+	return &state{Nodes: map[string]*api.Node{}, Pods: map[string]*api.Pod{}, ix: newIndexes()}
 }
 
 // copyPod deep-copies a pod. A JSON round trip is slower than a hand-written
