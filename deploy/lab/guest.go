@@ -1,11 +1,10 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
-
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
 
 // guestPort is the guest's port on the lab bridge; one guest per lab.
@@ -37,54 +36,11 @@ func (l *Lab) AttachGuest() (string, netip.Addr, error) {
 	if !prefix.Contains(addr) || addr == lastAddr(prefix) {
 		return "", netip.Addr{}, fmt.Errorf("lab %s guest: lab CIDR %s has no .%d (want a /24 or larger)", l.Name, prefix, guestOffset)
 	}
-	if err := buildGuestNetns(l, ns, netip.PrefixFrom(addr, prefix.Bits())); err != nil {
+	if err := buildBridgedNetns(l, ns, guestPort, netip.PrefixFrom(addr, prefix.Bits())); err != nil {
+		if !errors.Is(err, fs.ErrExist) { // not someone else's namespace
+			_ = deleteNetns(ns) // takes the veth with it
+		}
 		return "", netip.Addr{}, fmt.Errorf("lab %s guest: %w", l.Name, err)
 	}
 	return ns, addr, nil
-}
-
-func buildGuestNetns(l *Lab, name string, addr netip.Prefix) (err error) {
-	labNS, err := netns.GetFromName(l.Netns)
-	if err != nil {
-		return fmt.Errorf("open lab netns %s: %w", l.Netns, err)
-	}
-	defer labNS.Close()
-	ns, err := createNetns(name)
-	if err != nil {
-		return err
-	}
-	defer ns.Close()
-	defer func() {
-		if err != nil {
-			_ = deleteNetns(name) // takes the veth with it
-		}
-	}()
-	hl, err := netlink.NewHandleAt(labNS)
-	if err != nil {
-		return fmt.Errorf("netlink in %s: %w", l.Netns, err)
-	}
-	defer hl.Close()
-	hg, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		return fmt.Errorf("netlink in %s: %w", name, err)
-	}
-	defer hg.Close()
-	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: guestPort},
-		PeerName:      nodeIfName,
-		PeerNamespace: netlink.NsFd(int(ns)),
-	}
-	if err := hl.LinkAdd(veth); err != nil {
-		return fmt.Errorf("add veth %s: %w", guestPort, err)
-	}
-	if err := attachToBridge(hl, guestPort); err != nil {
-		return err
-	}
-	if err := linkUp(hg, "lo"); err != nil {
-		return err
-	}
-	if err := addAddr(hg, nodeIfName, addr); err != nil {
-		return err
-	}
-	return linkUp(hg, nodeIfName)
 }

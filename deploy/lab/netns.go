@@ -137,12 +137,21 @@ func buildLabNetns(lab *Lab, hostAddr netip.Prefix) error {
 // buildNodeNetns makes a node namespace with lo up and eth0 (addr) on the
 // lab bridge. It gets no default route: it reaches only the lab range.
 func buildNodeNetns(lab *Lab, node Node, addr netip.Prefix) error {
+	if err := buildBridgedNetns(lab, node.Netns, bridgePortName(node.Name), addr); err != nil {
+		return fmt.Errorf("node %s: %w", node.Name, err)
+	}
+	return nil
+}
+
+// buildBridgedNetns makes namespace name with lo up and eth0 (addr) on the
+// lab bridge, through a veth whose bridge side is port; no default route.
+func buildBridgedNetns(lab *Lab, name, port string, addr netip.Prefix) error {
 	labNS, err := netns.GetFromName(lab.Netns)
 	if err != nil {
 		return fmt.Errorf("open lab netns %s: %w", lab.Netns, err)
 	}
 	defer labNS.Close()
-	ns, err := createNetns(node.Netns)
+	ns, err := createNetns(name)
 	if err != nil {
 		return err
 	}
@@ -155,32 +164,28 @@ func buildNodeNetns(lab *Lab, node Node, addr netip.Prefix) error {
 	defer hl.Close()
 	hn, err := netlink.NewHandleAt(ns)
 	if err != nil {
-		return fmt.Errorf("netlink in %s: %w", node.Netns, err)
+		return fmt.Errorf("netlink in %s: %w", name, err)
 	}
 	defer hn.Close()
 
-	port := bridgePortName(node.Name)
 	veth := &netlink.Veth{
 		LinkAttrs:     netlink.LinkAttrs{Name: port},
 		PeerName:      nodeIfName,
 		PeerNamespace: netlink.NsFd(int(ns)),
 	}
 	if err := hl.LinkAdd(veth); err != nil {
-		return fmt.Errorf("node %s: add veth %s: %w", node.Name, port, err)
+		return fmt.Errorf("add veth %s: %w", port, err)
 	}
 	if err := attachToBridge(hl, port); err != nil {
-		return fmt.Errorf("node %s: %w", node.Name, err)
+		return err
 	}
 	if err := linkUp(hn, "lo"); err != nil {
-		return fmt.Errorf("node %s: %w", node.Name, err)
+		return err
 	}
 	if err := addAddr(hn, nodeIfName, addr); err != nil {
-		return fmt.Errorf("node %s: %w", node.Name, err)
+		return err
 	}
-	if err := linkUp(hn, nodeIfName); err != nil {
-		return fmt.Errorf("node %s: %w", node.Name, err)
-	}
-	return nil
+	return linkUp(hn, nodeIfName)
 }
 
 func linkUp(h *netlink.Handle, name string) error {
