@@ -1,0 +1,239 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The Docker Swarm reference benchmarks (bench/run.sh ref, make
+// bench-ref): shoal's lab benchmarks measured again on a Swarm of dockerd
+// daemons in network namespaces on the same machine, so the report can
+// give ratios from one run. Results go through record() like shoal's,
+// under bench names starting "swarm_". They run only with SHOAL_E2E=1
+// SHOAL_BENCH=1 SHOAL_BENCH_REF=1 and Debian's docker.io installed.
+
+// TestRefSwarmStart is TestBenchPodStart on Swarm: 3 managers, one
+// service of 30 replicas (sleep), time from `docker service create` to
+// each task and all tasks Running (polled every 100ms); the service is
+// removed between runs.
+func TestRefSwarmStart(t *testing.T) {
+	requireRef(t)
+	l := newSwarmLab(t, "s", 3)
+	l.formSwarm(3)
+	l.loadImage(buildBusybox(t), refImage)
+	n1 := l.nodes[0]
+	const replicas = 30
+	for run := 1; run <= benchRuns(t, 3); run++ {
+		svc := fmt.Sprintf("start%d", run)
+		start := time.Now()
+		l.run(n1, "service", "create", "--detach", "--no-resolve-image", "--name", svc,
+			"--replicas", fmt.Sprint(replicas), refImage, "sleep", "100000")
+		seen := l.waitServiceRunning(n1, svc, replicas, nil, start)
+		total := time.Since(start)
+		var lat []time.Duration
+		for _, d := range seen {
+			lat = append(lat, d)
+		}
+		slices.Sort(lat)
+		record(t, "swarm_start", map[string]any{
+			"run": run, "pods": replicas, "nodes": 3,
+			"total_s": seconds(total), "p50_s": seconds(quantile(lat, 0.5)), "p99_s": seconds(quantile(lat, 0.99)),
+		})
+		l.run(n1, "service", "rm", svc)
+		l.waitNoContainers(nil)
+	}
+}
+
+// TestRefSwarmFailover is TestBenchFailover on Swarm: 4 nodes (3 managers
+// and a worker), a service of 8 replicas; kill a node running replicas,
+// never n1 (the CLI's) nor the leader, and time from the kill until the 8
+// replicas run elsewhere. First with Swarm's defaults (dispatcher
+// heartbeat 5s: what a user gets), then with the heartbeat at 1s. The node
+// is healed and Ready again before the next round.
+func TestRefSwarmFailover(t *testing.T) {
+	requireRef(t)
+	l := newSwarmLab(t, "f", 4)
+	l.formSwarm(3)
+	l.loadImage(buildBusybox(t), refImage)
+	n1 := l.nodes[0]
+	const svc, replicas = "failover", 8
+	l.run(n1, "service", "create", "--detach", "--no-resolve-image", "--name", svc,
+		"--replicas", fmt.Sprint(replicas), refImage, "sleep", "100000")
+	l.waitServiceRunning(n1, svc, replicas, nil, time.Now())
+	for _, hb := range []struct {
+		bench, heartbeat string
+	}{{"swarm_failover", ""}, {"swarm_failover_hb1s", "1s"}} {
+		if hb.heartbeat != "" {
+			l.run(n1, "swarm", "update", "--dispatcher-heartbeat", hb.heartbeat)
+		}
+		heartbeat := strings.TrimSpace(l.run(n1, "info", "--format", "{{.Swarm.Cluster.Spec.Dispatcher.HeartbeatPeriod}}"))
+		for run := 1; run <= benchRuns(t, 5); run++ {
+			victim := l.failoverVictim(svc)
+			start := time.Now()
+			l.kill(victim)
+			dead := map[string]bool{victim.name: true}
+			detected := l.waitNodeDown(victim, start)
+			l.waitServiceRunning(n1, svc, replicas, dead, start)
+			took := time.Since(start)
+			record(t, hb.bench, map[string]any{
+				"run": run, "node": victim.name, "pods": replicas, "seconds": seconds(took), "not_ready_s": seconds(detected),
+				"heartbeat": heartbeat,
+			})
+			l.heal(victim)
+			l.waitNodesReady(nil)
+			l.waitServiceRunning(n1, svc, replicas, nil, time.Now())
+		}
+	}
+}
+
+// failoverVictim is the node, other than n1 and the leader, running the
+// most replicas of svc (so every kill forces replacements).
+func (l *swarmLab) failoverVictim(svc string) *swarmNode {
+	l.t.Helper()
+	n1 := l.nodes[0]
+	ts, err := l.tasks(n1, svc)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	out := l.run(n1, "node", "ls", "--format", "{{.Hostname}} {{.ManagerStatus}}")
+	leader := ""
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[1] == "Leader" {
+			leader = f[0]
+		}
+	}
+	counts := map[string]int{}
+	for _, tk := range ts {
+		counts[tk.node]++
+	}
+	var best *swarmNode
+	for _, nd := range l.nodes[1:] {
+		if nd.name != leader && counts[nd.name] > 0 && (best == nil || counts[nd.name] > counts[best.name]) {
+			best = nd
+		}
+	}
+	if best == nil {
+		l.t.Fatalf("no node but n1 and the leader %s runs replicas: %v", leader, counts)
+	}
+	return best
+}
+
+// waitNodeDown polls every 100ms until the managers report nd Down, and
+// returns how long after start that was.
+func (l *swarmLab) waitNodeDown(nd *swarmNode, start time.Time) time.Duration {
+	l.t.Helper()
+	for time.Since(start) < refWait {
+		if m, err := l.nodeStates(l.nodes[0]); err == nil && m[nd.name] == "Down" {
+			return time.Since(start)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	l.t.Fatalf("swarm never reported %s Down", nd.name)
+	return 0
+}
+
+// buildBusybox writes the e2e busybox image (Debian's busybox-static
+// packaged by shoal's own image builder) as an OCI archive.
+func buildBusybox(t *testing.T) string {
+	t.Helper()
+	archive := filepath.Join(t.TempDir(), "busybox.tar")
+	if out, err := exec.Command(shoalBin, "image", "build-busybox", "-o", archive, "--ref", refImage).CombinedOutput(); err != nil {
+		t.Fatalf("build busybox image: %v\n%s", err, out)
+	}
+	return archive
+}
+
+// TestRefSwarmNetwork is TestBenchNetwork on Swarm: netbench between two
+// tasks on different nodes over a Swarm overlay network (VXLAN), beside
+// the same tool between two bare namespaces joined by one veth pair. The
+// services use DNS round robin: this kernel has no IPVS, which Swarm's
+// virtual IPs need.
+func TestRefSwarmNetwork(t *testing.T) {
+	requireRef(t)
+	tool := filepath.Join(t.TempDir(), "netbench")
+	build := exec.Command("go", "build", "-o", tool, "../bench/netbench")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build netbench: %v\n%s", err, out)
+	}
+	archive := filepath.Join(t.TempDir(), "netbench.tar")
+	const ref = "shoal.local/netbench:1"
+	if out, err := exec.Command(shoalBin, "image", "build-busybox", "-o", archive, "--ref", ref, "--busybox", tool).CombinedOutput(); err != nil {
+		t.Fatalf("build netbench image: %v\n%s", err, out)
+	}
+	l := newSwarmLab(t, "n", 3)
+	l.formSwarm(3)
+	l.loadImage(archive, ref)
+	n1, n2, n3 := l.nodes[0], l.nodes[1], l.nodes[2]
+	l.run(n1, "network", "create", "--driver", "overlay", "nb")
+	l.run(n1, "service", "create", "--detach", "--no-resolve-image", "--name", "nbsrv", "--network", "nb",
+		"--endpoint-mode", "dnsrr", "--constraint", "node.hostname==n2", ref, "/bin/busybox", "serve", ":5201")
+	l.run(n1, "service", "create", "--detach", "--no-resolve-image", "--name", "nbcli", "--network", "nb",
+		"--endpoint-mode", "dnsrr", "--constraint", "node.hostname==n3", ref, "/bin/busybox", "sleep")
+	l.waitServiceRunning(n1, "nbsrv", 1, nil, time.Now())
+	l.waitServiceRunning(n1, "nbcli", 1, nil, time.Now())
+	srv := l.serviceContainer(n2, "nbsrv")
+	cli := l.serviceContainer(n3, "nbcli")
+	srvIP := strings.TrimSpace(l.run(n2, "inspect", "--format", "{{(index .NetworkSettings.Networks \"nb\").IPAddress}}", srv))
+	target := srvIP + ":5201"
+
+	base := newVethPair(t)
+	serveCmd := exec.Command("ip", "netns", "exec", base.b, tool, "serve", base.ipB+":5201")
+	if err := serveCmd.Start(); err != nil {
+		t.Fatalf("start baseline server: %v", err)
+	}
+	t.Cleanup(func() { _ = serveCmd.Process.Kill(); _ = serveCmd.Wait() })
+
+	secs := os.Getenv("SHOAL_BENCH_TPUT_SECONDS")
+	if secs == "" {
+		secs = "5"
+	}
+	taskTool := func(args ...string) map[string]float64 {
+		var out string
+		waitFor(t, "overlay server answers", func() bool {
+			var err error
+			out, err = l.try(n3, append([]string{"exec", cli, "/bin/busybox"}, args...)...)
+			return err == nil
+		})
+		return parseTool(t, out)
+	}
+	bareTool := func(args ...string) map[string]float64 {
+		var out []byte
+		var err error
+		waitFor(t, "baseline server answers", func() bool {
+			out, err = exec.Command("ip", append([]string{"netns", "exec", base.a, tool}, args...)...).Output()
+			return err == nil
+		})
+		return parseTool(t, string(out))
+	}
+	for run := 1; run <= benchRuns(t, 5); run++ {
+		task := taskTool("tput", target, secs)
+		bare := bareTool("tput", base.ipB+":5201", secs)
+		taskRR := taskTool("rr", target, "20000", "1")
+		bareRR := bareTool("rr", base.ipB+":5201", "20000", "1")
+		record(t, "swarm_network", map[string]any{
+			"run":           run,
+			"pod_gbit_s":    task["gbit_per_s"],
+			"veth_gbit_s":   bare["gbit_per_s"],
+			"ratio":         task["gbit_per_s"] / bare["gbit_per_s"],
+			"pod_rr_p50_us": taskRR["p50_us"], "pod_rr_p99_us": taskRR["p99_us"], "pod_rr_per_s": taskRR["per_s"],
+			"veth_rr_p50_us": bareRR["p50_us"], "veth_rr_p99_us": bareRR["p99_us"], "veth_rr_per_s": bareRR["per_s"],
+		})
+	}
+}
+
+// serviceContainer is the id of the one container of svc on nd.
+func (l *swarmLab) serviceContainer(nd *swarmNode, svc string) string {
+	l.t.Helper()
+	ids := strings.Fields(l.run(nd, "ps", "-q", "--filter", "label=com.docker.swarm.service.name="+svc))
+	if len(ids) != 1 {
+		l.t.Fatalf("want one container of %s on %s, got %v", svc, nd.name, ids)
+	}
+	return ids[0]
+}
