@@ -48,11 +48,43 @@ func (a *Agent) viaLeader(h http.HandlerFunc) http.HandlerFunc {
 		if target == "" && !a.isServer() {
 			target = a.anyServerAPI()
 		}
-		a.forwardTo(w, r, target)
+		a.forwardWithin(w, r, target, a.leaderAnswerWait())
 	}
 }
 
+// defaultLeaderAnswerWait bounds how long a forwarded write waits for the
+// leader's first byte. A leader that loses its quorum steps down and fails
+// the write within a second, so only a leader cut off from this agent
+// (packets dropped, no reset) ever takes this long; without the bound the
+// caller waited until its own client gave up.
+const defaultLeaderAnswerWait = 15 * time.Second
+
+func (a *Agent) leaderAnswerWait() time.Duration {
+	if a.leaderWait > 0 {
+		return a.leaderWait
+	}
+	return defaultLeaderAnswerWait
+}
+
 func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string) {
+	a.forwardWithin(w, r, target, 0)
+}
+
+// forwardWithin proxies r to target; with answerWait > 0 it gives up when
+// no response header came back in that time and answers 504 Timeout, as
+// the Kubernetes API server does: the write may or may not have been
+// applied, which the caller learns by reading.
+func (a *Agent) forwardWithin(w http.ResponseWriter, r *http.Request, target string, answerWait time.Duration) {
+	var answered, timedOut func() bool
+	if answerWait > 0 {
+		parent := r.Context()
+		ctx, cancel := context.WithCancel(parent)
+		defer cancel()
+		timer := time.AfterFunc(answerWait, cancel)
+		answered = timer.Stop
+		timedOut = func() bool { return ctx.Err() != nil && parent.Err() == nil }
+		r = r.WithContext(ctx)
+	}
 	hops, _ := strconv.Atoi(r.Header.Get(forwardedHeader))
 	if target == "" || hops >= maxHops {
 		writeJSON(w, http.StatusServiceUnavailable, api.Status{
@@ -75,6 +107,14 @@ func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string)
 				err: fmt.Errorf("request body larger than %d bytes", maxBodyBytes)})
 			return
 		}
+		if timedOut != nil && timedOut() {
+			writeJSON(w, http.StatusGatewayTimeout, api.Status{
+				TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
+				Reason: "Timeout", Code: http.StatusGatewayTimeout,
+				Message: fmt.Sprintf("the leader %s did not answer within %s; the write may or may not have been applied: read it back before retrying", target, answerWait),
+			})
+			return
+		}
 		a.log.Warn("forward request", "to", target, "err", err)
 		writeJSON(w, http.StatusBadGateway, api.Status{
 			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
@@ -82,6 +122,9 @@ func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string)
 		})
 	}
 	proxy.ModifyResponse = func(resp *http.Response) error {
+		if answered != nil && !answered() {
+			return context.Canceled // too late: the wait ran out as the answer came
+		}
 		idx, err := strconv.ParseUint(resp.Header.Get(indexHeader), 10, 64)
 		if err == nil && idx > 0 && a.fsm() != nil {
 			a.waitApplied(resp.Request.Context(), idx)
