@@ -90,6 +90,9 @@ func newSwarmLab(t *testing.T, name string, n int) *swarmLab {
 		if t.Failed() {
 			l.dumpLogs()
 		}
+		if d := os.Getenv("KEEPLOGS"); d != "" {
+			l.keepLogs(d)
+		}
 		l.teardown()
 		// dockerd writes its engine key to /etc/docker whatever --data-root
 		// says; take it away again if it was not there before.
@@ -649,5 +652,23 @@ func (l *swarmLab) dumpLogs() {
 			lines = lines[len(lines)-40:]
 		}
 		l.t.Logf("dockerd %s (last %d lines):\n%s", nd.name, len(lines), strings.Join(lines, "\n"))
+	}
+}
+
+// keepLogs copies every node's dockerd log to dir (KEEPLOGS, as the shoal
+// lab tests do) before the lab directory goes.
+func (l *swarmLab) keepLogs(dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		l.t.Errorf("keep logs: %v", err)
+		return
+	}
+	for _, nd := range l.nodes {
+		b, err := os.ReadFile(filepath.Join(nd.dir, "dockerd.log"))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, nd.ns+".log"), b, 0o644)
+		}
+		if err != nil {
+			l.t.Errorf("keep log of %s: %v", nd.name, err)
+		}
 	}
 }
