@@ -53,13 +53,18 @@ load:
 	SHOAL_E2E=1 SHOAL_LOAD=1 $(GO) test -count=1 -v -run 'TestLoad$$' -timeout 120m ./e2e/
 
 # Benchmarks (not part of test): bench runs all of them and rewrites
-# BENCHMARKS.md; bench-lab only the lab ones (root). See bench/run.sh.
-.PHONY: bench bench-lab
+# BENCHMARKS.md; bench-lab only the lab ones (root); bench-ref the same
+# measurements on Docker Swarm for comparison (root; installs docker.io).
+# See bench/run.sh.
+.PHONY: bench bench-lab bench-ref
 bench:
 	./bench/run.sh all
 
 bench-lab:
 	./bench/run.sh lab
+
+bench-ref:
+	./bench/run.sh ref
 
 # Fuzzing (not part of test, whose unit run replays the checked-in seed
 # corpora in */testdata/fuzz): each target searches for FUZZTIME. Minimizing

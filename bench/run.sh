@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Runs shoal's benchmarks and regenerates BENCHMARKS.md from their results.
 #
-#   bench/run.sh [all|micro|lab]     (make bench = all, make bench-lab = lab)
+#   bench/run.sh [all|micro|lab|ref] (make bench = all, make bench-lab = lab,
+#                                     make bench-ref = ref)
 #
 # micro: placement and Raft (go test -bench, -count BENCH_COUNT, default 5).
 # lab:   the e2e lab benchmarks (root, containerd; SHOAL_BENCH_RUNS repeats).
+# ref:   the same measurements on Docker Swarm (e2e/ref_swarm_test.go; root;
+#        installs Debian's docker.io and skopeo if missing, never starting
+#        dockerd in the host), added to lab.jsonl as swarm_* lines.
 # Raw results go to bench/results/ (kept in git, so the report can be
 # regenerated and checked); the report is written from whatever is there.
 set -euo pipefail
@@ -26,9 +30,9 @@ machine() {
 }
 
 case $what in
-all | micro | lab) ;;
+all | micro | lab | ref) ;;
 *)
-	echo "usage: $0 [all|micro|lab]" >&2
+	echo "usage: $0 [all|micro|lab|ref]" >&2
 	exit 2
 	;;
 esac
@@ -58,7 +62,55 @@ if [[ $what == all || $what == lab ]]; then
 	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_OUT="$out" \
 		go test -count=1 -v -timeout 60m -run 'TestBench' ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|bench_test.go' >&2
-	cp "$out" "$results/lab.jsonl"
+	# Keep the Swarm reference lines (bench/run.sh ref) beside the new ones.
+	{ grep '"bench":"swarm_' "$results/lab.jsonl" 2>/dev/null || true; cat "$out"; } >"$out.all"
+	mv "$out.all" "$results/lab.jsonl"
+fi
+
+# ref_deps installs docker.io (dockerd, Swarm built in) and skopeo when
+# missing. A policy-rc.d answering 101 forbids starting any service during
+# the install: a dockerd in the host namespace would make docker0 and
+# iptables rules there. The benchmark starts its own daemons in namespaces.
+ref_deps() {
+	local need=()
+	command -v dockerd >/dev/null || need+=(docker.io)
+	command -v skopeo >/dev/null || need+=(skopeo)
+	((${#need[@]})) || return 0
+	local policy=/usr/sbin/policy-rc.d saved
+	saved=$(mktemp)
+	if [[ -e $policy ]]; then cp -p "$policy" "$saved"; else rm -f "$saved"; fi
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	local rc=0
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" || rc=$?
+	if [[ -e $saved ]]; then mv "$saved" "$policy"; else rm -f "$policy"; fi
+	((rc == 0)) || return $rc
+	if [[ -d /run/systemd/system ]]; then
+		systemctl disable --now docker.socket docker.service containerd.service 2>/dev/null || true
+	fi
+	if [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+		echo "a host dockerd was started anyway; stopping it (check docker0 and iptables in the host)" >&2
+		kill "$(cat /var/run/docker.pid)"
+	fi
+}
+
+if [[ $what == ref ]]; then
+	if [[ $(id -u) != 0 ]]; then
+		echo "the reference benchmarks need root (they run dockerd in network namespaces)" >&2
+		exit 1
+	fi
+	ref_deps
+	machine >"$results/ref-machine.txt"
+	echo "docker:  $(dockerd --version)" >>"$results/ref-machine.txt"
+	out=$(mktemp)
+	trap 'rm -f "$out"' EXIT
+	echo "== Docker Swarm reference benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
+	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 SHOAL_BENCH_OUT="$out" \
+		go test -count=1 -v -timeout 60m -run 'TestRefSwarm' ./e2e/ 2>&1 |
+		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_swarm' >&2
+	# Replace the previous swarm_* lines, keep shoal's.
+	{ grep -v '"bench":"swarm_' "$results/lab.jsonl" 2>/dev/null || true; cat "$out"; } >"$out.all"
+	mv "$out.all" "$results/lab.jsonl"
 fi
 
 go run ./bench/report -results "$results" -o BENCHMARKS.md
