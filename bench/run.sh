@@ -42,8 +42,8 @@ if [[ $what == all || $what == micro ]]; then
 	machine >"$results/machine.txt"
 	echo "== placement (count $count)" >&2
 	go test -run XXX -bench Choose -benchtime 2s -count "$count" -cpu 1 ./placement/ | tee "$results/micro.txt"
-	echo "== leader placement step (count ${BENCH_LEADER_COUNT:-3})" >&2
-	go test -run XXX -bench LeaderPlacement -benchtime 1s -count "${BENCH_LEADER_COUNT:-3}" -cpu 1 ./consensus/ | tee -a "$results/micro.txt"
+	echo "== leader placement step and fleet build (count ${BENCH_LEADER_COUNT:-3})" >&2
+	go test -run XXX -bench 'LeaderPlacement|FleetRegister' -benchtime 1s -count "${BENCH_LEADER_COUNT:-3}" -cpu 1 ./consensus/ | tee -a "$results/micro.txt"
 	echo "== raft apply (count $count)" >&2
 	go test -run XXX -bench RaftApply -benchtime 3s -count "$count" ./consensus/ | tee -a "$results/micro.txt"
 fi
