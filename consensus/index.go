@@ -54,7 +54,9 @@ func newIndexes() indexes {
 func (s *state) reindex() {
 	s.ix = newIndexes()
 	for _, n := range s.Nodes {
-		s.ix.blocks.add(n.Spec.PodCIDR)
+		if n != nil {
+			s.ix.blocks.add(n.Spec.PodCIDR)
+		}
 	}
 	for key, p := range s.Pods {
 		s.ix.podChanged(key, nil, p)

@@ -227,7 +227,19 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		s := micro["BenchmarkLeaderPlacement/nodes="+n]
 		rows = append(rows,
 			[2]string{n + " nodes: pods/s", mmm(s["pods/s"])},
+			[2]string{n + " nodes: µs per pod", mmm(scale(s["ns/op"], 1e-3))},
 			[2]string{n + " nodes: allocations per pod", mmm(s["allocs/op"])},
+			[2]string{n + " nodes: KB allocated per pod", mmm(scale(s["B/op"], 1e-3))},
+		)
+	}
+	table(w, rows)
+	fmt.Fprint(w, fleetText)
+	rows = nil
+	for _, n := range []string{"100", "1000", "5000"} {
+		s := micro["BenchmarkFleetRegister/nodes="+n]
+		rows = append(rows,
+			[2]string{n + " nodes: ms to build the fleet", mmm(scale(s["ns/op"], 1e-6))},
+			[2]string{n + " nodes: nodes/s", mmm(s["nodes/s"])},
 		)
 	}
 	table(w, rows)
@@ -288,7 +300,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 
 	var extra []string
 	for name := range micro {
-		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") && !strings.HasPrefix(name, "BenchmarkLeaderPlacement/") {
+		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") && !strings.HasPrefix(name, "BenchmarkLeaderPlacement/") && !strings.HasPrefix(name, "BenchmarkFleetRegister/") {
 			extra = append(extra, name)
 		}
 	}
