@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,16 +172,7 @@ func TestBenchPodStart(t *testing.T) {
 		start := time.Now()
 		f.apply(benchRC(app, replicas, "16Mi"))
 		seen := f.waitAppRunning(app, replicas, nil, start)
-		totalTime := time.Since(start)
-		var lat []time.Duration
-		for _, d := range seen {
-			lat = append(lat, d)
-		}
-		slices.Sort(lat)
-		record(t, "pod-start", map[string]any{
-			"run": run, "pods": replicas, "nodes": 3,
-			"total_s": seconds(totalTime), "p50_s": seconds(quantile(lat, 0.5)), "p99_s": seconds(quantile(lat, 0.99)),
-		})
+		recordStart(t, "pod-start", run, replicas, 3, seen, time.Since(start))
 		f.run("delete", "rc", app)
 		f.waitAppGone(app)
 	}
@@ -264,61 +253,15 @@ func (f *fleet) failoverVictim(app string) string {
 // exec`, and in the baseline inside the namespaces via `ip netns exec`.
 func TestBenchNetwork(t *testing.T) {
 	requireBench(t)
-	tool := filepath.Join(t.TempDir(), "netbench")
-	build := exec.Command("go", "build", "-o", tool, "../bench/netbench")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build netbench: %v\n%s", err, out)
-	}
+	tool, archive := netbenchImage(t, "shoal.local/netbench:1")
 	f := startFleet(t, labName("bn"), "--nodes", "3")
-	archive := filepath.Join(t.TempDir(), "netbench.tar")
-	// The busybox image builder packages any static binary as /bin/busybox.
-	f.run("image", "build-busybox", "-o", archive, "--ref", "shoal.local/netbench:1", "--busybox", tool)
 	f.run("image", "import", archive)
 	f.apply(netbenchPods)
 	srv := f.waitPod("nbsrv", "Running", running)
 	f.waitPod("nbcli", "Running", running)
-	target := srv.Status.PodIP + ":5201"
-
-	base := newVethPair(t)
-	serveCmd := exec.Command("ip", "netns", "exec", base.b, tool, "serve", base.ipB+":5201")
-	if err := serveCmd.Start(); err != nil {
-		t.Fatalf("start baseline server: %v", err)
-	}
-	t.Cleanup(func() { _ = serveCmd.Process.Kill(); _ = serveCmd.Wait() })
-
-	secs := os.Getenv("SHOAL_BENCH_TPUT_SECONDS")
-	if secs == "" {
-		secs = "5"
-	}
-	podTool := func(args ...string) map[string]float64 {
+	netbenchRuns(t, "network", tool, srv.Status.PodIP+":5201", func(args ...string) map[string]float64 {
 		return parseTool(t, f.run(append([]string{"exec", "nbcli", "--", "/bin/busybox"}, args...)...))
-	}
-	bareTool := func(args ...string) map[string]float64 {
-		var out []byte
-		var err error
-		waitFor(t, "baseline server answers", func() bool {
-			out, err = exec.Command("ip", append([]string{"netns", "exec", base.a, tool}, args...)...).Output()
-			return err == nil
-		})
-		return parseTool(t, string(out))
-	}
-	// Five runs, pod and bare alternating: one stream on a shared 2-core
-	// machine swings with whatever else runs.
-	for run := 1; run <= benchRuns(t, 5); run++ {
-		pod := podTool("tput", target, secs)
-		bare := bareTool("tput", base.ipB+":5201", secs)
-		podRR := podTool("rr", target, "20000", "1")
-		bareRR := bareTool("rr", base.ipB+":5201", "20000", "1")
-		record(t, "network", map[string]any{
-			"run":           run,
-			"pod_gbit_s":    pod["gbit_per_s"],
-			"veth_gbit_s":   bare["gbit_per_s"],
-			"ratio":         pod["gbit_per_s"] / bare["gbit_per_s"],
-			"pod_rr_p50_us": podRR["p50_us"], "pod_rr_p99_us": podRR["p99_us"], "pod_rr_per_s": podRR["per_s"],
-			"veth_rr_p50_us": bareRR["p50_us"], "veth_rr_p99_us": bareRR["p99_us"], "veth_rr_per_s": bareRR["per_s"],
-		})
-	}
+	})
 }
 
 const netbenchPods = `apiVersion: v1

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -35,16 +34,7 @@ func TestRefSwarmStart(t *testing.T) {
 		l.run(n1, "service", "create", "--detach", "--no-resolve-image", "--name", svc,
 			"--replicas", fmt.Sprint(replicas), refImage, "sleep", "100000")
 		seen := l.waitServiceRunning(n1, svc, replicas, nil, start)
-		total := time.Since(start)
-		var lat []time.Duration
-		for _, d := range seen {
-			lat = append(lat, d)
-		}
-		slices.Sort(lat)
-		record(t, "swarm_start", map[string]any{
-			"run": run, "pods": replicas, "nodes": 3,
-			"total_s": seconds(total), "p50_s": seconds(quantile(lat, 0.5)), "p99_s": seconds(quantile(lat, 0.99)),
-		})
+		recordStart(t, "swarm_start", run, replicas, 3, seen, time.Since(start))
 		l.run(n1, "service", "rm", svc)
 		l.waitNoContainers(nil)
 	}
@@ -192,17 +182,8 @@ func buildBusybox(t *testing.T) string {
 // virtual IPs need.
 func TestRefSwarmNetwork(t *testing.T) {
 	requireRef(t)
-	tool := filepath.Join(t.TempDir(), "netbench")
-	build := exec.Command("go", "build", "-o", tool, "../bench/netbench")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build netbench: %v\n%s", err, out)
-	}
-	archive := filepath.Join(t.TempDir(), "netbench.tar")
 	const ref = "shoal.local/netbench:1"
-	if out, err := exec.Command(shoalBin, "image", "build-busybox", "-o", archive, "--ref", ref, "--busybox", tool).CombinedOutput(); err != nil {
-		t.Fatalf("build netbench image: %v\n%s", err, out)
-	}
+	tool, archive := netbenchImage(t, ref)
 	l := newSwarmLab(t, "n", 3)
 	l.formSwarm(3)
 	l.loadImage(archive, ref)
@@ -219,19 +200,7 @@ func TestRefSwarmNetwork(t *testing.T) {
 	srvIP := strings.TrimSpace(l.run(n2, "inspect", "--format", "{{(index .NetworkSettings.Networks \"nb\").IPAddress}}", srv))
 	target := srvIP + ":5201"
 	t.Logf("server task %s on n2 at %s (overlay nb), client task on n3", srv, target)
-
-	base := newVethPair(t)
-	serveCmd := exec.Command("ip", "netns", "exec", base.b, tool, "serve", base.ipB+":5201")
-	if err := serveCmd.Start(); err != nil {
-		t.Fatalf("start baseline server: %v", err)
-	}
-	t.Cleanup(func() { _ = serveCmd.Process.Kill(); _ = serveCmd.Wait() })
-
-	secs := os.Getenv("SHOAL_BENCH_TPUT_SECONDS")
-	if secs == "" {
-		secs = "5"
-	}
-	taskTool := func(args ...string) map[string]float64 {
+	netbenchRuns(t, "swarm_network", tool, target, func(args ...string) map[string]float64 {
 		var out string
 		waitFor(t, "overlay server answers", func() bool {
 			var err error
@@ -239,30 +208,7 @@ func TestRefSwarmNetwork(t *testing.T) {
 			return err == nil
 		})
 		return parseTool(t, out)
-	}
-	bareTool := func(args ...string) map[string]float64 {
-		var out []byte
-		var err error
-		waitFor(t, "baseline server answers", func() bool {
-			out, err = exec.Command("ip", append([]string{"netns", "exec", base.a, tool}, args...)...).Output()
-			return err == nil
-		})
-		return parseTool(t, string(out))
-	}
-	for run := 1; run <= benchRuns(t, 5); run++ {
-		task := taskTool("tput", target, secs)
-		bare := bareTool("tput", base.ipB+":5201", secs)
-		taskRR := taskTool("rr", target, "20000", "1")
-		bareRR := bareTool("rr", base.ipB+":5201", "20000", "1")
-		record(t, "swarm_network", map[string]any{
-			"run":           run,
-			"pod_gbit_s":    task["gbit_per_s"],
-			"veth_gbit_s":   bare["gbit_per_s"],
-			"ratio":         task["gbit_per_s"] / bare["gbit_per_s"],
-			"pod_rr_p50_us": taskRR["p50_us"], "pod_rr_p99_us": taskRR["p99_us"], "pod_rr_per_s": taskRR["per_s"],
-			"veth_rr_p50_us": bareRR["p50_us"], "veth_rr_p99_us": bareRR["p99_us"], "veth_rr_per_s": bareRR["per_s"],
-		})
-	}
+	})
 }
 
 // serviceContainer is the id of the one container of svc on nd.
