@@ -79,12 +79,19 @@ func newSwarmLab(t *testing.T, name string, n int) *swarmLab {
 			t.Fatalf("no docker CLI for %s: %v", dockerd, err)
 		}
 	}
+	sweepRefLabs(t)
 	dir, err := os.MkdirTemp("", "shoalref-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := &swarmLab{t: t, tag: fmt.Sprintf("shoalref-%s%d", name, os.Getpid()%100000), dir: dir, docker: cli}
 	l.bridge = l.tag + "-br"
+	// What a later run needs to take this lab down if this process dies
+	// before its cleanup runs (a go test timeout, a kill).
+	owner := fmt.Sprintf("%d %s %d\n", os.Getpid(), l.tag, n)
+	if err := os.WriteFile(filepath.Join(dir, "owner"), []byte(owner), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, keyErr := os.Stat("/etc/docker/key.json")
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -138,6 +145,33 @@ func (l *swarmLab) ip(args ...string) {
 	l.t.Helper()
 	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 		l.t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// sweepRefLabs takes down the reference labs of test processes that died
+// before their cleanup ran: each lab directory names its owner's pid, its
+// tag and its node count.
+func sweepRefLabs(t *testing.T) {
+	owners, _ := filepath.Glob(filepath.Join(os.TempDir(), "shoalref-*", "owner"))
+	for _, o := range owners {
+		b, err := os.ReadFile(o)
+		if err != nil {
+			continue
+		}
+		var pid, n int
+		var tag string
+		if _, err := fmt.Sscan(string(b), &pid, &tag, &n); err != nil || !strings.HasPrefix(tag, "shoalref-") {
+			continue
+		}
+		if syscall.Kill(pid, 0) == nil {
+			continue // its owner still runs and cleans up after itself
+		}
+		l := &swarmLab{t: t, tag: tag, dir: filepath.Dir(o), bridge: tag + "-br"}
+		for i := 1; i <= n; i++ {
+			l.nodes = append(l.nodes, &swarmNode{name: fmt.Sprintf("n%d", i), ns: fmt.Sprintf("%s-n%d", tag, i), dir: filepath.Join(l.dir, fmt.Sprintf("n%d", i))})
+		}
+		t.Logf("taking down %s (%s), left by dead process %d", tag, l.dir, pid)
+		l.teardown()
 	}
 }
 
