@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -217,4 +218,78 @@ func scanBlock(st *state, cluster netip.Prefix, bits int) (netip.Prefix, error) 
 		}
 	}
 	return netip.Prefix{}, fmt.Errorf("no free block")
+}
+
+// AppendNodeInfos into a reused slice gives what NodeInfos gives, and a
+// list handed out earlier does not change when later commands apply.
+func TestAppendNodeInfosReusesAndHandsOutStableLists(t *testing.T) {
+	f := fleetFSM(t, 5, 1)
+	h := &harness{t: t, f: f, idx: f.Index()}
+	before := f.NodeInfos()
+	mem := before[2].Requested.Get(api.ResourceMemory)
+	buf := make([]placement.NodeInfo, 0, 16)
+	got := f.AppendNodeInfos(buf[:0])
+	if &got[0] != &buf[:1][0] {
+		t.Fatalf("AppendNodeInfos did not reuse the slice it was given")
+	}
+	for i := range before {
+		if err := sameInfo(got[i], before[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.must(create("more", "1Gi"), BindPod{Namespace: "default", Name: "more", UID: "uid-more", Node: "node-00002", PodIP: "10.0.2.9", Time: t0})
+	if q := before[2].Requested.Get(api.ResourceMemory); before[2].Pods != 1 || q.Cmp(mem) != 0 {
+		t.Fatalf("a list handed out before the bind changed: node-00002 now %d pods, %s", before[2].Pods, q.String())
+	}
+	after := f.NodeInfos()
+	if q := after[2].Requested.Get(api.ResourceMemory); after[2].Pods != 2 || q.String() != "1152Mi" {
+		t.Fatalf("after the bind node-00002 has %d pods requesting %s, want 2 and 1152Mi", after[2].Pods, q.String())
+	}
+}
+
+// Readers walk the lists NodeInfos handed out while commands apply: the
+// shared Nodes and Requested maps are replaced, never written in place
+// (go test -race is what checks this).
+func TestNodeInfosReadersRaceFreeWithApply(t *testing.T) {
+	f := fleetFSM(t, 8, 1)
+	h := &harness{t: t, f: f, idx: f.Index()}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		reads := 0
+		for ctx.Err() == nil {
+			for _, ni := range f.NodeInfos() {
+				for _, q := range ni.Requested {
+					_ = q.Cmp(q)
+				}
+				_ = placement.NodeReady(ni.Node)
+			}
+			reads++
+		}
+		done <- reads
+	}()
+	for i := range 40 {
+		name := fmt.Sprintf("r-%d", i)
+		nodeName := fmt.Sprintf("node-%05d", i%8)
+		ip, err := f.FreePodIP(nodeName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.must(create(name, "16Mi"), BindPod{Namespace: "default", Name: name, UID: "uid-" + name, Node: nodeName, PodIP: ip.String(), Time: t0})
+		if i%3 == 0 {
+			h.must(DeletePod{Namespace: "default", Name: name})
+		}
+		if i%10 == 0 {
+			reg := node(fmt.Sprintf("late-%d", i), "1Gi", "172.30.0.1")
+			reg.ClusterCIDR = "10.0.0.0/8"
+			h.must(reg)
+		}
+	}
+	cancel()
+	<-done
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if err := checkIndexes(f.st); err != nil {
+		t.Fatal(err)
+	}
 }
