@@ -18,7 +18,9 @@ type NodeInfo struct {
 
 // Free returns allocatable minus requested for one resource.
 func (n NodeInfo) Free(name string) resource.Quantity {
-	free := n.Node.Status.Allocatable.Get(name)
+	// DeepCopy: a decimal quantity's copy shares its number, and Sub
+	// would write through to the stored node.
+	free := n.Node.Status.Allocatable.Get(name).DeepCopy()
 	free.Sub(n.Requested.Get(name))
 	return free
 }
@@ -108,7 +110,7 @@ func check(need *needs, n *NodeInfo, u *usage) (miss, string) {
 		if need.want[i].IsZero() {
 			continue
 		}
-		free := u[i].alloc
+		free := u[i].alloc.DeepCopy() // see Free
 		free.Sub(u[i].used)
 		if need.want[i].Cmp(free) > 0 {
 			return resourceShort, res

@@ -126,3 +126,26 @@ func TestPodWithoutRequestsFitsAnyReadyNode(t *testing.T) {
 		t.Fatalf("Choose = %q %v", got, err)
 	}
 }
+
+// A quantity held as an arbitrary-precision decimal shares its number when
+// copied; subtracting what is requested from such a copy once changed the
+// stored node's allocatable while placement read it.
+func TestPlacementLeavesDecimalAllocatableAlone(t *testing.T) {
+	n := node("a", "4Gi", "2", nil)
+	mem := n.Node.Status.Allocatable[api.ResourceMemory]
+	mem.ToDec()
+	n.Node.Status.Allocatable[api.ResourceMemory] = mem
+	n.Requested = api.ResourceList{api.ResourceMemory: resource.MustParse("1Gi")}
+	if _, _, err := Choose(pod("1Gi"), []NodeInfo{n}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := Fits(pod("1Gi"), n); !ok {
+		t.Fatal(why)
+	}
+	if free := n.Free(api.ResourceMemory); free.Cmp(resource.MustParse("3Gi")) != 0 {
+		t.Fatalf("free %s, want 3Gi", free.String())
+	}
+	if got := n.Node.Status.Allocatable[api.ResourceMemory]; got.Cmp(resource.MustParse("4Gi")) != 0 {
+		t.Fatalf("allocatable changed to %s by placement", got.String())
+	}
+}
