@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -88,4 +91,44 @@ func netbenchRuns(t *testing.T, bench, tool, target string, inside func(args ...
 			"veth_rr_p50_us": outRR["p50_us"], "veth_rr_p99_us": outRR["p99_us"], "veth_rr_per_s": outRR["per_s"],
 		})
 	}
+}
+
+// procMemMB reads one memory line of /proc/PID/status (VmRSS, RssAnon,
+// RssFile) in MB, to a tenth.
+func procMemMB(pid int, field string) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/%d/status %s %q: %w", pid, field, v, err)
+			}
+			return float64(int(kb/1024*10)) / 10, nil
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
+}
+
+// procCPU is the user and system time of pid from /proc/PID/stat (fields
+// 14 and 15, in clock ticks of 1/100 s on Linux).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces; fields count from after ")".
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	var ticks int64
+	for _, i := range []int{11, 12} { // utime, stime: fields 14 and 15 overall
+		v, err := strconv.ParseInt(fields[i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat field %d %q: %w", pid, i+3, fields[i], err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }

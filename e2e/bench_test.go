@@ -381,19 +381,11 @@ func (f *fleet) agentMem(field string) map[string]float64 {
 	f.t.Helper()
 	out := map[string]float64{}
 	for _, n := range f.labState().Nodes {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.PID))
+		mb, err := procMemMB(n.PID, field)
 		if err != nil {
 			f.t.Fatalf("agent %s: %v", n.Name, err)
 		}
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, field+":"); ok {
-				kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-				if err != nil {
-					f.t.Fatalf("agent %s %s %q: %v", n.Name, field, v, err)
-				}
-				out[n.Name] = float64(int(kb/1024*10)) / 10
-			}
-		}
+		out[n.Name] = mb
 	}
 	return out
 }
@@ -402,22 +394,13 @@ func (f *fleet) agentMem(field string) map[string]float64 {
 // /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
 func (f *fleet) agentCPU() time.Duration {
 	f.t.Helper()
-	var ticks int64
+	var total time.Duration
 	for _, n := range f.labState().Nodes {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.PID))
+		d, err := procCPU(n.PID)
 		if err != nil {
 			f.t.Fatalf("agent %s: %v", n.Name, err)
 		}
-		// The command name may hold spaces; fields count from after ")".
-		s := string(b)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		for _, i := range []int{11, 12} { // utime, stime: fields 14 and 15 overall
-			v, err := strconv.ParseInt(fields[i], 10, 64)
-			if err != nil {
-				f.t.Fatalf("agent %s stat field %d %q: %v", n.Name, i+3, fields[i], err)
-			}
-			ticks += v
-		}
+		total += d
 	}
-	return time.Duration(ticks) * 10 * time.Millisecond
+	return total
 }

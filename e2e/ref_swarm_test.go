@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -219,4 +221,109 @@ func (l *swarmLab) serviceContainer(nd *swarmNode, svc string) string {
 		l.t.Fatalf("want one container of %s on %s, got %v", svc, nd.name, ids)
 	}
 	return ids[0]
+}
+
+// TestRefSwarmFootprint is TestBenchFootprint on Swarm: on a fresh 5-node
+// swarm (3 managers, 2 workers) each node's dockerd resident memory when
+// idle and the CPU the idle swarm's dockerds use over a minute, then with
+// 50 replicas running. dockerd is what compares with a shoal agent (it
+// holds the Swarm manager or agent); each node's containerd, which
+// shoal's lab shares between its nodes and does not count, is recorded
+// beside it (containerd_*).
+func TestRefSwarmFootprint(t *testing.T) {
+	requireRef(t)
+	archive := buildBusybox(t)
+	for run := 1; run <= benchRuns(t, 3); run++ {
+		t.Run(fmt.Sprintf("run%d", run), func(t *testing.T) {
+			refFootprintOnce(t, archive)
+		})
+	}
+}
+
+func refFootprintOnce(t *testing.T, archive string) {
+	l := newSwarmLab(t, "p", 5)
+	l.formSwarm(3)
+	l.loadImage(archive, refImage)
+	// Idle means past the start-up work, as for shoal's lab.
+	time.Sleep(20 * time.Second)
+	dockerd, containerd := l.daemonPIDs()
+	window := 60 * time.Second
+	if s := os.Getenv("SHOAL_BENCH_CPU_SECONDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("SHOAL_BENCH_CPU_SECONDS=%q: want a positive integer", s)
+		}
+		window = time.Duration(n) * time.Second
+	}
+	idle, idleCd := pidsMem(t, dockerd, "VmRSS"), pidsMem(t, containerd, "VmRSS")
+	idleAnon, idleFile := pidsMem(t, dockerd, "RssAnon"), pidsMem(t, dockerd, "RssFile")
+	cpu0, cpuCd0, wall0 := pidsCPU(t, dockerd), pidsCPU(t, containerd), time.Now()
+	time.Sleep(window)
+	cpu, cpuCd := pidsCPU(t, dockerd)-cpu0, pidsCPU(t, containerd)-cpuCd0
+	wall := time.Since(wall0)
+	record(t, "swarm_footprint-idle", map[string]any{
+		"nodes": 5, "rss_mb": idle, "rss_anon_mb": idleAnon, "rss_file_mb": idleFile, "cpu_seconds": seconds(cpu), "window_s": seconds(wall),
+		"cpu_percent_of_one_core": 100 * cpu.Seconds() / wall.Seconds(),
+		"containerd_rss_mb":       idleCd, "containerd_cpu_percent_of_one_core": 100 * cpuCd.Seconds() / wall.Seconds(),
+	})
+	const svc, replicas = "foot", 50
+	l.run(l.nodes[0], "service", "create", "--detach", "--no-resolve-image", "--name", svc,
+		"--replicas", fmt.Sprint(replicas), refImage, "sleep", "100000")
+	l.waitServiceRunning(l.nodes[0], svc, replicas, nil, time.Now())
+	time.Sleep(10 * time.Second)
+	record(t, "swarm_footprint-50pods", map[string]any{
+		"nodes": 5, "pods": replicas,
+		"rss_mb": pidsMem(t, dockerd, "VmRSS"), "rss_anon_mb": pidsMem(t, dockerd, "RssAnon"), "rss_file_mb": pidsMem(t, dockerd, "RssFile"),
+		"containerd_rss_mb": pidsMem(t, containerd, "VmRSS"),
+	})
+}
+
+// daemonPIDs are each node's dockerd and managed containerd, by node.
+func (l *swarmLab) daemonPIDs() (dockerd, containerd map[string]int) {
+	l.t.Helper()
+	dockerd, containerd = map[string]int{}, map[string]int{}
+	for _, nd := range l.nodes {
+		// ip netns exec, unshare and the wrapper's sh each exec the next,
+		// so the started process is dockerd itself.
+		pid := nd.cmd.Process.Pid
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) != "dockerd" {
+			l.t.Fatalf("process %d of %s is %q, not dockerd", pid, nd.name, comm)
+		}
+		dockerd[nd.name] = pid
+		for _, p := range l.nodePIDs(nd) {
+			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p)); strings.TrimSpace(string(comm)) == "containerd" {
+				containerd[nd.name] = p
+			}
+		}
+		if containerd[nd.name] == 0 {
+			l.t.Fatalf("no containerd of %s", nd.name)
+		}
+	}
+	return dockerd, containerd
+}
+
+func pidsMem(t *testing.T, pids map[string]int, field string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for name, pid := range pids {
+		mb, err := procMemMB(pid, field)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = mb
+	}
+	return out
+}
+
+func pidsCPU(t *testing.T, pids map[string]int) time.Duration {
+	t.Helper()
+	var total time.Duration
+	for name, pid := range pids {
+		d, err := procCPU(pid)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		total += d
+	}
+	return total
 }
