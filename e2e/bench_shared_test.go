@@ -132,3 +132,18 @@ func procCPU(pid int) (time.Duration, error) {
 	}
 	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
+
+// cpuWindow is how long the footprint benchmarks measure idle CPU
+// (SHOAL_BENCH_CPU_SECONDS, default a minute).
+func cpuWindow(t *testing.T) time.Duration {
+	t.Helper()
+	s := os.Getenv("SHOAL_BENCH_CPU_SECONDS")
+	if s == "" {
+		return 60 * time.Second
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("SHOAL_BENCH_CPU_SECONDS=%q: want a positive integer", s)
+	}
+	return time.Duration(n) * time.Second
+}

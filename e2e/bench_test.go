@@ -347,14 +347,7 @@ func benchFootprintOnce(t *testing.T) {
 	// and registrations): let the fleet settle before measuring.
 	time.Sleep(20 * time.Second)
 	idle, idleAnon, idleFile := f.agentMem("VmRSS"), f.agentMem("RssAnon"), f.agentMem("RssFile")
-	window := 60 * time.Second
-	if s := os.Getenv("SHOAL_BENCH_CPU_SECONDS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("SHOAL_BENCH_CPU_SECONDS=%q: want a positive integer", s)
-		}
-		window = time.Duration(n) * time.Second
-	}
+	window := cpuWindow(t)
 	cpu0, wall0 := f.agentCPU(), time.Now()
 	time.Sleep(window)
 	cpu := f.agentCPU() - cpu0

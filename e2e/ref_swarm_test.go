@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -247,14 +246,7 @@ func refFootprintOnce(t *testing.T, archive string) {
 	// Idle means past the start-up work, as for shoal's lab.
 	time.Sleep(20 * time.Second)
 	dockerd, containerd := l.daemonPIDs()
-	window := 60 * time.Second
-	if s := os.Getenv("SHOAL_BENCH_CPU_SECONDS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("SHOAL_BENCH_CPU_SECONDS=%q: want a positive integer", s)
-		}
-		window = time.Duration(n) * time.Second
-	}
+	window := cpuWindow(t)
 	idle, idleCd := pidsMem(t, dockerd, "VmRSS"), pidsMem(t, containerd, "VmRSS")
 	idleAnon, idleFile := pidsMem(t, dockerd, "RssAnon"), pidsMem(t, dockerd, "RssFile")
 	cpu0, cpuCd0, wall0 := pidsCPU(t, dockerd), pidsCPU(t, containerd), time.Now()
