@@ -184,7 +184,21 @@ func TestBenchPodStart(t *testing.T) {
 // node is healed and Ready again before the next round.
 func TestBenchFailover(t *testing.T) {
 	requireBench(t)
-	f := startFleet(t, labName("bf"), "--nodes", "4")
+	// The defaults, and the grace cut to 1 s: the setting a chaos tester
+	// turns first, measured beside Swarm's tuned heartbeat (ref_swarm_test.go).
+	for _, v := range []struct{ bench, grace string }{{"failover", ""}, {"failover_grace1s", "1s"}} {
+		t.Run(v.bench, func(t *testing.T) {
+			args := []string{"--nodes", "4"}
+			if v.grace != "" {
+				args = append(args, "--agent-arg=--node-grace="+v.grace)
+			}
+			benchFailover(t, v.bench, args)
+		})
+	}
+}
+
+func benchFailover(t *testing.T, bench string, labArgs []string) {
+	f := startFleet(t, labName("bf"), labArgs...)
 	f.importBusybox()
 	const app, replicas = "failover", 8
 	f.apply(benchRC(app, replicas, "16Mi"))
@@ -197,7 +211,7 @@ func TestBenchFailover(t *testing.T) {
 		detected := f.waitNodeNotReady(victim, dead, start)
 		f.waitAppRunning(app, replicas, dead, start)
 		took := time.Since(start)
-		record(t, "failover", map[string]any{
+		record(t, bench, map[string]any{
 			"run": run, "node": victim, "pods": replicas, "seconds": seconds(took), "not_ready_s": seconds(detected),
 		})
 		f.run("lab", "heal", f.name, victim, "--state-root", f.stateRoot)
