@@ -265,9 +265,12 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	})
 	fmt.Fprint(w, failoverText)
 	s = lab["failover"]
+	tuned := lab["failover_grace1s"]
 	table(w, [][2]string{
 		{"lab kill → node reported not Ready, s", mmm(s["not_ready_s"])},
 		{"lab kill → all 8 replicas Running elsewhere, s", mmm(s["seconds"])},
+		{"with --node-grace 1s: lab kill → not Ready, s", mmm(tuned["not_ready_s"])},
+		{"with --node-grace 1s: lab kill → all 8 Running elsewhere, s", mmm(tuned["seconds"])},
 	})
 
 	fmt.Fprint(w, networkText)
@@ -296,6 +299,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"50 pods: agent RSS, MB (largest agent)", mmm(busy["rss_mb (max over nodes)"])},
 		{"50 pods: … of which anonymous, MB (median)", mmm(busy["rss_anon_mb (median over nodes)"])},
 	})
+	writeSwarm(w, lab)
 	fmt.Fprint(w, comparisonText)
 
 	var extra []string
@@ -329,4 +333,57 @@ func scale(vs []float64, f float64) []float64 {
 		out[i] = v * f
 	}
 	return out
+}
+
+// writeSwarm sets shoal's lab figures beside the Docker Swarm reference
+// run's, when bench/run.sh ref has recorded one.
+func writeSwarm(w io.Writer, lab map[string]series) {
+	if len(lab["swarm_start"]) == 0 {
+		return
+	}
+	fmt.Fprint(w, swarmText)
+	type pair struct {
+		figure        string
+		shoal, swarm  []float64
+		lowerIsBetter bool
+	}
+	get := func(bench, field string) []float64 { return lab[bench][field] }
+	rows := []pair{
+		{figure: "30 pods/replicas: apply → all running, s", shoal: get("pod-start", "total_s"), swarm: get("swarm_start", "total_s"), lowerIsBetter: true},
+		{figure: "per-pod start p99, s", shoal: get("pod-start", "p99_s"), swarm: get("swarm_start", "p99_s"), lowerIsBetter: true},
+		{figure: "failover, defaults: kill → all 8 running elsewhere, s", shoal: get("failover", "seconds"), swarm: get("swarm_failover", "seconds"), lowerIsBetter: true},
+		{figure: "failover, defaults: kill → node seen down, s", shoal: get("failover", "not_ready_s"), swarm: get("swarm_failover", "not_ready_s"), lowerIsBetter: true},
+		{figure: "failover, tuned (shoal grace 1 s; Swarm heartbeat 1 s, restart delay 0 s), s", shoal: get("failover_grace1s", "seconds"), swarm: get("swarm_failover_tuned", "seconds"), lowerIsBetter: true},
+		{figure: "failover, Swarm heartbeat 1 s only (restart delay 5 s), s", swarm: get("swarm_failover_hb1s", "seconds"), lowerIsBetter: true},
+		{figure: "network across nodes ÷ bare veth (throughput)", shoal: get("network", "ratio"), swarm: get("swarm_network", "ratio")},
+		{figure: "round trip p50 across nodes, µs", shoal: get("network", "pod_rr_p50_us"), swarm: get("swarm_network", "pod_rr_p50_us"), lowerIsBetter: true},
+		{figure: "idle daemon RSS, MB (median over 5 nodes)", shoal: get("footprint-idle", "rss_mb (median over nodes)"), swarm: get("swarm_footprint-idle", "rss_mb (median over nodes)"), lowerIsBetter: true},
+		{figure: "daemon RSS with 50 pods, MB (median over 5 nodes)", shoal: get("footprint-50pods", "rss_mb (median over nodes)"), swarm: get("swarm_footprint-50pods", "rss_mb (median over nodes)"), lowerIsBetter: true},
+		{figure: "idle 5-node fleet: daemons' CPU, % of one core", shoal: get("footprint-idle", "cpu_percent_of_one_core"), swarm: get("swarm_footprint-idle", "cpu_percent_of_one_core"), lowerIsBetter: true},
+	}
+	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Swarm (min / median / max) | shoal's advantage (medians) |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, r := range rows {
+		adv := "–"
+		if len(r.shoal) > 0 && len(r.swarm) > 0 {
+			a, b := medianOf(r.shoal), medianOf(r.swarm)
+			if r.lowerIsBetter {
+				a, b = b, a
+			}
+			if b != 0 {
+				adv = num(a/b) + "×"
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.figure, mmm(r.shoal), mmm(r.swarm), adv)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "\"shoal's advantage\" is Swarm's median over shoal's where less is better and shoal's over Swarm's where more is better: above 1 shoal is ahead, below 1 Swarm is.")
+	fmt.Fprintln(w)
+	fmt.Fprint(w, swarmReadingText)
+}
+
+func medianOf(vs []float64) float64 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	return median(s)
 }

@@ -214,6 +214,39 @@ Intel 8375C (docs.k3s.io/reference/resource-profiling, K3s v1.26).
 
 `
 
+const swarmText = `## Beside Docker Swarm on the same machine (e2e/ref_swarm_test.go)
+
+k3s and Nomad cannot be installed here (no registry, no internet), but
+Debian's docker.io (20.10, Swarm mode built in) can: ` + "`make bench-ref`" + `
+(` + "`bench/run.sh ref`" + `) builds the same labs out of dockerd daemons, each in
+its own network namespace with its own containerd, joined by veth pairs to
+a bridge namespace, and runs the same measurements through the same test
+helpers: 30 replicas of one service (` + "`sleep 3600`" + ` from the same busybox
+image, loaded with ` + "`docker load`" + `, no registry); killing a node (its daemon,
+its containers and its link at once) under 8 replicas; netbench between two
+tasks on two nodes over Swarm's overlay network (VXLAN, endpoint mode dnsrr:
+this kernel has no IPVS) beside the same bare veth pair; dockerd's RSS and
+CPU in an idle 5-node swarm and with 50 replicas. Only the daemon is
+counted on both sides: each also runs a containerd.
+
+Swarm's failover is measured three ways: its defaults (dispatcher
+heartbeat 5 s, task restart delay 5 s), the heartbeat cut to 1 s, and
+both cut (heartbeat 1 s, ` + "`--restart-delay 0s`" + `); shoal's with its defaults
+(node grace 2 s) and with ` + "`--node-grace 1s`" + `.
+
+`
+
+const swarmReadingText = `Why they differ: Swarm's managers tick Raft once a second and its workers
+report to the dispatcher every 5 s by default, so it idles on less CPU and
+notices a dead node only after several missed reports (12-15 s here);
+shoal's Raft heartbeats every 100-200 ms and gossip probes every 250 ms.
+Swarm's overlay wraps every packet in VXLAN; shoal routes pod packets
+between nodes as they are. dockerd also carries the Docker API, the image
+builder and its own networking; the shoal agent only what placing and
+running pods needs.
+
+`
+
 const comparisonText = `## Reading these figures
 
 - The lab runs every node on one 2-core machine, so the lab figures include
