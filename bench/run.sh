@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs shoal's benchmarks and regenerates BENCHMARKS.md from their results.
 #
-#   bench/run.sh [all|micro|lab|ref] (make bench = all, make bench-lab = lab,
-#                                     make bench-ref = ref)
+#   bench/run.sh [all|micro|lab|ref] (make bench = all: micro, lab and ref;
+#                                     make bench-lab = lab, make bench-ref = ref)
 #
 # micro: placement and Raft (go test -bench, -count BENCH_COUNT, default 5).
 # lab:   the e2e lab benchmarks (root, containerd; SHOAL_BENCH_RUNS repeats).
@@ -94,7 +94,7 @@ ref_deps() {
 	fi
 }
 
-if [[ $what == ref ]]; then
+if [[ $what == all || $what == ref ]]; then
 	if [[ $(id -u) != 0 ]]; then
 		echo "the reference benchmarks need root (they run dockerd in network namespaces)" >&2
 		exit 1
