@@ -154,20 +154,7 @@ func sameRegistration(have, want *api.Node) bool {
 	return reflect.DeepEqual(have.Metadata.Labels, want.Metadata.Labels) &&
 		reflect.DeepEqual(have.Metadata.Annotations, want.Metadata.Annotations) &&
 		reflect.DeepEqual(have.Status.Addresses, want.Status.Addresses) &&
-		quantitiesEqual(have.Status.Allocatable, want.Status.Allocatable)
-}
-
-func quantitiesEqual(a, b api.ResourceList) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, q := range a {
-		o, ok := b[k]
-		if !ok || q.Cmp(o) != 0 {
-			return false
-		}
-	}
-	return true
+		have.Status.Allocatable.Equal(want.Status.Allocatable)
 }
 
 // placementController places every pending pod as a whole: it picks a node

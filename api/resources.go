@@ -33,3 +33,17 @@ func (rl ResourceList) Get(name string) resource.Quantity {
 	}
 	return resource.Quantity{}
 }
+
+// Equal tells whether rl and o name the same resources in equal amounts,
+// compared as quantities (1Gi equals 1024Mi).
+func (rl ResourceList) Equal(o ResourceList) bool {
+	if len(rl) != len(o) {
+		return false
+	}
+	for k, q := range rl {
+		if oq, ok := o[k]; !ok || q.Cmp(oq) != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -123,7 +123,7 @@ func (ix *indexes) podChanged(key string, old, p *api.Pod) {
 	}
 	// A status report from a running pod is the common change: it moves
 	// nothing, and copying the node's sums for it would be waste.
-	if oldNode == newNode && sameQuantities(oldReq, newReq) {
+	if oldNode == newNode && oldReq.Equal(newReq) {
 		return
 	}
 	if oldNode != "" {
@@ -153,19 +153,6 @@ func podIP(p *api.Pod) netip.Addr {
 		return netip.Addr{}
 	}
 	return ip
-}
-
-func sameQuantities(a, b api.ResourceList) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, q := range a {
-		o, ok := b[k]
-		if !ok || q.Cmp(o) != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func (ix *indexes) addIP(ip netip.Addr, key string) {
