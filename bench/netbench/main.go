@@ -7,6 +7,13 @@
 //	netbench serve ADDR            accept tests on ADDR (e.g. :5201)
 //	netbench tput ADDR SECONDS     one stream for SECONDS, prints JSON
 //	netbench rr ADDR COUNT SIZE    COUNT round trips of SIZE bytes, prints JSON
+//
+// Round trips busy-poll their socket on both ends (as sockperf --busy-poll
+// or netperf with spinning): a blocking read waits for the scheduler to
+// wake it, and on a small VM that wakeup, not the path, decides the
+// figure: the same pair measured ~10 µs or ~50 µs from one run to the
+// next, by whether both ends happened to share a CPU.
+//
 //	netbench sleep                 block (a pod's placeholder process)
 package main
 
@@ -20,6 +27,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -104,7 +112,7 @@ func handle(c net.Conn) error {
 	case modeRoundTrip:
 		buf := make([]byte, binary.BigEndian.Uint32(hdr[1:]))
 		for {
-			if _, err := io.ReadFull(c, buf); err != nil {
+			if err := spinReadFull(c, buf); err != nil {
 				if errors.Is(err, io.EOF) {
 					return nil
 				}
@@ -166,7 +174,7 @@ func roundTrips(addr string, count, size int) error {
 		if _, err := c.Write(buf); err != nil {
 			return fmt.Errorf("send request: %w", err)
 		}
-		if _, err := io.ReadFull(c, buf); err != nil {
+		if err := spinReadFull(c, buf); err != nil {
 			return fmt.Errorf("read response: %w", err)
 		}
 		lat = append(lat, time.Since(t))
@@ -178,4 +186,41 @@ func roundTrips(addr string, count, size int) error {
 		"count": float64(count), "per_s": float64(count) / total.Seconds(),
 		"p50_us": us(0.5), "p99_us": us(0.99),
 	})
+}
+
+// spinReadFull fills buf from c without ever parking in the netpoller:
+// it retries the non-blocking read until data is there.
+func spinReadFull(c net.Conn, buf []byte) error {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		_, err := io.ReadFull(c, buf)
+		return err
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for got := 0; got < len(buf); {
+		var n int
+		var rerr error
+		if err := rc.Read(func(fd uintptr) bool {
+			n, rerr = syscall.Read(int(fd), buf[got:])
+			return true // done either way: the loop, not the netpoller, waits
+		}); err != nil {
+			return err
+		}
+		switch {
+		case rerr == syscall.EAGAIN || rerr == syscall.EINTR:
+			continue
+		case rerr != nil:
+			return rerr
+		case n == 0:
+			if got == 0 {
+				return io.EOF
+			}
+			return io.ErrUnexpectedEOF
+		}
+		got += n
+	}
+	return nil
 }

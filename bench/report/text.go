@@ -180,8 +180,12 @@ different nodes of a 3-node lab (` + "`shoal exec`" + `), and the same binary in
 two bare network namespaces joined by one veth pair on the same machine
 (` + "`ip netns exec`" + `, namespaces the test creates and deletes). Throughput is one
 TCP stream for 5 s counted by the receiver; round trips are 20,000
-one-byte request/response exchanges on one connection. The ratio is the
-pod network's cost against the least a two-namespace path can cost here.
+one-byte request/response exchanges on one connection, both ends
+busy-polling their socket (as sockperf --busy-poll): with blocking reads
+the figure was the scheduler's, not the path's, flipping between ~10 µs
+and ~50 µs from run to run (pod and bare veth alike) by whether both ends
+shared a CPU of this 2-core VM. The ratio is the pod network's cost
+against the least a two-namespace path can cost here.
 
 Compare: Kubernetes CNIs are usually benchmarked the same way (pod to pod
 vs. host to host, one iperf3 stream); those figures depend on the NIC and
