@@ -60,7 +60,9 @@ func Down(ctx context.Context, stateRoot, name string) error {
 
 	// The lab's own containerd, its shims, and whatever still runs in the
 	// lab's namespaces (containers of pods, lab exec leftovers).
-	note(wrap("stop containerd", stopProcesses(ctx, processesMentioningDir(dir), agentGrace)))
+	started := processesMentioningDir(dir)
+	sockets := shimSockets(started)
+	note(wrap("stop containerd", stopProcesses(ctx, started, agentGrace)))
 	all := append(append([]string{}, podNS...), nodeNS...)
 	// The guest (AttachGuest, or one a test made by hand under that
 	// name): what runs in it is stopped like any leftover, and it goes
@@ -72,7 +74,9 @@ func Down(ctx context.Context, stateRoot, name string) error {
 		all = append(all, labNetns(name))
 	}
 	leftovers := append(processesInNetns(netnsPaths(all)), processesMentioningDir(dir)...)
+	sockets = append(sockets, shimSockets(leftovers)...)
 	note(wrap("stop leftover processes", stopProcesses(ctx, leftovers, time.Second)))
+	note(removeShimSockets(sockets))
 
 	note(unmountUnder(dir))
 

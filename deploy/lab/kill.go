@@ -29,11 +29,15 @@ func Kill(ctx context.Context, stateRoot, name, node string) error {
 	if len(victims) == 0 {
 		return fmt.Errorf("lab %s kill %s: nothing of the node is running", name, node)
 	}
+	sockets := shimSockets(victims)
 	for _, pid := range victims {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if !waitGone(ctx, victims, 10*time.Second) {
 		return fmt.Errorf("lab %s kill %s: processes survived SIGKILL", name, node)
+	}
+	if err := removeShimSockets(sockets); err != nil {
+		return fmt.Errorf("lab %s kill %s: %w", name, node, err)
 	}
 	return nil
 }
