@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -50,7 +46,7 @@ func TestChaos(t *testing.T) {
 	f.waitContainerd(nil, chaosReplicas)
 
 	// 1. Kill the client node: its replicas are replaced on live nodes.
-	sockets := shimSocketsOf("shoal-" + f.name + "-n4")
+	sockets := lab.ShimSocketsOfNode(f.name, "n4")
 	start := time.Now()
 	f.run("lab", "kill", f.name, "n4", "--state-root", f.stateRoot)
 	dead := map[string]bool{"n4": true}
@@ -490,32 +486,4 @@ func (f *fleet) waitReplicaCount(down map[string]bool, want int) {
 		}
 		return true
 	})
-}
-
-// shimSocketsOf lists the sockets containerd's shims serving containerd
-// namespace ns listen on, named as containerd names them (the sha256 of
-// address/namespace/id under /run/containerd/s), found from the shims'
-// command lines.
-func shimSocketsOf(ns string) []string {
-	var out []string
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil || !bytes.Contains(b, []byte("containerd-shim")) {
-			continue
-		}
-		flags := map[string]string{}
-		args := strings.Split(string(bytes.TrimRight(b, "\x00")), "\x00")
-		for i := 1; i+1 < len(args); i++ {
-			if strings.HasPrefix(args[i], "-") {
-				flags[args[i]] = args[i+1]
-			}
-		}
-		if flags["-namespace"] != ns || flags["-id"] == "" || flags["-address"] == "" {
-			continue
-		}
-		sum := sha256.Sum256([]byte(filepath.Join(flags["-address"], ns, flags["-id"])))
-		out = append(out, filepath.Join("/run/containerd/s", hex.EncodeToString(sum[:])))
-	}
-	return out
 }

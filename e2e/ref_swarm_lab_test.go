@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/deploy/lab"
 )
 
 // The Docker Swarm reference lab: the same shape as a shoal lab (one
@@ -529,39 +530,6 @@ func cgroupDirs(parent string) []string {
 	return dirs
 }
 
-// shimSockets are the sockets containerd 1.6's runc shims of nd made in
-// /run/containerd/s (named by a hash of containerd's address, the
-// namespace and the task id), which outlive a killed shim.
-func shimSockets(pids []int) []string {
-	var socks []string
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) == 0 || !strings.HasSuffix(args[0], "containerd-shim-runc-v2") {
-			continue
-		}
-		var ns, id, addr string
-		for i := 0; i+1 < len(args); i++ {
-			switch args[i] {
-			case "-namespace":
-				ns = args[i+1]
-			case "-id":
-				id = args[i+1]
-			case "-address":
-				addr = args[i+1]
-			}
-		}
-		if ns != "" && id != "" && addr != "" {
-			sum := sha256.Sum256([]byte(filepath.Join(addr, ns, id)))
-			socks = append(socks, fmt.Sprintf("/run/containerd/s/%x", sum))
-		}
-	}
-	return socks
-}
-
 // teardown kills every process of the lab, removes its cgroups, any mount
 // under its directory, its namespaces and its directory, then checks the
 // host for leftovers.
@@ -569,7 +537,7 @@ func (l *swarmLab) teardown() {
 	var socks []string
 	for _, nd := range l.nodes {
 		pids := l.nodePIDs(nd)
-		socks = append(socks, shimSockets(pids)...)
+		socks = append(socks, lab.ShimSockets(pids)...)
 		for _, pid := range pids {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}

@@ -61,7 +61,7 @@ func Down(ctx context.Context, stateRoot, name string) error {
 	// The lab's own containerd, its shims, and whatever still runs in the
 	// lab's namespaces (containers of pods, lab exec leftovers).
 	started := processesMentioningDir(dir)
-	sockets := shimSockets(started)
+	sockets := ShimSockets(started)
 	note(wrap("stop containerd", stopProcesses(ctx, started, agentGrace)))
 	all := append(append([]string{}, podNS...), nodeNS...)
 	// The guest (AttachGuest, or one a test made by hand under that
@@ -74,7 +74,7 @@ func Down(ctx context.Context, stateRoot, name string) error {
 		all = append(all, labNetns(name))
 	}
 	leftovers := append(processesInNetns(netnsPaths(all)), processesMentioningDir(dir)...)
-	sockets = append(sockets, shimSockets(leftovers)...)
+	sockets = append(sockets, ShimSockets(leftovers)...)
 	note(wrap("stop leftover processes", stopProcesses(ctx, leftovers, time.Second)))
 	note(removeShimSockets(sockets))
 

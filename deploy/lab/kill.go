@@ -29,7 +29,7 @@ func Kill(ctx context.Context, stateRoot, name, node string) error {
 	if len(victims) == 0 {
 		return fmt.Errorf("lab %s kill %s: nothing of the node is running", name, node)
 	}
-	sockets := shimSockets(victims)
+	sockets := ShimSockets(victims)
 	for _, pid := range victims {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}

@@ -40,8 +40,9 @@ func shimSocket(args []string) (string, bool) {
 	return filepath.Join(shimSocketDir, fmt.Sprintf("%x", sha256.Sum256([]byte(filepath.Join(addr, ns, id))))), true
 }
 
-// shimSockets lists the sockets of the shims among pids.
-func shimSockets(pids []int) []string {
+// ShimSockets lists the sockets of the shims among pids (the e2e Swarm
+// reference lab's containerds name theirs the same way).
+func ShimSockets(pids []int) []string {
 	var out []string
 	for _, pid := range pids {
 		if s, ok := shimSocket(argv(pid)); ok {
@@ -49,6 +50,11 @@ func shimSockets(pids []int) []string {
 		}
 	}
 	return out
+}
+
+// ShimSocketsOfNode lists the sockets of the shims node of lab runs now.
+func ShimSocketsOfNode(lab, node string) []string {
+	return ShimSockets(shimsOfNamespace(containerdNS(lab, node)))
 }
 
 // removeShimSockets removes the sockets of shims that were stopped.
