@@ -48,12 +48,10 @@ type raftLog interface {
 
 // Agent is one running shoal agent.
 type Agent struct {
-	cfg Config
-	// leaderWait overrides defaultLeaderAnswerWait (agent/forward.go) in tests.
-	leaderWait time.Duration
-	log        *slog.Logger
-	members    *membership
-	self       nodeMeta
+	cfg     Config
+	log     *slog.Logger
+	members *membership
+	self    nodeMeta
 
 	// role is set on servers; agent/raft_role.go.
 	role atomic.Pointer[serverRole]

@@ -48,23 +48,16 @@ func (a *Agent) viaLeader(h http.HandlerFunc) http.HandlerFunc {
 		if target == "" && !a.isServer() {
 			target = a.anyServerAPI()
 		}
-		a.forwardWithin(w, r, target, a.leaderAnswerWait())
+		a.forwardWithin(w, r, target, leaderAnswerWait)
 	}
 }
 
-// defaultLeaderAnswerWait bounds how long a forwarded write waits for the
+// leaderAnswerWait bounds how long a forwarded write waits for the
 // leader's first byte. A leader that loses its quorum steps down and fails
 // the write within a second, so only a leader cut off from this agent
 // (packets dropped, no reset) ever takes this long; without the bound the
 // caller waited until its own client gave up.
-const defaultLeaderAnswerWait = 15 * time.Second
-
-func (a *Agent) leaderAnswerWait() time.Duration {
-	if a.leaderWait > 0 {
-		return a.leaderWait
-	}
-	return defaultLeaderAnswerWait
-}
+const leaderAnswerWait = 15 * time.Second
 
 func (a *Agent) forwardTo(w http.ResponseWriter, r *http.Request, target string) {
 	a.forwardWithin(w, r, target, 0)

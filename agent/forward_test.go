@@ -28,9 +28,9 @@ func TestForwardedWriteToASilentLeaderTimesOut(t *testing.T) {
 	}))
 	defer leader.Close()
 	defer close(release)
-	a := &Agent{log: slog.New(slog.NewTextHandler(io.Discard, nil)), leaderWait: 100 * time.Millisecond}
+	a := &Agent{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	client := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.forwardWithin(w, r, strings.TrimPrefix(leader.URL, "http://"), a.leaderAnswerWait())
+		a.forwardWithin(w, r, strings.TrimPrefix(leader.URL, "http://"), 100*time.Millisecond)
 	}))
 	defer client.Close()
 	code, st, raw := request(t, "POST", client.URL+"/api/v1/namespaces/default/pods", "application/yaml", "kind: Pod")
