@@ -31,6 +31,7 @@ type stateStore interface {
 	Node(name string) (*api.Node, error)
 	Nodes() ([]*api.Node, uint64)
 	NodeInfos() []placement.NodeInfo
+	AppendNodeInfos(dst []placement.NodeInfo) []placement.NodeInfo
 	FreePodIP(node string) (netip.Addr, error)
 	Index() uint64
 	WaitIndex(ctx context.Context, after uint64) (uint64, error)

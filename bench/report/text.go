@@ -93,7 +93,7 @@ What is left grows with the fleet mostly through NodeInfos: it copies the
 cached list (the Nodes and request maps in it are shared, read-only), and
 on a 5,000-node state that copy is most of what the step allocates and so
 of its garbage collection; a caller that reuses its slice
-(` + "`FSM.AppendNodeInfos`" + `) avoids it, the leader does not yet. The rest
+(` + "`FSM.AppendNodeInfos`" + `, as the leader's placement loop does) avoids it. The rest
 is the BindPod's JSON work (decoding the command, copying the pod).
 In a running fleet each binding also waits for its Raft commit, which at
 the serial Raft apply rate below is the larger cost.
