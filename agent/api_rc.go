@@ -64,7 +64,7 @@ func (a *Agent) listReplicated(res replicatedResource) http.HandlerFunc {
 		}
 		ns := r.PathValue("ns")
 		items, idx := a.controllerState().Controllers(res.kind, func(o api.Replicated) bool {
-			return (ns == "" || o.GetMetadata().Namespace == ns) && sel.Matches(labels.Set(o.GetMetadata().Labels))
+			return (ns == "" || api.MetaOf(o).Namespace == ns) && sel.Matches(labels.Set(api.MetaOf(o).Labels))
 		})
 		list := map[string]any{"apiVersion": res.apiVersion, "kind": res.listKind,
 			"metadata": api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, "items": nonNil(items)}
@@ -98,12 +98,12 @@ func (a *Agent) writeReplicated(res replicatedResource, create bool) http.Handle
 			writeError(w, a.log, err)
 			return
 		}
-		if !create && obj.GetMetadata().Name != r.PathValue("name") {
-			writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: obj.GetMetadata().Name,
+		if !create && api.MetaOf(obj).Name != r.PathValue("name") {
+			writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: api.MetaOf(obj).Name,
 				Detail: "does not match the name in the URL " + r.PathValue("name")}))
 			return
 		}
-		cmd := consensus.ApplyController{Create: create, UID: newUID(), Time: time.Now().UTC()}
+		cmd := consensus.ApplyController{Create: create, UID: api.UID(newUID()), Time: time.Now().UTC()}
 		switch o := obj.(type) {
 		case *api.ReplicationController:
 			cmd.RC = o
@@ -148,7 +148,7 @@ func (a *Agent) deleteReplicated(res replicatedResource) http.HandlerFunc {
 			return
 		}
 		out, err := a.raft().Apply(r.Context(), consensus.DeleteController{Kind: res.kind, Namespace: ns, Name: name,
-			UID: obj.GetMetadata().UID, Orphan: policy == "Orphan"})
+			UID: api.MetaOf(obj).UID, Orphan: policy == "Orphan"})
 		if err != nil {
 			writeError(w, a.log, err)
 			return
@@ -159,17 +159,17 @@ func (a *Agent) deleteReplicated(res replicatedResource) http.HandlerFunc {
 }
 
 func scaleOf(obj api.Replicated) api.Scale {
-	m := obj.GetMetadata()
-	sel, _ := obj.PodSelector()
+	m := api.MetaOf(obj)
+	sel, _ := api.PodSelector(obj)
 	selStr := ""
 	if sel != nil {
 		selStr = sel.String()
 	}
 	return api.Scale{
-		TypeMeta: api.TypeMeta{APIVersion: "autoscaling/v1", Kind: "Scale"},
-		Metadata: api.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion, CreationTimestamp: m.CreationTimestamp},
-		Spec:     api.ScaleSpec{Replicas: obj.DesiredReplicas()},
-		Status:   api.ScaleStatus{Replicas: obj.ReplicaStatus().Replicas, Selector: selStr},
+		TypeMeta:   api.TypeMeta{APIVersion: "autoscaling/v1", Kind: "Scale"},
+		ObjectMeta: api.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion, CreationTimestamp: m.CreationTimestamp},
+		Spec:       api.ScaleSpec{Replicas: api.DesiredReplicas(obj)},
+		Status:     api.ScaleStatus{Replicas: api.ReplicaStatus(obj).Replicas, Selector: selStr},
 	}
 }
 
@@ -197,7 +197,7 @@ func (a *Agent) putScale(res replicatedResource) http.HandlerFunc {
 			return
 		}
 		out, err := a.raft().Apply(r.Context(), consensus.ScaleController{Kind: res.kind, Namespace: r.PathValue("ns"), Name: r.PathValue("name"),
-			Replicas: sc.Spec.Replicas, ResourceVersion: sc.Metadata.ResourceVersion})
+			Replicas: sc.Spec.Replicas, ResourceVersion: sc.ObjectMeta.ResourceVersion})
 		if err != nil {
 			writeError(w, a.log, err)
 			return
@@ -228,7 +228,7 @@ func (a *Agent) putReplicatedStatus(res replicatedResource) http.HandlerFunc {
 			return
 		}
 		out, err := a.raft().Apply(r.Context(), consensus.UpdateControllerStatus{Kind: res.kind, Namespace: ns, Name: name,
-			UID: cur.GetMetadata().UID, Status: *obj.ReplicaStatus()})
+			UID: api.MetaOf(cur).UID, Status: api.ReplicaStatus(obj)})
 		if err != nil {
 			writeError(w, a.log, err)
 			return

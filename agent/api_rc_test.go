@@ -66,8 +66,8 @@ func TestReplicationControllerThroughTheAPI(t *testing.T) {
 		}
 		for i := range pods {
 			ref := api.ControllerOf(&pods[i])
-			if ref == nil || ref.UID != rc.Metadata.UID || !strings.HasPrefix(pods[i].Metadata.Name, "web-") || len(pods[i].Metadata.Name) != len("web-")+5 {
-				t.Fatalf("pod %s: name or owner wrong: %+v", pods[i].Metadata.Name, pods[i].Metadata.OwnerReferences)
+			if ref == nil || ref.UID != rc.ObjectMeta.UID || !strings.HasPrefix(pods[i].ObjectMeta.Name, "web-") || len(pods[i].ObjectMeta.Name) != len("web-")+5 {
+				t.Fatalf("pod %s: name or owner wrong: %+v", pods[i].ObjectMeta.Name, pods[i].ObjectMeta.OwnerReferences)
 			}
 		}
 		return true
@@ -79,7 +79,7 @@ func TestReplicationControllerThroughTheAPI(t *testing.T) {
 	eventually(t, "scaled down to 1 and status says so", func() bool {
 		var got api.ReplicationController
 		return len(webPods(t, base)) == 1 && getJSON(rcs+"/web", &got) == nil &&
-			got.Status.Replicas == 1 && got.Status.ObservedGeneration == got.Metadata.Generation
+			got.Status.Replicas == 1 && got.Status.ObservedGeneration == got.ObjectMeta.Generation
 	})
 	var sc api.Scale
 	if err := getJSON(rcs+"/web/scale", &sc); err != nil || sc.Spec.Replicas != 1 || sc.Status.Selector != "app=web" {

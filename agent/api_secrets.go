@@ -51,7 +51,7 @@ func (a *Agent) listSecrets(w http.ResponseWriter, r *http.Request) {
 	}
 	ns := r.PathValue("ns")
 	items, idx := a.secretState().Secrets(func(s *api.Secret) bool {
-		return (ns == "" || s.Metadata.Namespace == ns) && sel.Matches(labels.Set(s.Metadata.Labels))
+		return (ns == "" || s.ObjectMeta.Namespace == ns) && sel.Matches(labels.Set(s.ObjectMeta.Labels))
 	})
 	if items == nil {
 		items = []*api.Secret{}
@@ -77,12 +77,12 @@ func (a *Agent) writeSecret(create bool) http.HandlerFunc {
 			writeError(w, a.log, err)
 			return
 		}
-		if !create && s.Metadata.Name != r.PathValue("name") {
-			writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: s.Metadata.Name,
+		if !create && s.ObjectMeta.Name != r.PathValue("name") {
+			writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: s.ObjectMeta.Name,
 				Detail: "does not match the name in the URL " + r.PathValue("name")}))
 			return
 		}
-		a.applyAndAnswer(w, r, consensus.ApplySecret{Secret: *s, Create: create, UID: newUID(), Time: time.Now().UTC()},
+		a.applyAndAnswer(w, r, consensus.ApplySecret{Secret: *s, Create: create, UID: api.UID(newUID()), Time: time.Now().UTC()},
 			func(out *consensus.Result) any { return out.Secret })
 	}
 }
@@ -130,11 +130,11 @@ func readNamespaced(r *http.Request, kind, apiVersion string, obj api.Object) er
 	if _, err := checkHead(body, ns, kind, apiVersion); err != nil {
 		return err
 	}
-	obj.GetMetadata().Namespace = ns
+	api.MetaOf(obj).Namespace = ns
 	if err := api.DecodeObject(body, obj); err != nil {
 		return invalid(err)
 	}
-	obj.GetMetadata().Namespace = ns
+	api.MetaOf(obj).Namespace = ns
 	return nil
 }
 
@@ -174,16 +174,16 @@ type pullSecrets struct{ a *Agent }
 func (p pullSecrets) PullCredentials(ctx context.Context, pod *api.Pod) ([]podruntime.RegistryCredential, error) {
 	var out []podruntime.RegistryCredential
 	for _, ref := range pod.Spec.ImagePullSecrets {
-		s, err := p.fetch(ctx, pod.Metadata.Namespace, ref.Name)
+		s, err := p.fetch(ctx, pod.ObjectMeta.Namespace, ref.Name)
 		if err != nil {
 			return nil, err
 		}
 		if s == nil {
-			p.a.log.Warn("image pull secret not found", "pod", pod.Key(), "secret", ref.Name)
+			p.a.log.Warn("image pull secret not found", "pod", api.KeyOf(pod), "secret", ref.Name)
 			continue
 		}
 		if s.Type != api.SecretTypeDockerConfigJSON {
-			p.a.log.Warn("image pull secret is not of type "+api.SecretTypeDockerConfigJSON, "pod", pod.Key(), "secret", ref.Name, "type", s.Type)
+			p.a.log.Warn("image pull secret is not of type "+string(api.SecretTypeDockerConfigJSON), "pod", api.KeyOf(pod), "secret", ref.Name, "type", s.Type)
 			continue
 		}
 		logins, err := api.ParseDockerConfigJSON(s.Data[api.DockerConfigJSONKey])

@@ -46,7 +46,7 @@ data:
 	}
 
 	a := &Agent{self: nodeMeta{API: strings.TrimPrefix(base, "http://")}, log: slog.New(slog.DiscardHandler)}
-	pod := &api.Pod{Metadata: api.ObjectMeta{Namespace: "default", Name: "p"},
+	pod := &api.Pod{ObjectMeta: api.ObjectMeta{Namespace: "default", Name: "p"},
 		Spec: api.PodSpec{ImagePullSecrets: []api.LocalObjectReference{{Name: "regcred"}, {Name: "missing"}}}}
 	creds, err := pullSecrets{a}.PullCredentials(context.Background(), pod)
 	if err != nil || len(creds) != 1 || creds[0] != (podruntime.RegistryCredential{Registry: "reg.example:5000", Username: "ci", Password: pass}) {

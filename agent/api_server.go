@@ -84,9 +84,9 @@ func (a *Agent) listNodes(w http.ResponseWriter, r *http.Request) {
 	}
 	nodes, idx := a.fsm().Nodes()
 	a.withReadAnnotations(nodes) // agent/node_view.go
-	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
+	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
 	for _, n := range nodes {
-		if sel.Matches(labels.Set(n.Metadata.Labels)) && fields(n) {
+		if sel.Matches(labels.Set(n.ObjectMeta.Labels)) && fields(n) {
 			list.Items = append(list.Items, *n)
 		}
 	}
@@ -116,14 +116,14 @@ func (a *Agent) listPods(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pods, idx := a.fsm().Pods(func(p *api.Pod) bool {
-		return (ns == "" || p.Metadata.Namespace == ns) && fields(p) &&
-			sel.Matches(labels.Set(p.Metadata.Labels))
+		return (ns == "" || p.ObjectMeta.Namespace == ns) && fields(p) &&
+			sel.Matches(labels.Set(p.ObjectMeta.Labels))
 	})
-	list := api.PodList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "PodList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: make([]api.Pod, 0, len(pods))}
+	list := api.PodList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "PodList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: make([]api.Pod, 0, len(pods))}
 	for _, p := range pods {
 		list.Items = append(list.Items, *p)
 	}
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Key() < list.Items[j].Key() })
+	sort.Slice(list.Items, func(i, j int) bool { return api.KeyOf(&list.Items[i]) < api.KeyOf(&list.Items[j]) })
 	writeJSON(w, http.StatusOK, list)
 }
 
@@ -142,7 +142,7 @@ func (a *Agent) createPod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
-	res, err := a.raft().Apply(r.Context(), consensus.CreatePod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
+	res, err := a.raft().Apply(r.Context(), consensus.CreatePod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
@@ -157,11 +157,11 @@ func (a *Agent) replacePod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
-	if p.Metadata.Name != r.PathValue("name") {
-		writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: p.Metadata.Name, Detail: "does not match the name in the URL " + r.PathValue("name")}))
+	if p.ObjectMeta.Name != r.PathValue("name") {
+		writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: p.ObjectMeta.Name, Detail: "does not match the name in the URL " + r.PathValue("name")}))
 		return
 	}
-	res, err := a.raft().Apply(r.Context(), consensus.ApplyPod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
+	res, err := a.raft().Apply(r.Context(), consensus.ApplyPod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
@@ -177,7 +177,7 @@ func (a *Agent) deletePod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
-	res, err := a.raft().Apply(r.Context(), consensus.DeletePod{Namespace: ns, Name: name, UID: p.Metadata.UID})
+	res, err := a.raft().Apply(r.Context(), consensus.DeletePod{Namespace: ns, Name: name, UID: p.ObjectMeta.UID})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
@@ -193,7 +193,7 @@ func (a *Agent) updatePodStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := a.raft().Apply(r.Context(), consensus.UpdatePodStatus{
-		Namespace: r.PathValue("ns"), Name: r.PathValue("name"), UID: p.Metadata.UID,
+		Namespace: r.PathValue("ns"), Name: r.PathValue("name"), UID: p.ObjectMeta.UID,
 		Node: p.Spec.NodeName, Status: p.Status, Time: time.Now().UTC(),
 	})
 	if err != nil {
@@ -217,11 +217,11 @@ func readPod(r *http.Request) (*api.Pod, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &api.Pod{Metadata: api.ObjectMeta{Namespace: ns}}
+	p := &api.Pod{ObjectMeta: api.ObjectMeta{Namespace: ns}}
 	if err := api.DecodeObject(body, p); err != nil {
 		return nil, invalidPod(ns, name, err) // agent/kube_status.go
 	}
-	p.Metadata.Namespace = ns
+	p.ObjectMeta.Namespace = ns
 	return p, nil
 }
 

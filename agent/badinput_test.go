@@ -58,39 +58,39 @@ func storedState(t *testing.T, base string) string {
 		t.Fatalf("list pods: %v", err)
 	}
 	for _, p := range pods.Items {
-		add("pod", p.Metadata, p.Spec)
+		add("pod", p.ObjectMeta, p.Spec)
 	}
 	var rcs api.ReplicationControllerList
 	if err := getJSON(base+"/api/v1/replicationcontrollers", &rcs); err != nil {
 		t.Fatalf("list rcs: %v", err)
 	}
 	for _, rc := range rcs.Items {
-		add("rc", rc.Metadata, rc.Spec)
+		add("rc", rc.ObjectMeta, rc.Spec)
 	}
 	var rss api.ReplicaSetList
 	if err := getJSON(base+"/apis/apps/v1/replicasets", &rss); err != nil {
 		t.Fatalf("list replicasets: %v", err)
 	}
 	for _, rs := range rss.Items {
-		add("rs", rs.Metadata, rs.Spec)
+		add("rs", rs.ObjectMeta, rs.Spec)
 	}
 	var secrets struct{ Items []api.Secret }
 	if err := getJSON(base+"/api/v1/secrets", &secrets); err != nil {
 		t.Fatalf("list secrets: %v", err)
 	}
 	for _, s := range secrets.Items {
-		add("secret", s.Metadata, struct {
+		add("secret", s.ObjectMeta, struct {
 			Type      string
 			Data      map[string][]byte
 			Immutable *bool
-		}{s.Type, s.Data, s.Immutable})
+		}{string(s.Type), s.Data, s.Immutable})
 	}
 	var nodes api.NodeList
 	if err := getJSON(base+"/api/v1/nodes", &nodes); err != nil {
 		t.Fatalf("list nodes: %v", err)
 	}
 	for _, n := range nodes.Items {
-		lines = append(lines, "node "+n.Metadata.Name)
+		lines = append(lines, "node "+n.ObjectMeta.Name)
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
@@ -221,7 +221,7 @@ func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
 			if len(raw) > 600 {
 				raw = append(raw[:600:600], "..."...)
 			}
-			if code != c.code || st.Kind != "Status" || st.Status != "Failure" || st.Reason != c.reason || int(st.Code) != code {
+			if code != c.code || st.Kind != "Status" || st.Status != "Failure" || string(st.Reason) != c.reason || int(st.Code) != code {
 				t.Fatalf("got HTTP %d %s, want %d %s: %s", code, st.Reason, c.code, c.reason, raw)
 			}
 			if !strings.Contains(st.Message, c.message) || st.Message == "" {
@@ -322,14 +322,14 @@ spec:
 		t.Fatal(err)
 	}
 	update := strings.Replace(fmt.Sprintf(podYAML, "same", "16Mi"), "metadata: {name: same}",
-		fmt.Sprintf("metadata: {name: same, resourceVersion: %q, labels: {writer: \"@\"}}", p.Metadata.ResourceVersion), 1)
+		fmt.Sprintf("metadata: {name: same, resourceVersion: %q, labels: {writer: \"@\"}}", p.ObjectMeta.ResourceVersion), 1)
 	check("pod updates at one resourceVersion", race("PUT", ns+"/pods/same", update), "200 ", "409 Conflict")
 
 	var rc api.ReplicationController
 	if err := getJSON(ns+"/replicationcontrollers/samerc", &rc); err != nil {
 		t.Fatal(err)
 	}
-	scale := fmt.Sprintf(`{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"samerc","namespace":"default","resourceVersion":%q},"spec":{"replicas":1@}}`, rc.Metadata.ResourceVersion)
+	scale := fmt.Sprintf(`{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"samerc","namespace":"default","resourceVersion":%q},"spec":{"replicas":1@}}`, rc.ObjectMeta.ResourceVersion)
 	// Every writer asks for another count (10..17): a scale to the count
 	// already stored is a no-op that succeeds without a conflict check.
 	check("scales at one resourceVersion", race("PUT", ns+"/replicationcontrollers/samerc/scale", scale), "200 ", "409 Conflict")
@@ -341,7 +341,7 @@ spec:
 	}
 	same := 0
 	for _, q := range l.Items {
-		if q.Metadata.Name == "same" {
+		if q.ObjectMeta.Name == "same" {
 			same++
 		}
 	}

@@ -53,9 +53,9 @@ func (b *eventBatcher) Event(pod *api.Pod, eventType, reason, message string) {
 }
 
 func podEventOf(pod *api.Pod, eventType, reason, message, component, host string, at time.Time) api.Event {
-	t := api.NewTime(at)
+	t := api.TimeOf(at)
 	return api.Event{
-		InvolvedObject: api.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Metadata.Namespace, Name: pod.Metadata.Name, UID: pod.Metadata.UID},
+		InvolvedObject: api.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.ObjectMeta.Namespace, Name: pod.ObjectMeta.Name, UID: pod.ObjectMeta.UID},
 		Reason:         reason, Message: message, Type: eventType,
 		Source:         api.EventSource{Component: component, Host: host},
 		FirstTimestamp: t, LastTimestamp: t, Count: 1,
@@ -193,7 +193,7 @@ func (a *Agent) recordLeaderEvent(pod *api.Pod, eventType, reason, message strin
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if _, err := a.raft().Apply(ctx, consensus.RecordEvents{Events: []api.Event{ev}}); err != nil {
-			a.log.Debug("record event", "pod", pod.Key(), "reason", reason, "err", err)
+			a.log.Debug("record event", "pod", api.KeyOf(pod), "reason", reason, "err", err)
 		}
 	}()
 }
@@ -209,14 +209,14 @@ func (a *Agent) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ns := r.PathValue("ns")
 	evs, idx := a.fsm().Events(func(e *api.Event) bool {
-		return (ns == "" || e.Metadata.Namespace == ns) && match(e)
+		return (ns == "" || e.ObjectMeta.Namespace == ns) && match(e)
 	})
-	list := api.EventList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "EventList"}, Metadata: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Event{}}
+	list := api.EventList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "EventList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Event{}}
 	for _, e := range evs {
 		list.Items = append(list.Items, *e)
 	}
 	sort.SliceStable(list.Items, func(i, j int) bool {
-		return list.Items[i].LastTimestamp.Before(list.Items[j].LastTimestamp.Time)
+		return list.Items[i].LastTimestamp.Before(&list.Items[j].LastTimestamp)
 	})
 	writeJSON(w, http.StatusOK, list)
 }
@@ -247,7 +247,7 @@ func eventFieldSelector(s string) (func(*api.Event) bool, error) {
 		case "involvedObject.namespace":
 			get = func(e *api.Event) string { return e.InvolvedObject.Namespace }
 		case "involvedObject.uid":
-			get = func(e *api.Event) string { return e.InvolvedObject.UID }
+			get = func(e *api.Event) string { return string(e.InvolvedObject.UID) }
 		case "involvedObject.kind":
 			get = func(e *api.Event) string { return e.InvolvedObject.Kind }
 		case "type":

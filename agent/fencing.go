@@ -34,7 +34,7 @@ func (f *fencer) fetched(view *assignmentsView) {
 	managed := map[string]bool{}
 	for i := range view.Pods {
 		if api.ControllerOf(&view.Pods[i]) != nil {
-			managed[view.Pods[i].Metadata.UID] = true
+			managed[string(view.Pods[i].ObjectMeta.UID)] = true
 		}
 	}
 	f.mu.Lock()

@@ -13,8 +13,8 @@ func TestClientContactFollowsAssignmentReads(t *testing.T) {
 		t.Fatal("a client that never read its assignments must not trust its view")
 	}
 	yes := true
-	owned := api.Pod{Metadata: api.ObjectMeta{UID: "owned", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", UID: "rc", Controller: &yes}}}}
-	bare := api.Pod{Metadata: api.ObjectMeta{UID: "bare"}}
+	owned := api.Pod{ObjectMeta: api.ObjectMeta{UID: "owned", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", UID: "rc", Controller: &yes}}}}
+	bare := api.Pod{ObjectMeta: api.ObjectMeta{UID: "bare"}}
 	a.fence.fetched(&assignmentsView{Pods: []api.Pod{owned, bare}})
 	now := time.Now()
 	if _, ok := a.lastContact(now); !ok {

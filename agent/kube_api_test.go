@@ -70,10 +70,10 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 		manifest := strings.Replace(fmt.Sprintf(podYAML, "x", "64Mi"), "metadata: {name: x}", "metadata: {generateName: job-}", 1)
 		code, b := do(t, "POST", pods, "application/yaml", "", manifest)
 		p := decode[api.Pod](t, b)
-		if code != http.StatusCreated || !strings.HasPrefix(p.Metadata.Name, "job-") || len(p.Metadata.Name) != len("job-")+5 {
+		if code != http.StatusCreated || !strings.HasPrefix(p.ObjectMeta.Name, "job-") || len(p.ObjectMeta.Name) != len("job-")+5 {
 			t.Errorf("%d %s", code, b)
 		}
-		send(t, "DELETE", pods+"/"+p.Metadata.Name, "")
+		send(t, "DELETE", pods+"/"+p.ObjectMeta.Name, "")
 	})
 
 	t.Run("missing pod is NotFound", func(t *testing.T) {
@@ -102,7 +102,7 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 	t.Run("merge patch labels and keeps the rest", func(t *testing.T) {
 		code, b := do(t, "PATCH", pods+"/web", mergePatchType, "", `{"metadata":{"labels":{"tier":"back"},"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}"}}}`)
 		p := decode[api.Pod](t, b)
-		if code != 200 || p.Metadata.Labels["tier"] != "back" || p.Metadata.Annotations["kubectl.kubernetes.io/last-applied-configuration"] != "{}" || p.Spec.Containers[0].Image != "shoal.local/busybox:1" {
+		if code != 200 || p.ObjectMeta.Labels["tier"] != "back" || p.ObjectMeta.Annotations["kubectl.kubernetes.io/last-applied-configuration"] != "{}" || p.Spec.Containers[0].Image != "shoal.local/busybox:1" {
 			t.Errorf("%d %s", code, b)
 		}
 	})
@@ -110,7 +110,7 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 	t.Run("strategic merge patch changes one container's image", func(t *testing.T) {
 		code, b := do(t, "PATCH", pods+"/web", strategicPatchType, "", `{"spec":{"$setElementOrder/containers":[{"name":"app"}],"containers":[{"name":"app","image":"shoal.local/busybox:2"}]}}`)
 		p := decode[api.Pod](t, b)
-		if code != 200 || p.Spec.Containers[0].Image != "shoal.local/busybox:2" || p.Metadata.Generation != 2 {
+		if code != 200 || p.Spec.Containers[0].Image != "shoal.local/busybox:2" || p.ObjectMeta.Generation != 2 {
 			t.Errorf("%d %s", code, b)
 		}
 	})
@@ -145,15 +145,15 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 			t.Errorf("%d %s", code, b)
 		}
 		_, b = do(t, "GET", pods+"/web", "", "", "")
-		if p := decode[api.Pod](t, b); p.Metadata.Labels["dry"] != "" {
-			t.Errorf("dry-run patch was applied: %v", p.Metadata.Labels)
+		if p := decode[api.Pod](t, b); p.ObjectMeta.Labels["dry"] != "" {
+			t.Errorf("dry-run patch was applied: %v", p.ObjectMeta.Labels)
 		}
 	})
 
 	t.Run("stale resourceVersion is Conflict in PUT and PATCH", func(t *testing.T) {
 		_, b := do(t, "GET", pods+"/web", "", "", "")
 		p := decode[api.Pod](t, b)
-		p.Metadata.ResourceVersion = "1"
+		p.ObjectMeta.ResourceVersion = "1"
 		body, _ := json.Marshal(p)
 		code, b := do(t, "PUT", pods+"/web", "application/json", "", string(body))
 		st := decode[api.Status](t, b)
@@ -187,7 +187,7 @@ func TestWatchStreamsAddedModifiedDeleted(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("list: %d %s", code, b)
 	}
-	rv := decode[api.PodList](t, b).Metadata.ResourceVersion
+	rv := decode[api.PodList](t, b).ListMeta.ResourceVersion
 	if code, b := do(t, "GET", pods+"?watch=1&fieldSelector=spec.hostname%3Dx", "", "", ""); code != http.StatusBadRequest || !strings.Contains(string(b), "field label not supported: spec.hostname") {
 		t.Errorf("watch with a bad selector: %d %s", code, b)
 	}

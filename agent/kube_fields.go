@@ -72,13 +72,13 @@ func podFieldFilter(r *http.Request) (func(*api.Pod) bool, error) {
 		return matchFields(terms, func(f string) string {
 			switch f {
 			case "metadata.name":
-				return p.Metadata.Name
+				return p.ObjectMeta.Name
 			case "metadata.namespace":
-				return p.Metadata.Namespace
+				return p.ObjectMeta.Namespace
 			case "spec.nodeName":
 				return p.Spec.NodeName
 			}
-			return p.Status.Phase
+			return string(p.Status.Phase)
 		})
 	}, nil
 }
@@ -90,6 +90,6 @@ func nodeFieldFilter(r *http.Request) (func(*api.Node) bool, error) {
 		return nil, err
 	}
 	return func(n *api.Node) bool {
-		return matchFields(terms, func(string) string { return n.Metadata.Name })
+		return matchFields(terms, func(string) string { return n.ObjectMeta.Name })
 	}, nil
 }

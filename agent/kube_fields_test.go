@@ -9,7 +9,7 @@ import (
 )
 
 func TestPodFieldSelectorMatchesNameNodeAndPhase(t *testing.T) {
-	pod := &api.Pod{Metadata: api.ObjectMeta{Name: "web", Namespace: "default"}, Spec: api.PodSpec{NodeName: "n1"}, Status: api.PodStatus{Phase: "Running"}}
+	pod := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default"}, Spec: api.PodSpec{NodeName: "n1"}, Status: api.PodStatus{Phase: "Running"}}
 	tests := []struct {
 		selector string
 		match    bool

@@ -74,11 +74,11 @@ func (a *Agent) patchedPod(contentType, ns, name string, patch []byte) (*api.Pod
 	if err := api.DecodeObject(out, p); err != nil {
 		return nil, false, &consensus.InvalidError{Kind: "Pod", Namespace: ns, Name: name, Fields: fieldErrorsOf(err)}
 	}
-	if p.Metadata.Name != name || p.Metadata.Namespace != ns {
-		return nil, false, invalid(&api.FieldError{Path: "metadata.name", Value: p.Metadata.Namespace + "/" + p.Metadata.Name,
+	if p.ObjectMeta.Name != name || p.ObjectMeta.Namespace != ns {
+		return nil, false, invalid(&api.FieldError{Path: "metadata.name", Value: p.ObjectMeta.Namespace + "/" + p.ObjectMeta.Name,
 			Detail: "a patch cannot rename a pod or move it to another namespace"})
 	}
-	return p, p.Metadata.ResourceVersion != cur.Metadata.ResourceVersion, nil
+	return p, p.ObjectMeta.ResourceVersion != cur.ObjectMeta.ResourceVersion, nil
 }
 
 // fieldErrorsOf keeps the field errors of a decoding error, or names the

@@ -138,8 +138,8 @@ func nodeFromMember(m member) *api.Node {
 		res[api.ResourceCPU] = q
 	}
 	return &api.Node{
-		TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Node"},
-		Metadata: api.ObjectMeta{Name: m.Name, Labels: labels, Annotations: map[string]string{"shoal.dev/api": m.Meta.API}},
+		TypeMeta:   api.TypeMeta{APIVersion: "v1", Kind: "Node"},
+		ObjectMeta: api.ObjectMeta{Name: m.Name, Labels: labels, Annotations: map[string]string{"shoal.dev/api": m.Meta.API}},
 		Status: api.NodeStatus{
 			Capacity:    res,
 			Allocatable: res,
@@ -151,10 +151,10 @@ func nodeFromMember(m member) *api.Node {
 
 // sameRegistration compares what an agent reports, not what the fleet added.
 func sameRegistration(have, want *api.Node) bool {
-	return reflect.DeepEqual(have.Metadata.Labels, want.Metadata.Labels) &&
-		reflect.DeepEqual(have.Metadata.Annotations, want.Metadata.Annotations) &&
+	return reflect.DeepEqual(have.ObjectMeta.Labels, want.ObjectMeta.Labels) &&
+		reflect.DeepEqual(have.ObjectMeta.Annotations, want.ObjectMeta.Annotations) &&
 		reflect.DeepEqual(have.Status.Addresses, want.Status.Addresses) &&
-		have.Status.Allocatable.Equal(want.Status.Allocatable)
+		api.ResourcesEqual(have.Status.Allocatable, want.Status.Allocatable)
 }
 
 // placementController places every pending pod as a whole: it picks a node
@@ -175,7 +175,7 @@ func (a *Agent) placementController(ctx context.Context) {
 			// per pod was most of what placing it allocated.
 			infos = a.fsm().AppendNodeInfos(infos[:0])
 			if err := a.place(ctx, p, infos); err != nil && ctx.Err() == nil {
-				a.log.Warn("place pod", "pod", p.Key(), "err", err)
+				a.log.Warn("place pod", "pod", api.KeyOf(p), "err", err)
 			}
 		}
 	}
@@ -189,7 +189,7 @@ func (a *Agent) place(ctx context.Context, p *api.Pod, infos []placement.NodeInf
 		if c := podCondition(p, "PodScheduled"); c != nil && c.Message == msg {
 			return nil
 		}
-		_, err := a.raft().Apply(ctx, consensus.SetPodUnschedulable{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Message: msg, Time: time.Now().UTC()})
+		_, err := a.raft().Apply(ctx, consensus.SetPodUnschedulable{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID, Message: msg, Time: time.Now().UTC()})
 		if err == nil {
 			a.recordLeaderEvent(p, api.EventWarning, "FailedScheduling", msg) // agent/events.go
 		}
@@ -202,19 +202,19 @@ func (a *Agent) place(ctx context.Context, p *api.Pod, infos []placement.NodeInf
 	if err != nil {
 		return fmt.Errorf("allocate an IP on %s: %w", nodeName, err)
 	}
-	_, err = a.raft().Apply(ctx, consensus.BindPod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Node: nodeName, PodIP: ip.String(), Time: time.Now().UTC()})
+	_, err = a.raft().Apply(ctx, consensus.BindPod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID, Node: nodeName, PodIP: ip.String(), Time: time.Now().UTC()})
 	if err != nil {
 		return fmt.Errorf("bind to %s: %w", nodeName, err)
 	}
-	a.log.Info("pod bound", "pod", p.Key(), "node", nodeName, "ip", ip)
-	a.recordLeaderEvent(p, api.EventNormal, "Scheduled", fmt.Sprintf("Successfully assigned %s to %s", p.Key(), nodeName)) // agent/events.go
+	a.log.Info("pod bound", "pod", api.KeyOf(p), "node", nodeName, "ip", ip)
+	a.recordLeaderEvent(p, api.EventNormal, "Scheduled", fmt.Sprintf("Successfully assigned %s to %s", api.KeyOf(p), nodeName)) // agent/events.go
 	a.metrics.placed()
 	return nil
 }
 
 func joinReasons(rs []string) string { return strings.Join(rs, ", ") }
 
-func podCondition(p *api.Pod, typ string) *api.PodCondition {
+func podCondition(p *api.Pod, typ api.PodConditionType) *api.PodCondition {
 	for i := range p.Status.Conditions {
 		if p.Status.Conditions[i].Type == typ {
 			return &p.Status.Conditions[i]

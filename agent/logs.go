@@ -59,7 +59,7 @@ func (a *Agent) onPodNode(h func(http.ResponseWriter, *http.Request, podTarget))
 			writeError(w, a.log, err)
 			return
 		}
-		t.uid, t.ip = p.Metadata.UID, p.Status.PodIP
+		t.uid, t.ip = string(p.ObjectMeta.UID), p.Status.PodIP
 		if node == a.cfg.Name {
 			h(w, r, t)
 			return
@@ -102,12 +102,12 @@ func pickContainer(p *api.Pod, name, path string) (string, error) {
 		return &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: fmt.Errorf(format, args...)}
 	}
 	if name != "" {
-		return "", bad("container %s is not valid for pod %s", name, p.Metadata.Name)
+		return "", bad("container %s is not valid for pod %s", name, p.ObjectMeta.Name)
 	}
 	if len(names) == 1 {
 		return names[0], nil
 	}
-	return "", bad("a container name must be specified for pod %s, choose one of: [%s]", p.Metadata.Name, strings.Join(names, " "))
+	return "", bad("a container name must be specified for pod %s, choose one of: [%s]", p.ObjectMeta.Name, strings.Join(names, " "))
 }
 
 // podLog serves GET .../pods/{name}/log the way the kubelet does: plain

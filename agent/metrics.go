@@ -96,7 +96,7 @@ func (r podEventRecorder) Event(pod *api.Pod, eventType, reason, message string)
 	if eventType == "Warning" {
 		level = slog.LevelInfo
 	}
-	r.a.log.Log(context.Background(), level, "pod event", "pod", pod.Key(), "type", eventType, "reason", reason, "message", message)
+	r.a.log.Log(context.Background(), level, "pod event", "pod", api.KeyOf(pod), "type", eventType, "reason", reason, "message", message)
 }
 
 // metricsHandler serves the agent's metrics and the libraries' (Raft's
@@ -155,7 +155,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		nodes, _ := a.fsm().Nodes()
 		failed := 0.0
 		for _, n := range nodes {
-			if !seen[n.Metadata.Name] {
+			if !seen[n.ObjectMeta.Name] {
 				failed++
 			}
 		}
@@ -181,7 +181,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 
 	if a.fsm() != nil {
 		phases := map[string]float64{}
-		for _, p := range []string{api.PodPending, api.PodRunning, api.PodSucceeded, api.PodFailed, api.PodUnknown} {
+		for _, p := range []string{string(api.PodPending), string(api.PodRunning), string(api.PodSucceeded), string(api.PodFailed), string(api.PodUnknown)} {
 			phases[p] = 0
 		}
 		ready := map[string]float64{"true": 0, "false": 0}
@@ -189,12 +189,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, p := range pods {
 			phase := string(p.Status.Phase)
 			if phase == "" {
-				phase = api.PodPending
+				phase = string(api.PodPending)
 			}
 			phases[phase]++
 			for _, cs := range p.Status.ContainerStatuses {
 				ch <- prometheus.MustNewConstMetric(descRestarts, prometheus.CounterValue, float64(cs.RestartCount),
-					p.Metadata.Namespace, p.Metadata.Name, cs.Name, p.Spec.NodeName)
+					p.ObjectMeta.Namespace, p.ObjectMeta.Name, cs.Name, p.Spec.NodeName)
 				ready[strconv.FormatBool(cs.Ready)]++
 			}
 		}

@@ -92,7 +92,7 @@ func TestMetricsReportMembersRaftPodsAndPlacements(t *testing.T) {
 func TestPodEventsAreCountedByTypeAndReason(t *testing.T) {
 	a := &Agent{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	a.metrics = newMetrics(a)
-	pod := &api.Pod{Metadata: api.ObjectMeta{Namespace: "default", Name: "web"}}
+	pod := &api.Pod{ObjectMeta: api.ObjectMeta{Namespace: "default", Name: "web"}}
 	rec := podEventRecorder{a}
 	rec.Event(pod, "Warning", "Unhealthy", "liveness probe failed: HTTP 500")
 	rec.Event(pod, "Warning", "Unhealthy", "liveness probe failed: HTTP 500")

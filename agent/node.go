@@ -157,7 +157,7 @@ func (n *nodeRunner) reconcile(ctx context.Context, view *assignmentsView) {
 	n.syncPeers(ctx, view.Nodes)
 	reconcilePods(ctx, view.Pods, n.removeUnclaimed, func(ctx context.Context, p *api.Pod) {
 		if err := n.syncPod(ctx, p); err != nil && ctx.Err() == nil {
-			n.a.log.Warn("sync pod", "pod", p.Key(), "err", err)
+			n.a.log.Warn("sync pod", "pod", api.KeyOf(p), "err", err)
 		}
 	})
 }
@@ -172,8 +172,8 @@ func reconcilePods(ctx context.Context, pods []api.Pod, removeUnclaimed func(ctx
 	want := map[string]bool{}
 	wantNet := map[string]bool{}
 	for i := range pods {
-		want[pods[i].Metadata.UID] = true
-		wantNet[podNetID(pods[i].Metadata.UID)] = true
+		want[string(pods[i].ObjectMeta.UID)] = true
+		wantNet[podNetID(string(pods[i].ObjectMeta.UID))] = true
 	}
 	removeUnclaimed(ctx, want, wantNet)
 	var wg sync.WaitGroup
@@ -194,7 +194,7 @@ func (n *nodeRunner) syncPod(ctx context.Context, p *api.Pod) error {
 	if ip == nil {
 		return fmt.Errorf("pod is bound without an IP")
 	}
-	nsPath, err := n.plane.SetupPod(ctx, podNetID(p.Metadata.UID), ip)
+	nsPath, err := n.plane.SetupPod(ctx, podNetID(string(p.ObjectMeta.UID)), ip)
 	if err != nil {
 		return fmt.Errorf("pod network: %w", err)
 	}
@@ -207,7 +207,7 @@ func (n *nodeRunner) syncPod(ctx context.Context, p *api.Pod) error {
 	}
 	st = mergeStatus(p.Status, st)
 	n.mu.Lock()
-	last, ok := n.reported[p.Metadata.UID]
+	last, ok := n.reported[string(p.ObjectMeta.UID)]
 	n.mu.Unlock()
 	if ok && reflect.DeepEqual(last, st) {
 		return nil
@@ -246,7 +246,7 @@ func mergeStatus(old, seen api.PodStatus) api.PodStatus {
 		}
 	}
 	ready = ready && initialized.Status == "True"
-	for _, typ := range []string{"Initialized", "ContainersReady", "Ready"} {
+	for _, typ := range []api.PodConditionType{"Initialized", "ContainersReady", "Ready"} {
 		c := api.PodCondition{Type: typ, Status: "True"}
 		if typ == "Initialized" {
 			c = initialized
@@ -259,8 +259,8 @@ func mergeStatus(old, seen api.PodStatus) api.PodStatus {
 				c.LastTransitionTime = o.LastTransitionTime
 			}
 		}
-		if c.LastTransitionTime == nil {
-			c.LastTransitionTime = api.NewTime(time.Now())
+		if c.LastTransitionTime.IsZero() {
+			c.LastTransitionTime = api.TimeOf(time.Now())
 		}
 		conds = append(conds, c)
 	}
@@ -274,7 +274,7 @@ func statusEqual(a, b api.PodStatus) bool {
 		c := s
 		c.Conditions = nil
 		for _, cond := range s.Conditions {
-			cond.LastTransitionTime = nil
+			cond.LastTransitionTime = api.Time{}
 			c.Conditions = append(c.Conditions, cond)
 		}
 		return c
@@ -285,12 +285,12 @@ func statusEqual(a, b api.PodStatus) bool {
 }
 
 func (n *nodeRunner) report(ctx context.Context, p *api.Pod, st api.PodStatus) error {
-	body := api.Pod{Metadata: api.ObjectMeta{Name: p.Metadata.Name, Namespace: p.Metadata.Namespace, UID: p.Metadata.UID}, Spec: api.PodSpec{NodeName: n.a.cfg.Name}, Status: st}
+	body := api.Pod{ObjectMeta: api.ObjectMeta{Name: p.ObjectMeta.Name, Namespace: p.ObjectMeta.Namespace, UID: p.ObjectMeta.UID}, Spec: api.PodSpec{NodeName: n.a.cfg.Name}, Status: st}
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	u := "http://" + n.a.self.API + "/api/v1/namespaces/" + url.PathEscape(p.Metadata.Namespace) + "/pods/" + url.PathEscape(p.Metadata.Name) + "/status"
+	u := "http://" + n.a.self.API + "/api/v1/namespaces/" + url.PathEscape(p.ObjectMeta.Namespace) + "/pods/" + url.PathEscape(p.ObjectMeta.Name) + "/status"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, strings.NewReader(string(b)))
 	if err != nil {
 		return err
@@ -305,7 +305,7 @@ func (n *nodeRunner) report(ctx context.Context, p *api.Pod, st api.PodStatus) e
 		return fmt.Errorf("report status: HTTP %d", resp.StatusCode)
 	}
 	n.mu.Lock()
-	n.reported[p.Metadata.UID] = st
+	n.reported[string(p.ObjectMeta.UID)] = st
 	n.mu.Unlock()
 	return nil
 }
@@ -355,7 +355,7 @@ func (n *nodeRunner) removeUnclaimed(ctx context.Context, want, wantNet map[stri
 func (n *nodeRunner) syncPeers(ctx context.Context, nodes []api.Node) {
 	var peers []netplane.Peer
 	for _, node := range nodes {
-		if node.Metadata.Name == n.a.cfg.Name || node.Spec.PodCIDR == "" {
+		if node.ObjectMeta.Name == n.a.cfg.Name || node.Spec.PodCIDR == "" {
 			continue
 		}
 		_, block, err := net.ParseCIDR(node.Spec.PodCIDR)

@@ -14,7 +14,7 @@ import (
 func TestReconcileRemovesUnclaimedBeforeStartingNewPods(t *testing.T) {
 	var mu sync.Mutex
 	var calls []string
-	pods := []api.Pod{{Metadata: api.ObjectMeta{UID: "new-1"}}, {Metadata: api.ObjectMeta{UID: "new-2"}}}
+	pods := []api.Pod{{ObjectMeta: api.ObjectMeta{UID: "new-1"}}, {ObjectMeta: api.ObjectMeta{UID: "new-2"}}}
 	reconcilePods(context.Background(), pods,
 		func(_ context.Context, want, wantNet map[string]bool) {
 			if !want["new-1"] || !want["new-2"] || len(want) != 2 || len(wantNet) != 2 {
@@ -26,7 +26,7 @@ func TestReconcileRemovesUnclaimedBeforeStartingNewPods(t *testing.T) {
 		},
 		func(_ context.Context, p *api.Pod) {
 			mu.Lock()
-			calls = append(calls, "sync "+p.Metadata.UID)
+			calls = append(calls, "sync "+string(p.ObjectMeta.UID))
 			mu.Unlock()
 		})
 	if len(calls) != 3 || calls[0] != "remove" {

@@ -27,10 +27,10 @@ const serverLabel = "node-role.shoal.dev/server"
 
 // nodeRoles is the roles cell of a node: from its labels, and the leader.
 func nodeRoles(n *api.Node, leader string) string {
-	if _, ok := n.Metadata.Labels[serverLabel]; !ok {
+	if _, ok := n.ObjectMeta.Labels[serverLabel]; !ok {
 		return "client"
 	}
-	if n.Metadata.Name == leader {
+	if n.ObjectMeta.Name == leader {
 		return "server,leader"
 	}
 	return "server"
@@ -48,22 +48,22 @@ func (a *Agent) withReadAnnotations(nodes []*api.Node) {
 	all := store.NodeInfos()
 	for i, in := range all {
 		if in.Node != nil {
-			infos[in.Node.Metadata.Name] = i
+			infos[in.Node.ObjectMeta.Name] = i
 		}
 	}
 	for _, n := range nodes {
-		if n.Metadata.Annotations == nil {
-			n.Metadata.Annotations = map[string]string{}
+		if n.ObjectMeta.Annotations == nil {
+			n.ObjectMeta.Annotations = map[string]string{}
 		}
-		n.Metadata.Annotations[annRoles] = nodeRoles(n, leader)
-		i, ok := infos[n.Metadata.Name]
+		n.ObjectMeta.Annotations[annRoles] = nodeRoles(n, leader)
+		i, ok := infos[n.ObjectMeta.Name]
 		if !ok {
 			continue
 		}
-		cpu := all[i].Requested.Get(api.ResourceCPU)
-		mem := all[i].Requested.Get(api.ResourceMemory)
-		n.Metadata.Annotations[annAllocatedCPU] = cpu.String()
-		n.Metadata.Annotations[annAllocatedMemory] = mem.String()
-		n.Metadata.Annotations[annPods] = strconv.Itoa(all[i].Pods)
+		cpu := api.QuantityOf(all[i].Requested, api.ResourceCPU)
+		mem := api.QuantityOf(all[i].Requested, api.ResourceMemory)
+		n.ObjectMeta.Annotations[annAllocatedCPU] = cpu.String()
+		n.ObjectMeta.Annotations[annAllocatedMemory] = mem.String()
+		n.ObjectMeta.Annotations[annPods] = strconv.Itoa(all[i].Pods)
 	}
 }

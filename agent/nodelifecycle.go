@@ -114,9 +114,9 @@ func (a *Agent) fleetMembers() []member {
 	nodes, _ := a.fsm().Nodes()
 	out := make([]member, 0, len(nodes))
 	for _, n := range nodes {
-		m, ok := byName[n.Metadata.Name]
+		m, ok := byName[n.ObjectMeta.Name]
 		if !ok {
-			m = member{Name: n.Metadata.Name, Alive: false}
+			m = member{Name: n.ObjectMeta.Name, Alive: false}
 		}
 		out = append(out, m)
 	}
@@ -151,7 +151,7 @@ func (a *Agent) rejoinLoop(ctx context.Context) {
 		}
 		for _, n := range nodes {
 			ip := internalAddress(n)
-			if alive[n.Metadata.Name] || ip == "" {
+			if alive[n.ObjectMeta.Name] || ip == "" {
 				continue
 			}
 			addr := hostPort(ip, a.cfg.GossipPort)
@@ -166,7 +166,7 @@ func (a *Agent) rejoinLoop(ctx context.Context) {
 			go func() {
 				defer wg.Done()
 				if err := a.members.join([]string{addr}); err == nil {
-					a.log.Info("invited a lost node back into gossip", "node", n.Metadata.Name, "addr", addr)
+					a.log.Info("invited a lost node back into gossip", "node", n.ObjectMeta.Name, "addr", addr)
 				}
 				mu.Lock()
 				delete(inFlight, addr)
@@ -218,7 +218,7 @@ func (a *Agent) evictLostReplicas(ctx context.Context) {
 	lost := map[string]bool{}
 	for _, n := range nodes {
 		if !placement.NodeReady(n) && nodeWasReady(n) {
-			lost[n.Metadata.Name] = true
+			lost[n.ObjectMeta.Name] = true
 		}
 	}
 	if len(lost) == 0 {
@@ -228,14 +228,14 @@ func (a *Agent) evictLostReplicas(ctx context.Context) {
 		return lost[p.Spec.NodeName] && p.Status.Phase == api.PodUnknown && api.ControllerOf(p) != nil
 	})
 	for _, p := range pods {
-		_, err := a.raft().Apply(ctx, consensus.DeletePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID})
+		_, err := a.raft().Apply(ctx, consensus.DeletePod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID})
 		if err != nil && !consensus.IsNotFound(err) && !consensus.IsConflict(err) {
 			if ctx.Err() == nil {
-				a.log.Warn("delete replica of lost node", "pod", p.Key(), "node", p.Spec.NodeName, "err", err)
+				a.log.Warn("delete replica of lost node", "pod", api.KeyOf(p), "node", p.Spec.NodeName, "err", err)
 			}
 			continue
 		}
-		a.log.Info("deleted replica of lost node; its controller replaces it", "pod", p.Key(), "node", p.Spec.NodeName)
+		a.log.Info("deleted replica of lost node; its controller replaces it", "pod", api.KeyOf(p), "node", p.Spec.NodeName)
 	}
 }
 

@@ -53,11 +53,11 @@ func (a *Agent) replicationController(ctx context.Context) {
 		ctrls, _ := cs.Controllers("", nil)
 		known := map[string]bool{}
 		for _, c := range ctrls {
-			known[c.GetMetadata().UID] = true
+			known[string(api.MetaOf(c).UID)] = true
 		}
 		for _, c := range ctrls {
 			if err := a.syncReplicas(ctx, c, known); err != nil && ctx.Err() == nil {
-				a.log.Warn("replication", "kind", c.GetTypeMeta().Kind, "name", api.Key(c.GetMetadata().Namespace, c.GetMetadata().Name), "err", err)
+				a.log.Warn("replication", "kind", api.TypeMetaOf(c).Kind, "name", api.Key(api.MetaOf(c).Namespace, api.MetaOf(c).Name), "err", err)
 			}
 		}
 	}
@@ -79,18 +79,18 @@ type replicaPlan struct {
 // fleet has declared not ready.
 func planReplicas(ctrl api.Replicated, sel labels.Selector, pods []*api.Pod, known, notReady map[string]bool) replicaPlan {
 	var plan replicaPlan
-	uid := ctrl.GetMetadata().UID
+	uid := api.MetaOf(ctrl).UID
 	for _, p := range pods {
 		ref := api.ControllerOf(p)
-		selected := sel.Matches(labels.Set(p.Metadata.Labels))
+		selected := sel.Matches(labels.Set(p.ObjectMeta.Labels))
 		switch {
 		case ref != nil && ref.UID == uid:
 			if !selected {
 				plan.release = append(plan.release, p)
 				continue
 			}
-		case ref == nil || !known[ref.UID]:
-			if !selected || consensus.Terminal(p) || p.Metadata.DeletionTimestamp != nil {
+		case ref == nil || !known[string(ref.UID)]:
+			if !selected || consensus.Terminal(p) || p.ObjectMeta.DeletionTimestamp != nil {
 				continue
 			}
 			plan.adopt = append(plan.adopt, p)
@@ -101,7 +101,7 @@ func planReplicas(ctrl api.Replicated, sel labels.Selector, pods []*api.Pod, kno
 			plan.live = append(plan.live, p)
 		}
 	}
-	want := int(ctrl.DesiredReplicas())
+	want := int(api.DesiredReplicas(ctrl))
 	switch {
 	case len(plan.live) < want:
 		plan.create = want - len(plan.live)
@@ -142,14 +142,14 @@ func deleteFirst(a, b *api.Pod) bool {
 	if !ta.Equal(tb) {
 		return ta.After(tb)
 	}
-	return a.Metadata.Name > b.Metadata.Name
+	return a.ObjectMeta.Name > b.ObjectMeta.Name
 }
 
 func creationTime(p *api.Pod) time.Time {
-	if p.Metadata.CreationTimestamp == nil {
+	if p.ObjectMeta.CreationTimestamp.IsZero() {
 		return time.Time{}
 	}
-	return p.Metadata.CreationTimestamp.Time
+	return p.ObjectMeta.CreationTimestamp.Time
 }
 
 func podReady(p *api.Pod) bool {
@@ -158,52 +158,52 @@ func podReady(p *api.Pod) bool {
 }
 
 func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map[string]bool) error {
-	meta := ctrl.GetMetadata()
-	sel, err := ctrl.PodSelector()
+	meta := api.MetaOf(ctrl)
+	sel, err := api.PodSelector(ctrl)
 	if err != nil {
 		return fmt.Errorf("selector: %w", err)
 	}
-	pods, _ := a.fsm().Pods(func(p *api.Pod) bool { return p.Metadata.Namespace == meta.Namespace })
+	pods, _ := a.fsm().Pods(func(p *api.Pod) bool { return p.ObjectMeta.Namespace == meta.Namespace })
 	nodes, _ := a.fsm().Nodes()
 	notReady := map[string]bool{}
 	for _, n := range nodes {
 		if !placement.NodeReady(n) {
-			notReady[n.Metadata.Name] = true
+			notReady[n.ObjectMeta.Name] = true
 		}
 	}
 	plan := planReplicas(ctrl, sel, pods, known, notReady)
 	ref := api.NewControllerRef(ctrl)
 	for _, p := range plan.release {
 		var refs []api.OwnerReference
-		for _, r := range p.Metadata.OwnerReferences {
+		for _, r := range p.ObjectMeta.OwnerReferences {
 			if r.UID != meta.UID {
 				refs = append(refs, r)
 			}
 		}
-		p.Metadata.OwnerReferences = refs
+		p.ObjectMeta.OwnerReferences = refs
 		if err := a.writePodMeta(ctx, p); err != nil {
-			return fmt.Errorf("release pod %s: %w", p.Metadata.Name, err)
+			return fmt.Errorf("release pod %s: %w", p.ObjectMeta.Name, err)
 		}
-		a.log.Info("released pod whose labels left the selector", "owner", meta.Name, "pod", p.Metadata.Name)
+		a.log.Info("released pod whose labels left the selector", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	}
 	for _, p := range plan.adopt {
 		var refs []api.OwnerReference
-		for _, r := range p.Metadata.OwnerReferences {
+		for _, r := range p.ObjectMeta.OwnerReferences {
 			if r.Controller == nil || !*r.Controller {
 				refs = append(refs, r)
 			}
 		}
-		p.Metadata.OwnerReferences = append(refs, ref)
+		p.ObjectMeta.OwnerReferences = append(refs, ref)
 		if err := a.writePodMeta(ctx, p); err != nil {
-			return fmt.Errorf("adopt pod %s: %w", p.Metadata.Name, err)
+			return fmt.Errorf("adopt pod %s: %w", p.ObjectMeta.Name, err)
 		}
-		a.log.Info("adopted matching pod", "owner", meta.Name, "pod", p.Metadata.Name)
+		a.log.Info("adopted matching pod", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	}
 	created := 0
 	for i := 0; i < plan.create; i++ {
 		p := api.PodFromTemplate(ctrl)
-		p.Metadata.Name = meta.Name + "-" + randomSuffix()
-		_, err := a.raft().Apply(ctx, consensus.CreatePod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
+		p.ObjectMeta.Name = meta.Name + "-" + randomSuffix()
+		_, err := a.raft().Apply(ctx, consensus.CreatePod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
 		if consensus.IsAlreadyExists(err) {
 			continue // a clash of suffixes; the next pass makes it
 		}
@@ -211,16 +211,16 @@ func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map
 			return fmt.Errorf("create replica: %w", err)
 		}
 		created++
-		a.log.Info("created replica", "owner", meta.Name, "pod", p.Metadata.Name)
+		a.log.Info("created replica", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	}
 	removed := 0
 	for _, p := range plan.remove {
-		_, err := a.raft().Apply(ctx, consensus.DeletePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID})
+		_, err := a.raft().Apply(ctx, consensus.DeletePod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID})
 		if err != nil && !consensus.IsNotFound(err) {
-			return fmt.Errorf("delete surplus replica %s: %w", p.Metadata.Name, err)
+			return fmt.Errorf("delete surplus replica %s: %w", p.ObjectMeta.Name, err)
 		}
 		removed++
-		a.log.Info("deleted surplus replica", "owner", meta.Name, "pod", p.Metadata.Name)
+		a.log.Info("deleted surplus replica", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	}
 	return a.writeReplicaStatus(ctx, ctrl, plan, created, removed)
 }
@@ -234,13 +234,13 @@ func (a *Agent) writePodMeta(ctx context.Context, p *api.Pod) error {
 }
 
 func (a *Agent) writeReplicaStatus(ctx context.Context, ctrl api.Replicated, plan replicaPlan, created, removed int) error {
-	st := api.ReplicationControllerStatus{ObservedGeneration: ctrl.GetMetadata().Generation}
+	st := api.ReplicaCounts{ObservedGeneration: api.MetaOf(ctrl).Generation}
 	removing := map[string]bool{}
 	for _, p := range plan.remove {
-		removing[p.Metadata.UID] = true
+		removing[string(p.ObjectMeta.UID)] = true
 	}
 	for _, p := range plan.live {
-		if removing[p.Metadata.UID] {
+		if removing[string(p.ObjectMeta.UID)] {
 			continue
 		}
 		st.Replicas++
@@ -252,11 +252,11 @@ func (a *Agent) writeReplicaStatus(ctx context.Context, ctrl api.Replicated, pla
 	}
 	st.Replicas += int32(created)
 	st.FullyLabeledReplicas += int32(created)
-	if *ctrl.ReplicaStatus() == st {
+	if api.ReplicaStatus(ctrl) == st {
 		return nil
 	}
-	meta := ctrl.GetMetadata()
-	_, err := a.raft().Apply(ctx, consensus.UpdateControllerStatus{Kind: ctrl.GetTypeMeta().Kind, Namespace: meta.Namespace, Name: meta.Name, UID: meta.UID, Status: st})
+	meta := api.MetaOf(ctrl)
+	_, err := a.raft().Apply(ctx, consensus.UpdateControllerStatus{Kind: api.TypeMetaOf(ctrl).Kind, Namespace: meta.Namespace, Name: meta.Name, UID: meta.UID, Status: st})
 	if consensus.IsNotFound(err) || consensus.IsConflict(err) {
 		return nil // deleted or replaced meanwhile
 	}

@@ -9,20 +9,20 @@ import (
 )
 
 func planRC(replicas int32) *api.ReplicationController {
-	rc := &api.ReplicationController{Metadata: api.ObjectMeta{Name: "web", Namespace: "default", UID: "rc-uid"},
+	rc := &api.ReplicationController{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default", UID: "rc-uid"},
 		Spec: api.ReplicationControllerSpec{Replicas: &replicas, Selector: map[string]string{"app": "web"},
-			Template: &api.PodTemplateSpec{Metadata: api.ObjectMeta{Labels: map[string]string{"app": "web"}}}}}
+			Template: &api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": "web"}}}}}
 	rc.APIVersion, rc.Kind = "v1", api.KindReplicationController
 	return rc
 }
 
 // replica makes a pod; owner "" is a bare pod.
-func replica(name, owner, node, phase string, age time.Duration, lbl string) *api.Pod {
-	p := &api.Pod{Metadata: api.ObjectMeta{Name: name, Namespace: "default", UID: "uid-" + name,
-		Labels: map[string]string{"app": lbl}, CreationTimestamp: api.NewTime(time.Unix(1e9, 0).Add(-age))}}
+func replica(name, owner, node string, phase api.PodPhase, age time.Duration, lbl string) *api.Pod {
+	p := &api.Pod{ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default", UID: api.UID("uid-" + name),
+		Labels: map[string]string{"app": lbl}, CreationTimestamp: api.TimeOf(time.Unix(1e9, 0).Add(-age))}}
 	if owner != "" {
 		yes := true
-		p.Metadata.OwnerReferences = []api.OwnerReference{{Kind: "ReplicationController", Name: "web", UID: owner, Controller: &yes}}
+		p.ObjectMeta.OwnerReferences = []api.OwnerReference{{Kind: "ReplicationController", Name: "web", UID: api.UID(owner), Controller: &yes}}
 	}
 	p.Status.Phase = phase
 	if node != "" {
@@ -39,7 +39,7 @@ func replica(name, owner, node, phase string, age time.Duration, lbl string) *ap
 func names(ps []*api.Pod) string {
 	s := ""
 	for _, p := range ps {
-		s += p.Metadata.Name + " "
+		s += p.ObjectMeta.Name + " "
 	}
 	return s
 }
@@ -56,33 +56,33 @@ func TestPlanReplicas(t *testing.T) {
 		live                   int
 	}{
 		{name: "creates up to replicas", replicas: 3,
-			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web")}, create: 2, live: 1},
+			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodPhase(string(api.PodRunning)), time.Hour, "web")}, create: 2, live: 1},
 		{name: "Unknown pod on a NotReady node is replaced", replicas: 2,
-			pods:     []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), replica("b", "rc-uid", "n2", api.PodUnknown, time.Hour, "web")},
+			pods:     []*api.Pod{replica("a", "rc-uid", "n1", api.PodPhase(string(api.PodRunning)), time.Hour, "web"), replica("b", "rc-uid", "n2", api.PodPhase(string(api.PodUnknown)), time.Hour, "web")},
 			notReady: map[string]bool{"n2": true}, create: 1, live: 1},
 		{name: "Unknown pod on a node still Ready counts: no replacement beside a live original", replicas: 2,
-			pods:   []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), replica("b", "rc-uid", "n2", api.PodUnknown, time.Hour, "web")},
+			pods:   []*api.Pod{replica("a", "rc-uid", "n1", api.PodPhase(string(api.PodRunning)), time.Hour, "web"), replica("b", "rc-uid", "n2", api.PodPhase(string(api.PodUnknown)), time.Hour, "web")},
 			create: 0, live: 2},
 		{name: "terminal pods do not count", replicas: 1,
-			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodFailed, time.Hour, "web")}, create: 1, live: 0},
+			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodPhase(string(api.PodFailed)), time.Hour, "web")}, create: 1, live: 0},
 		{name: "surplus: pending and newest go first", replicas: 1,
-			pods: []*api.Pod{replica("old", "rc-uid", "n1", api.PodRunning, 2*time.Hour, "web"), replica("new", "rc-uid", "n1", api.PodRunning, time.Minute, "web"),
-				replica("pend", "rc-uid", "", api.PodPending, 3*time.Hour, "web")},
+			pods: []*api.Pod{replica("old", "rc-uid", "n1", api.PodPhase(string(api.PodRunning)), 2*time.Hour, "web"), replica("new", "rc-uid", "n1", api.PodPhase(string(api.PodRunning)), time.Minute, "web"),
+				replica("pend", "rc-uid", "", api.PodPhase(string(api.PodPending)), 3*time.Hour, "web")},
 			remove: "pend new ", live: 3},
 		{name: "relabelled pod is released and replaced", replicas: 1,
-			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "debug")}, release: "a ", create: 1},
+			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodPhase(string(api.PodRunning)), time.Hour, "debug")}, release: "a ", create: 1},
 		{name: "matching bare pod is adopted, and counts", replicas: 2,
-			pods:  []*api.Pod{replica("bare", "", "n1", api.PodRunning, time.Hour, "web"), replica("other", "", "n1", api.PodRunning, time.Hour, "db")},
+			pods:  []*api.Pod{replica("bare", "", "n1", api.PodPhase(string(api.PodRunning)), time.Hour, "web"), replica("other", "", "n1", api.PodPhase(string(api.PodRunning)), time.Hour, "db")},
 			adopt: "bare ", create: 1, live: 1},
 		{name: "pod of a deleted controller is an orphan", replicas: 1,
-			pods: []*api.Pod{replica("a", "gone-uid", "n1", api.PodRunning, time.Hour, "web")}, adopt: "a ", live: 1},
+			pods: []*api.Pod{replica("a", "gone-uid", "n1", api.PodPhase(string(api.PodRunning)), time.Hour, "web")}, adopt: "a ", live: 1},
 		{name: "pod of another live controller is left alone", replicas: 1,
-			pods: []*api.Pod{replica("a", "other-uid", "n1", api.PodRunning, time.Hour, "web")}, create: 1},
+			pods: []*api.Pod{replica("a", "other-uid", "n1", api.PodPhase(string(api.PodRunning)), time.Hour, "web")}, create: 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rc := planRC(c.replicas)
-			sel, _ := rc.PodSelector()
+			sel, _ := api.PodSelector(rc)
 			k := map[string]bool{"other-uid": true}
 			for u := range known {
 				k[u] = true

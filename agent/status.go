@@ -41,7 +41,7 @@ func statusError(err error) api.Status {
 	case errors.As(err, &rej):
 		st.Reason, st.Code = "Forbidden", http.StatusForbidden
 	case errors.As(err, &bad):
-		st.Reason, st.Code = bad.reason, int32(bad.code)
+		st.Reason, st.Code = api.StatusReason(bad.reason), int32(bad.code)
 		if fes := api.AsFieldErrors(err); fes != nil {
 			st.Details = &api.StatusDetails{Causes: causes(fes)}
 		}
@@ -63,7 +63,7 @@ func causes(fes api.FieldErrors) []api.StatusCause {
 		case "required":
 			reason = "FieldValueRequired"
 		}
-		out[i] = api.StatusCause{Type: reason, Message: causeMessage(fe), Field: fe.Path}
+		out[i] = api.StatusCause{Type: api.CauseType(reason), Message: causeMessage(fe), Field: fe.Path}
 	}
 	return out
 }

@@ -27,8 +27,8 @@ func TestExecStatusIsWhatKubectlReadsForExitCodes(t *testing.T) {
 }
 
 func TestPickContainerFollowsKubectlRules(t *testing.T) {
-	one := &api.Pod{Metadata: api.ObjectMeta{Name: "p"}, Spec: api.PodSpec{Containers: []api.Container{{Name: "main"}}}}
-	two := &api.Pod{Metadata: api.ObjectMeta{Name: "p"}, Spec: api.PodSpec{Containers: []api.Container{{Name: "a"}, {Name: "b"}}}}
+	one := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "p"}, Spec: api.PodSpec{Containers: []api.Container{{Name: "main"}}}}
+	two := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "p"}, Spec: api.PodSpec{Containers: []api.Container{{Name: "a"}, {Name: "b"}}}}
 	for _, tc := range []struct {
 		pod        *api.Pod
 		name, path string
@@ -74,7 +74,7 @@ func TestEventFieldSelectorMatchesInvolvedObject(t *testing.T) {
 
 func TestEventBatcherFoldsRepeatsAndKeepsThoseArrivedInFlight(t *testing.T) {
 	b := &eventBatcher{a: &Agent{cfg: Config{Name: "n1"}}, kick: make(chan struct{}, 1), now: func() time.Time { return time.Unix(100, 0) }}
-	pod := &api.Pod{Metadata: api.ObjectMeta{Name: "web", Namespace: "default", UID: "u1"}}
+	pod := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default", UID: "u1"}}
 	b.Event(pod, api.EventWarning, "BackOff", "back-off")
 	b.Event(pod, api.EventWarning, "BackOff", "back-off")
 	b.Event(pod, api.EventNormal, "Started", "started")

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -59,42 +61,56 @@ func Decode(r io.Reader) ([]Object, error) {
 	return out, nil
 }
 
-// DecodeObject decodes exactly one object of the kind of into (JSON or YAML).
+// DecodeObject decodes exactly one object of the kind of into (JSON or
+// YAML), strictly, refuses fields shoal does not support, then defaults and
+// validates it.
 func DecodeObject(data []byte, into Object) error {
-	js, err := yaml.YAMLToJSONStrict(data)
-	if err != nil {
-		return fmt.Errorf("parse: %w", err)
-	}
-	if err := strictUnmarshal(js, into); err != nil {
+	if err := checkTypeMeta(data, into); err != nil {
 		return err
 	}
-	if err := checkTypeMeta(into); err != nil {
+	if err := decodeStrict(data, into); err != nil {
+		return err
+	}
+	if err := checkSupported(into); err != nil {
 		return err
 	}
 	Default(into)
 	return Validate(into)
 }
 
+// DecodeStrict decodes one JSON or YAML document into into, naming any
+// unknown or unsupported field, without defaulting or validating (for
+// subresources such as Scale).
+func DecodeStrict(data []byte, into runtime.Object) error {
+	if err := decodeStrict(data, into); err != nil {
+		return err
+	}
+	return checkSupported(into)
+}
+
 // checkTypeMeta refuses a document that names another kind or apiVersion
 // than the object it is decoded into: defaulting would overwrite them and
 // silently turn, say, a v2 Pod into a v1 one.
-func checkTypeMeta(obj Object) error {
+func checkTypeMeta(data []byte, obj Object) error {
 	var want TypeMeta
 	switch obj.(type) {
 	case *Pod:
-		want = TypeMeta{APIVersion: "v1", Kind: "Pod"}
+		want = TypeMeta{APIVersion: V1, Kind: KindPod}
 	case *Node:
-		want = TypeMeta{APIVersion: "v1", Kind: "Node"}
+		want = TypeMeta{APIVersion: V1, Kind: KindNode}
 	case *ReplicationController:
-		want = TypeMeta{APIVersion: "v1", Kind: KindReplicationController}
+		want = TypeMeta{APIVersion: V1, Kind: KindReplicationController}
 	case *ReplicaSet:
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindReplicaSet}
 	case *Secret:
-		want = TypeMeta{APIVersion: "v1", Kind: "Secret"}
+		want = TypeMeta{APIVersion: V1, Kind: KindSecret}
 	default:
 		return nil
 	}
-	got := obj.GetTypeMeta()
+	got, err := typeMetaOf(data)
+	if err != nil {
+		return err
+	}
 	var errs FieldErrors
 	if got.Kind != "" && got.Kind != want.Kind {
 		errs = append(errs, &FieldError{Path: "kind", Value: got.Kind, Detail: "must be " + want.Kind + " here"})
@@ -105,18 +121,34 @@ func checkTypeMeta(obj Object) error {
 	return errs.orNil()
 }
 
-func decodeDocument(chunk []byte, listDepth int) ([]Object, error) {
-	js, err := yaml.YAMLToJSONStrict(chunk)
-	if err != nil {
-		return nil, fmt.Errorf("parse: %w", err)
-	}
+// typeMetaOf reads a document's apiVersion and kind.
+func typeMetaOf(data []byte) (TypeMeta, error) {
 	var tm TypeMeta
-	if err := json.Unmarshal(js, &tm); err != nil {
-		return nil, fmt.Errorf("parse: document is not an object: %w", err)
+	js, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		return tm, fmt.Errorf("parse: %w", err)
 	}
-	if tm.Kind == "List" || (tm.APIVersion == "v1" && len(tm.Kind) > 4 && tm.Kind[len(tm.Kind)-4:] == "List") {
+	if err := json.Unmarshal(js, &tm); err != nil {
+		if errs := explainDecodeError(js, &tm); len(errs) > 0 {
+			return tm, errs
+		}
+		return tm, fmt.Errorf("parse: document is not an object: %w", err)
+	}
+	return tm, nil
+}
+
+func decodeDocument(chunk []byte, listDepth int) ([]Object, error) {
+	tm, err := typeMetaOf(chunk)
+	if err != nil {
+		return nil, err
+	}
+	if tm.Kind == "List" || (tm.APIVersion == V1 && len(tm.Kind) > 4 && tm.Kind[len(tm.Kind)-4:] == "List") {
 		if listDepth >= maxListDepth {
 			return nil, &FieldError{Path: "kind", Value: tm.Kind, Detail: fmt.Sprintf("Lists nested deeper than %d levels", maxListDepth)}
+		}
+		js, err := yaml.YAMLToJSONStrict(chunk)
+		if err != nil {
+			return nil, fmt.Errorf("parse: %w", err)
 		}
 		return decodeList(js, listDepth+1)
 	}
@@ -124,7 +156,10 @@ func decodeDocument(chunk []byte, listDepth int) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := strictUnmarshal(js, obj); err != nil {
+	if err := decodeStrict(chunk, obj); err != nil {
+		return nil, err
+	}
+	if err := checkSupported(obj); err != nil {
 		return nil, err
 	}
 	Default(obj)
@@ -143,8 +178,15 @@ type rawList struct {
 
 func decodeList(js []byte, listDepth int) ([]Object, error) {
 	var l rawList
-	if err := strictUnmarshal(js, &l); err != nil {
-		return nil, err
+	strictErrs, err := sigsjson.UnmarshalStrict(js, &l)
+	if err != nil {
+		if errs := explainDecodeError(js, &l); len(errs) > 0 {
+			return nil, errs
+		}
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if len(strictErrs) > 0 {
+		return nil, strictFieldErrors(strictErrs)
 	}
 	var out []Object
 	for i, item := range l.Items {
@@ -155,24 +197,6 @@ func decodeList(js []byte, listDepth int) ([]Object, error) {
 		out = append(out, objs...)
 	}
 	return out, nil
-}
-
-// strictUnmarshal checks every key of js against into's type before decoding,
-// so that the error names the full path of an unknown or mistyped field.
-func strictUnmarshal(js []byte, into any) error {
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.UseNumber()
-	var generic any
-	if err := dec.Decode(&generic); err != nil {
-		return fmt.Errorf("parse: %w", err)
-	}
-	if errs := checkFields("", generic, typeOf(into), 0); len(errs) > 0 {
-		return errs
-	}
-	if err := json.Unmarshal(js, into); err != nil {
-		return fmt.Errorf("decode: %w", err)
-	}
-	return nil
 }
 
 // stripComments drops YAML comment lines, to tell an empty document from a real one.

@@ -206,7 +206,7 @@ func TestZeroTimeRoundTrips(t *testing.T) {
 	if NewTime(time.Time{}) != nil {
 		t.Fatal("NewTime(zero) is not nil")
 	}
-	c := PodCondition{Type: "Ready", Status: "True", LastTransitionTime: NewTime(time.Time{})}
+	c := PodCondition{Type: "Ready", Status: "True", LastTransitionTime: TimeOf(time.Time{})}
 	b, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)

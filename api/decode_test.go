@@ -28,15 +28,15 @@ func TestDecodeCoScheduledPodSumsRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := objs[0].(*Pod)
-	if p.Metadata.Namespace != "default" || p.Spec.RestartPolicy != "Always" || p.Spec.Containers[0].Ports[0].Protocol != "TCP" {
+	if p.ObjectMeta.Namespace != "default" || p.Spec.RestartPolicy != "Always" || p.Spec.Containers[0].Ports[0].Protocol != "TCP" {
 		t.Fatalf("defaults not applied: %+v", p)
 	}
 	req := PodRequests(p)
-	mem := req.Get(ResourceMemory)
+	mem := QuantityOf(req, ResourceMemory)
 	if mem.String() != "1536Mi" {
 		t.Fatalf("memory request = %s, want 1536Mi", mem.String())
 	}
-	cpu := req.Get(ResourceCPU)
+	cpu := QuantityOf(req, ResourceCPU)
 	if cpu.MilliValue() != 500 {
 		t.Fatalf("cpu request = %s, want 500m", cpu.String())
 	}
@@ -112,7 +112,7 @@ func TestLimitsBecomeRequestsWhenRequestsAreAbsent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := objs[0].(*Pod).Spec.Containers[0].Resources.Requests.Get(ResourceMemory)
+	q := QuantityOf(objs[0].(*Pod).Spec.Containers[0].Resources.Requests, ResourceMemory)
 	if q.String() != "256Mi" {
 		t.Fatalf("request = %s", q.String())
 	}

@@ -1,6 +1,10 @@
 package api
 
-import "strings"
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
 
 // DefaultNamespace is where objects without a namespace live.
 const DefaultNamespace = "default"
@@ -11,7 +15,7 @@ func Default(obj Object) {
 	case *Pod:
 		defaultPod(o)
 	case *Node:
-		o.APIVersion, o.Kind = "v1", "Node"
+		o.APIVersion, o.Kind = V1, KindNode
 	case *ReplicationController:
 		defaultReplicationController(o)
 	case *ReplicaSet:
@@ -22,9 +26,9 @@ func Default(obj Object) {
 }
 
 func defaultPod(p *Pod) {
-	p.APIVersion, p.Kind = "v1", "Pod"
-	if p.Metadata.Namespace == "" {
-		p.Metadata.Namespace = DefaultNamespace
+	p.APIVersion, p.Kind = V1, KindPod
+	if p.Namespace == "" {
+		p.Namespace = DefaultNamespace
 	}
 	if p.Spec.RestartPolicy == "" {
 		p.Spec.RestartPolicy = RestartAlways
@@ -40,16 +44,16 @@ func defaultPod(p *Pod) {
 func defaultContainer(c *Container) {
 	for i := range c.Ports {
 		if c.Ports[i].Protocol == "" {
-			c.Ports[i].Protocol = "TCP"
+			c.Ports[i].Protocol = corev1.ProtocolTCP
 		}
 	}
 	defaultProbe(c.LivenessProbe)
 	defaultProbe(c.ReadinessProbe)
 	defaultProbe(c.StartupProbe)
 	if c.ImagePullPolicy == "" {
-		c.ImagePullPolicy = "IfNotPresent"
+		c.ImagePullPolicy = corev1.PullIfNotPresent
 		if tag := imageTag(c.Image); tag == "" || tag == "latest" {
-			c.ImagePullPolicy = "Always"
+			c.ImagePullPolicy = corev1.PullAlways
 		}
 	}
 	// As in Kubernetes, a limit without a request is also the request.

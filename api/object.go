@@ -1,43 +1,66 @@
 package api
 
-import "fmt"
+import (
+	"fmt"
 
-// Object is a resource shoal stores: something with TypeMeta and ObjectMeta.
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Object is a resource shoal stores: a Kubernetes object with TypeMeta and
+// ObjectMeta (every served kind's pointer type satisfies it).
 type Object interface {
-	GetTypeMeta() *TypeMeta
-	GetMetadata() *ObjectMeta
+	runtime.Object
+	metav1.Object
 }
 
-// GetTypeMeta returns the pod's apiVersion and kind.
-func (p *Pod) GetTypeMeta() *TypeMeta { return &p.TypeMeta }
+// MetaOf returns obj's metadata, to read or change in place.
+func MetaOf(obj Object) *ObjectMeta {
+	m, ok := obj.(metav1.ObjectMetaAccessor)
+	if !ok {
+		panic(fmt.Sprintf("api: %T has no ObjectMeta", obj))
+	}
+	return m.GetObjectMeta().(*ObjectMeta)
+}
 
-// GetMetadata returns the pod's metadata.
-func (p *Pod) GetMetadata() *ObjectMeta { return &p.Metadata }
-
-// GetTypeMeta returns the node's apiVersion and kind.
-func (n *Node) GetTypeMeta() *TypeMeta { return &n.TypeMeta }
-
-// GetMetadata returns the node's metadata.
-func (n *Node) GetMetadata() *ObjectMeta { return &n.Metadata }
+// TypeMetaOf returns obj's apiVersion and kind, to read or change in place.
+func TypeMetaOf(obj runtime.Object) *TypeMeta {
+	tm, ok := obj.GetObjectKind().(*TypeMeta)
+	if !ok {
+		panic(fmt.Sprintf("api: %T has no TypeMeta", obj))
+	}
+	return tm
+}
 
 // Key is the store key of a namespaced object: "namespace/name".
 func Key(namespace, name string) string { return namespace + "/" + name }
 
-// Key returns the pod's store key.
-func (p *Pod) Key() string { return Key(p.Metadata.Namespace, p.Metadata.Name) }
+// KeyOf returns an object's store key.
+func KeyOf(obj metav1.Object) string { return Key(obj.GetNamespace(), obj.GetName()) }
+
+// Kinds and API versions of the served objects.
+const (
+	KindPod                   = "Pod"
+	KindNode                  = "Node"
+	KindSecret                = "Secret"
+	KindReplicationController = "ReplicationController"
+	KindReplicaSet            = "ReplicaSet"
+	V1                        = "v1"
+	AppsV1                    = "apps/v1"
+)
 
 // newObject returns an empty object for a document's apiVersion and kind.
 func newObject(tm TypeMeta) (Object, error) {
 	switch {
-	case tm.Kind == "Pod" && tm.APIVersion == "v1":
+	case tm.Kind == KindPod && tm.APIVersion == V1:
 		return &Pod{}, nil
-	case tm.Kind == "Node" && tm.APIVersion == "v1":
+	case tm.Kind == KindNode && tm.APIVersion == V1:
 		return &Node{}, nil
-	case tm.Kind == KindReplicationController && tm.APIVersion == "v1":
+	case tm.Kind == KindReplicationController && tm.APIVersion == V1:
 		return &ReplicationController{}, nil
 	case tm.Kind == KindReplicaSet && tm.APIVersion == AppsV1:
 		return &ReplicaSet{}, nil
-	case tm.Kind == "Secret" && tm.APIVersion == "v1":
+	case tm.Kind == KindSecret && tm.APIVersion == V1:
 		return &Secret{}, nil
 	case tm.Kind == "":
 		return nil, &FieldError{Path: "kind", Detail: "required"}
@@ -45,5 +68,5 @@ func newObject(tm TypeMeta) (Object, error) {
 		return nil, &FieldError{Path: "apiVersion", Detail: "required"}
 	}
 	return nil, &FieldError{Path: "kind", Value: tm.APIVersion + "/" + tm.Kind,
-		Detail: fmt.Sprintf("unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, v1/Secret, v1/List)")}
+		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, v1/Secret, v1/List)"}
 }

@@ -59,7 +59,7 @@ func TestDecodeVolumesInitContainersAndProbesWithDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	if len(p.Spec.Volumes) != 2 || p.Spec.Volumes[0].EmptyDir == nil || p.Spec.Volumes[1].HostPath.HostPathType() != HostPathDirectoryOrCreate {
+	if len(p.Spec.Volumes) != 2 || p.Spec.Volumes[0].EmptyDir == nil || HostPathType(p.Spec.Volumes[1].HostPath) != HostPathDirectoryOrCreate {
 		t.Fatalf("volumes %+v", p.Spec.Volumes)
 	}
 	if len(p.Spec.InitContainers) != 1 || p.Spec.InitContainers[0].ImagePullPolicy != "IfNotPresent" {
@@ -72,7 +72,7 @@ func TestDecodeVolumesInitContainersAndProbesWithDefaults(t *testing.T) {
 	if port, ok := ResolvePort(lp.HTTPGet.Port, &p.Spec.Containers[0]); !ok || port != 8080 {
 		t.Fatalf("named port resolved to %d, %v", port, ok)
 	}
-	if rp := p.Spec.Containers[0].ReadinessProbe; rp.TCPSocket.Port.IsString || rp.TCPSocket.Port.IntVal != 8080 {
+	if rp := p.Spec.Containers[0].ReadinessProbe; isName(rp.TCPSocket.Port) || rp.TCPSocket.Port.IntVal != 8080 {
 		t.Fatalf("numeric port %+v", rp.TCPSocket.Port)
 	}
 }

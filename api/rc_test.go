@@ -24,7 +24,7 @@ func TestDecodeRCDefaultsSelectorFromTemplateLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc := objs[0].(*ReplicationController)
-	if rc.Spec.Selector["app"] != "web" || rc.DesiredReplicas() != 3 || rc.Metadata.Namespace != "default" {
+	if rc.Spec.Selector["app"] != "web" || DesiredReplicas(rc) != 3 || rc.ObjectMeta.Namespace != "default" {
 		t.Fatalf("defaults not applied: %+v", rc)
 	}
 	if rc.Spec.Template.Spec.RestartPolicy != RestartAlways {
@@ -32,7 +32,7 @@ func TestDecodeRCDefaultsSelectorFromTemplateLabels(t *testing.T) {
 	}
 	p := PodFromTemplate(rc)
 	if ref := ControllerOf(p); ref == nil || ref.Kind != "ReplicationController" || ref.Name != "web" {
-		t.Fatalf("pod from template has no controller ref: %+v", p.Metadata.OwnerReferences)
+		t.Fatalf("pod from template has no controller ref: %+v", p.ObjectMeta.OwnerReferences)
 	}
 }
 
@@ -75,7 +75,7 @@ func TestDecodeReplicaSetWithMatchExpressions(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := objs[0].(*ReplicaSet)
-	sel, err := rs.PodSelector()
+	sel, err := PodSelector(rs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,22 +26,22 @@ func PodRequests(p *Pod) ResourceList {
 	return out
 }
 
-// Get returns the quantity of name, zero when absent.
-func (rl ResourceList) Get(name string) resource.Quantity {
+// QuantityOf returns the quantity of name in rl, zero when absent.
+func QuantityOf(rl ResourceList, name ResourceName) resource.Quantity {
 	if q, ok := rl[name]; ok {
 		return q
 	}
 	return resource.Quantity{}
 }
 
-// Equal tells whether rl and o name the same resources in equal amounts,
-// compared as quantities (1Gi equals 1024Mi).
-func (rl ResourceList) Equal(o ResourceList) bool {
-	if len(rl) != len(o) {
+// ResourcesEqual tells whether a and b name the same resources in equal
+// amounts, compared as quantities (1Gi equals 1024Mi).
+func ResourcesEqual(a, b ResourceList) bool {
+	if len(a) != len(b) {
 		return false
 	}
-	for k, q := range rl {
-		if oq, ok := o[k]; !ok || q.Cmp(oq) != 0 {
+	for k, q := range a {
+		if oq, ok := b[k]; !ok || q.Cmp(oq) != 0 {
 			return false
 		}
 	}

@@ -18,7 +18,7 @@ func TestResourceListEqualComparesQuantities(t *testing.T) {
 		{ResourceList{ResourceMemory: q("1Gi"), ResourceCPU: q("501m")}, false},
 		{ResourceList{ResourceMemory: q("1Gi"), ResourcePods: q("500m")}, false},
 	} {
-		if got := a.Equal(c.b); got != c.want {
+		if got := ResourcesEqual(a, c.b); got != c.want {
 			t.Errorf("%v.Equal(%v) = %v, want %v", a, c.b, got, c.want)
 		}
 	}

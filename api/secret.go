@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"regexp"
 	"sort"
 	"strings"
@@ -11,39 +12,22 @@ import (
 
 // Secret types shoal knows; any other type is stored as opaque data.
 const (
-	SecretTypeOpaque           = "Opaque"
-	SecretTypeDockerConfigJSON = "kubernetes.io/dockerconfigjson"
+	SecretTypeOpaque           = corev1.SecretTypeOpaque
+	SecretTypeDockerConfigJSON = corev1.SecretTypeDockerConfigJson
 	// DockerConfigJSONKey is the data key of a dockerconfigjson Secret.
-	DockerConfigJSONKey = ".dockerconfigjson"
+	DockerConfigJSONKey = corev1.DockerConfigJsonKey
 	// maxSecretBytes is Kubernetes' limit on a Secret's data.
 	maxSecretBytes = 1 << 20
 )
 
-// Secret holds small pieces of sensitive data, in Kubernetes' core/v1
-// shape: data values are bytes (base64 in JSON and YAML); stringData is a
-// write-only convenience merged into data when the Secret is stored.
-type Secret struct {
-	TypeMeta   `json:",inline"`
-	Metadata   ObjectMeta        `json:"metadata"`
-	Type       string            `json:"type,omitempty"`
-	Data       map[string][]byte `json:"data,omitempty"`
-	StringData map[string]string `json:"stringData,omitempty"`
-	Immutable  *bool             `json:"immutable,omitempty"`
-}
-
-// GetTypeMeta returns the secret's apiVersion and kind.
-func (s *Secret) GetTypeMeta() *TypeMeta { return &s.TypeMeta }
-
-// GetMetadata returns the secret's metadata.
-func (s *Secret) GetMetadata() *ObjectMeta { return &s.Metadata }
-
-// Key returns the secret's store key.
-func (s *Secret) Key() string { return Key(s.Metadata.Namespace, s.Metadata.Name) }
+// A Secret (core/v1) holds small pieces of sensitive data: data values are
+// bytes (base64 in JSON and YAML); stringData is a write-only convenience
+// merged into data when the Secret is stored.
 
 func defaultSecret(s *Secret) {
-	s.APIVersion, s.Kind = "v1", "Secret"
-	if s.Metadata.Namespace == "" {
-		s.Metadata.Namespace = DefaultNamespace
+	s.APIVersion, s.Kind = V1, KindSecret
+	if s.Namespace == "" {
+		s.Namespace = DefaultNamespace
 	}
 	if s.Type == "" {
 		s.Type = SecretTypeOpaque
@@ -63,9 +47,9 @@ var secretKeyRE = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
 // ValidateSecret checks a defaulted Secret; the error never quotes a value.
 func ValidateSecret(s *Secret) error {
 	var errs FieldErrors
-	errs = append(errs, validateName("metadata.name", s.Metadata.Name)...)
-	errs = append(errs, validateDNSLabel("metadata.namespace", s.Metadata.Namespace)...)
-	errs = append(errs, validateLabels("metadata.labels", s.Metadata.Labels)...)
+	errs = append(errs, validateName("metadata.name", s.Name)...)
+	errs = append(errs, validateDNSLabel("metadata.namespace", s.Namespace)...)
+	errs = append(errs, validateLabels("metadata.labels", s.Labels)...)
 	size := 0
 	keys := make([]string, 0, len(s.Data))
 	for k, v := range s.Data {
@@ -84,7 +68,7 @@ func ValidateSecret(s *Secret) error {
 	if s.Type == SecretTypeDockerConfigJSON {
 		raw, ok := s.Data[DockerConfigJSONKey]
 		if !ok {
-			errs = append(errs, &FieldError{Path: "data[.dockerconfigjson]", Detail: "required for type " + SecretTypeDockerConfigJSON})
+			errs = append(errs, &FieldError{Path: "data[.dockerconfigjson]", Detail: "required for type " + string(SecretTypeDockerConfigJSON)})
 		} else if _, err := ParseDockerConfigJSON(raw); err != nil {
 			errs = append(errs, &FieldError{Path: "data[.dockerconfigjson]", Detail: err.Error()})
 		}

@@ -21,7 +21,7 @@ stringData:
 		t.Fatal(err)
 	}
 	s := objs[0].(*Secret)
-	if s.Metadata.Namespace != "default" || s.StringData != nil || string(s.Data["note"]) != "plain" {
+	if s.ObjectMeta.Namespace != "default" || s.StringData != nil || string(s.Data["note"]) != "plain" {
 		t.Errorf("defaulted secret %+v: want namespace default and stringData merged into data", s)
 	}
 	logins, err := ParseDockerConfigJSON(s.Data[DockerConfigJSONKey])
@@ -37,19 +37,19 @@ func TestBadPullSecretsAreRefusedWithoutQuotingThem(t *testing.T) {
 		{`{"auths":{"r":{"auth":"!!hunter2"}}}`, "auths[r].auth: not base64"},
 		{`{"auths":{"r":{}}}`, "auths[r]: no username/password or auth"},
 	} {
-		s := &Secret{Metadata: ObjectMeta{Name: "x"}, Type: SecretTypeDockerConfigJSON, Data: map[string][]byte{DockerConfigJSONKey: []byte(c.cfg)}}
+		s := &Secret{ObjectMeta: ObjectMeta{Name: "x"}, Type: SecretTypeDockerConfigJSON, Data: map[string][]byte{DockerConfigJSONKey: []byte(c.cfg)}}
 		defaultSecret(s)
 		err := ValidateSecret(s)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%s: error %v, want %q and no secret in it", c.cfg, err, c.want)
 		}
 	}
-	s := &Secret{Metadata: ObjectMeta{Name: "x"}, Type: SecretTypeDockerConfigJSON}
+	s := &Secret{ObjectMeta: ObjectMeta{Name: "x"}, Type: SecretTypeDockerConfigJSON}
 	defaultSecret(s)
 	if err := ValidateSecret(s); err == nil || !strings.Contains(err.Error(), "data[.dockerconfigjson]: required") {
 		t.Errorf("missing .dockerconfigjson: %v", err)
 	}
-	s = &Secret{Metadata: ObjectMeta{Name: "x"}, Data: map[string][]byte{"bad/key": nil}}
+	s = &Secret{ObjectMeta: ObjectMeta{Name: "x"}, Data: map[string][]byte{"bad/key": nil}}
 	defaultSecret(s)
 	if err := ValidateSecret(s); err == nil || !strings.Contains(err.Error(), "bad/key") {
 		t.Errorf("bad key: %v", err)

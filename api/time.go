@@ -1,48 +1,32 @@
 package api
 
 import (
-	"encoding/json"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Time is a timestamp with second precision in RFC 3339, as Kubernetes writes them.
-type Time struct {
-	time.Time
-}
+// Time is Kubernetes' timestamp: RFC 3339 at second precision on the wire.
+type Time = metav1.Time
 
-// NewTime wraps t, dropping what RFC 3339 at second precision cannot carry.
-// A zero t gives nil: a zero Time is written as null and read back as a nil
-// pointer, so anything else would not survive a JSON round trip (a state
-// restored from a snapshot would differ from the one that wrote it).
+// NewTime wraps t for an optional (pointer) timestamp, dropping what RFC
+// 3339 at second precision cannot carry. A zero t gives nil: a zero Time is
+// written as null and read back as a nil pointer, so anything else would
+// not survive a JSON round trip (a state restored from a snapshot would
+// differ from the one that wrote it).
 func NewTime(t time.Time) *Time {
 	if t.IsZero() {
 		return nil
 	}
-	return &Time{t.UTC().Truncate(time.Second)}
+	v := TimeOf(t)
+	return &v
 }
 
-// MarshalJSON writes the time in RFC 3339, or null when zero.
-func (t Time) MarshalJSON() ([]byte, error) {
+// TimeOf wraps t for a timestamp held by value, at second precision in
+// UTC; a zero t stays zero (written as null).
+func TimeOf(t time.Time) Time {
 	if t.IsZero() {
-		return []byte("null"), nil
+		return Time{}
 	}
-	return json.Marshal(t.UTC().Format(time.RFC3339))
-}
-
-// UnmarshalJSON reads RFC 3339 or null.
-func (t *Time) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		t.Time = time.Time{}
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	p, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return err
-	}
-	t.Time = p.UTC()
-	return nil
+	return metav1.NewTime(t.UTC().Truncate(time.Second))
 }

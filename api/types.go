@@ -1,288 +1,150 @@
 package api
 
 import (
-	"k8s.io/apimachinery/pkg/api/resource"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
-// TypeMeta names what a document is, as in every Kubernetes object.
-type TypeMeta struct {
-	APIVersion string `json:"apiVersion,omitempty"`
-	Kind       string `json:"kind,omitempty"`
-}
+// The served kinds are Kubernetes' own types: the names below are aliases,
+// so that what shoal stores, serves and decodes is exactly what kubectl and
+// client-go send, and the JSON (and protobuf) shape is Kubernetes' own.
+// What is shoal's own lives beside them: which fields it supports
+// (supported.go), defaults, validation and the scheme (scheme.go).
 
-// ObjectMeta is the part of metadata shoal keeps. ResourceVersion is the
-// Raft index of the entry that last changed the object.
-type ObjectMeta struct {
-	Name              string            `json:"name,omitempty"`
-	GenerateName      string            `json:"generateName,omitempty"`
-	Namespace         string            `json:"namespace,omitempty"`
-	UID               string            `json:"uid,omitempty"`
-	ResourceVersion   string            `json:"resourceVersion,omitempty"`
-	Generation        int64             `json:"generation,omitempty"`
-	CreationTimestamp *Time             `json:"creationTimestamp,omitempty"`
-	DeletionTimestamp *Time             `json:"deletionTimestamp,omitempty"`
-	Labels            map[string]string `json:"labels,omitempty"`
-	Annotations       map[string]string `json:"annotations,omitempty"`
-	OwnerReferences   []OwnerReference  `json:"ownerReferences,omitempty"`
-}
+// Object metadata.
+type (
+	TypeMeta        = metav1.TypeMeta
+	ObjectMeta      = metav1.ObjectMeta
+	OwnerReference  = metav1.OwnerReference
+	ListMeta        = metav1.ListMeta
+	LabelSelector   = metav1.LabelSelector
+	Status          = metav1.Status
+	StatusDetails   = metav1.StatusDetails
+	StatusCause     = metav1.StatusCause
+	ObjectReference = corev1.ObjectReference
 
-// OwnerReference points from a pod to the controller that made it.
-type OwnerReference struct {
-	APIVersion         string `json:"apiVersion"`
-	Kind               string `json:"kind"`
-	Name               string `json:"name"`
-	UID                string `json:"uid"`
-	Controller         *bool  `json:"controller,omitempty"`
-	BlockOwnerDeletion *bool  `json:"blockOwnerDeletion,omitempty"`
-}
+	LabelSelectorRequirement = metav1.LabelSelectorRequirement
+	LocalObjectReference     = corev1.LocalObjectReference
+)
 
-// ListMeta carries the state index a list was read at.
-type ListMeta struct {
-	ResourceVersion string `json:"resourceVersion,omitempty"`
-}
+// Pods.
+type (
+	Pod                      = corev1.Pod
+	PodList                  = corev1.PodList
+	PodSpec                  = corev1.PodSpec
+	PodStatus                = corev1.PodStatus
+	PodCondition             = corev1.PodCondition
+	PodIP                    = corev1.PodIP
+	PodTemplateSpec          = corev1.PodTemplateSpec
+	Container                = corev1.Container
+	ContainerPort            = corev1.ContainerPort
+	EnvVar                   = corev1.EnvVar
+	ResourceList             = corev1.ResourceList
+	ResourceName             = corev1.ResourceName
+	ResourceRequirements     = corev1.ResourceRequirements
+	ContainerStatus          = corev1.ContainerStatus
+	ContainerState           = corev1.ContainerState
+	ContainerStateWaiting    = corev1.ContainerStateWaiting
+	ContainerStateRunning    = corev1.ContainerStateRunning
+	ContainerStateTerminated = corev1.ContainerStateTerminated
+	Probe                    = corev1.Probe
+	ProbeHandler             = corev1.ProbeHandler
+	ExecAction               = corev1.ExecAction
+	HTTPGetAction            = corev1.HTTPGetAction
+	HTTPHeader               = corev1.HTTPHeader
+	TCPSocketAction          = corev1.TCPSocketAction
+	Volume                   = corev1.Volume
+	VolumeSource             = corev1.VolumeSource
+	VolumeMount              = corev1.VolumeMount
+	EmptyDirVolumeSource     = corev1.EmptyDirVolumeSource
+	HostPathVolumeSource     = corev1.HostPathVolumeSource
+	PodPhase                 = corev1.PodPhase
+	RestartPolicy            = corev1.RestartPolicy
+	ConditionStatus          = corev1.ConditionStatus
+)
 
-// ResourceList maps a resource name (cpu, memory) to a quantity.
-type ResourceList map[string]resource.Quantity
+// Nodes.
+type (
+	Node           = corev1.Node
+	NodeList       = corev1.NodeList
+	NodeSpec       = corev1.NodeSpec
+	NodeStatus     = corev1.NodeStatus
+	NodeAddress    = corev1.NodeAddress
+	NodeCondition  = corev1.NodeCondition
+	NodeSystemInfo = corev1.NodeSystemInfo
+)
+
+// Controllers, secrets, events.
+type (
+	ReplicationController       = corev1.ReplicationController
+	ReplicationControllerList   = corev1.ReplicationControllerList
+	ReplicationControllerSpec   = corev1.ReplicationControllerSpec
+	ReplicationControllerStatus = corev1.ReplicationControllerStatus
+	ReplicaSet                  = appsv1.ReplicaSet
+	ReplicaSetList              = appsv1.ReplicaSetList
+	ReplicaSetSpec              = appsv1.ReplicaSetSpec
+	ReplicaSetStatus            = appsv1.ReplicaSetStatus
+	Scale                       = autoscalingv1.Scale
+	ScaleSpec                   = autoscalingv1.ScaleSpec
+	ScaleStatus                 = autoscalingv1.ScaleStatus
+	Secret                      = corev1.Secret
+	SecretList                  = corev1.SecretList
+	Event                       = corev1.Event
+	EventList                   = corev1.EventList
+	EventSource                 = corev1.EventSource
+)
 
 // Resource names shoal places on.
 const (
-	ResourceCPU    = "cpu"
-	ResourceMemory = "memory"
-	ResourcePods   = "pods"
+	ResourceCPU    = corev1.ResourceCPU
+	ResourceMemory = corev1.ResourceMemory
+	ResourcePods   = corev1.ResourcePods
 )
-
-// ResourceRequirements are a container's requests and limits.
-type ResourceRequirements struct {
-	Requests ResourceList `json:"requests,omitempty"`
-	Limits   ResourceList `json:"limits,omitempty"`
-}
-
-// EnvVar is one environment variable of a container.
-type EnvVar struct {
-	Name  string `json:"name"`
-	Value string `json:"value,omitempty"`
-}
-
-// ContainerPort is a port a container listens on, in the pod's one port space.
-type ContainerPort struct {
-	Name          string `json:"name,omitempty"`
-	ContainerPort int32  `json:"containerPort"`
-	Protocol      string `json:"protocol,omitempty"`
-}
-
-// Container is one container of a pod.
-type Container struct {
-	Name            string               `json:"name"`
-	Image           string               `json:"image"`
-	Command         []string             `json:"command,omitempty"`
-	Args            []string             `json:"args,omitempty"`
-	WorkingDir      string               `json:"workingDir,omitempty"`
-	Env             []EnvVar             `json:"env,omitempty"`
-	Ports           []ContainerPort      `json:"ports,omitempty"`
-	Resources       ResourceRequirements `json:"resources,omitempty"`
-	ImagePullPolicy string               `json:"imagePullPolicy,omitempty"`
-	VolumeMounts    []VolumeMount        `json:"volumeMounts,omitempty"`
-	LivenessProbe   *Probe               `json:"livenessProbe,omitempty"`
-	ReadinessProbe  *Probe               `json:"readinessProbe,omitempty"`
-	StartupProbe    *Probe               `json:"startupProbe,omitempty"`
-}
 
 // Restart policies.
 const (
-	RestartAlways    = "Always"
-	RestartOnFailure = "OnFailure"
-	RestartNever     = "Never"
+	RestartAlways    = corev1.RestartPolicyAlways
+	RestartOnFailure = corev1.RestartPolicyOnFailure
+	RestartNever     = corev1.RestartPolicyNever
 )
-
-// PodSpec is what the user asks a pod to be.
-type PodSpec struct {
-	Volumes        []Volume          `json:"volumes,omitempty"`
-	InitContainers []Container       `json:"initContainers,omitempty"`
-	Containers     []Container       `json:"containers"`
-	RestartPolicy  string            `json:"restartPolicy,omitempty"`
-	NodeSelector   map[string]string `json:"nodeSelector,omitempty"`
-	NodeName       string            `json:"nodeName,omitempty"`
-	Hostname       string            `json:"hostname,omitempty"`
-	// ImagePullSecrets name Secrets of type kubernetes.io/dockerconfigjson
-	// in the pod's namespace whose logins the node uses to pull its images.
-	ImagePullSecrets []LocalObjectReference `json:"imagePullSecrets,omitempty"`
-}
-
-// LocalObjectReference names an object in the same namespace.
-type LocalObjectReference struct {
-	Name string `json:"name"`
-}
 
 // Pod phases.
 const (
-	PodPending   = "Pending"
-	PodRunning   = "Running"
-	PodSucceeded = "Succeeded"
-	PodFailed    = "Failed"
-	PodUnknown   = "Unknown"
+	PodPending   = corev1.PodPending
+	PodRunning   = corev1.PodRunning
+	PodSucceeded = corev1.PodSucceeded
+	PodFailed    = corev1.PodFailed
+	PodUnknown   = corev1.PodUnknown
 )
 
-// PodCondition is one condition of a pod (PodScheduled, Ready, ...).
-type PodCondition struct {
-	Type               string `json:"type"`
-	Status             string `json:"status"`
-	Reason             string `json:"reason,omitempty"`
-	Message            string `json:"message,omitempty"`
-	LastTransitionTime *Time  `json:"lastTransitionTime,omitempty"`
-}
+// Condition statuses.
+const (
+	ConditionTrue    = corev1.ConditionTrue
+	ConditionFalse   = corev1.ConditionFalse
+	ConditionUnknown = corev1.ConditionUnknown
+)
 
-// PodIP is one address of a pod.
-type PodIP struct {
-	IP string `json:"ip"`
-}
+// Event types.
+const (
+	EventNormal  = corev1.EventTypeNormal
+	EventWarning = corev1.EventTypeWarning
+)
 
-// PodStatus is what the node reports about a pod.
-type PodStatus struct {
-	Phase                 string            `json:"phase,omitempty"`
-	Conditions            []PodCondition    `json:"conditions,omitempty"`
-	Message               string            `json:"message,omitempty"`
-	Reason                string            `json:"reason,omitempty"`
-	HostIP                string            `json:"hostIP,omitempty"`
-	PodIP                 string            `json:"podIP,omitempty"`
-	PodIPs                []PodIP           `json:"podIPs,omitempty"`
-	StartTime             *Time             `json:"startTime,omitempty"`
-	ContainerStatuses     []ContainerStatus `json:"containerStatuses,omitempty"`
-	InitContainerStatuses []ContainerStatus `json:"initContainerStatuses,omitempty"`
-}
-
-// ContainerStatus reports one container.
-type ContainerStatus struct {
-	Name                 string         `json:"name"`
-	State                ContainerState `json:"state,omitempty"`
-	LastTerminationState ContainerState `json:"lastState,omitempty"`
-	Ready                bool           `json:"ready"`
-	RestartCount         int32          `json:"restartCount"`
-	Image                string         `json:"image"`
-	ImageID              string         `json:"imageID"`
-	ContainerID          string         `json:"containerID,omitempty"`
-	Started              *bool          `json:"started,omitempty"`
-}
-
-// ContainerState holds exactly one of its members.
-type ContainerState struct {
-	Waiting    *ContainerStateWaiting    `json:"waiting,omitempty"`
-	Running    *ContainerStateRunning    `json:"running,omitempty"`
-	Terminated *ContainerStateTerminated `json:"terminated,omitempty"`
-}
-
-// ContainerStateWaiting: not running yet, and why.
-type ContainerStateWaiting struct {
-	Reason  string `json:"reason,omitempty"`
-	Message string `json:"message,omitempty"`
-}
-
-// ContainerStateRunning: running since StartedAt.
-type ContainerStateRunning struct {
-	StartedAt *Time `json:"startedAt,omitempty"`
-}
-
-// ContainerStateTerminated: exited with ExitCode.
-type ContainerStateTerminated struct {
-	ExitCode    int32  `json:"exitCode"`
-	Signal      int32  `json:"signal,omitempty"`
-	Reason      string `json:"reason,omitempty"`
-	Message     string `json:"message,omitempty"`
-	StartedAt   *Time  `json:"startedAt,omitempty"`
-	FinishedAt  *Time  `json:"finishedAt,omitempty"`
-	ContainerID string `json:"containerID,omitempty"`
-}
-
-// Pod is the atomic unit of placement: its containers land on one node together.
-type Pod struct {
-	TypeMeta `json:",inline"`
-	Metadata ObjectMeta `json:"metadata"`
-	Spec     PodSpec    `json:"spec"`
-	Status   PodStatus  `json:"status,omitempty"`
-}
-
-// NodeSpec holds what the fleet decided about a node.
-type NodeSpec struct {
-	PodCIDR       string   `json:"podCIDR,omitempty"`
-	PodCIDRs      []string `json:"podCIDRs,omitempty"`
-	Unschedulable bool     `json:"unschedulable,omitempty"`
-}
-
-// NodeAddress is one address of a node.
-type NodeAddress struct {
-	Type    string `json:"type"`
-	Address string `json:"address"`
-}
-
-// NodeCondition is one condition of a node (Ready).
-type NodeCondition struct {
-	Type               string `json:"type"`
-	Status             string `json:"status"`
-	Reason             string `json:"reason,omitempty"`
-	Message            string `json:"message,omitempty"`
-	LastHeartbeatTime  *Time  `json:"lastHeartbeatTime,omitempty"`
-	LastTransitionTime *Time  `json:"lastTransitionTime,omitempty"`
-}
-
-// NodeSystemInfo describes the agent running the node.
-type NodeSystemInfo struct {
-	KubeletVersion          string `json:"kubeletVersion,omitempty"`
-	ContainerRuntimeVersion string `json:"containerRuntimeVersion,omitempty"`
-	OperatingSystem         string `json:"operatingSystem,omitempty"`
-	Architecture            string `json:"architecture,omitempty"`
-}
-
-// NodeStatus is the node's capacity and health.
-type NodeStatus struct {
-	Capacity    ResourceList    `json:"capacity,omitempty"`
-	Allocatable ResourceList    `json:"allocatable,omitempty"`
-	Conditions  []NodeCondition `json:"conditions,omitempty"`
-	Addresses   []NodeAddress   `json:"addresses,omitempty"`
-	NodeInfo    NodeSystemInfo  `json:"nodeInfo,omitempty"`
-}
-
-// Node is one machine of the fleet.
-type Node struct {
-	TypeMeta `json:",inline"`
-	Metadata ObjectMeta `json:"metadata"`
-	Spec     NodeSpec   `json:"spec,omitempty"`
-	Status   NodeStatus `json:"status,omitempty"`
-}
-
-// PodList is the Kubernetes-shaped list of pods.
-type PodList struct {
-	TypeMeta `json:",inline"`
-	Metadata ListMeta `json:"metadata"`
-	Items    []Pod    `json:"items"`
-}
-
-// NodeList is the Kubernetes-shaped list of nodes.
-type NodeList struct {
-	TypeMeta `json:",inline"`
-	Metadata ListMeta `json:"metadata"`
-	Items    []Node   `json:"items"`
-}
-
-// StatusCause is one field-level cause of an error.
-type StatusCause struct {
-	Type    string `json:"reason,omitempty"`
-	Message string `json:"message,omitempty"`
-	Field   string `json:"field,omitempty"`
-}
-
-// StatusDetails names the object an error is about.
-type StatusDetails struct {
-	Name   string        `json:"name,omitempty"`
-	Kind   string        `json:"kind,omitempty"`
-	Causes []StatusCause `json:"causes,omitempty"`
-}
-
-// Status is the Kubernetes error (and success) object.
-type Status struct {
-	TypeMeta `json:",inline"`
-	Metadata ListMeta       `json:"metadata"`
-	Status   string         `json:"status,omitempty"`
-	Message  string         `json:"message,omitempty"`
-	Reason   string         `json:"reason,omitempty"`
-	Details  *StatusDetails `json:"details,omitempty"`
-	Code     int32          `json:"code,omitempty"`
-}
+// Kubernetes' typed strings, named here so callers need not import core/v1.
+type (
+	UID               = types.UID
+	PodConditionType  = corev1.PodConditionType
+	NodeConditionType = corev1.NodeConditionType
+	NodeAddressType   = corev1.NodeAddressType
+	PullPolicy        = corev1.PullPolicy
+	Protocol          = corev1.Protocol
+	HostPathTypeName  = corev1.HostPathType
+	StorageMedium     = corev1.StorageMedium
+	URIScheme         = corev1.URIScheme
+	SecretType        = corev1.SecretType
+	StatusReason      = metav1.StatusReason
+	CauseType         = metav1.CauseType
+)

@@ -27,17 +27,17 @@ func Validate(obj Object) error {
 // ValidateNode checks a node's name and labels.
 func ValidateNode(n *Node) error {
 	var errs FieldErrors
-	errs = append(errs, validateName("metadata.name", n.Metadata.Name)...)
-	errs = append(errs, validateLabels("metadata.labels", n.Metadata.Labels)...)
+	errs = append(errs, validateName("metadata.name", n.Name)...)
+	errs = append(errs, validateLabels("metadata.labels", n.Labels)...)
 	return errs.orNil()
 }
 
 // ValidatePod checks a defaulted pod.
 func ValidatePod(p *Pod) error {
 	var errs FieldErrors
-	errs = append(errs, validateName("metadata.name", p.Metadata.Name)...)
-	errs = append(errs, validateDNSLabel("metadata.namespace", p.Metadata.Namespace)...)
-	errs = append(errs, validateLabels("metadata.labels", p.Metadata.Labels)...)
+	errs = append(errs, validateName("metadata.name", p.Name)...)
+	errs = append(errs, validateDNSLabel("metadata.namespace", p.Namespace)...)
+	errs = append(errs, validateLabels("metadata.labels", p.Labels)...)
 	errs = append(errs, validatePodSpec("spec", &p.Spec)...)
 	return errs.orNil()
 }
@@ -50,7 +50,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	switch s.RestartPolicy {
 	case RestartAlways, RestartOnFailure, RestartNever:
 	default:
-		errs = append(errs, &FieldError{Path: path + ".restartPolicy", Value: s.RestartPolicy,
+		errs = append(errs, &FieldError{Path: path + ".restartPolicy", Value: string(s.RestartPolicy),
 			Detail: "must be Always, OnFailure or Never"})
 	}
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
@@ -121,7 +121,7 @@ func validateContainer(path string, c *Container, volumes map[string]bool) Field
 	switch c.ImagePullPolicy {
 	case "Always", "IfNotPresent", "Never":
 	default:
-		errs = append(errs, &FieldError{Path: path + ".imagePullPolicy", Value: c.ImagePullPolicy, Detail: "must be Always, IfNotPresent or Never"})
+		errs = append(errs, &FieldError{Path: path + ".imagePullPolicy", Value: string(c.ImagePullPolicy), Detail: "must be Always, IfNotPresent or Never"})
 	}
 	for i, e := range c.Env {
 		for _, msg := range validation.IsEnvVarName(e.Name) {
@@ -137,7 +137,7 @@ func validateContainer(path string, c *Container, volumes map[string]bool) Field
 		switch p.Protocol {
 		case "TCP", "UDP", "SCTP":
 		default:
-			errs = append(errs, &FieldError{Path: ppath + ".protocol", Value: p.Protocol, Detail: "must be TCP, UDP or SCTP"})
+			errs = append(errs, &FieldError{Path: ppath + ".protocol", Value: string(p.Protocol), Detail: "must be TCP, UDP or SCTP"})
 		}
 		if p.Name != "" {
 			for _, msg := range validation.IsValidPortName(p.Name) {
@@ -153,13 +153,13 @@ func validateContainer(path string, c *Container, volumes map[string]bool) Field
 	return errs
 }
 
-var supportedResources = map[string]bool{ResourceCPU: true, ResourceMemory: true, "ephemeral-storage": true}
+var supportedResources = map[ResourceName]bool{ResourceCPU: true, ResourceMemory: true, "ephemeral-storage": true}
 
 func validateResources(path string, r *ResourceRequirements) FieldErrors {
 	var errs FieldErrors
 	check := func(kind string, rl ResourceList) {
 		for name, q := range rl {
-			p := path + "." + kind + "." + name
+			p := path + "." + kind + "." + string(name)
 			if !supportedResources[name] {
 				errs = append(errs, &FieldError{Path: p, Detail: "unsupported resource (supported: cpu, memory, ephemeral-storage)"})
 			}
@@ -172,7 +172,7 @@ func validateResources(path string, r *ResourceRequirements) FieldErrors {
 	check("limits", r.Limits)
 	for name, req := range r.Requests {
 		if lim, ok := r.Limits[name]; ok && req.Cmp(lim) > 0 {
-			errs = append(errs, &FieldError{Path: path + ".requests." + name, Value: req.String(),
+			errs = append(errs, &FieldError{Path: path + ".requests." + string(name), Value: req.String(),
 				Detail: "must be less than or equal to the limit " + lim.String()})
 		}
 	}

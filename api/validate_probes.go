@@ -33,7 +33,7 @@ func validateProbe(fpath string, p *Probe, c *Container, successOne bool) FieldE
 		n++
 		errs = append(errs, validateProbePort(fpath+".httpGet.port", h.Port, c)...)
 		if h.Scheme != "HTTP" && h.Scheme != "HTTPS" {
-			errs = append(errs, &FieldError{Path: fpath + ".httpGet.scheme", Value: h.Scheme, Detail: "must be HTTP or HTTPS"})
+			errs = append(errs, &FieldError{Path: fpath + ".httpGet.scheme", Value: string(h.Scheme), Detail: "must be HTTP or HTTPS"})
 		}
 		if h.Path != "" && h.Path[0] != '/' {
 			errs = append(errs, &FieldError{Path: fpath + ".httpGet.path", Value: h.Path, Detail: "must start with /"})
@@ -81,7 +81,7 @@ func validateProbe(fpath string, p *Probe, c *Container, successOne bool) FieldE
 }
 
 func validateProbePort(fpath string, port IntOrString, c *Container) FieldErrors {
-	if port.IsString {
+	if isName(port) {
 		for _, msg := range validation.IsValidPortName(port.StrVal) {
 			return FieldErrors{{Path: fpath, Value: port.StrVal, Detail: msg}}
 		}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"path"
 	"sort"
 	"strings"
@@ -42,7 +43,7 @@ func validateEmptyDir(fpath string, e *EmptyDirVolumeSource) FieldErrors {
 	switch e.Medium {
 	case EmptyDirMediumDefault, EmptyDirMediumMemory:
 	default:
-		errs = append(errs, &FieldError{Path: fpath + ".medium", Value: e.Medium,
+		errs = append(errs, &FieldError{Path: fpath + ".medium", Value: string(e.Medium),
 			Detail: "not supported by shoal (supported: Memory, or unset for the node's disk)"})
 	}
 	if e.SizeLimit != nil {
@@ -57,7 +58,7 @@ func validateEmptyDir(fpath string, e *EmptyDirVolumeSource) FieldErrors {
 	return errs
 }
 
-var hostPathTypes = []string{HostPathUnset, HostPathDirectoryOrCreate, HostPathDirectory,
+var hostPathTypes = []corev1.HostPathType{HostPathUnset, HostPathDirectoryOrCreate, HostPathDirectory,
 	HostPathFileOrCreate, HostPathFile, HostPathSocket, HostPathCharDev, HostPathBlockDev}
 
 func validateHostPath(fpath string, h *HostPathVolumeSource) FieldErrors {
@@ -70,16 +71,24 @@ func validateHostPath(fpath string, h *HostPathVolumeSource) FieldErrors {
 	case hasDotDot(h.Path):
 		errs = append(errs, &FieldError{Path: fpath + ".path", Value: h.Path, Detail: "must not contain '..'"})
 	}
-	t := h.HostPathType()
+	t := HostPathType(h)
 	known := false
 	for _, k := range hostPathTypes {
 		known = known || k == t
 	}
 	if !known {
-		errs = append(errs, &FieldError{Path: fpath + ".type", Value: t,
-			Detail: "must be one of " + strings.Join(hostPathTypes[1:], ", ") + " or empty"})
+		errs = append(errs, &FieldError{Path: fpath + ".type", Value: string(t),
+			Detail: "must be one of " + hostPathTypeList() + " or empty"})
 	}
 	return errs
+}
+
+func hostPathTypeList() string {
+	names := make([]string, 0, len(hostPathTypes)-1)
+	for _, t := range hostPathTypes[1:] {
+		names = append(names, string(t))
+	}
+	return strings.Join(names, ", ")
 }
 
 // validateMounts checks a container's volume mounts against the pod's volumes.

@@ -7,11 +7,11 @@ import (
 func (s *state) registerNode(index uint64, c *RegisterNode) (*Result, error) {
 	in := copyNode(&c.Node)
 	api.Default(in)
-	name := in.Metadata.Name
+	name := in.ObjectMeta.Name
 	if err := api.ValidateNode(in); err != nil {
 		return nil, &InvalidError{Kind: kindNode, Name: name, Fields: api.AsFieldErrors(err)}
 	}
-	now := api.NewTime(c.Time)
+	now := api.TimeOf(c.Time)
 	old, exists := s.Nodes[name]
 	var n *api.Node
 	if exists {
@@ -22,9 +22,9 @@ func (s *state) registerNode(index uint64, c *RegisterNode) (*Result, error) {
 			return nil, err
 		}
 		n = &api.Node{TypeMeta: in.TypeMeta}
-		n.Metadata.Name = name
-		n.Metadata.UID = in.Metadata.UID
-		n.Metadata.CreationTimestamp = now
+		n.ObjectMeta.Name = name
+		n.ObjectMeta.UID = in.ObjectMeta.UID
+		n.ObjectMeta.CreationTimestamp = now
 		n.Spec.PodCIDR = block.String()
 		n.Spec.PodCIDRs = []string{block.String()}
 		// Cordoning is the fleet's decision, not the agent's; the agent's
@@ -36,20 +36,20 @@ func (s *state) registerNode(index uint64, c *RegisterNode) (*Result, error) {
 			LastHeartbeatTime: now, LastTransitionTime: now,
 		}}
 	}
-	n.Metadata.Labels = in.Metadata.Labels
-	n.Metadata.Annotations = in.Metadata.Annotations
+	n.ObjectMeta.Labels = in.ObjectMeta.Labels
+	n.ObjectMeta.Annotations = in.ObjectMeta.Annotations
 	n.Status.Capacity = in.Status.Capacity
 	n.Status.Allocatable = in.Status.Allocatable
 	n.Status.Addresses = in.Status.Addresses
 	n.Status.NodeInfo = in.Status.NodeInfo
 	for _, cond := range in.Status.Conditions {
-		if cond.LastHeartbeatTime == nil {
+		if cond.LastHeartbeatTime.IsZero() {
 			cond.LastHeartbeatTime = now
 		}
 		cond.LastTransitionTime = now
 		setNodeCondition(n, cond)
 	}
-	n.Metadata.ResourceVersion = rv(index)
+	n.ObjectMeta.ResourceVersion = rv(index)
 	s.putNode(name, n)
 	return &Result{Index: index, Node: copyNode(n), Changed: true, Created: !exists}, nil
 }
@@ -62,17 +62,17 @@ func (s *state) setNodeReady(index uint64, c *SetNodeCondition) (*Result, error)
 	if !ok {
 		return nil, &NotFoundError{Kind: kindNode, Name: c.Name}
 	}
-	now := api.NewTime(c.Time)
+	now := api.TimeOf(c.Time)
 	status := condFalse
 	if c.Ready {
 		status = condTrue
 	}
 	n := copyNode(old)
 	setNodeCondition(n, api.NodeCondition{
-		Type: condReady, Status: status, Reason: c.Reason, Message: c.Message,
+		Type: condReady, Status: api.ConditionStatus(status), Reason: c.Reason, Message: c.Message,
 		LastHeartbeatTime: now, LastTransitionTime: now,
 	})
-	n.Metadata.ResourceVersion = rv(index)
+	n.ObjectMeta.ResourceVersion = rv(index)
 	s.putNode(c.Name, n)
 	if !c.Ready {
 		for _, key := range s.sortedPodKeys() {
@@ -85,7 +85,7 @@ func (s *state) setNodeReady(index uint64, c *SetNodeCondition) (*Result, error)
 			p.Status.Reason = "NodeLost"
 			p.Status.Message = "node " + c.Name + " is not ready: " + c.Message
 			setPodCondition(p, api.PodCondition{Type: condReady, Status: condFalse, Reason: "NodeLost", LastTransitionTime: now})
-			p.Metadata.ResourceVersion = rv(index)
+			p.ObjectMeta.ResourceVersion = rv(index)
 			s.putPod(key, p)
 		}
 	}

@@ -7,10 +7,10 @@ import (
 	"github.com/shoal-dev/shoal/api"
 )
 
-func (s *state) createPod(index uint64, in *api.Pod, uid string, t time.Time) (*Result, error) {
+func (s *state) createPod(index uint64, in *api.Pod, uid api.UID, t time.Time) (*Result, error) {
 	p := copyPod(in)
 	api.Default(p)
-	ns, name := p.Metadata.Namespace, p.Metadata.Name
+	ns, name := p.ObjectMeta.Namespace, p.ObjectMeta.Name
 	if err := api.ValidatePod(p); err != nil {
 		return nil, &InvalidError{Kind: kindPod, Namespace: ns, Name: name, Fields: api.AsFieldErrors(err)}
 	}
@@ -22,11 +22,11 @@ func (s *state) createPod(index uint64, in *api.Pod, uid string, t time.Time) (*
 	if _, exists := s.Pods[key]; exists {
 		return nil, &AlreadyExistsError{Kind: kindPod, Namespace: ns, Name: name}
 	}
-	p.Metadata.UID = uid
-	p.Metadata.ResourceVersion = rv(index)
-	p.Metadata.Generation = 1
-	p.Metadata.CreationTimestamp = api.NewTime(t)
-	p.Metadata.DeletionTimestamp = nil
+	p.ObjectMeta.UID = api.UID(uid)
+	p.ObjectMeta.ResourceVersion = rv(index)
+	p.ObjectMeta.Generation = 1
+	p.ObjectMeta.CreationTimestamp = api.TimeOf(t)
+	p.ObjectMeta.DeletionTimestamp = nil
 	// Status is read-only for users: a new pod starts pending, whatever the
 	// manifest said.
 	p.Status = api.PodStatus{Phase: api.PodPending}
@@ -37,7 +37,7 @@ func (s *state) createPod(index uint64, in *api.Pod, uid string, t time.Time) (*
 func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
 	in := copyPod(&c.Pod)
 	api.Default(in)
-	ns, name := in.Metadata.Namespace, in.Metadata.Name
+	ns, name := in.ObjectMeta.Namespace, in.ObjectMeta.Name
 	old, exists := s.Pods[api.Key(ns, name)]
 	if !exists {
 		return s.createPod(index, in, c.UID, c.Time)
@@ -45,13 +45,13 @@ func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
 	if err := api.ValidatePod(in); err != nil {
 		return nil, &InvalidError{Kind: kindPod, Namespace: ns, Name: name, Fields: api.AsFieldErrors(err)}
 	}
-	if in.Metadata.UID != "" && in.Metadata.UID != old.Metadata.UID {
+	if in.ObjectMeta.UID != "" && in.ObjectMeta.UID != old.ObjectMeta.UID {
 		return nil, &ConflictError{Kind: kindPod, Namespace: ns, Name: name,
-			Reason: "metadata.uid " + in.Metadata.UID + " does not match the stored pod's " + old.Metadata.UID}
+			Reason: string("metadata.uid " + in.ObjectMeta.UID + " does not match the stored pod's " + old.ObjectMeta.UID)}
 	}
-	if v := in.Metadata.ResourceVersion; v != "" && v != old.Metadata.ResourceVersion {
+	if v := in.ObjectMeta.ResourceVersion; v != "" && v != old.ObjectMeta.ResourceVersion {
 		return nil, &ConflictError{Kind: kindPod, Namespace: ns, Name: name,
-			Reason: "the object has been modified (resourceVersion " + v + ", now " + old.Metadata.ResourceVersion + "); read it again and retry"}
+			Reason: "the object has been modified (resourceVersion " + v + ", now " + old.ObjectMeta.ResourceVersion + "); read it again and retry"}
 	}
 	// A manifest does not carry the binding; its absence is not a change.
 	if in.Spec.NodeName == "" {
@@ -61,22 +61,22 @@ func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
 		return nil, &InvalidError{Kind: kindPod, Namespace: ns, Name: name, Fields: api.FieldErrors{fe}}
 	}
 	specChanged := firstDiff("spec", toGeneric(old.Spec), toGeneric(in.Spec)) != ""
-	metaChanged := !equalStringMaps(old.Metadata.Labels, in.Metadata.Labels) ||
-		!equalStringMaps(old.Metadata.Annotations, in.Metadata.Annotations) ||
-		!reflect.DeepEqual(old.Metadata.OwnerReferences, in.Metadata.OwnerReferences)
+	metaChanged := !equalStringMaps(old.ObjectMeta.Labels, in.ObjectMeta.Labels) ||
+		!equalStringMaps(old.ObjectMeta.Annotations, in.ObjectMeta.Annotations) ||
+		!reflect.DeepEqual(old.ObjectMeta.OwnerReferences, in.ObjectMeta.OwnerReferences)
 	if !specChanged && !metaChanged {
 		return &Result{Index: index, Pod: copyPod(old)}, nil
 	}
 	p := copyPod(old)
-	p.Metadata.Labels = in.Metadata.Labels
-	p.Metadata.Annotations = in.Metadata.Annotations
-	p.Metadata.OwnerReferences = in.Metadata.OwnerReferences
+	p.ObjectMeta.Labels = in.ObjectMeta.Labels
+	p.ObjectMeta.Annotations = in.ObjectMeta.Annotations
+	p.ObjectMeta.OwnerReferences = in.ObjectMeta.OwnerReferences
 	if specChanged {
 		p.Spec = in.Spec
-		p.Metadata.Generation++
+		p.ObjectMeta.Generation++
 	}
-	p.Metadata.ResourceVersion = rv(index)
-	s.putPod(p.Key(), p)
+	p.ObjectMeta.ResourceVersion = rv(index)
+	s.putPod(api.KeyOf(p), p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
 }
 
@@ -98,23 +98,23 @@ func (s *state) deletePod(index uint64, c *DeletePod) (*Result, error) {
 	if !ok {
 		return nil, &NotFoundError{Kind: kindPod, Namespace: c.Namespace, Name: c.Name}
 	}
-	if c.UID != "" && c.UID != p.Metadata.UID {
+	if c.UID != "" && c.UID != p.ObjectMeta.UID {
 		return nil, &ConflictError{Kind: kindPod, Namespace: c.Namespace, Name: c.Name,
-			Reason: "precondition failed: uid " + c.UID + ", stored pod has " + p.Metadata.UID}
+			Reason: string("precondition failed: uid " + c.UID + ", stored pod has " + p.ObjectMeta.UID)}
 	}
 	s.removePod(key)
 	return &Result{Index: index, Changed: true}, nil
 }
 
 // lookupPod finds the pod a command names and checks its UID.
-func (s *state) lookupPod(ns, name, uid string) (*api.Pod, error) {
+func (s *state) lookupPod(ns, name string, uid api.UID) (*api.Pod, error) {
 	p, ok := s.Pods[api.Key(ns, name)]
 	if !ok {
 		return nil, &NotFoundError{Kind: kindPod, Namespace: ns, Name: name}
 	}
-	if uid != p.Metadata.UID {
+	if uid != p.ObjectMeta.UID {
 		return nil, &ConflictError{Kind: kindPod, Namespace: ns, Name: name,
-			Reason: "uid " + uid + " does not match the stored pod's " + p.Metadata.UID + " (the pod was replaced)"}
+			Reason: string("uid " + uid + " does not match the stored pod's " + p.ObjectMeta.UID + " (the pod was replaced)")}
 	}
 	return p, nil
 }
@@ -134,9 +134,9 @@ func (s *state) setPodUnschedulable(index uint64, c *SetPodUnschedulable) (*Resu
 	}
 	p := copyPod(old)
 	setPodCondition(p, api.PodCondition{Type: condPodScheduled, Status: condFalse,
-		Reason: "Unschedulable", Message: c.Message, LastTransitionTime: api.NewTime(c.Time)})
-	p.Metadata.ResourceVersion = rv(index)
-	s.putPod(p.Key(), p)
+		Reason: "Unschedulable", Message: c.Message, LastTransitionTime: api.TimeOf(c.Time)})
+	p.ObjectMeta.ResourceVersion = rv(index)
+	s.putPod(api.KeyOf(p), p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
 }
 
@@ -172,7 +172,7 @@ func (s *state) updatePodStatus(index uint64, c *UpdatePodStatus) (*Result, erro
 	}
 	st.Conditions = conds
 	p.Status = st
-	p.Metadata.ResourceVersion = rv(index)
-	s.putPod(p.Key(), p)
+	p.ObjectMeta.ResourceVersion = rv(index)
+	s.putPod(api.KeyOf(p), p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
 }

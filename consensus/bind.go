@@ -33,20 +33,20 @@ func (s *state) bindPod(index uint64, c *BindPod) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := api.NewTime(c.Time)
+	now := api.TimeOf(c.Time)
 	p := copyPod(old)
 	p.Spec.NodeName = c.Node
 	p.Status.PodIP = ip.String()
 	p.Status.PodIPs = []api.PodIP{{IP: ip.String()}}
 	p.Status.HostIP = internalIP(node)
 	setPodCondition(p, api.PodCondition{Type: condPodScheduled, Status: condTrue, LastTransitionTime: now})
-	p.Metadata.ResourceVersion = rv(index)
-	s.putPod(p.Key(), p)
+	p.ObjectMeta.ResourceVersion = rv(index)
+	s.putPod(api.KeyOf(p), p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
 }
 
 func (s *state) checkPodIP(node *api.Node, raw, podKey string) (netip.Addr, error) {
-	name := node.Metadata.Name
+	name := node.ObjectMeta.Name
 	ip, err := netip.ParseAddr(raw)
 	if err != nil {
 		return netip.Addr{}, rejectf("pod IP %q: %v", raw, err)

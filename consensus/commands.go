@@ -40,7 +40,7 @@ type SetNodeCondition struct {
 // CreatePod stores a new pending pod; the name must be free.
 type CreatePod struct {
 	Pod  api.Pod   `json:"pod"`
-	UID  string    `json:"uid"`
+	UID  api.UID   `json:"uid"`
 	Time time.Time `json:"time"`
 }
 
@@ -49,22 +49,22 @@ type CreatePod struct {
 // is rejected naming the field.
 type ApplyPod struct {
 	Pod  api.Pod   `json:"pod"`
-	UID  string    `json:"uid"` // used only when the pod is created
+	UID  api.UID   `json:"uid"` // used only when the pod is created
 	Time time.Time `json:"time"`
 }
 
 // DeletePod removes a pod; a non-empty UID must match the stored pod.
 type DeletePod struct {
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	UID       string `json:"uid,omitempty"`
+	Namespace string  `json:"namespace"`
+	Name      string  `json:"name"`
+	UID       api.UID `json:"uid,omitempty"`
 }
 
 // BindPod places a pending pod on Node with PodIP, if it still fits there.
 type BindPod struct {
 	Namespace string    `json:"namespace"`
 	Name      string    `json:"name"`
-	UID       string    `json:"uid"`
+	UID       api.UID   `json:"uid"`
 	Node      string    `json:"node"`
 	PodIP     string    `json:"podIP"`
 	Time      time.Time `json:"time"`
@@ -74,7 +74,7 @@ type BindPod struct {
 type SetPodUnschedulable struct {
 	Namespace string    `json:"namespace"`
 	Name      string    `json:"name"`
-	UID       string    `json:"uid"`
+	UID       api.UID   `json:"uid"`
 	Message   string    `json:"message"`
 	Time      time.Time `json:"time"`
 }
@@ -83,7 +83,7 @@ type SetPodUnschedulable struct {
 type UpdatePodStatus struct {
 	Namespace string        `json:"namespace"`
 	Name      string        `json:"name"`
-	UID       string        `json:"uid"`
+	UID       api.UID       `json:"uid"`
 	Node      string        `json:"node"`
 	Status    api.PodStatus `json:"status"`
 	Time      time.Time     `json:"time"`

@@ -32,7 +32,7 @@ type eventLog struct {
 }
 
 func eventKey(e *api.Event) string {
-	obj := e.InvolvedObject.UID
+	obj := string(e.InvolvedObject.UID)
 	if obj == "" {
 		obj = e.InvolvedObject.Kind + "/" + e.InvolvedObject.Namespace + "/" + e.InvolvedObject.Name
 	}
@@ -41,7 +41,7 @@ func eventKey(e *api.Event) string {
 
 func objectKey(e *api.Event) string {
 	if e.InvolvedObject.UID != "" {
-		return e.InvolvedObject.UID
+		return string(e.InvolvedObject.UID)
 	}
 	return e.InvolvedObject.Kind + "/" + e.InvolvedObject.Namespace + "/" + e.InvolvedObject.Name
 }
@@ -58,7 +58,7 @@ func validateEvent(i int, e *api.Event) api.FieldErrors {
 	if e.Type != api.EventNormal && e.Type != api.EventWarning {
 		errs = append(errs, &api.FieldError{Path: p + ".type", Value: e.Type, Detail: "must be Normal or Warning"})
 	}
-	if e.LastTimestamp == nil {
+	if e.LastTimestamp.IsZero() {
 		errs = append(errs, &api.FieldError{Path: p + ".lastTimestamp", Detail: "required"})
 	}
 	return errs
@@ -93,10 +93,10 @@ func (l *eventLog) record(index uint64, i int, e api.Event) {
 			continue
 		}
 		old.Count += count
-		if e.LastTimestamp != nil && (old.LastTimestamp == nil || e.LastTimestamp.After(old.LastTimestamp.Time)) {
+		if !e.LastTimestamp.IsZero() && (old.LastTimestamp.IsZero() || e.LastTimestamp.After(old.LastTimestamp.Time)) {
 			old.LastTimestamp = e.LastTimestamp
 		}
-		old.Metadata.ResourceVersion = rv(index)
+		old.ObjectMeta.ResourceVersion = rv(index)
 		// Most recently updated goes last.
 		l.Items = append(append(l.Items[:j:j], l.Items[j+1:]...), old)
 		return
@@ -104,7 +104,7 @@ func (l *eventLog) record(index uint64, i int, e api.Event) {
 	ev := e
 	ev.APIVersion, ev.Kind = "v1", "Event"
 	ev.Count = count
-	if ev.FirstTimestamp == nil {
+	if ev.FirstTimestamp.IsZero() {
 		ev.FirstTimestamp = ev.LastTimestamp
 	}
 	ns := ev.InvolvedObject.Namespace
@@ -112,10 +112,10 @@ func (l *eventLog) record(index uint64, i int, e api.Event) {
 		ns = "default"
 	}
 	id := strconv.FormatUint(index, 16) + strconv.Itoa(i)
-	ev.Metadata = api.ObjectMeta{
+	ev.ObjectMeta = api.ObjectMeta{
 		Name:              ev.InvolvedObject.Name + "." + id,
 		Namespace:         ns,
-		UID:               fmt.Sprintf("event-%d-%d", index, i),
+		UID:               api.UID(fmt.Sprintf("event-%d-%d", index, i)),
 		ResourceVersion:   rv(index),
 		CreationTimestamp: ev.FirstTimestamp,
 	}

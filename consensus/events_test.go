@@ -13,10 +13,10 @@ import (
 
 func podEvent(uid, reason, msg string, at time.Time) api.Event {
 	return api.Event{
-		InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: "default", Name: "p-" + uid, UID: uid},
+		InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: "default", Name: "p-" + uid, UID: api.UID(uid)},
 		Reason:         reason, Message: msg, Type: api.EventNormal,
 		Source:        api.EventSource{Component: "kubelet", Host: "n1"},
-		LastTimestamp: api.NewTime(at),
+		LastTimestamp: api.TimeOf(at),
 	}
 }
 
@@ -30,10 +30,10 @@ func TestRecordEventsFoldsRepeatsAndKeepsOrderOfUpdate(t *testing.T) {
 		t.Fatalf("%d events, want 2 (the repeat folded)", len(evs))
 	}
 	// The folded event was updated last, so it comes last.
-	if evs[1].Reason != "Pulled" || evs[1].Count != 2 || !evs[1].LastTimestamp.Equal(t1) || !evs[1].FirstTimestamp.Equal(t0) {
+	if evs[1].Reason != "Pulled" || evs[1].Count != 2 || !evs[1].LastTimestamp.Time.Equal(t1) || !evs[1].FirstTimestamp.Time.Equal(t0) {
 		t.Errorf("folded event %+v, want Pulled count 2 from t0 to t1", evs[1])
 	}
-	if evs[0].Metadata.Namespace != "default" || evs[0].Kind != "Event" || evs[0].Metadata.Name == "" {
+	if evs[0].ObjectMeta.Namespace != "default" || evs[0].Kind != "Event" || evs[0].ObjectMeta.Name == "" {
 		t.Errorf("stored event lacks its identity: %+v", evs[0])
 	}
 	bad := podEvent("u1", "", "x", t0)

@@ -50,7 +50,7 @@ var fuzzNodes = []struct {
 var (
 	fuzzNamespaces = []string{"default", "team"}
 	fuzzMemories   = []string{"", "64Mi", "256Mi", "512Mi", "1Gi", "3Gi"}
-	fuzzPhases     = []string{"", api.PodPending, api.PodRunning, api.PodSucceeded, api.PodFailed, api.PodUnknown}
+	fuzzPhases     = []string{"", string(api.PodPending), string(api.PodRunning), string(api.PodSucceeded), string(api.PodFailed), string(api.PodUnknown)}
 	fuzzImages     = []string{"busybox:1", "busybox:2", "busybox"}
 )
 
@@ -81,8 +81,8 @@ func (g *cmdGen) time() time.Time { return t0.Add(time.Duration(g.next) * time.S
 func fuzzNode(i int) api.Node {
 	spec := fuzzNodes[i]
 	n := api.Node{}
-	n.Metadata.Name = spec.name
-	n.Metadata.UID = "uid-" + spec.name
+	n.ObjectMeta.Name = spec.name
+	n.ObjectMeta.UID = api.UID("uid-" + spec.name)
 	n.Status.Allocatable = api.ResourceList{api.ResourceMemory: resource.MustParse(spec.mem), api.ResourceCPU: resource.MustParse(spec.cpu)}
 	if spec.pods != "" {
 		n.Status.Allocatable[api.ResourcePods] = resource.MustParse(spec.pods)
@@ -145,12 +145,12 @@ func podRef(g *cmdGen, st *state) (ns, name, uid string, p *api.Pod) {
 	b := g.byte()
 	if keys := st.sortedPodKeys(); b%4 != 0 && len(keys) > 0 {
 		p = st.Pods[keys[int(b/4)%len(keys)]]
-		return p.Metadata.Namespace, p.Metadata.Name, p.Metadata.UID, p
+		return p.ObjectMeta.Namespace, p.ObjectMeta.Name, string(p.ObjectMeta.UID), p
 	}
 	ns = fuzzNamespaces[int(b/4)%len(fuzzNamespaces)]
 	name = "p" + strconv.Itoa(g.pick(6))
 	if p = st.Pods[api.Key(ns, name)]; p != nil {
-		uid = p.Metadata.UID
+		uid = string(p.ObjectMeta.UID)
 	}
 	return ns, name, uid, p
 }
@@ -211,13 +211,13 @@ func (g *cmdGen) command(st *state) (cmd Command, raw []byte) {
 	case 2, 3:
 		ns, name, _, _ := podRef(g, st)
 		p := api.Pod{Spec: fuzzPodSpec(g)}
-		p.Metadata.Namespace, p.Metadata.Name = ns, name
-		p.Metadata.Labels = map[string]string{"app": "r" + strconv.Itoa(g.pick(3))}
-		p.Metadata.OwnerReferences = g.ownerRefs(st)
+		p.ObjectMeta.Namespace, p.ObjectMeta.Name = ns, name
+		p.ObjectMeta.Labels = map[string]string{"app": "r" + strconv.Itoa(g.pick(3))}
+		p.ObjectMeta.OwnerReferences = g.ownerRefs(st)
 		if g.pick(2) == 0 {
-			return CreatePod{Pod: p, UID: newUIDFor(g, uid), Time: now}, nil
+			return CreatePod{Pod: p, UID: api.UID(newUIDFor(g, uid)), Time: now}, nil
 		}
-		return ApplyPod{Pod: p, UID: newUIDFor(g, uid), Time: now}, nil
+		return ApplyPod{Pod: p, UID: api.UID(newUIDFor(g, uid)), Time: now}, nil
 	case 4:
 		// An update of a stored pod: its own manifest with a new image or
 		// labels, or a stale resourceVersion.
@@ -230,21 +230,21 @@ func (g *cmdGen) command(st *state) (cmd Command, raw []byte) {
 		p.Spec.Containers[0].Image = fuzzImages[g.pick(len(fuzzImages))]
 		switch g.pick(4) {
 		case 0:
-			p.Metadata.Labels = map[string]string{"app": "moved"}
+			p.ObjectMeta.Labels = map[string]string{"app": "moved"}
 		case 1:
-			p.Metadata.ResourceVersion = "1"
+			p.ObjectMeta.ResourceVersion = "1"
 		case 2:
 			p.Spec.Containers[0].Resources.Requests = api.ResourceList{api.ResourceMemory: resource.MustParse("3Gi")}
 		}
 		return ApplyPod{Pod: *p, Time: now}, nil
 	case 5:
 		ns, name, stored, _ := podRef(g, st)
-		return DeletePod{Namespace: ns, Name: name, UID: uidFor(g, stored)}, nil
+		return DeletePod{Namespace: ns, Name: name, UID: api.UID(uidFor(g, stored))}, nil
 	case 6, 7:
 		ns, name, stored, p := podRef(g, st)
 		if pending := unboundPods(st); len(pending) > 0 && g.pick(2) == 0 {
 			p = pending[g.pick(len(pending))]
-			ns, name, stored = p.Metadata.Namespace, p.Metadata.Name, p.Metadata.UID
+			ns, name, stored = p.ObjectMeta.Namespace, p.ObjectMeta.Name, string(p.ObjectMeta.UID)
 		}
 		nodeName := fuzzNodes[g.pick(len(fuzzNodes))].name
 		if names := st.sortedNodeNames(); len(names) > 0 && g.pick(4) != 0 {
@@ -279,36 +279,36 @@ func (g *cmdGen) command(st *state) (cmd Command, raw []byte) {
 		if g.pick(5) == 0 {
 			u = "uid-stale"
 		}
-		return BindPod{Namespace: ns, Name: name, UID: u, Node: nodeName, PodIP: ip, Time: now}, nil
+		return BindPod{Namespace: ns, Name: name, UID: api.UID(u), Node: nodeName, PodIP: ip, Time: now}, nil
 	case 8:
 		ns, name, stored, _ := podRef(g, st)
-		return SetPodUnschedulable{Namespace: ns, Name: name, UID: stored, Message: "0/4 nodes fit " + strconv.Itoa(g.pick(2)), Time: now}, nil
+		return SetPodUnschedulable{Namespace: ns, Name: name, UID: api.UID(stored), Message: "0/4 nodes fit " + strconv.Itoa(g.pick(2)), Time: now}, nil
 	case 9:
 		ns, name, stored, p := podRef(g, st)
 		nodeName := fuzzNodes[g.pick(len(fuzzNodes))].name
 		if p != nil && g.pick(3) != 0 {
 			nodeName = p.Spec.NodeName
 		}
-		status := api.PodStatus{Phase: fuzzPhases[g.pick(len(fuzzPhases))], PodIP: "10.9.9.9",
+		status := api.PodStatus{Phase: api.PodPhase(fuzzPhases[g.pick(len(fuzzPhases))]), PodIP: "10.9.9.9",
 			Conditions: []api.PodCondition{{Type: condPodScheduled, Status: condFalse}, {Type: condReady, Status: condTrue}}}
-		return UpdatePodStatus{Namespace: ns, Name: name, UID: stored, Node: nodeName, Status: status, Time: now}, nil
+		return UpdatePodStatus{Namespace: ns, Name: name, UID: api.UID(stored), Node: nodeName, Status: status, Time: now}, nil
 	case 10:
 		kind, ns, name, _ := g.controllerRef(st)
 		replicas := int32(g.pick(5)) - 1
 		app := "r" + strconv.Itoa(g.pick(3))
 		tmpl := &api.PodTemplateSpec{Spec: fuzzPodSpec(g)}
 		tmpl.Spec.NodeName = ""
-		tmpl.Metadata.Labels = map[string]string{"app": app}
-		c := ApplyController{Create: g.pick(2) == 0, UID: newUIDFor(g, uid), Time: now}
+		tmpl.ObjectMeta.Labels = map[string]string{"app": app}
+		c := ApplyController{Create: g.pick(2) == 0, UID: api.UID(newUIDFor(g, uid)), Time: now}
 		if kind == api.KindReplicationController {
 			rc := &api.ReplicationController{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: kind}}
-			rc.Metadata.Namespace, rc.Metadata.Name = ns, name
-			rc.Spec.Replicas, rc.Spec.Selector, rc.Spec.Template = &replicas, map[string]string{"app": app}, tmpl
+			rc.ObjectMeta.Namespace, rc.ObjectMeta.Name = ns, name
+			rc.Spec.Replicas, rc.Spec.Selector, rc.Spec.Template = &replicas, map[string]string{"app": app}, tmpl.DeepCopy()
 			c.RC = rc
 		} else {
 			rs := &api.ReplicaSet{TypeMeta: api.TypeMeta{APIVersion: api.AppsV1, Kind: kind}}
-			rs.Metadata.Namespace, rs.Metadata.Name = ns, name
-			rs.Spec.Replicas, rs.Spec.Selector, rs.Spec.Template = &replicas, &api.LabelSelector{MatchLabels: map[string]string{"app": app}}, tmpl
+			rs.ObjectMeta.Namespace, rs.ObjectMeta.Name = ns, name
+			rs.Spec.Replicas, rs.Spec.Selector, rs.Spec.Template = &replicas, &api.LabelSelector{MatchLabels: map[string]string{"app": app}}, *tmpl
 			c.RS = rs
 		}
 		return c, nil
@@ -318,13 +318,13 @@ func (g *cmdGen) command(st *state) (cmd Command, raw []byte) {
 		case 0:
 			stored := ""
 			if obj != nil {
-				stored = obj.GetMetadata().UID
+				stored = string(api.MetaOf(obj).UID)
 			}
-			return DeleteController{Kind: kind, Namespace: ns, Name: name, UID: uidFor(g, stored), Orphan: g.pick(2) == 0}, nil
+			return DeleteController{Kind: kind, Namespace: ns, Name: name, UID: api.UID(uidFor(g, stored)), Orphan: g.pick(2) == 0}, nil
 		case 1:
 			rv := ""
 			if obj != nil && g.pick(2) == 0 {
-				rv = obj.GetMetadata().ResourceVersion
+				rv = api.MetaOf(obj).ResourceVersion
 			} else if g.pick(2) == 0 {
 				rv = "1"
 			}
@@ -332,22 +332,22 @@ func (g *cmdGen) command(st *state) (cmd Command, raw []byte) {
 		default:
 			stored := ""
 			if obj != nil {
-				stored = obj.GetMetadata().UID
+				stored = string(api.MetaOf(obj).UID)
 			}
 			n := int32(g.pick(4))
-			return UpdateControllerStatus{Kind: kind, Namespace: ns, Name: name, UID: stored,
-				Status: api.ReplicationControllerStatus{Replicas: n, ReadyReplicas: n, ObservedGeneration: int64(g.pick(3))}}, nil
+			return UpdateControllerStatus{Kind: kind, Namespace: ns, Name: name, UID: api.UID(stored),
+				Status: api.ReplicaCounts{Replicas: n, ReadyReplicas: n, ObservedGeneration: int64(g.pick(3))}}, nil
 		}
 	case 12:
 		var evs []api.Event
 		for i := g.pick(4); i >= 0; i-- {
 			ns, name, stored, _ := podRef(g, st)
-			e := api.Event{InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: ns, Name: name, UID: stored},
+			e := api.Event{InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: ns, Name: name, UID: api.UID(stored)},
 				Reason: []string{"Scheduled", "Pulled", "", "BackOff"}[g.pick(4)], Message: "m" + strconv.Itoa(g.pick(3)),
 				Type: []string{api.EventNormal, api.EventWarning, "Odd"}[g.pick(3)], Count: int32(g.pick(3)) - 1,
 				Source: api.EventSource{Component: "shoal"}}
 			if g.pick(6) != 0 {
-				e.LastTimestamp = api.NewTime(now)
+				e.LastTimestamp = api.TimeOf(now)
 			}
 			evs = append(evs, e)
 		}
@@ -409,7 +409,7 @@ func runFuzzLog(t *testing.T, g *cmdGen) [][]byte {
 		}
 		if dc, ok := cmd.(DeleteController); ok {
 			if _, isErr := out.(error); !isErr {
-				checkNoOwnerRef(t, f.st, out.(*Result).Controller.GetMetadata().UID, dc)
+				checkNoOwnerRef(t, f.st, api.MetaOf(out.(*Result).Controller).UID, dc)
 			}
 		}
 	}
@@ -429,18 +429,18 @@ func checkResultIsStored(t *testing.T, st *state, cmd Command, res *Result) {
 		}
 	}
 	if res.Pod != nil {
-		stored, ok := st.Pods[res.Pod.Key()]
+		stored, ok := st.Pods[api.KeyOf(res.Pod)]
 		if !ok {
-			t.Fatalf("%T answered pod %s, which is not stored", cmd, res.Pod.Key())
+			t.Fatalf("%T answered pod %s, which is not stored", cmd, api.KeyOf(res.Pod))
 		}
-		same("pod "+res.Pod.Key(), res.Pod, stored)
+		same("pod "+api.KeyOf(res.Pod), res.Pod, stored)
 	}
 	if res.Node != nil {
-		same("node "+res.Node.Metadata.Name, res.Node, st.Nodes[res.Node.Metadata.Name])
+		same("node "+res.Node.ObjectMeta.Name, res.Node, st.Nodes[res.Node.ObjectMeta.Name])
 	}
 	if res.Controller != nil {
-		m := res.Controller.GetMetadata()
-		stored, ok := st.controller(res.Controller.GetTypeMeta().Kind, m.Namespace, m.Name)
+		m := api.MetaOf(res.Controller)
+		stored, ok := st.controller(api.TypeMetaOf(res.Controller).Kind, m.Namespace, m.Name)
 		if _, deleted := asPointer(cmd).(*DeleteController); deleted {
 			if ok {
 				t.Fatalf("deleted controller %s/%s is still stored", m.Namespace, m.Name)
@@ -489,10 +489,10 @@ func stateJSONAt(t *testing.T, f *FSM, index uint64) string {
 	return string(b)
 }
 
-func checkNoOwnerRef(t *testing.T, st *state, uid string, c DeleteController) {
+func checkNoOwnerRef(t *testing.T, st *state, uid api.UID, c DeleteController) {
 	t.Helper()
 	for _, k := range st.sortedPodKeys() {
-		for _, ref := range st.Pods[k].Metadata.OwnerReferences {
+		for _, ref := range st.Pods[k].ObjectMeta.OwnerReferences {
 			if ref.UID == uid && ref.Controller != nil && *ref.Controller {
 				t.Fatalf("pod %s still names deleted %s %s/%s (uid %s) as its controller (orphan=%v)", k, c.Kind, c.Namespace, c.Name, uid, c.Orphan)
 			}
@@ -515,10 +515,10 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 	var blocks []netip.Prefix
 	for _, name := range st.sortedNodeNames() {
 		n := st.Nodes[name]
-		if n.Metadata.Name != name {
-			return fmt.Errorf("node stored as %s is named %s", name, n.Metadata.Name)
+		if n.ObjectMeta.Name != name {
+			return fmt.Errorf("node stored as %s is named %s", name, n.ObjectMeta.Name)
 		}
-		if err := checkRV("node "+name, n.Metadata.ResourceVersion); err != nil {
+		if err := checkRV("node "+name, n.ObjectMeta.ResourceVersion); err != nil {
 			return err
 		}
 		b, err := netip.ParsePrefix(n.Spec.PodCIDR)
@@ -535,16 +535,16 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 	ips := map[string]string{}
 	for _, key := range st.sortedPodKeys() {
 		p := st.Pods[key]
-		if p.Key() != key {
-			return fmt.Errorf("pod stored as %s is %s", key, p.Key())
+		if api.KeyOf(p) != key {
+			return fmt.Errorf("pod stored as %s is %s", key, api.KeyOf(p))
 		}
 		if err := api.ValidatePod(p); err != nil {
 			return fmt.Errorf("stored pod %s does not validate: %v", key, err)
 		}
-		if p.Metadata.UID == "" {
+		if p.ObjectMeta.UID == "" {
 			return fmt.Errorf("pod %s has no UID", key)
 		}
-		if err := checkRV("pod "+key, p.Metadata.ResourceVersion); err != nil {
+		if err := checkRV("pod "+key, p.ObjectMeta.ResourceVersion); err != nil {
 			return err
 		}
 		if p.Status.PodIP != "" {
@@ -566,7 +566,7 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 		ip, err := netip.ParseAddr(p.Status.PodIP)
 		block, _ := netip.ParsePrefix(n.Spec.PodCIDR)
 		if err != nil || !block.Contains(ip) || reservedInBlock(block, ip) != "" || ip == lastAddr(block) {
-			return fmt.Errorf("pod %s holds IP %q, not a pod address of node %s's block %s", key, p.Status.PodIP, n.Metadata.Name, block)
+			return fmt.Errorf("pod %s holds IP %q, not a pod address of node %s's block %s", key, p.Status.PodIP, n.ObjectMeta.Name, block)
 		}
 	}
 	for _, name := range st.sortedNodeNames() {
@@ -578,12 +578,12 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 		if maxPods, ok := alloc[api.ResourcePods]; ok && int64(info.Pods) > maxPods.Value() {
 			return fmt.Errorf("node %s runs %d pods, allocatable %s", name, info.Pods, maxPods.String())
 		}
-		for _, res := range []string{api.ResourceMemory, api.ResourceCPU} {
-			have, ok := alloc[res]
+		for _, res := range []string{string(api.ResourceMemory), string(api.ResourceCPU)} {
+			have, ok := alloc[api.ResourceName(res)]
 			if !ok {
 				continue
 			}
-			if want := info.Requested[res]; want.Cmp(have) > 0 {
+			if want := info.Requested[api.ResourceName(res)]; want.Cmp(have) > 0 {
 				return fmt.Errorf("node %s over capacity: %s %s requested, %s allocatable", name, res, want.String(), have.String())
 			}
 		}
@@ -592,8 +592,8 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 		}
 	}
 	for _, obj := range st.sortedControllers("") {
-		m := obj.GetMetadata()
-		what := obj.GetTypeMeta().Kind + " " + api.Key(m.Namespace, m.Name)
+		m := api.MetaOf(obj)
+		what := api.TypeMetaOf(obj).Kind + " " + api.Key(m.Namespace, m.Name)
 		if err := api.ValidateReplicated(obj); err != nil {
 			return fmt.Errorf("stored %s does not validate: %v", what, err)
 		}
@@ -608,10 +608,10 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 	// controller is stored, the reference names it rightly.
 	byUID := map[string]api.Replicated{}
 	for _, obj := range st.sortedControllers("") {
-		if other, dup := byUID[obj.GetMetadata().UID]; dup {
-			return fmt.Errorf("controllers %s and %s share UID %s", other.GetMetadata().Name, obj.GetMetadata().Name, obj.GetMetadata().UID)
+		if other, dup := byUID[string(api.MetaOf(obj).UID)]; dup {
+			return fmt.Errorf("controllers %s and %s share UID %s", api.MetaOf(other).Name, api.MetaOf(obj).Name, api.MetaOf(obj).UID)
 		}
-		byUID[obj.GetMetadata().UID] = obj
+		byUID[string(api.MetaOf(obj).UID)] = obj
 	}
 	for _, key := range st.sortedPodKeys() {
 		p := st.Pods[key]
@@ -619,10 +619,10 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 		if ref == nil {
 			continue
 		}
-		if obj, ok := byUID[ref.UID]; ok {
-			m := obj.GetMetadata()
-			if ref.Kind != obj.GetTypeMeta().Kind || ref.Name != m.Name {
-				return fmt.Errorf("pod %s names controller %s %s (uid %s), stored as %s %s/%s", key, ref.Kind, ref.Name, ref.UID, obj.GetTypeMeta().Kind, m.Namespace, m.Name)
+		if obj, ok := byUID[string(ref.UID)]; ok {
+			m := api.MetaOf(obj)
+			if ref.Kind != api.TypeMetaOf(obj).Kind || ref.Name != m.Name {
+				return fmt.Errorf("pod %s names controller %s %s (uid %s), stored as %s %s/%s", key, ref.Kind, ref.Name, ref.UID, api.TypeMetaOf(obj).Kind, m.Namespace, m.Name)
 			}
 		}
 	}
@@ -639,7 +639,7 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 				return fmt.Errorf("more than %d events about %s", MaxEventsPerObject, objectKey(e))
 			}
 			if e.Count < 1 {
-				return fmt.Errorf("event %s has count %d", e.Metadata.Name, e.Count)
+				return fmt.Errorf("event %s has count %d", e.ObjectMeta.Name, e.Count)
 			}
 		}
 	}
@@ -655,27 +655,27 @@ func sumRequests(st *state, node string) api.ResourceList {
 		if p.Spec.NodeName != node || !Bound(p) || Terminal(p) {
 			continue
 		}
-		for _, res := range []string{api.ResourceMemory, api.ResourceCPU} {
+		for _, res := range []string{string(api.ResourceMemory), string(api.ResourceCPU)} {
 			var need resource.Quantity
 			for _, c := range p.Spec.Containers {
-				need.Add(c.Resources.Requests[res])
+				need.Add(c.Resources.Requests[api.ResourceName(res)])
 			}
 			for _, c := range p.Spec.InitContainers {
-				if q := c.Resources.Requests[res]; q.Cmp(need) > 0 {
+				if q := c.Resources.Requests[api.ResourceName(res)]; q.Cmp(need) > 0 {
 					need = q.DeepCopy()
 				}
 			}
-			sum := out[res]
+			sum := out[api.ResourceName(res)]
 			sum.Add(need)
-			out[res] = sum
+			out[api.ResourceName(res)] = sum
 		}
 	}
 	return out
 }
 
 func equalLists(a, b api.ResourceList) bool {
-	for _, k := range []string{api.ResourceMemory, api.ResourceCPU} {
-		x, y := a[k], b[k]
+	for _, k := range []string{string(api.ResourceMemory), string(api.ResourceCPU)} {
+		x, y := a[api.ResourceName(k)], b[api.ResourceName(k)]
 		if x.Cmp(y) != 0 {
 			return false
 		}
@@ -741,16 +741,16 @@ func checkReplayState(t *testing.T, h *harness) {
 
 func entrySetup() []Command {
 	rc := &api.ReplicationController{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: api.KindReplicationController}}
-	rc.Metadata.Name = "web"
+	rc.ObjectMeta.Name = "web"
 	replicas := int32(2)
 	rc.Spec.Replicas, rc.Spec.Selector = &replicas, map[string]string{"app": "web"}
 	rc.Spec.Template = &api.PodTemplateSpec{Spec: pod("x", "100Mi").Spec}
-	rc.Spec.Template.Metadata.Labels = map[string]string{"app": "web"}
+	rc.Spec.Template.ObjectMeta.Labels = map[string]string{"app": "web"}
 	owned := create("owned", "100Mi")
-	owned.Pod.Metadata.Labels = map[string]string{"app": "web"}
+	owned.Pod.ObjectMeta.Labels = map[string]string{"app": "web"}
 	ownerRC := *rc
-	ownerRC.Metadata.UID = "uid-web"
-	owned.Pod.Metadata.OwnerReferences = []api.OwnerReference{api.NewControllerRef(&ownerRC)}
+	ownerRC.ObjectMeta.UID = "uid-web"
+	owned.Pod.ObjectMeta.OwnerReferences = []api.OwnerReference{api.NewControllerRef(&ownerRC)}
 	return []Command{
 		node("a", "1Gi", "192.168.50.2"), ready("a"), node("b", "2Gi", "192.168.50.3"), ready("b"),
 		ApplyController{RC: rc, Create: true, UID: "uid-web", Time: t0},
@@ -774,10 +774,10 @@ func entrySeeds() []Command {
 		UpdatePodStatus{Namespace: "default", Name: "owned", UID: "uid-owned", Node: "a", Status: running, Time: t0},
 		ScaleController{Kind: api.KindReplicationController, Namespace: "default", Name: "web", Replicas: 5},
 		DeleteController{Kind: api.KindReplicationController, Namespace: "default", Name: "web", Orphan: true},
-		UpdateControllerStatus{Kind: api.KindReplicationController, Namespace: "default", Name: "web", UID: "uid-web", Status: api.ReplicationControllerStatus{Replicas: 1}},
+		UpdateControllerStatus{Kind: api.KindReplicationController, Namespace: "default", Name: "web", UID: "uid-web", Status: api.ReplicaCounts{Replicas: 1}},
 		RecordEvents{Events: []api.Event{{InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: "default", Name: "owned", UID: "uid-owned"},
-			Reason: "Started", Type: api.EventNormal, LastTimestamp: api.NewTime(t0), Source: api.EventSource{Component: "kubelet", Host: "a"}}}},
-		ApplyPod{Pod: api.Pod{Metadata: api.ObjectMeta{Name: "pending", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", Name: "web", UID: "uid-web", Controller: &yes}}},
+			Reason: "Started", Type: api.EventNormal, LastTimestamp: api.TimeOf(t0), Source: api.EventSource{Component: "kubelet", Host: "a"}}}},
+		ApplyPod{Pod: api.Pod{ObjectMeta: api.ObjectMeta{Name: "pending", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", Name: "web", UID: "uid-web", Controller: &yes}}},
 			Spec: pod("x", "100Mi").Spec}, Time: t0},
 	}
 }

@@ -71,8 +71,8 @@ func (h *harness) stateJSON() string {
 
 func node(name, mem, ip string) RegisterNode {
 	n := api.Node{}
-	n.Metadata.Name = name
-	n.Metadata.UID = "uid-" + name
+	n.ObjectMeta.Name = name
+	n.ObjectMeta.UID = api.UID("uid-" + name)
 	n.Status.Allocatable = api.ResourceList{api.ResourceMemory: resource.MustParse(mem), api.ResourceCPU: resource.MustParse("4")}
 	n.Status.Capacity = n.Status.Allocatable
 	n.Status.Addresses = []api.NodeAddress{{Type: "InternalIP", Address: ip}}
@@ -86,7 +86,7 @@ func ready(name string) SetNodeCondition {
 // pod returns a pod whose containers request the given memory each.
 func pod(name string, mems ...string) api.Pod {
 	p := api.Pod{}
-	p.Metadata.Name = name
+	p.ObjectMeta.Name = name
 	for i, m := range mems {
 		p.Spec.Containers = append(p.Spec.Containers, api.Container{
 			Name: "c" + string(rune('0'+i)), Image: "busybox:1.36", Command: []string{"sleep", "3600"},
@@ -97,11 +97,11 @@ func pod(name string, mems ...string) api.Pod {
 }
 
 func create(name string, mems ...string) CreatePod {
-	return CreatePod{Pod: pod(name, mems...), UID: "uid-" + name, Time: t0}
+	return CreatePod{Pod: pod(name, mems...), UID: api.UID("uid-" + name), Time: t0}
 }
 
 func bind(name, nodeName, ip string) BindPod {
-	return BindPod{Namespace: "default", Name: name, UID: "uid-" + name, Node: nodeName, PodIP: ip, Time: t0}
+	return BindPod{Namespace: "default", Name: name, UID: api.UID("uid-" + name), Node: nodeName, PodIP: ip, Time: t0}
 }
 
 func TestApply(t *testing.T) {
@@ -145,15 +145,15 @@ func TestApply(t *testing.T) {
 			setup: []Command{node("node-a", "1Gi", "192.168.50.2"), node("node-b", "1Gi", "192.168.50.3")},
 			cmd: func() Command {
 				c := node("node-a", "2Gi", "192.168.50.2")
-				c.Node.Metadata.Labels = map[string]string{"disk": "ssd"}
+				c.Node.ObjectMeta.Labels = map[string]string{"disk": "ssd"}
 				return c
 			}(),
 			check: func(t *testing.T, h *harness, res *Result) {
-				if res.Created || res.Node.Spec.PodCIDR != "10.244.0.0/24" || res.Node.Metadata.Labels["disk"] != "ssd" {
-					t.Fatalf("re-registered node: created=%v cidr=%s labels=%v", res.Created, res.Node.Spec.PodCIDR, res.Node.Metadata.Labels)
+				if res.Created || res.Node.Spec.PodCIDR != "10.244.0.0/24" || res.Node.ObjectMeta.Labels["disk"] != "ssd" {
+					t.Fatalf("re-registered node: created=%v cidr=%s labels=%v", res.Created, res.Node.Spec.PodCIDR, res.Node.ObjectMeta.Labels)
 				}
-				if res.Node.Metadata.ResourceVersion != "3" {
-					t.Fatalf("resourceVersion %q, want 3", res.Node.Metadata.ResourceVersion)
+				if res.Node.ObjectMeta.ResourceVersion != "3" {
+					t.Fatalf("resourceVersion %q, want 3", res.Node.ObjectMeta.ResourceVersion)
 				}
 			},
 		},
@@ -177,11 +177,11 @@ func TestApply(t *testing.T) {
 				if p.Spec.NodeName != "node-b" || p.Status.PodIP != "10.244.1.7" || p.Status.HostIP != "192.168.50.3" || !Bound(p) {
 					t.Fatalf("bound pod: %+v", p.Status)
 				}
-				if p.Metadata.ResourceVersion != "6" || res.Index != 6 || h.f.Index() != 6 {
-					t.Fatalf("resourceVersion %s index %d state %d, want 6", p.Metadata.ResourceVersion, res.Index, h.f.Index())
+				if p.ObjectMeta.ResourceVersion != "6" || res.Index != 6 || h.f.Index() != 6 {
+					t.Fatalf("resourceVersion %s index %d state %d, want 6", p.ObjectMeta.ResourceVersion, res.Index, h.f.Index())
 				}
 				on, _ := h.f.PodsOnNode("node-b")
-				if len(on) != 1 || on[0].Metadata.Name != "web" {
+				if len(on) != 1 || on[0].ObjectMeta.Name != "web" {
 					t.Fatalf("PodsOnNode(node-b) = %d pods", len(on))
 				}
 			},
@@ -312,11 +312,11 @@ func TestApply(t *testing.T) {
 			setup: []Command{withImage("busybox:1.36")},
 			cmd:   withImage("busybox:1.37"),
 			check: func(t *testing.T, h *harness, res *Result) {
-				if !res.Changed || res.Pod.Spec.Containers[0].Image != "busybox:1.37" || res.Pod.Metadata.Generation != 2 {
-					t.Fatalf("image update: changed=%v image=%s gen=%d", res.Changed, res.Pod.Spec.Containers[0].Image, res.Pod.Metadata.Generation)
+				if !res.Changed || res.Pod.Spec.Containers[0].Image != "busybox:1.37" || res.Pod.ObjectMeta.Generation != 2 {
+					t.Fatalf("image update: changed=%v image=%s gen=%d", res.Changed, res.Pod.Spec.Containers[0].Image, res.Pod.ObjectMeta.Generation)
 				}
-				if res.Pod.Metadata.ResourceVersion != "2" || res.Pod.Metadata.UID != "uid-web" {
-					t.Fatalf("rv=%s uid=%s", res.Pod.Metadata.ResourceVersion, res.Pod.Metadata.UID)
+				if res.Pod.ObjectMeta.ResourceVersion != "2" || res.Pod.ObjectMeta.UID != "uid-web" {
+					t.Fatalf("rv=%s uid=%s", res.Pod.ObjectMeta.ResourceVersion, res.Pod.ObjectMeta.UID)
 				}
 			},
 		},
@@ -332,8 +332,8 @@ func TestApply(t *testing.T) {
 			setup: []Command{withImage("busybox:1.36")},
 			cmd:   withImage("busybox:1.36"),
 			check: func(t *testing.T, h *harness, res *Result) {
-				if res.Changed || res.Pod.Metadata.ResourceVersion != "1" {
-					t.Fatalf("unchanged apply: changed=%v rv=%s", res.Changed, res.Pod.Metadata.ResourceVersion)
+				if res.Changed || res.Pod.ObjectMeta.ResourceVersion != "1" {
+					t.Fatalf("unchanged apply: changed=%v rv=%s", res.Changed, res.Pod.ObjectMeta.ResourceVersion)
 				}
 			},
 		},
@@ -343,12 +343,12 @@ func TestApply(t *testing.T) {
 				withImage("busybox:1.36"), bind("web", "node-a", "10.244.0.9")),
 			cmd: func() Command {
 				c := withImage("busybox:1.36")
-				c.Pod.Metadata.Labels = map[string]string{"app": "web"}
+				c.Pod.ObjectMeta.Labels = map[string]string{"app": "web"}
 				return c
 			}(),
 			check: func(t *testing.T, h *harness, res *Result) {
-				if res.Pod.Spec.NodeName != "node-a" || res.Pod.Metadata.Labels["app"] != "web" || res.Pod.Metadata.Generation != 1 {
-					t.Fatalf("label update on bound pod: node=%s labels=%v gen=%d", res.Pod.Spec.NodeName, res.Pod.Metadata.Labels, res.Pod.Metadata.Generation)
+				if res.Pod.Spec.NodeName != "node-a" || res.Pod.ObjectMeta.Labels["app"] != "web" || res.Pod.ObjectMeta.Generation != 1 {
+					t.Fatalf("label update on bound pod: node=%s labels=%v gen=%d", res.Pod.Spec.NodeName, res.Pod.ObjectMeta.Labels, res.Pod.ObjectMeta.Generation)
 				}
 			},
 		},
@@ -430,11 +430,11 @@ func TestReadsReturnCopies(t *testing.T) {
 	h := newHarness(t)
 	h.must(create("web", "10Mi"))
 	p, _ := h.f.Pod("default", "web")
-	p.Metadata.Labels = map[string]string{"changed": "yes"}
+	p.ObjectMeta.Labels = map[string]string{"changed": "yes"}
 	p.Spec.Containers[0].Image = "evil"
 	again, _ := h.f.Pod("default", "web")
-	if again.Metadata.Labels != nil || again.Spec.Containers[0].Image != "busybox:1.36" {
-		t.Fatalf("mutating a read changed the state: %+v", again.Metadata)
+	if again.ObjectMeta.Labels != nil || again.Spec.Containers[0].Image != "busybox:1.36" {
+		t.Fatalf("mutating a read changed the state: %+v", again.ObjectMeta)
 	}
 }
 
@@ -447,7 +447,7 @@ func TestNodeInfosSumBoundPods(t *testing.T) {
 		t.Fatalf("infos %+v", infos)
 	}
 	want := resource.MustParse("1280Mi")
-	if got := infos[0].Requested.Get(api.ResourceMemory); got.Cmp(want) != 0 {
+	if got := api.QuantityOf(infos[0].Requested, api.ResourceMemory); got.Cmp(want) != 0 {
 		t.Fatalf("requested memory %s, want %s", got.String(), want.String())
 	}
 	ip, err := h.f.FreePodIP("node-a")

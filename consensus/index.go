@@ -123,7 +123,7 @@ func (ix *indexes) podChanged(key string, old, p *api.Pod) {
 	}
 	// A status report from a running pod is the common change: it moves
 	// nothing, and copying the node's sums for it would be waste.
-	if oldNode == newNode && oldReq.Equal(newReq) {
+	if oldNode == newNode && api.ResourcesEqual(oldReq, newReq) {
 		return
 	}
 	if oldNode != "" {
@@ -228,8 +228,8 @@ func (ix *indexes) infoAt(name string) (int, bool) {
 	if !ix.infosValid {
 		return 0, false
 	}
-	i := sort.Search(len(ix.infos), func(i int) bool { return ix.infos[i].Node.Metadata.Name >= name })
-	return i, i < len(ix.infos) && ix.infos[i].Node.Metadata.Name == name
+	i := sort.Search(len(ix.infos), func(i int) bool { return ix.infos[i].Node.ObjectMeta.Name >= name })
+	return i, i < len(ix.infos) && ix.infos[i].Node.ObjectMeta.Name == name
 }
 
 // buildInfos makes the cached NodeInfos current.

@@ -78,7 +78,7 @@ func TestIndexesAfterRestore(t *testing.T) {
 func checkIndexes(st *state) error {
 	want := scratchNodeInfos(st)
 	for _, w := range want {
-		got := st.nodeInfo(w.Node.Metadata.Name)
+		got := st.nodeInfo(w.Node.ObjectMeta.Name)
 		if err := sameInfo(got, w); err != nil {
 			return fmt.Errorf("nodeInfo: %w", err)
 		}
@@ -98,8 +98,8 @@ func checkIndexes(st *state) error {
 			return fmt.Errorf("cached NodeInfos has %d nodes, %d stored", len(st.ix.infos), len(want))
 		}
 		for i := range want {
-			if st.ix.infos[i].Node != st.Nodes[want[i].Node.Metadata.Name] {
-				return fmt.Errorf("cached NodeInfos[%d] is %s, not the stored node %s", i, st.ix.infos[i].Node.Metadata.Name, want[i].Node.Metadata.Name)
+			if st.ix.infos[i].Node != st.Nodes[want[i].Node.ObjectMeta.Name] {
+				return fmt.Errorf("cached NodeInfos[%d] is %s, not the stored node %s", i, st.ix.infos[i].Node.ObjectMeta.Name, want[i].Node.ObjectMeta.Name)
 			}
 			if err := sameInfo(st.ix.infos[i], want[i]); err != nil {
 				return fmt.Errorf("cached NodeInfos: %w", err)
@@ -139,7 +139,7 @@ func checkIndexes(st *state) error {
 }
 
 func sameInfo(got, want placement.NodeInfo) error {
-	name := want.Node.Metadata.Name
+	name := want.Node.ObjectMeta.Name
 	if got.Node != want.Node {
 		return fmt.Errorf("%s: not the stored node", name)
 	}
@@ -226,7 +226,7 @@ func TestAppendNodeInfosReusesAndHandsOutStableLists(t *testing.T) {
 	f := fleetFSM(t, 5, 1)
 	h := &harness{t: t, f: f, idx: f.Index()}
 	before := f.NodeInfos()
-	mem := before[2].Requested.Get(api.ResourceMemory)
+	mem := api.QuantityOf(before[2].Requested, api.ResourceMemory)
 	buf := make([]placement.NodeInfo, 0, 16)
 	got := f.AppendNodeInfos(buf[:0])
 	if &got[0] != &buf[:1][0] {
@@ -238,11 +238,11 @@ func TestAppendNodeInfosReusesAndHandsOutStableLists(t *testing.T) {
 		}
 	}
 	h.must(create("more", "1Gi"), BindPod{Namespace: "default", Name: "more", UID: "uid-more", Node: "node-00002", PodIP: "10.0.2.9", Time: t0})
-	if q := before[2].Requested.Get(api.ResourceMemory); before[2].Pods != 1 || q.Cmp(mem) != 0 {
+	if q := api.QuantityOf(before[2].Requested, api.ResourceMemory); before[2].Pods != 1 || q.Cmp(mem) != 0 {
 		t.Fatalf("a list handed out before the bind changed: node-00002 now %d pods, %s", before[2].Pods, q.String())
 	}
 	after := f.NodeInfos()
-	if q := after[2].Requested.Get(api.ResourceMemory); after[2].Pods != 2 || q.String() != "1152Mi" {
+	if q := api.QuantityOf(after[2].Requested, api.ResourceMemory); after[2].Pods != 2 || q.String() != "1152Mi" {
 		t.Fatalf("after the bind node-00002 has %d pods requesting %s, want 2 and 1152Mi", after[2].Pods, q.String())
 	}
 }
@@ -275,7 +275,7 @@ func TestNodeInfosReadersRaceFreeWithApply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.must(create(name, "16Mi"), BindPod{Namespace: "default", Name: name, UID: "uid-" + name, Node: nodeName, PodIP: ip.String(), Time: t0})
+		h.must(create(name, "16Mi"), BindPod{Namespace: "default", Name: name, UID: api.UID("uid-" + name), Node: nodeName, PodIP: ip.String(), Time: t0})
 		if i%3 == 0 {
 			h.must(DeletePod{Namespace: "default", Name: name})
 		}

@@ -57,8 +57,8 @@ func BenchmarkLeaderPlacement(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				apply(BindPod{Namespace: "default", Name: p.Metadata.Name, UID: p.Metadata.UID, Node: nodeName, PodIP: ip.String(), Time: t0})
-				done = append(done, p.Metadata.Name)
+				apply(BindPod{Namespace: "default", Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID, Node: nodeName, PodIP: ip.String(), Time: t0})
+				done = append(done, p.ObjectMeta.Name)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pods/s")
 		})
@@ -99,7 +99,7 @@ func TestNodeInfosMatchesBindPodsView(t *testing.T) {
 		if err := sameInfo(infos[i], want); err != nil {
 			t.Fatalf("NodeInfos: %v", err)
 		}
-		if err := sameInfo(f.st.nodeInfo(want.Node.Metadata.Name), want); err != nil {
+		if err := sameInfo(f.st.nodeInfo(want.Node.ObjectMeta.Name), want); err != nil {
 			t.Fatalf("BindPod's view: %v", err)
 		}
 	}
@@ -146,7 +146,7 @@ func fleetFSM(b testing.TB, n, perNode int) *FSM {
 			if err != nil {
 				b.Fatal(err)
 			}
-			apply(BindPod{Namespace: "default", Name: pname, UID: "uid-" + pname, Node: name, PodIP: ip.String(), Time: t0})
+			apply(BindPod{Namespace: "default", Name: pname, UID: api.UID("uid-" + pname), Node: name, PodIP: ip.String(), Time: t0})
 		}
 	}
 	return f

@@ -3,6 +3,7 @@ package consensus
 import (
 	"context"
 	"fmt"
+	"github.com/shoal-dev/shoal/api"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -28,7 +29,7 @@ func BenchmarkRaftApply(b *testing.B) {
 		name := fmt.Sprintf("bench-%d", i/2)
 		var cmd Command = create(name, "64Mi")
 		if i%2 == 1 {
-			cmd = DeletePod{Namespace: "default", Name: name, UID: "uid-" + name}
+			cmd = DeletePod{Namespace: "default", Name: name, UID: api.UID("uid-" + name)}
 		}
 		start := time.Now()
 		if _, err := leader.raft.Apply(ctx, cmd); err != nil {

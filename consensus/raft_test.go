@@ -142,8 +142,8 @@ func TestClusterReplicatesAndRefusesWritesOnFollowers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f.id, err)
 		}
-		if n.Spec.PodCIDR != "10.244.0.0/24" || n.Metadata.ResourceVersion != rv(res.Index) {
-			t.Fatalf("%s sees node-a with block %s rv %s", f.id, n.Spec.PodCIDR, n.Metadata.ResourceVersion)
+		if n.Spec.PodCIDR != "10.244.0.0/24" || n.ObjectMeta.ResourceVersion != rv(res.Index) {
+			t.Fatalf("%s sees node-a with block %s rv %s", f.id, n.Spec.PodCIDR, n.ObjectMeta.ResourceVersion)
 		}
 	}
 
@@ -233,7 +233,7 @@ func TestWholeClusterRestartKeepsState(t *testing.T) {
 	for _, s := range servers {
 		waitIndex(t, s, res.Index)
 		p, err := s.fsm.Pod("default", "web")
-		if err != nil || p.Metadata.UID != "uid-web" {
+		if err != nil || p.ObjectMeta.UID != "uid-web" {
 			t.Fatalf("%s after restart: %v %v", s.id, p, err)
 		}
 	}

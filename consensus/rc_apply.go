@@ -18,8 +18,8 @@ func (s *state) applyController(index uint64, c *ApplyController) (*Result, erro
 		return nil, rejectf("apply controller: exactly one of rc and rs must be set")
 	}
 	api.Default(in)
-	meta := in.GetMetadata()
-	kind := in.GetTypeMeta().Kind
+	meta := api.MetaOf(in)
+	kind := api.TypeMetaOf(in).Kind
 	ns, name := meta.Namespace, meta.Name
 	if err := api.ValidateReplicated(in); err != nil {
 		return nil, &InvalidError{Kind: kind, Namespace: ns, Name: name, Fields: api.AsFieldErrors(err)}
@@ -33,20 +33,20 @@ func (s *state) applyController(index uint64, c *ApplyController) (*Result, erro
 			return nil, &InvalidError{Kind: kind, Namespace: ns, Name: name,
 				Fields: api.FieldErrors{{Path: "metadata.uid", Detail: "required: the leader must choose the UID"}}}
 		}
-		meta.UID = c.UID
+		meta.UID = api.UID(c.UID)
 		meta.ResourceVersion = rv(index)
 		meta.Generation = 1
-		meta.CreationTimestamp = api.NewTime(c.Time)
+		meta.CreationTimestamp = api.TimeOf(c.Time)
 		meta.DeletionTimestamp = nil
 		// Status belongs to the controller, whatever the manifest said.
-		*in.ReplicaStatus() = api.ReplicationControllerStatus{}
+		api.SetReplicaStatus(in, api.ReplicaCounts{})
 		s.putController(in)
 		return &Result{Index: index, Controller: CopyReplicated(in), Changed: true, Created: true}, nil
 	}
-	om := old.GetMetadata()
+	om := api.MetaOf(old)
 	if meta.UID != "" && meta.UID != om.UID {
 		return nil, &ConflictError{Kind: kind, Namespace: ns, Name: name,
-			Reason: "metadata.uid " + meta.UID + " does not match the stored object's " + om.UID}
+			Reason: string("metadata.uid " + meta.UID + " does not match the stored object's " + om.UID)}
 	}
 	if v := meta.ResourceVersion; v != "" && v != om.ResourceVersion {
 		return nil, &ConflictError{Kind: kind, Namespace: ns, Name: name,
@@ -59,7 +59,7 @@ func (s *state) applyController(index uint64, c *ApplyController) (*Result, erro
 	}
 	out := CopyReplicated(old)
 	setSpec(out, in)
-	m := out.GetMetadata()
+	m := api.MetaOf(out)
 	m.Labels, m.Annotations = meta.Labels, meta.Annotations
 	if specChanged {
 		m.Generation++
@@ -94,10 +94,10 @@ func (s *state) deleteController(index uint64, c *DeleteController) (*Result, er
 	if !ok {
 		return nil, &NotFoundError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name}
 	}
-	uid := obj.GetMetadata().UID
+	uid := api.MetaOf(obj).UID
 	if c.UID != "" && c.UID != uid {
 		return nil, &ConflictError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
-			Reason: "precondition failed: uid " + c.UID + ", stored object has " + uid}
+			Reason: string("precondition failed: uid " + c.UID + ", stored object has " + uid)}
 	}
 	for _, key := range s.sortedPodKeys() {
 		p := s.Pods[key]
@@ -111,13 +111,13 @@ func (s *state) deleteController(index uint64, c *DeleteController) (*Result, er
 		}
 		p = copyPod(p)
 		var refs []api.OwnerReference
-		for _, r := range p.Metadata.OwnerReferences {
+		for _, r := range p.ObjectMeta.OwnerReferences {
 			if r.UID != uid {
 				refs = append(refs, r)
 			}
 		}
-		p.Metadata.OwnerReferences = refs
-		p.Metadata.ResourceVersion = rv(index)
+		p.ObjectMeta.OwnerReferences = refs
+		p.ObjectMeta.ResourceVersion = rv(index)
 		s.putPod(key, p)
 	}
 	s.removeController(c.Kind, c.Namespace, c.Name)
@@ -133,18 +133,18 @@ func (s *state) scaleController(index uint64, c *ScaleController) (*Result, erro
 		return nil, &InvalidError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
 			Fields: api.FieldErrors{{Path: "spec.replicas", Value: fmt.Sprint(c.Replicas), Detail: "must be greater than or equal to 0"}}}
 	}
-	m := obj.GetMetadata()
+	m := api.MetaOf(obj)
 	if c.ResourceVersion != "" && c.ResourceVersion != m.ResourceVersion {
 		return nil, &ConflictError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
 			Reason: "the object has been modified (resourceVersion " + c.ResourceVersion + ", now " + m.ResourceVersion + "); read it again and retry"}
 	}
-	if obj.DesiredReplicas() == c.Replicas {
+	if api.DesiredReplicas(obj) == c.Replicas {
 		return &Result{Index: index, Controller: CopyReplicated(obj)}, nil
 	}
 	out := CopyReplicated(obj)
-	out.SetDesiredReplicas(c.Replicas)
-	out.GetMetadata().Generation++
-	out.GetMetadata().ResourceVersion = rv(index)
+	api.SetDesiredReplicas(out, c.Replicas)
+	api.MetaOf(out).Generation++
+	api.MetaOf(out).ResourceVersion = rv(index)
 	s.putController(out)
 	return &Result{Index: index, Controller: CopyReplicated(out), Changed: true}, nil
 }
@@ -154,16 +154,16 @@ func (s *state) updateControllerStatus(index uint64, c *UpdateControllerStatus) 
 	if !ok {
 		return nil, &NotFoundError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name}
 	}
-	if c.UID != obj.GetMetadata().UID {
+	if c.UID != api.MetaOf(obj).UID {
 		return nil, &ConflictError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
-			Reason: "uid " + c.UID + " does not match the stored object's " + obj.GetMetadata().UID}
+			Reason: string("uid " + c.UID + " does not match the stored object's " + api.MetaOf(obj).UID)}
 	}
-	if *obj.ReplicaStatus() == c.Status {
+	if api.ReplicaStatus(obj) == c.Status {
 		return &Result{Index: index, Controller: CopyReplicated(obj)}, nil
 	}
 	out := CopyReplicated(obj)
-	*out.ReplicaStatus() = c.Status
-	out.GetMetadata().ResourceVersion = rv(index)
+	api.SetReplicaStatus(out, c.Status)
+	api.MetaOf(out).ResourceVersion = rv(index)
 	s.putController(out)
 	return &Result{Index: index, Controller: CopyReplicated(out), Changed: true}, nil
 }

@@ -14,7 +14,7 @@ type ApplyController struct {
 	RC     *api.ReplicationController `json:"rc,omitempty"`
 	RS     *api.ReplicaSet            `json:"rs,omitempty"`
 	Create bool                       `json:"create,omitempty"`
-	UID    string                     `json:"uid"` // used only when the object is created
+	UID    api.UID                    `json:"uid"` // used only when the object is created
 	Time   time.Time                  `json:"time"`
 }
 
@@ -22,11 +22,11 @@ type ApplyController struct {
 // controls go with it in the same entry; with Orphan they stay and lose
 // their controller reference.
 type DeleteController struct {
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	UID       string `json:"uid,omitempty"`
-	Orphan    bool   `json:"orphan,omitempty"`
+	Kind      string  `json:"kind"`
+	Namespace string  `json:"namespace"`
+	Name      string  `json:"name"`
+	UID       api.UID `json:"uid,omitempty"`
+	Orphan    bool    `json:"orphan,omitempty"`
 }
 
 // ScaleController sets spec.replicas.
@@ -42,11 +42,11 @@ type ScaleController struct {
 // UpdateControllerStatus records what the leader's replication controller
 // counted.
 type UpdateControllerStatus struct {
-	Kind      string                          `json:"kind"`
-	Namespace string                          `json:"namespace"`
-	Name      string                          `json:"name"`
-	UID       string                          `json:"uid"`
-	Status    api.ReplicationControllerStatus `json:"status"`
+	Kind      string            `json:"kind"`
+	Namespace string            `json:"namespace"`
+	Name      string            `json:"name"`
+	UID       api.UID           `json:"uid"`
+	Status    api.ReplicaCounts `json:"status"`
 }
 
 // Type implements Command.

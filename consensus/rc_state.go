@@ -21,7 +21,7 @@ func (s *state) controller(kind, ns, name string) (api.Replicated, bool) {
 }
 
 func (s *state) putController(obj api.Replicated) {
-	key := api.Key(obj.GetMetadata().Namespace, obj.GetMetadata().Name)
+	key := api.Key(api.MetaOf(obj).Namespace, api.MetaOf(obj).Name)
 	switch o := obj.(type) {
 	case *api.ReplicationController:
 		if s.RCs == nil {

@@ -8,18 +8,18 @@ import (
 
 func testRC(name string, replicas int32) *api.ReplicationController {
 	return &api.ReplicationController{
-		Metadata: api.ObjectMeta{Name: name},
+		ObjectMeta: api.ObjectMeta{Name: name},
 		Spec: api.ReplicationControllerSpec{Replicas: &replicas, Template: &api.PodTemplateSpec{
-			Metadata: api.ObjectMeta{Labels: map[string]string{"app": name}},
-			Spec:     api.PodSpec{Containers: []api.Container{{Name: "c", Image: "busybox:1"}}},
+			ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": name}},
+			Spec:       api.PodSpec{Containers: []api.Container{{Name: "c", Image: "busybox:1"}}},
 		}},
 	}
 }
 
 func ownedPod(name string, owner api.Replicated) CreatePod {
 	p := api.PodFromTemplate(owner)
-	p.Metadata.Name = name
-	return CreatePod{Pod: *p, UID: "uid-" + name, Time: t0}
+	p.ObjectMeta.Name = name
+	return CreatePod{Pod: *p, UID: api.UID("uid-" + name), Time: t0}
 }
 
 func TestControllerLifecycle(t *testing.T) {
@@ -29,7 +29,7 @@ func TestControllerLifecycle(t *testing.T) {
 		t.Fatalf("create: %v %+v", err, res)
 	}
 	rc := res.Controller.(*api.ReplicationController)
-	if rc.Spec.Selector["app"] != "web" || rc.Metadata.Generation != 1 || rc.Metadata.UID != "rc-1" {
+	if rc.Spec.Selector["app"] != "web" || rc.ObjectMeta.Generation != 1 || rc.ObjectMeta.UID != "rc-1" {
 		t.Fatalf("stored rc not defaulted: %+v", rc)
 	}
 	if _, err := h.do(ApplyController{RC: testRC("web", 2), Create: true, UID: "rc-2", Time: t0}); !IsAlreadyExists(err) {
@@ -45,16 +45,16 @@ func TestControllerLifecycle(t *testing.T) {
 		t.Fatalf("selector mismatch: want Invalid, got %v", err)
 	}
 	res, err = h.do(ScaleController{Kind: api.KindReplicationController, Namespace: "default", Name: "web", Replicas: 5})
-	if err != nil || res.Controller.DesiredReplicas() != 5 || res.Controller.GetMetadata().Generation != 2 {
+	if err != nil || api.DesiredReplicas(res.Controller) != 5 || api.MetaOf(res.Controller).Generation != 2 {
 		t.Fatalf("scale: %v %+v", err, res)
 	}
 	if _, err := h.do(ScaleController{Kind: api.KindReplicationController, Namespace: "default", Name: "web", Replicas: -1}); !IsInvalid(err) {
 		t.Fatalf("negative scale: want Invalid, got %v", err)
 	}
 	h.must(UpdateControllerStatus{Kind: api.KindReplicationController, Namespace: "default", Name: "web", UID: "rc-1",
-		Status: api.ReplicationControllerStatus{Replicas: 2, ObservedGeneration: 2}})
+		Status: api.ReplicaCounts{Replicas: 2, ObservedGeneration: 2}})
 	got, err := h.f.Controller(api.KindReplicationController, "default", "web")
-	if err != nil || got.ReplicaStatus().Replicas != 2 {
+	if err != nil || api.ReplicaStatus(got).Replicas != 2 {
 		t.Fatalf("status: %v %+v", err, got)
 	}
 }
@@ -69,7 +69,7 @@ func TestDeleteControllerCascadesOrOrphans(t *testing.T) {
 
 	h.must(DeleteController{Kind: api.KindReplicationController, Namespace: "default", Name: "a"})
 	pods, _ := h.f.Pods(nil)
-	if len(pods) != 2 || pods[0].Metadata.Name != "b-1" || pods[1].Metadata.Name != "bare" {
+	if len(pods) != 2 || pods[0].ObjectMeta.Name != "b-1" || pods[1].ObjectMeta.Name != "bare" {
 		t.Fatalf("cascade left %v", podNames(pods))
 	}
 	h.must(DeleteController{Kind: api.KindReplicationController, Namespace: "default", Name: "b", Orphan: true})
@@ -84,15 +84,15 @@ func TestDeleteControllerCascadesOrOrphans(t *testing.T) {
 
 func TestSnapshotKeepsControllers(t *testing.T) {
 	h := newHarness(t)
-	rs := &api.ReplicaSet{Metadata: api.ObjectMeta{Name: "front"}, Spec: api.ReplicaSetSpec{
+	rs := &api.ReplicaSet{ObjectMeta: api.ObjectMeta{Name: "front"}, Spec: api.ReplicaSetSpec{
 		Selector: &api.LabelSelector{MatchLabels: map[string]string{"app": "front"}},
-		Template: &api.PodTemplateSpec{Metadata: api.ObjectMeta{Labels: map[string]string{"app": "front"}},
+		Template: api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": "front"}},
 			Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "busybox:1"}}}}}}
 	h.must(ApplyController{RC: testRC("web", 3), Create: true, UID: "rc-1", Time: t0},
 		ApplyController{RS: rs, Create: true, UID: "rs-1", Time: t0})
 	restored := snapshotRestored(t, h.f)
 	all, _ := restored.Controllers("", nil)
-	if len(all) != 2 || all[0].GetMetadata().Name != "web" || all[1].GetTypeMeta().Kind != api.KindReplicaSet {
+	if len(all) != 2 || api.MetaOf(all[0]).Name != "web" || api.TypeMetaOf(all[1]).Kind != api.KindReplicaSet {
 		t.Fatalf("restored controllers: %+v", all)
 	}
 }
@@ -100,7 +100,7 @@ func TestSnapshotKeepsControllers(t *testing.T) {
 func podNames(ps []*api.Pod) []string {
 	var out []string
 	for _, p := range ps {
-		out = append(out, p.Metadata.Name)
+		out = append(out, p.ObjectMeta.Name)
 	}
 	return out
 }

@@ -15,15 +15,15 @@ import (
 type ApplySecret struct {
 	Secret api.Secret `json:"secret"`
 	Create bool       `json:"create,omitempty"`
-	UID    string     `json:"uid"` // used only when the Secret is created
+	UID    api.UID    `json:"uid"` // used only when the Secret is created
 	Time   time.Time  `json:"time"`
 }
 
 // DeleteSecret removes a Secret; a non-empty UID must match the stored one.
 type DeleteSecret struct {
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	UID       string `json:"uid,omitempty"`
+	Namespace string  `json:"namespace"`
+	Name      string  `json:"name"`
+	UID       api.UID `json:"uid,omitempty"`
 }
 
 // Type implements Command.
@@ -41,7 +41,7 @@ func copySecret(s *api.Secret) *api.Secret {
 func (s *state) applySecret(index uint64, c *ApplySecret) (*Result, error) {
 	in := copySecret(&c.Secret)
 	api.Default(in)
-	meta := &in.Metadata
+	meta := &in.ObjectMeta
 	ns, name := meta.Namespace, meta.Name
 	if err := api.ValidateSecret(in); err != nil {
 		return nil, &InvalidError{Kind: "Secret", Namespace: ns, Name: name, Fields: api.AsFieldErrors(err)}
@@ -56,9 +56,9 @@ func (s *state) applySecret(index uint64, c *ApplySecret) (*Result, error) {
 			return nil, &InvalidError{Kind: "Secret", Namespace: ns, Name: name,
 				Fields: api.FieldErrors{{Path: "metadata.uid", Detail: "required: the leader must choose the UID"}}}
 		}
-		meta.UID = c.UID
+		meta.UID = api.UID(c.UID)
 		meta.ResourceVersion = rv(index)
-		meta.CreationTimestamp = api.NewTime(c.Time)
+		meta.CreationTimestamp = api.TimeOf(c.Time)
 		meta.DeletionTimestamp, meta.Generation = nil, 0
 		if s.Secrets == nil {
 			s.Secrets = map[string]*api.Secret{}
@@ -66,10 +66,10 @@ func (s *state) applySecret(index uint64, c *ApplySecret) (*Result, error) {
 		s.Secrets[key] = in
 		return &Result{Index: index, Secret: copySecret(in), Changed: true, Created: true}, nil
 	}
-	om := old.Metadata
+	om := old.ObjectMeta
 	if meta.UID != "" && meta.UID != om.UID {
 		return nil, &ConflictError{Kind: "Secret", Namespace: ns, Name: name,
-			Reason: "metadata.uid " + meta.UID + " does not match the stored object's " + om.UID}
+			Reason: string("metadata.uid " + meta.UID + " does not match the stored object's " + om.UID)}
 	}
 	if v := meta.ResourceVersion; v != "" && v != om.ResourceVersion {
 		return nil, &ConflictError{Kind: "Secret", Namespace: ns, Name: name,
@@ -80,13 +80,13 @@ func (s *state) applySecret(index uint64, c *ApplySecret) (*Result, error) {
 		return nil, &InvalidError{Kind: "Secret", Namespace: ns, Name: name,
 			Fields: api.FieldErrors{{Path: "data", Detail: "the Secret is immutable: delete and re-create it"}}}
 	}
-	if !contentChanged && equalStringMaps(om.Labels, in.Metadata.Labels) && equalStringMaps(om.Annotations, in.Metadata.Annotations) {
+	if !contentChanged && equalStringMaps(om.Labels, in.ObjectMeta.Labels) && equalStringMaps(om.Annotations, in.ObjectMeta.Annotations) {
 		return &Result{Index: index, Secret: copySecret(old)}, nil
 	}
 	out := copySecret(old)
 	out.Type, out.Data, out.Immutable = in.Type, in.Data, in.Immutable
-	out.Metadata.Labels, out.Metadata.Annotations = in.Metadata.Labels, in.Metadata.Annotations
-	out.Metadata.ResourceVersion = rv(index)
+	out.ObjectMeta.Labels, out.ObjectMeta.Annotations = in.ObjectMeta.Labels, in.ObjectMeta.Annotations
+	out.ObjectMeta.ResourceVersion = rv(index)
 	s.Secrets[key] = out
 	return &Result{Index: index, Secret: copySecret(out), Changed: true}, nil
 }
@@ -97,9 +97,9 @@ func (s *state) deleteSecret(index uint64, c *DeleteSecret) (*Result, error) {
 	if !ok {
 		return nil, &NotFoundError{Kind: "Secret", Namespace: c.Namespace, Name: c.Name}
 	}
-	if c.UID != "" && c.UID != old.Metadata.UID {
+	if c.UID != "" && c.UID != old.ObjectMeta.UID {
 		return nil, &ConflictError{Kind: "Secret", Namespace: c.Namespace, Name: c.Name,
-			Reason: "precondition failed: uid " + c.UID + ", stored object has " + old.Metadata.UID}
+			Reason: string("precondition failed: uid " + c.UID + ", stored object has " + old.ObjectMeta.UID)}
 	}
 	delete(s.Secrets, key)
 	return &Result{Index: index, Secret: copySecret(old), Changed: true}, nil

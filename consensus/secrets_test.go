@@ -7,20 +7,20 @@ import (
 )
 
 func secret(name, value string) api.Secret {
-	return api.Secret{Metadata: api.ObjectMeta{Name: name, Labels: map[string]string{"a": "b"}}, Data: map[string][]byte{"k": []byte(value)}}
+	return api.Secret{ObjectMeta: api.ObjectMeta{Name: name, Labels: map[string]string{"a": "b"}}, Data: map[string][]byte{"k": []byte(value)}}
 }
 
 func TestSecretsAreCreatedReplacedDeletedAndSnapshotted(t *testing.T) {
 	h := newHarness(t)
 	res, err := h.do(ApplySecret{Secret: secret("s", "one"), Create: true, UID: "uid-s", Time: t0})
-	if err != nil || !res.Created || res.Secret.Metadata.UID != "uid-s" || res.Secret.Type != api.SecretTypeOpaque {
+	if err != nil || !res.Created || res.Secret.ObjectMeta.UID != "uid-s" || res.Secret.Type != api.SecretTypeOpaque {
 		t.Fatalf("create: %+v, %v", res, err)
 	}
 	if _, err := h.do(ApplySecret{Secret: secret("s", "two"), Create: true, UID: "uid-x", Time: t0}); !IsAlreadyExists(err) {
 		t.Fatalf("second create: %v, want AlreadyExists", err)
 	}
 	res, err = h.do(ApplySecret{Secret: secret("s", "two"), UID: "uid-x", Time: t0})
-	if err != nil || !res.Changed || string(res.Secret.Data["k"]) != "two" || res.Secret.Metadata.UID != "uid-s" {
+	if err != nil || !res.Changed || string(res.Secret.Data["k"]) != "two" || res.Secret.ObjectMeta.UID != "uid-s" {
 		t.Fatalf("replace: %+v, %v", res, err)
 	}
 	res, err = h.do(ApplySecret{Secret: secret("s", "two"), Time: t0})

@@ -105,7 +105,7 @@ const (
 	condUnknown      = "Unknown"
 )
 
-func podCondition(p *api.Pod, typ string) *api.PodCondition {
+func podCondition(p *api.Pod, typ api.PodConditionType) *api.PodCondition {
 	for i := range p.Status.Conditions {
 		if p.Status.Conditions[i].Type == typ {
 			return &p.Status.Conditions[i]
@@ -118,7 +118,7 @@ func podCondition(p *api.Pod, typ string) *api.PodCondition {
 // its status changes.
 func setPodCondition(p *api.Pod, c api.PodCondition) {
 	if old := podCondition(p, c.Type); old != nil {
-		if old.Status == c.Status && old.LastTransitionTime != nil {
+		if old.Status == c.Status && !old.LastTransitionTime.IsZero() {
 			c.LastTransitionTime = old.LastTransitionTime
 		}
 		*old = c
@@ -127,7 +127,7 @@ func setPodCondition(p *api.Pod, c api.PodCondition) {
 	p.Status.Conditions = append(p.Status.Conditions, c)
 }
 
-func nodeCondition(n *api.Node, typ string) *api.NodeCondition {
+func nodeCondition(n *api.Node, typ api.NodeConditionType) *api.NodeCondition {
 	for i := range n.Status.Conditions {
 		if n.Status.Conditions[i].Type == typ {
 			return &n.Status.Conditions[i]
@@ -138,7 +138,7 @@ func nodeCondition(n *api.Node, typ string) *api.NodeCondition {
 
 func setNodeCondition(n *api.Node, c api.NodeCondition) {
 	if old := nodeCondition(n, c.Type); old != nil {
-		if old.Status == c.Status && old.LastTransitionTime != nil {
+		if old.Status == c.Status && !old.LastTransitionTime.IsZero() {
 			c.LastTransitionTime = old.LastTransitionTime
 		}
 		*old = c

@@ -62,7 +62,7 @@ spec:
 	for _, base := range urls {
 		for _, c := range cases {
 			code, st := postYAML(t, base+c.path, c.body)
-			if code != c.code || st.Kind != "Status" || st.Reason != c.reason || !strings.Contains(st.Message, c.message) {
+			if code != c.code || st.Kind != "Status" || string(st.Reason) != c.reason || !strings.Contains(st.Message, c.message) {
 				t.Errorf("%s via %s: HTTP %d %s %q, want %d %s %q", c.name, base, code, st.Reason, st.Message, c.code, c.reason, c.message)
 			}
 		}
@@ -139,8 +139,8 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if created != 1 || raced.Metadata.Labels["writer"] == "" || raced.Metadata.Labels["writer"] != raced.Metadata.Labels["copy"] {
-		t.Errorf("racing applies: %d created, stored labels %v", created, raced.Metadata.Labels)
+	if created != 1 || raced.ObjectMeta.Labels["writer"] == "" || raced.ObjectMeta.Labels["writer"] != raced.ObjectMeta.Labels["copy"] {
+		t.Errorf("racing applies: %d created, stored labels %v", created, raced.ObjectMeta.Labels)
 	}
 
 	// Bigger than any node: accepted, Pending, every node's reason shown.
@@ -204,11 +204,11 @@ func labStored(t *testing.T, base string) string {
 	}
 	for _, p := range pl.Items {
 		spec, _ := json.Marshal(p.Spec)
-		lines = append(lines, fmt.Sprintf("pod %s/%s %s %s", p.Metadata.Namespace, p.Metadata.Name, p.Metadata.UID, spec))
+		lines = append(lines, fmt.Sprintf("pod %s/%s %s %s", p.ObjectMeta.Namespace, p.ObjectMeta.Name, p.ObjectMeta.UID, spec))
 	}
 	for _, rc := range rl.Items {
 		spec, _ := json.Marshal(rc.Spec)
-		lines = append(lines, fmt.Sprintf("rc %s/%s %s %s", rc.Metadata.Namespace, rc.Metadata.Name, rc.Metadata.UID, spec))
+		lines = append(lines, fmt.Sprintf("rc %s/%s %s %s", rc.ObjectMeta.Namespace, rc.ObjectMeta.Name, rc.ObjectMeta.UID, spec))
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")

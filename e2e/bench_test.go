@@ -125,10 +125,10 @@ func (f *fleet) waitAppRunning(app string, want int, down map[string]bool, start
 		var desc []string
 		for i := range pods {
 			p := &pods[i]
-			desc = append(desc, p.Metadata.Name+"="+p.Status.Phase+"@"+p.Spec.NodeName)
+			desc = append(desc, p.ObjectMeta.Name+"="+string(p.Status.Phase)+"@"+p.Spec.NodeName)
 			if running(p) && !down[p.Spec.NodeName] {
-				if _, dup := seen[p.Metadata.Name]; !dup {
-					seen[p.Metadata.Name] = now
+				if _, dup := seen[p.ObjectMeta.Name]; !dup {
+					seen[p.ObjectMeta.Name] = now
 				}
 			} else {
 				ok = false

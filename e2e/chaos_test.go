@@ -177,7 +177,7 @@ func (f *fleet) waitReplicasN(down map[string]bool, want int, what string) {
 			var desc []string
 			for i := range pods {
 				p := &pods[i]
-				desc = append(desc, p.Metadata.Name+"="+p.Status.Phase+"@"+p.Spec.NodeName)
+				desc = append(desc, p.ObjectMeta.Name+"="+string(p.Status.Phase)+"@"+p.Spec.NodeName)
 				if !running(p) || down[p.Spec.NodeName] {
 					ok = false
 				}

@@ -40,8 +40,8 @@ spec:
 	}
 	f.run("label", "pod", "ops", "tier=db", "--overwrite")
 	f.run("label", "pod", "ops", "app-")
-	if p := f.waitPod("ops", "relabelled", running); p.Metadata.Labels["tier"] != "db" || p.Metadata.Labels["app"] != "" {
-		t.Fatalf("labels %v", p.Metadata.Labels)
+	if p := f.waitPod("ops", "relabelled", running); p.ObjectMeta.Labels["tier"] != "db" || p.ObjectMeta.Labels["app"] != "" {
+		t.Fatalf("labels %v", p.ObjectMeta.Labels)
 	}
 
 	var addr string

@@ -132,10 +132,10 @@ spec:
     command: ["sleep", "3600"]
 `
 
-func condition(p *api.Pod, typ string) string {
+func condition(p *api.Pod, typ api.PodConditionType) string {
 	for _, c := range p.Status.Conditions {
 		if c.Type == typ {
-			return c.Status
+			return string(c.Status)
 		}
 	}
 	return ""

@@ -134,7 +134,7 @@ func TestWalkingSkeleton(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		netns := "shoal-" + f.name + "-n1-" + strings.ReplaceAll(w.Metadata.UID, "-", "")[:16]
+		netns := "shoal-" + f.name + "-n1-" + strings.ReplaceAll(string(w.ObjectMeta.UID), "-", "")[:16]
 		if !netnsExists(t, netns) {
 			t.Fatalf("pod netns %s not found before delete", netns)
 		}
@@ -143,7 +143,7 @@ func TestWalkingSkeleton(t *testing.T) {
 			t.Fatal("pod still listed after delete")
 		}
 		sock := filepath.Join(f.stateRoot, f.name, "containerd", "containerd.sock")
-		prefix := strings.ReplaceAll(w.Metadata.UID, "-", "")[:12]
+		prefix := strings.ReplaceAll(string(w.ObjectMeta.UID), "-", "")[:12]
 		waitFor(t, "containers and netns of web removed", func() bool {
 			out, err := exec.Command("ctr", "-a", sock, "-n", "shoal-"+f.name+"-n1", "containers", "ls", "-q").CombinedOutput()
 			if err != nil {

@@ -338,9 +338,6 @@ func TestLogsExecPortForwardAndAgentRestart(t *testing.T) {
 	})
 }
 
-func sameTime(a, b *api.Time) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
+func sameTime(a, b api.Time) bool {
 	return a.Time.Equal(b.Time)
 }

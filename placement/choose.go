@@ -56,7 +56,7 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, []string, error) {
 		}
 	}
 	if best >= 0 {
-		return nodes[best].Node.Metadata.Name, nil, nil
+		return nodes[best].Node.ObjectMeta.Name, nil, nil
 	}
 	reasons := make([]string, 0, len(nodes))
 	for i := range nodes {
@@ -77,14 +77,14 @@ func fewerPods(n, best *NodeInfo) bool {
 	if n.Pods != best.Pods {
 		return n.Pods < best.Pods
 	}
-	return n.Node.Metadata.Name < best.Node.Metadata.Name
+	return n.Node.ObjectMeta.Name < best.Node.ObjectMeta.Name
 }
 
 // podHash is FNV-1a over namespace/name: a pure, allocation-free spread.
 func podHash(pod *api.Pod) uint64 {
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
-	for _, s := range [...]string{pod.Metadata.Namespace, "/", pod.Metadata.Name} {
+	for _, s := range [...]string{pod.ObjectMeta.Namespace, "/", pod.ObjectMeta.Name} {
 		for i := 0; i < len(s); i++ {
 			h ^= uint64(s[i])
 			h *= prime

@@ -23,12 +23,12 @@ func benchFleet(n int) []NodeInfo {
 	disks := []string{"ssd", "hdd"}
 	out := make([]NodeInfo, n)
 	for i := range out {
-		ready := "True"
+		ready := api.ConditionTrue
 		if rng.IntN(50) == 0 {
 			ready = "False"
 		}
 		nd := &api.Node{
-			Metadata: api.ObjectMeta{Name: fmt.Sprintf("node-%05d", i), Labels: map[string]string{
+			ObjectMeta: api.ObjectMeta{Name: fmt.Sprintf("node-%05d", i), Labels: map[string]string{
 				"zone": fmt.Sprintf("z%d", rng.IntN(4)),
 				"disk": disks[rng.IntN(len(disks))],
 			}},
@@ -58,19 +58,19 @@ func benchPods() []*api.Pod {
 		return api.ResourceRequirements{Requests: api.ResourceList{
 			api.ResourceMemory: resource.MustParse(mem), api.ResourceCPU: resource.MustParse(cpu)}}
 	}
-	web := &api.Pod{Metadata: api.ObjectMeta{Name: "web", Namespace: "default"}, Spec: api.PodSpec{Containers: []api.Container{
+	web := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default"}, Spec: api.PodSpec{Containers: []api.Container{
 		{Name: "app", Image: "web:1", Resources: req("256Mi", "250m")},
 		{Name: "log", Image: "log:1", Resources: req("64Mi", "50m")},
 	}}}
-	db := &api.Pod{Metadata: api.ObjectMeta{Name: "db", Namespace: "default"}, Spec: api.PodSpec{
+	db := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "db", Namespace: "default"}, Spec: api.PodSpec{
 		NodeSelector:   map[string]string{"disk": "ssd", "zone": "z1"},
 		InitContainers: []api.Container{{Name: "migrate", Image: "db:1", Resources: req("1Gi", "500m")}},
 		Containers:     []api.Container{{Name: "db", Image: "db:1", Resources: req("512Mi", "1")}},
 	}}
-	batch := &api.Pod{Metadata: api.ObjectMeta{Name: "batch", Namespace: "default"}, Spec: api.PodSpec{Containers: []api.Container{
+	batch := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "batch", Namespace: "default"}, Spec: api.PodSpec{Containers: []api.Container{
 		{Name: "job", Image: "job:1", Resources: req("128Mi", "100m")},
 	}}}
-	bare := &api.Pod{Metadata: api.ObjectMeta{Name: "bare", Namespace: "default"}, Spec: api.PodSpec{Containers: []api.Container{
+	bare := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "bare", Namespace: "default"}, Spec: api.PodSpec{Containers: []api.Container{
 		{Name: "c", Image: "busybox:1"},
 	}}}
 	return []*api.Pod{web, db, batch, web, batch, bare}
@@ -92,7 +92,7 @@ func BenchmarkChoose(b *testing.B) {
 			fleet := cloneFleet(initial)
 			index := make(map[string]int, n)
 			for i, ni := range fleet {
-				index[ni.Node.Metadata.Name] = i
+				index[ni.Node.ObjectMeta.Name] = i
 			}
 			b.ReportAllocs()
 			cpu0 := cpuTime(b)

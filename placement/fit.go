@@ -17,11 +17,11 @@ type NodeInfo struct {
 }
 
 // Free returns allocatable minus requested for one resource.
-func (n NodeInfo) Free(name string) resource.Quantity {
+func (n NodeInfo) Free(name api.ResourceName) resource.Quantity {
 	// DeepCopy: a decimal quantity's copy shares its number, and Sub
 	// would write through to the stored node.
-	free := n.Node.Status.Allocatable.Get(name).DeepCopy()
-	free.Sub(n.Requested.Get(name))
+	free := api.QuantityOf(n.Node.Status.Allocatable, name).DeepCopy()
+	free.Sub(api.QuantityOf(n.Requested, name))
 	return free
 }
 
@@ -52,7 +52,7 @@ const (
 )
 
 // checked lists the resources compared against what a node has free.
-var checked = [...]string{api.ResourceMemory, api.ResourceCPU}
+var checked = [...]api.ResourceName{api.ResourceMemory, api.ResourceCPU}
 
 // needs is what a pod asks of any node, worked out once per placement
 // rather than once per node.
@@ -70,7 +70,7 @@ func needsOf(pod *api.Pod) needs {
 	need := needs{pod: pod}
 	req := api.PodRequests(pod)
 	for i, res := range checked {
-		need.want[i] = req.Get(res)
+		need.want[i] = api.QuantityOf(req, res)
 		need.wantMilli[i] = need.want[i].MilliValue()
 	}
 	for k, v := range pod.Spec.NodeSelector {
@@ -87,7 +87,7 @@ type usage [len(checked)]struct{ alloc, used resource.Quantity }
 // check is the one test behind Fits and Choose, so what Choose picks is
 // exactly what Fits (and the state machine's commit-time re-check) accepts.
 // For resourceShort it also says which resource. u is filled when the pod fits.
-func check(need *needs, n *NodeInfo, u *usage) (miss, string) {
+func check(need *needs, n *NodeInfo, u *usage) (miss, api.ResourceName) {
 	if !NodeReady(n.Node) {
 		return notReady, ""
 	}
@@ -95,11 +95,11 @@ func check(need *needs, n *NodeInfo, u *usage) (miss, string) {
 		return cordoned, ""
 	}
 	for _, kv := range need.selector {
-		if got, ok := n.Node.Metadata.Labels[kv[0]]; !ok || got != kv[1] {
+		if got, ok := n.Node.ObjectMeta.Labels[kv[0]]; !ok || got != kv[1] {
 			return selector, ""
 		}
 	}
-	if nn := need.pod.Spec.NodeName; nn != "" && nn != n.Node.Metadata.Name {
+	if nn := need.pod.Spec.NodeName; nn != "" && nn != n.Node.ObjectMeta.Name {
 		return otherNode, ""
 	}
 	if maxPods, ok := n.Node.Status.Allocatable[api.ResourcePods]; ok && int64(n.Pods) >= maxPods.Value() {
@@ -120,8 +120,8 @@ func check(need *needs, n *NodeInfo, u *usage) (miss, string) {
 }
 
 // reason words a miss the way an operator reads it, naming the node.
-func reason(need *needs, n *NodeInfo, m miss, res string) string {
-	name := n.Node.Metadata.Name
+func reason(need *needs, n *NodeInfo, m miss, res api.ResourceName) string {
+	name := n.Node.ObjectMeta.Name
 	switch m {
 	case notReady:
 		return name + ": node is not ready"
@@ -129,7 +129,7 @@ func reason(need *needs, n *NodeInfo, m miss, res string) string {
 		return name + ": node is cordoned (unschedulable)"
 	case selector:
 		for _, kv := range need.selector {
-			if got, ok := n.Node.Metadata.Labels[kv[0]]; !ok || got != kv[1] {
+			if got, ok := n.Node.ObjectMeta.Labels[kv[0]]; !ok || got != kv[1] {
 				return fmt.Sprintf("%s: node selector %s=%s does not match", name, kv[0], kv[1])
 			}
 		}

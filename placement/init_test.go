@@ -45,7 +45,7 @@ func TestPodRequestsTakesMaxOfAppSumAndEachInitPerResource(t *testing.T) {
 	p.Spec.InitContainers[0].Resources.Requests[api.ResourceCPU] = resource.MustParse("100m")
 	p.Spec.Containers[0].Resources.Requests[api.ResourceCPU] = resource.MustParse("500m")
 	got := api.PodRequests(p)
-	mem, cpu := got.Get(api.ResourceMemory), got.Get(api.ResourceCPU)
+	mem, cpu := api.QuantityOf(got, api.ResourceMemory), api.QuantityOf(got, api.ResourceCPU)
 	if mem.Cmp(resource.MustParse("3Gi")) != 0 {
 		t.Errorf("memory %s, want 3Gi (the init container's, larger than the 2Gi app sum)", mem.String())
 	}

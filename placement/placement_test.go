@@ -12,7 +12,7 @@ import (
 
 func node(name, mem, cpu string, labels map[string]string) NodeInfo {
 	return NodeInfo{Node: &api.Node{
-		Metadata: api.ObjectMeta{Name: name, Labels: labels},
+		ObjectMeta: api.ObjectMeta{Name: name, Labels: labels},
 		Status: api.NodeStatus{
 			Allocatable: api.ResourceList{api.ResourceMemory: resource.MustParse(mem), api.ResourceCPU: resource.MustParse(cpu)},
 			Conditions:  []api.NodeCondition{{Type: "Ready", Status: "True"}},
@@ -21,7 +21,7 @@ func node(name, mem, cpu string, labels map[string]string) NodeInfo {
 }
 
 func pod(mems ...string) *api.Pod {
-	p := &api.Pod{Metadata: api.ObjectMeta{Name: "p", Namespace: "default"}}
+	p := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "p", Namespace: "default"}}
 	for i, m := range mems {
 		p.Spec.Containers = append(p.Spec.Containers, api.Container{
 			Name: "c" + string(rune('a'+i)), Image: "i:1",
@@ -106,14 +106,14 @@ func TestPodsWithoutRequestsSpreadByPodCount(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range nodes {
-			if nodes[i].Node.Metadata.Name == got {
+			if nodes[i].Node.ObjectMeta.Name == got {
 				nodes[i].Pods++
 			}
 		}
 	}
 	for _, n := range nodes {
 		if n.Pods != 2 {
-			t.Fatalf("node %s got %d of 6 pods, want 2 each", n.Node.Metadata.Name, n.Pods)
+			t.Fatalf("node %s got %d of 6 pods, want 2 each", n.Node.ObjectMeta.Name, n.Pods)
 		}
 	}
 }

@@ -17,13 +17,13 @@ func TestChooseOnASampledFleetPicksOnlyNodesThatFit(t *testing.T) {
 	fleet := cloneFleet(benchFleet(1000))
 	index := map[string]int{}
 	for i, ni := range fleet {
-		index[ni.Node.Metadata.Name] = i
+		index[ni.Node.ObjectMeta.Name] = i
 	}
 	pods := benchPods()
 	placed := 0
 	for i := 0; i < 6000; i++ {
 		p := *pods[i%len(pods)]
-		p.Metadata.Name = fmt.Sprintf("%s-%d", p.Metadata.Name, i)
+		p.ObjectMeta.Name = fmt.Sprintf("%s-%d", p.ObjectMeta.Name, i)
 		name, _, err := Choose(&p, fleet)
 		if errors.Is(err, ErrNoFit) {
 			continue
@@ -33,7 +33,7 @@ func TestChooseOnASampledFleetPicksOnlyNodesThatFit(t *testing.T) {
 		}
 		ni := &fleet[index[name]]
 		if ok, why := Fits(&p, *ni); !ok {
-			t.Fatalf("pod %s placed on %s, which does not fit: %s", p.Metadata.Name, name, why)
+			t.Fatalf("pod %s placed on %s, which does not fit: %s", p.ObjectMeta.Name, name, why)
 		}
 		bind(ni, api.PodRequests(&p))
 		placed++
@@ -44,7 +44,7 @@ func TestChooseOnASampledFleetPicksOnlyNodesThatFit(t *testing.T) {
 	for _, ni := range fleet {
 		for _, res := range checked {
 			if free := ni.Free(res); free.Sign() < 0 {
-				t.Fatalf("%s over-committed on %s: %s free", ni.Node.Metadata.Name, res, free.String())
+				t.Fatalf("%s over-committed on %s: %s free", ni.Node.ObjectMeta.Name, res, free.String())
 			}
 		}
 	}
@@ -57,14 +57,14 @@ func TestChooseFindsTheOnlyFittingNodeOfALargeFleet(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		fleet = append(fleet, node(fmt.Sprintf("n%04d", i), "4Gi", "4", map[string]string{"gpu": "no"}))
 	}
-	fleet[1234].Node.Metadata.Labels["gpu"] = "yes"
+	fleet[1234].Node.ObjectMeta.Labels["gpu"] = "yes"
 	for i := 0; i < 50; i++ {
 		p := pod("1Gi")
-		p.Metadata.Name = fmt.Sprintf("train-%d", i)
+		p.ObjectMeta.Name = fmt.Sprintf("train-%d", i)
 		p.Spec.NodeSelector = map[string]string{"gpu": "yes"}
 		got, _, err := Choose(p, fleet)
 		if err != nil || got != "n1234" {
-			t.Fatalf("pod %s: Choose = %q %v, want n1234", p.Metadata.Name, got, err)
+			t.Fatalf("pod %s: Choose = %q %v, want n1234", p.ObjectMeta.Name, got, err)
 		}
 	}
 }
@@ -108,19 +108,19 @@ func TestChooseSpreadsReplicasAndIsDeterministic(t *testing.T) {
 	index := map[string]int{}
 	for i := 0; i < 1000; i++ {
 		fleet = append(fleet, node(fmt.Sprintf("n%04d", i), "4Gi", "4", nil))
-		index[fleet[i].Node.Metadata.Name] = i
+		index[fleet[i].Node.ObjectMeta.Name] = i
 	}
 	perNode := map[string]int{}
 	for i := 0; i < 200; i++ {
 		p := pod("256Mi")
-		p.Metadata.Name = fmt.Sprintf("web-%05d", i)
+		p.ObjectMeta.Name = fmt.Sprintf("web-%05d", i)
 		got, _, err := Choose(p, fleet)
 		if err != nil {
 			t.Fatal(err)
 		}
 		again, _, _ := Choose(p, fleet)
 		if again != got {
-			t.Fatalf("pod %s: %s then %s on the same fleet", p.Metadata.Name, got, again)
+			t.Fatalf("pod %s: %s then %s on the same fleet", p.ObjectMeta.Name, got, again)
 		}
 		bind(&fleet[index[got]], api.PodRequests(p))
 		perNode[got]++

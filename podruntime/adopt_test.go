@@ -25,7 +25,7 @@ func TestNewRuntimeAdoptsRunningPodWithoutRestartingIt(t *testing.T) {
 	}
 	defer again.Close()
 	uids, err := again.ListPods(context.Background())
-	if err != nil || !contains(uids, pod.Metadata.UID) {
+	if err != nil || !contains(uids, string(pod.ObjectMeta.UID)) {
 		t.Fatalf("ListPods after restart = %v, %v; want the running pod", uids, err)
 	}
 	st := syncUntil(t, again, pod, netns, "running", func(st api.PodStatus) bool { return running(st, "main") })
@@ -51,6 +51,6 @@ func TestCommandArgsEnvAndWorkingDirFollowKubernetesRules(t *testing.T) {
 		api.Container{Name: "args", Image: imageV1, Args: []string{"echo", "args-only"}},
 	)
 	syncUntil(t, r, pod, "", "Succeeded", func(st api.PodStatus) bool { return st.Phase == api.PodSucceeded })
-	waitLog(t, r.LogPath(pod.Metadata.UID, "cmd"), "out bar /tmp /usr/local/sbin:")
-	waitLog(t, r.LogPath(pod.Metadata.UID, "args"), "args-only")
+	waitLog(t, r.LogPath(string(pod.ObjectMeta.UID), "cmd"), "out bar /tmp /usr/local/sbin:")
+	waitLog(t, r.LogPath(string(pod.ObjectMeta.UID), "args"), "args-only")
 }

@@ -40,12 +40,12 @@ func (r *Runtime) podContainers(ctx context.Context, podUID string) (map[string]
 // createContainer creates (but does not start) one container of the pod.
 // carried labels keep a replaced container's history (restarts, last exit).
 func (r *Runtime) createContainer(ctx context.Context, pod *api.Pod, c api.Container, img containerd.Image, netnsPath, hash string, carried map[string]string) (containerd.Container, error) {
-	uid := pod.Metadata.UID
-	id := containerID(uid, c.Name)
+	uid := pod.ObjectMeta.UID
+	id := containerID(string(uid), c.Name)
 	labels := map[string]string{
-		labelPodUID:       uid,
-		labelPodNamespace: pod.Metadata.Namespace,
-		labelPodName:      pod.Metadata.Name,
+		labelPodUID:       string(uid),
+		labelPodNamespace: pod.ObjectMeta.Namespace,
+		labelPodName:      pod.ObjectMeta.Name,
 		labelContainer:    c.Name,
 		labelSpecHash:     hash,
 	}

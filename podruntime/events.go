@@ -62,7 +62,7 @@ func (r *Runtime) event(pod *api.Pod, eventType, reason, message string) {
 
 // eventOnce reports an event only the first time key is seen for the pod.
 func (r *Runtime) eventOnce(pod *api.Pod, key, eventType, reason, message string) {
-	if r.eventsSeen.first(pod.Metadata.UID, key) {
+	if r.eventsSeen.first(string(pod.ObjectMeta.UID), key) {
 		r.event(pod, eventType, reason, message)
 	}
 }

@@ -88,10 +88,10 @@ func newUID(t *testing.T) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-func newPod(t *testing.T, name, policy string, containers ...api.Container) *api.Pod {
+func newPod(t *testing.T, name string, policy api.RestartPolicy, containers ...api.Container) *api.Pod {
 	return &api.Pod{
-		Metadata: api.ObjectMeta{Name: name, Namespace: "default", UID: newUID(t)},
-		Spec:     api.PodSpec{Containers: containers, RestartPolicy: policy},
+		ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default", UID: api.UID(newUID(t))},
+		Spec:       api.PodSpec{Containers: containers, RestartPolicy: api.RestartPolicy(policy)},
 	}
 }
 
@@ -139,7 +139,7 @@ func syncUntil(t *testing.T, r *Runtime, pod *api.Pod, netns string, what string
 		}
 		if time.Now().After(deadline) {
 			b, _ := json.MarshalIndent(st, "", "  ")
-			t.Fatalf("pod %s never reached %s; last status:\n%s", pod.Metadata.Name, what, b)
+			t.Fatalf("pod %s never reached %s; last status:\n%s", pod.ObjectMeta.Name, what, b)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

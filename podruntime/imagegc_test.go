@@ -82,7 +82,7 @@ func TestImageGCRemovesUnusedPulledImagesOldestFirstNeverOneInUseOrImported(t *t
 	if _, err := r.RemoveImage(ctx, "busybox"); !errors.Is(err, ErrImageInUse) {
 		t.Fatalf("RemoveImage of the image in use: %v, want ErrImageInUse", err)
 	}
-	if err := r.RemovePod(ctx, pod.Metadata.UID); err != nil {
+	if err := r.RemovePod(ctx, string(pod.ObjectMeta.UID)); err != nil {
 		t.Fatal(err)
 	}
 	if name, err := r.RemoveImage(ctx, "busybox"); err != nil || name != imageV1 {

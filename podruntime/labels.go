@@ -98,8 +98,8 @@ func (t termination) state(containerID string) api.ContainerState {
 	return api.ContainerState{Terminated: &api.ContainerStateTerminated{
 		ExitCode:    t.exitCode,
 		Reason:      t.reason,
-		StartedAt:   optTime(t.startedAt),
-		FinishedAt:  optTime(t.finishedAt),
+		StartedAt:   api.TimeOf(t.startedAt),
+		FinishedAt:  api.TimeOf(t.finishedAt),
 		ContainerID: containerID,
 	}}
 }
@@ -137,11 +137,4 @@ func parseTime(s string) time.Time {
 		return time.Time{}
 	}
 	return t
-}
-
-func optTime(t time.Time) *api.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return api.NewTime(t)
 }

@@ -36,7 +36,7 @@ func TestRestartNeverExitZeroSucceeds(t *testing.T) {
 	if term := terminated(st, "main"); term == nil || term.Reason != "Completed" {
 		t.Errorf("main state %+v, want terminated Completed", containerStatusOf(t, st, "main").State)
 	}
-	waitLog(t, r.LogPath(pod.Metadata.UID, "main"), "done")
+	waitLog(t, r.LogPath(string(pod.ObjectMeta.UID), "main"), "done")
 }
 
 func TestContainerKilledBySIGKILLReports137(t *testing.T) {
@@ -47,7 +47,7 @@ func TestContainerKilledBySIGKILLReports137(t *testing.T) {
 	// The container's pid 1 is immune to signals from inside its own pid
 	// namespace, so the kill -9 comes from outside, as the OOM killer's would.
 	ctx := r.withNS(context.Background())
-	cont, err := r.client.LoadContainer(ctx, containerID(pod.Metadata.UID, "main"))
+	cont, err := r.client.LoadContainer(ctx, containerID(string(pod.ObjectMeta.UID), "main"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +79,11 @@ func TestCrashingContainerIsRestartedThenBacksOff(t *testing.T) {
 		t.Errorf("phase %s, want Running while the container will restart", st.Phase)
 	}
 	// Each run has its own log; the first run's is kept as the previous one.
-	log := waitLog(t, r.LogPath(pod.Metadata.UID, "main"), "run\n")
+	log := waitLog(t, r.LogPath(string(pod.ObjectMeta.UID), "main"), "run\n")
 	if n := strings.Count(log, "run"); n != 1 {
 		t.Errorf("current log holds %d runs, want 1 (the back-off must hold the third)", n)
 	}
-	if prev := waitLog(t, previousLogPath(r.LogPath(pod.Metadata.UID, "main")), "run\n"); strings.Count(prev, "run") != 1 {
+	if prev := waitLog(t, previousLogPath(r.LogPath(string(pod.ObjectMeta.UID), "main")), "run\n"); strings.Count(prev, "run") != 1 {
 		t.Errorf("previous log %q, want the first run's line once", prev)
 	}
 }
@@ -134,7 +134,7 @@ func TestChangingOneImageRestartsOnlyThatContainer(t *testing.T) {
 	if pidsAfter["sidecar"] != pidsBefore["sidecar"] {
 		t.Errorf("sidecar pid changed %d -> %d: it was restarted", pidsBefore["sidecar"], pidsAfter["sidecar"])
 	}
-	if a, b := containerStatusOf(t, before, "sidecar").State.Running.StartedAt, containerStatusOf(t, after, "sidecar").State.Running.StartedAt; !a.Equal(b.Time) {
+	if a, b := containerStatusOf(t, before, "sidecar").State.Running.StartedAt, containerStatusOf(t, after, "sidecar").State.Running.StartedAt; !a.Equal(&b) {
 		t.Errorf("sidecar startedAt changed %v -> %v", a, b)
 	}
 	if containerStatusOf(t, after, "sidecar").RestartCount != 0 {
@@ -147,7 +147,7 @@ func TestChangingOneImageRestartsOnlyThatContainer(t *testing.T) {
 		t.Errorf("app restartCount %d, want 1", got)
 	}
 	ctx := r.withNS(context.Background())
-	cont, err := r.client.LoadContainer(ctx, containerID(pod.Metadata.UID, "app"))
+	cont, err := r.client.LoadContainer(ctx, containerID(string(pod.ObjectMeta.UID), "app"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func taskPIDs(t *testing.T, r *Runtime, pod *api.Pod) map[string]uint32 {
 	ctx := r.withNS(context.Background())
 	out := map[string]uint32{}
 	for _, c := range pod.Spec.Containers {
-		cont, err := r.client.LoadContainer(ctx, containerID(pod.Metadata.UID, c.Name))
+		cont, err := r.client.LoadContainer(ctx, containerID(string(pod.ObjectMeta.UID), c.Name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,18 +185,18 @@ func TestRemovePodLeavesNothingBehind(t *testing.T) {
 		shell("a", imageV1, "exec sleep 1000"),
 		shell("b", imageV1, "exit 0"),
 	)
-	uid := pod.Metadata.UID
+	uid := pod.ObjectMeta.UID
 	syncUntil(t, r, pod, netns, "a running, b started", func(st api.PodStatus) bool {
 		return running(st, "a") && containerStatusOf(t, st, "b").RestartCount > 0
 	})
 	uids, err := r.ListPods(context.Background())
-	if err != nil || !contains(uids, uid) {
+	if err != nil || !contains(uids, string(uid)) {
 		t.Fatalf("ListPods = %v, %v; want it to hold %s", uids, err, uid)
 	}
-	if err := r.RemovePod(context.Background(), uid); err != nil {
+	if err := r.RemovePod(context.Background(), string(uid)); err != nil {
 		t.Fatalf("RemovePod: %v", err)
 	}
-	if err := r.RemovePod(context.Background(), uid); err != nil {
+	if err := r.RemovePod(context.Background(), string(uid)); err != nil {
 		t.Fatalf("RemovePod again: %v, want idempotent", err)
 	}
 	ctx := r.withNS(context.Background())
@@ -209,7 +209,7 @@ func TestRemovePodLeavesNothingBehind(t *testing.T) {
 	}
 	var snaps []string
 	err = r.client.SnapshotService(containerd.DefaultSnapshotter).Walk(ctx, func(_ context.Context, info snapshots.Info) error {
-		if strings.HasPrefix(info.Name, containerID(uid, "")) {
+		if strings.HasPrefix(info.Name, containerID(string(uid), "")) {
 			snaps = append(snaps, info.Name)
 		}
 		return nil
@@ -217,13 +217,13 @@ func TestRemovePodLeavesNothingBehind(t *testing.T) {
 	if err != nil || len(snaps) != 0 {
 		t.Errorf("snapshots left: %v (%v)", snaps, err)
 	}
-	if m := mountsUnder(r.sandboxDir(uid)); len(m) != 0 {
+	if m := mountsUnder(r.sandboxDir(string(uid))); len(m) != 0 {
 		t.Errorf("sandbox mounts left: %v", m)
 	}
-	if _, err := os.Stat(r.sandboxDir(uid)); !os.IsNotExist(err) {
+	if _, err := os.Stat(r.sandboxDir(string(uid))); !os.IsNotExist(err) {
 		t.Errorf("sandbox dir left (stat: %v)", err)
 	}
-	if uids, err := r.ListPods(context.Background()); err != nil || contains(uids, uid) {
+	if uids, err := r.ListPods(context.Background()); err != nil || contains(uids, string(uid)) {
 		t.Errorf("ListPods after removal = %v, %v", uids, err)
 	}
 	if st, err := r.PodStatus(context.Background(), pod); err != nil || st.ContainerStatuses[0].State.Waiting == nil {

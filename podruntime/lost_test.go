@@ -17,7 +17,7 @@ import (
 func loseTask(t *testing.T, r *Runtime, pod *api.Pod, name string) {
 	t.Helper()
 	ctx := r.withNS(context.Background())
-	cont, err := r.client.LoadContainer(ctx, containerID(pod.Metadata.UID, name))
+	cont, err := r.client.LoadContainer(ctx, containerID(string(pod.ObjectMeta.UID), name))
 	if err != nil {
 		t.Fatal(err)
 	}

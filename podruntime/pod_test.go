@@ -38,8 +38,8 @@ func TestPodContainersShareHostnameIPCAndLocalhost(t *testing.T) {
 	if st.Phase != api.PodRunning {
 		t.Errorf("phase %s, want Running while web runs", st.Phase)
 	}
-	clientLog := waitLog(t, r.LogPath(pod.Metadata.UID, "client"), "hello from shoal")
-	webLog := waitLog(t, r.LogPath(pod.Metadata.UID, "web"), "ns ")
+	clientLog := waitLog(t, r.LogPath(string(pod.ObjectMeta.UID), "client"), "hello from shoal")
+	webLog := waitLog(t, r.LogPath(string(pod.ObjectMeta.UID), "web"), "ns ")
 	nsOf := func(log string) string {
 		for _, l := range strings.Split(log, "\n") {
 			if strings.HasPrefix(l, "ns ") {
@@ -49,8 +49,8 @@ func TestPodContainersShareHostnameIPCAndLocalhost(t *testing.T) {
 		return ""
 	}
 	want := fmt.Sprintf("ns ipc=ipc:[%s] uts=uts:[%s] net=net:[%s] host=web-pair",
-		nsInode(t, r.sandboxNSPath(pod.Metadata.UID, "ipc")),
-		nsInode(t, r.sandboxNSPath(pod.Metadata.UID, "uts")),
+		nsInode(t, r.sandboxNSPath(string(pod.ObjectMeta.UID), "ipc")),
+		nsInode(t, r.sandboxNSPath(string(pod.ObjectMeta.UID), "uts")),
 		nsInode(t, netns))
 	if got := nsOf(webLog); got != want {
 		t.Errorf("web namespaces:\n got %s\nwant %s", got, want)
@@ -58,7 +58,7 @@ func TestPodContainersShareHostnameIPCAndLocalhost(t *testing.T) {
 	if got := nsOf(clientLog); got != want {
 		t.Errorf("client namespaces:\n got %s\nwant %s", got, want)
 	}
-	if _, err := os.Stat(r.sandboxDir(pod.Metadata.UID)); err != nil {
+	if _, err := os.Stat(r.sandboxDir(string(pod.ObjectMeta.UID))); err != nil {
 		t.Errorf("sandbox dir: %v", err)
 	}
 }

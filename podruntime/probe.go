@@ -269,7 +269,7 @@ func (r *Runtime) record(p *prober, s *probeState, ok bool, msg string, t probeT
 	s.failures++
 	s.successes = 0
 	r.event(t.pod, EventWarning, "Unhealthy", fmt.Sprintf("%s probe failed: %s", s.kind, msg))
-	r.log.Info("probe failed", "pod", t.pod.Metadata.UID, "container", t.container.Name, "probe", s.kind, "failures", s.failures, "msg", msg)
+	r.log.Info("probe failed", "pod", t.pod.ObjectMeta.UID, "container", t.container.Name, "probe", s.kind, "failures", s.failures, "msg", msg)
 	if s.failures < s.probe.FailureThreshold {
 		return false
 	}

@@ -52,7 +52,7 @@ func TestHTTPProbeStatusCodesHeadersAndHTTPS(t *testing.T) {
 			{"/fail", headers, false, "statuscode: 500"},
 			{"/moved", headers, true, ""}, // 3xx is success and is not followed
 		} {
-			ok, msg := httpProbe(context.Background(), &api.HTTPGetAction{Path: tc.path, Port: api.FromString("web"), Scheme: scheme, HTTPHeaders: tc.headers}, target)
+			ok, msg := httpProbe(context.Background(), &api.HTTPGetAction{Path: tc.path, Port: api.FromString("web"), Scheme: api.URIScheme(scheme), HTTPHeaders: tc.headers}, target)
 			if ok != tc.ok || !strings.Contains(msg, tc.msg) {
 				t.Errorf("%s %s: ok=%v msg=%q, want ok=%v msg containing %q", scheme, tc.path, ok, msg, tc.ok, tc.msg)
 			}

@@ -18,13 +18,13 @@ func hasProbes(c api.Container) bool {
 // (a fresh one per run) and stops the probers of containers that are not
 // running or no longer in the spec. Called under the pod's lock.
 func (r *Runtime) syncProbes(ctx context.Context, pod *api.Pod, netnsPath string, initialized bool) error {
-	uid := pod.Metadata.UID
+	uid := pod.ObjectMeta.UID
 	keep := map[string]bool{}
-	defer r.probes.keep(uid, keep)
+	defer r.probes.keep(string(uid), keep)
 	if !initialized {
 		return nil
 	}
-	existing, err := r.podContainers(ctx, uid)
+	existing, err := r.podContainers(ctx, string(uid))
 	if err != nil {
 		return fmt.Errorf("probes: %w", err)
 	}
@@ -48,7 +48,7 @@ func (r *Runtime) syncProbes(ctx context.Context, pod *api.Pod, netnsPath string
 		}
 		t := probeTarget{pod: &target, container: c, containerID: cont.ID(), host: pod.Status.PodIP, netnsPath: netnsPath,
 			startedAt: parseTime(runID), remembered: decodeProbeMemory(labels, runID)}
-		r.probes.ensure(uid, c.Name, runID, func(ctx context.Context, p *prober) { r.runProbes(ctx, p, t) })
+		r.probes.ensure(string(uid), c.Name, runID, func(ctx context.Context, p *prober) { r.runProbes(ctx, p, t) })
 	}
 	return nil
 }
@@ -88,13 +88,13 @@ func (r *Runtime) killUnhealthy(ctx context.Context, pod *api.Pod, c api.Contain
 	if err != nil || !running {
 		return err
 	}
-	res, ok := r.probes.result(pod.Metadata.UID, c.Name, runID)
+	res, ok := r.probes.result(string(pod.ObjectMeta.UID), c.Name, runID)
 	if !ok || res.kill == "" {
 		return nil
 	}
 	r.event(pod, EventNormal, "Killing", res.kill)
-	r.log.Info("restarting unhealthy container", "pod", pod.Metadata.UID, "container", c.Name, "why", res.kill)
-	r.probes.stopContainer(pod.Metadata.UID, c.Name)
+	r.log.Info("restarting unhealthy container", "pod", pod.ObjectMeta.UID, "container", c.Name, "why", res.kill)
+	r.probes.stopContainer(string(pod.ObjectMeta.UID), c.Name)
 	if err := r.killTask(ctx, cont); err != nil {
 		return fmt.Errorf("kill unhealthy container %s: %w", c.Name, err)
 	}

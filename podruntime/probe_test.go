@@ -21,7 +21,7 @@ type recordedEvents struct {
 func (e *recordedEvents) Event(pod *api.Pod, typ, reason, msg string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.events = append(e.events, fmt.Sprintf("%s %s %s: %s", pod.Metadata.Name, typ, reason, msg))
+	e.events = append(e.events, fmt.Sprintf("%s %s %s: %s", pod.ObjectMeta.Name, typ, reason, msg))
 }
 
 func (e *recordedEvents) has(substr string) bool {
@@ -45,10 +45,10 @@ func fastProbe(h api.ProbeHandler) *api.Probe {
 	return &api.Probe{ProbeHandler: h, PeriodSeconds: 1, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 1}
 }
 
-func condition(st api.PodStatus, typ string) string {
+func condition(st api.PodStatus, typ api.PodConditionType) string {
 	for _, c := range st.Conditions {
 		if c.Type == typ {
-			return c.Status
+			return string(c.Status)
 		}
 	}
 	return ""
@@ -136,12 +136,12 @@ func TestProbersStopWhenThePodIsRemoved(t *testing.T) {
 	pod := newPod(t, "stopprobes", api.RestartAlways, c)
 	syncUntil(t, r, pod, "", "ready", func(st api.PodStatus) bool { return condition(st, "Ready") == "True" })
 	r.probes.mu.Lock()
-	p := r.probes.probers[pod.Metadata.UID]["main"]
+	p := r.probes.probers[string(pod.ObjectMeta.UID)]["main"]
 	r.probes.mu.Unlock()
 	if p == nil {
 		t.Fatal("no prober for a running container with a probe")
 	}
-	if err := r.RemovePod(context.Background(), pod.Metadata.UID); err != nil {
+	if err := r.RemovePod(context.Background(), string(pod.ObjectMeta.UID)); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -149,7 +149,7 @@ func TestProbersStopWhenThePodIsRemoved(t *testing.T) {
 	default:
 		t.Fatal("prober still running after RemovePod returned")
 	}
-	if _, ok := r.probes.result(pod.Metadata.UID, "main", p.runID); ok {
+	if _, ok := r.probes.result(string(pod.ObjectMeta.UID), "main", p.runID); ok {
 		t.Error("results of a removed pod are still kept")
 	}
 }
@@ -231,7 +231,7 @@ func TestAdoptingRuntimeKeepsReadinessAndInitDone(t *testing.T) {
 	syncUntil(t, r, pod, "", "ready", func(st api.PodStatus) bool { return condition(st, "Ready") == "True" })
 	// The prober writes what it proved after it changed; wait for it.
 	ctx := r.withNS(context.Background())
-	cont, err := r.client.LoadContainer(ctx, containerID(pod.Metadata.UID, "main"))
+	cont, err := r.client.LoadContainer(ctx, containerID(string(pod.ObjectMeta.UID), "main"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,7 +114,7 @@ func pullPolicy(c api.Container) string {
 	if c.ImagePullPolicy == "" {
 		return "IfNotPresent"
 	}
-	return c.ImagePullPolicy
+	return string(c.ImagePullPolicy)
 }
 
 // ensureImage returns the image a container is to be created from, pulling
@@ -122,8 +122,8 @@ func pullPolicy(c api.Container) string {
 // returns nil and records the waiting state (ContainerCreating while a pull
 // runs, ErrImagePull, ImagePullBackOff, ErrImageNeverPull) for PodStatus.
 func (r *Runtime) ensureImage(ctx context.Context, pod *api.Pod, c api.Container, hash string) (containerd.Image, error) {
-	uid := pod.Metadata.UID
-	key := pullKey(uid, c.Name)
+	uid := pod.ObjectMeta.UID
+	key := pullKey(string(uid), c.Name)
 	// A pull started by an earlier sync is taken first, or its result
 	// (and its events) would be lost to the image it put in the store.
 	r.pulls.mu.Lock()
@@ -212,7 +212,7 @@ func (r *Runtime) imageOnNode(ctx context.Context, pod *api.Pod, c api.Container
 		return nil, true, fmt.Errorf("container %s: %w", c.Name, err)
 	case policy == "Never":
 		msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", c.Image)
-		r.pulls.setWaiting(pullKey(pod.Metadata.UID, c.Name), ReasonErrImageNeverPull, msg)
+		r.pulls.setWaiting(pullKey(string(pod.ObjectMeta.UID), c.Name), ReasonErrImageNeverPull, msg)
 		r.eventOnce(pod, "ErrImageNeverPull/"+c.Name+"/"+c.Image, EventWarning, ReasonErrImageNeverPull, msg)
 		return nil, true, nil
 	}

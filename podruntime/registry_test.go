@@ -144,7 +144,7 @@ func registryRuntime(t *testing.T, g *testRegistry, creds CredentialSource) (*Ru
 }
 
 func withPolicy(c api.Container, policy string) api.Container {
-	c.ImagePullPolicy = policy
+	c.ImagePullPolicy = api.PullPolicy(policy)
 	return c
 }
 
@@ -229,7 +229,7 @@ func TestAuthenticatedRegistryNeedsThePullSecret(t *testing.T) {
 	if !strings.Contains(msg, "401") && !strings.Contains(strings.ToLower(msg), "authoriz") {
 		t.Errorf("message %q, want it to say the registry refused us", msg)
 	}
-	if err := anon.RemovePod(context.Background(), denied.Metadata.UID); err != nil {
+	if err := anon.RemovePod(context.Background(), string(denied.ObjectMeta.UID)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -19,7 +19,7 @@ const cfsPeriod = 100000
 // matters: the image config first (it sets args, env and cwd), then what the
 // pod overrides.
 func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, netnsPath string) ([]oci.SpecOpts, error) {
-	uid := pod.Metadata.UID
+	uid := pod.ObjectMeta.UID
 	opts := []oci.SpecOpts{processArgs(c, img)}
 	if len(c.Env) > 0 {
 		env := make([]string, 0, len(c.Env))
@@ -44,11 +44,11 @@ func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, 
 	// No spec hostname: the joined UTS namespace already carries it, and
 	// newer runc refuses to set a hostname in a namespace it did not create.
 	opts = append(opts,
-		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.IPCNamespace, Path: r.sandboxNSPath(uid, "ipc")}),
-		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.UTSNamespace, Path: r.sandboxNSPath(uid, "uts")}),
+		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.IPCNamespace, Path: r.sandboxNSPath(string(uid), "ipc")}),
+		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.UTSNamespace, Path: r.sandboxNSPath(string(uid), "uts")}),
 		oci.WithMounts([]specs.Mount{
-			sandboxFileMount(r.sandboxDir(uid), "hostname", "/etc/hostname"),
-			sandboxFileMount(r.sandboxDir(uid), "hosts", "/etc/hosts"),
+			sandboxFileMount(r.sandboxDir(string(uid)), "hostname", "/etc/hostname"),
+			sandboxFileMount(r.sandboxDir(string(uid)), "hosts", "/etc/hosts"),
 		}),
 		oci.WithMounts(mounts),
 	)

@@ -27,8 +27,8 @@ type containerView struct {
 // the caller.
 func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, error) {
 	ctx = r.withNS(ctx)
-	uid := pod.Metadata.UID
-	existing, err := r.podContainers(ctx, uid)
+	uid := pod.ObjectMeta.UID
+	existing, err := r.podContainers(ctx, string(uid))
 	if err != nil {
 		return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
 	}
@@ -51,7 +51,7 @@ func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, e
 	}
 	views := make([]containerView, 0, len(pod.Spec.Containers))
 	for _, c := range pod.Spec.Containers {
-		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], pod.Spec.RestartPolicy, false)
+		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], string(pod.Spec.RestartPolicy), false)
 		if err != nil {
 			return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
 		}
@@ -85,7 +85,7 @@ func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, e
 	return st, nil
 }
 
-func condStatus(b bool) string {
+func condStatus(b bool) api.ConditionStatus {
 	if b {
 		return "True"
 	}
@@ -108,7 +108,7 @@ func pendingInits(pod *api.Pod, statuses []api.ContainerStatus) string {
 
 // podPhase follows Kubernetes: Pending until every container has started
 // once; Succeeded or Failed once all are terminated for good; else Running.
-func podPhase(views []containerView) string {
+func podPhase(views []containerView) api.PodPhase {
 	if len(views) == 0 {
 		return api.PodPending
 	}
@@ -140,7 +140,7 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 	started := false
 	cs.Started = &started
 	if cont == nil {
-		w := r.pulls.waitingFor(pullKey(pod.Metadata.UID, c.Name))
+		w := r.pulls.waitingFor(pullKey(string(pod.ObjectMeta.UID), c.Name))
 		if w == nil {
 			w = &api.ContainerStateWaiting{Reason: reasonCreating}
 		}
@@ -195,8 +195,8 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 	switch ts.Status {
 	case containerd.Running, containerd.Paused, containerd.Pausing:
 		v.running = true
-		started, cs.Ready = r.probeView(pod.Metadata.UID, c, labels[labelStartedAt])
-		cs.State.Running = &api.ContainerStateRunning{StartedAt: optTime(startedAt)}
+		started, cs.Ready = r.probeView(string(pod.ObjectMeta.UID), c, labels[labelStartedAt])
+		cs.State.Running = &api.ContainerStateRunning{StartedAt: api.TimeOf(startedAt)}
 	case containerd.Stopped:
 		code := int32(ts.ExitStatus)
 		term := termination{
@@ -206,7 +206,7 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 			finishedAt: ts.ExitTime,
 		}
 		v.exitCode = code
-		if !shouldRestart(policy, code) {
+		if !shouldRestart(api.RestartPolicy(policy), code) {
 			v.done = true
 			cs.State = term.state(id)
 			// An init container that completed is ready, as in Kubernetes.
@@ -221,7 +221,7 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 		cs.LastTerminationState = term.state(id)
 		cs.State.Waiting = &api.ContainerStateWaiting{
 			Reason:  "CrashLoopBackOff",
-			Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", wait.Round(time.Second), c.Name, pod.Metadata.Name),
+			Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", wait.Round(time.Second), c.Name, pod.ObjectMeta.Name),
 		}
 	default:
 		reason := "ContainerCreating"

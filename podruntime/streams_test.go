@@ -19,10 +19,10 @@ func TestExecRunsInContainerWithExitCodeAndStreams(t *testing.T) {
 	pod := newPod(t, "execme", api.RestartAlways, shell("main", imageV1, "echo hi > /tmp/mark; sleep 3600"))
 	syncUntil(t, r, pod, netns, "running", func(st api.PodStatus) bool { return running(st, "main") })
 	ctx := context.Background()
-	uid := pod.Metadata.UID
+	uid := pod.ObjectMeta.UID
 
 	var out, errb bytes.Buffer
-	code, err := r.Exec(ctx, uid, "main", ExecOptions{
+	code, err := r.Exec(ctx, string(uid), "main", ExecOptions{
 		Command: []string{"sh", "-c", "cat /tmp/mark; hostname; echo oops >&2; exit 3"},
 		Stdout:  &out, Stderr: &errb,
 	})
@@ -41,7 +41,7 @@ func TestExecRunsInContainerWithExitCodeAndStreams(t *testing.T) {
 	}
 
 	out.Reset()
-	code, err = r.Exec(ctx, uid, "main", ExecOptions{Command: []string{"cat"}, Stdin: strings.NewReader("from stdin\n"), Stdout: &out})
+	code, err = r.Exec(ctx, string(uid), "main", ExecOptions{Command: []string{"cat"}, Stdin: strings.NewReader("from stdin\n"), Stdout: &out})
 	if err != nil || code != 0 {
 		t.Fatalf("Exec cat: code %d err %v", code, err)
 	}
@@ -52,7 +52,7 @@ func TestExecRunsInContainerWithExitCodeAndStreams(t *testing.T) {
 	// With a terminal the command reads a line from it, and its output has
 	// the terminal's line endings.
 	out.Reset()
-	code, err = r.Exec(ctx, uid, "main", ExecOptions{
+	code, err = r.Exec(ctx, string(uid), "main", ExecOptions{
 		Command: []string{"sh", "-c", "read x; echo got $x; exit 5"}, TTY: true,
 		Stdin: strings.NewReader("typed\n"), Stdout: &out,
 	})
@@ -63,7 +63,7 @@ func TestExecRunsInContainerWithExitCodeAndStreams(t *testing.T) {
 		t.Errorf("terminal output %q, want the line read back with CRLF", out.String())
 	}
 
-	if _, err := r.Exec(ctx, uid, "nosuch", ExecOptions{Command: []string{"true"}}); !errors.Is(err, ErrNoContainer) {
+	if _, err := r.Exec(ctx, string(uid), "nosuch", ExecOptions{Command: []string{"true"}}); !errors.Is(err, ErrNoContainer) {
 		t.Errorf("exec in a missing container: %v, want ErrNoContainer", err)
 	}
 }
@@ -96,18 +96,18 @@ for i in 1 2 3; do echo "run$n line$i"; done
 while [ ! -e /tmp/go$n ]; do sleep 0.1; done
 echo "run$n after"; exit 1`
 	pod := newPod(t, "logger", api.RestartAlways, shell("main", imageV1, script))
-	uid := pod.Metadata.UID
+	uid := pod.ObjectMeta.UID
 	syncUntil(t, r, pod, "", "running", func(st api.PodStatus) bool { return running(st, "main") })
-	waitLog(t, r.LogPath(uid, "main"), "run1 line3\n")
+	waitLog(t, r.LogPath(string(uid), "main"), "run1 line3\n")
 
 	var tail bytes.Buffer
-	if err := r.Logs(ctx, uid, "main", LogOptions{TailLines: 2}, &tail); err != nil {
+	if err := r.Logs(ctx, string(uid), "main", LogOptions{TailLines: 2}, &tail); err != nil {
 		t.Fatalf("Logs tail: %v", err)
 	}
 	if tail.String() != "run1 line2\nrun1 line3\n" {
 		t.Errorf("tail 2 = %q", tail.String())
 	}
-	if err := r.Logs(ctx, uid, "main", LogOptions{Previous: true, TailLines: -1}, &tail); !errors.Is(err, ErrNoLog) {
+	if err := r.Logs(ctx, string(uid), "main", LogOptions{Previous: true, TailLines: -1}, &tail); !errors.Is(err, ErrNoLog) {
 		t.Errorf("previous before any restart: %v, want ErrNoLog", err)
 	}
 
@@ -117,7 +117,7 @@ echo "run$n after"; exit 1`
 	done := make(chan error, 1)
 	fctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	go func() { done <- r.Logs(fctx, uid, "main", LogOptions{Follow: true, TailLines: -1}, w) }()
+	go func() { done <- r.Logs(fctx, string(uid), "main", LogOptions{Follow: true, TailLines: -1}, w) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(w.String(), "run1 line3") {
 		if time.Now().After(deadline) {
@@ -125,7 +125,7 @@ echo "run$n after"; exit 1`
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := r.Exec(ctx, uid, "main", ExecOptions{Command: []string{"touch", "/tmp/go1"}}); err != nil {
+	if _, err := r.Exec(ctx, string(uid), "main", ExecOptions{Command: []string{"touch", "/tmp/go1"}}); err != nil {
 		t.Fatalf("exec touch: %v", err)
 	}
 	select {
@@ -144,15 +144,15 @@ echo "run$n after"; exit 1`
 	syncUntil(t, r, pod, "", "restarted", func(st api.PodStatus) bool {
 		return running(st, "main") && st.ContainerStatuses[0].RestartCount == 1
 	})
-	waitLog(t, r.LogPath(uid, "main"), "run2 line3\n")
+	waitLog(t, r.LogPath(string(uid), "main"), "run2 line3\n")
 	var prev, cur bytes.Buffer
-	if err := r.Logs(ctx, uid, "main", LogOptions{Previous: true, TailLines: -1}, &prev); err != nil {
+	if err := r.Logs(ctx, string(uid), "main", LogOptions{Previous: true, TailLines: -1}, &prev); err != nil {
 		t.Fatalf("Logs previous: %v", err)
 	}
 	if want := "run1 line1\nrun1 line2\nrun1 line3\nrun1 after\n"; prev.String() != want {
 		t.Errorf("previous = %q, want %q", prev.String(), want)
 	}
-	if err := r.Logs(ctx, uid, "main", LogOptions{TailLines: -1}, &cur); err != nil {
+	if err := r.Logs(ctx, string(uid), "main", LogOptions{TailLines: -1}, &cur); err != nil {
 		t.Fatalf("Logs: %v", err)
 	}
 	if strings.Contains(cur.String(), "run1") || !strings.Contains(cur.String(), "run2 line1") {
@@ -164,19 +164,19 @@ echo "run$n after"; exit 1`
 	if err := r.RotateLogs(1); err != nil {
 		t.Fatalf("RotateLogs: %v", err)
 	}
-	if _, err := r.Exec(ctx, uid, "main", ExecOptions{Command: []string{"touch", "/tmp/go2"}}); err != nil {
+	if _, err := r.Exec(ctx, string(uid), "main", ExecOptions{Command: []string{"touch", "/tmp/go2"}}); err != nil {
 		t.Fatalf("exec touch: %v", err)
 	}
-	live := waitLog(t, r.LogPath(uid, "main"), "run2 after\n")
+	live := waitLog(t, r.LogPath(string(uid), "main"), "run2 after\n")
 	if live != "run2 after\n" {
 		t.Errorf("live file after rotation %q, want only the new line (no hole, no old lines)", live)
 	}
-	rotated, err := os.ReadFile(r.LogPath(uid, "main") + rotatedSuffix)
+	rotated, err := os.ReadFile(r.LogPath(string(uid), "main") + rotatedSuffix)
 	if err != nil || string(rotated) != "run2 line1\nrun2 line2\nrun2 line3\n" {
 		t.Errorf("rotated file %q (%v)", rotated, err)
 	}
 	var all bytes.Buffer
-	if err := r.Logs(ctx, uid, "main", LogOptions{TailLines: -1}, &all); err != nil {
+	if err := r.Logs(ctx, string(uid), "main", LogOptions{TailLines: -1}, &all); err != nil {
 		t.Fatalf("Logs: %v", err)
 	}
 	if want := "run2 line1\nrun2 line2\nrun2 line3\nrun2 after\n"; all.String() != want {

@@ -24,21 +24,21 @@ const healthyRun = 10 * time.Minute
 // meant to be called again and again; a missing image is reported by
 // PodStatus, not returned as an error.
 func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) error {
-	uid := pod.Metadata.UID
+	uid := pod.ObjectMeta.UID
 	if uid == "" {
-		return fmt.Errorf("sync pod %s/%s: no uid", pod.Metadata.Namespace, pod.Metadata.Name)
+		return fmt.Errorf("sync pod %s/%s: no uid", pod.ObjectMeta.Namespace, pod.ObjectMeta.Name)
 	}
-	defer r.locks.lock(uid)()
+	defer r.locks.lock(string(uid))()
 	ctx = r.withNS(ctx)
 
-	if err := r.ensureSandbox(uid, podHostname(pod)); err != nil {
+	if err := r.ensureSandbox(string(uid), podHostname(pod)); err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
 	if err := r.ensureVolumes(pod); err != nil {
 		r.eventOnce(pod, "FailedMount/"+err.Error(), EventWarning, "FailedMount", err.Error())
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
-	existing, err := r.podContainers(ctx, uid)
+	existing, err := r.podContainers(ctx, string(uid))
 	if err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
@@ -79,7 +79,7 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 			if err := r.killUnhealthy(ctx, pod, c, existing[c.Name]); err != nil {
 				errs = append(errs, err)
 			}
-			if err := r.syncContainer(ctx, pod, c, existing[c.Name], netnsPath, pod.Spec.RestartPolicy); err != nil {
+			if err := r.syncContainer(ctx, pod, c, existing[c.Name], netnsPath, string(pod.Spec.RestartPolicy)); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -97,9 +97,9 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 // policy says, except that a successful one never runs again.
 func initRestartPolicy(pod *api.Pod) string {
 	if pod.Spec.RestartPolicy == api.RestartNever {
-		return api.RestartNever
+		return string(api.RestartNever)
 	}
-	return api.RestartOnFailure
+	return string(api.RestartOnFailure)
 }
 
 // initSucceeded tells whether an init container has completed successfully,
@@ -140,11 +140,11 @@ func podHostname(pod *api.Pod) string {
 	if pod.Spec.Hostname != "" {
 		return pod.Spec.Hostname
 	}
-	return pod.Metadata.Name
+	return pod.ObjectMeta.Name
 }
 
 func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, netnsPath, policy string) error {
-	uid := pod.Metadata.UID
+	uid := pod.ObjectMeta.UID
 	hash, err := specHash(c, netnsPath)
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 				return err
 			}
 			r.event(pod, EventNormal, "Killing", fmt.Sprintf("Container %s definition changed, will be restarted", c.Name))
-			r.probes.stopContainer(uid, c.Name)
+			r.probes.stopContainer(string(uid), c.Name)
 			if err := r.destroyContainer(ctx, cont); err != nil {
 				return fmt.Errorf("replace container %s: %w", c.Name, err)
 			}
@@ -181,7 +181,7 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 			r.imageUse.RUnlock()
 			return err // nil while the image is on its way: PodStatus says why
 		}
-		r.pulls.clear(pullKey(uid, c.Name))
+		r.pulls.clear(pullKey(string(uid), c.Name))
 		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried)
 		r.imageUse.RUnlock()
 		if err != nil {
@@ -196,7 +196,7 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 
 // startAndReport starts a new task and reports it as an event either way.
 func (r *Runtime) startAndReport(ctx context.Context, pod *api.Pod, cont containerd.Container, name string) error {
-	if err := r.startTask(ctx, cont, pod.Metadata.UID, name); err != nil {
+	if err := r.startTask(ctx, cont, string(pod.ObjectMeta.UID), name); err != nil {
 		r.event(pod, EventWarning, "Failed", fmt.Sprintf("Error: start container %s: %v", name, err))
 		return err
 	}
@@ -207,7 +207,7 @@ func (r *Runtime) startAndReport(ctx context.Context, pod *api.Pod, cont contain
 // syncTask starts a container that has no running process and restarts an
 // exited one when the restart policy and the back-off allow.
 func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, policy string) error {
-	uid := pod.Metadata.UID
+	uid := pod.ObjectMeta.UID
 	labels, err := cont.Labels(ctx)
 	if err != nil {
 		return fmt.Errorf("labels of container %s: %w", cont.ID(), err)
@@ -242,7 +242,7 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 	}
 
 	code := int32(st.ExitStatus)
-	if !shouldRestart(policy, code) {
+	if !shouldRestart(api.RestartPolicy(policy), code) {
 		if code != 0 {
 			r.eventOnce(pod, fmt.Sprintf("Exited/%s/%s", c.Name, st.ExitTime), EventWarning, "Failed",
 				fmt.Sprintf("Container %s exited with code %d and will not be restarted (restartPolicy %s)", c.Name, code, pod.Spec.RestartPolicy))
@@ -288,7 +288,7 @@ func (r *Runtime) syncLostTask(ctx context.Context, pod *api.Pod, c api.Containe
 	}
 	r.eventOnce(pod, fmt.Sprintf("Lost/%s/%s", c.Name, labels[labelStartedAt]), EventWarning, "Failed",
 		fmt.Sprintf("Container %s was lost with its task (the node lost power or its runtime); its end is unknown", c.Name))
-	if !shouldRestart(policy, end.exitCode) {
+	if !shouldRestart(api.RestartPolicy(policy), end.exitCode) {
 		return r.recordFinal(ctx, cont, labels, end)
 	}
 	carried := map[string]string{labelRestartCount: strconv.Itoa(int(restartCount(labels)) + 1)}
@@ -299,7 +299,7 @@ func (r *Runtime) syncLostTask(ctx context.Context, pod *api.Pod, c api.Containe
 		return fmt.Errorf("record restart of container %s: %w", cont.ID(), err)
 	}
 	r.backoff.restarted(cont.ID(), r.now())
-	r.log.Info("restarting a container whose task was lost", "pod", pod.Metadata.UID, "container", c.Name, "restartCount", carried[labelRestartCount])
+	r.log.Info("restarting a container whose task was lost", "pod", pod.ObjectMeta.UID, "container", c.Name, "restartCount", carried[labelRestartCount])
 	return r.startAndReport(ctx, pod, cont, c.Name)
 }
 
@@ -341,7 +341,7 @@ func (r *Runtime) retire(ctx context.Context, cont containerd.Container, labels 
 }
 
 // shouldRestart applies the pod's restart policy to an exit code.
-func shouldRestart(policy string, exitCode int32) bool {
+func shouldRestart(policy api.RestartPolicy, exitCode int32) bool {
 	switch policy {
 	case api.RestartNever:
 		return false

@@ -47,7 +47,7 @@ func TestPodPhase(t *testing.T) {
 	tests := []struct {
 		name  string
 		views []containerView
-		want  string
+		want  api.PodPhase
 	}{
 		{"no containers", nil, api.PodPending},
 		{"one never started", []containerView{run, notStarted}, api.PodPending},
@@ -71,16 +71,16 @@ func TestShouldRestart(t *testing.T) {
 		code   int32
 		want   bool
 	}{
-		{api.RestartAlways, 0, true},
-		{api.RestartAlways, 1, true},
+		{string(api.RestartAlways), 0, true},
+		{string(api.RestartAlways), 1, true},
 		{"", 0, true},
-		{api.RestartOnFailure, 0, false},
-		{api.RestartOnFailure, 137, true},
-		{api.RestartNever, 1, false},
-		{api.RestartNever, 0, false},
+		{string(api.RestartOnFailure), 0, false},
+		{string(api.RestartOnFailure), 137, true},
+		{string(api.RestartNever), 1, false},
+		{string(api.RestartNever), 0, false},
 	}
 	for _, tc := range tests {
-		if got := shouldRestart(tc.policy, tc.code); got != tc.want {
+		if got := shouldRestart(api.RestartPolicy(tc.policy), tc.code); got != tc.want {
 			t.Errorf("shouldRestart(%q, %d) = %v, want %v", tc.policy, tc.code, got, tc.want)
 		}
 	}

@@ -26,7 +26,7 @@ func (r *Runtime) ensureVolumes(pod *api.Pod) error {
 	for _, v := range pod.Spec.Volumes {
 		switch {
 		case v.EmptyDir != nil:
-			dir := r.emptyDirPath(pod.Metadata.UID, v.Name)
+			dir := r.emptyDirPath(string(pod.ObjectMeta.UID), v.Name)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("volume %s: create emptyDir: %w", v.Name, err)
 			}
@@ -52,7 +52,7 @@ func (r *Runtime) ensureVolumes(pod *api.Pod) error {
 }
 
 func ensureHostPath(h *api.HostPathVolumeSource) error {
-	typ := h.HostPathType()
+	typ := api.HostPathType(h)
 	switch typ {
 	case api.HostPathDirectoryOrCreate:
 		if err := os.MkdirAll(h.Path, 0o755); err != nil {
@@ -74,12 +74,12 @@ func ensureHostPath(h *api.HostPathVolumeSource) error {
 	}
 	mode := fi.Mode()
 	ok := map[string]bool{
-		api.HostPathDirectory: mode.IsDir(),
-		api.HostPathFile:      mode.IsRegular(),
-		api.HostPathSocket:    mode&os.ModeSocket != 0,
-		api.HostPathCharDev:   mode&os.ModeCharDevice != 0,
-		api.HostPathBlockDev:  mode&os.ModeDevice != 0 && mode&os.ModeCharDevice == 0,
-	}[typ]
+		string(api.HostPathDirectory): mode.IsDir(),
+		string(api.HostPathFile):      mode.IsRegular(),
+		string(api.HostPathSocket):    mode&os.ModeSocket != 0,
+		string(api.HostPathCharDev):   mode&os.ModeCharDevice != 0,
+		string(api.HostPathBlockDev):  mode&os.ModeDevice != 0 && mode&os.ModeCharDevice == 0,
+	}[string(typ)]
 	if !ok {
 		return fmt.Errorf("hostPath %s is not a %s (mode %s)", h.Path, typ, mode)
 	}
@@ -103,7 +103,7 @@ func (r *Runtime) volumeMounts(pod *api.Pod, c api.Container) ([]specs.Mount, er
 		var src string
 		switch {
 		case v.EmptyDir != nil:
-			src = r.emptyDirPath(pod.Metadata.UID, v.Name)
+			src = r.emptyDirPath(string(pod.ObjectMeta.UID), v.Name)
 		case v.HostPath != nil:
 			src = v.HostPath.Path
 		}

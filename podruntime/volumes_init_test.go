@@ -42,15 +42,15 @@ func TestEmptyDirIsSharedBetweenContainersAndRemovedWithPod(t *testing.T) {
 	if code := terminated(st, "reader").ExitCode; code == 0 {
 		t.Errorf("reader could write to a readOnly mount")
 	}
-	waitLog(t, r.LogPath(pod.Metadata.UID, "reader"), "hello from the writer")
+	waitLog(t, r.LogPath(string(pod.ObjectMeta.UID), "reader"), "hello from the writer")
 	if b, err := os.ReadFile(filepath.Join(hostDir, "made", "file")); err != nil || string(b) != "host\n" {
 		t.Errorf("hostPath file: %q, %v", b, err)
 	}
-	emptyDir := r.emptyDirPath(pod.Metadata.UID, "shared-data")
+	emptyDir := r.emptyDirPath(string(pod.ObjectMeta.UID), "shared-data")
 	if _, err := os.Stat(filepath.Join(emptyDir, "index.html")); err != nil {
 		t.Fatalf("emptyDir on the node: %v", err)
 	}
-	if err := r.RemovePod(context.Background(), pod.Metadata.UID); err != nil {
+	if err := r.RemovePod(context.Background(), string(pod.ObjectMeta.UID)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(emptyDir); !os.IsNotExist(err) {
@@ -108,7 +108,7 @@ func TestInitContainersRunInOrderBeforeAppContainers(t *testing.T) {
 	if c := st.Conditions[0]; c.Type != "Initialized" || c.Status != "True" {
 		t.Errorf("condition %+v, want Initialized True", c)
 	}
-	waitLog(t, r.LogPath(pod.Metadata.UID, "app"), "order ok")
+	waitLog(t, r.LogPath(string(pod.ObjectMeta.UID), "app"), "order ok")
 }
 
 func TestFailingInitContainerFailsPodWithRestartNever(t *testing.T) {
@@ -119,7 +119,7 @@ func TestFailingInitContainerFailsPodWithRestartNever(t *testing.T) {
 	if term := st.InitContainerStatuses[0].State.Terminated; term == nil || term.ExitCode != 7 {
 		t.Fatalf("init state %+v", st.InitContainerStatuses[0].State)
 	}
-	if _, err := os.Stat(r.LogPath(pod.Metadata.UID, "app")); !os.IsNotExist(err) {
+	if _, err := os.Stat(r.LogPath(string(pod.ObjectMeta.UID), "app")); !os.IsNotExist(err) {
 		t.Errorf("app container ran although its init container failed (%v)", err)
 	}
 }
@@ -148,8 +148,8 @@ func TestMemoryEmptyDirIsASizedTmpfsUnmountedWithPod(t *testing.T) {
 	if code := terminated(st, "main").ExitCode; code != 0 {
 		t.Fatalf("exit %d: 2 = not a tmpfs, 3 = the size limit did not hold", code)
 	}
-	dir := r.emptyDirPath(pod.Metadata.UID, "mem")
-	if err := r.RemovePod(context.Background(), pod.Metadata.UID); err != nil {
+	dir := r.emptyDirPath(string(pod.ObjectMeta.UID), "mem")
+	if err := r.RemovePod(context.Background(), string(pod.ObjectMeta.UID)); err != nil {
 		t.Fatal(err)
 	}
 	mounts, err := os.ReadFile("/proc/self/mountinfo")

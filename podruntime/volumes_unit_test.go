@@ -33,21 +33,21 @@ func TestHostPathTypesAreChecked(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	typ := func(s string) *string { return &s }
+	typ := func(s string) *api.HostPathTypeName { t := api.HostPathTypeName(s); return &t }
 	for _, tc := range []struct {
 		path, typ string
 		ok        bool
 	}{
-		{dir, api.HostPathDirectory, true},
-		{file, api.HostPathDirectory, false},
-		{file, api.HostPathFile, true},
-		{dir, api.HostPathFile, false},
-		{filepath.Join(dir, "missing"), api.HostPathDirectory, false},
-		{filepath.Join(dir, "new", "deep"), api.HostPathDirectoryOrCreate, true},
-		{filepath.Join(dir, "newfile"), api.HostPathFileOrCreate, true},
-		{filepath.Join(dir, "missing"), api.HostPathUnset, true},
-		{"/dev/null", api.HostPathCharDev, true},
-		{dir, api.HostPathSocket, false},
+		{dir, string(api.HostPathDirectory), true},
+		{file, string(api.HostPathDirectory), false},
+		{file, string(api.HostPathFile), true},
+		{dir, string(api.HostPathFile), false},
+		{filepath.Join(dir, "missing"), string(api.HostPathDirectory), false},
+		{filepath.Join(dir, "new", "deep"), string(api.HostPathDirectoryOrCreate), true},
+		{filepath.Join(dir, "newfile"), string(api.HostPathFileOrCreate), true},
+		{filepath.Join(dir, "missing"), string(api.HostPathUnset), true},
+		{"/dev/null", string(api.HostPathCharDev), true},
+		{dir, string(api.HostPathSocket), false},
 	} {
 		err := ensureHostPath(&api.HostPathVolumeSource{Path: tc.path, Type: typ(tc.typ)})
 		if (err == nil) != tc.ok {

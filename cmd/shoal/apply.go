@@ -27,7 +27,7 @@ func newApplyCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", strings.ToLower(obj.GetTypeMeta().Kind), obj.GetMetadata().Name, verb)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", strings.ToLower(api.TypeMetaOf(obj).Kind), api.MetaOf(obj).Name, verb)
 			}
 			return nil
 		},
@@ -42,7 +42,7 @@ func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) 
 	if err != nil {
 		return "", err
 	}
-	if r, ok := obj.(api.Replicated); ok {
+	if r := obj; api.IsReplicated(obj) {
 		return applyReplicated(ctx, c, r, ns) // cmd/shoal/rc.go
 	}
 	if s, ok := obj.(*api.Secret); ok {
@@ -50,22 +50,22 @@ func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) 
 	}
 	pod, ok := obj.(*api.Pod)
 	if !ok {
-		return "", fmt.Errorf("%s %s: cannot be applied (nodes register themselves)", obj.GetTypeMeta().Kind, obj.GetMetadata().Name)
+		return "", fmt.Errorf("%s %s: cannot be applied (nodes register themselves)", api.TypeMetaOf(obj).Kind, api.MetaOf(obj).Name)
 	}
 	err = c.sendJSON(ctx, "POST", podsPath(ns), pod, nil)
 	if err == nil {
 		return "created", nil
 	}
 	if !isReason(err, "AlreadyExists") {
-		return "", fmt.Errorf("create pod %s: %w", pod.Metadata.Name, err)
+		return "", fmt.Errorf("create pod %s: %w", pod.ObjectMeta.Name, err)
 	}
 	var current api.Pod
-	if err := c.getJSON(ctx, podPath(ns, pod.Metadata.Name), &current); err != nil {
+	if err := c.getJSON(ctx, podPath(ns, pod.ObjectMeta.Name), &current); err != nil {
 		return "", err
 	}
-	pod.Metadata.ResourceVersion = current.Metadata.ResourceVersion
-	if err := c.sendJSON(ctx, "PUT", podPath(ns, pod.Metadata.Name), pod, nil); err != nil {
-		return "", fmt.Errorf("update pod %s: %w", pod.Metadata.Name, err)
+	pod.ObjectMeta.ResourceVersion = current.ObjectMeta.ResourceVersion
+	if err := c.sendJSON(ctx, "PUT", podPath(ns, pod.ObjectMeta.Name), pod, nil); err != nil {
+		return "", fmt.Errorf("update pod %s: %w", pod.ObjectMeta.Name, err)
 	}
 	return "configured", nil
 }

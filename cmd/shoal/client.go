@@ -52,7 +52,7 @@ func (e *apiError) Error() string {
 
 func isReason(err error, reason string) bool {
 	var ae *apiError
-	return errors.As(err, &ae) && ae.Status.Reason == reason
+	return errors.As(err, &ae) && string(ae.Status.Reason) == reason
 }
 
 // do sends a request and decodes a JSON answer into out (when not nil).

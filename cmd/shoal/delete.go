@@ -32,7 +32,7 @@ func newDeleteCmd(g *globalFlags) *cobra.Command {
 					return err
 				}
 				for _, obj := range objs {
-					if r, ok := obj.(api.Replicated); ok {
+					if r := obj; api.IsReplicated(obj) {
 						if err := deleteReplicatedObject(cmd, g, r, cascade); err != nil { // cmd/shoal/rc.go
 							return err
 						}
@@ -46,19 +46,19 @@ func newDeleteCmd(g *globalFlags) *cobra.Command {
 						if ns == "" {
 							ns = api.DefaultNamespace
 						}
-						if err := deleteSecretNamed(cmd.Context(), g, cmd.OutOrStdout(), ns, s.Metadata.Name); err != nil {
+						if err := deleteSecretNamed(cmd.Context(), g, cmd.OutOrStdout(), ns, s.ObjectMeta.Name); err != nil {
 							return err
 						}
 						continue
 					}
 					if _, ok := obj.(*api.Pod); !ok {
-						return fmt.Errorf("%s %s: cannot be deleted with shoal delete", obj.GetTypeMeta().Kind, obj.GetMetadata().Name)
+						return fmt.Errorf("%s %s: cannot be deleted with shoal delete", api.TypeMetaOf(obj).Kind, api.MetaOf(obj).Name)
 					}
 					ns, err := objectNamespace(obj, g.namespace)
 					if err != nil {
 						return err
 					}
-					targets = append(targets, target{ns, obj.GetMetadata().Name})
+					targets = append(targets, target{ns, api.MetaOf(obj).Name})
 				}
 			} else {
 				if len(args) < 2 || !isPodResource(args[0]) {

@@ -49,14 +49,14 @@ func newDescribeCmd(g *globalFlags) *cobra.Command {
 // podEvents asks for the pod's events the way kubectl describe does: by
 // field selector on the involved object.
 func podEvents(ctx context.Context, c *client, p *api.Pod) ([]api.Event, error) {
-	sel := "involvedObject.name=" + p.Metadata.Name + ",involvedObject.namespace=" + p.Metadata.Namespace
-	if p.Metadata.UID != "" {
-		sel += ",involvedObject.uid=" + p.Metadata.UID
+	sel := "involvedObject.name=" + p.ObjectMeta.Name + ",involvedObject.namespace=" + p.ObjectMeta.Namespace
+	if p.ObjectMeta.UID != "" {
+		sel += ",involvedObject.uid=" + string(p.ObjectMeta.UID)
 	}
 	var list api.EventList
-	path := "/api/v1/namespaces/" + url.PathEscape(p.Metadata.Namespace) + "/events?" + url.Values{"fieldSelector": {sel}}.Encode()
+	path := "/api/v1/namespaces/" + url.PathEscape(p.ObjectMeta.Namespace) + "/events?" + url.Values{"fieldSelector": {sel}}.Encode()
 	if err := c.getJSON(ctx, path, &list); err != nil {
-		return nil, fmt.Errorf("events of pod %s: %w", p.Metadata.Name, err)
+		return nil, fmt.Errorf("events of pod %s: %w", p.ObjectMeta.Name, err)
 	}
 	return list.Items, nil
 }
@@ -64,8 +64,8 @@ func podEvents(ctx context.Context, c *client, p *api.Pod) ([]api.Event, error) 
 // describePod prints kubectl's describe layout for the fields shoal has.
 func describePod(w io.Writer, p *api.Pod, events []api.Event, now time.Time) {
 	pf := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	pf("Name:             %s\n", p.Metadata.Name)
-	pf("Namespace:        %s\n", p.Metadata.Namespace)
+	pf("Name:             %s\n", p.ObjectMeta.Name)
+	pf("Namespace:        %s\n", p.ObjectMeta.Namespace)
 	node := "<none>"
 	if p.Spec.NodeName != "" {
 		node = p.Spec.NodeName
@@ -77,9 +77,9 @@ func describePod(w io.Writer, p *api.Pod, events []api.Event, now time.Time) {
 	if p.Status.StartTime != nil {
 		pf("Start Time:       %s\n", describeTime(p.Status.StartTime))
 	}
-	pf("Labels:           %s\n", describeMap(p.Metadata.Labels, "                  "))
-	pf("Annotations:      %s\n", describeMap(p.Metadata.Annotations, "                  "))
-	pf("Status:           %s\n", orNone(p.Status.Phase))
+	pf("Labels:           %s\n", describeMap(p.ObjectMeta.Labels, "                  "))
+	pf("Annotations:      %s\n", describeMap(p.ObjectMeta.Annotations, "                  "))
+	pf("Status:           %s\n", orNone(string(p.Status.Phase)))
 	if p.Status.Reason != "" {
 		pf("Reason:           %s\n", p.Status.Reason)
 	}
@@ -90,7 +90,7 @@ func describePod(w io.Writer, p *api.Pod, events []api.Event, now time.Time) {
 	if p.Status.PodIP != "" {
 		pf("IPs:\n  IP:  %s\n", p.Status.PodIP)
 	}
-	for _, o := range p.Metadata.OwnerReferences {
+	for _, o := range p.ObjectMeta.OwnerReferences {
 		if o.Controller != nil && *o.Controller {
 			pf("Controlled By:  %s/%s\n", o.Kind, o.Name)
 		}
@@ -173,11 +173,11 @@ func describeContainer(w io.Writer, c api.Container, cs *api.ContainerStatus) {
 		pf("    %s:\n", part.title)
 		keys := make([]string, 0, len(part.list))
 		for k := range part.list {
-			keys = append(keys, k)
+			keys = append(keys, string(k))
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			q := part.list[k]
+			q := part.list[api.ResourceName(k)]
 			pf("      %s:  %s\n", k, q.String())
 		}
 	}
@@ -209,7 +209,7 @@ func describeState(w io.Writer, title string, s api.ContainerState) {
 	switch {
 	case s.Running != nil:
 		pf("    %s  Running\n", title)
-		pf("      Started:      %s\n", describeTime(s.Running.StartedAt))
+		pf("      Started:      %s\n", describeTime(&s.Running.StartedAt))
 	case s.Terminated != nil:
 		t := s.Terminated
 		pf("    %s  Terminated\n", title)
@@ -218,8 +218,8 @@ func describeState(w io.Writer, title string, s api.ContainerState) {
 			pf("      Message:      %s\n", t.Message)
 		}
 		pf("      Exit Code:    %d\n", t.ExitCode)
-		pf("      Started:      %s\n", describeTime(t.StartedAt))
-		pf("      Finished:     %s\n", describeTime(t.FinishedAt))
+		pf("      Started:      %s\n", describeTime(&t.StartedAt))
+		pf("      Finished:     %s\n", describeTime(&t.FinishedAt))
 	case s.Waiting != nil:
 		pf("    %s  Waiting\n", title)
 		pf("      Reason:       %s\n", s.Waiting.Reason)
@@ -239,7 +239,7 @@ func describeEvents(w io.Writer, events []api.Event, now time.Time) {
 		return
 	}
 	sort.SliceStable(events, func(i, j int) bool {
-		return events[i].LastTimestamp != nil && events[j].LastTimestamp != nil && events[i].LastTimestamp.Before(events[j].LastTimestamp.Time)
+		return !events[i].LastTimestamp.IsZero() && !events[j].LastTimestamp.IsZero() && events[i].LastTimestamp.Before(&events[j].LastTimestamp)
 	})
 	fmt.Fprintf(w, "Events:\n")
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
@@ -247,9 +247,9 @@ func describeEvents(w io.Writer, events []api.Event, now time.Time) {
 	fmt.Fprintf(tw, "  ----\t------\t----\t----\t-------\n")
 	for _, e := range events {
 		age := "<unknown>"
-		if e.LastTimestamp != nil {
+		if !e.LastTimestamp.IsZero() {
 			age = shortAge(now.Sub(e.LastTimestamp.Time))
-			if e.Count > 1 && e.FirstTimestamp != nil {
+			if e.Count > 1 && !e.FirstTimestamp.IsZero() {
 				age = fmt.Sprintf("%s (x%d over %s)", age, e.Count, shortAge(now.Sub(e.FirstTimestamp.Time)))
 			}
 		}
@@ -286,7 +286,7 @@ func statusOf(list []api.ContainerStatus, name string) *api.ContainerStatus {
 }
 
 func describeTime(t *api.Time) string {
-	if t == nil {
+	if t.IsZero() {
 		return "<unknown>"
 	}
 	return t.Time.Format(time.RFC1123Z)

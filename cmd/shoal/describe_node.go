@@ -22,9 +22,9 @@ func describeNodeCmd(ctx context.Context, c *client, w io.Writer, name string) e
 		return err
 	}
 	var pods api.PodList
-	q := url.Values{"fieldSelector": {"spec.nodeName=" + n.Metadata.Name}}
+	q := url.Values{"fieldSelector": {"spec.nodeName=" + n.ObjectMeta.Name}}
 	if err := c.getJSON(ctx, "/api/v1/pods?"+q.Encode(), &pods); err != nil {
-		return fmt.Errorf("pods of node %s: %w", n.Metadata.Name, err)
+		return fmt.Errorf("pods of node %s: %w", n.ObjectMeta.Name, err)
 	}
 	describeNode(w, &n, pods.Items, time.Now())
 	return nil
@@ -33,18 +33,18 @@ func describeNodeCmd(ctx context.Context, c *client, w io.Writer, name string) e
 func describeNode(w io.Writer, n *api.Node, pods []api.Pod, now time.Time) {
 	pf := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	row := nodeRow(n, true)
-	pf("Name:               %s\n", n.Metadata.Name)
+	pf("Name:               %s\n", n.ObjectMeta.Name)
 	pf("Roles:              %s\n", row[2])
-	pf("Labels:             %s\n", describeMap(n.Metadata.Labels, "                    "))
-	pf("Annotations:        %s\n", describeMap(n.Metadata.Annotations, "                    "))
-	pf("CreationTimestamp:  %s\n", describeTime(n.Metadata.CreationTimestamp))
+	pf("Labels:             %s\n", describeMap(n.ObjectMeta.Labels, "                    "))
+	pf("Annotations:        %s\n", describeMap(n.ObjectMeta.Annotations, "                    "))
+	pf("CreationTimestamp:  %s\n", describeTime(&n.ObjectMeta.CreationTimestamp))
 	pf("Unschedulable:      %v\n", n.Spec.Unschedulable)
 	pf("Conditions:\n")
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage")
 	fmt.Fprintln(tw, "  ----\t------\t-----------------\t------------------\t------\t-------")
 	for _, c := range n.Status.Conditions {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Type, c.Status, describeTime(c.LastHeartbeatTime), describeTime(c.LastTransitionTime), c.Reason, c.Message)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Type, c.Status, describeTime(&c.LastHeartbeatTime), describeTime(&c.LastTransitionTime), c.Reason, c.Message)
 	}
 	tw.Flush()
 	pf("Addresses:\n")
@@ -73,14 +73,14 @@ func describeNode(w io.Writer, n *api.Node, pods []api.Pod, now time.Time) {
 	cpuSum, memSum := resource.Quantity{}, resource.Quantity{}
 	for i := range live {
 		req := api.PodRequests(&live[i])
-		cpu, mem := req.Get(api.ResourceCPU), req.Get(api.ResourceMemory)
+		cpu, mem := api.QuantityOf(req, api.ResourceCPU), api.QuantityOf(req, api.ResourceMemory)
 		cpuSum.Add(cpu)
 		memSum.Add(mem)
 		age := "<unknown>"
-		if t := live[i].Metadata.CreationTimestamp; t != nil {
+		if t := live[i].ObjectMeta.CreationTimestamp; !t.IsZero() {
 			age = shortAge(now.Sub(t.Time))
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", live[i].Metadata.Namespace, live[i].Metadata.Name, cpu.String(), mem.String(), age)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", live[i].ObjectMeta.Namespace, live[i].ObjectMeta.Name, cpu.String(), mem.String(), age)
 	}
 	tw.Flush()
 	pf("Allocated resources:\n")
@@ -88,10 +88,10 @@ func describeNode(w io.Writer, n *api.Node, pods []api.Pod, now time.Time) {
 	fmt.Fprintln(tw, "  Resource\tRequests\tAllocatable")
 	fmt.Fprintln(tw, "  --------\t--------\t-----------")
 	for _, r := range []struct {
-		name string
+		name api.ResourceName
 		used resource.Quantity
 	}{{api.ResourceCPU, cpuSum}, {api.ResourceMemory, memSum}} {
-		alloc := n.Status.Allocatable.Get(r.name)
+		alloc := api.QuantityOf(n.Status.Allocatable, r.name)
 		fmt.Fprintf(tw, "  %s\t%s%s\t%s\n", r.name, r.used.String(), percentOf(r.used, alloc), alloc.String())
 	}
 	tw.Flush()
@@ -99,8 +99,8 @@ func describeNode(w io.Writer, n *api.Node, pods []api.Pod, now time.Time) {
 
 func describeResources(rl api.ResourceList) string {
 	var b strings.Builder
-	for _, name := range []string{api.ResourceCPU, api.ResourceMemory, api.ResourcePods} {
-		if q, ok := rl[name]; ok {
+	for _, name := range []string{string(api.ResourceCPU), string(api.ResourceMemory), string(api.ResourcePods)} {
+		if q, ok := rl[api.ResourceName(name)]; ok {
 			fmt.Fprintf(&b, "  %s:%s%s\n", name, strings.Repeat(" ", 10-len(name)), q.String())
 		}
 	}

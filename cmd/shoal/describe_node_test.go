@@ -14,18 +14,18 @@ import (
 func TestDescribeNodeListsItsPodsAndWhatTheyRequest(t *testing.T) {
 	alloc := api.ResourceList{api.ResourceCPU: resource.MustParse("2"), api.ResourceMemory: resource.MustParse("2Gi"), api.ResourcePods: resource.MustParse("110")}
 	n := &api.Node{
-		Metadata: api.ObjectMeta{Name: "n2", Annotations: map[string]string{"shoal.dev/roles": "client"}},
-		Spec:     api.NodeSpec{PodCIDR: "10.244.1.0/24"},
+		ObjectMeta: api.ObjectMeta{Name: "n2", Annotations: map[string]string{"shoal.dev/roles": "client"}},
+		Spec:       api.NodeSpec{PodCIDR: "10.244.1.0/24"},
 		Status: api.NodeStatus{Capacity: alloc, Allocatable: alloc,
 			Conditions: []api.NodeCondition{{Type: "Ready", Status: "False", Reason: "NodeStatusUnknown", Message: "gossip lost the agent"}}},
 	}
 	pod := func(name, phase, mem string) api.Pod {
-		return api.Pod{Metadata: api.ObjectMeta{Namespace: "default", Name: name},
+		return api.Pod{ObjectMeta: api.ObjectMeta{Namespace: "default", Name: name},
 			Spec:   api.PodSpec{Containers: []api.Container{{Name: "a", Resources: api.ResourceRequirements{Requests: api.ResourceList{api.ResourceMemory: resource.MustParse(mem)}}}}},
-			Status: api.PodStatus{Phase: phase}}
+			Status: api.PodStatus{Phase: api.PodPhase(phase)}}
 	}
 	var out bytes.Buffer
-	describeNode(&out, n, []api.Pod{pod("web", api.PodRunning, "512Mi"), pod("lost", api.PodUnknown, "512Mi"), pod("done", api.PodSucceeded, "1Gi")}, time.Now())
+	describeNode(&out, n, []api.Pod{pod("web", string(api.PodRunning), "512Mi"), pod("lost", string(api.PodUnknown), "512Mi"), pod("done", string(api.PodSucceeded), "1Gi")}, time.Now())
 	for _, re := range []string{
 		`(?m)^Roles:\s+client$`,
 		`(?m)^  Ready\s+False\s+.*NodeStatusUnknown\s+gossip lost the agent$`,

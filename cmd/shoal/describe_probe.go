@@ -26,7 +26,7 @@ func probeLine(p *api.Probe) string {
 	var how string
 	switch {
 	case p.HTTPGet != nil:
-		scheme := strings.ToLower(p.HTTPGet.Scheme)
+		scheme := strings.ToLower(string(p.HTTPGet.Scheme))
 		if scheme == "" {
 			scheme = "http"
 		}
@@ -58,7 +58,7 @@ func describeVolume(w io.Writer, v api.Volume) {
 		fmt.Fprintf(w, "    Path:          %s\n", v.HostPath.Path)
 		typ := ""
 		if v.HostPath.Type != nil {
-			typ = *v.HostPath.Type
+			typ = string(*v.HostPath.Type)
 		}
 		fmt.Fprintf(w, "    HostPathType:  %s\n", typ)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/shoal-dev/shoal/api"
 	"slices"
 	"sort"
 	"testing"
@@ -15,7 +16,7 @@ func TestExamplesDecodeAndValidate(t *testing.T) {
 	}
 	var got []string
 	for _, o := range objs {
-		got = append(got, o.GetTypeMeta().Kind+"/"+o.GetMetadata().Name)
+		got = append(got, api.TypeMetaOf(o).Kind+"/"+o.GetName())
 	}
 	sort.Strings(got)
 	for _, want := range []string{"Pod/app-with-logs", "Pod/kubia-manual", "Pod/two-containers", "ReplicationController/coreqi-manual"} {

@@ -212,9 +212,9 @@ func podRow(p *api.Pod, withNS, wide bool) []string {
 		}
 		restarts += cs.RestartCount
 	}
-	row := []string{p.Metadata.Name, fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers)), podDisplayStatus(p), fmt.Sprint(restarts), age(p.Metadata.CreationTimestamp)}
+	row := []string{p.ObjectMeta.Name, fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers)), podDisplayStatus(p), fmt.Sprint(restarts), age(&p.ObjectMeta.CreationTimestamp)}
 	if withNS {
-		row = append([]string{p.Metadata.Namespace}, row...)
+		row = append([]string{p.ObjectMeta.Namespace}, row...)
 	}
 	if wide {
 		row = append(row, orNone(p.Status.PodIP), orNone(p.Spec.NodeName))
@@ -249,9 +249,9 @@ func podDisplayStatus(p *api.Pod) string {
 		return "ContainerCreating"
 	}
 	if p.Status.Phase == "" {
-		return api.PodPending
+		return string(api.PodPending)
 	}
-	return p.Status.Phase
+	return string(p.Status.Phase)
 }
 
 // nodeRow reads the roles and allocation the agents annotate nodes with
@@ -263,24 +263,24 @@ func nodeRow(n *api.Node, wide bool) []string {
 			status = "Ready"
 		}
 	}
-	ann := n.Metadata.Annotations
+	ann := n.ObjectMeta.Annotations
 	role := ann["shoal.dev/roles"]
 	if role == "" {
 		role = "client"
-		if _, ok := n.Metadata.Labels["node-role.shoal.dev/server"]; ok {
+		if _, ok := n.ObjectMeta.Labels["node-role.shoal.dev/server"]; ok {
 			role = "server"
 		}
 	}
-	used := func(key, res string) string {
+	used := func(key string, res api.ResourceName) string {
 		have, ok := ann[key]
 		if !ok {
 			return "<unknown>"
 		}
-		q := n.Status.Allocatable.Get(res)
+		q := api.QuantityOf(n.Status.Allocatable, res)
 		return have + "/" + q.String()
 	}
-	row := []string{n.Metadata.Name, status, role, age(n.Metadata.CreationTimestamp), orNone(n.Status.NodeInfo.KubeletVersion),
-		orNone(n.Spec.PodCIDR), used("shoal.dev/allocated-cpu", api.ResourceCPU), used("shoal.dev/allocated-memory", api.ResourceMemory), used("shoal.dev/pods", api.ResourcePods)}
+	row := []string{n.ObjectMeta.Name, status, role, age(&n.ObjectMeta.CreationTimestamp), orNone(n.Status.NodeInfo.KubeletVersion),
+		orNone(n.Spec.PodCIDR), used("shoal.dev/allocated-cpu", api.ResourceName(string(api.ResourceCPU))), used("shoal.dev/allocated-memory", api.ResourceName(string(api.ResourceMemory))), used("shoal.dev/pods", api.ResourceName(string(api.ResourcePods)))}
 	if wide {
 		ip := ""
 		for _, a := range n.Status.Addresses {
@@ -294,7 +294,7 @@ func nodeRow(n *api.Node, wide bool) []string {
 }
 
 func age(t *api.Time) string {
-	if t == nil || t.IsZero() {
+	if t.IsZero() {
 		return "<unknown>"
 	}
 	d := time.Since(t.Time)

@@ -11,7 +11,7 @@ import (
 
 func TestNodeRowShowsRolesBlockAndAllocation(t *testing.T) {
 	n := &api.Node{
-		Metadata: api.ObjectMeta{Name: "n2", Labels: map[string]string{"node-role.shoal.dev/server": ""}, Annotations: map[string]string{
+		ObjectMeta: api.ObjectMeta{Name: "n2", Labels: map[string]string{"node-role.shoal.dev/server": ""}, Annotations: map[string]string{
 			"shoal.dev/roles": "server,leader", "shoal.dev/allocated-cpu": "500m", "shoal.dev/allocated-memory": "1Gi", "shoal.dev/pods": "3"}},
 		Spec: api.NodeSpec{PodCIDR: "10.244.1.0/24"},
 		Status: api.NodeStatus{
@@ -29,7 +29,7 @@ func TestNodeRowShowsRolesBlockAndAllocation(t *testing.T) {
 	// A node that lost its agent, read from an agent that does not
 	// annotate: NotReady, role from its labels, allocation unknown.
 	n.Status.Conditions[0].Status = "Unknown"
-	n.Metadata.Annotations, n.Metadata.Labels = nil, nil
+	n.ObjectMeta.Annotations, n.ObjectMeta.Labels = nil, nil
 	got = nodeRow(n, false)
 	want = []string{"n2", "NotReady", "client", "<unknown>", "shoal/v0.1.0", "10.244.1.0/24", "<unknown>", "<unknown>", "<unknown>"}
 	if !reflect.DeepEqual(got, want) {

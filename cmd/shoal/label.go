@@ -93,8 +93,8 @@ func parseLabelArgs(args []string) (set map[string]string, remove []string, err 
 
 // relabel applies the change and reports whether anything changed.
 func relabel(p *api.Pod, set map[string]string, remove []string, overwrite bool) (bool, error) {
-	if p.Metadata.Labels == nil {
-		p.Metadata.Labels = map[string]string{}
+	if p.ObjectMeta.Labels == nil {
+		p.ObjectMeta.Labels = map[string]string{}
 	}
 	keys := make([]string, 0, len(set))
 	for k := range set {
@@ -103,19 +103,19 @@ func relabel(p *api.Pod, set map[string]string, remove []string, overwrite bool)
 	sort.Strings(keys)
 	changed := false
 	for _, k := range keys {
-		old, exists := p.Metadata.Labels[k]
+		old, exists := p.ObjectMeta.Labels[k]
 		if exists && old == set[k] {
 			continue
 		}
 		if exists && !overwrite {
 			return false, fmt.Errorf("label %q already has the value %q, and --overwrite is not given", k, old)
 		}
-		p.Metadata.Labels[k] = set[k]
+		p.ObjectMeta.Labels[k] = set[k]
 		changed = true
 	}
 	for _, k := range remove {
-		if _, ok := p.Metadata.Labels[k]; ok {
-			delete(p.Metadata.Labels, k)
+		if _, ok := p.ObjectMeta.Labels[k]; ok {
+			delete(p.ObjectMeta.Labels, k)
 			changed = true
 		}
 	}

@@ -10,7 +10,7 @@ import (
 
 func TestRelabelAddsRemovesAndNeedsOverwriteToChange(t *testing.T) {
 	pod := func() *api.Pod {
-		return &api.Pod{Metadata: api.ObjectMeta{Labels: map[string]string{"app": "web", "tier": "front"}}}
+		return &api.Pod{ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": "web", "tier": "front"}}}
 	}
 	for _, tc := range []struct {
 		name      string
@@ -40,8 +40,8 @@ func TestRelabelAddsRemovesAndNeedsOverwriteToChange(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || changed != tc.changed || !reflect.DeepEqual(p.Metadata.Labels, tc.want) {
-				t.Fatalf("changed=%v err=%v labels=%v", changed, err, p.Metadata.Labels)
+			if err != nil || changed != tc.changed || !reflect.DeepEqual(p.ObjectMeta.Labels, tc.want) {
+				t.Fatalf("changed=%v err=%v labels=%v", changed, err, p.ObjectMeta.Labels)
 			}
 		})
 	}

@@ -74,12 +74,12 @@ func expand(p string) ([]string, error) {
 // objectNamespace applies the -n flag: it fills an empty namespace and
 // refuses a manifest that names another one, as kubectl does.
 func objectNamespace(obj api.Object, flag string) (string, error) {
-	md := obj.GetMetadata()
+	md := api.MetaOf(obj)
 	if flag == "" {
 		return md.Namespace, nil
 	}
 	if md.Namespace != "" && md.Namespace != api.DefaultNamespace && md.Namespace != flag {
-		return "", fmt.Errorf("%s %s: the namespace from the manifest (%s) does not match --namespace %s", obj.GetTypeMeta().Kind, md.Name, md.Namespace, flag)
+		return "", fmt.Errorf("%s %s: the namespace from the manifest (%s) does not match --namespace %s", api.TypeMetaOf(obj).Kind, md.Name, md.Namespace, flag)
 	}
 	md.Namespace = flag
 	return flag, nil

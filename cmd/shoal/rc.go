@@ -100,7 +100,7 @@ func replicatedTable(views []replicatedView, withNS bool) (items []any, header [
 		if v.Spec.Replicas != nil {
 			desired = *v.Spec.Replicas
 		}
-		row := []string{v.Metadata.Name, fmt.Sprint(desired), fmt.Sprint(v.Status.Replicas), fmt.Sprint(v.Status.ReadyReplicas), age(v.Metadata.CreationTimestamp)}
+		row := []string{v.Metadata.Name, fmt.Sprint(desired), fmt.Sprint(v.Status.Replicas), fmt.Sprint(v.Status.ReadyReplicas), age(&v.Metadata.CreationTimestamp)}
 		if withNS {
 			row = append([]string{v.Metadata.Namespace}, row...)
 		}
@@ -112,10 +112,10 @@ func replicatedTable(views []replicatedView, withNS bool) (items []any, header [
 // applyReplicated creates the RC or ReplicaSet, or replaces its spec.
 func applyReplicated(ctx context.Context, c *client, obj api.Replicated, ns string) (string, error) {
 	k := &rcKind
-	if obj.GetTypeMeta().Kind == api.KindReplicaSet {
+	if api.TypeMetaOf(obj).Kind == api.KindReplicaSet {
 		k = &rsKind
 	}
-	name := obj.GetMetadata().Name
+	name := api.MetaOf(obj).Name
 	err := c.sendJSON(ctx, "POST", k.collection(ns), obj, nil)
 	if err == nil {
 		return "created", nil
@@ -127,7 +127,7 @@ func applyReplicated(ctx context.Context, c *client, obj api.Replicated, ns stri
 	if err := c.getJSON(ctx, k.path(ns, name), &current); err != nil {
 		return "", err
 	}
-	obj.GetMetadata().ResourceVersion = current.Metadata.ResourceVersion
+	api.MetaOf(obj).ResourceVersion = current.Metadata.ResourceVersion
 	var out replicatedView
 	if err := c.sendJSON(ctx, "PUT", k.path(ns, name), obj, &out); err != nil {
 		return "", fmt.Errorf("update %s %s: %w", k.short, name, err)
@@ -168,7 +168,7 @@ func deleteReplicatedCmd(cmd *cobra.Command, g *globalFlags, k *replicatedKind, 
 // deleteReplicatedObject deletes an RC or ReplicaSet read from a manifest.
 func deleteReplicatedObject(cmd *cobra.Command, g *globalFlags, obj api.Replicated, cascade string) error {
 	k := &rcKind
-	if obj.GetTypeMeta().Kind == api.KindReplicaSet {
+	if api.TypeMetaOf(obj).Kind == api.KindReplicaSet {
 		k = &rsKind
 	}
 	ns, err := objectNamespace(obj, g.namespace)
@@ -177,5 +177,5 @@ func deleteReplicatedObject(cmd *cobra.Command, g *globalFlags, obj api.Replicat
 	}
 	scoped := *g
 	scoped.namespace = ns
-	return deleteReplicatedCmd(cmd, &scoped, k, []string{obj.GetMetadata().Name}, cascade)
+	return deleteReplicatedCmd(cmd, &scoped, k, []string{api.MetaOf(obj).Name}, cascade)
 }

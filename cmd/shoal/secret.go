@@ -39,10 +39,10 @@ func applySecret(ctx context.Context, c *client, s *api.Secret, ns string) (stri
 		return "created", nil
 	}
 	if !isReason(err, "AlreadyExists") {
-		return "", fmt.Errorf("create secret %s: %w", s.Metadata.Name, err)
+		return "", fmt.Errorf("create secret %s: %w", s.ObjectMeta.Name, err)
 	}
-	if err := c.sendJSON(ctx, "PUT", secretPath(ns, s.Metadata.Name), s, nil); err != nil {
-		return "", fmt.Errorf("update secret %s: %w", s.Metadata.Name, err)
+	if err := c.sendJSON(ctx, "PUT", secretPath(ns, s.ObjectMeta.Name), s, nil); err != nil {
+		return "", fmt.Errorf("update secret %s: %w", s.ObjectMeta.Name, err)
 	}
 	return "configured", nil
 }
@@ -77,9 +77,9 @@ func getSecrets(ctx context.Context, c *client, ns string, names []string, q url
 		s := &list[i]
 		s.APIVersion, s.Kind = "v1", "Secret"
 		items = append(items, s)
-		row := []string{s.Metadata.Name, s.Type, strconv.Itoa(len(s.Data)), age(s.Metadata.CreationTimestamp)}
+		row := []string{s.ObjectMeta.Name, string(s.Type), strconv.Itoa(len(s.Data)), age(&s.ObjectMeta.CreationTimestamp)}
 		if withNS {
-			row = append([]string{s.Metadata.Namespace}, row...)
+			row = append([]string{s.ObjectMeta.Namespace}, row...)
 		}
 		rows = append(rows, row)
 	}
@@ -130,8 +130,8 @@ func newCreateCmd(g *globalFlags) *cobra.Command {
 				ns = api.DefaultNamespace
 			}
 			s := &api.Secret{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-				Metadata: api.ObjectMeta{Name: args[0], Namespace: ns},
-				Type:     api.SecretTypeDockerConfigJSON, Data: map[string][]byte{api.DockerConfigJSONKey: cfg}}
+				ObjectMeta: api.ObjectMeta{Name: args[0], Namespace: ns},
+				Type:       api.SecretTypeDockerConfigJSON, Data: map[string][]byte{api.DockerConfigJSONKey: cfg}}
 			if err := g.client().sendJSON(cmd.Context(), "POST", secretsPath(ns), s, nil); err != nil {
 				return fmt.Errorf("create secret %s: %w", args[0], err)
 			}

@@ -65,7 +65,7 @@ placed anew, so they may get other nodes and IPs. Objects that exist are updated
 				if err != nil {
 					return fmt.Errorf("restore: %w", err)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", strings.ToLower(obj.GetTypeMeta().Kind), obj.GetMetadata().Name, verb)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", strings.ToLower(api.TypeMetaOf(obj).Kind), api.MetaOf(obj).Name, verb)
 			}
 			return nil
 		},
@@ -108,30 +108,30 @@ func (s *stateSnapshot) restorable() []api.Object {
 	for _, k := range sortedKeys(s.Secrets) {
 		sec := s.Secrets[k]
 		sec.TypeMeta = api.TypeMeta{APIVersion: "v1", Kind: "Secret"}
-		sec.Metadata = cleanMeta(sec.Metadata)
+		sec.ObjectMeta = cleanMeta(sec.ObjectMeta)
 		out = append(out, sec)
 	}
 	for _, k := range sortedKeys(s.RCs) {
 		rc := s.RCs[k]
 		rc.TypeMeta = api.TypeMeta{APIVersion: "v1", Kind: "ReplicationController"}
-		rc.Metadata = cleanMeta(rc.Metadata)
+		rc.ObjectMeta = cleanMeta(rc.ObjectMeta)
 		rc.Status = api.ReplicationControllerStatus{}
 		out = append(out, rc)
 	}
 	for _, k := range sortedKeys(s.ReplicaSets) {
 		rs := s.ReplicaSets[k]
 		rs.TypeMeta = api.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"}
-		rs.Metadata = cleanMeta(rs.Metadata)
-		rs.Status = api.ReplicationControllerStatus{}
+		rs.ObjectMeta = cleanMeta(rs.ObjectMeta)
+		rs.Status = api.ReplicaSetStatus{}
 		out = append(out, rs)
 	}
 	for _, k := range sortedKeys(s.Pods) {
 		p := s.Pods[k]
-		if ownedByController(p.Metadata) {
+		if ownedByController(p.ObjectMeta) {
 			continue
 		}
 		p.TypeMeta = api.TypeMeta{APIVersion: "v1", Kind: "Pod"}
-		p.Metadata = cleanMeta(p.Metadata)
+		p.ObjectMeta = cleanMeta(p.ObjectMeta)
 		p.Spec.NodeName = ""
 		p.Status = api.PodStatus{}
 		out = append(out, p)

@@ -91,8 +91,8 @@ func TestSnapshotSavedFromOneFleetRestoresItsPodsIntoAnother(t *testing.T) {
 	if err := newClient(fresh).getJSON(context.Background(), "/api/v1/namespaces/default/pods/web", &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Metadata.Labels["app"] != "web" {
-		t.Fatalf("restored pod labels %v", p.Metadata.Labels)
+	if p.ObjectMeta.Labels["app"] != "web" {
+		t.Fatalf("restored pod labels %v", p.ObjectMeta.Labels)
 	}
 	if _, err := runShoal(t, "--addr", fresh, "snapshot", "restore", manifest); err == nil || !strings.Contains(err.Error(), "not a shoal snapshot") {
 		t.Fatalf("restoring a manifest: %v", err)
@@ -104,21 +104,21 @@ func TestRestoreLeavesControllerPodsToTheirController(t *testing.T) {
 	s := &stateSnapshot{
 		Nodes: map[string]*api.Node{},
 		Pods: map[string]*api.Pod{
-			"default/bare":    {Metadata: api.ObjectMeta{Name: "bare", Namespace: "default", UID: "u1", ResourceVersion: "9"}, Spec: api.PodSpec{NodeName: "n1"}, Status: api.PodStatus{Phase: "Running"}},
-			"default/rc-abcd": {Metadata: api.ObjectMeta{Name: "rc-abcd", Namespace: "default", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", Name: "rc", Controller: &yes}}}},
+			"default/bare":    {ObjectMeta: api.ObjectMeta{Name: "bare", Namespace: "default", UID: "u1", ResourceVersion: "9"}, Spec: api.PodSpec{NodeName: "n1"}, Status: api.PodStatus{Phase: "Running"}},
+			"default/rc-abcd": {ObjectMeta: api.ObjectMeta{Name: "rc-abcd", Namespace: "default", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", Name: "rc", Controller: &yes}}}},
 		},
-		RCs: map[string]*api.ReplicationController{"default/rc": {Metadata: api.ObjectMeta{Name: "rc", Namespace: "default", UID: "u2"}}},
+		RCs: map[string]*api.ReplicationController{"default/rc": {ObjectMeta: api.ObjectMeta{Name: "rc", Namespace: "default", UID: "u2"}}},
 	}
 	objs := s.restorable()
 	var names []string
 	for _, o := range objs {
-		names = append(names, o.GetTypeMeta().Kind+"/"+o.GetMetadata().Name)
+		names = append(names, api.TypeMetaOf(o).Kind+"/"+api.MetaOf(o).Name)
 	}
 	if strings.Join(names, ",") != "ReplicationController/rc,Pod/bare" {
 		t.Fatalf("restorable = %v", names)
 	}
 	p := objs[1].(*api.Pod)
-	if p.Metadata.UID != "" || p.Metadata.ResourceVersion != "" || p.Spec.NodeName != "" || p.Status.Phase != "" {
+	if p.ObjectMeta.UID != "" || p.ObjectMeta.ResourceVersion != "" || p.Spec.NodeName != "" || p.Status.Phase != "" {
 		t.Fatalf("pod keeps what the old fleet decided: %+v", p)
 	}
 }

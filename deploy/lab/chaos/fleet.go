@@ -217,7 +217,7 @@ func (f *Fleet) ReadyNodes(ctx context.Context, node string) (map[string]bool, e
 	for _, n := range l.Items {
 		for _, c := range n.Status.Conditions {
 			if c.Type == "Ready" && c.Status == "True" {
-				out[n.Metadata.Name] = true
+				out[n.ObjectMeta.Name] = true
 			}
 		}
 	}

@@ -74,8 +74,8 @@ func DuplicateIPs(o Observation) []string {
 	byIP := map[string][]string{}
 	for i := range o.Pods {
 		p := &o.Pods[i]
-		if p.Status.Phase == api.PodRunning && p.Status.PodIP != "" && p.Metadata.DeletionTimestamp == nil {
-			byIP[p.Status.PodIP] = append(byIP[p.Status.PodIP], p.Metadata.Name+"@"+p.Spec.NodeName)
+		if p.Status.Phase == api.PodRunning && p.Status.PodIP != "" && p.ObjectMeta.DeletionTimestamp == nil {
+			byIP[p.Status.PodIP] = append(byIP[p.Status.PodIP], p.ObjectMeta.Name+"@"+p.Spec.NodeName)
 		}
 	}
 	for ip, pods := range byIP {
@@ -112,9 +112,9 @@ func ContainerdMismatch(o Observation) []string {
 	names := map[string]string{}
 	for i := range o.Pods {
 		p := &o.Pods[i]
-		names[p.Metadata.UID] = p.Metadata.Name
+		names[string(p.ObjectMeta.UID)] = p.ObjectMeta.Name
 		if p.Status.Phase == api.PodRunning {
-			want[p.Metadata.UID] = p.Spec.NodeName
+			want[string(p.ObjectMeta.UID)] = p.Spec.NodeName
 		}
 	}
 	for uid, node := range want {
@@ -153,18 +153,18 @@ func ReplicaShortfalls(o Observation, away map[string]bool) []string {
 		var desc []string
 		for i := range o.Pods {
 			p := &o.Pods[i]
-			if !selects(rc.Spec.Selector, p.Metadata.Labels) {
+			if !selects(rc.Spec.Selector, p.ObjectMeta.Labels) {
 				continue
 			}
 			have++
 			if p.Status.Phase == api.PodRunning && !away[p.Spec.NodeName] {
 				good++
 			} else {
-				desc = append(desc, p.Metadata.Name+"="+p.Status.Phase+"@"+p.Spec.NodeName)
+				desc = append(desc, p.ObjectMeta.Name+"="+string(p.Status.Phase)+"@"+p.Spec.NodeName)
 			}
 		}
 		if have != want || good != want {
-			out = append(out, fmt.Sprintf("rc %s: want %d, have %d pods, %d Running on live nodes %v", rc.Metadata.Name, want, have, good, desc))
+			out = append(out, fmt.Sprintf("rc %s: want %d, have %d pods, %d Running on live nodes %v", rc.ObjectMeta.Name, want, have, good, desc))
 		}
 	}
 	return out
@@ -178,10 +178,10 @@ func NotRunning(o Observation) []string {
 		p := &o.Pods[i]
 		owned := false
 		for _, rc := range o.RCs {
-			owned = owned || selects(rc.Spec.Selector, p.Metadata.Labels)
+			owned = owned || selects(rc.Spec.Selector, p.ObjectMeta.Labels)
 		}
 		if !owned && p.Status.Phase != api.PodRunning {
-			out = append(out, fmt.Sprintf("bare pod %s is %s on %q", p.Metadata.Name, p.Status.Phase, p.Spec.NodeName))
+			out = append(out, fmt.Sprintf("bare pod %s is %s on %q", p.ObjectMeta.Name, p.Status.Phase, p.Spec.NodeName))
 		}
 	}
 	return out
@@ -316,14 +316,14 @@ func (l *Ledger) Present(prefix string) []string {
 func (l *Ledger) Check(o Observation) []string {
 	have := map[string]value{}
 	for i := range o.Pods {
-		have["pod/"+o.Pods[i].Metadata.Name] = value{Present: true, Replicas: -1}
+		have["pod/"+o.Pods[i].ObjectMeta.Name] = value{Present: true, Replicas: -1}
 	}
 	for _, rc := range o.RCs {
 		r := int32(1)
 		if rc.Spec.Replicas != nil {
 			r = *rc.Spec.Replicas
 		}
-		have["rc/"+rc.Metadata.Name] = value{Present: true, Replicas: r}
+		have["rc/"+rc.ObjectMeta.Name] = value{Present: true, Replicas: r}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

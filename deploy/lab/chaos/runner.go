@@ -200,22 +200,22 @@ func (r *Runner) pod(name string) *api.Pod {
 		}},
 	}
 	return &api.Pod{
-		TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		Metadata: api.ObjectMeta{Name: name, Namespace: Namespace, Labels: map[string]string{"app": barePodLabel}},
-		Spec:     api.PodSpec{Containers: []api.Container{c}},
+		TypeMeta:   api.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: api.ObjectMeta{Name: name, Namespace: Namespace, Labels: map[string]string{"app": barePodLabel}},
+		Spec:       api.PodSpec{Containers: []api.Container{c}},
 	}
 }
 
 func (r *Runner) rc(name string, replicas int32) *api.ReplicationController {
 	tmpl := r.pod("")
-	tmpl.Metadata.Labels = map[string]string{"app": name}
+	tmpl.ObjectMeta.Labels = map[string]string{"app": name}
 	return &api.ReplicationController{
-		TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "ReplicationController"},
-		Metadata: api.ObjectMeta{Name: name, Namespace: Namespace},
+		TypeMeta:   api.TypeMeta{APIVersion: "v1", Kind: "ReplicationController"},
+		ObjectMeta: api.ObjectMeta{Name: name, Namespace: Namespace},
 		Spec: api.ReplicationControllerSpec{
 			Replicas: &replicas,
 			Selector: map[string]string{"app": name},
-			Template: &api.PodTemplateSpec{Metadata: api.ObjectMeta{Labels: tmpl.Metadata.Labels}, Spec: tmpl.Spec},
+			Template: &api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: tmpl.ObjectMeta.Labels}, Spec: tmpl.Spec},
 		},
 	}
 }

@@ -1,17 +1,36 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 )
 
 var jsonUnmarshaler = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
 
-func typeOf(v any) reflect.Type { return reflect.TypeOf(v) }
+// explainDecodeError finds why data did not decode into into: it walks the
+// decoded JSON beside into's Go type and names, with its full path, every
+// value of the wrong JSON type (the decoder's own error lacks list indices).
+// Unknown fields are the strict decoder's to report, not this walk's.
+func explainDecodeError(data []byte, into any) FieldErrors {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return FieldErrors{{Path: "<root>", Detail: "parse: " + err.Error()}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return FieldErrors{{Path: "<root>", Detail: "parse: " + err.Error()}}
+	}
+	return checkFields("", generic, reflect.TypeOf(into), 0)
+}
 
 // checkFields walks a decoded JSON value beside the Go type it will be
 // decoded into and reports every key the type has no field for, and every
@@ -62,7 +81,6 @@ func checkFields(path string, v any, t reflect.Type, depth int) FieldErrors {
 		for _, k := range keys {
 			ft, ok := fields[k]
 			if !ok {
-				errs = append(errs, &FieldError{Path: join(path, k), Detail: unknownFieldDetail(t, k)})
 				continue
 			}
 			errs = append(errs, checkFields(join(path, k), m[k], ft, depth+1)...)
@@ -173,18 +191,6 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		out[name] = f.Type
 	}
 	return out
-}
-
-func join(path, key string) string {
-	// An empty key would vanish from the path and leave the error naming
-	// nothing (`: unknown field`); quote it instead.
-	if key == "" {
-		return path + `[""]`
-	}
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 func orRoot(path string) string {

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// supportedFields names, per Kubernetes type, the JSON fields shoal
+// implements. Every other field of these types is known to Kubernetes (so
+// the strict decoder accepts it) but not honoured by shoal: set to anything
+// but its zero value it is refused by its path as "not supported by
+// shoal", never silently ignored. A zero value (null, an omitted field, a
+// typed client's `lastProbeTime: null`) asks for nothing and is accepted.
+// Types missing here are leaves (quantities, times, maps of strings) or
+// only reachable through a field that is itself unsupported.
+var supportedFields = map[reflect.Type][]string{
+	reflect.TypeFor[metav1.TypeMeta]():                 {"apiVersion", "kind"},
+	reflect.TypeFor[metav1.ObjectMeta]():               {"annotations", "creationTimestamp", "deletionTimestamp", "generateName", "generation", "labels", "name", "namespace", "ownerReferences", "resourceVersion", "uid"},
+	reflect.TypeFor[metav1.OwnerReference]():           {"apiVersion", "blockOwnerDeletion", "controller", "kind", "name", "uid"},
+	reflect.TypeFor[metav1.LabelSelector]():            {"matchExpressions", "matchLabels"},
+	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
+
+	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "volumes"},
+	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
+	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
+	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value"},
+	reflect.TypeFor[corev1.ResourceRequirements]():     {"limits", "requests"},
+	reflect.TypeFor[corev1.LocalObjectReference]():     {"name"},
+	reflect.TypeFor[corev1.Probe]():                    {"exec", "failureThreshold", "httpGet", "initialDelaySeconds", "periodSeconds", "successThreshold", "tcpSocket", "timeoutSeconds"},
+	reflect.TypeFor[corev1.ExecAction]():               {"command"},
+	reflect.TypeFor[corev1.HTTPGetAction]():            {"host", "httpHeaders", "path", "port", "scheme"},
+	reflect.TypeFor[corev1.HTTPHeader]():               {"name", "value"},
+	reflect.TypeFor[corev1.TCPSocketAction]():          {"host", "port"},
+	reflect.TypeFor[corev1.Volume]():                   {"emptyDir", "hostPath", "name"},
+	reflect.TypeFor[corev1.EmptyDirVolumeSource]():     {"medium", "sizeLimit"},
+	reflect.TypeFor[corev1.HostPathVolumeSource]():     {"path", "type"},
+	reflect.TypeFor[corev1.VolumeMount]():              {"mountPath", "name", "readOnly", "subPath"},
+	reflect.TypeFor[corev1.PodStatus]():                {"conditions", "containerStatuses", "hostIP", "initContainerStatuses", "message", "phase", "podIP", "podIPs", "reason", "startTime"},
+	reflect.TypeFor[corev1.PodCondition]():             {"lastTransitionTime", "message", "reason", "status", "type"},
+	reflect.TypeFor[corev1.PodIP]():                    {"ip"},
+	reflect.TypeFor[corev1.ContainerStatus]():          {"containerID", "image", "imageID", "lastState", "name", "ready", "restartCount", "started", "state"},
+	reflect.TypeFor[corev1.ContainerState]():           {"running", "terminated", "waiting"},
+	reflect.TypeFor[corev1.ContainerStateWaiting]():    {"message", "reason"},
+	reflect.TypeFor[corev1.ContainerStateRunning]():    {"startedAt"},
+	reflect.TypeFor[corev1.ContainerStateTerminated](): {"containerID", "exitCode", "finishedAt", "message", "reason", "signal", "startedAt"},
+
+	reflect.TypeFor[corev1.Node]():           {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[corev1.NodeSpec]():       {"podCIDR", "podCIDRs", "unschedulable"},
+	reflect.TypeFor[corev1.NodeStatus]():     {"addresses", "allocatable", "capacity", "conditions", "nodeInfo"},
+	reflect.TypeFor[corev1.NodeAddress]():    {"address", "type"},
+	reflect.TypeFor[corev1.NodeCondition]():  {"lastHeartbeatTime", "lastTransitionTime", "message", "reason", "status", "type"},
+	reflect.TypeFor[corev1.NodeSystemInfo](): {"architecture", "containerRuntimeVersion", "kubeletVersion", "operatingSystem"},
+
+	reflect.TypeFor[corev1.ReplicationController]():       {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[corev1.ReplicationControllerSpec]():   {"minReadySeconds", "replicas", "selector", "template"},
+	reflect.TypeFor[corev1.ReplicationControllerStatus](): {"availableReplicas", "fullyLabeledReplicas", "observedGeneration", "readyReplicas", "replicas"},
+	reflect.TypeFor[corev1.PodTemplateSpec]():             {"metadata", "spec"},
+	reflect.TypeFor[appsv1.ReplicaSet]():                  {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[appsv1.ReplicaSetSpec]():              {"minReadySeconds", "replicas", "selector", "template"},
+	reflect.TypeFor[appsv1.ReplicaSetStatus]():            {"availableReplicas", "fullyLabeledReplicas", "observedGeneration", "readyReplicas", "replicas"},
+	reflect.TypeFor[autoscalingv1.Scale]():                {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[autoscalingv1.ScaleSpec]():            {"replicas"},
+	reflect.TypeFor[autoscalingv1.ScaleStatus]():          {"replicas", "selector"},
+
+	reflect.TypeFor[corev1.Secret](): {"apiVersion", "data", "immutable", "kind", "metadata", "stringData", "type"},
+}
+
+// supportedSets is supportedFields as sets, built once.
+var supportedSets = func() map[reflect.Type]map[string]bool {
+	out := make(map[reflect.Type]map[string]bool, len(supportedFields))
+	for t, names := range supportedFields {
+		set := make(map[string]bool, len(names))
+		for _, n := range names {
+			set[n] = true
+		}
+		out[t] = set
+	}
+	return out
+}()
+
+// checkSupported refuses, by path, every field of obj that is set but not
+// supported by shoal.
+func checkSupported(obj any) error {
+	var errs FieldErrors
+	walkSupported("", reflect.ValueOf(obj), &errs)
+	return errs.orNil()
+}
+
+func walkSupported(path string, v reflect.Value, errs *FieldErrors) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walkSupported(path, v.Elem(), errs)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			walkSupported(fmt.Sprintf("%s[%d]", path, i), v.Index(i), errs)
+		}
+	case reflect.Struct:
+		allowed, ok := supportedSets[v.Type()]
+		if !ok {
+			return // a leaf: shoal takes it whole
+		}
+		walkStructFields(path, v, allowed, errs)
+	}
+}
+
+func walkStructFields(path string, v reflect.Value, allowed map[string]bool, errs *FieldErrors) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		fv := v.Field(i)
+		if f.Anonymous && (name == "" || strings.Contains(opts, "inline")) {
+			// Inline members (TypeMeta, ProbeHandler, VolumeSource) are
+			// judged by the type that inlines them.
+			if inner, ok := supportedSets[f.Type]; ok {
+				walkStructFields(path, fv, inner, errs)
+			} else {
+				walkStructFields(path, fv, allowed, errs)
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if !allowed[name] {
+			if !fv.IsZero() {
+				*errs = append(*errs, &FieldError{Path: join(path, name), Detail: "not supported by shoal"})
+			}
+			continue
+		}
+		walkSupported(join(path, name), fv, errs)
+	}
+}
+
+func join(path, key string) string {
+	// An empty key would vanish from the path and leave the error naming
+	// nothing (`: unknown field`); quote it instead.
+	if key == "" {
+		return path + `[""]`
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
