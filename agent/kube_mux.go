@@ -52,6 +52,7 @@ func (m *kubeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 		if rt.method != http.MethodGet {
 			h = m.a.refuseDryRun(h)
 		}
+		h = m.a.protobufWire(rt, h) // agent/kube_protobuf.go
 	}
 	m.ServeMux.HandleFunc(pattern, h)
 }
