@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+
+	"github.com/shoal-dev/shoal/api"
 )
 
 // addPatchRoutes gives every resource route that has a GET and a PUT but
@@ -73,7 +75,7 @@ func (a *Agent) patchThrough(get, put func(http.ResponseWriter, *http.Request)) 
 				cur.copyTo(w)
 				return
 			}
-			out, err := patchJSON(r.Header.Get("Content-Type"), cur.body.Bytes(), patch)
+			out, err := patchJSON(r.Header.Get("Content-Type"), api.NewOfDocument(cur.body.Bytes()), cur.body.Bytes(), patch)
 			if err != nil {
 				writeError(w, a.log, err)
 				return

@@ -66,7 +66,7 @@ func (a *Agent) patchedPod(contentType, ns, name string, patch []byte) (*api.Pod
 	if err != nil {
 		return nil, false, fmt.Errorf("encode pod %s/%s: %w", ns, name, err)
 	}
-	out, err := patchJSON(contentType, curJSON, patch)
+	out, err := patchJSON(contentType, &api.Pod{}, curJSON, patch)
 	if err != nil {
 		return nil, false, err
 	}

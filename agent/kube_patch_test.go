@@ -5,6 +5,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/shoal-dev/shoal/api"
 )
 
 const patchBase = `{"metadata":{"name":"web","labels":{"app":"web","tier":"front"}},
@@ -46,9 +48,27 @@ func TestPatchJSONAppliesEachPatchType(t *testing.T) {
 		{
 			name:        "strategic merge patch adds a container at the end",
 			contentType: strategicPatchType,
-			patch:       `{"spec":{"containers":[{"name":"side","image":"s:1"}]}}`,
+			patch:       `{"spec":{"$setElementOrder/containers":[{"name":"app"},{"name":"log"},{"name":"side"}],"containers":[{"name":"side","image":"s:1"}]}}`,
 			want: `{"metadata":{"name":"web","labels":{"app":"web","tier":"front"}},"spec":{"containers":[
 			  {"name":"app","image":"a:1","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]},{"name":"log","image":"l:1"},{"name":"side","image":"s:1"}]}}`,
+		},
+		{
+			// Without $setElementOrder (kubectl apply always sends it) the
+			// Kubernetes API server puts what only the patch has first.
+			name:        "strategic merge patch without an order puts a new container first, as Kubernetes does",
+			contentType: strategicPatchType,
+			patch:       `{"spec":{"containers":[{"name":"side","image":"s:1"}]}}`,
+			want: `{"metadata":{"name":"web","labels":{"app":"web","tier":"front"}},"spec":{"containers":[
+			  {"name":"side","image":"s:1"},{"name":"app","image":"a:1","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]},{"name":"log","image":"l:1"}]}}`,
+		},
+		{
+			// The merge keys come from the types' patchMergeKey tags, not a
+			// table: ports merge by containerPort.
+			name:        "strategic merge patch merges ports by containerPort",
+			contentType: strategicPatchType,
+			patch:       `{"spec":{"containers":[{"name":"log","ports":[{"containerPort":80,"name":"http"}]}]}}`,
+			want: `{"metadata":{"name":"web","labels":{"app":"web","tier":"front"}},"spec":{"containers":[
+			  {"name":"app","image":"a:1","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]},{"name":"log","image":"l:1","ports":[{"containerPort":80,"name":"http"}]}]}}`,
 		},
 		{
 			name:        "JSON patch replaces, adds and removes by pointer",
@@ -63,7 +83,7 @@ func TestPatchJSONAppliesEachPatchType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := patchJSON(tt.contentType, []byte(patchBase), []byte(tt.patch))
+			got, err := patchJSON(tt.contentType, &api.Pod{}, []byte(patchBase), []byte(tt.patch))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +113,7 @@ func TestPatchJSONRefusesWhatItCannotApply(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := patchJSON(tt.contentType, []byte(patchBase), []byte(tt.patch))
+			_, err := patchJSON(tt.contentType, &api.Pod{}, []byte(patchBase), []byte(tt.patch))
 			var bad *badRequest
 			if !errors.As(err, &bad) || bad.reason != tt.reason {
 				t.Fatalf("err = %v, want a %s", err, tt.reason)

@@ -102,3 +102,18 @@ func isJSON(data []byte) bool {
 	}
 	return false
 }
+
+// NewOfDocument returns an empty object of the served kind a JSON document
+// names by apiVersion and kind, or nil when it names none (patches use it
+// to read a kind's list merge keys from its Go type).
+func NewOfDocument(js []byte) runtime.Object {
+	gvk, err := kjson.DefaultMetaFactory.Interpret(js)
+	if err != nil || gvk.Kind == "" {
+		return nil
+	}
+	obj, err := scheme.New(*gvk)
+	if err != nil {
+		return nil
+	}
+	return obj
+}
