@@ -1,7 +1,5 @@
 package api
 
-import "fmt"
-
 // Object is a resource shoal stores: something with TypeMeta and ObjectMeta.
 type Object interface {
 	GetTypeMeta() *TypeMeta
@@ -45,5 +43,5 @@ func newObject(tm TypeMeta) (Object, error) {
 		return nil, &FieldError{Path: "apiVersion", Detail: "required"}
 	}
 	return nil, &FieldError{Path: "kind", Value: tm.APIVersion + "/" + tm.Kind,
-		Detail: fmt.Sprintf("unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, v1/Secret, v1/List)")}
+		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, v1/Secret, v1/List)"}
 }
