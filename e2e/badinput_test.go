@@ -155,7 +155,8 @@ spec:
 		t.Errorf("racing applies: %d created, stored labels %v", created, raced.Metadata.Labels)
 	}
 
-	// Bigger than any node: accepted, Pending, every node's reason shown.
+	// Bigger than any node: accepted, Pending, the nodes counted per reason
+	// and each node's numbers shown.
 	f.apply(`apiVersion: v1
 kind: Pod
 metadata: {name: giant}
@@ -166,8 +167,8 @@ spec:
 	var out string
 	for {
 		out, _ = f.try("describe", "pod", "giant")
-		ok := strings.Contains(out, "FailedScheduling")
-		for _, n := range l.Nodes {
+		ok := strings.Contains(out, "FailedScheduling") && strings.Contains(out, fmt.Sprintf("0/%d nodes are available: %d insufficient memory (", len(l.Nodes), len(l.Nodes)))
+		for _, n := range l.Nodes { // a sample of up to five: all three
 			ok = ok && strings.Contains(out, n.Name+": memory 64Gi requested")
 		}
 		if ok {
