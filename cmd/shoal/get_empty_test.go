@@ -16,9 +16,9 @@ import (
 func TestGetEmptyListPrintsEmptyItems(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kind := map[string]string{
-			"/api/v1/namespaces/default/pods":                   "PodList",
-			"/api/v1/pods":                                      "PodList",
-			"/api/v1/nodes":                                     "NodeList",
+			"/api/v1/namespaces/default/pods": "PodList",
+			"/api/v1/pods":                    "PodList",
+			"/api/v1/nodes":                   "NodeList",
 			"/api/v1/namespaces/default/replicationcontrollers": "ReplicationControllerList",
 			"/apis/apps/v1/namespaces/default/replicasets":      "ReplicaSetList",
 			"/api/v1/namespaces/default/secrets":                "SecretList",
