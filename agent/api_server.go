@@ -57,6 +57,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("POST /shoal/v1/images", a.importImage)
 	mux.HandleFunc("GET /shoal/v1/images", a.listImages)
 	mux.HandleFunc("DELETE /shoal/v1/images", a.removeImage)
+	a.pprofRoutes(mux)   // agent/pprof.go
 	mux.addPatchRoutes() // after every route: agent/kube_patch_generic.go
 	return a.withMiddleware(mux)
 }

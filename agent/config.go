@@ -55,6 +55,10 @@ type Config struct {
 	TLSKeyFile  string
 	TLSCAFile   string
 
+	// DebugPprof serves Go's profiles at /debug/pprof/ (agent/pprof.go)
+	// even when the API has no token.
+	DebugPprof bool
+
 	// ExtraMetrics is served at /metrics with the agent's own metrics:
 	// hashicorp/raft's and memberlist's, gathered by LibraryMetrics.
 	ExtraMetrics prometheus.Gatherer

@@ -1,9 +1,11 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -48,8 +50,28 @@ func (a *Agent) viaLeader(h http.HandlerFunc) http.HandlerFunc {
 		if target == "" && !a.isServer() {
 			target = a.anyServerAPI()
 		}
-		a.forwardWithin(w, r, target, leaderAnswerWait)
+		a.forwardWrite(w, r, target)
 	}
+}
+
+// forwardWrite reads and checks a write's body before it passes it on, so
+// that a body cut short of its Content-Length or over the cap gets the same
+// 400 or 413 from whichever agent is asked (docs/bad-input.md), not a 502
+// from a proxy that failed half-way. Writes are capped at maxBodyBytes, so
+// holding one in memory costs no more than the leader's own decode.
+func (a *Agent) forwardWrite(w http.ResponseWriter, r *http.Request, target string) {
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err := readBody(r)
+		if err != nil {
+			writeError(w, a.log, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.TransferEncoding = nil
+		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	a.forwardWithin(w, r, target, leaderAnswerWait)
 }
 
 // leaderAnswerWait bounds how long a forwarded write waits for the

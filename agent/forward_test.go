@@ -1,13 +1,18 @@
 package agent
 
 import (
+	"bufio"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/api"
 )
 
 // A write forwarded to a leader that takes it and never answers (cut off
@@ -46,4 +51,60 @@ func TestForwardedWriteToASilentLeaderTimesOut(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK || string(body) != "whole" {
 		t.Fatalf("streamed answer: HTTP %d %q %v", resp.StatusCode, body, err)
 	}
+}
+
+// A body cut short of its Content-Length gets the 400 the leader gives
+// ("read body: unexpected EOF") from a follower too, and never reaches the
+// leader; before, the proxy failed half-way and answered 502.
+func TestForwardedShortBodyIsBadRequest(t *testing.T) {
+	reached := make(chan struct{}, 1)
+	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached <- struct{}{}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer leader.Close()
+	a := &Agent{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	follower := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1)
+		a.forwardWrite(w, r, strings.TrimPrefix(leader.URL, "http://"))
+	}))
+	defer follower.Close()
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(follower.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: 100\r\n\r\nkind: Pod\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var st api.Status
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatalf("HTTP %d: %s", resp.StatusCode, raw)
+	}
+	if resp.StatusCode != http.StatusBadRequest || st.Reason != "BadRequest" || !strings.Contains(st.Message, "read body: unexpected EOF") {
+		t.Fatalf("HTTP %d: %s", resp.StatusCode, raw)
+	}
+	select {
+	case <-reached:
+		t.Fatal("the cut-off body was forwarded to the leader")
+	default:
+	}
+
+	// A whole body still goes through.
+	code, _, raw2 := request(t, "POST", follower.URL+"/api/v1/namespaces/default/pods", "application/yaml", "kind: Pod")
+	if code != http.StatusCreated {
+		t.Fatalf("whole body: HTTP %d: %s", code, raw2)
+	}
+	<-reached
 }

@@ -103,14 +103,6 @@ func parseKubeRoute(pattern string) (kubeRoute, bool) {
 
 func isWildcard(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
 
-// groupVersion is "v1" for the core group and "group/version" otherwise.
-func (rt kubeRoute) groupVersion() string {
-	if rt.group == "" {
-		return rt.version
-	}
-	return rt.group + "/" + rt.version
-}
-
 // kubeResource is what discovery says about one resource or subresource.
 type kubeResource struct {
 	name       string // pods, pods/log

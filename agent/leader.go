@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -182,10 +181,10 @@ func (a *Agent) placementController(ctx context.Context) {
 }
 
 func (a *Agent) place(ctx context.Context, p *api.Pod, infos []placement.NodeInfo) error {
-	nodeName, reasons, err := placement.Choose(p, infos)
+	nodeName, noFit, err := placement.Choose(p, infos)
 	if errors.Is(err, placement.ErrNoFit) {
 		a.metrics.placementFailed()
-		msg := fmt.Sprintf("0/%d nodes are available: %s", len(reasons), joinReasons(reasons))
+		msg := noFit.String()
 		if c := podCondition(p, "PodScheduled"); c != nil && c.Message == msg {
 			return nil
 		}
@@ -211,8 +210,6 @@ func (a *Agent) place(ctx context.Context, p *api.Pod, infos []placement.NodeInf
 	a.metrics.placed()
 	return nil
 }
-
-func joinReasons(rs []string) string { return strings.Join(rs, ", ") }
 
 func podCondition(p *api.Pod, typ api.PodConditionType) *api.PodCondition {
 	for i := range p.Status.Conditions {

@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -65,6 +68,15 @@ spec:
 			if code != c.code || st.Kind != "Status" || string(st.Reason) != c.reason || !strings.Contains(st.Message, c.message) {
 				t.Errorf("%s via %s: HTTP %d %s %q, want %d %s %q", c.name, base, code, st.Reason, st.Message, c.code, c.reason, c.message)
 			}
+		}
+	}
+
+	// A body cut short of its Content-Length: the same 400 from every
+	// agent, the followers' included (they read it before forwarding).
+	for _, base := range urls {
+		code, st := postShortBody(t, base+pods, pod("short", ""), 4096)
+		if code != http.StatusBadRequest || st.Reason != "BadRequest" || !strings.Contains(st.Message, "unexpected EOF") {
+			t.Errorf("short body via %s: HTTP %d %s %q, want 400 BadRequest \"read body: unexpected EOF\"", base, code, st.Reason, st.Message)
 		}
 	}
 
@@ -143,7 +155,8 @@ spec:
 		t.Errorf("racing applies: %d created, stored labels %v", created, raced.ObjectMeta.Labels)
 	}
 
-	// Bigger than any node: accepted, Pending, every node's reason shown.
+	// Bigger than any node: accepted, Pending, the nodes counted per reason
+	// and each node's numbers shown.
 	f.apply(`apiVersion: v1
 kind: Pod
 metadata: {name: giant}
@@ -154,8 +167,8 @@ spec:
 	var out string
 	for {
 		out, _ = f.try("describe", "pod", "giant")
-		ok := strings.Contains(out, "FailedScheduling")
-		for _, n := range l.Nodes {
+		ok := strings.Contains(out, "FailedScheduling") && strings.Contains(out, fmt.Sprintf("0/%d nodes are available: %d insufficient memory (", len(l.Nodes), len(l.Nodes)))
+		for _, n := range l.Nodes { // a sample of up to five: all three
 			ok = ok && strings.Contains(out, n.Name+": memory 64Gi requested")
 		}
 		if ok {
@@ -176,6 +189,41 @@ func postYAML(t *testing.T, url, body string) (int, api.Status) {
 	resp, err := http.Post(url, "application/yaml", strings.NewReader(body))
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var st api.Status
+	_ = json.Unmarshal(b, &st)
+	return resp.StatusCode, st
+}
+
+// postShortBody sends a POST whose Content-Length claims more bytes than
+// follow, then half-closes the connection: what a client that dies
+// mid-upload leaves behind. net/http refuses to send such a request.
+func postShortBody(t *testing.T, rawURL, body string, claimed int) (int, api.Status) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatalf("dial %s: %v", u.Host, err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/yaml\r\nContent-Length: %d\r\n\r\n%s", u.RequestURI(), u.Host, claimed, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("POST %s with a short body: %v", rawURL, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -3,13 +3,11 @@ package placement
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/shoal-dev/shoal/api"
 )
 
-// ErrNoFit is returned (wrapped with the per-node reasons) when no node fits.
+// ErrNoFit is returned, wrapped with the NoFit's message, when no node fits.
 var ErrNoFit = errors.New("no node fits the pod")
 
 // scoredNodes caps how many feasible nodes Choose scores. It is
@@ -29,11 +27,11 @@ const scoredNodes = 100
 // namespace and name: still the same answer on every leader, placement
 // cost that stays flat as the fleet grows, and replicas of one controller
 // start their walk at different nodes. When none fits it returns
-// ErrNoFit and one reason per node, sorted by node.
-func Choose(pod *api.Pod, nodes []NodeInfo) (string, []string, error) {
+// ErrNoFit and a NoFit: the nodes counted per reason and a bounded sample.
+func Choose(pod *api.Pod, nodes []NodeInfo) (string, *NoFit, error) {
 	if len(nodes) == 0 {
-		reasons := []string{"no nodes registered"}
-		return "", reasons, fmt.Errorf("%w: %s", ErrNoFit, reasons[0])
+		f := &NoFit{}
+		return "", f, fmt.Errorf("%w: %s", ErrNoFit, f)
 	}
 	need := needsOf(pod)
 	var u usage
@@ -58,13 +56,8 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, []string, error) {
 	if best >= 0 {
 		return nodes[best].Node.ObjectMeta.Name, nil, nil
 	}
-	reasons := make([]string, 0, len(nodes))
-	for i := range nodes {
-		m, res := check(&need, &nodes[i], &u)
-		reasons = append(reasons, reason(&need, &nodes[i], m, res))
-	}
-	sort.Strings(reasons)
-	return "", reasons, fmt.Errorf("%w: %s", ErrNoFit, strings.Join(reasons, "; "))
+	f := explain(&need, nodes, &u)
+	return "", f, fmt.Errorf("%w: %s", ErrNoFit, f)
 }
 
 // fewerPods breaks a tie in score: the node running fewer pods wins, then

@@ -49,20 +49,24 @@ func TestPlaceWholePodSkipsNodeWhereOnlyOneContainerFits(t *testing.T) {
 	}
 }
 
-func TestNoFitGivesAReasonPerNode(t *testing.T) {
+func TestNoFitCountsReasonsAndSamplesNodes(t *testing.T) {
 	p := pod("3Gi")
 	p.Spec.NodeSelector = map[string]string{"disk": "ssd"}
 	nodes := []NodeInfo{node("b", "4Gi", "2", nil), node("a", "1Gi", "2", map[string]string{"disk": "ssd"})}
 	notReady := node("c", "8Gi", "2", map[string]string{"disk": "ssd"})
 	notReady.Node.Status.Conditions[0].Status = "False"
-	nodes = append(nodes, notReady)
-	_, reasons, err := Choose(p, nodes)
+	nodes = append(nodes, notReady, node("d", "2Gi", "2", map[string]string{"disk": "ssd"}))
+	_, f, err := Choose(p, nodes)
 	if !errors.Is(err, ErrNoFit) {
 		t.Fatalf("err = %v", err)
 	}
-	want := []string{"a: memory 3Gi requested, 1Gi free", "b: node selector disk=ssd does not match", "c: node is not ready"}
-	if strings.Join(reasons, "|") != strings.Join(want, "|") {
-		t.Fatalf("reasons = %q, want %q", reasons, want)
+	want := "0/4 nodes are available: 2 insufficient memory, 1 node not ready, 1 node selector mismatch" +
+		" (a: memory 3Gi requested, 1Gi free; b: node selector disk=ssd does not match; c: node is not ready; d: memory 3Gi requested, 2Gi free)"
+	if f.String() != want || !strings.Contains(err.Error(), want) {
+		t.Fatalf("message = %q\nwant      %q\nerr %v", f, want, err)
+	}
+	if _, f, _ := Choose(p, nil); f.String() != "0/0 nodes are available: no nodes registered" {
+		t.Fatalf("no nodes: %q", f)
 	}
 }
 

@@ -3,6 +3,8 @@ package placement
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -85,18 +87,39 @@ func TestChooseScoresEveryNodeOfASmallFleet(t *testing.T) {
 	}
 }
 
-// A pod that fits nowhere on a sampled fleet still gets one reason per node.
-func TestChooseOnALargeFleetExplainsEveryNode(t *testing.T) {
+// A pod that fits nowhere on a large fleet counts every node under its
+// reason, and names a bounded sample: one node of each reason first, so a
+// rare reason is never crowded out, then the first by name. The message
+// that goes into the Raft log stays the same size however large the fleet.
+func TestChooseOnALargeFleetCountsEveryNodeAndSamplesFew(t *testing.T) {
 	var fleet []NodeInfo
 	for i := 0; i < 500; i++ {
 		fleet = append(fleet, node(fmt.Sprintf("n%03d", i), "1Gi", "1", nil))
 	}
-	_, reasons, err := Choose(pod("2Gi"), fleet)
-	if !errors.Is(err, ErrNoFit) || len(reasons) != len(fleet) {
-		t.Fatalf("err %v, %d reasons; want ErrNoFit and %d", err, len(reasons), len(fleet))
+	fleet[499].Node.Status.Conditions[0].Status = "False"
+	_, f, err := Choose(pod("2Gi"), fleet)
+	if !errors.Is(err, ErrNoFit) || f.Nodes != 500 {
+		t.Fatalf("err %v, %+v", err, f)
 	}
-	if reasons[0] != "n000: memory 2Gi requested, 1Gi free" {
-		t.Fatalf("first reason %q", reasons[0])
+	want := []ReasonCount{{"insufficient memory", 499}, {"node not ready", 1}}
+	if !reflect.DeepEqual(f.Reasons, want) {
+		t.Fatalf("reasons %+v, want %+v", f.Reasons, want)
+	}
+	sample := []string{"n000: memory 2Gi requested, 1Gi free", "n001: memory 2Gi requested, 1Gi free",
+		"n002: memory 2Gi requested, 1Gi free", "n003: memory 2Gi requested, 1Gi free", "n499: node is not ready"}
+	if !reflect.DeepEqual(f.Sample, sample) {
+		t.Fatalf("sample %q, want %q", f.Sample, sample)
+	}
+	if !strings.HasSuffix(f.String(), "; and 495 more)") {
+		t.Fatalf("message %q", f)
+	}
+	var big []NodeInfo
+	for i := 0; i < 5000; i++ {
+		big = append(big, node(fmt.Sprintf("n%04d", i), "1Gi", "1", nil))
+	}
+	_, g, _ := Choose(pod("2Gi"), big)
+	if len(g.String()) > len(f.String())+10 {
+		t.Fatalf("the message grows with the fleet: %d bytes at 5,000 nodes, %d at 500", len(g.String()), len(f.String()))
 	}
 }
 

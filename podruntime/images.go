@@ -9,7 +9,7 @@ import (
 
 	containerd "github.com/containerd/containerd"
 	"github.com/containerd/containerd/errdefs"
-	"github.com/containerd/containerd/reference/docker"
+	"github.com/distribution/reference"
 )
 
 // errImageNotPresent: the image is not in this node's store (yet).
@@ -67,7 +67,7 @@ func (r *Runtime) ListImages(ctx context.Context) ([]string, error) {
 // manifest written for Kubernetes finds an imported image.
 func (r *Runtime) resolveImage(ctx context.Context, ref string) (containerd.Image, error) {
 	candidates := []string{ref}
-	if named, err := docker.ParseDockerRef(ref); err == nil && named.String() != ref {
+	if named, err := reference.ParseDockerRef(ref); err == nil && named.String() != ref {
 		candidates = append(candidates, named.String())
 	}
 	for _, name := range candidates {

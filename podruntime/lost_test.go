@@ -64,7 +64,7 @@ func TestLostTasksFollowTheRestartPolicy(t *testing.T) {
 		}
 	}
 	// Sync again: nothing starts.
-	st = syncUntil(t, r, pod, "", "still Failed", func(st api.PodStatus) bool { return st.Phase == api.PodFailed })
+	syncUntil(t, r, pod, "", "still Failed", func(st api.PodStatus) bool { return st.Phase == api.PodFailed })
 	if b, err := os.ReadFile(dir + "/runs"); err != nil || strings.Count(string(b), "run") != 1 {
 		t.Errorf("the writer ran %d times (%v), want once", strings.Count(string(b), "run"), err)
 	}

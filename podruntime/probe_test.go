@@ -110,7 +110,7 @@ func TestStartupProbeHoldsReadinessUntilItPasses(t *testing.T) {
 	c.ReadinessProbe = fastProbe(api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"true"}}})
 	pod := newPod(t, "startup", api.RestartAlways, c)
 	pod.Status.PodIP = "127.0.0.1"
-	st := syncUntil(t, r, pod, netns, "running", func(st api.PodStatus) bool { return running(st, "slow") })
+	syncUntil(t, r, pod, netns, "running", func(st api.PodStatus) bool { return running(st, "slow") })
 	// The readiness probe would pass at once; the startup probe holds it.
 	time.Sleep(1200 * time.Millisecond) // one readiness period: it must not have run
 	st, err := r.PodStatus(context.Background(), pod)

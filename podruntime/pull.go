@@ -9,8 +9,8 @@ import (
 	"time"
 
 	containerd "github.com/containerd/containerd"
-	"github.com/containerd/containerd/reference/docker"
 	dockerremote "github.com/containerd/containerd/remotes/docker"
+	"github.com/distribution/reference"
 
 	"github.com/shoal-dev/shoal/api"
 )
@@ -130,7 +130,7 @@ func (r *Runtime) ensureImage(ctx context.Context, pod *api.Pod, c api.Container
 	job := r.pulls.jobs[key]
 	r.pulls.mu.Unlock()
 	if job == nil {
-		if _, err := docker.ParseDockerRef(c.Image); err != nil {
+		if _, err := reference.ParseDockerRef(c.Image); err != nil {
 			// The kubelet's answer: no retry can fix the spec.
 			msg := fmt.Sprintf("Failed to apply default image tag %q: couldn't parse image name %q: %v", c.Image, c.Image, err)
 			r.pulls.setWaiting(key, ReasonInvalidImageName, msg)
@@ -221,7 +221,7 @@ func (r *Runtime) imageOnNode(ctx context.Context, pod *api.Pod, c api.Container
 
 // startPull resolves the pod's logins and pulls in the background.
 func (r *Runtime) startPull(pod *api.Pod, c api.Container) (*pullJob, error) {
-	named, err := docker.ParseDockerRef(c.Image)
+	named, err := reference.ParseDockerRef(c.Image)
 	if err != nil {
 		return nil, fmt.Errorf("container %s: image %q: %w", c.Name, c.Image, err)
 	}
@@ -264,7 +264,7 @@ func (r *Runtime) pull(ctx context.Context, ref string, creds []RegistryCredenti
 // PullImage pulls ref into this node's store with the node's registry
 // settings and no login, and returns its normalised name.
 func (r *Runtime) PullImage(ctx context.Context, ref string) (string, error) {
-	named, err := docker.ParseDockerRef(ref)
+	named, err := reference.ParseDockerRef(ref)
 	if err != nil {
 		return "", fmt.Errorf("image %q: %w", ref, err)
 	}

@@ -46,7 +46,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: netbench serve|tput|rr|sleep ...")
+		return errors.New("usage: netbench serve|tput|rr|sleep ARGS")
 	}
 	switch {
 	case args[0] == "serve" && len(args) == 2:

@@ -253,6 +253,9 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 			[2]string{sub + ": p50 ms", mmm(s["p50-ms"])},
 			[2]string{sub + ": p99 ms", mmm(s["p99-ms"])},
 		)
+		if sub != "serial" {
+			rows = append(rows, [2]string{sub + ": writers running", mmm(s["writers"])})
+		}
 	}
 	table(w, rows)
 

@@ -81,6 +81,7 @@ func newAgentCmd() *cobra.Command {
 	f.StringVar(&cfg.CPU, "cpu", "", "allocatable cpu (default: the machine's)")
 	f.IntVar(&cfg.MaxPods, "max-pods", agent.DefaultMaxPods, "pods this node takes (the kubelet's default)")
 	f.BoolVar(&logJSON, "log-json", false, "log JSON lines")
+	f.BoolVar(&cfg.DebugPprof, "debug-pprof", false, "serve Go's CPU and memory profiles at /debug/pprof/ on the API port (always on, behind the token, when --token-file is set)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&configFile, "config", "", "YAML file of agent settings: keys are these flags' names; flags given here win")
 	f.StringVar(&cfg.Encrypt, "encrypt", "", "gossip encryption key, base64 (make one with shoal keygen); agents without it cannot join")

@@ -153,6 +153,11 @@ func isNodeResource(s string) bool {
 // printObjects prints in the chosen format; json and yaml print a
 // Kubernetes List as kubectl does (a single object when one was named).
 func printObjects(w io.Writer, output, resource string, items []any, header []string, rows [][]string) error {
+	if items == nil {
+		// An empty list is "items": [] as the server sends it and kubectl
+		// prints it; null breaks `jq '.items[]'`.
+		items = []any{}
+	}
 	var doc any = map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]string{"resourceVersion": ""}, "items": items}
 	if len(items) == 1 && !strings.HasSuffix(strings.ToLower(resource), "s") {
 		doc = items[0]
