@@ -51,7 +51,7 @@ func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, e
 	}
 	views := make([]containerView, 0, len(pod.Spec.Containers))
 	for _, c := range pod.Spec.Containers {
-		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], string(pod.Spec.RestartPolicy), false)
+		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], pod.Spec.RestartPolicy, false)
 		if err != nil {
 			return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
 		}
@@ -135,7 +135,7 @@ func podPhase(views []containerView) api.PodPhase {
 
 // containerStatus reports one container; policy is the restart policy that
 // applies to it (init containers are retried only on failure).
-func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, policy string, isInit bool) (containerView, error) {
+func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, policy api.RestartPolicy, isInit bool) (containerView, error) {
 	cs := api.ContainerStatus{Name: c.Name, Image: c.Image}
 	started := false
 	cs.Started = &started

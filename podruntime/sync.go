@@ -79,7 +79,7 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 			if err := r.killUnhealthy(ctx, pod, c, existing[c.Name]); err != nil {
 				errs = append(errs, err)
 			}
-			if err := r.syncContainer(ctx, pod, c, existing[c.Name], netnsPath, string(pod.Spec.RestartPolicy)); err != nil {
+			if err := r.syncContainer(ctx, pod, c, existing[c.Name], netnsPath, pod.Spec.RestartPolicy); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -95,11 +95,11 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 
 // initRestartPolicy is how a failed init container is retried: as the pod's
 // policy says, except that a successful one never runs again.
-func initRestartPolicy(pod *api.Pod) string {
+func initRestartPolicy(pod *api.Pod) api.RestartPolicy {
 	if pod.Spec.RestartPolicy == api.RestartNever {
-		return string(api.RestartNever)
+		return api.RestartNever
 	}
-	return string(api.RestartOnFailure)
+	return api.RestartOnFailure
 }
 
 // initSucceeded tells whether an init container has completed successfully,
@@ -143,7 +143,7 @@ func podHostname(pod *api.Pod) string {
 	return pod.ObjectMeta.Name
 }
 
-func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, netnsPath, policy string) error {
+func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, netnsPath string, policy api.RestartPolicy) error {
 	uid := pod.ObjectMeta.UID
 	hash, err := specHash(c, netnsPath)
 	if err != nil {
@@ -206,7 +206,7 @@ func (r *Runtime) startAndReport(ctx context.Context, pod *api.Pod, cont contain
 
 // syncTask starts a container that has no running process and restarts an
 // exited one when the restart policy and the back-off allow.
-func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, policy string) error {
+func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, policy api.RestartPolicy) error {
 	uid := pod.ObjectMeta.UID
 	labels, err := cont.Labels(ctx)
 	if err != nil {
@@ -276,7 +276,7 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 // syncLostTask handles a container whose task is gone (task nil) or lost
 // by its shim: never started, it starts; else its run ended unseen, and
 // the restart policy decides as for exit code 137 (podruntime/lost.go).
-func (r *Runtime) syncLostTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, labels map[string]string, task containerd.Task, policy string) error {
+func (r *Runtime) syncLostTask(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, labels map[string]string, task containerd.Task, policy api.RestartPolicy) error {
 	if task != nil {
 		if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
 			return fmt.Errorf("delete lost task of container %s: %w", cont.ID(), err)

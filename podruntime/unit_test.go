@@ -67,17 +67,17 @@ func TestPodPhase(t *testing.T) {
 
 func TestShouldRestart(t *testing.T) {
 	tests := []struct {
-		policy string
+		policy api.RestartPolicy
 		code   int32
 		want   bool
 	}{
-		{string(api.RestartAlways), 0, true},
-		{string(api.RestartAlways), 1, true},
+		{api.RestartAlways, 0, true},
+		{api.RestartAlways, 1, true},
 		{"", 0, true},
-		{string(api.RestartOnFailure), 0, false},
-		{string(api.RestartOnFailure), 137, true},
-		{string(api.RestartNever), 1, false},
-		{string(api.RestartNever), 0, false},
+		{api.RestartOnFailure, 0, false},
+		{api.RestartOnFailure, 137, true},
+		{api.RestartNever, 1, false},
+		{api.RestartNever, 0, false},
 	}
 	for _, tc := range tests {
 		if got := shouldRestart(api.RestartPolicy(tc.policy), tc.code); got != tc.want {

@@ -285,7 +285,7 @@ func nodeRow(n *api.Node, wide bool) []string {
 		return have + "/" + q.String()
 	}
 	row := []string{n.ObjectMeta.Name, status, role, age(&n.ObjectMeta.CreationTimestamp), orNone(n.Status.NodeInfo.KubeletVersion),
-		orNone(n.Spec.PodCIDR), used("shoal.dev/allocated-cpu", api.ResourceName(string(api.ResourceCPU))), used("shoal.dev/allocated-memory", api.ResourceName(string(api.ResourceMemory))), used("shoal.dev/pods", api.ResourceName(string(api.ResourcePods)))}
+		orNone(n.Spec.PodCIDR), used("shoal.dev/allocated-cpu", api.ResourceCPU), used("shoal.dev/allocated-memory", api.ResourceMemory), used("shoal.dev/pods", api.ResourcePods)}
 	if wide {
 		ip := ""
 		for _, a := range n.Status.Addresses {

@@ -8,11 +8,11 @@ import (
 	"github.com/shoal-dev/shoal/api"
 )
 
-func pod(name, uid, node, phase, ip string, labels map[string]string) api.Pod {
+func pod(name, uid, node string, phase api.PodPhase, ip string, labels map[string]string) api.Pod {
 	return api.Pod{
 		ObjectMeta: api.ObjectMeta{Name: name, UID: api.UID(uid), Labels: labels},
 		Spec:       api.PodSpec{NodeName: node},
-		Status:     api.PodStatus{Phase: api.PodPhase(phase), PodIP: ip},
+		Status:     api.PodStatus{Phase: phase, PodIP: ip},
 	}
 }
 
@@ -26,8 +26,8 @@ func rcOf(name string, n int32) api.ReplicationController {
 func TestContainerdMismatch(t *testing.T) {
 	o := Observation{
 		Pods: []api.Pod{
-			pod("a", "u1", "n1", string(api.PodRunning), "10.0.0.1", nil),
-			pod("b", "u2", "n2", string(api.PodRunning), "10.0.1.1", nil),
+			pod("a", "u1", "n1", api.PodRunning, "10.0.0.1", nil),
+			pod("b", "u2", "n2", api.PodRunning, "10.0.1.1", nil),
 		},
 		Running: map[string]map[string]string{"n1": {"u1": "a"}, "n2": {"u2": "b"}},
 	}
@@ -51,10 +51,10 @@ func TestContainerdMismatch(t *testing.T) {
 func TestDuplicateIPs(t *testing.T) {
 	o := Observation{
 		Pods: []api.Pod{
-			pod("a", "u1", "n1", string(api.PodRunning), "10.0.0.1", nil),
-			pod("b", "u2", "n1", string(api.PodRunning), "10.0.0.1", nil),
-			pod("c", "u3", "n1", string(api.PodPending), "10.0.0.2", nil),
-			pod("d", "u4", "n1", string(api.PodRunning), "10.0.0.2", nil),
+			pod("a", "u1", "n1", api.PodRunning, "10.0.0.1", nil),
+			pod("b", "u2", "n1", api.PodRunning, "10.0.0.1", nil),
+			pod("c", "u3", "n1", api.PodPending, "10.0.0.2", nil),
+			pod("d", "u4", "n1", api.PodRunning, "10.0.0.2", nil),
 		},
 		NetnsIPs: map[string]map[string][]string{
 			"n1": {"10.0.0.5": {"ns1", "ns2"}, "10.0.0.6": {"ns3"}},
@@ -77,9 +77,9 @@ func TestReplicaShortfalls(t *testing.T) {
 	o := Observation{
 		RCs: []api.ReplicationController{rcOf("web", 2)},
 		Pods: []api.Pod{
-			pod("w1", "u1", "n1", string(api.PodRunning), "", app),
-			pod("w2", "u2", "n2", string(api.PodRunning), "", app),
-			pod("bare", "u3", "n2", string(api.PodPending), "", nil),
+			pod("w1", "u1", "n1", api.PodRunning, "", app),
+			pod("w2", "u2", "n2", api.PodRunning, "", app),
+			pod("bare", "u3", "n2", api.PodPending, "", nil),
 		},
 	}
 	if got := ReplicaShortfalls(o, nil); len(got) != 0 {
@@ -100,7 +100,7 @@ func TestLedger(t *testing.T) {
 	l.End("pod/a", present, Acked)
 	l.Begin("rc/r", value{true, 3})
 	l.End("rc/r", value{true, 3}, Acked)
-	state := Observation{Pods: []api.Pod{pod("a", "u", "n1", string(api.PodRunning), "", nil)}, RCs: []api.ReplicationController{rcOf("r", 3)}}
+	state := Observation{Pods: []api.Pod{pod("a", "u", "n1", api.PodRunning, "", nil)}, RCs: []api.ReplicationController{rcOf("r", 3)}}
 	if got := l.Check(state); len(got) != 0 {
 		t.Fatalf("state holds every acked write: %v", got)
 	}
