@@ -21,6 +21,7 @@ func (m *kubeMux) kubeDiscoveryRoutes() {
 	m.ServeMux.HandleFunc("GET /apis", m.apiGroups)
 	m.ServeMux.HandleFunc("GET /api/v1", m.resourceList)
 	m.ServeMux.HandleFunc("GET /apis/{group}/{version}", m.resourceList)
+	m.ServeMux.HandleFunc("GET /openapi/v2", m.openAPIV2)
 	m.ServeMux.HandleFunc("GET /openapi/v3", m.openAPIRoot)
 	m.ServeMux.HandleFunc("GET /openapi/v3/api/{version}", m.openAPIGroupVersion)
 	m.ServeMux.HandleFunc("GET /openapi/v3/apis/{group}/{version}", m.openAPIGroupVersion)

@@ -5,6 +5,11 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
+
+	"k8s.io/kube-openapi/pkg/validation/spec"
+
+	"github.com/shoal-dev/shoal/api"
 )
 
 // kubeMux is the API's ServeMux. It remembers which Kubernetes resources
@@ -19,6 +24,9 @@ type kubeMux struct {
 	// addPatchRoutes.
 	paths    []string
 	handlers []func(http.ResponseWriter, *http.Request)
+	// schemasV2 and schemasV3 are the served kinds' OpenAPI schemas,
+	// built at the first request for them (agent/kube_openapi.go).
+	schemasV2, schemasV3 func() map[string]spec.Schema
 }
 
 // kubeRoute is one route of the Kubernetes API, read from its pattern.
@@ -33,7 +41,10 @@ type kubeRoute struct {
 }
 
 func (a *Agent) newKubeMux() *kubeMux {
-	m := &kubeMux{ServeMux: http.NewServeMux(), a: a}
+	m := &kubeMux{ServeMux: http.NewServeMux(), a: a,
+		schemasV2: sync.OnceValue(func() map[string]spec.Schema { return api.OpenAPISchemas("#/definitions/") }),
+		schemasV3: sync.OnceValue(func() map[string]spec.Schema { return api.OpenAPISchemas("#/components/schemas/") }),
+	}
 	m.kubeDiscoveryRoutes()
 	return m
 }

@@ -160,3 +160,48 @@ func TestOpenAPIAdvertisesServerSideFieldValidationForEveryKind(t *testing.T) {
 		t.Errorf("kinds = %v", kinds)
 	}
 }
+
+// The OpenAPI documents carry Kubernetes' own schemas of exactly the served
+// kinds, found by their group-version-kind, with the merge keys kubectl
+// apply reads.
+func TestOpenAPISchemasOfExactlyTheServedKinds(t *testing.T) {
+	m := testMux()
+	_, v3 := getDoc(t, m, "/openapi/v3/apis/apps/v1", "")
+	schemas := v3["components"].(map[string]any)["schemas"].(map[string]any)
+	rs, ok := schemas["io.k8s.api.apps.v1.ReplicaSet"].(map[string]any)
+	if !ok {
+		t.Fatalf("no ReplicaSet schema among %d", len(schemas))
+	}
+	if gvk := rs["x-kubernetes-group-version-kind"].([]any)[0].(map[string]any); gvk["group"] != "apps" || gvk["version"] != "v1" || gvk["kind"] != "ReplicaSet" {
+		t.Errorf("ReplicaSet gvk = %v", gvk)
+	}
+	if r := rs["properties"].(map[string]any)["spec"].(map[string]any)["$ref"]; r != "#/components/schemas/io.k8s.api.apps.v1.ReplicaSetSpec" {
+		t.Errorf("ReplicaSet spec ref = %v", rs["properties"].(map[string]any)["spec"])
+	}
+	containers := schemas["io.k8s.api.core.v1.PodSpec"].(map[string]any)["properties"].(map[string]any)["containers"].(map[string]any)
+	if containers["x-kubernetes-patch-merge-key"] != "name" {
+		t.Errorf("containers merge key = %v", containers["x-kubernetes-patch-merge-key"])
+	}
+	for _, notServed := range []string{"io.k8s.api.apps.v1.Deployment", "io.k8s.api.core.v1.Service", "io.k8s.api.core.v1.ConfigMap"} {
+		if _, ok := schemas[notServed]; ok {
+			t.Errorf("%s is not served but has a schema", notServed)
+		}
+	}
+
+	_, v2 := getDoc(t, m, "/openapi/v2", "application/json")
+	defs := v2["definitions"].(map[string]any)
+	pod, ok := defs["io.k8s.api.core.v1.Pod"].(map[string]any)
+	if !ok || v2["swagger"] != "2.0" {
+		t.Fatalf("v2: swagger %v, %d definitions", v2["swagger"], len(defs))
+	}
+	if r := pod["properties"].(map[string]any)["spec"].(map[string]any)["$ref"]; r != "#/definitions/io.k8s.api.core.v1.PodSpec" {
+		t.Errorf("v2 Pod spec ref = %v", r)
+	}
+	req := httptest.NewRequest("GET", "/openapi/v2", nil)
+	req.Header.Set("Accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotAcceptable {
+		t.Errorf("protobuf-only /openapi/v2: %d", rec.Code)
+	}
+}
