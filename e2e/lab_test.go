@@ -24,6 +24,9 @@ type fleet struct {
 	name      string
 	stateRoot string
 	env       []string
+	// wrap goes before the binary on every command line, e.g. nsenter
+	// into a mount namespace of the test's own; empty runs it directly.
+	wrap []string
 }
 
 var shoalBin string
@@ -38,8 +41,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	shoalBin = filepath.Join(dir, "shoal")
-	// The tags the Makefile builds the binary with (BUILDTAGS there).
-	build := exec.Command("go", "build", "-tags", "no_dynamic_plugins", "-o", shoalBin, "../cmd/shoal")
+	// The tags and flags the Makefile builds the binary with (BUILDTAGS
+	// and BUILDFLAGS there), so the benchmarks measure what ships.
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-tags", "no_dynamic_plugins", "-o", shoalBin, "../cmd/shoal")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build shoal:", err)
@@ -69,13 +73,19 @@ func labName(base string) string {
 // startFleet brings up a lab and registers its teardown, which runs even
 // when the test fails.
 func startFleet(t *testing.T, name string, args ...string) *fleet {
+	return startFleetWrapped(t, name, nil, args...)
+}
+
+// startFleetWrapped is startFleet with every shoal command, the teardown's
+// too, run behind wrap (see fleet.wrap).
+func startFleetWrapped(t *testing.T, name string, wrap []string, args ...string) *fleet {
 	requireE2E(t)
-	f := &fleet{t: t, bin: shoalBin, name: name, stateRoot: t.TempDir()}
+	f := &fleet{t: t, bin: shoalBin, name: name, stateRoot: t.TempDir(), wrap: wrap}
 	t.Cleanup(func() {
 		if t.Failed() {
 			f.dumpLogs()
 		}
-		out, err := exec.Command(f.bin, "lab", "down", name, "--state-root", f.stateRoot).CombinedOutput()
+		out, err := f.command("lab", "down", name, "--state-root", f.stateRoot).CombinedOutput()
 		if err != nil {
 			t.Errorf("lab down: %v\n%s", err, out)
 		}
@@ -113,8 +123,14 @@ func (f *fleet) run(args ...string) string {
 	return out
 }
 
+// command is the shoal CLI with args, behind f.wrap.
+func (f *fleet) command(args ...string) *exec.Cmd {
+	argv := append(append(append([]string{}, f.wrap...), f.bin), args...)
+	return exec.Command(argv[0], argv[1:]...)
+}
+
 func (f *fleet) try(args ...string) (string, error) {
-	cmd := exec.Command(f.bin, args...)
+	cmd := f.command(args...)
 	cmd.Env = append(os.Environ(), f.env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -8,6 +8,8 @@ import (
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/shoal-dev/shoal/netplane/netnsdir"
 )
 
 // nsfsMagic is the statfs type of a bind-mounted namespace file.
@@ -56,30 +58,6 @@ func isNetnsMount(path string) (bool, error) {
 	return int64(st.Type) == nsfsMagic, nil
 }
 
-// ensureNetnsDir makes NetnsDir a shared mount point, as `ip netns add`
-// does, so a namespace mounted later also appears in mount namespaces that
-// were copied from this one earlier (containerd's shims, `ip netns exec`).
-func ensureNetnsDir() error {
-	if err := os.MkdirAll(NetnsDir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", NetnsDir, err)
-	}
-	err := unix.Mount("", NetnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("make %s shared: %w", NetnsDir, err)
-	}
-	// EINVAL: not a mount point yet; bind it onto itself first.
-	if err := unix.Mount(NetnsDir, NetnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind %s onto itself: %w", NetnsDir, err)
-	}
-	if err := unix.Mount("", NetnsDir, "none", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("make %s shared: %w", NetnsDir, err)
-	}
-	return nil
-}
-
 // createNamedNetns makes a new network namespace bind-mounted at path, or
 // keeps the one already there. A stale plain file (a failed earlier attempt)
 // is replaced.
@@ -91,7 +69,8 @@ func createNamedNetns(path string) (created bool, err error) {
 	if live {
 		return false, nil
 	}
-	if err := ensureNetnsDir(); err != nil {
+	// Before the first namespace is mounted there: see netnsdir.
+	if err := netnsdir.Prepare(NetnsDir); err != nil {
 		return false, err
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -140,17 +119,11 @@ func createNamedNetns(path string) (created bool, err error) {
 	return true, nil
 }
 
-// deleteNamedNetns unmounts and removes path; a missing or unmounted path is
-// not an error. The namespace itself lives on while a process is in it.
+// deleteNamedNetns unmounts every mount stacked on path and removes it; a
+// missing or unmounted path is not an error. The namespace itself lives on
+// while a process is in it.
 func deleteNamedNetns(path string) error {
-	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil &&
-		!errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("unmount %s: %w", path, err)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", path, err)
-	}
-	return nil
+	return netnsdir.Remove(path)
 }
 
 // writeSysctl writes value to /proc/sys/<key> in ns.

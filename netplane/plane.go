@@ -13,12 +13,14 @@ import (
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/shoal-dev/shoal/netplane/netnsdir"
 )
 
 const (
 	// NetnsDir is where named network namespaces are bind-mounted, the same
 	// place iproute2 uses, so `ip netns` sees shoal's pods.
-	NetnsDir = "/run/netns"
+	NetnsDir = netnsdir.Dir
 
 	// DefaultNetnsPrefix names pod namespaces when Config.NetnsPrefix is empty.
 	DefaultNetnsPrefix = "shoal-"

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -78,12 +77,12 @@ func assertGone(t *testing.T, root, name string, pids []int) {
 		t.Fatal(err)
 	}
 	for _, ns := range all {
-		if ns == labNetns(name) || strings.HasPrefix(ns, labNetns(name)+"-") || ns == GuestNetns(name) {
+		if ownsNetns(name, ns) {
 			t.Errorf("netns %s left behind", ns)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(netnsDir, labNetns(name))); err == nil {
-		t.Errorf("lab netns left behind")
+	if ms, err := netnsMounts(name); err != nil || len(ms) > 0 {
+		t.Errorf("netns mounts left behind: %v %v", ms, err)
 	}
 	if linkExists(hostLinkName(name)) {
 		t.Errorf("host link %s left behind", hostLinkName(name))
@@ -108,4 +107,15 @@ func assertGone(t *testing.T, root, name string, pids []int) {
 func linkExists(name string) bool {
 	_, err := netlink.LinkByName(name)
 	return err == nil
+}
+
+// count is how many times s occurs in list.
+func count(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 func TestUpBuildsReachableFleetAndDownRemovesEverything(t *testing.T) {
@@ -130,6 +131,15 @@ func TestUpBuildsReachableFleetAndDownRemovesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns.Close()
+	// A second copy stacked on the first, as a bind of the namespace
+	// directory made after the namespace leaves one: Down takes both off.
+	podPath := filepath.Join(netnsDir, podNS)
+	if err := unix.Mount(podPath, podPath, "none", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("stack a copy on %s: %v", podPath, err)
+	}
+	if left, err := Leftovers(ctx, root, name, ""); err != nil || count(left, "netns mount "+podNS) != 2 {
+		t.Fatalf("Leftovers = %v, %v: want both mounts of %s listed", left, err, podNS)
+	}
 	sleeper, err := startDetached(filepath.Join(netnsDir, podNS), []string{"sleep", "600"}, filepath.Join(t.TempDir(), "sleep.log"))
 	if err != nil {
 		t.Fatal(err)

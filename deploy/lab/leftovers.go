@@ -52,12 +52,18 @@ func Leftovers(ctx context.Context, stateRoot, name, containerdAddr string) ([]s
 		return nil, fmt.Errorf("lab %s leftovers: %w", name, err)
 	}
 	for _, ns := range all {
-		if ns == labNetns(name) || strings.HasPrefix(ns, labNetns(name)+"-") || ns == GuestNetns(name) {
+		if ownsNetns(name, ns) {
 			left = append(left, "netns "+ns)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(netnsDir, labNetns(name))); err == nil {
-		left = append(left, "netns mount "+labNetns(name))
+	// Every copy of a namespace mount counts, also one stacked under
+	// another or hidden under a later bind of the directory.
+	nsMounts, err := netnsMounts(name)
+	if err != nil {
+		return nil, fmt.Errorf("lab %s leftovers: %w", name, err)
+	}
+	for _, m := range nsMounts {
+		left = append(left, "netns mount "+m)
 	}
 	if hostLinkExists(hostLinkName(name)) {
 		left = append(left, "host link "+hostLinkName(name))
@@ -86,6 +92,28 @@ func Leftovers(ctx context.Context, stateRoot, name, containerdAddr string) ([]s
 		}
 	}
 	return left, nil
+}
+
+// ownsNetns reports whether the namespace named ns belongs to lab name: its
+// own, a node's, a pod's or the guest's.
+func ownsNetns(name, ns string) bool {
+	return ns == labNetns(name) || strings.HasPrefix(ns, labNetns(name)+"-") || ns == GuestNetns(name)
+}
+
+// netnsMounts lists the mounts in the namespace directory that belong to
+// lab name, one entry per mount (a name twice when it is stacked).
+func netnsMounts(name string) ([]string, error) {
+	mps, err := mountsUnder(netnsDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, mp := range mps {
+		if filepath.Dir(mp) == netnsDir && ownsNetns(name, filepath.Base(mp)) {
+			out = append(out, filepath.Base(mp))
+		}
+	}
+	return out, nil
 }
 
 func hostLinkExists(name string) bool {

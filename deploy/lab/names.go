@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+
+	"github.com/shoal-dev/shoal/netplane/netnsdir"
 )
 
 // netnsDir is where named network namespaces live (as with `ip netns`).
-const netnsDir = "/run/netns"
+const netnsDir = netnsdir.Dir
 
 // Names inside the lab namespace and the node namespaces; these never clash
 // with the host because they live in namespaces of their own.

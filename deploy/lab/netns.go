@@ -12,12 +12,16 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/shoal-dev/shoal/netplane/netnsdir"
 )
 
 // createNetns makes a named network namespace at /run/netns/name, the same
 // way `ip netns add` does, and returns a handle to it.
 func createNetns(name string) (netns.NsHandle, error) {
-	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+	// The lab mounts the first namespaces of a fresh host, before any
+	// agent: the directory must be a shared mount before that (netnsdir).
+	if err := netnsdir.Prepare(netnsDir); err != nil {
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
 	path := filepath.Join(netnsDir, name)
@@ -47,16 +51,10 @@ func createNetns(name string) (netns.NsHandle, error) {
 	return ns, nil
 }
 
-// deleteNetns unmounts and removes /run/netns/name; a missing one is fine.
+// deleteNetns unmounts every copy stacked on /run/netns/name and removes
+// it; a missing one is fine.
 func deleteNetns(name string) error {
-	path := filepath.Join(netnsDir, name)
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("delete netns %s: unmount: %w", name, err)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := netnsdir.Remove(filepath.Join(netnsDir, name)); err != nil {
 		return fmt.Errorf("delete netns %s: %w", name, err)
 	}
 	return nil
