@@ -43,7 +43,7 @@ func (a *Agent) raft() raftLog {
 // transport, advertised at addr. The caller publishes it.
 func (a *Agent) startRaft(ctx context.Context, addr string) (*serverRole, error) {
 	fsm := consensus.NewFSM()
-	r, err := consensus.Open(consensus.Config{
+	r, err := consensus.OpenOnDisk(consensus.Config{
 		ID:            a.cfg.Name,
 		DataDir:       a.dataPath("raft"),
 		BindAddr:      hostPort(a.cfg.BindAddr, a.cfg.RaftPort),
