@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -150,71 +149,10 @@ func TestReplaceServerWithAFreshOne(t *testing.T) {
 	}
 }
 
-// gate holds a server's state machine back: while closed, Apply of any
-// command blocks, as a slow or busy state machine would.
-type gate struct {
-	*FSM
-	mu      sync.Mutex
-	held    chan struct{} // closed to let applies through
-	blocked chan uint64   // the index of each apply that waits
-}
-
-func newGate(f *FSM) *gate {
-	return &gate{FSM: f, blocked: make(chan uint64, 16)}
-}
-
-func (g *gate) close() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.held = make(chan struct{})
-}
-
-func (g *gate) open() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.held != nil {
-		close(g.held)
-		g.held = nil
-	}
-}
-
-func (g *gate) Apply(l *raft.Log) any {
-	g.mu.Lock()
-	held := g.held
-	g.mu.Unlock()
-	if held != nil {
-		g.blocked <- l.Index
-		<-held
-	}
-	return g.FSM.Apply(l)
-}
-
-// gatedCluster is a three-seat cluster whose state machines can be held.
-func gatedCluster(t *testing.T) (*TestCluster, map[string]*gate) {
-	gates := map[string]*gate{}
-	var mu sync.Mutex
-	c := inmemCluster(t, 3, WithStateMachine(func(id string, f *FSM) StateMachine {
-		g := newGate(f)
-		mu.Lock()
-		gates[id] = g
-		mu.Unlock()
-		return g
-	}))
-	// Runs before the servers stop: a held apply would block Shutdown.
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, g := range gates {
-			g.open()
-		}
-	})
-	return c, gates
-}
-
 // A new leader's state may lack what the last leader committed: Barrier
 // returns only once it is all applied, and only then is the leader ready.
 func TestBarrierWaitsUntilTheNewLeadersStateHoldsEverythingCommitted(t *testing.T) {
-	c, gates := gatedCluster(t)
+	c := inmemCluster(t, 3, WithGates())
 	leader := c.Leader()
 	if err := leader.Raft.Barrier(ctxFor(t, 5*time.Second)); err != nil {
 		t.Fatal(err)
@@ -223,9 +161,9 @@ func TestBarrierWaitsUntilTheNewLeadersStateHoldsEverythingCommitted(t *testing.
 		t.Fatal("a leader whose barrier succeeded is not ready")
 	}
 	heir := c.Followers(leader)[0]
-	gates[heir.ID].close()
+	heir.Gate.Hold()
 	res := applyOK(t, leader.Raft, create("committed-before-failover", "10Mi"))
-	if got := <-gates[heir.ID].blocked; got != res.Index {
+	if got := <-heir.Gate.Blocked(); got != res.Index {
 		t.Fatalf("held apply at %d, want %d", got, res.Index)
 	}
 
@@ -252,7 +190,7 @@ func TestBarrierWaitsUntilTheNewLeadersStateHoldsEverythingCommitted(t *testing.
 	case <-time.After(100 * time.Millisecond):
 		// The barrier is still waiting for the held apply: as it must.
 	}
-	gates[heir.ID].open()
+	heir.Gate.Release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +205,7 @@ func TestBarrierWaitsUntilTheNewLeadersStateHoldsEverythingCommitted(t *testing.
 // A restarted follower is not caught up until the leader's commit index
 // reaches the log it had, and its state machine applied the last command.
 func TestRestartedFollowerIsCaughtUpOnlyOnceItsStateHoldsTheCommittedLog(t *testing.T) {
-	c, gates := gatedCluster(t)
+	c := inmemCluster(t, 3, WithGates())
 	leader := c.Leader()
 	f := c.Followers(leader)[0]
 	res := applyOK(t, leader.Raft, create("a", "10Mi"))
@@ -286,15 +224,15 @@ func TestRestartedFollowerIsCaughtUpOnlyOnceItsStateHoldsTheCommittedLog(t *test
 	}
 	// Hold its state machine, then let the leader in: the commit index
 	// arrives, Raft hands over the entries, and the state machine is held.
-	gates[f.ID].close()
+	f.Gate.Hold()
 	c.Connect(f)
-	<-gates[f.ID].blocked
+	<-f.Gate.Blocked()
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if f.Raft.CaughtUp(short) {
 		t.Fatalf("caught up while the state machine is at %d", f.FSM.Index())
 	}
-	gates[f.ID].open()
+	f.Gate.Release()
 	// Cut off, it stood for election; it follows again within a few
 	// heartbeats.
 	deadline := time.Now().Add(5 * time.Second)

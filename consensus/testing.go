@@ -47,6 +47,8 @@ type TestServer struct {
 	// FSM is the server's state; Raft is nil while the server is stopped.
 	FSM  *FSM
 	Raft *Raft
+	// Gate holds FSM's applies back (WithGates); a restart makes a new one.
+	Gate *Gate
 
 	trans *raft.InmemTransport
 	logs  *raft.InmemStore
@@ -62,8 +64,8 @@ type TestCluster struct {
 }
 
 type testOptions struct {
-	log  *slog.Logger
-	wrap func(id string, f *FSM) StateMachine
+	log   *slog.Logger
+	gates bool
 }
 
 // TestOption changes how NewTestCluster builds its servers.
@@ -75,10 +77,11 @@ func WithTestLog(log *slog.Logger) TestOption {
 	return func(o *testOptions) { o.log = log }
 }
 
-// WithStateMachine puts wrap's state machine between Raft and each
-// server's FSM, for tests that must hold an apply back.
-func WithStateMachine(wrap func(id string, f *FSM) StateMachine) TestOption {
-	return func(o *testOptions) { o.wrap = wrap }
+// WithGates puts a Gate in front of each server's FSM (TestServer.Gate),
+// for tests that hold a state machine back the way a slow or busy one
+// lags behind its log.
+func WithGates() TestOption {
+	return func(o *testOptions) { o.gates = true }
 }
 
 // NewTestCluster starts n servers named server-a, server-b, ... on the
@@ -144,8 +147,11 @@ func (c *TestCluster) start(s *TestServer) {
 	s.Addr, s.trans = raft.NewInmemTransport(addr)
 	s.FSM = NewFSM()
 	var sm StateMachine = s.FSM
-	if c.opts.wrap != nil {
-		sm = c.opts.wrap(s.ID, s.FSM)
+	if c.opts.gates {
+		s.Gate = &Gate{FSM: s.FSM, blocked: make(chan uint64, 64)}
+		sm = s.Gate
+		// Runs before the server stops: a held apply blocks Shutdown.
+		c.t.Cleanup(s.Gate.Release)
 	}
 	cfg := InmemConfig(s.ID, c.opts.log)
 	cfg.RaftLogLevel = slog.LevelInfo
@@ -161,6 +167,9 @@ func (c *TestCluster) Stop(s *TestServer) {
 	c.t.Helper()
 	if s.Raft == nil {
 		return
+	}
+	if s.Gate != nil {
+		s.Gate.Release()
 	}
 	c.Disconnect(s)
 	if err := s.Raft.Shutdown(); err != nil {
@@ -242,12 +251,64 @@ func (c *TestCluster) WaitApplied(s *TestServer, index uint64) {
 	}
 }
 
-// LogEntry reads entry index of s's log, for tests that check what kind
-// of entry a server wrote.
-func (s *TestServer) LogEntry(index uint64) (*raft.Log, error) {
-	var l raft.Log
-	if err := s.logs.GetLog(index, &l); err != nil {
-		return nil, err
+// HasBarrierAfter reports whether s's log holds a barrier entry (written
+// by Raft.Barrier on a leader) above index.
+func (s *TestServer) HasBarrierAfter(index uint64) bool {
+	last, err := s.logs.LastIndex()
+	if err != nil {
+		return false
 	}
-	return &l, nil
+	var l raft.Log
+	for i := index + 1; i <= last; i++ {
+		if s.logs.GetLog(i, &l) == nil && l.Type == raft.LogBarrier {
+			return true
+		}
+	}
+	return false
+}
+
+// Gate holds a state machine back: while held, Apply of a command blocks
+// until Release, as a slow or busy state machine lags behind its log.
+type Gate struct {
+	*FSM
+	mu      sync.Mutex
+	held    chan struct{}
+	blocked chan uint64
+}
+
+// Hold makes the next applies wait.
+func (g *Gate) Hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held == nil {
+		g.held = make(chan struct{})
+	}
+}
+
+// Release lets every waiting and later apply through.
+func (g *Gate) Release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held != nil {
+		close(g.held)
+		g.held = nil
+	}
+}
+
+// Blocked delivers the index of each apply that starts waiting.
+func (g *Gate) Blocked() <-chan uint64 { return g.blocked }
+
+// Apply implements raft.FSM.
+func (g *Gate) Apply(l *raft.Log) any {
+	g.mu.Lock()
+	held := g.held
+	g.mu.Unlock()
+	if held != nil {
+		select {
+		case g.blocked <- l.Index:
+		default:
+		}
+		<-held
+	}
+	return g.FSM.Apply(l)
 }
