@@ -113,9 +113,26 @@ func Open(cfg Config, fsm StateMachine, st Stores) (*Raft, error) {
 	return r, nil
 }
 
+// Server is one member of the Raft configuration.
+type Server struct {
+	ID      string
+	Address string
+	// Voter servers vote and count toward the quorum; the others only
+	// follow the log.
+	Voter bool
+}
+
+// Suffrage names the server's role as Raft does: Voter or Nonvoter.
+func (s Server) Suffrage() string {
+	if s.Voter {
+		return raft.Voter.String()
+	}
+	return raft.Nonvoter.String()
+}
+
 // BootstrapIfNew makes servers the first configuration, unless this server
 // already has state (then there is nothing to do, and no error).
-func (r *Raft) BootstrapIfNew(servers []raft.Server) error {
+func (r *Raft) BootstrapIfNew(servers []Server) error {
 	has, err := raft.HasExistingState(r.stores.Log, r.stores.Stable, r.stores.Snapshots)
 	if err != nil {
 		return fmt.Errorf("bootstrap %s: read existing state: %w", r.cfg.ID, err)
@@ -123,7 +140,15 @@ func (r *Raft) BootstrapIfNew(servers []raft.Server) error {
 	if has {
 		return nil
 	}
-	err = r.raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error()
+	var conf raft.Configuration
+	for _, s := range servers {
+		suffrage := raft.Nonvoter
+		if s.Voter {
+			suffrage = raft.Voter
+		}
+		conf.Servers = append(conf.Servers, raft.Server{Suffrage: suffrage, ID: raft.ServerID(s.ID), Address: raft.ServerAddress(s.Address)})
+	}
+	err = r.raft.BootstrapCluster(conf).Error()
 	if err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 		return fmt.Errorf("bootstrap %s with %d servers: %w", r.cfg.ID, len(servers), err)
 	}
@@ -219,12 +244,16 @@ func timeoutOf(ctx context.Context) time.Duration {
 }
 
 // Servers returns the latest Raft configuration.
-func (r *Raft) Servers() ([]raft.Server, error) {
+func (r *Raft) Servers() ([]Server, error) {
 	f := r.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("raft configuration: %w", err)
 	}
-	return f.Configuration().Servers, nil
+	var out []Server
+	for _, s := range f.Configuration().Servers {
+		out = append(out, Server{ID: string(s.ID), Address: string(s.Address), Voter: s.Suffrage == raft.Voter})
+	}
+	return out, nil
 }
 
 // Stats returns hashicorp/raft's counters (state, term, indexes, peers)

@@ -94,7 +94,7 @@ func TestWholeClusterRestartKeepsState(t *testing.T) {
 	for _, s := range c.Servers {
 		c.Start(s)
 		// Bootstrapping again must be a no-op on a server with state.
-		if err := s.Raft.BootstrapIfNew([]raft.Server{{ID: raft.ServerID(s.ID), Address: s.Addr}}); err != nil {
+		if err := s.Raft.BootstrapIfNew([]Server{{ID: s.ID, Address: string(s.Addr), Voter: true}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,7 +142,7 @@ func TestReplaceServerWithAFreshOne(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for _, s := range got {
-		ids[string(s.ID)] = true
+		ids[s.ID] = true
 	}
 	if len(got) != 3 || ids[lost.ID] || !ids[fresh.ID] {
 		t.Fatalf("configuration after replacement: %v", got)

@@ -180,16 +180,16 @@ func (r *Raft) TransferLeadership(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		var addr raft.ServerAddress
+		var addr string
 		for _, s := range servers {
-			if string(s.ID) == id {
+			if s.ID == id {
 				addr = s.Address
 			}
 		}
 		if addr == "" {
 			return fmt.Errorf("transfer leadership to %s: not in the configuration", id)
 		}
-		f = r.raft.LeadershipTransferToServer(raft.ServerID(id), addr)
+		f = r.raft.LeadershipTransferToServer(raft.ServerID(id), raft.ServerAddress(addr))
 	}
 	if err := waitFuture(ctx, f); err != nil {
 		return fmt.Errorf("transfer leadership from %s to %q: %w", r.cfg.ID, id, err)

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/raft"
 )
 
 // server is one member of a test cluster: its state machine, its Raft, and
@@ -64,9 +62,9 @@ func startCluster(t testing.TB, n int) []*server {
 		s := servers[i]
 		t.Cleanup(func() { s.stop(t) })
 	}
-	var members []raft.Server
+	var members []Server
 	for _, s := range servers {
-		members = append(members, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(s.id), Address: raft.ServerAddress(s.addr)})
+		members = append(members, Server{ID: s.id, Address: s.addr, Voter: true})
 	}
 	for _, s := range servers {
 		if err := s.raft.BootstrapIfNew(members); err != nil {

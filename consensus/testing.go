@@ -93,10 +93,10 @@ func NewTestCluster(t TB, n int, opts ...TestOption) *TestCluster {
 	for _, o := range opts {
 		o(&c.opts)
 	}
-	var members []raft.Server
+	var members []Server
 	for i := range n {
 		s := c.AddServer(fmt.Sprintf("server-%c", 'a'+i))
-		members = append(members, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(s.ID), Address: s.Addr})
+		members = append(members, Server{ID: s.ID, Address: string(s.Addr), Voter: true})
 	}
 	for _, s := range c.Servers {
 		if err := s.Raft.BootstrapIfNew(members); err != nil {
