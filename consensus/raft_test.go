@@ -154,6 +154,25 @@ func TestRestartedServerKeepsStateFromSnapshotAndLog(t *testing.T) {
 	if victim.fsm.Index() < snapIndex {
 		t.Fatalf("restarted at index %d, snapshot was at %d", victim.fsm.Index(), snapIndex)
 	}
+	// Caught up (read from raft-wal's log) means the state holds at least
+	// the log the server had when it stopped, which it replays only once
+	// the leader tells it what is committed.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ok := victim.raft.CaughtUp(ctx)
+		cancel()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted %s never caught up (state at %d)", victim.id, victim.fsm.Index())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := victim.fsm.Pod("default", "after-snapshot"); err != nil {
+		t.Fatalf("caught up at index %d without the entry its log held: %v", victim.fsm.Index(), err)
+	}
 	waitIndex(t, victim, res.Index)
 	for _, name := range []string{"before-snapshot", "after-snapshot", "while-down"} {
 		if _, err := victim.fsm.Pod("default", name); err != nil {
