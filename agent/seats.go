@@ -65,6 +65,7 @@ const seatInterval = time.Second
 func (a *Agent) seatController(ctx context.Context) {
 	admin, ok := a.raft().(seatAdmin)
 	if !ok {
+		a.log.Error("seat healing off: this seat cannot change the Raft configuration", "seat", fmt.Sprintf("%T", a.raft()))
 		return
 	}
 	tick := time.NewTicker(seatInterval)
