@@ -32,12 +32,21 @@ func (s *server) open(t testing.TB) {
 		bind = "127.0.0.1:0"
 	}
 	s.fsm = NewFSM()
-	r, err := OpenOnDisk(Config{ID: s.id, DataDir: s.dir, BindAddr: bind, Log: testLogger(), RaftLogLevel: slog.LevelInfo}, s.fsm)
+	r, err := OpenOnDisk(loopbackTimings(Config{ID: s.id, DataDir: s.dir, BindAddr: bind, Log: testLogger(), RaftLogLevel: slog.LevelInfo}), s.fsm)
 	if err != nil {
 		t.Fatalf("open %s: %v", s.id, err)
 	}
 	s.raft = r
 	s.addr = r.Addr()
+}
+
+// loopbackTimings shortens elections for servers on loopback: the tests
+// check the disk and TCP path, not the fleet's timings, and the first
+// election otherwise costs a second per test.
+func loopbackTimings(c Config) Config {
+	c.HeartbeatTimeout, c.ElectionTimeout = 200*time.Millisecond, 200*time.Millisecond
+	c.LeaderLeaseTimeout = 100 * time.Millisecond
+	return c
 }
 
 func (s *server) stop(t testing.TB) {

@@ -53,7 +53,7 @@ func TestRaftOverMutualTLSReplicatesAndRefusesPeersWithoutACertificate(t *testin
 	var members []Server
 	for i := range servers {
 		s := &server{id: "tls-" + string(rune('a'+i)), dir: t.TempDir(), fsm: NewFSM()}
-		r, err := OpenOnDisk(Config{ID: s.id, DataDir: s.dir, BindAddr: "127.0.0.1:0", Log: testLogger(), RaftLogLevel: slog.LevelInfo, TLS: tlsCfg}, s.fsm)
+		r, err := OpenOnDisk(loopbackTimings(Config{ID: s.id, DataDir: s.dir, BindAddr: "127.0.0.1:0", Log: testLogger(), RaftLogLevel: slog.LevelInfo, TLS: tlsCfg}), s.fsm)
 		if err != nil {
 			t.Fatalf("open %s: %v", s.id, err)
 		}
