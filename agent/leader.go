@@ -20,7 +20,15 @@ const Version = "shoal/v0.1.0"
 
 // leaderLoop runs the leader's controllers while this server leads, and
 // stops them the moment it does not.
-func (a *Agent) leaderLoop(ctx context.Context) {
+func (a *Agent) leaderLoop(ctx context.Context) { a.lead(ctx, a.runControllers) }
+
+// lead runs controllers while this server leads, but only once its state
+// holds everything committed before its leadership (a Barrier): a new
+// leader learns what its predecessor committed only when its own first
+// entry commits, and a controller acting on the state before that would,
+// for one, place again a pod that is already bound or replace replicas
+// that run.
+func (a *Agent) lead(ctx context.Context, controllers func(context.Context)) {
 	var (
 		cancel context.CancelFunc
 		done   chan struct{}
@@ -43,14 +51,59 @@ func (a *Agent) leaderLoop(ctx context.Context) {
 				a.log.Info("lost leadership")
 				continue
 			}
-			a.log.Info("became leader")
+			a.log.Info("became leader; controllers start once the state is current")
 			lctx, lcancel := context.WithCancel(ctx)
 			cancel = lcancel
 			done = make(chan struct{})
 			go func() {
 				defer close(done)
-				a.runControllers(lctx)
+				if a.leaderBarrier(lctx) {
+					controllers(lctx)
+				}
 			}()
+		}
+	}
+}
+
+// Barrier timing for a new leader: a barrier waits behind everything the
+// state machine has yet to apply, which after a restart is the whole log
+// since the last snapshot, so one attempt gets generous time; a leader
+// whose barriers keep failing hands leadership on rather than lead with
+// no controllers.
+const (
+	leaderBarrierTimeout  = 10 * time.Second
+	leaderBarrierAttempts = 3
+	leaderBarrierBackoff  = 500 * time.Millisecond
+)
+
+// leaderBarrier returns true once a Barrier succeeded while this server
+// still leads, and false when ctx ends (leadership lost, agent stopping).
+func (a *Agent) leaderBarrier(ctx context.Context) bool {
+	seat := a.raft()
+	for attempt := 1; ; attempt++ {
+		bctx, cancel := context.WithTimeout(ctx, leaderBarrierTimeout)
+		err := seat.Barrier(bctx)
+		cancel()
+		if err == nil {
+			a.log.Info("leader's state is current: starting controllers", "attempt", attempt)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		a.log.Warn("leader barrier failed: controllers wait", "attempt", attempt, "err", err)
+		if attempt%leaderBarrierAttempts == 0 && seat.IsLeader() {
+			a.log.Error("leader cannot make its state current: stepping down", "attempts", attempt)
+			tctx, cancel := context.WithTimeout(ctx, leaderBarrierTimeout)
+			if err := seat.TransferLeadership(tctx, ""); err != nil && ctx.Err() == nil {
+				a.log.Error("step down", "err", err)
+			}
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(leaderBarrierBackoff):
 		}
 	}
 }
