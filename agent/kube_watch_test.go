@@ -254,9 +254,9 @@ func TestWatchListSendsTheCurrentPodsThenTheInitialEventsEndBookmark(t *testing.
 	// From a resourceVersion: the state not older than it, which is now.
 	expect(t, l.watch(q+"2"), "ADDED b@2", "ADDED c@4", "BOOKMARK @4 initial-events-end")
 	for query, want := range map[string]string{
-		"sendInitialEvents=true&allowWatchBookmarks=true":                                 "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-		"sendInitialEvents=true&resourceVersionMatch=NotOlderThan":                        "sendInitialEvents requires setting allowWatchBookmarks to true",
-		"resourceVersionMatch=NotOlderThan":                                               "forbidden for watch unless sendInitialEvents is provided",
+		"sendInitialEvents=true&allowWatchBookmarks=true":                                  "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+		"sendInitialEvents=true&resourceVersionMatch=NotOlderThan":                         "sendInitialEvents requires setting allowWatchBookmarks to true",
+		"resourceVersionMatch=NotOlderThan":                                                "forbidden for watch unless sendInitialEvents is provided",
 		"sendInitialEvents=yes&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true": "must be true or false",
 	} {
 		if code, b := do(t, "GET", l.url+"?watch=1&"+query, "", "", ""); code != http.StatusUnprocessableEntity || !strings.Contains(string(b), want) {
