@@ -3,21 +3,13 @@ package agent
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/raft"
-
-	"github.com/shoal-dev/shoal/consensus"
 )
 
 // BenchmarkWatchFanOut is issue 29's watch fan-out: watchers of the pods
@@ -36,48 +28,19 @@ func BenchmarkWatchFanOut(b *testing.B) {
 }
 
 func benchWatchFanOut(b *testing.B, watchers, pods int) {
-	fsm := consensus.NewFSM()
-	var index uint64
-	apply := func(cmd consensus.Command) {
-		data, err := consensus.EncodeCommand(cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		index++
-		if err, ok := fsm.Apply(&raft.Log{Index: index, Data: data}).(error); ok {
-			b.Fatal(err)
-		}
-	}
-	podCmd := func(name string, gen int) consensus.ApplyPod {
-		// Built from JSON so that it does not depend on api's Go fields.
-		var c consensus.ApplyPod
-		js := fmt.Sprintf(`{"pod":{"apiVersion":"v1","kind":"Pod","metadata":{"name":%q,"namespace":"default","labels":{"app":"bench","gen":"%d"}},
-			"spec":{"containers":[{"name":"app","image":"shoal.local/busybox:1","resources":{"requests":{"memory":"64Mi"}}}]}},
-			"uid":"uid-%s","time":"2026-01-01T00:00:00Z"}`, name, gen, name)
-		if err := json.Unmarshal([]byte(js), &c); err != nil {
-			b.Fatal(err)
-		}
-		return c
-	}
+	l := newWatchLab(b, 0)
 	for i := range pods {
-		apply(podCmd("pod-"+strconv.Itoa(i), 0))
+		l.putPod("pod-"+strconv.Itoa(i), map[string]string{"app": "bench", "gen": "0"})
 	}
-
-	a := &Agent{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	a.role.Store(&serverRole{fsm: fsm, raft: followerSeat{}})
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods", a.negotiate(kubeRoute{method: "GET", version: "v1", resource: "pods", namespaced: true}, a.listPods))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var seen atomic.Int64
 	progress := make(chan struct{}, 1)
-	from := strconv.FormatUint(index, 10)
+	from := strconv.FormatUint(l.index, 10)
 	for range watchers {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/namespaces/default/pods?watch=1&resourceVersion="+from, nil)
-		resp, err := srv.Client().Do(req)
+		req, _ := http.NewRequestWithContext(ctx, "GET", l.url+"?watch=1&resourceVersion="+from, nil)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -112,12 +75,12 @@ func benchWatchFanOut(b *testing.B, watchers, pods int) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	b.ResetTimer()
 	for i := range b.N {
-		apply(podCmd("pod-"+strconv.Itoa(i%pods), i+1))
+		l.putPod("pod-"+strconv.Itoa(i%pods), map[string]string{"app": "bench", "gen": strconv.Itoa(i + 1)})
 		waitSeen(int64(watchers) * int64(i+1))
 	}
 	b.StopTimer()
 	var after syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
+	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/write")
 }

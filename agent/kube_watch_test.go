@@ -31,7 +31,7 @@ type watchLab struct {
 func newWatchLab(tb testing.TB, every time.Duration) *watchLab {
 	l := &watchLab{tb: tb, fsm: consensus.NewFSM()}
 	a := &Agent{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	a.role.Store(&serverRole{fsm: l.fsm, raft: followerSeat{}})
+	a.role.Store(&serverRole{fsm: l.fsm, raft: watchSeat{}})
 	mux := http.NewServeMux()
 	rt := kubeRoute{method: "GET", version: "v1", resource: "pods", namespaced: true}
 	h := a.negotiate(rt, a.listPods)
@@ -44,6 +44,12 @@ func newWatchLab(tb testing.TB, every time.Duration) *watchLab {
 	l.url = srv.URL + "/api/v1/namespaces/default/pods"
 	return l
 }
+
+// watchSeat is a follower's Raft seat: the watches only ask who leads.
+type watchSeat struct{ raftLog }
+
+func (watchSeat) Leader() (string, string) { return "n1", "10.0.0.1:7081" }
+func (watchSeat) IsLeader() bool           { return false }
 
 func (l *watchLab) apply(cmd consensus.Command) {
 	l.tb.Helper()
