@@ -39,6 +39,10 @@ const (
 	// initialEventsEnd is the annotation of the bookmark that ends the
 	// initial events of a watch-list.
 	initialEventsEnd = "k8s.io/initial-events-end"
+	// watchWriteWait bounds one write to a watcher. The stream drops a
+	// watcher that stops reading, but its goroutine and connection would
+	// stay blocked in Write until the client went away.
+	watchWriteWait = 30 * time.Second
 )
 
 type watchEvent struct {
@@ -154,8 +158,9 @@ func (a *Agent) streamWatch(w http.ResponseWriter, r *http.Request, kind string,
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache, private")
 	w.WriteHeader(http.StatusOK)
-	ws := &watchWriter{a: a, w: w, kind: kind, opts: opts}
+	ws := &watchWriter{a: a, w: w, kind: kind, opts: opts, rc: http.NewResponseController(w)}
 	ws.flusher, _ = w.(http.Flusher)
+	ws.deadline()
 	var expired *consensus.ExpiredError
 	if errors.As(subErr, &expired) {
 		// Kubernetes answers 200 and an ERROR event: reflectors read the
@@ -201,6 +206,7 @@ func (a *Agent) streamWatch(w http.ResponseWriter, r *http.Request, kind string,
 			if !ok {
 				return // dropped: too slow, or the state was replaced
 			}
+			ws.deadline()
 			if c.Index > opts.from && !ws.change(filter, c) {
 				return
 			}
@@ -229,6 +235,7 @@ func (a *Agent) streamWatch(w http.ResponseWriter, r *http.Request, kind string,
 			// change of: none may wait in its channel.
 			if idx, pending := sub.Position(); pending == 0 && idx > sent {
 				sent = idx
+				ws.deadline()
 				if !ws.bookmark(idx, false) || !ws.flush() {
 					return
 				}
@@ -315,7 +322,15 @@ type watchWriter struct {
 	flusher http.Flusher
 	kind    string
 	opts    watchOptions
+	rc      *http.ResponseController
 	buf     bytes.Buffer
+}
+
+// deadline gives the writes that follow watchWriteWait to go out.
+func (ws *watchWriter) deadline() {
+	if ws.rc != nil {
+		_ = ws.rc.SetWriteDeadline(time.Now().Add(watchWriteWait)) // not every writer has one
+	}
 }
 
 func (ws *watchWriter) change(f *watchFilter, c *consensus.Change) bool {
