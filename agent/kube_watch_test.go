@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-dev/shoal/consensus"
 )
 
@@ -53,12 +51,8 @@ func (watchSeat) IsLeader() bool           { return false }
 
 func (l *watchLab) apply(cmd consensus.Command) {
 	l.tb.Helper()
-	data, err := consensus.EncodeCommand(cmd)
-	if err != nil {
-		l.tb.Fatal(err)
-	}
 	l.index++
-	if err, ok := l.fsm.Apply(&raft.Log{Index: l.index, Data: data}).(error); ok {
+	if _, err := l.fsm.ApplyCommand(l.index, cmd); err != nil {
 		l.tb.Fatalf("%s: %v", cmd.Type(), err)
 	}
 }
