@@ -222,14 +222,13 @@ func (a *Agent) placementController(ctx context.Context) {
 		}
 		after = idx
 		pending, _ := a.fsm().Pods(func(p *api.Pod) bool { return !consensus.Bound(p) && !consensus.Terminal(p) })
-		for _, p := range pending {
-			// One list reused for every pod: on a large fleet a fresh one
-			// per pod was most of what placing it allocated.
-			infos = a.fsm().AppendNodeInfos(infos[:0])
-			if err := a.place(ctx, p, infos); err != nil && ctx.Err() == nil {
-				a.log.Warn("place pod", "pod", p.Key(), "err", err)
-			}
+		if len(pending) == 0 {
+			continue
 		}
+		// One list reused for every pass: on a large fleet a fresh one
+		// per pod was most of what placing it allocated.
+		infos = a.fsm().AppendNodeInfos(infos[:0])
+		a.placeSideBySide(ctx, pending, infos) // agent/placement_batch.go
 	}
 }
 
