@@ -45,6 +45,8 @@ if [[ $what == all || $what == micro ]]; then
 	go test -run XXX -bench Choose -benchtime 2s -count "$count" -cpu 1 ./placement/ | tee "$results/micro.txt"
 	echo "== leader placement step and fleet build (count ${BENCH_LEADER_COUNT:-3})" >&2
 	go test -run XXX -bench 'LeaderPlacement|FleetRegister' -benchtime 1s -count "${BENCH_LEADER_COUNT:-3}" -cpu 1 ./consensus/ | tee -a "$results/micro.txt"
+	echo "== gossip verdict on loopback (5, 20, 50 members; 5 kills each)" >&2
+	go test -run XXX -bench GossipVerdict -benchtime 5x ./agent/ | tee -a "$results/micro.txt"
 	echo "== raft apply (count $count)" >&2
 	go test -run XXX -bench RaftApply -benchtime 3s -count "$count" ./consensus/ | tee -a "$results/micro.txt"
 	echo "== watch fan-out (count ${BENCH_WATCH_COUNT:-3})" >&2

@@ -286,6 +286,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"with --node-grace 1s: lab kill → not Ready, s", mmm(tuned["not_ready_s"])},
 		{"with --node-grace 1s: lab kill → all 8 Running elsewhere, s", mmm(tuned["seconds"])},
 	})
+	writeFailoverFleet(w, micro, lab) // failover_fleet.go
 
 	fmt.Fprint(w, networkText)
 	s = lab["network"]
