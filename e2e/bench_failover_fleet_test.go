@@ -175,9 +175,9 @@ func (f *fleet) reconcilePasses(down map[string]bool) (passes, busy float64) {
 	return passes, busy
 }
 
-// logLine is one record of an agent's text log: when, what, and the last
-// value of a few keys (the agent's own name comes first as node=, the
-// subject of the record last).
+// The parts of an agent's text log record that failoverSteps reads: when,
+// what, and node= (the agent's own name comes first, the record's subject
+// last).
 var (
 	logTime = regexp.MustCompile(`^time=(\S+) `)
 	logMsg  = regexp.MustCompile(` msg="([^"]*)"| msg=(\S+)`)
@@ -185,8 +185,9 @@ var (
 )
 
 // failoverSteps reads every live agent's log for the steps of a failover
-// that began at start (seconds after it): gossip's first verdict on a
-// killed node, the leader recording the last killed node NotReady, the
+// that began at start (seconds after it): gossip's first suspicion (debug
+// logs only) and first verdict on a killed node, the leader recording the
+// first and the last killed node NotReady, the
 // last replica deleted, created and bound, the first and last new pod
 // sandbox and the last container started. A step no log shows is left out.
 func (f *fleet) failoverSteps(dead map[string]bool, start time.Time) map[string]float64 {

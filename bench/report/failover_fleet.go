@@ -55,7 +55,7 @@ func writeFailoverFleet(w io.Writer, micro, lab map[string]series) {
 	s := lab["failover_20nodes"]
 	table(w, [][2]string{
 		{"20 nodes, 2 killed: lab kill → all 100 Running on live nodes, s", mmm(s["seconds"])},
-		{"lab kill → first killed node reported not Ready (polled), s", mmm(s["not_ready_s"])},
+		{"lab kill → the killed node with most replicas reported not Ready (polled), s", mmm(s["not_ready_s"])},
 		{"lab kill → gossip's first verdict (logs), s", mmm(s["gossip_dead_s"])},
 		{"lab kill → leader records the first killed node NotReady, s", mmm(s["first_lost_s"])},
 		{"lab kill → leader records the last killed node NotReady, s", mmm(s["lost_s"])},
