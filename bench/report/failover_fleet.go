@@ -34,10 +34,10 @@ leader's deletes, creates and binds go to Raft side by side, which
 commits them in one batch; a placement pass takes each node once, so the
 replacements also spread instead of queueing on the emptiest node. The
 figures below are after the fixes. What is left: gossip's verdict on the
-second killed node (the later of two probes' luck, 2.0-2.3 s) and the
-grace put the last NotReady at 4.0-4.4 s; the leader binds within 0.2 s
-of it; the containers' starts take about a second more on a machine that
-also runs twenty agents and a hundred containers on two cores. Under 5 s
+second killed node (the later of two probes' luck, 1.9-2.3 s) and the
+grace put the last NotReady at 3.9-4.4 s; the leader binds within 0.2 s
+of it; the containers' starts take 0.9-1.6 s more on a machine that also
+runs twenty agents and a hundred containers on two cores. Under 5 s
 on 20 nodes needs a shorter --node-grace, or separate machines.
 memberlist's only knob on the suspicion window, SuspicionMult, cannot
 shorten it without also dropping the independent confirmation that
