@@ -37,7 +37,10 @@ figures below are after the fixes. What is left: gossip's verdict on the
 second killed node (the later of two probes' luck, 1.9-2.3 s) and the
 grace put the last NotReady at 3.9-4.4 s; the leader binds within 0.2 s
 of it; the containers' starts take 0.9-1.6 s more on a machine that also
-runs twenty agents and a hundred containers on two cores. Under 5 s
+runs twenty agents and a hundred containers on two cores, and a pod
+bound to a node while its reconciler is in a pass waits for that pass to
+end (up to a second when the emptiest node, often one healed in the
+round before, takes several replacements in a row). Under 5 s
 on 20 nodes needs a shorter --node-grace, or separate machines.
 memberlist's only knob on the suspicion window, SuspicionMult, cannot
 shorten it without also dropping the independent confirmation that
