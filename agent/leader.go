@@ -249,18 +249,7 @@ func (a *Agent) place(ctx context.Context, p *api.Pod, infos []placement.NodeInf
 	if err != nil {
 		return err
 	}
-	ip, err := a.fsm().FreePodIP(nodeName)
-	if err != nil {
-		return fmt.Errorf("allocate an IP on %s: %w", nodeName, err)
-	}
-	_, err = a.raft().Apply(ctx, consensus.BindPod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Node: nodeName, PodIP: ip.String(), Time: time.Now().UTC()})
-	if err != nil {
-		return fmt.Errorf("bind to %s: %w", nodeName, err)
-	}
-	a.log.Info("pod bound", "pod", p.Key(), "node", nodeName, "ip", ip)
-	a.recordLeaderEvent(p, api.EventNormal, "Scheduled", fmt.Sprintf("Successfully assigned %s to %s", p.Key(), nodeName)) // agent/events.go
-	a.metrics.placed()
-	return nil
+	return a.bindChosen(ctx, p, nodeName) // agent/placement_batch.go
 }
 
 func podCondition(p *api.Pod, typ string) *api.PodCondition {
