@@ -222,14 +222,13 @@ func (a *Agent) placementController(ctx context.Context) {
 		}
 		after = idx
 		pending, _ := a.fsm().Pods(func(p *api.Pod) bool { return !consensus.Bound(p) && !consensus.Terminal(p) })
-		for _, p := range pending {
-			// One list reused for every pod: on a large fleet a fresh one
-			// per pod was most of what placing it allocated.
-			infos = a.fsm().AppendNodeInfos(infos[:0])
-			if err := a.place(ctx, p, infos); err != nil && ctx.Err() == nil {
-				a.log.Warn("place pod", "pod", api.KeyOf(p), "err", err)
-			}
+		if len(pending) == 0 {
+			continue
 		}
+		// One list reused for every pass: on a large fleet a fresh one
+		// per pod was most of what placing it allocated.
+		infos = a.fsm().AppendNodeInfos(infos[:0])
+		a.placeSideBySide(ctx, pending, infos) // agent/placement_batch.go
 	}
 }
 
@@ -250,18 +249,7 @@ func (a *Agent) place(ctx context.Context, p *api.Pod, infos []placement.NodeInf
 	if err != nil {
 		return err
 	}
-	ip, err := a.fsm().FreePodIP(nodeName)
-	if err != nil {
-		return fmt.Errorf("allocate an IP on %s: %w", nodeName, err)
-	}
-	_, err = a.raft().Apply(ctx, consensus.BindPod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID, Node: nodeName, PodIP: ip.String(), Time: time.Now().UTC()})
-	if err != nil {
-		return fmt.Errorf("bind to %s: %w", nodeName, err)
-	}
-	a.log.Info("pod bound", "pod", api.KeyOf(p), "node", nodeName, "ip", ip)
-	a.recordLeaderEvent(p, api.EventNormal, "Scheduled", fmt.Sprintf("Successfully assigned %s to %s", api.KeyOf(p), nodeName)) // agent/events.go
-	a.metrics.placed()
-	return nil
+	return a.bindChosen(ctx, p, nodeName) // agent/placement_batch.go
 }
 
 func podCondition(p *api.Pod, typ api.PodConditionType) *api.PodCondition {

@@ -64,6 +64,7 @@ func (s *state) applySecret(index uint64, c *ApplySecret) (*Result, error) {
 			s.Secrets = map[string]*api.Secret{}
 		}
 		s.Secrets[key] = in
+		s.touch(KindSecret, key)
 		return &Result{Index: index, Secret: copySecret(in), Changed: true, Created: true}, nil
 	}
 	om := old.ObjectMeta
@@ -88,6 +89,7 @@ func (s *state) applySecret(index uint64, c *ApplySecret) (*Result, error) {
 	out.ObjectMeta.Labels, out.ObjectMeta.Annotations = in.ObjectMeta.Labels, in.ObjectMeta.Annotations
 	out.ObjectMeta.ResourceVersion = rv(index)
 	s.Secrets[key] = out
+	s.touch(KindSecret, key)
 	return &Result{Index: index, Secret: copySecret(out), Changed: true}, nil
 }
 
@@ -102,6 +104,7 @@ func (s *state) deleteSecret(index uint64, c *DeleteSecret) (*Result, error) {
 			Reason: string("precondition failed: uid " + c.UID + ", stored object has " + old.ObjectMeta.UID)}
 	}
 	delete(s.Secrets, key)
+	s.touch(KindSecret, key)
 	return &Result{Index: index, Secret: copySecret(old), Changed: true}, nil
 }
 
