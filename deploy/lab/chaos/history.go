@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -196,7 +198,8 @@ func (s *secretBody) output() (RegOutput, error) {
 	return RegOutput{Result: ResOK, Value: string(s.Data["v"]), RV: rv}, nil
 }
 
-// send makes one HTTP call; code is "error" when no answer came.
+// send makes one HTTP call; code is "unsent" when no connection was made,
+// "error" when one was but no answer came.
 func (r *Recorder) send(ctx context.Context, method, node, path string, body []byte) (code string, status int, resp []byte) {
 	u, err := r.fl.url(node, path)
 	if err != nil {
@@ -215,6 +218,12 @@ func (r *Recorder) send(ctx context.Context, method, node, path string, body []b
 	}
 	res, err := r.hc.Do(req)
 	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			// Never sent (a killed agent refuses, a cut-off one does not
+			// answer the SYN): certainly not applied.
+			return "unsent", 0, nil
+		}
 		return "error", 0, nil
 	}
 	defer res.Body.Close()
@@ -255,7 +264,7 @@ func (r *Recorder) call(ctx context.Context, id int, node string, in RegInput) (
 	op := porcupine.Operation{ClientId: id, Input: in, Call: call, Output: out, Return: ret, Metadata: node}
 	switch {
 	case known:
-	case in.Op == RegGet:
+	case in.Op == RegGet || code == "unsent":
 		r.record(in.Op, code)
 		return out, false
 	case status != 0 && outcomeOf(&statusError{Code: status, Body: string(resp)}) == Rejected:

@@ -147,3 +147,35 @@ func TestHistoryCheckerNamesTheFailingKey(t *testing.T) {
 		t.Errorf("witness should show the stale read:\n%s", v.Witness[0])
 	}
 }
+
+// What each answer proves: 2xx and the model's refusals are outcomes;
+// anything else from a write is either a refusal before Raft (left out) or
+// unknown (open to the end of the history).
+func TestClassifyAnswers(t *testing.T) {
+	secret := []byte(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"lin-0","resourceVersion":"42"},"type":"Opaque","data":{"v":"YzEtNw=="}}`)
+	cases := []struct {
+		op     RegOp
+		status int
+		body   []byte
+		want   RegOutput
+		known  bool
+	}{
+		{RegCreate, 201, secret, okv("c1-7", 42), true},
+		{RegUpdate, 200, secret, okv("c1-7", 42), true},
+		{RegGet, 200, secret, okv("c1-7", 42), true},
+		{RegDelete, 200, secret, okDel, true},
+		{RegGet, 404, nil, res(ResNotFound), true},
+		{RegDelete, 404, nil, res(ResNotFound), true},
+		{RegCreate, 409, nil, res(ResExists), true},
+		{RegUpdate, 409, nil, res(ResConflict), true},
+		{RegUpdate, 200, []byte(`{"metadata":{"resourceVersion":"x"}}`), RegOutput{}, false},
+		{RegUpdate, 504, nil, RegOutput{}, false},
+		{RegCreate, 503, nil, RegOutput{}, false},
+	}
+	for _, c := range cases {
+		got, known := classify(c.op, c.status, c.body)
+		if got != c.want || known != c.known {
+			t.Errorf("%s answered %d: got %+v known=%v, want %+v known=%v", c.op, c.status, got, known, c.want, c.known)
+		}
+	}
+}
