@@ -142,14 +142,13 @@ func (r *Recorder) client(ctx context.Context, i int, node string) {
 		case p < 87:
 			in = RegInput{Op: RegDelete, Key: key}
 		default:
-			if outs, ok := r.list(ctx, id, node); ok {
-				for k, o := range outs {
-					if o.Result == ResOK {
-						seen[k] = o.RV
-					}
+			outs, ok := r.list(ctx, id, node)
+			for k, o := range outs {
+				if o.Result == ResOK {
+					seen[k] = o.RV
 				}
 			}
-			_ = sleep(ctx, time.Duration(20+rng.IntN(130))*time.Millisecond)
+			r.pause(ctx, rng, ok)
 			continue
 		}
 		out, ok := r.call(ctx, id, node, in)
@@ -161,8 +160,19 @@ func (r *Recorder) client(ctx context.Context, i int, node string) {
 			// ones go under a new client id so none overlap on one row.
 			id = int(r.ids.Add(1)) - 1
 		}
-		_ = sleep(ctx, time.Duration(20+rng.IntN(130))*time.Millisecond)
+		r.pause(ctx, rng, ok)
 	}
+}
+
+// pause spaces a client's calls (about six a second), and longer after a
+// call that told nothing: an agent that is down refuses at once, and
+// asking it again at full speed only loads the machine.
+func (r *Recorder) pause(ctx context.Context, rng *rand.Rand, told bool) {
+	d := time.Duration(50+rng.IntN(200)) * time.Millisecond
+	if !told {
+		d += 500 * time.Millisecond
+	}
+	_ = sleep(ctx, d)
 }
 
 // secretBody is the JSON of a Secret as the recorder writes and reads it.
