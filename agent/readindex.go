@@ -29,9 +29,13 @@ const readIndexWait = 5 * time.Second
 // linearizable reports whether a request reads state that must be
 // current. shoal's own endpoints under /shoal/ are not: the node
 // reconciler's assignment query is fenced on its own (agent/fencing.go)
-// and the Raft endpoint is how a read index is asked for.
+// and the Raft endpoint is how a read index is asked for. Neither is a
+// read with resourceVersion=0, which in Kubernetes means "any version
+// will do" (client-go's reflectors list that way and the API server
+// answers from its cache): it is served from this server's state as is.
 func linearizable(r *http.Request) bool {
-	return r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/shoal/")
+	return r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/shoal/") &&
+		r.URL.Query().Get("resourceVersion") != "0"
 }
 
 // readBarrier waits until this server's state holds every write

@@ -82,7 +82,11 @@ func TestReadWithoutAReadIndexIsRefused(t *testing.T) {
 	ok := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }
 	srv := httptest.NewServer(a.viaServer(ok))
 	defer srv.Close()
-	for path, want := range map[string]int{"/api/v1/pods": http.StatusServiceUnavailable, "/shoal/v1/raft": http.StatusOK} {
+	for path, want := range map[string]int{
+		"/api/v1/pods":                   http.StatusServiceUnavailable,
+		"/api/v1/pods?resourceVersion=0": http.StatusOK, // "any version": stale allowed, as in Kubernetes
+		"/shoal/v1/raft":                 http.StatusOK,
+	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
