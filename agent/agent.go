@@ -60,6 +60,9 @@ type raftLog interface {
 	CaughtUp(ctx context.Context) bool
 	// TransferLeadership hands leadership on (id empty: to any voter).
 	TransferLeadership(ctx context.Context, id string) error
+	// LeaderReady reports whether this server leads and a Barrier passed
+	// in its current term.
+	LeaderReady() bool
 }
 
 var _ raftLog = (*consensus.Raft)(nil)
@@ -73,6 +76,9 @@ type Agent struct {
 
 	// role is set on servers; agent/raft_role.go.
 	role atomic.Pointer[serverRole]
+	// reads gives linearizable reads their index (agent/readindex.go);
+	// nil: ask the Raft leader, as every running agent does.
+	reads readIndexer
 	// spawn starts a loop that stops with the agent (set by Run).
 	spawn func(name string, fn func(context.Context))
 

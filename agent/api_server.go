@@ -52,6 +52,7 @@ func (a *Agent) routes() http.Handler {
 	a.secretRoutes(mux)      // agent/api_secrets.go
 	mux.HandleFunc("POST /shoal/v1/seat", a.openSeat)
 	mux.HandleFunc("GET /shoal/v1/raft", a.viaServer(a.raftServers))
+	mux.HandleFunc("GET /shoal/v1/readindex", a.serveReadIndex) // agent/readindex.go
 	mux.HandleFunc("GET /shoal/v1/cluster", a.cluster)
 	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", a.viaServer(a.assignments))
 	mux.HandleFunc("POST /shoal/v1/images", a.importImage)

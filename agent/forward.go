@@ -32,6 +32,12 @@ const indexHeader = "X-Shoal-Index"
 func (a *Agent) viaServer(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if a.isServer() {
+			if linearizable(r) { // agent/readindex.go
+				if err := a.readBarrier(r.Context()); err != nil {
+					writeReadUnavailable(w, err)
+					return
+				}
+			}
 			h(w, r)
 			return
 		}

@@ -20,7 +20,8 @@ const (
 
 // TestChaosSuite runs the seeded chaos runner on its own 5-node lab: it
 // checks containerd against the state, RC counts, acknowledged writes,
-// pod IPs and leftovers after lab down, and fails on any violation.
+// pod IPs, leftovers after lab down and that the history of its Secret
+// clients is linearizable, and fails on any violation.
 func TestChaosSuite(t *testing.T) {
 	requireE2E(t)
 	name := labName("cs")
@@ -41,7 +42,7 @@ func TestChaosSuite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chaos run failed: %v", err)
 	}
-	for _, want := range []string{"episode #3", "chaos summary", "(e) nothing leaked after down"} {
+	for _, want := range []string{"episode #3", "chaos summary", "(e) nothing leaked after down", "linearizability Ok", "(f) API history linearizable"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("chaos output lacks %q", want)
 		}

@@ -30,10 +30,13 @@ const (
 	InvIPs Invariant = "(d) no pod IP used twice"
 	// InvLeaks (e): nothing of the lab is left after `lab down`.
 	InvLeaks Invariant = "(e) nothing leaked after down"
+	// InvLinear (f): the clients' history of create, get, compare-and-set
+	// update, delete and list is linearizable (history.go, model.go).
+	InvLinear Invariant = "(f) API history linearizable"
 )
 
 // Invariants in the order the summary prints them.
-var Invariants = []Invariant{InvContainerd, InvReplicas, InvAcked, InvIPs, InvLeaks}
+var Invariants = []Invariant{InvContainerd, InvReplicas, InvAcked, InvIPs, InvLeaks, InvLinear}
 
 // Observation is one look at the fleet: the state as the leader holds it,
 // and what runs on each node it could look at.

@@ -22,8 +22,13 @@ type Report struct {
 	Ops           map[OpKind]map[Outcome]int
 	Writes        map[Outcome]int
 	LeaderChanges int
-	Elapsed       time.Duration
-	seen          map[string]bool
+	// History: the clients' answers by op and code, the operations in
+	// the checked history and porcupine's verdict (Ok, Illegal, Unknown).
+	History        map[RegOp]map[string]int
+	HistoryOps     int
+	HistoryVerdict string
+	Elapsed        time.Duration
+	seen           map[string]bool
 }
 
 func newReport(seed uint64) *Report {
@@ -59,6 +64,18 @@ func (r *Report) op(k OpKind, o Outcome) {
 		r.Ops[k] = map[Outcome]int{}
 	}
 	r.Ops[k][o]++
+}
+
+func (r *Report) historyAnswers(a map[RegOp]map[string]int, ops int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.History, r.HistoryOps = a, ops
+}
+
+func (r *Report) historyResult(v string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.HistoryVerdict = v
 }
 
 func (r *Report) leaderChanged() {
@@ -114,6 +131,15 @@ func (r *Report) Print(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	if r.History != nil {
+		fmt.Fprintf(w, "history: %d operations, linearizability %s\n", r.HistoryOps, r.HistoryVerdict)
+		fmt.Fprintln(tw, "CALL\tANSWERS (HTTP code × count)")
+		for _, k := range []RegOp{RegCreate, RegGet, RegUpdate, RegDelete, "list"} {
+			fmt.Fprintf(tw, "%s\t%s\n", k, FormatAnswers(r.History[k]))
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintln(tw, "INVARIANT\tCHECKS\tVIOLATIONS")
 	for _, inv := range Invariants {
 		fmt.Fprintf(tw, "%s\t%d\t%d\n", inv, r.Checks[inv], len(r.Violations[inv]))

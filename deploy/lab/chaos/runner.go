@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/anishathalye/porcupine"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/shoal-dev/shoal/api"
@@ -118,6 +121,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); r.watch(wctx) }()
+	hist := NewRecorder(r.fl, cfg.Seed)
+	hctx, stopHistory := context.WithCancel(ctx)
+	var hwg sync.WaitGroup
+	hwg.Add(1)
+	go func() { defer hwg.Done(); hist.Run(hctx) }()
 
 	for time.Since(start) < cfg.Duration && ctx.Err() == nil {
 		ep := r.sched.Next()
@@ -126,12 +134,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r.healAll(ctx)
 	r.settle(ctx, "end of run", nil)
+	stopHistory()
+	hwg.Wait()
 	stopWatch()
 	wg.Wait()
 	if ctx.Err() != nil {
 		return r.rep, fmt.Errorf("chaos: interrupted: %w", ctx.Err())
 	}
 	r.rep.Writes = r.ledger.Counts()
+	r.checkHistory(hist)
 
 	if !cfg.Keep {
 		downed = true
@@ -726,5 +737,33 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// historyCheckTimeout bounds porcupine's search; a history it cannot
+// decide in that time is reported as undecided, not as a violation.
+const historyCheckTimeout = 3 * time.Minute
+
+// checkHistory checks the clients' history for linearizability; on a
+// violation it names the seed, prints the operations that show it and
+// writes porcupine's view of the whole check next to the run.
+func (r *Runner) checkHistory(hist *Recorder) {
+	ops := hist.Operations()
+	r.rep.historyAnswers(hist.Answers(), len(ops))
+	start := time.Now()
+	v := CheckHistory(ops, historyCheckTimeout)
+	r.rep.checked(InvLinear)
+	r.rep.historyResult(string(v.Result))
+	r.logf("history: %d operations checked in %v: %s", len(ops), time.Since(start).Round(time.Millisecond), v.Result)
+	if v.Result != porcupine.Illegal {
+		return
+	}
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("shoal-chaos-%s-seed%d-history.html", r.cfg.Name, r.cfg.Seed))
+	where := "porcupine's view: " + path
+	if err := v.Visualize(path); err != nil {
+		where = fmt.Sprintf("porcupine's view not written: %v", err)
+	}
+	for _, w := range v.Witness {
+		r.violation(InvLinear, fmt.Sprintf("seed %d: %s  (%s)", r.cfg.Seed, w, where))
 	}
 }
