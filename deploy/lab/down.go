@@ -45,6 +45,11 @@ func Down(ctx context.Context, stateRoot, name string) error {
 
 	nodeNS, podNS := ownedNetns(name)
 
+	// Machines first: each powers off with its agent, containerd and
+	// containers inside.
+	note(wrap("stop machines", stopMachines(ctx, dir, machineGrace)))
+	note(removeMachineRemnants(name))
+
 	// Agents first, so none of them re-creates what the rest removes.
 	agents := processesInNetns(netnsPaths(nodeNS))
 	if l != nil {
@@ -108,6 +113,9 @@ func cleanLabContainerd(ctx context.Context, l *Lab, dir, name string) error {
 	addr, isOwn := own.socket, true
 	if l != nil {
 		addr, isOwn = l.Containerd, l.OwnContainerd
+	}
+	if l != nil && l.Machines {
+		return nil // each machine's containerd went with it
 	}
 	if isOwn {
 		if len(processesMentioningDir(dir)) == 0 {

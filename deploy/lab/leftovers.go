@@ -82,6 +82,9 @@ func Leftovers(ctx context.Context, stateRoot, name, containerdAddr string) ([]s
 	if _, err := os.Stat(dir); err == nil {
 		left = append(left, "state dir "+dir)
 	}
+	for _, p := range machineRemnants(name) {
+		left = append(left, "machine remnant "+p)
+	}
 	if containerdAddr != "" {
 		nss, err := containerdNamespacesOf(ctx, containerdAddr, name)
 		if err != nil {
