@@ -263,6 +263,11 @@ func mountMachineRoot(l *Lab, n Node) error {
 	if err := unix.Mount("overlay", machineRootMount(n), "overlay", 0, opts); err != nil {
 		return fmt.Errorf("mount overlay root at %s: %w", machineRootMount(n), err)
 	}
+	// The Vagrantfile names each VM's host after its node; systemd sets the
+	// hostname from this file at boot.
+	if err := os.WriteFile(filepath.Join(machineRootMount(n), "etc", "hostname"), []byte(n.Name+"\n"), 0o644); err != nil {
+		return fmt.Errorf("hostname: %w", err)
+	}
 	return nil
 }
 
@@ -270,13 +275,17 @@ func mountMachineRoot(l *Lab, n Node) error {
 // capabilities, the host's cgroup tree and the keyring calls are what runc
 // inside needs to run containers.
 func startMachine(l *Lab, n Node) (int, error) {
+	network := "--network-namespace-path=" + filepath.Join(netnsDir, n.Netns)
+	if n.Netns == "" {
+		network = "--private-network" // a machine of its own, for tests
+	}
 	args := []string{"systemd-nspawn", "--quiet", "--boot",
 		"--directory=" + machineRootMount(n),
 		"--machine=" + machineName(l.Name, n.Name),
 		"--hostname=" + n.Name,
 		// No machined or systemd runs the host: nothing to register with.
 		"--register=no", "--keep-unit",
-		"--network-namespace-path=" + filepath.Join(netnsDir, n.Netns),
+		network,
 		"--capability=all",
 		"--bind=/sys/fs/cgroup",
 		"--system-call-filter=@keyring",

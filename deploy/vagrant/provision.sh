@@ -138,7 +138,8 @@ if [ -n "$root" ]; then
 	exit 0
 fi
 
-sysctl -q --system
+# Only this file: the rest of /etc/sysctl.d is not ours to re-apply.
+sysctl -q -p /etc/sysctl.d/90-shoal.conf
 systemctl daemon-reload
 systemctl enable shoal-agent
 systemctl restart shoal-agent
