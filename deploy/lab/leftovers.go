@@ -85,6 +85,9 @@ func Leftovers(ctx context.Context, stateRoot, name, containerdAddr string) ([]s
 	for _, p := range machineRemnants(name) {
 		left = append(left, "machine remnant "+p)
 	}
+	for _, p := range machineCgroups(name) {
+		left = append(left, "machine cgroup "+p)
+	}
 	if containerdAddr != "" {
 		nss, err := containerdNamespacesOf(ctx, containerdAddr, name)
 		if err != nil {

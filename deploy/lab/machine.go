@@ -272,26 +272,41 @@ func mountMachineRoot(l *Lab, n Node) error {
 }
 
 // startMachine boots node's machine in the node's network namespace. The
-// capabilities, the host's cgroup tree and the keyring calls are what runc
-// inside needs to run containers.
+// capabilities, a writable cgroup tree of its own (machinecgroup.go) and
+// the keyring calls are what runc inside needs to run containers.
 func startMachine(l *Lab, n Node) (int, error) {
 	network := "--network-namespace-path=" + filepath.Join(netnsDir, n.Netns)
 	if n.Netns == "" {
 		network = "--private-network" // a machine of its own, for tests
 	}
-	args := []string{"systemd-nspawn", "--quiet", "--boot",
+	machine := machineName(l.Name, n.Name)
+	var cgroupBinds, procs []string
+	register := []string{} // the host's machined gives it a delegated scope
+	if !hostRunsSystemd() {
+		// No machined or systemd runs the host: nothing to register
+		// with, and the machine's cgroups are made here.
+		register = []string{"--register=no", "--keep-unit"}
+		var err error
+		if cgroupBinds, procs, err = makeMachineCgroups(machine, filepath.Join(machineDir(n), "cgroup")); err != nil {
+			return 0, err
+		}
+	}
+	args := append(append([]string{"systemd-nspawn", "--quiet", "--boot",
 		"--directory=" + machineRootMount(n),
-		"--machine=" + machineName(l.Name, n.Name),
+		"--machine=" + machine,
 		"--hostname=" + n.Name,
-		// No machined or systemd runs the host: nothing to register with.
-		"--register=no", "--keep-unit",
-		network,
+	}, register...), network,
 		"--capability=all",
-		"--bind=/sys/fs/cgroup",
 		"--system-call-filter=@keyring",
 		"--bind=" + filepath.Join(machineDir(n), "containerd") + ":/var/lib/containerd",
 		"--bind-ro=" + machineSrcDir(l) + ":" + machineSrc,
 		"--console=pipe", "--resolv-conf=off", "--timezone=off", "--link-journal=no",
+	)
+	args = append(args, cgroupBinds...)
+	if len(procs) > 0 {
+		// Start in the machine's cgroups, so nspawn roots the machine's
+		// cgroup namespace there.
+		args = append([]string{"/bin/sh", "-c", `for p in ` + strings.Join(procs, " ") + `; do echo $$ > "$p" || exit 1; done; exec "$@"`, "sh"}, args...)
 	}
 	return startDetached("", args, n.Log)
 }
@@ -415,7 +430,7 @@ func powerOffMachine(ctx context.Context, n Node) error {
 func stopMachines(ctx context.Context, dir string, grace time.Duration) error {
 	var nspawns []int
 	for _, pid := range processesMentioningDir(dir) {
-		if args := argv(pid); len(args) > 0 && filepath.Base(args[0]) == "systemd-nspawn" {
+		if args := argv(pid); len(args) > 0 && strings.HasSuffix(args[0], "systemd-nspawn") {
 			nspawns = append(nspawns, pid)
 		}
 	}
@@ -465,6 +480,9 @@ func removeMachineRemnants(name string) error {
 		if err := os.RemoveAll(p); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", p, err))
 		}
+	}
+	for _, cg := range machineCgroups(name) {
+		errs = append(errs, removeCgroupTree(cg))
 	}
 	return errors.Join(errs...)
 }

@@ -182,7 +182,10 @@ func TestMachineBootsAndIsProvisioned(t *testing.T) {
 		if err := unmountUnder(dir); err != nil {
 			t.Error(err)
 		}
-		if left := machineRemnants(name); len(left) > 0 {
+		if err := removeMachineRemnants(name); err != nil {
+			t.Error(err)
+		}
+		if left := append(machineRemnants(name), machineCgroups(name)...); len(left) > 0 {
 			t.Errorf("left behind: %v", left)
 		}
 		if mps, _ := mountsUnder(dir); len(mps) > 0 {
@@ -213,11 +216,27 @@ func TestMachineBootsAndIsProvisioned(t *testing.T) {
 		{"systemctl", "is-enabled", "shoal-agent"},
 		{"shoal", "get", "nodes"},
 		{"journalctl", "-u", "shoal-agent", "--no-pager", "-n", "3"},
+		// runc inside the machine runs a container in the machine's cgroups.
+		{"ctr", "-n", "shoal", "run", "--rm", "shoal.local/busybox:1", "cgcheck", "/bin/busybox", "cat", "/proc/self/cgroup"},
 	} {
 		out, err := machineOutput(ctx, *n, check...)
 		t.Logf("%s:\n%s", strings.Join(check, " "), out)
 		if err != nil {
 			t.Fatalf("%s: %v", strings.Join(check, " "), err)
+		}
+	}
+	if !hostRunsSystemd() {
+		// The unit's cgroup is the machine's own, not one the host's other
+		// machines share.
+		cgs := machineCgroups(name)
+		found := false
+		for _, cg := range cgs {
+			if _, err := os.Stat(filepath.Join(cg, "payload", "system.slice", "shoal-agent.service")); err == nil {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no system.slice/shoal-agent.service in the machine's cgroups %v", cgs)
 		}
 	}
 }
