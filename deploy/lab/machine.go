@@ -298,8 +298,8 @@ func startMachine(l *Lab, n Node) (int, error) {
 	}, register...), network,
 		"--capability=all",
 		"--system-call-filter=@keyring",
-		"--bind=" + filepath.Join(machineDir(n), "containerd") + ":/var/lib/containerd",
-		"--bind-ro=" + machineSrcDir(l) + ":" + machineSrc,
+		"--bind="+filepath.Join(machineDir(n), "containerd")+":/var/lib/containerd",
+		"--bind-ro="+machineSrcDir(l)+":"+machineSrc,
 		"--console=pipe", "--resolv-conf=off", "--timezone=off", "--link-journal=no",
 	)
 	args = append(args, cgroupBinds...)
