@@ -48,7 +48,6 @@ func Down(ctx context.Context, stateRoot, name string) error {
 	// Machines first: each powers off with its agent, containerd and
 	// containers inside.
 	note(wrap("stop machines", stopMachines(ctx, dir, machineGrace)))
-	note(removeMachineRemnants(name))
 
 	// Agents first, so none of them re-creates what the rest removes.
 	agents := processesInNetns(netnsPaths(nodeNS))
@@ -84,6 +83,9 @@ func Down(ctx context.Context, stateRoot, name string) error {
 	note(removeShimSockets(sockets))
 
 	note(unmountUnder(dir))
+	// What nspawn left on the host, and the machines' cgroups (their
+	// views under dir are unmounted by now).
+	note(removeMachineRemnants(name))
 
 	// Pod namespaces before node namespaces before the lab's: the reverse of
 	// how they were made.
