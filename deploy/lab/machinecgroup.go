@@ -96,7 +96,11 @@ func makeMachineCgroups(machine, view string) (binds []string, procs []string, e
 		return nil, nil, err
 	}
 	// A tmpfs, like the /sys/fs/cgroup of a host: nspawn remounts it
-	// read-only with tmpfs options.
+	// read-only with tmpfs options. A machine booted again after a power
+	// cut finds the old view still mounted.
+	if err := unmountUnder(view); err != nil {
+		return nil, nil, err
+	}
 	if err := os.MkdirAll(view, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("machine cgroup view: %w", err)
 	}
