@@ -45,7 +45,9 @@ type mpod struct {
 			ContainerID  string `json:"containerID"`
 			RestartCount int    `json:"restartCount"`
 			State        struct {
-				Running *struct{} `json:"running"`
+				Running *struct {
+					StartedAt time.Time `json:"startedAt"`
+				} `json:"running"`
 			} `json:"state"`
 		} `json:"containerStatuses"`
 	} `json:"status"`
@@ -61,6 +63,17 @@ func (p mpod) running() bool {
 		}
 	}
 	return true
+}
+
+// startedAfter: every container of p runs and started after t (a
+// container that lived through t would have started before it).
+func (p mpod) startedAfter(t time.Time) bool {
+	for _, c := range p.Status.ContainerStatuses {
+		if c.State.Running == nil || !c.State.Running.StartedAt.After(t) {
+			return false
+		}
+	}
+	return len(p.Status.ContainerStatuses) > 0
 }
 
 func (p mpod) containerIDs() string {
@@ -251,8 +264,22 @@ func TestMachinesLab(t *testing.T) {
 	}
 
 	// A power cycle: the machine's containers are gone, systemd brings the
-	// agent back on boot, and the node's pods run again.
+	// agent back on boot, and the node's pods run again: a bare pod by its
+	// restartPolicy, the RC's by the RC or in place.
 	cycle := pods[1].Spec.NodeName
+	f.apply(fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: solo, labels: {app: solo}}
+spec:
+  nodeName: %s
+  restartPolicy: Always
+  containers:
+  - name: c
+    image: shoal.local/busybox:1
+    command: ["sleep", "100000"]
+`, cycle))
+	solo := f.waitMPods("solo", 1, "bare pod", nil)[0]
+	cutAt := time.Now()
 	f.run("lab", "kill", name, cycle, "--state-root", f.stateRoot)
 	if _, err := f.inMachine(cycle, nil, "true"); err == nil {
 		t.Fatalf("machine %s still runs after the power cut", cycle)
@@ -262,13 +289,18 @@ func TestMachinesLab(t *testing.T) {
 	f.waitUnitActive(cycle, "")
 	f.waitNodeReady(cycle)
 	readyAfter := time.Since(bootAt)
+	// startedAt is the node's clock, which is this host's: the containers
+	// on the cycled node must have started after the power cut.
 	after = f.waitMPods("web", 3, "power cycle", func(ps []mpod) bool {
 		for _, p := range ps {
-			if p.Spec.NodeName == cycle && p.containerIDs() == before[p.Metadata.Name] {
+			if p.Spec.NodeName == cycle && !p.startedAfter(cutAt) {
 				return false // still the record of the containers that died
 			}
 		}
 		return true
+	})
+	f.waitMPods("solo", 1, "bare pod after the power cycle", func(ps []mpod) bool {
+		return ps[0].Spec.NodeName == cycle && ps[0].startedAfter(cutAt) && ps[0].Metadata.Name == solo.Metadata.Name
 	})
 	runningAfter := time.Since(bootAt)
 	reachAll("power cycle", after)
