@@ -109,6 +109,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Nodes < 1 || cfg.Nodes > maxNodes {
 		return cfg, fmt.Errorf("nodes %d: want 1..%d", cfg.Nodes, maxNodes)
 	}
+	if cfg.Machines && (len(cfg.NodeMemory) > 0 || len(cfg.NodeCPU) > 0 || (cfg.PodCIDR != "" && cfg.PodCIDR != defaultPodCIDR)) {
+		return cfg, errors.New("machines: --node-memory, --node-cpu and --pod-cidr do not apply (each machine's agent.yaml is provision.sh's, as on a VM)")
+	}
 	if cfg.MaxPods < 0 {
 		return cfg, fmt.Errorf("max-pods %d: want 0 (the agent's default) or more", cfg.MaxPods)
 	}

@@ -121,6 +121,8 @@ func TestMachinesConfigRefusesWhatDoesNotApply(t *testing.T) {
 		{Name: "x", Nodes: 1, AgentBinary: "/bin/true", Machines: true, MaxPods: 3},
 		{Name: "x", Nodes: 1, AgentBinary: "/bin/true", Machines: true, AgentArgs: []string{"--x"}},
 		{Name: "x", Nodes: 1, AgentBinary: "/bin/true", MachineTLS: true},
+		{Name: "x", Nodes: 1, AgentBinary: "/bin/true", Machines: true, NodeMemory: []string{"1Gi"}},
+		{Name: "x", Nodes: 1, AgentBinary: "/bin/true", Machines: true, PodCIDR: "10.9.0.0/16"},
 	} {
 		if _, err := cfg.withDefaults(); err == nil {
 			t.Errorf("%+v accepted", cfg)
