@@ -169,9 +169,10 @@ func TestMachineBootsAndIsProvisioned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := shortStateRoot(t)
+	stateRoot := shortStateRoot(t)
 	name := uniqueName(t)
-	l := &Lab{Name: name, Dir: dir, Servers: 1, MachineRoot: root}
+	dir := stateDir(stateRoot, name)
+	l := &Lab{Name: name, StateRoot: stateRoot, Dir: dir, Servers: 1, MachineRoot: root}
 	l.Nodes = []Node{{Name: "n1", Addr: "127.0.0.1", DataDir: filepath.Join(dir, "n1"), Log: filepath.Join(dir, "n1", "console.log")}}
 	n := &l.Nodes[0]
 	if err := os.MkdirAll(n.DataDir, 0o755); err != nil {
@@ -226,6 +227,25 @@ func TestMachineBootsAndIsProvisioned(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", strings.Join(check, " "), err)
 		}
+	}
+	// A power cut and a boot: the agent comes back by itself (the unit is
+	// enabled), on a machine whose containers are gone.
+	if err := powerOffMachine(ctx, *n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := machineOutput(ctx, *n, "true"); err == nil {
+		t.Fatal("the machine still runs after the power cut")
+	}
+	if err := bootMachineAgain(l, *n); err != nil {
+		t.Fatal(err)
+	}
+	*n = l.Nodes[0]
+	if err := waitBooted(ctx, *n); err != nil {
+		t.Fatal(err)
+	}
+	out, err := machineOutput(ctx, *n, "systemctl", "is-active", "shoal-agent")
+	if err != nil || strings.TrimSpace(out) != "active" {
+		t.Fatalf("after the boot shoal-agent is %q (%v)", out, err)
 	}
 	if !hostRunsSystemd() {
 		// The unit's cgroup is the machine's own, not one the host's other
