@@ -199,7 +199,7 @@ func newFleetSecrets(l *Lab, bin string, tls bool) (fleetSecrets, error) {
 	run := func(args ...string) error {
 		out, err := exec.Command(bin, append(append([]string{"tls"}, args...), "--dir", s.tlsDir)...).CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("shoal tls %s: %w: %s", args[0], err, out)
+			return fmt.Errorf("shoal tls %s: %v: %s", args[0], err, out)
 		}
 		return nil
 	}
@@ -291,7 +291,10 @@ func startMachine(l *Lab, n Node) (int, error) {
 			return 0, err
 		}
 	}
-	args := append(append([]string{"systemd-nspawn", "--quiet", "--boot",
+	// A VM's /proc/sys/net is writable (provision.sh turns on forwarding);
+	// nspawn keeps it read-only in a network namespace it did not make
+	// unless told.
+	args := append(append([]string{"env", "SYSTEMD_NSPAWN_API_VFS_WRITABLE=network", "systemd-nspawn", "--quiet", "--boot",
 		"--directory=" + machineRootMount(n),
 		"--machine=" + machine,
 		"--hostname=" + n.Name,
@@ -404,7 +407,9 @@ func provisionMachine(ctx context.Context, l *Lab, n Node, env []string) error {
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("provision.sh: %w (log: %s%s)", err, logPath, tail(logPath, 20))
+		// %v: the CLI would take a wrapped exit status for a command of
+		// its own and exit with it silently.
+		return fmt.Errorf("provision.sh: %v (log: %s%s)", err, logPath, tail(logPath, 20))
 	}
 	return nil
 }

@@ -152,7 +152,7 @@ func ensureMachineRoot(ctx context.Context, cache, mirror string, packages []str
 		"--include="+strings.Join(packages, ","), machineSuite, scratch, mirror)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Run(); err != nil {
-		return "", false, fmt.Errorf("debootstrap %s from %s: %w (log: %s%s)", machineSuite, mirror, err, logPath, tail(logPath, 10))
+		return "", false, fmt.Errorf("debootstrap %s from %s: %v (log: %s%s)", machineSuite, mirror, err, logPath, tail(logPath, 10))
 	}
 	if err := prepareMachineRoot(scratch); err != nil {
 		return "", false, err

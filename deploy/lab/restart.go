@@ -20,7 +20,7 @@ func RestartAgent(ctx context.Context, stateRoot, name, node string) error {
 		// systemd restarts it (Restart=always), as on a VM.
 		out, err := machineOutput(ctx, n, "systemctl", "kill", "--signal=SIGKILL", "shoal-agent")
 		if err != nil {
-			return fmt.Errorf("lab %s restart %s: %w: %s", name, node, err, out)
+			return fmt.Errorf("lab %s restart %s: %v: %s", name, node, err, out)
 		}
 		return nil
 	}
