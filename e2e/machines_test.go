@@ -171,9 +171,10 @@ func (f *fleet) waitUnitActive(node, old string) {
 	})
 }
 
-// fetch asks http://ip:8080/ from inside node's machine.
+// fetch asks http://ip:8080/ from inside node's machine, with the curl
+// provision.sh installs.
 func (f *fleet) fetch(node, ip string) (string, error) {
-	return f.inMachine(node, nil, "busybox", "wget", "-q", "-T", "3", "-O", "-", "http://"+ip+":8080/")
+	return f.inMachine(node, nil, "curl", "-fsS", "-m", "3", "http://"+ip+":8080/")
 }
 
 const machinesApp = `apiVersion: v1
