@@ -129,6 +129,24 @@ func (f *fleet) waitMPods(app string, want int, what string, cond func([]mpod) b
 	return nil
 }
 
+// applyWhenLed applies manifest, retrying while the fleet has no leader.
+func (f *fleet) applyWhenLed(manifest string) {
+	f.t.Helper()
+	path := filepath.Join(f.t.TempDir(), "manifest.yaml")
+	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	var out string
+	waitFor(f.t, "apply with a leader", func() bool {
+		var err error
+		out, err = f.try("apply", "-f", path)
+		if err != nil && !strings.Contains(out, "no Raft leader") {
+			f.t.Fatalf("apply: %v\n%s", err, out)
+		}
+		return err == nil
+	})
+}
+
 // inMachine runs argv inside node's machine (`shoal lab exec`).
 func (f *fleet) inMachine(node string, stdin []byte, argv ...string) (string, error) {
 	cmd := f.command(append([]string{"lab", "exec", f.name, node, "--state-root", f.stateRoot, "--"}, argv...)...)
@@ -268,7 +286,9 @@ func TestMachinesLab(t *testing.T) {
 	// agent back on boot, and the node's pods run again: a bare pod by its
 	// restartPolicy, the RC's by the RC or in place.
 	cycle := pods[1].Spec.NodeName
-	f.apply(fmt.Sprintf(`apiVersion: v1
+	// The restarted agent may have held the lead: the apply waits for the
+	// next leader, as a user retrying would.
+	f.applyWhenLed(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: solo, labels: {app: solo}}
 spec:
