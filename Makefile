@@ -7,12 +7,17 @@ BIN := bin/shoal
 # 9 MB more resident memory per agent. Every build of the binary uses it
 # (deploy/lab/quickstart.sh and e2e/lab_test.go too).
 export BUILDTAGS := no_dynamic_plugins
+# The shipped binary carries no DWARF or symbol table (-s -w; stack traces
+# and profiles still name functions) and no build paths: 27 MB instead of
+# 38 MB to copy to every machine. Resident memory is the same either way
+# (the dropped sections are never paged in).
+BUILDFLAGS := -trimpath -ldflags=-s\ -w
 export PATH := /usr/local/go/bin:$(PATH)
 
 .PHONY: build lab lab-down test unit e2e vet deps chaos load
 
 build:
-	$(GO) build -tags $(BUILDTAGS) -o $(BIN) ./cmd/shoal
+	$(GO) build $(BUILDFLAGS) -tags $(BUILDTAGS) -o $(BIN) ./cmd/shoal
 
 # Installs what a fresh Debian machine lacks, builds shoal and brings up a
 # 3-node lab fleet with a pod running on it.

@@ -38,14 +38,31 @@ type stateStore interface {
 	Events(filter func(*api.Event) bool) ([]*api.Event, uint64)
 }
 
-// raftLog is how the agent writes: through the Raft leader.
+// raftLog is how the agent writes (through the Raft leader) and what it
+// asks its seat before acting on the local state; consensus.Raft is the
+// one implementation.
 type raftLog interface {
 	Apply(ctx context.Context, cmd consensus.Command) (*consensus.Result, error)
 	IsLeader() bool
 	Leader() (id, addr string)
 	LeaderCh() <-chan bool
 	Shutdown() error
+
+	// Barrier waits until the local state holds everything committed
+	// before it; a new leader's controllers start only after one.
+	Barrier(ctx context.Context) error
+	// VerifyLeader confirms with a quorum that this server still leads.
+	VerifyLeader(ctx context.Context) error
+	// LastContact is when this server last knew it was in touch with the
+	// leader (on the leader: when a quorum last confirmed it).
+	LastContact() time.Time
+	// CaughtUp reports whether the local state may be served to a node.
+	CaughtUp(ctx context.Context) bool
+	// TransferLeadership hands leadership on (id empty: to any voter).
+	TransferLeadership(ctx context.Context, id string) error
 }
+
+var _ raftLog = (*consensus.Raft)(nil)
 
 // Agent is one running shoal agent.
 type Agent struct {
@@ -60,9 +77,7 @@ type Agent struct {
 	spawn func(name string, fn func(context.Context))
 
 	runtime runtimeRef
-	// logFloor: agent/statecurrent.go
-	logFloor logFloor
-	events   *eventBatcher // agent/events.go
+	events  *eventBatcher // agent/events.go
 
 	sec     security // agent/auth.go
 	metrics *metrics // agent/metrics.go

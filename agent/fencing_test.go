@@ -1,6 +1,9 @@
 package agent
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -9,7 +12,7 @@ import (
 
 func TestClientContactFollowsAssignmentReads(t *testing.T) {
 	a := &Agent{cfg: Config{Name: "n4", NodeGrace: 3 * time.Second}}
-	if _, ok := a.lastContact(time.Now()); ok {
+	if _, ok := a.lastContact(context.Background(), time.Now()); ok {
 		t.Fatal("a client that never read its assignments must not trust its view")
 	}
 	yes := true
@@ -17,10 +20,10 @@ func TestClientContactFollowsAssignmentReads(t *testing.T) {
 	bare := api.Pod{Metadata: api.ObjectMeta{UID: "bare"}}
 	a.fence.fetched(&assignmentsView{Pods: []api.Pod{owned, bare}})
 	now := time.Now()
-	if _, ok := a.lastContact(now); !ok {
+	if _, ok := a.lastContact(context.Background(), now); !ok {
 		t.Fatal("a fresh read is contact")
 	}
-	if _, ok := a.lastContact(now.Add(4 * time.Second)); ok {
+	if _, ok := a.lastContact(context.Background(), now.Add(4*time.Second)); ok {
 		t.Fatal("no read for longer than the grace period is no contact")
 	}
 	if !a.fence.managed["owned"] || a.fence.managed["bare"] {
@@ -33,7 +36,7 @@ type followerSeat struct{ raftLog }
 
 func (followerSeat) IsLeader() bool           { return false }
 func (followerSeat) Leader() (string, string) { return "n1", "10.0.0.1:7081" }
-func (followerSeat) Stats() map[string]string { return map[string]string{"last_contact": "10ms"} }
+func (followerSeat) LastContact() time.Time   { return time.Now().Add(-10 * time.Millisecond) }
 func (followerSeat) LeaderCh() <-chan bool    { return nil }
 func (followerSeat) Shutdown() error          { return nil }
 
@@ -49,7 +52,7 @@ func (s stateAt) Index() uint64 { return s.idx }
 // leader within a moment, but the view its reconciler read before that may
 // still bind its old pods here: that view must not be acted on.
 func TestServerActsOnlyOnAViewAsNewAsTheLeaders(t *testing.T) {
-	a := &Agent{cfg: Config{Name: "n2", NodeGrace: 2 * time.Second}}
+	a := &Agent{cfg: Config{Name: "n2", NodeGrace: 2 * time.Second}, log: slog.New(slog.DiscardHandler)}
 	a.role.Store(&serverRole{fsm: stateAt{idx: 12}, raft: followerSeat{}})
 	a.fence.needIndex = 10 // the leader's index when contact returned
 	if a.reconcileAllowed(8) {
@@ -61,5 +64,82 @@ func TestServerActsOnlyOnAViewAsNewAsTheLeaders(t *testing.T) {
 	a.role.Store(&serverRole{fsm: stateAt{idx: 9}, raft: followerSeat{}})
 	if a.reconcileAllowed(12) {
 		t.Fatal("a server whose state is behind the leader's index must not act")
+	}
+}
+
+// seatAt is a Raft seat in a state the test sets.
+type seatAt struct {
+	raftLog
+	leader    string // the leader's ID, "" when unknown
+	leading   bool
+	contact   time.Time
+	verifyErr error
+	verified  *int
+	caughtUp  bool
+}
+
+func (s seatAt) IsLeader() bool                    { return s.leading }
+func (s seatAt) Leader() (string, string)          { return s.leader, "" }
+func (s seatAt) LastContact() time.Time            { return s.contact }
+func (s seatAt) CaughtUp(ctx context.Context) bool { return s.caughtUp }
+func (s seatAt) VerifyLeader(ctx context.Context) error {
+	*s.verified++
+	return s.verifyErr
+}
+
+// Every check of a seat's contact fails closed: whatever the agent cannot
+// confirm counts as out of touch, so the node does not act on its view.
+func TestFencingFailsClosedOnWhatItCannotConfirm(t *testing.T) {
+	now := time.Now()
+	noQuorum := errors.New("leadership lost while committing log")
+	tests := []struct {
+		name       string
+		seat       seatAt
+		want       bool
+		wantVerify int
+	}{
+		{"no leader known", seatAt{leader: "", contact: now}, false, 0},
+		{"follower never heard from a leader", seatAt{leader: "n1"}, false, 0},
+		{"follower silent for a quarter of the grace", seatAt{leader: "n1", contact: now.Add(-time.Second)}, false, 0},
+		{"leader that no quorum confirms", seatAt{leader: "n2", leading: true, verifyErr: noQuorum}, false, 1},
+		{"leader confirmed long ago and not now", seatAt{leader: "n2", leading: true, contact: now.Add(-time.Minute), verifyErr: noQuorum}, false, 1},
+		{"leader confirmed just now", seatAt{leader: "n2", leading: true, contact: now.Add(-10 * time.Millisecond)}, true, 0},
+		{"leader confirmed on asking", seatAt{leader: "n2", leading: true}, true, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &Agent{cfg: Config{Name: "n2", NodeGrace: 2 * time.Second}, log: slog.New(slog.DiscardHandler)}
+			verified := 0
+			tc.seat.verified = &verified
+			a.role.Store(&serverRole{fsm: stateAt{idx: 5}, raft: tc.seat})
+			a.fence.needIndex = 5
+			if _, got := a.lastContact(context.Background(), now); got != tc.want {
+				t.Fatalf("lastContact ok = %v, want %v", got, tc.want)
+			}
+			if verified != tc.wantVerify {
+				t.Fatalf("VerifyLeader called %d times, want %d", verified, tc.wantVerify)
+			}
+			if got := a.reconcileAllowed(5); got != tc.want {
+				t.Fatalf("reconcileAllowed = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// A seat that cannot say its state is caught up never serves it as a
+// node's assignments, and an agent without a seat has no state to serve.
+func TestStateCurrentFailsClosed(t *testing.T) {
+	a := &Agent{log: slog.New(slog.DiscardHandler)}
+	if a.stateCurrent(context.Background()) {
+		t.Fatal("an agent without a seat called its state current")
+	}
+	verified := 0
+	a.role.Store(&serverRole{fsm: stateAt{idx: 5}, raft: seatAt{leader: "n1", contact: time.Now(), verified: &verified}})
+	if a.stateCurrent(context.Background()) {
+		t.Fatal("a seat that is not caught up served its state")
+	}
+	a.role.Store(&serverRole{fsm: stateAt{idx: 5}, raft: seatAt{leader: "n1", contact: time.Now(), verified: &verified, caughtUp: true}})
+	if !a.stateCurrent(context.Background()) {
+		t.Fatal("a caught-up seat was refused")
 	}
 }

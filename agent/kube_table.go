@@ -65,7 +65,7 @@ func tableKinds() map[string]tableKind {
 func (a *Agent) negotiate(rt kubeRoute, h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !rt.named && isWatch(r) {
-			a.serveWatch(w, r, h)
+			a.serveWatch(w, r, rt, h)
 			return
 		}
 		if !wantsTable(r) {

@@ -20,7 +20,15 @@ const Version = "shoal/v0.1.0"
 
 // leaderLoop runs the leader's controllers while this server leads, and
 // stops them the moment it does not.
-func (a *Agent) leaderLoop(ctx context.Context) {
+func (a *Agent) leaderLoop(ctx context.Context) { a.lead(ctx, a.runControllers) }
+
+// lead runs controllers while this server leads, but only once its state
+// holds everything committed before its leadership (a Barrier): a new
+// leader learns what its predecessor committed only when its own first
+// entry commits, and a controller acting on the state before that would,
+// for one, place again a pod that is already bound or replace replicas
+// that run.
+func (a *Agent) lead(ctx context.Context, controllers func(context.Context)) {
 	var (
 		cancel context.CancelFunc
 		done   chan struct{}
@@ -43,14 +51,59 @@ func (a *Agent) leaderLoop(ctx context.Context) {
 				a.log.Info("lost leadership")
 				continue
 			}
-			a.log.Info("became leader")
+			a.log.Info("became leader; controllers start once the state is current")
 			lctx, lcancel := context.WithCancel(ctx)
 			cancel = lcancel
 			done = make(chan struct{})
 			go func() {
 				defer close(done)
-				a.runControllers(lctx)
+				if a.leaderBarrier(lctx) {
+					controllers(lctx)
+				}
 			}()
+		}
+	}
+}
+
+// Barrier timing for a new leader: a barrier waits behind everything the
+// state machine has yet to apply, which after a restart is the whole log
+// since the last snapshot, so one attempt gets generous time; a leader
+// whose barriers keep failing hands leadership on rather than lead with
+// no controllers.
+const (
+	leaderBarrierTimeout  = 10 * time.Second
+	leaderBarrierAttempts = 3
+	leaderBarrierBackoff  = 500 * time.Millisecond
+)
+
+// leaderBarrier returns true once a Barrier succeeded while this server
+// still leads, and false when ctx ends (leadership lost, agent stopping).
+func (a *Agent) leaderBarrier(ctx context.Context) bool {
+	seat := a.raft()
+	for attempt := 1; ; attempt++ {
+		bctx, cancel := context.WithTimeout(ctx, leaderBarrierTimeout)
+		err := seat.Barrier(bctx)
+		cancel()
+		if err == nil {
+			a.log.Info("leader's state is current: starting controllers", "attempt", attempt)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		a.log.Warn("leader barrier failed: controllers wait", "attempt", attempt, "err", err)
+		if attempt%leaderBarrierAttempts == 0 && seat.IsLeader() {
+			a.log.Error("leader cannot make its state current: stepping down", "attempts", attempt)
+			tctx, cancel := context.WithTimeout(ctx, leaderBarrierTimeout)
+			if err := seat.TransferLeadership(tctx, ""); err != nil && ctx.Err() == nil {
+				a.log.Error("step down", "err", err)
+			}
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(leaderBarrierBackoff):
 		}
 	}
 }
@@ -169,14 +222,13 @@ func (a *Agent) placementController(ctx context.Context) {
 		}
 		after = idx
 		pending, _ := a.fsm().Pods(func(p *api.Pod) bool { return !consensus.Bound(p) && !consensus.Terminal(p) })
-		for _, p := range pending {
-			// One list reused for every pod: on a large fleet a fresh one
-			// per pod was most of what placing it allocated.
-			infos = a.fsm().AppendNodeInfos(infos[:0])
-			if err := a.place(ctx, p, infos); err != nil && ctx.Err() == nil {
-				a.log.Warn("place pod", "pod", p.Key(), "err", err)
-			}
+		if len(pending) == 0 {
+			continue
 		}
+		// One list reused for every pass: on a large fleet a fresh one
+		// per pod was most of what placing it allocated.
+		infos = a.fsm().AppendNodeInfos(infos[:0])
+		a.placeSideBySide(ctx, pending, infos) // agent/placement_batch.go
 	}
 }
 
@@ -197,18 +249,7 @@ func (a *Agent) place(ctx context.Context, p *api.Pod, infos []placement.NodeInf
 	if err != nil {
 		return err
 	}
-	ip, err := a.fsm().FreePodIP(nodeName)
-	if err != nil {
-		return fmt.Errorf("allocate an IP on %s: %w", nodeName, err)
-	}
-	_, err = a.raft().Apply(ctx, consensus.BindPod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, Node: nodeName, PodIP: ip.String(), Time: time.Now().UTC()})
-	if err != nil {
-		return fmt.Errorf("bind to %s: %w", nodeName, err)
-	}
-	a.log.Info("pod bound", "pod", p.Key(), "node", nodeName, "ip", ip)
-	a.recordLeaderEvent(p, api.EventNormal, "Scheduled", fmt.Sprintf("Successfully assigned %s to %s", p.Key(), nodeName)) // agent/events.go
-	a.metrics.placed()
-	return nil
+	return a.bindChosen(ctx, p, nodeName) // agent/placement_batch.go
 }
 
 func podCondition(p *api.Pod, typ string) *api.PodCondition {

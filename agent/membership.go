@@ -68,6 +68,21 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	mc.Delegate = m
 	mc.Events = m
 	mc.LogOutput = slogWriter{log.With("part", "gossip")}
+	gossipTimings(mc)
+	if err := applyGossipKey(mc, cfg.Encrypt); err != nil {
+		return nil, err
+	}
+	list, err := memberlist.Create(mc)
+	if err != nil {
+		return nil, fmt.Errorf("start gossip on %s: %w", hostPort(cfg.BindAddr, cfg.GossipPort), err)
+	}
+	m.list = list
+	return m, nil
+}
+
+// gossipTimings sets how fast gossip probes and how long it suspects.
+// membership_bench_test.go measures the verdict they give.
+func gossipTimings(mc *memberlist.Config) {
 	// A lab or LAN answers in well under a millisecond: probe faster than
 	// the WAN-minded default so a dead node is noticed in about a second
 	// and a half. Suspicion lasts SuspicionMult probe intervals once another
@@ -79,15 +94,6 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	mc.ProbeTimeout = 200 * time.Millisecond
 	mc.GossipInterval = 100 * time.Millisecond
 	mc.SuspicionMult = 3
-	if err := applyGossipKey(mc, cfg.Encrypt); err != nil {
-		return nil, err
-	}
-	list, err := memberlist.Create(mc)
-	if err != nil {
-		return nil, fmt.Errorf("start gossip on %s: %w", hostPort(cfg.BindAddr, cfg.GossipPort), err)
-	}
-	m.list = list
-	return m, nil
 }
 
 // join contacts the given agents; it succeeds when at least one answered.

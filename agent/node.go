@@ -99,9 +99,11 @@ func (a *Agent) runNode(ctx context.Context) {
 // containers that exited on their own.
 func (n *nodeRunner) follow(ctx context.Context) {
 	var after uint64
+	var gate passGate // agent/node_pass.go
 	for ctx.Err() == nil {
 		view, err := n.fetch(ctx, after)
 		if err != nil {
+			gate.reset()
 			if ctx.Err() == nil {
 				n.a.log.Debug("read assignments", "err", err)
 				select {
@@ -113,10 +115,21 @@ func (n *nodeRunner) follow(ctx context.Context) {
 		}
 		after = view.Index
 		n.a.fence.fetched(view)
+		n.a.fence.mu.Lock()
+		fenced := n.a.fence.fenced // the pods it stopped must start again
+		n.a.fence.mu.Unlock()
 		if !n.a.reconcileAllowed(view.Index) {
+			gate.reset()
 			continue // agent/fencing.go: the view may be stale
 		}
 		start := time.Now()
+		if fenced {
+			gate.reset()
+		}
+		if !gate.need(view, start, n.a.cfg.ResyncInterval) {
+			continue
+		}
+		gate.passed(view, start)
 		n.reconcile(ctx, view)
 		n.a.metrics.reconciled(time.Since(start))
 	}

@@ -227,16 +227,20 @@ func (a *Agent) evictLostReplicas(ctx context.Context) {
 	pods, _ := a.fsm().Pods(func(p *api.Pod) bool {
 		return lost[p.Spec.NodeName] && p.Status.Phase == api.PodUnknown && api.ControllerOf(p) != nil
 	})
-	for _, p := range pods {
+	// Side by side (agent/parallel.go): one by one, a dozen deletes held
+	// this loop for the better part of a second, and the grace of a second
+	// lost node ran out unnoticed meanwhile.
+	sideBySide(len(pods), leaderWrites, func(i int) {
+		p := pods[i]
 		_, err := a.raft().Apply(ctx, consensus.DeletePod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID})
 		if err != nil && !consensus.IsNotFound(err) && !consensus.IsConflict(err) {
 			if ctx.Err() == nil {
 				a.log.Warn("delete replica of lost node", "pod", p.Key(), "node", p.Spec.NodeName, "err", err)
 			}
-			continue
+			return
 		}
 		a.log.Info("deleted replica of lost node; its controller replaces it", "pod", p.Key(), "node", p.Spec.NodeName)
-	}
+	})
 }
 
 // nodeWasReady tells a node the fleet lost (Ready=False) from one that has

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-dev/shoal/consensus"
 )
 
@@ -43,7 +41,7 @@ func (a *Agent) raft() raftLog {
 // transport, advertised at addr. The caller publishes it.
 func (a *Agent) startRaft(ctx context.Context, addr string) (*serverRole, error) {
 	fsm := consensus.NewFSM()
-	r, err := consensus.Open(consensus.Config{
+	r, err := consensus.OpenOnDisk(consensus.Config{
 		ID:            a.cfg.Name,
 		DataDir:       a.dataPath("raft"),
 		BindAddr:      hostPort(a.cfg.BindAddr, a.cfg.RaftPort),
@@ -64,10 +62,10 @@ func (a *Agent) startRaft(ctx context.Context, addr string) (*serverRole, error)
 func (a *Agent) bootstrapLoop(ctx context.Context) {
 	for {
 		changed := a.members.changes()
-		var servers []raft.Server
+		var servers []consensus.Server
 		for _, m := range a.members.members() {
 			if m.Alive && m.Meta.Server && m.Meta.Raft != "" {
-				servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(m.Name), Address: raft.ServerAddress(m.Meta.Raft)})
+				servers = append(servers, consensus.Server{ID: m.Name, Address: m.Meta.Raft, Voter: true})
 			}
 		}
 		if len(servers) >= a.cfg.BootstrapExpect {
@@ -76,7 +74,12 @@ func (a *Agent) bootstrapLoop(ctx context.Context) {
 				a.log.Info("not among the bootstrap servers; waiting to be added", "servers", len(servers))
 				return
 			}
-			if err := a.raft().(*consensus.Raft).BootstrapIfNew(servers); err != nil {
+			b, ok := a.raft().(bootstrapper)
+			if !ok {
+				a.log.Error("cannot bootstrap raft: this seat does not bootstrap", "seat", fmt.Sprintf("%T", a.raft()))
+				return
+			}
+			if err := b.BootstrapIfNew(servers); err != nil {
 				a.log.Error("bootstrap raft", "err", err)
 			} else {
 				a.log.Info("raft bootstrapped or already had state", "servers", len(servers))
@@ -93,9 +96,16 @@ func (a *Agent) bootstrapLoop(ctx context.Context) {
 	}
 }
 
-func containsServer(servers []raft.Server, name string) bool {
+// bootstrapper is a seat that can form the first configuration.
+type bootstrapper interface {
+	BootstrapIfNew(servers []consensus.Server) error
+}
+
+var _ bootstrapper = (*consensus.Raft)(nil)
+
+func containsServer(servers []consensus.Server, name string) bool {
 	for _, s := range servers {
-		if string(s.ID) == name {
+		if s.ID == name {
 			return true
 		}
 	}

@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -199,19 +201,31 @@ func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map
 		}
 		a.log.Info("adopted matching pod", "owner", meta.Name, "pod", p.Metadata.Name)
 	}
-	created := 0
-	for i := 0; i < plan.create; i++ {
+	var (
+		mu        sync.Mutex
+		created   int
+		createErr error
+	)
+	// Side by side (agent/parallel.go), all applied before this returns,
+	// so the next pass still counts every pod made here.
+	sideBySide(plan.create, leaderWrites, func(int) {
 		p := api.PodFromTemplate(ctrl)
 		p.Metadata.Name = meta.Name + "-" + randomSuffix()
 		_, err := a.raft().Apply(ctx, consensus.CreatePod{Pod: *p, UID: newUID(), Time: time.Now().UTC()})
 		if consensus.IsAlreadyExists(err) {
-			continue // a clash of suffixes; the next pass makes it
+			return // a clash of suffixes; the next pass makes it
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		if err != nil {
-			return fmt.Errorf("create replica: %w", err)
+			createErr = cmp.Or(createErr, err)
+			return
 		}
 		created++
 		a.log.Info("created replica", "owner", meta.Name, "pod", p.Metadata.Name)
+	})
+	if createErr != nil {
+		return fmt.Errorf("create replica: %w", createErr)
 	}
 	removed := 0
 	for _, p := range plan.remove {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
-	"github.com/hashicorp/raft"
 
 	"github.com/shoal-dev/shoal/consensus"
 	"github.com/shoal-dev/shoal/placement"
@@ -20,7 +19,7 @@ import (
 
 // seatAdmin is what the leader needs to change the Raft configuration.
 type seatAdmin interface {
-	Servers() ([]raft.Server, error)
+	Servers() ([]consensus.Server, error)
 	AddVoter(ctx context.Context, id, addr string) error
 	AddNonvoter(ctx context.Context, id, addr string) error
 	RemoveServer(ctx context.Context, id string) error
@@ -66,6 +65,7 @@ const seatInterval = time.Second
 func (a *Agent) seatController(ctx context.Context) {
 	admin, ok := a.raft().(seatAdmin)
 	if !ok {
+		a.log.Error("seat healing off: this seat cannot change the Raft configuration", "seat", fmt.Sprintf("%T", a.raft()))
 		return
 	}
 	tick := time.NewTicker(seatInterval)
@@ -91,7 +91,7 @@ func (a *Agent) reviewSeats(ctx context.Context, admin seatAdmin) error {
 	for _, m := range a.members.members() {
 		byName[m.Name] = m
 	}
-	inConfig := map[string]raft.ServerSuffrage{}
+	inConfig := map[string]bool{} // name: voter
 	voters := 0
 	for _, s := range servers {
 		id := string(s.ID)
@@ -109,8 +109,8 @@ func (a *Agent) reviewSeats(ctx context.Context, admin seatAdmin) error {
 			}
 			continue
 		}
-		inConfig[id] = s.Suffrage
-		if s.Suffrage == raft.Voter {
+		inConfig[id] = s.Voter
+		if s.Voter {
 			voters++
 		}
 	}
@@ -129,7 +129,7 @@ func (a *Agent) reviewSeats(ctx context.Context, admin seatAdmin) error {
 		if err := admin.AddNonvoter(ctx, n, m.Meta.Raft); err != nil {
 			return err
 		}
-		inConfig[n] = raft.Nonvoter
+		inConfig[n] = false
 	}
 	if voters >= a.cfg.Servers {
 		return nil
@@ -144,10 +144,10 @@ func (a *Agent) reviewSeats(ctx context.Context, admin seatAdmin) error {
 
 // seatCandidate picks the agent to promote: a live non-voter first, else
 // a live client whose node is Ready, which is asked to open its seat.
-func (a *Agent) seatCandidate(ctx context.Context, names []string, byName map[string]member, inConfig map[string]raft.ServerSuffrage) (string, string, error) {
+func (a *Agent) seatCandidate(ctx context.Context, names []string, byName map[string]member, inConfig map[string]bool) (string, string, error) {
 	for _, n := range names {
-		s, ok := inConfig[n]
-		if m := byName[n]; ok && s == raft.Nonvoter && m.Alive && m.Meta.Raft != "" {
+		voter, ok := inConfig[n]
+		if m := byName[n]; ok && !voter && m.Alive && m.Meta.Raft != "" {
 			return n, m.Meta.Raft, nil
 		}
 	}
@@ -281,7 +281,7 @@ func (a *Agent) raftServers(w http.ResponseWriter, r *http.Request) {
 		Servers []raftServerView `json:"servers"`
 	}{Leader: a.leaderName(), Index: a.fsm().Index(), Servers: []raftServerView{}}
 	for _, s := range servers {
-		out.Servers = append(out.Servers, raftServerView{ID: string(s.ID), Address: string(s.Address), Suffrage: s.Suffrage.String()})
+		out.Servers = append(out.Servers, raftServerView{ID: s.ID, Address: s.Address, Suffrage: s.Suffrage()})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

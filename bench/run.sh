@@ -4,7 +4,8 @@
 #   bench/run.sh [all|micro|lab|ref] (make bench = all: micro, lab and ref;
 #                                     make bench-lab = lab, make bench-ref = ref)
 #
-# micro: placement and Raft (go test -bench, -count BENCH_COUNT, default 5).
+# micro: placement, Raft and the watch fan-out (go test -bench, -count
+#        BENCH_COUNT, default 5).
 # lab:   the e2e lab benchmarks (root, containerd; SHOAL_BENCH_RUNS repeats).
 # ref:   the same measurements on Docker Swarm (e2e/ref_swarm_test.go; root;
 #        installs Debian's docker.io and skopeo if missing, never starting
@@ -44,8 +45,12 @@ if [[ $what == all || $what == micro ]]; then
 	go test -run XXX -bench Choose -benchtime 2s -count "$count" -cpu 1 ./placement/ | tee "$results/micro.txt"
 	echo "== leader placement step and fleet build (count ${BENCH_LEADER_COUNT:-3})" >&2
 	go test -run XXX -bench 'LeaderPlacement|FleetRegister' -benchtime 1s -count "${BENCH_LEADER_COUNT:-3}" -cpu 1 ./consensus/ | tee -a "$results/micro.txt"
+	echo "== gossip verdict on loopback (5, 20, 50 members; 5 kills each)" >&2
+	go test -run XXX -bench GossipVerdict -benchtime 5x ./agent/ | tee -a "$results/micro.txt"
 	echo "== raft apply (count $count)" >&2
 	go test -run XXX -bench RaftApply -benchtime 3s -count "$count" ./consensus/ | tee -a "$results/micro.txt"
+	echo "== watch fan-out (count ${BENCH_WATCH_COUNT:-3})" >&2
+	go test -run XXX -bench WatchFanOut -benchtime 1000x -count "${BENCH_WATCH_COUNT:-3}" ./agent/ | tee -a "$results/micro.txt"
 fi
 
 if [[ $what == all || $what == lab ]]; then

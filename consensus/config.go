@@ -14,7 +14,9 @@ import (
 type Config struct {
 	// ID is the server's stable Raft ID (the node name).
 	ID string
-	// DataDir holds raft/wal (log and stable store) and raft/snapshots.
+	// DataDir holds raft/wal (log and stable store) and raft/snapshots;
+	// only OpenOnDisk reads it (and BindAddr, AdvertiseAddr, TLS, MaxPool,
+	// TransportTimeout, SnapshotRetain): Open takes its stores ready made.
 	DataDir string
 	// BindAddr is the TCP host:port the transport listens on. Port 0 picks
 	// a free port (then AdvertiseAddr must be empty; Addr tells the port).
@@ -103,8 +105,20 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate names every field that is wrong.
+// Validate names every field that is wrong for any server, whatever its
+// stores and transport.
 func (c Config) Validate() error {
+	var errs []error
+	if c.ID == "" {
+		errs = append(errs, errors.New("ID: required (the server's stable name)"))
+	}
+	errs = append(errs, c.timingErrors()...)
+	return joinConfigErrors(errs)
+}
+
+// ValidateOnDisk names every field that is wrong for a server that keeps
+// its log and snapshots in DataDir and listens on BindAddr (OpenOnDisk).
+func (c Config) ValidateOnDisk() error {
 	var errs []error
 	if c.ID == "" {
 		errs = append(errs, errors.New("ID: required (the server's stable name)"))
@@ -135,6 +149,12 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("AdvertiseAddr: required when BindAddr %q is not a specific IP address", c.BindAddr))
 		}
 	}
+	errs = append(errs, c.timingErrors()...)
+	return joinConfigErrors(errs)
+}
+
+func (c Config) timingErrors() []error {
+	var errs []error
 	if c.LeaderLeaseTimeout > c.HeartbeatTimeout && c.HeartbeatTimeout != 0 {
 		errs = append(errs, fmt.Errorf("LeaderLeaseTimeout %s: must not exceed HeartbeatTimeout %s", c.LeaderLeaseTimeout, c.HeartbeatTimeout))
 	}
@@ -144,6 +164,10 @@ func (c Config) Validate() error {
 	if c.SnapshotRetain < 0 {
 		errs = append(errs, fmt.Errorf("SnapshotRetain %d: must be at least 1", c.SnapshotRetain))
 	}
+	return errs
+}
+
+func joinConfigErrors(errs []error) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("raft config: %w", errors.Join(errs...))
 	}

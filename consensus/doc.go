@@ -1,7 +1,10 @@
 // Package consensus owns shoal's replicated cluster state: the Raft node
-// (hashicorp/raft with raft-wal as log and stable store, file snapshots and
-// a TCP transport) and the deterministic state machine over nodes, pods and
-// their bindings.
+// (hashicorp/raft; OpenOnDisk gives it raft-wal as log and stable store,
+// file snapshots and a TCP transport, Open takes any stores, and
+// NewTestCluster runs whole clusters on the in-memory twins) and the
+// deterministic state machine over nodes, pods and their bindings. It is
+// the only package that imports hashicorp/raft: callers decide from typed
+// answers (CaughtUp, Barrier, VerifyLeader, LastContact), never Stats().
 //
 // Every change of cluster state is a Command in the Raft log. The state
 // machine's Apply uses no clock, randomness or I/O: times, UIDs and chosen

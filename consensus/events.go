@@ -78,6 +78,7 @@ func (s *state) recordEvents(index uint64, c *RecordEvents) (*Result, error) {
 	for i := range c.Events {
 		s.Events.record(index, i, c.Events[i])
 	}
+	s.touch(KindEvent, "") // every event: changes.go
 	return &Result{Index: index, Changed: true}, nil
 }
 

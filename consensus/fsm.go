@@ -40,13 +40,15 @@ type FSM struct {
 	// changed is closed and replaced whenever the index moves, so any
 	// number of waiters wake at once without polling.
 	changed chan struct{}
+	// changes streams what Apply stores or removes: changes.go.
+	changes *ChangeStream
 }
 
 var _ raft.FSM = (*FSM)(nil)
 
 // NewFSM returns an empty state machine.
 func NewFSM() *FSM {
-	return &FSM{st: newState(), changed: make(chan struct{})}
+	return &FSM{st: newState(), changed: make(chan struct{}), changes: NewChangeStream(0, 0)}
 }
 
 // Apply implements raft.FSM. It returns *Result when the command was
@@ -73,6 +75,7 @@ func (f *FSM) apply(index uint64, cmd Command) (*Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	defer f.advanceLocked(index)
+	defer f.publishLocked(index)
 	return f.st.apply(index, cmd)
 }
 
@@ -136,9 +139,14 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		st.Pods = map[string]*api.Pod{}
 	}
 	st.reindex()
+	objects, err := st.allObjects()
+	if err != nil {
+		return fmt.Errorf("restore state: %w", err)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.st = st
+	f.changes.reset(st.Index, objects)
 	close(f.changed)
 	f.changed = make(chan struct{})
 	return nil

@@ -68,6 +68,7 @@ func (s *state) putPod(key string, p *api.Pod) {
 	old := s.Pods[key]
 	s.Pods[key] = p
 	s.ix.podChanged(key, old, p)
+	s.touch(KindPod, key)
 }
 
 // removePod deletes the pod stored under key and updates the indexes.
@@ -78,12 +79,14 @@ func (s *state) removePod(key string) {
 	}
 	delete(s.Pods, key)
 	s.ix.podChanged(key, old, nil)
+	s.touch(KindPod, key)
 }
 
 // putNode stores n under name and updates the indexes.
 func (s *state) putNode(name string, n *api.Node) {
 	old, existed := s.Nodes[name]
 	s.Nodes[name] = n
+	s.touch(KindNode, name)
 	if !existed {
 		s.ix.blocks.add(n.Spec.PodCIDR)
 		s.ix.infosValid = false

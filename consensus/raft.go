@@ -4,79 +4,88 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"path/filepath"
+	"log/slog"
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftwal "github.com/hashicorp/raft-wal"
-	"github.com/hashicorp/raft-wal/metadb"
 )
 
-// Raft is one Raft server of the fleet, with its persistent log, its
-// snapshots and its TCP transport.
+// Raft is one Raft server of the fleet over the stores and transport it
+// was opened with.
 type Raft struct {
-	cfg   Config
-	raft  *raft.Raft
-	wal   *raftwal.WAL
-	meta  *metadb.BoltMetaDB
-	trans *raft.NetworkTransport
-	snaps raft.SnapshotStore
+	cfg    Config
+	log    *slog.Logger
+	raft   *raft.Raft
+	fsm    StateMachine
+	stores Stores
+
+	// readiness: consensus/raft_readiness.go
+	ready readiness
 }
 
-// Open starts a Raft server over fsm with its state in cfg.DataDir. A
-// server with no state waits, without a leader, until BootstrapIfNew or a
-// leader's AddVoter brings it into a cluster.
-func Open(cfg Config, fsm raft.FSM) (*Raft, error) {
+// StateMachine is what Raft drives (Apply, Snapshot, Restore) and what
+// "caught up" reads of it: the index of the last command it applied and a
+// wait for the next. *FSM is the one shoal runs.
+type StateMachine interface {
+	raft.FSM
+	Index() uint64
+	WaitIndex(ctx context.Context, after uint64) (uint64, error)
+}
+
+var _ StateMachine = (*FSM)(nil)
+
+// Stores are what a server keeps its log, its term and vote, and its
+// snapshots in, and the transport it reaches its peers through. The fleet
+// runs raft-wal, file snapshots and TCP (OpenOnDisk); unit tests run
+// hashicorp/raft's in-memory twins (consensus/testing.go).
+type Stores struct {
+	Log       raft.LogStore
+	Stable    raft.StableStore
+	Snapshots raft.SnapshotStore
+	Transport raft.Transport
+	// Close releases the stores once Raft has shut down; nil when there is
+	// nothing to release.
+	Close func() error
+}
+
+func (s Stores) validate() error {
+	var errs []error
+	if s.Log == nil {
+		errs = append(errs, errors.New("Stores.Log: required"))
+	}
+	if s.Stable == nil {
+		errs = append(errs, errors.New("Stores.Stable: required"))
+	}
+	if s.Snapshots == nil {
+		errs = append(errs, errors.New("Stores.Snapshots: required"))
+	}
+	if s.Transport == nil {
+		errs = append(errs, errors.New("Stores.Transport: required"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("raft stores: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (s Stores) close() error {
+	if s.Close == nil {
+		return nil
+	}
+	return s.Close()
+}
+
+// Open starts a Raft server over fsm with the given stores and transport;
+// from here on the server owns them (Shutdown closes them, and so does a
+// failed Open). A server with no state waits, without a leader, until
+// BootstrapIfNew or a leader's AddVoter brings it into a cluster.
+func Open(cfg Config, fsm StateMachine, st Stores) (*Raft, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	if err := errors.Join(cfg.Validate(), st.validate()); err != nil {
+		_ = st.close()
+		return nil, fmt.Errorf("open raft %s: %w", cfg.ID, err)
 	}
 	log := cfg.Log.With("raft_id", cfg.ID)
-	level := cfg.RaftLogLevel.Level()
-
-	base := filepath.Join(cfg.DataDir, "raft")
-	walDir := filepath.Join(base, "wal")
-	if err := os.MkdirAll(walDir, 0o700); err != nil {
-		return nil, fmt.Errorf("open raft %s: create %s: %w", cfg.ID, walDir, err)
-	}
-	// raft-wal is both log store and stable store (term, vote). WAL.Close
-	// (v0.4.0) leaves its bolt meta database open and locked, so a server
-	// reopened in the same process would block on the file lock: we own the
-	// meta store and close it ourselves.
-	meta := &metadb.BoltMetaDB{}
-	wal, err := raftwal.Open(walDir, raftwal.WithMetaStore(meta), raftwal.WithLogger(newHCLogger(log, "raft-wal", level)))
-	if err != nil {
-		_ = meta.Close()
-		return nil, fmt.Errorf("open raft %s: log in %s: %w", cfg.ID, walDir, err)
-	}
-	r := &Raft{cfg: cfg, wal: wal, meta: meta}
-	ok := false
-	defer func() {
-		if !ok {
-			r.closeStores()
-		}
-	}()
-
-	// The store puts its files in base/snapshots.
-	r.snaps, err = raft.NewFileSnapshotStoreWithLogger(base, cfg.SnapshotRetain, newHCLogger(log, "raft-snapshots", level))
-	if err != nil {
-		return nil, fmt.Errorf("open raft %s: snapshots in %s: %w", cfg.ID, base, err)
-	}
-
-	var advertise net.Addr
-	if cfg.AdvertiseAddr != "" {
-		advertise, err = net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr)
-		if err != nil {
-			return nil, fmt.Errorf("open raft %s: advertise address %s: %w", cfg.ID, cfg.AdvertiseAddr, err)
-		}
-	}
-	r.trans, err = newTransport(cfg, advertise, newHCLogger(log, "raft-net", level)) // consensus/tls_stream.go
-	if err != nil {
-		return nil, fmt.Errorf("open raft %s: listen on %s: %w", cfg.ID, cfg.BindAddr, err)
-	}
-
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID)
 	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
@@ -86,30 +95,60 @@ func Open(cfg Config, fsm raft.FSM) (*Raft, error) {
 	rc.SnapshotInterval = cfg.SnapshotInterval
 	rc.SnapshotThreshold = cfg.SnapshotThreshold
 	rc.TrailingLogs = cfg.TrailingLogs
-	rc.Logger = newHCLogger(log, "raft", level)
+	rc.Logger = newHCLogger(log, "raft", cfg.RaftLogLevel.Level())
 	if err := raft.ValidateConfig(rc); err != nil {
+		_ = st.close()
 		return nil, fmt.Errorf("open raft %s: %w", cfg.ID, err)
 	}
-	r.raft, err = raft.NewRaft(rc, fsm, wal, wal, r.snaps, r.trans)
+	rr, err := raft.NewRaft(rc, fsm, st.Log, st.Stable, st.Snapshots, st.Transport)
 	if err != nil {
+		_ = st.close()
 		return nil, fmt.Errorf("open raft %s: %w", cfg.ID, err)
 	}
-	ok = true
-	log.Info("raft server open", "addr", r.trans.LocalAddr(), "data_dir", cfg.DataDir)
+	r := &Raft{cfg: cfg, log: log, raft: rr, fsm: fsm, stores: st}
+	// What this server held when it started: it is not caught up before
+	// the leader's commit index reaches it (raft_readiness.go).
+	r.ready.floor = rr.LastIndex()
+	log.Info("raft server open", "addr", st.Transport.LocalAddr(), "last_index", r.ready.floor)
 	return r, nil
+}
+
+// Server is one member of the Raft configuration.
+type Server struct {
+	ID      string
+	Address string
+	// Voter servers vote and count toward the quorum; the others only
+	// follow the log.
+	Voter bool
+}
+
+// Suffrage names the server's role as Raft does: Voter or Nonvoter.
+func (s Server) Suffrage() string {
+	if s.Voter {
+		return raft.Voter.String()
+	}
+	return raft.Nonvoter.String()
 }
 
 // BootstrapIfNew makes servers the first configuration, unless this server
 // already has state (then there is nothing to do, and no error).
-func (r *Raft) BootstrapIfNew(servers []raft.Server) error {
-	has, err := raft.HasExistingState(r.wal, r.wal, r.snaps)
+func (r *Raft) BootstrapIfNew(servers []Server) error {
+	has, err := raft.HasExistingState(r.stores.Log, r.stores.Stable, r.stores.Snapshots)
 	if err != nil {
 		return fmt.Errorf("bootstrap %s: read existing state: %w", r.cfg.ID, err)
 	}
 	if has {
 		return nil
 	}
-	err = r.raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error()
+	var conf raft.Configuration
+	for _, s := range servers {
+		suffrage := raft.Nonvoter
+		if s.Voter {
+			suffrage = raft.Voter
+		}
+		conf.Servers = append(conf.Servers, raft.Server{Suffrage: suffrage, ID: raft.ServerID(s.ID), Address: raft.ServerAddress(s.Address)})
+	}
+	err = r.raft.BootstrapCluster(conf).Error()
 	if err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 		return fmt.Errorf("bootstrap %s with %d servers: %w", r.cfg.ID, len(servers), err)
 	}
@@ -147,19 +186,6 @@ func (r *Raft) Apply(ctx context.Context, cmd Command) (*Result, error) {
 	return nil, fmt.Errorf("apply %s: state machine returned %T", cmd.Type(), f.Response())
 }
 
-// Barrier waits until every entry committed before it is applied to the
-// local state: a new leader calls it before trusting its own reads.
-func (r *Raft) Barrier(ctx context.Context) error {
-	timeout := time.Duration(0)
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = time.Until(dl)
-	}
-	if err := waitFuture(ctx, r.raft.Barrier(timeout)); err != nil {
-		return fmt.Errorf("barrier: %w", err)
-	}
-	return nil
-}
-
 func waitFuture(ctx context.Context, f raft.Future) error {
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
@@ -172,7 +198,7 @@ func waitFuture(ctx context.Context, f raft.Future) error {
 }
 
 // Addr is the address peers reach this server at.
-func (r *Raft) Addr() string { return string(r.trans.LocalAddr()) }
+func (r *Raft) Addr() string { return string(r.stores.Transport.LocalAddr()) }
 
 // ID is this server's Raft ID.
 func (r *Raft) ID() string { return r.cfg.ID }
@@ -218,19 +244,33 @@ func timeoutOf(ctx context.Context) time.Duration {
 }
 
 // Servers returns the latest Raft configuration.
-func (r *Raft) Servers() ([]raft.Server, error) {
+func (r *Raft) Servers() ([]Server, error) {
 	f := r.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("raft configuration: %w", err)
 	}
-	return f.Configuration().Servers, nil
+	var out []Server
+	for _, s := range f.Configuration().Servers {
+		out = append(out, Server{ID: string(s.ID), Address: string(s.Address), Voter: s.Suffrage == raft.Voter})
+	}
+	return out, nil
 }
 
-// Stats returns hashicorp/raft's counters (state, term, indexes, peers).
+// Stats returns hashicorp/raft's counters (state, term, indexes, peers)
+// as strings, for metrics and debugging only: decisions use the typed
+// methods (AppliedIndex, LastContact, CaughtUp, Barrier, VerifyLeader).
 func (r *Raft) Stats() map[string]string { return r.raft.Stats() }
 
-// AppliedIndex is the index of the last entry applied to the local state.
+// AppliedIndex is the index of the last entry Raft handed to the state
+// machine (which may still be applying it; CaughtUp waits for that).
 func (r *Raft) AppliedIndex() uint64 { return r.raft.AppliedIndex() }
+
+// CommitIndex is the index of the last entry this server knows committed.
+func (r *Raft) CommitIndex() uint64 { return r.raft.CommitIndex() }
+
+// LastIndex is the index of the last entry in this server's log or
+// snapshot, committed or not.
+func (r *Raft) LastIndex() uint64 { return r.raft.LastIndex() }
 
 // Snapshot takes a snapshot now and trims the log behind it.
 func (r *Raft) Snapshot() error {
@@ -240,29 +280,16 @@ func (r *Raft) Snapshot() error {
 	return nil
 }
 
-// Shutdown stops the server and closes its transport and log. The data
-// directory stays, so Open on it resumes where this server stopped.
+// Shutdown stops the server and closes its stores and transport. On disk
+// the data directory stays, so OpenOnDisk on it resumes where this server
+// stopped.
 func (r *Raft) Shutdown() error {
 	err := r.raft.Shutdown().Error()
-	if cerr := r.closeStores(); err == nil {
+	if cerr := r.stores.close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("shutdown raft %s: %w", r.cfg.ID, err)
 	}
 	return nil
-}
-
-func (r *Raft) closeStores() error {
-	var errs []error
-	if r.trans != nil {
-		errs = append(errs, r.trans.Close())
-	}
-	if r.wal != nil {
-		errs = append(errs, r.wal.Close())
-	}
-	if r.meta != nil {
-		errs = append(errs, r.meta.Close())
-	}
-	return errors.Join(errs...)
 }

@@ -28,15 +28,18 @@ func (s *state) putController(obj api.Replicated) {
 			s.RCs = map[string]*api.ReplicationController{}
 		}
 		s.RCs[key] = o
+		s.touch(KindReplicationController, key)
 	case *api.ReplicaSet:
 		if s.ReplicaSets == nil {
 			s.ReplicaSets = map[string]*api.ReplicaSet{}
 		}
 		s.ReplicaSets[key] = o
+		s.touch(KindReplicaSet, key)
 	}
 }
 
 func (s *state) removeController(kind, ns, name string) {
+	s.touch(kind, api.Key(ns, name))
 	switch kind {
 	case api.KindReplicationController:
 		delete(s.RCs, api.Key(ns, name))

@@ -64,6 +64,7 @@ func (s *state) applySecret(index uint64, c *ApplySecret) (*Result, error) {
 			s.Secrets = map[string]*api.Secret{}
 		}
 		s.Secrets[key] = in
+		s.touch(KindSecret, key)
 		return &Result{Index: index, Secret: copySecret(in), Changed: true, Created: true}, nil
 	}
 	om := old.Metadata
@@ -88,6 +89,7 @@ func (s *state) applySecret(index uint64, c *ApplySecret) (*Result, error) {
 	out.Metadata.Labels, out.Metadata.Annotations = in.Metadata.Labels, in.Metadata.Annotations
 	out.Metadata.ResourceVersion = rv(index)
 	s.Secrets[key] = out
+	s.touch(KindSecret, key)
 	return &Result{Index: index, Secret: copySecret(out), Changed: true}, nil
 }
 
@@ -102,6 +104,7 @@ func (s *state) deleteSecret(index uint64, c *DeleteSecret) (*Result, error) {
 			Reason: "precondition failed: uid " + c.UID + ", stored object has " + old.Metadata.UID}
 	}
 	delete(s.Secrets, key)
+	s.touch(KindSecret, key)
 	return &Result{Index: index, Secret: copySecret(old), Changed: true}, nil
 }
 

@@ -27,6 +27,9 @@ type state struct {
 
 	// ix is derived from Nodes and Pods, never serialised: index.go.
 	ix indexes
+	// touched is what the command being applied stored or removed:
+	// changes.go.
+	touched []touch
 }
 
 func newState() *state {

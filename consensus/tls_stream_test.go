@@ -12,8 +12,6 @@ import (
 	"net"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/raft"
 )
 
 // testTLS makes a CA and a certificate for 127.0.0.1 usable to serve and
@@ -52,17 +50,17 @@ func testTLS(t *testing.T) (*tls.Config, *x509.CertPool) {
 func TestRaftOverMutualTLSReplicatesAndRefusesPeersWithoutACertificate(t *testing.T) {
 	tlsCfg, pool := testTLS(t)
 	servers := make([]*server, 3)
-	var members []raft.Server
+	var members []Server
 	for i := range servers {
 		s := &server{id: "tls-" + string(rune('a'+i)), dir: t.TempDir(), fsm: NewFSM()}
-		r, err := Open(Config{ID: s.id, DataDir: s.dir, BindAddr: "127.0.0.1:0", Log: testLogger(), RaftLogLevel: slog.LevelInfo, TLS: tlsCfg}, s.fsm)
+		r, err := OpenOnDisk(loopbackTimings(Config{ID: s.id, DataDir: s.dir, BindAddr: "127.0.0.1:0", Log: testLogger(), RaftLogLevel: slog.LevelInfo, TLS: tlsCfg}), s.fsm)
 		if err != nil {
 			t.Fatalf("open %s: %v", s.id, err)
 		}
 		s.raft, s.addr = r, r.Addr()
 		t.Cleanup(func() { s.stop(t) })
 		servers[i] = s
-		members = append(members, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(s.id), Address: raft.ServerAddress(s.addr)})
+		members = append(members, Server{ID: s.id, Address: s.addr, Voter: true})
 	}
 	for _, s := range servers {
 		if err := s.raft.BootstrapIfNew(members); err != nil {

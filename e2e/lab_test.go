@@ -41,8 +41,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	shoalBin = filepath.Join(dir, "shoal")
-	// The tags the Makefile builds the binary with (BUILDTAGS there).
-	build := exec.Command("go", "build", "-tags", "no_dynamic_plugins", "-o", shoalBin, "../cmd/shoal")
+	// The tags and flags the Makefile builds the binary with (BUILDTAGS
+	// and BUILDFLAGS there), so the benchmarks measure what ships.
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-tags", "no_dynamic_plugins", "-o", shoalBin, "../cmd/shoal")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build shoal:", err)

@@ -259,6 +259,17 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	}
 	table(w, rows)
 
+	fmt.Fprint(w, watchText)
+	rows = nil
+	for _, sub := range []string{"watchers=100/pods=5000", "watchers=100/pods=500", "watchers=10/pods=5000"} {
+		s := micro["BenchmarkWatchFanOut/"+sub]
+		rows = append(rows,
+			[2]string{sub + ": CPU ms per write", mmm(s["cpu-ms/write"])},
+			[2]string{sub + ": ms per write, all watchers served (wall clock)", mmm(scale(s["ns/op"], 1e-6))},
+		)
+	}
+	table(w, rows)
+
 	fmt.Fprint(w, labText)
 	s := lab["pod-start"]
 	table(w, [][2]string{
@@ -275,6 +286,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"with --node-grace 1s: lab kill → not Ready, s", mmm(tuned["not_ready_s"])},
 		{"with --node-grace 1s: lab kill → all 8 Running elsewhere, s", mmm(tuned["seconds"])},
 	})
+	writeFailoverFleet(w, micro, lab) // failover_fleet.go
 
 	fmt.Fprint(w, networkText)
 	s = lab["network"]
@@ -307,7 +319,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 
 	var extra []string
 	for name := range micro {
-		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") && !strings.HasPrefix(name, "BenchmarkLeaderPlacement/") && !strings.HasPrefix(name, "BenchmarkFleetRegister/") {
+		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") && !strings.HasPrefix(name, "BenchmarkLeaderPlacement/") && !strings.HasPrefix(name, "BenchmarkFleetRegister/") && !strings.HasPrefix(name, "BenchmarkWatchFanOut/") && !strings.HasPrefix(name, "BenchmarkGossipVerdict/") {
 			extra = append(extra, name)
 		}
 	}

@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH=/usr/local/go/bin:$PATH
 ./deploy/lab/install-deps.sh
-# no_dynamic_plugins: see BUILDTAGS in the Makefile.
-go build -tags no_dynamic_plugins -o bin/shoal ./cmd/shoal
+# no_dynamic_plugins and -s -w: see BUILDTAGS and BUILDFLAGS in the Makefile.
+go build -trimpath -ldflags="-s -w" -tags no_dynamic_plugins -o bin/shoal ./cmd/shoal
 install -m 0755 bin/shoal /usr/local/bin/shoal
 ./bin/shoal lab down demo >/dev/null 2>&1 || true
 ./bin/shoal lab up demo --nodes 3 --node-memory 1.25Gi,2Gi,2Gi

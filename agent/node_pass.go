@@ -1,0 +1,40 @@
+package agent
+
+import (
+	"reflect"
+	"time"
+)
+
+// passGate spares the node reconciler passes that cannot change anything.
+// The assignments query wakes every node at every change of the fleet's
+// state, wherever it happened, and a pass asks the runtime about each of
+// the node's pods. During a failover on a 20-node lab the state changes
+// dozens of times a second (binds, creates, status reports) and the
+// nodes with nothing new spent tens of seconds of passes over their
+// unchanged pods, most of it queued at the containerd the lab shares,
+// while the nodes given replacements waited there to start them. A view
+// equal to the one the last pass acted on is skipped, but never for
+// longer than the resync interval, which still brings the periodic look
+// at containers that exited on their own and at pods a pass failed on.
+type passGate struct {
+	last     *assignmentsView // the view the last pass acted on; nil: none
+	lastPass time.Time        // when that pass began
+}
+
+// need tells whether view calls for a pass at now.
+func (g *passGate) need(view *assignmentsView, now time.Time, resync time.Duration) bool {
+	if g.last == nil || now.Sub(g.lastPass) >= resync {
+		return true
+	}
+	return !reflect.DeepEqual(g.last.Pods, view.Pods) || !reflect.DeepEqual(g.last.Nodes, view.Nodes)
+}
+
+// passed records a pass over view that began at start.
+func (g *passGate) passed(view *assignmentsView, start time.Time) {
+	g.last, g.lastPass = view, start
+}
+
+// reset forgets the last pass, so the next view gets one whatever it holds:
+// after a gap in contact (the node may have fenced its pods meanwhile) or
+// a view the reconciler was not allowed to act on.
+func (g *passGate) reset() { g.last = nil }

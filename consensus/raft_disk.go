@@ -1,0 +1,83 @@
+package consensus
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/raft"
+	raftwal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
+)
+
+// OpenOnDisk starts the server the fleet runs: raft-wal in
+// cfg.DataDir/raft/wal as log and stable store, file snapshots in
+// cfg.DataDir/raft/snapshots, and a TCP transport on cfg.BindAddr (under
+// mutual TLS when cfg.TLS is set).
+func OpenOnDisk(cfg Config, fsm StateMachine) (*Raft, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.ValidateOnDisk(); err != nil {
+		return nil, err
+	}
+	st, err := openDiskStores(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open raft %s: %w", cfg.ID, err)
+	}
+	r, err := Open(cfg, fsm, st)
+	if err != nil {
+		return nil, err
+	}
+	r.log.Info("raft data on disk", "data_dir", cfg.DataDir)
+	return r, nil
+}
+
+func openDiskStores(cfg Config) (Stores, error) {
+	log := cfg.Log.With("raft_id", cfg.ID)
+	level := cfg.RaftLogLevel.Level()
+	base := filepath.Join(cfg.DataDir, "raft")
+	walDir := filepath.Join(base, "wal")
+	if err := os.MkdirAll(walDir, 0o700); err != nil {
+		return Stores{}, fmt.Errorf("create %s: %w", walDir, err)
+	}
+	// raft-wal is both log store and stable store (term, vote). WAL.Close
+	// (v0.4.0) leaves its bolt meta database open and locked, so a server
+	// reopened in the same process would block on the file lock: we own the
+	// meta store and close it ourselves.
+	meta := &metadb.BoltMetaDB{}
+	wal, err := raftwal.Open(walDir, raftwal.WithMetaStore(meta), raftwal.WithLogger(newHCLogger(log, "raft-wal", level)))
+	if err != nil {
+		_ = meta.Close()
+		return Stores{}, fmt.Errorf("log in %s: %w", walDir, err)
+	}
+	var trans *raft.NetworkTransport
+	closeAll := func() error {
+		var errs []error
+		if trans != nil {
+			errs = append(errs, trans.Close())
+		}
+		errs = append(errs, wal.Close(), meta.Close())
+		return errors.Join(errs...)
+	}
+	// The store puts its files in base/snapshots.
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(base, cfg.SnapshotRetain, newHCLogger(log, "raft-snapshots", level))
+	if err != nil {
+		_ = closeAll()
+		return Stores{}, fmt.Errorf("snapshots in %s: %w", base, err)
+	}
+	var advertise net.Addr
+	if cfg.AdvertiseAddr != "" {
+		advertise, err = net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr)
+		if err != nil {
+			_ = closeAll()
+			return Stores{}, fmt.Errorf("advertise address %s: %w", cfg.AdvertiseAddr, err)
+		}
+	}
+	trans, err = newTransport(cfg, advertise, newHCLogger(log, "raft-net", level)) // consensus/tls_stream.go
+	if err != nil {
+		_ = closeAll()
+		return Stores{}, fmt.Errorf("listen on %s: %w", cfg.BindAddr, err)
+	}
+	return Stores{Log: wal, Stable: wal, Snapshots: snaps, Transport: trans, Close: closeAll}, nil
+}
