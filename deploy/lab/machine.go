@@ -489,6 +489,12 @@ func removeMachineRemnants(name string) error {
 	for _, cg := range machineCgroups(name) {
 		errs = append(errs, removeCgroupTree(cg))
 	}
+	// The parent goes with the last machine on the host; another lab's
+	// machines keep it (rmdir fails then, which is fine).
+	bases, _ := machineCgroupBases()
+	for _, b := range bases {
+		_ = os.Remove(b.host)
+	}
 	return errors.Join(errs...)
 }
 
