@@ -66,6 +66,10 @@ func newLabUpCmd(stateRoot *string) *cobra.Command {
 	f.StringVar(&cfg.AgentBinary, "agent-binary", "", "shoal binary the nodes run (default: this one)")
 	f.DurationVar(&cfg.ReadyTimeout, "timeout", 2*time.Minute, "how long to wait for a leader and Ready nodes")
 	f.BoolVar(&cfg.KeepOnFailure, "keep-on-failure", false, "leave a failed lab in place to read its logs")
+	f.BoolVar(&cfg.Machines, "machines", false, "run every node as a Debian 12 systemd machine installed by deploy/vagrant/provision.sh, as the Vagrant VMs are (needs systemd-container and debootstrap)")
+	f.StringVar(&cfg.MachineCache, "machine-cache", lab.DefaultMachineCache, "where the machines' Debian root is built once and kept")
+	f.StringVar(&cfg.MachineMirror, "machine-mirror", "", "Debian mirror for the machines' root (default: the one this host's apt uses)")
+	f.BoolVar(&cfg.MachineTLS, "machine-tls", false, "with --machines: TLS on the API and Raft, as SHOAL_TLS=1 vagrant up")
 	return cmd
 }
 

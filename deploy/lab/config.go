@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -56,6 +57,21 @@ type Config struct {
 	// KeepOnFailure leaves a half-built lab in place when Up fails (for
 	// reading its logs); otherwise Up removes what it made.
 	KeepOnFailure bool
+
+	// Machines runs every node as a Debian 12 systemd machine provisioned
+	// by deploy/vagrant/provision.sh (see machine.go) instead of a bare
+	// agent process. NodeMemory, NodeCPU, MaxPods, AgentArgs and
+	// Containerd do not apply: each machine is installed as a VM is.
+	Machines bool
+	// MachineCache holds the machines' Debian root, built once. Default
+	// DefaultMachineCache.
+	MachineCache string
+	// MachineMirror is the Debian mirror the root is built from. Default:
+	// the one this host's apt uses.
+	MachineMirror string
+	// MachineTLS provisions the machines with TLS material, as
+	// SHOAL_TLS=1 does with the Vagrantfile.
+	MachineTLS bool
 }
 
 const (
@@ -93,6 +109,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Nodes < 1 || cfg.Nodes > maxNodes {
 		return cfg, fmt.Errorf("nodes %d: want 1..%d", cfg.Nodes, maxNodes)
 	}
+	if cfg.Machines && (len(cfg.NodeMemory) > 0 || len(cfg.NodeCPU) > 0 || (cfg.PodCIDR != "" && cfg.PodCIDR != defaultPodCIDR)) {
+		return cfg, errors.New("machines: --node-memory, --node-cpu and --pod-cidr do not apply (each machine's agent.yaml is provision.sh's, as on a VM)")
+	}
 	if cfg.MaxPods < 0 {
 		return cfg, fmt.Errorf("max-pods %d: want 0 (the agent's default) or more", cfg.MaxPods)
 	}
@@ -128,6 +147,16 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = defaultReadyTimeout
+	}
+	if cfg.Machines {
+		if cfg.Containerd != "" || cfg.MaxPods != 0 || len(cfg.AgentArgs) > 0 {
+			return cfg, errors.New("machines: --containerd, --max-pods and --agent-arg do not apply (each machine runs its own containerd and the agent from /etc/shoal/agent.yaml)")
+		}
+		if cfg.MachineCache == "" {
+			cfg.MachineCache = DefaultMachineCache
+		}
+	} else if cfg.MachineTLS {
+		return cfg, errors.New("machine TLS needs --machines")
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard

@@ -45,6 +45,10 @@ func Down(ctx context.Context, stateRoot, name string) error {
 
 	nodeNS, podNS := ownedNetns(name)
 
+	// Machines first: each powers off with its agent, containerd and
+	// containers inside.
+	note(wrap("stop machines", stopMachines(ctx, dir, machineGrace)))
+
 	// Agents first, so none of them re-creates what the rest removes.
 	agents := processesInNetns(netnsPaths(nodeNS))
 	if l != nil {
@@ -79,6 +83,9 @@ func Down(ctx context.Context, stateRoot, name string) error {
 	note(removeShimSockets(sockets))
 
 	note(unmountUnder(dir))
+	// What nspawn left on the host, and the machines' cgroups (their
+	// views under dir are unmounted by now).
+	note(removeMachineRemnants(name))
 
 	// Pod namespaces before node namespaces before the lab's: the reverse of
 	// how they were made.
@@ -108,6 +115,9 @@ func cleanLabContainerd(ctx context.Context, l *Lab, dir, name string) error {
 	addr, isOwn := own.socket, true
 	if l != nil {
 		addr, isOwn = l.Containerd, l.OwnContainerd
+	}
+	if l != nil && l.Machines {
+		return nil // each machine's containerd went with it
 	}
 	if isOwn {
 		if len(processesMentioningDir(dir)) == 0 {

@@ -18,7 +18,9 @@ func (l *Lab) Exec(ctx context.Context, node string, argv []string) ([]byte, err
 }
 
 // Run runs argv inside node's network namespace with the given stdio and
-// waits for it. Cancelling ctx kills it.
+// waits for it. Cancelling ctx kills it. On a machines lab it runs inside
+// the node's machine (all its namespaces, its files), as a root shell in
+// a VM would.
 func (l *Lab) Run(ctx context.Context, node string, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(argv) == 0 {
 		return fmt.Errorf("lab %s exec on %s: empty command", l.Name, node)
@@ -26,6 +28,17 @@ func (l *Lab) Run(ctx context.Context, node string, argv []string, stdin io.Read
 	n, err := l.Node(node)
 	if err != nil {
 		return err
+	}
+	if l.Machines {
+		cmd, err := machineCommand(ctx, n, nil, argv)
+		if err != nil {
+			return fmt.Errorf("lab %s exec on %s: %w", l.Name, node, err)
+		}
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("lab %s exec on %s: %s: %w", l.Name, node, argv[0], err)
+		}
+		return nil
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr

@@ -22,7 +22,9 @@ func Partition(ctx context.Context, stateRoot, name, node string) error {
 }
 
 // Heal undoes Partition and Kill: the node's bridge port comes up, and an
-// agent that is not running is started again on its old data dir.
+// agent that is not running is started again on its old data dir (on a
+// machines lab: a machine that is off boots again, and its systemd starts
+// the agent).
 func Heal(ctx context.Context, stateRoot, name, node string) error {
 	l, n, err := loadNode(stateRoot, name, node)
 	if err != nil {
@@ -30,6 +32,9 @@ func Heal(ctx context.Context, stateRoot, name, node string) error {
 	}
 	if err := setBridgePort(l, n, true); err != nil {
 		return err
+	}
+	if l.Machines {
+		return bootMachineAgain(l, n)
 	}
 	if len(agentPIDs(n)) > 0 {
 		return nil

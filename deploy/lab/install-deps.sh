@@ -11,6 +11,9 @@ command -v pgrep >/dev/null || need+=(procps)
 # The registry tests (e2e/registry_test.go, podruntime) run a real registry and push with skopeo.
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
+# `shoal lab up --machines`: systemd machines built with debootstrap.
+command -v systemd-nspawn >/dev/null || need+=(systemd-container)
+command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

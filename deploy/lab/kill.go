@@ -13,7 +13,8 @@ import (
 
 // Kill cuts the power of node: SIGKILL to its agent, to the processes of
 // its pods and to the containerd shims of its containerd namespace, all at
-// once, so nobody gets to clean up or report. Namespaces, mounts and
+// once, so nobody gets to clean up or report (on a machines lab: to the
+// machine's init, which takes everything in the machine with it). Namespaces, mounts and
 // containerd's records stay as a power cut leaves them; Heal restarts the
 // agent on its old data dir.
 func Kill(ctx context.Context, stateRoot, name, node string) error {
@@ -24,6 +25,12 @@ func Kill(ctx context.Context, stateRoot, name, node string) error {
 	n, err := l.Node(node)
 	if err != nil {
 		return err
+	}
+	if l.Machines {
+		if err := powerOffMachine(ctx, n); err != nil {
+			return fmt.Errorf("lab %s kill %s: %w", name, node, err)
+		}
+		return nil
 	}
 	victims := nodeProcesses(l, n)
 	if len(victims) == 0 {

@@ -82,6 +82,12 @@ func Leftovers(ctx context.Context, stateRoot, name, containerdAddr string) ([]s
 	if _, err := os.Stat(dir); err == nil {
 		left = append(left, "state dir "+dir)
 	}
+	for _, p := range machineRemnants(name) {
+		left = append(left, "machine remnant "+p)
+	}
+	for _, p := range machineCgroups(name) {
+		left = append(left, "machine cgroup "+p)
+	}
 	if containerdAddr != "" {
 		nss, err := containerdNamespacesOf(ctx, containerdAddr, name)
 		if err != nil {

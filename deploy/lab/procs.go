@@ -104,9 +104,12 @@ func processesInNetns(paths []string) []int {
 
 // dirFlags are the flags through which the lab hands its state dir to the
 // processes it starts: agents (--data-dir), the lab's containerd (--address,
-// --root, --config) and containerd's shims (-address).
+// --root, --config), containerd's shims (-address) and the machines'
+// systemd-nspawn (--directory).
 var dirFlags = map[string]bool{
 	"--data-dir": true, "--address": true, "-address": true, "--root": true, "--config": true,
+	// systemd-nspawn of a machines lab.
+	"--directory": true,
 }
 
 // mentionsDir reports whether pid was started by the lab: one of dirFlags

@@ -2,10 +2,13 @@ package lab
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -48,14 +51,21 @@ type clusterInfo struct {
 func waitReady(ctx context.Context, l *Lab, progress io.Writer, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second}
+	client, err := l.apiClient(2 * time.Second)
+	if err != nil {
+		return err
+	}
 	want := len(l.Nodes)
 	lastLine := ""
 	var lastErr error
 	for {
 		for _, n := range l.Nodes {
 			if !alive(n.PID) {
-				return fmt.Errorf("agent %s (pid %d) exited (log: %s%s)", n.Name, n.PID, n.Log, tail(n.Log, 10))
+				what := "agent"
+				if l.Machines {
+					what = "machine"
+				}
+				return fmt.Errorf("%s %s (pid %d) exited (log: %s%s)", what, n.Name, n.PID, n.Log, tail(n.Log, 10))
 			}
 		}
 		st, err := fleetStatusFrom(ctx, client, l)
@@ -88,9 +98,9 @@ func fleetStatusFrom(ctx context.Context, client *http.Client, l *Lab) (fleetSta
 	for _, n := range l.Nodes {
 		var ci clusterInfo
 		var nl nodeList
-		err := getJSON(ctx, client, n.APIURL()+"/shoal/v1/cluster", &ci)
+		err := getJSON(ctx, client, l.token(), n.APIURL()+"/shoal/v1/cluster", &ci)
 		if err == nil {
-			err = getJSON(ctx, client, n.APIURL()+"/api/v1/nodes", &nl)
+			err = getJSON(ctx, client, l.token(), n.APIURL()+"/api/v1/nodes", &nl)
 		}
 		if err != nil {
 			if firstErr == nil {
@@ -126,10 +136,32 @@ func countReady(nl nodeList) int {
 	return n
 }
 
-func getJSON(ctx context.Context, client *http.Client, url string, v any) error {
+// apiClient talks to the lab's agents, trusting the lab's CA when it has
+// one.
+func (l *Lab) apiClient(timeout time.Duration) (*http.Client, error) {
+	client := &http.Client{Timeout: timeout}
+	if l.CAFile == "" {
+		return client, nil
+	}
+	pem, err := os.ReadFile(l.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("lab %s CA: %w", l.Name, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("lab %s CA %s: no certificate in it", l.Name, l.CAFile)
+	}
+	client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	return client, nil
+}
+
+func getJSON(ctx context.Context, client *http.Client, token, url string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -16,6 +16,14 @@ func RestartAgent(ctx context.Context, stateRoot, name, node string) error {
 	if err != nil {
 		return err
 	}
+	if l.Machines {
+		// systemd restarts it (Restart=always), as on a VM.
+		out, err := machineOutput(ctx, n, "systemctl", "kill", "--signal=SIGKILL", "shoal-agent")
+		if err != nil {
+			return fmt.Errorf("lab %s restart %s: %v: %s", name, node, err, out)
+		}
+		return nil
+	}
 	pids := agentPIDs(n)
 	for _, pid := range pids {
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -33,6 +34,14 @@ type Lab struct {
 	ContainerdPID int    `json:"containerdPID,omitempty"`
 
 	Nodes []Node `json:"nodes"`
+
+	// Machines: every node is a systemd machine booted from MachineRoot
+	// (machine.go); the API wants the token in TokenFile and, with TLS,
+	// trusts CAFile.
+	Machines    bool   `json:"machines,omitempty"`
+	MachineRoot string `json:"machineRoot,omitempty"`
+	TokenFile   string `json:"tokenFile,omitempty"`
+	CAFile      string `json:"caFile,omitempty"`
 }
 
 // Node is one node of a lab.
@@ -44,12 +53,21 @@ type Node struct {
 	CPU     string `json:"cpu"`
 	DataDir string `json:"dataDir"`
 	Log     string `json:"log"`
-	PID     int    `json:"pid,omitempty"`
+	// PID is the agent's, or on a machines lab systemd-nspawn's.
+	PID int `json:"pid,omitempty"`
+	// Scheme is https when the agent serves TLS; empty means http.
+	Scheme string `json:"scheme,omitempty"`
 }
 
 // APIURL is the node agent's HTTP API, reachable from the host over the
 // lab link.
-func (n Node) APIURL() string { return fmt.Sprintf("http://%s:%d", n.Addr, APIPort) }
+func (n Node) APIURL() string {
+	scheme := n.Scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	return fmt.Sprintf("%s://%s:%d", scheme, n.Addr, APIPort)
+}
 
 // Env returns the shell exports that point the CLI at the lab.
 func (l *Lab) Env() string {
@@ -57,7 +75,26 @@ func (l *Lab) Env() string {
 	if len(l.Nodes) > 0 {
 		addr = l.Nodes[0].APIURL()
 	}
-	return fmt.Sprintf("export SHOAL_ADDR=%s\nexport SHOAL_LAB=%s\n", addr, l.Name)
+	env := fmt.Sprintf("export SHOAL_ADDR=%s\nexport SHOAL_LAB=%s\n", addr, l.Name)
+	if token := l.token(); token != "" {
+		env += fmt.Sprintf("export SHOAL_TOKEN=%s\n", token)
+	}
+	if l.CAFile != "" {
+		env += fmt.Sprintf("export SHOAL_CACERT=%s\n", l.CAFile)
+	}
+	return env
+}
+
+// token is the API token of a lab that has one, else "".
+func (l *Lab) token() string {
+	if l.TokenFile == "" {
+		return ""
+	}
+	b, err := os.ReadFile(l.TokenFile)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // Node returns the node called name.

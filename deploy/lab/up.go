@@ -135,7 +135,9 @@ func newLab(cfg Config, plan addrPlan, pod netip.Prefix) *Lab {
 		HostAddr:  plan.host().String(),
 		CreatedAt: time.Now().UTC(),
 	}
-	if cfg.Containerd == "" {
+	if cfg.Machines {
+		l.Machines = true
+	} else if cfg.Containerd == "" {
 		l.Containerd = ownContainerd(dir).socket
 		l.OwnContainerd = true
 	} else {
@@ -170,6 +172,16 @@ func build(ctx context.Context, cfg Config, l *Lab, plan addrPlan) error {
 		if err := buildNodeNetns(l, n, plan.nodePrefix(k+1)); err != nil {
 			return err
 		}
+	}
+
+	if l.Machines {
+		for i := range l.Nodes {
+			l.Nodes[i].Log = filepath.Join(l.Nodes[i].DataDir, "console.log")
+			if err := os.MkdirAll(l.Nodes[i].DataDir, 0o755); err != nil {
+				return fmt.Errorf("node %s data dir: %w", l.Nodes[i].Name, err)
+			}
+		}
+		return buildMachines(ctx, cfg, l)
 	}
 
 	if l.OwnContainerd {

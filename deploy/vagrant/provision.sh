@@ -44,11 +44,23 @@ if [ ! -x "$src/bin/shoal" ]; then
 	exit 1
 fi
 
+# What a node needs from Debian. The lab's machines (shoal lab up --machines)
+# read this line to preinstall the same packages in their root, since they
+# have no route to a mirror; only what is missing is fetched.
+packages="containerd runc iproute2 busybox-static ca-certificates curl"
+
 if [ -z "$root" ]; then
-	say "installing containerd, runc, iproute2, busybox-static"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	apt-get install -y -q --no-install-recommends containerd runc iproute2 busybox-static ca-certificates curl
+	missing=
+	for p in $packages; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		say "installing$missing"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -q
+		# shellcheck disable=SC2086 # one word per package
+		apt-get install -y -q --no-install-recommends $missing
+	fi
 	systemctl enable --now containerd
 fi
 
@@ -126,7 +138,8 @@ if [ -n "$root" ]; then
 	exit 0
 fi
 
-sysctl -q --system
+# Only this file: the rest of /etc/sysctl.d is not ours to re-apply.
+sysctl -q -p /etc/sysctl.d/90-shoal.conf
 systemctl daemon-reload
 systemctl enable shoal-agent
 systemctl restart shoal-agent

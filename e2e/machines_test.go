@@ -1,0 +1,436 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shoal-dev/shoal/deploy/lab"
+)
+
+// requireMachines skips, saying why, on a host that cannot boot the lab's
+// systemd machines.
+func requireMachines(t *testing.T) {
+	t.Helper()
+	requireE2E(t)
+	for _, tool := range []string{"systemd-nspawn", "debootstrap", "nsenter"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("machines lab needs %s (apt-get install systemd-container debootstrap util-linux): %v", tool, err)
+		}
+	}
+}
+
+// mpod is the part of a pod this test reads, decoded on its own so the
+// test reads the wire, whatever Go types the API uses.
+type mpod struct {
+	Metadata struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	Spec struct {
+		NodeName string `json:"nodeName"`
+	} `json:"spec"`
+	Status struct {
+		Phase             string `json:"phase"`
+		PodIP             string `json:"podIP"`
+		ContainerStatuses []struct {
+			ContainerID  string `json:"containerID"`
+			RestartCount int    `json:"restartCount"`
+			State        struct {
+				Running *struct {
+					StartedAt time.Time `json:"startedAt"`
+				} `json:"running"`
+			} `json:"state"`
+		} `json:"containerStatuses"`
+	} `json:"status"`
+}
+
+func (p mpod) running() bool {
+	if p.Status.Phase != "Running" || len(p.Status.ContainerStatuses) == 0 {
+		return false
+	}
+	for _, c := range p.Status.ContainerStatuses {
+		if c.State.Running == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// startedAfter: every container of p runs and started after t (a
+// container that lived through t would have started before it).
+func (p mpod) startedAfter(t time.Time) bool {
+	for _, c := range p.Status.ContainerStatuses {
+		if c.State.Running == nil || !c.State.Running.StartedAt.After(t) {
+			return false
+		}
+	}
+	return len(p.Status.ContainerStatuses) > 0
+}
+
+func (p mpod) containerIDs() string {
+	var ids []string
+	for _, c := range p.Status.ContainerStatuses {
+		ids = append(ids, c.ContainerID)
+	}
+	return strings.Join(ids, ",")
+}
+
+// mpods lists the pods labelled app=app, asking the nodes in turn.
+func (f *fleet) mpods(app string) ([]mpod, error) {
+	var lastErr error
+	for _, n := range f.labState().Nodes {
+		out, err := f.tryOn(n.Name, "get", "pods", "-l", "app="+app, "-o", "json")
+		if err != nil {
+			lastErr = fmt.Errorf("%v: %s", err, out)
+			continue
+		}
+		var l struct{ Items []mpod }
+		if err := json.Unmarshal([]byte(out), &l); err != nil {
+			return nil, fmt.Errorf("decode pods: %w", err)
+		}
+		return l.Items, nil
+	}
+	return nil, lastErr
+}
+
+// waitMPods waits until want pods of app run and cond holds for them.
+func (f *fleet) waitMPods(app string, want int, what string, cond func([]mpod) bool) []mpod {
+	f.t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	var last string
+	for time.Now().Before(deadline) {
+		pods, err := f.mpods(app)
+		if err != nil {
+			last = err.Error()
+		} else {
+			ok := len(pods) == want
+			var desc []string
+			for _, p := range pods {
+				desc = append(desc, fmt.Sprintf("%s=%s@%s", p.Metadata.Name, p.Status.Phase, p.Spec.NodeName))
+				ok = ok && p.running()
+			}
+			if ok && (cond == nil || cond(pods)) {
+				return pods
+			}
+			last = strings.Join(desc, " ")
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	f.t.Fatalf("%s: %d pods of %s never Running; last: %s", what, want, app, last)
+	return nil
+}
+
+// applyWhenLed applies manifest, retrying while the fleet has no leader.
+func (f *fleet) applyWhenLed(manifest string) {
+	f.t.Helper()
+	path := filepath.Join(f.t.TempDir(), "manifest.yaml")
+	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	var out string
+	waitFor(f.t, "apply with a leader", func() bool {
+		var err error
+		out, err = f.try("apply", "-f", path)
+		if err != nil && !strings.Contains(out, "no Raft leader") {
+			f.t.Fatalf("apply: %v\n%s", err, out)
+		}
+		return err == nil
+	})
+}
+
+// inMachine runs argv inside node's machine (`shoal lab exec`).
+func (f *fleet) inMachine(node string, stdin []byte, argv ...string) (string, error) {
+	cmd := f.command(append([]string{"lab", "exec", f.name, node, "--state-root", f.stateRoot, "--"}, argv...)...)
+	cmd.Env = append(os.Environ(), f.env...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func (f *fleet) mustInMachine(node string, argv ...string) string {
+	f.t.Helper()
+	out, err := f.inMachine(node, nil, argv...)
+	if err != nil {
+		f.t.Fatalf("in machine %s: %s: %v\n%s", node, strings.Join(argv, " "), err, out)
+	}
+	return out
+}
+
+// agentMainPID is the shoal-agent unit's main process as systemd sees it.
+func (f *fleet) agentMainPID(node string) string {
+	return strings.TrimSpace(strings.TrimPrefix(f.mustInMachine(node, "systemctl", "show", "-p", "MainPID", "shoal-agent"), "MainPID="))
+}
+
+// waitUnitActive waits until node's shoal-agent unit runs a process other
+// than old.
+func (f *fleet) waitUnitActive(node, old string) {
+	f.t.Helper()
+	waitFor(f.t, "shoal-agent active on "+node, func() bool {
+		out, err := f.inMachine(node, nil, "systemctl", "is-active", "shoal-agent")
+		if err != nil || strings.TrimSpace(out) != "active" {
+			return false
+		}
+		show, err := f.inMachine(node, nil, "systemctl", "show", "-p", "MainPID", "shoal-agent")
+		pid := strings.TrimSpace(strings.TrimPrefix(show, "MainPID="))
+		return err == nil && pid != "0" && pid != old
+	})
+}
+
+// fetch asks http://ip:8080/ from inside node's machine, with the curl
+// provision.sh installs.
+func (f *fleet) fetch(node, ip string) (string, error) {
+	return f.inMachine(node, nil, "curl", "-fsS", "-m", "3", "http://"+ip+":8080/")
+}
+
+const machinesApp = `apiVersion: v1
+kind: ReplicationController
+metadata: {name: web}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: httpd
+        image: shoal.local/busybox:1
+        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+`
+
+// TestMachinesLab is the Vagrant install (provision.sh, the shoal-agent
+// unit, /etc/shoal/agent.yaml, Debian's containerd) on three systemd
+// machines: the fleet forms from the units, pods reach each other across
+// machines, a unit restart keeps pods, a power cycle re-creates them, a
+// rolling upgrade keeps an RC answering, and lab down leaves nothing.
+func TestMachinesLab(t *testing.T) {
+	requireMachines(t)
+	name := labName("mch")
+	var f *fleet
+	t.Cleanup(func() { f.assertNoLeftovers() }) // after lab down: cleanups run last first
+	start := time.Now()
+	f = startFleet(t, name, "--nodes", "3", "--machines", "--timeout", "4m")
+	upTime := time.Since(start)
+	nodes := []string{"n1", "n2", "n3"}
+
+	// The fleet formed from systemd units, with the config provision.sh wrote.
+	for _, n := range nodes {
+		if out := strings.TrimSpace(f.mustInMachine(n, "systemctl", "is-active", "shoal-agent", "containerd")); out != "active\nactive" {
+			t.Fatalf("%s: units shoal-agent, containerd: %q", n, out)
+		}
+		conf := f.mustInMachine(n, "cat", "/etc/shoal/agent.yaml")
+		if !strings.Contains(conf, "name: "+n) || !strings.Contains(conf, "token-file: /etc/shoal/token") || !strings.Contains(conf, "encrypt: ") {
+			t.Fatalf("%s: /etc/shoal/agent.yaml:\n%s", n, conf)
+		}
+		if logs := f.mustInMachine(n, "journalctl", "-u", "shoal-agent", "--no-pager", "-o", "cat"); !strings.Contains(logs, `"msg"`) {
+			t.Fatalf("%s: journalctl -u shoal-agent shows no agent log:\n%s", n, logs)
+		}
+	}
+	// The CLI inside a machine is configured by provision.sh too.
+	if out := f.mustInMachine("n2", "shoal", "get", "nodes"); strings.Count(out, "Ready") < 3 {
+		t.Fatalf("shoal get nodes inside n2:\n%s", out)
+	}
+
+	// Pods run and reach each other across machines.
+	f.importBusybox()
+	f.apply(machinesApp)
+	pods := f.waitMPods("web", 3, "apply", nil)
+	reachAll := func(what string, pods []mpod) {
+		t.Helper()
+		for _, from := range nodes {
+			for _, p := range pods {
+				if p.Spec.NodeName == from {
+					continue
+				}
+				var out string
+				waitFor(t, fmt.Sprintf("%s: %s reaches pod %s on %s", what, from, p.Metadata.Name, p.Spec.NodeName), func() bool {
+					var err error
+					out, err = f.fetch(from, p.Status.PodIP)
+					return err == nil && strings.TrimSpace(out) == p.Metadata.Name
+				})
+			}
+		}
+	}
+	reachAll("apply", pods)
+
+	// systemctl restart shoal-agent stops only the agent: the pods of the
+	// node keep their containers, and the new agent adopts them.
+	victim := pods[0].Spec.NodeName
+	before := map[string]string{}
+	for _, p := range pods {
+		before[p.Metadata.Name] = p.containerIDs()
+	}
+	oldPID := f.agentMainPID(victim)
+	f.mustInMachine(victim, "systemctl", "restart", "shoal-agent")
+	f.waitUnitActive(victim, oldPID)
+	f.waitNodeReady(victim)
+	after := f.waitMPods("web", 3, "unit restart", nil)
+	for _, p := range after {
+		if before[p.Metadata.Name] != p.containerIDs() || p.Status.ContainerStatuses[0].RestartCount != 0 {
+			t.Fatalf("unit restart on %s changed pod %s: containers %s -> %s, restarts %d", victim, p.Metadata.Name, before[p.Metadata.Name], p.containerIDs(), p.Status.ContainerStatuses[0].RestartCount)
+		}
+	}
+
+	// A power cycle: the machine's containers are gone, systemd brings the
+	// agent back on boot, and the node's pods run again: a bare pod by its
+	// restartPolicy, the RC's by the RC or in place.
+	cycle := pods[1].Spec.NodeName
+	// The restarted agent may have held the lead: the apply waits for the
+	// next leader, as a user retrying would.
+	f.applyWhenLed(fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: solo, labels: {app: solo}}
+spec:
+  nodeName: %s
+  restartPolicy: Always
+  containers:
+  - name: c
+    image: shoal.local/busybox:1
+    command: ["sleep", "100000"]
+`, cycle))
+	solo := f.waitMPods("solo", 1, "bare pod", nil)[0]
+	cutAt := time.Now()
+	f.run("lab", "kill", name, cycle, "--state-root", f.stateRoot)
+	if _, err := f.inMachine(cycle, nil, "true"); err == nil {
+		t.Fatalf("machine %s still runs after the power cut", cycle)
+	}
+	bootAt := time.Now()
+	f.run("lab", "heal", name, cycle, "--state-root", f.stateRoot)
+	f.waitUnitActive(cycle, "")
+	f.waitNodeReady(cycle)
+	readyAfter := time.Since(bootAt)
+	// startedAt is the node's clock, which is this host's: the containers
+	// on the cycled node must have started after the power cut.
+	after = f.waitMPods("web", 3, "power cycle", func(ps []mpod) bool {
+		for _, p := range ps {
+			if p.Spec.NodeName == cycle && !p.startedAfter(cutAt) {
+				return false // still the record of the containers that died
+			}
+		}
+		return true
+	})
+	f.waitMPods("solo", 1, "bare pod after the power cycle", func(ps []mpod) bool {
+		return ps[0].Spec.NodeName == cycle && ps[0].startedAfter(cutAt) && ps[0].Metadata.Name == solo.Metadata.Name
+	})
+	runningAfter := time.Since(bootAt)
+	reachAll("power cycle", after)
+
+	// A rolling upgrade, as docs/operations.md says: replace the binary and
+	// restart the unit, one machine at a time; the RC's pods answer all along.
+	newBin := filepath.Join(t.TempDir(), "shoal")
+	build := exec.Command("go", "build", "-tags", "no_dynamic_plugins", "-ldflags", "-X main.version=upgraded-e2e", "-o", newBin, "../cmd/shoal")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the new binary: %v\n%s", err, out)
+	}
+	binBytes, err := os.ReadFile(newBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probes, failures atomic.Int64
+	var lastFailure, upgrading atomic.Value
+	upgrading.Store("")
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			for _, p := range after {
+				for _, from := range nodes {
+					if p.Spec.NodeName == from {
+						continue
+					}
+					out, err := f.fetch(from, p.Status.PodIP)
+					probes.Add(1)
+					if err != nil || strings.TrimSpace(out) != p.Metadata.Name {
+						failures.Add(1)
+						lastFailure.Store(fmt.Sprintf("%s: %s -> %s on %s (while upgrading %v): %v %q", time.Now().Format("15:04:05.000"), from, p.Metadata.Name, p.Spec.NodeName, upgrading.Load(), err, out))
+					}
+					break
+				}
+			}
+		}
+	}()
+	for _, n := range nodes {
+		upgrading.Store(n)
+		old := f.agentMainPID(n)
+		if out, err := f.inMachine(n, binBytes, "sh", "-c", "cat > /usr/local/bin/shoal.new && chmod 0755 /usr/local/bin/shoal.new && mv /usr/local/bin/shoal.new /usr/local/bin/shoal"); err != nil {
+			t.Fatalf("install the new binary on %s: %v\n%s", n, err, out)
+		}
+		f.mustInMachine(n, "systemctl", "restart", "shoal-agent")
+		f.waitUnitActive(n, old)
+		f.waitNodeReady(n)
+		pid := f.agentMainPID(n)
+		if exe := strings.TrimSpace(f.mustInMachine(n, "readlink", "/proc/"+pid+"/exe")); exe != "/usr/local/bin/shoal" {
+			t.Fatalf("%s: the agent runs %q, not the new /usr/local/bin/shoal", n, exe)
+		}
+	}
+	stop()
+	wg.Wait()
+	if out := f.mustInMachine("n3", "shoal", "version"); !strings.Contains(out, "upgraded-e2e") {
+		t.Fatalf("shoal version after the upgrade: %q", out)
+	}
+	if failures.Load() > 0 || probes.Load() == 0 {
+		t.Fatalf("during the rolling upgrade %d of %d probes failed (last: %v)", failures.Load(), probes.Load(), lastFailure.Load())
+	}
+	final := f.waitMPods("web", 3, "upgrade", nil)
+	restarts := map[string]int{}
+	for _, p := range after {
+		restarts[p.Metadata.Name] = p.Status.ContainerStatuses[0].RestartCount
+	}
+	for _, p := range final {
+		t.Logf("after the upgrade: pod %s on %s, restarts %d (before %d)", p.Metadata.Name, p.Spec.NodeName, p.Status.ContainerStatuses[0].RestartCount, restarts[p.Metadata.Name])
+		if p.Status.ContainerStatuses[0].RestartCount != restarts[p.Metadata.Name] {
+			t.Errorf("the upgrade restarted pod %s on %s", p.Metadata.Name, p.Spec.NodeName)
+		}
+	}
+	t.Logf("rolling upgrade: %d probes of the RC's pods, none failed", probes.Load())
+	// The figures of this run (into $SHOAL_BENCH_OUT when set): the lab's
+	// up includes building the machine root when the cache was cold.
+	record(t, "machines", map[string]any{"up_s": seconds(upTime), "power_cycle_node_ready_s": seconds(readyAfter), "power_cycle_pods_running_s": seconds(runningAfter)})
+}
+
+// TestMachinesLabTLS: the SHOAL_TLS=1 variant of the Vagrant install forms
+// a fleet: the API over HTTPS with the fleet's CA, Raft over mutual TLS.
+func TestMachinesLabTLS(t *testing.T) {
+	requireMachines(t)
+	name := labName("mcht")
+	var f *fleet
+	t.Cleanup(func() { f.assertNoLeftovers() })
+	f = startFleet(t, name, "--nodes", "2", "--machines", "--machine-tls", "--timeout", "4m")
+	if !strings.Contains(strings.Join(f.env, " "), "SHOAL_ADDR=https://") {
+		t.Fatalf("lab env is not HTTPS: %v", f.env)
+	}
+	if out := f.run("get", "nodes"); strings.Count(out, "Ready") < 2 {
+		t.Fatalf("shoal get nodes over TLS:\n%s", out)
+	}
+	if conf := f.mustInMachine("n2", "cat", "/etc/shoal/agent.yaml"); !strings.Contains(conf, "tls-ca: /etc/shoal/tls/ca.pem") {
+		t.Fatalf("agent.yaml without TLS:\n%s", conf)
+	}
+}
+
+// assertNoLeftovers runs after the fleet's lab down (cleanups run last
+// registered first): nothing of the lab may be left, machines included.
+func (f *fleet) assertNoLeftovers() {
+	if f == nil {
+		return
+	}
+	left, err := lab.Leftovers(context.Background(), f.stateRoot, f.name, "")
+	if err != nil {
+		f.t.Errorf("leftovers: %v", err)
+	}
+	if len(left) > 0 {
+		f.t.Errorf("lab down left: %v", left)
+	}
+}
