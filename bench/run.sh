@@ -65,7 +65,7 @@ if [[ $what == all || $what == lab ]]; then
 	trap 'rm -f "$out"' EXIT
 	echo "== lab benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
 	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_OUT="$out" \
-		go test -count=1 -v -timeout 60m -run 'TestBench' ./e2e/ 2>&1 |
+		go test -count=1 -v -timeout 60m -run 'TestBench|TestMachinesLab$' ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|bench_test.go' >&2
 	# Keep the Swarm reference lines (bench/run.sh ref) beside the new ones.
 	{ grep '"bench":"swarm_' "$results/lab.jsonl" 2>/dev/null || true; cat "$out"; } >"$out.all"
