@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/node"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 	"github.com/shoal-dev/shoal/placement"
@@ -84,12 +85,12 @@ type Agent struct {
 
 	runtime runtimeRef
 	events  *eventBatcher // agent/events.go
+	fence   *node.Fencer  // agent/wire_node.go
 
 	sec     security // agent/auth.go
 	metrics *metrics // agent/metrics.go
 
 	deaths deathClock // agent/nodelifecycle.go
-	fence  fencer     // agent/fencing.go
 	seat   seatState  // agent/seats.go
 }
 
@@ -183,6 +184,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}()
 	}
 	a.spawn = goFn
+	a.fence = a.newFencer() // agent/wire_node.go
 	goFn("join", a.joinLoop)
 	if cfg.Server {
 		goFn("bootstrap", a.bootstrapLoop)

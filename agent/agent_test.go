@@ -185,52 +185,6 @@ func TestBadManifestIsRejectedWithTheFieldAndChangesNothing(t *testing.T) {
 	}
 }
 
-func TestMergeStatusKeepsWhatTheFleetDecided(t *testing.T) {
-	old := api.PodStatus{PodIP: "10.244.1.2", HostIP: "10.0.0.1", Conditions: []api.PodCondition{{Type: "PodScheduled", Status: "True"}}}
-	seen := api.PodStatus{Phase: api.PodRunning, ContainerStatuses: []api.ContainerStatus{{Name: "a", Ready: true}}}
-	got := mergeStatus(old, seen)
-	if got.PodIP != old.PodIP || got.HostIP != old.HostIP || got.StartTime == nil {
-		t.Fatalf("merged %+v", got)
-	}
-	if c := podCondition(&api.Pod{Status: got}, "Ready"); c == nil || c.Status != "True" {
-		t.Fatalf("Ready condition %+v", c)
-	}
-	if c := podCondition(&api.Pod{Status: got}, "PodScheduled"); c == nil {
-		t.Fatal("PodScheduled dropped")
-	}
-	again := mergeStatus(got, seen)
-	if !statusEqual(got, again) {
-		t.Fatal("merging the same observation twice changed the status")
-	}
-}
-
-func TestMergeStatusCarriesInitialized(t *testing.T) {
-	old := api.PodStatus{PodIP: "10.244.1.2", Conditions: []api.PodCondition{{Type: "PodScheduled", Status: "True"}}}
-	seen := api.PodStatus{Phase: api.PodPending, Conditions: []api.PodCondition{
-		{Type: "Initialized", Status: "False", Reason: "ContainersNotInitialized", Message: "containers with incomplete status: [setup]"},
-		{Type: "ContainersReady", Status: "False"},
-		{Type: "Ready", Status: "False"},
-	}}
-	got := mergeStatus(old, seen)
-	c := podCondition(&api.Pod{Status: got}, "Initialized")
-	if c == nil || c.Status != "False" || c.Reason != "ContainersNotInitialized" || !strings.Contains(c.Message, "setup") {
-		t.Fatalf("Initialized while an init container runs: %+v", c)
-	}
-	if r := podCondition(&api.Pod{Status: got}, "Ready"); r == nil || r.Status != "False" {
-		t.Fatalf("Ready while initializing: %+v", r)
-	}
-	seen.Phase = api.PodRunning
-	seen.Conditions[0] = api.PodCondition{Type: "Initialized", Status: "True"}
-	seen.ContainerStatuses = []api.ContainerStatus{{Name: "app", Ready: true}}
-	done := mergeStatus(got, seen)
-	if c := podCondition(&api.Pod{Status: done}, "Initialized"); c == nil || c.Status != "True" || c.Reason != "" {
-		t.Fatalf("Initialized after the init chain: %+v", c)
-	}
-	if r := podCondition(&api.Pod{Status: done}, "Ready"); r == nil || r.Status != "True" {
-		t.Fatalf("Ready after the init chain: %+v", r)
-	}
-}
-
 func TestNodeMetadataFitsGossip(t *testing.T) {
 	labels := map[string]string{}
 	for i := 0; i < 40; i++ {

@@ -1,4 +1,4 @@
-package agent
+package node
 
 import (
 	"context"
@@ -10,78 +10,100 @@ import (
 	"github.com/shoal-dev/shoal/api"
 )
 
+// fleetAt is a fleet in a state the test sets: seat nil is a client.
+type fleetAt struct {
+	seat        Seat
+	leaderIndex uint64
+	reachable   bool
+}
+
+func (f *fleetAt) Seat() Seat {
+	if f.seat == nil {
+		return nil
+	}
+	return f.seat
+}
+func (f *fleetAt) LeaderIndex(context.Context) (uint64, error) {
+	if f.leaderIndex == 0 {
+		return 0, errors.New("no leader address known")
+	}
+	return f.leaderIndex, nil
+}
+func (f *fleetAt) ServerReachable() bool { return f.reachable }
+
+func newTestFencer(grace time.Duration, fleet *fleetAt) *Fencer {
+	return NewFencer(FenceConfig{Grace: grace, Log: slog.New(slog.DiscardHandler)}, fleet)
+}
+
 func TestClientContactFollowsAssignmentReads(t *testing.T) {
-	a := &Agent{cfg: Config{Name: "n4", NodeGrace: 3 * time.Second}}
-	if _, ok := a.lastContact(context.Background(), time.Now()); ok {
+	f := newTestFencer(3*time.Second, &fleetAt{})
+	if _, ok := f.contact(context.Background(), time.Now()); ok {
 		t.Fatal("a client that never read its assignments must not trust its view")
 	}
 	yes := true
 	owned := api.Pod{ObjectMeta: api.ObjectMeta{UID: "owned", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", UID: "rc", Controller: &yes}}}}
 	bare := api.Pod{ObjectMeta: api.ObjectMeta{UID: "bare"}}
-	a.fence.fetched(&assignmentsView{Pods: []api.Pod{owned, bare}})
+	f.fetched(&Assignments{Pods: []api.Pod{owned, bare}})
 	now := time.Now()
-	if _, ok := a.lastContact(context.Background(), now); !ok {
+	if _, ok := f.contact(context.Background(), now); !ok {
 		t.Fatal("a fresh read is contact")
 	}
-	if _, ok := a.lastContact(context.Background(), now.Add(4*time.Second)); ok {
+	if _, ok := f.contact(context.Background(), now.Add(4*time.Second)); ok {
 		t.Fatal("no read for longer than the grace period is no contact")
 	}
-	if !a.fence.managed["owned"] || a.fence.managed["bare"] {
-		t.Fatalf("only controller-managed pods are fenced: %v", a.fence.managed)
+	if !f.managed["owned"] || f.managed["bare"] {
+		t.Fatalf("only controller-managed pods are fenced: %v", f.managed)
 	}
 }
 
-// followerSeat is a Raft follower in touch with its leader.
-type followerSeat struct{ raftLog }
+// followerSeat is a Raft follower in touch with its leader, whose state
+// has applied up to idx.
+type followerSeat struct {
+	Seat
+	idx uint64
+}
 
 func (followerSeat) IsLeader() bool           { return false }
 func (followerSeat) Leader() (string, string) { return "n1", "10.0.0.1:7081" }
 func (followerSeat) LastContact() time.Time   { return time.Now().Add(-10 * time.Millisecond) }
-func (followerSeat) LeaderCh() <-chan bool    { return nil }
-func (followerSeat) Shutdown() error          { return nil }
-
-// stateAt is a state that has applied up to idx.
-type stateAt struct {
-	stateStore
-	idx uint64
-}
-
-func (s stateAt) Index() uint64 { return s.idx }
+func (s followerSeat) AppliedIndex() uint64   { return s.idx }
 
 // A server restarted after the fleet declared it lost catches up with the
 // leader within a moment, but the view its reconciler read before that may
 // still bind its old pods here: that view must not be acted on.
 func TestServerActsOnlyOnAViewAsNewAsTheLeaders(t *testing.T) {
-	a := &Agent{cfg: Config{Name: "n2", NodeGrace: 2 * time.Second}, log: slog.New(slog.DiscardHandler)}
-	a.role.Store(&serverRole{fsm: stateAt{idx: 12}, raft: followerSeat{}})
-	a.fence.needIndex = 10 // the leader's index when contact returned
-	if a.reconcileAllowed(8) {
+	fleet := &fleetAt{seat: followerSeat{idx: 12}}
+	f := newTestFencer(2*time.Second, fleet)
+	f.needIndex = 10 // the leader's index when contact returned
+	if f.reconcileAllowed(8) {
 		t.Fatal("a view read at index 8, older than the leader's 10, was acted on")
 	}
-	if !a.reconcileAllowed(10) {
+	if !f.reconcileAllowed(10) {
 		t.Fatal("a view at the leader's index was refused")
 	}
-	a.role.Store(&serverRole{fsm: stateAt{idx: 9}, raft: followerSeat{}})
-	if a.reconcileAllowed(12) {
+	fleet.seat = followerSeat{idx: 9}
+	if f.reconcileAllowed(12) {
 		t.Fatal("a server whose state is behind the leader's index must not act")
 	}
 }
 
 // seatAt is a Raft seat in a state the test sets.
 type seatAt struct {
-	raftLog
+	Seat
 	leader    string // the leader's ID, "" when unknown
 	leading   bool
 	contact   time.Time
 	verifyErr error
 	verified  *int
 	caughtUp  bool
+	idx       uint64
 }
 
 func (s seatAt) IsLeader() bool                    { return s.leading }
 func (s seatAt) Leader() (string, string)          { return s.leader, "" }
 func (s seatAt) LastContact() time.Time            { return s.contact }
 func (s seatAt) CaughtUp(ctx context.Context) bool { return s.caughtUp }
+func (s seatAt) AppliedIndex() uint64              { return s.idx }
 func (s seatAt) VerifyLeader(ctx context.Context) error {
 	*s.verified++
 	return s.verifyErr
@@ -108,18 +130,18 @@ func TestFencingFailsClosedOnWhatItCannotConfirm(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &Agent{cfg: Config{Name: "n2", NodeGrace: 2 * time.Second}, log: slog.New(slog.DiscardHandler)}
 			verified := 0
 			tc.seat.verified = &verified
-			a.role.Store(&serverRole{fsm: stateAt{idx: 5}, raft: tc.seat})
-			a.fence.needIndex = 5
-			if _, got := a.lastContact(context.Background(), now); got != tc.want {
+			tc.seat.idx = 5
+			f := newTestFencer(2*time.Second, &fleetAt{seat: tc.seat})
+			f.needIndex = 5
+			if _, got := f.contact(context.Background(), now); got != tc.want {
 				t.Fatalf("lastContact ok = %v, want %v", got, tc.want)
 			}
 			if verified != tc.wantVerify {
 				t.Fatalf("VerifyLeader called %d times, want %d", verified, tc.wantVerify)
 			}
-			if got := a.reconcileAllowed(5); got != tc.want {
+			if got := f.reconcileAllowed(5); got != tc.want {
 				t.Fatalf("reconcileAllowed = %v, want %v", got, tc.want)
 			}
 		})
@@ -129,17 +151,15 @@ func TestFencingFailsClosedOnWhatItCannotConfirm(t *testing.T) {
 // A seat that cannot say its state is caught up never serves it as a
 // node's assignments, and an agent without a seat has no state to serve.
 func TestStateCurrentFailsClosed(t *testing.T) {
-	a := &Agent{log: slog.New(slog.DiscardHandler)}
-	if a.stateCurrent(context.Background()) {
+	log := slog.New(slog.DiscardHandler)
+	if StateCurrent(context.Background(), nil, log) {
 		t.Fatal("an agent without a seat called its state current")
 	}
 	verified := 0
-	a.role.Store(&serverRole{fsm: stateAt{idx: 5}, raft: seatAt{leader: "n1", contact: time.Now(), verified: &verified}})
-	if a.stateCurrent(context.Background()) {
+	if StateCurrent(context.Background(), seatAt{leader: "n1", contact: time.Now(), verified: &verified, idx: 5}, log) {
 		t.Fatal("a seat that is not caught up served its state")
 	}
-	a.role.Store(&serverRole{fsm: stateAt{idx: 5}, raft: seatAt{leader: "n1", contact: time.Now(), verified: &verified, caughtUp: true}})
-	if !a.stateCurrent(context.Background()) {
+	if !StateCurrent(context.Background(), seatAt{leader: "n1", contact: time.Now(), verified: &verified, caughtUp: true, idx: 5}, log) {
 		t.Fatal("a caught-up seat was refused")
 	}
 }

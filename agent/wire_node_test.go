@@ -24,11 +24,10 @@ func TestFetchGivesUpOnASilentServer(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 
-	a := &Agent{cfg: Config{Name: "n1", ResyncInterval: 100 * time.Millisecond}, self: nodeMeta{API: strings.TrimPrefix(srv.URL, "http://")}}
-	n := &nodeRunner{a: a, http: &http.Client{Timeout: 10 * time.Minute}}
+	c := nodeAPIClient{name: "n1", addr: strings.TrimPrefix(srv.URL, "http://"), http: &http.Client{Timeout: 10 * time.Minute}}
 	done := make(chan error, 1)
 	go func() {
-		_, err := n.fetch(context.Background(), 0)
+		_, err := c.Assignments(context.Background(), 0, 100*time.Millisecond)
 		done <- err
 	}()
 	select {

@@ -1,4 +1,4 @@
-package agent
+package node
 
 import (
 	"testing"
@@ -7,8 +7,8 @@ import (
 	"github.com/shoal-dev/shoal/api"
 )
 
-func assignedView(idx uint64, pods []string, notReady string) *assignmentsView {
-	v := &assignmentsView{Index: idx}
+func assignedView(idx uint64, pods []string, notReady string) *Assignments {
+	v := &Assignments{Index: idx}
 	for _, name := range pods {
 		v.Pods = append(v.Pods, api.Pod{ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default", UID: api.UID("uid-" + name)}})
 	}
@@ -37,7 +37,7 @@ func TestPassGateSkipsUnchangedViewsUntilResync(t *testing.T) {
 	g.passed(first, t0)
 	steps := []struct {
 		what string
-		view *assignmentsView
+		view *Assignments
 		at   time.Duration
 		want bool
 	}{

@@ -1,4 +1,4 @@
-package agent
+package node
 
 import (
 	"reflect"
@@ -17,12 +17,12 @@ import (
 // longer than the resync interval, which still brings the periodic look
 // at containers that exited on their own and at pods a pass failed on.
 type passGate struct {
-	last     *assignmentsView // the view the last pass acted on; nil: none
-	lastPass time.Time        // when that pass began
+	last     *Assignments // the view the last pass acted on; nil: none
+	lastPass time.Time    // when that pass began
 }
 
 // need tells whether view calls for a pass at now.
-func (g *passGate) need(view *assignmentsView, now time.Time, resync time.Duration) bool {
+func (g *passGate) need(view *Assignments, now time.Time, resync time.Duration) bool {
 	if g.last == nil || now.Sub(g.lastPass) >= resync {
 		return true
 	}
@@ -30,7 +30,7 @@ func (g *passGate) need(view *assignmentsView, now time.Time, resync time.Durati
 }
 
 // passed records a pass over view that began at start.
-func (g *passGate) passed(view *assignmentsView, start time.Time) {
+func (g *passGate) passed(view *Assignments, start time.Time) {
 	g.last, g.lastPass = view, start
 }
 

@@ -1,0 +1,297 @@
+package node
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// Seat is this agent's Raft seat as fencing reads it (consensus.Raft with
+// the state it applies to).
+type Seat interface {
+	IsLeader() bool
+	Leader() (id, addr string)
+	// LastContact is when this server last knew it was in touch with the
+	// leader (on the leader: when a quorum last confirmed it).
+	LastContact() time.Time
+	// VerifyLeader confirms with a quorum that this server still leads.
+	VerifyLeader(ctx context.Context) error
+	// CaughtUp reports whether the local state may be served to a node.
+	CaughtUp(ctx context.Context) bool
+	// AppliedIndex is the index the local state has applied.
+	AppliedIndex() uint64
+}
+
+// Fleet is how fencing learns whether this agent is in touch with the
+// fleet's current state.
+type Fleet interface {
+	// Seat is this agent's Raft seat now: nil (an untyped nil) on a client.
+	// A client may be given a seat while it runs.
+	Seat() Seat
+	// LeaderIndex asks the leader for the index its state has applied.
+	LeaderIndex(ctx context.Context) (uint64, error)
+	// ServerReachable reports whether gossip holds a server other than
+	// this agent alive.
+	ServerReachable() bool
+}
+
+// podRemover is what fencing needs of the pod runtime.
+type podRemover interface {
+	RemovePod(ctx context.Context, podUID string) error
+}
+
+// FenceConfig is fencing's one timing.
+type FenceConfig struct {
+	// Grace is the fleet's node grace period (agent.Config.NodeGrace,
+	// default agent.DefaultNodeGrace; agent/nodelifecycle.go): how long
+	// gossip must hold an agent failed before the leader declares it lost
+	// and runs its replicas elsewhere. Fencing uses the same number from
+	// the node's side, so both sides of a partition act at the same
+	// moment: a node out of contact for longer than Grace stops its
+	// controller-managed pods. Within it, a quarter of Grace is the
+	// margin: the loop looks that often, a follower that has not heard
+	// from its leader for that long counts as out of contact, and a
+	// leader's quorum check waits that long.
+	Grace time.Duration
+	Log   *slog.Logger
+}
+
+// Fencer keeps a node from running a replica twice. The node reconciler
+// acts only while the agent is in contact with the fleet's current state
+// (lastContact); a node cut off for longer than the grace period stops its
+// controller-managed pods itself, because by then the leader has declared
+// it lost and its replicas run elsewhere. When contact returns, the
+// reconciler sees the fresh assignments: pods no longer bound here are
+// removed as unclaimed, and only what is still bound here runs again.
+type Fencer struct {
+	grace time.Duration
+	fleet Fleet
+	log   *slog.Logger
+
+	mu          sync.Mutex
+	runtime     podRemover      // the reconciler's, once it runs; nil before
+	lastFetch   time.Time       // a server answered (assignments query or readiness probe)
+	lastContact time.Time       // contactNow last held
+	managed     map[string]bool // UIDs of controller-managed pods in the last view
+	fenced      bool            // managed pods were stopped for lack of contact
+	needIndex   uint64          // a server trusts its state from this index on (0: ask the leader)
+	// skippedStale: after an outage a client has dropped the first view.
+	skippedStale bool
+}
+
+// NewFencer builds the fencer of this node; Run starts its loop, and the
+// Reconciler it is given to consults it before every pass.
+func NewFencer(cfg FenceConfig, fleet Fleet) *Fencer {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Fencer{grace: cfg.Grace, fleet: fleet, log: log}
+}
+
+func (f *Fencer) setRuntime(rt podRemover) {
+	f.mu.Lock()
+	f.runtime = rt
+	f.mu.Unlock()
+}
+
+func (f *Fencer) isFenced() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fenced
+}
+
+// fetched records a successful read of this node's assignments.
+func (f *Fencer) fetched(view *Assignments) {
+	managed := map[string]bool{}
+	for i := range view.Pods {
+		if api.ControllerOf(&view.Pods[i]) != nil {
+			managed[string(view.Pods[i].ObjectMeta.UID)] = true
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lastFetch = time.Now()
+	f.managed = managed
+}
+
+// contact returns when this agent last knew it was in touch with the
+// fleet's current state, and whether it trusts its view now. A server is
+// in touch while a leader's heartbeats reach it (or, leading, while a
+// quorum confirms it), and trusts its view only once its state has caught
+// up with the leader's index as the leader reported it after contact
+// returned: a server back from a partition or a restart must not act on
+// its stale log. A client is in touch while a server answers its
+// assignments query. Whatever cannot be checked counts as out of touch.
+func (f *Fencer) contact(ctx context.Context, now time.Time) (time.Time, bool) {
+	grace := f.grace
+	seat := f.fleet.Seat()
+	if seat == nil {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		t := f.lastFetch
+		return t, !t.IsZero() && now.Sub(t) < grace
+	}
+	since, ok := f.leaderContact(ctx, seat, now, grace)
+	if !ok {
+		f.mu.Lock()
+		f.needIndex = 0
+		f.mu.Unlock()
+		return since, false
+	}
+	if seat.IsLeader() {
+		return since, true
+	}
+	f.mu.Lock()
+	need := f.needIndex
+	f.mu.Unlock()
+	if need == 0 {
+		idx, err := f.fleet.LeaderIndex(ctx)
+		if err != nil {
+			f.log.Debug("read the leader's index", "err", err)
+			return since, false
+		}
+		f.mu.Lock()
+		f.needIndex = idx
+		f.mu.Unlock()
+		need = idx
+	}
+	return since, seat.AppliedIndex() >= need
+}
+
+// leaderContact: a follower hears from the leader many times a second, so
+// a quarter of the grace without a word is a lost leader, not a slow one.
+// A leader is in contact only while a quorum confirms it leads: one cut
+// off from the others believes it leads until its lease runs out, while
+// the others elect a new leader and move its pods.
+func (f *Fencer) leaderContact(ctx context.Context, seat Seat, now time.Time, grace time.Duration) (time.Time, bool) {
+	if id, _ := seat.Leader(); id == "" {
+		return time.Time{}, false
+	}
+	window := grace / 4
+	last := seat.LastContact()
+	if !seat.IsLeader() {
+		if last.IsZero() {
+			return time.Time{}, false
+		}
+		return last, now.Sub(last) < window
+	}
+	if !last.IsZero() && now.Sub(last) < window {
+		return last, true
+	}
+	vctx, cancel := context.WithTimeout(ctx, window)
+	defer cancel()
+	if err := seat.VerifyLeader(vctx); err != nil {
+		f.log.Warn("no quorum confirms this leader: out of contact until one does", "last_confirmed", last, "err", err)
+		return last, false
+	}
+	return now, true
+}
+
+// reconcileAllowed gates the node reconciler: it acts only on a view it
+// can trust. A server's view must also be as new as the leader's index it
+// had to catch up with: the view was read before that check, and a server
+// restarted after the fleet declared it lost serves, for a moment, a state
+// that still binds its old pods here; acting on it restarted those pods
+// (their tasks died with the node) only to stop them again, each for the
+// whole stop grace, while their replacements waited (seen in the failover
+// benchmark: 5 to 10 s instead of under 1).
+//
+// It fails closed: a follower that does not know the leader's index (it
+// was reset while this ran) does not act either.
+func (f *Fencer) reconcileAllowed(viewIndex uint64) bool {
+	if _, ok := f.contact(context.Background(), time.Now()); !ok {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if seat := f.fleet.Seat(); seat != nil && !seat.IsLeader() && (f.needIndex == 0 || viewIndex < f.needIndex) {
+		f.log.Debug("not acting on a view older than the leader's index", "view_index", viewIndex, "leader_index", f.needIndex)
+		return false
+	}
+	f.lastContact = time.Now()
+	if f.fenced {
+		// A client's first answer after the outage may have been on the
+		// wire since before it, with pods the fleet has replaced since:
+		// only a read started after contact returned is trusted.
+		if f.fleet.Seat() == nil && !f.skippedStale {
+			f.skippedStale = true
+			return false
+		}
+		f.fenced, f.skippedStale = false, false
+		f.log.Info("in contact with the fleet again; running what the state binds here")
+	}
+	return true
+}
+
+// Run stops this node's controller-managed pods once it has been out of
+// contact for longer than the grace period; it returns when ctx is done.
+func (f *Fencer) Run(ctx context.Context) {
+	grace := f.grace
+	tick := time.NewTicker(grace / 4)
+	defer tick.Stop()
+	f.mu.Lock()
+	f.lastContact = time.Now()
+	f.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		// A client's contact with the fleet is also checked apart from the
+		// reconciler, whose reads wait behind slow container work. Gossip
+		// is also how the leader decides the node is lost, so both sides
+		// of a partition notice it alike.
+		if f.fleet.Seat() == nil && f.fleet.ServerReachable() {
+			f.mu.Lock()
+			f.lastFetch = time.Now()
+			f.mu.Unlock()
+		}
+		now := time.Now()
+		since, ok := f.contact(ctx, now)
+		f.mu.Lock()
+		if ok || since.After(f.lastContact) {
+			f.lastContact = since
+		}
+		cutOff := now.Sub(f.lastContact)
+		var uids []string
+		if !ok && cutOff > grace && !f.fenced {
+			for uid := range f.managed {
+				uids = append(uids, uid)
+			}
+			f.managed = map[string]bool{}
+			f.fenced = true
+		}
+		f.mu.Unlock()
+		if len(uids) == 0 {
+			continue
+		}
+		f.log.Warn("cut off from the fleet for longer than the grace period: stopping controller-managed pods (they run elsewhere now)",
+			"cut_off", cutOff.Round(time.Millisecond), "pods", len(uids))
+		f.stopLocalPods(ctx, uids)
+	}
+}
+
+func (f *Fencer) stopLocalPods(ctx context.Context, uids []string) {
+	f.mu.Lock()
+	rt := f.runtime
+	f.mu.Unlock()
+	if rt == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, uid := range uids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := rt.RemovePod(ctx, uid); err != nil {
+				f.log.Warn("self-fence: remove pod", "uid", uid, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}

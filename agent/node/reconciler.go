@@ -1,0 +1,375 @@
+// Package node is what every agent runs for its own machine: the
+// reconciler that makes the node run exactly the pods the fleet's state
+// binds to it (pod networks through netplane, containers through
+// podruntime), the status reports of those pods, and fencing, which stops
+// the node's controller-managed pods when it has been cut off from the
+// fleet for longer than the grace period.
+//
+// The package reaches the rest of the agent only through the small
+// interfaces it defines here and in fencing.go; package agent wires the
+// real ones (agent/wire_node.go).
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/netplane"
+)
+
+// Assignments is what the fleet's state binds to this node at a state
+// index: its pods, and the fleet's nodes (for the routes to their pod
+// blocks).
+type Assignments struct {
+	Index uint64
+	Pods  []api.Pod
+	Nodes []api.Node
+}
+
+// AssignmentSource reads this node's assignments. It is a blocking query:
+// it answers at once when the state is newer than index after, else when
+// it becomes so or wait has passed. An answer the source cannot vouch for
+// (a server that has not caught up, see StateCurrent) is an error.
+type AssignmentSource interface {
+	Assignments(ctx context.Context, after uint64, wait time.Duration) (*Assignments, error)
+}
+
+// StatusWriter records a pod's status as this node observed it.
+type StatusWriter interface {
+	WritePodStatus(ctx context.Context, pod *api.Pod, status api.PodStatus) error
+}
+
+// PodRuntime runs a pod's containers (podruntime.Runtime).
+type PodRuntime interface {
+	SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) error
+	PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, error)
+	// ListPods returns the UIDs of the pods the runtime holds.
+	ListPods(ctx context.Context) ([]string, error)
+	RemovePod(ctx context.Context, podUID string) error
+}
+
+// Network wires pods into the fleet's network (netplane.Plane).
+type Network interface {
+	SetupPod(ctx context.Context, podID string, ip net.IP) (netnsPath string, err error)
+	TeardownPod(ctx context.Context, podID string) error
+	// ListPods returns the IDs of the pod networks on this node.
+	ListPods(ctx context.Context) ([]string, error)
+	SyncPeerRoutes(ctx context.Context, peers []netplane.Peer) error
+}
+
+// Metrics observes the reconciler's passes.
+type Metrics interface {
+	Reconciled(d time.Duration)
+}
+
+// Config is what the reconciler needs to know about its node.
+type Config struct {
+	// Name is this node's name, as pods are bound to it.
+	Name string
+	// Resync is the longest the reconciler goes without a pass over its
+	// pods: it notices containers that exited on their own.
+	Resync time.Duration
+	Log    *slog.Logger
+}
+
+// Deps are the parts the reconciler works through. Metrics may be nil.
+type Deps struct {
+	Assignments AssignmentSource
+	Status      StatusWriter
+	Runtime     PodRuntime
+	Network     Network
+	Fence       *Fencer
+	Metrics     Metrics
+}
+
+// Reconciler makes this node run exactly what the state binds to it and
+// reports each pod's status back to the fleet.
+type Reconciler struct {
+	cfg      Config
+	d        Deps
+	mu       sync.Mutex
+	reported map[string]api.PodStatus // by pod UID: the last status the fleet accepted
+}
+
+// New builds a reconciler; Run starts it.
+func New(cfg Config, d Deps) (*Reconciler, error) {
+	switch {
+	case cfg.Name == "":
+		return nil, fmt.Errorf("node reconciler: no node name")
+	case d.Assignments == nil || d.Status == nil || d.Runtime == nil || d.Network == nil || d.Fence == nil:
+		return nil, fmt.Errorf("node reconciler: assignments, status, runtime, network and fence are all required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Reconciler{cfg: cfg, d: d, reported: map[string]api.PodStatus{}}, nil
+}
+
+// Run is the reconcile loop: a blocking query on the state wakes it at
+// once on any change, and at the latest after the resync interval to look
+// at containers that exited on their own. It returns when ctx is done.
+// From now on the fencer stops pods through this reconciler's runtime.
+func (n *Reconciler) Run(ctx context.Context) {
+	n.d.Fence.setRuntime(n.d.Runtime)
+	var after uint64
+	var gate passGate // agent/node/pass.go
+	for ctx.Err() == nil {
+		view, err := n.d.Assignments.Assignments(ctx, after, n.cfg.Resync)
+		if err != nil {
+			gate.reset()
+			if ctx.Err() == nil {
+				n.cfg.Log.Debug("read assignments", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+			continue
+		}
+		after = view.Index
+		n.d.Fence.fetched(view)
+		fenced := n.d.Fence.isFenced() // the pods it stopped must start again
+		if !n.d.Fence.reconcileAllowed(view.Index) {
+			gate.reset()
+			continue // agent/node/fencing.go: the view may be stale
+		}
+		start := time.Now()
+		if fenced {
+			gate.reset()
+		}
+		if !gate.need(view, start, n.cfg.Resync) {
+			continue
+		}
+		gate.passed(view, start)
+		n.reconcile(ctx, view)
+		if n.d.Metrics != nil {
+			n.d.Metrics.Reconciled(time.Since(start))
+		}
+	}
+}
+
+func (n *Reconciler) reconcile(ctx context.Context, view *Assignments) {
+	n.syncPeers(ctx, view.Nodes)
+	reconcilePods(ctx, view.Pods, n.removeUnclaimed, func(ctx context.Context, p *api.Pod) {
+		if err := n.syncPod(ctx, p); err != nil && ctx.Err() == nil {
+			n.cfg.Log.Warn("sync pod", "pod", api.KeyOf(p), "err", err)
+		}
+	})
+}
+
+// reconcilePods removes what is no longer bound here before it starts
+// anything: a pod deleted while this node was away frees its IP in the
+// state, and the fleet may have given that IP to a new pod bound here; were
+// the new pod wired first, both network namespaces would hold the IP at
+// once (found by `shoal lab chaos`, seed 3: a bare pod deleted while its
+// node was down, and its IP reused on that node before it came back).
+func reconcilePods(ctx context.Context, pods []api.Pod, removeUnclaimed func(ctx context.Context, want, wantNet map[string]bool), syncPod func(context.Context, *api.Pod)) {
+	want := map[string]bool{}
+	wantNet := map[string]bool{}
+	for i := range pods {
+		want[string(pods[i].ObjectMeta.UID)] = true
+		wantNet[podNetID(string(pods[i].ObjectMeta.UID))] = true
+	}
+	removeUnclaimed(ctx, want, wantNet)
+	var wg sync.WaitGroup
+	for i := range pods {
+		p := &pods[i]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			syncPod(ctx, p)
+		}()
+	}
+	wg.Wait()
+}
+
+// syncPod brings one pod to its spec and reports its status when it changed.
+func (n *Reconciler) syncPod(ctx context.Context, p *api.Pod) error {
+	ip := net.ParseIP(p.Status.PodIP)
+	if ip == nil {
+		return fmt.Errorf("pod is bound without an IP")
+	}
+	nsPath, err := n.d.Network.SetupPod(ctx, podNetID(string(p.ObjectMeta.UID)), ip)
+	if err != nil {
+		return fmt.Errorf("pod network: %w", err)
+	}
+	if err := n.d.Runtime.SyncPod(ctx, p, nsPath); err != nil {
+		return fmt.Errorf("containers: %w", err)
+	}
+	st, err := n.d.Runtime.PodStatus(ctx, p)
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	st = mergeStatus(p.Status, st)
+	n.mu.Lock()
+	last, ok := n.reported[string(p.ObjectMeta.UID)]
+	n.mu.Unlock()
+	if ok && reflect.DeepEqual(last, st) {
+		return nil
+	}
+	if statusEqual(p.Status, st) {
+		return nil
+	}
+	return n.report(ctx, p, st)
+}
+
+// mergeStatus keeps what the fleet decided (IPs, scheduling condition,
+// start time) and takes what the node observed (phase, containers, readiness).
+func mergeStatus(old, seen api.PodStatus) api.PodStatus {
+	out := seen
+	out.PodIP, out.PodIPs, out.HostIP = old.PodIP, old.PodIPs, old.HostIP
+	out.StartTime = old.StartTime
+	if out.StartTime == nil && out.Phase != api.PodPending {
+		out.StartTime = api.NewTime(time.Now())
+	}
+	ready := out.Phase == api.PodRunning
+	for _, cs := range out.ContainerStatuses {
+		ready = ready && cs.Ready
+	}
+	conds := []api.PodCondition{}
+	for _, c := range old.Conditions {
+		if c.Type == "PodScheduled" {
+			conds = append(conds, c)
+		}
+	}
+	// Initialized is the runtime's word (False while init containers run or
+	// fail); an observation without it comes from a pod with nothing to init.
+	initialized := api.PodCondition{Type: "Initialized", Status: "True"}
+	for _, c := range seen.Conditions {
+		if c.Type == "Initialized" {
+			initialized = api.PodCondition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message}
+		}
+	}
+	ready = ready && initialized.Status == "True"
+	for _, typ := range []api.PodConditionType{"Initialized", "ContainersReady", "Ready"} {
+		c := api.PodCondition{Type: typ, Status: "True"}
+		if typ == "Initialized" {
+			c = initialized
+		} else if !ready {
+			c.Status = "False"
+		}
+		status := c.Status
+		for _, o := range old.Conditions {
+			if o.Type == typ && o.Status == status {
+				c.LastTransitionTime = o.LastTransitionTime
+			}
+		}
+		if c.LastTransitionTime.IsZero() {
+			c.LastTransitionTime = api.TimeOf(time.Now())
+		}
+		conds = append(conds, c)
+	}
+	out.Conditions = conds
+	return out
+}
+
+// statusEqual ignores transition times, which a node re-stamps.
+func statusEqual(a, b api.PodStatus) bool {
+	strip := func(s api.PodStatus) api.PodStatus {
+		c := s
+		c.Conditions = nil
+		for _, cond := range s.Conditions {
+			cond.LastTransitionTime = api.Time{}
+			c.Conditions = append(c.Conditions, cond)
+		}
+		return c
+	}
+	ja, _ := json.Marshal(strip(a))
+	jb, _ := json.Marshal(strip(b))
+	return string(ja) == string(jb)
+}
+
+func (n *Reconciler) report(ctx context.Context, p *api.Pod, st api.PodStatus) error {
+	if err := n.d.Status.WritePodStatus(ctx, p, st); err != nil {
+		return fmt.Errorf("report status: %w", err)
+	}
+	n.mu.Lock()
+	n.reported[string(p.ObjectMeta.UID)] = st
+	n.mu.Unlock()
+	return nil
+}
+
+// removeUnclaimed stops pods and networks the state no longer binds here:
+// deleted pods, and pods of this node that the fleet moved elsewhere.
+func (n *Reconciler) removeUnclaimed(ctx context.Context, want, wantNet map[string]bool) {
+	uids, err := n.d.Runtime.ListPods(ctx)
+	if err != nil {
+		n.cfg.Log.Warn("list local pods", "err", err)
+	}
+	// Side by side: each removal may wait out its containers' stop grace,
+	// and pods bound here meanwhile wait for all of them.
+	var wg sync.WaitGroup
+	for _, uid := range uids {
+		if want[uid] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.cfg.Log.Info("removing pod no longer bound here", "uid", uid)
+			if err := n.d.Runtime.RemovePod(ctx, uid); err != nil {
+				n.cfg.Log.Warn("remove pod", "uid", uid, "err", err)
+			}
+			n.mu.Lock()
+			delete(n.reported, uid)
+			n.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	ids, err := n.d.Network.ListPods(ctx)
+	if err != nil {
+		n.cfg.Log.Warn("list pod networks", "err", err)
+	}
+	for _, id := range ids {
+		if wantNet[id] {
+			continue
+		}
+		if err := n.d.Network.TeardownPod(ctx, id); err != nil {
+			n.cfg.Log.Warn("remove pod network", "id", id, "err", err)
+		}
+	}
+}
+
+// syncPeers routes every other node's pod block via that node's address.
+func (n *Reconciler) syncPeers(ctx context.Context, nodes []api.Node) {
+	var peers []netplane.Peer
+	for _, node := range nodes {
+		if node.ObjectMeta.Name == n.cfg.Name || node.Spec.PodCIDR == "" {
+			continue
+		}
+		_, block, err := net.ParseCIDR(node.Spec.PodCIDR)
+		if err != nil {
+			continue
+		}
+		var via net.IP
+		for _, addr := range node.Status.Addresses {
+			if addr.Type == "InternalIP" {
+				via = net.ParseIP(addr.Address)
+			}
+		}
+		if via == nil {
+			continue
+		}
+		peers = append(peers, netplane.Peer{Block: block, Via: via})
+	}
+	if err := n.d.Network.SyncPeerRoutes(ctx, peers); err != nil {
+		n.cfg.Log.Warn("peer routes", "err", err)
+	}
+}
+
+// podNetID names a pod's network namespace: short, unique, stable.
+func podNetID(uid string) string {
+	id := strings.ReplaceAll(uid, "-", "")
+	if len(id) > 16 {
+		id = id[:16]
+	}
+	return id
+}
