@@ -163,3 +163,49 @@ func TestStateCurrentFailsClosed(t *testing.T) {
 		t.Fatal("a caught-up seat was refused")
 	}
 }
+
+// A client cut off from the fleet for longer than the grace period stops
+// the controller-managed pods of its last view (their replicas run
+// elsewhere by then) and leaves bare pods alone; when contact returns it
+// drops the first view (it may have been on the wire since before the
+// outage) and acts on the next.
+func TestCutOffClientStopsItsControllerManagedPods(t *testing.T) {
+	fleet := &fleetAt{}
+	f := newTestFencer(200*time.Millisecond, fleet)
+	rt := newMemRuntime("owned", "bare")
+	f.setRuntime(rt)
+	yes := true
+	owned := api.Pod{ObjectMeta: api.ObjectMeta{UID: "owned", OwnerReferences: []api.OwnerReference{{Kind: "ReplicaSet", UID: "rs", Controller: &yes}}}}
+	bare := api.Pod{ObjectMeta: api.ObjectMeta{UID: "bare"}}
+	f.fetched(&Assignments{Index: 4, Pods: []api.Pod{owned, bare}})
+	if !f.reconcileAllowed(4) {
+		t.Fatal("a fresh read was not trusted")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	fenced := eventually(5*time.Second, func() bool {
+		_, removed := rt.state()
+		return len(removed) > 0
+	})
+	cancel()
+	<-done
+	if !fenced {
+		t.Fatal("a client cut off for longer than the grace period kept its controller-managed pods")
+	}
+	if pods, removed := rt.state(); len(removed) != 1 || removed[0] != "owned" || pods["bare"] == "" {
+		t.Fatalf("removed %v, left %v: want only the controller-managed pod stopped", removed, pods)
+	}
+	if !f.isFenced() {
+		t.Fatal("the fencer does not know it fenced")
+	}
+
+	f.fetched(&Assignments{Index: 9, Pods: []api.Pod{bare}})
+	if f.reconcileAllowed(9) {
+		t.Fatal("the first view after the outage was acted on")
+	}
+	if !f.reconcileAllowed(9) || f.isFenced() {
+		t.Fatal("a view read after contact returned was not acted on")
+	}
+}

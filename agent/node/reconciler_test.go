@@ -2,9 +2,11 @@ package node
 
 import (
 	"context"
+	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shoal-dev/shoal/api"
 )
@@ -88,5 +90,113 @@ func TestMergeStatusCarriesInitialized(t *testing.T) {
 	}
 	if r := condition(done, "Ready"); r == nil || r.Status != "True" {
 		t.Fatalf("Ready after the init chain: %+v", r)
+	}
+}
+
+// One pass: what the state no longer binds here goes (its containers and
+// its network), what it binds runs in its own network with the IP the
+// fleet gave it, the other nodes' pod blocks are routed, and the pod's
+// status goes back to the fleet with what the fleet decided kept.
+func TestReconcilerRunsWhatIsBoundHereAndRemovesTheRest(t *testing.T) {
+	rt := newMemRuntime("gone-pod")
+	netw := &memNetwork{pods: map[string]net.IP{podNetID("gone-pod"): net.ParseIP("10.244.1.5")}}
+	status := &statusLog{}
+	passes := &passCount{}
+	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{})
+	pod := api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default", UID: "new-pod"},
+		Spec:   api.PodSpec{NodeName: "n1", Containers: []api.Container{{Name: "app"}}},
+		Status: api.PodStatus{PodIP: "10.244.1.5", HostIP: "10.0.0.1", Conditions: []api.PodCondition{{Type: "PodScheduled", Status: "True"}}}}
+	peer := func(name, cidr, addr string) api.Node {
+		n := api.Node{ObjectMeta: api.ObjectMeta{Name: name}, Spec: api.NodeSpec{PodCIDR: cidr}}
+		n.Status.Addresses = []api.NodeAddress{{Type: "InternalIP", Address: addr}}
+		return n
+	}
+	views := newViewQueue(&Assignments{Index: 7, Pods: []api.Pod{pod},
+		Nodes: []api.Node{peer("n1", "10.244.1.0/24", "10.0.0.1"), peer("n2", "10.244.2.0/24", "10.0.0.2"), peer("n3", "", "10.0.0.3")}})
+	r, err := New(Config{Name: "n1", Resync: time.Minute},
+		Deps{Assignments: views, Status: status, Runtime: rt, Network: netw, Fence: fence, Metrics: passes})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	if !eventually(5*time.Second, func() bool { return views.idleAfter(1) }) {
+		t.Fatal("the reconciler never finished its pass")
+	}
+	cancel()
+	<-done
+	if len(status.of("new-pod")) != 1 {
+		t.Fatalf("statuses reported for the pod bound here: %v, want one", status.of("new-pod"))
+	}
+
+	pods, removed := rt.state()
+	if len(removed) != 1 || removed[0] != "gone-pod" {
+		t.Errorf("removed %v, want the pod no longer bound here", removed)
+	}
+	if got, want := pods["new-pod"], "/run/netns/test-"+podNetID("new-pod"); got != want {
+		t.Errorf("new pod synced with netns %q, want %q", got, want)
+	}
+	netw.mu.Lock()
+	if len(netw.pods) != 1 || !netw.pods[podNetID("new-pod")].Equal(net.ParseIP("10.244.1.5")) {
+		t.Errorf("pod networks %v, want only the new pod's with its IP", netw.pods)
+	}
+	if len(netw.peers) != 1 || netw.peers[0].Block.String() != "10.244.2.0/24" || !netw.peers[0].Via.Equal(net.ParseIP("10.0.0.2")) {
+		t.Errorf("peer routes %v, want n2's block via n2 only", netw.peers)
+	}
+	netw.mu.Unlock()
+	st := status.of("new-pod")[0]
+	if st.Phase != api.PodRunning || st.PodIP != "10.244.1.5" || st.HostIP != "10.0.0.1" {
+		t.Errorf("reported %+v", st)
+	}
+	if c := condition(st, "Ready"); c == nil || c.Status != "True" {
+		t.Errorf("Ready condition %+v", c)
+	}
+	if c := condition(st, "PodScheduled"); c == nil {
+		t.Error("PodScheduled dropped")
+	}
+	passes.mu.Lock()
+	if passes.n != 1 {
+		t.Errorf("%d passes observed, want 1", passes.n)
+	}
+	passes.mu.Unlock()
+}
+
+// A reconciler that cannot trust its view does nothing with it: a server
+// that knows no leader (its fencer says so) leaves the node's pods alone.
+func TestReconcilerDoesNotActWithoutContact(t *testing.T) {
+	rt := newMemRuntime("running-pod")
+	netw := &memNetwork{pods: map[string]net.IP{}}
+	views := newViewQueue(&Assignments{Index: 3}) // binds nothing here: acted on, it would remove running-pod
+	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{seat: seatAt{leader: ""}})
+	r, err := New(Config{Name: "n1", Resync: time.Minute},
+		Deps{Assignments: views, Status: &statusLog{}, Runtime: rt, Network: netw, Fence: fence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	if !eventually(5*time.Second, func() bool { return views.idleAfter(1) }) {
+		t.Fatal("the reconciler never got past its view")
+	}
+	cancel()
+	<-done
+	if pods, removed := rt.state(); len(removed) != 0 || pods["running-pod"] == "" {
+		t.Fatalf("a server with no leader acted on its view: removed %v", removed)
+	}
+}
+
+func TestNewNamesWhatIsMissing(t *testing.T) {
+	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{})
+	full := Deps{Assignments: newViewQueue(), Status: &statusLog{}, Runtime: newMemRuntime(), Network: &memNetwork{}, Fence: fence}
+	if _, err := New(Config{Resync: time.Minute}, full); err == nil || !strings.Contains(err.Error(), "node name") {
+		t.Errorf("no name: %v", err)
+	}
+	noFence := full
+	noFence.Fence = nil
+	if _, err := New(Config{Name: "n1", Resync: time.Minute}, noFence); err == nil || !strings.Contains(err.Error(), "fence") {
+		t.Errorf("no fence: %v", err)
 	}
 }

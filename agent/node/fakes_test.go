@@ -1,0 +1,199 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/netplane"
+)
+
+// The in-memory twins of node's interfaces; the real ones (the agent's
+// API client, podruntime.Runtime, netplane.Plane) run in every e2e test.
+
+// viewQueue answers each query with the next queued view, then blocks
+// until the caller gives up, as a blocking query on an idle state does.
+type viewQueue struct {
+	views chan *Assignments
+	calls atomic.Int32 // queries begun
+}
+
+func newViewQueue(views ...*Assignments) *viewQueue {
+	q := &viewQueue{views: make(chan *Assignments, len(views))}
+	for _, v := range views {
+		q.views <- v
+	}
+	return q
+}
+
+// idleAfter reports whether the reader has asked for more after n views:
+// it is done with them.
+func (q *viewQueue) idleAfter(n int) bool { return int(q.calls.Load()) > n }
+
+func (q *viewQueue) Assignments(ctx context.Context, after uint64, wait time.Duration) (*Assignments, error) {
+	q.calls.Add(1)
+	select {
+	case v := <-q.views:
+		return v, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// statusLog records every status written, by pod UID.
+type statusLog struct {
+	mu      sync.Mutex
+	written map[string][]api.PodStatus
+}
+
+func (s *statusLog) WritePodStatus(ctx context.Context, p *api.Pod, st api.PodStatus) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.written == nil {
+		s.written = map[string][]api.PodStatus{}
+	}
+	s.written[string(p.ObjectMeta.UID)] = append(s.written[string(p.ObjectMeta.UID)], st)
+	return nil
+}
+
+func (s *statusLog) of(uid string) []api.PodStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]api.PodStatus(nil), s.written[uid]...)
+}
+
+// memRuntime holds pods as a runtime would: each synced pod runs, ready.
+type memRuntime struct {
+	mu      sync.Mutex
+	pods    map[string]string // UID -> the netns path it was synced with
+	removed []string
+}
+
+func newMemRuntime(uids ...string) *memRuntime {
+	r := &memRuntime{pods: map[string]string{}}
+	for _, uid := range uids {
+		r.pods[uid] = "adopted"
+	}
+	return r
+}
+
+func (r *memRuntime) SyncPod(ctx context.Context, p *api.Pod, netnsPath string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pods[string(p.ObjectMeta.UID)] = netnsPath
+	return nil
+}
+
+func (r *memRuntime) PodStatus(ctx context.Context, p *api.Pod) (api.PodStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.pods[string(p.ObjectMeta.UID)]; !ok {
+		return api.PodStatus{}, fmt.Errorf("pod %s not found", p.ObjectMeta.UID)
+	}
+	var cs []api.ContainerStatus
+	for _, c := range p.Spec.Containers {
+		cs = append(cs, api.ContainerStatus{Name: c.Name, Ready: true})
+	}
+	return api.PodStatus{Phase: api.PodRunning, ContainerStatuses: cs}, nil
+}
+
+func (r *memRuntime) ListPods(ctx context.Context) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var uids []string
+	for uid := range r.pods {
+		uids = append(uids, uid)
+	}
+	sort.Strings(uids)
+	return uids, nil
+}
+
+func (r *memRuntime) RemovePod(ctx context.Context, uid string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.pods, uid)
+	r.removed = append(r.removed, uid)
+	return nil
+}
+
+func (r *memRuntime) state() (pods map[string]string, removed []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pods = map[string]string{}
+	for k, v := range r.pods {
+		pods[k] = v
+	}
+	return pods, append([]string(nil), r.removed...)
+}
+
+// memNetwork holds pod networks by ID and the peer routes last synced.
+type memNetwork struct {
+	mu    sync.Mutex
+	pods  map[string]net.IP
+	peers []netplane.Peer
+}
+
+func (n *memNetwork) SetupPod(ctx context.Context, id string, ip net.IP) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for other, held := range n.pods {
+		if other != id && held.Equal(ip) {
+			return "", fmt.Errorf("IP %s already held by pod network %s", ip, other)
+		}
+	}
+	n.pods[id] = ip
+	return "/run/netns/test-" + id, nil
+}
+
+func (n *memNetwork) TeardownPod(ctx context.Context, id string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.pods, id)
+	return nil
+}
+
+func (n *memNetwork) ListPods(ctx context.Context) ([]string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var ids []string
+	for id := range n.pods {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func (n *memNetwork) SyncPeerRoutes(ctx context.Context, peers []netplane.Peer) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.peers = peers
+	return nil
+}
+
+// passCount counts the reconciler's passes.
+type passCount struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (p *passCount) Reconciled(time.Duration) {
+	p.mu.Lock()
+	p.n++
+	p.mu.Unlock()
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(deadline time.Duration, cond func() bool) bool {
+	end := time.Now().Add(deadline)
+	for time.Now().Before(end) {
+		if cond() {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cond()
+}
