@@ -1,0 +1,134 @@
+package svcproxy
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/knftables"
+)
+
+func fakeProxy() (*Proxy, *knftables.Fake) {
+	fake := knftables.NewFake(knftables.IPv4Family, DefaultTable)
+	return newWith(Config{}, fake), fake
+}
+
+// dumpAfterFullSync is the table a fresh proxy writes for svcs.
+func dumpAfterFullSync(t *testing.T, svcs []Service) string {
+	t.Helper()
+	p, fake := fakeProxy()
+	if err := p.Sync(context.Background(), svcs); err != nil {
+		t.Fatal(err)
+	}
+	return fake.Dump()
+}
+
+func TestIncrementalSyncEndsInTheSameTableAsAFullRebuild(t *testing.T) {
+	steps := []struct {
+		name string
+		svcs []Service
+	}{
+		{"start", fleet(20, 3, -1, 0)},
+		{"endpoints of one service move", fleet(20, 3, 4, 1000)},
+		{"every service grows an endpoint", fleet(20, 4, -1, 0)},
+		{"services removed", fleet(5, 4, -1, 0)},
+		{"no endpoints anywhere", fleet(5, 0, -1, 0)},
+		{"endpoints back", fleet(8, 2, -1, 0)},
+		{"affinity dropped", func() []Service {
+			s := fleet(8, 2, -1, 0)
+			for i := range s {
+				s[i].SessionAffinity = nil
+			}
+			return s
+		}()},
+		{"nothing", nil},
+		{"again", fleet(3, 1, -1, 0)},
+	}
+	p, fake := fakeProxy()
+	ctx := context.Background()
+	for _, st := range steps {
+		if err := p.Sync(ctx, st.svcs); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if p.applied == nil {
+			t.Fatalf("%s: sync did not record what it applied", st.name)
+		}
+		if got, want := fake.Dump(), dumpAfterFullSync(t, st.svcs); got != want {
+			t.Fatalf("%s: incremental table differs from a full rebuild\n--- incremental\n%s\n--- full\n%s", st.name, got, want)
+		}
+	}
+}
+
+func TestUnchangedSyncOnlyRewritesTheSkeleton(t *testing.T) {
+	p, _ := fakeProxy()
+	ctx := context.Background()
+	svcs := fleet(50, 3, -1, 0)
+	if err := p.Sync(ctx, svcs); err != nil {
+		t.Fatal(err)
+	}
+	tx := p.nft.NewTransaction()
+	writeDiff(tx, p.applied, buildRuleset(svcs))
+	if s := tx.String(); strings.Contains(s, "svc-") || strings.Contains(s, "ep-") || strings.Contains(s, "element") {
+		t.Fatalf("an unchanged sync touched service objects:\n%s", s)
+	}
+}
+
+func TestRulesDNATToEveryReadyEndpointAndNeverSNAT(t *testing.T) {
+	svc := Service{
+		Namespace: "default", Name: "web", ClusterIP: netip.MustParseAddr("10.96.0.10"),
+		Ports: []Port{{Name: "http", Protocol: TCP, Port: 80, TargetPort: 8080, NodePort: 30080}},
+		Endpoints: []Endpoint{
+			{IP: netip.MustParseAddr("10.244.1.5"), Ports: map[string]uint16{"http": 9090}},
+			{IP: netip.MustParseAddr("10.244.2.7")}, // no named port: the numeric targetPort
+		},
+	}
+	dump := dumpAfterFullSync(t, []Service{svc})
+	for _, want := range []string{
+		"10.96.0.10 . tcp . 80 : goto svc-",
+		"tcp . 30080 : goto svc-",
+		"numgen random mod 2 vmap { 0 : goto ep-",
+		"meta l4proto tcp dnat to 10.244.1.5:9090",
+		"meta l4proto tcp dnat to 10.244.2.7:8080",
+		"type nat hook prerouting",
+		"type nat hook output",
+	} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("table lacks %q:\n%s", want, dump)
+		}
+	}
+	for _, never := range []string{"masquerade", "snat"} {
+		if strings.Contains(dump, never) {
+			t.Errorf("table contains %q:\n%s", never, dump)
+		}
+	}
+}
+
+func TestServiceWithoutEndpointsRejectsAndHeadlessIsSkipped(t *testing.T) {
+	svcs := []Service{
+		{Namespace: "default", Name: "empty", ClusterIP: netip.MustParseAddr("10.96.0.11"),
+			Ports: []Port{{Name: "http", Protocol: TCP, Port: 80, TargetPort: 8080, NodePort: 30081}}},
+		{Namespace: "default", Name: "headless",
+			Ports:     []Port{{Name: "http", Protocol: TCP, Port: 80, TargetPort: 8080}},
+			Endpoints: []Endpoint{{IP: netip.MustParseAddr("10.244.1.5")}}},
+	}
+	dump := dumpAfterFullSync(t, svcs)
+	for _, want := range []string{"10.96.0.11 . tcp . 80 : goto reject-chain", "tcp . 30081 : goto reject-chain"} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("table lacks %q:\n%s", want, dump)
+		}
+	}
+	if strings.Contains(dump, "10.244.1.5") {
+		t.Errorf("headless service was proxied:\n%s", dump)
+	}
+}
+
+func TestAffinityPinsAClientToItsLastEndpoint(t *testing.T) {
+	svcs := fleet(1, 2, -1, 0) // service 0 has affinity
+	dump := dumpAfterFullSync(t, svcs)
+	for _, want := range []string{"update @aff-", "ip saddr @aff-", "timeout 10800s", "flags dynamic,timeout"} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("table lacks %q:\n%s", want, dump)
+		}
+	}
+}
