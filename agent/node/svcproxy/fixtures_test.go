@@ -7,9 +7,9 @@ import (
 )
 
 // fleet is n Services of `eps` endpoints each, two ports (TCP named, UDP
-// with a NodePort), every third with ClientIP affinity. shift moves the
+// with a NodePort), every affinityEvery-th with ClientIP affinity (0: none). shift moves the
 // endpoints of service `moved` so a test or benchmark can change one.
-func fleet(n, eps, moved, shift int) []Service {
+func fleet(n, eps, moved, shift, affinityEvery int) []Service {
 	svcs := make([]Service, 0, n)
 	for i := range n {
 		s := Service{
@@ -21,7 +21,7 @@ func fleet(n, eps, moved, shift int) []Service {
 				{Name: "dns", Protocol: UDP, Port: 53, TargetPort: 5353, NodePort: uint16(30000 + i)},
 			},
 		}
-		if i%3 == 0 {
+		if affinityEvery > 0 && i%affinityEvery == 0 {
 			s.SessionAffinity = &ClientIPAffinity{Timeout: 3 * time.Hour}
 		}
 		for e := range eps {

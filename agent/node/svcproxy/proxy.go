@@ -84,6 +84,9 @@ func (p *Proxy) Sync(ctx context.Context, svcs []Service) error {
 	} else {
 		writeDiff(tx, p.applied, want)
 	}
+	if tx.NumOperations() == 0 {
+		return nil
+	}
 	start := time.Now()
 	if err := p.nft.Run(ctx, tx); err != nil {
 		p.applied = nil

@@ -62,7 +62,10 @@ func (rs *ruleset) addServicePort(s *Service, p Port) {
 	npKey := fmt.Sprintf("%s . %d", proto, p.NodePort)
 
 	type target struct {
-		chain, affinity string
+		ip       string
+		port     uint16
+		chain    string // only with affinity
+		affinity string
 	}
 	var targets []target
 	var timeout time.Duration
@@ -71,28 +74,14 @@ func (rs *ruleset) addServicePort(s *Service, p Port) {
 	}
 	seen := map[string]bool{}
 	for _, ep := range s.Endpoints {
-		port := ep.targetPort(p)
-		if port == 0 {
+		t := target{ip: ep.IP.String(), port: ep.targetPort(p)}
+		id := fmt.Sprintf("%s:%d", t.ip, t.port)
+		if t.port == 0 || seen[id] {
 			continue
 		}
-		ip := ep.IP.String()
-		chain := endpointChain(s, p, ip, port)
-		if seen[chain] {
-			continue
-		}
-		seen[chain] = true
-		var rules []string
-		t := target{chain: chain}
-		if timeout > 0 {
-			t.affinity = affinitySet(s, p, ip, port, int64(timeout/time.Second))
-			rs.affinity[t.affinity] = timeout
-			rules = append(rules, fmt.Sprintf("update @%s { ip saddr }", t.affinity))
-		}
-		rules = append(rules, fmt.Sprintf("meta l4proto %s dnat to %s:%d", proto, ip, port))
-		rs.chains[chain] = rules
+		seen[id] = true
 		targets = append(targets, t)
 	}
-
 	if len(targets) == 0 {
 		rs.maps[mapNoEndpointServices][vipKey] = "goto " + chainReject
 		if p.NodePort != 0 {
@@ -100,19 +89,47 @@ func (rs *ruleset) addServicePort(s *Service, p Port) {
 		}
 		return
 	}
-	// " , " (not ", ") keeps knftables.Fake's reference check able to read
-	// the chain names. A stable order, so the same endpoints give the same rules and an
+	// A stable order, so the same endpoints give the same rules and an
 	// unchanged service is not rewritten.
-	sort.Slice(targets, func(i, j int) bool { return targets[i].chain < targets[j].chain })
-	var rules []string
-	var vmap []string
-	for i, t := range targets {
-		if t.affinity != "" {
-			rules = append(rules, fmt.Sprintf("ip saddr @%s goto %s", t.affinity, t.chain))
+	sort.Slice(targets, func(i, j int) bool {
+		if targets[i].ip != targets[j].ip {
+			return targets[i].ip < targets[j].ip
 		}
-		vmap = append(vmap, fmt.Sprintf("%d : goto %s", i, t.chain))
+		return targets[i].port < targets[j].port
+	})
+
+	var rules []string
+	if timeout == 0 {
+		// The common case needs no chain per endpoint: numgen picks the
+		// address and port straight from an anonymous map. Every chain and
+		// jump costs the kernel a validation walk on each commit, so fewer
+		// chains keep a transaction fast.
+		var m []string
+		for i, t := range targets {
+			m = append(m, fmt.Sprintf("%d : %s . %d", i, t.ip, t.port))
+		}
+		rules = append(rules, fmt.Sprintf("meta l4proto %s dnat ip to numgen random mod %d map { %s }",
+			proto, len(targets), strings.Join(m, " , ")))
+	} else {
+		// With ClientIP affinity each endpoint has a chain that records the
+		// client in the endpoint's set; a known client goes straight back.
+		// " , " (not ", ") keeps knftables.Fake's reference check able to
+		// read the chain names.
+		var vmap []string
+		for i := range targets {
+			t := &targets[i]
+			t.chain = endpointChain(s, p, t.ip, t.port)
+			t.affinity = affinitySet(s, p, t.ip, t.port, int64(timeout/time.Second))
+			rs.affinity[t.affinity] = timeout
+			rs.chains[t.chain] = []string{
+				fmt.Sprintf("update @%s { ip saddr }", t.affinity),
+				fmt.Sprintf("meta l4proto %s dnat to %s:%d", proto, t.ip, t.port),
+			}
+			rules = append(rules, fmt.Sprintf("ip saddr @%s goto %s", t.affinity, t.chain))
+			vmap = append(vmap, fmt.Sprintf("%d : goto %s", i, t.chain))
+		}
+		rules = append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(targets), strings.Join(vmap, " , ")))
 	}
-	rules = append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(targets), strings.Join(vmap, " , ")))
 	chain := serviceChain(s, p)
 	rs.chains[chain] = rules
 	rs.maps[mapServiceIPs][vipKey] = "goto " + chain

@@ -29,21 +29,21 @@ func TestIncrementalSyncEndsInTheSameTableAsAFullRebuild(t *testing.T) {
 		name string
 		svcs []Service
 	}{
-		{"start", fleet(20, 3, -1, 0)},
-		{"endpoints of one service move", fleet(20, 3, 4, 1000)},
-		{"every service grows an endpoint", fleet(20, 4, -1, 0)},
-		{"services removed", fleet(5, 4, -1, 0)},
-		{"no endpoints anywhere", fleet(5, 0, -1, 0)},
-		{"endpoints back", fleet(8, 2, -1, 0)},
+		{"start", fleet(20, 3, -1, 0, 3)},
+		{"endpoints of one service move", fleet(20, 3, 4, 1000, 3)},
+		{"every service grows an endpoint", fleet(20, 4, -1, 0, 3)},
+		{"services removed", fleet(5, 4, -1, 0, 3)},
+		{"no endpoints anywhere", fleet(5, 0, -1, 0, 3)},
+		{"endpoints back", fleet(8, 2, -1, 0, 3)},
 		{"affinity dropped", func() []Service {
-			s := fleet(8, 2, -1, 0)
+			s := fleet(8, 2, -1, 0, 3)
 			for i := range s {
 				s[i].SessionAffinity = nil
 			}
 			return s
 		}()},
 		{"nothing", nil},
-		{"again", fleet(3, 1, -1, 0)},
+		{"again", fleet(3, 1, -1, 0, 3)},
 	}
 	p, fake := fakeProxy()
 	ctx := context.Background()
@@ -60,17 +60,30 @@ func TestIncrementalSyncEndsInTheSameTableAsAFullRebuild(t *testing.T) {
 	}
 }
 
-func TestUnchangedSyncOnlyRewritesTheSkeleton(t *testing.T) {
+func TestUnchangedSyncWritesNothing(t *testing.T) {
 	p, _ := fakeProxy()
-	ctx := context.Background()
-	svcs := fleet(50, 3, -1, 0)
-	if err := p.Sync(ctx, svcs); err != nil {
+	svcs := fleet(50, 3, -1, 0, 3)
+	if err := p.Sync(context.Background(), svcs); err != nil {
 		t.Fatal(err)
 	}
 	tx := p.nft.NewTransaction()
 	writeDiff(tx, p.applied, buildRuleset(svcs))
-	if s := tx.String(); strings.Contains(s, "svc-") || strings.Contains(s, "ep-") || strings.Contains(s, "element") {
-		t.Fatalf("an unchanged sync touched service objects:\n%s", s)
+	if n := tx.NumOperations(); n != 0 {
+		t.Fatalf("an unchanged sync has %d operations:\n%s", n, tx)
+	}
+}
+
+func TestOneChangedServiceRewritesOnlyItsOwnObjects(t *testing.T) {
+	p, _ := fakeProxy()
+	if err := p.Sync(context.Background(), fleet(50, 3, -1, 0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	tx := p.nft.NewTransaction()
+	writeDiff(tx, p.applied, buildRuleset(fleet(50, 3, 7, 1000, 3)))
+	for _, line := range strings.Split(strings.TrimSpace(tx.String()), "\n") {
+		if !strings.Contains(line, "/svc7/") && !strings.Contains(line, "10.96.0.7 ") {
+			t.Errorf("changing svc7 touched %q", line)
+		}
 	}
 }
 
@@ -87,9 +100,7 @@ func TestRulesDNATToEveryReadyEndpointAndNeverSNAT(t *testing.T) {
 	for _, want := range []string{
 		"10.96.0.10 . tcp . 80 : goto svc-",
 		"tcp . 30080 : goto svc-",
-		"numgen random mod 2 vmap { 0 : goto ep-",
-		"meta l4proto tcp dnat to 10.244.1.5:9090",
-		"meta l4proto tcp dnat to 10.244.2.7:8080",
+		"meta l4proto tcp dnat ip to numgen random mod 2 map { 0 : 10.244.1.5 . 9090 , 1 : 10.244.2.7 . 8080 }",
 		"type nat hook prerouting",
 		"type nat hook output",
 	} {
@@ -124,9 +135,9 @@ func TestServiceWithoutEndpointsRejectsAndHeadlessIsSkipped(t *testing.T) {
 }
 
 func TestAffinityPinsAClientToItsLastEndpoint(t *testing.T) {
-	svcs := fleet(1, 2, -1, 0) // service 0 has affinity
+	svcs := fleet(1, 2, -1, 0, 3) // service 0 has affinity
 	dump := dumpAfterFullSync(t, svcs)
-	for _, want := range []string{"update @aff-", "ip saddr @aff-", "timeout 10800s", "flags dynamic,timeout"} {
+	for _, want := range []string{"update @aff-", "ip saddr @aff-", "timeout 10800s", "flags dynamic,timeout", "numgen random mod 2 vmap { 0 : goto ep-", "meta l4proto tcp dnat to 10.244.0.1:8080"} {
 		if !strings.Contains(dump, want) {
 			t.Errorf("table lacks %q:\n%s", want, dump)
 		}

@@ -40,7 +40,9 @@ var baseChains = []baseChain{
 const nodePortMatch = "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @"
 
 // writeSkeleton adds the fixed objects: the table, its maps and the chains
-// every ruleset has, each rewritten so it is right whatever was there.
+// every ruleset has. It is written only by a full rebuild: rewriting a base
+// chain makes the kernel re-validate every path from it, which is the
+// biggest cost of a transaction on a large table.
 func writeSkeleton(tx *knftables.Transaction) {
 	tx.Add(&knftables.Table{Comment: knftables.PtrTo("shoal service proxy")})
 	for _, name := range sortedKeys(mapTypes) {
@@ -62,7 +64,6 @@ func writeSkeleton(tx *knftables.Transaction) {
 	}
 	for _, c := range fixed {
 		tx.Add(&knftables.Chain{Name: c.name})
-		tx.Flush(&knftables.Chain{Name: c.name})
 		for _, r := range c.rules {
 			tx.Add(&knftables.Rule{Chain: c.name, Rule: r})
 		}
@@ -74,7 +75,6 @@ func writeSkeleton(tx *knftables.Transaction) {
 			Hook:     knftables.PtrTo(b.hook),
 			Priority: knftables.PtrTo(b.priority),
 		})
-		tx.Flush(&knftables.Chain{Name: b.name})
 		tx.Add(&knftables.Rule{Chain: b.name, Rule: b.rule})
 	}
 }
@@ -84,6 +84,7 @@ func writeSkeleton(tx *knftables.Transaction) {
 func writeFull(tx *knftables.Transaction, want *ruleset) {
 	tx.Add(&knftables.Table{})
 	tx.Delete(&knftables.Table{})
+	writeSkeleton(tx)
 	writeDiff(tx, &ruleset{}, want)
 }
 
@@ -92,8 +93,6 @@ func writeFull(tx *knftables.Transaction, want *ruleset) {
 // Order matters inside a transaction: a chain or set can only go once nothing
 // refers to it, and a rule can only refer to what already exists.
 func writeDiff(tx *knftables.Transaction, have, want *ruleset) {
-	writeSkeleton(tx)
-
 	// Map elements that go or change: delete first, so a chain they point at
 	// can be deleted below.
 	for _, name := range sortedKeys(mapTypes) {
