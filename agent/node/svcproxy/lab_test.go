@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -228,4 +229,64 @@ func hostOf(tb testing.TB, hostport string) string {
 		tb.Fatal(err)
 	}
 	return ap.Addr().String()
+}
+
+// udpEchoServer answers every datagram on addr (in the namespace at path)
+// with "SERVER-ADDR CLIENT-ADDR".
+func udpEchoServer(tb testing.TB, path, addr string) {
+	tb.Helper()
+	var pc net.PacketConn
+	err := inNetns(path, func() error {
+		var err error
+		pc, err = net.ListenPacket("udp4", addr)
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("listen udp on %s: %v", addr, err)
+	}
+	tb.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			_, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = pc.WriteTo(fmt.Appendf(nil, "%s %s", pc.LocalAddr(), from), from)
+		}
+	}()
+}
+
+// askUDP sends one datagram from the namespace at path to addr and returns
+// the answer's two fields. UDP may lose a datagram, so it retries until ctx
+// ends.
+func askUDP(ctx context.Context, path, addr string) (server, client string, err error) {
+	var c net.Conn
+	err = inNetns(path, func() error {
+		var d net.Dialer
+		var err error
+		c, err = d.DialContext(ctx, "udp4", addr)
+		return err
+	})
+	if err != nil {
+		return "", "", err
+	}
+	defer c.Close()
+	buf := make([]byte, 512)
+	for ctx.Err() == nil {
+		if _, err := c.Write([]byte("?")); err != nil {
+			return "", "", err
+		}
+		_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		n, err := c.Read(buf)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(buf[:n]))
+		if len(f) != 2 {
+			return "", "", fmt.Errorf("answer %q from %s", buf[:n], addr)
+		}
+		return f[0], f[1], nil
+	}
+	return "", "", fmt.Errorf("no udp answer from %s: %w", addr, ctx.Err())
 }

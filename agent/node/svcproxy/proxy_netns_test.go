@@ -66,6 +66,12 @@ func TestClusterIPReachesEveryEndpointKeepsClientIPAndFollowsChanges(t *testing.
 		t.Fatalf("answers per server = %v, want both endpoints", seen)
 	}
 
+	t.Run("pod to pod is untouched", func(t *testing.T) {
+		if seen := servedBy(t, client, srv1IP+":8080", clientIP, 3); seen[srv1IP] != 3 {
+			t.Fatalf("answers per server = %v, want all from %s", seen, srv1IP)
+		}
+	})
+
 	t.Run("endpoint removed", func(t *testing.T) {
 		if err := p.Sync(ctx, []Service{web(srv2IP)}); err != nil {
 			t.Fatal(err)
@@ -128,6 +134,31 @@ func TestClusterIPReachesEveryEndpointKeepsClientIPAndFollowsChanges(t *testing.
 			t.Fatal("sync after close succeeded")
 		}
 	})
+	assertHostHasNoTable(t)
+}
+
+func TestUDPThroughClusterIPKeepsClientIP(t *testing.T) {
+	n := newNode(t)
+	client := n.pod(t, "client", clientIP)
+	udpEchoServer(t, n.pod(t, "srv1", srv1IP), srv1IP+":5353")
+	p := n.proxy(t)
+	s := Service{
+		Namespace: "kube-system", Name: "dns", ClusterIP: netip.MustParseAddr(vip),
+		Ports:     []Port{{Name: "dns", Protocol: UDP, Port: 53, TargetPort: 5353}},
+		Endpoints: []Endpoint{{IP: netip.MustParseAddr(srv1IP)}},
+	}
+	if err := p.Sync(t.Context(), []Service{s}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	server, from, err := askUDP(ctx, client, vip+":53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hostOf(t, server) != srv1IP || hostOf(t, from) != clientIP {
+		t.Fatalf("server %s saw %s, want %s seeing %s", server, from, srv1IP, clientIP)
+	}
 	assertHostHasNoTable(t)
 }
 
