@@ -77,8 +77,22 @@ func (p *Proxy) Sync(ctx context.Context, svcs []Service) error {
 	if p.closed {
 		return fmt.Errorf("service proxy: sync after close")
 	}
+	if p.applied != nil {
+		err := p.apply(ctx, len(svcs), want, false)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		// The table is not what the last transaction left (changed or
+		// removed behind our back): rebuild it whole, once.
+		p.log.Warn("incremental service rule update failed, rebuilding the table", "err", err)
+	}
+	return p.apply(ctx, len(svcs), want, true)
+}
+
+// apply runs one transaction from p.applied (or from nothing, if full) to
+// want, and records want on success.
+func (p *Proxy) apply(ctx context.Context, nsvcs int, want *ruleset, full bool) error {
 	tx := p.nft.NewTransaction()
-	full := p.applied == nil
 	if full {
 		writeFull(tx, want)
 	} else {
@@ -90,10 +104,10 @@ func (p *Proxy) Sync(ctx context.Context, svcs []Service) error {
 	start := time.Now()
 	if err := p.nft.Run(ctx, tx); err != nil {
 		p.applied = nil
-		return fmt.Errorf("service proxy: apply %d services (%d operations, full=%t): %w", len(svcs), tx.NumOperations(), full, err)
+		return fmt.Errorf("service proxy: apply %d services (%d operations, full=%t): %w", nsvcs, tx.NumOperations(), full, err)
 	}
 	p.applied = want
-	p.log.Debug("service rules applied", "services", len(svcs), "chains", len(want.chains),
+	p.log.Debug("service rules applied", "services", nsvcs, "chains", len(want.chains),
 		"operations", tx.NumOperations(), "full", full, "took", time.Since(start))
 	return nil
 }

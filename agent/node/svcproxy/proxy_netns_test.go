@@ -209,3 +209,21 @@ func assertHostHasNoTable(t *testing.T) {
 		t.Errorf("host namespace has table %s:\n%s", DefaultTable, out)
 	}
 }
+
+func TestSyncRebuildsATableRemovedBehindItsBack(t *testing.T) {
+	n := newNode(t)
+	client := n.pod(t, "client", clientIP)
+	echoServer(t, n.pod(t, "srv1", srv1IP), srv1IP+":8080")
+	echoServer(t, n.pod(t, "srv2", srv2IP), srv2IP+":8080")
+	p := n.proxy(t)
+	if err := p.Sync(t.Context(), []Service{web(srv1IP)}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "ip", "netns", "exec", n.name, "nft", "delete", "table", "ip", DefaultTable)
+	if err := p.Sync(t.Context(), []Service{web(srv2IP)}); err != nil {
+		t.Fatal(err)
+	}
+	if seen := servedBy(t, client, vip+":80", clientIP, 5); seen[srv2IP] != 5 {
+		t.Fatalf("answers per server = %v, want all from %s", seen, srv2IP)
+	}
+}
