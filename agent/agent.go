@@ -88,9 +88,8 @@ type Agent struct {
 	sec     security // agent/auth.go
 	metrics *metrics // agent/metrics.go
 
-	deaths deathClock // agent/nodelifecycle.go
-	fence  fencer     // agent/fencing.go
-	seat   seatState  // agent/seats.go
+	fence fencer    // agent/fencing.go
+	seat  seatState // agent/seats.go
 }
 
 // Run starts the agent and blocks until ctx is done. Stopping the agent
