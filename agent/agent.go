@@ -90,8 +90,7 @@ type Agent struct {
 	sec     security // agent/auth.go
 	metrics *metrics // agent/metrics.go
 
-	deaths deathClock // agent/nodelifecycle.go
-	seat   seatState  // agent/seats.go
+	seat seatState // agent/seats.go
 }
 
 // Run starts the agent and blocks until ctx is done. Stopping the agent

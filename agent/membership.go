@@ -87,7 +87,7 @@ func gossipTimings(mc *memberlist.Config) {
 	// the WAN-minded default so a dead node is noticed in about a second
 	// and a half. Suspicion lasts SuspicionMult probe intervals once another
 	// member confirms it (0.75 s), up to six times that without. A false
-	// verdict costs nothing by itself: the node grace (agent/nodelifecycle.go)
+	// verdict costs nothing by itself: the node grace (agent/controllers/nodelifecycle.go)
 	// must also pass before the leader moves anything, and memberlist
 	// stretches its own timeouts when this agent is too loaded to answer.
 	mc.ProbeInterval = 250 * time.Millisecond

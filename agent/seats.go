@@ -7,17 +7,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/memberlist"
 
 	"github.com/shoal-dev/shoal/consensus"
-	"github.com/shoal-dev/shoal/placement"
 )
 
-// seatAdmin is what the leader needs to change the Raft configuration.
+// seatAdmin reads and changes the Raft configuration; the leader's seat
+// healing (agent/controllers/seats.go) gets it through wire_controllers.go.
 type seatAdmin interface {
 	Servers() ([]consensus.Server, error)
 	AddVoter(ctx context.Context, id, addr string) error
@@ -25,11 +24,9 @@ type seatAdmin interface {
 	RemoveServer(ctx context.Context, id string) error
 }
 
-// seatState serialises opening a Raft seat on a promoted client, and
-// times voters whose agent runs without its seat.
+// seatState serialises opening a Raft seat on a promoted client.
 type seatState struct {
-	mu       sync.Mutex
-	seatless deathClock
+	mu sync.Mutex
 }
 
 // promotedMarker, inside the Raft data dir, tells a restarted agent that
@@ -53,145 +50,9 @@ func restoreSeat(cfg *Config) {
 	}
 }
 
-// seatInterval is how often the leader reviews the Raft configuration.
-const seatInterval = time.Second
-
-// seatController keeps --servers voters while enough agents live: a
-// voter that gossip has held failed for longer than the grace period is
-// removed, and a healthy agent takes its seat (a returning server first,
-// else a client, which opens a seat with an empty log when asked). A
-// server that returns to a full configuration rejoins without a vote, so
-// it follows the state like a client does.
-func (a *Agent) seatController(ctx context.Context) {
-	admin, ok := a.raft().(seatAdmin)
-	if !ok {
-		a.log.Error("seat healing off: this seat cannot change the Raft configuration", "seat", fmt.Sprintf("%T", a.raft()))
-		return
-	}
-	tick := time.NewTicker(seatInterval)
-	defer tick.Stop()
-	for {
-		if err := a.reviewSeats(ctx, admin); err != nil && ctx.Err() == nil {
-			a.log.Warn("raft seats", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-func (a *Agent) reviewSeats(ctx context.Context, admin seatAdmin) error {
-	servers, err := admin.Servers()
-	if err != nil {
-		return err
-	}
-	byName := map[string]member{}
-	for _, m := range a.members.members() {
-		byName[m.Name] = m
-	}
-	inConfig := map[string]bool{} // name: voter
-	voters := 0
-	for _, s := range servers {
-		id := string(s.ID)
-		m, ok := byName[id]
-		if !ok {
-			m = member{Name: id}
-		}
-		// An agent that came back without its seat (restarted as a
-		// client) holds a vote it cannot cast: it goes like a dead one.
-		seatless := a.seat.seatless.deadFor(member{Name: id, Alive: !m.Alive || m.Meta.Server}, time.Now()) > a.cfg.nodeGrace()
-		if id != a.cfg.Name && (!a.aliveForFleet(m) || seatless) {
-			a.log.Info("removing a server that is gone or runs without its seat for longer than the grace period", "server", id)
-			if err := admin.RemoveServer(ctx, id); err != nil {
-				return err
-			}
-			continue
-		}
-		inConfig[id] = s.Voter
-		if s.Voter {
-			voters++
-		}
-	}
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	// A returning server with a seat of its own follows without a vote.
-	for _, n := range names {
-		m := byName[n]
-		if _, ok := inConfig[n]; ok || !m.Alive || !m.Meta.Server || m.Meta.Raft == "" {
-			continue
-		}
-		a.log.Info("server back without a seat: it follows the log without a vote", "server", n)
-		if err := admin.AddNonvoter(ctx, n, m.Meta.Raft); err != nil {
-			return err
-		}
-		inConfig[n] = false
-	}
-	if voters >= a.cfg.Servers {
-		return nil
-	}
-	cand, addr, err := a.seatCandidate(ctx, names, byName, inConfig)
-	if err != nil || cand == "" {
-		return err
-	}
-	a.log.Info("promoting an agent to a Raft voter", "agent", cand, "raft", addr, "voters", voters, "want", a.cfg.Servers)
-	return admin.AddVoter(ctx, cand, addr)
-}
-
-// seatCandidate picks the agent to promote: a live non-voter first, else
-// a live client whose node is Ready, which is asked to open its seat.
-func (a *Agent) seatCandidate(ctx context.Context, names []string, byName map[string]member, inConfig map[string]bool) (string, string, error) {
-	for _, n := range names {
-		voter, ok := inConfig[n]
-		if m := byName[n]; ok && !voter && m.Alive && m.Meta.Raft != "" {
-			return n, m.Meta.Raft, nil
-		}
-	}
-	for _, n := range names {
-		m := byName[n]
-		if _, ok := inConfig[n]; ok || !m.Alive || m.Meta.Server {
-			continue
-		}
-		if node, err := a.fsm().Node(n); err != nil || !placement.NodeReady(node) {
-			continue
-		}
-		addr, err := a.askToOpenSeat(ctx, m)
-		if err != nil {
-			a.log.Warn("agent could not open a Raft seat", "agent", n, "err", err)
-			continue
-		}
-		return n, addr, nil
-	}
-	return "", "", nil
-}
-
 // seatAnswer is the answer of POST /shoal/v1/seat.
 type seatAnswer struct {
 	Raft string `json:"raft"`
-}
-
-func (a *Agent) askToOpenSeat(ctx context.Context, m member) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+m.Meta.API+"/shoal/v1/seat", nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := a.internalClient(30 * time.Second).Do(req)
-	if err != nil {
-		return "", fmt.Errorf("ask %s to open a seat: %w", m.Name, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("ask %s to open a seat: HTTP %d", m.Name, resp.StatusCode)
-	}
-	var ans seatAnswer
-	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || ans.Raft == "" {
-		return "", fmt.Errorf("ask %s to open a seat: bad answer: %v", m.Name, err)
-	}
-	return ans.Raft, nil
 }
 
 // openSeat is POST /shoal/v1/seat: the leader asks this client to hold a

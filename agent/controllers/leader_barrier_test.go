@@ -1,4 +1,4 @@
-package agent
+package controllers
 
 import (
 	"context"
@@ -19,17 +19,20 @@ func TestNewLeaderStartsControllersOnlyOnceItsStateHoldsWhatWasCommitted(t *test
 	leader := c.Leader()
 	heir := c.Followers(leader)[0]
 
-	a := &Agent{cfg: Config{Name: heir.ID}, log: slog.New(slog.DiscardHandler)}
+	cfg := Config{Name: heir.ID, NodeGrace: time.Second, Log: slog.New(slog.DiscardHandler)}
 	if testing.Verbose() {
-		a.log = slog.Default()
+		cfg.Log = slog.Default()
 	}
-	a.role.Store(&serverRole{fsm: heir.FSM, raft: heir.Raft})
+	l, err := New(cfg, Deps{State: heir.FSM, Seat: heir.Raft, Members: noMembers{}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	started := make(chan uint64, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.lead(ctx, func(ctx context.Context) {
+		l.lead(ctx, func(ctx context.Context) {
 			started <- heir.FSM.Index()
 			<-ctx.Done()
 		})
@@ -82,3 +85,10 @@ func TestNewLeaderStartsControllersOnlyOnceItsStateHoldsWhatWasCommitted(t *test
 		t.Fatal("the new leader's state does not count as current after its barrier")
 	}
 }
+
+// noMembers is a fleet gossip has not met yet.
+type noMembers struct{}
+
+func (noMembers) Members() []Member        { return nil }
+func (noMembers) Changes() <-chan struct{} { return nil }
+func (noMembers) Join([]string) error      { return nil }

@@ -1,4 +1,4 @@
-package agent
+package controllers
 
 import (
 	"cmp"
@@ -16,19 +16,6 @@ import (
 	"github.com/shoal-dev/shoal/placement"
 )
 
-// controllerStore is the part of the state that holds RCs and ReplicaSets.
-type controllerStore interface {
-	Controller(kind, namespace, name string) (api.Replicated, error)
-	Controllers(kind string, filter func(api.Replicated) bool) ([]api.Replicated, uint64)
-}
-
-// controllerState returns the local state's RCs and ReplicaSets, nil on an
-// agent without a Raft seat.
-func (a *Agent) controllerState() controllerStore {
-	cs, _ := a.fsm().(controllerStore)
-	return cs
-}
-
 // replicationResync bounds how long the controller trusts that nothing
 // changed: a lost write or a failed create is retried at the latest then.
 const replicationResync = 2 * time.Second
@@ -38,15 +25,15 @@ const replicationResync = 2 * time.Second
 // until the count is spec.replicas. It reads the state after each of its
 // own writes has applied (Apply returns then on the leader), so it never
 // counts a pod twice or misses one it just made.
-func (a *Agent) replicationController(ctx context.Context) {
-	cs := a.controllerState()
+func (l *Leader) replicationController(ctx context.Context) {
+	cs, _ := l.state.(ReplicaStore)
 	if cs == nil {
 		return
 	}
 	var after uint64
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithTimeout(ctx, replicationResync)
-		idx, _ := a.fsm().WaitIndex(wctx, after)
+		idx, _ := l.state.WaitIndex(wctx, after)
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -58,8 +45,8 @@ func (a *Agent) replicationController(ctx context.Context) {
 			known[string(api.MetaOf(c).UID)] = true
 		}
 		for _, c := range ctrls {
-			if err := a.syncReplicas(ctx, c, known); err != nil && ctx.Err() == nil {
-				a.log.Warn("replication", "kind", api.TypeMetaOf(c).Kind, "name", api.Key(api.MetaOf(c).Namespace, api.MetaOf(c).Name), "err", err)
+			if err := l.syncReplicas(ctx, c, known); err != nil && ctx.Err() == nil {
+				l.log.Warn("replication", "kind", api.TypeMetaOf(c).Kind, "name", api.Key(api.MetaOf(c).Namespace, api.MetaOf(c).Name), "err", err)
 			}
 		}
 	}
@@ -159,14 +146,14 @@ func podReady(p *api.Pod) bool {
 	return c != nil && c.Status == "True"
 }
 
-func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map[string]bool) error {
+func (l *Leader) syncReplicas(ctx context.Context, ctrl api.Replicated, known map[string]bool) error {
 	meta := api.MetaOf(ctrl)
 	sel, err := api.PodSelector(ctrl)
 	if err != nil {
 		return fmt.Errorf("selector: %w", err)
 	}
-	pods, _ := a.fsm().Pods(func(p *api.Pod) bool { return p.ObjectMeta.Namespace == meta.Namespace })
-	nodes, _ := a.fsm().Nodes()
+	pods, _ := l.state.Pods(func(p *api.Pod) bool { return p.ObjectMeta.Namespace == meta.Namespace })
+	nodes, _ := l.state.Nodes()
 	notReady := map[string]bool{}
 	for _, n := range nodes {
 		if !placement.NodeReady(n) {
@@ -183,10 +170,10 @@ func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map
 			}
 		}
 		p.ObjectMeta.OwnerReferences = refs
-		if err := a.writePodMeta(ctx, p); err != nil {
+		if err := l.writePodMeta(ctx, p); err != nil {
 			return fmt.Errorf("release pod %s: %w", p.ObjectMeta.Name, err)
 		}
-		a.log.Info("released pod whose labels left the selector", "owner", meta.Name, "pod", p.ObjectMeta.Name)
+		l.log.Info("released pod whose labels left the selector", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	}
 	for _, p := range plan.adopt {
 		var refs []api.OwnerReference
@@ -196,22 +183,22 @@ func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map
 			}
 		}
 		p.ObjectMeta.OwnerReferences = append(refs, ref)
-		if err := a.writePodMeta(ctx, p); err != nil {
+		if err := l.writePodMeta(ctx, p); err != nil {
 			return fmt.Errorf("adopt pod %s: %w", p.ObjectMeta.Name, err)
 		}
-		a.log.Info("adopted matching pod", "owner", meta.Name, "pod", p.ObjectMeta.Name)
+		l.log.Info("adopted matching pod", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	}
 	var (
 		mu        sync.Mutex
 		created   int
 		createErr error
 	)
-	// Side by side (agent/parallel.go), all applied before this returns,
+	// Side by side (parallel.go), all applied before this returns,
 	// so the next pass still counts every pod made here.
 	sideBySide(plan.create, leaderWrites, func(int) {
 		p := api.PodFromTemplate(ctrl)
 		p.ObjectMeta.Name = meta.Name + "-" + randomSuffix()
-		_, err := a.raft().Apply(ctx, consensus.CreatePod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
+		_, err := l.seat.Apply(ctx, consensus.CreatePod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
 		if consensus.IsAlreadyExists(err) {
 			return // a clash of suffixes; the next pass makes it
 		}
@@ -222,32 +209,32 @@ func (a *Agent) syncReplicas(ctx context.Context, ctrl api.Replicated, known map
 			return
 		}
 		created++
-		a.log.Info("created replica", "owner", meta.Name, "pod", p.ObjectMeta.Name)
+		l.log.Info("created replica", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	})
 	if createErr != nil {
 		return fmt.Errorf("create replica: %w", createErr)
 	}
 	removed := 0
 	for _, p := range plan.remove {
-		_, err := a.raft().Apply(ctx, consensus.DeletePod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID})
+		_, err := l.seat.Apply(ctx, consensus.DeletePod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID})
 		if err != nil && !consensus.IsNotFound(err) {
 			return fmt.Errorf("delete surplus replica %s: %w", p.ObjectMeta.Name, err)
 		}
 		removed++
-		a.log.Info("deleted surplus replica", "owner", meta.Name, "pod", p.ObjectMeta.Name)
+		l.log.Info("deleted surplus replica", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	}
-	return a.writeReplicaStatus(ctx, ctrl, plan, created, removed)
+	return l.writeReplicaStatus(ctx, ctrl, plan, created, removed)
 }
 
 // writePodMeta stores changed ownerReferences through ApplyPod, guarded by
 // the resourceVersion read, so a concurrent change wins and the next pass
 // decides again.
-func (a *Agent) writePodMeta(ctx context.Context, p *api.Pod) error {
-	_, err := a.raft().Apply(ctx, consensus.ApplyPod{Pod: *p, Time: time.Now().UTC()})
+func (l *Leader) writePodMeta(ctx context.Context, p *api.Pod) error {
+	_, err := l.seat.Apply(ctx, consensus.ApplyPod{Pod: *p, Time: time.Now().UTC()})
 	return err
 }
 
-func (a *Agent) writeReplicaStatus(ctx context.Context, ctrl api.Replicated, plan replicaPlan, created, removed int) error {
+func (l *Leader) writeReplicaStatus(ctx context.Context, ctrl api.Replicated, plan replicaPlan, created, removed int) error {
 	st := api.ReplicaCounts{ObservedGeneration: api.MetaOf(ctrl).Generation}
 	removing := map[string]bool{}
 	for _, p := range plan.remove {
@@ -270,7 +257,7 @@ func (a *Agent) writeReplicaStatus(ctx context.Context, ctrl api.Replicated, pla
 		return nil
 	}
 	meta := api.MetaOf(ctrl)
-	_, err := a.raft().Apply(ctx, consensus.UpdateControllerStatus{Kind: api.TypeMetaOf(ctrl).Kind, Namespace: meta.Namespace, Name: meta.Name, UID: meta.UID, Status: st})
+	_, err := l.seat.Apply(ctx, consensus.UpdateControllerStatus{Kind: api.TypeMetaOf(ctrl).Kind, Namespace: meta.Namespace, Name: meta.Name, UID: meta.UID, Status: st})
 	if consensus.IsNotFound(err) || consensus.IsConflict(err) {
 		return nil // deleted or replaced meanwhile
 	}

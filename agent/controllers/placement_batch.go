@@ -1,4 +1,4 @@
-package agent
+package controllers
 
 import (
 	"context"
@@ -47,38 +47,38 @@ func planBinds(pending []*api.Pod, infos []placement.NodeInfo) (binds []plannedB
 }
 
 // placeSideBySide places pending pods: the binds planBinds chose go to
-// Raft side by side (agent/parallel.go), which commits them in one batch;
+// Raft side by side (parallel.go), which commits them in one batch;
 // one after another, a dozen replacements took a second of Raft rounds
 // on a busy 20-node lab. A pod that fits nowhere goes through place,
 // which records why.
-func (a *Agent) placeSideBySide(ctx context.Context, pending []*api.Pod, infos []placement.NodeInfo) {
+func (l *Leader) placeSideBySide(ctx context.Context, pending []*api.Pod, infos []placement.NodeInfo) {
 	binds, unfit := planBinds(pending, infos)
 	for _, p := range unfit {
-		infos = a.fsm().AppendNodeInfos(infos[:0])
-		if err := a.place(ctx, p, infos); err != nil && ctx.Err() == nil {
-			a.log.Warn("place pod", "pod", api.KeyOf(p), "err", err)
+		infos = l.state.AppendNodeInfos(infos[:0])
+		if err := l.place(ctx, p, infos); err != nil && ctx.Err() == nil {
+			l.log.Warn("place pod", "pod", api.KeyOf(p), "err", err)
 		}
 	}
 	sideBySide(len(binds), leaderWrites, func(i int) {
-		if err := a.bindChosen(ctx, binds[i].pod, binds[i].node); err != nil && ctx.Err() == nil {
-			a.log.Warn("place pod", "pod", api.KeyOf(binds[i].pod), "err", err)
+		if err := l.bindChosen(ctx, binds[i].pod, binds[i].node); err != nil && ctx.Err() == nil {
+			l.log.Warn("place pod", "pod", api.KeyOf(binds[i].pod), "err", err)
 		}
 	})
 }
 
 // bindChosen binds p to node with the node's lowest free IP; the state
 // machine re-checks the fit when it commits.
-func (a *Agent) bindChosen(ctx context.Context, p *api.Pod, node string) error {
-	ip, err := a.fsm().FreePodIP(node)
+func (l *Leader) bindChosen(ctx context.Context, p *api.Pod, node string) error {
+	ip, err := l.state.FreePodIP(node)
 	if err != nil {
 		return fmt.Errorf("allocate an IP on %s: %w", node, err)
 	}
-	_, err = a.raft().Apply(ctx, consensus.BindPod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID, Node: node, PodIP: ip.String(), Time: time.Now().UTC()})
+	_, err = l.seat.Apply(ctx, consensus.BindPod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID, Node: node, PodIP: ip.String(), Time: time.Now().UTC()})
 	if err != nil {
 		return fmt.Errorf("bind to %s: %w", node, err)
 	}
-	a.log.Info("pod bound", "pod", api.KeyOf(p), "node", node, "ip", ip)
-	a.recordLeaderEvent(p, api.EventNormal, "Scheduled", fmt.Sprintf("Successfully assigned %s to %s", api.KeyOf(p), node)) // agent/events.go
-	a.metrics.placed()
+	l.log.Info("pod bound", "pod", api.KeyOf(p), "node", node, "ip", ip)
+	l.events.LeaderEvent(p, api.EventNormal, "Scheduled", fmt.Sprintf("Successfully assigned %s to %s", api.KeyOf(p), node))
+	l.metrics.Placed()
 	return nil
 }

@@ -1,4 +1,4 @@
-package agent
+package controllers
 
 import (
 	"fmt"
@@ -114,7 +114,7 @@ func TestRandomSuffixUsesKubernetesAlphabet(t *testing.T) {
 func TestDeathClockWaitsForGrace(t *testing.T) {
 	var d deathClock
 	t0 := time.Unix(100, 0)
-	m := member{Name: "n2", Alive: false}
+	m := Member{Name: "n2", Alive: false}
 	if got := d.deadFor(m, t0); got != 0 {
 		t.Fatalf("first sight of a failure: %v", got)
 	}

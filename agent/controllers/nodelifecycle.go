@@ -1,7 +1,9 @@
-package agent
+package controllers
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -19,7 +21,7 @@ type deathClock struct {
 }
 
 // deadFor returns how long gossip has held the member failed (0 when alive).
-func (d *deathClock) deadFor(m member, now time.Time) time.Duration {
+func (d *deathClock) deadFor(m Member, now time.Time) time.Duration {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if m.Alive {
@@ -38,15 +40,15 @@ func (d *deathClock) deadFor(m member, now time.Time) time.Duration {
 }
 
 // aliveForFleet is the leader's view of a member: alive until gossip has
-// held it failed for longer than --node-grace.
-func (a *Agent) aliveForFleet(m member) bool {
-	return !a.lostAfter(m, a.deaths.deadFor(m, time.Now()))
+// held it failed for longer than the node grace.
+func (l *Leader) aliveForFleet(m Member) bool {
+	return !l.lostAfter(m, l.deaths.deadFor(m, time.Now()))
 }
 
 // lostAfter tells whether a member gossip has held failed for dead (the death
 // clock's answer) has used up its grace.
-func (a *Agent) lostAfter(m member, dead time.Duration) bool {
-	return !m.Alive && dead >= a.cfg.nodeGrace()
+func (l *Leader) lostAfter(m Member, dead time.Duration) bool {
+	return !m.Alive && dead >= l.cfg.NodeGrace
 }
 
 // nodeLifecycleController runs on the leader: it re-checks members as their
@@ -54,31 +56,31 @@ func (a *Agent) lostAfter(m member, dead time.Duration) bool {
 // (they are Unknown, and their RC replaces them on live nodes). Bare pods
 // stay Unknown: nothing may re-create them. A lost node that comes back
 // finds its old replicas gone from the state and stops them (fencing).
-func (a *Agent) nodeLifecycleController(ctx context.Context) {
+func (l *Leader) nodeLifecycleController(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.rejoinLoop(ctx)
+		l.rejoinLoop(ctx)
 	}()
 	for {
 		// Taken before the members are read, so an event that lands
 		// while this pass runs still wakes the next one.
-		changed := a.members.changes()
-		next := a.cfg.nodeGrace() / 4
-		for _, m := range a.fleetMembers() {
+		changed := l.members.Changes()
+		next := l.cfg.NodeGrace / 4
+		for _, m := range l.fleetMembers() {
 			// One reading of the clock serves both questions, so they
 			// cannot disagree about the same member within a pass.
-			dead := a.deaths.deadFor(m, time.Now())
-			if err := a.markLost(ctx, m, dead); err != nil && ctx.Err() == nil {
-				a.log.Warn("mark node not ready", "node", m.Name, "err", err)
+			dead := l.deaths.deadFor(m, time.Now())
+			if err := l.markLost(ctx, m, dead); err != nil && ctx.Err() == nil {
+				l.log.Warn("mark node not ready", "node", m.Name, "err", err)
 			}
-			if left := a.graceLeft(m, dead); left > 0 && left < next {
+			if left := l.graceLeft(m, dead); left > 0 && left < next {
 				next = left
 			}
 		}
-		a.evictLostReplicas(ctx)
+		l.evictLostReplicas(ctx)
 		// Woken by gossip's verdict itself and again the moment a grace
 		// runs out, so a failover waits for the grace and nothing more
 		// (a fixed tick added up to two tick periods on top of it).
@@ -96,27 +98,27 @@ func (a *Agent) nodeLifecycleController(ctx context.Context) {
 
 // graceLeft is how much of its grace a member gossip has held failed for
 // dead still has (0 for a live member or one whose grace has run out).
-func (a *Agent) graceLeft(m member, dead time.Duration) time.Duration {
+func (l *Leader) graceLeft(m Member, dead time.Duration) time.Duration {
 	if m.Alive {
 		return 0
 	}
-	return max(0, a.cfg.nodeGrace()-dead)
+	return max(0, l.cfg.NodeGrace-dead)
 }
 
 // fleetMembers is every registered node as gossip sees it. memberlist
 // forgets a dead member after declaring it dead, so a registered node
 // gossip no longer lists counts as failed.
-func (a *Agent) fleetMembers() []member {
-	byName := map[string]member{}
-	for _, m := range a.members.members() {
+func (l *Leader) fleetMembers() []Member {
+	byName := map[string]Member{}
+	for _, m := range l.members.Members() {
 		byName[m.Name] = m
 	}
-	nodes, _ := a.fsm().Nodes()
-	out := make([]member, 0, len(nodes))
+	nodes, _ := l.state.Nodes()
+	out := make([]Member, 0, len(nodes))
 	for _, n := range nodes {
 		m, ok := byName[n.ObjectMeta.Name]
 		if !ok {
-			m = member{Name: n.ObjectMeta.Name, Alive: false}
+			m = Member{Name: n.ObjectMeta.Name, Alive: false}
 		}
 		out = append(out, m)
 	}
@@ -129,14 +131,14 @@ func (a *Agent) fleetMembers() []member {
 // to join, would otherwise stay apart for good. Every agent gossips on the
 // same port. Each address is tried on its own, so an unreachable node
 // (whose connect times out) holds up no other.
-func (a *Agent) rejoinLoop(ctx context.Context) {
+func (l *Leader) rejoinLoop(ctx context.Context) {
 	var (
 		mu       sync.Mutex
 		inFlight = map[string]bool{}
 		wg       sync.WaitGroup
 	)
 	defer wg.Wait()
-	tick := time.NewTicker(a.cfg.nodeGrace())
+	tick := time.NewTicker(l.cfg.NodeGrace)
 	defer tick.Stop()
 	for {
 		select {
@@ -144,9 +146,9 @@ func (a *Agent) rejoinLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		nodes, _ := a.fsm().Nodes()
+		nodes, _ := l.state.Nodes()
 		alive := map[string]bool{}
-		for _, m := range a.members.members() {
+		for _, m := range l.members.Members() {
 			alive[m.Name] = m.Alive
 		}
 		for _, n := range nodes {
@@ -154,7 +156,7 @@ func (a *Agent) rejoinLoop(ctx context.Context) {
 			if alive[n.ObjectMeta.Name] || ip == "" {
 				continue
 			}
-			addr := hostPort(ip, a.cfg.GossipPort)
+			addr := net.JoinHostPort(ip, strconv.Itoa(l.cfg.GossipPort))
 			mu.Lock()
 			busy := inFlight[addr]
 			inFlight[addr] = true
@@ -165,8 +167,8 @@ func (a *Agent) rejoinLoop(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := a.members.join([]string{addr}); err == nil {
-					a.log.Info("invited a lost node back into gossip", "node", n.ObjectMeta.Name, "addr", addr)
+				if err := l.members.Join([]string{addr}); err == nil {
+					l.log.Info("invited a lost node back into gossip", "node", n.ObjectMeta.Name, "addr", addr)
 				}
 				mu.Lock()
 				delete(inFlight, addr)
@@ -188,33 +190,22 @@ func internalAddress(n *api.Node) string {
 // markLost records in Raft that a member's grace ran out (dead is how
 // long gossip has held it failed); nodeController does the same on its
 // slower tick and brings the node back when it returns.
-func (a *Agent) markLost(ctx context.Context, m member, dead time.Duration) error {
-	if !a.lostAfter(m, dead) {
+func (l *Leader) markLost(ctx context.Context, m Member, dead time.Duration) error {
+	if !l.lostAfter(m, dead) {
 		return nil
 	}
-	n, err := a.fsm().Node(m.Name)
+	n, err := l.state.Node(m.Name)
 	if err != nil || !placement.NodeReady(n) {
 		return nil
 	}
-	a.log.Info("node lost: gossip has held it failed for longer than the grace period", "node", m.Name, "grace", a.cfg.nodeGrace())
-	_, err = a.raft().Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: false, Reason: "NodeStatusUnknown",
+	l.log.Info("node lost: gossip has held it failed for longer than the grace period", "node", m.Name, "grace", l.cfg.NodeGrace)
+	_, err = l.seat.Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: false, Reason: "NodeStatusUnknown",
 		Message: "gossip declared the agent failed", Time: time.Now().UTC()})
 	return err
 }
 
-// DefaultNodeGrace is how long gossip must hold an agent failed before the
-// fleet declares its node NotReady and replaces its replicas.
-const DefaultNodeGrace = 2 * time.Second
-
-func (c *Config) nodeGrace() time.Duration {
-	if c.NodeGrace <= 0 {
-		return DefaultNodeGrace
-	}
-	return c.NodeGrace
-}
-
-func (a *Agent) evictLostReplicas(ctx context.Context) {
-	nodes, _ := a.fsm().Nodes()
+func (l *Leader) evictLostReplicas(ctx context.Context) {
+	nodes, _ := l.state.Nodes()
 	lost := map[string]bool{}
 	for _, n := range nodes {
 		if !placement.NodeReady(n) && nodeWasReady(n) {
@@ -224,22 +215,22 @@ func (a *Agent) evictLostReplicas(ctx context.Context) {
 	if len(lost) == 0 {
 		return
 	}
-	pods, _ := a.fsm().Pods(func(p *api.Pod) bool {
+	pods, _ := l.state.Pods(func(p *api.Pod) bool {
 		return lost[p.Spec.NodeName] && p.Status.Phase == api.PodUnknown && api.ControllerOf(p) != nil
 	})
-	// Side by side (agent/parallel.go): one by one, a dozen deletes held
+	// Side by side (parallel.go): one by one, a dozen deletes held
 	// this loop for the better part of a second, and the grace of a second
 	// lost node ran out unnoticed meanwhile.
 	sideBySide(len(pods), leaderWrites, func(i int) {
 		p := pods[i]
-		_, err := a.raft().Apply(ctx, consensus.DeletePod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID})
+		_, err := l.seat.Apply(ctx, consensus.DeletePod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID})
 		if err != nil && !consensus.IsNotFound(err) && !consensus.IsConflict(err) {
 			if ctx.Err() == nil {
-				a.log.Warn("delete replica of lost node", "pod", api.KeyOf(p), "node", p.Spec.NodeName, "err", err)
+				l.log.Warn("delete replica of lost node", "pod", api.KeyOf(p), "node", p.Spec.NodeName, "err", err)
 			}
 			return
 		}
-		a.log.Info("deleted replica of lost node; its controller replaces it", "pod", api.KeyOf(p), "node", p.Spec.NodeName)
+		l.log.Info("deleted replica of lost node; its controller replaces it", "pod", api.KeyOf(p), "node", p.Spec.NodeName)
 	})
 }
 
