@@ -71,7 +71,7 @@ func (a *Agent) runNode(ctx context.Context) {
 				StateDir: a.dataPath("pods"), Log: a.log.With("part", "podruntime"),
 				Events:      eventRecorders{podEventRecorder{a}, a.events}, // agent/metrics.go, agent/events.go
 				Registries:  a.cfg.registries(),
-				Credentials: pullSecrets{a}, // agent/api_secrets.go
+				Credentials: pullSecrets{a}, // agent/pull_secrets.go
 			})
 		}
 		if err == nil {
@@ -89,7 +89,7 @@ func (a *Agent) runNode(ctx context.Context) {
 	}
 	defer rt.Close()
 	a.runtime.set(rt)
-	go a.imageGC(ctx, rt) // agent/images.go
+	go a.imageGC(ctx, rt) // agent/image_gc.go
 	n := &nodeRunner{a: a, plane: plane, runtime: rt, http: a.internalClient(time.Minute), reported: map[string]api.PodStatus{}}
 	n.follow(ctx)
 }

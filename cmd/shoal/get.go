@@ -260,7 +260,7 @@ func podDisplayStatus(p *api.Pod) string {
 }
 
 // nodeRow reads the roles and allocation the agents annotate nodes with
-// when they are read (agent/node_view.go).
+// when they are read (agent/apiserver/node_view.go).
 func nodeRow(n *api.Node, wide bool) []string {
 	status := "NotReady"
 	for _, c := range n.Status.Conditions {

@@ -1,0 +1,314 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+)
+
+// maxBodyBytes bounds every request body except image archives.
+const maxBodyBytes = api.MaxManifestBytes
+
+// Handler is the Kubernetes-shaped API every agent serves, plus shoal's
+// own endpoints under /shoal/v1 and the agent's Config.Routes.
+func (a *Server) Handler() http.Handler {
+	mux := a.newKubeMux() // also serves discovery, Tables and ?watch: kube_*.go
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.HandleFunc("GET /shoal/v1/snapshot", a.viaLeader(a.snapshot))
+
+	mux.HandleFunc("GET /api/v1/nodes", a.viaServer(a.listNodes))
+	mux.HandleFunc("GET /api/v1/nodes/{name}", a.viaServer(a.getNode))
+	mux.HandleFunc("GET /api/v1/pods", a.viaServer(a.listPods))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods", a.viaServer(a.listPods))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}", a.viaServer(a.getPod))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods", a.viaLeader(a.createPod))
+	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.replacePod))
+	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.patchPod))
+	mux.HandleFunc("DELETE /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.deletePod))
+	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", a.viaLeader(a.updatePodStatus))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/log", a.onPodNode(a.podLog))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/exec", a.onPodNode(a.podExec))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/exec", a.onPodNode(a.podExec))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/portforward", a.onPodNode(a.podPortForward))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/portforward", a.onPodNode(a.podPortForward))
+
+	a.replicationRoutes(mux) // api_rc.go
+	a.secretRoutes(mux)      // api_secrets.go
+	for _, rt := range a.cfg.Routes {
+		mux.HandleFunc(rt.Pattern, a.via(rt.Via, rt.Handler))
+	}
+	mux.HandleFunc("GET /shoal/v1/readindex", a.serveReadIndex) // readindex.go
+	mux.HandleFunc("GET /shoal/v1/cluster", a.cluster)
+	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", a.viaServer(a.assignments))
+	mux.HandleFunc("POST /shoal/v1/images", a.importImage)
+	mux.HandleFunc("GET /shoal/v1/images", a.listImages)
+	mux.HandleFunc("DELETE /shoal/v1/images", a.removeImage)
+	a.pprofRoutes(mux)   // pprof.go
+	mux.addPatchRoutes() // after every route: kube_patch_generic.go
+	return a.withMiddleware(mux)
+}
+
+// via wraps h to run where v says.
+func (a *Server) via(v Via, h http.HandlerFunc) http.HandlerFunc {
+	switch v {
+	case OnServer:
+		return a.viaServer(h)
+	case OnLeader:
+		return a.viaLeader(h)
+	}
+	return h
+}
+
+func (a *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if a.isServer() {
+		if id, _ := a.raft().Leader(); id == "" {
+			http.Error(w, "no Raft leader known", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	io.WriteString(w, "ok")
+}
+
+func (a *Server) listNodes(w http.ResponseWriter, r *http.Request) {
+	sel, err := selector(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	fields, err := nodeFieldFilter(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	nodes, idx := a.fsm().Nodes()
+	a.withReadAnnotations(nodes) // node_view.go
+	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
+	for _, n := range nodes {
+		if sel.Matches(labels.Set(n.ObjectMeta.Labels)) && fields(n) {
+			list.Items = append(list.Items, *n)
+		}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (a *Server) getNode(w http.ResponseWriter, r *http.Request) {
+	n, err := a.fsm().Node(r.PathValue("name"))
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	a.withReadAnnotations([]*api.Node{n})
+	writeJSON(w, http.StatusOK, n)
+}
+
+func (a *Server) listPods(w http.ResponseWriter, r *http.Request) {
+	sel, err := selector(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	ns := r.PathValue("ns")
+	fields, err := podFieldFilter(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	pods, idx := a.fsm().Pods(func(p *api.Pod) bool {
+		return (ns == "" || p.ObjectMeta.Namespace == ns) && fields(p) &&
+			sel.Matches(labels.Set(p.ObjectMeta.Labels))
+	})
+	list := api.PodList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "PodList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: make([]api.Pod, 0, len(pods))}
+	for _, p := range pods {
+		list.Items = append(list.Items, *p)
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return api.KeyOf(&list.Items[i]) < api.KeyOf(&list.Items[j]) })
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (a *Server) getPod(w http.ResponseWriter, r *http.Request) {
+	p, err := a.fsm().Pod(r.PathValue("ns"), r.PathValue("name"))
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (a *Server) createPod(w http.ResponseWriter, r *http.Request) {
+	p, err := readPod(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	res, err := a.raft().Apply(r.Context(), consensus.CreatePod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
+	writeJSON(w, http.StatusCreated, res.Pod)
+}
+
+func (a *Server) replacePod(w http.ResponseWriter, r *http.Request) {
+	p, err := readPod(r)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	if p.ObjectMeta.Name != r.PathValue("name") {
+		writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: p.ObjectMeta.Name, Detail: "does not match the name in the URL " + r.PathValue("name")}))
+		return
+	}
+	res, err := a.raft().Apply(r.Context(), consensus.ApplyPod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
+	writeJSON(w, http.StatusOK, res.Pod)
+}
+
+func (a *Server) deletePod(w http.ResponseWriter, r *http.Request) {
+	ns, name := r.PathValue("ns"), r.PathValue("name")
+	p, err := a.fsm().Pod(ns, name)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	res, err := a.raft().Apply(r.Context(), consensus.DeletePod{Namespace: ns, Name: name, UID: p.ObjectMeta.UID})
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (a *Server) updatePodStatus(w http.ResponseWriter, r *http.Request) {
+	var p api.Pod
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&p); err != nil {
+		writeError(w, a.log, invalid(fmt.Errorf("decode pod status: %w", err)))
+		return
+	}
+	res, err := a.raft().Apply(r.Context(), consensus.UpdatePodStatus{
+		Namespace: r.PathValue("ns"), Name: r.PathValue("name"), UID: p.ObjectMeta.UID,
+		Node: p.Spec.NodeName, Status: p.Status, Time: time.Now().UTC(),
+	})
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
+	writeJSON(w, http.StatusOK, res.Pod)
+}
+
+// readPod decodes a request body strictly into a defaulted, valid pod whose
+// namespace is the URL's.
+func readPod(r *http.Request) (*api.Pod, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	body = generateName(r, body) // kube_generate_name.go
+	ns := r.PathValue("ns")
+	name, err := checkHead(body, ns, "Pod", "v1") // api_secrets.go
+	if err != nil {
+		return nil, err
+	}
+	p := &api.Pod{ObjectMeta: api.ObjectMeta{Namespace: ns}}
+	if err := api.DecodeObject(body, p); err != nil {
+		return nil, invalidPod(ns, name, err) // kube_status.go
+	}
+	p.ObjectMeta.Namespace = ns
+	return p, nil
+}
+
+func selector(r *http.Request) (labels.Selector, error) {
+	s := r.URL.Query().Get("labelSelector")
+	sel, err := labels.Parse(s)
+	if err != nil {
+		return nil, invalid(&api.FieldError{Path: "labelSelector", Value: s, Detail: err.Error()})
+	}
+	return sel, nil
+}
+
+// AssignmentsView is the blocking query a node agent follows: the pods
+// bound to it and the nodes (for peer routes), at a state index.
+type AssignmentsView struct {
+	Index uint64     `json:"index"`
+	Pods  []api.Pod  `json:"pods"`
+	Nodes []api.Node `json:"nodes"`
+}
+
+// assignments answers at once when the state is newer than ?index, else
+// waits until it is (or ?wait passes): a blocking query, not polling.
+func (a *Server) assignments(w http.ResponseWriter, r *http.Request) {
+	after, _ := strconv.ParseUint(r.URL.Query().Get("index"), 10, 64)
+	wait := 30 * time.Second
+	if d, err := time.ParseDuration(r.URL.Query().Get("wait")); err == nil && d > 0 && d < 5*time.Minute {
+		wait = d
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	if _, err := a.fsm().WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return
+	}
+	// A node acts on this view, removing what it does not list: answer
+	// only from a state that has applied everything known to be committed
+	// (the agent's StateChecker).
+	if !a.stateCurrent(ctx) {
+		writeJSON(w, http.StatusServiceUnavailable, api.Status{
+			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
+			Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
+			Message: "this server has not caught up with the fleet's state yet; retry in a moment",
+		})
+		return
+	}
+	node := r.PathValue("name")
+	pods, idx := a.fsm().PodsOnNode(node)
+	nodes, _ := a.fsm().Nodes()
+	view := AssignmentsView{Index: idx, Pods: make([]api.Pod, 0, len(pods)), Nodes: make([]api.Node, 0, len(nodes))}
+	for _, p := range pods {
+		view.Pods = append(view.Pods, *p)
+	}
+	for _, n := range nodes {
+		view.Nodes = append(view.Nodes, *n)
+	}
+	writeJSON(w, http.StatusOK, view)
+}
+
+// clusterView is shoal's own summary of the fleet.
+type clusterView struct {
+	Node    string       `json:"node"`
+	Leader  string       `json:"leader"`
+	Server  bool         `json:"server"`
+	Members []memberView `json:"members"`
+}
+
+type memberView struct {
+	Name   string `json:"name"`
+	Addr   string `json:"addr"`
+	API    string `json:"api"`
+	Server bool   `json:"server"`
+	Alive  bool   `json:"alive"`
+}
+
+func (a *Server) cluster(w http.ResponseWriter, r *http.Request) {
+	v := clusterView{Node: a.cfg.Name, Server: a.isServer(), Leader: a.leaderName()}
+	for _, m := range a.members() {
+		v.Members = append(v.Members, memberView(m))
+	}
+	writeJSON(w, http.StatusOK, v)
+}
