@@ -44,8 +44,10 @@ func (a *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/portforward", a.onPodNode(a.podPortForward))
 	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/portforward", a.onPodNode(a.podPortForward))
 
-	a.replicationRoutes(mux) // api_rc.go
-	a.secretRoutes(mux)      // api_secrets.go
+	for _, res := range resources() { // resource.go
+		a.resourceRoutes(mux, res)
+	}
+	a.replicationSubresources(mux) // kind_replicated.go
 	for _, rt := range a.cfg.Routes {
 		mux.HandleFunc(rt.Pattern, a.via(rt.Via, rt.Handler))
 	}

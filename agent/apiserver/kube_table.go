@@ -47,17 +47,19 @@ type tableKind struct {
 	row     func(o jsonObj, now time.Time) []any
 }
 
-// tableKinds maps a kind to its table. Add a line here for a new kind;
+// tableKinds maps a kind to its table: the generic kinds' own (resource.go)
+// and those still served by hand;
 // its lists ("<Kind>List") are tabled too.
 func tableKinds() map[string]tableKind {
-	return map[string]tableKind{
-		"Pod":                   podTable(),
-		"Node":                  nodeTable(),
-		"Event":                 eventTable(),
-		"ReplicationController": replicationControllerTable(),
-		"ReplicaSet":            replicaSetTable(),
-		"Secret":                secretTable(), // api_secrets.go
+	kinds := map[string]tableKind{
+		"Pod":   podTable(),
+		"Node":  nodeTable(),
+		"Event": eventTable(),
 	}
+	for _, res := range resources() {
+		kinds[res.meta().kind] = res.table()
+	}
+	return kinds
 }
 
 // negotiate gives a resource's GET routes Table output and, on lists,
