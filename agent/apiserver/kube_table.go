@@ -45,6 +45,17 @@ type listMetaRV struct {
 type tableKind struct {
 	columns []tableColumn
 	row     func(o jsonObj, now time.Time) []any
+	// typed, when set, prints the object decoded into its Go type: the
+	// kinds whose printer the CLI shares (api/printers).
+	typed func(raw json.RawMessage, now time.Time) ([]any, error)
+}
+
+// cells is the row of one object, raw as it came and o decoded from it.
+func (tk tableKind) cells(raw json.RawMessage, o jsonObj, now time.Time) ([]any, error) {
+	if tk.typed != nil {
+		return tk.typed(raw, now)
+	}
+	return tk.row(o, now), nil
 }
 
 // tableKinds maps a kind to its table: the generic kinds' own (resource.go)
@@ -130,7 +141,11 @@ func tableRowOf(tk tableKind, raw json.RawMessage, kind, apiVersion, includeObje
 	if err := json.Unmarshal(raw, &o); err != nil {
 		return tableRow{}, err
 	}
-	row := tableRow{Cells: tk.row(o, now)}
+	cells, err := tk.cells(raw, o, now)
+	if err != nil {
+		return tableRow{}, err
+	}
+	row := tableRow{Cells: cells}
 	switch includeObject {
 	case "None":
 	case "Object":

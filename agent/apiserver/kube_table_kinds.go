@@ -1,11 +1,12 @@
 package apiserver
 
 import (
-	"fmt"
+	"encoding/json"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shoal-dev/shoal/api/printers"
 )
 
 // The columns and cells below follow Kubernetes' own printers
@@ -23,116 +24,27 @@ const nameDesc = "Name must be unique within a namespace."
 const ageDesc = "CreationTimestamp is a timestamp representing the server time when this object was created."
 
 func podTable() tableKind {
-	return tableKind{
-		columns: []tableColumn{
-			col("Name", "string", nameDesc, 0),
-			col("Ready", "string", "The aggregate readiness state of this pod for accepting traffic.", 0),
-			col("Status", "string", "The aggregate status of the containers in this pod.", 0),
-			col("Restarts", "string", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", 0),
-			col("Age", "string", ageDesc, 0),
-			col("IP", "string", "IP address allocated to the pod. Routable at least within the cluster.", 1),
-			col("Node", "string", "NodeName is a request to schedule this pod onto a specific node.", 1),
-			col("Nominated Node", "string", "nominatedNodeName is set when this pod preempts other pods on the node.", 1),
-			col("Readiness Gates", "string", "If specified, all readiness gates will be evaluated for pod readiness.", 1),
-		},
-		row: podRow,
-	}
+	return tableKind{columns: columnsOf(printers.PodColumns()), typed: typedRow(printers.Pod)}
 }
 
-// podRow is Kubernetes' printPod for the fields shoal has.
-func podRow(o jsonObj, now time.Time) []any {
-	restarts, ready := 0, 0
-	total := len(o.list("spec", "containers"))
-	var lastRestart time.Time
-	noteRestart := func(cs jsonObj) {
-		if t := cs.time("lastState", "terminated", "finishedAt"); t.After(lastRestart) {
-			lastRestart = t
-		}
+// columnsOf is a shared printer's columns (api/printers) as a Table's.
+func columnsOf(cols []printers.Column) []tableColumn {
+	out := make([]tableColumn, len(cols))
+	for i, c := range cols {
+		out[i] = col(c.Name, c.Type, c.Description, c.Priority)
 	}
-	reason := o.str("status", "phase")
-	if r := o.str("status", "reason"); r != "" {
-		reason = r
-	}
-	initializing := false
-	inits := o.list("status", "initContainerStatuses")
-	for i, cs := range inits {
-		restarts += int(cs.num("restartCount"))
-		noteRestart(cs)
-		term := cs.has("state", "terminated")
-		switch {
-		case term && cs.num("state", "terminated", "exitCode") == 0:
-			continue
-		case term:
-			switch {
-			case cs.str("state", "terminated", "reason") != "":
-				reason = "Init:" + cs.str("state", "terminated", "reason")
-			case cs.num("state", "terminated", "signal") != 0:
-				reason = fmt.Sprintf("Init:Signal:%d", cs.num("state", "terminated", "signal"))
-			default:
-				reason = fmt.Sprintf("Init:ExitCode:%d", cs.num("state", "terminated", "exitCode"))
-			}
-		case cs.str("state", "waiting", "reason") != "" && cs.str("state", "waiting", "reason") != "PodInitializing":
-			reason = "Init:" + cs.str("state", "waiting", "reason")
-		default:
-			reason = fmt.Sprintf("Init:%d/%d", i, len(o.list("spec", "initContainers")))
-		}
-		initializing = true
-		break
-	}
-	if !initializing || conditionTrue(o, "Initialized") {
-		restarts = 0
-		running := false
-		statuses := o.list("status", "containerStatuses")
-		for i := len(statuses) - 1; i >= 0; i-- {
-			cs := statuses[i]
-			restarts += int(cs.num("restartCount"))
-			noteRestart(cs)
-			switch {
-			case cs.str("state", "waiting", "reason") != "":
-				reason = cs.str("state", "waiting", "reason")
-			case cs.str("state", "terminated", "reason") != "":
-				reason = cs.str("state", "terminated", "reason")
-			case cs.has("state", "terminated") && cs.num("state", "terminated", "signal") != 0:
-				reason = fmt.Sprintf("Signal:%d", cs.num("state", "terminated", "signal"))
-			case cs.has("state", "terminated"):
-				reason = fmt.Sprintf("ExitCode:%d", cs.num("state", "terminated", "exitCode"))
-			case cs.get("ready") == true && cs.has("state", "running"):
-				running = true
-				ready++
-			}
-		}
-		if reason == "Completed" && running {
-			reason = "NotReady"
-			if conditionTrue(o, "Ready") {
-				reason = "Running"
-			}
-		}
-	}
-	if o.has("metadata", "deletionTimestamp") && reason != "Succeeded" && reason != "Failed" {
-		reason = "Terminating"
-	}
-	restartsCell := strconv.Itoa(restarts)
-	if restarts != 0 && !lastRestart.IsZero() {
-		restartsCell = fmt.Sprintf("%d (%s ago)", restarts, age(lastRestart, now))
-	}
-	ip := o.str("status", "podIP")
-	if ips := o.list("status", "podIPs"); len(ips) > 0 {
-		ip = ips[0].str("ip")
-	}
-	return []any{
-		o.str("metadata", "name"), fmt.Sprintf("%d/%d", ready, total), reason, restartsCell,
-		age(o.time("metadata", "creationTimestamp"), now),
-		orNone(ip), orNone(o.str("spec", "nodeName")), orNone(o.str("status", "nominatedNodeName")), "<none>",
-	}
+	return out
 }
 
-func conditionTrue(o jsonObj, typ string) bool {
-	for _, c := range o.list("status", "conditions") {
-		if c.str("type") == typ {
-			return c.str("status") == "True"
+// typedRow decodes an object of kind T and prints it with print.
+func typedRow[T any](print func(*T, time.Time) []any) func(json.RawMessage, time.Time) ([]any, error) {
+	return func(raw json.RawMessage, now time.Time) ([]any, error) {
+		obj := new(T)
+		if err := json.Unmarshal(raw, obj); err != nil {
+			return nil, err
 		}
+		return print(obj, now), nil
 	}
-	return false
 }
 
 func nodeTable() tableKind {
