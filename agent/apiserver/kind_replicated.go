@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/api/printers"
 	"github.com/shoal-dev/shoal/consensus"
 )
 
@@ -119,11 +120,12 @@ func (k replicatedKind) remove(r *http.Request, cur api.Object) (consensus.Comma
 
 func (replicatedKind) stored(out *consensus.Result) api.Object { return out.Controller }
 
+// table is the shared printer's (api/printers), which the CLI uses too.
 func (k replicatedKind) table() tableKind {
 	if k.m.kind == api.KindReplicaSet {
-		return replicaSetTable()
+		return tableKind{columns: columnsOf(printers.ReplicatedColumns()), typed: typedRow(printers.ReplicaSet)}
 	}
-	return replicationControllerTable()
+	return tableKind{columns: columnsOf(printers.ReplicatedColumns()), typed: typedRow(printers.ReplicationController)}
 }
 
 // replicationSubresources registers the /scale and /status of RCs and

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/api/printers"
 	"github.com/shoal-dev/shoal/consensus"
 )
 
@@ -78,18 +79,7 @@ func (secretKind) remove(_ *http.Request, cur api.Object) (consensus.Command, er
 func (secretKind) stored(out *consensus.Result) api.Object { return out.Secret }
 
 // table is kubectl's NAME TYPE DATA AGE: the number of keys, never their
-// values.
+// values (api/printers, shared with the CLI).
 func (secretKind) table() tableKind {
-	return tableKind{
-		columns: []tableColumn{
-			col("Name", "string", nameDesc, 0),
-			col("Type", "string", "The type of the secret", 0),
-			col("Data", "string", "The number of keys in the secret", 0),
-			col("Age", "string", ageDesc, 0),
-		},
-		row: func(o jsonObj, now time.Time) []any {
-			data, _ := o.get("data").(map[string]any)
-			return []any{o.str("metadata", "name"), o.str("type"), int64(len(data)), age(o.time("metadata", "creationTimestamp"), now)}
-		},
-	}
+	return tableKind{columns: columnsOf(printers.SecretColumns()), typed: typedRow(printers.Secret)}
 }

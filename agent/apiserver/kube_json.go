@@ -1,8 +1,6 @@
 package apiserver
 
 import (
-	"sort"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -55,8 +53,6 @@ func (o jsonObj) list(path ...string) []jsonObj {
 	return out
 }
 
-func (o jsonObj) has(path ...string) bool { return o.get(path...) != nil }
-
 func (o jsonObj) time(path ...string) time.Time {
 	t, err := time.Parse(time.RFC3339, o.str(path...))
 	if err != nil {
@@ -82,23 +78,6 @@ func age(t, now time.Time) string {
 		return "<unknown>"
 	}
 	return duration.HumanDuration(now.Sub(t))
-}
-
-// formatLabels is "k=v,k2=v2" sorted by key, or "<none>".
-func formatLabels(m map[string]string) string {
-	if len(m) == 0 {
-		return "<none>"
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + m[k]
-	}
-	return strings.Join(parts, ",")
 }
 
 func orNone(s string) string {

@@ -5,6 +5,8 @@
 package printers
 
 import (
+	"sort"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -38,4 +40,21 @@ func OrNone(s string) string {
 		return "<none>"
 	}
 	return s
+}
+
+// FormatLabels is "k=v,k2=v2" sorted by key, or "<none>".
+func FormatLabels(m map[string]string) string {
+	if len(m) == 0 {
+		return "<none>"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ",")
 }

@@ -102,7 +102,9 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				items, header, rows = replicatedTable(views, all) // cmd/shoal/rc.go
+				if items, header, rows, err = replicatedTable(views, all); err != nil { // cmd/shoal/rc.go
+					return err
+				}
 			case isSecretResource(args[0]):
 				ns := g.namespace
 				if ns == "" && !all {
