@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"time"
 
@@ -30,13 +29,7 @@ func (a *Server) Handler() http.Handler {
 
 	mux.HandleFunc("GET /api/v1/nodes", a.viaServer(a.listNodes))
 	mux.HandleFunc("GET /api/v1/nodes/{name}", a.viaServer(a.getNode))
-	mux.HandleFunc("GET /api/v1/pods", a.viaServer(a.listPods))
-	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods", a.viaServer(a.listPods))
-	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}", a.viaServer(a.getPod))
-	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods", a.viaLeader(a.createPod))
-	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.replacePod))
-	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.patchPod))
-	mux.HandleFunc("DELETE /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.deletePod))
+	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.patchPod)) // kube_patch_pod.go
 	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", a.viaLeader(a.updatePodStatus))
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/log", a.onPodNode(a.podLog))
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/exec", a.onPodNode(a.podExec))
@@ -115,89 +108,6 @@ func (a *Server) getNode(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, n)
 }
 
-func (a *Server) listPods(w http.ResponseWriter, r *http.Request) {
-	sel, err := selector(r)
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	ns := r.PathValue("ns")
-	fields, err := podFieldFilter(r)
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	pods, idx := a.fsm().Pods(func(p *api.Pod) bool {
-		return (ns == "" || p.ObjectMeta.Namespace == ns) && fields(p) &&
-			sel.Matches(labels.Set(p.ObjectMeta.Labels))
-	})
-	list := api.PodList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "PodList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: make([]api.Pod, 0, len(pods))}
-	for _, p := range pods {
-		list.Items = append(list.Items, *p)
-	}
-	sort.Slice(list.Items, func(i, j int) bool { return api.KeyOf(&list.Items[i]) < api.KeyOf(&list.Items[j]) })
-	writeJSON(w, http.StatusOK, list)
-}
-
-func (a *Server) getPod(w http.ResponseWriter, r *http.Request) {
-	p, err := a.fsm().Pod(r.PathValue("ns"), r.PathValue("name"))
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
-}
-
-func (a *Server) createPod(w http.ResponseWriter, r *http.Request) {
-	p, err := readPod(r)
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	res, err := a.raft().Apply(r.Context(), consensus.CreatePod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
-	writeJSON(w, http.StatusCreated, res.Pod)
-}
-
-func (a *Server) replacePod(w http.ResponseWriter, r *http.Request) {
-	p, err := readPod(r)
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	if p.ObjectMeta.Name != r.PathValue("name") {
-		writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: p.ObjectMeta.Name, Detail: "does not match the name in the URL " + r.PathValue("name")}))
-		return
-	}
-	res, err := a.raft().Apply(r.Context(), consensus.ApplyPod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
-	writeJSON(w, http.StatusOK, res.Pod)
-}
-
-func (a *Server) deletePod(w http.ResponseWriter, r *http.Request) {
-	ns, name := r.PathValue("ns"), r.PathValue("name")
-	p, err := a.fsm().Pod(ns, name)
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	res, err := a.raft().Apply(r.Context(), consensus.DeletePod{Namespace: ns, Name: name, UID: p.ObjectMeta.UID})
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
-	writeJSON(w, http.StatusOK, p)
-}
-
 func (a *Server) updatePodStatus(w http.ResponseWriter, r *http.Request) {
 	var p api.Pod
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&p); err != nil {
@@ -214,27 +124,6 @@ func (a *Server) updatePodStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
 	writeJSON(w, http.StatusOK, res.Pod)
-}
-
-// readPod decodes a request body strictly into a defaulted, valid pod whose
-// namespace is the URL's.
-func readPod(r *http.Request) (*api.Pod, error) {
-	body, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
-	body = generateName(r, body) // kube_generate_name.go
-	ns := r.PathValue("ns")
-	name, err := checkHead(body, ns, "Pod", "v1") // api_secrets.go
-	if err != nil {
-		return nil, err
-	}
-	p := &api.Pod{ObjectMeta: api.ObjectMeta{Namespace: ns}}
-	if err := api.DecodeObject(body, p); err != nil {
-		return nil, invalidPod(ns, name, err) // kube_status.go
-	}
-	p.ObjectMeta.Namespace = ns
-	return p, nil
 }
 
 func selector(r *http.Request) (labels.Selector, error) {

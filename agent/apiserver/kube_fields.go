@@ -60,29 +60,6 @@ func matchFields(terms []fieldTerm, value func(field string) string) bool {
 	return true
 }
 
-// podFieldFilter is the field selector of a pod list: the node agents'
-// spec.nodeName=NAME and kubectl's metadata.name=NAME (delete --wait,
-// get pod NAME -w).
-func podFieldFilter(r *http.Request) (func(*api.Pod) bool, error) {
-	terms, err := parseFieldSelector(r, "metadata.name", "metadata.namespace", "spec.nodeName", "status.phase")
-	if err != nil {
-		return nil, err
-	}
-	return func(p *api.Pod) bool {
-		return matchFields(terms, func(f string) string {
-			switch f {
-			case "metadata.name":
-				return p.ObjectMeta.Name
-			case "metadata.namespace":
-				return p.ObjectMeta.Namespace
-			case "spec.nodeName":
-				return p.Spec.NodeName
-			}
-			return string(p.Status.Phase)
-		})
-	}, nil
-}
-
 // nodeFieldFilter is the field selector of a node list.
 func nodeFieldFilter(r *http.Request) (func(*api.Node) bool, error) {
 	terms, err := parseFieldSelector(r, "metadata.name")

@@ -27,7 +27,7 @@ func TestPodFieldSelectorMatchesNameNodeAndPhase(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/api/v1/pods?fieldSelector="+url.QueryEscape(tt.selector), nil)
-		match, err := podFieldFilter(r)
+		match, err := fieldFilter(r, podKind{}) // the pod list's
 		if tt.invalid {
 			var bad *badRequest
 			if err == nil || !asBadRequest(err, &bad) || bad.code != 400 {

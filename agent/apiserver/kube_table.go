@@ -63,7 +63,6 @@ func (tk tableKind) cells(raw json.RawMessage, o jsonObj, now time.Time) ([]any,
 // its lists ("<Kind>List") are tabled too.
 func tableKinds() map[string]tableKind {
 	kinds := map[string]tableKind{
-		"Pod":   podTable(),
 		"Node":  nodeTable(),
 		"Event": eventTable(),
 	}

@@ -30,7 +30,7 @@ func newWatchLab(tb testing.TB, every time.Duration) *watchLab {
 	a := testServer("", fixedSeat{store: l.fsm, log: watchSeat{}}, nil)
 	mux := http.NewServeMux()
 	rt := kubeRoute{method: "GET", version: "v1", resource: "pods", namespaced: true}
-	h := a.negotiate(rt, a.listPods)
+	h := a.negotiate(rt, a.listResource(podKind{}))
 	if every > 0 {
 		h = func(w http.ResponseWriter, r *http.Request) { a.streamWatch(w, r, consensus.KindPod, every) }
 	}

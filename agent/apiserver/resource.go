@@ -54,5 +54,5 @@ type kindMeta struct {
 
 // resources are the kinds served through the generic handlers.
 func resources() []resource {
-	return []resource{secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta}}
+	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta}}
 }

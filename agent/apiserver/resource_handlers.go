@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -36,6 +37,35 @@ func resourceFields(m kindMeta) []string {
 	return append([]string{"metadata.name", "metadata.namespace"}, m.fields...)
 }
 
+// reader is a kind that reads its own bodies (pods: generateName, and
+// errors that name the pod); the others are read by readNamespaced.
+type reader interface {
+	read(r *http.Request) (api.Object, error)
+}
+
+// fieldFilter reads ?fieldSelector for res: an unknown field is an error
+// that names it, never ignored.
+func fieldFilter(r *http.Request, res resource) (func(api.Object) bool, error) {
+	terms, err := parseFieldSelector(r, resourceFields(res.meta())...)
+	if err != nil {
+		return nil, err
+	}
+	return func(o api.Object) bool {
+		return matchFields(terms, func(f string) string {
+			meta := api.MetaOf(o)
+			switch f {
+			case "metadata.name":
+				return meta.Name
+			case "metadata.namespace":
+				return meta.Namespace
+			}
+			return res.field(o, f)
+		})
+	}, nil
+}
+
+// listResource answers the kind's objects that the namespace, label and
+// field selectors take, sorted by namespace and name.
 func (a *Server) listResource(res resource) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sel, err := selector(r)
@@ -43,8 +73,7 @@ func (a *Server) listResource(res resource) http.HandlerFunc {
 			writeError(w, a.log, err)
 			return
 		}
-		m := res.meta()
-		terms, err := parseFieldSelector(r, resourceFields(m)...)
+		fields, err := fieldFilter(r, res)
 		if err != nil {
 			writeError(w, a.log, err)
 			return
@@ -52,20 +81,16 @@ func (a *Server) listResource(res resource) http.HandlerFunc {
 		ns := r.PathValue("ns")
 		items, idx := res.list(a.fsm(), func(o api.Object) bool {
 			meta := api.MetaOf(o)
-			return (ns == "" || meta.Namespace == ns) && sel.Matches(labels.Set(meta.Labels)) &&
-				matchFields(terms, func(f string) string {
-					switch f {
-					case "metadata.name":
-						return meta.Name
-					case "metadata.namespace":
-						return meta.Namespace
-					}
-					return res.field(o, f)
-				})
+			return (ns == "" || meta.Namespace == ns) && fields(o) && sel.Matches(labels.Set(meta.Labels))
 		})
 		if items == nil {
 			items = []api.Object{}
 		}
+		sort.Slice(items, func(i, j int) bool {
+			x, y := api.MetaOf(items[i]), api.MetaOf(items[j])
+			return x.Namespace < y.Namespace || x.Namespace == y.Namespace && x.Name < y.Name
+		})
+		m := res.meta()
 		writeJSON(w, http.StatusOK, map[string]any{"apiVersion": m.apiVersion, "kind": m.listKind,
 			"metadata": api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, "items": items})
 	}
@@ -85,9 +110,8 @@ func (a *Server) getResource(res resource) http.HandlerFunc {
 // writeResource is POST (create only) and PUT (create or replace).
 func (a *Server) writeResource(res resource, create bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		m := res.meta()
-		obj := res.newObject()
-		if err := readNamespaced(r, m.kind, m.apiVersion, obj); err != nil {
+		obj, err := a.readObject(r, res)
+		if err != nil {
 			writeError(w, a.log, err)
 			return
 		}
@@ -99,6 +123,20 @@ func (a *Server) writeResource(res resource, create bool) http.HandlerFunc {
 		a.applyAndAnswer(w, r, res.write(obj, create, api.UID(newUID()), time.Now().UTC()),
 			func(out *consensus.Result) any { return res.stored(out) })
 	}
+}
+
+// readObject decodes a write's body into a defaulted, valid object of the
+// kind whose namespace is the URL's.
+func (a *Server) readObject(r *http.Request, res resource) (api.Object, error) {
+	if rd, ok := res.(reader); ok {
+		return rd.read(r)
+	}
+	m := res.meta()
+	obj := res.newObject()
+	if err := readNamespaced(r, m.kind, m.apiVersion, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
 }
 
 // deleteResource deletes the stored object, with its UID as the
