@@ -5,6 +5,8 @@ need=()
 command -v containerd >/dev/null || need+=(containerd)
 command -v runc >/dev/null || need+=(runc)
 command -v ip >/dev/null || need+=(iproute2)
+# The service proxy (agent/node/svcproxy) programs its table with nft.
+command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ldd /bin/busybox 2>&1 | grep -q "not a dynamic" || need+=(busybox-static)
 command -v nsenter >/dev/null || need+=(util-linux)
 command -v pgrep >/dev/null || need+=(procps)

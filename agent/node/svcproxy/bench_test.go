@@ -1,0 +1,60 @@
+package svcproxy
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// The sizes, and a tenth of them to show how the cost scales:
+// 1,000 Services (two ports each, no affinity, the
+// default) of 3 and of 10 endpoints, in a real namespace.
+var benchSizes = []struct{ services, endpoints int }{{100, 3}, {1000, 3}, {1000, 10}}
+
+// BenchmarkSyncFullRebuild is one transaction that rebuilds the whole
+// table: what a restarted agent pays once.
+func BenchmarkSyncFullRebuild(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d/endpoints=%d", size.services, size.endpoints), func(b *testing.B) {
+			n := newNode(b)
+			p := n.proxy(b)
+			svcs := fleet(size.services, size.endpoints, -1, 0, 0)
+			ctx := context.Background()
+			for b.Loop() {
+				p.mu.Lock()
+				p.applied = nil // forces the full rebuild
+				p.mu.Unlock()
+				if err := p.Sync(ctx, svcs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSyncOneChange is one transaction that moves the endpoints of one
+// Service while all the others stay: the steady-state cost of an endpoint
+// change.
+func BenchmarkSyncOneChange(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d/endpoints=%d", size.services, size.endpoints), func(b *testing.B) {
+			n := newNode(b)
+			p := n.proxy(b)
+			states := [][]Service{
+				fleet(size.services, size.endpoints, -1, 0, 0),
+				fleet(size.services, size.endpoints, size.services/2, 50000, 0),
+			}
+			ctx := context.Background()
+			if err := p.Sync(ctx, states[0]); err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			for b.Loop() {
+				i++
+				if err := p.Sync(ctx, states[i%2]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,132 @@
+package svcproxy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/knftables"
+)
+
+// DefaultTable is the nftables table (family ip) the proxy owns.
+const DefaultTable = "shoal-svc"
+
+// Config says where the proxy works.
+type Config struct {
+	// NetNS is the path of the network namespace to program (a bind-mounted
+	// namespace file); empty means the agent's own namespace.
+	NetNS string
+	// Table is the ip-family table the proxy owns; DefaultTable if empty.
+	Table string
+	// Logger; slog.Default() if nil.
+	Logger *slog.Logger
+}
+
+// Proxy keeps the service table of one network namespace equal to the
+// Services last given to Sync.
+type Proxy struct {
+	log   *slog.Logger
+	table string
+
+	mu  sync.Mutex
+	nft nftables
+	// applied is what the last successful transaction left in the kernel;
+	// nil means unknown (first sync, or a failed one), so the next sync
+	// rebuilds the whole table.
+	applied *ruleset
+	closed  bool
+}
+
+// New opens the table (checking that nft works in the namespace) without
+// changing anything; the first Sync writes it.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.Table == "" {
+		cfg.Table = DefaultTable
+	}
+	nft, err := newNSNFTables(cfg.NetNS, cfg.Table)
+	if err != nil {
+		return nil, err
+	}
+	return newWith(cfg, nft), nil
+}
+
+// newWith builds a Proxy over any nftables, the in-memory fake included.
+func newWith(cfg Config, nft nftables) *Proxy {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Table == "" {
+		cfg.Table = DefaultTable
+	}
+	return &Proxy{log: log.With("table", "ip "+cfg.Table, "netns", cfg.NetNS), table: cfg.Table, nft: nft}
+}
+
+// Sync makes the table serve exactly svcs, in one transaction. Invalid input
+// is refused with an error naming the field and changes nothing.
+func (p *Proxy) Sync(ctx context.Context, svcs []Service) error {
+	if err := validate(svcs); err != nil {
+		return fmt.Errorf("service proxy: %w", err)
+	}
+	want := buildRuleset(svcs)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return fmt.Errorf("service proxy: sync after close")
+	}
+	if p.applied != nil {
+		err := p.apply(ctx, len(svcs), want, false)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		// The table is not what the last transaction left (changed or
+		// removed behind our back): rebuild it whole, once.
+		p.log.Warn("incremental service rule update failed, rebuilding the table", "err", err)
+	}
+	return p.apply(ctx, len(svcs), want, true)
+}
+
+// apply runs one transaction from p.applied (or from nothing, if full) to
+// want, and records want on success.
+func (p *Proxy) apply(ctx context.Context, nsvcs int, want *ruleset, full bool) error {
+	tx := p.nft.NewTransaction()
+	if full {
+		writeFull(tx, want)
+	} else {
+		writeDiff(tx, p.applied, want)
+	}
+	if tx.NumOperations() == 0 {
+		return nil
+	}
+	start := time.Now()
+	if err := p.nft.Run(ctx, tx); err != nil {
+		p.applied = nil
+		return fmt.Errorf("service proxy: apply %d services (%d operations, full=%t): %w", nsvcs, tx.NumOperations(), full, err)
+	}
+	p.applied = want
+	p.log.Debug("service rules applied", "services", nsvcs, "chains", len(want.chains),
+		"operations", tx.NumOperations(), "full", full, "took", time.Since(start))
+	return nil
+}
+
+// Close deletes the table; the proxy can not be used after.
+func (p *Proxy) Close(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	tx := p.nft.NewTransaction()
+	// add-then-delete deletes whether or not the table exists.
+	tx.Add(&knftables.Table{})
+	tx.Delete(&knftables.Table{})
+	if err := p.nft.Run(ctx, tx); err != nil {
+		return fmt.Errorf("service proxy: delete table ip %s: %w", p.table, err)
+	}
+	p.closed = true
+	p.applied = nil
+	return nil
+}
