@@ -21,54 +21,54 @@ const maxBodyBytes = api.MaxManifestBytes
 
 // Handler is the Kubernetes-shaped API every agent serves, plus shoal's
 // own endpoints under /shoal/v1 and the agent's Config.Routes.
-func (a *Server) Handler() http.Handler {
-	mux := a.newKubeMux() // also serves discovery, Tables and ?watch: kube_*.go
+func (srv *Server) Handler() http.Handler {
+	mux := srv.newKubeMux() // also serves discovery, Tables and ?watch: kube_*.go
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.HandleFunc("GET /shoal/v1/snapshot", a.viaLeader(a.snapshot))
+	mux.HandleFunc("GET /readyz", srv.readyz)
+	mux.HandleFunc("GET /shoal/v1/snapshot", srv.viaLeader(srv.snapshot))
 
-	mux.HandleFunc("GET /api/v1/nodes", a.viaServer(a.listNodes))
-	mux.HandleFunc("GET /api/v1/nodes/{name}", a.viaServer(a.getNode))
-	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", a.viaLeader(a.patchPod)) // kube_patch_pod.go
-	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", a.viaLeader(a.updatePodStatus))
-	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/log", a.onPodNode(a.podLog))
-	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/exec", a.onPodNode(a.podExec))
-	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/exec", a.onPodNode(a.podExec))
-	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/portforward", a.onPodNode(a.podPortForward))
-	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/portforward", a.onPodNode(a.podPortForward))
+	mux.HandleFunc("GET /api/v1/nodes", srv.viaServer(srv.listNodes))
+	mux.HandleFunc("GET /api/v1/nodes/{name}", srv.viaServer(srv.getNode))
+	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", srv.viaLeader(srv.patchPod)) // kube_patch_pod.go
+	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", srv.viaLeader(srv.updatePodStatus))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/log", srv.onPodNode(srv.podLog))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/exec", srv.onPodNode(srv.podExec))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/exec", srv.onPodNode(srv.podExec))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/portforward", srv.onPodNode(srv.podPortForward))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/portforward", srv.onPodNode(srv.podPortForward))
 
 	for _, res := range resources() { // resource.go
-		a.resourceRoutes(mux, res)
+		srv.resourceRoutes(mux, res)
 	}
-	a.replicationSubresources(mux) // kind_replicated.go
-	for _, rt := range a.cfg.Routes {
-		mux.HandleFunc(rt.Pattern, a.via(rt.Via, rt.Handler))
+	srv.replicationSubresources(mux) // kind_replicated.go
+	for _, rt := range srv.cfg.Routes {
+		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
 	}
-	mux.HandleFunc("GET /shoal/v1/readindex", a.serveReadIndex) // readindex.go
-	mux.HandleFunc("GET /shoal/v1/cluster", a.cluster)
-	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", a.viaServer(a.assignments))
-	mux.HandleFunc("POST /shoal/v1/images", a.importImage)
-	mux.HandleFunc("GET /shoal/v1/images", a.listImages)
-	mux.HandleFunc("DELETE /shoal/v1/images", a.removeImage)
-	a.pprofRoutes(mux)   // pprof.go
+	mux.HandleFunc("GET /shoal/v1/readindex", srv.serveReadIndex) // readindex.go
+	mux.HandleFunc("GET /shoal/v1/cluster", srv.cluster)
+	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", srv.viaServer(srv.assignments))
+	mux.HandleFunc("POST /shoal/v1/images", srv.importImage)
+	mux.HandleFunc("GET /shoal/v1/images", srv.listImages)
+	mux.HandleFunc("DELETE /shoal/v1/images", srv.removeImage)
+	srv.pprofRoutes(mux) // pprof.go
 	mux.addPatchRoutes() // after every route: kube_patch_generic.go
-	return a.withMiddleware(mux)
+	return srv.withMiddleware(mux)
 }
 
 // via wraps h to run where v says.
-func (a *Server) via(v Via, h http.HandlerFunc) http.HandlerFunc {
+func (srv *Server) via(v Via, h http.HandlerFunc) http.HandlerFunc {
 	switch v {
 	case OnServer:
-		return a.viaServer(h)
+		return srv.viaServer(h)
 	case OnLeader:
-		return a.viaLeader(h)
+		return srv.viaLeader(h)
 	}
 	return h
 }
 
-func (a *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if a.isServer() {
-		if id, _ := a.raft().Leader(); id == "" {
+func (srv *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if srv.isServer() {
+		if id, _ := srv.raft().Leader(); id == "" {
 			http.Error(w, "no Raft leader known", http.StatusServiceUnavailable)
 			return
 		}
@@ -76,19 +76,19 @@ func (a *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ok")
 }
 
-func (a *Server) listNodes(w http.ResponseWriter, r *http.Request) {
+func (srv *Server) listNodes(w http.ResponseWriter, r *http.Request) {
 	sel, err := selector(r)
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	fields, err := nodeFieldFilter(r)
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
-	nodes, idx := a.fsm().Nodes()
-	a.withReadAnnotations(nodes) // node_view.go
+	nodes, idx := srv.fsm().Nodes()
+	srv.withReadAnnotations(nodes) // node_view.go
 	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
 	for _, n := range nodes {
 		if sel.Matches(labels.Set(n.ObjectMeta.Labels)) && fields(n) {
@@ -98,28 +98,28 @@ func (a *Server) listNodes(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
-func (a *Server) getNode(w http.ResponseWriter, r *http.Request) {
-	n, err := a.fsm().Node(r.PathValue("name"))
+func (srv *Server) getNode(w http.ResponseWriter, r *http.Request) {
+	n, err := srv.fsm().Node(r.PathValue("name"))
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
-	a.withReadAnnotations([]*api.Node{n})
+	srv.withReadAnnotations([]*api.Node{n})
 	writeJSON(w, http.StatusOK, n)
 }
 
-func (a *Server) updatePodStatus(w http.ResponseWriter, r *http.Request) {
+func (srv *Server) updatePodStatus(w http.ResponseWriter, r *http.Request) {
 	var p api.Pod
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&p); err != nil {
-		writeError(w, a.log, invalid(fmt.Errorf("decode pod status: %w", err)))
+		writeError(w, srv.log, invalid(fmt.Errorf("decode pod status: %w", err)))
 		return
 	}
-	res, err := a.raft().Apply(r.Context(), consensus.UpdatePodStatus{
+	res, err := srv.raft().Apply(r.Context(), consensus.UpdatePodStatus{
 		Namespace: r.PathValue("ns"), Name: r.PathValue("name"), UID: p.ObjectMeta.UID,
 		Node: p.Spec.NodeName, Status: p.Status, Time: time.Now().UTC(),
 	})
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
@@ -145,7 +145,7 @@ type AssignmentsView struct {
 
 // assignments answers at once when the state is newer than ?index, else
 // waits until it is (or ?wait passes): a blocking query, not polling.
-func (a *Server) assignments(w http.ResponseWriter, r *http.Request) {
+func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
 	after, _ := strconv.ParseUint(r.URL.Query().Get("index"), 10, 64)
 	wait := 30 * time.Second
 	if d, err := time.ParseDuration(r.URL.Query().Get("wait")); err == nil && d > 0 && d < 5*time.Minute {
@@ -153,13 +153,13 @@ func (a *Server) assignments(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
-	if _, err := a.fsm().WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := srv.fsm().WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return
 	}
 	// A node acts on this view, removing what it does not list: answer
 	// only from a state that has applied everything known to be committed
 	// (the agent's StateChecker).
-	if !a.stateCurrent(ctx) {
+	if !srv.stateCurrent(ctx) {
 		writeJSON(w, http.StatusServiceUnavailable, api.Status{
 			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
 			Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
@@ -168,8 +168,8 @@ func (a *Server) assignments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	node := r.PathValue("name")
-	pods, idx := a.fsm().PodsOnNode(node)
-	nodes, _ := a.fsm().Nodes()
+	pods, idx := srv.fsm().PodsOnNode(node)
+	nodes, _ := srv.fsm().Nodes()
 	view := AssignmentsView{Index: idx, Pods: make([]api.Pod, 0, len(pods)), Nodes: make([]api.Node, 0, len(nodes))}
 	for _, p := range pods {
 		view.Pods = append(view.Pods, *p)
@@ -196,9 +196,9 @@ type memberView struct {
 	Alive  bool   `json:"alive"`
 }
 
-func (a *Server) cluster(w http.ResponseWriter, r *http.Request) {
-	v := clusterView{Node: a.cfg.Name, Server: a.isServer(), Leader: a.leaderName()}
-	for _, m := range a.members() {
+func (srv *Server) cluster(w http.ResponseWriter, r *http.Request) {
+	v := clusterView{Node: srv.cfg.Name, Server: srv.isServer(), Leader: srv.leaderName()}
+	for _, m := range srv.members() {
 		v.Members = append(v.Members, memberView(m))
 	}
 	writeJSON(w, http.StatusOK, v)

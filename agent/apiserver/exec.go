@@ -58,20 +58,20 @@ func parseExecRequest(r *http.Request) (execRequest, error) {
 
 // podExec serves GET|POST .../pods/{name}/exec over a WebSocket and
 // reports the command's end on the error channel as the kubelet does.
-func (a *Server) podExec(w http.ResponseWriter, r *http.Request, t podTarget) {
+func (srv *Server) podExec(w http.ResponseWriter, r *http.Request, t podTarget) {
 	req, err := parseExecRequest(r)
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	if !wsstream.IsWebSocketRequest(r) {
-		writeError(w, a.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest,
+		writeError(w, srv.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest,
 			err: errors.New("exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io (kubectl 1.29 or later)")})
 		return
 	}
-	rt := a.runtime()
+	rt := srv.runtime()
 	if rt == nil {
-		writeError(w, a.log, &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable, err: errors.New("containerd is not connected on this node yet")})
+		writeError(w, srv.log, &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable, err: errors.New("containerd is not connected on this node yet")})
 		return
 	}
 	channels := []wsstream.ChannelType{wsstream.IgnoreChannel, wsstream.WriteChannel, wsstream.WriteChannel, wsstream.WriteChannel, wsstream.ReadChannel}
@@ -85,7 +85,7 @@ func (a *Server) podExec(w http.ResponseWriter, r *http.Request, t podTarget) {
 	conn := wsstream.NewConn(protocols)
 	_, streams, err := conn.Open(w, r)
 	if err != nil {
-		a.log.Debug("exec: websocket handshake", "pod", t.name, "err", err)
+		srv.log.Debug("exec: websocket handshake", "pod", t.name, "err", err)
 		return
 	}
 	defer conn.Close()
@@ -110,11 +110,11 @@ func (a *Server) podExec(w http.ResponseWriter, r *http.Request, t podTarget) {
 	code, err := rt.Exec(ctx, t.uid, t.container, opts)
 	st := execStatus(req.command, code, err)
 	if err != nil {
-		a.log.Info("exec failed", "pod", t.name, "container", t.container, "err", err)
+		srv.log.Info("exec failed", "pod", t.name, "container", t.container, "err", err)
 	}
 	b, _ := json.Marshal(st)
 	if _, err := streams[chanError].Write(b); err != nil {
-		a.log.Debug("exec: write status", "err", err)
+		srv.log.Debug("exec: write status", "err", err)
 	}
 }
 

@@ -29,11 +29,11 @@ const indexHeader = "X-Shoal-Index"
 
 // viaServer serves reads from the local state on servers; clients hold no
 // state and pass the request to a live server.
-func (a *Server) viaServer(h http.HandlerFunc) http.HandlerFunc {
+func (srv *Server) viaServer(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if a.isServer() {
+		if srv.isServer() {
 			if linearizable(r) { // readindex.go
-				if err := a.readBarrier(r.Context()); err != nil {
+				if err := srv.readBarrier(r.Context()); err != nil {
 					writeReadUnavailable(w, err)
 					return
 				}
@@ -41,22 +41,22 @@ func (a *Server) viaServer(h http.HandlerFunc) http.HandlerFunc {
 			h(w, r)
 			return
 		}
-		a.forwardTo(w, r, a.anyServerAPI())
+		srv.forwardTo(w, r, srv.anyServerAPI())
 	}
 }
 
 // viaLeader runs writes on the Raft leader: any other agent forwards them.
-func (a *Server) viaLeader(h http.HandlerFunc) http.HandlerFunc {
+func (srv *Server) viaLeader(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if a.isServer() && a.raft().IsLeader() {
+		if srv.isServer() && srv.raft().IsLeader() {
 			h(w, r)
 			return
 		}
-		target := a.leaderAPI()
-		if target == "" && !a.isServer() {
-			target = a.anyServerAPI()
+		target := srv.leaderAPI()
+		if target == "" && !srv.isServer() {
+			target = srv.anyServerAPI()
 		}
-		a.forwardWrite(w, r, target)
+		srv.forwardWrite(w, r, target)
 	}
 }
 
@@ -65,11 +65,11 @@ func (a *Server) viaLeader(h http.HandlerFunc) http.HandlerFunc {
 // 400 or 413 from whichever agent is asked (docs/bad-input.md), not a 502
 // from a proxy that failed half-way. Writes are capped at maxBodyBytes, so
 // holding one in memory costs no more than the leader's own decode.
-func (a *Server) forwardWrite(w http.ResponseWriter, r *http.Request, target string) {
+func (srv *Server) forwardWrite(w http.ResponseWriter, r *http.Request, target string) {
 	if r.Body != nil && r.Body != http.NoBody {
 		body, err := readBody(r)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -77,7 +77,7 @@ func (a *Server) forwardWrite(w http.ResponseWriter, r *http.Request, target str
 		r.TransferEncoding = nil
 		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	}
-	a.forwardWithin(w, r, target, leaderAnswerWait)
+	srv.forwardWithin(w, r, target, leaderAnswerWait)
 }
 
 // leaderAnswerWait bounds how long a forwarded write waits for the
@@ -87,15 +87,15 @@ func (a *Server) forwardWrite(w http.ResponseWriter, r *http.Request, target str
 // caller waited until its own client gave up.
 const leaderAnswerWait = 15 * time.Second
 
-func (a *Server) forwardTo(w http.ResponseWriter, r *http.Request, target string) {
-	a.forwardWithin(w, r, target, 0)
+func (srv *Server) forwardTo(w http.ResponseWriter, r *http.Request, target string) {
+	srv.forwardWithin(w, r, target, 0)
 }
 
 // forwardWithin proxies r to target; with answerWait > 0 it gives up when
 // no response header came back in that time and answers 504 Timeout, as
 // the Kubernetes API server does: the write may or may not have been
 // applied, which the caller learns by reading.
-func (a *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target string, answerWait time.Duration) {
+func (srv *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target string, answerWait time.Duration) {
 	var answered, timedOut func() bool
 	if answerWait > 0 {
 		parent := r.Context()
@@ -117,14 +117,14 @@ func (a *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target st
 	}
 	u := &url.URL{Scheme: "http", Host: target}
 	proxy := httputil.NewSingleHostReverseProxy(u)
-	proxy.Transport = a.transport
+	proxy.Transport = srv.transport
 	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 		// The body cap (withMiddleware) trips while the proxy streams the
 		// body on: that is the client's too-large request, not a dead
 		// agent, and a retry would fail the same way.
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeError(w, a.log, &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge,
+			writeError(w, srv.log, &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge,
 				err: fmt.Errorf("request body larger than %d bytes", maxBodyBytes)})
 			return
 		}
@@ -136,7 +136,7 @@ func (a *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target st
 			})
 			return
 		}
-		a.log.Warn("forward request", "to", target, "err", err)
+		srv.log.Warn("forward request", "to", target, "err", err)
 		writeJSON(w, http.StatusBadGateway, api.Status{
 			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
 			Reason: "ServiceUnavailable", Code: http.StatusBadGateway, Message: "the agent this request was forwarded to did not answer; retry",
@@ -147,8 +147,8 @@ func (a *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target st
 			return context.Canceled // too late: the wait ran out as the answer came
 		}
 		idx, err := strconv.ParseUint(resp.Header.Get(indexHeader), 10, 64)
-		if err == nil && idx > 0 && a.fsm() != nil {
-			a.waitApplied(resp.Request.Context(), idx)
+		if err == nil && idx > 0 && srv.fsm() != nil {
+			srv.waitApplied(resp.Request.Context(), idx)
 		}
 		return nil
 	}
@@ -157,25 +157,25 @@ func (a *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target st
 }
 
 // leaderName is the node name of the Raft leader, "" when none is known.
-func (a *Server) leaderName() string {
-	if !a.isServer() {
+func (srv *Server) leaderName() string {
+	if !srv.isServer() {
 		return ""
 	}
-	id, _ := a.raft().Leader()
+	id, _ := srv.raft().Leader()
 	return id
 }
 
 // leaderAPI is the API address of the Raft leader, from gossip.
-func (a *Server) leaderAPI() string {
-	name := a.leaderName()
+func (srv *Server) leaderAPI() string {
+	name := srv.leaderName()
 	if name == "" {
 		return ""
 	}
-	return a.memberAPI(name)
+	return srv.memberAPI(name)
 }
 
-func (a *Server) memberAPI(name string) string {
-	for _, m := range a.members() {
+func (srv *Server) memberAPI(name string) string {
+	for _, m := range srv.members() {
 		if m.Name == name && m.Alive {
 			return m.API
 		}
@@ -185,8 +185,8 @@ func (a *Server) memberAPI(name string) string {
 
 // anyServerAPI picks a live server; the first by name, so that a client's
 // requests keep going to the same one.
-func (a *Server) anyServerAPI() string {
-	for _, m := range a.members() {
+func (srv *Server) anyServerAPI() string {
+	for _, m := range srv.members() {
 		if m.Alive && m.Server {
 			return m.API
 		}
@@ -195,12 +195,12 @@ func (a *Server) anyServerAPI() string {
 }
 
 // waitApplied waits, briefly, until the local state has applied index.
-func (a *Server) waitApplied(ctx context.Context, index uint64) {
+func (srv *Server) waitApplied(ctx context.Context, index uint64) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	for a.fsm().Index() < index {
-		if _, err := a.fsm().WaitIndex(ctx, a.fsm().Index()); err != nil {
-			a.log.Debug("state did not catch up with a forwarded write", "index", index, "err", err)
+	for srv.fsm().Index() < index {
+		if _, err := srv.fsm().WaitIndex(ctx, srv.fsm().Index()); err != nil {
+			srv.log.Debug("state did not catch up with a forwarded write", "index", index, "err", err)
 			return
 		}
 	}

@@ -26,36 +26,36 @@ type importResult struct {
 // importImage imports an archive into this node and, unless ?node names
 // one node, into every other live node of the fleet: with no registry,
 // every node that may run a pod needs the image.
-func (a *Server) importImage(w http.ResponseWriter, r *http.Request) {
-	if a.forwardToNode(w, r) {
+func (srv *Server) importImage(w http.ResponseWriter, r *http.Request) {
+	if srv.forwardToNode(w, r) {
 		return
 	}
 	target := r.URL.Query().Get("node")
-	f, err := os.CreateTemp(a.cfg.DataDir, "import-*.tar")
+	f, err := os.CreateTemp(srv.cfg.DataDir, "import-*.tar")
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
 	n, err := io.Copy(f, http.MaxBytesReader(w, r.Body, maxImageBytes))
 	if err != nil {
-		writeError(w, a.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: fmt.Errorf("read image archive: %w", err)})
+		writeError(w, srv.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: fmt.Errorf("read image archive: %w", err)})
 		return
 	}
 	res := importResult{Nodes: map[string]string{}}
-	res.Images, err = a.importLocal(r.Context(), f)
-	res.Nodes[a.cfg.Name] = "ok"
+	res.Images, err = srv.importLocal(r.Context(), f)
+	res.Nodes[srv.cfg.Name] = "ok"
 	if err != nil {
-		res.Nodes[a.cfg.Name] = err.Error()
+		res.Nodes[srv.cfg.Name] = err.Error()
 	}
 	if target == "" {
-		for _, m := range a.members() {
-			if m.Name == a.cfg.Name || !m.Alive {
+		for _, m := range srv.members() {
+			if m.Name == srv.cfg.Name || !m.Alive {
 				continue
 			}
 			res.Nodes[m.Name] = "ok"
-			if err := a.pushImage(r.Context(), m.API, m.Name, f, n); err != nil {
+			if err := srv.pushImage(r.Context(), m.API, m.Name, f, n); err != nil {
 				res.Nodes[m.Name] = err.Error()
 			}
 		}
@@ -63,10 +63,10 @@ func (a *Server) importImage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-func (a *Server) importLocal(ctx context.Context, f *os.File) ([]string, error) {
-	rt := a.runtime()
+func (srv *Server) importLocal(ctx context.Context, f *os.File) ([]string, error) {
+	rt := srv.runtime()
 	if rt == nil {
-		return nil, fmt.Errorf("containerd is not connected yet on %s", a.cfg.Name)
+		return nil, fmt.Errorf("containerd is not connected yet on %s", srv.cfg.Name)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func (a *Server) importLocal(ctx context.Context, f *os.File) ([]string, error) 
 	return names, nil
 }
 
-func (a *Server) pushImage(ctx context.Context, addr, node string, f *os.File, size int64) error {
+func (srv *Server) pushImage(ctx context.Context, addr, node string, f *os.File, size int64) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (a *Server) pushImage(ctx context.Context, addr, node string, f *os.File, s
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/x-tar")
 	req.Header.Set(forwardedHeader, strconv.Itoa(maxHops))
-	resp, err := a.internalClient(0).Do(req)
+	resp, err := srv.internalClient(0).Do(req)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", node, err)
 	}
@@ -103,18 +103,18 @@ func (a *Server) pushImage(ctx context.Context, addr, node string, f *os.File, s
 	return nil
 }
 
-func (a *Server) listImages(w http.ResponseWriter, r *http.Request) {
-	if a.forwardToNode(w, r) {
+func (srv *Server) listImages(w http.ResponseWriter, r *http.Request) {
+	if srv.forwardToNode(w, r) {
 		return
 	}
-	rt := a.runtime()
+	rt := srv.runtime()
 	if rt == nil {
 		writeJSON(w, http.StatusServiceUnavailable, api.Status{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure", Reason: "ServiceUnavailable", Code: 503, Message: "containerd is not connected yet"})
 		return
 	}
 	names, err := rt.ListImages(r.Context())
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	sort.Strings(names)
@@ -124,43 +124,43 @@ func (a *Server) listImages(w http.ResponseWriter, r *http.Request) {
 // removeImage removes ?name from this node and, unless ?node names one
 // node, from every other live node; a node where a container uses it keeps
 // it and says so.
-func (a *Server) removeImage(w http.ResponseWriter, r *http.Request) {
-	if a.forwardToNode(w, r) {
+func (srv *Server) removeImage(w http.ResponseWriter, r *http.Request) {
+	if srv.forwardToNode(w, r) {
 		return
 	}
 	name := r.URL.Query().Get("name")
 	if name == "" {
-		writeError(w, a.log, invalid(&api.FieldError{Path: "name", Detail: "required: the image to remove"}))
+		writeError(w, srv.log, invalid(&api.FieldError{Path: "name", Detail: "required: the image to remove"}))
 		return
 	}
 	res := importResult{Nodes: map[string]string{}}
-	res.Nodes[a.cfg.Name] = "ok"
-	if rt := a.runtime(); rt == nil {
-		res.Nodes[a.cfg.Name] = "containerd is not connected yet"
+	res.Nodes[srv.cfg.Name] = "ok"
+	if rt := srv.runtime(); rt == nil {
+		res.Nodes[srv.cfg.Name] = "containerd is not connected yet"
 	} else if removed, err := rt.RemoveImage(r.Context(), name); err != nil {
-		res.Nodes[a.cfg.Name] = err.Error()
+		res.Nodes[srv.cfg.Name] = err.Error()
 	} else {
 		res.Images = []string{removed}
 	}
 	if r.URL.Query().Get("node") == "" {
-		for _, m := range a.members() {
-			if m.Name == a.cfg.Name || !m.Alive {
+		for _, m := range srv.members() {
+			if m.Name == srv.cfg.Name || !m.Alive {
 				continue
 			}
-			res.Nodes[m.Name] = a.removeImageOn(r.Context(), m.API, m.Name, name)
+			res.Nodes[m.Name] = srv.removeImageOn(r.Context(), m.API, m.Name, name)
 		}
 	}
 	writeJSON(w, http.StatusOK, res)
 }
 
-func (a *Server) removeImageOn(ctx context.Context, addr, node, name string) string {
+func (srv *Server) removeImageOn(ctx context.Context, addr, node, name string) string {
 	u := "http://" + addr + "/shoal/v1/images?" + url.Values{"node": {node}, "name": {name}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u, nil)
 	if err != nil {
 		return err.Error()
 	}
 	req.Header.Set(forwardedHeader, strconv.Itoa(maxHops))
-	resp, err := a.internalClient(time.Minute).Do(req)
+	resp, err := srv.internalClient(time.Minute).Do(req)
 	if err != nil {
 		return fmt.Sprintf("send to %s: %v", node, err)
 	}
@@ -177,16 +177,16 @@ func (a *Server) removeImageOn(ctx context.Context, addr, node, name string) str
 
 // forwardToNode passes a request whose ?node names another agent to that
 // agent, and reports whether it did.
-func (a *Server) forwardToNode(w http.ResponseWriter, r *http.Request) bool {
+func (srv *Server) forwardToNode(w http.ResponseWriter, r *http.Request) bool {
 	target := r.URL.Query().Get("node")
-	if target == "" || target == a.cfg.Name {
+	if target == "" || target == srv.cfg.Name {
 		return false
 	}
-	addr := a.memberAPI(target)
+	addr := srv.memberAPI(target)
 	if addr == "" {
-		writeError(w, a.log, notFound("Node", "", target))
+		writeError(w, srv.log, notFound("Node", "", target))
 		return true
 	}
-	a.forwardTo(w, r, addr)
+	srv.forwardTo(w, r, addr)
 	return true
 }

@@ -22,8 +22,8 @@ type controllerStore interface {
 
 // controllerState returns the local state's RCs and ReplicaSets, nil on an
 // agent without a Raft seat.
-func (a *Server) controllerState() controllerStore {
-	cs, _ := a.fsm().(controllerStore)
+func (srv *Server) controllerState() controllerStore {
+	cs, _ := srv.fsm().(controllerStore)
 	return cs
 }
 
@@ -130,13 +130,13 @@ func (k replicatedKind) table() tableKind {
 
 // replicationSubresources registers the /scale and /status of RCs and
 // ReplicaSets; the kinds themselves are served by resourceRoutes.
-func (a *Server) replicationSubresources(mux handleFuncer) {
+func (srv *Server) replicationSubresources(mux handleFuncer) {
 	for _, k := range []replicatedKind{{rcMeta}, {rsMeta}} {
 		one := k.m.base + "/namespaces/{ns}/" + k.m.plural + "/{name}"
-		mux.HandleFunc("GET "+one+"/scale", a.viaServer(a.getScale(k)))
-		mux.HandleFunc("PUT "+one+"/scale", a.viaLeader(a.putScale(k)))
-		mux.HandleFunc("GET "+one+"/status", a.viaServer(a.getResource(k)))
-		mux.HandleFunc("PUT "+one+"/status", a.viaLeader(a.putReplicatedStatus(k)))
+		mux.HandleFunc("GET "+one+"/scale", srv.viaServer(srv.getScale(k)))
+		mux.HandleFunc("PUT "+one+"/scale", srv.viaLeader(srv.putScale(k)))
+		mux.HandleFunc("GET "+one+"/status", srv.viaServer(srv.getResource(k)))
+		mux.HandleFunc("PUT "+one+"/status", srv.viaLeader(srv.putReplicatedStatus(k)))
 	}
 }
 
@@ -155,33 +155,33 @@ func scaleOf(obj api.Replicated) api.Scale {
 	}
 }
 
-func (a *Server) getScale(k replicatedKind) http.HandlerFunc {
+func (srv *Server) getScale(k replicatedKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		obj, err := a.controllerState().Controller(k.m.kind, r.PathValue("ns"), r.PathValue("name"))
+		obj, err := srv.controllerState().Controller(k.m.kind, r.PathValue("ns"), r.PathValue("name"))
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, scaleOf(obj))
 	}
 }
 
-func (a *Server) putScale(k replicatedKind) http.HandlerFunc {
+func (srv *Server) putScale(k replicatedKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		var sc api.Scale
 		if err := api.DecodeStrict(body, &sc); err != nil {
-			writeError(w, a.log, invalid(err))
+			writeError(w, srv.log, invalid(err))
 			return
 		}
-		out, err := a.raft().Apply(r.Context(), consensus.ScaleController{Kind: k.m.kind, Namespace: r.PathValue("ns"), Name: r.PathValue("name"),
+		out, err := srv.raft().Apply(r.Context(), consensus.ScaleController{Kind: k.m.kind, Namespace: r.PathValue("ns"), Name: r.PathValue("name"),
 			Replicas: sc.Spec.Replicas, ResourceVersion: sc.ObjectMeta.ResourceVersion})
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
@@ -191,28 +191,28 @@ func (a *Server) putScale(k replicatedKind) http.HandlerFunc {
 
 // putReplicatedStatus lets a client write the status, as Kubernetes does;
 // the leader's controller overwrites it at its next pass.
-func (a *Server) putReplicatedStatus(k replicatedKind) http.HandlerFunc {
+func (srv *Server) putReplicatedStatus(k replicatedKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		obj := k.newObject()
 		if err := api.DecodeStrict(body, obj); err != nil {
-			writeError(w, a.log, invalid(err))
+			writeError(w, srv.log, invalid(err))
 			return
 		}
 		ns, name := r.PathValue("ns"), r.PathValue("name")
-		cur, err := a.controllerState().Controller(k.m.kind, ns, name)
+		cur, err := srv.controllerState().Controller(k.m.kind, ns, name)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
-		out, err := a.raft().Apply(r.Context(), consensus.UpdateControllerStatus{Kind: k.m.kind, Namespace: ns, Name: name,
+		out, err := srv.raft().Apply(r.Context(), consensus.UpdateControllerStatus{Kind: k.m.kind, Namespace: ns, Name: name,
 			UID: api.MetaOf(cur).UID, Status: api.ReplicaStatus(obj)})
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))

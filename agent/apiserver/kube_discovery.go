@@ -30,7 +30,7 @@ func (m *kubeMux) kubeDiscoveryRoutes() {
 func (m *kubeMux) version(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{
 		"major": "1", "minor": "32",
-		"gitVersion":   "v1.32.0+" + strings.ReplaceAll(m.a.cfg.Version, "/", "-"),
+		"gitVersion":   "v1.32.0+" + strings.ReplaceAll(m.srv.cfg.Version, "/", "-"),
 		"gitCommit":    "",
 		"gitTreeState": "clean",
 		"goVersion":    "",
@@ -103,7 +103,7 @@ func (m *kubeMux) resourceList(w http.ResponseWriter, r *http.Request) {
 	}
 	res := m.resources(group, version)
 	if len(res) == 0 {
-		writeError(w, m.a.log, notFound("groupversion", "", strings.TrimPrefix(group+"/"+version, "/")))
+		writeError(w, m.srv.log, notFound("groupversion", "", strings.TrimPrefix(group+"/"+version, "/")))
 		return
 	}
 	gv := version

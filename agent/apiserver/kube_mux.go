@@ -18,7 +18,7 @@ import (
 // resource Table output and ?watch streams.
 type kubeMux struct {
 	*http.ServeMux
-	a      *Server
+	srv    *Server
 	routes []kubeRoute
 	// paths and handlers of the routes, by the same index, for
 	// addPatchRoutes.
@@ -40,8 +40,8 @@ type kubeRoute struct {
 	named      bool   // names one object: .../{name}
 }
 
-func (a *Server) newKubeMux() *kubeMux {
-	m := &kubeMux{ServeMux: http.NewServeMux(), a: a,
+func (srv *Server) newKubeMux() *kubeMux {
+	m := &kubeMux{ServeMux: http.NewServeMux(), srv: srv,
 		schemasV2: sync.OnceValue(func() map[string]spec.Schema { return api.OpenAPISchemas("#/definitions/") }),
 		schemasV3: sync.OnceValue(func() map[string]spec.Schema { return api.OpenAPISchemas("#/components/schemas/") }),
 	}
@@ -58,12 +58,12 @@ func (m *kubeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 		m.paths = append(m.paths, path)
 		m.handlers = append(m.handlers, h)
 		if rt.method == http.MethodGet && rt.sub == "" {
-			h = m.a.negotiate(rt, h)
+			h = m.srv.negotiate(rt, h)
 		}
 		if rt.method != http.MethodGet {
-			h = m.a.refuseDryRun(h)
+			h = m.srv.refuseDryRun(h)
 		}
-		h = m.a.protobufWire(rt, h) // kube_protobuf.go
+		h = m.srv.protobufWire(rt, h) // kube_protobuf.go
 	}
 	m.ServeMux.HandleFunc(pattern, h)
 }
@@ -274,10 +274,10 @@ func subresourceKind(parent, sub string) (kind, group, version string) {
 // refuseDryRun turns away ?dryRun=All (kubectl diff, apply --dry-run=server):
 // shoal cannot run a write without storing it, and doing it for real
 // would be the one wrong answer.
-func (a *Server) refuseDryRun(h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
+func (srv *Server) refuseDryRun(h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if dr := r.URL.Query()["dryRun"]; len(dr) > 0 && dr[0] != "" {
-			writeError(w, a.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest,
+			writeError(w, srv.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest,
 				err: errors.New("server-side dry run is not supported by shoal (kubectl diff, --dry-run=server); use --dry-run=client")})
 			return
 		}

@@ -28,13 +28,13 @@ import (
 // without the document.
 func (m *kubeMux) openAPIV2(w http.ResponseWriter, r *http.Request) {
 	if !acceptsJSON(r.Header.Get("Accept")) {
-		writeError(w, m.a.log, &badRequest{reason: "NotAcceptable", code: http.StatusNotAcceptable,
+		writeError(w, m.srv.log, &badRequest{reason: "NotAcceptable", code: http.StatusNotAcceptable,
 			err: errors.New("/openapi/v2 is served as application/json only")})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"swagger":     "2.0",
-		"info":        map[string]string{"title": "shoal", "version": m.a.cfg.Version},
+		"info":        map[string]string{"title": "shoal", "version": m.srv.cfg.Version},
 		"paths":       map[string]any{},
 		"definitions": m.schemasV2(),
 	})
@@ -72,7 +72,7 @@ func (m *kubeMux) openAPIRoot(w http.ResponseWriter, r *http.Request) {
 func (m *kubeMux) openAPIGroupVersion(w http.ResponseWriter, r *http.Request) {
 	group, version := r.PathValue("group"), r.PathValue("version")
 	if len(m.resources(group, version)) == 0 {
-		writeError(w, m.a.log, notFound("openapi", "", strings.TrimPrefix(group+"/"+version, "/")))
+		writeError(w, m.srv.log, notFound("openapi", "", strings.TrimPrefix(group+"/"+version, "/")))
 		return
 	}
 	writeJSON(w, http.StatusOK, m.openAPIDoc(group, version))
@@ -115,7 +115,7 @@ func (m *kubeMux) openAPIDoc(group, version string) map[string]any {
 	}
 	return map[string]any{
 		"openapi":    "3.0.0",
-		"info":       map[string]string{"title": "shoal", "version": m.a.cfg.Version},
+		"info":       map[string]string{"title": "shoal", "version": m.srv.cfg.Version},
 		"paths":      paths,
 		"components": map[string]any{"schemas": m.schemasV3()},
 	}

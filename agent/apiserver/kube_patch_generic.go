@@ -49,20 +49,20 @@ func (m *kubeMux) addPatchRoutes() {
 		if p.get == nil || p.put == nil || hasPatch[path] {
 			continue
 		}
-		m.HandleFunc("PATCH "+path, m.a.viaLeader(m.a.patchThrough(p.get, p.put)))
+		m.HandleFunc("PATCH "+path, m.srv.viaLeader(m.srv.patchThrough(p.get, p.put)))
 	}
 }
 
 // patchThrough runs on the leader, so the GET reads the newest state.
-func (a *Server) patchThrough(get, put func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
+func (srv *Server) patchThrough(get, put func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := checkPatchType(r.Header.Get("Content-Type")); err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		patch, err := readBody(r) // api_rc.go: 413 over the cap, like every other write
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		for attempt := 1; ; attempt++ {
@@ -77,7 +77,7 @@ func (a *Server) patchThrough(get, put func(http.ResponseWriter, *http.Request))
 			}
 			out, err := patchJSON(r.Header.Get("Content-Type"), api.NewOfDocument(cur.body.Bytes()), cur.body.Bytes(), patch)
 			if err != nil {
-				writeError(w, a.log, err)
+				writeError(w, srv.log, err)
 				return
 			}
 			explicitRV := resourceVersionOf(out) != resourceVersionOf(cur.body.Bytes())

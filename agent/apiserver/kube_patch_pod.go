@@ -21,30 +21,30 @@ const patchAttempts = 5
 // patch is applied to the stored pod and the result replaces it through
 // ApplyPod, with the stored resourceVersion as precondition, so a patch
 // never overwrites a change it did not see.
-func (a *Server) patchPod(w http.ResponseWriter, r *http.Request) {
+func (srv *Server) patchPod(w http.ResponseWriter, r *http.Request) {
 	ns, name := r.PathValue("ns"), r.PathValue("name")
 	if err := checkPatchType(r.Header.Get("Content-Type")); err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	patch, err := readBody(r) // api_rc.go
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	for attempt := 1; ; attempt++ {
-		p, explicitRV, err := a.patchedPod(r.Header.Get("Content-Type"), ns, name, patch)
+		p, explicitRV, err := srv.patchedPod(r.Header.Get("Content-Type"), ns, name, patch)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
-		res, err := a.raft().Apply(r.Context(), consensus.ApplyPod{Pod: *p, Time: time.Now().UTC()})
+		res, err := srv.raft().Apply(r.Context(), consensus.ApplyPod{Pod: *p, Time: time.Now().UTC()})
 		var conflict *consensus.ConflictError
 		if errors.As(err, &conflict) && !explicitRV && attempt < patchAttempts {
 			continue
 		}
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
@@ -54,10 +54,10 @@ func (a *Server) patchPod(w http.ResponseWriter, r *http.Request) {
 }
 
 // patchedPod reads the stored pod, applies the patch and decodes the
-// result strictly. explicitRV tells whether the patch itself set a
+// result strictly. explicitRV tells whether the patch itself set srv
 // resourceVersion (then a conflict is the caller's to see).
-func (a *Server) patchedPod(contentType, ns, name string, patch []byte) (*api.Pod, bool, error) {
-	cur, err := a.fsm().Pod(ns, name)
+func (srv *Server) patchedPod(contentType, ns, name string, patch []byte) (*api.Pod, bool, error) {
+	cur, err := srv.fsm().Pod(ns, name)
 	if err != nil {
 		return nil, false, err
 	}

@@ -17,7 +17,7 @@ import (
 // path (supported fields, defaults, validation) judges it; an answer is
 // re-encoded as protobuf when the client prefers it and the answer is an
 // object of a kind with protobuf (a Table or a stream stays as it is).
-func (a *Server) protobufWire(rt kubeRoute, h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
+func (srv *Server) protobufWire(rt kubeRoute, h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
 	if rt.sub != "" && rt.sub != "status" && rt.sub != "scale" {
 		return h
 	}
@@ -25,12 +25,12 @@ func (a *Server) protobufWire(rt kubeRoute, h func(http.ResponseWriter, *http.Re
 		if isProtobuf(r.Header.Get("Content-Type")) {
 			body, err := readBody(r) // api_rc.go
 			if err != nil {
-				writeError(w, a.log, err)
+				writeError(w, srv.log, err)
 				return
 			}
 			js, err := api.ProtobufToJSON(body)
 			if err != nil {
-				writeError(w, a.log, invalid(err))
+				writeError(w, srv.log, invalid(err))
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(js))

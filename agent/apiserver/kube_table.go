@@ -74,10 +74,10 @@ func tableKinds() map[string]tableKind {
 
 // negotiate gives a resource's GET routes Table output and, on lists,
 // ?watch streams.
-func (a *Server) negotiate(rt kubeRoute, h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
+func (srv *Server) negotiate(rt kubeRoute, h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !rt.named && isWatch(r) {
-			a.serveWatch(w, r, rt, h)
+			srv.serveWatch(w, r, rt, h)
 			return
 		}
 		if !wantsTable(r) {

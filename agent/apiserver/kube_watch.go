@@ -119,28 +119,28 @@ func parseWatchOptions(r *http.Request) (watchOptions, error) {
 // serveWatch streams the changes of the kind list route rt serves. Clients
 // hold no state: they hand the whole stream to a server (h forwards it),
 // which the forwarding proxy passes on as it comes.
-func (a *Server) serveWatch(w http.ResponseWriter, r *http.Request, rt kubeRoute, h func(http.ResponseWriter, *http.Request)) {
-	if !a.isServer() {
+func (srv *Server) serveWatch(w http.ResponseWriter, r *http.Request, rt kubeRoute, h func(http.ResponseWriter, *http.Request)) {
+	if !srv.isServer() {
 		h(w, r)
 		return
 	}
-	a.streamWatch(w, r, resourceInfoFor(rt.resource).kind, bookmarkEvery)
+	srv.streamWatch(w, r, resourceInfoFor(rt.resource).kind, bookmarkEvery)
 }
 
-func (a *Server) streamWatch(w http.ResponseWriter, r *http.Request, kind string, every time.Duration) {
+func (srv *Server) streamWatch(w http.ResponseWriter, r *http.Request, kind string, every time.Duration) {
 	opts, err := parseWatchOptions(r)
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	filter, err := newWatchFilter(r, kind)
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
-	src, ok := a.fsm().(changeSource)
+	src, ok := srv.fsm().(changeSource)
 	if !ok || !consensus.IsStreamedKind(kind) {
-		writeError(w, a.log, &badRequest{reason: "MethodNotAllowed", code: http.StatusMethodNotAllowed,
+		writeError(w, srv.log, &badRequest{reason: "MethodNotAllowed", code: http.StatusMethodNotAllowed,
 			err: fmt.Errorf("watch is not supported for %s", pluralOf(kind))})
 		return
 	}
@@ -148,7 +148,7 @@ func (a *Server) streamWatch(w http.ResponseWriter, r *http.Request, kind string
 	defer cancel()
 	if !opts.initial && !opts.fromSet {
 		// sendInitialEvents=false without a resourceVersion: from now.
-		opts.from = a.fsm().Index()
+		opts.from = srv.fsm().Index()
 	}
 	sub, subErr := src.Changes().Subscribe(kind, opts.from, opts.initial)
 	if sub != nil {
@@ -158,7 +158,7 @@ func (a *Server) streamWatch(w http.ResponseWriter, r *http.Request, kind string
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache, private")
 	w.WriteHeader(http.StatusOK)
-	ws := &watchWriter{a: a, w: w, kind: kind, opts: opts, rc: http.NewResponseController(w)}
+	ws := &watchWriter{srv: srv, w: w, kind: kind, opts: opts, rc: http.NewResponseController(w)}
 	ws.flusher, _ = w.(http.Flusher)
 	ws.deadline()
 	var expired *consensus.ExpiredError
@@ -244,7 +244,7 @@ func (a *Server) streamWatch(w http.ResponseWriter, r *http.Request, kind string
 	}
 }
 
-// watchFilter is what a watcher asked for: a namespace (from the path), a
+// watchFilter is what a watcher asked for: a namespace (from the path), srv
 // label selector and a field selector (fields by their JSON path).
 type watchFilter struct {
 	namespace string
@@ -317,7 +317,7 @@ func (f *watchFilter) eventOf(c *consensus.Change) (typ string, obj json.RawMess
 
 // watchWriter writes one watch's events.
 type watchWriter struct {
-	a       *Server
+	srv     *Server
 	w       http.ResponseWriter
 	flusher http.Flusher
 	kind    string
@@ -345,7 +345,7 @@ func (ws *watchWriter) change(f *watchFilter, c *consensus.Change) bool {
 // the stream holds it, encoded once for all watchers.
 func (ws *watchWriter) event(typ string, obj json.RawMessage) bool {
 	if ws.kind == consensus.KindNode {
-		obj = ws.a.nodeWithReadAnnotations(obj)
+		obj = ws.srv.nodeWithReadAnnotations(obj)
 	}
 	if ws.opts.asTable {
 		if tbl, ok := toTable(obj, ws.opts.includeObject, time.Now()); ok {
@@ -406,12 +406,12 @@ func apiVersionOfKind(kind string) string {
 
 // nodeWithReadAnnotations gives a node in a watch event the annotations a
 // list shows (node_view.go), as of now.
-func (a *Server) nodeWithReadAnnotations(raw json.RawMessage) json.RawMessage {
+func (srv *Server) nodeWithReadAnnotations(raw json.RawMessage) json.RawMessage {
 	var n api.Node
 	if json.Unmarshal(raw, &n) != nil {
 		return raw
 	}
-	a.withReadAnnotations([]*api.Node{&n})
+	srv.withReadAnnotations([]*api.Node{&n})
 	out, err := json.Marshal(&n)
 	if err != nil {
 		return raw

@@ -31,38 +31,38 @@ type podTarget struct {
 // onPodNode serves a pod's streaming subresource on the node that runs the
 // pod: clients pass the request to a server, servers resolve the pod and
 // pass it to its node, and the node serves it.
-func (a *Server) onPodNode(h func(http.ResponseWriter, *http.Request, podTarget)) http.HandlerFunc {
+func (srv *Server) onPodNode(h func(http.ResponseWriter, *http.Request, podTarget)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t := podTarget{namespace: r.PathValue("ns"), name: r.PathValue("name"), container: r.URL.Query().Get("container")}
-		if r.Header.Get(podNodeHeader) == a.cfg.Name && r.Header.Get(podUIDHeader) != "" {
+		if r.Header.Get(podNodeHeader) == srv.cfg.Name && r.Header.Get(podUIDHeader) != "" {
 			t.uid, t.ip = r.Header.Get(podUIDHeader), r.Header.Get(podIPHeader)
 			h(w, r, t)
 			return
 		}
-		if !a.isServer() {
-			a.forwardTo(w, r, a.anyServerAPI())
+		if !srv.isServer() {
+			srv.forwardTo(w, r, srv.anyServerAPI())
 			return
 		}
-		p, err := a.fsm().Pod(t.namespace, t.name)
+		p, err := srv.fsm().Pod(t.namespace, t.name)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		node := p.Spec.NodeName
 		if node == "" {
-			writeError(w, a.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: fmt.Errorf("pod %s does not have a host assigned", t.name)})
+			writeError(w, srv.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: fmt.Errorf("pod %s does not have a host assigned", t.name)})
 			return
 		}
 		if t.container, err = pickContainer(p, t.container, r.URL.Path); err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		t.uid, t.ip = string(p.ObjectMeta.UID), p.Status.PodIP
-		if node == a.cfg.Name {
+		if node == srv.cfg.Name {
 			h(w, r, t)
 			return
 		}
-		target := a.memberAPI(node)
+		target := srv.memberAPI(node)
 		if target == "" {
 			writeJSON(w, http.StatusServiceUnavailable, api.Status{
 				TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
@@ -79,7 +79,7 @@ func (a *Server) onPodNode(h func(http.ResponseWriter, *http.Request, podTarget)
 			q.Set("container", t.container)
 			r.URL.RawQuery = q.Encode()
 		}
-		a.forwardTo(w, r, target)
+		srv.forwardTo(w, r, target)
 	}
 }
 
@@ -110,27 +110,27 @@ func pickContainer(p *api.Pod, name, path string) (string, error) {
 
 // podLog serves GET .../pods/{name}/log the way the kubelet does: plain
 // text, streamed with ?follow=true.
-func (a *Server) podLog(w http.ResponseWriter, r *http.Request, t podTarget) {
+func (srv *Server) podLog(w http.ResponseWriter, r *http.Request, t podTarget) {
 	q := r.URL.Query()
 	opts := podruntime.LogOptions{Follow: boolParam(q.Get("follow")), Previous: boolParam(q.Get("previous")), TailLines: -1}
 	if s := q.Get("tailLines"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			writeError(w, a.log, invalid(&api.FieldError{Path: "tailLines", Value: s, Detail: "must be a non-negative integer"}))
+			writeError(w, srv.log, invalid(&api.FieldError{Path: "tailLines", Value: s, Detail: "must be a non-negative integer"}))
 			return
 		}
 		opts.TailLines = n
 	}
-	rt := a.runtime()
+	rt := srv.runtime()
 	if rt == nil {
-		writeError(w, a.log, &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable, err: errors.New("containerd is not connected on this node yet")})
+		writeError(w, srv.log, &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable, err: errors.New("containerd is not connected on this node yet")})
 		return
 	}
 	lw := &lazyWriter{w: w}
 	err := rt.Logs(r.Context(), t.uid, t.container, opts, lw)
 	if err == nil || lw.started {
 		if err != nil {
-			a.log.Debug("log stream ended", "pod", t.name, "err", err)
+			srv.log.Debug("log stream ended", "pod", t.name, "err", err)
 		}
 		return
 	}
@@ -139,10 +139,10 @@ func (a *Server) podLog(w http.ResponseWriter, r *http.Request, t podTarget) {
 		if opts.Previous {
 			msg = fmt.Sprintf("previous terminated container %q in pod %q not found", t.container, t.name)
 		}
-		writeError(w, a.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: errors.New(msg)})
+		writeError(w, srv.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: errors.New(msg)})
 		return
 	}
-	writeError(w, a.log, err)
+	writeError(w, srv.log, err)
 }
 
 // lazyWriter sends the 200 and the text header on the first write, so an

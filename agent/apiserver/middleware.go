@@ -17,11 +17,11 @@ func openPath(p string) bool { return p == "/healthz" || p == "/readyz" }
 
 // withMiddleware wraps the API: bearer-token check, a cap on request
 // bodies for every endpoint, and request metrics.
-func (a *Server) withMiddleware(next http.Handler) http.Handler {
+func (srv *Server) withMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.cfg.Token != "" && !openPath(r.URL.Path) {
-			if msg := checkBearer(r, a.cfg.Token); msg != "" {
-				a.request(r.Method, http.StatusUnauthorized)
+		if srv.cfg.Token != "" && !openPath(r.URL.Path) {
+			if msg := checkBearer(r, srv.cfg.Token); msg != "" {
+				srv.request(r.Method, http.StatusUnauthorized)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="shoal"`)
 				writeJSON(w, http.StatusUnauthorized, api.Status{
 					TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
@@ -38,7 +38,7 @@ func (a *Server) withMiddleware(next http.Handler) http.Handler {
 		}
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		a.request(r.Method, rec.code)
+		srv.request(r.Method, rec.code)
 	})
 }
 

@@ -38,12 +38,12 @@ func nodeRoles(n *api.Node, leader string) string {
 
 // withReadAnnotations sets the read-time annotations on nodes, which are
 // copies the caller owns.
-func (a *Server) withReadAnnotations(nodes []*api.Node) {
-	store := a.fsm()
+func (srv *Server) withReadAnnotations(nodes []*api.Node) {
+	store := srv.fsm()
 	if store == nil {
 		return
 	}
-	leader := a.leaderName()
+	leader := srv.leaderName()
 	infos := map[string]int{}
 	all := store.NodeInfos()
 	for i, in := range all {

@@ -30,13 +30,13 @@ const (
 	portForwardIdle = 4 * time.Hour
 )
 
-func (a *Server) podPortForward(w http.ResponseWriter, r *http.Request, t podTarget) {
+func (srv *Server) podPortForward(w http.ResponseWriter, r *http.Request, t podTarget) {
 	if t.ip == "" {
-		writeError(w, a.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: fmt.Errorf("pod %s has no IP yet", t.name)})
+		writeError(w, srv.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: fmt.Errorf("pod %s has no IP yet", t.name)})
 		return
 	}
 	if wsstream.IsWebSocketRequest(r) {
-		a.portForwardTunnel(w, r, t)
+		srv.portForwardTunnel(w, r, t)
 		return
 	}
 	if _, err := httpstream.Handshake(r, w, []string{portForwardProtocol}); err != nil {
@@ -47,12 +47,12 @@ func (a *Server) podPortForward(w http.ResponseWriter, r *http.Request, t podTar
 	if conn == nil {
 		return // the upgrader answered the client
 	}
-	a.servePortForward(r.Context(), conn, streams, t)
+	srv.servePortForward(r.Context(), conn, streams, t)
 }
 
 // portForwardTunnel serves the SPDY session inside a WebSocket.
-func (a *Server) portForwardTunnel(w http.ResponseWriter, r *http.Request, t podTarget) {
-	srv := websocket.Server{
+func (srv *Server) portForwardTunnel(w http.ResponseWriter, r *http.Request, t podTarget) {
+	tunnel := websocket.Server{
 		Handshake: func(cfg *websocket.Config, req *http.Request) error {
 			for _, p := range cfg.Protocol {
 				if p == tunnelProtocol {
@@ -67,13 +67,13 @@ func (a *Server) portForwardTunnel(w http.ResponseWriter, r *http.Request, t pod
 			streams := make(chan httpstream.Stream, 8)
 			conn, err := spdy.NewServerConnection(ws, streamsTo(streams))
 			if err != nil {
-				a.log.Debug("port-forward: SPDY over WebSocket", "err", err)
+				srv.log.Debug("port-forward: SPDY over WebSocket", "err", err)
 				return
 			}
-			a.servePortForward(r.Context(), conn, streams, t)
+			srv.servePortForward(r.Context(), conn, streams, t)
 		},
 	}
-	srv.ServeHTTP(w, r)
+	tunnel.ServeHTTP(w, r)
 }
 
 func streamsTo(ch chan<- httpstream.Stream) httpstream.NewStreamHandler {
@@ -88,7 +88,7 @@ type streamPair struct {
 	data, errs httpstream.Stream
 }
 
-func (a *Server) servePortForward(ctx context.Context, conn httpstream.Connection, streams <-chan httpstream.Stream, t podTarget) {
+func (srv *Server) servePortForward(ctx context.Context, conn httpstream.Connection, streams <-chan httpstream.Stream, t podTarget) {
 	defer conn.Close()
 	conn.SetIdleTimeout(portForwardIdle)
 	ctx, cancel := context.WithCancel(ctx)
@@ -125,7 +125,7 @@ func (a *Server) servePortForward(ctx context.Context, conn httpstream.Connectio
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				a.forwardPair(ctx, conn, p, t)
+				srv.forwardPair(ctx, conn, p, t)
 			}()
 		}
 	}
@@ -133,7 +133,7 @@ func (a *Server) servePortForward(ctx context.Context, conn httpstream.Connectio
 
 // forwardPair connects one client connection to the pod's port; a failure
 // goes back as text on the error stream, which kubectl prints.
-func (a *Server) forwardPair(ctx context.Context, conn httpstream.Connection, p *streamPair, t podTarget) {
+func (srv *Server) forwardPair(ctx context.Context, conn httpstream.Connection, p *streamPair, t podTarget) {
 	defer conn.RemoveStreams(p.data, p.errs)
 	defer p.errs.Close()
 	defer p.data.Close()
@@ -154,7 +154,7 @@ func (a *Server) forwardPair(ctx context.Context, conn httpstream.Connection, p 
 	defer pod.Close()
 	go func() {
 		if _, err := io.Copy(pod, p.data); err != nil && !errors.Is(err, net.ErrClosed) {
-			a.log.Debug("port-forward: client to pod", "err", err)
+			srv.log.Debug("port-forward: client to pod", "err", err)
 		}
 		// The client finished sending: let the pod see the end of input.
 		if tc, ok := pod.(*net.TCPConn); ok {
@@ -166,7 +166,7 @@ func (a *Server) forwardPair(ctx context.Context, conn httpstream.Connection, p 
 	go func() {
 		defer close(done)
 		if _, err := io.Copy(p.data, pod); err != nil && !errors.Is(err, net.ErrClosed) {
-			a.log.Debug("port-forward: pod to client", "err", err)
+			srv.log.Debug("port-forward: pod to client", "err", err)
 		}
 	}()
 	select {

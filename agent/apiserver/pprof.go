@@ -11,10 +11,10 @@ import (
 // when the API has a token and so only the fleet's operators reach them:
 // a profile shows internals and a CPU profile costs CPU, so an open API
 // does not serve them unless told to.
-func (a *Server) pprofRoutes(mux interface {
+func (srv *Server) pprofRoutes(mux interface {
 	HandleFunc(string, func(http.ResponseWriter, *http.Request))
 }) {
-	if !a.cfg.DebugPprof && a.cfg.Token == "" {
+	if !srv.cfg.DebugPprof && srv.cfg.Token == "" {
 		return
 	}
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // also heap, allocs, goroutine, block, mutex, threadcreate

@@ -42,21 +42,21 @@ func linearizable(r *http.Request) bool {
 // acknowledged before the call. It fails closed: without a leader that
 // can confirm itself, the read is refused, never answered from a state
 // that may be stale.
-func (a *Server) readBarrier(ctx context.Context) error {
+func (srv *Server) readBarrier(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readIndexWait)
 	defer cancel()
 	var idx uint64
 	var err error
-	if a.reads != nil {
-		idx, err = a.reads.ReadIndex(ctx)
+	if srv.reads != nil {
+		idx, err = srv.reads.ReadIndex(ctx)
 	} else {
-		idx, err = a.readIndex(ctx)
+		idx, err = srv.readIndex(ctx)
 	}
 	if err != nil {
 		return err
 	}
-	for a.fsm().Index() < idx {
-		if _, err := a.fsm().WaitIndex(ctx, a.fsm().Index()); err != nil {
+	for srv.fsm().Index() < idx {
+		if _, err := srv.fsm().WaitIndex(ctx, srv.fsm().Index()); err != nil {
 			return fmt.Errorf("this server's state did not reach the read index %d: %w", idx, err)
 		}
 	}
@@ -65,12 +65,12 @@ func (a *Server) readBarrier(ctx context.Context) error {
 
 // readIndex is the leader's state index once it has confirmed its
 // leadership: on the leader itself, or asked of it over the API.
-func (a *Server) readIndex(ctx context.Context) (uint64, error) {
-	seat := a.raft()
+func (srv *Server) readIndex(ctx context.Context) (uint64, error) {
+	seat := srv.raft()
 	if seat.IsLeader() {
-		return a.leaderReadIndex(ctx)
+		return srv.leaderReadIndex(ctx)
 	}
-	target := a.leaderAPI()
+	target := srv.leaderAPI()
 	if target == "" {
 		return 0, errNoLeaderForRead
 	}
@@ -78,7 +78,7 @@ func (a *Server) readIndex(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	resp, err := a.internalClient(readIndexWait).Do(req)
+	resp, err := srv.internalClient(readIndexWait).Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("ask the leader %s for a read index: %w", target, err)
 	}
@@ -101,14 +101,14 @@ var errNoLeaderForRead = errors.New("no Raft leader is known to this agent, and 
 // write it acknowledged, and, once a barrier has passed in its term,
 // everything an earlier leader acknowledged; VerifyLeader makes sure no
 // newer leader has acknowledged writes it has not seen.
-func (a *Server) leaderReadIndex(ctx context.Context) (uint64, error) {
-	seat := a.raft()
-	idx := a.fsm().Index()
+func (srv *Server) leaderReadIndex(ctx context.Context) (uint64, error) {
+	seat := srv.raft()
+	idx := srv.fsm().Index()
 	if !seat.LeaderReady() {
 		if err := seat.Barrier(ctx); err != nil {
 			return 0, fmt.Errorf("new leader not caught up yet: %w", err)
 		}
-		idx = a.fsm().Index()
+		idx = srv.fsm().Index()
 	}
 	if err := seat.VerifyLeader(ctx); err != nil {
 		return 0, err
@@ -117,14 +117,14 @@ func (a *Server) leaderReadIndex(ctx context.Context) (uint64, error) {
 }
 
 // serveReadIndex answers a follower's read index request (leader only).
-func (a *Server) serveReadIndex(w http.ResponseWriter, r *http.Request) {
-	if !a.isServer() || !a.raft().IsLeader() {
+func (srv *Server) serveReadIndex(w http.ResponseWriter, r *http.Request) {
+	if !srv.isServer() || !srv.raft().IsLeader() {
 		writeReadUnavailable(w, errors.New("this agent is not the Raft leader"))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), readIndexWait)
 	defer cancel()
-	idx, err := a.leaderReadIndex(ctx)
+	idx, err := srv.leaderReadIndex(ctx)
 	if err != nil {
 		writeReadUnavailable(w, err)
 		return

@@ -19,16 +19,16 @@ import (
 // resourceRoutes registers a kind's collection and object routes in the
 // Kubernetes REST shape: list (all namespaces and one), get, create,
 // create-or-replace and delete.
-func (a *Server) resourceRoutes(mux handleFuncer, res resource) {
+func (srv *Server) resourceRoutes(mux handleFuncer, res resource) {
 	m := res.meta()
 	coll := m.base + "/namespaces/{ns}/" + m.plural
 	one := coll + "/{name}"
-	mux.HandleFunc("GET "+m.base+"/"+m.plural, a.viaServer(a.listResource(res)))
-	mux.HandleFunc("GET "+coll, a.viaServer(a.listResource(res)))
-	mux.HandleFunc("GET "+one, a.viaServer(a.getResource(res)))
-	mux.HandleFunc("POST "+coll, a.viaLeader(a.writeResource(res, true)))
-	mux.HandleFunc("PUT "+one, a.viaLeader(a.writeResource(res, false)))
-	mux.HandleFunc("DELETE "+one, a.viaLeader(a.deleteResource(res)))
+	mux.HandleFunc("GET "+m.base+"/"+m.plural, srv.viaServer(srv.listResource(res)))
+	mux.HandleFunc("GET "+coll, srv.viaServer(srv.listResource(res)))
+	mux.HandleFunc("GET "+one, srv.viaServer(srv.getResource(res)))
+	mux.HandleFunc("POST "+coll, srv.viaLeader(srv.writeResource(res, true)))
+	mux.HandleFunc("PUT "+one, srv.viaLeader(srv.writeResource(res, false)))
+	mux.HandleFunc("DELETE "+one, srv.viaLeader(srv.deleteResource(res)))
 }
 
 // resourceFields are the field selectors of a kind: metadata.name and
@@ -66,20 +66,20 @@ func fieldFilter(r *http.Request, res resource) (func(api.Object) bool, error) {
 
 // listResource answers the kind's objects that the namespace, label and
 // field selectors take, sorted by namespace and name.
-func (a *Server) listResource(res resource) http.HandlerFunc {
+func (srv *Server) listResource(res resource) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sel, err := selector(r)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		fields, err := fieldFilter(r, res)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		ns := r.PathValue("ns")
-		items, idx := res.list(a.fsm(), func(o api.Object) bool {
+		items, idx := res.list(srv.fsm(), func(o api.Object) bool {
 			meta := api.MetaOf(o)
 			return (ns == "" || meta.Namespace == ns) && fields(o) && sel.Matches(labels.Set(meta.Labels))
 		})
@@ -96,11 +96,11 @@ func (a *Server) listResource(res resource) http.HandlerFunc {
 	}
 }
 
-func (a *Server) getResource(res resource) http.HandlerFunc {
+func (srv *Server) getResource(res resource) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		obj, err := res.get(a.fsm(), r.PathValue("ns"), r.PathValue("name"))
+		obj, err := res.get(srv.fsm(), r.PathValue("ns"), r.PathValue("name"))
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, obj)
@@ -108,26 +108,26 @@ func (a *Server) getResource(res resource) http.HandlerFunc {
 }
 
 // writeResource is POST (create only) and PUT (create or replace).
-func (a *Server) writeResource(res resource, create bool) http.HandlerFunc {
+func (srv *Server) writeResource(res resource, create bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		obj, err := a.readObject(r, res)
+		obj, err := srv.readObject(r, res)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		if name := api.MetaOf(obj).Name; !create && name != r.PathValue("name") {
-			writeError(w, a.log, invalid(&api.FieldError{Path: "metadata.name", Value: name,
+			writeError(w, srv.log, invalid(&api.FieldError{Path: "metadata.name", Value: name,
 				Detail: "does not match the name in the URL " + r.PathValue("name")}))
 			return
 		}
-		a.applyAndAnswer(w, r, res.write(obj, create, api.UID(newUID()), time.Now().UTC()),
+		srv.applyAndAnswer(w, r, res.write(obj, create, api.UID(newUID()), time.Now().UTC()),
 			func(out *consensus.Result) any { return res.stored(out) })
 	}
 }
 
 // readObject decodes a write's body into a defaulted, valid object of the
 // kind whose namespace is the URL's.
-func (a *Server) readObject(r *http.Request, res resource) (api.Object, error) {
+func (srv *Server) readObject(r *http.Request, res resource) (api.Object, error) {
 	if rd, ok := res.(reader); ok {
 		return rd.read(r)
 	}
@@ -141,21 +141,21 @@ func (a *Server) readObject(r *http.Request, res resource) (api.Object, error) {
 
 // deleteResource deletes the stored object, with its UID as the
 // precondition, and answers it as it was.
-func (a *Server) deleteResource(res resource) http.HandlerFunc {
+func (srv *Server) deleteResource(res resource) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		cur, err := res.get(a.fsm(), r.PathValue("ns"), r.PathValue("name"))
+		cur, err := res.get(srv.fsm(), r.PathValue("ns"), r.PathValue("name"))
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		cmd, err := res.remove(r, cur)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
-		out, err := a.raft().Apply(r.Context(), cmd)
+		out, err := srv.raft().Apply(r.Context(), cmd)
 		if err != nil {
-			writeError(w, a.log, err)
+			writeError(w, srv.log, err)
 			return
 		}
 		w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
@@ -166,10 +166,10 @@ func (a *Server) deleteResource(res resource) http.HandlerFunc {
 // applyAndAnswer writes cmd through Raft and answers with what pick takes
 // from the result: 201 when the command created the object, else 200, with
 // the index it applied at.
-func (a *Server) applyAndAnswer(w http.ResponseWriter, r *http.Request, cmd consensus.Command, pick func(*consensus.Result) any) {
-	out, err := a.raft().Apply(r.Context(), cmd)
+func (srv *Server) applyAndAnswer(w http.ResponseWriter, r *http.Request, cmd consensus.Command, pick func(*consensus.Result) any) {
+	out, err := srv.raft().Apply(r.Context(), cmd)
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))

@@ -179,56 +179,56 @@ func New(cfg Config, deps Deps) *Server {
 }
 
 // isServer tells whether this agent holds a Raft seat now.
-func (a *Server) isServer() bool { return a.fsm() != nil }
+func (srv *Server) isServer() bool { return srv.fsm() != nil }
 
 // fsm is the local state; nil on a client.
-func (a *Server) fsm() Store {
-	if a.deps.Seats == nil {
+func (srv *Server) fsm() Store {
+	if srv.deps.Seats == nil {
 		return nil
 	}
-	st, _ := a.deps.Seats.Seat()
+	st, _ := srv.deps.Seats.Seat()
 	return st
 }
 
 // raft is the log this server writes through; nil on a client.
-func (a *Server) raft() Log {
-	if a.deps.Seats == nil {
+func (srv *Server) raft() Log {
+	if srv.deps.Seats == nil {
 		return nil
 	}
-	_, l := a.deps.Seats.Seat()
+	_, l := srv.deps.Seats.Seat()
 	return l
 }
 
-func (a *Server) members() []Member {
-	if a.deps.Members == nil {
+func (srv *Server) members() []Member {
+	if srv.deps.Members == nil {
 		return nil
 	}
-	return a.deps.Members.Members()
+	return srv.deps.Members.Members()
 }
 
 // runtime is the node's runtime, nil until containerd answers.
-func (a *Server) runtime() PodRuntime {
-	if a.deps.Runtime == nil {
+func (srv *Server) runtime() PodRuntime {
+	if srv.deps.Runtime == nil {
 		return nil
 	}
-	return a.deps.Runtime.Runtime()
+	return srv.deps.Runtime.Runtime()
 }
 
-func (a *Server) request(method string, code int) {
-	if a.deps.Metrics != nil {
-		a.deps.Metrics.Request(method, code)
+func (srv *Server) request(method string, code int) {
+	if srv.deps.Metrics != nil {
+		srv.deps.Metrics.Request(method, code)
 	}
 }
 
-func (a *Server) stateCurrent(ctx context.Context) bool {
-	if a.deps.Current == nil {
+func (srv *Server) stateCurrent(ctx context.Context) bool {
+	if srv.deps.Current == nil {
 		return true
 	}
-	return a.deps.Current.StateCurrent(ctx)
+	return srv.deps.Current.StateCurrent(ctx)
 }
 
 // internalClient is the HTTP client for this agent's calls to other
 // agents. timeout 0 means none.
-func (a *Server) internalClient(timeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, Transport: a.transport}
+func (srv *Server) internalClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: srv.transport}
 }

@@ -17,10 +17,10 @@ type snapshotWriter interface {
 // writes to its snapshot store (JSON of nodes, pods and controllers), taken
 // on the leader so it holds every committed write. It is the backup that
 // `shoal snapshot save` keeps and `shoal snapshot restore` re-applies.
-func (a *Server) snapshot(w http.ResponseWriter, r *http.Request) {
-	fsm, ok := a.fsm().(snapshotWriter)
+func (srv *Server) snapshot(w http.ResponseWriter, r *http.Request) {
+	fsm, ok := srv.fsm().(snapshotWriter)
 	if !ok {
-		writeError(w, a.log, fmt.Errorf("state of type %T cannot snapshot", a.fsm()))
+		writeError(w, srv.log, fmt.Errorf("state of type %T cannot snapshot", srv.fsm()))
 		return
 	}
 	// The state is small (every server holds it in memory anyway), and
@@ -28,13 +28,13 @@ func (a *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	idx, err := fsm.WriteSnapshot(&buf)
 	if err != nil {
-		writeError(w, a.log, err)
+		writeError(w, srv.log, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set(indexHeader, strconv.FormatUint(idx, 10))
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	if _, err := buf.WriteTo(w); err != nil {
-		a.log.Debug("send snapshot", "err", err)
+		srv.log.Debug("send snapshot", "err", err)
 	}
 }
