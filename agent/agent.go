@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/apiserver"
 	"github.com/shoal-dev/shoal/agent/node"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
@@ -77,9 +78,9 @@ type Agent struct {
 
 	// role is set on servers; agent/raft_role.go.
 	role atomic.Pointer[serverRole]
-	// reads gives linearizable reads their index (agent/readindex.go);
+	// reads gives linearizable reads their index (apiserver/readindex.go);
 	// nil: ask the Raft leader, as every running agent does.
-	reads readIndexer
+	reads apiserver.ReadIndexer
 	// spawn starts a loop that stops with the agent (set by Run).
 	spawn func(name string, fn func(context.Context))
 
@@ -130,7 +131,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if a.sec.serverTLS != nil {
 		ln = tls.NewListener(ln, a.sec.serverTLS)
 	}
-	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: a.apiHandler(), ReadHeaderTimeout: 10 * time.Second}
 
 	a.members, err = newMembership(cfg, a.self, log)
 	if err != nil {

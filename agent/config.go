@@ -46,7 +46,7 @@ type Config struct {
 	// containers even when the state did not change (exits, restarts).
 	ResyncInterval time.Duration
 
-	// Security (agent/auth.go, agent/tls.go): the gossip key (base64, 16,
+	// Security (agent/auth.go, agent/tls.go, agent/apiserver/middleware.go): the gossip key (base64, 16,
 	// 24 or 32 bytes, as `shoal keygen` prints), the file holding the API's
 	// bearer token, and the API's TLS certificate, key and CA.
 	Encrypt     string
@@ -55,7 +55,7 @@ type Config struct {
 	TLSKeyFile  string
 	TLSCAFile   string
 
-	// DebugPprof serves Go's profiles at /debug/pprof/ (agent/pprof.go)
+	// DebugPprof serves Go's profiles at /debug/pprof/ (agent/apiserver/pprof.go)
 	// even when the API has no token.
 	DebugPprof bool
 
@@ -71,7 +71,7 @@ type Config struct {
 	InsecureRegistries []string
 	RegistryCA         string
 
-	// Image garbage collection (agent/images.go): when the filesystem at
+	// Image garbage collection (agent/image_gc.go): when the filesystem at
 	// ImageFS (containerd's root) is ImageGCHighPercent full, unused images
 	// go until it is below ImageGCLowPercent. A high mark above 100
 	// disables it.

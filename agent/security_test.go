@@ -17,7 +17,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -320,37 +319,5 @@ func TestTLSNeedsCertificateAndKeyTogether(t *testing.T) {
 	_, _, _, err := loadTLS(Config{TLSCAFile: caFile, TLSCertFile: certFile})
 	if err == nil || !strings.Contains(err.Error(), "go together") {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestMiddlewareKeepsStreamingAndHijackingWorking(t *testing.T) {
-	a := &Agent{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	h := a.withMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := w.(http.Flusher); !ok {
-			t.Error("the wrapped writer lost http.Flusher: watches would not stream")
-		}
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			t.Error("the wrapped writer lost http.Hijacker: exec upgrades would fail")
-			return
-		}
-		conn, buf, err := hj.Hijack()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
-		buf.Flush()
-		conn.Close()
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/api/v1/namespaces/default/pods/x/exec")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("HTTP %d", resp.StatusCode)
 	}
 }

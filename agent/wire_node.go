@@ -52,7 +52,7 @@ func (a *Agent) runNode(ctx context.Context) {
 				StateDir: a.dataPath("pods"), Log: a.log.With("part", "podruntime"),
 				Events:      eventRecorders{podEventRecorder{a}, a.events}, // agent/metrics.go, agent/events.go
 				Registries:  a.cfg.registries(),
-				Credentials: pullSecrets{a}, // agent/api_secrets.go
+				Credentials: pullSecrets{a}, // agent/pull_secrets.go
 			})
 		}
 		if err == nil {
@@ -70,7 +70,7 @@ func (a *Agent) runNode(ctx context.Context) {
 	}
 	defer rt.Close()
 	a.runtime.set(rt)
-	go a.imageGC(ctx, rt) // agent/images.go
+	go a.imageGC(ctx, rt) // agent/image_gc.go
 	fleetAPI := a.nodeAPI(time.Minute)
 	n, err := node.New(node.Config{Name: a.cfg.Name, Resync: a.cfg.ResyncInterval, Log: a.log},
 		node.Deps{Assignments: fleetAPI, Status: fleetAPI, Runtime: rt, Network: plane, Fence: a.fence, Metrics: reconcileMetrics{a.metrics}})

@@ -50,7 +50,7 @@ if [[ $what == all || $what == micro ]]; then
 	echo "== raft apply (count $count)" >&2
 	go test -run XXX -bench RaftApply -benchtime 3s -count "$count" ./consensus/ | tee -a "$results/micro.txt"
 	echo "== watch fan-out (count ${BENCH_WATCH_COUNT:-3})" >&2
-	go test -run XXX -bench WatchFanOut -benchtime 1000x -count "${BENCH_WATCH_COUNT:-3}" ./agent/ | tee -a "$results/micro.txt"
+	go test -run XXX -bench WatchFanOut -benchtime 1000x -count "${BENCH_WATCH_COUNT:-3}" ./agent/apiserver/ | tee -a "$results/micro.txt"
 fi
 
 if [[ $what == all || $what == lab ]]; then

@@ -124,7 +124,7 @@ https://etcd.io/docs/v3.5/op-guide/performance/.
 
 `
 
-const watchText = `## Watch fan-out (agent/kube_watch_bench_test.go)
+const watchText = `## Watch fan-out (agent/apiserver/kube_watch_bench_test.go)
 
 Watchers of the pods of one namespace over HTTP on loopback, pods stored,
 one pod relabelled per write (1,000 writes); each write waits until every

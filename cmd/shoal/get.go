@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/api/printers"
 )
 
 func newGetCmd(g *globalFlags) *cobra.Command {
@@ -101,7 +102,9 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				items, header, rows = replicatedTable(views, all) // cmd/shoal/rc.go
+				if items, header, rows, err = replicatedTable(views, all); err != nil { // cmd/shoal/rc.go
+					return err
+				}
 			case isSecretResource(args[0]):
 				ns := g.namespace
 				if ns == "" && !all {
@@ -209,58 +212,32 @@ func printObjects(w io.Writer, output, resource string, items []any, header []st
 	return tw.Flush()
 }
 
+// podRow is the pod's row of the shared printer (api/printers), the one
+// kubectl's Table shows too: NAME READY STATUS RESTARTS AGE, then IP and
+// NODE when wide.
 func podRow(p *api.Pod, withNS, wide bool) []string {
-	ready, restarts := 0, int32(0)
-	for _, cs := range p.Status.ContainerStatuses {
-		if cs.Ready {
-			ready++
-		}
-		restarts += cs.RestartCount
-	}
-	row := []string{p.ObjectMeta.Name, fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers)), podDisplayStatus(p), fmt.Sprint(restarts), age(&p.ObjectMeta.CreationTimestamp)}
-	if withNS {
-		row = append([]string{p.ObjectMeta.Namespace}, row...)
-	}
+	cells := printers.Pod(p, time.Now())
+	n := 5
 	if wide {
-		row = append(row, orNone(p.Status.PodIP), orNone(p.Spec.NodeName))
+		n = 7
+	}
+	row := make([]string, 0, n+1)
+	if withNS {
+		row = append(row, p.ObjectMeta.Namespace)
+	}
+	for _, c := range cells[:n] {
+		row = append(row, fmt.Sprint(c))
 	}
 	return row
 }
 
-// podDisplayStatus is the STATUS column: a waiting or terminated reason
-// of a container when there is one, else the phase, as kubectl shows it.
+// podDisplayStatus is the STATUS column of the shared printer.
 func podDisplayStatus(p *api.Pod) string {
-	// As kubectl: the first init container that has not succeeded speaks
-	// for the pod (Init:N/M while they run, Init:<reason> when one fails).
-	for i, cs := range p.Status.InitContainerStatuses {
-		if t := cs.State.Terminated; t != nil && t.ExitCode == 0 {
-			continue
-		} else if t != nil && t.Reason != "" {
-			return "Init:" + t.Reason
-		} else if t != nil {
-			return fmt.Sprintf("Init:ExitCode:%d", t.ExitCode)
-		}
-		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "PodInitializing" && w.Reason != "ContainerCreating" {
-			return "Init:" + w.Reason
-		}
-		return fmt.Sprintf("Init:%d/%d", i, len(p.Status.InitContainerStatuses))
-	}
-	for _, cs := range p.Status.ContainerStatuses {
-		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" {
-			return w.Reason
-		}
-	}
-	if p.Status.Phase == api.PodPending && p.Spec.NodeName != "" {
-		return "ContainerCreating"
-	}
-	if p.Status.Phase == "" {
-		return string(api.PodPending)
-	}
-	return string(p.Status.Phase)
+	return fmt.Sprint(printers.Pod(p, time.Now())[2])
 }
 
 // nodeRow reads the roles and allocation the agents annotate nodes with
-// when they are read (agent/node_view.go).
+// when they are read (agent/apiserver/node_view.go).
 func nodeRow(n *api.Node, wide bool) []string {
 	status := "NotReady"
 	for _, c := range n.Status.Conditions {

@@ -21,7 +21,7 @@ func TestPodDisplayStatusShowsInitProgressAndFailures(t *testing.T) {
 		"Init:ErrImageNeverPull": {waiting("ErrImageNeverPull"), waiting("PodInitializing")},
 		"Running":                {done, done},
 	} {
-		p := &api.Pod{Spec: api.PodSpec{NodeName: "n1"}, Status: api.PodStatus{Phase: api.PodPending, InitContainerStatuses: inits,
+		p := &api.Pod{Spec: api.PodSpec{NodeName: "n1", InitContainers: make([]api.Container, len(inits))}, Status: api.PodStatus{Phase: api.PodPending, InitContainerStatuses: inits,
 			ContainerStatuses: []api.ContainerStatus{waiting("PodInitializing")}}}
 		if want == "Running" {
 			p.Status.Phase = api.PodRunning

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/api/printers"
 )
 
 // replicatedKind is how the CLI reaches RCs or ReplicaSets.
@@ -48,6 +50,7 @@ func (k *replicatedKind) path(ns, name string) string {
 // the table, the rest kept verbatim for -o json|yaml.
 type replicatedView struct {
 	raw      json.RawMessage
+	kind     string                          // api.KindReplicationController or api.KindReplicaSet
 	Metadata api.ObjectMeta                  `json:"metadata"`
 	Status   api.ReplicationControllerStatus `json:"status"`
 	Spec     struct {
@@ -81,32 +84,47 @@ func getReplicated(ctx context.Context, c *client, k *replicatedKind, ns string,
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", k.short, err)
 		}
-		v.raw = raw
+		v.raw, v.kind = raw, k.kind
 		out = append(out, v)
 	}
 	return out, nil
 }
 
 // replicatedTable gives the items (for -o json|yaml) and the rows of
-// `shoal get rc|rs`: DESIRED, CURRENT, READY as kubectl shows them.
-func replicatedTable(views []replicatedView, withNS bool) (items []any, header []string, rows [][]string) {
+// `shoal get rc|rs`: NAME DESIRED CURRENT READY AGE of the shared printer
+// (api/printers), the one kubectl's Table shows too.
+func replicatedTable(views []replicatedView, withNS bool) (items []any, header []string, rows [][]string, err error) {
 	header = []string{"NAME", "DESIRED", "CURRENT", "READY", "AGE"}
 	if withNS {
 		header = append([]string{"NAMESPACE"}, header...)
 	}
+	now := time.Now()
 	for _, v := range views {
 		items = append(items, v.raw)
-		desired := int32(1)
-		if v.Spec.Replicas != nil {
-			desired = *v.Spec.Replicas
+		var cells []any
+		if v.kind == api.KindReplicaSet {
+			var rs api.ReplicaSet
+			if err := json.Unmarshal(v.raw, &rs); err != nil {
+				return nil, nil, nil, fmt.Errorf("decode replicaset %s: %w", v.Metadata.Name, err)
+			}
+			cells = printers.ReplicaSet(&rs, now)
+		} else {
+			var rc api.ReplicationController
+			if err := json.Unmarshal(v.raw, &rc); err != nil {
+				return nil, nil, nil, fmt.Errorf("decode replicationcontroller %s: %w", v.Metadata.Name, err)
+			}
+			cells = printers.ReplicationController(&rc, now)
 		}
-		row := []string{v.Metadata.Name, fmt.Sprint(desired), fmt.Sprint(v.Status.Replicas), fmt.Sprint(v.Status.ReadyReplicas), age(&v.Metadata.CreationTimestamp)}
+		var row []string
 		if withNS {
-			row = append([]string{v.Metadata.Namespace}, row...)
+			row = append(row, v.Metadata.Namespace)
+		}
+		for _, c := range cells[:5] {
+			row = append(row, fmt.Sprint(c))
 		}
 		rows = append(rows, row)
 	}
-	return items, header, rows
+	return items, header, rows, nil
 }
 
 // applyReplicated creates the RC or ReplicaSet, or replaces its spec.

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/api/printers"
 )
 
 func isSecretResource(s string) bool {
@@ -73,13 +74,17 @@ func getSecrets(ctx context.Context, c *client, ns string, names []string, q url
 	if withNS {
 		header = append([]string{"NAMESPACE"}, header...)
 	}
+	now := time.Now()
 	for i := range list {
 		s := &list[i]
 		s.APIVersion, s.Kind = "v1", "Secret"
 		items = append(items, s)
-		row := []string{s.ObjectMeta.Name, string(s.Type), strconv.Itoa(len(s.Data)), age(&s.ObjectMeta.CreationTimestamp)}
+		var row []string
 		if withNS {
-			row = append([]string{s.ObjectMeta.Namespace}, row...)
+			row = append(row, s.ObjectMeta.Namespace)
+		}
+		for _, c := range printers.Secret(s, now) { // the shared printer (api/printers)
+			row = append(row, fmt.Sprint(c))
 		}
 		rows = append(rows, row)
 	}

@@ -213,14 +213,17 @@ func watchResource(ctx context.Context, c *client, w io.Writer, args []string, n
 	case replicatedResource(args[0]) != nil:
 		k := replicatedResource(args[0])
 		spec.path, spec.kind = k.collection(ns), k.short
-		_, spec.header, _ = replicatedTable(nil, all)
+		_, spec.header, _, _ = replicatedTable(nil, all)
 		spec.row = func(raw json.RawMessage) ([]string, error) {
 			var v replicatedView
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return nil, err
 			}
-			v.raw = raw
-			_, _, rows := replicatedTable([]replicatedView{v}, all)
+			v.raw, v.kind = raw, k.kind
+			_, _, rows, err := replicatedTable([]replicatedView{v}, all)
+			if err != nil {
+				return nil, err
+			}
 			return rows[0], nil
 		}
 	default:

@@ -246,7 +246,7 @@ func (o Outcome) String() string {
 }
 
 // noLeaderMessage is how an agent says it forwarded a write nowhere
-// (agent/forward.go).
+// (agent/apiserver/forward.go).
 const noLeaderMessage = "no Raft leader is known to this agent"
 
 func outcomeOf(err error) Outcome {

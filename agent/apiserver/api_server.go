@@ -1,0 +1,205 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+)
+
+// maxBodyBytes bounds every request body except image archives.
+const maxBodyBytes = api.MaxManifestBytes
+
+// Handler is the Kubernetes-shaped API every agent serves, plus shoal's
+// own endpoints under /shoal/v1 and the agent's Config.Routes.
+func (srv *Server) Handler() http.Handler {
+	mux := srv.newKubeMux() // also serves discovery, Tables and ?watch: kube_*.go
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("GET /readyz", srv.readyz)
+	mux.HandleFunc("GET /shoal/v1/snapshot", srv.viaLeader(srv.snapshot))
+
+	mux.HandleFunc("GET /api/v1/nodes", srv.viaServer(srv.listNodes))
+	mux.HandleFunc("GET /api/v1/nodes/{name}", srv.viaServer(srv.getNode))
+	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", srv.viaLeader(srv.patchPod)) // kube_patch_pod.go
+	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", srv.viaLeader(srv.updatePodStatus))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/log", srv.onPodNode(srv.podLog))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/exec", srv.onPodNode(srv.podExec))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/exec", srv.onPodNode(srv.podExec))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/portforward", srv.onPodNode(srv.podPortForward))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/portforward", srv.onPodNode(srv.podPortForward))
+
+	for _, res := range resources() { // resource.go
+		srv.resourceRoutes(mux, res)
+	}
+	srv.replicationSubresources(mux) // kind_replicated.go
+	for _, rt := range srv.cfg.Routes {
+		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
+	}
+	mux.HandleFunc("GET /shoal/v1/readindex", srv.serveReadIndex) // readindex.go
+	mux.HandleFunc("GET /shoal/v1/cluster", srv.cluster)
+	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", srv.viaServer(srv.assignments))
+	mux.HandleFunc("POST /shoal/v1/images", srv.importImage)
+	mux.HandleFunc("GET /shoal/v1/images", srv.listImages)
+	mux.HandleFunc("DELETE /shoal/v1/images", srv.removeImage)
+	srv.pprofRoutes(mux) // pprof.go
+	mux.addPatchRoutes() // after every route: kube_patch_generic.go
+	return srv.withMiddleware(mux)
+}
+
+// via wraps h to run where v says.
+func (srv *Server) via(v Via, h http.HandlerFunc) http.HandlerFunc {
+	switch v {
+	case OnServer:
+		return srv.viaServer(h)
+	case OnLeader:
+		return srv.viaLeader(h)
+	}
+	return h
+}
+
+func (srv *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if srv.isServer() {
+		if id, _ := srv.raft().Leader(); id == "" {
+			http.Error(w, "no Raft leader known", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	io.WriteString(w, "ok")
+}
+
+func (srv *Server) listNodes(w http.ResponseWriter, r *http.Request) {
+	sel, err := selector(r)
+	if err != nil {
+		writeError(w, srv.log, err)
+		return
+	}
+	fields, err := nodeFieldFilter(r)
+	if err != nil {
+		writeError(w, srv.log, err)
+		return
+	}
+	nodes, idx := srv.fsm().Nodes()
+	srv.withReadAnnotations(nodes) // node_view.go
+	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
+	for _, n := range nodes {
+		if sel.Matches(labels.Set(n.ObjectMeta.Labels)) && fields(n) {
+			list.Items = append(list.Items, *n)
+		}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (srv *Server) getNode(w http.ResponseWriter, r *http.Request) {
+	n, err := srv.fsm().Node(r.PathValue("name"))
+	if err != nil {
+		writeError(w, srv.log, err)
+		return
+	}
+	srv.withReadAnnotations([]*api.Node{n})
+	writeJSON(w, http.StatusOK, n)
+}
+
+func (srv *Server) updatePodStatus(w http.ResponseWriter, r *http.Request) {
+	var p api.Pod
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&p); err != nil {
+		writeError(w, srv.log, invalid(fmt.Errorf("decode pod status: %w", err)))
+		return
+	}
+	res, err := srv.raft().Apply(r.Context(), consensus.UpdatePodStatus{
+		Namespace: r.PathValue("ns"), Name: r.PathValue("name"), UID: p.ObjectMeta.UID,
+		Node: p.Spec.NodeName, Status: p.Status, Time: time.Now().UTC(),
+	})
+	if err != nil {
+		writeError(w, srv.log, err)
+		return
+	}
+	w.Header().Set(indexHeader, strconv.FormatUint(res.Index, 10))
+	writeJSON(w, http.StatusOK, res.Pod)
+}
+
+func selector(r *http.Request) (labels.Selector, error) {
+	s := r.URL.Query().Get("labelSelector")
+	sel, err := labels.Parse(s)
+	if err != nil {
+		return nil, invalid(&api.FieldError{Path: "labelSelector", Value: s, Detail: err.Error()})
+	}
+	return sel, nil
+}
+
+// AssignmentsView is the blocking query a node agent follows: the pods
+// bound to it and the nodes (for peer routes), at a state index.
+type AssignmentsView struct {
+	Index uint64     `json:"index"`
+	Pods  []api.Pod  `json:"pods"`
+	Nodes []api.Node `json:"nodes"`
+}
+
+// assignments answers at once when the state is newer than ?index, else
+// waits until it is (or ?wait passes): a blocking query, not polling.
+func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
+	after, _ := strconv.ParseUint(r.URL.Query().Get("index"), 10, 64)
+	wait := 30 * time.Second
+	if d, err := time.ParseDuration(r.URL.Query().Get("wait")); err == nil && d > 0 && d < 5*time.Minute {
+		wait = d
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	if _, err := srv.fsm().WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return
+	}
+	// A node acts on this view, removing what it does not list: answer
+	// only from a state that has applied everything known to be committed
+	// (the agent's StateChecker).
+	if !srv.stateCurrent(ctx) {
+		writeJSON(w, http.StatusServiceUnavailable, api.Status{
+			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
+			Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
+			Message: "this server has not caught up with the fleet's state yet; retry in a moment",
+		})
+		return
+	}
+	node := r.PathValue("name")
+	pods, idx := srv.fsm().PodsOnNode(node)
+	nodes, _ := srv.fsm().Nodes()
+	view := AssignmentsView{Index: idx, Pods: make([]api.Pod, 0, len(pods)), Nodes: make([]api.Node, 0, len(nodes))}
+	for _, p := range pods {
+		view.Pods = append(view.Pods, *p)
+	}
+	for _, n := range nodes {
+		view.Nodes = append(view.Nodes, *n)
+	}
+	writeJSON(w, http.StatusOK, view)
+}
+
+// clusterView is shoal's own summary of the fleet.
+type clusterView struct {
+	Node    string       `json:"node"`
+	Leader  string       `json:"leader"`
+	Server  bool         `json:"server"`
+	Members []memberView `json:"members"`
+}
+
+type memberView struct {
+	Name   string `json:"name"`
+	Addr   string `json:"addr"`
+	API    string `json:"api"`
+	Server bool   `json:"server"`
+	Alive  bool   `json:"alive"`
+}
+
+func (srv *Server) cluster(w http.ResponseWriter, r *http.Request) {
+	v := clusterView{Node: srv.cfg.Name, Server: srv.isServer(), Leader: srv.leaderName()}
+	for _, m := range srv.members() {
+		v.Members = append(v.Members, memberView(m))
+	}
+	writeJSON(w, http.StatusOK, v)
+}

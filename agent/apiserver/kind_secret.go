@@ -1,0 +1,85 @@
+package apiserver
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/api/printers"
+	"github.com/shoal-dev/shoal/consensus"
+)
+
+// secretStore is the part of the state that holds Secrets.
+type secretStore interface {
+	Secret(namespace, name string) (*api.Secret, error)
+	Secrets(filter func(*api.Secret) bool) ([]*api.Secret, uint64)
+}
+
+// secretKind serves /api/v1/[namespaces/{ns}/]secrets. Values are never
+// logged: errors name keys and fields, never data.
+type secretKind struct{}
+
+func (secretKind) meta() kindMeta {
+	return kindMeta{kind: "Secret", apiVersion: "v1", listKind: "SecretList", base: "/api/v1", plural: "secrets",
+		fields: []string{"type"}}
+}
+
+func (secretKind) newObject() api.Object { return &api.Secret{} }
+
+func secretsOf(st Store) (secretStore, error) {
+	ss, ok := st.(secretStore)
+	if !ok {
+		return nil, fmt.Errorf("state of type %T holds no Secrets", st)
+	}
+	return ss, nil
+}
+
+func (secretKind) get(st Store, ns, name string) (api.Object, error) {
+	ss, err := secretsOf(st)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ss.Secret(ns, name)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (secretKind) list(st Store, match func(api.Object) bool) ([]api.Object, uint64) {
+	ss, err := secretsOf(st)
+	if err != nil {
+		return nil, 0
+	}
+	items, idx := ss.Secrets(func(s *api.Secret) bool { return match(s) })
+	out := make([]api.Object, len(items))
+	for i, s := range items {
+		out[i] = s
+	}
+	return out, idx
+}
+
+func (secretKind) field(obj api.Object, name string) string {
+	if name == "type" {
+		return string(obj.(*api.Secret).Type)
+	}
+	return ""
+}
+
+func (secretKind) write(obj api.Object, create bool, uid api.UID, now time.Time) consensus.Command {
+	return consensus.ApplySecret{Secret: *obj.(*api.Secret), Create: create, UID: uid, Time: now}
+}
+
+func (secretKind) remove(_ *http.Request, cur api.Object) (consensus.Command, error) {
+	m := api.MetaOf(cur)
+	return consensus.DeleteSecret{Namespace: m.Namespace, Name: m.Name, UID: m.UID}, nil
+}
+
+func (secretKind) stored(out *consensus.Result) api.Object { return out.Secret }
+
+// table is kubectl's NAME TYPE DATA AGE: the number of keys, never their
+// values (api/printers, shared with the CLI).
+func (secretKind) table() tableKind {
+	return tableKind{columns: columnsOf(printers.SecretColumns()), typed: typedRow(printers.Secret)}
+}

@@ -1,0 +1,58 @@
+package apiserver
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+)
+
+// resource is what is special about one served kind, as a strategy is in
+// Kubernetes' registry (pkg/registry/core/pod/strategy.go): the generic
+// handlers in resource_handlers.go list, get, create, replace and delete
+// every kind through it; PATCH (addPatchRoutes), Tables and ?watch
+// (negotiate) come from the same routes. Adding a kind is one file with
+// one of these, its commands in consensus and its tests.
+type resource interface {
+	// meta names the kind and where it is served.
+	meta() kindMeta
+	// newObject is the empty object a body is decoded into; decoding is
+	// api.DecodeObject's: strict, then defaulted, then validated.
+	newObject() api.Object
+
+	// get and list read the local state.
+	get(st Store, ns, name string) (api.Object, error)
+	list(st Store, match func(api.Object) bool) ([]api.Object, uint64)
+	// field is the value of a field selector's field on obj, for the
+	// fields meta().fields names beyond metadata.name and
+	// metadata.namespace.
+	field(obj api.Object, name string) string
+
+	// write is the command that stores obj: create only (POST) or create
+	// or replace (PUT).
+	write(obj api.Object, create bool, uid api.UID, now time.Time) consensus.Command
+	// remove is the command that deletes cur; r carries the caller's
+	// DeleteOptions.
+	remove(r *http.Request, cur api.Object) (consensus.Command, error)
+	// stored is the object a write's result holds.
+	stored(out *consensus.Result) api.Object
+
+	// table is how kubectl get shows the kind.
+	table() tableKind
+}
+
+// kindMeta is where a kind is served and how it is named.
+type kindMeta struct {
+	kind, apiVersion, listKind string
+	base                       string // URL prefix before /namespaces: /api/v1, /apis/apps/v1
+	plural                     string
+	// fields are the field selectors the kind takes beyond metadata.name
+	// and metadata.namespace.
+	fields []string
+}
+
+// resources are the kinds served through the generic handlers.
+func resources() []resource {
+	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta}}
+}

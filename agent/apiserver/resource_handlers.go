@@ -1,0 +1,238 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+
+	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
+)
+
+// resourceRoutes registers a kind's collection and object routes in the
+// Kubernetes REST shape: list (all namespaces and one), get, create,
+// create-or-replace and delete.
+func (srv *Server) resourceRoutes(mux handleFuncer, res resource) {
+	m := res.meta()
+	coll := m.base + "/namespaces/{ns}/" + m.plural
+	one := coll + "/{name}"
+	mux.HandleFunc("GET "+m.base+"/"+m.plural, srv.viaServer(srv.listResource(res)))
+	mux.HandleFunc("GET "+coll, srv.viaServer(srv.listResource(res)))
+	mux.HandleFunc("GET "+one, srv.viaServer(srv.getResource(res)))
+	mux.HandleFunc("POST "+coll, srv.viaLeader(srv.writeResource(res, true)))
+	mux.HandleFunc("PUT "+one, srv.viaLeader(srv.writeResource(res, false)))
+	mux.HandleFunc("DELETE "+one, srv.viaLeader(srv.deleteResource(res)))
+}
+
+// resourceFields are the field selectors of a kind: metadata.name and
+// metadata.namespace, as for every kind in Kubernetes, and its own.
+func resourceFields(m kindMeta) []string {
+	return append([]string{"metadata.name", "metadata.namespace"}, m.fields...)
+}
+
+// reader is a kind that reads its own bodies (pods: generateName, and
+// errors that name the pod); the others are read by readNamespaced.
+type reader interface {
+	read(r *http.Request) (api.Object, error)
+}
+
+// fieldFilter reads ?fieldSelector for res: an unknown field is an error
+// that names it, never ignored.
+func fieldFilter(r *http.Request, res resource) (func(api.Object) bool, error) {
+	terms, err := parseFieldSelector(r, resourceFields(res.meta())...)
+	if err != nil {
+		return nil, err
+	}
+	return func(o api.Object) bool {
+		return matchFields(terms, func(f string) string {
+			meta := api.MetaOf(o)
+			switch f {
+			case "metadata.name":
+				return meta.Name
+			case "metadata.namespace":
+				return meta.Namespace
+			}
+			return res.field(o, f)
+		})
+	}, nil
+}
+
+// listResource answers the kind's objects that the namespace, label and
+// field selectors take, sorted by namespace and name.
+func (srv *Server) listResource(res resource) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sel, err := selector(r)
+		if err != nil {
+			writeError(w, srv.log, err)
+			return
+		}
+		fields, err := fieldFilter(r, res)
+		if err != nil {
+			writeError(w, srv.log, err)
+			return
+		}
+		ns := r.PathValue("ns")
+		items, idx := res.list(srv.fsm(), func(o api.Object) bool {
+			meta := api.MetaOf(o)
+			return (ns == "" || meta.Namespace == ns) && fields(o) && sel.Matches(labels.Set(meta.Labels))
+		})
+		if items == nil {
+			items = []api.Object{}
+		}
+		sort.Slice(items, func(i, j int) bool {
+			x, y := api.MetaOf(items[i]), api.MetaOf(items[j])
+			return x.Namespace < y.Namespace || x.Namespace == y.Namespace && x.Name < y.Name
+		})
+		m := res.meta()
+		writeJSON(w, http.StatusOK, map[string]any{"apiVersion": m.apiVersion, "kind": m.listKind,
+			"metadata": api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, "items": items})
+	}
+}
+
+func (srv *Server) getResource(res resource) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		obj, err := res.get(srv.fsm(), r.PathValue("ns"), r.PathValue("name"))
+		if err != nil {
+			writeError(w, srv.log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, obj)
+	}
+}
+
+// writeResource is POST (create only) and PUT (create or replace).
+func (srv *Server) writeResource(res resource, create bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		obj, err := srv.readObject(r, res)
+		if err != nil {
+			writeError(w, srv.log, err)
+			return
+		}
+		if name := api.MetaOf(obj).Name; !create && name != r.PathValue("name") {
+			writeError(w, srv.log, invalid(&api.FieldError{Path: "metadata.name", Value: name,
+				Detail: "does not match the name in the URL " + r.PathValue("name")}))
+			return
+		}
+		srv.applyAndAnswer(w, r, res.write(obj, create, api.UID(newUID()), time.Now().UTC()),
+			func(out *consensus.Result) any { return res.stored(out) })
+	}
+}
+
+// readObject decodes a write's body into a defaulted, valid object of the
+// kind whose namespace is the URL's.
+func (srv *Server) readObject(r *http.Request, res resource) (api.Object, error) {
+	if rd, ok := res.(reader); ok {
+		return rd.read(r)
+	}
+	m := res.meta()
+	obj := res.newObject()
+	if err := readNamespaced(r, m.kind, m.apiVersion, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// deleteResource deletes the stored object, with its UID as the
+// precondition, and answers it as it was.
+func (srv *Server) deleteResource(res resource) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cur, err := res.get(srv.fsm(), r.PathValue("ns"), r.PathValue("name"))
+		if err != nil {
+			writeError(w, srv.log, err)
+			return
+		}
+		cmd, err := res.remove(r, cur)
+		if err != nil {
+			writeError(w, srv.log, err)
+			return
+		}
+		out, err := srv.raft().Apply(r.Context(), cmd)
+		if err != nil {
+			writeError(w, srv.log, err)
+			return
+		}
+		w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
+		writeJSON(w, http.StatusOK, cur)
+	}
+}
+
+// applyAndAnswer writes cmd through Raft and answers with what pick takes
+// from the result: 201 when the command created the object, else 200, with
+// the index it applied at.
+func (srv *Server) applyAndAnswer(w http.ResponseWriter, r *http.Request, cmd consensus.Command, pick func(*consensus.Result) any) {
+	out, err := srv.raft().Apply(r.Context(), cmd)
+	if err != nil {
+		writeError(w, srv.log, err)
+		return
+	}
+	w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
+	code := http.StatusOK
+	if out.Created {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, pick(out))
+}
+
+// readBody reads a write's body, refusing one over the cap with 413.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, invalid(fmt.Errorf("read body: %w", err))
+	}
+	if len(body) > maxBodyBytes {
+		return nil, &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge, err: fmt.Errorf("request body larger than %d bytes", maxBodyBytes)}
+	}
+	return body, nil
+}
+
+// readNamespaced decodes a body strictly into obj (defaulted and valid),
+// refusing a kind, apiVersion or namespace other than the endpoint's.
+func readNamespaced(r *http.Request, kind, apiVersion string, obj api.Object) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	ns := r.PathValue("ns")
+	if _, err := checkHead(body, ns, kind, apiVersion); err != nil {
+		return err
+	}
+	api.MetaOf(obj).Namespace = ns
+	if err := api.DecodeObject(body, obj); err != nil {
+		return invalid(err)
+	}
+	api.MetaOf(obj).Namespace = ns
+	return nil
+}
+
+// checkHead refuses a body whose kind, apiVersion or namespace is not the
+// endpoint's before it is decoded (defaulting would overwrite a wrong
+// apiVersion), and returns the name it gives, for error messages.
+func checkHead(body []byte, ns, kind, apiVersion string) (string, error) {
+	var head struct {
+		api.TypeMeta `json:",inline"`
+		Metadata     struct {
+			Name      string `json:"name"`
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
+	}
+	if js, err := yaml.YAMLToJSON(body); err == nil {
+		_ = json.Unmarshal(js, &head)
+	}
+	if head.Kind != "" && head.Kind != kind {
+		return "", invalid(&api.FieldError{Path: "kind", Value: head.Kind, Detail: "this endpoint takes a " + kind})
+	}
+	if head.APIVersion != "" && head.APIVersion != apiVersion {
+		return "", invalid(&api.FieldError{Path: "apiVersion", Value: head.APIVersion, Detail: "this endpoint takes " + apiVersion})
+	}
+	if head.Metadata.Namespace != "" && head.Metadata.Namespace != ns {
+		return "", invalid(&api.FieldError{Path: "metadata.namespace", Value: head.Metadata.Namespace, Detail: "does not match the namespace in the URL " + ns})
+	}
+	return head.Metadata.Name, nil
+}

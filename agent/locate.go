@@ -1,0 +1,28 @@
+package agent
+
+// serverLabel marks the node of an agent that holds a Raft seat (the API
+// reads it for the node's roles: apiserver/node_view.go).
+const serverLabel = "node-role.shoal.dev/server"
+
+// leaderName is the node name of the Raft leader, "" when none is known.
+func (a *Agent) leaderName() string {
+	if !a.isServer() {
+		return ""
+	}
+	id, _ := a.raft().Leader()
+	return id
+}
+
+// leaderAPI is the API address of the Raft leader, from gossip.
+func (a *Agent) leaderAPI() string {
+	name := a.leaderName()
+	if name == "" {
+		return ""
+	}
+	for _, m := range a.members.members() {
+		if m.Name == name && m.Alive {
+			return m.Meta.API
+		}
+	}
+	return ""
+}

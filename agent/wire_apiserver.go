@@ -1,0 +1,101 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/shoal-dev/shoal/agent/apiserver"
+)
+
+// apiHandler builds this agent's API (package apiserver) over the agent's
+// parts, with the endpoints the agent itself owns.
+func (a *Agent) apiHandler() http.Handler {
+	srv := apiserver.New(apiserver.Config{
+		Name:       a.cfg.Name,
+		Version:    Version,
+		Token:      a.sec.token,
+		DebugPprof: a.cfg.DebugPprof,
+		DataDir:    a.cfg.DataDir,
+		Transport:  a.internalTransport(),
+		Log:        a.log,
+		Routes: []apiserver.Route{
+			{Pattern: "GET /metrics", Handler: a.metricsHandler().ServeHTTP},
+			{Pattern: "GET /api/v1/events", Via: apiserver.OnServer, Handler: a.listEvents},
+			{Pattern: "GET /api/v1/namespaces/{ns}/events", Via: apiserver.OnServer, Handler: a.listEvents},
+			{Pattern: "POST /shoal/v1/events", Via: apiserver.OnLeader, Handler: a.recordEvents},
+			{Pattern: "POST /shoal/v1/seat", Handler: a.openSeat},
+			{Pattern: "GET /shoal/v1/raft", Via: apiserver.OnServer, Handler: a.raftServers},
+		},
+	}, apiserver.Deps{
+		Seats:   agentSeats{a},
+		Members: agentMembers{a},
+		Runtime: agentRuntime{a},
+		Metrics: agentMetrics{a},
+		Current: agentState{a},
+		Reads:   a.reads,
+	})
+	return srv.Handler()
+}
+
+// agentSeats is this agent's Raft seat, if it holds one now.
+type agentSeats struct{ a *Agent }
+
+func (s agentSeats) Seat() (apiserver.Store, apiserver.Log) {
+	r := s.a.role.Load()
+	if r == nil {
+		return nil, nil
+	}
+	return r.fsm, r.raft
+}
+
+// agentMembers is the fleet as gossip sees it.
+type agentMembers struct{ a *Agent }
+
+func (m agentMembers) Members() []apiserver.Member {
+	if m.a.members == nil {
+		return nil
+	}
+	ms := m.a.members.members()
+	out := make([]apiserver.Member, len(ms))
+	for i, x := range ms {
+		out[i] = apiserver.Member{Name: x.Name, Addr: x.Addr, API: x.Meta.API, Server: x.Meta.Server, Alive: x.Alive}
+	}
+	return out
+}
+
+// agentRuntime is the node's containerd runtime once it answered.
+type agentRuntime struct{ a *Agent }
+
+func (r agentRuntime) Runtime() apiserver.PodRuntime {
+	if rt := r.a.runtime.get(); rt != nil {
+		return rt
+	}
+	return nil // not a typed nil: the API checks for none
+}
+
+type agentMetrics struct{ a *Agent }
+
+func (m agentMetrics) Request(method string, code int) { m.a.metrics.request(method, code) }
+
+type agentState struct{ a *Agent }
+
+func (s agentState) StateCurrent(ctx context.Context) bool { return s.a.stateCurrent(ctx) }
+
+// The agent's own endpoints (events, seats) answer the way the API does.
+
+// assignmentsView is the node's blocking query answer (apiserver.AssignmentsView).
+type assignmentsView = apiserver.AssignmentsView
+
+const (
+	indexHeader  = apiserver.IndexHeader
+	maxBodyBytes = apiserver.MaxBodyBytes
+)
+
+func writeJSON(w http.ResponseWriter, code int, v any) { apiserver.WriteJSON(w, code, v) }
+
+func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+	apiserver.WriteError(w, log, err)
+}
+
+func invalid(err error) error { return apiserver.Invalid(err) }
