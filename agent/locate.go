@@ -1,9 +1,5 @@
 package agent
 
-// serverLabel marks the node of an agent that holds a Raft seat (the API
-// reads it for the node's roles: apiserver/node_view.go).
-const serverLabel = "node-role.shoal.dev/server"
-
 // leaderName is the node name of the Raft leader, "" when none is known.
 func (a *Agent) leaderName() string {
 	if !a.isServer() {
