@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"sigs.k8s.io/yaml"
 )
 
@@ -31,7 +32,7 @@ func generateName(r *http.Request, body []byte) []byte {
 	if name, _ := md["name"].(string); name != "" || prefix == "" {
 		return body
 	}
-	md["name"] = prefix + randomSuffix()
+	md["name"] = prefix + utilrand.String(5)
 	out, err := json.Marshal(doc)
 	if err != nil {
 		return body

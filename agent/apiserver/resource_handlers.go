@@ -14,6 +14,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
+	"k8s.io/apimachinery/pkg/util/uuid"
 )
 
 // resourceRoutes registers a kind's collection and object routes in the
@@ -120,7 +121,7 @@ func (srv *Server) writeResource(res resource, create bool) http.HandlerFunc {
 				Detail: "does not match the name in the URL " + r.PathValue("name")}))
 			return
 		}
-		srv.applyAndAnswer(w, r, res.write(obj, create, api.UID(newUID()), time.Now().UTC()),
+		srv.applyAndAnswer(w, r, res.write(obj, create, uuid.NewUUID(), time.Now().UTC()),
 			func(out *consensus.Result) any { return res.stored(out) })
 	}
 }

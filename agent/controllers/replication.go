@@ -3,7 +3,6 @@ package controllers
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"sort"
 	"sync"
@@ -14,6 +13,8 @@ import (
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 	"github.com/shoal-dev/shoal/placement"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/uuid"
 )
 
 // replicationResync bounds how long the controller trusts that nothing
@@ -197,8 +198,8 @@ func (l *Leader) syncReplicas(ctx context.Context, ctrl api.Replicated, known ma
 	// so the next pass still counts every pod made here.
 	sideBySide(plan.create, leaderWrites, func(int) {
 		p := api.PodFromTemplate(ctrl)
-		p.ObjectMeta.Name = meta.Name + "-" + randomSuffix()
-		_, err := l.seat.Apply(ctx, consensus.CreatePod{Pod: *p, UID: api.UID(newUID()), Time: time.Now().UTC()})
+		p.ObjectMeta.Name = meta.Name + "-" + utilrand.String(5)
+		_, err := l.seat.Apply(ctx, consensus.CreatePod{Pod: *p, UID: uuid.NewUUID(), Time: time.Now().UTC()})
 		if consensus.IsAlreadyExists(err) {
 			return // a clash of suffixes; the next pass makes it
 		}
@@ -262,18 +263,4 @@ func (l *Leader) writeReplicaStatus(ctx context.Context, ctrl api.Replicated, pl
 		return nil // deleted or replaced meanwhile
 	}
 	return err
-}
-
-// randomSuffix is five characters of Kubernetes' name alphabet (no vowels,
-// no look-alikes), as in "web-x7k2p".
-func randomSuffix() string {
-	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
-	var b [5]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("crypto/rand failed: %v", err))
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b[:])
 }

@@ -97,20 +97,6 @@ func TestPlanReplicas(t *testing.T) {
 	}
 }
 
-func TestRandomSuffixUsesKubernetesAlphabet(t *testing.T) {
-	seen := map[string]bool{}
-	for i := 0; i < 50; i++ {
-		s := randomSuffix()
-		if len(s) != 5 {
-			t.Fatalf("suffix %q", s)
-		}
-		seen[s] = true
-	}
-	if len(seen) < 45 {
-		t.Fatalf("suffixes repeat too often: %d distinct of 50", len(seen))
-	}
-}
-
 func TestDeathClockWaitsForGrace(t *testing.T) {
 	var d deathClock
 	t0 := time.Unix(100, 0)
