@@ -148,7 +148,14 @@ func (s *state) assignNodePorts(key string, svc *api.Service) error {
 		return nil
 	}
 	ports := svc.Spec.Ports
+	// mine is every node port of this Service, claimed by protocol: a
+	// shared number must not give one protocol the same node port twice.
 	mine := map[int32]bool{}
+	claimed := map[string]bool{}
+	claim := func(p *api.ServicePort) {
+		mine[p.NodePort] = true
+		claimed[fmt.Sprintf("%d/%s", p.NodePort, p.Protocol)] = true
+	}
 	var errs api.FieldErrors
 	for i, p := range ports {
 		if p.NodePort == 0 {
@@ -158,7 +165,7 @@ func (s *state) assignNodePorts(key string, svc *api.Service) error {
 			errs = append(errs, &api.FieldError{Path: fmt.Sprintf("spec.ports[%d].nodePort", i), Value: fmt.Sprint(p.NodePort),
 				Detail: "provided port is already allocated to Service " + holder})
 		}
-		mine[p.NodePort] = true
+		claim(&ports[i])
 	}
 	if len(errs) > 0 {
 		return errs
@@ -170,12 +177,13 @@ func (s *state) assignNodePorts(key string, svc *api.Service) error {
 			continue
 		}
 		for _, q := range ports {
-			if q.Port == p.Port && q.Protocol != p.Protocol && q.NodePort != 0 {
+			if q.Port == p.Port && q.Protocol != p.Protocol && q.NodePort != 0 && !claimed[fmt.Sprintf("%d/%s", q.NodePort, p.Protocol)] {
 				p.NodePort = q.NodePort
 				break
 			}
 		}
 		if p.NodePort != 0 {
+			claim(p)
 			continue
 		}
 		for ; next <= api.MaxNodePort; next++ {
@@ -188,7 +196,7 @@ func (s *state) assignNodePorts(key string, svc *api.Service) error {
 			return rejectf("no free node port left in %d-%d", api.MinNodePort, api.MaxNodePort)
 		}
 		p.NodePort = next
-		mine[next] = true
+		claim(p)
 	}
 	return nil
 }
