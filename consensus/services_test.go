@@ -417,3 +417,19 @@ func TestServicesReplicateThroughRaft(t *testing.T) {
 	_, err := leader.Raft.Apply(ctxFor(t, 5*time.Second), clash)
 	fieldError(t, err, "spec.clusterIP", res.Service.Spec.ClusterIP, "already allocated to Service default/web")
 }
+
+// A number shared over TCP and UDP is one node port, but never one a port
+// of the same protocol holds already (the fuzzer's first find).
+func TestSharedNodePortIsTakenOnlyWhenFreeForTheProtocol(t *testing.T) {
+	h := newHarness(t)
+	svc := nodePortService("mixed", 81, 80, 81)
+	svc.Spec.Ports[0].Protocol, svc.Spec.Ports[0].NodePort = api.ProtocolUDP, 30001
+	svc.Spec.Ports[1].NodePort = 30001
+	res, err := h.do(createService(svc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Service.Spec.Ports[2].NodePort; got != 30000 {
+		t.Fatalf("81/TCP got node port %d, want 30000 (30001/TCP is 80/TCP's)", got)
+	}
+}
