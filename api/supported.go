@@ -28,7 +28,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "volumes"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "volumes"},
 	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value"},

@@ -136,6 +136,13 @@ const (
 	RestartNever     = corev1.RestartPolicyNever
 )
 
+// DNS policies shoal accepts (api/validate.go).
+const (
+	DNSClusterFirst            = corev1.DNSClusterFirst
+	DNSClusterFirstWithHostNet = corev1.DNSClusterFirstWithHostNet
+	DNSDefault                 = corev1.DNSDefault
+)
+
 // Pod phases.
 const (
 	PodPending   = corev1.PodPending

@@ -16,7 +16,8 @@ func (podKind) meta() kindMeta {
 	return kindMeta{kind: "Pod", apiVersion: "v1", listKind: "PodList", base: "/api/v1", plural: "pods",
 		// the node agents' spec.nodeName=NAME, kubectl's metadata.name=NAME
 		// (delete --wait, get pod NAME -w)
-		fields: []string{"spec.nodeName", "status.phase"}}
+		fields:     []string{"spec.nodeName", "status.phase"},
+		shortNames: []string{"po"}, categories: []string{"all"}}
 }
 
 func (podKind) newObject() api.Object { return &api.Pod{} }

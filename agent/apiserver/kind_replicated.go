@@ -38,9 +38,9 @@ type replicatedKind struct{ m kindMeta }
 
 var (
 	rcMeta = kindMeta{kind: api.KindReplicationController, apiVersion: "v1", listKind: "ReplicationControllerList",
-		base: "/api/v1", plural: "replicationcontrollers"}
+		base: "/api/v1", plural: "replicationcontrollers", shortNames: []string{"rc"}, categories: []string{"all"}}
 	rsMeta = kindMeta{kind: api.KindReplicaSet, apiVersion: api.AppsV1, listKind: "ReplicaSetList",
-		base: "/apis/apps/v1", plural: "replicasets"}
+		base: "/apis/apps/v1", plural: "replicasets", shortNames: []string{"rs"}, categories: []string{"all"}}
 )
 
 func (k replicatedKind) meta() kindMeta { return k.m }

@@ -230,15 +230,14 @@ type resourceInfo struct {
 // resourceInfoFor knows the resources shoal serves or may serve; others
 // get a kind guessed from their name.
 func resourceInfoFor(resource string) resourceInfo {
+	for _, res := range resources() { // the generic kinds say it themselves
+		if m := res.meta(); m.plural == resource {
+			return resourceInfo{m.kind, strings.ToLower(m.kind), m.shortNames, m.categories}
+		}
+	}
 	switch resource {
-	case "pods":
-		return resourceInfo{"Pod", "pod", []string{"po"}, []string{"all"}}
 	case "nodes":
 		return resourceInfo{"Node", "node", []string{"no"}, nil}
-	case "replicationcontrollers":
-		return resourceInfo{"ReplicationController", "replicationcontroller", []string{"rc"}, []string{"all"}}
-	case "replicasets":
-		return resourceInfo{"ReplicaSet", "replicaset", []string{"rs"}, []string{"all"}}
 	case "events":
 		return resourceInfo{"Event", "event", []string{"ev"}, nil}
 	case "namespaces":

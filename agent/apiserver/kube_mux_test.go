@@ -86,6 +86,11 @@ func TestDiscoveryListsOnlyTheRoutesAndVerbsServed(t *testing.T) {
 	if byName["pods"]["namespaced"] != true || byName["nodes"]["namespaced"] != false || byName["pods"]["kind"] != "Pod" {
 		t.Errorf("pods = %v, nodes = %v", byName["pods"], byName["nodes"])
 	}
+	// kubectl get po, kubectl get all: from the kind (kind_pod.go)
+	if byName["pods"]["singularName"] != "pod" || !reflect.DeepEqual(byName["pods"]["shortNames"], []any{"po"}) ||
+		!reflect.DeepEqual(byName["pods"]["categories"], []any{"all"}) || !reflect.DeepEqual(byName["nodes"]["shortNames"], []any{"no"}) {
+		t.Errorf("pods = %v, nodes = %v: want the short names po and no, pods in all", byName["pods"], byName["nodes"])
+	}
 	if got := verbs("pods/log"); !reflect.DeepEqual(got, []any{"get"}) {
 		t.Errorf("pods/log verbs = %v", got)
 	}

@@ -50,6 +50,9 @@ type kindMeta struct {
 	// fields are the field selectors the kind takes beyond metadata.name
 	// and metadata.namespace.
 	fields []string
+	// shortNames and categories are what discovery tells kubectl
+	// (kubectl get po, kubectl get all).
+	shortNames, categories []string
 }
 
 // resources are the kinds served through the generic handlers.
