@@ -20,6 +20,12 @@ func Validate(obj Object) error {
 		return ValidateReplicaSet(o)
 	case *Secret:
 		return ValidateSecret(o)
+	case *Service:
+		return ValidateService(o)
+	case *Endpoints:
+		return ValidateEndpoints(o)
+	case *EndpointSlice:
+		return ValidateEndpointSlice(o)
 	}
 	return fmt.Errorf("validate: unsupported object %T", obj)
 }
