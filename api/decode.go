@@ -104,6 +104,12 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindReplicaSet}
 	case *Secret:
 		want = TypeMeta{APIVersion: V1, Kind: KindSecret}
+	case *Service:
+		want = TypeMeta{APIVersion: V1, Kind: KindService}
+	case *Endpoints:
+		want = TypeMeta{APIVersion: V1, Kind: KindEndpoints}
+	case *EndpointSlice:
+		want = TypeMeta{APIVersion: DiscoveryV1, Kind: KindEndpointSlice}
 	default:
 		return nil
 	}

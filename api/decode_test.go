@@ -81,6 +81,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		"bad quantity":    {"memory: 1Gi", "memory: 1Gibbons", "spec.containers[0].resources.requests.memory"},
 		"mistyped port":   {"containerPort: 8080", "containerPort: eighty", "spec.containers[0].ports[0].containerPort: expected an integer, got a string"},
 		"restart policy":  {"spec:\n", "spec:\n  restartPolicy: Sometimes\n", "spec.restartPolicy: invalid value \"Sometimes\""},
+		"dns policy None": {"spec:\n", "spec:\n  dnsPolicy: None\n", "spec.dnsPolicy: invalid value \"None\""},
 		"wrong kind":      {"kind: Pod", "kind: Deployment", "kind: invalid value \"v1/Deployment\": unsupported kind"},
 	}
 	for name, c := range cases {

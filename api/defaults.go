@@ -22,6 +22,12 @@ func Default(obj Object) {
 		defaultReplicaSet(o)
 	case *Secret:
 		defaultSecret(o)
+	case *Service:
+		defaultService(o)
+	case *Endpoints:
+		defaultEndpoints(o)
+	case *EndpointSlice:
+		defaultEndpointSlice(o)
 	}
 }
 

@@ -45,8 +45,12 @@ const (
 	KindSecret                = "Secret"
 	KindReplicationController = "ReplicationController"
 	KindReplicaSet            = "ReplicaSet"
+	KindService               = "Service"
+	KindEndpoints             = "Endpoints"
+	KindEndpointSlice         = "EndpointSlice"
 	V1                        = "v1"
 	AppsV1                    = "apps/v1"
+	DiscoveryV1               = "discovery.k8s.io/v1"
 )
 
 // newObject returns an empty object for a document's apiVersion and kind.
@@ -62,11 +66,17 @@ func newObject(tm TypeMeta) (Object, error) {
 		return &ReplicaSet{}, nil
 	case tm.Kind == KindSecret && tm.APIVersion == V1:
 		return &Secret{}, nil
+	case tm.Kind == KindService && tm.APIVersion == V1:
+		return &Service{}, nil
+	case tm.Kind == KindEndpoints && tm.APIVersion == V1:
+		return &Endpoints{}, nil
+	case tm.Kind == KindEndpointSlice && tm.APIVersion == DiscoveryV1:
+		return &EndpointSlice{}, nil
 	case tm.Kind == "":
 		return nil, &FieldError{Path: "kind", Detail: "required"}
 	case tm.APIVersion == "":
 		return nil, &FieldError{Path: "apiVersion", Detail: "required"}
 	}
 	return nil, &FieldError{Path: "kind", Value: tm.APIVersion + "/" + tm.Kind,
-		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, v1/Secret, v1/List)"}
+		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, v1/Secret, v1/Service, v1/Endpoints, discovery.k8s.io/v1/EndpointSlice, v1/List)"}
 }

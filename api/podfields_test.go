@@ -142,3 +142,31 @@ func TestIntOrStringRoundTripsBothForms(t *testing.T) {
 		t.Error("a fractional port was accepted")
 	}
 }
+
+// kubectl run sends this pod (kubectl 1.3x, client side): dnsPolicy
+// ClusterFirst, empty resources and status. It must decode unchanged.
+func TestKubectlRunPodDecodes(t *testing.T) {
+	const run = `apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: null
+  labels: {run: t1}
+  name: t1
+spec:
+  containers:
+  - args: ["sleep", "1000"]
+    image: shoal.local/busybox:1
+    name: t1
+    resources: {}
+  dnsPolicy: ClusterFirst
+  restartPolicy: Always
+status: {}
+`
+	p, err := decodePod(t, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Spec.DNSPolicy != DNSClusterFirst {
+		t.Fatalf("dnsPolicy = %q, want it kept as ClusterFirst", p.Spec.DNSPolicy)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -35,10 +36,12 @@ func newScheme() *runtime.Scheme {
 	s.AddKnownTypes(corev1.SchemeGroupVersion,
 		&Pod{}, &PodList{}, &Node{}, &NodeList{},
 		&ReplicationController{}, &ReplicationControllerList{},
-		&Secret{}, &SecretList{}, &Event{}, &EventList{})
+		&Secret{}, &SecretList{}, &Event{}, &EventList{},
+		&Service{}, &ServiceList{}, &Endpoints{}, &EndpointsList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ReplicaSet{}, &ReplicaSetList{})
 	s.AddKnownTypes(autoscalingv1.SchemeGroupVersion, &Scale{})
-	for _, gv := range []schema.GroupVersion{corev1.SchemeGroupVersion, appsv1.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion} {
+	s.AddKnownTypes(discoveryv1.SchemeGroupVersion, &EndpointSlice{}, &EndpointSliceList{})
+	for _, gv := range []schema.GroupVersion{corev1.SchemeGroupVersion, appsv1.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion, discoveryv1.SchemeGroupVersion} {
 		metav1.AddToGroupVersion(s, gv)
 	}
 	return s

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -27,7 +28,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "volumes"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "volumes"},
 	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value"},
@@ -70,6 +71,30 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[autoscalingv1.ScaleStatus]():          {"replicas", "selector"},
 
 	reflect.TypeFor[corev1.Secret](): {"apiVersion", "data", "immutable", "kind", "metadata", "stringData", "type"},
+
+	// Services: service.go. The policies and families are accepted with
+	// the values Kubernetes fills in (validation refuses the others by
+	// value); status holds nothing shoal sets.
+	reflect.TypeFor[corev1.Service]():               {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[corev1.ServiceSpec]():           {"clusterIP", "clusterIPs", "externalIPs", "externalTrafficPolicy", "internalTrafficPolicy", "ipFamilies", "ipFamilyPolicy", "ports", "selector", "sessionAffinity", "sessionAffinityConfig", "type"},
+	reflect.TypeFor[corev1.ServicePort]():           {"name", "nodePort", "port", "protocol", "targetPort"},
+	reflect.TypeFor[corev1.SessionAffinityConfig](): {"clientIP"},
+	reflect.TypeFor[corev1.ClientIPConfig]():        {"timeoutSeconds"},
+	reflect.TypeFor[corev1.ServiceStatus]():         {"loadBalancer"},
+	reflect.TypeFor[corev1.LoadBalancerStatus]():    {},
+
+	// Endpoints and EndpointSlices: endpoints.go.
+	//lint:ignore SA1019 v1 Endpoints is deprecated by Kubernetes and served on purpose, for older clients.
+	reflect.TypeFor[corev1.Endpoints](): {"apiVersion", "kind", "metadata", "subsets"},
+	//lint:ignore SA1019 part of v1 Endpoints, served on purpose.
+	reflect.TypeFor[corev1.EndpointSubset]():          {"addresses", "notReadyAddresses", "ports"},
+	reflect.TypeFor[corev1.EndpointAddress]():         {"hostname", "ip", "nodeName", "targetRef"},
+	reflect.TypeFor[corev1.EndpointPort]():            {"name", "port", "protocol"},
+	reflect.TypeFor[corev1.ObjectReference]():         {"apiVersion", "kind", "name", "namespace", "resourceVersion", "uid"},
+	reflect.TypeFor[discoveryv1.EndpointSlice]():      {"addressType", "apiVersion", "endpoints", "kind", "metadata", "ports"},
+	reflect.TypeFor[discoveryv1.Endpoint]():           {"addresses", "conditions", "hostname", "nodeName", "targetRef"},
+	reflect.TypeFor[discoveryv1.EndpointConditions](): {"ready", "serving", "terminating"},
+	reflect.TypeFor[discoveryv1.EndpointPort]():       {"name", "port", "protocol"},
 }
 
 // supportedSets is supportedFields as sets, built once.

@@ -4,6 +4,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -97,6 +98,30 @@ type (
 	EventSource                 = corev1.EventSource
 )
 
+// Services and their endpoints.
+type (
+	Service               = corev1.Service
+	ServiceList           = corev1.ServiceList
+	ServiceSpec           = corev1.ServiceSpec
+	ServicePort           = corev1.ServicePort
+	ServiceStatus         = corev1.ServiceStatus
+	ServiceType           = corev1.ServiceType
+	SessionAffinityConfig = corev1.SessionAffinityConfig
+	ClientIPConfig        = corev1.ClientIPConfig
+	//lint:ignore SA1019 v1 Endpoints is deprecated by Kubernetes and served on purpose, for older clients.
+	Endpoints     = corev1.Endpoints
+	EndpointsList = corev1.EndpointsList
+	//lint:ignore SA1019 part of v1 Endpoints, served on purpose.
+	EndpointSubset    = corev1.EndpointSubset
+	EndpointAddress   = corev1.EndpointAddress
+	EndpointPort      = corev1.EndpointPort
+	EndpointSlice     = discoveryv1.EndpointSlice
+	EndpointSliceList = discoveryv1.EndpointSliceList
+	SliceEndpoint     = discoveryv1.Endpoint
+	SliceConditions   = discoveryv1.EndpointConditions
+	SlicePort         = discoveryv1.EndpointPort
+)
+
 // Resource names shoal places on.
 const (
 	ResourceCPU    = corev1.ResourceCPU
@@ -109,6 +134,13 @@ const (
 	RestartAlways    = corev1.RestartPolicyAlways
 	RestartOnFailure = corev1.RestartPolicyOnFailure
 	RestartNever     = corev1.RestartPolicyNever
+)
+
+// DNS policies shoal accepts (api/validate.go).
+const (
+	DNSClusterFirst            = corev1.DNSClusterFirst
+	DNSClusterFirstWithHostNet = corev1.DNSClusterFirstWithHostNet
+	DNSDefault                 = corev1.DNSDefault
 )
 
 // Pod phases.

@@ -20,6 +20,12 @@ func Validate(obj Object) error {
 		return ValidateReplicaSet(o)
 	case *Secret:
 		return ValidateSecret(o)
+	case *Service:
+		return ValidateService(o)
+	case *Endpoints:
+		return ValidateEndpoints(o)
+	case *EndpointSlice:
+		return ValidateEndpointSlice(o)
 	}
 	return fmt.Errorf("validate: unsupported object %T", obj)
 }
@@ -52,6 +58,16 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	default:
 		errs = append(errs, &FieldError{Path: path + ".restartPolicy", Value: string(s.RestartPolicy),
 			Detail: "must be Always, OnFailure or Never"})
+	}
+	// kubectl run and every Deployment kubectl creates set ClusterFirst.
+	// Without a cluster DNS server on the node, ClusterFirst is Default,
+	// as the kubelet does when it has no --cluster-dns; None would need
+	// dnsConfig, which shoal does not support.
+	switch s.DNSPolicy {
+	case "", DNSClusterFirst, DNSClusterFirstWithHostNet, DNSDefault:
+	default:
+		errs = append(errs, &FieldError{Path: path + ".dnsPolicy", Value: string(s.DNSPolicy),
+			Detail: "must be ClusterFirst, ClusterFirstWithHostNet or Default (None needs dnsConfig, which shoal does not support)"})
 	}
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
 	if s.NodeName != "" {

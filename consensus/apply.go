@@ -35,6 +35,18 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.applySecret(index, c)
 	case *DeleteSecret:
 		return s.deleteSecret(index, c)
+	case *ApplyService:
+		return s.applyService(index, c)
+	case *DeleteService:
+		return s.deleteService(index, c)
+	case *PutEndpoints:
+		return s.putEndpoints(index, c)
+	case *DeleteEndpoints:
+		return s.deleteEndpoints(index, c)
+	case *PutEndpointSlice:
+		return s.putEndpointSlice(index, c)
+	case *DeleteEndpointSlice:
+		return s.deleteEndpointSlice(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -72,6 +84,18 @@ func asPointer(cmd Command) Command {
 	case ApplySecret:
 		return &c
 	case DeleteSecret:
+		return &c
+	case ApplyService:
+		return &c
+	case DeleteService:
+		return &c
+	case PutEndpoints:
+		return &c
+	case DeleteEndpoints:
+		return &c
+	case PutEndpointSlice:
+		return &c
+	case DeleteEndpointSlice:
 		return &c
 	}
 	return cmd

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/shoal-dev/shoal/api"
 )
 
 // The change stream: every object an applied command stores or removes
@@ -30,6 +32,9 @@ const (
 	KindReplicaSet            = "ReplicaSet"            // namespace/name
 	KindSecret                = "Secret"                // namespace/name
 	KindEvent                 = "Event"                 // namespace/name
+	KindService               = "Service"               // namespace/name
+	KindEndpoints             = "Endpoints"             // namespace/name
+	KindEndpointSlice         = "EndpointSlice"         // namespace/name
 )
 
 // Defaults of a ChangeStream.
@@ -360,17 +365,21 @@ func (cs *ChangeStream) reset(index uint64, objects []*Change) {
 // IsStreamedKind tells whether the change stream carries kind.
 func IsStreamedKind(kind string) bool {
 	switch kind {
-	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindSecret, KindEvent:
+	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindSecret, KindEvent,
+		KindService, KindEndpoints, KindEndpointSlice:
 		return true
 	}
 	return false
 }
 
 func apiVersionOf(kind string) string {
-	if kind == KindReplicaSet {
-		return "apps/v1"
+	switch kind {
+	case KindReplicaSet:
+		return api.AppsV1
+	case KindEndpointSlice:
+		return api.DiscoveryV1
 	}
-	return "v1"
+	return api.V1
 }
 
 // touch records, during Apply, that the command stored or removed the
@@ -424,6 +433,12 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.ReplicaSets[key]
 	case KindSecret:
 		obj, ok = s.Secrets[key]
+	case KindService:
+		obj, ok = s.Services[key]
+	case KindEndpoints:
+		obj, ok = s.Endpoints[key]
+	case KindEndpointSlice:
+		obj, ok = s.EndpointSlices[key]
 	}
 	if !ok {
 		return nil
@@ -526,6 +541,21 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.Secrets {
 		if err := add(KindSecret, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.Services {
+		if err := add(KindService, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.Endpoints {
+		if err := add(KindEndpoints, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.EndpointSlices {
+		if err := add(KindEndpointSlice, k, o); err != nil {
 			return nil, err
 		}
 	}

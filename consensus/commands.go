@@ -171,6 +171,18 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &ApplySecret{}
 	case "DeleteSecret":
 		cmd = &DeleteSecret{}
+	case "ApplyService":
+		cmd = &ApplyService{}
+	case "DeleteService":
+		cmd = &DeleteService{}
+	case "PutEndpoints":
+		cmd = &PutEndpoints{}
+	case "DeleteEndpoints":
+		cmd = &DeleteEndpoints{}
+	case "PutEndpointSlice":
+		cmd = &PutEndpointSlice{}
+	case "DeleteEndpointSlice":
+		cmd = &DeleteEndpointSlice{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}

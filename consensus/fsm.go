@@ -24,6 +24,11 @@ type Result struct {
 	Controller api.Replicated
 	// Secret is what a Secret command left (or deleted).
 	Secret *api.Secret
+	// Service, Endpoints and EndpointSlice are what a command of their
+	// kind left (or deleted).
+	Service       *api.Service
+	Endpoints     *api.Endpoints
+	EndpointSlice *api.EndpointSlice
 	// Changed is false when the command was accepted but left the object
 	// as it was (an apply of an unchanged manifest).
 	Changed bool

@@ -438,6 +438,28 @@ func checkResultIsStored(t *testing.T, st *state, cmd Command, res *Result) {
 	if res.Node != nil {
 		same("node "+res.Node.ObjectMeta.Name, res.Node, st.Nodes[res.Node.ObjectMeta.Name])
 	}
+	stored := func(what string, answered api.Object, m map[string]any, deleted bool) {
+		obj, ok := m[api.KeyOf(answered)]
+		switch {
+		case deleted && ok:
+			t.Fatalf("%T deleted %s %s, which is still stored", cmd, what, api.KeyOf(answered))
+		case !deleted && !ok:
+			t.Fatalf("%T answered %s %s, which is not stored", cmd, what, api.KeyOf(answered))
+		case !deleted:
+			same(what+" "+api.KeyOf(answered), answered, obj)
+		}
+	}
+	switch c := asPointer(cmd).(type) {
+	case *ApplyService, *DeleteService:
+		_, deleted := c.(*DeleteService)
+		stored("Service", res.Service, anyMap(st.Services), deleted)
+	case *PutEndpoints, *DeleteEndpoints:
+		_, deleted := c.(*DeleteEndpoints)
+		stored("Endpoints", res.Endpoints, anyMap(st.Endpoints), deleted)
+	case *PutEndpointSlice, *DeleteEndpointSlice:
+		_, deleted := c.(*DeleteEndpointSlice)
+		stored("EndpointSlice", res.EndpointSlice, anyMap(st.EndpointSlices), deleted)
+	}
 	if res.Controller != nil {
 		m := api.MetaOf(res.Controller)
 		stored, ok := st.controller(api.TypeMetaOf(res.Controller).Kind, m.Namespace, m.Name)
@@ -452,6 +474,14 @@ func checkResultIsStored(t *testing.T, st *state, cmd Command, res *Result) {
 		}
 		same("controller "+m.Name, res.Controller, stored)
 	}
+}
+
+func anyMap[V any](m map[string]V) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // checkReplay: a second machine fed the same log ends in the same state
@@ -629,6 +659,9 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 	if err := checkIndexes(st); err != nil {
 		return fmt.Errorf("indexes: %w", err)
 	}
+	if err := checkServices(st); err != nil {
+		return err
+	}
 	if st.Events != nil {
 		if len(st.Events.Items) > MaxEvents {
 			return fmt.Errorf("%d events stored, at most %d", len(st.Events.Items), MaxEvents)
@@ -752,6 +785,9 @@ func entrySetup() []Command {
 	ownerRC.ObjectMeta.UID = "uid-web"
 	owned.Pod.ObjectMeta.OwnerReferences = []api.OwnerReference{api.NewControllerRef(&ownerRC)}
 	return []Command{
+		createService(nodePortService("svc", 80)),
+		PutEndpoints{Endpoints: endpointsFor("svc", "10.244.0.2"), ServiceUID: "uid-svc", UID: "uid-ep", Time: t0},
+		PutEndpointSlice{Slice: sliceFor("svc", "svc-1", "10.244.0.2"), ServiceUID: "uid-svc", UID: "uid-es", Time: t0},
 		node("a", "1Gi", "192.168.50.2"), ready("a"), node("b", "2Gi", "192.168.50.3"), ready("b"),
 		ApplyController{RC: rc, Create: true, UID: "uid-web", Time: t0},
 		owned, bind("owned", "a", "10.244.0.2"),
@@ -777,6 +813,13 @@ func entrySeeds() []Command {
 		UpdateControllerStatus{Kind: api.KindReplicationController, Namespace: "default", Name: "web", UID: "uid-web", Status: api.ReplicaCounts{Replicas: 1}},
 		RecordEvents{Events: []api.Event{{InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: "default", Name: "owned", UID: "uid-owned"},
 			Reason: "Started", Type: api.EventNormal, LastTimestamp: api.TimeOf(t0), Source: api.EventSource{Component: "kubelet", Host: "a"}}}},
+		createService(withClusterIP(service("dns", 53), "10.96.0.10")),
+		ApplyService{Service: withClusterIP(service("svc", 80), "10.96.0.10"), Time: t0},
+		DeleteService{Namespace: "default", Name: "svc", UID: "uid-svc"},
+		PutEndpoints{Endpoints: endpointsFor("svc", "10.244.1.2"), ServiceUID: "uid-svc", Time: t0},
+		DeleteEndpoints{Namespace: "default", Name: "svc"},
+		PutEndpointSlice{Slice: sliceFor("svc", "svc-2", "10.244.1.2"), ServiceUID: "uid-svc", UID: "uid-es2", Time: t0},
+		DeleteEndpointSlice{Namespace: "default", Name: "svc-1"},
 		ApplyPod{Pod: api.Pod{ObjectMeta: api.ObjectMeta{Name: "pending", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", Name: "web", UID: "uid-web", Controller: &yes}}},
 			Spec: pod("x", "100Mi").Spec}, Time: t0},
 	}

@@ -33,6 +33,9 @@ type indexes struct {
 	// fleet quadratic) and the next NodeInfos rebuilds it once.
 	infos      []placement.NodeInfo
 	infosValid bool
+	// services holds the Services' ClusterIPs and node ports:
+	// service_ipam.go.
+	services serviceIndex
 }
 
 // nodeUsage is one node's share of indexes.usage. requested is replaced,
@@ -44,13 +47,15 @@ type nodeUsage struct {
 
 func newIndexes() indexes {
 	return indexes{
-		usage:  map[string]*nodeUsage{},
-		ips:    map[netip.Addr][]string{},
-		blocks: newBlockIndex(),
+		usage:    map[string]*nodeUsage{},
+		ips:      map[netip.Addr][]string{},
+		blocks:   newBlockIndex(),
+		services: newServiceIndex(),
 	}
 }
 
-// reindex rebuilds every index from the stored nodes and pods (Restore).
+// reindex rebuilds every index from the stored nodes, pods and Services
+// (Restore).
 func (s *state) reindex() {
 	s.ix = newIndexes()
 	for _, n := range s.Nodes {
@@ -60,6 +65,9 @@ func (s *state) reindex() {
 	}
 	for key, p := range s.Pods {
 		s.ix.podChanged(key, nil, p)
+	}
+	for key, svc := range s.Services {
+		s.ix.services.add(key, svc)
 	}
 }
 

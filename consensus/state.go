@@ -24,8 +24,14 @@ type state struct {
 	Events *eventLog `json:"events,omitempty"`
 	// Secrets are keyed by api.Key(namespace, name): consensus/secrets.go.
 	Secrets map[string]*api.Secret `json:"secrets,omitempty"`
+	// Services, Endpoints and EndpointSlices are keyed by
+	// api.Key(namespace, name): services.go, endpoints.go.
+	Services       map[string]*api.Service       `json:"services,omitempty"`
+	Endpoints      map[string]*api.Endpoints     `json:"endpoints,omitempty"`
+	EndpointSlices map[string]*api.EndpointSlice `json:"endpointSlices,omitempty"`
 
-	// ix is derived from Nodes and Pods, never serialised: index.go.
+	// ix is derived from Nodes, Pods and Services, never serialised:
+	// index.go.
 	ix indexes
 	// touched is what the command being applied stored or removed:
 	// changes.go.

@@ -197,6 +197,19 @@ func TestKubectlDrivesTheFleet(t *testing.T) {
 		k.eventually("web Running", func(out string) bool { return kubeRow("web", "1/1", "Running", "0").MatchString(out) }, "get", "pods")
 	})
 
+	// kubectl run builds the pod itself, with dnsPolicy: ClusterFirst.
+	t.Run("run", func(t *testing.T) {
+		k.t = t
+		if out := k.ok("run", "t1", "--image="+image, "--", "sleep", "1000"); !strings.Contains(out, "pod/t1 created") {
+			t.Errorf("run:\n%s", out)
+		}
+		k.eventually("t1 Running", func(out string) bool { return kubeRow("t1", "1/1", "Running", "0").MatchString(out) }, "get", "pods")
+		if out := k.ok("get", "pod", "t1", "-o", "jsonpath={.spec.dnsPolicy}"); out != "ClusterFirst" {
+			t.Errorf("dnsPolicy = %q, want ClusterFirst as kubectl sent it", out)
+		}
+		k.ok("delete", "pod", "t1")
+	})
+
 	t.Run("get pods in every shape", func(t *testing.T) {
 		k.t = t
 		kubeMatch(t, k.ok("get", "pods", "-o", "wide"), kubeRow("web", "1/1", "Running", "0", `\S+`))
