@@ -57,7 +57,27 @@ func (l *Leader) syncEndpoints(ctx context.Context, ss ServiceStore) (int, error
 	if len(svcs) == 0 {
 		return 0, nil
 	}
-	pods, _ := l.state.Pods(func(p *api.Pod) bool { return podAddress(p) != "" && !consensus.Terminal(p) })
+	// Copy out only the pods some selector may match: those with an
+	// address, not finished, with at least one label a selector of their
+	// namespace asks for.
+	type pair struct{ ns, k, v string }
+	asked := map[pair]bool{}
+	for _, svc := range svcs {
+		for k, v := range svc.Spec.Selector {
+			asked[pair{svc.ObjectMeta.Namespace, k, v}] = true
+		}
+	}
+	pods, _ := l.state.Pods(func(p *api.Pod) bool {
+		if podAddress(p) == "" || consensus.Terminal(p) {
+			return false
+		}
+		for k, v := range p.ObjectMeta.Labels {
+			if asked[pair{p.ObjectMeta.Namespace, k, v}] {
+				return true
+			}
+		}
+		return false
+	})
 	ix := indexPods(pods)
 	nodes, _ := l.state.Nodes()
 	readyNodes := make(map[string]bool, len(nodes))

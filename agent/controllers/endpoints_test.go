@@ -40,7 +40,7 @@ func (c *countingSeat) take() map[string]int {
 
 // endpointsLeader is the controllers on a one-seat cluster with nodes n1
 // and n2 Ready, proposing through a counting seat.
-func endpointsLeader(t *testing.T) (*Leader, *consensus.TestServer, *countingSeat) {
+func endpointsLeader(t testing.TB) (*Leader, *consensus.TestServer, *countingSeat) {
 	t.Helper()
 	l, s := testLeader(t, Config{NodeGrace: time.Second}, Deps{Members: &fakeFleet{}})
 	seat := &countingSeat{Seat: l.seat}
@@ -52,7 +52,7 @@ func endpointsLeader(t *testing.T) (*Leader, *consensus.TestServer, *countingSea
 
 // servedPod creates a pod with labels and container ports and binds it
 // to node; it is Running but not Ready until setReady.
-func servedPod(t *testing.T, s *consensus.TestServer, ns, name, node string, labels map[string]string, ports ...api.ContainerPort) {
+func servedPod(t testing.TB, s *consensus.TestServer, ns, name, node string, labels map[string]string, ports ...api.ContainerPort) {
 	t.Helper()
 	p := api.Pod{ObjectMeta: api.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
 		Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1", Ports: ports}}}}
@@ -69,7 +69,7 @@ func servedPod(t *testing.T, s *consensus.TestServer, ns, name, node string, lab
 
 // setReady reports, as the pod's node does, whether its readiness probe
 // passes.
-func setReady(t *testing.T, s *consensus.TestServer, ns, name string, ready bool) {
+func setReady(t testing.TB, s *consensus.TestServer, ns, name string, ready bool) {
 	t.Helper()
 	p, err := s.FSM.Pod(ns, name)
 	if err != nil {
@@ -90,7 +90,7 @@ func webService(ports ...api.ServicePort) api.Service {
 	return svc
 }
 
-func createService(t *testing.T, s *consensus.TestServer, svc api.Service) {
+func createService(t testing.TB, s *consensus.TestServer, svc api.Service) {
 	t.Helper()
 	apply(t, s, consensus.ApplyService{Service: svc, Create: true, UID: api.UID("svc-uid-" + svc.ObjectMeta.Name), Time: time.Now().UTC()})
 }
@@ -476,5 +476,56 @@ func TestPodIndexSelectsAllPairsInNamespace(t *testing.T) {
 	}
 	if got := ix.selected("a", map[string]string{"app": "web", "tier": "back"}); len(got) != 0 {
 		t.Fatalf("selected %v", names(got))
+	}
+}
+
+// racingSeat runs before, once, ahead of the first write it is asked for:
+// a change that lands between a pass's reads and its writes.
+type racingSeat struct {
+	Seat
+	once   sync.Once
+	before func()
+}
+
+func (r *racingSeat) Apply(ctx context.Context, cmd consensus.Command) (*consensus.Result, error) {
+	r.once.Do(r.before)
+	return r.Seat.Apply(ctx, cmd)
+}
+
+func TestEndpointsPassLeavesToTheNextPassWhatMovedUnderIt(t *testing.T) {
+	l, s, _ := endpointsLeader(t)
+	servedPod(t, s, "default", "a", "n1", map[string]string{"app": "web"})
+	setReady(t, s, "default", "a", true)
+	createService(t, s, webService(api.ServicePort{Port: 80}))
+	// The Service is replaced (same name, new UID) after the pass read it:
+	// its writes, made for the old Service, are refused, and that is no
+	// error; the next pass writes for the new one.
+	replaced := webService(api.ServicePort{Port: 8080})
+	l.seat = &racingSeat{Seat: l.seat, before: func() {
+		// On a writer's goroutine: report, do not stop the test here.
+		for _, cmd := range []consensus.Command{consensus.DeleteService{Namespace: "default", Name: "web"},
+			consensus.ApplyService{Service: replaced, Create: true, UID: "svc-uid-web-2", Time: time.Now().UTC()}} {
+			if _, err := s.Raft.Apply(context.Background(), cmd); err != nil {
+				t.Errorf("replace the Service: %v", err)
+			}
+		}
+	}}
+	if n := pass(t, l, s); n != 2 {
+		t.Fatalf("first pass proposed %d writes, want 2", n)
+	}
+	if got := endpointsView(t, s, "default", "web"); got != "none" {
+		t.Fatalf("endpoints written for a Service since replaced: %s", got)
+	}
+	pass(t, l, s)
+	e, err := s.FSM.Endpoints("default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := endpointsView(t, s, "default", "web"); got != "ready: a[=8080]@n1 | notReady: " {
+		t.Fatalf("endpoints of the new Service: %s", got)
+	}
+	slices, _ := s.FSM.EndpointSlices(nil)
+	if len(slices) != 1 || slices[0].ObjectMeta.OwnerReferences[0].UID != "svc-uid-web-2" || e.ObjectMeta.Name != "web" {
+		t.Fatalf("slices after the replacement: %+v", slices)
 	}
 }
