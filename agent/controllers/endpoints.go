@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -46,20 +47,32 @@ func (l *Leader) endpointsController(ctx context.Context) {
 }
 
 // syncEndpoints is one pass over every Service: it reads the Services,
-// pods, nodes and stored endpoints once, computes what each Service's
-// endpoints should be, and writes only those that differ from what is
-// stored (side by side, as Raft commits them in one batch). It returns
-// how many writes it proposed. A write refused because the state moved
-// meanwhile (Conflict, NotFound: the Service or the object was replaced
-// or deleted) is no error: the pass that the change wakes decides again.
+// pods and nodes once, computes what each Service's endpoints should be,
+// and writes only those that differ from what is stored (side by side,
+// as Raft commits them in one batch). It returns how many writes it
+// proposed. A write refused because the state moved meanwhile (Conflict,
+// NotFound: the Service or the object was replaced or deleted) is no
+// error: the pass that the change wakes decides again.
+//
+// The state's readers copy every object they return through JSON, which
+// costs far more than this controller's own work; so a pass reads through
+// their filters, which see the stored objects under the state's read
+// lock: Services deep-copied by their generated DeepCopy, of pods only
+// what endpoints need (endpointPod), and the stored endpoints compared
+// there, so that only those to be written are copied.
 func (l *Leader) syncEndpoints(ctx context.Context, ss ServiceStore) (int, error) {
-	svcs, _ := ss.Services(func(s *api.Service) bool { return len(s.Spec.Selector) > 0 })
+	var svcs []*api.Service
+	ss.Services(func(s *api.Service) bool {
+		if len(s.Spec.Selector) > 0 {
+			svcs = append(svcs, s.DeepCopy())
+		}
+		return false
+	})
 	if len(svcs) == 0 {
 		return 0, nil
 	}
-	// Copy out only the pods some selector may match: those with an
-	// address, not finished, with at least one label a selector of their
-	// namespace asks for.
+	// Only pods with a label some selector of their namespace asks for
+	// can be selected.
 	type pair struct{ ns, k, v string }
 	asked := map[pair]bool{}
 	for _, svc := range svcs {
@@ -67,18 +80,18 @@ func (l *Leader) syncEndpoints(ctx context.Context, ss ServiceStore) (int, error
 			asked[pair{svc.ObjectMeta.Namespace, k, v}] = true
 		}
 	}
-	pods, _ := l.state.Pods(func(p *api.Pod) bool {
-		if podAddress(p) == "" || consensus.Terminal(p) {
-			return false
-		}
+	ix := podIndex{}
+	l.state.Pods(func(p *api.Pod) bool {
 		for k, v := range p.ObjectMeta.Labels {
 			if asked[pair{p.ObjectMeta.Namespace, k, v}] {
-				return true
+				if ep := newEndpointPod(p); ep != nil {
+					ix.add(ep)
+				}
+				break
 			}
 		}
 		return false
 	})
-	ix := indexPods(pods)
 	nodes, _ := l.state.Nodes()
 	readyNodes := make(map[string]bool, len(nodes))
 	for _, n := range nodes {
@@ -86,29 +99,48 @@ func (l *Leader) syncEndpoints(ctx context.Context, ss ServiceStore) (int, error
 			readyNodes[n.ObjectMeta.Name] = true
 		}
 	}
-	stored, _ := ss.ListEndpoints(nil)
-	storedEps := make(map[string]*api.Endpoints, len(stored))
-	for _, e := range stored {
-		storedEps[api.Key(e.ObjectMeta.Namespace, e.ObjectMeta.Name)] = e
-	}
-	slices, _ := ss.EndpointSlices(func(es *api.EndpointSlice) bool {
-		return es.ObjectMeta.Labels[api.LabelManagedBy] == api.EndpointSliceController
-	})
-	storedSlices := map[string]map[string]*api.EndpointSlice{} // service key -> slice name -> slice
-	for _, es := range slices {
-		k := api.Key(es.ObjectMeta.Namespace, es.ObjectMeta.Labels[api.LabelServiceName])
-		if storedSlices[k] == nil {
-			storedSlices[k] = map[string]*api.EndpointSlice{}
-		}
-		storedSlices[k][es.ObjectMeta.Name] = es
-	}
 
-	var writes []consensus.Command
+	wantEps := make(map[string]*api.Endpoints, len(svcs))
+	wantSlices := make(map[string]map[string]*api.EndpointSlice, len(svcs)) // service key -> slice name -> slice
 	for _, svc := range svcs {
 		key := api.Key(svc.ObjectMeta.Namespace, svc.ObjectMeta.Name)
 		want := planEndpoints(svc, ix.selected(svc.ObjectMeta.Namespace, svc.Spec.Selector), readyNodes)
-		writes = appendEndpointsWrites(writes, svc, want, storedEps[key], storedSlices[key])
+		wantEps[key] = want.endpoints
+		byName := make(map[string]*api.EndpointSlice, len(want.slices))
+		for _, es := range want.slices {
+			byName[es.ObjectMeta.Name] = es
+		}
+		wantSlices[key] = byName
 	}
+
+	// What is stored and differs, or is stored and no longer wanted;
+	// what is wanted and not stored at all is what was never seen.
+	seenEps := make(map[string]bool, len(svcs))
+	staleEps, _ := ss.ListEndpoints(func(e *api.Endpoints) bool {
+		key := api.Key(e.ObjectMeta.Namespace, e.ObjectMeta.Name)
+		want := wantEps[key]
+		if want == nil {
+			return false // no selector: not this controller's
+		}
+		seenEps[key] = true
+		return !sameEndpoints(e, want)
+	})
+	seenSlices := map[string]bool{}
+	staleSlices, _ := ss.EndpointSlices(func(es *api.EndpointSlice) bool {
+		if es.ObjectMeta.Labels[api.LabelManagedBy] != api.EndpointSliceController {
+			return false
+		}
+		byName := wantSlices[api.Key(es.ObjectMeta.Namespace, es.ObjectMeta.Labels[api.LabelServiceName])]
+		if byName == nil {
+			return false // its Service has no selector: left alone
+		}
+		key := api.Key(es.ObjectMeta.Namespace, es.ObjectMeta.Name)
+		seenSlices[key] = true
+		want := byName[es.ObjectMeta.Name]
+		return want == nil || !sameSlice(es, want)
+	})
+
+	writes := endpointsWrites(svcs, wantEps, wantSlices, staleEps, staleSlices, seenEps, seenSlices)
 	if len(writes) == 0 {
 		return 0, nil
 	}
@@ -128,38 +160,57 @@ func (l *Leader) syncEndpoints(ctx context.Context, ss ServiceStore) (int, error
 	return len(writes), errors.Join(errs...)
 }
 
-// appendEndpointsWrites appends the commands that make svc's stored
-// endpoints (storedEps, nil when none; storedSlices by name) what want
-// says. Each write carries the stored object's UID and resourceVersion,
-// so that it is refused if that object moved since this pass read it.
-func appendEndpointsWrites(dst []consensus.Command, svc *api.Service, want desiredEndpoints, storedEps *api.Endpoints, storedSlices map[string]*api.EndpointSlice) []consensus.Command {
+// endpointsWrites turns a pass's findings into commands: create what is
+// wanted and was not seen stored, replace what is stored and differs,
+// delete the slices no longer wanted. Each replace and delete carries the
+// stored object's UID (and a replace its resourceVersion), and every put
+// the Service's UID, so that a write is refused if what it was decided
+// on moved since this pass read it.
+func endpointsWrites(svcs []*api.Service, wantEps map[string]*api.Endpoints, wantSlices map[string]map[string]*api.EndpointSlice,
+	staleEps []*api.Endpoints, staleSlices []*api.EndpointSlice, seenEps, seenSlices map[string]bool) []consensus.Command {
 	now := time.Now().UTC()
-	svcUID := svc.ObjectMeta.UID
-	if storedEps == nil || !sameEndpoints(storedEps, want.endpoints) {
-		e := want.endpoints
-		if storedEps != nil {
-			e.ObjectMeta.UID, e.ObjectMeta.ResourceVersion = storedEps.ObjectMeta.UID, storedEps.ObjectMeta.ResourceVersion
-		}
-		dst = append(dst, consensus.PutEndpoints{Endpoints: *e, ServiceUID: svcUID, UID: uuid.NewUUID(), Time: now})
+	svcUID := make(map[string]api.UID, len(svcs))
+	for _, svc := range svcs {
+		svcUID[api.Key(svc.ObjectMeta.Namespace, svc.ObjectMeta.Name)] = svc.ObjectMeta.UID
 	}
-	keep := make(map[string]bool, len(want.slices))
-	for _, es := range want.slices {
-		keep[es.ObjectMeta.Name] = true
-		old := storedSlices[es.ObjectMeta.Name]
-		if old != nil && sameSlice(old, es) {
+	var out []consensus.Command
+	for _, old := range staleEps {
+		key := api.Key(old.ObjectMeta.Namespace, old.ObjectMeta.Name)
+		e := wantEps[key]
+		e.ObjectMeta.UID, e.ObjectMeta.ResourceVersion = old.ObjectMeta.UID, old.ObjectMeta.ResourceVersion
+		out = append(out, consensus.PutEndpoints{Endpoints: *e, ServiceUID: svcUID[key], Time: now})
+	}
+	for _, old := range staleSlices {
+		svcKey := api.Key(old.ObjectMeta.Namespace, old.ObjectMeta.Labels[api.LabelServiceName])
+		es := wantSlices[svcKey][old.ObjectMeta.Name]
+		if es == nil {
+			out = append(out, consensus.DeleteEndpointSlice{Namespace: old.ObjectMeta.Namespace, Name: old.ObjectMeta.Name, UID: old.ObjectMeta.UID})
 			continue
 		}
-		if old != nil {
-			es.ObjectMeta.UID, es.ObjectMeta.ResourceVersion = old.ObjectMeta.UID, old.ObjectMeta.ResourceVersion
-		}
-		dst = append(dst, consensus.PutEndpointSlice{Slice: *es, ServiceUID: svcUID, UID: uuid.NewUUID(), Time: now})
+		es.ObjectMeta.UID, es.ObjectMeta.ResourceVersion = old.ObjectMeta.UID, old.ObjectMeta.ResourceVersion
+		out = append(out, consensus.PutEndpointSlice{Slice: *es, ServiceUID: svcUID[svcKey], Time: now})
 	}
-	for name, old := range storedSlices {
-		if !keep[name] {
-			dst = append(dst, consensus.DeleteEndpointSlice{Namespace: old.ObjectMeta.Namespace, Name: name, UID: old.ObjectMeta.UID})
+	for _, svc := range svcs {
+		key := api.Key(svc.ObjectMeta.Namespace, svc.ObjectMeta.Name)
+		if !seenEps[key] {
+			out = append(out, consensus.PutEndpoints{Endpoints: *wantEps[key], ServiceUID: svc.ObjectMeta.UID, UID: uuid.NewUUID(), Time: now})
+		}
+		for _, es := range sortedSlices(wantSlices[key]) {
+			if !seenSlices[api.Key(es.ObjectMeta.Namespace, es.ObjectMeta.Name)] {
+				out = append(out, consensus.PutEndpointSlice{Slice: *es, ServiceUID: svc.ObjectMeta.UID, UID: uuid.NewUUID(), Time: now})
+			}
 		}
 	}
-	return dst
+	return out
+}
+
+func sortedSlices(byName map[string]*api.EndpointSlice) []*api.EndpointSlice {
+	out := make([]*api.EndpointSlice, 0, len(byName))
+	for _, es := range byName {
+		out = append(out, es)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ObjectMeta.Name < out[j].ObjectMeta.Name })
+	return out
 }
 
 func describeEndpointsWrite(c consensus.Command) string {

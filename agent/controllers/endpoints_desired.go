@@ -3,10 +3,11 @@ package controllers
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/shoal-dev/shoal/api"
@@ -28,52 +29,90 @@ const (
 	maxEndpointsPerSlice = 100
 )
 
+// endpointPod is what the endpoints controller needs of a pod. It is
+// taken from the stored pod while the state is read-locked (the filter of
+// State.Pods), so that a pass never copies whole pods: it keeps only
+// strings, which do not change, and maps and slices of its own.
+type endpointPod struct {
+	namespace, name string
+	uid             api.UID
+	ip, node        string
+	labels          map[string]string
+	ready           bool // its Ready condition is True
+	terminating     bool // it has a deletionTimestamp
+	ports           []api.ContainerPort
+}
+
+// newEndpointPod reads p without keeping any part of it; nil when p can
+// be no endpoint (no address yet, or finished).
+func newEndpointPod(p *api.Pod) *endpointPod {
+	ip := podAddress(p)
+	if ip == "" || consensus.Terminal(p) {
+		return nil
+	}
+	ep := &endpointPod{
+		namespace: p.ObjectMeta.Namespace, name: p.ObjectMeta.Name, uid: p.ObjectMeta.UID,
+		ip: ip, node: p.Spec.NodeName, labels: maps.Clone(p.ObjectMeta.Labels),
+		ready: podReady(p), terminating: p.ObjectMeta.DeletionTimestamp != nil,
+	}
+	for _, c := range p.Spec.Containers {
+		for _, cp := range c.Ports {
+			if cp.Name != "" {
+				ep.ports = append(ep.ports, cp)
+			}
+		}
+	}
+	return ep
+}
+
+// podAddress is the pod's IPv4 address, given by its binding.
+func podAddress(p *api.Pod) string {
+	if p.Status.PodIP != "" {
+		return p.Status.PodIP
+	}
+	if len(p.Status.PodIPs) > 0 {
+		return p.Status.PodIPs[0].IP
+	}
+	return ""
+}
+
 // podIndex finds the pods a selector matches without visiting every pod
 // for every Service: pods by namespace, then by each of their labels.
-type podIndex map[string]map[string][]*api.Pod
+type podIndex map[string]map[string][]*endpointPod
 
 func labelKey(k, v string) string { return k + "=" + v }
 
-// indexPods indexes the pods that can be endpoints at all: those with an
-// address that have not finished.
-func indexPods(pods []*api.Pod) podIndex {
-	ix := podIndex{}
-	for _, p := range pods {
-		if podAddress(p) == "" || consensus.Terminal(p) {
-			continue
-		}
-		ns := ix[p.ObjectMeta.Namespace]
-		if ns == nil {
-			ns = map[string][]*api.Pod{}
-			ix[p.ObjectMeta.Namespace] = ns
-		}
-		for k, v := range p.ObjectMeta.Labels {
-			ns[labelKey(k, v)] = append(ns[labelKey(k, v)], p)
-		}
+func (ix podIndex) add(p *endpointPod) {
+	ns := ix[p.namespace]
+	if ns == nil {
+		ns = map[string][]*endpointPod{}
+		ix[p.namespace] = ns
 	}
-	return ix
+	for k, v := range p.labels {
+		ns[labelKey(k, v)] = append(ns[labelKey(k, v)], p)
+	}
 }
 
 // selected returns the pods of ns whose labels hold every pair of sel (a
-// Service's selector, never empty here), in the order they were indexed.
+// Service's selector, never empty here), in the order they were added.
 // It starts from the pair with the fewest pods, so a pass costs about
 // what the Services select, not Services times pods.
-func (ix podIndex) selected(ns string, sel map[string]string) []*api.Pod {
+func (ix podIndex) selected(ns string, sel map[string]string) []*endpointPod {
 	byLabel := ix[ns]
-	var fewest []*api.Pod
+	var fewest []*endpointPod
 	first := true
 	for k, v := range sel {
 		pods := byLabel[labelKey(k, v)]
-		if first || len(pods) < len(fewest) {
-			fewest, first = pods, false
-		}
 		if len(pods) == 0 {
 			return nil
 		}
+		if first || len(pods) < len(fewest) {
+			fewest, first = pods, false
+		}
 	}
-	var out []*api.Pod
+	var out []*endpointPod
 	for _, p := range fewest {
-		if matchesAll(p.ObjectMeta.Labels, sel) {
+		if matchesAll(p.labels, sel) {
 			out = append(out, p)
 		}
 	}
@@ -87,17 +126,6 @@ func matchesAll(labels, sel map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// podAddress is the pod's IPv4 address, given by its binding.
-func podAddress(p *api.Pod) string {
-	if p.Status.PodIP != "" {
-		return p.Status.PodIP
-	}
-	if len(p.Status.PodIPs) > 0 {
-		return p.Status.PodIPs[0].IP
-	}
-	return ""
 }
 
 // endpointPort is one Service port resolved for one pod.
@@ -123,7 +151,7 @@ func (ps portSet) key() string {
 // does: a numeric targetPort is that number; a named one is the container
 // port of that name and protocol in p, and a pod without one is left out
 // of that port (it still serves the others).
-func resolvePorts(svc *api.Service, p *api.Pod) portSet {
+func resolvePorts(svc *api.Service, p *endpointPod) portSet {
 	var out portSet
 	for _, sp := range svc.Spec.Ports {
 		proto := sp.Protocol
@@ -143,19 +171,17 @@ func resolvePorts(svc *api.Service, p *api.Pod) portSet {
 	return out
 }
 
-func findPort(p *api.Pod, target api.IntOrString, proto api.Protocol) (int32, bool) {
+func findPort(p *endpointPod, target api.IntOrString, proto api.Protocol) (int32, bool) {
 	if target.Type == intstr.Int {
 		return target.IntVal, target.IntVal > 0
 	}
-	for _, c := range p.Spec.Containers {
-		for _, cp := range c.Ports {
-			cproto := cp.Protocol
-			if cproto == "" {
-				cproto = api.ProtocolTCP
-			}
-			if cp.Name == target.StrVal && cproto == proto {
-				return cp.ContainerPort, true
-			}
+	for _, cp := range p.ports {
+		cproto := cp.Protocol
+		if cproto == "" {
+			cproto = api.ProtocolTCP
+		}
+		if cp.Name == target.StrVal && cproto == proto {
+			return cp.ContainerPort, true
 		}
 	}
 	return 0, false
@@ -165,8 +191,8 @@ func findPort(p *api.Pod, target api.IntOrString, proto api.Protocol) (int32, bo
 // and its node is Ready (a pod of a node the fleet declared NotReady, or
 // of a node it does not know, is not, as Kubernetes' node lifecycle
 // controller marks such pods not ready).
-func podServes(p *api.Pod, readyNodes map[string]bool) bool {
-	return podReady(p) && readyNodes[p.Spec.NodeName]
+func podServes(p *endpointPod, readyNodes map[string]bool) bool {
+	return p.ready && readyNodes[p.node]
 }
 
 // desiredEndpoints is what the endpoints of one Service should be.
@@ -178,7 +204,7 @@ type desiredEndpoints struct {
 // planEndpoints computes the v1 Endpoints and the EndpointSlices of svc
 // from the pods it selects (from podIndex.selected). readyNodes names the
 // nodes the fleet holds Ready.
-func planEndpoints(svc *api.Service, pods []*api.Pod, readyNodes map[string]bool) desiredEndpoints {
+func planEndpoints(svc *api.Service, pods []*endpointPod, readyNodes map[string]bool) desiredEndpoints {
 	type subset struct {
 		ports           portSet
 		ready, notReady []api.EndpointAddress
@@ -196,24 +222,19 @@ func planEndpoints(svc *api.Service, pods []*api.Pod, readyNodes map[string]bool
 	}
 	headlessNoPorts := len(svc.Spec.Ports) == 0
 	for _, p := range pods {
-		ip := podAddress(p)
-		if ip == "" || consensus.Terminal(p) {
-			continue
-		}
 		ports := resolvePorts(svc, p)
 		g := group(ports)
 		serving := podServes(p, readyNodes)
-		terminating := p.ObjectMeta.DeletionTimestamp != nil
-		ref := &api.ObjectReference{Kind: api.KindPod, Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID}
+		ref := &api.ObjectReference{Kind: api.KindPod, Namespace: p.namespace, Name: p.name, UID: p.uid}
+		var node *string
+		if p.node != "" {
+			node = &p.node
+		}
 		// v1 Endpoints leave terminating pods out, and a pod that serves
 		// none of the Service's ports (a Service without ports, headless,
 		// lists its pods without any).
-		if !terminating && (len(ports) > 0 || headlessNoPorts) {
-			addr := api.EndpointAddress{IP: ip, TargetRef: ref}
-			if p.Spec.NodeName != "" {
-				node := p.Spec.NodeName
-				addr.NodeName = &node
-			}
+		if !p.terminating && (len(ports) > 0 || headlessNoPorts) {
+			addr := api.EndpointAddress{IP: p.ip, TargetRef: ref, NodeName: node}
 			if serving {
 				g.ready = append(g.ready, addr)
 			} else {
@@ -222,17 +243,13 @@ func planEndpoints(svc *api.Service, pods []*api.Pod, readyNodes map[string]bool
 		}
 		// A slice lists every pod, with its conditions: ready only when
 		// serving and not terminating, as Kubernetes does.
-		ready := serving && !terminating
-		ep := api.SliceEndpoint{
-			Addresses:  []string{ip},
+		ready, terminating := serving && !p.terminating, p.terminating
+		g.sliceEndpoints = append(g.sliceEndpoints, api.SliceEndpoint{
+			Addresses:  []string{p.ip},
 			Conditions: api.SliceConditions{Ready: &ready, Serving: &serving, Terminating: &terminating},
 			TargetRef:  ref,
-		}
-		if p.Spec.NodeName != "" {
-			node := p.Spec.NodeName
-			ep.NodeName = &node
-		}
-		g.sliceEndpoints = append(g.sliceEndpoints, ep)
+			NodeName:   node,
+		})
 	}
 	keys := make([]string, 0, len(groups))
 	for k := range groups {
@@ -337,16 +354,48 @@ func newSlice(svc *api.Service, ports portSet, chunk int, eps []api.SliceEndpoin
 }
 
 // sameEndpoints compares what the controller decides, not what the store
-// adds (resourceVersion, UID, creation time): an equal pair is not written.
+// adds (resourceVersion, UID, creation time): an equal pair is not
+// written. It compares field by field rather than by reflection: a pass
+// compares every Service's endpoints, and a missing list equals an empty
+// one, as it does once stored.
 func sameEndpoints(stored, want *api.Endpoints) bool {
-	return apiequality.Semantic.DeepEqual(stored.ObjectMeta.Labels, want.ObjectMeta.Labels) &&
-		apiequality.Semantic.DeepEqual(stored.Subsets, want.Subsets)
+	return maps.Equal(stored.ObjectMeta.Labels, want.ObjectMeta.Labels) &&
+		slices.EqualFunc(stored.Subsets, want.Subsets, func(a, b api.EndpointSubset) bool {
+			return slices.EqualFunc(a.Addresses, b.Addresses, sameAddress) &&
+				slices.EqualFunc(a.NotReadyAddresses, b.NotReadyAddresses, sameAddress) &&
+				slices.EqualFunc(a.Ports, b.Ports, func(x, y api.EndpointPort) bool {
+					return x.Name == y.Name && x.Port == y.Port && x.Protocol == y.Protocol && samePtr(x.AppProtocol, y.AppProtocol)
+				})
+		})
+}
+
+func sameAddress(a, b api.EndpointAddress) bool {
+	return a.IP == b.IP && a.Hostname == b.Hostname && samePtr(a.NodeName, b.NodeName) && samePtr(a.TargetRef, b.TargetRef)
 }
 
 func sameSlice(stored, want *api.EndpointSlice) bool {
-	return apiequality.Semantic.DeepEqual(stored.ObjectMeta.Labels, want.ObjectMeta.Labels) &&
-		apiequality.Semantic.DeepEqual(stored.ObjectMeta.OwnerReferences, want.ObjectMeta.OwnerReferences) &&
+	return maps.Equal(stored.ObjectMeta.Labels, want.ObjectMeta.Labels) &&
+		slices.EqualFunc(stored.ObjectMeta.OwnerReferences, want.ObjectMeta.OwnerReferences, func(a, b api.OwnerReference) bool {
+			return a.APIVersion == b.APIVersion && a.Kind == b.Kind && a.Name == b.Name && a.UID == b.UID &&
+				samePtr(a.Controller, b.Controller) && samePtr(a.BlockOwnerDeletion, b.BlockOwnerDeletion)
+		}) &&
 		stored.AddressType == want.AddressType &&
-		apiequality.Semantic.DeepEqual(stored.Endpoints, want.Endpoints) &&
-		apiequality.Semantic.DeepEqual(stored.Ports, want.Ports)
+		slices.EqualFunc(stored.Endpoints, want.Endpoints, func(a, b api.SliceEndpoint) bool {
+			c, d := a.Conditions, b.Conditions
+			return slices.Equal(a.Addresses, b.Addresses) &&
+				samePtr(c.Ready, d.Ready) && samePtr(c.Serving, d.Serving) && samePtr(c.Terminating, d.Terminating) &&
+				samePtr(a.Hostname, b.Hostname) && samePtr(a.TargetRef, b.TargetRef) && samePtr(a.NodeName, b.NodeName) &&
+				samePtr(a.Zone, b.Zone) && a.Hints == nil && b.Hints == nil && len(a.DeprecatedTopology) == 0 && len(b.DeprecatedTopology) == 0
+		}) &&
+		slices.EqualFunc(stored.Ports, want.Ports, func(a, b api.SlicePort) bool {
+			return samePtr(a.Name, b.Name) && samePtr(a.Port, b.Port) && samePtr(a.Protocol, b.Protocol) && samePtr(a.AppProtocol, b.AppProtocol)
+		})
+}
+
+// samePtr: both nil, or both pointing at equal values.
+func samePtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }

@@ -344,6 +344,18 @@ func TestEndpointsControllerWakesOnStateChanges(t *testing.T) {
 	})
 }
 
+// endpointPods reads pods as a pass does; pods that can be no endpoint
+// are left out.
+func endpointPods(pods []*api.Pod) []*endpointPod {
+	var out []*endpointPod
+	for _, p := range pods {
+		if ep := newEndpointPod(p); ep != nil {
+			out = append(out, ep)
+		}
+	}
+	return out
+}
+
 func TestPlanEndpoints(t *testing.T) {
 	ready := map[string]bool{"n1": true}
 	pod := func(name string, mod func(*api.Pod)) *api.Pod {
@@ -419,7 +431,7 @@ func TestPlanEndpoints(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := planEndpoints(c.svc, c.pods, ready)
+			d := planEndpoints(c.svc, endpointPods(c.pods), ready)
 			if got := summary(d); got != c.want {
 				t.Fatalf("got  %s\nwant %s", got, c.want)
 			}
@@ -448,7 +460,7 @@ func TestPlanEndpointsSplitsLargeGroupsIntoSlices(t *testing.T) {
 			Spec:   api.PodSpec{NodeName: "n1"},
 			Status: api.PodStatus{PodIP: fmt.Sprintf("10.244.%d.%d", i/200, i%200+1)}})
 	}
-	d := planEndpoints(s, pods, nil)
+	d := planEndpoints(s, endpointPods(pods), nil)
 	var sizes []int
 	names := map[string]bool{}
 	for _, es := range d.slices {
@@ -464,18 +476,21 @@ func TestPodIndexSelectsAllPairsInNamespace(t *testing.T) {
 	mk := func(ns, name string, labels map[string]string) *api.Pod {
 		return &api.Pod{ObjectMeta: api.ObjectMeta{Name: name, Namespace: ns, Labels: labels}, Status: api.PodStatus{PodIP: "10.244.0.2"}}
 	}
-	ix := indexPods([]*api.Pod{
+	ix := podIndex{}
+	for _, p := range endpointPods([]*api.Pod{
 		mk("a", "both", map[string]string{"app": "web", "tier": "front"}),
 		mk("a", "app", map[string]string{"app": "web"}),
 		mk("a", "tier", map[string]string{"tier": "front"}),
 		mk("b", "both", map[string]string{"app": "web", "tier": "front"}),
-	})
+	}) {
+		ix.add(p)
+	}
 	got := ix.selected("a", map[string]string{"app": "web", "tier": "front"})
-	if len(got) != 1 || got[0].ObjectMeta.Name != "both" || got[0].ObjectMeta.Namespace != "a" {
-		t.Fatalf("selected %v", names(got))
+	if len(got) != 1 || got[0].name != "both" || got[0].namespace != "a" {
+		t.Fatalf("selected %+v", got)
 	}
 	if got := ix.selected("a", map[string]string{"app": "web", "tier": "back"}); len(got) != 0 {
-		t.Fatalf("selected %v", names(got))
+		t.Fatalf("selected %+v", got)
 	}
 }
 
