@@ -544,3 +544,35 @@ func TestEndpointsPassLeavesToTheNextPassWhatMovedUnderIt(t *testing.T) {
 		t.Fatalf("slices after the replacement: %+v", slices)
 	}
 }
+
+func TestHeadlessServicesGetEndpoints(t *testing.T) {
+	l, s, _ := endpointsLeader(t)
+	servedPod(t, s, "default", "a", "n1", map[string]string{"app": "web"})
+	setReady(t, s, "default", "a", true)
+	servedPod(t, s, "default", "b", "n2", map[string]string{"app": "web"})
+	withPorts := webService(api.ServicePort{Name: "http", Port: 80})
+	withPorts.ObjectMeta.Name, withPorts.Spec.ClusterIP = "web-headless", api.ClusterIPNone
+	noPorts := webService()
+	noPorts.ObjectMeta.Name, noPorts.Spec.ClusterIP = "web-noports", api.ClusterIPNone
+	createService(t, s, withPorts)
+	createService(t, s, noPorts)
+	pass(t, l, s)
+	for _, c := range []struct{ name, eps, slices string }{
+		{"web-headless", "ready: a[http=80]@n1 | notReady: b[http=80]@n2", "a[http=80]RS- b[http=80]---"},
+		{"web-noports", "ready: a[]@n1 | notReady: b[]@n2", "a[]RS- b[]---"},
+	} {
+		if got := endpointsView(t, s, "default", c.name); got != c.eps {
+			t.Fatalf("%s endpoints: got %s, want %s", c.name, got, c.eps)
+		}
+		if got := slicesView(t, s, "default", c.name); got != c.slices {
+			t.Fatalf("%s slices: got %s, want %s", c.name, got, c.slices)
+		}
+		e, _ := s.FSM.Endpoints("default", c.name)
+		if v, ok := e.ObjectMeta.Labels[labelHeadless]; !ok || v != "" {
+			t.Fatalf("%s endpoints not marked headless: %v", c.name, e.ObjectMeta.Labels)
+		}
+	}
+	if n := pass(t, l, s); n != 0 {
+		t.Fatalf("a settled pass over headless Services proposed %d writes", n)
+	}
+}
