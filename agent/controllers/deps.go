@@ -27,6 +27,15 @@ type ReplicaStore interface {
 	Controllers(kind string, filter func(api.Replicated) bool) ([]api.Replicated, uint64)
 }
 
+// ServiceStore is the part of the state that holds Services and the
+// endpoints kept for them; a State without it runs no endpoints
+// controller.
+type ServiceStore interface {
+	Services(filter func(*api.Service) bool) ([]*api.Service, uint64)
+	ListEndpoints(filter func(*api.Endpoints) bool) ([]*api.Endpoints, uint64)
+	EndpointSlices(filter func(*api.EndpointSlice) bool) ([]*api.EndpointSlice, uint64)
+}
+
 // Writer proposes consensus commands through Raft; on the leader Apply
 // returns once the entry has applied to the local state.
 type Writer interface {
@@ -101,6 +110,7 @@ type SeatOpener interface {
 var (
 	_ State        = (*consensus.FSM)(nil)
 	_ ReplicaStore = (*consensus.FSM)(nil)
+	_ ServiceStore = (*consensus.FSM)(nil)
 	_ Seat         = (*consensus.Raft)(nil)
 	_ SeatAdmin    = (*consensus.Raft)(nil)
 )

@@ -43,7 +43,7 @@ func (f *fakeFleet) joined(addr string) bool {
 
 // testLeader is the controllers on the leader of a one-seat in-memory
 // cluster.
-func testLeader(t *testing.T, cfg Config, deps Deps) (*Leader, *consensus.TestServer) {
+func testLeader(t testing.TB, cfg Config, deps Deps) (*Leader, *consensus.TestServer) {
 	t.Helper()
 	s := consensus.NewTestCluster(t, 1).Leader()
 	cfg.Log = slog.New(slog.DiscardHandler)
@@ -58,7 +58,7 @@ func testLeader(t *testing.T, cfg Config, deps Deps) (*Leader, *consensus.TestSe
 	return l, s
 }
 
-func apply(t *testing.T, s *consensus.TestServer, cmd consensus.Command) {
+func apply(t testing.TB, s *consensus.TestServer, cmd consensus.Command) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -69,7 +69,7 @@ func apply(t *testing.T, s *consensus.TestServer, cmd consensus.Command) {
 
 // registerReady registers m's node as the node controller does and marks
 // it Ready.
-func registerReady(t *testing.T, s *consensus.TestServer, m Member) {
+func registerReady(t testing.TB, s *consensus.TestServer, m Member) {
 	t.Helper()
 	apply(t, s, consensus.RegisterNode{Node: *nodeFromMember(m, "test"), Time: time.Now().UTC()})
 	apply(t, s, consensus.SetNodeCondition{Name: m.Name, Ready: true, Reason: "AgentReady", Time: time.Now().UTC()})

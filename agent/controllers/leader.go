@@ -1,6 +1,7 @@
 // Package controllers holds what the Raft leader runs: node registration,
 // the placement loop, ReplicationController/ReplicaSet replication, node
-// lifecycle (lost nodes and their replicas) and seat healing. Each is a
+// lifecycle (lost nodes and their replicas), seat healing and the
+// endpoints of Services. Each is a
 // loop with one job; all start once a new leader's state is current and
 // stop the moment it no longer leads. They read the state and write
 // through Raft only by the small interfaces of deps.go, which package
@@ -199,7 +200,7 @@ func (l *Leader) leaderBarrier(ctx context.Context) bool {
 
 func (l *Leader) runControllers(ctx context.Context) {
 	loops := []func(context.Context){l.nodeController, l.placementController,
-		l.replicationController, l.nodeLifecycleController, l.seatController}
+		l.replicationController, l.nodeLifecycleController, l.seatController, l.endpointsController}
 	finished := make(chan struct{}, len(loops))
 	for _, loop := range loops {
 		go func() { loop(ctx); finished <- struct{}{} }()
