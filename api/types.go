@@ -136,6 +136,10 @@ const (
 	RestartNever     = corev1.RestartPolicyNever
 )
 
+// LabelServerRole marks the node of an agent that holds a Raft seat: the
+// leader's node registration sets it, the API's node roles read it.
+const LabelServerRole = "node-role.shoal.dev/server"
+
 // DNS policies shoal accepts (api/validate.go).
 const (
 	DNSClusterFirst            = corev1.DNSClusterFirst

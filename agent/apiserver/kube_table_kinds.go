@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/api/printers"
 )
 
@@ -97,7 +98,7 @@ func nodeRow(o jsonObj, now time.Time) []any {
 	annotations := o.strMap("metadata", "annotations")
 	if r := annotations[annRoles]; r != "" {
 		roles = append(roles, r)
-	} else if _, ok := labels[serverLabel]; ok {
+	} else if _, ok := labels[api.LabelServerRole]; ok {
 		roles = append(roles, "server")
 	}
 	used := func(ann, res string) string {

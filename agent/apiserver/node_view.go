@@ -22,12 +22,9 @@ const (
 	annPods = "shoal.dev/pods"
 )
 
-// serverLabel marks the node of an agent that holds a Raft seat.
-const serverLabel = "node-role.shoal.dev/server"
-
 // nodeRoles is the roles cell of a node: from its labels, and the leader.
 func nodeRoles(n *api.Node, leader string) string {
-	if _, ok := n.ObjectMeta.Labels[serverLabel]; !ok {
+	if _, ok := n.ObjectMeta.Labels[api.LabelServerRole]; !ok {
 		return "client"
 	}
 	if n.ObjectMeta.Name == leader {

@@ -62,17 +62,13 @@ func (l *Leader) syncNode(ctx context.Context, m Member) error {
 // otherwise (--max-pods): the kubelet's default.
 const DefaultMaxPods = 110
 
-// serverLabel marks the nodes that hold a Raft seat; the API's node
-// tables read the same label.
-const serverLabel = "node-role.shoal.dev/server"
-
 func nodeFromMember(m Member, kubeletVersion string) *api.Node {
 	labels := map[string]string{"kubernetes.io/hostname": m.Name, "kubernetes.io/os": "linux"}
 	for k, v := range m.Labels {
 		labels[k] = v
 	}
 	if m.Server {
-		labels[serverLabel] = ""
+		labels[api.LabelServerRole] = ""
 	}
 	pods := int64(DefaultMaxPods)
 	if m.Pods > 0 {
