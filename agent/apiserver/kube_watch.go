@@ -398,8 +398,11 @@ func (ws *watchWriter) flush() bool {
 }
 
 func apiVersionOfKind(kind string) string {
-	if kind == consensus.KindReplicaSet {
+	switch kind {
+	case consensus.KindReplicaSet:
 		return api.AppsV1
+	case consensus.KindEndpointSlice:
+		return api.DiscoveryV1
 	}
 	return "v1"
 }
