@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/shoal-dev/shoal/api"
@@ -38,23 +37,23 @@ func TestServiceRowShowsTypeAddressesPortsAndSelectorLikeKubectl(t *testing.T) {
 }
 
 func TestEndpointsCellListsReadyAddressesPerPortAndCountsTheRest(t *testing.T) {
-	addrs := func(ips ...string) []corev1.EndpointAddress {
-		var out []corev1.EndpointAddress
+	addrs := func(ips ...string) []api.EndpointAddress {
+		var out []api.EndpointAddress
 		for _, ip := range ips {
-			out = append(out, corev1.EndpointAddress{IP: ip})
+			out = append(out, api.EndpointAddress{IP: ip})
 		}
 		return out
 	}
 	for _, tc := range []struct {
 		name    string
-		subsets []corev1.EndpointSubset
+		subsets []api.EndpointSubset
 		want    string
 	}{
 		{"no subsets", nil, "<none>"},
-		{"one pod", []corev1.EndpointSubset{{Addresses: addrs("10.244.1.5"), Ports: []corev1.EndpointPort{{Port: 8080}}}}, "10.244.1.5:8080"},
-		{"only not ready", []corev1.EndpointSubset{{NotReadyAddresses: addrs("10.244.1.5"), Ports: []corev1.EndpointPort{{Port: 8080}}}}, ""},
-		{"headless without ports", []corev1.EndpointSubset{{Addresses: addrs("10.244.1.5", "10.244.2.5")}}, "10.244.1.5,10.244.2.5"},
-		{"more than three", []corev1.EndpointSubset{{Addresses: addrs("10.0.0.1", "10.0.0.2", "10.0.0.3"), Ports: []corev1.EndpointPort{{Name: "a", Port: 1}, {Name: "b", Port: 2}}}},
+		{"one pod", []api.EndpointSubset{{Addresses: addrs("10.244.1.5"), Ports: []api.EndpointPort{{Port: 8080}}}}, "10.244.1.5:8080"},
+		{"only not ready", []api.EndpointSubset{{NotReadyAddresses: addrs("10.244.1.5"), Ports: []api.EndpointPort{{Port: 8080}}}}, ""},
+		{"headless without ports", []api.EndpointSubset{{Addresses: addrs("10.244.1.5", "10.244.2.5")}}, "10.244.1.5,10.244.2.5"},
+		{"more than three", []api.EndpointSubset{{Addresses: addrs("10.0.0.1", "10.0.0.2", "10.0.0.3"), Ports: []api.EndpointPort{{Name: "a", Port: 1}, {Name: "b", Port: 2}}}},
 			"10.0.0.1:1,10.0.0.2:1,10.0.0.3:1 + 3 more..."},
 	} {
 		if got := EndpointsCell(&api.Endpoints{Subsets: tc.subsets}); got != tc.want {
