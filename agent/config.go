@@ -41,6 +41,16 @@ type Config struct {
 	// come from. Every server must be given the same one: the leader
 	// carries its own in each Service it writes.
 	ServiceCIDR string
+	// ServiceRoute adds a route for the service range in the agent's own
+	// network namespace (a node namespace without a default route, as in
+	// the lab), which the node's own connections to a ClusterIP need. It
+	// adds nothing where a default route or a covering route exists.
+	ServiceRoute bool
+	// DNSAddr is where the node answers DNS for cluster.local (UDP and
+	// TCP) and what its pods' resolv.conf names: "" is the advertise
+	// address, port 53; "off" serves none. A port that cannot be bound
+	// leaves the node without DNS (logged), not without the agent.
+	DNSAddr string
 
 	Labels map[string]string
 	Memory string // allocatable memory, e.g. 2Gi; default: the machine's
@@ -138,6 +148,9 @@ func (c *Config) Validate() error {
 	if err := validServiceCIDR(c.ServiceCIDR, c.PodCIDR); err != nil {
 		errs = append(errs, err)
 	}
+	if err := validDNSAddr(c.DNSAddr); err != nil {
+		errs = append(errs, err)
+	}
 	if c.MaxPods < 0 {
 		errs = append(errs, fmt.Errorf("max-pods %d: must be 0 (the default, %d) or more", c.MaxPods, DefaultMaxPods))
 	}
@@ -221,4 +234,30 @@ func validServiceCIDR(cidr, podCIDR string) error {
 		return fmt.Errorf("service-cidr %s: overlaps the pod network %s", cidr, podCIDR)
 	}
 	return nil
+}
+
+// validDNSAddr checks --dns-addr: "", "off" or an IPv4 host:port.
+func validDNSAddr(addr string) error {
+	if addr == "" || addr == DNSOff {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().Is4() || ap.Port() == 0 {
+		return fmt.Errorf("dns-addr %q: must be an IPv4 address and port (10.0.0.1:53), empty for the advertise address's port 53, or %q", addr, DNSOff)
+	}
+	return nil
+}
+
+// DNSOff as --dns-addr serves no cluster DNS on the node.
+const DNSOff = "off"
+
+// dnsAddr is where the node's DNS listens, "" for none.
+func (c *Config) dnsAddr() string {
+	switch c.DNSAddr {
+	case DNSOff:
+		return ""
+	case "":
+		return net.JoinHostPort(c.advertise(), "53")
+	}
+	return c.DNSAddr
 }

@@ -42,17 +42,29 @@ func (a *Agent) runNode(ctx context.Context) {
 	if err := plane.EnsureNode(ctx); err != nil {
 		a.log.Error("prepare the node for pod routing", "err", err)
 	}
-	var rt *podruntime.Runtime
+	fleetAPI := a.nodeAPI(time.Minute)
+	var (
+		rt              *podruntime.Runtime
+		clusterDNS      *podruntime.ClusterDNS
+		servicesStarted bool
+	)
 	for delay := 200 * time.Millisecond; ; {
 		// containerd's client dials for seconds before it gives up on a
 		// socket that is not there; look first so the agent stays responsive.
 		if _, err = os.Stat(a.cfg.ContainerdAddress); err == nil {
+			// Services start with the node's pods, once containerd is
+			// there: an agent that runs no pods (a unit test's) programs
+			// no rules in its namespace.
+			if !servicesStarted {
+				clusterDNS, servicesStarted = a.startServices(ctx, fleetAPI), true // agent/wire_node_services.go
+			}
 			rt, err = podruntime.New(ctx, podruntime.Config{
 				Address: a.cfg.ContainerdAddress, Namespace: a.cfg.ContainerdNamespace,
 				StateDir: a.dataPath("pods"), Log: a.log.With("part", "podruntime"),
 				Events:      eventRecorders{podEventRecorder{a}, a.events}, // agent/metrics.go, agent/events.go
 				Registries:  a.cfg.registries(),
 				Credentials: pullSecrets{a}, // agent/pull_secrets.go
+				ClusterDNS:  clusterDNS,
 			})
 		}
 		if err == nil {
@@ -71,7 +83,6 @@ func (a *Agent) runNode(ctx context.Context) {
 	defer rt.Close()
 	a.runtime.set(rt)
 	go a.imageGC(ctx, rt) // agent/image_gc.go
-	fleetAPI := a.nodeAPI(time.Minute)
 	n, err := node.New(node.Config{Name: a.cfg.Name, Resync: a.cfg.ResyncInterval, Log: a.log},
 		node.Deps{Assignments: fleetAPI, Status: fleetAPI, Runtime: rt, Network: plane, Fence: a.fence, Metrics: reconcileMetrics{a.metrics}})
 	if err != nil {

@@ -36,6 +36,10 @@ type Config struct {
 	Registries RegistryConfig
 	// Credentials resolves a pod's imagePullSecrets; nil pulls anonymously.
 	Credentials CredentialSource
+	// ClusterDNS, when set, is the resolver of pods with dnsPolicy
+	// ClusterFirst (podruntime/resolvconf.go); nil leaves the image's
+	// resolv.conf.
+	ClusterDNS *ClusterDNS
 }
 
 // DefaultStopGrace is short because the agent stops containers inline while
@@ -62,6 +66,7 @@ type Runtime struct {
 	imageUse   sync.RWMutex
 	registries *registries
 	creds      CredentialSource
+	clusterDNS *ClusterDNS
 	// baseCtx outlives any one sync: background pulls run under it and
 	// end with Close.
 	baseCtx context.Context
@@ -114,6 +119,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		pulls:      newPulls(),
 		registries: regs,
 		creds:      cfg.Credentials,
+		clusterDNS: cfg.ClusterDNS,
 		baseCtx:    baseCtx,
 		cancel:     cancel,
 		events:     events,

@@ -40,6 +40,10 @@ func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, 
 	if err != nil {
 		return nil, err
 	}
+	resolv, err := r.resolvConfMount(pod)
+	if err != nil {
+		return nil, err
+	}
 
 	// No spec hostname: the joined UTS namespace already carries it, and
 	// newer runc refuses to set a hostname in a namespace it did not create.
@@ -50,6 +54,7 @@ func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, 
 			sandboxFileMount(r.sandboxDir(string(uid)), "hostname", "/etc/hostname"),
 			sandboxFileMount(r.sandboxDir(string(uid)), "hosts", "/etc/hosts"),
 		}),
+		oci.WithMounts(resolv),
 		oci.WithMounts(mounts),
 	)
 	if netnsPath != "" {

@@ -76,6 +76,8 @@ func newAgentCmd() *cobra.Command {
 	f.StringVar(&cfg.NetnsPrefix, "netns-prefix", cfg.NetnsPrefix, "name prefix of pod network namespaces")
 	f.StringVar(&cfg.PodCIDR, "pod-cidr", cfg.PodCIDR, "the fleet's pod network, split into one block per node")
 	f.IntVar(&cfg.BlockBits, "block-bits", cfg.BlockBits, "prefix length of each node's pod block")
+	f.BoolVar(&cfg.ServiceRoute, "service-route", cfg.ServiceRoute, "route the service range in this agent's namespace for the node's own connections to ClusterIPs (only where no default route covers it; the lab's node namespaces)")
+	f.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "where the node answers DNS for cluster.local, host:port (default: the advertise address, port 53; \"off\": none)")
 	f.StringVar(&cfg.ServiceCIDR, "service-cidr", cfg.ServiceCIDR, "the fleet's service range, which Services' ClusterIPs come from (the same on every server)")
 	f.StringSliceVar(&labels, "labels", nil, "node labels key=value")
 	f.StringVar(&cfg.Memory, "memory", "", "allocatable memory (default: the machine's)")

@@ -63,6 +63,7 @@ func newLabUpCmd(stateRoot *string) *cobra.Command {
 	f.StringArrayVar(&cfg.AgentArgs, "agent-arg", nil, "extra agent flag for every node, e.g. --agent-arg=--image-gc-high-threshold=1; repeatable")
 	f.StringVar(&cfg.LabCIDR, "lab-cidr", "", "node address range (default: a free 10.250.X.0/24)")
 	f.StringVar(&cfg.PodCIDR, "pod-cidr", "", "pod address range (default 10.244.0.0/16)")
+	f.StringVar(&cfg.ServiceCIDR, "service-cidr", "", "Service ClusterIP range (default 10.96.0.0/16)")
 	f.StringVar(&cfg.AgentBinary, "agent-binary", "", "shoal binary the nodes run (default: this one)")
 	f.DurationVar(&cfg.ReadyTimeout, "timeout", 2*time.Minute, "how long to wait for a leader and Ready nodes")
 	f.BoolVar(&cfg.KeepOnFailure, "keep-on-failure", false, "leave a failed lab in place to read its logs")

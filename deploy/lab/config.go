@@ -39,6 +39,10 @@ type Config struct {
 	LabCIDR string
 	// PodCIDR is passed to every agent. Default 10.244.0.0/16.
 	PodCIDR string
+	// ServiceCIDR is the Services' ClusterIP range, passed to every agent
+	// with --service-route (each node namespace routes it for its own
+	// connections). Default 10.96.0.0/16.
+	ServiceCIDR string
 	// NodeMemory and NodeCPU are per node; the last entry repeats. Default
 	// 2Gi and 2.
 	NodeMemory, NodeCPU []string
@@ -76,6 +80,7 @@ type Config struct {
 
 const (
 	defaultPodCIDR      = "10.244.0.0/16"
+	defaultServiceCIDR  = "10.96.0.0/16"
 	defaultMemory       = "2Gi"
 	defaultCPU          = "2"
 	defaultReadyTimeout = 2 * time.Minute
@@ -132,6 +137,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.PodCIDR == "" {
 		cfg.PodCIDR = defaultPodCIDR
+	}
+	if cfg.ServiceCIDR == "" {
+		cfg.ServiceCIDR = defaultServiceCIDR
 	}
 	if len(cfg.NodeMemory) == 0 {
 		cfg.NodeMemory = []string{defaultMemory}

@@ -14,18 +14,20 @@ import (
 
 // Lab is a built lab, as recorded in its state file StateRoot/NAME/lab.json.
 type Lab struct {
-	Name      string    `json:"name"`
-	StateRoot string    `json:"stateRoot"`
-	Dir       string    `json:"dir"`
-	LabCIDR   string    `json:"labCIDR"`
-	PodCIDR   string    `json:"podCIDR"`
-	Servers   int       `json:"servers"`
-	MaxPods   int       `json:"maxPods,omitempty"`
-	AgentArgs []string  `json:"agentArgs,omitempty"`
-	Netns     string    `json:"netns"`
-	HostLink  string    `json:"hostLink"`
-	HostAddr  string    `json:"hostAddr"`
-	CreatedAt time.Time `json:"createdAt"`
+	Name      string `json:"name"`
+	StateRoot string `json:"stateRoot"`
+	Dir       string `json:"dir"`
+	LabCIDR   string `json:"labCIDR"`
+	PodCIDR   string `json:"podCIDR"`
+	// ServiceCIDR is empty in the state of a lab made before Services.
+	ServiceCIDR string    `json:"serviceCIDR,omitempty"`
+	Servers     int       `json:"servers"`
+	MaxPods     int       `json:"maxPods,omitempty"`
+	AgentArgs   []string  `json:"agentArgs,omitempty"`
+	Netns       string    `json:"netns"`
+	HostLink    string    `json:"hostLink"`
+	HostAddr    string    `json:"hostAddr"`
+	CreatedAt   time.Time `json:"createdAt"`
 
 	// Containerd is the address every agent uses; OwnContainerd says the
 	// lab started it (ContainerdPID) and stops it on Down.

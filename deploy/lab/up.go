@@ -68,6 +68,17 @@ func planRanges(cfg Config) (addrPlan, netip.Prefix, error) {
 	if err := checkOverlap("pod CIDR", pod, routes); err != nil {
 		return addrPlan{}, pod, err
 	}
+	svc, err := netip.ParsePrefix(cfg.ServiceCIDR)
+	if err != nil {
+		return addrPlan{}, pod, fmt.Errorf("service CIDR %q: %w", cfg.ServiceCIDR, err)
+	}
+	svc = svc.Masked()
+	if err := checkOverlap("service CIDR", svc, routes); err != nil {
+		return addrPlan{}, pod, err
+	}
+	if svc.Overlaps(pod) {
+		return addrPlan{}, pod, fmt.Errorf("service CIDR %s overlaps pod CIDR %s", svc, pod)
+	}
 	others, err := List(cfg.StateRoot)
 	if err != nil {
 		return addrPlan{}, pod, err
@@ -97,6 +108,9 @@ func planRanges(cfg Config) (addrPlan, netip.Prefix, error) {
 		if labNet.Overlaps(pod) {
 			return addrPlan{}, pod, fmt.Errorf("lab CIDR %s overlaps pod CIDR %s", labNet, pod)
 		}
+		if labNet.Overlaps(svc) {
+			return addrPlan{}, pod, fmt.Errorf("lab CIDR %s overlaps service CIDR %s", labNet, svc)
+		}
 		for _, o := range others {
 			if p, err := netip.ParsePrefix(o.LabCIDR); err == nil && p.Overlaps(labNet) {
 				return addrPlan{}, pod, fmt.Errorf("lab CIDR %s overlaps lab %s (%s)", labNet, o.Name, p)
@@ -122,18 +136,19 @@ func refuseExisting(cfg Config) error {
 func newLab(cfg Config, plan addrPlan, pod netip.Prefix) *Lab {
 	dir := stateDir(cfg.StateRoot, cfg.Name)
 	l := &Lab{
-		Name:      cfg.Name,
-		StateRoot: cfg.StateRoot,
-		Dir:       dir,
-		LabCIDR:   plan.prefix.String(),
-		PodCIDR:   pod.String(),
-		Servers:   cfg.Servers,
-		MaxPods:   cfg.MaxPods,
-		AgentArgs: cfg.AgentArgs,
-		Netns:     labNetns(cfg.Name),
-		HostLink:  hostLinkName(cfg.Name),
-		HostAddr:  plan.host().String(),
-		CreatedAt: time.Now().UTC(),
+		Name:        cfg.Name,
+		StateRoot:   cfg.StateRoot,
+		Dir:         dir,
+		LabCIDR:     plan.prefix.String(),
+		PodCIDR:     pod.String(),
+		ServiceCIDR: cfg.ServiceCIDR,
+		Servers:     cfg.Servers,
+		MaxPods:     cfg.MaxPods,
+		AgentArgs:   cfg.AgentArgs,
+		Netns:       labNetns(cfg.Name),
+		HostLink:    hostLinkName(cfg.Name),
+		HostAddr:    plan.host().String(),
+		CreatedAt:   time.Now().UTC(),
 	}
 	if cfg.Machines {
 		l.Machines = true
@@ -239,6 +254,12 @@ func agentArgs(bin string, l *Lab, n Node) []string {
 	}
 	if l.MaxPods > 0 {
 		args = append(args, "--max-pods", strconv.Itoa(l.MaxPods))
+	}
+	// Every node namespace routes the service range (it has no default
+	// route) for its own connections to ClusterIPs; the agent adds that
+	// route only inside its node namespace.
+	if l.ServiceCIDR != "" {
+		args = append(args, "--service-cidr", l.ServiceCIDR, "--service-route")
 	}
 	return append(append(args,
 		"--servers", strconv.Itoa(l.Servers),

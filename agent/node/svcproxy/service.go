@@ -149,3 +149,6 @@ func validate(svcs []Service) error {
 	}
 	return nil
 }
+
+// Validate checks svcs as Sync does, without programming anything.
+func Validate(svcs []Service) error { return validate(svcs) }
