@@ -1,0 +1,238 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// webServer is a pod on node that answers GET /cgi-bin/ip with the
+// caller's address as it sees it and its own hostname (the pod's name),
+// on the container port named http.
+func webServer(name, node string) string {
+	return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ` + name + `
+  labels: {app: web}
+spec:
+  nodeSelector: {kubernetes.io/hostname: ` + node + `}
+  containers:
+  - name: main
+    image: ` + image + `
+    ports:
+    - {name: http, containerPort: 8080}
+    command:
+    - sh
+    - -c
+    - |
+      mkdir -p /www/cgi-bin
+      cat > /www/cgi-bin/ip <<'EOF'
+      #!/bin/sh
+      echo "Content-Type: text/plain"
+      echo
+      echo "$REMOTE_ADDR $(hostname)"
+      EOF
+      chmod +x /www/cgi-bin/ip
+      exec httpd -f -p 8080 -h /www
+`
+}
+
+func clientPod(name, node string) string {
+	return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ` + name + `
+spec:
+  nodeSelector: {kubernetes.io/hostname: ` + node + `}
+  containers:
+  - name: main
+    image: ` + image + `
+    command: ["sh", "-c", "exec sleep 3600"]
+`
+}
+
+// The Service targets the servers' port by its name.
+const webService = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - {name: web, port: 80, targetPort: http}
+`
+
+// TestServicesOnTheNodes runs Services on a 3-node lab with one Raft
+// seat, so that n2 and n3 follow the Services as clients do (through a
+// server) and n1 from its own state: two servers behind a Service (n1,
+// n3), clients on n2 and n1. Through the ClusterIP every request reaches
+// a server that sees the client pod's own IP (no SNAT), both servers
+// answer, the name resolves through the node's DNS, a deleted server and
+// a partitioned node's server stop getting traffic, and the rules live
+// in the node namespaces only.
+func TestServicesOnTheNodes(t *testing.T) {
+	requireE2E(t)
+	// Registered first, so it runs after the lab is down: nothing of
+	// shoal's is left in the host namespace.
+	t.Cleanup(func() { checkNoHostTable(t) })
+	f := startFleet(t, labName("svn"), "--nodes", "3", "--servers", "1")
+	f.importBusybox()
+	f.apply(webServer("srv-a", "n1"))
+	f.apply(webServer("srv-b", "n3"))
+	f.apply(clientPod("cli", "n2"))
+	f.apply(clientPod("cli1", "n1"))
+	f.apply(webService)
+	pods := map[string]*api.Pod{}
+	for _, name := range []string{"srv-a", "srv-b", "cli", "cli1"} {
+		pods[name] = f.waitPod(name, "running", running)
+	}
+	out := f.run("get", "svc", "web", "-o", "json")
+	var svc api.Service
+	if err := json.Unmarshal([]byte(out), &svc); err != nil {
+		t.Fatalf("decode service: %v\n%s", err, out)
+	}
+	vip := svc.Spec.ClusterIP
+	t.Logf("web's ClusterIP %s; srv-a %s (n1), srv-b %s (n3), cli %s (n2), cli1 %s (n1)", vip,
+		pods["srv-a"].Status.PodIP, pods["srv-b"].Status.PodIP, pods["cli"].Status.PodIP, pods["cli1"].Status.PodIP)
+
+	// get asks the Service from client pod; it returns the server's name
+	// and fails the test when the server saw another source address.
+	get := func(client, url string) (string, error) {
+		out, err := f.try("exec", client, "--", "wget", "-T", "3", "-qO-", url)
+		if err != nil {
+			return "", err
+		}
+		fields := strings.Fields(out)
+		if len(fields) != 2 {
+			t.Fatalf("answer %q from %s: want ADDR HOSTNAME", out, url)
+		}
+		if want := pods[client].Status.PodIP; fields[0] != want {
+			t.Fatalf("the server %s saw %s calling, not the client pod's own IP %s: the source was translated", fields[1], fields[0], want)
+		}
+		return fields[1], nil
+	}
+	// spread waits until requests from client to url have reached every
+	// server in want and no other.
+	spread := func(client, url string, want ...string) {
+		t.Helper()
+		seen := map[string]bool{}
+		waitFor(t, client+" reaching "+strings.Join(want, " and ")+" through "+url, func() bool {
+			server, err := get(client, url)
+			if err != nil {
+				return false
+			}
+			seen[server] = true
+			for _, w := range want {
+				if !seen[w] {
+					return false
+				}
+			}
+			return true
+		})
+		for s := range seen {
+			if !strings.Contains(" "+strings.Join(want, " ")+" ", " "+s+" ") {
+				t.Logf("%s also answered while the rules settled", s)
+			}
+		}
+	}
+	// only waits until n consecutive requests all reach server.
+	only := func(client, url, server string, n int) {
+		t.Helper()
+		streak := 0
+		waitFor(t, "only "+server+" answering "+client, func() bool {
+			got, err := get(client, url)
+			if err != nil || got != server {
+				streak = 0
+				return false
+			}
+			streak++
+			return streak >= n
+		})
+	}
+	url := "http://" + vip + "/cgi-bin/ip"
+
+	t.Run("ClusterIP reaches both servers with the client's own IP", func(t *testing.T) {
+		spread("cli", url, "srv-a", "srv-b")  // n2: a client agent
+		spread("cli1", url, "srv-a", "srv-b") // n1: the server agent
+	})
+
+	t.Run("the node's DNS resolves the Service", func(t *testing.T) {
+		out, err := f.try("exec", "cli", "--", "cat", "/etc/resolv.conf")
+		if err != nil || !strings.Contains(out, "search default.svc.cluster.local svc.cluster.local cluster.local") ||
+			!strings.Contains(out, "options ndots:5") {
+			t.Fatalf("cli's resolv.conf (%v):\n%s", err, out)
+		}
+		n2 := f.labState().Nodes[1]
+		if !strings.Contains(out, "nameserver "+n2.Addr+"\n") {
+			t.Errorf("cli's resolv.conf does not name its node's address %s:\n%s", n2.Addr, out)
+		}
+		out, err = f.try("exec", "cli", "--", "nslookup", "web.default.svc.cluster.local")
+		if err != nil || !strings.Contains(out, vip) {
+			t.Fatalf("nslookup web.default.svc.cluster.local (%v):\n%s", err, out)
+		}
+		out, err = f.try("exec", "cli", "--", "nslookup", "nothing.default.svc.cluster.local")
+		if err == nil && strings.Contains(out, "Address: 10.96.") {
+			t.Errorf("an unknown Service resolved:\n%s", out)
+		}
+		// By the short name, through the search path.
+		waitFor(t, "wget http://web through the search path", func() bool {
+			server, err := get("cli", "http://web/cgi-bin/ip")
+			return err == nil && (server == "srv-a" || server == "srv-b")
+		})
+	})
+
+	t.Run("rules live in the node namespaces only", func(t *testing.T) {
+		for _, n := range f.labState().Nodes {
+			out, err := exec.Command("ip", "netns", "exec", n.Netns, "nft", "list", "table", "ip", "shoal-svc").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), vip) {
+				t.Errorf("node %s: table ip shoal-svc without %s (%v):\n%s", n.Name, vip, err, out)
+			}
+			out, err = exec.Command("ip", "netns", "exec", n.Netns, "ip", "route", "show", "default").CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != "" {
+				t.Errorf("node %s has a default route (%v): %s", n.Name, err, out)
+			}
+		}
+		checkNoHostTable(t)
+	})
+
+	t.Run("a deleted server gets no more traffic", func(t *testing.T) {
+		f.run("delete", "pod", "srv-b")
+		only("cli", url, "srv-a", 20)
+		only("cli1", url, "srv-a", 20)
+	})
+
+	t.Run("a partitioned node's server leaves once the node is NotReady", func(t *testing.T) {
+		f.apply(webServer("srv-b", "n3"))
+		pods["srv-b"] = f.waitPod("srv-b", "running", running)
+		spread("cli", url, "srv-a", "srv-b")
+		f.run("lab", "partition", f.name, "n3", "--state-root", f.stateRoot)
+		start := time.Now()
+		waitFor(t, "n3 NotReady", func() bool {
+			ready, known := f.nodeReady("n3", map[string]bool{"n3": true})
+			return known && !ready
+		})
+		only("cli", url, "srv-a", 20)
+		only("cli1", url, "srv-a", 20)
+		t.Logf("n3 partitioned: NotReady and its server out of rotation after %s", time.Since(start).Round(time.Millisecond))
+		f.run("lab", "heal", f.name, "n3", "--state-root", f.stateRoot)
+	})
+}
+
+// checkNoHostTable fails the test when the host's own namespace has shoal's
+// service table: every rule belongs in a node namespace.
+func checkNoHostTable(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("nft", "list", "tables").CombinedOutput()
+	if err != nil {
+		t.Errorf("nft list tables: %v\n%s", err, out)
+		return
+	}
+	if strings.Contains(string(out), "shoal-svc") {
+		t.Errorf("the host namespace has a shoal-svc table:\n%s", out)
+	}
+}
