@@ -154,3 +154,24 @@ func TestUnescapeMount(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestAgentArgsRouteTheServiceRangeInsideEveryNode(t *testing.T) {
+	cfg, err := Config{Name: "x", Nodes: 2, AgentBinary: "/bin/true"}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ServiceCIDR != "10.96.0.0/16" {
+		t.Fatalf("default service CIDR %q", cfg.ServiceCIDR)
+	}
+	l := &Lab{Name: "x", ServiceCIDR: cfg.ServiceCIDR, Nodes: []Node{{Name: "n1"}, {Name: "n2"}}}
+	args := strings.Join(agentArgs("/bin/shoal", l, l.Nodes[1]), " ")
+	if !strings.Contains(args, " --service-cidr 10.96.0.0/16 --service-route") {
+		t.Errorf("agent args lack the service range and its route: %s", args)
+	}
+	// A lab recorded before Services (no range in its state) restarts its
+	// agents with their defaults.
+	old := &Lab{Name: "x", Nodes: []Node{{Name: "n1"}}}
+	if args := strings.Join(agentArgs("/bin/shoal", old, old.Nodes[0]), " "); strings.Contains(args, "--service") {
+		t.Errorf("an old lab's agents got service flags: %s", args)
+	}
+}

@@ -365,6 +365,29 @@ func TestDownAfterHalfFailedUpKeptForInspection(t *testing.T) {
 	}
 }
 
+func TestUpRefusesServiceCIDROverlappingHostRouteOrPodCIDR(t *testing.T) {
+	routes, err := hostRoutes()
+	if err != nil || len(routes) == 0 {
+		t.Skipf("no host route to overlap (%v)", err)
+	}
+	root := t.TempDir()
+	name := uniqueName(t)
+	_, err = Up(context.Background(), Config{Name: name, Nodes: 1, StateRoot: root, AgentBinary: "/bin/true", ServiceCIDR: routes[0].Dst.String()})
+	if err == nil {
+		t.Fatalf("service CIDR %s equal to host route %s accepted", routes[0].Dst, routes[0].Desc)
+	}
+	if !strings.Contains(err.Error(), "service CIDR "+routes[0].Dst.String()) || !strings.Contains(err.Error(), routes[0].Desc) {
+		t.Errorf("error does not name both: %v", err)
+	}
+	_, err = Up(context.Background(), Config{Name: name, Nodes: 1, StateRoot: root, AgentBinary: "/bin/true", ServiceCIDR: "10.244.128.0/20"})
+	if err == nil || !strings.Contains(err.Error(), "service CIDR 10.244.128.0/20 overlaps pod CIDR 10.244.0.0/16") {
+		t.Errorf("service CIDR inside the pod CIDR: %v", err)
+	}
+	if _, err := os.Stat(stateDir(root, name)); err == nil {
+		t.Error("refused Up left a state dir")
+	}
+}
+
 func TestUpRefusesPodCIDROverlappingHostRoute(t *testing.T) {
 	routes, err := hostRoutes()
 	if err != nil || len(routes) == 0 {

@@ -46,6 +46,8 @@ func main() {
 	fs.String("containerd-namespace", "", "")
 	fs.String("netns-prefix", "", "")
 	fs.String("pod-cidr", "", "")
+	fs.String("service-cidr", "", "")
+	fs.Bool("service-route", false, "")
 	fs.String("memory", "", "")
 	fs.String("cpu", "", "")
 	fs.String("labels", "", "")
