@@ -227,3 +227,26 @@ func TestDiscoveryServesServicesAndTheDiscoveryGroupWithTheirVerbs(t *testing.T)
 		t.Errorf("/apis: HTTP %d %s", code, b)
 	}
 }
+
+// client-go's typed clients read protobuf and select by name (kubectl get
+// svc web -w); a field Kubernetes does not index for Services is refused.
+func TestServicesSpeakProtobufAndTakeKubernetesFieldSelectors(t *testing.T) {
+	base, _ := serviceAPI(t, "")
+	createService(t, base, webService)
+	createService(t, base, strings.Replace(webService, `"name":"web"`, `"name":"api"`, 1))
+	code, b := do(t, "GET", base+"/api/v1/namespaces/default/services/web", "", api.ContentTypeProtobuf+", application/json", "")
+	if code != http.StatusOK || !strings.HasPrefix(string(b), "k8s\x00") {
+		t.Errorf("protobuf get: HTTP %d %q", code, b)
+	}
+	js, err := api.ProtobufToJSON(b)
+	if err != nil || !strings.Contains(string(js), `"clusterIP":"10.96.`) {
+		t.Errorf("protobuf answer as JSON: %v %s", err, js)
+	}
+	code, b = do(t, "GET", base+"/api/v1/services?fieldSelector=metadata.name%3Dapi", "", "", "")
+	if code != http.StatusOK || fmt.Sprint(names(t, b)) != "[api]" {
+		t.Errorf("metadata.name=api: HTTP %d %s", code, b)
+	}
+	if code, _, raw := request(t, "GET", base+"/api/v1/services?fieldSelector=spec.type%3DClusterIP", "", ""); code != http.StatusBadRequest {
+		t.Errorf("spec.type selector: HTTP %d %s, want 400 naming the field", code, raw)
+	}
+}
