@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"os/exec"
 	"strings"
 	"testing"
@@ -81,6 +84,12 @@ func TestServicesOnTheNodes(t *testing.T) {
 	// shoal's is left in the host namespace.
 	t.Cleanup(func() { checkNoHostTable(t) })
 	f := startFleet(t, labName("svn"), "--nodes", "3", "--servers", "1")
+	// Registered after the lab's teardown, so it runs before it.
+	t.Cleanup(func() {
+		if t.Failed() {
+			f.dumpServices()
+		}
+	})
 	f.importBusybox()
 	f.apply(webServer("srv-a", "n1"))
 	f.apply(webServer("srv-b", "n3"))
@@ -105,7 +114,7 @@ func TestServicesOnTheNodes(t *testing.T) {
 	get := func(client, url string) (string, error) {
 		out, err := f.try("exec", client, "--", "wget", "-T", "3", "-qO-", url)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%w: %s", err, out)
 		}
 		fields := strings.Fields(out)
 		if len(fields) != 2 {
@@ -121,9 +130,16 @@ func TestServicesOnTheNodes(t *testing.T) {
 	spread := func(client, url string, want ...string) {
 		t.Helper()
 		seen := map[string]bool{}
+		var lastErr error
+		defer func() {
+			if t.Failed() {
+				t.Logf("%s reached %v; last error: %v", client, seen, lastErr)
+			}
+		}()
 		waitFor(t, client+" reaching "+strings.Join(want, " and ")+" through "+url, func() bool {
 			server, err := get(client, url)
 			if err != nil {
+				lastErr = err
 				return false
 			}
 			seen[server] = true
@@ -237,5 +253,26 @@ func checkNoHostTable(t *testing.T) {
 	}
 	if strings.Contains(string(out), "shoal-svc") {
 		t.Errorf("the host namespace has a shoal-svc table:\n%s", out)
+	}
+}
+
+// dumpServices logs each node's service table, routes and the agents'
+// service log lines, for a failed run.
+func (f *fleet) dumpServices() {
+	for _, n := range f.labState().Nodes {
+		out, _ := exec.Command("ip", "netns", "exec", n.Netns, "nft", "list", "table", "ip", "shoal-svc").CombinedOutput()
+		routes, _ := exec.Command("ip", "-n", n.Netns, "route").CombinedOutput()
+		f.t.Logf("==== %s: table ip shoal-svc\n%s\n==== %s: routes\n%s", n.Name, out, n.Name, routes)
+		b, _ := os.ReadFile(filepath.Join(f.stateRoot, f.name, n.Name, "agent.log"))
+		var lines []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "part=services") {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 40 {
+			lines = lines[len(lines)-40:]
+		}
+		f.t.Logf("==== %s: services log\n%s", n.Name, strings.Join(lines, "\n"))
 	}
 }
