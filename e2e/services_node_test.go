@@ -170,7 +170,7 @@ func TestServicesOnTheNodes(t *testing.T) {
 			return streak >= n
 		})
 	}
-	url := "http://" + vip + "/cgi-bin/ip"
+	url := "http://" + vip + ":80/cgi-bin/ip"
 
 	t.Run("ClusterIP reaches both servers with the client's own IP", func(t *testing.T) {
 		spread("cli", url, "srv-a", "srv-b")  // n2: a client agent
