@@ -45,12 +45,18 @@ spec:
 `
 }
 
-func clientPod(name, node string) string {
+// clientPod runs with dnsPolicy (ClusterFirst or Default). The image's
+// static busybox wget crashes (exit 139, glibc's static NSS) in a pod whose
+// resolv.conf names a DNS server, so the pods that call wget keep the
+// image's (Default) and a ClusterFirst pod checks DNS with nslookup,
+// which resolves by itself.
+func clientPod(name, node, dnsPolicy string) string {
 	return `apiVersion: v1
 kind: Pod
 metadata:
   name: ` + name + `
 spec:
+  dnsPolicy: ` + dnsPolicy + `
   nodeSelector: {kubernetes.io/hostname: ` + node + `}
   containers:
   - name: main
@@ -93,11 +99,12 @@ func TestServicesOnTheNodes(t *testing.T) {
 	f.importBusybox()
 	f.apply(webServer("srv-a", "n1"))
 	f.apply(webServer("srv-b", "n3"))
-	f.apply(clientPod("cli", "n2"))
-	f.apply(clientPod("cli1", "n1"))
+	f.apply(clientPod("cli", "n2", "Default"))
+	f.apply(clientPod("cli1", "n1", "Default"))
+	f.apply(clientPod("dns", "n2", "ClusterFirst"))
 	f.apply(webService)
 	pods := map[string]*api.Pod{}
-	for _, name := range []string{"srv-a", "srv-b", "cli", "cli1"} {
+	for _, name := range []string{"srv-a", "srv-b", "cli", "cli1", "dns"} {
 		pods[name] = f.waitPod(name, "running", running)
 	}
 	out := f.run("get", "svc", "web", "-o", "json")
@@ -178,28 +185,28 @@ func TestServicesOnTheNodes(t *testing.T) {
 	})
 
 	t.Run("the node's DNS resolves the Service", func(t *testing.T) {
-		out, err := f.try("exec", "cli", "--", "cat", "/etc/resolv.conf")
+		out, err := f.try("exec", "dns", "--", "cat", "/etc/resolv.conf")
 		if err != nil || !strings.Contains(out, "search default.svc.cluster.local svc.cluster.local cluster.local") ||
 			!strings.Contains(out, "options ndots:5") {
-			t.Fatalf("cli's resolv.conf (%v):\n%s", err, out)
+			t.Fatalf("dns's resolv.conf (%v):\n%s", err, out)
 		}
 		n2 := f.labState().Nodes[1]
 		if !strings.Contains(out, "nameserver "+n2.Addr+"\n") {
-			t.Errorf("cli's resolv.conf does not name its node's address %s:\n%s", n2.Addr, out)
+			t.Errorf("dns's resolv.conf does not name its node's address %s:\n%s", n2.Addr, out)
 		}
 		// busybox's nslookup walks the search path first (ndots:5), so
 		// its exit status says little: the answer must hold the ClusterIP.
-		out, err = f.try("exec", "cli", "--", "nslookup", "web.default.svc.cluster.local")
+		out, err = f.try("exec", "dns", "--", "nslookup", "web.default.svc.cluster.local")
 		if !strings.Contains(out, "Address: "+vip) {
 			t.Fatalf("nslookup web.default.svc.cluster.local (%v):\n%s", err, out)
 		}
-		out, _ = f.try("exec", "cli", "--", "nslookup", "nothing.default.svc.cluster.local")
+		out, _ = f.try("exec", "dns", "--", "nslookup", "nothing.default.svc.cluster.local")
 		if !strings.Contains(out, "NXDOMAIN") || strings.Contains(out, "Address: 10.96.") {
 			t.Errorf("an unknown Service did not get NXDOMAIN:\n%s", out)
 		}
 		// The short name, through the search path. (The image's static
 		// busybox wget cannot resolve names at all: glibc's static NSS.)
-		out, _ = f.try("exec", "cli", "--", "nslookup", "web")
+		out, _ = f.try("exec", "dns", "--", "nslookup", "web")
 		if !strings.Contains(out, "web.default.svc.cluster.local") || !strings.Contains(out, "Address: "+vip) {
 			t.Errorf("nslookup web did not find web.default.svc.cluster.local at %s:\n%s", vip, out)
 		}
