@@ -8,10 +8,15 @@
 #        BENCH_COUNT, default 5).
 # lab:   the e2e lab benchmarks (root, containerd; SHOAL_BENCH_RUNS repeats).
 # ref:   the same measurements on the peers, each added to lab.jsonl under
-#        its own prefix (REF_PEERS picks some, default "swarm etcd"):
+#        its own prefix (REF_PEERS picks some, default "swarm nomad etcd"):
 #        swarm: Docker Swarm (e2e/ref_swarm_test.go; root; installs Debian's
 #               docker.io and skopeo if missing, never starting dockerd in
 #               the host), swarm_* lines;
+#        nomad: Nomad built from source (bench/nomad-build.sh; the binary
+#               at $SHOAL_NOMAD, default /var/tmp/shoal-peers/nomad-v2.0.5/
+#               bin/nomad, built first from $NOMAD_SRC when given), in the
+#               Swarm lab's namespaces (e2e/ref_nomad_test.go; root),
+#               nomad_* lines; skipped, saying so, without a binary;
 #        etcd:  a 3-member etcd on loopback with the write pattern of
 #               shoal's Raft benchmark (bench/peers/etcd, a module of its
 #               own; installs Debian's etcd-server if missing, never
@@ -131,7 +136,7 @@ replace_lines() {
 	mv "$2.all" "$results/lab.jsonl"
 }
 
-peers=${REF_PEERS:-swarm etcd}
+peers=${REF_PEERS:-swarm nomad etcd}
 if [[ $what == all || $what == ref ]] && [[ " $peers " == *" swarm "* ]]; then
 	if [[ $(id -u) != 0 ]]; then
 		echo "the reference benchmarks need root (they run dockerd in network namespaces)" >&2
@@ -147,6 +152,29 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" swarm "* ]]; then
 		go test -count=1 -v -timeout 60m -run 'TestRefSwarm' ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_swarm' >&2
 	replace_lines swarm_ "$out"
+fi
+
+nomad=${SHOAL_NOMAD:-/var/tmp/shoal-peers/nomad-v2.0.5/bin/nomad}
+if [[ $what == all || $what == ref ]] && [[ " $peers " == *" nomad "* ]]; then
+	if [[ ! -x $nomad && -n ${NOMAD_SRC:-} ]]; then
+		bench/nomad-build.sh "$NOMAD_SRC"
+	fi
+	if [[ ! -x $nomad ]]; then
+		echo "== Nomad reference skipped: no binary at $nomad (bench/nomad-build.sh NOMAD_GIT_DIR builds one; or set SHOAL_NOMAD, or NOMAD_SRC to build it here)" >&2
+	elif [[ $(id -u) != 0 ]]; then
+		echo "the Nomad reference benchmarks need root (they run nomad agents in network namespaces)" >&2
+		exit 1
+	else
+		machine >"$results/ref-nomad-machine.txt"
+		echo "nomad:   $("$nomad" version | head -1)" >>"$results/ref-nomad-machine.txt"
+		out=$(mktemp)
+		trap 'rm -f "$out"' EXIT
+		echo "== Nomad reference benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
+		SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 SHOAL_NOMAD="$nomad" SHOAL_BENCH_OUT="$out" \
+			go test -count=1 -v -timeout 60m -run 'TestRefNomad' ./e2e/ 2>&1 |
+			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_nomad' >&2
+		replace_lines nomad_ "$out"
+	fi
 fi
 
 if [[ $what == all || $what == ref ]] && [[ " $peers " == *" etcd "* ]]; then

@@ -69,7 +69,12 @@ func run(dir, out string) error {
 		return err
 	}
 	defer f.Close()
-	write(f, string(machine), string(labMachine), micro, lab, refResults{micro: refMicro, etcdMachine: string(etcdMachine)})
+	nomadMachine, err := os.ReadFile(filepath.Join(dir, "ref-nomad-machine.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	write(f, string(machine), string(labMachine), micro, lab,
+		refResults{micro: refMicro, etcdMachine: string(etcdMachine), nomadMachine: string(nomadMachine)})
 	return f.Close()
 }
 
@@ -200,8 +205,9 @@ func table(w io.Writer, rows [][2]string) {
 
 // refResults are what bench/run.sh ref wrote beside lab.jsonl's lines.
 type refResults struct {
-	micro       map[string]series // shoal's benchmarks taken in turns with a peer's
-	etcdMachine string
+	micro        map[string]series // shoal's benchmarks taken in turns with a peer's
+	etcdMachine  string
+	nomadMachine string
 }
 
 func write(w io.Writer, machine, labMachine string, micro, lab map[string]series, ref refResults) {
@@ -331,6 +337,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	})
 	writeMachines(w, lab) // bench/report/machines.go
 	writeSwarm(w, lab)
+	writeNomad(w, ref.nomadMachine, lab)                 // bench/report/nomad.go
 	writeEtcd(w, ref.etcdMachine, ref.micro, micro, lab) // bench/report/etcd.go
 	fmt.Fprint(w, comparisonText)
 

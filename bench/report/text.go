@@ -324,3 +324,23 @@ to its in-memory state machine. The ratio is "shoal over etcd": for
 writes/s above 1 shoal is ahead, for latencies below 1 shoal is ahead.
 
 `
+
+const nomadText = `## Beside Nomad on the same machine (e2e/ref_nomad_test.go)
+
+Nomad v2.0.5 built from its source here (` + "`bench/nomad-build.sh`" + `: the
+tagged tree, Go modules from the proxy, ` + "`go build -tags hashicorpmetrics`" + `,
+as Nomad's own ` + "`make dev`" + ` builds it: without the web UI and without the
+codecgen msgpack encoders of release builds, so its RPC and Raft encode by
+reflection), run in the Swarm lab's namespaces: a ` + "`nomad agent`" + ` per node
+namespace, the first three servers and clients at once (as shoal's first
+three agents hold Raft seats and run pods), the rest clients; tasks are
+the host's static busybox (the binary in shoal's busybox image) running
+` + "`sleep`" + ` through the raw_exec driver. The same measurements through the
+same helpers: a job of 30 allocations, ` + "`nomad job run`" + ` to all running;
+killing a client (its agent, its tasks and its link at once) under 8
+allocations, at Nomad's defaults (a client is down after its heartbeat TTL,
+at least min_heartbeat_ttl 10 s, plus heartbeat_grace 10 s) and with both
+cut to 1 s; each agent's RSS and CPU in an idle 5-node fleet and with 50
+allocations.
+
+`
