@@ -250,8 +250,8 @@ Intel 8375C (docs.k3s.io/reference/resource-profiling, K3s v1.26).
 
 const swarmText = `## Beside Docker Swarm on the same machine (e2e/ref_swarm_test.go)
 
-k3s and Nomad cannot be installed here (no registry, no internet), but
-Debian's docker.io (20.10, Swarm mode built in) can: ` + "`make bench-ref`" + `
+k3s cannot be installed here (no registry, no internet), but Debian's
+docker.io (20.10, Swarm mode built in) can: ` + "`make bench-ref`" + `
 (` + "`bench/run.sh ref`" + `) builds the same labs out of dockerd daemons, each in
 its own network namespace with its own containerd, joined by veth pairs to
 a bridge namespace, and runs the same measurements through the same test
