@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,6 +84,9 @@ func newNomadLab(t *testing.T, nomad, name string, n, servers int, tuned bool) *
 	t.Cleanup(func() {
 		if t.Failed() {
 			l.dumpNomadLogs()
+		}
+		for _, nd := range s.nodes {
+			l.killTasks(nd)
 		}
 		s.teardown()
 	})
@@ -168,6 +173,47 @@ func (l *nomadLab) startAgent(nd *swarmNode) {
 	}
 	nd.cmd, nd.done = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); log.Close(); close(nd.done) }()
+}
+
+// kill does what `shoal lab kill` does to a shoal node, at once: cut its
+// link and SIGKILL its agent, the agent's executors and its tasks.
+func (l *nomadLab) kill(nd *swarmNode) {
+	l.t.Helper()
+	l.ip("-n", l.bridge, "link", "set", nd.veth, "down")
+	l.killTasks(nd)
+	for _, pid := range l.nodePIDs(nd) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	select {
+	case <-nd.done:
+	case <-time.After(30 * time.Second):
+		l.t.Fatalf("nomad on %s outlived SIGKILL", nd.name)
+	}
+}
+
+// killTasks kills nd's task processes found by their environment (Nomad
+// gives every task NOMAD_ALLOC_DIR under the node's data directory), in
+// case a task is in none of the node's cgroups.
+func (l *nomadLab) killTasks(nd *swarmNode) {
+	for _, pid := range l.taskPIDs(nd.dir) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// taskPIDs are the processes whose NOMAD_ALLOC_DIR is under dir.
+func (l *nomadLab) taskPIDs(dir string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ")); err == nil && strings.Contains(string(b), "NOMAD_ALLOC_DIR="+dir+"/") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // healAgent reconnects nd and starts its agent again on the same data.
@@ -419,29 +465,18 @@ func (l *nomadLab) waitAllocsRunning(id string, want int, down map[string]bool, 
 	return nil
 }
 
-// waitNoAllocs polls until no task process of the lab is left on a node
-// not in down (a stopped job's tasks are gone).
-func (l *nomadLab) waitNoAllocs(id string) {
+// waitNoTasks polls until no task process of the lab is left (a stopped
+// job's tasks are gone from the machine, not only from the API).
+func (l *nomadLab) waitNoTasks() {
 	l.t.Helper()
 	deadline := time.Now().Add(refWait)
 	for time.Now().Before(deadline) {
-		as, err := l.allocs(id)
-		if err == nil {
-			live := 0
-			for _, a := range as {
-				if a.ClientStatus == "running" || a.ClientStatus == "pending" {
-					live++
-				}
-			}
-			if live == 0 {
-				return
-			}
-		} else if strings.Contains(err.Error(), "404") {
+		if len(l.taskPIDs(l.dir)) == 0 {
 			return
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	l.t.Fatalf("allocations of %s never stopped", id)
+	l.t.Fatalf("task processes %v never went away", l.taskPIDs(l.dir))
 }
 
 // leaderName is the node whose address leads the servers' Raft.

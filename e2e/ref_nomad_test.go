@@ -29,7 +29,7 @@ func TestRefNomadStart(t *testing.T) {
 		seen := l.waitAllocsRunning(id, count, nil, start)
 		recordStart(t, "nomad_start", run, count, 3, seen, time.Since(start))
 		l.stopJob(id)
-		l.waitNoAllocs(id)
+		l.waitNoTasks()
 	}
 }
 
