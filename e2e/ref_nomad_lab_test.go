@@ -127,9 +127,10 @@ func newNomadLab(t *testing.T, nomad, name string, n, servers int, tuned bool) *
 func (l *nomadLab) config(i int) string {
 	nd := l.nodes[i-1]
 	var servers, joins []string
-	for _, s := range l.nodes[:l.servers] {
-		servers = append(servers, fmt.Sprintf("%q", s.ip+":4647"))
-		joins = append(joins, fmt.Sprintf("%q", s.ip))
+	for k := 1; k <= l.servers; k++ { // the servers are n1..n<servers>, not all started yet
+		ip := fmt.Sprintf("%s.%d", refSubnet, 10+k)
+		servers = append(servers, fmt.Sprintf("%q", ip+":4647"))
+		joins = append(joins, fmt.Sprintf("%q", ip))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "name = %q\ndata_dir = %q\nbind_addr = %q\nlog_level = \"INFO\"\ndisable_update_check = true\n",
@@ -142,7 +143,10 @@ func (l *nomadLab) config(i int) string {
 		}
 		b.WriteString("}\n")
 	}
-	fmt.Fprintf(&b, "client {\n  enabled = true\n  servers = [%s]\n  network_interface = \"eth0\"\n  cgroup_parent = %q\n}\n",
+	// The cloud fingerprinters would ask metadata services the lab cannot
+	// (and must not) reach.
+	fmt.Fprintf(&b, "client {\n  enabled = true\n  servers = [%s]\n  network_interface = \"eth0\"\n  cgroup_parent = %q\n"+
+		"  options = {\n    \"fingerprint.denylist\" = \"env_aws,env_gce,env_azure,env_digitalocean\"\n  }\n}\n",
 		strings.Join(servers, ", "), nd.ns)
 	b.WriteString("plugin \"raw_exec\" {\n  config {\n    enabled = true\n  }\n}\n")
 	b.WriteString("consul {\n  server_auto_join = false\n  client_auto_join = false\n  auto_advertise = false\n}\n")

@@ -51,11 +51,19 @@ func writeEtcd(w io.Writer, machine string, refMicro, micro, lab map[string]seri
 	}
 	fmt.Fprintln(w, "| figure | shoal (min / median / max) | etcd (min / median / max) | shoal / etcd (medians) |")
 	fmt.Fprintln(w, "|---|---|---|---|")
+	var behind []string
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.figure, mmm(r.shoal), mmm(r.etcd), ratio(r.shoal, r.etcd, r.lowerIsBetter, "etcd"))
+		v := ratio(r.shoal, r.etcd, r.lowerIsBetter, "etcd")
+		if strings.HasSuffix(v, "(etcd ahead)") {
+			behind = append(behind, r.figure)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.figure, mmm(r.shoal), mmm(r.etcd), v)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprint(w, etcdReadingText)
+	if len(behind) > 0 {
+		fmt.Fprintf(w, "**etcd is ahead here on: %s.** %s\n\n", strings.Join(behind, "; "), etcdAheadText)
+	}
 }
 
 // ratio is a's median over b's, and which side it puts ahead.

@@ -344,3 +344,12 @@ cut to 1 s; each agent's RSS and CPU in an idle 5-node fleet and with 50
 allocations.
 
 `
+
+const etcdAheadText = `Why, as far as is known (not yet profiled): shoal's benchmark runs its three
+Raft servers and all the writers in one Go process, so one garbage
+collection or one descheduled thread stalls the leader, both followers
+and every writer at once, and that shows in the tail; etcd's three
+members and its client are four processes the kernel schedules apart. On
+this 2-core machine shared with other work the spread of shoal's tail
+latency between runs (min to max) is wide; take the figures again on a
+quiet machine before acting on a tail figure alone.`
