@@ -132,16 +132,17 @@ func TestRefNomadFootprint(t *testing.T) {
 			record(t, "nomad_footprint-50pods", map[string]any{
 				"nodes": 5, "pods": count,
 				"rss_mb": pidsMem(t, agents, "VmRSS"), "rss_anon_mb": pidsMem(t, agents, "RssAnon"), "rss_file_mb": pidsMem(t, agents, "RssFile"),
-				"helpers_rss_mb": l.helpersMem(agents),
+				"helpers_anon_mb": l.helpersMem(agents),
 			})
 		})
 	}
 }
 
-// helpersMem is, per node, the resident memory of the nomad processes
-// other than the agent: raw_exec starts an executor and a log monitor (each
-// the nomad binary) beside every task, where shoal and Swarm hand a task
-// to containerd's shim (not counted on either side).
+// helpersMem is, per node, the anonymous resident memory (RssAnon: their
+// own, not the nomad binary's pages they share) of the nomad processes
+// other than the agent: raw_exec starts an executor and a log monitor
+// (each the nomad binary) beside every task, where shoal and Swarm hand a
+// task to containerd's shim (not counted on either side).
 func (l *nomadLab) helpersMem(agents map[string]int) map[string]float64 {
 	l.t.Helper()
 	out := map[string]float64{}
@@ -151,7 +152,7 @@ func (l *nomadLab) helpersMem(agents map[string]int) map[string]float64 {
 			if pid == agents[nd.name] || strings.TrimSpace(string(comm)) != "nomad" {
 				continue
 			}
-			if mb, err := procMemMB(pid, "VmRSS"); err == nil {
+			if mb, err := procMemMB(pid, "RssAnon"); err == nil {
 				out[nd.name] += mb
 			}
 		}

@@ -337,7 +337,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	})
 	writeMachines(w, lab) // bench/report/machines.go
 	writeSwarm(w, lab)
-	writeNomad(w, ref.nomadMachine, lab)                 // bench/report/nomad.go
+	writeNomad(w, ref.nomadMachine, labMachine, lab)     // bench/report/nomad.go
 	writeEtcd(w, ref.etcdMachine, ref.micro, micro, lab) // bench/report/etcd.go
 	fmt.Fprint(w, comparisonText)
 

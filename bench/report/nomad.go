@@ -8,7 +8,7 @@ import (
 
 // writeNomad sets shoal's lab figures beside Nomad's, when bench/run.sh
 // ref has recorded nomad_* lines.
-func writeNomad(w io.Writer, machine string, lab map[string]series) {
+func writeNomad(w io.Writer, machine, labMachine string, lab map[string]series) {
 	if len(lab["nomad_start"]) == 0 && len(lab["nomad_failover"]) == 0 && len(lab["nomad_footprint-idle"]) == 0 {
 		return
 	}
@@ -24,6 +24,11 @@ func writeNomad(w io.Writer, machine string, lab map[string]series) {
 			fmt.Fprintf(w, "**Taken on a busy machine** (load %s at the start on %s cores): take\n"+
 				"them again with `make bench-ref` on a quiet machine.\n\n", load, nproc(machine))
 		}
+	}
+	if a, b := machineLine(machine, "cpu:"), machineLine(labMachine, "cpu:"); a != b || machineLine(machine, "kernel:") != machineLine(labMachine, "kernel:") {
+		fmt.Fprintf(w, "**shoal's side is from the lab run on another machine** (%s, kernel %s; Nomad's: %s, kernel %s):\n"+
+			"the ratios below compare machines as well as systems until `make bench-lab` runs here too.\n\n",
+			orUnknown(b), orUnknown(machineLine(labMachine, "kernel:")), orUnknown(a), orUnknown(machineLine(machine, "kernel:")))
 	}
 	get := func(bench, field string) []float64 { return lab[bench][field] }
 	rows := []struct {
@@ -42,13 +47,39 @@ func writeNomad(w io.Writer, machine string, lab map[string]series) {
 	}
 	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Nomad (min / median / max) | shoal / Nomad (medians) |")
 	fmt.Fprintln(w, "|---|---|---|---|")
+	var behind []string
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.figure, mmm(r.shoal), mmm(r.nomad), ratio(r.shoal, r.nomad, true, "Nomad"))
+		v := ratio(r.shoal, r.nomad, true, "Nomad")
+		if strings.HasSuffix(v, "(Nomad ahead)") {
+			behind = append(behind, r.figure)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.figure, mmm(r.shoal), mmm(r.nomad), v)
 	}
-	if h := get("nomad_footprint-50pods", "helpers_rss_mb (median over nodes)"); len(h) > 0 {
-		fmt.Fprintf(w, "| with 50 pods: Nomad's per-task executor and log monitor processes, MB per node (median) | – | %s | – |\n", mmm(h))
+	if h := get("nomad_footprint-50pods", "helpers_anon_mb (max over nodes)"); len(h) > 0 {
+		fmt.Fprintf(w, "| with 50 pods: Nomad's per-task executor and log monitor processes, anonymous MB on the busiest node | – | %s | – |\n", mmm(h))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every figure here is one where less is better: a ratio below 1 puts shoal ahead.")
 	fmt.Fprintln(w)
+	if len(behind) > 0 {
+		fmt.Fprintf(w, "**Nomad is ahead here on: %s.**\n\n", strings.Join(behind, "; "))
+	}
+	fmt.Fprint(w, nomadReadingText)
+}
+
+// machineLine is the value of one line of bench/run.sh's machine block.
+func machineLine(machine, key string) string {
+	for _, line := range strings.Split(machine, "\n") {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
