@@ -268,3 +268,24 @@ func TestDeploymentPausedDoesNotRoll(t *testing.T) {
 		t.Fatalf("after resume: %v", got)
 	}
 }
+
+func TestDeploymentStuckRolloutExceedsItsProgressDeadline(t *testing.T) {
+	r := newDeployRig(t, 0) // no pod ever becomes Ready
+	apply(t, r.s, consensus.ApplyController{Deploy: webDeployment(2, "web:1", api.DeploymentStrategy{}), Create: true, UID: "d-uid", Time: time.Now().UTC()})
+	for i := 0; i < 5; i++ {
+		r.step()
+	}
+	prog := findCondition(r.deployment().Status.Conditions, api.DeploymentProgressing)
+	if prog == nil || prog.Status != api.ConditionTrue {
+		t.Fatalf("within the deadline: %+v", r.deployment().Status.Conditions)
+	}
+	later := time.Now().UTC().Add(api.DefaultProgressDeadlineSeconds*time.Second + time.Minute)
+	if err := r.l.syncDeployment(r.ctx, r.s.FSM, r.deployment(), later); err != nil {
+		t.Fatal(err)
+	}
+	st := r.deployment().Status
+	prog, avail := findCondition(st.Conditions, api.DeploymentProgressing), findCondition(st.Conditions, api.DeploymentAvailable)
+	if prog == nil || prog.Status != api.ConditionFalse || prog.Reason != "ProgressDeadlineExceeded" || avail == nil || avail.Status != api.ConditionFalse {
+		t.Fatalf("past the deadline: %+v", st.Conditions)
+	}
+}
