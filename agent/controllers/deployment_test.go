@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -287,5 +288,40 @@ func TestDeploymentStuckRolloutExceedsItsProgressDeadline(t *testing.T) {
 	prog, avail := findCondition(st.Conditions, api.DeploymentProgressing), findCondition(st.Conditions, api.DeploymentAvailable)
 	if prog == nil || prog.Status != api.ConditionFalse || prog.Reason != "ProgressDeadlineExceeded" || avail == nil || avail.Status != api.ConditionFalse {
 		t.Fatalf("past the deadline: %+v", st.Conditions)
+	}
+}
+
+func TestDeploymentRollingBoundsAsNumbersAndPercents(t *testing.T) {
+	cases := []struct {
+		surge, unavailable string
+		maxPods, minReady  int
+		replicas           int32
+	}{
+		{surge: "0", unavailable: "2", maxPods: 6, minReady: 4, replicas: 6},
+		{surge: "2", unavailable: "0", maxPods: 8, minReady: 6, replicas: 6},
+		{surge: "50%", unavailable: "10%", maxPods: 9, minReady: 5, replicas: 5}, // 2.5 -> 3 up, 0.5 -> 0 down
+		{surge: "0%", unavailable: "1%", maxPods: 3, minReady: 2, replicas: 3},   // both round to 0: unavailable 1
+	}
+	for _, c := range cases {
+		t.Run("surge="+c.surge+",unavailable="+c.unavailable, func(t *testing.T) {
+			r := newDeployRig(t, 1)
+			parse := func(s string) *api.IntOrString {
+				v := api.FromString(s)
+				if n, err := strconv.Atoi(s); err == nil {
+					v = api.FromInt(int32(n))
+				}
+				return &v
+			}
+			strategy := api.DeploymentStrategy{Type: api.RollingUpdateDeploymentStrategyType,
+				RollingUpdate: &api.RollingUpdateDeployment{MaxSurge: parse(c.surge), MaxUnavailable: parse(c.unavailable)}}
+			apply(t, r.s, consensus.ApplyController{Deploy: webDeployment(c.replicas, "web:1", strategy), Create: true, UID: "d-uid", Time: time.Now().UTC()})
+			r.roll("first rollout", func(int, census) {})
+			r.setImage("web:2")
+			r.roll("rolling update", func(step int, cs census) {
+				if cs.ready < c.minReady || cs.live > c.maxPods {
+					t.Fatalf("step %d: %d Ready (min %d), %d pods (max %d): %v", step, cs.ready, c.minReady, cs.live, c.maxPods, cs.byImage)
+				}
+			})
+		})
 	}
 }
