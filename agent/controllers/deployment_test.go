@@ -325,3 +325,35 @@ func TestDeploymentRollingBoundsAsNumbersAndPercents(t *testing.T) {
 		})
 	}
 }
+
+func TestDeploymentCountsAPodAvailableOnlyAfterMinReadySeconds(t *testing.T) {
+	r := newDeployRig(t, 10)
+	d := webDeployment(2, "web:1", api.DeploymentStrategy{})
+	d.Spec.MinReadySeconds = 30
+	apply(t, r.s, consensus.ApplyController{Deploy: d, Create: true, UID: "d-uid", Time: time.Now().UTC()})
+	for i := 0; i < 4; i++ {
+		r.step()
+	}
+	readyAt := time.Now().UTC().Truncate(time.Second)
+	pods, _ := r.s.FSM.Pods(nil)
+	if len(pods) != 2 {
+		t.Fatalf("%d pods, want 2", len(pods))
+	}
+	for _, p := range pods {
+		st := api.PodStatus{Phase: api.PodRunning, Conditions: []api.PodCondition{{Type: "Ready", Status: api.ConditionTrue, LastTransitionTime: api.TimeOf(readyAt)}}}
+		apply(t, r.s, consensus.UpdatePodStatus{Namespace: p.Namespace, Name: p.Name, UID: p.UID, Node: p.Spec.NodeName, Status: st, Time: time.Now().UTC()})
+	}
+	for _, c := range []struct {
+		at        time.Duration
+		available int32
+		condition api.ConditionStatus
+	}{{10 * time.Second, 0, api.ConditionFalse}, {31 * time.Second, 2, api.ConditionTrue}} {
+		if err := r.l.syncDeployment(r.ctx, r.s.FSM, r.deployment(), readyAt.Add(c.at)); err != nil {
+			t.Fatal(err)
+		}
+		st := r.deployment().Status
+		if avail := findCondition(st.Conditions, api.DeploymentAvailable); st.ReadyReplicas != 2 || st.AvailableReplicas != c.available || avail == nil || avail.Status != c.condition {
+			t.Fatalf("%v after Ready: ready %d, available %d (want %d), conditions %+v", c.at, st.ReadyReplicas, st.AvailableReplicas, c.available, st.Conditions)
+		}
+	}
+}
