@@ -57,5 +57,5 @@ type kindMeta struct {
 
 // resources are the kinds served through the generic handlers.
 func resources() []resource {
-	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta}}
+	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta}, deploymentKind{replicatedKind{deployMeta}}}
 }
