@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/shoal-dev/shoal/consensus"
 	"github.com/shoal-dev/shoal/podruntime"
 )
 
@@ -35,6 +37,10 @@ type Config struct {
 
 	PodCIDR   string
 	BlockBits int // prefix length of each node's pod block
+	// ServiceCIDR is the fleet's service range, which Services' ClusterIPs
+	// come from. Every server must be given the same one: the leader
+	// carries its own in each Service it writes.
+	ServiceCIDR string
 
 	Labels map[string]string
 	Memory string // allocatable memory, e.g. 2Gi; default: the machine's
@@ -101,6 +107,7 @@ func DefaultConfig() Config {
 		NetnsPrefix:         "shoal-",
 		PodCIDR:             "10.244.0.0/16",
 		BlockBits:           24,
+		ServiceCIDR:         consensus.DefaultServiceCIDR,
 		ResyncInterval:      2 * time.Second,
 		ImageFS:             "/var/lib/containerd",
 		ImageGCHighPercent:  85,
@@ -127,6 +134,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("pod-cidr %q: %v", c.PodCIDR, err))
 	} else if ones, _ := cidr.Mask.Size(); c.BlockBits <= ones || c.BlockBits > 30 {
 		errs = append(errs, fmt.Errorf("block-bits %d: must be longer than the pod CIDR's /%d and at most 30", c.BlockBits, ones))
+	}
+	if err := validServiceCIDR(c.ServiceCIDR, c.PodCIDR); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxPods < 0 {
 		errs = append(errs, fmt.Errorf("max-pods %d: must be 0 (the default, %d) or more", c.MaxPods, DefaultMaxPods))
@@ -189,4 +199,26 @@ func (c *Config) advertise() string {
 		}
 	}
 	return "127.0.0.1"
+}
+
+// validServiceCIDR checks the service range as the state machine will
+// (IPv4, /12 to /28) and that it does not overlap the pod network; ""
+// is consensus.DefaultServiceCIDR.
+func validServiceCIDR(cidr, podCIDR string) error {
+	if cidr == "" {
+		cidr = consensus.DefaultServiceCIDR
+	}
+	p, err := netip.ParsePrefix(cidr)
+	switch {
+	case err != nil:
+		return fmt.Errorf("service-cidr %q: %v", cidr, err)
+	case !p.Addr().Is4():
+		return fmt.Errorf("service-cidr %s: must be IPv4", cidr)
+	case p.Bits() < 12 || p.Bits() > 28:
+		return fmt.Errorf("service-cidr %s: must be between /12 and /28", cidr)
+	}
+	if pods, err := netip.ParsePrefix(podCIDR); err == nil && pods.Overlaps(p.Masked()) {
+		return fmt.Errorf("service-cidr %s: overlaps the pod network %s", cidr, podCIDR)
+	}
+	return nil
 }

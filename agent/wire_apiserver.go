@@ -12,13 +12,14 @@ import (
 // parts, with the endpoints the agent itself owns.
 func (a *Agent) apiHandler() http.Handler {
 	srv := apiserver.New(apiserver.Config{
-		Name:       a.cfg.Name,
-		Version:    Version,
-		Token:      a.sec.token,
-		DebugPprof: a.cfg.DebugPprof,
-		DataDir:    a.cfg.DataDir,
-		Transport:  a.internalTransport(),
-		Log:        a.log,
+		Name:        a.cfg.Name,
+		Version:     Version,
+		Token:       a.sec.token,
+		DebugPprof:  a.cfg.DebugPprof,
+		DataDir:     a.cfg.DataDir,
+		ServiceCIDR: a.cfg.ServiceCIDR,
+		Transport:   a.internalTransport(),
+		Log:         a.log,
 		Routes: []apiserver.Route{
 			{Pattern: "GET /metrics", Handler: a.metricsHandler().ServeHTTP},
 			{Pattern: "GET /api/v1/events", Via: apiserver.OnServer, Handler: a.listEvents},

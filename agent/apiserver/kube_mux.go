@@ -68,6 +68,12 @@ func (m *kubeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 	m.ServeMux.HandleFunc(pattern, h)
 }
 
+// handleUnlisted serves a route that discovery and OpenAPI must not list:
+// the refused writes of a read-only kind (readOnlyRoutes).
+func (m *kubeMux) handleUnlisted(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
 // Handle is HandleFunc for an http.Handler, so routes registered either
 // way are recorded.
 func (m *kubeMux) Handle(pattern string, h http.Handler) { m.HandleFunc(pattern, h.ServeHTTP) }

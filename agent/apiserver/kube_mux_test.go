@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -187,7 +188,23 @@ func TestOpenAPISchemasOfExactlyTheServedKinds(t *testing.T) {
 	if containers["x-kubernetes-patch-merge-key"] != "name" {
 		t.Errorf("containers merge key = %v", containers["x-kubernetes-patch-merge-key"])
 	}
-	for _, notServed := range []string{"io.k8s.api.apps.v1.DaemonSet", "io.k8s.api.core.v1.Service", "io.k8s.api.core.v1.ConfigMap"} {
+	for name, gvk := range map[string]string{
+		"io.k8s.api.core.v1.Service":            "/v1/Service",
+		"io.k8s.api.core.v1.Endpoints":          "/v1/Endpoints",
+		"io.k8s.api.discovery.v1.EndpointSlice": "discovery.k8s.io/v1/EndpointSlice",
+		"io.k8s.api.apps.v1.Deployment":         "apps/v1/Deployment",
+	} {
+		s, ok := schemas[name].(map[string]any)
+		if !ok {
+			t.Errorf("served kind %s has no schema", name)
+			continue
+		}
+		g := s["x-kubernetes-group-version-kind"].([]any)[0].(map[string]any)
+		if got := fmt.Sprintf("%s/%s/%s", g["group"], g["version"], g["kind"]); got != gvk {
+			t.Errorf("%s gvk %s, want %s", name, got, gvk)
+		}
+	}
+	for _, notServed := range []string{"io.k8s.api.apps.v1.DaemonSet", "io.k8s.api.core.v1.ConfigMap"} {
 		if _, ok := schemas[notServed]; ok {
 			t.Errorf("%s is not served but has a schema", notServed)
 		}

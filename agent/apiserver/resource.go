@@ -10,16 +10,14 @@ import (
 
 // resource is what is special about one served kind, as a strategy is in
 // Kubernetes' registry (pkg/registry/core/pod/strategy.go): the generic
-// handlers in resource_handlers.go list, get, create, replace and delete
-// every kind through it; PATCH (addPatchRoutes), Tables and ?watch
-// (negotiate) come from the same routes. Adding a kind is one file with
-// one of these, its commands in consensus and its tests.
+// handlers in resource_handlers.go list and get every kind through it,
+// and create, replace and delete every writable one; PATCH
+// (addPatchRoutes), Tables and ?watch (negotiate) come from the same
+// routes. Adding a kind is one file with one of these, its commands in
+// consensus and its tests.
 type resource interface {
 	// meta names the kind and where it is served.
 	meta() kindMeta
-	// newObject is the empty object a body is decoded into; decoding is
-	// api.DecodeObject's: strict, then defaulted, then validated.
-	newObject() api.Object
 
 	// get and list read the local state.
 	get(st Store, ns, name string) (api.Object, error)
@@ -29,6 +27,19 @@ type resource interface {
 	// metadata.namespace.
 	field(obj api.Object, name string) string
 
+	// table is how kubectl get shows the kind.
+	table() tableKind
+}
+
+// writable is a kind users write. A kind that is not (Endpoints and
+// EndpointSlices, which a controller keeps) is served read and watch only,
+// and its writes are refused (readOnlyRoutes).
+type writable interface {
+	resource
+	// newObject is the empty object a body is decoded into; decoding is
+	// api.DecodeObject's: strict, then defaulted, then validated.
+	newObject() api.Object
+
 	// write is the command that stores obj: create only (POST) or create
 	// or replace (PUT).
 	write(obj api.Object, create bool, uid api.UID, now time.Time) consensus.Command
@@ -37,9 +48,12 @@ type resource interface {
 	remove(r *http.Request, cur api.Object) (consensus.Command, error)
 	// stored is the object a write's result holds.
 	stored(out *consensus.Result) api.Object
+}
 
-	// table is how kubectl get shows the kind.
-	table() tableKind
+// configured is a kind that needs the server's configuration (Services:
+// the service range); the routes serve withConfig's copy.
+type configured interface {
+	withConfig(cfg Config) resource
 }
 
 // kindMeta is where a kind is served and how it is named.
@@ -57,5 +71,6 @@ type kindMeta struct {
 
 // resources are the kinds served through the generic handlers.
 func resources() []resource {
-	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta}, deploymentKind{replicatedKind{deployMeta}}}
+	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta},
+		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{}}
 }

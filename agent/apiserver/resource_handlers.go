@@ -18,18 +18,67 @@ import (
 )
 
 // resourceRoutes registers a kind's collection and object routes in the
-// Kubernetes REST shape: list (all namespaces and one), get, create,
-// create-or-replace and delete.
+// Kubernetes REST shape: list (all namespaces and one), get, and for a
+// writable kind create, create-or-replace and delete.
 func (srv *Server) resourceRoutes(mux handleFuncer, res resource) {
+	if c, ok := res.(configured); ok {
+		res = c.withConfig(srv.cfg)
+	}
 	m := res.meta()
 	coll := m.base + "/namespaces/{ns}/" + m.plural
 	one := coll + "/{name}"
 	mux.HandleFunc("GET "+m.base+"/"+m.plural, srv.viaServer(srv.listResource(res)))
 	mux.HandleFunc("GET "+coll, srv.viaServer(srv.listResource(res)))
 	mux.HandleFunc("GET "+one, srv.viaServer(srv.getResource(res)))
-	mux.HandleFunc("POST "+coll, srv.viaLeader(srv.writeResource(res, true)))
-	mux.HandleFunc("PUT "+one, srv.viaLeader(srv.writeResource(res, false)))
-	mux.HandleFunc("DELETE "+one, srv.viaLeader(srv.deleteResource(res)))
+	w, ok := res.(writable)
+	if !ok {
+		srv.readOnlyRoutes(mux, res)
+		return
+	}
+	mux.HandleFunc("POST "+coll, srv.viaLeader(srv.writeResource(w, true)))
+	mux.HandleFunc("PUT "+one, srv.viaLeader(srv.writeResource(w, false)))
+	mux.HandleFunc("DELETE "+one, srv.viaLeader(srv.deleteResource(w)))
+}
+
+// unlisted is a mux that serves a route without recording it for
+// discovery and OpenAPI (kubeMux).
+type unlisted interface {
+	handleUnlisted(pattern string, h func(http.ResponseWriter, *http.Request))
+}
+
+// readOnlyRoutes answers every write of a kind users do not write
+// (create, update, patch, delete, deletecollection) as Kubernetes answers
+// a verb a resource does not serve: 405 MethodNotAllowed, here with why
+// (api.ControllerManaged). The routes are not recorded, so discovery
+// lists the kind's verbs as get, list and watch, and kubectl's client-side
+// checks agree with the answer.
+func (srv *Server) readOnlyRoutes(mux handleFuncer, res resource) {
+	m := res.meta()
+	coll := m.base + "/namespaces/{ns}/" + m.plural
+	one := coll + "/{name}"
+	handle := mux.HandleFunc
+	if u, ok := mux.(unlisted); ok {
+		handle = u.handleUnlisted
+	}
+	refuse := func(w http.ResponseWriter, r *http.Request) {
+		why := api.ControllerManaged(m.kind)
+		if why == nil {
+			why = fmt.Errorf("%s are read only", m.plural)
+		}
+		what := m.plural
+		if name := r.PathValue("name"); name != "" {
+			what = fmt.Sprintf("%s %q", m.plural, name)
+		}
+		done := map[string]string{"POST": "created", "PUT": "updated", "PATCH": "patched", "DELETE": "deleted"}[r.Method]
+		writeError(w, srv.log, &badRequest{reason: "MethodNotAllowed", code: http.StatusMethodNotAllowed,
+			err: fmt.Errorf("%s may not be %s: %w", what, done, why)})
+	}
+	for _, method := range []string{"POST", "DELETE"} {
+		handle(method+" "+coll, refuse)
+	}
+	for _, method := range []string{"PUT", "PATCH", "DELETE"} {
+		handle(method+" "+one, refuse)
+	}
 }
 
 // resourceFields are the field selectors of a kind: metadata.name and
@@ -109,7 +158,7 @@ func (srv *Server) getResource(res resource) http.HandlerFunc {
 }
 
 // writeResource is POST (create only) and PUT (create or replace).
-func (srv *Server) writeResource(res resource, create bool) http.HandlerFunc {
+func (srv *Server) writeResource(res writable, create bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		obj, err := srv.readObject(r, res)
 		if err != nil {
@@ -128,7 +177,7 @@ func (srv *Server) writeResource(res resource, create bool) http.HandlerFunc {
 
 // readObject decodes a write's body into a defaulted, valid object of the
 // kind whose namespace is the URL's.
-func (srv *Server) readObject(r *http.Request, res resource) (api.Object, error) {
+func (srv *Server) readObject(r *http.Request, res writable) (api.Object, error) {
 	if rd, ok := res.(reader); ok {
 		return rd.read(r)
 	}
@@ -142,7 +191,7 @@ func (srv *Server) readObject(r *http.Request, res resource) (api.Object, error)
 
 // deleteResource deletes the stored object, with its UID as the
 // precondition, and answers it as it was.
-func (srv *Server) deleteResource(res resource) http.HandlerFunc {
+func (srv *Server) deleteResource(res writable) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		cur, err := res.get(srv.fsm(), r.PathValue("ns"), r.PathValue("name"))
 		if err != nil {

@@ -142,6 +142,9 @@ type Config struct {
 	// Transport carries the calls this agent makes to agents (with the
 	// token and TLS); nil: http.DefaultTransport.
 	Transport http.RoundTripper
+	// ServiceCIDR is the fleet's service range, which ClusterIPs come
+	// from; "" is consensus.DefaultServiceCIDR.
+	ServiceCIDR string
 	// Routes are the agent's own endpoints.
 	Routes []Route
 	Log    *slog.Logger

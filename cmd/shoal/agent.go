@@ -76,6 +76,7 @@ func newAgentCmd() *cobra.Command {
 	f.StringVar(&cfg.NetnsPrefix, "netns-prefix", cfg.NetnsPrefix, "name prefix of pod network namespaces")
 	f.StringVar(&cfg.PodCIDR, "pod-cidr", cfg.PodCIDR, "the fleet's pod network, split into one block per node")
 	f.IntVar(&cfg.BlockBits, "block-bits", cfg.BlockBits, "prefix length of each node's pod block")
+	f.StringVar(&cfg.ServiceCIDR, "service-cidr", cfg.ServiceCIDR, "the fleet's service range, which Services' ClusterIPs come from (the same on every server)")
 	f.StringSliceVar(&labels, "labels", nil, "node labels key=value")
 	f.StringVar(&cfg.Memory, "memory", "", "allocatable memory (default: the machine's)")
 	f.StringVar(&cfg.CPU, "cpu", "", "allocatable cpu (default: the machine's)")

@@ -48,9 +48,16 @@ func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) 
 	if s, ok := obj.(*api.Secret); ok {
 		return applySecret(ctx, c, s, ns) // cmd/shoal/secret.go
 	}
+	if s, ok := obj.(*api.Service); ok {
+		return applyService(ctx, c, s, ns) // cmd/shoal/service.go
+	}
+	kind := api.TypeMetaOf(obj).Kind
+	if err := api.ControllerManaged(kind); err != nil {
+		return "", fmt.Errorf("%s %s: cannot be applied: %w", kind, api.MetaOf(obj).Name, err)
+	}
 	pod, ok := obj.(*api.Pod)
 	if !ok {
-		return "", fmt.Errorf("%s %s: cannot be applied (nodes register themselves)", api.TypeMetaOf(obj).Kind, api.MetaOf(obj).Name)
+		return "", fmt.Errorf("%s %s: cannot be applied (nodes register themselves)", kind, api.MetaOf(obj).Name)
 	}
 	err = c.sendJSON(ctx, "POST", podsPath(ns), pod, nil)
 	if err == nil {

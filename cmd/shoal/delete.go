@@ -23,6 +23,9 @@ func newDeleteCmd(g *globalFlags) *cobra.Command {
 				if isSecretResource(args[0]) {
 					return deleteSecrets(cmd.Context(), g, cmd.OutOrStdout(), args[1:]) // cmd/shoal/secret.go
 				}
+				if isServiceResource(args[0]) {
+					return deleteServices(cmd.Context(), g, cmd.OutOrStdout(), args[1:]) // cmd/shoal/service.go
+				}
 			}
 			type target struct{ ns, name string }
 			var targets []target
@@ -47,6 +50,19 @@ func newDeleteCmd(g *globalFlags) *cobra.Command {
 							ns = api.DefaultNamespace
 						}
 						if err := deleteSecretNamed(cmd.Context(), g, cmd.OutOrStdout(), ns, s.ObjectMeta.Name); err != nil {
+							return err
+						}
+						continue
+					}
+					if s, ok := obj.(*api.Service); ok {
+						ns, err := objectNamespace(obj, g.namespace)
+						if err != nil {
+							return err
+						}
+						if ns == "" {
+							ns = api.DefaultNamespace
+						}
+						if err := deleteServiceNamed(cmd.Context(), g, cmd.OutOrStdout(), ns, s.ObjectMeta.Name); err != nil {
 							return err
 						}
 						continue

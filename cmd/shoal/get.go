@@ -22,8 +22,8 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 		all, watch       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "get (pods|nodes|rc|rs) [NAME]",
-		Short: "List pods, nodes, ReplicationControllers or ReplicaSets",
+		Use:   "get (pods|nodes|rc|rs|secrets|svc) [NAME]",
+		Short: "List pods, nodes, ReplicationControllers, ReplicaSets, Secrets or Services",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch output {
@@ -114,8 +114,17 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 				if items, header, rows, err = getSecrets(ctx, c, ns, args[1:], q, all); err != nil { // cmd/shoal/secret.go
 					return err
 				}
+			case isServiceResource(args[0]):
+				ns := g.namespace
+				if ns == "" && !all {
+					ns = api.DefaultNamespace
+				}
+				var err error
+				if items, header, rows, err = getServices(ctx, c, ns, args[1:], q, all, output == "wide"); err != nil { // cmd/shoal/service.go
+					return err
+				}
 			default:
-				return fmt.Errorf("unknown resource type %q: shoal serves pods, nodes, rc and rs", args[0])
+				return fmt.Errorf("unknown resource type %q: shoal serves pods, nodes, rc, rs, secrets and svc", args[0])
 			}
 			return printObjects(cmd.OutOrStdout(), output, args[0], items, header, rows)
 		},
@@ -191,6 +200,9 @@ func printObjects(w io.Writer, output, resource string, items []any, header []st
 			}
 			if isSecretResource(resource) {
 				kind = "secret"
+			}
+			if isServiceResource(resource) {
+				kind = "service"
 			}
 			name := r[0]
 			if len(header) > 0 && header[0] == "NAMESPACE" {
