@@ -68,7 +68,8 @@ load:
 
 # Benchmarks (not part of test): bench runs all of them and rewrites
 # BENCHMARKS.md; bench-lab only the lab ones (root); bench-ref the same
-# measurements on Docker Swarm for comparison (root; installs docker.io).
+# measurements on Docker Swarm, Nomad (when bench/nomad-build.sh has built
+# it) and etcd for comparison (root; installs docker.io and etcd-server).
 # See bench/run.sh.
 .PHONY: bench bench-lab bench-ref
 bench:

@@ -102,6 +102,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: V1, Kind: KindReplicationController}
 	case *ReplicaSet:
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindReplicaSet}
+	case *Deployment:
+		want = TypeMeta{APIVersion: AppsV1, Kind: KindDeployment}
 	case *Secret:
 		want = TypeMeta{APIVersion: V1, Kind: KindSecret}
 	case *Service:

@@ -20,6 +20,8 @@ func Default(obj Object) {
 		defaultReplicationController(o)
 	case *ReplicaSet:
 		defaultReplicaSet(o)
+	case *Deployment:
+		defaultDeployment(o)
 	case *Secret:
 		defaultSecret(o)
 	case *Service:

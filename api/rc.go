@@ -31,6 +31,8 @@ func DesiredReplicas(obj Replicated) int32 {
 		return replicasOr1(o.Spec.Replicas)
 	case *ReplicaSet:
 		return replicasOr1(o.Spec.Replicas)
+	case *Deployment:
+		return replicasOr1(o.Spec.Replicas)
 	}
 	return 0
 }
@@ -42,6 +44,8 @@ func SetDesiredReplicas(obj Replicated, n int32) {
 		o.Spec.Replicas = &n
 	case *ReplicaSet:
 		o.Spec.Replicas = &n
+	case *Deployment:
+		o.Spec.Replicas = &n
 	}
 }
 
@@ -52,6 +56,11 @@ func PodTemplate(obj Replicated) *PodTemplateSpec {
 		return o.Spec.Template
 	case *ReplicaSet:
 		// apps/v1 holds the template by value: an absent one is the zero one.
+		if reflect.ValueOf(o.Spec.Template).IsZero() {
+			return nil
+		}
+		return &o.Spec.Template
+	case *Deployment:
 		if reflect.ValueOf(o.Spec.Template).IsZero() {
 			return nil
 		}
@@ -72,6 +81,8 @@ func PodSelector(obj Replicated) (labels.Selector, error) {
 		return labels.SelectorFromValidatedSet(labels.Set(o.Spec.Selector)), nil
 	case *ReplicaSet:
 		return SelectorOf(o.Spec.Selector)
+	case *Deployment:
+		return SelectorOf(o.Spec.Selector)
 	}
 	return nil, fmt.Errorf("%T is not a replicated object", obj)
 }
@@ -87,6 +98,9 @@ func ReplicaStatus(obj Replicated) ReplicaCounts {
 		s := o.Status
 		return ReplicaCounts{Replicas: s.Replicas, FullyLabeledReplicas: s.FullyLabeledReplicas,
 			ReadyReplicas: s.ReadyReplicas, AvailableReplicas: s.AvailableReplicas, ObservedGeneration: s.ObservedGeneration}
+	case *Deployment:
+		s := o.Status
+		return ReplicaCounts{Replicas: s.Replicas, ReadyReplicas: s.ReadyReplicas, AvailableReplicas: s.AvailableReplicas, ObservedGeneration: s.ObservedGeneration}
 	}
 	return ReplicaCounts{}
 }
@@ -100,6 +114,9 @@ func SetReplicaStatus(obj Replicated, c ReplicaCounts) {
 	case *ReplicaSet:
 		o.Status = ReplicaSetStatus{Replicas: c.Replicas, FullyLabeledReplicas: c.FullyLabeledReplicas,
 			ReadyReplicas: c.ReadyReplicas, AvailableReplicas: c.AvailableReplicas, ObservedGeneration: c.ObservedGeneration}
+	case *Deployment:
+		o.Status = DeploymentStatus{Replicas: c.Replicas, ReadyReplicas: c.ReadyReplicas,
+			AvailableReplicas: c.AvailableReplicas, ObservedGeneration: c.ObservedGeneration}
 	}
 }
 
@@ -273,6 +290,8 @@ func ValidateReplicated(obj Replicated) error {
 		return ValidateReplicationController(o)
 	case *ReplicaSet:
 		return ValidateReplicaSet(o)
+	case *Deployment:
+		return ValidateDeployment(o)
 	}
 	return fmt.Errorf("validate: %T is not a replicated object", obj)
 }

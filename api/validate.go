@@ -18,6 +18,8 @@ func Validate(obj Object) error {
 		return ValidateReplicationController(o)
 	case *ReplicaSet:
 		return ValidateReplicaSet(o)
+	case *Deployment:
+		return ValidateDeployment(o)
 	case *Secret:
 		return ValidateSecret(o)
 	case *Service:

@@ -7,9 +7,22 @@
 # micro: placement, Raft and the watch fan-out (go test -bench, -count
 #        BENCH_COUNT, default 5).
 # lab:   the e2e lab benchmarks (root, containerd; SHOAL_BENCH_RUNS repeats).
-# ref:   the same measurements on Docker Swarm (e2e/ref_swarm_test.go; root;
-#        installs Debian's docker.io and skopeo if missing, never starting
-#        dockerd in the host), added to lab.jsonl as swarm_* lines.
+# ref:   the same measurements on the peers, each added to lab.jsonl under
+#        its own prefix (REF_PEERS picks some, default "swarm nomad etcd"):
+#        swarm: Docker Swarm (e2e/ref_swarm_test.go; root; installs Debian's
+#               docker.io and skopeo if missing, never starting dockerd in
+#               the host), swarm_* lines;
+#        nomad: Nomad built from source (bench/nomad-build.sh; the binary
+#               at $SHOAL_NOMAD, default /var/tmp/shoal-peers/nomad-v2.0.5/
+#               bin/nomad, built first from $NOMAD_SRC when given), in the
+#               Swarm lab's namespaces (e2e/ref_nomad_test.go; root),
+#               nomad_* lines; skipped, saying so, without a binary;
+#        etcd:  a 3-member etcd on loopback with the write pattern of
+#               shoal's Raft benchmark (bench/peers/etcd, a module of its
+#               own; installs Debian's etcd-server if missing, never
+#               starting its service), etcd_* lines, taken in turns with
+#               shoal's Raft benchmark (ref-micro.txt) so both see the same
+#               machine.
 # Raw results go to bench/results/ (kept in git, so the report can be
 # regenerated and checked); the report is written from whatever is there.
 set -euo pipefail
@@ -99,7 +112,32 @@ ref_deps() {
 	fi
 }
 
-if [[ $what == all || $what == ref ]]; then
+# etcd_deps installs Debian's etcd-server when missing, with the same
+# policy-rc.d guard: the benchmark starts its own members on loopback.
+etcd_deps() {
+	command -v etcd >/dev/null && return 0
+	local policy=/usr/sbin/policy-rc.d saved
+	saved=$(mktemp)
+	if [[ -e $policy ]]; then cp -p "$policy" "$saved"; else rm -f "$saved"; fi
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	local rc=0
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server || rc=$?
+	if [[ -e $saved ]]; then mv "$saved" "$policy"; else rm -f "$policy"; fi
+	((rc == 0)) || return $rc
+	if [[ -d /run/systemd/system ]]; then
+		systemctl disable --now etcd.service 2>/dev/null || true
+	fi
+}
+
+# replace_lines PREFIX FILE: lab.jsonl without the PREFIX* benches, plus FILE.
+replace_lines() {
+	{ grep -v "\"bench\":\"$1" "$results/lab.jsonl" 2>/dev/null || true; cat "$2"; } >"$2.all"
+	mv "$2.all" "$results/lab.jsonl"
+}
+
+peers=${REF_PEERS:-swarm nomad etcd}
+if [[ $what == all || $what == ref ]] && [[ " $peers " == *" swarm "* ]]; then
 	if [[ $(id -u) != 0 ]]; then
 		echo "the reference benchmarks need root (they run dockerd in network namespaces)" >&2
 		exit 1
@@ -113,9 +151,53 @@ if [[ $what == all || $what == ref ]]; then
 	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 SHOAL_BENCH_OUT="$out" \
 		go test -count=1 -v -timeout 60m -run 'TestRefSwarm' ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_swarm' >&2
-	# Replace the previous swarm_* lines, keep shoal's.
-	{ grep -v '"bench":"swarm_' "$results/lab.jsonl" 2>/dev/null || true; cat "$out"; } >"$out.all"
-	mv "$out.all" "$results/lab.jsonl"
+	replace_lines swarm_ "$out"
+fi
+
+nomad=${SHOAL_NOMAD:-/var/tmp/shoal-peers/nomad-v2.0.5/bin/nomad}
+if [[ $what == all || $what == ref ]] && [[ " $peers " == *" nomad "* ]]; then
+	if [[ ! -x $nomad && -n ${NOMAD_SRC:-} ]]; then
+		bench/nomad-build.sh "$NOMAD_SRC"
+	fi
+	if [[ ! -x $nomad ]]; then
+		echo "== Nomad reference skipped: no binary at $nomad (bench/nomad-build.sh NOMAD_GIT_DIR builds one; or set SHOAL_NOMAD, or NOMAD_SRC to build it here)" >&2
+	elif [[ $(id -u) != 0 ]]; then
+		echo "the Nomad reference benchmarks need root (they run nomad agents in network namespaces)" >&2
+		exit 1
+	else
+		machine >"$results/ref-nomad-machine.txt"
+		echo "nomad:   $("$nomad" version | head -1)" >>"$results/ref-nomad-machine.txt"
+		out=$(mktemp)
+		trap 'rm -f "$out"' EXIT
+		echo "== Nomad reference benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
+		SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 SHOAL_NOMAD="$nomad" SHOAL_BENCH_OUT="$out" \
+			go test -count=1 -v -timeout 60m -run 'TestRefNomad' ./e2e/ 2>&1 |
+			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_nomad' >&2
+		replace_lines nomad_ "$out"
+	fi
+fi
+
+if [[ $what == all || $what == ref ]] && [[ " $peers " == *" etcd "* ]]; then
+	[[ $(id -u) == 0 ]] || command -v etcd >/dev/null || {
+		echo "etcd is not installed (apt-get install etcd-server, as root)" >&2
+		exit 1
+	}
+	etcd_deps
+	count=${BENCH_COUNT:-5}
+	machine >"$results/ref-etcd-machine.txt"
+	echo "etcd:    $(etcd --version | head -1)" >>"$results/ref-etcd-machine.txt"
+	tool=$(mktemp -d)
+	out=$(mktemp)
+	trap 'rm -rf "$out" "$tool"' EXIT
+	(cd bench/peers/etcd && go build -o "$tool/etcd-bench" .)
+	: >"$results/ref-micro.txt"
+	# In turns, one run each, so a busy spell of the machine falls on both.
+	for i in $(seq "$count"); do
+		echo "== shoal Raft apply, then etcd, run $i of $count" >&2
+		go test -run XXX -bench RaftApply -benchtime 3s -count 1 ./consensus/ | tee -a "$results/ref-micro.txt"
+		"$tool/etcd-bench" -runs 1 -first-run "$i" -benchtime 3s -o "$out"
+	done
+	replace_lines etcd_ "$out"
 fi
 
 go run ./bench/report -results "$results" -o BENCHMARKS.md

@@ -29,6 +29,8 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.scaleController(index, c)
 	case *UpdateControllerStatus:
 		return s.updateControllerStatus(index, c)
+	case *UpdateDeploymentStatus:
+		return s.updateDeploymentStatus(index, c)
 	case *RecordEvents:
 		return s.recordEvents(index, c)
 	case *ApplySecret:
@@ -78,6 +80,8 @@ func asPointer(cmd Command) Command {
 	case ScaleController:
 		return &c
 	case UpdateControllerStatus:
+		return &c
+	case UpdateDeploymentStatus:
 		return &c
 	case RecordEvents:
 		return &c

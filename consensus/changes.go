@@ -30,6 +30,7 @@ const (
 	KindNode                  = "Node"                  // name
 	KindReplicationController = "ReplicationController" // namespace/name
 	KindReplicaSet            = "ReplicaSet"            // namespace/name
+	KindDeployment            = "Deployment"            // namespace/name
 	KindSecret                = "Secret"                // namespace/name
 	KindEvent                 = "Event"                 // namespace/name
 	KindService               = "Service"               // namespace/name
@@ -365,7 +366,7 @@ func (cs *ChangeStream) reset(index uint64, objects []*Change) {
 // IsStreamedKind tells whether the change stream carries kind.
 func IsStreamedKind(kind string) bool {
 	switch kind {
-	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindSecret, KindEvent,
+	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindDeployment, KindSecret, KindEvent,
 		KindService, KindEndpoints, KindEndpointSlice:
 		return true
 	}
@@ -374,7 +375,7 @@ func IsStreamedKind(kind string) bool {
 
 func apiVersionOf(kind string) string {
 	switch kind {
-	case KindReplicaSet:
+	case KindReplicaSet, KindDeployment:
 		return api.AppsV1
 	case KindEndpointSlice:
 		return api.DiscoveryV1
@@ -431,6 +432,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.RCs[key]
 	case KindReplicaSet:
 		obj, ok = s.ReplicaSets[key]
+	case KindDeployment:
+		obj, ok = s.Deployments[key]
 	case KindSecret:
 		obj, ok = s.Secrets[key]
 	case KindService:
@@ -536,6 +539,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.ReplicaSets {
 		if err := add(KindReplicaSet, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.Deployments {
+		if err := add(KindDeployment, k, o); err != nil {
 			return nil, err
 		}
 	}

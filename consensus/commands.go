@@ -165,6 +165,8 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &ScaleController{}
 	case "UpdateControllerStatus":
 		cmd = &UpdateControllerStatus{}
+	case "UpdateDeploymentStatus":
+		cmd = &UpdateDeploymentStatus{}
 	case "RecordEvents":
 		cmd = &RecordEvents{}
 	case "ApplySecret":

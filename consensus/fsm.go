@@ -20,7 +20,7 @@ type Result struct {
 	// after a delete, or when the command is about the other kind).
 	Pod  *api.Pod
 	Node *api.Node
-	// Controller is the RC or ReplicaSet a controller command left.
+	// Controller is the RC, ReplicaSet or Deployment a controller command left.
 	Controller api.Replicated
 	// Secret is what a Secret command left (or deleted).
 	Secret *api.Secret

@@ -10,12 +10,14 @@ import (
 func (s *state) applyController(index uint64, c *ApplyController) (*Result, error) {
 	var in api.Replicated
 	switch {
-	case c.RC != nil && c.RS == nil:
+	case c.RC != nil && c.RS == nil && c.Deploy == nil:
 		in = CopyReplicated(c.RC)
-	case c.RS != nil && c.RC == nil:
+	case c.RS != nil && c.RC == nil && c.Deploy == nil:
 		in = CopyReplicated(c.RS)
+	case c.Deploy != nil && c.RC == nil && c.RS == nil:
+		in = CopyReplicated(c.Deploy)
 	default:
-		return nil, rejectf("apply controller: exactly one of rc and rs must be set")
+		return nil, rejectf("apply controller: exactly one of rc, rs and deployment must be set")
 	}
 	api.Default(in)
 	meta := api.MetaOf(in)
@@ -76,6 +78,8 @@ func specOf(obj api.Replicated) any {
 		return toGeneric(o.Spec)
 	case *api.ReplicaSet:
 		return toGeneric(o.Spec)
+	case *api.Deployment:
+		return toGeneric(o.Spec)
 	}
 	return nil
 }
@@ -86,6 +90,8 @@ func setSpec(dst, src api.Replicated) {
 		d.Spec = src.(*api.ReplicationController).Spec
 	case *api.ReplicaSet:
 		d.Spec = src.(*api.ReplicaSet).Spec
+	case *api.Deployment:
+		d.Spec = src.(*api.Deployment).Spec
 	}
 }
 
@@ -98,6 +104,9 @@ func (s *state) deleteController(index uint64, c *DeleteController) (*Result, er
 	if c.UID != "" && c.UID != uid {
 		return nil, &ConflictError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
 			Reason: string("precondition failed: uid " + c.UID + ", stored object has " + uid)}
+	}
+	if c.Kind == api.KindDeployment {
+		s.deleteDeploymentReplicaSets(index, uid, c.Orphan)
 	}
 	for _, key := range s.sortedPodKeys() {
 		p := s.Pods[key]

@@ -6,13 +6,14 @@ import (
 	"github.com/shoal-dev/shoal/api"
 )
 
-// ApplyController creates a ReplicationController or a ReplicaSet (exactly
-// one of RC and RS is set), or updates the stored one. Create refuses an
+// ApplyController creates a ReplicationController, a ReplicaSet or a
+// Deployment (exactly one of RC, RS and Deploy is set), or updates the stored one. Create refuses an
 // existing name (POST); otherwise the spec and labels are replaced (PUT /
 // apply) and the generation moves when the spec changed.
 type ApplyController struct {
 	RC     *api.ReplicationController `json:"rc,omitempty"`
 	RS     *api.ReplicaSet            `json:"rs,omitempty"`
+	Deploy *api.Deployment            `json:"deployment,omitempty"`
 	Create bool                       `json:"create,omitempty"`
 	UID    api.UID                    `json:"uid"` // used only when the object is created
 	Time   time.Time                  `json:"time"`

@@ -16,6 +16,9 @@ func (s *state) controller(kind, ns, name string) (api.Replicated, bool) {
 	case api.KindReplicaSet:
 		rs, ok := s.ReplicaSets[key]
 		return rs, ok
+	case api.KindDeployment:
+		d, ok := s.Deployments[key]
+		return d, ok
 	}
 	return nil, false
 }
@@ -35,6 +38,12 @@ func (s *state) putController(obj api.Replicated) {
 		}
 		s.ReplicaSets[key] = o
 		s.touch(KindReplicaSet, key)
+	case *api.Deployment:
+		if s.Deployments == nil {
+			s.Deployments = map[string]*api.Deployment{}
+		}
+		s.Deployments[key] = o
+		s.touch(KindDeployment, key)
 	}
 }
 
@@ -45,12 +54,27 @@ func (s *state) removeController(kind, ns, name string) {
 		delete(s.RCs, api.Key(ns, name))
 	case api.KindReplicaSet:
 		delete(s.ReplicaSets, api.Key(ns, name))
+	case api.KindDeployment:
+		delete(s.Deployments, api.Key(ns, name))
 	}
 }
 
-// sortedControllers lists RCs then ReplicaSets, each by key.
+// sortedControllers lists RCs then ReplicaSets, each by key; Deployments
+// only when kind asks for them (the replication controller, which runs
+// the other two, lists kind "").
 func (s *state) sortedControllers(kind string) []api.Replicated {
 	var out []api.Replicated
+	if kind == api.KindDeployment {
+		keys := make([]string, 0, len(s.Deployments))
+		for k := range s.Deployments {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, s.Deployments[k])
+		}
+		return out
+	}
 	if kind == "" || kind == api.KindReplicationController {
 		keys := make([]string, 0, len(s.RCs))
 		for k := range s.RCs {
@@ -74,7 +98,7 @@ func (s *state) sortedControllers(kind string) []api.Replicated {
 	return out
 }
 
-// CopyReplicated deep-copies an RC or a ReplicaSet.
+// CopyReplicated deep-copies an RC, a ReplicaSet or a Deployment.
 func CopyReplicated(obj api.Replicated) api.Replicated {
 	switch o := obj.(type) {
 	case *api.ReplicationController:
@@ -83,6 +107,10 @@ func CopyReplicated(obj api.Replicated) api.Replicated {
 		return out
 	case *api.ReplicaSet:
 		out := &api.ReplicaSet{}
+		mustRoundTrip(o, out)
+		return out
+	case *api.Deployment:
+		out := &api.Deployment{}
 		mustRoundTrip(o, out)
 		return out
 	}

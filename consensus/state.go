@@ -20,6 +20,8 @@ type state struct {
 	// RCs and ReplicaSets are keyed by api.Key(namespace, name).
 	RCs         map[string]*api.ReplicationController `json:"replicationControllers,omitempty"`
 	ReplicaSets map[string]*api.ReplicaSet            `json:"replicaSets,omitempty"`
+	// Deployments are keyed by api.Key(namespace, name): deployments.go.
+	Deployments map[string]*api.Deployment `json:"deployments,omitempty"`
 	// Events: consensus/events.go.
 	Events *eventLog `json:"events,omitempty"`
 	// Secrets are keyed by api.Key(namespace, name): consensus/secrets.go.

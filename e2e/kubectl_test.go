@@ -169,7 +169,8 @@ func TestKubectlDrivesTheFleet(t *testing.T) {
 		kubeMatch(t, out, kubeRow("services", "svc", "v1", "true", "Service"))
 		kubeMatch(t, out, kubeRow("endpoints", "ep", "v1", "true", "Endpoints"))
 		kubeMatch(t, out, kubeRow("endpointslices", "discovery.k8s.io/v1", "true", "EndpointSlice"))
-		if strings.Contains(out, "deployments") || strings.Contains(out, "configmaps") {
+		kubeMatch(t, out, kubeRow("deployments", "deploy", "apps/v1", "true", "Deployment"))
+		if strings.Contains(out, "daemonsets") || strings.Contains(out, "configmaps") {
 			t.Errorf("api-resources lists what shoal does not serve:\n%s", out)
 		}
 	})

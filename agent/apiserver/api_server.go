@@ -41,6 +41,7 @@ func (srv *Server) Handler() http.Handler {
 		srv.resourceRoutes(mux, res)
 	}
 	srv.replicationSubresources(mux) // kind_replicated.go
+	srv.deploymentSubresources(mux)  // kind_deployment.go
 	for _, rt := range srv.cfg.Routes {
 		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
 	}

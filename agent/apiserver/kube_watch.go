@@ -398,13 +398,12 @@ func (ws *watchWriter) flush() bool {
 }
 
 func apiVersionOfKind(kind string) string {
-	switch kind {
-	case consensus.KindReplicaSet:
-		return api.AppsV1
-	case consensus.KindEndpointSlice:
-		return api.DiscoveryV1
+	for _, r := range resources() {
+		if m := r.meta(); m.kind == kind {
+			return m.apiVersion
+		}
 	}
-	return "v1"
+	return "v1" // nodes and events, served by hand
 }
 
 // nodeWithReadAnnotations gives a node in a watch event the annotations a

@@ -303,3 +303,13 @@ func TestBookmarkCarriesOnlyKindAPIVersionAndResourceVersion(t *testing.T) {
 		t.Errorf("bookmark = %s", got)
 	}
 }
+
+// A bookmark names its kind's group: a reflector of Deployments decodes
+// apps/v1 (found when Deployments were served: bookmarks said v1).
+func TestBookmarkAPIVersionFromTheKind(t *testing.T) {
+	for kind, want := range map[string]string{"Pod": "v1", "Node": "v1", "ReplicaSet": "apps/v1", "Deployment": "apps/v1", "EndpointSlice": "discovery.k8s.io/v1", "Service": "v1"} {
+		if got := apiVersionOfKind(kind); got != want {
+			t.Errorf("apiVersionOfKind(%s) = %s, want %s", kind, got, want)
+		}
+	}
+}

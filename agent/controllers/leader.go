@@ -1,5 +1,6 @@
 // Package controllers holds what the Raft leader runs: node registration,
-// the placement loop, ReplicationController/ReplicaSet replication, node
+// the placement loop, ReplicationController/ReplicaSet replication,
+// Deployments (their ReplicaSets, rolled by template), node
 // lifecycle (lost nodes and their replicas), seat healing and the
 // endpoints of Services. Each is a
 // loop with one job; all start once a new leader's state is current and
@@ -200,7 +201,7 @@ func (l *Leader) leaderBarrier(ctx context.Context) bool {
 
 func (l *Leader) runControllers(ctx context.Context) {
 	loops := []func(context.Context){l.nodeController, l.placementController,
-		l.replicationController, l.nodeLifecycleController, l.seatController, l.endpointsController}
+		l.replicationController, l.deploymentController, l.nodeLifecycleController, l.seatController, l.endpointsController}
 	finished := make(chan struct{}, len(loops))
 	for _, loop := range loops {
 		go func() { loop(ctx); finished <- struct{}{} }()

@@ -55,12 +55,26 @@ func run(dir, out string) error {
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
+	// The reference run's own shoal figures, taken in turns with a peer's.
+	refMicro, err := readMicro(filepath.Join(dir, "ref-micro.txt"))
+	if err != nil {
+		return err
+	}
+	etcdMachine, err := os.ReadFile(filepath.Join(dir, "ref-etcd-machine.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
 	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	write(f, string(machine), string(labMachine), micro, lab)
+	nomadMachine, err := os.ReadFile(filepath.Join(dir, "ref-nomad-machine.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	write(f, string(machine), string(labMachine), micro, lab,
+		refResults{micro: refMicro, etcdMachine: string(etcdMachine), nomadMachine: string(nomadMachine)})
 	return f.Close()
 }
 
@@ -189,7 +203,14 @@ func table(w io.Writer, rows [][2]string) {
 	fmt.Fprintln(w)
 }
 
-func write(w io.Writer, machine, labMachine string, micro, lab map[string]series) {
+// refResults are what bench/run.sh ref wrote beside lab.jsonl's lines.
+type refResults struct {
+	micro        map[string]series // shoal's benchmarks taken in turns with a peer's
+	etcdMachine  string
+	nomadMachine string
+}
+
+func write(w io.Writer, machine, labMachine string, micro, lab map[string]series, ref refResults) {
 	fmt.Fprint(w, header)
 	fmt.Fprintln(w, "## The machine")
 	fmt.Fprintln(w)
@@ -316,6 +337,8 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	})
 	writeMachines(w, lab) // bench/report/machines.go
 	writeSwarm(w, lab)
+	writeNomad(w, ref.nomadMachine, labMachine, lab)     // bench/report/nomad.go
+	writeEtcd(w, ref.etcdMachine, ref.micro, micro, lab) // bench/report/etcd.go
 	fmt.Fprint(w, comparisonText)
 
 	var extra []string

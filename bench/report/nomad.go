@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// writeNomad sets shoal's lab figures beside Nomad's, when bench/run.sh
+// ref has recorded nomad_* lines.
+func writeNomad(w io.Writer, machine, labMachine string, lab map[string]series) {
+	if len(lab["nomad_start"]) == 0 && len(lab["nomad_failover"]) == 0 && len(lab["nomad_footprint-idle"]) == 0 {
+		return
+	}
+	fmt.Fprint(w, nomadText)
+	if machine != "" {
+		fmt.Fprintln(w, "Nomad's side ran on:")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "```")
+		fmt.Fprint(w, strings.TrimRight(machine, "\n")+"\n")
+		fmt.Fprintln(w, "```")
+		fmt.Fprintln(w)
+		if load, busy := busyMachine(machine); busy {
+			fmt.Fprintf(w, "**Taken on a busy machine** (load %s at the start on %s cores): take\n"+
+				"them again with `make bench-ref` on a quiet machine.\n\n", load, nproc(machine))
+		}
+	}
+	if a, b := machineLine(machine, "cpu:"), machineLine(labMachine, "cpu:"); a != b || machineLine(machine, "kernel:") != machineLine(labMachine, "kernel:") {
+		fmt.Fprintf(w, "**shoal's side is from the lab run on another machine** (%s, kernel %s; Nomad's: %s, kernel %s):\n"+
+			"the ratios below compare machines as well as systems until `make bench-lab` runs here too.\n\n",
+			orUnknown(b), orUnknown(machineLine(labMachine, "kernel:")), orUnknown(a), orUnknown(machineLine(machine, "kernel:")))
+	}
+	get := func(bench, field string) []float64 { return lab[bench][field] }
+	rows := []struct {
+		figure       string
+		shoal, nomad []float64
+	}{
+		{"30 pods/allocations: apply → all running, s", get("pod-start", "total_s"), get("nomad_start", "total_s")},
+		{"per-pod start p99, s", get("pod-start", "p99_s"), get("nomad_start", "p99_s")},
+		{"failover, defaults: kill → all 8 running elsewhere, s", get("failover", "seconds"), get("nomad_failover", "seconds")},
+		{"failover, defaults: kill → node seen down, s", get("failover", "not_ready_s"), get("nomad_failover", "not_ready_s")},
+		{"failover, tuned (shoal grace 1 s; Nomad heartbeat grace and min TTL 1 s), s", get("failover_grace1s", "seconds"), get("nomad_failover_tuned", "seconds")},
+		{"failover, tuned: kill → node seen down, s", get("failover_grace1s", "not_ready_s"), get("nomad_failover_tuned", "not_ready_s")},
+		{"idle agent RSS, MB (median over 5 nodes)", get("footprint-idle", "rss_mb (median over nodes)"), get("nomad_footprint-idle", "rss_mb (median over nodes)")},
+		{"agent RSS with 50 pods, MB (median over 5 nodes)", get("footprint-50pods", "rss_mb (median over nodes)"), get("nomad_footprint-50pods", "rss_mb (median over nodes)")},
+		{"idle 5-node fleet: agents' CPU, % of one core", get("footprint-idle", "cpu_percent_of_one_core"), get("nomad_footprint-idle", "cpu_percent_of_one_core")},
+	}
+	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Nomad (min / median / max) | shoal / Nomad (medians) |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	var behind []string
+	for _, r := range rows {
+		v := ratio(r.shoal, r.nomad, true, "Nomad")
+		if strings.HasSuffix(v, "(Nomad ahead)") {
+			behind = append(behind, r.figure)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.figure, mmm(r.shoal), mmm(r.nomad), v)
+	}
+	if h := get("nomad_footprint-50pods", "helpers_anon_mb (max over nodes)"); len(h) > 0 {
+		fmt.Fprintf(w, "| with 50 pods: Nomad's per-task executor and log monitor processes, anonymous MB on the busiest node | – | %s | – |\n", mmm(h))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Every figure here is one where less is better: a ratio below 1 puts shoal ahead.")
+	fmt.Fprintln(w)
+	if len(behind) > 0 {
+		fmt.Fprintf(w, "**Nomad is ahead here on: %s.**\n\n", strings.Join(behind, "; "))
+	}
+	fmt.Fprint(w, nomadReadingText)
+}
+
+// machineLine is the value of one line of bench/run.sh's machine block.
+func machineLine(machine, key string) string {
+	for _, line := range strings.Split(machine, "\n") {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
