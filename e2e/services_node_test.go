@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,10 +120,22 @@ func TestServicesOnTheNodes(t *testing.T) {
 	// get asks the Service from client pod; it returns the server's name
 	// and fails the test when the server saw another source address.
 	get := func(client, url string) (string, error) {
-		out, err := f.try("exec", client, "--", "wget", "-T", "3", "-qO-", url)
+		// busybox nc, not wget: the image's static wget exits 139 under
+		// shoal exec (see clientPod).
+		u, err := neturl.Parse(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := fmt.Sprintf(`printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' | nc -w 3 %s %s`, u.Path, u.Host, u.Hostname(), u.Port())
+		out, err := f.try("exec", client, "--", "sh", "-c", req)
 		if err != nil {
 			return "", fmt.Errorf("%w: %s", err, out)
 		}
+		_, body, ok := strings.Cut(out, "\r\n\r\n")
+		if !ok {
+			return "", fmt.Errorf("no HTTP body in %q", out)
+		}
+		out = body
 		fields := strings.Fields(out)
 		if len(fields) != 2 {
 			t.Fatalf("answer %q from %s: want ADDR HOSTNAME", out, url)
