@@ -1,8 +1,6 @@
 package apiserver
 
 import (
-	"fmt"
-
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/api/printers"
 )
@@ -24,37 +22,12 @@ func (endpointsKind) meta() kindMeta {
 		shortNames: []string{"ep"}}
 }
 
-func endpointsOf(st Store) (endpointsStore, error) {
-	es, ok := st.(endpointsStore)
-	if !ok {
-		return nil, fmt.Errorf("state of type %T holds no Endpoints", st)
-	}
-	return es, nil
-}
-
 func (endpointsKind) get(st Store, ns, name string) (api.Object, error) {
-	es, err := endpointsOf(st)
-	if err != nil {
-		return nil, err
-	}
-	e, err := es.Endpoints(ns, name)
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
+	return getIn(st, "Endpoints", endpointsStore.Endpoints, ns, name)
 }
 
 func (endpointsKind) list(st Store, match func(api.Object) bool) ([]api.Object, uint64) {
-	es, err := endpointsOf(st)
-	if err != nil {
-		return nil, 0
-	}
-	items, idx := es.ListEndpoints(func(e *api.Endpoints) bool { return match(e) })
-	out := make([]api.Object, len(items))
-	for i, e := range items {
-		out[i] = e
-	}
-	return out, idx
+	return listIn(st, endpointsStore.ListEndpoints, match)
 }
 
 func (endpointsKind) field(api.Object, string) string { return "" }

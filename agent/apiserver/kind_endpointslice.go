@@ -1,8 +1,6 @@
 package apiserver
 
 import (
-	"fmt"
-
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/api/printers"
 )
@@ -25,37 +23,12 @@ func (endpointSliceKind) meta() kindMeta {
 		base: "/apis/discovery.k8s.io/v1", plural: "endpointslices"}
 }
 
-func endpointSlicesOf(st Store) (endpointSliceStore, error) {
-	es, ok := st.(endpointSliceStore)
-	if !ok {
-		return nil, fmt.Errorf("state of type %T holds no EndpointSlices", st)
-	}
-	return es, nil
-}
-
 func (endpointSliceKind) get(st Store, ns, name string) (api.Object, error) {
-	es, err := endpointSlicesOf(st)
-	if err != nil {
-		return nil, err
-	}
-	s, err := es.EndpointSlice(ns, name)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return getIn(st, "EndpointSlices", endpointSliceStore.EndpointSlice, ns, name)
 }
 
 func (endpointSliceKind) list(st Store, match func(api.Object) bool) ([]api.Object, uint64) {
-	es, err := endpointSlicesOf(st)
-	if err != nil {
-		return nil, 0
-	}
-	items, idx := es.EndpointSlices(func(s *api.EndpointSlice) bool { return match(s) })
-	out := make([]api.Object, len(items))
-	for i, s := range items {
-		out[i] = s
-	}
-	return out, idx
+	return listIn(st, endpointSliceStore.EndpointSlices, match)
 }
 
 func (endpointSliceKind) field(api.Object, string) string { return "" }

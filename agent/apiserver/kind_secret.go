@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -27,37 +26,12 @@ func (secretKind) meta() kindMeta {
 
 func (secretKind) newObject() api.Object { return &api.Secret{} }
 
-func secretsOf(st Store) (secretStore, error) {
-	ss, ok := st.(secretStore)
-	if !ok {
-		return nil, fmt.Errorf("state of type %T holds no Secrets", st)
-	}
-	return ss, nil
-}
-
 func (secretKind) get(st Store, ns, name string) (api.Object, error) {
-	ss, err := secretsOf(st)
-	if err != nil {
-		return nil, err
-	}
-	s, err := ss.Secret(ns, name)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return getIn(st, "Secrets", secretStore.Secret, ns, name)
 }
 
 func (secretKind) list(st Store, match func(api.Object) bool) ([]api.Object, uint64) {
-	ss, err := secretsOf(st)
-	if err != nil {
-		return nil, 0
-	}
-	items, idx := ss.Secrets(func(s *api.Secret) bool { return match(s) })
-	out := make([]api.Object, len(items))
-	for i, s := range items {
-		out[i] = s
-	}
-	return out, idx
+	return listIn(st, secretStore.Secrets, match)
 }
 
 func (secretKind) field(obj api.Object, name string) string {

@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -31,37 +30,12 @@ func (serviceKind) withConfig(cfg Config) resource { return serviceKind{cidr: cf
 
 func (serviceKind) newObject() api.Object { return &api.Service{} }
 
-func servicesOf(st Store) (serviceStore, error) {
-	ss, ok := st.(serviceStore)
-	if !ok {
-		return nil, fmt.Errorf("state of type %T holds no Services", st)
-	}
-	return ss, nil
-}
-
 func (serviceKind) get(st Store, ns, name string) (api.Object, error) {
-	ss, err := servicesOf(st)
-	if err != nil {
-		return nil, err
-	}
-	s, err := ss.Service(ns, name)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return getIn(st, "Services", serviceStore.Service, ns, name)
 }
 
 func (serviceKind) list(st Store, match func(api.Object) bool) ([]api.Object, uint64) {
-	ss, err := servicesOf(st)
-	if err != nil {
-		return nil, 0
-	}
-	items, idx := ss.Services(func(s *api.Service) bool { return match(s) })
-	out := make([]api.Object, len(items))
-	for i, s := range items {
-		out[i] = s
-	}
-	return out, idx
+	return listIn(st, serviceStore.Services, match)
 }
 
 // field: Services take only metadata.name and metadata.namespace, as in
