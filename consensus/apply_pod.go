@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"fmt"
 	"reflect"
 	"time"
 
@@ -17,6 +18,9 @@ func (s *state) createPod(index uint64, in *api.Pod, uid api.UID, t time.Time) (
 	if uid == "" {
 		return nil, &InvalidError{Kind: kindPod, Namespace: ns, Name: name,
 			Fields: api.FieldErrors{{Path: "metadata.uid", Detail: "required: the leader must choose the UID"}}}
+	}
+	if err := s.controllerGone(p, nil); err != nil {
+		return nil, err
 	}
 	key := api.Key(ns, name)
 	if _, exists := s.Pods[key]; exists {
@@ -53,6 +57,9 @@ func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
 		return nil, &ConflictError{Kind: kindPod, Namespace: ns, Name: name,
 			Reason: "the object has been modified (resourceVersion " + v + ", now " + old.ObjectMeta.ResourceVersion + "); read it again and retry"}
 	}
+	if err := s.controllerGone(in, old); err != nil {
+		return nil, err
+	}
 	// A manifest does not carry the binding; its absence is not a change.
 	if in.Spec.NodeName == "" {
 		in.Spec.NodeName = old.Spec.NodeName
@@ -78,6 +85,35 @@ func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
 	p.ObjectMeta.ResourceVersion = rv(index)
 	s.putPod(api.KeyOf(p), p)
 	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
+}
+
+// controllerGone refuses a pod that a controller this state does not hold
+// would newly control (created for it, or adopted by it): the leader's
+// replication pass reads controllers and pods apart, and a pass that read
+// an RC just before its delete would otherwise create or adopt a pod for
+// it, one that nothing removes then (seen: an orphaning delete undone by
+// an adoption a moment later). Only the kinds shoal stores are checked;
+// old is nil on create.
+func (s *state) controllerGone(p, old *api.Pod) error {
+	ref := api.ControllerOf(p)
+	if ref == nil {
+		return nil
+	}
+	if old != nil {
+		if was := api.ControllerOf(old); was != nil && was.UID == ref.UID {
+			return nil
+		}
+	}
+	switch ref.Kind {
+	case api.KindReplicationController, api.KindReplicaSet, api.KindDeployment:
+	default:
+		return nil
+	}
+	if c, ok := s.controller(ref.Kind, p.ObjectMeta.Namespace, ref.Name); ok && api.MetaOf(c).UID == ref.UID {
+		return nil
+	}
+	return &ConflictError{Kind: kindPod, Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name,
+		Reason: fmt.Sprintf("its controller %s %s (uid %s) no longer exists", ref.Kind, ref.Name, ref.UID)}
 }
 
 func equalStringMaps(a, b map[string]string) bool {

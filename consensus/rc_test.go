@@ -82,6 +82,40 @@ func TestDeleteControllerCascadesOrOrphans(t *testing.T) {
 	}
 }
 
+// A pass that read an RC just before its delete must not create or adopt
+// a pod for it afterwards: nothing would ever remove that pod (found when
+// an orphaning delete was undone by an adoption from the same pass).
+func TestPodsAreNotCreatedOrAdoptedForAGoneController(t *testing.T) {
+	h := newHarness(t)
+	res, _ := h.do(ApplyController{RC: testRC("web", 1), Create: true, UID: "rc-1", Time: t0})
+	rc := res.Controller
+	h.must(create("bare", "10Mi"))
+	h.must(DeleteController{Kind: api.KindReplicationController, Namespace: "default", Name: "web", Orphan: true})
+
+	if _, err := h.do(ownedPod("web-late", rc)); !IsConflict(err) {
+		t.Fatalf("pod created for a deleted RC: %v", err)
+	}
+	bare, _ := h.f.Pod("default", "bare")
+	adopt := *bare
+	adopt.ObjectMeta.OwnerReferences = api.PodFromTemplate(rc).ObjectMeta.OwnerReferences
+	if _, err := h.do(ApplyPod{Pod: adopt, Time: t0}); !IsConflict(err) {
+		t.Fatalf("pod adopted by a deleted RC: %v", err)
+	}
+	if p, _ := h.f.Pod("default", "bare"); api.ControllerOf(p) != nil {
+		t.Fatalf("refused adoption stored an owner: %+v", p.ObjectMeta.OwnerReferences)
+	}
+
+	// The same RC name again, a new UID: the old UID is still gone, the
+	// new controller may adopt.
+	res, _ = h.do(ApplyController{RC: testRC("web", 1), Create: true, UID: "rc-2", Time: t0})
+	bare, _ = h.f.Pod("default", "bare")
+	adopt = *bare
+	adopt.ObjectMeta.OwnerReferences = api.PodFromTemplate(res.Controller).ObjectMeta.OwnerReferences
+	if _, err := h.do(ApplyPod{Pod: adopt, Time: t0}); err != nil {
+		t.Fatalf("adoption by a live RC: %v", err)
+	}
+}
+
 func TestSnapshotKeepsControllers(t *testing.T) {
 	h := newHarness(t)
 	rs := &api.ReplicaSet{ObjectMeta: api.ObjectMeta{Name: "front"}, Spec: api.ReplicaSetSpec{

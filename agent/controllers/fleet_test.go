@@ -82,6 +82,15 @@ func boundPod(t *testing.T, s *consensus.TestServer, name, owner, node string) {
 		Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}
 	p.APIVersion, p.Kind = "v1", "Pod"
 	if owner != "" {
+		// The state refuses a pod for a controller it does not hold.
+		if _, err := s.FSM.Controller(api.KindReplicationController, "default", owner); consensus.IsNotFound(err) {
+			replicas := int32(0)
+			rc := &api.ReplicationController{ObjectMeta: api.ObjectMeta{Name: owner, Namespace: "default"},
+				Spec: api.ReplicationControllerSpec{Replicas: &replicas, Selector: map[string]string{"app": owner}, Template: &api.PodTemplateSpec{
+					ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": owner}},
+					Spec:       api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}}}
+			apply(t, s, consensus.ApplyController{RC: rc, Create: true, UID: api.UID(owner + "-uid"), Time: time.Now().UTC()})
+		}
 		yes := true
 		p.ObjectMeta.OwnerReferences = []api.OwnerReference{{APIVersion: "v1", Kind: api.KindReplicationController, Name: owner, UID: api.UID(owner + "-uid"), Controller: &yes}}
 	}
