@@ -29,15 +29,7 @@ func (l *Leader) deploymentController(ctx context.Context) {
 	if cs == nil {
 		return
 	}
-	var after uint64
-	for ctx.Err() == nil {
-		wctx, cancel := context.WithTimeout(ctx, replicationResync)
-		idx, _ := l.state.WaitIndex(wctx, after)
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		after = idx
+	l.onEachChange(ctx, replicationResync, func() {
 		deploys, _ := cs.Controllers(api.KindDeployment, nil)
 		for _, obj := range deploys {
 			d := obj.(*api.Deployment)
@@ -45,7 +37,7 @@ func (l *Leader) deploymentController(ctx context.Context) {
 				l.log.Warn("deployment", "name", api.Key(d.Namespace, d.Name), "err", err)
 			}
 		}
-	}
+	})
 }
 
 // rsView is one ReplicaSet of a Deployment with what its pods show.

@@ -31,19 +31,11 @@ func (l *Leader) endpointsController(ctx context.Context) {
 	if ss == nil {
 		return
 	}
-	var after uint64
-	for ctx.Err() == nil {
-		wctx, cancel := context.WithTimeout(ctx, endpointsResync)
-		idx, _ := l.state.WaitIndex(wctx, after)
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		after = idx
+	l.onEachChange(ctx, endpointsResync, func() {
 		if _, err := l.syncEndpoints(ctx, ss); err != nil && ctx.Err() == nil {
 			l.log.Warn("endpoints", "err", err)
 		}
-	}
+	})
 }
 
 // syncEndpoints is one pass over every Service: it reads the Services,

@@ -210,3 +210,20 @@ func (l *Leader) runControllers(ctx context.Context) {
 		<-finished
 	}
 }
+
+// onEachChange runs pass at every new index of the state, and at least
+// every resync (a lost write or a failed step is retried then), until ctx
+// is done: the wake-up of every loop that reacts to the state.
+func (l *Leader) onEachChange(ctx context.Context, resync time.Duration, pass func()) {
+	var after uint64
+	for ctx.Err() == nil {
+		wctx, cancel := context.WithTimeout(ctx, resync)
+		idx, _ := l.state.WaitIndex(wctx, after)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		after = idx
+		pass()
+	}
+}

@@ -31,15 +31,7 @@ func (l *Leader) replicationController(ctx context.Context) {
 	if cs == nil {
 		return
 	}
-	var after uint64
-	for ctx.Err() == nil {
-		wctx, cancel := context.WithTimeout(ctx, replicationResync)
-		idx, _ := l.state.WaitIndex(wctx, after)
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		after = idx
+	l.onEachChange(ctx, replicationResync, func() {
 		ctrls, _ := cs.Controllers("", nil)
 		known := map[string]bool{}
 		for _, c := range ctrls {
@@ -50,7 +42,7 @@ func (l *Leader) replicationController(ctx context.Context) {
 				l.log.Warn("replication", "kind", api.TypeMetaOf(c).Kind, "name", api.Key(api.MetaOf(c).Namespace, api.MetaOf(c).Name), "err", err)
 			}
 		}
-	}
+	})
 }
 
 // replicaPlan is what one pass decided for one controller: pure, so that
