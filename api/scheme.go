@@ -38,6 +38,7 @@ func newScheme() *runtime.Scheme {
 		&ReplicationController{}, &ReplicationControllerList{},
 		&Secret{}, &SecretList{}, &Event{}, &EventList{},
 		&Service{}, &ServiceList{}, &Endpoints{}, &EndpointsList{})
+	s.AddKnownTypes(corev1.SchemeGroupVersion, &Namespace{}, &NamespaceList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ReplicaSet{}, &ReplicaSetList{}, &Deployment{}, &DeploymentList{})
 	s.AddKnownTypes(autoscalingv1.SchemeGroupVersion, &Scale{})
 	s.AddKnownTypes(discoveryv1.SchemeGroupVersion, &EndpointSlice{}, &EndpointSliceList{})

@@ -101,6 +101,11 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[discoveryv1.Endpoint]():           {"addresses", "conditions", "hostname", "nodeName", "targetRef"},
 	reflect.TypeFor[discoveryv1.EndpointConditions](): {"ready", "serving", "terminating"},
 	reflect.TypeFor[discoveryv1.EndpointPort]():       {"name", "port", "protocol"},
+
+	// Namespaces: namespace.go.
+	reflect.TypeFor[corev1.Namespace]():       {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[corev1.NamespaceSpec]():   {"finalizers"},
+	reflect.TypeFor[corev1.NamespaceStatus](): {"phase"},
 }
 
 // supportedSets is supportedFields as sets, built once.

@@ -98,6 +98,12 @@ type (
 	EventSource                 = corev1.EventSource
 )
 
+// Namespaces: namespace.go.
+type (
+	Namespace     = corev1.Namespace
+	NamespaceList = corev1.NamespaceList
+)
+
 // Services and their endpoints.
 type (
 	Service               = corev1.Service

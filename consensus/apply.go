@@ -49,6 +49,14 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.putEndpointSlice(index, c)
 	case *DeleteEndpointSlice:
 		return s.deleteEndpointSlice(index, c)
+	case *ApplyNamespace:
+		return s.applyNamespace(index, c)
+	case *DeleteNamespace:
+		return s.deleteNamespace(index, c)
+	case *FinalizeNamespace:
+		return s.finalizeNamespace(index, c)
+	case *DeleteObject:
+		return s.deleteObject(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -100,6 +108,14 @@ func asPointer(cmd Command) Command {
 	case PutEndpointSlice:
 		return &c
 	case DeleteEndpointSlice:
+		return &c
+	case ApplyNamespace:
+		return &c
+	case DeleteNamespace:
+		return &c
+	case FinalizeNamespace:
+		return &c
+	case DeleteObject:
 		return &c
 	}
 	return cmd

@@ -36,6 +36,7 @@ const (
 	KindService               = "Service"               // namespace/name
 	KindEndpoints             = "Endpoints"             // namespace/name
 	KindEndpointSlice         = "EndpointSlice"         // namespace/name
+	KindNamespace             = "Namespace"             // name
 )
 
 // Defaults of a ChangeStream.
@@ -367,7 +368,7 @@ func (cs *ChangeStream) reset(index uint64, objects []*Change) {
 func IsStreamedKind(kind string) bool {
 	switch kind {
 	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindDeployment, KindSecret, KindEvent,
-		KindService, KindEndpoints, KindEndpointSlice:
+		KindService, KindEndpoints, KindEndpointSlice, KindNamespace:
 		return true
 	}
 	return false
@@ -442,6 +443,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Endpoints[key]
 	case KindEndpointSlice:
 		obj, ok = s.EndpointSlices[key]
+	case KindNamespace:
+		obj, ok = s.Namespaces[key]
 	}
 	if !ok {
 		return nil
@@ -564,6 +567,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.EndpointSlices {
 		if err := add(KindEndpointSlice, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.Namespaces {
+		if err := add(KindNamespace, k, o); err != nil {
 			return nil, err
 		}
 	}

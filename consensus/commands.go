@@ -185,6 +185,14 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &PutEndpointSlice{}
 	case "DeleteEndpointSlice":
 		cmd = &DeleteEndpointSlice{}
+	case "ApplyNamespace":
+		cmd = &ApplyNamespace{}
+	case "DeleteNamespace":
+		cmd = &DeleteNamespace{}
+	case "FinalizeNamespace":
+		cmd = &FinalizeNamespace{}
+	case "DeleteObject":
+		cmd = &DeleteObject{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}

@@ -66,6 +66,22 @@ type RejectedError struct {
 
 func (e *RejectedError) Error() string { return e.Reason }
 
+// ForbiddenError: the command is refused by a rule about where the object
+// is (a namespace being deleted, a namespace that may not be deleted).
+type ForbiddenError struct {
+	Kind      string
+	Namespace string
+	Name      string
+	Reason    string
+}
+
+func (e *ForbiddenError) Error() string {
+	return fmt.Sprintf("%s %q is forbidden: %s", kindLower(e.Kind), objName(e.Namespace, e.Name), e.Reason)
+}
+
+// IsForbidden reports whether err is (or wraps) a ForbiddenError.
+func IsForbidden(err error) bool { var e *ForbiddenError; return errors.As(err, &e) }
+
 // IsNotFound reports whether err is (or wraps) a NotFoundError.
 func IsNotFound(err error) bool { var e *NotFoundError; return errors.As(err, &e) }
 

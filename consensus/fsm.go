@@ -29,6 +29,8 @@ type Result struct {
 	Service       *api.Service
 	Endpoints     *api.Endpoints
 	EndpointSlice *api.EndpointSlice
+	// Namespace is what a Namespace command left (or deleted).
+	Namespace *api.Namespace
 	// Changed is false when the command was accepted but left the object
 	// as it was (an apply of an unchanged manifest).
 	Changed bool

@@ -82,9 +82,8 @@ func (podKind) write(obj api.Object, create bool, uid api.UID, now time.Time) co
 	return consensus.ApplyPod{Pod: p, UID: uid, Time: now}
 }
 
-func (podKind) remove(_ *http.Request, cur api.Object) (consensus.Command, error) {
-	m := api.MetaOf(cur)
-	return consensus.DeletePod{Namespace: m.Namespace, Name: m.Name, UID: m.UID}, nil
+func (podKind) remove(r *http.Request, cur api.Object) (consensus.Command, error) {
+	return removeObject(r, consensus.KindPod, cur) // kube_delete_options.go
 }
 
 func (podKind) stored(out *consensus.Result) api.Object { return out.Pod }

@@ -1,12 +1,9 @@
 package apiserver
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
@@ -90,32 +87,9 @@ func (replicatedKind) write(obj api.Object, create bool, uid api.UID, now time.T
 }
 
 // remove deletes the object and, unless the caller asks for
-// propagationPolicy=Orphan (query or DeleteOptions body), its pods.
+// propagationPolicy=Orphan, what it controls (kube_delete_options.go).
 func (k replicatedKind) remove(r *http.Request, cur api.Object) (consensus.Command, error) {
-	policy := r.URL.Query().Get("propagationPolicy")
-	if body, _ := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes)); len(strings.TrimSpace(string(body))) > 0 {
-		var opts struct {
-			PropagationPolicy string `json:"propagationPolicy"`
-			OrphanDependents  *bool  `json:"orphanDependents"`
-		}
-		if err := json.Unmarshal(body, &opts); err != nil {
-			return nil, invalid(fmt.Errorf("decode DeleteOptions: %w", err))
-		}
-		if opts.PropagationPolicy != "" {
-			policy = opts.PropagationPolicy
-		}
-		if opts.OrphanDependents != nil && *opts.OrphanDependents {
-			policy = "Orphan"
-		}
-	}
-	switch policy {
-	case "", "Background", "Foreground", "Orphan":
-	default:
-		return nil, invalid(&api.FieldError{Path: "propagationPolicy", Value: policy, Detail: "must be Orphan, Background or Foreground"})
-	}
-	m := api.MetaOf(cur)
-	return consensus.DeleteController{Kind: k.m.kind, Namespace: m.Namespace, Name: m.Name,
-		UID: m.UID, Orphan: policy == "Orphan"}, nil
+	return removeObject(r, k.m.kind, cur)
 }
 
 func (replicatedKind) stored(out *consensus.Result) api.Object { return out.Controller }

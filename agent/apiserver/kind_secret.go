@@ -45,9 +45,8 @@ func (secretKind) write(obj api.Object, create bool, uid api.UID, now time.Time)
 	return consensus.ApplySecret{Secret: *obj.(*api.Secret), Create: create, UID: uid, Time: now}
 }
 
-func (secretKind) remove(_ *http.Request, cur api.Object) (consensus.Command, error) {
-	m := api.MetaOf(cur)
-	return consensus.DeleteSecret{Namespace: m.Namespace, Name: m.Name, UID: m.UID}, nil
+func (secretKind) remove(r *http.Request, cur api.Object) (consensus.Command, error) {
+	return removeObject(r, consensus.KindSecret, cur) // kube_delete_options.go
 }
 
 func (secretKind) stored(out *consensus.Result) api.Object { return out.Secret }

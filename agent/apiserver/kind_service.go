@@ -50,10 +50,9 @@ func (k serviceKind) write(obj api.Object, create bool, uid api.UID, now time.Ti
 }
 
 // remove deletes the Service and, in the same entry, its Endpoints and
-// EndpointSlices.
-func (serviceKind) remove(_ *http.Request, cur api.Object) (consensus.Command, error) {
-	m := api.MetaOf(cur)
-	return consensus.DeleteService{Namespace: m.Namespace, Name: m.Name, UID: m.UID}, nil
+// EndpointSlices (DeleteService, through DeleteObject's propagation).
+func (serviceKind) remove(r *http.Request, cur api.Object) (consensus.Command, error) {
+	return removeObject(r, consensus.KindService, cur) // kube_delete_options.go
 }
 
 func (serviceKind) stored(out *consensus.Result) api.Object { return out.Service }

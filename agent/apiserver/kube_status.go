@@ -19,6 +19,7 @@ func kubeStatusMessage(st *api.Status, err error) {
 		ae  *consensus.AlreadyExistsError
 		cf  *consensus.ConflictError
 		inv *consensus.InvalidError
+		fb  *consensus.ForbiddenError
 	)
 	switch {
 	case errors.As(err, &nf):
@@ -34,6 +35,8 @@ func kubeStatusMessage(st *api.Status, err error) {
 		st.Message = fmt.Sprintf("Operation cannot be fulfilled on %s %q: %s", kindPlural(cf.Kind), cf.Name, reason)
 	case errors.As(err, &inv):
 		st.Message = fmt.Sprintf("%s %q is invalid: %s", inv.Kind, inv.Name, joinCauses(inv.Fields))
+	case errors.As(err, &fb):
+		st.Message = fmt.Sprintf("%s %q is forbidden: %s", kindPlural(fb.Kind), fb.Name, fb.Reason)
 	}
 }
 

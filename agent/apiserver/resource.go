@@ -61,6 +61,9 @@ type kindMeta struct {
 	kind, apiVersion, listKind string
 	base                       string // URL prefix before /namespaces: /api/v1, /apis/apps/v1
 	plural                     string
+	// cluster is a cluster-scoped kind (Namespaces): served at
+	// base/plural[/name], never under /namespaces/{ns}/.
+	cluster bool
 	// fields are the field selectors the kind takes beyond metadata.name
 	// and metadata.namespace.
 	fields []string
@@ -72,5 +75,6 @@ type kindMeta struct {
 // resources are the kinds served through the generic handlers.
 func resources() []resource {
 	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta},
-		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{}}
+		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
+		namespaceKind{}}
 }

@@ -25,9 +25,10 @@ func (srv *Server) resourceRoutes(mux handleFuncer, res resource) {
 		res = c.withConfig(srv.cfg)
 	}
 	m := res.meta()
-	coll := m.base + "/namespaces/{ns}/" + m.plural
-	one := coll + "/{name}"
-	mux.HandleFunc("GET "+m.base+"/"+m.plural, srv.viaServer(srv.listResource(res)))
+	coll, one := collectionPaths(m)
+	if !m.cluster {
+		mux.HandleFunc("GET "+m.base+"/"+m.plural, srv.viaServer(srv.listResource(res)))
+	}
 	mux.HandleFunc("GET "+coll, srv.viaServer(srv.listResource(res)))
 	mux.HandleFunc("GET "+one, srv.viaServer(srv.getResource(res)))
 	w, ok := res.(writable)
@@ -38,6 +39,17 @@ func (srv *Server) resourceRoutes(mux handleFuncer, res resource) {
 	mux.HandleFunc("POST "+coll, srv.viaLeader(srv.writeResource(w, true)))
 	mux.HandleFunc("PUT "+one, srv.viaLeader(srv.writeResource(w, false)))
 	mux.HandleFunc("DELETE "+one, srv.viaLeader(srv.deleteResource(w)))
+}
+
+// collectionPaths are where a kind's collection and its objects are served:
+// under /namespaces/{ns}/, or for a cluster-scoped kind right under its
+// base.
+func collectionPaths(m kindMeta) (coll, one string) {
+	coll = m.base + "/namespaces/{ns}/" + m.plural
+	if m.cluster {
+		coll = m.base + "/" + m.plural
+	}
+	return coll, coll + "/{name}"
 }
 
 // unlisted is a mux that serves a route without recording it for
@@ -54,8 +66,7 @@ type unlisted interface {
 // checks agree with the answer.
 func (srv *Server) readOnlyRoutes(mux handleFuncer, res resource) {
 	m := res.meta()
-	coll := m.base + "/namespaces/{ns}/" + m.plural
-	one := coll + "/{name}"
+	coll, one := collectionPaths(m)
 	handle := mux.HandleFunc
 	if u, ok := mux.(unlisted); ok {
 		handle = u.handleUnlisted
@@ -168,6 +179,10 @@ func (srv *Server) writeResource(res writable, create bool) http.HandlerFunc {
 		if name := api.MetaOf(obj).Name; !create && name != r.PathValue("name") {
 			writeError(w, srv.log, invalid(&api.FieldError{Path: "metadata.name", Value: name,
 				Detail: "does not match the name in the URL " + r.PathValue("name")}))
+			return
+		}
+		if err := srv.admitNamespace(res, obj, create); err != nil { // kube_namespace_admission.go
+			writeError(w, srv.log, err)
 			return
 		}
 		srv.applyAndAnswer(w, r, res.write(obj, create, uuid.NewUUID(), time.Now().UTC()),

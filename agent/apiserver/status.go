@@ -23,6 +23,7 @@ func statusError(err error) api.Status {
 		cf  *consensus.ConflictError
 		inv *consensus.InvalidError
 		rej *consensus.RejectedError
+		fb  *consensus.ForbiddenError
 		bad *badRequest
 	)
 	switch {
@@ -38,6 +39,9 @@ func statusError(err error) api.Status {
 	case errors.As(err, &inv):
 		st.Reason, st.Code = "Invalid", http.StatusUnprocessableEntity
 		st.Details = &api.StatusDetails{Name: inv.Name, Kind: inv.Kind, Causes: causes(inv.Fields)}
+	case errors.As(err, &fb):
+		st.Reason, st.Code = "Forbidden", http.StatusForbidden
+		st.Details = &api.StatusDetails{Name: fb.Name, Kind: kindPlural(fb.Kind)}
 	case errors.As(err, &rej):
 		st.Reason, st.Code = "Forbidden", http.StatusForbidden
 	case errors.As(err, &bad):

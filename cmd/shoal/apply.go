@@ -38,6 +38,9 @@ func newApplyCmd(g *globalFlags) *cobra.Command {
 
 // applyObject creates the object, or replaces it when it exists.
 func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) (string, error) {
+	if n, ok := obj.(*api.Namespace); ok {
+		return applyNamespace(ctx, c, n) // cmd/shoal/namespace.go
+	}
 	ns, err := objectNamespace(obj, nsFlag)
 	if err != nil {
 		return "", err

@@ -1,0 +1,325 @@
+package consensus
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// The generic operations on stored objects, whatever their kind:
+// DeleteObject with a propagation policy (Orphan strips the owner
+// references to the deleted object; Background and Foreground delete its
+// dependents in the same entry), a Namespace's finalization (every object
+// in it goes), and the reads the leader's garbage collector works from.
+// storedKinds lists every namespaced kind the state holds; a kind missing
+// from it is never deleted with its namespace nor collected, and
+// TestStoredKindsCoverState fails until it is added.
+
+// Propagation policies of DeleteObject, as Kubernetes' DeleteOptions name
+// them.
+const (
+	PropagateOrphan     = "Orphan"
+	PropagateBackground = "Background"
+	PropagateForeground = "Foreground"
+)
+
+// DeleteObject deletes one namespaced object of any kind in storedKinds,
+// as the kind's own delete does (a ReplicaSet takes the pods it controls
+// with it), and then, unless Propagation is Orphan, every object whose
+// owner references all name objects deleted by this entry, transitively:
+// no reader ever sees an owner gone while such dependents remain, which is
+// what Foreground promises (Background promises less). With Orphan, every
+// owner reference to the object is removed from its dependents in the
+// same entry and they stay. A non-empty UID must match the stored one.
+type DeleteObject struct {
+	Kind        string  `json:"kind"`
+	Namespace   string  `json:"namespace"`
+	Name        string  `json:"name"`
+	UID         api.UID `json:"uid,omitempty"`
+	Propagation string  `json:"propagation,omitempty"`
+}
+
+// Type implements Command.
+func (DeleteObject) Type() string { return "DeleteObject" }
+
+// storedKind is what the generic operations know of one namespaced kind.
+type storedKind struct {
+	kind, apiVersion string
+	// keys are the stored keys, sorted; get is the stored object (not a
+	// copy), nil when there is none.
+	keys func(s *state) []string
+	get  func(s *state, key string) api.Object
+	// remove deletes one object as the kind's own delete command does;
+	// orphan keeps what it controls (RCs, ReplicaSets, Deployments).
+	remove func(s *state, index uint64, ns, name string, uid api.UID, orphan bool) error
+}
+
+// storedKinds are the namespaced kinds the state holds, owners before what
+// they own, so a namespace's finalization takes most dependents with their
+// owners.
+var storedKinds = []storedKind{
+	mapKind(KindDeployment, api.AppsV1, func(s *state) map[string]*api.Deployment { return s.Deployments }, removeController(api.KindDeployment)),
+	mapKind(KindReplicaSet, api.AppsV1, func(s *state) map[string]*api.ReplicaSet { return s.ReplicaSets }, removeController(api.KindReplicaSet)),
+	mapKind(KindReplicationController, api.V1, func(s *state) map[string]*api.ReplicationController { return s.RCs }, removeController(api.KindReplicationController)),
+	mapKind(KindPod, api.V1, func(s *state) map[string]*api.Pod { return s.Pods },
+		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
+			_, err := s.deletePod(index, &DeletePod{Namespace: ns, Name: name, UID: uid})
+			return err
+		}),
+	mapKind(KindSecret, api.V1, func(s *state) map[string]*api.Secret { return s.Secrets },
+		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
+			_, err := s.deleteSecret(index, &DeleteSecret{Namespace: ns, Name: name, UID: uid})
+			return err
+		}),
+	mapKind(KindService, api.V1, func(s *state) map[string]*api.Service { return s.Services },
+		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
+			_, err := s.deleteService(index, &DeleteService{Namespace: ns, Name: name, UID: uid})
+			return err
+		}),
+	mapKind(KindEndpoints, api.V1, func(s *state) map[string]*api.Endpoints { return s.Endpoints },
+		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
+			_, err := s.deleteEndpoints(index, &DeleteEndpoints{Namespace: ns, Name: name, UID: uid})
+			return err
+		}),
+	mapKind(KindEndpointSlice, api.DiscoveryV1, func(s *state) map[string]*api.EndpointSlice { return s.EndpointSlices },
+		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
+			_, err := s.deleteEndpointSlice(index, &DeleteEndpointSlice{Namespace: ns, Name: name, UID: uid})
+			return err
+		}),
+}
+
+func mapKind[T api.Object](kind, apiVersion string, objects func(*state) map[string]T,
+	remove func(s *state, index uint64, ns, name string, uid api.UID, orphan bool) error) storedKind {
+	return storedKind{kind: kind, apiVersion: apiVersion, remove: remove,
+		keys: func(s *state) []string {
+			m := objects(s)
+			keys := make([]string, 0, len(m))
+			for k := range m {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			return keys
+		},
+		get: func(s *state, key string) api.Object {
+			obj, ok := objects(s)[key]
+			if !ok {
+				return nil
+			}
+			return obj
+		},
+	}
+}
+
+func removeController(kind string) func(s *state, index uint64, ns, name string, uid api.UID, orphan bool) error {
+	return func(s *state, index uint64, ns, name string, uid api.UID, orphan bool) error {
+		_, err := s.deleteController(index, &DeleteController{Kind: kind, Namespace: ns, Name: name, UID: uid, Orphan: orphan})
+		return err
+	}
+}
+
+func storedKindOf(kind string) (storedKind, bool) {
+	for _, k := range storedKinds {
+		if k.kind == kind {
+			return k, true
+		}
+	}
+	return storedKind{}, false
+}
+
+// DeletesGenerically tells whether DeleteObject serves kind.
+func DeletesGenerically(kind string) bool {
+	_, ok := storedKindOf(kind)
+	return ok
+}
+
+// OwnerKindKnown tells whether an owner reference names a kind the state
+// holds (its namespaced kinds, Nodes and Namespaces): only then does an
+// owner UID missing from the state mean the owner is gone. A reference to
+// any other kind (one this version does not store) never makes its
+// dependent collectable.
+func OwnerKindKnown(apiVersion, kind string) bool {
+	if apiVersion == api.V1 && (kind == KindNode || kind == KindNamespace) {
+		return true
+	}
+	k, ok := storedKindOf(kind)
+	return ok && k.apiVersion == apiVersion
+}
+
+func (s *state) deleteObject(index uint64, c *DeleteObject) (*Result, error) {
+	k, ok := storedKindOf(c.Kind)
+	if !ok {
+		return nil, rejectf("delete: kind %q is not one DeleteObject serves", c.Kind)
+	}
+	switch c.Propagation {
+	case "", PropagateBackground, PropagateForeground, PropagateOrphan:
+	default:
+		return nil, &InvalidError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
+			Fields: api.FieldErrors{{Path: "propagationPolicy", Value: c.Propagation, Detail: "must be Orphan, Background or Foreground"}}}
+	}
+	obj := k.get(s, api.Key(c.Namespace, c.Name))
+	if obj == nil {
+		return nil, &NotFoundError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name}
+	}
+	uid := api.MetaOf(obj).UID
+	if c.UID != "" && c.UID != uid {
+		return nil, &ConflictError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
+			Reason: string("precondition failed: uid " + c.UID + ", stored object has " + uid)}
+	}
+	if c.Propagation == PropagateOrphan {
+		s.dropOwnerReferences(index, uid)
+		if err := k.remove(s, index, c.Namespace, c.Name, uid, true); err != nil {
+			return nil, err
+		}
+		return &Result{Index: index, Changed: true}, nil
+	}
+	before := s.liveUIDs()
+	if err := k.remove(s, index, c.Namespace, c.Name, uid, false); err != nil {
+		return nil, err
+	}
+	s.cascade(index, before)
+	return &Result{Index: index, Changed: true}, nil
+}
+
+// dropOwnerReferences removes every owner reference to uid.
+func (s *state) dropOwnerReferences(index uint64, uid api.UID) {
+	for _, k := range storedKinds {
+		for _, key := range k.keys(s) {
+			m := api.MetaOf(k.get(s, key))
+			var refs []api.OwnerReference
+			for _, r := range m.OwnerReferences {
+				if r.UID != uid {
+					refs = append(refs, r)
+				}
+			}
+			if len(refs) == len(m.OwnerReferences) {
+				continue
+			}
+			// Stored objects are only ever read through copies, so the
+			// change in place is safe under Apply's lock.
+			m.OwnerReferences = refs
+			m.ResourceVersion = rv(index)
+			s.touch(k.kind, key)
+		}
+	}
+}
+
+// liveUIDs are the UIDs of every stored object (namespaced kinds, Nodes
+// and Namespaces).
+func (s *state) liveUIDs() map[api.UID]bool {
+	live := map[api.UID]bool{}
+	for _, k := range storedKinds {
+		for _, key := range k.keys(s) {
+			live[api.MetaOf(k.get(s, key)).UID] = true
+		}
+	}
+	for _, n := range s.Nodes {
+		live[n.ObjectMeta.UID] = true
+	}
+	for _, n := range s.Namespaces {
+		live[n.ObjectMeta.UID] = true
+	}
+	return live
+}
+
+// cascade removes, round by round, every object that an owner removed
+// since before (the UIDs live then) leaves with no owner at all.
+func (s *state) cascade(index uint64, before map[api.UID]bool) {
+	for {
+		after := s.liveUIDs()
+		gone := map[api.UID]bool{}
+		for uid := range before {
+			if !after[uid] {
+				gone[uid] = true
+			}
+		}
+		if len(gone) == 0 {
+			return
+		}
+		before = after
+		for _, k := range storedKinds {
+			for _, key := range k.keys(s) {
+				obj := k.get(s, key)
+				if obj == nil {
+					continue // taken by an owner removed this round
+				}
+				m := api.MetaOf(obj)
+				if !namesAny(m.OwnerReferences, gone) || !OwnersGone(m.OwnerReferences, after) {
+					continue
+				}
+				_ = k.remove(s, index, m.Namespace, m.Name, m.UID, false) // it exists: only its own rules could refuse
+			}
+		}
+	}
+}
+
+func namesAny(refs []api.OwnerReference, uids map[api.UID]bool) bool {
+	for _, r := range refs {
+		if uids[r.UID] {
+			return true
+		}
+	}
+	return false
+}
+
+// OwnersGone tells whether an object with these owner references has lost
+// every owner: it has at least one, each names a kind the state holds
+// (OwnerKindKnown), and none of their UIDs is live. Such an object is
+// garbage, as Kubernetes' garbage collector decides.
+func OwnersGone(refs []api.OwnerReference, live map[api.UID]bool) bool {
+	if len(refs) == 0 {
+		return false
+	}
+	for _, r := range refs {
+		if !OwnerKindKnown(r.APIVersion, r.Kind) || live[r.UID] {
+			return false
+		}
+	}
+	return true
+}
+
+// removeAllIn removes every namespaced object in namespace ns, owners
+// first, each as its own delete would (what it controls goes with it).
+func (s *state) removeAllIn(index uint64, ns string) {
+	prefix := ns + "/"
+	for _, k := range storedKinds {
+		for _, key := range k.keys(s) {
+			if !strings.HasPrefix(key, prefix) {
+				continue
+			}
+			if obj := k.get(s, key); obj != nil {
+				m := api.MetaOf(obj)
+				_ = k.remove(s, index, m.Namespace, m.Name, m.UID, false) // it exists: only its own rules could refuse
+			}
+		}
+	}
+}
+
+// ObjectRef is what the garbage collector and the namespace controller
+// read of a stored object.
+type ObjectRef struct {
+	Kind, APIVersion string
+	Namespace, Name  string
+	UID              api.UID
+	OwnerReferences  []api.OwnerReference
+}
+
+// ObjectRefs lists every stored object of the kinds DeleteObject serves,
+// with the UIDs of every stored object (those, Nodes and Namespaces), all
+// read at one index, which it returns.
+func (f *FSM) ObjectRefs() ([]ObjectRef, map[api.UID]bool, uint64) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var out []ObjectRef
+	for _, k := range storedKinds {
+		for _, key := range k.keys(f.st) {
+			m := api.MetaOf(k.get(f.st, key))
+			ref := ObjectRef{Kind: k.kind, APIVersion: k.apiVersion, Namespace: m.Namespace, Name: m.Name, UID: m.UID}
+			if len(m.OwnerReferences) > 0 {
+				ref.OwnerReferences = append([]api.OwnerReference(nil), m.OwnerReferences...)
+			}
+			out = append(out, ref)
+		}
+	}
+	return out, f.st.liveUIDs(), f.st.Index
+}

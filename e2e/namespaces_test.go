@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNamespacesAndGarbageCollection drives Namespaces and ownerReference
+// garbage collection through the machine's kubectl: a namespace is
+// created, used and deleted with everything in it (its pods stopped on
+// their nodes), creating into a missing namespace is refused with
+// Kubernetes' message, and deletes honour --cascade.
+func TestNamespacesAndGarbageCollection(t *testing.T) {
+	k := startKubectlFleet(t)
+
+	out := k.fails("run", "early", "--image="+image, "-n", "team", "--", "sleep", "3600")
+	if !strings.Contains(out, `Error from server (NotFound): namespaces "team" not found`) {
+		t.Fatalf("kubectl run into a missing namespace:\n%s", out)
+	}
+	if out := k.ok("create", "namespace", "team"); !strings.Contains(out, "namespace/team created") {
+		t.Fatalf("kubectl create namespace:\n%s", out)
+	}
+	out = k.eventually("the system namespaces and team, Active", func(out string) bool {
+		return kubeRow("default", "Active").MatchString(out) && kubeRow("kube-system", "Active").MatchString(out) &&
+			kubeRow("team", "Active").MatchString(out)
+	}, "get", "ns")
+	t.Logf("kubectl get ns:\n%s", out)
+
+	k.ok("run", "solo", "--image="+image, "-n", "team", "--", "sleep", "3600")
+	k.ok("create", "deployment", "web", "--image="+image, "--replicas=2", "-n", "team", "--", "sleep", "100000")
+	k.eventually("2 of 2 ready", kubeRow("web", "2/2", "2", "2").MatchString, "get", "deployment", "web", "-n", "team")
+	k.eventually("solo running", kubeRow("solo", "1/1", "Running").MatchString, "get", "pod", "solo", "-n", "team")
+	var pods struct {
+		Items []struct {
+			Metadata struct{ UID string }
+			Spec     struct{ NodeName string }
+		}
+	}
+	if err := json.Unmarshal([]byte(k.ok("get", "pods", "-n", "team", "-o", "json")), &pods); err != nil || len(pods.Items) != 3 {
+		t.Fatalf("pods of team: %d, %v", len(pods.Items), err)
+	}
+
+	if out := k.ok("delete", "namespace", "team", "--wait=false"); !strings.Contains(out, `namespace "team" deleted`) {
+		t.Fatalf("kubectl delete namespace:\n%s", out)
+	}
+	// Terminating while the leader removes what it holds, then gone.
+	if out, err := k.try("get", "ns", "team", "-o", "jsonpath={.status.phase}"); err == nil && out != "Terminating" {
+		t.Fatalf("namespace after delete: phase %q, want Terminating (or gone)", out)
+	}
+	waitFor(t, "namespace team gone", func() bool {
+		out, err := k.try("get", "ns", "team")
+		return err != nil && strings.Contains(out, `namespaces "team" not found`)
+	})
+	if out := k.ok("get", "pods,replicasets,deployments", "-n", "team"); !strings.Contains(out, "No resources found in team namespace.") {
+		t.Fatalf("objects left in the deleted namespace:\n%s", out)
+	}
+	sock := filepath.Join(k.stateRoot, k.name, "containerd", "containerd.sock")
+	waitFor(t, "the namespace's containers stopped on their nodes", func() bool {
+		for _, p := range pods.Items {
+			prefix := strings.ReplaceAll(p.Metadata.UID, "-", "")[:12]
+			out, err := exec.Command("ctr", "-a", sock, "-n", "shoal-"+k.name+"-"+p.Spec.NodeName, "containers", "ls", "-q").CombinedOutput()
+			if err != nil || strings.Contains(string(out), prefix) {
+				return false
+			}
+		}
+		return true
+	})
+	if out := k.fails("run", "late", "--image="+image, "-n", "team", "--", "sleep", "3600"); !strings.Contains(out, `namespaces "team" not found`) {
+		t.Fatalf("kubectl run into the deleted namespace:\n%s", out)
+	}
+
+	t.Run("cascade orphan keeps the ReplicaSets and pods", func(t *testing.T) {
+		k.t = t
+		k.ok("create", "deployment", "keep", "--image="+image, "--replicas=2", "--", "sleep", "100000")
+		k.eventually("2 of 2 ready", kubeRow("keep", "2/2", "2", "2").MatchString, "get", "deployment", "keep")
+		k.ok("delete", "deployment", "keep", "--cascade=orphan")
+		rs := k.ok("get", "rs", "-l", "app=keep", "-o", "jsonpath={range .items[*]}{.metadata.name} {.metadata.ownerReferences}{\"\\n\"}{end}")
+		if lines := strings.Fields(strings.TrimSpace(rs)); len(lines) != 1 || !strings.HasPrefix(lines[0], "keep-") {
+			t.Fatalf("ReplicaSets after the orphaning delete (want one, without owner):\n%s", rs)
+		}
+		k.eventually("2 pods still running", func(out string) bool { return strings.Count(out, "Running") == 2 }, "get", "pods", "-l", "app=keep")
+		k.ok("delete", "rs", "-l", "app=keep")
+		k.eventually("the pods go with their ReplicaSet", kubeContains("No resources found in default namespace."), "get", "pods", "-l", "app=keep")
+	})
+
+	t.Run("cascade foreground and background take the dependents", func(t *testing.T) {
+		k.t = t
+		for _, cascade := range []string{"foreground", "background"} {
+			k.ok("create", "deployment", "gone", "--image="+image, "--replicas=1", "--", "sleep", "100000")
+			k.eventually("1 of 1 ready", kubeRow("gone", "1/1", "1", "1").MatchString, "get", "deployment", "gone")
+			k.ok("delete", "deployment", "gone", "--cascade="+cascade)
+			k.eventually("no ReplicaSets nor pods", kubeContains("No resources found in default namespace."), "get", "rs,pods", "-l", "app=gone")
+		}
+	})
+
+	t.Run("an object whose owner is gone is collected", func(t *testing.T) {
+		k.t = t
+		k.ok("run", "owner", "--image="+image, "--", "sleep", "3600")
+		uid := k.ok("get", "pod", "owner", "-o", "jsonpath={.metadata.uid}")
+		secret := func(name, ownerUID string) string {
+			return `apiVersion: v1
+kind: Secret
+metadata:
+  name: ` + name + `
+  ownerReferences:
+  - {apiVersion: v1, kind: Pod, name: owner, uid: ` + ownerUID + `}
+stringData: {k: v}
+`
+		}
+		k.ok("apply", "-f", k.file("owned.yaml", secret("owned", uid)))
+		k.ok("apply", "-f", k.file("stray.yaml", secret("stray", "6c1a3f4e-0000-4000-8000-000000000000")))
+		k.eventually("the stray secret collected", func(out string) bool {
+			return kubeRow("owned").MatchString(out) && !strings.Contains(out, "stray")
+		}, "get", "secrets")
+		k.ok("delete", "pod", "owner", "--wait=false")
+		k.eventually("the owned secret goes with its pod", func(out string) bool { return !strings.Contains(out, "owned") }, "get", "secrets")
+	})
+}
