@@ -67,7 +67,7 @@ func TestNamespaceLifecycle(t *testing.T) {
 	if _, err := h.f.Namespace("team"); !IsNotFound(err) {
 		t.Fatalf("after finalize: %v, want NotFound", err)
 	}
-	refs, _, _ := h.f.ObjectRefs()
+	refs, _ := h.f.ObjectRefs()
 	if len(refs) != 1 || refs[0].Name != "other" || refs[0].Namespace != "default" {
 		t.Fatalf("after finalize the objects left are %+v, want only default/other", refs)
 	}

@@ -46,9 +46,10 @@ func (DeleteObject) Type() string { return "DeleteObject" }
 // storedKind is what the generic operations know of one namespaced kind.
 type storedKind struct {
 	kind, apiVersion string
-	// keys are the stored keys, sorted; get is the stored object (not a
-	// copy), nil when there is none.
+	// keys are the stored keys, sorted; each visits every stored object
+	// (not a copy) in no order; get is one, nil when there is none.
 	keys func(s *state) []string
+	each func(s *state, fn func(key string, obj api.Object))
 	get  func(s *state, key string) api.Object
 	// remove deletes one object as the kind's own delete command does;
 	// orphan keeps what it controls (RCs, ReplicaSets, Deployments).
@@ -100,6 +101,11 @@ func mapKind[T api.Object](kind, apiVersion string, objects func(*state) map[str
 			}
 			sort.Strings(keys)
 			return keys
+		},
+		each: func(s *state, fn func(string, api.Object)) {
+			for k, obj := range objects(s) {
+				fn(k, obj)
+			}
 		},
 		get: func(s *state, key string) api.Object {
 			obj, ok := objects(s)[key]
@@ -173,109 +179,148 @@ func (s *state) deleteObject(index uint64, c *DeleteObject) (*Result, error) {
 		}
 		return &Result{Index: index, Changed: true}, nil
 	}
-	before := s.liveUIDs()
+	deps := s.dependentsOf(uid)
 	if err := k.remove(s, index, c.Namespace, c.Name, uid, false); err != nil {
 		return nil, err
 	}
-	s.cascade(index, before)
+	s.cascade(index, deps)
 	return &Result{Index: index, Changed: true}, nil
 }
 
 // dropOwnerReferences removes every owner reference to uid.
 func (s *state) dropOwnerReferences(index uint64, uid api.UID) {
-	for _, k := range storedKinds {
-		for _, key := range k.keys(s) {
-			m := api.MetaOf(k.get(s, key))
-			var refs []api.OwnerReference
-			for _, r := range m.OwnerReferences {
-				if r.UID != uid {
-					refs = append(refs, r)
-				}
-			}
-			if len(refs) == len(m.OwnerReferences) {
-				continue
-			}
-			// Stored objects are only ever read through copies, so the
-			// change in place is safe under Apply's lock.
-			m.OwnerReferences = refs
-			m.ResourceVersion = rv(index)
-			s.touch(k.kind, key)
+	for _, d := range s.dependentsOf(uid) {
+		if d.level != 1 {
+			break // ordered by level
 		}
+		m := api.MetaOf(d.kind.get(s, d.key))
+		var refs []api.OwnerReference
+		for _, r := range m.OwnerReferences {
+			if r.UID != uid {
+				refs = append(refs, r)
+			}
+		}
+		// Stored objects are only ever read through copies, so the
+		// change in place is safe under Apply's lock.
+		m.OwnerReferences = refs
+		m.ResourceVersion = rv(index)
+		s.touch(d.kind.kind, d.key)
 	}
 }
 
-// liveUIDs are the UIDs of every stored object (namespaced kinds, Nodes
-// and Namespaces).
-func (s *state) liveUIDs() map[api.UID]bool {
-	live := map[api.UID]bool{}
-	for _, k := range storedKinds {
-		for _, key := range k.keys(s) {
-			live[api.MetaOf(k.get(s, key)).UID] = true
-		}
+// ownerLive tells whether the owner a reference of an object in
+// namespace ns names is stored: found by its kind and name (in ns, or
+// cluster-scoped) with the reference's UID, as Kubernetes' garbage
+// collector looks owners up. An owner of a kind the state does not hold
+// counts as live: nothing here can tell it is gone.
+func (s *state) ownerLive(ns string, r api.OwnerReference) bool {
+	if !OwnerKindKnown(r.APIVersion, r.Kind) {
+		return true
 	}
-	for _, n := range s.Nodes {
-		live[n.ObjectMeta.UID] = true
-	}
-	for _, n := range s.Namespaces {
-		live[n.ObjectMeta.UID] = true
-	}
-	return live
-}
-
-// cascade removes, round by round, every object that an owner removed
-// since before (the UIDs live then) leaves with no owner at all.
-func (s *state) cascade(index uint64, before map[api.UID]bool) {
-	for {
-		after := s.liveUIDs()
-		gone := map[api.UID]bool{}
-		for uid := range before {
-			if !after[uid] {
-				gone[uid] = true
-			}
+	var obj api.Object
+	switch r.Kind {
+	case KindNode:
+		if n, ok := s.Nodes[r.Name]; ok {
+			obj = n
 		}
-		if len(gone) == 0 {
-			return
+	case KindNamespace:
+		if n, ok := s.Namespaces[r.Name]; ok {
+			obj = n
 		}
-		before = after
-		for _, k := range storedKinds {
-			for _, key := range k.keys(s) {
-				obj := k.get(s, key)
-				if obj == nil {
-					continue // taken by an owner removed this round
-				}
-				m := api.MetaOf(obj)
-				if !namesAny(m.OwnerReferences, gone) || !OwnersGone(m.OwnerReferences, after) {
-					continue
-				}
-				_ = k.remove(s, index, m.Namespace, m.Name, m.UID, false) // it exists: only its own rules could refuse
-			}
-		}
+	default:
+		k, _ := storedKindOf(r.Kind)
+		obj = k.get(s, api.Key(ns, r.Name))
 	}
-}
-
-func namesAny(refs []api.OwnerReference, uids map[api.UID]bool) bool {
-	for _, r := range refs {
-		if uids[r.UID] {
-			return true
-		}
-	}
-	return false
+	return obj != nil && api.MetaOf(obj).UID == r.UID
 }
 
 // OwnersGone tells whether an object with these owner references has lost
-// every owner: it has at least one, each names a kind the state holds
-// (OwnerKindKnown), and none of their UIDs is live. Such an object is
-// garbage, as Kubernetes' garbage collector decides.
-func OwnersGone(refs []api.OwnerReference, live map[api.UID]bool) bool {
+// every owner (live says whether the owner one names is stored): it has
+// at least one, each names a kind the state holds (OwnerKindKnown), and
+// none is live. Such an object is garbage, as Kubernetes' garbage
+// collector decides.
+func OwnersGone(refs []api.OwnerReference, live func(api.OwnerReference) bool) bool {
 	if len(refs) == 0 {
 		return false
 	}
 	for _, r := range refs {
-		if !OwnerKindKnown(r.APIVersion, r.Kind) || live[r.UID] {
+		if !OwnerKindKnown(r.APIVersion, r.Kind) || live(r) {
 			return false
 		}
 	}
 	return true
+}
+
+func (s *state) ownersGone(m *api.ObjectMeta) bool {
+	return OwnersGone(m.OwnerReferences, func(r api.OwnerReference) bool { return s.ownerLive(m.Namespace, r) })
+}
+
+// dependent is one stored object that has owner references.
+type dependent struct {
+	kind  *storedKind
+	level int // 1: it names the root as an owner; 2: it names a level 1 object; ...
+	order int // the kind's place in storedKinds
+	key   string
+	uid   api.UID
+}
+
+// dependentsOf is every object that names root as its owner, or names
+// such an object, transitively, ordered by level, kind (storedKinds'
+// order) and key, so that what Apply does with them does not depend on
+// map order. It scans the objects once per level: a pod's delete, whose
+// pod owns nothing, costs one scan.
+func (s *state) dependentsOf(root api.UID) []dependent {
+	var out []dependent
+	seen := map[api.UID]bool{root: true}
+	frontier := map[api.UID]bool{root: true}
+	for level := 1; len(frontier) > 0; level++ {
+		next := map[api.UID]bool{}
+		for i := range storedKinds {
+			k := &storedKinds[i]
+			k.each(s, func(key string, obj api.Object) {
+				m := api.MetaOf(obj)
+				for _, r := range m.OwnerReferences {
+					if frontier[r.UID] && !seen[m.UID] {
+						seen[m.UID], next[m.UID] = true, true
+						out = append(out, dependent{kind: k, level: level, order: i, key: key, uid: m.UID})
+						return
+					}
+				}
+			})
+		}
+		frontier = next
+	}
+	sort.Slice(out, func(a, b int) bool {
+		x, y := out[a], out[b]
+		if x.level != y.level {
+			return x.level < y.level
+		}
+		return x.order < y.order || x.order == y.order && x.key < y.key
+	})
+	return out
+}
+
+// cascade follows a removal through deps (dependentsOf, read before it):
+// a dependent whose owners are all gone now is removed, with what its own
+// delete takes (one taken by its owner's delete, as an RC's pods, is gone
+// already); passes repeat until one removes nothing, so the order within a
+// level does not matter.
+func (s *state) cascade(index uint64, deps []dependent) {
+	for removed := true; removed; {
+		removed = false
+		for _, d := range deps {
+			obj := d.kind.get(s, d.key)
+			if obj == nil || api.MetaOf(obj).UID != d.uid {
+				continue
+			}
+			m := api.MetaOf(obj)
+			if !s.ownersGone(m) {
+				continue
+			}
+			_ = d.kind.remove(s, index, m.Namespace, m.Name, m.UID, false) // it exists: only its own rules could refuse
+			removed = true
+		}
+	}
 }
 
 // removeAllIn removes every namespaced object in namespace ns, owners
@@ -302,12 +347,13 @@ type ObjectRef struct {
 	Namespace, Name  string
 	UID              api.UID
 	OwnerReferences  []api.OwnerReference
+	// OwnersGone: it has owners, and every one is gone (OwnersGone).
+	OwnersGone bool
 }
 
 // ObjectRefs lists every stored object of the kinds DeleteObject serves,
-// with the UIDs of every stored object (those, Nodes and Namespaces), all
 // read at one index, which it returns.
-func (f *FSM) ObjectRefs() ([]ObjectRef, map[api.UID]bool, uint64) {
+func (f *FSM) ObjectRefs() ([]ObjectRef, uint64) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	var out []ObjectRef
@@ -317,9 +363,10 @@ func (f *FSM) ObjectRefs() ([]ObjectRef, map[api.UID]bool, uint64) {
 			ref := ObjectRef{Kind: k.kind, APIVersion: k.apiVersion, Namespace: m.Namespace, Name: m.Name, UID: m.UID}
 			if len(m.OwnerReferences) > 0 {
 				ref.OwnerReferences = append([]api.OwnerReference(nil), m.OwnerReferences...)
+				ref.OwnersGone = f.st.ownersGone(m)
 			}
 			out = append(out, ref)
 		}
 	}
-	return out, f.st.liveUIDs(), f.st.Index
+	return out, f.st.Index
 }

@@ -77,7 +77,8 @@ func TestDeleteObjectOrphansADeploymentsReplicaSets(t *testing.T) {
 }
 
 func TestOwnersGone(t *testing.T) {
-	live := map[api.UID]bool{"a": true}
+	stored := map[api.UID]bool{"a": true}
+	live := func(r api.OwnerReference) bool { return stored[r.UID] }
 	for _, c := range []struct {
 		refs []api.OwnerReference
 		want bool

@@ -72,6 +72,24 @@ func TestNamespacesAndGarbageCollection(t *testing.T) {
 		t.Fatalf("kubectl run into the deleted namespace:\n%s", out)
 	}
 
+	t.Run("delete namespace waits until it is gone", func(t *testing.T) {
+		k.t = t
+		k.ok("create", "namespace", "scratch")
+		k.ok("run", "p", "--image="+image, "-n", "scratch", "--", "sleep", "3600")
+		// kubectl's --wait (the default) watches the namespace by name
+		// until the DELETED event.
+		if out := k.ok("delete", "namespace", "scratch", "--timeout=60s"); !strings.Contains(out, `namespace "scratch" deleted`) {
+			t.Fatalf("kubectl delete namespace:\n%s", out)
+		}
+		if out, err := k.try("get", "pod", "p", "-n", "scratch"); err == nil || !strings.Contains(out, "not found") {
+			t.Fatalf("pod of the deleted namespace:\n%s", out)
+		}
+		out := k.fails("delete", "namespace", "default")
+		if !strings.Contains(out, `Error from server (Forbidden): namespaces "default" is forbidden: this namespace may not be deleted`) {
+			t.Fatalf("kubectl delete namespace default:\n%s", out)
+		}
+	})
+
 	t.Run("cascade orphan keeps the ReplicaSets and pods", func(t *testing.T) {
 		k.t = t
 		k.ok("create", "deployment", "keep", "--image="+image, "--replicas=2", "--", "sleep", "100000")

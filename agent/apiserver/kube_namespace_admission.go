@@ -18,10 +18,10 @@ type namespaceAdmitter interface {
 // found`, in one being deleted with 403 `... is forbidden: unable to create
 // new content in namespace x because it is being terminated`. Updates of
 // existing objects pass, as in Kubernetes. It runs on the leader, against
-// the newest state; a create that races a namespace's finalization can
-// still land after it, and the namespace controller's next pass does not
-// see it (no Namespace), so such an object stays until deleted by hand, as
-// an object of a Kubernetes namespace deleted and re-created meanwhile.
+// the newest state, as Kubernetes' admission does, so a create that races
+// a namespace's finalization can still land after it; the next leader
+// stores a Namespace for such an object (controllers/namespace.go), so it
+// is listed and can be deleted.
 func (srv *Server) admitNamespace(res writable, obj api.Object, create bool) error {
 	m := res.meta()
 	if m.cluster {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
 
@@ -41,9 +40,9 @@ func (l *Leader) garbageCollector(ctx context.Context) {
 
 // collectGarbage is one pass; it returns how many objects it deleted.
 func (l *Leader) collectGarbage(ctx context.Context, st NamespaceStore) int {
-	refs, live, _ := st.ObjectRefs()
+	refs, _ := st.ObjectRefs()
 	n := 0
-	for _, g := range garbage(refs, live) {
+	for _, g := range garbage(refs) {
 		_, err := l.seat.Apply(ctx, consensus.DeleteObject{Kind: g.Kind, Namespace: g.Namespace, Name: g.Name, UID: g.UID,
 			Propagation: consensus.PropagateBackground})
 		switch {
@@ -58,12 +57,13 @@ func (l *Leader) collectGarbage(ctx context.Context, st NamespaceStore) int {
 	return n
 }
 
-// garbage are the objects of refs whose owners are all gone (live holds
-// the UIDs of every stored object, read at the same index as refs).
-func garbage(refs []consensus.ObjectRef, live map[api.UID]bool) []consensus.ObjectRef {
+// garbage are the objects of refs whose owners are all gone, as the state
+// found them when it read refs (consensus.OwnersGone: each owner looked up
+// by kind, namespace and name, with its UID).
+func garbage(refs []consensus.ObjectRef) []consensus.ObjectRef {
 	var out []consensus.ObjectRef
 	for _, r := range refs {
-		if consensus.OwnersGone(r.OwnerReferences, live) {
+		if r.OwnersGone {
 			out = append(out, r)
 		}
 	}

@@ -9,48 +9,40 @@ import (
 	"github.com/shoal-dev/shoal/consensus"
 )
 
-func TestGarbageDecisions(t *testing.T) {
-	live := map[api.UID]bool{"rs-1": true}
-	ref := func(kind, apiVersion string, uid api.UID) api.OwnerReference {
-		return api.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: "o", UID: uid}
-	}
-	refs := []consensus.ObjectRef{
-		{Name: "bare"},
-		{Name: "owned", OwnerReferences: []api.OwnerReference{ref("ReplicaSet", "apps/v1", "rs-1")}},
-		{Name: "dangling", OwnerReferences: []api.OwnerReference{ref("ReplicaSet", "apps/v1", "rs-gone")}},
-		{Name: "half", OwnerReferences: []api.OwnerReference{ref("ReplicaSet", "apps/v1", "rs-gone"), ref("ReplicaSet", "apps/v1", "rs-1")}},
-		{Name: "foreign", OwnerReferences: []api.OwnerReference{ref("Job", "batch/v1", "job-gone")}},
-		{Name: "both-gone", OwnerReferences: []api.OwnerReference{ref("Pod", "v1", "p-gone"), ref("Secret", "v1", "s-gone")}},
-	}
-	got := garbage(refs, live)
-	if len(got) != 2 || got[0].Name != "dangling" || got[1].Name != "both-gone" {
-		t.Fatalf("garbage %+v, want dangling and both-gone", got)
-	}
-}
-
 // An object whose owner never existed (or went before deletes cascaded)
-// is deleted by the collector; one whose owner lives stays.
+// is deleted by the collector; one whose owner lives stays, and so does
+// one whose owner is of a kind shoal does not store, or whose owner's name
+// holds another object now.
 func TestGarbageCollectorDeletesObjectsOfGoneOwners(t *testing.T) {
 	l, s := testLeader(t, Config{NodeGrace: time.Second}, Deps{Members: &fakeFleet{}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	owner := api.Secret{ObjectMeta: api.ObjectMeta{Name: "owner", Namespace: "default"}}
-	apply(t, s, consensus.ApplySecret{Secret: owner, Create: true, UID: "s-owner", Time: time.Now().UTC()})
-	kept := api.Secret{ObjectMeta: api.ObjectMeta{Name: "kept", Namespace: "default",
-		OwnerReferences: []api.OwnerReference{{APIVersion: "v1", Kind: "Secret", Name: "owner", UID: "s-owner"}}}}
-	apply(t, s, consensus.ApplySecret{Secret: kept, Create: true, UID: "s-kept", Time: time.Now().UTC()})
-	gone := api.Secret{ObjectMeta: api.ObjectMeta{Name: "gone", Namespace: "default",
-		OwnerReferences: []api.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web", UID: "never-was"}}}}
-	apply(t, s, consensus.ApplySecret{Secret: gone, Create: true, UID: "s-gone", Time: time.Now().UTC()})
+	secret := func(name string, owners ...api.OwnerReference) {
+		t.Helper()
+		sec := api.Secret{ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default", OwnerReferences: owners}}
+		apply(t, s, consensus.ApplySecret{Secret: sec, Create: true, UID: api.UID("s-" + name), Time: time.Now().UTC()})
+	}
+	secret("owner")
+	secret("kept", api.OwnerReference{APIVersion: "v1", Kind: "Secret", Name: "owner", UID: "s-owner"})
+	secret("foreign", api.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: "j", UID: "never-was"})
+	secret("gone", api.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web", UID: "never-was"})
+	// the name holds an object, but not the owner it names
+	secret("renamed", api.OwnerReference{APIVersion: "v1", Kind: "Secret", Name: "owner", UID: "an-older-owner"})
+	secret("half", api.OwnerReference{APIVersion: "v1", Kind: "Secret", Name: "owner", UID: "s-owner"},
+		api.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web", UID: "never-was"})
 
-	if n := l.collectGarbage(ctx, s.FSM); n != 1 {
-		t.Fatalf("collected %d objects, want 1", n)
+	if n := l.collectGarbage(ctx, s.FSM); n != 2 {
+		t.Fatalf("collected %d objects, want 2", n)
 	}
-	if _, err := s.FSM.Secret("default", "gone"); !consensus.IsNotFound(err) {
-		t.Fatalf("gone: %v, want NotFound", err)
+	for _, name := range []string{"gone", "renamed"} {
+		if _, err := s.FSM.Secret("default", name); !consensus.IsNotFound(err) {
+			t.Fatalf("%s: %v, want NotFound", name, err)
+		}
 	}
-	if _, err := s.FSM.Secret("default", "kept"); err != nil {
-		t.Fatalf("kept: %v", err)
+	for _, name := range []string{"owner", "kept", "foreign", "half"} {
+		if _, err := s.FSM.Secret("default", name); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 	}
 	if n := l.collectGarbage(ctx, s.FSM); n != 0 {
 		t.Fatalf("second pass collected %d, want 0", n)

@@ -16,7 +16,7 @@ import (
 // namespace controller and no garbage collector.
 type NamespaceStore interface {
 	Namespaces(filter func(*api.Namespace) bool) ([]*api.Namespace, uint64)
-	ObjectRefs() ([]consensus.ObjectRef, map[api.UID]bool, uint64)
+	ObjectRefs() ([]consensus.ObjectRef, uint64)
 }
 
 var _ NamespaceStore = (*consensus.FSM)(nil)
@@ -48,7 +48,7 @@ func (l *Leader) namespaceController(ctx context.Context) {
 // true once none is missing.
 func (l *Leader) ensureNamespaces(ctx context.Context, st NamespaceStore) bool {
 	have, _ := st.Namespaces(nil)
-	refs, _, _ := st.ObjectRefs()
+	refs, _ := st.ObjectRefs()
 	ok := true
 	for _, name := range missingNamespaces(have, refs) {
 		n := api.Namespace{ObjectMeta: api.ObjectMeta{Name: name}}
