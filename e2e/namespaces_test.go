@@ -90,6 +90,19 @@ func TestNamespacesAndGarbageCollection(t *testing.T) {
 		}
 	})
 
+	// The README's tour: the seed's pod in its own namespace, which the
+	// manifest creates first.
+	t.Run("shoal apply of kubia-manual creates its namespace", func(t *testing.T) {
+		k.t = t
+		for _, verb := range []string{"created", "configured"} {
+			if out := k.run("apply", "-f", "../examples/kubia-manual.yaml"); !strings.Contains(out, "namespace/custom-namespace "+verb) {
+				t.Fatalf("shoal apply (want namespace %s):\n%s", verb, out)
+			}
+		}
+		k.eventually("custom-namespace Active", kubeRow("custom-namespace", "Active").MatchString, "get", "ns", "custom-namespace")
+		k.eventually("kubia-manual running", kubeRow("kubia-manual", "1/1", "Running").MatchString, "get", "pods", "-n", "custom-namespace")
+	})
+
 	t.Run("cascade orphan keeps the ReplicaSets and pods", func(t *testing.T) {
 		k.t = t
 		k.ok("create", "deployment", "keep", "--image="+image, "--replicas=2", "--", "sleep", "100000")
