@@ -48,6 +48,7 @@ func (srv *Server) newKubeMux() *kubeMux {
 	}
 	m.openAPIV2Proto = sync.OnceValues(func() ([]byte, error) { return openAPIV2ProtoOf(m.openAPIV2Doc()) })
 	m.kubeDiscoveryRoutes()
+	m.authReviewRoutes() // auth_reviews.go
 	return m
 }
 
@@ -254,6 +255,12 @@ func resourceInfoFor(resource string) resourceInfo {
 		return resourceInfo{"Service", "service", []string{"svc"}, []string{"all"}}
 	case "deployments":
 		return resourceInfo{"Deployment", "deployment", []string{"deploy"}, []string{"all"}}
+	case "selfsubjectaccessreviews":
+		return resourceInfo{"SelfSubjectAccessReview", "selfsubjectaccessreview", nil, nil}
+	case "selfsubjectrulesreviews":
+		return resourceInfo{"SelfSubjectRulesReview", "selfsubjectrulesreview", nil, nil}
+	case "selfsubjectreviews":
+		return resourceInfo{"SelfSubjectReview", "selfsubjectreview", nil, nil}
 	}
 	singular := strings.TrimSuffix(resource, "s")
 	if singular == "" {
