@@ -10,6 +10,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // patchAttempts bounds how often a patch that did not name a
@@ -25,6 +26,13 @@ func (srv *Server) patchPod(w http.ResponseWriter, r *http.Request) {
 	ns, name := r.PathValue("ns"), r.PathValue("name")
 	if err := checkPatchType(r.Header.Get("Content-Type")); err != nil {
 		writeError(w, srv.log, err)
+		return
+	}
+	if patchMediaType(r.Header.Get("Content-Type")) == applyPatchType {
+		// Server-side apply reads and writes through the pod's GET and PUT,
+		// which also create a pod that does not exist yet.
+		srv.patchThrough(srv.getResource(podKind{}), srv.writeResource(podKind{}, false),
+			schema.GroupVersionKind{Version: "v1", Kind: "Pod"})(w, r)
 		return
 	}
 	patch, err := readBody(r) // api_rc.go
