@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -138,4 +139,47 @@ func (a *applier) apply(r *http.Request, gvk schema.GroupVersionKind, ns, name s
 		return nil, fmt.Errorf("server-side apply: encode the result: %w", err)
 	}
 	return b, nil
+}
+
+// appliedKey marks the write that carries a server-side apply's result:
+// its fields are recorded by the apply, not as an update.
+type appliedKey struct{}
+
+// track records a write other than an apply (create, replace, patch) in
+// obj's managedFields as an Update by the request's field manager, so
+// that a later apply by another manager conflicts with what it set, as in
+// Kubernetes. live is the stored object, nil on create. The manager is
+// ?fieldManager=, else the User-Agent's program name.
+func (a *applier) track(r *http.Request, live, obj api.Object) api.Object {
+	if applied, _ := r.Context().Value(appliedKey{}).(bool); applied {
+		return obj
+	}
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	fm, err := a.manager(gvk)
+	if err != nil {
+		return obj
+	}
+	if live == nil {
+		n, err := api.Scheme().New(gvk)
+		if err != nil {
+			return obj
+		}
+		n.GetObjectKind().SetGroupVersionKind(gvk)
+		live = n.(api.Object)
+	} else {
+		live = live.DeepCopyObject().(api.Object)
+		live.GetObjectKind().SetGroupVersionKind(gvk)
+	}
+	manager := r.URL.Query().Get("fieldManager")
+	if manager == "" {
+		manager, _, _ = strings.Cut(r.Header.Get("User-Agent"), "/")
+	}
+	if manager == "" {
+		manager = "unknown"
+	}
+	out, ok := fm.UpdateNoErrors(live, obj, manager).(api.Object)
+	if !ok {
+		return obj
+	}
+	return out
 }

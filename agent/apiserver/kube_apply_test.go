@@ -63,6 +63,16 @@ func TestKubectlServerSideApply(t *testing.T) {
 		t.Errorf("after a forced apply: %s", out)
 	}
 
+	// A write other than an apply is recorded as its manager's Update: an
+	// apply that changes what it set conflicts with it.
+	if out, err := run("label", "svc", "web", "a=x", "--overwrite"); err != nil {
+		t.Fatalf("label: %v\n%s", err, out)
+	}
+	out, err = apply(svc)
+	if err == nil || !strings.Contains(out, `conflicts with "kubectl-label" using v1:`+"\n- .metadata.labels.a") {
+		t.Errorf("apply over a label set by kubectl label: %v\n%s", err, out)
+	}
+
 	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p1, labels: {x: \"1\"}}\nspec: {containers: [{name: c, image: busybox}]}\n"
 	if out, err := apply(pod); err != nil || !strings.Contains(out, "pod/p1 serverside-applied") {
 		t.Fatalf("pod: %v\n%s", err, out)

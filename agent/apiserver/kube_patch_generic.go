@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -99,7 +100,11 @@ func (srv *Server) patchThrough(get, put func(http.ResponseWriter, *http.Request
 				return
 			}
 			explicitRV := resourceVersionOf(out) != resourceVersionOf(cur.body.Bytes())
-			putReq := r.Clone(r.Context())
+			ctx := r.Context()
+			if apply {
+				ctx = context.WithValue(ctx, appliedKey{}, true)
+			}
+			putReq := r.Clone(ctx)
 			putReq.Method, putReq.Body, putReq.ContentLength = http.MethodPut, io.NopCloser(bytes.NewReader(out)), int64(len(out))
 			putReq.Header.Set("Content-Type", "application/json")
 			res := newRecorder()

@@ -41,7 +41,7 @@ func (srv *Server) patchPod(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for attempt := 1; ; attempt++ {
-		p, explicitRV, err := srv.patchedPod(r.Header.Get("Content-Type"), ns, name, patch)
+		p, explicitRV, err := srv.patchedPod(r, ns, name, patch)
 		if err != nil {
 			writeError(w, srv.log, err)
 			return
@@ -64,7 +64,8 @@ func (srv *Server) patchPod(w http.ResponseWriter, r *http.Request) {
 // patchedPod reads the stored pod, applies the patch and decodes the
 // result strictly. explicitRV tells whether the patch itself set srv
 // resourceVersion (then a conflict is the caller's to see).
-func (srv *Server) patchedPod(contentType, ns, name string, patch []byte) (*api.Pod, bool, error) {
+func (srv *Server) patchedPod(r *http.Request, ns, name string, patch []byte) (*api.Pod, bool, error) {
+	contentType := r.Header.Get("Content-Type")
 	cur, err := srv.fsm().Pod(ns, name)
 	if err != nil {
 		return nil, false, err
@@ -85,6 +86,9 @@ func (srv *Server) patchedPod(contentType, ns, name string, patch []byte) (*api.
 	if p.ObjectMeta.Name != name || p.ObjectMeta.Namespace != ns {
 		return nil, false, invalid(&api.FieldError{Path: "metadata.name", Value: p.ObjectMeta.Namespace + "/" + p.ObjectMeta.Name,
 			Detail: "a patch cannot rename a pod or move it to another namespace"})
+	}
+	if tracked, ok := srv.applier.track(r, cur, p).(*api.Pod); ok {
+		p = tracked
 	}
 	return p, p.ObjectMeta.ResourceVersion != cur.ObjectMeta.ResourceVersion, nil
 }
