@@ -96,11 +96,12 @@ func (s *state) applyNamespace(index uint64, c *ApplyNamespace) (*Result, error)
 		return nil, &ConflictError{Kind: api.KindNamespace, Name: name,
 			Reason: "the object has been modified (resourceVersion " + v + ", now " + om.ResourceVersion + "); read it again and retry"}
 	}
-	if equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
+	managed, managedChanged := managedFieldsAfter(om.ManagedFields, meta.ManagedFields)
+	if !managedChanged && equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
 		return &Result{Index: index, Namespace: copyNamespace(old)}, nil
 	}
 	out := copyNamespace(old)
-	out.ObjectMeta.Labels, out.ObjectMeta.Annotations = meta.Labels, meta.Annotations
+	out.ObjectMeta.Labels, out.ObjectMeta.Annotations, out.ObjectMeta.ManagedFields = meta.Labels, meta.Annotations, managed
 	out.ObjectMeta.ResourceVersion = rv(index)
 	s.Namespaces[name] = out
 	s.touch(KindNamespace, name)

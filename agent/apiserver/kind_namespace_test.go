@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -100,7 +102,10 @@ func TestDeletePropagationIsTheSameForEveryKind(t *testing.T) {
 	if got := names(t, b); fmt.Sprint(got) != "[a b]" {
 		t.Fatalf("after the orphaning delete: %v, want [a b]", got)
 	}
-	if _, b := do(t, "GET", secrets+"/a", "", "", ""); strings.Contains(string(b), "ownerReferences") {
+	var orphan struct {
+		Metadata struct{ OwnerReferences []any }
+	}
+	if _, b := do(t, "GET", secrets+"/a", "", "", ""); json.Unmarshal(b, &orphan) != nil || len(orphan.Metadata.OwnerReferences) != 0 {
 		t.Fatalf("orphan keeps its owner reference: %s", b)
 	}
 	// c is b's; a Foreground delete of b takes c.
@@ -118,4 +123,39 @@ func TestDeletePropagationIsTheSameForEveryKind(t *testing.T) {
 	if got := names(t, b); fmt.Sprint(got) != "[a]" {
 		t.Fatalf("after the foreground delete: %v, want [a]", got)
 	}
+}
+
+// The machine's kubectl: create namespace, get ns, server-side apply of
+// a Namespace and of an object into a missing namespace (server-side
+// apply creates through the kind's PUT, which passes the same admission).
+func TestKubectlNamespaces(t *testing.T) {
+	base, _ := serviceAPI(t, "")
+	run, dir := kubectlAgainst(t, base)
+	if out, err := run("create", "namespace", "team"); err != nil || !strings.Contains(out, "namespace/team created") {
+		t.Fatalf("create namespace: %v\n%s", err, out)
+	}
+	if out, err := run("get", "ns", "team"); err != nil || !kubeTableRow(out, "team", "Active") {
+		t.Fatalf("get ns: %v\n%s", err, out)
+	}
+	f := filepath.Join(dir, "m.yaml")
+	if err := os.WriteFile(f, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: ssa, labels: {a: b}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: nowhere}\nstringData: {k: v}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run("apply", "--server-side", "-f", f)
+	if err == nil || !strings.Contains(out, "namespace/ssa serverside-applied") || !strings.Contains(out, `namespaces "nowhere" not found`) {
+		t.Fatalf("server-side apply: %v\n%s", err, out)
+	}
+	if out, err := run("get", "ns", "ssa", "-o", "jsonpath={.metadata.labels.a} {.status.phase}"); err != nil || out != "b Active" {
+		t.Fatalf("applied namespace: %v %q", err, out)
+	}
+}
+
+// kubeTableRow tells whether a kubectl table has a row starting with cells.
+func kubeTableRow(out string, cells ...string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= len(cells) && fmt.Sprint(f[:len(cells)]) == fmt.Sprint(cells) {
+			return true
+		}
+	}
+	return false
 }
