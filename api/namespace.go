@@ -25,12 +25,22 @@ const (
 )
 
 // SystemNamespaces are the namespaces every fleet has; the leader creates
-// them when they are missing.
+// them when they are missing, and until it has they exist implicitly (an
+// agent's first writes may come before the leader's).
 var SystemNamespaces = []string{DefaultNamespace, NamespaceKubeSystem, NamespaceKubePublic, NamespaceNodeLease}
 
+// SystemNamespace tells whether name is one of SystemNamespaces.
+func SystemNamespace(name string) bool {
+	for _, n := range SystemNamespaces {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
 // ImmortalNamespace tells whether a namespace may never be deleted, as
-// Kubernetes' NamespaceLifecycle admission keeps them: until the leader
-// has stored them they exist implicitly.
+// Kubernetes' NamespaceLifecycle admission keeps them.
 func ImmortalNamespace(name string) bool {
 	return name == DefaultNamespace || name == NamespaceKubeSystem || name == NamespaceKubePublic
 }

@@ -153,7 +153,7 @@ func (s *state) finalizeNamespace(index uint64, c *FinalizeNamespace) (*Result, 
 
 // NamespaceAdmits is Kubernetes' NamespaceLifecycle admission for a new
 // object in namespace ns: a NotFoundError when the Namespace does not
-// exist (the immortal ones exist even before the leader has stored them),
+// exist (the system ones exist even before the leader has stored them),
 // a ForbiddenError when it is being deleted. what is the new object's
 // kind, for the message.
 func (f *FSM) NamespaceAdmits(kind, name, ns string) error {
@@ -161,7 +161,7 @@ func (f *FSM) NamespaceAdmits(kind, name, ns string) error {
 	defer f.mu.RUnlock()
 	n, ok := f.st.Namespaces[ns]
 	switch {
-	case !ok && api.ImmortalNamespace(ns):
+	case !ok && api.SystemNamespace(ns):
 		return nil
 	case !ok:
 		return &NotFoundError{Kind: api.KindNamespace, Name: ns}

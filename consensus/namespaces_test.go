@@ -31,8 +31,10 @@ func TestNamespaceLifecycle(t *testing.T) {
 	if err := h.f.NamespaceAdmits(KindSecret, "s", "nope"); !IsNotFound(err) || err.Error() != `Namespace "nope" not found` {
 		t.Fatalf("admit into a missing namespace: %v, want NotFound", err)
 	}
-	if err := h.f.NamespaceAdmits(KindSecret, "s", "default"); err != nil {
-		t.Fatalf("default exists before the leader stores it: %v", err)
+	for _, sys := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
+		if err := h.f.NamespaceAdmits(KindSecret, "s", sys); err != nil {
+			t.Fatalf("%s exists before the leader stores it: %v", sys, err)
+		}
 	}
 
 	sec := secret("s", "x")
