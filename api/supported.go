@@ -28,7 +28,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "volumes"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
 	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value"},
@@ -53,7 +53,9 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[corev1.ContainerStateTerminated](): {"containerID", "exitCode", "finishedAt", "message", "reason", "signal", "startedAt"},
 
 	reflect.TypeFor[corev1.Node]():           {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.NodeSpec]():       {"podCIDR", "podCIDRs", "unschedulable"},
+	reflect.TypeFor[corev1.NodeSpec]():       {"podCIDR", "podCIDRs", "taints", "unschedulable"},
+	reflect.TypeFor[corev1.Taint]():          {"effect", "key", "timeAdded", "value"},
+	reflect.TypeFor[corev1.Toleration]():     {"effect", "key", "operator", "tolerationSeconds", "value"},
 	reflect.TypeFor[corev1.NodeStatus]():     {"addresses", "allocatable", "capacity", "conditions", "nodeInfo"},
 	reflect.TypeFor[corev1.NodeAddress]():    {"address", "type"},
 	reflect.TypeFor[corev1.NodeCondition]():  {"lastHeartbeatTime", "lastTransitionTime", "message", "reason", "status", "type"},

@@ -49,6 +49,8 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.putEndpointSlice(index, c)
 	case *DeleteEndpointSlice:
 		return s.deleteEndpointSlice(index, c)
+	case *UpdateNode:
+		return s.updateNode(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -100,6 +102,8 @@ func asPointer(cmd Command) Command {
 	case PutEndpointSlice:
 		return &c
 	case DeleteEndpointSlice:
+		return &c
+	case UpdateNode:
 		return &c
 	}
 	return cmd

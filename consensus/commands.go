@@ -185,6 +185,8 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &PutEndpointSlice{}
 	case "DeleteEndpointSlice":
 		cmd = &DeleteEndpointSlice{}
+	case "UpdateNode":
+		cmd = &UpdateNode{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}
