@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,6 +104,10 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[discoveryv1.Endpoint]():           {"addresses", "conditions", "hostname", "nodeName", "targetRef"},
 	reflect.TypeFor[discoveryv1.EndpointConditions](): {"ready", "serving", "terminating"},
 	reflect.TypeFor[discoveryv1.EndpointPort]():       {"name", "port", "protocol"},
+
+	// Leases: lease.go.
+	reflect.TypeFor[coordinationv1.Lease]():     {"apiVersion", "kind", "metadata", "spec"},
+	reflect.TypeFor[coordinationv1.LeaseSpec](): {"acquireTime", "holderIdentity", "leaseDurationSeconds", "leaseTransitions", "renewTime"},
 }
 
 // supportedSets is supportedFields as sets, built once.

@@ -51,6 +51,12 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.deleteEndpointSlice(index, c)
 	case *UpdateNode:
 		return s.updateNode(index, c)
+	case *ApplyLease:
+		return s.applyLease(index, c)
+	case *DeleteLease:
+		return s.deleteLease(index, c)
+	case *RenewNodeLeases:
+		return s.renewNodeLeases(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -104,6 +110,12 @@ func asPointer(cmd Command) Command {
 	case DeleteEndpointSlice:
 		return &c
 	case UpdateNode:
+		return &c
+	case ApplyLease:
+		return &c
+	case DeleteLease:
+		return &c
+	case RenewNodeLeases:
 		return &c
 	}
 	return cmd

@@ -3,6 +3,7 @@ package e2e
 import (
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -134,6 +135,7 @@ spec:
 	if !strings.Contains(out, "node/n2 drained") || !strings.Contains(out, "evicted") {
 		t.Fatalf("kubectl drain:\n%s", out)
 	}
+	t.Logf("kubectl drain n2:\n%s", out)
 	kubeMatch(t, k.ok("get", "node", "n2"), kubeRow("n2", "Ready,SchedulingDisabled"))
 	for _, sel := range []string{"app=spread", "app=plain", "app=legacy"} {
 		k.eventually(sel+" pods all off n2", avoids("n2"), "get", "pods", "-l", sel, "-o", `jsonpath={range .items[*]}{.spec.nodeName}{"\n"}{end}`)
@@ -153,4 +155,34 @@ spec:
 	k.ok("uncordon", "n2")
 	k.ok("delete", "deployment", "spread", "plain")
 	k.ok("delete", "rc", "legacy")
+
+	// Leases: one per node in kube-node-lease, renewed by the leader
+	// while gossip hears the agent, shown by kubectl describe node.
+	k.eventually("a Lease per node", func(out string) bool {
+		return kubeRow("n1", "n1").MatchString(out) && kubeRow("n2", "n2").MatchString(out) && kubeRow("n3", "n3").MatchString(out)
+	}, "get", "lease", "-n", "kube-node-lease")
+	desc := k.ok("describe", "node", "n2")
+	kubeMatch(t, desc, regexp.MustCompile(`(?m)^\s+HolderIdentity:\s+n2$`))
+	kubeMatch(t, desc, regexp.MustCompile(`(?m)^\s+RenewTime:\s+\w{3}, \d`))
+	// A user's Lease is compare-and-set: a write at a stale
+	// resourceVersion is refused.
+	k.ok("create", "-f", k.file("lease.yaml", `apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: lock, resourceVersion: ""}
+spec: {holderIdentity: a, leaseDurationSeconds: 15}
+`))
+	rv := k.ok("get", "lease", "lock", "-o", "jsonpath={.metadata.resourceVersion}")
+	k.ok("annotate", "lease", "lock", "touched=yes")
+	stale := k.file("stale.yaml", `apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: lock, resourceVersion: "`+rv+`"}
+spec: {holderIdentity: b, leaseDurationSeconds: 15}
+`)
+	if out := k.fails("replace", "-f", stale); !strings.Contains(out, "the object has been modified") {
+		t.Fatalf("kubectl replace at a stale resourceVersion:\n%s", out)
+	}
+	if out := k.ok("get", "lease", "lock", "-o", "jsonpath={.spec.holderIdentity}"); out != "a" {
+		t.Fatalf("holder after the refused replace = %q, want a", out)
+	}
+	k.ok("delete", "lease", "lock")
 }
