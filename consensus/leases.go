@@ -98,12 +98,13 @@ func (s *state) applyLease(index uint64, c *ApplyLease) (*Result, error) {
 		return nil, &ConflictError{Kind: KindLease, Namespace: ns, Name: name,
 			Reason: "the object has been modified (resourceVersion " + v + ", now " + om.ResourceVersion + "); read it again and retry"}
 	}
-	if reflect.DeepEqual(old.Spec, in.Spec) && equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
+	managed, managedChanged := managedFieldsAfter(om.ManagedFields, meta.ManagedFields)
+	if !managedChanged && reflect.DeepEqual(old.Spec, in.Spec) && equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
 		return &Result{Index: index, Lease: copyLease(old)}, nil
 	}
 	out := copyLease(old)
 	out.Spec = in.Spec
-	out.ObjectMeta.Labels, out.ObjectMeta.Annotations = meta.Labels, meta.Annotations
+	out.ObjectMeta.Labels, out.ObjectMeta.Annotations, out.ObjectMeta.ManagedFields = meta.Labels, meta.Annotations, managed
 	out.ObjectMeta.ResourceVersion = rv(index)
 	s.putLease(key, out)
 	return &Result{Index: index, Lease: copyLease(out), Changed: true}, nil

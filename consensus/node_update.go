@@ -11,7 +11,8 @@ import (
 
 // UpdateNode is a user's write of a node (kubectl label, annotate,
 // cordon, taint, or a PUT/PATCH): metadata.labels, metadata.annotations,
-// spec.unschedulable and spec.taints are taken from Node; everything else
+// metadata.managedFields, spec.unschedulable and spec.taints are taken
+// from Node; everything else
 // (its block, status) stays what the fleet and the agent recorded. A
 // non-empty resourceVersion or UID must match the stored node.
 type UpdateNode struct {
@@ -120,12 +121,13 @@ func (s *state) updateNode(index uint64, c *UpdateNode) (*Result, error) {
 		ann[AnnAgentLabels] = strings.Join(keys, ",")
 	}
 	taints := stampTaints(in.Spec.Taints, old.Spec.Taints, api.TimeOf(c.Time))
-	if equalStringMaps(om.Labels, in.ObjectMeta.Labels) && equalStringMaps(om.Annotations, ann) &&
+	managed, managedChanged := managedFieldsAfter(om.ManagedFields, in.ObjectMeta.ManagedFields)
+	if !managedChanged && equalStringMaps(om.Labels, in.ObjectMeta.Labels) && equalStringMaps(om.Annotations, ann) &&
 		old.Spec.Unschedulable == in.Spec.Unschedulable && reflect.DeepEqual(old.Spec.Taints, taints) {
 		return &Result{Index: index, Node: copyNode(old)}, nil
 	}
 	n := copyNode(old)
-	n.ObjectMeta.Labels, n.ObjectMeta.Annotations = in.ObjectMeta.Labels, ann
+	n.ObjectMeta.Labels, n.ObjectMeta.Annotations, n.ObjectMeta.ManagedFields = in.ObjectMeta.Labels, ann, managed
 	n.Spec.Unschedulable, n.Spec.Taints = in.Spec.Unschedulable, taints
 	n.ObjectMeta.ResourceVersion = rv(index)
 	s.putNode(name, n)

@@ -33,6 +33,11 @@ func (srv *Server) updateNode(w http.ResponseWriter, r *http.Request) {
 	for _, k := range []string{annRoles, annAllocatedCPU, annAllocatedMemory, annPods} {
 		delete(n.ObjectMeta.Annotations, k)
 	}
+	if cur, err := srv.fsm().Node(name); err == nil {
+		if tracked, ok := srv.applier.track(r, cur, n).(*api.Node); ok { // kube_apply.go
+			n = tracked
+		}
+	}
 	res, err := srv.raft().Apply(r.Context(), consensus.UpdateNode{Node: *n, Time: time.Now().UTC()})
 	if err != nil {
 		writeError(w, srv.log, err)

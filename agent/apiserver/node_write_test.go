@@ -68,6 +68,25 @@ func TestNodePatchesAsKubectlSendsThemAndKeepThemAcrossReports(t *testing.T) {
 	if n.Annotations[annRoles] == "" {
 		t.Fatalf("the read-time annotations are missing: %v", n.Annotations)
 	}
+	// A server-side dry run changes nothing; a label is recorded as
+	// its field manager's Update.
+	if code, b := do(t, "PATCH", url+"?dryRun=All", "application/merge-patch+json", "", `{"metadata":{"labels":{"dry":"run"}}}`); code != http.StatusOK || !strings.Contains(string(b), `"dry":"run"`) {
+		t.Fatalf("dry-run PATCH: %d %s", code, b)
+	}
+	if code, b := do(t, "PATCH", url+"?fieldManager=kubectl-label", "application/merge-patch+json", "", `{"metadata":{"labels":{"tier":"edge"}}}`); code != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", code, b)
+	}
+	n = getNode(t, url)
+	if _, ok := n.Labels["dry"]; ok {
+		t.Fatalf("a dry run stored its label: %v", n.Labels)
+	}
+	managers := []string{}
+	for _, m := range n.ManagedFields {
+		managers = append(managers, m.Manager)
+	}
+	if !strings.Contains(strings.Join(managers, ","), "kubectl-label") {
+		t.Fatalf("managedFields managers = %v, want kubectl-label among them", managers)
+	}
 	// uncordon, untaint (kubectl taint k:NoSchedule- sends the list without it).
 	if code, b := do(t, "PATCH", url, "application/strategic-merge-patch+json", "", `{"spec":{"unschedulable":null,"taints":null}}`); code != http.StatusOK {
 		t.Fatalf("uncordon: %d %s", code, b)
