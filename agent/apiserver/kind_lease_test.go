@@ -35,6 +35,10 @@ func TestLeasesAreWrittenWithResourceVersionPreconditions(t *testing.T) {
 	if code, b := do(t, "GET", base+"/apis/coordination.k8s.io/v1/leases", "", "application/json;as=Table;v=v1;g=meta.k8s.io", ""); code != http.StatusOK || !strings.Contains(string(b), `"Holder"`) || !strings.Contains(string(b), `"lock","a"`) {
 		t.Fatalf("table: %d %s", code, b)
 	}
+	code, b := do(t, "GET", coll+"?watch=1&timeoutSeconds=1&resourceVersion=0", "", "", "")
+	if code != http.StatusOK || !strings.Contains(string(b), `"type":"ADDED"`) || !strings.Contains(string(b), `"kind":"Lease","apiVersion":"coordination.k8s.io/v1"`) {
+		t.Fatalf("watch: %d %s", code, b)
+	}
 }
 
 // client-go's leader election over a Lease: one leader at a time, and the
