@@ -138,7 +138,7 @@ func (s *state) renewNodeLeases(index uint64, c *RenewNodeLeases) (*Result, erro
 		key := api.Key(api.NodeLeaseNS, name)
 		l, exists := s.Leases[key]
 		if exists {
-			l = copyLease(l)
+			l = l.DeepCopy() // generated: a renewal of a large fleet copies every Lease
 		} else {
 			l = &api.Lease{}
 			l.APIVersion, l.Kind = api.CoordinationV1, api.KindLease
