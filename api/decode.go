@@ -114,6 +114,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: DiscoveryV1, Kind: KindEndpointSlice}
 	case *Namespace:
 		want = TypeMeta{APIVersion: V1, Kind: KindNamespace}
+	case *Lease:
+		want = TypeMeta{APIVersion: CoordinationV1, Kind: KindLease}
 	default:
 		return nil
 	}

@@ -32,6 +32,8 @@ func Default(obj Object) {
 		defaultEndpointSlice(o)
 	case *Namespace:
 		defaultNamespace(o)
+	case *Lease:
+		defaultLease(o)
 	}
 }
 

@@ -57,6 +57,14 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.finalizeNamespace(index, c)
 	case *DeleteObject:
 		return s.deleteObject(index, c)
+	case *UpdateNode:
+		return s.updateNode(index, c)
+	case *ApplyLease:
+		return s.applyLease(index, c)
+	case *DeleteLease:
+		return s.deleteLease(index, c)
+	case *RenewNodeLeases:
+		return s.renewNodeLeases(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -116,6 +124,14 @@ func asPointer(cmd Command) Command {
 	case FinalizeNamespace:
 		return &c
 	case DeleteObject:
+		return &c
+	case UpdateNode:
+		return &c
+	case ApplyLease:
+		return &c
+	case DeleteLease:
+		return &c
+	case RenewNodeLeases:
 		return &c
 	}
 	return cmd

@@ -370,6 +370,8 @@ func IsStreamedKind(kind string) bool {
 	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindDeployment, KindSecret, KindEvent,
 		KindService, KindEndpoints, KindEndpointSlice, KindNamespace:
 		return true
+	case KindLease:
+		return true
 	}
 	return false
 }
@@ -380,6 +382,8 @@ func apiVersionOf(kind string) string {
 		return api.AppsV1
 	case KindEndpointSlice:
 		return api.DiscoveryV1
+	case KindLease:
+		return api.CoordinationV1
 	}
 	return api.V1
 }
@@ -445,6 +449,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.EndpointSlices[key]
 	case KindNamespace:
 		obj, ok = s.Namespaces[key]
+	case KindLease:
+		obj, ok = s.Leases[key]
 	}
 	if !ok {
 		return nil
@@ -572,6 +578,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.Namespaces {
 		if err := add(KindNamespace, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.Leases {
+		if err := add(KindLease, k, o); err != nil {
 			return nil, err
 		}
 	}

@@ -31,6 +31,8 @@ type Result struct {
 	EndpointSlice *api.EndpointSlice
 	// Namespace is what a Namespace command left (or deleted).
 	Namespace *api.Namespace
+	// Lease is what a Lease command left (or deleted).
+	Lease *api.Lease
 	// Changed is false when the command was accepted but left the object
 	// as it was (an apply of an unchanged manifest).
 	Changed bool

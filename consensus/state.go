@@ -33,6 +33,8 @@ type state struct {
 	EndpointSlices map[string]*api.EndpointSlice `json:"endpointSlices,omitempty"`
 	// Namespaces are keyed by name: namespaces.go.
 	Namespaces map[string]*api.Namespace `json:"namespaces,omitempty"`
+	// Leases are keyed by api.Key(namespace, name): leases.go.
+	Leases map[string]*api.Lease `json:"leases,omitempty"`
 
 	// ix is derived from Nodes, Pods and Services, never serialised:
 	// index.go.
