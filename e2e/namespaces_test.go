@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestNamespacesAndGarbageCollection drives Namespaces and ownerReference
@@ -43,17 +48,23 @@ func TestNamespacesAndGarbageCollection(t *testing.T) {
 		t.Fatalf("pods of team: %d, %v", len(pods.Items), err)
 	}
 
+	// A watch sees it Terminating while the leader removes what it
+	// holds, then gone: two entries, two events.
+	watch := k.watch(t, "get", "ns", "team", "--watch", "-o", "custom-columns=NAME:.metadata.name,PHASE:.status.phase")
+	waitFor(t, "the watch's first line", func() bool { return kubeRow("team", "Active").MatchString(watch.String()) })
 	if out := k.ok("delete", "namespace", "team", "--wait=false"); !strings.Contains(out, `namespace "team" deleted`) {
 		t.Fatalf("kubectl delete namespace:\n%s", out)
-	}
-	// Terminating while the leader removes what it holds, then gone.
-	if out, err := k.try("get", "ns", "team", "-o", "jsonpath={.status.phase}"); err == nil && out != "Terminating" {
-		t.Fatalf("namespace after delete: phase %q, want Terminating (or gone)", out)
 	}
 	waitFor(t, "namespace team gone", func() bool {
 		out, err := k.try("get", "ns", "team")
 		return err != nil && strings.Contains(out, `namespaces "team" not found`)
 	})
+	for deadline := time.Now().Add(30 * time.Second); !kubeRow("team", "Terminating").MatchString(watch.String()); {
+		if time.Now().After(deadline) {
+			t.Fatalf("kubectl get ns team --watch never showed it Terminating:\n%s", watch.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if out := k.ok("get", "pods,replicasets,deployments", "-n", "team"); !strings.Contains(out, "No resources found in team namespace.") {
 		t.Fatalf("objects left in the deleted namespace:\n%s", out)
 	}
@@ -149,4 +160,42 @@ stringData: {k: v}
 		k.ok("delete", "pod", "owner", "--wait=false")
 		k.eventually("the owned secret goes with its pod", func(out string) bool { return !strings.Contains(out, "owned") }, "get", "secrets")
 	})
+}
+
+// syncBuffer is a bytes.Buffer a command writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// watch runs a kubectl command that keeps running (get --watch) until the
+// test ends, and returns what it has printed so far.
+func (k *kubectlFleet) watch(t *testing.T, args ...string) *syncBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, k.kubectl, args...)
+	cmd.Env = append(os.Environ(), k.env...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("kubectl %s: %v", strings.Join(args, " "), err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	return out
 }
