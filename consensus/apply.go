@@ -57,6 +57,8 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.finalizeNamespace(index, c)
 	case *DeleteObject:
 		return s.deleteObject(index, c)
+	case *SetControllerRef:
+		return s.setControllerRef(index, c)
 	case *UpdateNode:
 		return s.updateNode(index, c)
 	case *ApplyLease:
@@ -124,6 +126,8 @@ func asPointer(cmd Command) Command {
 	case FinalizeNamespace:
 		return &c
 	case DeleteObject:
+		return &c
+	case SetControllerRef:
 		return &c
 	case UpdateNode:
 		return &c

@@ -193,6 +193,8 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &FinalizeNamespace{}
 	case "DeleteObject":
 		cmd = &DeleteObject{}
+	case "SetControllerRef":
+		cmd = &SetControllerRef{}
 	case "UpdateNode":
 		cmd = &UpdateNode{}
 	case "ApplyLease":

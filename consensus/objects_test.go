@@ -113,3 +113,36 @@ func assertSecrets(t *testing.T, f *FSM, want ...string) {
 		}
 	}
 }
+
+func TestSetControllerRefAdoptsAndReleases(t *testing.T) {
+	h := newHarness(t)
+	d := testDeployment("web", 1)
+	res, _ := h.do(ApplyController{Deploy: d, Create: true, UID: "d-web", Time: t0})
+	owner := api.NewControllerRef(res.Controller)
+	one := int32(1)
+	rs := &api.ReplicaSet{ObjectMeta: api.ObjectMeta{Name: "web-abc", Labels: map[string]string{"app": "web"}},
+		Spec: api.ReplicaSetSpec{Replicas: &one, Selector: d.Spec.Selector, Template: d.Spec.Template}}
+	h.must(ApplyController{RS: rs, Create: true, UID: "rs-web", Time: t0})
+
+	if _, err := h.do(SetControllerRef{Kind: KindReplicaSet, Namespace: "default", Name: "web-abc", UID: "other", Owner: owner, Adopt: true}); !IsConflict(err) {
+		t.Fatalf("adopt with a wrong uid: %v, want Conflict", err)
+	}
+	gone := owner
+	gone.UID = "d-gone"
+	if _, err := h.do(SetControllerRef{Kind: KindReplicaSet, Namespace: "default", Name: "web-abc", UID: "rs-web", Owner: gone, Adopt: true}); !IsConflict(err) {
+		t.Fatalf("adopt by a gone deployment: %v, want Conflict", err)
+	}
+	h.must(SetControllerRef{Kind: KindReplicaSet, Namespace: "default", Name: "web-abc", UID: "rs-web", Owner: owner, Adopt: true})
+	got, _ := h.f.Controller(api.KindReplicaSet, "default", "web-abc")
+	if ref := api.ControllerOfMeta(api.MetaOf(got)); ref == nil || ref.UID != "d-web" {
+		t.Fatalf("adopted: %+v", api.MetaOf(got).OwnerReferences)
+	}
+	if _, err := h.do(SetControllerRef{Kind: KindReplicaSet, Namespace: "default", Name: "web-abc", UID: "rs-web", Owner: owner, Adopt: true}); !IsConflict(err) {
+		t.Fatalf("adopt twice: %v, want Conflict", err)
+	}
+	h.must(SetControllerRef{Kind: KindReplicaSet, Namespace: "default", Name: "web-abc", UID: "rs-web", Owner: owner})
+	got, _ = h.f.Controller(api.KindReplicaSet, "default", "web-abc")
+	if len(api.MetaOf(got).OwnerReferences) != 0 {
+		t.Fatalf("released: %+v", api.MetaOf(got).OwnerReferences)
+	}
+}

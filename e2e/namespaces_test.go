@@ -114,7 +114,7 @@ func TestNamespacesAndGarbageCollection(t *testing.T) {
 		k.eventually("kubia-manual running", kubeRow("kubia-manual", "1/1", "Running").MatchString, "get", "pods", "-n", "custom-namespace")
 	})
 
-	t.Run("cascade orphan keeps the ReplicaSets and pods", func(t *testing.T) {
+	t.Run("cascade orphan keeps the ReplicaSets and pods, which the Deployment adopts again", func(t *testing.T) {
 		k.t = t
 		k.ok("create", "deployment", "keep", "--image="+image, "--replicas=2", "--", "sleep", "100000")
 		k.eventually("2 of 2 ready", kubeRow("keep", "2/2", "2", "2").MatchString, "get", "deployment", "keep")
@@ -124,8 +124,20 @@ func TestNamespacesAndGarbageCollection(t *testing.T) {
 			t.Fatalf("ReplicaSets after the orphaning delete (want one, without owner):\n%s", rs)
 		}
 		k.eventually("2 pods still running", func(out string) bool { return strings.Count(out, "Running") == 2 }, "get", "pods", "-l", "app=keep")
-		k.ok("delete", "rs", "-l", "app=keep")
-		k.eventually("the pods go with their ReplicaSet", kubeContains("No resources found in default namespace."), "get", "pods", "-l", "app=keep")
+		uids := k.ok("get", "pods", "-l", "app=keep", "-o", "jsonpath={.items[*].metadata.uid}")
+		// The same Deployment again adopts the orphaned ReplicaSet by its
+		// labels, and with it the pods.
+		k.ok("create", "deployment", "keep", "--image="+image, "--replicas=2", "--", "sleep", "100000")
+		k.eventually("2 of 2 ready again", kubeRow("keep", "2/2", "2", "2").MatchString, "get", "deployment", "keep")
+		owner := k.ok("get", "rs", "-l", "app=keep", "-o", "jsonpath={.items[*].metadata.ownerReferences[0].kind}/{.items[*].metadata.ownerReferences[0].name}")
+		if owner != "Deployment/keep" {
+			t.Fatalf("the orphaned ReplicaSet's owner after the Deployment came back: %q", owner)
+		}
+		if again := k.ok("get", "pods", "-l", "app=keep", "-o", "jsonpath={.items[*].metadata.uid}"); again != uids {
+			t.Fatalf("pods replaced on adoption: %s, were %s", again, uids)
+		}
+		k.ok("delete", "deployment", "keep")
+		k.eventually("the ReplicaSet and pods go with the Deployment", kubeContains("No resources found in default namespace."), "get", "rs,pods", "-l", "app=keep")
 	})
 
 	t.Run("cascade foreground and background take the dependents", func(t *testing.T) {

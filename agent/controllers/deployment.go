@@ -217,6 +217,11 @@ func planRollout(d *api.Deployment, dv *deploymentView) rolloutStep {
 
 func (l *Leader) syncDeployment(ctx context.Context, cs ReplicaStore, d *api.Deployment, now time.Time) error {
 	rss, _ := cs.Controllers(api.KindReplicaSet, func(o api.Replicated) bool { return api.MetaOf(o).Namespace == d.Namespace })
+	if claimed, err := l.claimReplicaSets(ctx, d, rss); err != nil { // deployment_adopt.go
+		return err
+	} else if claimed {
+		rss, _ = cs.Controllers(api.KindReplicaSet, func(o api.Replicated) bool { return api.MetaOf(o).Namespace == d.Namespace })
+	}
 	pods, _ := l.state.Pods(func(p *api.Pod) bool { return p.Namespace == d.Namespace })
 	dv := viewDeployment(d, rss, pods, now)
 	created := false
