@@ -24,6 +24,8 @@ func Default(obj Object) {
 		defaultDeployment(o)
 	case *Secret:
 		defaultSecret(o)
+	case *ConfigMap:
+		defaultConfigMap(o)
 	case *Service:
 		defaultService(o)
 	case *Endpoints:

@@ -77,6 +77,8 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[autoscalingv1.ScaleStatus]():          {"replicas", "selector"},
 
 	reflect.TypeFor[corev1.Secret](): {"apiVersion", "data", "immutable", "kind", "metadata", "stringData", "type"},
+	// ConfigMaps: configmap.go.
+	reflect.TypeFor[corev1.ConfigMap](): {"apiVersion", "binaryData", "data", "immutable", "kind", "metadata"},
 
 	// Services: service.go. The policies and families are accepted with
 	// the values Kubernetes fills in (validation refuses the others by

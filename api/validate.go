@@ -22,6 +22,8 @@ func Validate(obj Object) error {
 		return ValidateDeployment(o)
 	case *Secret:
 		return ValidateSecret(o)
+	case *ConfigMap:
+		return ValidateConfigMap(o)
 	case *Service:
 		return ValidateService(o)
 	case *Endpoints:
