@@ -60,6 +60,7 @@ func defaultContainer(c *Container) {
 	defaultProbe(c.LivenessProbe)
 	defaultProbe(c.ReadinessProbe)
 	defaultProbe(c.StartupProbe)
+	defaultEnvSources(c) // envsources.go
 	if c.ImagePullPolicy == "" {
 		c.ImagePullPolicy = corev1.PullIfNotPresent
 		if tag := imageTag(c.Image); tag == "" || tag == "latest" {

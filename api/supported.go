@@ -29,9 +29,9 @@ var supportedFields = map[reflect.Type][]string{
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
 	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "volumes"},
-	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
+	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
-	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value"},
+	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value", "valueFrom"},
 	reflect.TypeFor[corev1.ResourceRequirements]():     {"limits", "requests"},
 	reflect.TypeFor[corev1.LocalObjectReference]():     {"name"},
 	reflect.TypeFor[corev1.Probe]():                    {"exec", "failureThreshold", "httpGet", "initialDelaySeconds", "periodSeconds", "successThreshold", "tcpSocket", "timeoutSeconds"},
@@ -77,8 +77,17 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[autoscalingv1.ScaleStatus]():          {"replicas", "selector"},
 
 	reflect.TypeFor[corev1.Secret](): {"apiVersion", "data", "immutable", "kind", "metadata", "stringData", "type"},
-	// ConfigMaps: configmap.go.
-	reflect.TypeFor[corev1.ConfigMap](): {"apiVersion", "binaryData", "data", "immutable", "kind", "metadata"},
+	// ConfigMaps: configmap.go; how containers read them: envsources.go,
+	// volumesources.go.
+	reflect.TypeFor[corev1.EnvVarSource]():          {"configMapKeyRef", "fieldRef", "resourceFieldRef", "secretKeyRef"},
+	reflect.TypeFor[corev1.ConfigMapKeySelector]():  {"key", "name", "optional"},
+	reflect.TypeFor[corev1.SecretKeySelector]():     {"key", "name", "optional"},
+	reflect.TypeFor[corev1.ObjectFieldSelector]():   {"apiVersion", "fieldPath"},
+	reflect.TypeFor[corev1.ResourceFieldSelector](): {"containerName", "divisor", "resource"},
+	reflect.TypeFor[corev1.EnvFromSource]():         {"configMapRef", "prefix", "secretRef"},
+	reflect.TypeFor[corev1.ConfigMapEnvSource]():    {"name", "optional"},
+	reflect.TypeFor[corev1.SecretEnvSource]():       {"name", "optional"},
+	reflect.TypeFor[corev1.ConfigMap]():             {"apiVersion", "binaryData", "data", "immutable", "kind", "metadata"},
 
 	// Services: service.go. The policies and families are accepted with
 	// the values Kubernetes fills in (validation refuses the others by

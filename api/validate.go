@@ -148,6 +148,7 @@ func validateContainer(path string, c *Container, volumes map[string]bool) Field
 			errs = append(errs, &FieldError{Path: fmt.Sprintf("%s.env[%d].name", path, i), Value: e.Name, Detail: msg})
 		}
 	}
+	errs = append(errs, validateEnvSources(path, c)...) // envsources.go
 	portNames := map[string]bool{}
 	for i, p := range c.Ports {
 		ppath := fmt.Sprintf("%s.ports[%d]", path, i)

@@ -182,7 +182,12 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 			return err // nil while the image is on its way: PodStatus says why
 		}
 		r.pulls.clear(pullKey(string(uid), c.Name))
-		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried)
+		env, ok := r.resolveEnv(ctx, pod, c) // podruntime/env.go
+		if !ok {
+			r.imageUse.RUnlock()
+			return nil // waits with CreateContainerConfigError; PodStatus says why
+		}
+		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried, env)
 		r.imageUse.RUnlock()
 		if err != nil {
 			r.event(pod, EventWarning, "Failed", fmt.Sprintf("Error: create container %s: %v", c.Name, err))
