@@ -43,6 +43,7 @@ func defaultPod(p *Pod) {
 	if p.Spec.RestartPolicy == "" {
 		p.Spec.RestartPolicy = RestartAlways
 	}
+	defaultVolumeSources(p.Spec.Volumes) // volumesources.go
 	for i := range p.Spec.InitContainers {
 		defaultContainer(&p.Spec.InitContainers[i])
 	}

@@ -34,7 +34,7 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 	if err := r.ensureSandbox(string(uid), podHostname(pod)); err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
-	if err := r.ensureVolumes(pod); err != nil {
+	if err := r.ensureVolumes(ctx, pod); err != nil {
 		r.eventOnce(pod, "FailedMount/"+err.Error(), EventWarning, "FailedMount", err.Error())
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
