@@ -13,9 +13,12 @@ import (
 
 // podObjects is the node's podruntime.ObjectSource: the ConfigMaps and
 // Secrets its pods consume (env, envFrom, volumes), read through this
-// agent's own API as the pull secrets are (a client node holds no state;
-// a server answers from its state once it holds the leader's read index),
-// so a pod sees what the fleet has committed.
+// agent's own API as the pull secrets are (a client node holds no state).
+// The reads ask for resourceVersion=0, "any version", as the kubelet reads
+// from its cache: a server answers from its own state without a round trip
+// to the leader, so the volumes of every pod, refreshed at every sync, cost
+// the leader nothing, and a node cut off from the leader still starts its
+// containers with what its server last knew.
 type podObjects struct{ a *Agent }
 
 func (p podObjects) ConfigMap(ctx context.Context, ns, name string) (*api.ConfigMap, error) {
@@ -38,7 +41,7 @@ func (p podObjects) Secret(ctx context.Context, ns, name string) (*api.Secret, e
 
 // get reads one object; found is false on 404.
 func (p podObjects) get(ctx context.Context, plural, ns, name string, into any) (found bool, err error) {
-	u := "http://" + p.a.self.API + "/api/v1/namespaces/" + url.PathEscape(ns) + "/" + plural + "/" + url.PathEscape(name)
+	u := "http://" + p.a.self.API + "/api/v1/namespaces/" + url.PathEscape(ns) + "/" + plural + "/" + url.PathEscape(name) + "?resourceVersion=0"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, err
