@@ -16,7 +16,9 @@ func TestDataVolumesAreMountedReadOnlyAndFollowTheirConfigMap(t *testing.T) {
 	r := newTestRuntime(t, func(c *Config) { c.Objects = objs })
 	objs.putConfigMap("cfg", map[string]string{"greeting": "hello"})
 	objs.putSecret("s", map[string][]byte{"pass": []byte("hunter2")})
-	c := shell("app", imageV1, `cat /etc/s/pass; echo; cat /etc/pod/name; echo; if echo x > /etc/cfg/new 2>/dev/null; then echo WRITABLE; fi
+	// One line of stdout each: stdout and stderr reach the log through
+	// two pipes, in no fixed order.
+	c := shell("app", imageV1, `echo "secret=$(cat /etc/s/pass) name=$(cat /etc/pod/name)"; if (echo x > /etc/cfg/new) 2>/dev/null; then echo WRITABLE; fi
 		while true; do echo "greeting=$(cat /etc/cfg/greeting)"; sleep 0.2; done`)
 	c.VolumeMounts = []api.VolumeMount{{Name: "cfg", MountPath: "/etc/cfg"}, {Name: "s", MountPath: "/etc/s"}, {Name: "pod", MountPath: "/etc/pod"}}
 	pod := newPod(t, "volpod", api.RestartAlways, c)
@@ -29,7 +31,7 @@ func TestDataVolumesAreMountedReadOnlyAndFollowTheirConfigMap(t *testing.T) {
 	syncUntil(t, r, pod, "", "running", func(st api.PodStatus) bool { return running(st, "app") })
 	logPath := r.LogPath(string(pod.ObjectMeta.UID), "app")
 	log := waitLog(t, logPath, "greeting=hello")
-	if !strings.Contains(log, "hunter2\nvolpod\n") || strings.Contains(log, "WRITABLE") {
+	if !strings.Contains(log, "secret=hunter2 name=volpod\n") || strings.Contains(log, "WRITABLE") {
 		t.Fatalf("log %q: want the secret, the pod name and no write to the configMap volume", log)
 	}
 
