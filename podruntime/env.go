@@ -92,7 +92,8 @@ func configMapData(cm *api.ConfigMap) map[string][]byte {
 
 // containerEnv builds a container's environment as the kubelet does when
 // it creates the container: envFrom in order, then env, a later name
-// replacing an earlier one. A missing ConfigMap, Secret or key that is not
+// replacing an earlier one, with $(NAME) in a value expanded from the
+// variables before it. A missing ConfigMap, Secret or key that is not
 // optional is an error naming it; keys of envFrom that are not valid
 // variable names are skipped and named in skipped.
 func containerEnv(ctx context.Context, objs *objectCache, pod *api.Pod, c api.Container) (env []string, skipped []string, err error) {
@@ -148,7 +149,9 @@ func containerEnv(ctx context.Context, objs *objectCache, pod *api.Pod, c api.Co
 	}
 	for _, e := range c.Env {
 		if e.ValueFrom == nil {
-			set(e.Name, e.Value)
+			// $(NAME) of a variable defined before this one is expanded
+			// (env_expand.go).
+			set(e.Name, expandVars(e.Value, values))
 			continue
 		}
 		v, ok, err := envValue(ctx, objs, pod, c, e.ValueFrom)

@@ -187,7 +187,9 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 			r.imageUse.RUnlock()
 			return nil // waits with CreateContainerConfigError; PodStatus says why
 		}
-		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried, env)
+		// $(NAME) in command and args comes from the environment
+		// (env_expand.go); the spec hash stays that of the manifest.
+		cont, err = r.createContainer(ctx, pod, expandCommand(c, env), img, netnsPath, hash, carried, env)
 		r.imageUse.RUnlock()
 		if err != nil {
 			r.event(pod, EventWarning, "Failed", fmt.Sprintf("Error: create container %s: %v", c.Name, err))
