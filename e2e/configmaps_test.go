@@ -16,7 +16,7 @@ spec:
   containers:
   - name: app
     image: ` + image + `
-    command: ["sh", "-c", "echo \"env MODE=$MODE PASS=$PASS CFG_MODE=$CFG_MODE POD=$POD NODE=$NODE IP=$IP\"; exec sleep 100000"]
+    command: ["sh", "-c", "echo \"env MODE=$MODE PASS=$PASS CFG_MODE=$CFG_MODE POD=$POD NODE=$NODE IP=$IP EXPANDED=$(POD)\"; exec sleep 100000"]
     env:
     - {name: MODE, valueFrom: {configMapKeyRef: {name: app-config, key: MODE}}}
     - {name: PASS, valueFrom: {secretKeyRef: {name: creds, key: password}}}
@@ -63,7 +63,7 @@ func TestConfigMaps(t *testing.T) {
 	k.eventually("the pod running", func(out string) bool { return strings.Contains(out, "Running") }, "get", "pod", "reader")
 	ip := strings.TrimSpace(k.ok("get", "pod", "reader", "-o", "jsonpath={.status.podIP}"))
 	node := strings.TrimSpace(k.ok("get", "pod", "reader", "-o", "jsonpath={.spec.nodeName}"))
-	want := "env MODE=fast PASS=hunter2 CFG_MODE=fast POD=reader NODE=" + node + " IP=" + ip
+	want := "env MODE=fast PASS=hunter2 CFG_MODE=fast POD=reader NODE=" + node + " IP=" + ip + " EXPANDED=reader"
 	k.eventually("the environment in the log", func(out string) bool { return strings.Contains(out, want) }, "logs", "reader")
 	if out := k.ok("exec", "reader", "--", "cat", "/etc/config/greeting.txt"); out != "hello\n" {
 		t.Fatalf("greeting.txt: %q", out)
