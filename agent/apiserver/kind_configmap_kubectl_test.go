@@ -80,6 +80,12 @@ func TestKubectlServesConfigMapsAgainstTheHandler(t *testing.T) {
 	write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {k: two}\n")
 	expect(false, "configmap/applied configured", "apply", "-f", m)
 	expect(false, "configmap/applied unchanged", "apply", "-f", m)
+	write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {k: three}\n")
+	expect(false, "configmap/applied configured (server dry run)", "apply", "--dry-run=server", "-f", m)
+	expect(true, "+  k: three", "diff", "-f", m) // diff exits 1 when there is a difference
+	if cm, _ := seat.FSM.ConfigMap("default", "applied"); cm == nil || cm.Data["k"] != "two" {
+		t.Errorf("a dry run changed the stored ConfigMap: %+v", cm)
+	}
 
 	write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ndata: {\"a/b\": x}\n")
 	expect(true, `The ConfigMap "bad" is invalid`, "apply", "-f", m)
