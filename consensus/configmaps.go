@@ -12,7 +12,7 @@ import (
 const KindConfigMap = "ConfigMap"
 
 // ApplyConfigMap creates a ConfigMap, or replaces the stored one's data,
-// binaryData, immutable flag, labels and annotations. Create refuses an
+// binaryData, immutable flag, labels, annotations and managedFields. Create refuses an
 // existing name (POST).
 type ApplyConfigMap struct {
 	ConfigMap api.ConfigMap `json:"configMap"`
@@ -85,12 +85,13 @@ func (s *state) applyConfigMap(index uint64, c *ApplyConfigMap) (*Result, error)
 		return nil, &InvalidError{Kind: "ConfigMap", Namespace: ns, Name: name,
 			Fields: api.FieldErrors{{Path: "data", Detail: "field is immutable when `immutable` is set: delete and re-create the ConfigMap"}}}
 	}
-	if !contentChanged && equalStringMaps(om.Labels, in.ObjectMeta.Labels) && equalStringMaps(om.Annotations, in.ObjectMeta.Annotations) {
+	managed, managedChanged := managedFieldsAfter(om.ManagedFields, in.ObjectMeta.ManagedFields)
+	if !contentChanged && !managedChanged && equalStringMaps(om.Labels, in.ObjectMeta.Labels) && equalStringMaps(om.Annotations, in.ObjectMeta.Annotations) {
 		return &Result{Index: index, ConfigMap: copyConfigMap(old)}, nil
 	}
 	out := copyConfigMap(old)
 	out.Data, out.BinaryData, out.Immutable = in.Data, in.BinaryData, in.Immutable
-	out.ObjectMeta.Labels, out.ObjectMeta.Annotations = in.ObjectMeta.Labels, in.ObjectMeta.Annotations
+	out.ObjectMeta.Labels, out.ObjectMeta.Annotations, out.ObjectMeta.ManagedFields = in.ObjectMeta.Labels, in.ObjectMeta.Annotations, managed
 	out.ObjectMeta.ResourceVersion = rv(index)
 	s.ConfigMaps[key] = out
 	s.touch(KindConfigMap, key)

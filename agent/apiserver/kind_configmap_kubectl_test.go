@@ -87,6 +87,14 @@ func TestKubectlServesConfigMapsAgainstTheHandler(t *testing.T) {
 		t.Errorf("a dry run changed the stored ConfigMap: %+v", cm)
 	}
 
+	write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {a: one, b: one}\n")
+	expect(false, "configmap/ssa serverside-applied", "apply", "--server-side", "-f", m)
+	write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {a: two}\n")
+	expect(false, "configmap/ssa serverside-applied", "apply", "--server-side", "-f", m)
+	if cm, _ := seat.FSM.ConfigMap("default", "ssa"); cm == nil || len(cm.Data) != 1 || cm.Data["a"] != "two" || len(cm.ObjectMeta.ManagedFields) == 0 {
+		t.Errorf("after server-side apply: %+v", cm)
+	}
+
 	write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ndata: {\"a/b\": x}\n")
 	expect(true, `The ConfigMap "bad" is invalid`, "apply", "-f", m)
 	write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: imm}\nimmutable: true\ndata: {k: one}\n")
