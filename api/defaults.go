@@ -32,6 +32,8 @@ func Default(obj Object) {
 		defaultEndpoints(o)
 	case *EndpointSlice:
 		defaultEndpointSlice(o)
+	case *Lease:
+		defaultLease(o)
 	}
 }
 

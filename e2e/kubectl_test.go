@@ -304,7 +304,8 @@ func TestKubectlDrivesTheFleet(t *testing.T) {
 		}
 		// Server-side apply takes over from client-side apply, through
 		// whichever agent the kubeconfig names.
-		if out := k.ok("apply", "--server-side", "-f", v2); !strings.Contains(out, "pod/app serverside-applied") {
+		ssa := k.file("app-ssa.yaml", kubePod("app", "app: app, version: two"))
+		if out := k.ok("apply", "--server-side", "-f", ssa); !strings.Contains(out, "pod/app serverside-applied") {
 			t.Errorf("--server-side:\n%s", out)
 		}
 		if out := k.ok("get", "pod", "app", "-o", "jsonpath={.metadata.labels.version}"); out != "two" {
