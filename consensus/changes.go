@@ -370,6 +370,8 @@ func IsStreamedKind(kind string) bool {
 	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindDeployment, KindSecret, KindEvent,
 		KindService, KindEndpoints, KindEndpointSlice, KindNamespace:
 		return true
+	case KindConfigMap:
+		return true
 	case KindLease:
 		return true
 	}
@@ -441,6 +443,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Deployments[key]
 	case KindSecret:
 		obj, ok = s.Secrets[key]
+	case KindConfigMap:
+		obj, ok = s.ConfigMaps[key]
 	case KindService:
 		obj, ok = s.Services[key]
 	case KindEndpoints:
@@ -558,6 +562,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.Secrets {
 		if err := add(KindSecret, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.ConfigMaps {
+		if err := add(KindConfigMap, k, o); err != nil {
 			return nil, err
 		}
 	}

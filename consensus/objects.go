@@ -88,6 +88,11 @@ var storedKinds = []storedKind{
 			_, err := s.deleteEndpointSlice(index, &DeleteEndpointSlice{Namespace: ns, Name: name, UID: uid})
 			return err
 		}),
+	mapKind(KindConfigMap, api.V1, func(s *state) map[string]*api.ConfigMap { return s.ConfigMaps },
+		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
+			_, err := s.deleteConfigMap(index, &DeleteConfigMap{Namespace: ns, Name: name, UID: uid})
+			return err
+		}),
 	mapKind(KindLease, api.CoordinationV1, func(s *state) map[string]*api.Lease { return s.Leases },
 		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
 			_, err := s.deleteLease(index, &DeleteLease{Namespace: ns, Name: name, UID: uid})

@@ -76,5 +76,5 @@ type kindMeta struct {
 func resources() []resource {
 	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta},
 		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
-		namespaceKind{}, leaseKind{}}
+		configMapKind{}, leaseKind{}, namespaceKind{}}
 }
