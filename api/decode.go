@@ -112,6 +112,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: V1, Kind: KindEndpoints}
 	case *EndpointSlice:
 		want = TypeMeta{APIVersion: DiscoveryV1, Kind: KindEndpointSlice}
+	case *Job:
+		want = TypeMeta{APIVersion: BatchV1, Kind: KindJob}
 	default:
 		return nil
 	}

@@ -30,6 +30,8 @@ func Default(obj Object) {
 		defaultEndpoints(o)
 	case *EndpointSlice:
 		defaultEndpointSlice(o)
+	case *Job:
+		defaultJob(o)
 	}
 }
 

@@ -74,11 +74,13 @@ func newObject(tm TypeMeta) (Object, error) {
 		return &Endpoints{}, nil
 	case tm.Kind == KindEndpointSlice && tm.APIVersion == DiscoveryV1:
 		return &EndpointSlice{}, nil
+	case tm.Kind == KindJob && tm.APIVersion == BatchV1:
+		return &Job{}, nil
 	case tm.Kind == "":
 		return nil, &FieldError{Path: "kind", Detail: "required"}
 	case tm.APIVersion == "":
 		return nil, &FieldError{Path: "apiVersion", Detail: "required"}
 	}
 	return nil, &FieldError{Path: "kind", Value: tm.APIVersion + "/" + tm.Kind,
-		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, apps/v1/Deployment, v1/Secret, v1/Service, v1/Endpoints, discovery.k8s.io/v1/EndpointSlice, v1/List)"}
+		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, apps/v1/Deployment, v1/Secret, v1/Service, v1/Endpoints, discovery.k8s.io/v1/EndpointSlice, batch/v1/Job, v1/List)"}
 }

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -101,6 +102,13 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[discoveryv1.Endpoint]():           {"addresses", "conditions", "hostname", "nodeName", "targetRef"},
 	reflect.TypeFor[discoveryv1.EndpointConditions](): {"ready", "serving", "terminating"},
 	reflect.TypeFor[discoveryv1.EndpointPort]():       {"name", "port", "protocol"},
+
+	// Jobs: job.go. Indexed completion, pod failure and success policies,
+	// suspension and the per-index limits are not supported.
+	reflect.TypeFor[batchv1.Job]():          {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[batchv1.JobSpec]():      {"activeDeadlineSeconds", "backoffLimit", "completionMode", "completions", "manualSelector", "parallelism", "selector", "template", "ttlSecondsAfterFinished"},
+	reflect.TypeFor[batchv1.JobStatus]():    {"active", "completionTime", "conditions", "failed", "ready", "startTime", "succeeded"},
+	reflect.TypeFor[batchv1.JobCondition](): {"lastProbeTime", "lastTransitionTime", "message", "reason", "status", "type"},
 }
 
 // supportedSets is supportedFields as sets, built once.

@@ -28,6 +28,8 @@ func Validate(obj Object) error {
 		return ValidateEndpoints(o)
 	case *EndpointSlice:
 		return ValidateEndpointSlice(o)
+	case *Job:
+		return ValidateJob(o)
 	}
 	return fmt.Errorf("validate: unsupported object %T", obj)
 }

@@ -49,6 +49,12 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.putEndpointSlice(index, c)
 	case *DeleteEndpointSlice:
 		return s.deleteEndpointSlice(index, c)
+	case *ApplyJob:
+		return s.applyJob(index, c)
+	case *DeleteJob:
+		return s.deleteJob(index, c)
+	case *UpdateJobStatus:
+		return s.updateJobStatus(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -100,6 +106,12 @@ func asPointer(cmd Command) Command {
 	case PutEndpointSlice:
 		return &c
 	case DeleteEndpointSlice:
+		return &c
+	case ApplyJob:
+		return &c
+	case DeleteJob:
+		return &c
+	case UpdateJobStatus:
 		return &c
 	}
 	return cmd

@@ -367,7 +367,8 @@ func (cs *ChangeStream) reset(index uint64, objects []*Change) {
 func IsStreamedKind(kind string) bool {
 	switch kind {
 	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindDeployment, KindSecret, KindEvent,
-		KindService, KindEndpoints, KindEndpointSlice:
+		KindService, KindEndpoints, KindEndpointSlice,
+		KindJob:
 		return true
 	}
 	return false
@@ -379,6 +380,8 @@ func apiVersionOf(kind string) string {
 		return api.AppsV1
 	case KindEndpointSlice:
 		return api.DiscoveryV1
+	case KindJob:
+		return api.BatchV1
 	}
 	return api.V1
 }
@@ -442,6 +445,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Endpoints[key]
 	case KindEndpointSlice:
 		obj, ok = s.EndpointSlices[key]
+	case KindJob:
+		obj, ok = s.Jobs[key]
 	}
 	if !ok {
 		return nil
@@ -564,6 +569,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.EndpointSlices {
 		if err := add(KindEndpointSlice, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.Jobs {
+		if err := add(KindJob, k, o); err != nil {
 			return nil, err
 		}
 	}

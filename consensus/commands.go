@@ -185,6 +185,12 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &PutEndpointSlice{}
 	case "DeleteEndpointSlice":
 		cmd = &DeleteEndpointSlice{}
+	case "ApplyJob":
+		cmd = &ApplyJob{}
+	case "DeleteJob":
+		cmd = &DeleteJob{}
+	case "UpdateJobStatus":
+		cmd = &UpdateJobStatus{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}

@@ -29,6 +29,8 @@ type Result struct {
 	Service       *api.Service
 	Endpoints     *api.Endpoints
 	EndpointSlice *api.EndpointSlice
+	// Job is what a Job command left (or deleted).
+	Job *api.Job
 	// Changed is false when the command was accepted but left the object
 	// as it was (an apply of an unchanged manifest).
 	Changed bool

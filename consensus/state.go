@@ -31,6 +31,8 @@ type state struct {
 	Services       map[string]*api.Service       `json:"services,omitempty"`
 	Endpoints      map[string]*api.Endpoints     `json:"endpoints,omitempty"`
 	EndpointSlices map[string]*api.EndpointSlice `json:"endpointSlices,omitempty"`
+	// Jobs are keyed by api.Key(namespace, name): jobs.go.
+	Jobs map[string]*api.Job `json:"jobs,omitempty"`
 
 	// ix is derived from Nodes, Pods and Services, never serialised:
 	// index.go.
