@@ -37,6 +37,7 @@ func (l *Leader) replicationController(ctx context.Context) {
 		for _, c := range ctrls {
 			known[string(api.MetaOf(c).UID)] = true
 		}
+		l.addJobUIDs(known) // job.go
 		for _, c := range ctrls {
 			if err := l.syncReplicas(ctx, c, known); err != nil && ctx.Err() == nil {
 				l.log.Warn("replication", "kind", api.TypeMetaOf(c).Kind, "name", api.Key(api.MetaOf(c).Namespace, api.MetaOf(c).Name), "err", err)
