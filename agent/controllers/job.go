@@ -111,7 +111,7 @@ type jobPlan struct {
 // the time.
 func planJob(j *api.Job, pods []*api.Pod, notReady map[string]bool, now time.Time) jobPlan {
 	var (
-		plan                       jobPlan
+		plan                      jobPlan
 		active, succeeded, failed []*api.Pod
 	)
 	for _, p := range pods {
