@@ -114,6 +114,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: DiscoveryV1, Kind: KindEndpointSlice}
 	case *Job:
 		want = TypeMeta{APIVersion: BatchV1, Kind: KindJob}
+	case *CronJob:
+		want = TypeMeta{APIVersion: BatchV1, Kind: KindCronJob}
 	default:
 		return nil
 	}

@@ -32,6 +32,8 @@ func Default(obj Object) {
 		defaultEndpointSlice(o)
 	case *Job:
 		defaultJob(o)
+	case *CronJob:
+		defaultCronJob(o)
 	}
 }
 

@@ -76,11 +76,13 @@ func newObject(tm TypeMeta) (Object, error) {
 		return &EndpointSlice{}, nil
 	case tm.Kind == KindJob && tm.APIVersion == BatchV1:
 		return &Job{}, nil
+	case tm.Kind == KindCronJob && tm.APIVersion == BatchV1:
+		return &CronJob{}, nil
 	case tm.Kind == "":
 		return nil, &FieldError{Path: "kind", Detail: "required"}
 	case tm.APIVersion == "":
 		return nil, &FieldError{Path: "apiVersion", Detail: "required"}
 	}
 	return nil, &FieldError{Path: "kind", Value: tm.APIVersion + "/" + tm.Kind,
-		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, apps/v1/Deployment, v1/Secret, v1/Service, v1/Endpoints, discovery.k8s.io/v1/EndpointSlice, batch/v1/Job, v1/List)"}
+		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, apps/v1/Deployment, v1/Secret, v1/Service, v1/Endpoints, discovery.k8s.io/v1/EndpointSlice, batch/v1/Job, batch/v1/CronJob, v1/List)"}
 }

@@ -42,7 +42,7 @@ func newScheme() *runtime.Scheme {
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ReplicaSet{}, &ReplicaSetList{}, &Deployment{}, &DeploymentList{})
 	s.AddKnownTypes(autoscalingv1.SchemeGroupVersion, &Scale{})
 	s.AddKnownTypes(discoveryv1.SchemeGroupVersion, &EndpointSlice{}, &EndpointSliceList{})
-	s.AddKnownTypes(batchv1.SchemeGroupVersion, &Job{}, &JobList{})
+	s.AddKnownTypes(batchv1.SchemeGroupVersion, &Job{}, &JobList{}, &CronJob{}, &CronJobList{})
 	for _, gv := range []schema.GroupVersion{corev1.SchemeGroupVersion, appsv1.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion, discoveryv1.SchemeGroupVersion, batchv1.SchemeGroupVersion} {
 		metav1.AddToGroupVersion(s, gv)
 	}

@@ -109,6 +109,11 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[batchv1.JobSpec]():      {"activeDeadlineSeconds", "backoffLimit", "completionMode", "completions", "manualSelector", "parallelism", "selector", "template", "ttlSecondsAfterFinished"},
 	reflect.TypeFor[batchv1.JobStatus]():    {"active", "completionTime", "conditions", "failed", "ready", "startTime", "succeeded"},
 	reflect.TypeFor[batchv1.JobCondition](): {"lastProbeTime", "lastTransitionTime", "message", "reason", "status", "type"},
+	// CronJobs: cronjob.go. Schedules run in UTC: timeZone is not supported.
+	reflect.TypeFor[batchv1.CronJob]():         {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[batchv1.CronJobSpec]():     {"concurrencyPolicy", "failedJobsHistoryLimit", "jobTemplate", "schedule", "startingDeadlineSeconds", "successfulJobsHistoryLimit", "suspend"},
+	reflect.TypeFor[batchv1.JobTemplateSpec](): {"metadata", "spec"},
+	reflect.TypeFor[batchv1.CronJobStatus]():   {"active", "lastScheduleTime", "lastSuccessfulTime"},
 }
 
 // supportedSets is supportedFields as sets, built once.

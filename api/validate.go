@@ -30,6 +30,8 @@ func Validate(obj Object) error {
 		return ValidateEndpointSlice(o)
 	case *Job:
 		return ValidateJob(o)
+	case *CronJob:
+		return ValidateCronJob(o)
 	}
 	return fmt.Errorf("validate: unsupported object %T", obj)
 }

@@ -55,6 +55,12 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.deleteJob(index, c)
 	case *UpdateJobStatus:
 		return s.updateJobStatus(index, c)
+	case *ApplyCronJob:
+		return s.applyCronJob(index, c)
+	case *DeleteCronJob:
+		return s.deleteCronJob(index, c)
+	case *UpdateCronJobStatus:
+		return s.updateCronJobStatus(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -112,6 +118,12 @@ func asPointer(cmd Command) Command {
 	case DeleteJob:
 		return &c
 	case UpdateJobStatus:
+		return &c
+	case ApplyCronJob:
+		return &c
+	case DeleteCronJob:
+		return &c
+	case UpdateCronJobStatus:
 		return &c
 	}
 	return cmd

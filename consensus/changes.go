@@ -368,7 +368,7 @@ func IsStreamedKind(kind string) bool {
 	switch kind {
 	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindDeployment, KindSecret, KindEvent,
 		KindService, KindEndpoints, KindEndpointSlice,
-		KindJob:
+		KindJob, KindCronJob:
 		return true
 	}
 	return false
@@ -380,7 +380,7 @@ func apiVersionOf(kind string) string {
 		return api.AppsV1
 	case KindEndpointSlice:
 		return api.DiscoveryV1
-	case KindJob:
+	case KindJob, KindCronJob:
 		return api.BatchV1
 	}
 	return api.V1
@@ -447,6 +447,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.EndpointSlices[key]
 	case KindJob:
 		obj, ok = s.Jobs[key]
+	case KindCronJob:
+		obj, ok = s.CronJobs[key]
 	}
 	if !ok {
 		return nil
@@ -574,6 +576,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.Jobs {
 		if err := add(KindJob, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.CronJobs {
+		if err := add(KindCronJob, k, o); err != nil {
 			return nil, err
 		}
 	}

@@ -191,6 +191,12 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &DeleteJob{}
 	case "UpdateJobStatus":
 		cmd = &UpdateJobStatus{}
+	case "ApplyCronJob":
+		cmd = &ApplyCronJob{}
+	case "DeleteCronJob":
+		cmd = &DeleteCronJob{}
+	case "UpdateCronJobStatus":
+		cmd = &UpdateCronJobStatus{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}

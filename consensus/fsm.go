@@ -31,6 +31,8 @@ type Result struct {
 	EndpointSlice *api.EndpointSlice
 	// Job is what a Job command left (or deleted).
 	Job *api.Job
+	// CronJob is what a CronJob command left (or deleted).
+	CronJob *api.CronJob
 	// Changed is false when the command was accepted but left the object
 	// as it was (an apply of an unchanged manifest).
 	Changed bool

@@ -98,6 +98,9 @@ func (s *state) applyJob(index uint64, c *ApplyJob) (*Result, error) {
 		return nil, invalid(err)
 	}
 	if !exists {
+		if err := s.cronJobGone(in); err != nil {
+			return nil, err
+		}
 		meta.UID = uid
 		meta.ResourceVersion = rv(index)
 		meta.Generation = 1

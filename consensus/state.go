@@ -33,6 +33,8 @@ type state struct {
 	EndpointSlices map[string]*api.EndpointSlice `json:"endpointSlices,omitempty"`
 	// Jobs are keyed by api.Key(namespace, name): jobs.go.
 	Jobs map[string]*api.Job `json:"jobs,omitempty"`
+	// CronJobs are keyed by api.Key(namespace, name): cronjobs.go.
+	CronJobs map[string]*api.CronJob `json:"cronJobs,omitempty"`
 
 	// ix is derived from Nodes, Pods and Services, never serialised:
 	// index.go.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func jobManifest(name, extra, restart, script string) string {
@@ -78,4 +79,43 @@ func TestJobs(t *testing.T) {
 	if out := k.ok("get", "pods", "-l", "job-name=hello", "-o", "name"); strings.Count(out, "pod/hello-") != 1 {
 		t.Fatalf("pods of job hello after an orphaning delete:\n%s", out)
 	}
+}
+
+// TestCronJobs drives a CronJob through the machine's kubectl: create
+// cronjob, a Job made by hand from it, the Job its minutely schedule
+// makes, get all, and a delete that takes its Jobs.
+func TestCronJobs(t *testing.T) {
+	k := startKubectlFleet(t)
+	if out := k.ok("create", "cronjob", "tick", "--image="+image, "--schedule=*/1 * * * *", "--", "sh", "-c", "echo tick"); !strings.Contains(out, "cronjob.batch/tick created") {
+		t.Fatalf("kubectl create cronjob:\n%s", out)
+	}
+	kubeMatch(t, k.ok("get", "cronjobs"), kubeRow("tick", `\*/1 \* \* \* \*`, "<none>", "False"))
+
+	k.ok("create", "job", "by-hand", "--from=cronjob/tick")
+	k.ok("wait", "--for=condition=complete", "job/by-hand", "--timeout=3m")
+
+	// The schedule's first minute comes within 60 s of the create.
+	var scheduled string
+	deadline := time.Now().Add(150 * time.Second)
+	for scheduled == "" && time.Now().Before(deadline) {
+		for _, name := range strings.Fields(k.ok("get", "jobs", "-o", "name")) {
+			if strings.HasPrefix(name, "job.batch/tick-") {
+				scheduled = name
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	if scheduled == "" {
+		t.Fatalf("no scheduled job within 150 s:\n%s", k.ok("get", "cronjob", "tick", "-o", "yaml"))
+	}
+	k.ok("wait", "--for=condition=complete", scheduled, "--timeout=3m")
+	k.eventually("the last successful time", func(out string) bool { return strings.Count(out, "T") == 2 },
+		"get", "cronjob", "tick", "-o", "jsonpath={.status.lastScheduleTime} {.status.lastSuccessfulTime}")
+	if out := k.ok("get", "all"); !strings.Contains(out, "cronjob.batch/tick") || !strings.Contains(out, scheduled) {
+		t.Fatalf("kubectl get all:\n%s", out)
+	}
+
+	k.ok("delete", "cronjob", "tick")
+	k.eventually("no job of cronjob tick left", func(out string) bool { return !strings.Contains(out, "tick-") && !strings.Contains(out, "by-hand") },
+		"get", "jobs", "-o", "name")
 }

@@ -43,6 +43,7 @@ func (srv *Server) Handler() http.Handler {
 	srv.replicationSubresources(mux) // kind_replicated.go
 	srv.deploymentSubresources(mux)  // kind_deployment.go
 	srv.jobSubresources(mux)         // kind_job.go
+	srv.cronJobSubresources(mux)     // kind_cronjob.go
 	for _, rt := range srv.cfg.Routes {
 		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
 	}

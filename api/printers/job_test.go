@@ -41,3 +41,20 @@ func TestJobRowShowsStatusCompletionsAndDurationLikeKubectl(t *testing.T) {
 		t.Errorf("%d columns for %d cells", n, len(Job(&api.Job{}, now)))
 	}
 }
+
+func TestCronJobRowShowsScheduleSuspendActiveAndLastScheduleLikeKubectl(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	created, last := metav1.NewTime(now.Add(-10*time.Minute)), metav1.NewTime(now.Add(-40*time.Second))
+	no := false
+	cj := &api.CronJob{ObjectMeta: api.ObjectMeta{Name: "tick", CreationTimestamp: created},
+		Spec: api.CronJobSpec{Schedule: "*/1 * * * *", Suspend: &no, JobTemplate: api.JobTemplateSpec{Spec: api.JobSpec{
+			Template: api.PodTemplateSpec{Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "busybox"}}}}}}},
+		Status: api.CronJobStatus{LastScheduleTime: &last, Active: []api.ObjectReference{{Name: "tick-1"}}}}
+	want := []any{"tick", "*/1 * * * *", "<none>", "False", int64(1), "40s", "10m", "c", "busybox", "<none>"}
+	if got := CronJob(cj, now); !reflect.DeepEqual(got, want) {
+		t.Errorf("row %q, want %q", got, want)
+	}
+	if len(CronJobColumns()) != len(want) {
+		t.Errorf("%d columns for %d cells", len(CronJobColumns()), len(want))
+	}
+}
