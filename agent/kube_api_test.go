@@ -127,26 +127,47 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 		}
 	})
 
-	t.Run("server-side apply is refused clearly", func(t *testing.T) {
-		code, b := do(t, "PATCH", pods+"/web?fieldManager=kubectl", applyPatchType, "", `{}`)
-		st := decode[api.Status](t, b)
-		if code != http.StatusUnsupportedMediaType || !strings.Contains(st.Message, "server-side apply is not supported") {
-			t.Errorf("%d %s", code, b)
+	t.Run("server-side apply needs a field manager and names a bad body", func(t *testing.T) {
+		// The whole of server-side apply is in agent/apiserver/kube_apply_test.go.
+		code, b := do(t, "PATCH", pods+"/web", applyPatchType, "", `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"}}`)
+		if st := decode[api.Status](t, b); code != http.StatusUnprocessableEntity || !strings.Contains(st.Message, "fieldManager") {
+			t.Errorf("without fieldManager: %d %s", code, b)
 		}
-		// Also for a pod that does not exist yet: not a NotFound.
-		if code, b := do(t, "PATCH", pods+"/new?fieldManager=kubectl", applyPatchType, "", `{}`); code != http.StatusUnsupportedMediaType {
-			t.Errorf("apply of a new pod: %d %s", code, b)
+		code, b = do(t, "PATCH", pods+"/web?fieldManager=t", applyPatchType, "", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"web"}}`)
+		if st := decode[api.Status](t, b); code != http.StatusUnprocessableEntity || !strings.Contains(st.Message, "must be a v1 Pod") {
+			t.Errorf("another kind: %d %s", code, b)
 		}
 	})
 
-	t.Run("server-side dry run is refused and changes nothing", func(t *testing.T) {
+	t.Run("server-side dry run answers the write and stores nothing", func(t *testing.T) {
+		_, b := do(t, "GET", pods+"/web", "", "", "")
+		before := decode[api.Pod](t, b)
 		code, b := do(t, "PATCH", pods+"/web?dryRun=All", mergePatchType, "", `{"metadata":{"labels":{"dry":"run"}}}`)
-		if st := decode[api.Status](t, b); code != http.StatusBadRequest || !strings.Contains(st.Message, "dry run is not supported") {
-			t.Errorf("%d %s", code, b)
+		if p := decode[api.Pod](t, b); code != http.StatusOK || p.ObjectMeta.Labels["dry"] != "run" {
+			t.Errorf("dry-run patch: %d %s", code, b)
+		}
+		code, b = do(t, "POST", pods+"?dryRun=All", "application/yaml", "", fmt.Sprintf(podYAML, "dry", "64Mi"))
+		if p := decode[api.Pod](t, b); code != http.StatusCreated || p.ObjectMeta.Name != "dry" {
+			t.Errorf("dry-run create: %d %s", code, b)
+		}
+		// Validation runs as for a real write.
+		code, b = do(t, "PATCH", pods+"/web?dryRun=All", mergePatchType, "", `{"metadata":{"labels":{"bad key!":"x"}}}`)
+		if code != http.StatusUnprocessableEntity {
+			t.Errorf("invalid dry-run patch: %d %s", code, b)
+		}
+		code, b = do(t, "DELETE", pods+"/web?dryRun=All", "", "", "")
+		if code != http.StatusOK {
+			t.Errorf("dry-run delete: %d %s", code, b)
+		}
+		if code, b := do(t, "PATCH", pods+"/web?dryRun=Some", mergePatchType, "", `{}`); code != http.StatusBadRequest || !strings.Contains(string(b), `Unsupported value: \"Some\"`) {
+			t.Errorf("dryRun=Some: %d %s", code, b)
 		}
 		_, b = do(t, "GET", pods+"/web", "", "", "")
-		if p := decode[api.Pod](t, b); p.ObjectMeta.Labels["dry"] != "" {
-			t.Errorf("dry-run patch was applied: %v", p.ObjectMeta.Labels)
+		if p := decode[api.Pod](t, b); p.ObjectMeta.ResourceVersion != before.ObjectMeta.ResourceVersion || p.ObjectMeta.Labels["dry"] != "" {
+			t.Errorf("a dry run was stored: %+v", p.ObjectMeta)
+		}
+		if code, _ := do(t, "GET", pods+"/dry", "", "", ""); code != http.StatusNotFound {
+			t.Errorf("a dry-run create was stored: %d", code)
 		}
 	})
 

@@ -23,7 +23,7 @@ import (
 // only reachable through a field that is itself unsupported.
 var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.TypeMeta]():                 {"apiVersion", "kind"},
-	reflect.TypeFor[metav1.ObjectMeta]():               {"annotations", "creationTimestamp", "deletionTimestamp", "generateName", "generation", "labels", "name", "namespace", "ownerReferences", "resourceVersion", "uid"},
+	reflect.TypeFor[metav1.ObjectMeta]():               {"annotations", "creationTimestamp", "deletionTimestamp", "generateName", "generation", "labels", "managedFields", "name", "namespace", "ownerReferences", "resourceVersion", "uid"},
 	reflect.TypeFor[metav1.OwnerReference]():           {"apiVersion", "blockOwnerDeletion", "controller", "kind", "name", "uid"},
 	reflect.TypeFor[metav1.LabelSelector]():            {"matchExpressions", "matchLabels"},
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},

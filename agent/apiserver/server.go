@@ -167,11 +167,13 @@ type Server struct {
 	deps      Deps
 	reads     ReadIndexer
 	transport http.RoundTripper
+	// applier runs server-side applies (kube_apply.go).
+	applier *applier
 }
 
 // New builds the API server; Handler serves it.
 func New(cfg Config, deps Deps) *Server {
-	s := &Server{cfg: cfg, log: cfg.Log, deps: deps, reads: deps.Reads, transport: cfg.Transport}
+	s := &Server{cfg: cfg, log: cfg.Log, deps: deps, reads: deps.Reads, transport: cfg.Transport, applier: &applier{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -198,8 +200,11 @@ func (srv *Server) raft() Log {
 	if srv.deps.Seats == nil {
 		return nil
 	}
-	_, l := srv.deps.Seats.Seat()
-	return l
+	st, l := srv.deps.Seats.Seat()
+	if l == nil {
+		return nil
+	}
+	return dryRunLog{Log: l, store: st} // dryrun.go
 }
 
 func (srv *Server) members() []Member {
