@@ -104,12 +104,13 @@ func (s *state) applyCronJob(index uint64, c *ApplyCronJob) (*Result, error) {
 			Reason: "the object has been modified (resourceVersion " + v + ", now " + om.ResourceVersion + "); read it again and retry"}
 	}
 	specChanged := !reflect.DeepEqual(toGeneric(old.Spec), toGeneric(in.Spec))
-	if !specChanged && equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
+	managed, managedChanged := managedFieldsAfter(om.ManagedFields, meta.ManagedFields)
+	if !specChanged && !managedChanged && equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
 		return &Result{Index: index, CronJob: copyCronJob(old)}, nil
 	}
 	out := copyCronJob(old)
 	out.Spec = in.Spec
-	out.Labels, out.Annotations = meta.Labels, meta.Annotations
+	out.Labels, out.Annotations, out.ManagedFields = meta.Labels, meta.Annotations, managed
 	if specChanged {
 		out.Generation++
 	}

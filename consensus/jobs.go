@@ -124,12 +124,13 @@ func (s *state) applyJob(index uint64, c *ApplyJob) (*Result, error) {
 		return nil, invalid(err)
 	}
 	specChanged := !reflect.DeepEqual(toGeneric(old.Spec), toGeneric(in.Spec))
-	if !specChanged && equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
+	managed, managedChanged := managedFieldsAfter(om.ManagedFields, meta.ManagedFields)
+	if !specChanged && !managedChanged && equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
 		return &Result{Index: index, Job: copyJob(old)}, nil
 	}
 	out := copyJob(old)
 	out.Spec = in.Spec
-	out.Labels, out.Annotations = meta.Labels, meta.Annotations
+	out.Labels, out.Annotations, out.ManagedFields = meta.Labels, meta.Annotations, managed
 	if specChanged {
 		out.Generation++
 	}

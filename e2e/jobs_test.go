@@ -57,7 +57,7 @@ func TestJobs(t *testing.T) {
 		t.Fatalf("kubectl logs job/hello:\n%s", out)
 	}
 
-	k.ok("apply", "-f", k.file("fail.yaml", jobManifest("fail", "  backoffLimit: 1\n", "Never", "exit 3")))
+	k.ok("apply", "--server-side", "-f", k.file("fail.yaml", jobManifest("fail", "  backoffLimit: 1\n", "Never", "exit 3")))
 	k.ok("wait", "--for=condition=failed", "job/fail", "--timeout=3m")
 	if out := k.ok("get", "job", "fail", "-o", `jsonpath={.status.failed} {.status.conditions[?(@.type=="Failed")].reason}`); out != "2 BackoffLimitExceeded" {
 		t.Fatalf("failed job (failed pods, reason): %q, want 2 BackoffLimitExceeded", out)
