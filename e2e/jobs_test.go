@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +119,47 @@ func TestCronJobs(t *testing.T) {
 	k.ok("delete", "cronjob", "tick")
 	k.eventually("no job of cronjob tick left", func(out string) bool { return !strings.Contains(out, "tick-") && !strings.Contains(out, "by-hand") },
 		"get", "jobs", "-o", "name")
+}
+
+// TestJobPodsOfALostNodeAreReplaced kills the client node that runs one of
+// a Job's two pods: once the fleet declares it lost, the pod is deleted
+// and the Job runs a new one on the node left.
+func TestJobPodsOfALostNodeAreReplaced(t *testing.T) {
+	k := startKubectlFleet(t)
+	// kubectl talks to n1 from here on: n2 is the one to lose.
+	k.env[0] = "KUBECONFIG=" + filepath.Join(k.dir, "lab-kubeconfig")
+	k.ok("apply", "-f", k.file("long.yaml", jobManifest("long", "  completions: 2\n  parallelism: 2\n", "Never", "sleep 100000")))
+	nodesOf := func(out string) map[string]string { // pod name -> node, Running pods only
+		m := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[1] == "Running" {
+				m[f[0]] = f[2]
+			}
+		}
+		return m
+	}
+	list := []string{"get", "pods", "-l", "job-name=long", "-o", `jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.spec.nodeName}{"\n"}{end}`}
+	before := nodesOf(k.eventually("two running pods", func(out string) bool { return len(nodesOf(out)) == 2 }, list...))
+	var lost string
+	for pod, node := range before {
+		if node == "n2" {
+			lost = pod
+		}
+	}
+	if lost == "" {
+		t.Fatalf("no pod of the job on n2 to lose: %v", before)
+	}
+	k.run("lab", "kill", k.name, "n2", "--state-root", k.stateRoot)
+	after := nodesOf(k.eventually("two running pods on n1 without the lost one", func(out string) bool {
+		return len(nodesOf(out)) == 2 && !strings.Contains(out, lost)
+	}, list...))
+	for pod, node := range after {
+		if node != "n1" {
+			t.Fatalf("pod %s on %s after n2 was lost: %v", pod, node, after)
+		}
+	}
+	if out := k.ok("get", "job", "long", "-o", "jsonpath={.status.active} {.status.failed}"); strings.TrimSpace(out) != "2" {
+		t.Fatalf("job status (active failed) after the loss: %q, want 2 active and no failure", out)
+	}
+	k.ok("delete", "job", "long")
 }
