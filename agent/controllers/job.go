@@ -66,11 +66,23 @@ func (l *Leader) jobController(ctx context.Context) {
 		}
 		notReady := l.notReadyNodes()
 		for _, j := range jobs {
+			if settled(j) {
+				continue
+			}
 			if err := l.syncJob(ctx, j, notReady, time.Now().UTC()); err != nil && ctx.Err() == nil {
 				l.log.Warn("job", "name", api.KeyOf(j), "err", err)
 			}
 		}
 	})
+}
+
+// settled tells a Job that no pass can change: finished, with no active
+// pod counted and no TTL to wait for. Finished Jobs stay until someone
+// deletes them, so a pass skips them rather than read the pods of each
+// at every state index.
+func settled(j *api.Job) bool {
+	_, done := api.JobFinished(j)
+	return done && j.Status.Active == 0 && j.Spec.TTLSecondsAfterFinished == nil
 }
 
 func (l *Leader) notReadyNodes() map[string]bool {
