@@ -51,6 +51,10 @@ func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) 
 	if s, ok := obj.(*api.Service); ok {
 		return applyService(ctx, c, s, ns) // cmd/shoal/service.go
 	}
+	switch obj.(type) {
+	case *api.Job, *api.CronJob:
+		return applyBatch(ctx, c, obj, ns) // cmd/shoal/job.go
+	}
 	kind := api.TypeMetaOf(obj).Kind
 	if err := api.ControllerManaged(kind); err != nil {
 		return "", fmt.Errorf("%s %s: cannot be applied: %w", kind, api.MetaOf(obj).Name, err)
