@@ -41,6 +41,13 @@ func TestJobs(t *testing.T) {
 		t.Fatalf("kubectl wait:\n%s", out)
 	}
 	kubeMatch(t, k.ok("get", "jobs"), kubeRow("pi", "Complete", "3/3"))
+	// A re-applied manifest may change parallelism, not the template.
+	if out := k.ok("apply", "-f", k.file("pi.yaml", jobManifest("pi", "  completions: 3\n  parallelism: 3\n", "Never", "echo done"))); !strings.Contains(out, "job.batch/pi configured") {
+		t.Fatalf("re-apply with parallelism 3:\n%s", out)
+	}
+	if out := k.fails("apply", "-f", k.file("pi.yaml", jobManifest("pi", "  completions: 3\n  parallelism: 3\n", "Never", "echo other"))); !strings.Contains(out, "spec.template") || !strings.Contains(out, "immutable") {
+		t.Fatalf("re-apply with another command:\n%s", out)
+	}
 	pods := k.ok("get", "pods", "-l", "job-name=pi", "-o", "jsonpath={range .items[*]}{.status.phase}{\"\\n\"}{end}")
 	if n := strings.Count(pods, "Succeeded"); n != 3 || strings.Count(pods, "\n") != 3 {
 		t.Fatalf("pods of job pi (phases):\n%s", pods)
