@@ -50,6 +50,7 @@ func (srv *Server) Handler() http.Handler {
 		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
 	}
 	mux.HandleFunc("GET /shoal/v1/readindex", srv.serveReadIndex) // readindex.go
+	mux.HandleFunc("POST /shoal/v1/usage", srv.nodeUsage)         // metrics_api.go
 	mux.HandleFunc("GET /shoal/v1/cluster", srv.cluster)
 	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", srv.viaServer(srv.assignments))
 	mux.HandleFunc("POST /shoal/v1/images", srv.importImage)
