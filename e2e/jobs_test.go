@@ -30,6 +30,9 @@ spec:
 // takes its pods.
 func TestJobs(t *testing.T) {
 	k := startKubectlFleet(t)
+	out := k.ok("api-resources")
+	kubeMatch(t, out, kubeRow("jobs", "batch/v1", "true", "Job"))
+	kubeMatch(t, out, kubeRow("cronjobs", "cj", "batch/v1", "true", "CronJob"))
 
 	bad := k.file("always.yaml", jobManifest("always", "", "Always", "true"))
 	if out := k.fails("apply", "-f", bad); !strings.Contains(out, "spec.template.spec.restartPolicy") {
