@@ -60,15 +60,14 @@ func (l *Leader) jobController(ctx context.Context) {
 		return
 	}
 	l.onEachChange(ctx, jobResync, func() {
-		jobs, _ := js.Jobs(nil)
+		// Read through the filter, which sees the stored Jobs: a settled
+		// one is not even copied.
+		jobs, _ := js.Jobs(func(j *api.Job) bool { return !settled(j) })
 		if len(jobs) == 0 {
 			return
 		}
 		notReady := l.notReadyNodes()
 		for _, j := range jobs {
-			if settled(j) {
-				continue
-			}
 			if err := l.syncJob(ctx, j, notReady, time.Now().UTC()); err != nil && ctx.Err() == nil {
 				l.log.Warn("job", "name", api.KeyOf(j), "err", err)
 			}

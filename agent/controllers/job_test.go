@@ -262,3 +262,22 @@ func TestJobReplacesPodsOfALostNodeAndCountsOnFailureRestarts(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// The loop itself: woken by the state, it starts the Job's pod and
+// completes the Job once the pod succeeded.
+func TestJobLoopRunsAJobToCompletion(t *testing.T) {
+	r := newJobRig(t)
+	ctx, cancel := context.WithCancel(r.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); r.l.jobController(ctx) }()
+	defer func() { cancel(); <-done }()
+	r.create(testJob("loop", 1, 1, 6))
+	var running []*api.Pod
+	eventually(t, "the job's pod", func() bool {
+		running = r.pods("loop")[api.PodRunning]
+		return len(running) == 1
+	})
+	r.now = time.Now().UTC()
+	r.finish(running[0], 0)
+	eventually(t, "the job complete", func() bool { return condition(r.job("loop"), api.JobComplete) != "" })
+}
