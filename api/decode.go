@@ -116,6 +116,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: BatchV1, Kind: KindJob}
 	case *CronJob:
 		want = TypeMeta{APIVersion: BatchV1, Kind: KindCronJob}
+	case *Lease:
+		want = TypeMeta{APIVersion: CoordinationV1, Kind: KindLease}
 	default:
 		return nil
 	}

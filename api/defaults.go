@@ -34,6 +34,8 @@ func Default(obj Object) {
 		defaultJob(o)
 	case *CronJob:
 		defaultCronJob(o)
+	case *Lease:
+		defaultLease(o)
 	}
 }
 

@@ -78,6 +78,8 @@ func newObject(tm TypeMeta) (Object, error) {
 		return &Job{}, nil
 	case tm.Kind == KindCronJob && tm.APIVersion == BatchV1:
 		return &CronJob{}, nil
+	case tm.Kind == KindLease && tm.APIVersion == CoordinationV1:
+		return &Lease{}, nil
 	case tm.Kind == "":
 		return nil, &FieldError{Path: "kind", Detail: "required"}
 	case tm.APIVersion == "":

@@ -61,6 +61,14 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.deleteCronJob(index, c)
 	case *UpdateCronJobStatus:
 		return s.updateCronJobStatus(index, c)
+	case *UpdateNode:
+		return s.updateNode(index, c)
+	case *ApplyLease:
+		return s.applyLease(index, c)
+	case *DeleteLease:
+		return s.deleteLease(index, c)
+	case *RenewNodeLeases:
+		return s.renewNodeLeases(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -124,6 +132,14 @@ func asPointer(cmd Command) Command {
 	case DeleteCronJob:
 		return &c
 	case UpdateCronJobStatus:
+		return &c
+	case UpdateNode:
+		return &c
+	case ApplyLease:
+		return &c
+	case DeleteLease:
+		return &c
+	case RenewNodeLeases:
 		return &c
 	}
 	return cmd

@@ -370,6 +370,8 @@ func IsStreamedKind(kind string) bool {
 		KindService, KindEndpoints, KindEndpointSlice,
 		KindJob, KindCronJob:
 		return true
+	case KindLease:
+		return true
 	}
 	return false
 }
@@ -382,6 +384,8 @@ func apiVersionOf(kind string) string {
 		return api.DiscoveryV1
 	case KindJob, KindCronJob:
 		return api.BatchV1
+	case KindLease:
+		return api.CoordinationV1
 	}
 	return api.V1
 }
@@ -449,6 +453,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Jobs[key]
 	case KindCronJob:
 		obj, ok = s.CronJobs[key]
+	case KindLease:
+		obj, ok = s.Leases[key]
 	}
 	if !ok {
 		return nil
@@ -581,6 +587,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.CronJobs {
 		if err := add(KindCronJob, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.Leases {
+		if err := add(KindLease, k, o); err != nil {
 			return nil, err
 		}
 	}

@@ -33,6 +33,8 @@ type Result struct {
 	Job *api.Job
 	// CronJob is what a CronJob command left (or deleted).
 	CronJob *api.CronJob
+	// Lease is what a Lease command left (or deleted).
+	Lease *api.Lease
 	// Changed is false when the command was accepted but left the object
 	// as it was (an apply of an unchanged manifest).
 	Changed bool

@@ -822,5 +822,16 @@ func entrySeeds() []Command {
 		DeleteEndpointSlice{Namespace: "default", Name: "svc-1"},
 		ApplyPod{Pod: api.Pod{ObjectMeta: api.ObjectMeta{Name: "pending", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", Name: "web", UID: "uid-web", Controller: &yes}}},
 			Spec: pod("x", "100Mi").Spec}, Time: t0},
+		UpdateNode{Node: api.Node{ObjectMeta: api.ObjectMeta{Name: "a", Labels: map[string]string{"disk": "ssd"}},
+			Spec: api.NodeSpec{Unschedulable: true, Taints: []api.Taint{{Key: "k", Effect: api.TaintNoExecute}}}}, Time: t0},
+		ApplyLease{Lease: lease("lock", "a"), Create: true, UID: "uid-lock", Time: t0},
+		DeleteLease{Namespace: "default", Name: "lock"},
+		RenewNodeLeases{Nodes: []string{"a", "b", "gone"}, Time: t0},
+		ApplyJob{Job: job("j"), Create: true, UID: "uid-j", Time: t0},
+		UpdateJobStatus{Namespace: "default", Name: "j", UID: "uid-j", Status: api.JobStatus{Active: 1}},
+		DeleteJob{Namespace: "default", Name: "j", Orphan: true},
+		ApplyCronJob{CronJob: cronJob("tick", "@hourly"), Create: true, UID: "uid-tick", Time: t0},
+		UpdateCronJobStatus{Namespace: "default", Name: "tick", UID: "uid-tick", Status: api.CronJobStatus{LastScheduleTime: ptr(api.TimeOf(t0))}},
+		DeleteCronJob{Namespace: "default", Name: "tick"},
 	}
 }

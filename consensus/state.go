@@ -35,6 +35,8 @@ type state struct {
 	Jobs map[string]*api.Job `json:"jobs,omitempty"`
 	// CronJobs are keyed by api.Key(namespace, name): cronjobs.go.
 	CronJobs map[string]*api.CronJob `json:"cronJobs,omitempty"`
+	// Leases are keyed by api.Key(namespace, name): leases.go.
+	Leases map[string]*api.Lease `json:"leases,omitempty"`
 
 	// ix is derived from Nodes, Pods and Services, never serialised:
 	// index.go.

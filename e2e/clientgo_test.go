@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	corev1 "k8s.io/api/core/v1"
@@ -102,7 +104,7 @@ func TestClientGoAtDefaults(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- retry.OnError(retry.DefaultBackoff, retryable, func() error {
+				errs <- retry.OnError(failoverBackoff, retryable, func() error {
 					p, err := pods.Get(ctx, "cg", metav1.GetOptions{})
 					if err != nil {
 						return err
@@ -143,6 +145,10 @@ func TestClientGoAtDefaults(t *testing.T) {
 	updateAll("after", 4)
 	elect(t, ctx, cfg)
 }
+
+// failoverBackoff outlasts an election of a new Raft leader (about 30 s
+// in all), where client-go's DefaultBackoff gives up after 1.5 s.
+var failoverBackoff = wait.Backoff{Steps: 30, Duration: 100 * time.Millisecond, Factor: 1.5, Jitter: 0.1, Cap: 2 * time.Second}
 
 // retryable is what a client retries: a conflict, or the fleet between
 // two leaders (no leader yet, a forwarded write that timed out, a

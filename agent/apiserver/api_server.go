@@ -31,6 +31,9 @@ func (srv *Server) Handler() http.Handler {
 
 	mux.HandleFunc("GET /api/v1/nodes", srv.viaServer(srv.listNodes))
 	mux.HandleFunc("GET /api/v1/nodes/{name}", srv.viaServer(srv.getNode))
+	mux.HandleFunc("PUT /api/v1/nodes/{name}", srv.viaLeader(srv.updateNode))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/eviction", srv.viaLeader(srv.evictPod))
+
 	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", srv.viaLeader(srv.patchPod)) // kube_patch_pod.go
 	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", srv.viaLeader(srv.updatePodStatus))
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/log", srv.onPodNode(srv.podLog))

@@ -296,6 +296,8 @@ func subresourceKind(parent, sub string) (kind, group, version string) {
 		return "PodPortForwardOptions", "", ""
 	case "binding":
 		return "Binding", "", ""
+	case "eviction":
+		return api.KindEviction, api.GroupPolicy, "v1"
 	}
 	return parent, "", ""
 }

@@ -73,5 +73,6 @@ type kindMeta struct {
 func resources() []resource {
 	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta},
 		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
-		jobKind{}, cronJobKind{}}
+		jobKind{}, cronJobKind{},
+		leaseKind{}}
 }
