@@ -42,7 +42,8 @@ func newScheme() *runtime.Scheme {
 		&Pod{}, &PodList{}, &Node{}, &NodeList{},
 		&ReplicationController{}, &ReplicationControllerList{},
 		&Secret{}, &SecretList{}, &Event{}, &EventList{},
-		&Service{}, &ServiceList{}, &Endpoints{}, &EndpointsList{})
+		&Service{}, &ServiceList{}, &Endpoints{}, &EndpointsList{},
+		&ConfigMap{}, &ConfigMapList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ReplicaSet{}, &ReplicaSetList{}, &Deployment{}, &DeploymentList{})
 	s.AddKnownTypes(autoscalingv1.SchemeGroupVersion, &Scale{})
 	s.AddKnownTypes(discoveryv1.SchemeGroupVersion, &EndpointSlice{}, &EndpointSliceList{})

@@ -370,6 +370,8 @@ func IsStreamedKind(kind string) bool {
 		KindService, KindEndpoints, KindEndpointSlice,
 		KindJob, KindCronJob:
 		return true
+	case KindConfigMap:
+		return true
 	case KindLease:
 		return true
 	}
@@ -443,6 +445,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Deployments[key]
 	case KindSecret:
 		obj, ok = s.Secrets[key]
+	case KindConfigMap:
+		obj, ok = s.ConfigMaps[key]
 	case KindService:
 		obj, ok = s.Services[key]
 	case KindEndpoints:
@@ -562,6 +566,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.Secrets {
 		if err := add(KindSecret, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.ConfigMaps {
+		if err := add(KindConfigMap, k, o); err != nil {
 			return nil, err
 		}
 	}
