@@ -104,6 +104,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindReplicaSet}
 	case *Deployment:
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindDeployment}
+	case *DaemonSet:
+		want = TypeMeta{APIVersion: AppsV1, Kind: KindDaemonSet}
 	case *Secret:
 		want = TypeMeta{APIVersion: V1, Kind: KindSecret}
 	case *Service:

@@ -22,6 +22,8 @@ func Default(obj Object) {
 		defaultReplicaSet(o)
 	case *Deployment:
 		defaultDeployment(o)
+	case *DaemonSet:
+		defaultDaemonSet(o)
 	case *Secret:
 		defaultSecret(o)
 	case *Service:

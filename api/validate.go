@@ -20,6 +20,8 @@ func Validate(obj Object) error {
 		return ValidateReplicaSet(o)
 	case *Deployment:
 		return ValidateDeployment(o)
+	case *DaemonSet:
+		return ValidateDaemonSet(o)
 	case *Secret:
 		return ValidateSecret(o)
 	case *Service:

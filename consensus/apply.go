@@ -33,6 +33,12 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.updateDeploymentStatus(index, c)
 	case *RecordEvents:
 		return s.recordEvents(index, c)
+	case *ApplyDaemonSet:
+		return s.applyDaemonSet(index, c)
+	case *DeleteDaemonSet:
+		return s.deleteDaemonSet(index, c)
+	case *UpdateDaemonSetStatus:
+		return s.updateDaemonSetStatus(index, c)
 	case *ApplySecret:
 		return s.applySecret(index, c)
 	case *DeleteSecret:
@@ -84,6 +90,12 @@ func asPointer(cmd Command) Command {
 	case UpdateDeploymentStatus:
 		return &c
 	case RecordEvents:
+		return &c
+	case ApplyDaemonSet:
+		return &c
+	case DeleteDaemonSet:
+		return &c
+	case UpdateDaemonSetStatus:
 		return &c
 	case ApplySecret:
 		return &c

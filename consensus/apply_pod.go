@@ -106,6 +106,12 @@ func (s *state) controllerGone(p, old *api.Pod) error {
 	}
 	switch ref.Kind {
 	case api.KindReplicationController, api.KindReplicaSet, api.KindDeployment:
+	case api.KindDaemonSet:
+		if s.daemonSetHolds(p.ObjectMeta.Namespace, ref.Name, ref.UID) {
+			return nil
+		}
+		return &ConflictError{Kind: kindPod, Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name,
+			Reason: fmt.Sprintf("its controller %s %s (uid %s) no longer exists", ref.Kind, ref.Name, ref.UID)}
 	default:
 		return nil
 	}

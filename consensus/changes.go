@@ -32,6 +32,7 @@ const (
 	KindReplicaSet            = "ReplicaSet"            // namespace/name
 	KindDeployment            = "Deployment"            // namespace/name
 	KindSecret                = "Secret"                // namespace/name
+	KindDaemonSet             = "DaemonSet"             // namespace/name
 	KindEvent                 = "Event"                 // namespace/name
 	KindService               = "Service"               // namespace/name
 	KindEndpoints             = "Endpoints"             // namespace/name
@@ -369,6 +370,8 @@ func IsStreamedKind(kind string) bool {
 	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindDeployment, KindSecret, KindEvent,
 		KindService, KindEndpoints, KindEndpointSlice:
 		return true
+	case KindDaemonSet:
+		return true
 	}
 	return false
 }
@@ -376,6 +379,8 @@ func IsStreamedKind(kind string) bool {
 func apiVersionOf(kind string) string {
 	switch kind {
 	case KindReplicaSet, KindDeployment:
+		return api.AppsV1
+	case KindDaemonSet:
 		return api.AppsV1
 	case KindEndpointSlice:
 		return api.DiscoveryV1
@@ -436,6 +441,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Deployments[key]
 	case KindSecret:
 		obj, ok = s.Secrets[key]
+	case KindDaemonSet:
+		obj, ok = s.DaemonSets[key]
 	case KindService:
 		obj, ok = s.Services[key]
 	case KindEndpoints:
@@ -544,6 +551,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.Deployments {
 		if err := add(KindDeployment, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.DaemonSets {
+		if err := add(KindDaemonSet, k, o); err != nil {
 			return nil, err
 		}
 	}

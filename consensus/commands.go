@@ -169,6 +169,12 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &UpdateDeploymentStatus{}
 	case "RecordEvents":
 		cmd = &RecordEvents{}
+	case "ApplyDaemonSet":
+		cmd = &ApplyDaemonSet{}
+	case "DeleteDaemonSet":
+		cmd = &DeleteDaemonSet{}
+	case "UpdateDaemonSetStatus":
+		cmd = &UpdateDaemonSetStatus{}
 	case "ApplySecret":
 		cmd = &ApplySecret{}
 	case "DeleteSecret":

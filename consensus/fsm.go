@@ -22,6 +22,8 @@ type Result struct {
 	Node *api.Node
 	// Controller is the RC, ReplicaSet or Deployment a controller command left.
 	Controller api.Replicated
+	// DaemonSet is what a DaemonSet command left (or deleted).
+	DaemonSet *api.DaemonSet
 	// Secret is what a Secret command left (or deleted).
 	Secret *api.Secret
 	// Service, Endpoints and EndpointSlice are what a command of their

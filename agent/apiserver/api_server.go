@@ -42,6 +42,7 @@ func (srv *Server) Handler() http.Handler {
 	}
 	srv.replicationSubresources(mux) // kind_replicated.go
 	srv.deploymentSubresources(mux)  // kind_deployment.go
+	srv.daemonSetSubresources(mux)   // kind_daemonset.go
 	for _, rt := range srv.cfg.Routes {
 		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
 	}

@@ -72,5 +72,6 @@ type kindMeta struct {
 // resources are the kinds served through the generic handlers.
 func resources() []resource {
 	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta},
-		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{}}
+		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
+		daemonSetKind{}}
 }
