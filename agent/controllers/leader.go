@@ -201,7 +201,8 @@ func (l *Leader) leaderBarrier(ctx context.Context) bool {
 
 func (l *Leader) runControllers(ctx context.Context) {
 	loops := []func(context.Context){l.nodeController, l.placementController,
-		l.replicationController, l.deploymentController, l.nodeLifecycleController, l.seatController, l.endpointsController}
+		l.replicationController, l.deploymentController, l.nodeLifecycleController, l.seatController, l.endpointsController,
+		l.daemonSetController}
 	finished := make(chan struct{}, len(loops))
 	for _, loop := range loops {
 		go func() { loop(ctx); finished <- struct{}{} }()
