@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/uuid"
 
@@ -56,18 +57,31 @@ func (l *Leader) daemonSetController(ctx context.Context) {
 // daemonPlan is what one pass decided for one DaemonSet: pure, so that it
 // is tested without Raft.
 type daemonPlan struct {
+	adopt  []*api.Pod // selected orphans on a node: take them
 	create []string   // nodes to get a new pod, by name
 	remove []*api.Pod // pods to delete
 	status api.DaemonSetStatus
 }
 
-// planDaemonSet decides the step of ds given the nodes and the pods of its
-// namespace at now; hash is the hash of its current template.
-func planDaemonSet(ds *api.DaemonSet, hash string, nodes []*api.Node, pods []*api.Pod, now time.Time) daemonPlan {
+// planDaemonSet decides the step of ds given the nodes and pods (those of
+// other controllers are left out) at now; sel is its selector and hash the
+// hash of its current template. An orphan the selector matches that is on
+// (or pinned to) a node is adopted, as Kubernetes does, and counts as the
+// DaemonSet's own in the same pass.
+func planDaemonSet(ds *api.DaemonSet, sel labels.Selector, hash string, nodes []*api.Node, pods []*api.Pod, now time.Time) daemonPlan {
 	var plan daemonPlan
 	byNode := map[string][]*api.Pod{}
 	for _, p := range pods {
-		if ref := api.ControllerOf(p); ref == nil || ref.UID != ds.UID || p.DeletionTimestamp != nil {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		switch ref := api.ControllerOf(p); {
+		case ref == nil:
+			if consensus.Terminal(p) || p.Spec.NodeName == "" || !sel.Matches(labels.Set(p.Labels)) {
+				continue
+			}
+			plan.adopt = append(plan.adopt, p)
+		case ref.UID != ds.UID:
 			continue
 		}
 		if consensus.Terminal(p) {
@@ -177,8 +191,24 @@ func olderPod(a, b *api.Pod) bool {
 
 func (l *Leader) syncDaemonSet(ctx context.Context, ds *api.DaemonSet, nodes []*api.Node, now time.Time) error {
 	hash := templateHash(&ds.Spec.Template) // deployment.go
-	pods, _ := l.state.Pods(func(p *api.Pod) bool { return p.Namespace == ds.Namespace })
-	plan := planDaemonSet(ds, hash, nodes, pods, now)
+	sel, err := api.SelectorOf(ds.Spec.Selector)
+	if err != nil {
+		return fmt.Errorf("selector: %w", err)
+	}
+	// Only its own pods and orphans are copied out of the state: the pass
+	// runs at every index, and the namespace may hold many others.
+	pods, _ := l.state.Pods(func(p *api.Pod) bool {
+		ref := api.ControllerOf(p)
+		return p.Namespace == ds.Namespace && (ref == nil || ref.UID == ds.UID)
+	})
+	plan := planDaemonSet(ds, sel, hash, nodes, pods, now)
+	for _, p := range plan.adopt {
+		p.OwnerReferences = append(p.OwnerReferences, api.NewControllerRef(ds))
+		if err := l.writePodMeta(ctx, p); err != nil { // replication.go
+			return fmt.Errorf("adopt pod %s: %w", p.Name, err)
+		}
+		l.log.Info("adopted matching pod", "daemonSet", ds.Name, "pod", p.Name, "node", p.Spec.NodeName)
+	}
 	for _, p := range plan.remove {
 		_, err := l.seat.Apply(ctx, consensus.DeletePod{Namespace: p.Namespace, Name: p.Name, UID: p.UID})
 		if err != nil && !consensus.IsNotFound(err) && !consensus.IsConflict(err) {

@@ -290,7 +290,7 @@ func TestDaemonSetPodOfALostNodeStaysAndIsNotMadeElsewhere(t *testing.T) {
 	}
 }
 
-func TestPlanDaemonSetRemovesStrayAndDuplicatePods(t *testing.T) {
+func TestPlanDaemonSetRemovesStrayAndDuplicatePodsAndAdoptsOrphans(t *testing.T) {
 	ds := agentDaemonSet("agent:1", map[string]string{"disk": "ssd"})
 	ds.UID, ds.Generation = "ds-uid", 1
 	api.Default(ds)
@@ -306,7 +306,7 @@ func TestPlanDaemonSetRemovesStrayAndDuplicatePods(t *testing.T) {
 		return p
 	}
 	ssd := map[string]string{"disk": "ssd"}
-	nodes := []*api.Node{node("n1", ssd), node("n2", nil), node("n3", ssd), node("n4", ssd)}
+	nodes := []*api.Node{node("n1", ssd), node("n2", nil), node("n3", ssd), node("n4", ssd), node("n5", ssd)}
 	pods := []*api.Pod{
 		pod("old", "n1", time.Hour), pod("young", "n1", time.Minute), // a duplicate: the younger goes
 		pod("stray", "n2", time.Hour), // n2 does not match
@@ -317,7 +317,15 @@ func TestPlanDaemonSetRemovesStrayAndDuplicatePods(t *testing.T) {
 	failed.Status.Phase = api.PodFailed
 	other := pod("other", "n4", time.Hour)
 	other.OwnerReferences[0].UID = "someone-else"
-	plan := planDaemonSet(ds, "h1", nodes, append(pods, failed, other), time.Unix(1000, 0))
+	orphan := pod("orphan", "n5", time.Hour) // matches: adopted, so n5 gets no new pod
+	orphan.OwnerReferences = nil
+	bare := pod("bare", "n5", time.Hour) // another app's: left alone
+	bare.OwnerReferences, bare.Labels = nil, map[string]string{"app": "other"}
+	sel, _ := api.SelectorOf(ds.Spec.Selector)
+	plan := planDaemonSet(ds, sel, "h1", nodes, append(pods, failed, other, orphan, bare), time.Unix(1000, 0))
+	if len(plan.adopt) != 1 || plan.adopt[0].Name != "orphan" {
+		t.Errorf("adopted %v", plan.adopt)
+	}
 	var removed []string
 	for _, p := range plan.remove {
 		removed = append(removed, p.Name)
@@ -330,7 +338,36 @@ func TestPlanDaemonSetRemovesStrayAndDuplicatePods(t *testing.T) {
 		t.Errorf("created on %s", got)
 	}
 	st := plan.status
-	if st.DesiredNumberScheduled != 3 || st.CurrentNumberScheduled != 2 || st.NumberMisscheduled != 1 || st.NumberReady != 2 || st.UpdatedNumberScheduled != 2 || st.NumberUnavailable != 1 {
+	if st.DesiredNumberScheduled != 4 || st.CurrentNumberScheduled != 3 || st.NumberMisscheduled != 1 || st.NumberReady != 3 || st.UpdatedNumberScheduled != 3 || st.NumberUnavailable != 1 {
 		t.Errorf("status %+v", st)
 	}
+}
+
+// Deleted with --cascade=orphan and made again, a DaemonSet adopts the
+// pods it left on its nodes instead of making new ones.
+func TestDaemonSetMadeAgainAdoptsItsOrphans(t *testing.T) {
+	r := newDSRig(t, 10, dsNode("n1", nil), dsNode("n2", nil))
+	r.create(agentDaemonSet("agent:1", nil))
+	r.roll("first rollout", func(int) {})
+	before, _ := r.s.FSM.Pods(nil)
+	apply(t, r.s, consensus.DeleteDaemonSet{Namespace: "default", Name: "agent", Orphan: true})
+	apply(t, r.s, consensus.ApplyDaemonSet{DaemonSet: *agentDaemonSet("agent:1", nil), Create: true, UID: "ds-uid-2", Time: time.Now().UTC()})
+	r.roll("made again", func(int) {})
+	after, _ := r.s.FSM.Pods(nil)
+	if len(after) != 2 || after[0].UID != before[0].UID || after[1].UID != before[1].UID {
+		t.Fatalf("pods before %v, after %v", podNames(before), podNames(after))
+	}
+	for _, p := range after {
+		if ref := api.ControllerOf(p); ref == nil || ref.UID != "ds-uid-2" {
+			t.Errorf("pod %s owned by %+v, want the new daemon set", p.Name, ref)
+		}
+	}
+}
+
+func podNames(ps []*api.Pod) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name)
+	}
+	return out
 }
