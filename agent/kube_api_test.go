@@ -139,14 +139,35 @@ func TestKubectlShapedRequestsOnOneAgent(t *testing.T) {
 		}
 	})
 
-	t.Run("server-side dry run is refused and changes nothing", func(t *testing.T) {
+	t.Run("server-side dry run answers the write and stores nothing", func(t *testing.T) {
+		_, b := do(t, "GET", pods+"/web", "", "", "")
+		before := decode[api.Pod](t, b)
 		code, b := do(t, "PATCH", pods+"/web?dryRun=All", mergePatchType, "", `{"metadata":{"labels":{"dry":"run"}}}`)
-		if st := decode[api.Status](t, b); code != http.StatusBadRequest || !strings.Contains(st.Message, "dry run is not supported") {
-			t.Errorf("%d %s", code, b)
+		if p := decode[api.Pod](t, b); code != http.StatusOK || p.ObjectMeta.Labels["dry"] != "run" {
+			t.Errorf("dry-run patch: %d %s", code, b)
+		}
+		code, b = do(t, "POST", pods+"?dryRun=All", "application/yaml", "", fmt.Sprintf(podYAML, "dry", "64Mi"))
+		if p := decode[api.Pod](t, b); code != http.StatusCreated || p.ObjectMeta.Name != "dry" {
+			t.Errorf("dry-run create: %d %s", code, b)
+		}
+		// Validation runs as for a real write.
+		code, b = do(t, "PATCH", pods+"/web?dryRun=All", mergePatchType, "", `{"metadata":{"labels":{"bad key!":"x"}}}`)
+		if code != http.StatusUnprocessableEntity {
+			t.Errorf("invalid dry-run patch: %d %s", code, b)
+		}
+		code, b = do(t, "DELETE", pods+"/web?dryRun=All", "", "", "")
+		if code != http.StatusOK {
+			t.Errorf("dry-run delete: %d %s", code, b)
+		}
+		if code, b := do(t, "PATCH", pods+"/web?dryRun=Some", mergePatchType, "", `{}`); code != http.StatusBadRequest || !strings.Contains(string(b), `Unsupported value: \"Some\"`) {
+			t.Errorf("dryRun=Some: %d %s", code, b)
 		}
 		_, b = do(t, "GET", pods+"/web", "", "", "")
-		if p := decode[api.Pod](t, b); p.ObjectMeta.Labels["dry"] != "" {
-			t.Errorf("dry-run patch was applied: %v", p.ObjectMeta.Labels)
+		if p := decode[api.Pod](t, b); p.ObjectMeta.ResourceVersion != before.ObjectMeta.ResourceVersion || p.ObjectMeta.Labels["dry"] != "" {
+			t.Errorf("a dry run was stored: %+v", p.ObjectMeta)
+		}
+		if code, _ := do(t, "GET", pods+"/dry", "", "", ""); code != http.StatusNotFound {
+			t.Errorf("a dry-run create was stored: %d", code)
 		}
 	})
 

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"regexp"
 
+	authnv1 "k8s.io/api/authentication/v1"
+	authzv1 "k8s.io/api/authorization/v1"
+
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -45,7 +48,18 @@ func newScheme() *runtime.Scheme {
 	for _, gv := range []schema.GroupVersion{corev1.SchemeGroupVersion, appsv1.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion, discoveryv1.SchemeGroupVersion} {
 		metav1.AddToGroupVersion(s, gv)
 	}
+	addReviewKinds(s)
 	return s
+}
+
+// addReviewKinds registers the reviews kubectl auth sends (answered by
+// agent/apiserver/auth_reviews.go, never stored), so that their protobuf
+// bodies decode.
+func addReviewKinds(s *runtime.Scheme) {
+	s.AddKnownTypes(authzv1.SchemeGroupVersion, &authzv1.SelfSubjectAccessReview{}, &authzv1.SelfSubjectRulesReview{})
+	s.AddKnownTypes(authnv1.SchemeGroupVersion, &authnv1.SelfSubjectReview{})
+	metav1.AddToGroupVersion(s, authzv1.SchemeGroupVersion)
+	metav1.AddToGroupVersion(s, authnv1.SchemeGroupVersion)
 }
 
 // Scheme is the scheme of the served kinds, for the API server's

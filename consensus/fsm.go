@@ -132,12 +132,12 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	return &snapshot{data: data}, nil
 }
 
-// Restore implements raft.FSM: the snapshot replaces the whole state.
-func (f *FSM) Restore(rc io.ReadCloser) error {
-	defer rc.Close()
+// decodeState reads a state written by Snapshot and rebuilds its derived
+// indexes.
+func decodeState(r io.Reader) (*state, error) {
 	st := newState()
-	if err := json.NewDecoder(rc).Decode(st); err != nil {
-		return fmt.Errorf("restore state: %w", err)
+	if err := json.NewDecoder(r).Decode(st); err != nil {
+		return nil, err
 	}
 	if st.Nodes == nil {
 		st.Nodes = map[string]*api.Node{}
@@ -146,6 +146,16 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		st.Pods = map[string]*api.Pod{}
 	}
 	st.reindex()
+	return st, nil
+}
+
+// Restore implements raft.FSM: the snapshot replaces the whole state.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	st, err := decodeState(rc)
+	if err != nil {
+		return fmt.Errorf("restore state: %w", err)
+	}
 	objects, err := st.allObjects()
 	if err != nil {
 		return fmt.Errorf("restore state: %w", err)

@@ -14,6 +14,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/shoal-dev/shoal/netplane/nsthread"
 )
 
 // Test fixtures: real namespaces standing in for nodes. Every packet a test
@@ -161,7 +163,7 @@ func cidr(tb testing.TB, s string) *net.IPNet {
 // listenIn opens a TCP listener whose socket belongs to ns.
 func listenIn(ns netns.NsHandle, addr string) (net.Listener, error) {
 	var ln net.Listener
-	err := inNetns(ns, func() error {
+	err := nsthread.RunIn(ns, func() error {
 		var err error
 		ln, err = net.Listen("tcp4", addr)
 		return err
@@ -172,7 +174,7 @@ func listenIn(ns netns.NsHandle, addr string) (net.Listener, error) {
 // dialIn connects from a socket that belongs to ns.
 func dialIn(ctx context.Context, ns netns.NsHandle, addr string) (net.Conn, error) {
 	var c net.Conn
-	err := inNetns(ns, func() error {
+	err := nsthread.RunIn(ns, func() error {
 		var err error
 		var d net.Dialer
 		c, err = d.DialContext(ctx, "tcp4", addr)

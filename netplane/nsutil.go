@@ -10,41 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/shoal-dev/shoal/netplane/netnsdir"
+	"github.com/shoal-dev/shoal/netplane/nsthread"
 )
 
 // nsfsMagic is the statfs type of a bind-mounted namespace file.
 const nsfsMagic = 0x6e736673
-
-// inNetns runs fn on an OS thread switched into ns, on a fresh goroutine so
-// the caller's own thread state is never touched. If switching back fails
-// the thread stays locked, and Go discards it when the goroutine ends rather
-// than reusing a thread in the wrong namespace.
-func inNetns(ns netns.NsHandle, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("get current netns: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("enter netns: %w", err)
-			return
-		}
-		ferr := fn()
-		if err := netns.Set(orig); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("return to original netns: %w", err))
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
-}
 
 // isNetnsMount reports whether path is a live bind-mounted namespace.
 func isNetnsMount(path string) (bool, error) {
@@ -131,7 +101,7 @@ func writeSysctl(ns netns.NsHandle, kv ...string) error {
 	if len(kv)%2 != 0 {
 		return fmt.Errorf("writeSysctl: odd key/value list")
 	}
-	return inNetns(ns, func() error {
+	return nsthread.RunIn(ns, func() error {
 		for i := 0; i < len(kv); i += 2 {
 			path := "/proc/sys/" + kv[i]
 			if err := os.WriteFile(path, []byte(kv[i+1]), 0o644); err != nil {

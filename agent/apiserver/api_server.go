@@ -25,6 +25,8 @@ func (srv *Server) Handler() http.Handler {
 	mux := srv.newKubeMux() // also serves discovery, Tables and ?watch: kube_*.go
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("GET /readyz", srv.readyz)
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/status", srv.viaServer(srv.getResource(podKind{}))) // PATCH through GET and PUT
 	mux.HandleFunc("GET /shoal/v1/snapshot", srv.viaLeader(srv.snapshot))
 
 	mux.HandleFunc("GET /api/v1/nodes", srv.viaServer(srv.listNodes))

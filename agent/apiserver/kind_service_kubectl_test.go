@@ -3,7 +3,6 @@ package apiserver
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,25 +18,8 @@ import (
 // here as the leader's controller writes them; e2e/services_test.go runs
 // the same through a whole fleet.
 func TestKubectlServesServicesAgainstTheHandler(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("kubectl is not installed")
-	}
 	base, seat := serviceAPI(t, "")
-	dir := t.TempDir()
-	kc := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "+base+
-		"}\ncontexts:\n- name: c\n  context: {cluster: c, namespace: default}\ncurrent-context: c\nusers: []\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, kubectl, args...)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+kc, "HOME="+dir)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	run, dir := kubectlAgainst(t, base)
 	expect := func(wantErr bool, want string, args ...string) {
 		t.Helper()
 		out, err := run(args...)

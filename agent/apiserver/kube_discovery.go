@@ -30,7 +30,7 @@ func (m *kubeMux) kubeDiscoveryRoutes() {
 func (m *kubeMux) version(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{
 		"major": "1", "minor": "32",
-		"gitVersion":   "v1.32.0+" + strings.ReplaceAll(m.srv.cfg.Version, "/", "-"),
+		"gitVersion":   gitVersion(m.srv.cfg.Version),
 		"gitCommit":    "",
 		"gitTreeState": "clean",
 		"goVersion":    "",
@@ -217,4 +217,19 @@ func (m *kubeMux) writeAggregated(w http.ResponseWriter, core bool) {
 	w.Header().Set("Content-Type", aggregatedDiscoveryType)
 	w.WriteHeader(http.StatusOK)
 	writeBody(w, map[string]any{"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": map[string]string{}, "items": items})
+}
+
+// gitVersion is the Kubernetes version shoal speaks, with shoal's own as
+// semver build metadata (kubectl version parses it): only [0-9A-Za-z-.].
+func gitVersion(shoal string) string {
+	meta := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '.' {
+			return r
+		}
+		return '-'
+	}, shoal)
+	if meta == "" {
+		return "v1.32.0"
+	}
+	return "v1.32.0+" + meta
 }

@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -27,6 +26,8 @@ type kubeMux struct {
 	// schemasV2 and schemasV3 are the served kinds' OpenAPI schemas,
 	// built at the first request for them (kube_openapi.go).
 	schemasV2, schemasV3 func() map[string]spec.Schema
+	// openAPIV2Proto is the v2 document in protobuf, encoded once.
+	openAPIV2Proto func() ([]byte, error)
 }
 
 // kubeRoute is one route of the Kubernetes API, read from its pattern.
@@ -42,10 +43,12 @@ type kubeRoute struct {
 
 func (srv *Server) newKubeMux() *kubeMux {
 	m := &kubeMux{ServeMux: http.NewServeMux(), srv: srv,
-		schemasV2: sync.OnceValue(func() map[string]spec.Schema { return api.OpenAPISchemas("#/definitions/") }),
+		schemasV2: sync.OnceValue(func() map[string]spec.Schema { return api.OpenAPISchemas(api.OpenAPIV2RefPrefix) }),
 		schemasV3: sync.OnceValue(func() map[string]spec.Schema { return api.OpenAPISchemas("#/components/schemas/") }),
 	}
+	m.openAPIV2Proto = sync.OnceValues(func() ([]byte, error) { return openAPIV2ProtoOf(m.openAPIV2Doc()) })
 	m.kubeDiscoveryRoutes()
+	m.authReviewRoutes() // auth_reviews.go
 	return m
 }
 
@@ -61,7 +64,7 @@ func (m *kubeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 			h = m.srv.negotiate(rt, h)
 		}
 		if rt.method != http.MethodGet {
-			h = m.srv.refuseDryRun(h)
+			h = m.srv.dryRunnable(h) // dryrun.go
 		}
 		h = m.srv.protobufWire(rt, h) // kube_protobuf.go
 	}
@@ -252,6 +255,12 @@ func resourceInfoFor(resource string) resourceInfo {
 		return resourceInfo{"Service", "service", []string{"svc"}, []string{"all"}}
 	case "deployments":
 		return resourceInfo{"Deployment", "deployment", []string{"deploy"}, []string{"all"}}
+	case "selfsubjectaccessreviews":
+		return resourceInfo{"SelfSubjectAccessReview", "selfsubjectaccessreview", nil, nil}
+	case "selfsubjectrulesreviews":
+		return resourceInfo{"SelfSubjectRulesReview", "selfsubjectrulesreview", nil, nil}
+	case "selfsubjectreviews":
+		return resourceInfo{"SelfSubjectReview", "selfsubjectreview", nil, nil}
 	}
 	singular := strings.TrimSuffix(resource, "s")
 	if singular == "" {
@@ -274,18 +283,4 @@ func subresourceKind(parent, sub string) (kind, group, version string) {
 		return "Binding", "", ""
 	}
 	return parent, "", ""
-}
-
-// refuseDryRun turns away ?dryRun=All (kubectl diff, apply --dry-run=server):
-// shoal cannot run a write without storing it, and doing it for real
-// would be the one wrong answer.
-func (srv *Server) refuseDryRun(h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if dr := r.URL.Query()["dryRun"]; len(dr) > 0 && dr[0] != "" {
-			writeError(w, srv.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest,
-				err: errors.New("server-side dry run is not supported by shoal (kubectl diff, --dry-run=server); use --dry-run=client")})
-			return
-		}
-		h(w, r)
-	}
 }

@@ -8,6 +8,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	openapi_v2 "github.com/google/gnostic-models/openapiv2"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestParseKubeRouteReadsResourceScopeAndSubresource(t *testing.T) {
@@ -100,8 +103,13 @@ func TestDiscoveryListsOnlyTheRoutesAndVerbsServed(t *testing.T) {
 	}
 
 	_, groups := getDoc(t, m, "/apis", "application/json")
-	if got := groups["groups"].([]any); len(got) != 1 || got[0].(map[string]any)["name"] != "apps" {
-		t.Errorf("groups = %v, want only apps", got)
+	var groupNames []string
+	for _, g := range groups["groups"].([]any) {
+		groupNames = append(groupNames, g.(map[string]any)["name"].(string))
+	}
+	// The review groups are always there (auth_reviews.go).
+	if want := []string{"apps", "authentication.k8s.io", "authorization.k8s.io"}; !reflect.DeepEqual(groupNames, want) {
+		t.Errorf("groups = %v, want %v", groupNames, want)
 	}
 	_, apps := getDoc(t, m, "/apis/apps/v1", "")
 	var names []string
@@ -224,7 +232,16 @@ func TestOpenAPISchemasOfExactlyTheServedKinds(t *testing.T) {
 	req.Header.Set("Accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
 	rec := httptest.NewRecorder()
 	m.ServeHTTP(rec, req)
+	var doc openapi_v2.Document
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != openAPIV2Protobuf {
+		t.Errorf("protobuf-only /openapi/v2: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	} else if err := proto.Unmarshal(rec.Body.Bytes(), &doc); err != nil || doc.Swagger != "2.0" || len(doc.Definitions.GetAdditionalProperties()) != len(defs) {
+		t.Errorf("protobuf /openapi/v2: %v, swagger %q, %d definitions, want %d", err, doc.Swagger, len(doc.Definitions.GetAdditionalProperties()), len(defs))
+	}
+	req.Header.Set("Accept", "application/yaml")
+	rec = httptest.NewRecorder()
+	m.ServeHTTP(rec, req)
 	if rec.Code != http.StatusNotAcceptable {
-		t.Errorf("protobuf-only /openapi/v2: %d", rec.Code)
+		t.Errorf("yaml-only /openapi/v2: %d", rec.Code)
 	}
 }

@@ -5,8 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+
+	openapi_v2 "github.com/google/gnostic-models/openapiv2"
+	"google.golang.org/protobuf/proto"
 )
 
 // The OpenAPI documents describe exactly the kinds shoal serves, with
@@ -23,21 +27,60 @@ import (
 // whatever the parameter says.
 
 // openAPIV2 is the Swagger 2.0 document of the served kinds' definitions,
-// for clients older than OpenAPI v3. It is JSON only: a client that accepts
-// only protobuf is told 406 and falls back as it would with a server
-// without the document.
+// for clients older than OpenAPI v3, and for kubectl's validation of a
+// kind that OpenAPI v3 does not list: kubectl then asks for v2 in
+// protobuf only, and finding no definition it leaves the document to the
+// server, which names the kind it does not serve. So v2 is JSON, or
+// protobuf (gnostic's openapi_v2.Document) when only that is accepted.
 func (m *kubeMux) openAPIV2(w http.ResponseWriter, r *http.Request) {
-	if !acceptsJSON(r.Header.Get("Accept")) {
-		writeError(w, m.srv.log, &badRequest{reason: "NotAcceptable", code: http.StatusNotAcceptable,
-			err: errors.New("/openapi/v2 is served as application/json only")})
+	accept := r.Header.Get("Accept")
+	if acceptsJSON(accept) {
+		writeJSON(w, http.StatusOK, m.openAPIV2Doc())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	if !strings.Contains(accept, "com.github.proto-openapi.spec.v2") {
+		writeError(w, m.srv.log, &badRequest{reason: "NotAcceptable", code: http.StatusNotAcceptable,
+			err: errors.New("/openapi/v2 is served as application/json or " + openAPIV2Protobuf)})
+		return
+	}
+	b, err := m.openAPIV2Proto()
+	if err != nil {
+		writeError(w, m.srv.log, err)
+		return
+	}
+	w.Header().Set("Content-Type", openAPIV2Protobuf)
+	_, _ = w.Write(b)
+}
+
+// openAPIV2Protobuf is the media type of the v2 document in protobuf, as
+// Kubernetes answers it: clients still ask with the older spelling,
+// "...spec.v2@v1.0+protobuf", which Go's mime parser cannot read back.
+const openAPIV2Protobuf = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
+func (m *kubeMux) openAPIV2Doc() map[string]any {
+	return map[string]any{
 		"swagger":     "2.0",
 		"info":        map[string]string{"title": "shoal", "version": m.srv.cfg.Version},
 		"paths":       map[string]any{},
 		"definitions": m.schemasV2(),
-	})
+	}
+}
+
+// openAPIV2ProtoOf encodes the v2 document as protobuf.
+func openAPIV2ProtoOf(doc map[string]any) ([]byte, error) {
+	js, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi v2: %w", err)
+	}
+	d, err := openapi_v2.ParseDocument(js)
+	if err != nil {
+		return nil, fmt.Errorf("openapi v2: %w", err)
+	}
+	b, err := proto.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("openapi v2: %w", err)
+	}
+	return b, nil
 }
 
 // acceptsJSON tells whether an Accept header allows a JSON answer.

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,14 +122,34 @@ func (srv *Server) podLog(w http.ResponseWriter, r *http.Request, t podTarget) {
 		}
 		opts.TailLines = n
 	}
+	// The shim writes a container's raw output, with no time on its
+	// lines: a filter by time would silently answer everything.
+	for _, p := range []string{"timestamps", "sinceSeconds", "sinceTime"} {
+		if v := q.Get(p); v != "" && v != "false" {
+			writeError(w, srv.log, invalid(&api.FieldError{Path: p, Value: v,
+				Detail: "not supported by shoal: container logs are stored without the time of each line"}))
+			return
+		}
+	}
+	var out io.Writer = &lazyWriter{w: w}
+	if s := q.Get("limitBytes"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			writeError(w, srv.log, invalid(&api.FieldError{Path: "limitBytes", Value: s, Detail: "must be a positive integer"}))
+			return
+		}
+		out = &limitedWriter{w: out, left: n}
+	}
 	rt := srv.runtime()
 	if rt == nil {
 		writeError(w, srv.log, &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable, err: errors.New("containerd is not connected on this node yet")})
 		return
 	}
-	lw := &lazyWriter{w: w}
-	err := rt.Logs(r.Context(), t.uid, t.container, opts, lw)
-	if err == nil || lw.started {
+	err := rt.Logs(r.Context(), t.uid, t.container, opts, out)
+	if errors.Is(err, errLimitReached) {
+		return
+	}
+	if lw := lazyOf(out); err == nil || lw.started {
 		if err != nil {
 			srv.log.Debug("log stream ended", "pod", t.name, "err", err)
 		}
@@ -169,6 +190,47 @@ func (l *lazyWriter) Flush() {
 		l.w.WriteHeader(http.StatusOK)
 	}
 	_ = http.NewResponseController(l.w).Flush()
+}
+
+// errLimitReached ends a log stream at limitBytes.
+var errLimitReached = errors.New("limitBytes reached")
+
+// limitedWriter passes on at most left bytes, then ends the stream, as
+// the kubelet does for ?limitBytes (kubectl logs --limit-bytes).
+type limitedWriter struct {
+	w    io.Writer
+	left int64
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > l.left {
+		n, err := l.w.Write(p[:l.left])
+		l.left -= int64(n)
+		if err != nil {
+			return n, err
+		}
+		return n, errLimitReached
+	}
+	n, err := l.w.Write(p)
+	l.left -= int64(n)
+	if err == nil && l.left == 0 {
+		err = errLimitReached
+	}
+	return n, err
+}
+
+func (l *limitedWriter) Flush() {
+	if f, ok := l.w.(interface{ Flush() }); ok {
+		f.Flush()
+	}
+}
+
+// lazyOf finds the lazyWriter under w.
+func lazyOf(w io.Writer) *lazyWriter {
+	if l, ok := w.(*limitedWriter); ok {
+		return lazyOf(l.w)
+	}
+	return w.(*lazyWriter)
 }
 
 func boolParam(s string) bool {

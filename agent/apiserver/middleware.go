@@ -13,7 +13,7 @@ import (
 
 // openPath answers without a token: load balancers and supervisors probe
 // these and they tell nothing about the fleet.
-func openPath(p string) bool { return p == "/healthz" || p == "/readyz" }
+func openPath(p string) bool { return p == "/healthz" || p == "/readyz" || p == "/livez" }
 
 // withMiddleware wraps the API: bearer-token check, a cap on request
 // bodies for every endpoint, and request metrics.

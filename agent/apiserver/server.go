@@ -198,8 +198,11 @@ func (srv *Server) raft() Log {
 	if srv.deps.Seats == nil {
 		return nil
 	}
-	_, l := srv.deps.Seats.Seat()
-	return l
+	st, l := srv.deps.Seats.Seat()
+	if l == nil {
+		return nil
+	}
+	return dryRunLog{Log: l, store: st} // dryrun.go
 }
 
 func (srv *Server) members() []Member {

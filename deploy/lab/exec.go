@@ -7,6 +7,8 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/shoal-dev/shoal/netplane/nsthread"
 )
 
 // Exec runs argv inside node's network namespace and returns its combined
@@ -42,7 +44,7 @@ func (l *Lab) Run(ctx context.Context, node string, argv []string, stdin io.Read
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	if err := inNetns(filepath.Join(netnsDir, n.Netns), cmd.Start); err != nil {
+	if err := nsthread.Run(filepath.Join(netnsDir, n.Netns), cmd.Start); err != nil {
 		return fmt.Errorf("lab %s exec on %s: start %s: %w", l.Name, node, argv[0], err)
 	}
 	if err := cmd.Wait(); err != nil {

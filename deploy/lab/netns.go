@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/shoal-dev/shoal/netplane/netnsdir"
+	"github.com/shoal-dev/shoal/netplane/nsthread"
 )
 
 // createNetns makes a named network namespace at /run/netns/name, the same
@@ -30,7 +31,7 @@ func createNetns(name string) (netns.NsHandle, error) {
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
 	f.Close()
-	err = onDoomedThread(func() error {
+	err = nsthread.OnDoomedThread(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("unshare: %w", err)
 		}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+
+	"github.com/shoal-dev/shoal/netplane/nsthread"
 )
 
 // startDetached starts argv as a daemon: its own session and process group
@@ -30,7 +32,7 @@ func startDetached(nsPath string, argv []string, logPath string) (int, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	start := cmd.Start
 	if nsPath != "" {
-		start = func() error { return inNetns(nsPath, cmd.Start) }
+		start = func() error { return nsthread.Run(nsPath, cmd.Start) }
 	}
 	if err := start(); err != nil {
 		return 0, fmt.Errorf("start %s: %w", argv[0], err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"sigs.k8s.io/knftables"
 )
 
 // The sizes, and a tenth of them to show how the cost scales:
@@ -54,6 +56,25 @@ func BenchmarkSyncOneChange(b *testing.B) {
 				if err := p.Sync(ctx, states[i%2]); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkPlanOneChange is the proxy's own part of a sync (validation,
+// building the ruleset, the diff into a transaction) without running nft:
+// what BenchmarkSyncOneChange costs beyond the nft process.
+func BenchmarkPlanOneChange(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d/endpoints=%d", size.services, size.endpoints), func(b *testing.B) {
+			before := buildRuleset(fleet(size.services, size.endpoints, -1, 0, 0))
+			after := fleet(size.services, size.endpoints, size.services/2, 50000, 0)
+			nft := knftables.NewFake(knftables.IPv4Family, DefaultTable)
+			for b.Loop() {
+				if err := validate(after); err != nil {
+					b.Fatal(err)
+				}
+				writeDiff(nft.NewTransaction(), before, buildRuleset(after))
 			}
 		})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/shoal-dev/shoal/netplane"
+	"github.com/shoal-dev/shoal/netplane/nsthread"
 )
 
 // node is a node namespace made by the test, with pods wired by the real
@@ -176,7 +177,7 @@ func (n *node) tables(tb testing.TB) string {
 func echoServer(tb testing.TB, path, addr string) {
 	tb.Helper()
 	var ln net.Listener
-	err := inNetns(path, func() error {
+	err := nsthread.Run(path, func() error {
 		var err error
 		ln, err = net.Listen("tcp4", addr)
 		return err
@@ -201,7 +202,7 @@ func echoServer(tb testing.TB, path, addr string) {
 // answer: its own address and the client address it saw.
 func ask(ctx context.Context, path, addr string) (server, client string, err error) {
 	var c net.Conn
-	err = inNetns(path, func() error {
+	err = nsthread.Run(path, func() error {
 		var d net.Dialer
 		var err error
 		c, err = d.DialContext(ctx, "tcp4", addr)
@@ -236,7 +237,7 @@ func hostOf(tb testing.TB, hostport string) string {
 func udpEchoServer(tb testing.TB, path, addr string) {
 	tb.Helper()
 	var pc net.PacketConn
-	err := inNetns(path, func() error {
+	err := nsthread.Run(path, func() error {
 		var err error
 		pc, err = net.ListenPacket("udp4", addr)
 		return err
@@ -262,7 +263,7 @@ func udpEchoServer(tb testing.TB, path, addr string) {
 // ends.
 func askUDP(ctx context.Context, path, addr string) (server, client string, err error) {
 	var c net.Conn
-	err = inNetns(path, func() error {
+	err = nsthread.Run(path, func() error {
 		var d net.Dialer
 		var err error
 		c, err = d.DialContext(ctx, "udp4", addr)

@@ -1,8 +1,10 @@
 package svcproxy
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -44,22 +46,31 @@ func buildRuleset(svcs []Service) *ruleset {
 			mapNoEndpointNodePorts: {},
 		},
 	}
+	var ips []string
 	for i := range svcs {
 		s := &svcs[i]
 		if s.headless() {
 			continue
 		}
+		// Each endpoint's address is written once, not once per port.
+		ips = ips[:0]
+		for _, ep := range s.Endpoints {
+			ips = append(ips, ep.IP.String())
+		}
 		for _, p := range s.Ports {
-			rs.addServicePort(s, p)
+			rs.addServicePort(s, p, ips)
 		}
 	}
 	return rs
 }
 
-func (rs *ruleset) addServicePort(s *Service, p Port) {
+// addServicePort adds one service port; ips are the endpoints' addresses
+// in the order of s.Endpoints. The common path is written with strconv,
+// not fmt: a fleet of 1,000 Services is built again on every change.
+func (rs *ruleset) addServicePort(s *Service, p Port, ips []string) {
 	proto := p.Protocol.nft()
-	vipKey := fmt.Sprintf("%s . %s . %d", s.ClusterIP, proto, p.Port)
-	npKey := fmt.Sprintf("%s . %d", proto, p.NodePort)
+	vipKey := ips4Key(s.ClusterIP.String(), proto, p.Port)
+	npKey := proto + " . " + strconv.Itoa(int(p.NodePort))
 
 	type target struct {
 		ip       string
@@ -67,20 +78,15 @@ func (rs *ruleset) addServicePort(s *Service, p Port) {
 		chain    string // only with affinity
 		affinity string
 	}
-	var targets []target
+	targets := make([]target, 0, len(s.Endpoints))
 	var timeout time.Duration
 	if s.SessionAffinity != nil {
 		timeout = s.SessionAffinity.Timeout.Truncate(time.Second)
 	}
-	seen := map[string]bool{}
-	for _, ep := range s.Endpoints {
-		t := target{ip: ep.IP.String(), port: ep.targetPort(p)}
-		id := fmt.Sprintf("%s:%d", t.ip, t.port)
-		if t.port == 0 || seen[id] {
-			continue
+	for i, ep := range s.Endpoints {
+		if t := (target{ip: ips[i], port: ep.targetPort(p)}); t.port != 0 {
+			targets = append(targets, t)
 		}
-		seen[id] = true
-		targets = append(targets, t)
 	}
 	if len(targets) == 0 {
 		rs.maps[mapNoEndpointServices][vipKey] = "goto " + chainReject
@@ -91,12 +97,14 @@ func (rs *ruleset) addServicePort(s *Service, p Port) {
 	}
 	// A stable order, so the same endpoints give the same rules and an
 	// unchanged service is not rewritten.
-	sort.Slice(targets, func(i, j int) bool {
-		if targets[i].ip != targets[j].ip {
-			return targets[i].ip < targets[j].ip
+	slices.SortFunc(targets, func(a, b target) int {
+		if c := strings.Compare(a.ip, b.ip); c != 0 {
+			return c
 		}
-		return targets[i].port < targets[j].port
+		return cmp.Compare(a.port, b.port)
 	})
+	// The same address and port twice is one endpoint.
+	targets = slices.CompactFunc(targets, func(a, b target) bool { return a.ip == b.ip && a.port == b.port })
 
 	var rules []string
 	if timeout == 0 {
@@ -104,12 +112,24 @@ func (rs *ruleset) addServicePort(s *Service, p Port) {
 		// address and port straight from an anonymous map. Every chain and
 		// jump costs the kernel a validation walk on each commit, so fewer
 		// chains keep a transaction fast.
-		var m []string
+		b := make([]byte, 0, 64+len(targets)*32)
+		b = append(b, "meta l4proto "...)
+		b = append(b, proto...)
+		b = append(b, " dnat ip to numgen random mod "...)
+		b = strconv.AppendInt(b, int64(len(targets)), 10)
+		b = append(b, " map { "...)
 		for i, t := range targets {
-			m = append(m, fmt.Sprintf("%d : %s . %d", i, t.ip, t.port))
+			if i > 0 {
+				b = append(b, " , "...)
+			}
+			b = strconv.AppendInt(b, int64(i), 10)
+			b = append(b, " : "...)
+			b = append(b, t.ip...)
+			b = append(b, " . "...)
+			b = strconv.AppendUint(b, uint64(t.port), 10)
 		}
-		rules = append(rules, fmt.Sprintf("meta l4proto %s dnat ip to numgen random mod %d map { %s }",
-			proto, len(targets), strings.Join(m, " , ")))
+		b = append(b, " }"...)
+		rules = append(rules, string(b))
 	} else {
 		// With ClientIP affinity each endpoint has a chain that records the
 		// client in the endpoint's set; a known client goes straight back.
@@ -136,6 +156,11 @@ func (rs *ruleset) addServicePort(s *Service, p Port) {
 	if p.NodePort != 0 {
 		rs.maps[mapServiceNodePorts][npKey] = "goto " + chain
 	}
+}
+
+// ips4Key is a service-ips map key: address . protocol . port.
+func ips4Key(ip, proto string, port uint16) string {
+	return ip + " . " + proto + " . " + strconv.Itoa(int(port))
 }
 
 // chainsEqual reports whether two rule lists are the same.

@@ -86,63 +86,73 @@ func (ep Endpoint) targetPort(p Port) uint16 {
 }
 
 // validate checks the whole desired set; the first problem is returned with
-// the field path, the value and why, and nothing is programmed.
+// the field path, the value and why, and nothing is programmed. Paths are
+// written only for an error: this runs on every sync of the whole fleet.
 func validate(svcs []Service) error {
-	seenSvc := map[string]int{}
-	seenVIP := map[string]string{}
-	seenNodePort := map[string]string{}
+	type vip struct {
+		ip    netip.Addr
+		proto Protocol
+		port  uint16
+	}
+	type nodePort struct {
+		proto Protocol
+		port  uint16
+	}
+	seenSvc := make(map[string]int, len(svcs))
+	seenVIP := make(map[vip]string, 2*len(svcs))
+	seenNodePort := map[nodePort]string{}
 	for i := range svcs {
 		s := &svcs[i]
-		path := fmt.Sprintf("services[%d]", i)
 		if s.Namespace == "" || s.Name == "" {
-			return fmt.Errorf("%s: namespace %q and name %q must both be set", path, s.Namespace, s.Name)
+			return fmt.Errorf("services[%d]: namespace %q and name %q must both be set", i, s.Namespace, s.Name)
 		}
-		path = fmt.Sprintf("services[%d](%s)", i, s.key())
-		if j, dup := seenSvc[s.key()]; dup {
-			return fmt.Errorf("%s: duplicate of services[%d]", path, j)
+		key := s.key()
+		path := func() string { return fmt.Sprintf("services[%d](%s)", i, key) }
+		if j, dup := seenSvc[key]; dup {
+			return fmt.Errorf("%s: duplicate of services[%d]", path(), j)
 		}
-		seenSvc[s.key()] = i
+		seenSvc[key] = i
 		if s.ClusterIP.IsValid() && !s.ClusterIP.Is4() {
-			return fmt.Errorf("%s.clusterIP: %s: only IPv4 is supported", path, s.ClusterIP)
+			return fmt.Errorf("%s.clusterIP: %s: only IPv4 is supported", path(), s.ClusterIP)
 		}
 		if a := s.SessionAffinity; a != nil && a.Timeout < time.Second {
-			return fmt.Errorf("%s.sessionAffinity.timeout: %s: must be at least 1s", path, a.Timeout)
+			return fmt.Errorf("%s.sessionAffinity.timeout: %s: must be at least 1s", path(), a.Timeout)
 		}
-		names := map[string]bool{}
 		for j, p := range s.Ports {
-			pp := fmt.Sprintf("%s.ports[%d]", path, j)
-			if names[p.Name] {
-				return fmt.Errorf("%s.name: %q: duplicate port name", pp, p.Name)
+			pp := func() string { return fmt.Sprintf("%s.ports[%d]", path(), j) }
+			for _, q := range s.Ports[:j] {
+				if q.Name == p.Name {
+					return fmt.Errorf("%s.name: %q: duplicate port name", pp(), p.Name)
+				}
 			}
-			names[p.Name] = true
 			if p.Protocol.nft() == "" {
-				return fmt.Errorf("%s.protocol: %q: must be TCP or UDP", pp, p.Protocol)
+				return fmt.Errorf("%s.protocol: %q: must be TCP or UDP", pp(), p.Protocol)
 			}
 			if p.Port == 0 {
-				return fmt.Errorf("%s.port: 0: must be 1-65535", pp)
+				return fmt.Errorf("%s.port: 0: must be 1-65535", pp())
 			}
 			if s.ClusterIP.IsValid() {
-				vip := fmt.Sprintf("%s/%s/%d", s.ClusterIP, p.Protocol, p.Port)
-				if other, dup := seenVIP[vip]; dup {
-					return fmt.Errorf("%s: %s is also served by %s", pp, vip, other)
+				v := vip{s.ClusterIP, p.Protocol, p.Port}
+				if other, dup := seenVIP[v]; dup {
+					return fmt.Errorf("%s: %s/%s/%d is also served by %s", pp(), s.ClusterIP, p.Protocol, p.Port, other)
 				}
-				seenVIP[vip] = s.key()
+				seenVIP[v] = key
 			}
 			if p.NodePort != 0 {
-				np := fmt.Sprintf("%s/%d", p.Protocol, p.NodePort)
+				np := nodePort{p.Protocol, p.NodePort}
 				if other, dup := seenNodePort[np]; dup {
-					return fmt.Errorf("%s.nodePort: %d: also used by %s", pp, p.NodePort, other)
+					return fmt.Errorf("%s.nodePort: %d: also used by %s", pp(), p.NodePort, other)
 				}
-				seenNodePort[np] = s.key()
+				seenNodePort[np] = key
 			}
 		}
 		for j, ep := range s.Endpoints {
 			if !ep.IP.Is4() {
-				return fmt.Errorf("%s.endpoints[%d].ip: %s: must be an IPv4 address", path, j, ep.IP)
+				return fmt.Errorf("%s.endpoints[%d].ip: %s: must be an IPv4 address", path(), j, ep.IP)
 			}
 			for name, port := range ep.Ports {
 				if port == 0 {
-					return fmt.Errorf("%s.endpoints[%d].ports[%q]: 0: must be 1-65535", path, j, name)
+					return fmt.Errorf("%s.endpoints[%d].ports[%q]: 0: must be 1-65535", path(), j, name)
 				}
 			}
 		}

@@ -96,10 +96,8 @@ func writeDiff(tx *knftables.Transaction, have, want *ruleset) {
 	// Map elements that go or change: delete first, so a chain they point at
 	// can be deleted below.
 	for _, name := range sortedKeys(mapTypes) {
-		for _, k := range sortedKeys(have.maps[name]) {
-			if v, ok := want.maps[name][k]; !ok || v != have.maps[name][k] {
-				tx.Delete(&knftables.Element{Map: name, Key: splitKey(k)})
-			}
+		for _, k := range changedKeys(have.maps[name], want.maps[name]) {
+			tx.Delete(&knftables.Element{Map: name, Key: splitKey(k)})
 		}
 	}
 	// New affinity sets before the rules that use them.
@@ -116,19 +114,21 @@ func writeDiff(tx *knftables.Transaction, have, want *ruleset) {
 	// Chains that go: flushed first (a service chain refers to endpoint
 	// chains), deleted after every flush.
 	var gone []string
-	for _, name := range sortedKeys(have.chains) {
-		if _, ok := want.chains[name]; !ok {
-			gone = append(gone, name)
-			tx.Flush(&knftables.Chain{Name: name})
-		}
+	for _, name := range missingKeys(have.chains, want.chains) {
+		gone = append(gone, name)
+		tx.Flush(&knftables.Chain{Name: name})
 	}
 	// Chains that are new or changed: created, then written. Endpoint chains
 	// sort before the service chains ("ep-" < "svc-") that jump to them.
-	for _, name := range sortedKeys(want.chains) {
-		old, existed := have.chains[name]
-		if existed && chainsEqual(old, want.chains[name]) {
-			continue
+	var written []string
+	for name, rules := range want.chains {
+		if old, existed := have.chains[name]; !existed || !chainsEqual(old, rules) {
+			written = append(written, name)
 		}
+	}
+	sort.Strings(written)
+	for _, name := range written {
+		_, existed := have.chains[name]
 		tx.Add(&knftables.Chain{Name: name})
 		if existed {
 			tx.Flush(&knftables.Chain{Name: name})
@@ -147,12 +147,35 @@ func writeDiff(tx *knftables.Transaction, have, want *ruleset) {
 	}
 	// New and changed map elements last, once their chains exist.
 	for _, name := range sortedKeys(mapTypes) {
-		for _, k := range sortedKeys(want.maps[name]) {
-			if v, ok := have.maps[name][k]; !ok || v != want.maps[name][k] {
-				tx.Add(&knftables.Element{Map: name, Key: splitKey(k), Value: []string{want.maps[name][k]}})
-			}
+		for _, k := range changedKeys(want.maps[name], have.maps[name]) {
+			tx.Add(&knftables.Element{Map: name, Key: splitKey(k), Value: []string{want.maps[name][k]}})
 		}
 	}
+}
+
+// changedKeys are the keys of a, sorted, whose value b lacks or differs:
+// only what changed is sorted, since a sync usually changes little.
+func changedKeys(a, b map[string]string) []string {
+	var out []string
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// missingKeys are the keys of a, sorted, that b lacks.
+func missingKeys[V any](a, b map[string]V) []string {
+	var out []string
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func splitKey(k string) []string { return strings.Split(k, " . ") }
