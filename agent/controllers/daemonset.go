@@ -71,8 +71,14 @@ type daemonPlan struct {
 func planDaemonSet(ds *api.DaemonSet, sel labels.Selector, hash string, nodes []*api.Node, pods []*api.Pod, now time.Time) daemonPlan {
 	var plan daemonPlan
 	byNode := map[string][]*api.Pod{}
+	// A node whose pod is terminating gets its new one once it is gone,
+	// as in Kubernetes: never two at once.
+	terminating := map[string]bool{}
 	for _, p := range pods {
 		if p.DeletionTimestamp != nil {
+			if ref := api.ControllerOf(p); ref != nil && ref.UID == ds.UID {
+				terminating[p.Spec.NodeName] = true
+			}
 			continue
 		}
 		switch ref := api.ControllerOf(p); {
@@ -112,7 +118,9 @@ func planDaemonSet(ds *api.DaemonSet, sel labels.Selector, hash string, nodes []
 		}
 		st.DesiredNumberScheduled++
 		if len(on) == 0 {
-			plan.create = append(plan.create, n.Name)
+			if !terminating[n.Name] {
+				plan.create = append(plan.create, n.Name)
+			}
 			unavailable++
 			continue
 		}

@@ -320,9 +320,12 @@ func TestPlanDaemonSetRemovesStrayAndDuplicatePodsAndAdoptsOrphans(t *testing.T)
 	orphan := pod("orphan", "n5", time.Hour) // matches: adopted, so n5 gets no new pod
 	orphan.OwnerReferences = nil
 	bare := pod("bare", "n5", time.Hour) // another app's: left alone
+	nodes = append(nodes, node("n6", ssd))
+	leaving := pod("leaving", "n6", time.Hour) // terminating: n6 waits for it to go
+	leaving.DeletionTimestamp = &leaving.CreationTimestamp
 	bare.OwnerReferences, bare.Labels = nil, map[string]string{"app": "other"}
 	sel, _ := api.SelectorOf(ds.Spec.Selector)
-	plan := planDaemonSet(ds, sel, "h1", nodes, append(pods, failed, other, orphan, bare), time.Unix(1000, 0))
+	plan := planDaemonSet(ds, sel, "h1", nodes, append(pods, failed, other, orphan, bare, leaving), time.Unix(1000, 0))
 	if len(plan.adopt) != 1 || plan.adopt[0].Name != "orphan" {
 		t.Errorf("adopted %v", plan.adopt)
 	}
@@ -338,7 +341,7 @@ func TestPlanDaemonSetRemovesStrayAndDuplicatePodsAndAdoptsOrphans(t *testing.T)
 		t.Errorf("created on %s", got)
 	}
 	st := plan.status
-	if st.DesiredNumberScheduled != 4 || st.CurrentNumberScheduled != 3 || st.NumberMisscheduled != 1 || st.NumberReady != 3 || st.UpdatedNumberScheduled != 3 || st.NumberUnavailable != 1 {
+	if st.DesiredNumberScheduled != 5 || st.CurrentNumberScheduled != 3 || st.NumberMisscheduled != 1 || st.NumberReady != 3 || st.UpdatedNumberScheduled != 3 || st.NumberUnavailable != 2 {
 		t.Errorf("status %+v", st)
 	}
 }
