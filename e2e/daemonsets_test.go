@@ -27,7 +27,12 @@ func kubectlOn(t *testing.T, f *fleet) *kubectlFleet {
 	return k
 }
 
+// daemonSetManifest is a DaemonSet of the test image; nodeSelector is the
+// inside of its flow map, or "" for none.
 func daemonSetManifest(name, nodeSelector string) string {
+	if nodeSelector != "" {
+		nodeSelector = "\n      nodeSelector: {" + nodeSelector + "}"
+	}
 	return `apiVersion: apps/v1
 kind: DaemonSet
 metadata:
@@ -41,8 +46,7 @@ spec:
   template:
     metadata:
       labels: {app: ` + name + `}
-    spec:
-      nodeSelector: {` + nodeSelector + `}
+    spec:` + nodeSelector + `
       containers:
       - name: main
         image: ` + image + `
@@ -154,6 +158,15 @@ func TestDaemonSets(t *testing.T) {
 	k.eventually("agent's status", kubeRow("agent", "3", "3", "3", "3", "3", "<none>").MatchString, "get", "daemonsets")
 	if out := k.ok("get", "all"); !strings.Contains(out, "daemonset.apps/agent") {
 		t.Errorf("kubectl get all does not list the daemon set:\n%s", out)
+	}
+	// The stored defaults are Kubernetes', so the manifest applies again
+	// unchanged.
+	if out := k.ok("apply", "-f", k.file("agent.yaml", daemonSetManifest("agent", ""))); !strings.Contains(out, "daemonset.apps/agent unchanged") {
+		t.Errorf("kubectl apply again:\n%s", out)
+	}
+	kubeMatch(t, k.ok("get", "ds", "agent", "-o", "wide"), kubeRow("agent", "3", "3", "3", "3", "3", "<none>", `\S+`, "main", image, "app=agent"))
+	if out := k.ok("describe", "ds", "agent"); !strings.Contains(out, "Desired Number of Nodes Scheduled: 3") {
+		t.Errorf("kubectl describe ds:\n%s", out)
 	}
 
 	// A rolling update with maxUnavailable 1: at every sample at least two
