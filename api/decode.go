@@ -106,6 +106,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindDeployment}
 	case *DaemonSet:
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindDaemonSet}
+	case *ControllerRevision:
+		want = TypeMeta{APIVersion: AppsV1, Kind: KindControllerRevision}
 	case *Secret:
 		want = TypeMeta{APIVersion: V1, Kind: KindSecret}
 	case *Service:

@@ -24,6 +24,8 @@ func Default(obj Object) {
 		defaultDeployment(o)
 	case *DaemonSet:
 		defaultDaemonSet(o)
+	case *ControllerRevision:
+		defaultControllerRevision(o)
 	case *Secret:
 		defaultSecret(o)
 	case *Service:

@@ -43,6 +43,7 @@ func newScheme() *runtime.Scheme {
 		&Service{}, &ServiceList{}, &Endpoints{}, &EndpointsList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ReplicaSet{}, &ReplicaSetList{}, &Deployment{}, &DeploymentList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &DaemonSet{}, &DaemonSetList{})
+	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ControllerRevision{}, &ControllerRevisionList{})
 	s.AddKnownTypes(autoscalingv1.SchemeGroupVersion, &Scale{})
 	s.AddKnownTypes(discoveryv1.SchemeGroupVersion, &EndpointSlice{}, &EndpointSliceList{})
 	for _, gv := range []schema.GroupVersion{corev1.SchemeGroupVersion, appsv1.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion, discoveryv1.SchemeGroupVersion} {

@@ -82,6 +82,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[appsv1.DaemonSetUpdateStrategy](): {"rollingUpdate", "type"},
 	reflect.TypeFor[appsv1.RollingUpdateDaemonSet]():  {"maxSurge", "maxUnavailable"},
 	reflect.TypeFor[appsv1.DaemonSetStatus]():         {"currentNumberScheduled", "desiredNumberScheduled", "numberAvailable", "numberMisscheduled", "numberReady", "numberUnavailable", "observedGeneration", "updatedNumberScheduled"},
+	reflect.TypeFor[appsv1.ControllerRevision]():      {"apiVersion", "data", "kind", "metadata", "revision"},
 
 	reflect.TypeFor[corev1.Secret](): {"apiVersion", "data", "immutable", "kind", "metadata", "stringData", "type"},
 

@@ -22,6 +22,8 @@ func Validate(obj Object) error {
 		return ValidateDeployment(o)
 	case *DaemonSet:
 		return ValidateDaemonSet(o)
+	case *ControllerRevision:
+		return ValidateControllerRevision(o)
 	case *Secret:
 		return ValidateSecret(o)
 	case *Service:

@@ -39,6 +39,10 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.deleteDaemonSet(index, c)
 	case *UpdateDaemonSetStatus:
 		return s.updateDaemonSetStatus(index, c)
+	case *PutControllerRevision:
+		return s.putControllerRevision(index, c)
+	case *DeleteControllerRevision:
+		return s.deleteControllerRevision(index, c)
 	case *ApplySecret:
 		return s.applySecret(index, c)
 	case *DeleteSecret:
@@ -96,6 +100,10 @@ func asPointer(cmd Command) Command {
 	case DeleteDaemonSet:
 		return &c
 	case UpdateDaemonSetStatus:
+		return &c
+	case PutControllerRevision:
+		return &c
+	case DeleteControllerRevision:
 		return &c
 	case ApplySecret:
 		return &c

@@ -33,6 +33,7 @@ const (
 	KindDeployment            = "Deployment"            // namespace/name
 	KindSecret                = "Secret"                // namespace/name
 	KindDaemonSet             = "DaemonSet"             // namespace/name
+	KindControllerRevision    = "ControllerRevision"    // namespace/name
 	KindEvent                 = "Event"                 // namespace/name
 	KindService               = "Service"               // namespace/name
 	KindEndpoints             = "Endpoints"             // namespace/name
@@ -370,7 +371,7 @@ func IsStreamedKind(kind string) bool {
 	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindDeployment, KindSecret, KindEvent,
 		KindService, KindEndpoints, KindEndpointSlice:
 		return true
-	case KindDaemonSet:
+	case KindDaemonSet, KindControllerRevision:
 		return true
 	}
 	return false
@@ -380,7 +381,7 @@ func apiVersionOf(kind string) string {
 	switch kind {
 	case KindReplicaSet, KindDeployment:
 		return api.AppsV1
-	case KindDaemonSet:
+	case KindDaemonSet, KindControllerRevision:
 		return api.AppsV1
 	case KindEndpointSlice:
 		return api.DiscoveryV1
@@ -443,6 +444,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Secrets[key]
 	case KindDaemonSet:
 		obj, ok = s.DaemonSets[key]
+	case KindControllerRevision:
+		obj, ok = s.ControllerRevisions[key]
 	case KindService:
 		obj, ok = s.Services[key]
 	case KindEndpoints:
@@ -556,6 +559,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.DaemonSets {
 		if err := add(KindDaemonSet, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.ControllerRevisions {
+		if err := add(KindControllerRevision, k, o); err != nil {
 			return nil, err
 		}
 	}

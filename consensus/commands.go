@@ -175,6 +175,10 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &DeleteDaemonSet{}
 	case "UpdateDaemonSetStatus":
 		cmd = &UpdateDaemonSetStatus{}
+	case "PutControllerRevision":
+		cmd = &PutControllerRevision{}
+	case "DeleteControllerRevision":
+		cmd = &DeleteControllerRevision{}
 	case "ApplySecret":
 		cmd = &ApplySecret{}
 	case "DeleteSecret":

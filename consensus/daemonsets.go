@@ -154,6 +154,7 @@ func (s *state) deleteDaemonSet(index uint64, c *DeleteDaemonSet) (*Result, erro
 		p.ResourceVersion = rv(index)
 		s.putPod(pk, p)
 	}
+	s.deleteRevisionsOf(old.UID) // controllerrevisions.go
 	delete(s.DaemonSets, key)
 	s.touch(KindDaemonSet, key)
 	return &Result{Index: index, DaemonSet: copyDaemonSet(old), Changed: true}, nil

@@ -3,6 +3,8 @@ package consensus
 import (
 	"testing"
 
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -112,5 +114,35 @@ func TestNoPodIsCreatedForAGoneDaemonSet(t *testing.T) {
 	h.must(DeleteDaemonSet{Namespace: "default", Name: "agent"})
 	if _, err := h.do(daemonPod("agent-a", "n1", ds)); !IsConflict(err) {
 		t.Fatalf("pod for a deleted daemon set: %v, want Conflict", err)
+	}
+}
+
+func TestControllerRevisionsAreKeptAndGoWithTheirDaemonSet(t *testing.T) {
+	h := newHarness(t)
+	ds := h.mustResult(ApplyDaemonSet{DaemonSet: *testDaemonSet("agent"), Create: true, UID: "ds-1", Time: t0}).DaemonSet
+	rev := func(name string, n int64, data string) api.ControllerRevision {
+		return api.ControllerRevision{ObjectMeta: api.ObjectMeta{Name: name, OwnerReferences: []api.OwnerReference{api.NewControllerRef(ds)}},
+			Data: runtime.RawExtension{Raw: []byte(data)}, Revision: n}
+	}
+	res := h.mustResult(PutControllerRevision{Revision: rev("agent-a", 1, `{"spec":{}}`), UID: "cr-1", Time: t0})
+	if !res.Created || res.ControllerRevision.UID != "cr-1" || res.ControllerRevision.APIVersion != api.AppsV1 {
+		t.Fatalf("create: %+v", res.ControllerRevision)
+	}
+	if _, err := h.do(PutControllerRevision{Revision: rev("agent-a", 1, `{"spec":{"x":1}}`), Time: t0}); !IsInvalid(err) {
+		t.Fatalf("changed data: %v, want Invalid", err)
+	}
+	if res := h.mustResult(PutControllerRevision{Revision: rev("agent-a", 3, `{"spec":{}}`), Time: t0}); !res.Changed || res.ControllerRevision.Revision != 3 {
+		t.Fatalf("renumber: %+v", res)
+	}
+	h.must(PutControllerRevision{Revision: rev("agent-b", 4, `{"spec":{"y":1}}`), UID: "cr-2", Time: t0})
+	if all, _ := snapshotRestored(t, h.f).ControllerRevisions(nil); len(all) != 2 || all[0].Revision != 3 {
+		t.Fatalf("restored revisions: %+v", all)
+	}
+	h.must(DeleteDaemonSet{Namespace: "default", Name: "agent"})
+	if all, _ := h.f.ControllerRevisions(nil); len(all) != 0 {
+		t.Fatalf("revisions left after their daemon set: %d", len(all))
+	}
+	if _, err := h.do(PutControllerRevision{Revision: rev("agent-c", 5, `{}`), UID: "cr-3", Time: t0}); !IsConflict(err) {
+		t.Fatalf("revision of a deleted daemon set: %v, want Conflict", err)
 	}
 }

@@ -24,6 +24,9 @@ type Result struct {
 	Controller api.Replicated
 	// DaemonSet is what a DaemonSet command left (or deleted).
 	DaemonSet *api.DaemonSet
+	// ControllerRevision is what a ControllerRevision command left (or
+	// deleted).
+	ControllerRevision *api.ControllerRevision
 	// Secret is what a Secret command left (or deleted).
 	Secret *api.Secret
 	// Service, Endpoints and EndpointSlice are what a command of their

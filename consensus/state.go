@@ -24,6 +24,9 @@ type state struct {
 	Deployments map[string]*api.Deployment `json:"deployments,omitempty"`
 	// DaemonSets are keyed by api.Key(namespace, name): daemonsets.go.
 	DaemonSets map[string]*api.DaemonSet `json:"daemonSets,omitempty"`
+	// ControllerRevisions are keyed by api.Key(namespace, name):
+	// controllerrevisions.go.
+	ControllerRevisions map[string]*api.ControllerRevision `json:"controllerRevisions,omitempty"`
 	// Events: consensus/events.go.
 	Events *eventLog `json:"events,omitempty"`
 	// Secrets are keyed by api.Key(namespace, name): consensus/secrets.go.

@@ -226,6 +226,29 @@ func TestDaemonSets(t *testing.T) {
 		}
 	}
 
+	// The history is one ControllerRevision per template; undo rolls the
+	// previous one out again, under the same maxUnavailable.
+	out = k.ok("rollout", "history", "daemonset/agent")
+	kubeMatch(t, out, kubeRow("1", "<none>"))
+	kubeMatch(t, out, kubeRow("2", "<none>"))
+	kubeMatch(t, k.ok("get", "controllerrevisions"), kubeRow(`agent-\S+`, "daemonset.apps/agent", "2"))
+	if out := k.ok("rollout", "undo", "daemonset/agent"); !strings.Contains(out, "daemonset.apps/agent rolled back") {
+		t.Fatalf("kubectl rollout undo:\n%s", out)
+	}
+	k.ok("rollout", "status", "daemonset/agent", "--timeout=5m")
+	ps = k.waitDaemonPods("the pods rolled back", "agent", func(ps []daemonPod) bool {
+		for _, p := range ps {
+			if p.image != image {
+				return false
+			}
+		}
+		return onePerNode(ps, all...)
+	})
+	out = k.ok("rollout", "history", "daemonset/agent")
+	if kubeRow("1", "<none>").MatchString(out) || !kubeRow("3", "<none>").MatchString(out) {
+		t.Fatalf("history after the undo, want revisions 2 and 3:\n%s", out)
+	}
+
 	// Kill a client node. A replica pinned to it (the control) is deleted
 	// by node lifecycle and made again; the DaemonSet's pod stays, Unknown,
 	// and is made nowhere else.

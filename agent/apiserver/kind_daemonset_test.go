@@ -54,3 +54,17 @@ func TestDaemonSetsAreServedWithTheirTableStatusAndNamedErrors(t *testing.T) {
 		t.Errorf("delete: %d %s", code, b)
 	}
 }
+
+// ControllerRevisions are the daemon set controller's: read and watch
+// only.
+func TestControllerRevisionsAreReadOnly(t *testing.T) {
+	base := testAPI(t)
+	coll := base + "/apis/apps/v1/namespaces/default/controllerrevisions"
+	if code, b := do(t, "GET", coll, "", "", ""); code != http.StatusOK || !strings.Contains(string(b), `"kind":"ControllerRevisionList"`) {
+		t.Errorf("list: %d %s", code, b)
+	}
+	body := `{"apiVersion":"apps/v1","kind":"ControllerRevision","metadata":{"name":"r"},"revision":1,"data":{}}`
+	if code, _, b := request(t, "POST", coll, "application/json", body); code != http.StatusMethodNotAllowed {
+		t.Errorf("create: %d %s, want 405", code, b)
+	}
+}

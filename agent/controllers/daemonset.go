@@ -209,6 +209,9 @@ func (l *Leader) syncDaemonSet(ctx context.Context, ds *api.DaemonSet, nodes []*
 		ref := api.ControllerOf(p)
 		return p.Namespace == ds.Namespace && (ref == nil || ref.UID == ds.UID)
 	})
+	if err := l.syncHistory(ctx, ds, hash, pods); err != nil { // daemonset_history.go
+		return err
+	}
 	plan := planDaemonSet(ds, sel, hash, nodes, pods, now)
 	for _, p := range plan.adopt {
 		p.OwnerReferences = append(p.OwnerReferences, api.NewControllerRef(ds))

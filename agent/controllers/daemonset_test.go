@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -373,4 +374,63 @@ func podNames(ps []*api.Pod) []string {
 		out = append(out, p.Name)
 	}
 	return out
+}
+
+// revisions is the DaemonSet's history as "revision:image", oldest first.
+func (r *dsRig) revisions() string {
+	crs, _ := r.s.FSM.ControllerRevisions(nil)
+	sort.Slice(crs, func(i, j int) bool { return crs[i].Revision < crs[j].Revision })
+	var out []string
+	for _, cr := range crs {
+		var data struct {
+			Spec struct {
+				Template api.PodTemplateSpec `json:"template"`
+			} `json:"spec"`
+		}
+		if err := json.Unmarshal(cr.Data.Raw, &data); err != nil {
+			r.t.Fatalf("revision %s data %s: %v", cr.Name, cr.Data.Raw, err)
+		}
+		if cr.Labels[api.ControllerRevisionHashLabel] == "" || !strings.HasPrefix(cr.Name, "agent-") {
+			r.t.Errorf("revision %s labels %v", cr.Name, cr.Labels)
+		}
+		out = append(out, fmt.Sprintf("%d:%s", cr.Revision, data.Spec.Template.Spec.Containers[0].Image))
+	}
+	return strings.Join(out, " ")
+}
+
+// Every template rolled out is a revision, numbered in rollout order; a
+// template rolled back to gets the next number; spare revisions beyond
+// revisionHistoryLimit go, oldest first.
+func TestDaemonSetHistory(t *testing.T) {
+	r := newDSRig(t, 10, dsNode("n1", nil))
+	ds := agentDaemonSet("agent:1", nil)
+	one := int32(1)
+	ds.Spec.RevisionHistoryLimit = &one
+	r.create(ds)
+	r.roll("first rollout", func(int) {})
+	if got := r.revisions(); got != "1:agent:1" {
+		t.Fatalf("history after create: %s", got)
+	}
+	crs, _ := r.s.FSM.ControllerRevisions(nil)
+	want, err := daemonSetPatch(r.daemonSet())
+	if err != nil || string(crs[0].Data.Raw) != string(want) || !strings.Contains(string(want), `"$patch":"replace"`) {
+		t.Fatalf("revision data %s, want %s (%v)", crs[0].Data.Raw, want, err)
+	}
+	r.setImage("agent:2")
+	r.roll("update", func(int) {})
+	if got := r.revisions(); got != "1:agent:1 2:agent:2" {
+		t.Fatalf("history after an update: %s", got)
+	}
+	r.setImage("agent:1") // what rollout undo does
+	r.roll("undo", func(int) {})
+	r.pass()
+	if got := r.revisions(); got != "2:agent:2 3:agent:1" {
+		t.Fatalf("history after rolling back: %s", got)
+	}
+	r.setImage("agent:3")
+	r.roll("another update", func(int) {})
+	r.pass()
+	if got := r.revisions(); got != "3:agent:1 4:agent:3" {
+		t.Fatalf("history beyond revisionHistoryLimit 1: %s", got)
+	}
 }
