@@ -116,6 +116,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: V1, Kind: KindEndpoints}
 	case *EndpointSlice:
 		want = TypeMeta{APIVersion: DiscoveryV1, Kind: KindEndpointSlice}
+	case *Lease:
+		want = TypeMeta{APIVersion: CoordinationV1, Kind: KindLease}
 	default:
 		return nil
 	}

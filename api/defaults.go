@@ -34,6 +34,8 @@ func Default(obj Object) {
 		defaultEndpoints(o)
 	case *EndpointSlice:
 		defaultEndpointSlice(o)
+	case *Lease:
+		defaultLease(o)
 	}
 }
 

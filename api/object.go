@@ -78,6 +78,8 @@ func newObject(tm TypeMeta) (Object, error) {
 		return &Endpoints{}, nil
 	case tm.Kind == KindEndpointSlice && tm.APIVersion == DiscoveryV1:
 		return &EndpointSlice{}, nil
+	case tm.Kind == KindLease && tm.APIVersion == CoordinationV1:
+		return &Lease{}, nil
 	case tm.Kind == "":
 		return nil, &FieldError{Path: "kind", Detail: "required"}
 	case tm.APIVersion == "":

@@ -11,6 +11,7 @@ func TestOpenAPIHasTheServiceKinds(t *testing.T) {
 		"io.k8s.api.core.v1.Endpoints":              "/v1/Endpoints",
 		"io.k8s.api.discovery.v1.EndpointSlice":     "discovery.k8s.io/v1/EndpointSlice",
 		"io.k8s.api.discovery.v1.EndpointSliceList": "discovery.k8s.io/v1/EndpointSliceList",
+		"io.k8s.api.coordination.v1.Lease":          "coordination.k8s.io/v1/Lease",
 	} {
 		s, ok := defs[name]
 		if !ok {

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,13 +23,13 @@ import (
 // only reachable through a field that is itself unsupported.
 var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.TypeMeta]():                 {"apiVersion", "kind"},
-	reflect.TypeFor[metav1.ObjectMeta]():               {"annotations", "creationTimestamp", "deletionTimestamp", "generateName", "generation", "labels", "name", "namespace", "ownerReferences", "resourceVersion", "uid"},
+	reflect.TypeFor[metav1.ObjectMeta]():               {"annotations", "creationTimestamp", "deletionTimestamp", "generateName", "generation", "labels", "managedFields", "name", "namespace", "ownerReferences", "resourceVersion", "uid"},
 	reflect.TypeFor[metav1.OwnerReference]():           {"apiVersion", "blockOwnerDeletion", "controller", "kind", "name", "uid"},
 	reflect.TypeFor[metav1.LabelSelector]():            {"matchExpressions", "matchLabels"},
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "volumes"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
 	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value"},
@@ -53,7 +54,9 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[corev1.ContainerStateTerminated](): {"containerID", "exitCode", "finishedAt", "message", "reason", "signal", "startedAt"},
 
 	reflect.TypeFor[corev1.Node]():           {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.NodeSpec]():       {"podCIDR", "podCIDRs", "unschedulable"},
+	reflect.TypeFor[corev1.NodeSpec]():       {"podCIDR", "podCIDRs", "taints", "unschedulable"},
+	reflect.TypeFor[corev1.Taint]():          {"effect", "key", "timeAdded", "value"},
+	reflect.TypeFor[corev1.Toleration]():     {"effect", "key", "operator", "tolerationSeconds", "value"},
 	reflect.TypeFor[corev1.NodeStatus]():     {"addresses", "allocatable", "capacity", "conditions", "nodeInfo"},
 	reflect.TypeFor[corev1.NodeAddress]():    {"address", "type"},
 	reflect.TypeFor[corev1.NodeCondition]():  {"lastHeartbeatTime", "lastTransitionTime", "message", "reason", "status", "type"},
@@ -109,6 +112,10 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[discoveryv1.Endpoint]():           {"addresses", "conditions", "hostname", "nodeName", "targetRef"},
 	reflect.TypeFor[discoveryv1.EndpointConditions](): {"ready", "serving", "terminating"},
 	reflect.TypeFor[discoveryv1.EndpointPort]():       {"name", "port", "protocol"},
+
+	// Leases: lease.go.
+	reflect.TypeFor[coordinationv1.Lease]():     {"apiVersion", "kind", "metadata", "spec"},
+	reflect.TypeFor[coordinationv1.LeaseSpec](): {"acquireTime", "holderIdentity", "leaseDurationSeconds", "leaseTransitions", "renewTime"},
 }
 
 // supportedSets is supportedFields as sets, built once.

@@ -32,15 +32,18 @@ func Validate(obj Object) error {
 		return ValidateEndpoints(o)
 	case *EndpointSlice:
 		return ValidateEndpointSlice(o)
+	case *Lease:
+		return ValidateLease(o)
 	}
 	return fmt.Errorf("validate: unsupported object %T", obj)
 }
 
-// ValidateNode checks a node's name and labels.
+// ValidateNode checks a node's name, labels and taints.
 func ValidateNode(n *Node) error {
 	var errs FieldErrors
 	errs = append(errs, validateName("metadata.name", n.Name)...)
 	errs = append(errs, validateLabels("metadata.labels", n.Labels)...)
+	errs = append(errs, validateTaints("spec.taints", n.Spec.Taints)...) // taints.go
 	return errs.orNil()
 }
 
@@ -76,6 +79,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 			Detail: "must be ClusterFirst, ClusterFirstWithHostNet or Default (None needs dnsConfig, which shoal does not support)"})
 	}
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
+	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...) // taints.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}

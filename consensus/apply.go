@@ -59,6 +59,14 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.putEndpointSlice(index, c)
 	case *DeleteEndpointSlice:
 		return s.deleteEndpointSlice(index, c)
+	case *UpdateNode:
+		return s.updateNode(index, c)
+	case *ApplyLease:
+		return s.applyLease(index, c)
+	case *DeleteLease:
+		return s.deleteLease(index, c)
+	case *RenewNodeLeases:
+		return s.renewNodeLeases(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -120,6 +128,14 @@ func asPointer(cmd Command) Command {
 	case PutEndpointSlice:
 		return &c
 	case DeleteEndpointSlice:
+		return &c
+	case UpdateNode:
+		return &c
+	case ApplyLease:
+		return &c
+	case DeleteLease:
+		return &c
+	case RenewNodeLeases:
 		return &c
 	}
 	return cmd

@@ -36,8 +36,9 @@ func (s *state) registerNode(index uint64, c *RegisterNode) (*Result, error) {
 			LastHeartbeatTime: now, LastTransitionTime: now,
 		}}
 	}
-	n.ObjectMeta.Labels = in.ObjectMeta.Labels
-	n.ObjectMeta.Annotations = in.ObjectMeta.Annotations
+	// The agent's labels and annotations, merged with what users set:
+	// node_update.go.
+	mergeAgentReport(n, in.ObjectMeta.Labels, in.ObjectMeta.Annotations)
 	n.Status.Capacity = in.Status.Capacity
 	n.Status.Allocatable = in.Status.Allocatable
 	n.Status.Addresses = in.Status.Addresses

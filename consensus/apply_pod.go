@@ -71,6 +71,8 @@ func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
 	metaChanged := !equalStringMaps(old.ObjectMeta.Labels, in.ObjectMeta.Labels) ||
 		!equalStringMaps(old.ObjectMeta.Annotations, in.ObjectMeta.Annotations) ||
 		!reflect.DeepEqual(old.ObjectMeta.OwnerReferences, in.ObjectMeta.OwnerReferences)
+	managed, managedChanged := managedFieldsAfter(old.ObjectMeta.ManagedFields, in.ObjectMeta.ManagedFields)
+	metaChanged = metaChanged || managedChanged
 	if !specChanged && !metaChanged {
 		return &Result{Index: index, Pod: copyPod(old)}, nil
 	}
@@ -78,6 +80,7 @@ func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
 	p.ObjectMeta.Labels = in.ObjectMeta.Labels
 	p.ObjectMeta.Annotations = in.ObjectMeta.Annotations
 	p.ObjectMeta.OwnerReferences = in.ObjectMeta.OwnerReferences
+	p.ObjectMeta.ManagedFields = managed
 	if specChanged {
 		p.Spec = in.Spec
 		p.ObjectMeta.Generation++

@@ -373,6 +373,8 @@ func IsStreamedKind(kind string) bool {
 		return true
 	case KindDaemonSet, KindControllerRevision:
 		return true
+	case KindLease:
+		return true
 	}
 	return false
 }
@@ -385,6 +387,8 @@ func apiVersionOf(kind string) string {
 		return api.AppsV1
 	case KindEndpointSlice:
 		return api.DiscoveryV1
+	case KindLease:
+		return api.CoordinationV1
 	}
 	return api.V1
 }
@@ -452,6 +456,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Endpoints[key]
 	case KindEndpointSlice:
 		obj, ok = s.EndpointSlices[key]
+	case KindLease:
+		obj, ok = s.Leases[key]
 	}
 	if !ok {
 		return nil
@@ -584,6 +590,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.EndpointSlices {
 		if err := add(KindEndpointSlice, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.Leases {
+		if err := add(KindLease, k, o); err != nil {
 			return nil, err
 		}
 	}

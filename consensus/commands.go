@@ -195,6 +195,14 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &PutEndpointSlice{}
 	case "DeleteEndpointSlice":
 		cmd = &DeleteEndpointSlice{}
+	case "UpdateNode":
+		cmd = &UpdateNode{}
+	case "ApplyLease":
+		cmd = &ApplyLease{}
+	case "DeleteLease":
+		cmd = &DeleteLease{}
+	case "RenewNodeLeases":
+		cmd = &RenewNodeLeases{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}

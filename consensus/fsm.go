@@ -34,6 +34,8 @@ type Result struct {
 	Service       *api.Service
 	Endpoints     *api.Endpoints
 	EndpointSlice *api.EndpointSlice
+	// Lease is what a Lease command left (or deleted).
+	Lease *api.Lease
 	// Changed is false when the command was accepted but left the object
 	// as it was (an apply of an unchanged manifest).
 	Changed bool

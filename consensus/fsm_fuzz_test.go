@@ -822,5 +822,10 @@ func entrySeeds() []Command {
 		DeleteEndpointSlice{Namespace: "default", Name: "svc-1"},
 		ApplyPod{Pod: api.Pod{ObjectMeta: api.ObjectMeta{Name: "pending", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", Name: "web", UID: "uid-web", Controller: &yes}}},
 			Spec: pod("x", "100Mi").Spec}, Time: t0},
+		UpdateNode{Node: api.Node{ObjectMeta: api.ObjectMeta{Name: "a", Labels: map[string]string{"disk": "ssd"}},
+			Spec: api.NodeSpec{Unschedulable: true, Taints: []api.Taint{{Key: "k", Effect: api.TaintNoExecute}}}}, Time: t0},
+		ApplyLease{Lease: lease("lock", "a"), Create: true, UID: "uid-lock", Time: t0},
+		DeleteLease{Namespace: "default", Name: "lock"},
+		RenewNodeLeases{Nodes: []string{"a", "b", "gone"}, Time: t0},
 	}
 }

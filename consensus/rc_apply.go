@@ -55,14 +55,15 @@ func (s *state) applyController(index uint64, c *ApplyController) (*Result, erro
 			Reason: "the object has been modified (resourceVersion " + v + ", now " + om.ResourceVersion + "); read it again and retry"}
 	}
 	specChanged := !reflect.DeepEqual(specOf(old), specOf(in))
-	metaChanged := !equalStringMaps(om.Labels, meta.Labels) || !equalStringMaps(om.Annotations, meta.Annotations)
+	managed, managedChanged := managedFieldsAfter(om.ManagedFields, meta.ManagedFields)
+	metaChanged := !equalStringMaps(om.Labels, meta.Labels) || !equalStringMaps(om.Annotations, meta.Annotations) || managedChanged
 	if !specChanged && !metaChanged {
 		return &Result{Index: index, Controller: CopyReplicated(old)}, nil
 	}
 	out := CopyReplicated(old)
 	setSpec(out, in)
 	m := api.MetaOf(out)
-	m.Labels, m.Annotations = meta.Labels, meta.Annotations
+	m.Labels, m.Annotations, m.ManagedFields = meta.Labels, meta.Annotations, managed
 	if specChanged {
 		m.Generation++
 	}

@@ -81,12 +81,13 @@ func (s *state) applySecret(index uint64, c *ApplySecret) (*Result, error) {
 		return nil, &InvalidError{Kind: "Secret", Namespace: ns, Name: name,
 			Fields: api.FieldErrors{{Path: "data", Detail: "the Secret is immutable: delete and re-create it"}}}
 	}
-	if !contentChanged && equalStringMaps(om.Labels, in.ObjectMeta.Labels) && equalStringMaps(om.Annotations, in.ObjectMeta.Annotations) {
+	managed, managedChanged := managedFieldsAfter(om.ManagedFields, in.ObjectMeta.ManagedFields)
+	if !contentChanged && !managedChanged && equalStringMaps(om.Labels, in.ObjectMeta.Labels) && equalStringMaps(om.Annotations, in.ObjectMeta.Annotations) {
 		return &Result{Index: index, Secret: copySecret(old)}, nil
 	}
 	out := copySecret(old)
 	out.Type, out.Data, out.Immutable = in.Type, in.Data, in.Immutable
-	out.ObjectMeta.Labels, out.ObjectMeta.Annotations = in.ObjectMeta.Labels, in.ObjectMeta.Annotations
+	out.ObjectMeta.Labels, out.ObjectMeta.Annotations, out.ObjectMeta.ManagedFields = in.ObjectMeta.Labels, in.ObjectMeta.Annotations, managed
 	out.ObjectMeta.ResourceVersion = rv(index)
 	s.Secrets[key] = out
 	s.touch(KindSecret, key)

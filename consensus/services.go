@@ -130,12 +130,13 @@ func (s *state) applyService(index uint64, c *ApplyService) (*Result, error) {
 		return nil, fieldsOrReject(err, invalid)
 	}
 	specChanged := !reflect.DeepEqual(toGeneric(old.Spec), toGeneric(in.Spec))
-	if !specChanged && equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
+	managed, managedChanged := managedFieldsAfter(om.ManagedFields, meta.ManagedFields)
+	if !specChanged && !managedChanged && equalStringMaps(om.Labels, meta.Labels) && equalStringMaps(om.Annotations, meta.Annotations) {
 		return &Result{Index: index, Service: copyService(old)}, nil
 	}
 	out := copyService(old)
 	out.Spec = in.Spec
-	out.ObjectMeta.Labels, out.ObjectMeta.Annotations = meta.Labels, meta.Annotations
+	out.ObjectMeta.Labels, out.ObjectMeta.Annotations, out.ObjectMeta.ManagedFields = meta.Labels, meta.Annotations, managed
 	out.ObjectMeta.ResourceVersion = rv(index)
 	s.putService(key, out)
 	return &Result{Index: index, Service: copyService(out), Changed: true}, nil

@@ -36,6 +36,8 @@ type state struct {
 	Services       map[string]*api.Service       `json:"services,omitempty"`
 	Endpoints      map[string]*api.Endpoints     `json:"endpoints,omitempty"`
 	EndpointSlices map[string]*api.EndpointSlice `json:"endpointSlices,omitempty"`
+	// Leases are keyed by api.Key(namespace, name): leases.go.
+	Leases map[string]*api.Lease `json:"leases,omitempty"`
 
 	// ix is derived from Nodes, Pods and Services, never serialised:
 	// index.go.

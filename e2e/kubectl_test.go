@@ -302,8 +302,17 @@ func TestKubectlDrivesTheFleet(t *testing.T) {
 		if out := k.ok("get", "pod", "app", "-o", "jsonpath={.metadata.labels}"); strings.Contains(out, "version") {
 			t.Errorf("labels after dropping one = %s", out)
 		}
-		if out := k.fails("apply", "--server-side", "-f", v2); !strings.Contains(out, "server-side apply is not supported by shoal") {
+		// Server-side apply takes over from client-side apply, through
+		// whichever agent the kubeconfig names.
+		ssa := k.file("app-ssa.yaml", kubePod("app", "app: app, version: two"))
+		if out := k.ok("apply", "--server-side", "-f", ssa); !strings.Contains(out, "pod/app serverside-applied") {
 			t.Errorf("--server-side:\n%s", out)
+		}
+		if out := k.ok("get", "pod", "app", "-o", "jsonpath={.metadata.labels.version}"); out != "two" {
+			t.Errorf("label after a server-side apply = %q", out)
+		}
+		if out := k.ok("get", "pod", "app", "-o", "yaml", "--show-managed-fields"); !strings.Contains(out, "operation: Apply") {
+			t.Errorf("managedFields after a server-side apply:\n%s", out)
 		}
 	})
 
@@ -450,6 +459,15 @@ spec:
 		if strings.Contains(discovery, `"pods/portforward"`) {
 			served++
 			k.portForward(t, "talk", 8080, "pong")
+		}
+		// kubectl top reads the talk pod's cgroup on its node, through
+		// whichever agent the kubeconfig names.
+		k.eventually("talk in top pod", func(out string) bool { return regexp.MustCompile(`(?m)^talk\s+\d+m\s+\d+Mi\s*$`).MatchString(out) },
+			"top", "pod", "talk")
+		nodeRow := regexp.MustCompile(`(?m)^\S+\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%\s*$`)
+		k.eventually("both nodes in top node", func(out string) bool { return len(nodeRow.FindAllString(out, -1)) == 2 }, "top", "node")
+		if out := k.ok("auth", "can-i", "create", "deployments.apps"); strings.TrimSpace(out) != "yes" {
+			t.Errorf("auth can-i create deployments: %s", out)
 		}
 		k.ok("delete", "pod", "talk", "--wait=false")
 		if served == 0 {

@@ -18,7 +18,9 @@ var ErrNoFit = errors.New("no node fits the pod")
 // fewer still (log2 of the fleet, 13 nodes at 5,000).
 const scoredNodes = 100
 
-// Choose picks the node for a whole pod: among the nodes it fits, the least
+// Choose picks the node for a whole pod: among the nodes it fits (and,
+// first, those with the fewest PreferNoSchedule taints it does not
+// tolerate), the least
 // allocated one after placing it (Kubernetes' LeastAllocated score over
 // memory and cpu), ties broken by fewer pods and then by name so every
 // leader chooses alike. On a
@@ -38,6 +40,7 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, *NoFit, error) {
 	var (
 		best      = -1
 		bestScore int64
+		bestAvoid int
 		found     int
 		limit     = scoredNodes
 		start     = int(podHash(pod) % uint64(len(nodes)))
@@ -49,8 +52,11 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, *NoFit, error) {
 		}
 		found++
 		s := score(&need, &u)
-		if best < 0 || s > bestScore || (s == bestScore && fewerPods(n, &nodes[best])) {
-			best, bestScore = (start+i)%len(nodes), s
+		avoid := preferAvoid(pod, n.Node) // taints.go: PreferNoSchedule
+		better := best < 0 || avoid < bestAvoid ||
+			(avoid == bestAvoid && (s > bestScore || (s == bestScore && fewerPods(n, &nodes[best]))))
+		if better {
+			best, bestScore, bestAvoid = (start+i)%len(nodes), s, avoid
 		}
 	}
 	if best >= 0 {

@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/shoal-dev/shoal/api"
 )
 
 // explainSample bounds how many per-node details a NoFit keeps. The counts
@@ -66,7 +64,9 @@ func class(m miss, res string) string {
 	case notReady:
 		return "node not ready"
 	case cordoned:
-		return "node cordoned"
+		return "node(s) were unschedulable"
+	case tainted:
+		return "node(s) had untolerated taint " + res
 	case selector:
 		return "node selector mismatch"
 	case otherNode:
@@ -89,10 +89,10 @@ func explain(need *needs, nodes []NodeInfo, u *usage) *NoFit {
 	}
 	byClass := map[string]*seen{}
 	misses := make([]miss, len(nodes))
-	shorts := make([]api.ResourceName, len(nodes))
+	shorts := make([]string, len(nodes))
 	for i := range nodes {
 		misses[i], shorts[i] = check(need, &nodes[i], u)
-		c := class(misses[i], string(shorts[i]))
+		c := class(misses[i], shorts[i])
 		s := byClass[c]
 		if s == nil {
 			s = &seen{first: i}

@@ -30,11 +30,11 @@ func (n NodeInfo) Free(name api.ResourceName) resource.Quantity {
 func Fits(pod *api.Pod, n NodeInfo) (bool, string) {
 	need := needsOf(pod)
 	var u usage
-	miss, res := check(&need, &n, &u)
+	miss, detail := check(&need, &n, &u)
 	if miss == fits {
 		return true, ""
 	}
-	return false, reason(&need, &n, miss, res)
+	return false, reason(&need, &n, miss, detail)
 }
 
 // miss is why a pod does not fit a node, kept as a code so Choose can test
@@ -45,6 +45,7 @@ const (
 	fits miss = iota
 	notReady
 	cordoned
+	tainted
 	selector
 	otherNode
 	podsFull
@@ -86,13 +87,16 @@ type usage [len(checked)]struct{ alloc, used resource.Quantity }
 
 // check is the one test behind Fits and Choose, so what Choose picks is
 // exactly what Fits (and the state machine's commit-time re-check) accepts.
-// For resourceShort it also says which resource. u is filled when the pod fits.
-func check(need *needs, n *NodeInfo, u *usage) (miss, api.ResourceName) {
+// For resourceShort it also says which resource, for tainted which taint. u is filled when the pod fits.
+func check(need *needs, n *NodeInfo, u *usage) (miss, string) {
 	if !NodeReady(n.Node) {
 		return notReady, ""
 	}
-	if n.Node.Spec.Unschedulable {
+	if n.Node.Spec.Unschedulable && !api.Tolerates(need.pod.Spec.Tolerations, &unschedulableTaint) {
 		return cordoned, ""
+	}
+	if t := untolerated(need.pod, n.Node); t != nil {
+		return tainted, taintString(t)
 	}
 	for _, kv := range need.selector {
 		if got, ok := n.Node.ObjectMeta.Labels[kv[0]]; !ok || got != kv[1] {
@@ -113,20 +117,22 @@ func check(need *needs, n *NodeInfo, u *usage) (miss, api.ResourceName) {
 		free := u[i].alloc.DeepCopy() // see Free
 		free.Sub(u[i].used)
 		if need.want[i].Cmp(free) > 0 {
-			return resourceShort, res
+			return resourceShort, string(res)
 		}
 	}
 	return fits, ""
 }
 
 // reason words a miss the way an operator reads it, naming the node.
-func reason(need *needs, n *NodeInfo, m miss, res api.ResourceName) string {
+func reason(need *needs, n *NodeInfo, m miss, detail string) string {
 	name := n.Node.ObjectMeta.Name
 	switch m {
 	case notReady:
 		return name + ": node is not ready"
 	case cordoned:
 		return name + ": node is cordoned (unschedulable)"
+	case tainted:
+		return name + ": taint " + detail + " not tolerated"
 	case selector:
 		for _, kv := range need.selector {
 			if got, ok := n.Node.ObjectMeta.Labels[kv[0]]; !ok || got != kv[1] {
@@ -138,6 +144,7 @@ func reason(need *needs, n *NodeInfo, m miss, res api.ResourceName) string {
 	case podsFull:
 		return fmt.Sprintf("%s: already runs %d pods, the most it takes", name, n.Pods)
 	case resourceShort:
+		res := api.ResourceName(detail)
 		for i, r := range checked {
 			if r != res {
 				continue

@@ -31,6 +31,9 @@ func (srv *Server) Handler() http.Handler {
 
 	mux.HandleFunc("GET /api/v1/nodes", srv.viaServer(srv.listNodes))
 	mux.HandleFunc("GET /api/v1/nodes/{name}", srv.viaServer(srv.getNode))
+	mux.HandleFunc("PUT /api/v1/nodes/{name}", srv.viaLeader(srv.updateNode))
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/eviction", srv.viaLeader(srv.evictPod))
+
 	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", srv.viaLeader(srv.patchPod)) // kube_patch_pod.go
 	mux.HandleFunc("PUT /api/v1/namespaces/{ns}/pods/{name}/status", srv.viaLeader(srv.updatePodStatus))
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/log", srv.onPodNode(srv.podLog))
@@ -49,6 +52,7 @@ func (srv *Server) Handler() http.Handler {
 		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
 	}
 	mux.HandleFunc("GET /shoal/v1/readindex", srv.serveReadIndex) // readindex.go
+	mux.HandleFunc("POST /shoal/v1/usage", srv.nodeUsage)         // metrics_api.go
 	mux.HandleFunc("GET /shoal/v1/cluster", srv.cluster)
 	mux.HandleFunc("GET /shoal/v1/nodes/{name}/assignments", srv.viaServer(srv.assignments))
 	mux.HandleFunc("POST /shoal/v1/images", srv.importImage)

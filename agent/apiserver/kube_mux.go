@@ -49,6 +49,7 @@ func (srv *Server) newKubeMux() *kubeMux {
 	m.openAPIV2Proto = sync.OnceValues(func() ([]byte, error) { return openAPIV2ProtoOf(m.openAPIV2Doc()) })
 	m.kubeDiscoveryRoutes()
 	m.authReviewRoutes() // auth_reviews.go
+	m.metricsRoutes()    // metrics_api.go
 	return m
 }
 
@@ -149,7 +150,7 @@ func (m *kubeMux) resources(group, version string) []kubeResource {
 		}
 		r, ok := byName[name]
 		if !ok {
-			info := resourceInfoFor(rt.resource)
+			info := routeInfo(rt)
 			r = &kubeResource{name: name, kind: info.kind, info: info}
 			if rt.sub != "" {
 				r.info = resourceInfo{}
@@ -236,6 +237,20 @@ type resourceInfo struct {
 	categories []string
 }
 
+// routeInfo is resourceInfoFor, except for the resources of the metrics
+// API, whose names repeat those of the kinds they measure.
+func routeInfo(rt kubeRoute) resourceInfo {
+	if rt.group == "metrics.k8s.io" {
+		switch rt.resource {
+		case "pods":
+			return resourceInfo{"PodMetrics", "", nil, nil}
+		case "nodes":
+			return resourceInfo{"NodeMetrics", "", nil, nil}
+		}
+	}
+	return resourceInfoFor(rt.resource)
+}
+
 // resourceInfoFor knows the resources shoal serves or may serve; others
 // get a kind guessed from their name.
 func resourceInfoFor(resource string) resourceInfo {
@@ -281,6 +296,8 @@ func subresourceKind(parent, sub string) (kind, group, version string) {
 		return "PodPortForwardOptions", "", ""
 	case "binding":
 		return "Binding", "", ""
+	case "eviction":
+		return api.KindEviction, api.GroupPolicy, "v1"
 	}
 	return parent, "", ""
 }

@@ -107,8 +107,8 @@ func TestDiscoveryListsOnlyTheRoutesAndVerbsServed(t *testing.T) {
 	for _, g := range groups["groups"].([]any) {
 		groupNames = append(groupNames, g.(map[string]any)["name"].(string))
 	}
-	// The review groups are always there (auth_reviews.go).
-	if want := []string{"apps", "authentication.k8s.io", "authorization.k8s.io"}; !reflect.DeepEqual(groupNames, want) {
+	// The review groups (auth_reviews.go) and the metrics API (metrics_api.go) are always there.
+	if want := []string{"apps", "authentication.k8s.io", "authorization.k8s.io", "metrics.k8s.io"}; !reflect.DeepEqual(groupNames, want) {
 		t.Errorf("groups = %v, want %v", groupNames, want)
 	}
 	_, apps := getDoc(t, m, "/apis/apps/v1", "")

@@ -127,7 +127,7 @@ func (m *kubeMux) openAPIDoc(group, version string) map[string]any {
 		if rt.group != group || rt.version != version || rt.sub != "" || !rt.named {
 			continue
 		}
-		info := resourceInfoFor(rt.resource)
+		info := routeInfo(rt)
 		prefix := "/api/" + version
 		if group != "" {
 			prefix = "/apis/" + group + "/" + version

@@ -26,12 +26,15 @@ const (
 // merge patches kubectl apply sends, its list merge keys and directives
 // read from the Go type of the object (schema, e.g. &api.Pod{}). A
 // strategic merge patch needs that type; schema nil refuses it.
-// Server-side apply is refused: shoal has no field managers.
+// Server-side apply is not a patch of a document: kube_apply.go.
 func patchJSON(contentType string, schema runtime.Object, current, patch []byte) ([]byte, error) {
 	if err := checkPatchType(contentType); err != nil {
 		return nil, err
 	}
 	switch patchMediaType(contentType) {
+	case applyPatchType:
+		return nil, &badRequest{reason: "UnsupportedMediaType", code: http.StatusUnsupportedMediaType,
+			err: errors.New("server-side apply is not supported for this resource")}
 	case mergePatchType:
 		out, err := jsonpatch.MergePatch(current, patch)
 		if err != nil {
@@ -70,13 +73,10 @@ func patchMediaType(contentType string) string {
 // does not apply: a server-side apply must not turn into a NotFound.
 func checkPatchType(contentType string) error {
 	switch ct := patchMediaType(contentType); ct {
-	case mergePatchType, strategicPatchType, jsonPatchType:
+	case mergePatchType, strategicPatchType, jsonPatchType, applyPatchType:
 		return nil
-	case applyPatchType:
-		return &badRequest{reason: "UnsupportedMediaType", code: http.StatusUnsupportedMediaType,
-			err: errors.New("server-side apply is not supported by shoal; use client-side apply (kubectl apply without --server-side)")}
 	default:
 		return &badRequest{reason: "UnsupportedMediaType", code: http.StatusUnsupportedMediaType,
-			err: fmt.Errorf("unsupported patch type %q (supported: %s, %s, %s)", ct, jsonPatchType, mergePatchType, strategicPatchType)}
+			err: fmt.Errorf("unsupported patch type %q (supported: %s, %s, %s, %s)", ct, jsonPatchType, mergePatchType, strategicPatchType, applyPatchType)}
 	}
 }

@@ -2,11 +2,13 @@ package apiserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 
 	"github.com/shoal-dev/shoal/api"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // addPatchRoutes gives every resource route that has a GET and a PUT but
@@ -20,6 +22,7 @@ func (m *kubeMux) addPatchRoutes() {
 		get, put func(http.ResponseWriter, *http.Request)
 	}
 	paths := map[string]*pair{}
+	kinds := map[string]schema.GroupVersionKind{}
 	var order []string
 	hasPatch := map[string]bool{}
 	for i, rt := range m.routes {
@@ -35,6 +38,9 @@ func (m *kubeMux) addPatchRoutes() {
 				paths[path] = p
 				order = append(order, path)
 			}
+			if rt.sub == "" {
+				kinds[path] = schema.GroupVersionKind{Group: rt.group, Version: rt.version, Kind: resourceInfoFor(rt.resource).kind}
+			}
 			if rt.method == http.MethodGet {
 				p.get = m.handlers[i]
 			} else {
@@ -49,12 +55,15 @@ func (m *kubeMux) addPatchRoutes() {
 		if p.get == nil || p.put == nil || hasPatch[path] {
 			continue
 		}
-		m.HandleFunc("PATCH "+path, m.srv.viaLeader(m.srv.patchThrough(p.get, p.put)))
+		m.HandleFunc("PATCH "+path, m.srv.viaLeader(m.srv.patchThrough(p.get, p.put, kinds[path])))
 	}
 }
 
-// patchThrough runs on the leader, so the GET reads the newest state.
-func (srv *Server) patchThrough(get, put func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
+// patchThrough runs on the leader, so the GET reads the newest state. A
+// server-side apply (kube_apply.go) of an object that does not exist yet
+// creates it through the PUT; kind is the route's (empty for a
+// subresource, which is not applied).
+func (srv *Server) patchThrough(get, put func(http.ResponseWriter, *http.Request), kind schema.GroupVersionKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := checkPatchType(r.Header.Get("Content-Type")); err != nil {
 			writeError(w, srv.log, err)
@@ -71,17 +80,31 @@ func (srv *Server) patchThrough(get, put func(http.ResponseWriter, *http.Request
 			getReq.Header.Set("Accept", "application/json")
 			cur := newRecorder()
 			get(cur, getReq)
-			if cur.code != http.StatusOK {
+			apply := patchMediaType(r.Header.Get("Content-Type")) == applyPatchType && kind.Kind != ""
+			if cur.code != http.StatusOK && !(apply && cur.code == http.StatusNotFound) {
 				cur.copyTo(w)
 				return
 			}
-			out, err := patchJSON(r.Header.Get("Content-Type"), api.NewOfDocument(cur.body.Bytes()), cur.body.Bytes(), patch)
+			var out []byte
+			if apply {
+				var live []byte
+				if cur.code == http.StatusOK {
+					live = cur.body.Bytes()
+				}
+				out, err = srv.applier.apply(r, kind, r.PathValue("ns"), r.PathValue("name"), live, patch)
+			} else {
+				out, err = patchJSON(r.Header.Get("Content-Type"), api.NewOfDocument(cur.body.Bytes()), cur.body.Bytes(), patch)
+			}
 			if err != nil {
 				writeError(w, srv.log, err)
 				return
 			}
 			explicitRV := resourceVersionOf(out) != resourceVersionOf(cur.body.Bytes())
-			putReq := r.Clone(r.Context())
+			ctx := r.Context()
+			if apply {
+				ctx = context.WithValue(ctx, appliedKey{}, true)
+			}
+			putReq := r.Clone(ctx)
 			putReq.Method, putReq.Body, putReq.ContentLength = http.MethodPut, io.NopCloser(bytes.NewReader(out)), int64(len(out))
 			putReq.Header.Set("Content-Type", "application/json")
 			res := newRecorder()

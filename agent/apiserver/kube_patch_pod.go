@@ -10,6 +10,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // patchAttempts bounds how often a patch that did not name a
@@ -27,13 +28,20 @@ func (srv *Server) patchPod(w http.ResponseWriter, r *http.Request) {
 		writeError(w, srv.log, err)
 		return
 	}
+	if patchMediaType(r.Header.Get("Content-Type")) == applyPatchType {
+		// Server-side apply reads and writes through the pod's GET and PUT,
+		// which also create a pod that does not exist yet.
+		srv.patchThrough(srv.getResource(podKind{}), srv.writeResource(podKind{}, false),
+			schema.GroupVersionKind{Version: "v1", Kind: "Pod"})(w, r)
+		return
+	}
 	patch, err := readBody(r) // api_rc.go
 	if err != nil {
 		writeError(w, srv.log, err)
 		return
 	}
 	for attempt := 1; ; attempt++ {
-		p, explicitRV, err := srv.patchedPod(r.Header.Get("Content-Type"), ns, name, patch)
+		p, explicitRV, err := srv.patchedPod(r, ns, name, patch)
 		if err != nil {
 			writeError(w, srv.log, err)
 			return
@@ -56,7 +64,8 @@ func (srv *Server) patchPod(w http.ResponseWriter, r *http.Request) {
 // patchedPod reads the stored pod, applies the patch and decodes the
 // result strictly. explicitRV tells whether the patch itself set srv
 // resourceVersion (then a conflict is the caller's to see).
-func (srv *Server) patchedPod(contentType, ns, name string, patch []byte) (*api.Pod, bool, error) {
+func (srv *Server) patchedPod(r *http.Request, ns, name string, patch []byte) (*api.Pod, bool, error) {
+	contentType := r.Header.Get("Content-Type")
 	cur, err := srv.fsm().Pod(ns, name)
 	if err != nil {
 		return nil, false, err
@@ -77,6 +86,9 @@ func (srv *Server) patchedPod(contentType, ns, name string, patch []byte) (*api.
 	if p.ObjectMeta.Name != name || p.ObjectMeta.Namespace != ns {
 		return nil, false, invalid(&api.FieldError{Path: "metadata.name", Value: p.ObjectMeta.Namespace + "/" + p.ObjectMeta.Name,
 			Detail: "a patch cannot rename a pod or move it to another namespace"})
+	}
+	if tracked, ok := srv.applier.track(r, cur, p).(*api.Pod); ok {
+		p = tracked
 	}
 	return p, p.ObjectMeta.ResourceVersion != cur.ObjectMeta.ResourceVersion, nil
 }

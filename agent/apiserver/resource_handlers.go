@@ -170,6 +170,11 @@ func (srv *Server) writeResource(res writable, create bool) http.HandlerFunc {
 				Detail: "does not match the name in the URL " + r.PathValue("name")}))
 			return
 		}
+		var live api.Object
+		if meta := api.MetaOf(obj); meta.Name != "" {
+			live, _ = res.get(srv.fsm(), meta.Namespace, meta.Name)
+		}
+		obj = srv.applier.track(r, live, obj) // kube_apply.go
 		srv.applyAndAnswer(w, r, res.write(obj, create, uuid.NewUUID(), time.Now().UTC()),
 			func(out *consensus.Result) any { return res.stored(out) })
 	}

@@ -78,6 +78,7 @@ type Members interface {
 // containerd (podruntime.Runtime).
 type PodRuntime interface {
 	Logs(ctx context.Context, podUID, container string, opts podruntime.LogOptions, w io.Writer) error
+	Usage(ctx context.Context, podUID string, containers []string) ([]podruntime.ContainerUsage, error)
 	Exec(ctx context.Context, podUID, container string, opts podruntime.ExecOptions) (int, error)
 	ImportImage(ctx context.Context, archive io.Reader) ([]string, error)
 	ListImages(ctx context.Context) ([]string, error)
@@ -167,11 +168,15 @@ type Server struct {
 	deps      Deps
 	reads     ReadIndexer
 	transport http.RoundTripper
+	// applier runs server-side applies (kube_apply.go).
+	applier *applier
+	// usage keeps the node's last cgroup readings (metrics_api.go).
+	usage *usageSampler
 }
 
 // New builds the API server; Handler serves it.
 func New(cfg Config, deps Deps) *Server {
-	s := &Server{cfg: cfg, log: cfg.Log, deps: deps, reads: deps.Reads, transport: cfg.Transport}
+	s := &Server{cfg: cfg, log: cfg.Log, deps: deps, reads: deps.Reads, transport: cfg.Transport, applier: &applier{}, usage: &usageSampler{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

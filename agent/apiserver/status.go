@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
@@ -25,7 +27,13 @@ func statusError(err error) api.Status {
 		rej *consensus.RejectedError
 		bad *badRequest
 	)
+	var ks apierrors.APIStatus
 	switch {
+	case errors.As(err, &ks):
+		// apimachinery's own (server-side apply's conflicts): already a Status.
+		st = ks.Status()
+		st.TypeMeta = api.TypeMeta{APIVersion: "v1", Kind: "Status"}
+		return st
 	case errors.As(err, &nf):
 		st.Reason, st.Code = "NotFound", http.StatusNotFound
 		st.Details = &api.StatusDetails{Name: nf.Name, Kind: kindPlural(nf.Kind)}

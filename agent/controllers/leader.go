@@ -201,8 +201,9 @@ func (l *Leader) leaderBarrier(ctx context.Context) bool {
 
 func (l *Leader) runControllers(ctx context.Context) {
 	loops := []func(context.Context){l.nodeController, l.placementController,
-		l.replicationController, l.deploymentController, l.nodeLifecycleController, l.seatController, l.endpointsController,
-		l.daemonSetController}
+		l.replicationController, l.deploymentController, l.nodeLifecycleController, l.seatController, l.endpointsController}
+	loops = append(loops, l.noExecuteController, l.nodeLeaseController) // taint_eviction.go, node_leases.go
+	loops = append(loops, l.daemonSetController)                        // daemonset.go
 	finished := make(chan struct{}, len(loops))
 	for _, loop := range loops {
 		go func() { loop(ctx); finished <- struct{}{} }()

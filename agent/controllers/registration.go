@@ -93,10 +93,19 @@ func nodeFromMember(m Member, kubeletVersion string) *api.Node {
 	}
 }
 
-// sameRegistration compares what an agent reports, not what the fleet added.
+// sameRegistration compares what an agent reports, not what the fleet or
+// its users added: the labels the agent reported last time
+// (consensus.AgentLabels), and its annotations among the stored ones.
 func sameRegistration(have, want *api.Node) bool {
-	return reflect.DeepEqual(have.ObjectMeta.Labels, want.ObjectMeta.Labels) &&
-		reflect.DeepEqual(have.ObjectMeta.Annotations, want.ObjectMeta.Annotations) &&
+	for k, v := range want.ObjectMeta.Annotations {
+		if got, ok := have.ObjectMeta.Annotations[k]; !ok || got != v {
+			return false
+		}
+	}
+	if _, ok := have.ObjectMeta.Annotations[consensus.AnnAgentLabels]; !ok {
+		return false
+	}
+	return reflect.DeepEqual(consensus.AgentLabels(have), want.ObjectMeta.Labels) &&
 		reflect.DeepEqual(have.Status.Addresses, want.Status.Addresses) &&
 		api.ResourcesEqual(have.Status.Allocatable, want.Status.Allocatable)
 }

@@ -38,6 +38,14 @@ func describeNode(w io.Writer, n *api.Node, pods []api.Pod, now time.Time) {
 	pf("Labels:             %s\n", describeMap(n.ObjectMeta.Labels, "                    "))
 	pf("Annotations:        %s\n", describeMap(n.ObjectMeta.Annotations, "                    "))
 	pf("CreationTimestamp:  %s\n", describeTime(&n.ObjectMeta.CreationTimestamp))
+	taints := make([]string, 0, len(n.Spec.Taints))
+	for i := range n.Spec.Taints {
+		taints = append(taints, n.Spec.Taints[i].ToString())
+	}
+	if len(taints) == 0 {
+		taints = []string{"<none>"}
+	}
+	pf("Taints:             %s\n", strings.Join(taints, "\n                    "))
 	pf("Unschedulable:      %v\n", n.Spec.Unschedulable)
 	pf("Conditions:\n")
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)

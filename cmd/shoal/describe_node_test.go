@@ -15,7 +15,8 @@ func TestDescribeNodeListsItsPodsAndWhatTheyRequest(t *testing.T) {
 	alloc := api.ResourceList{api.ResourceCPU: resource.MustParse("2"), api.ResourceMemory: resource.MustParse("2Gi"), api.ResourcePods: resource.MustParse("110")}
 	n := &api.Node{
 		ObjectMeta: api.ObjectMeta{Name: "n2", Annotations: map[string]string{"shoal.dev/roles": "client"}},
-		Spec:       api.NodeSpec{PodCIDR: "10.244.1.0/24"},
+		Spec: api.NodeSpec{PodCIDR: "10.244.1.0/24", Unschedulable: true, Taints: []api.Taint{
+			{Key: "dedicated", Value: "gpu", Effect: api.TaintNoSchedule}, {Key: "flaky", Effect: api.TaintNoExecute}}},
 		Status: api.NodeStatus{Capacity: alloc, Allocatable: alloc,
 			Conditions: []api.NodeCondition{{Type: "Ready", Status: "False", Reason: "NodeStatusUnknown", Message: "gossip lost the agent"}}},
 	}
@@ -30,6 +31,8 @@ func TestDescribeNodeListsItsPodsAndWhatTheyRequest(t *testing.T) {
 		`(?m)^Roles:\s+client$`,
 		`(?m)^  Ready\s+False\s+.*NodeStatusUnknown\s+gossip lost the agent$`,
 		`(?m)^PodCIDR:\s+10\.244\.1\.0/24$`,
+		`(?m)^Taints:\s+dedicated=gpu:NoSchedule\n\s+flaky:NoExecute$`,
+		`(?m)^Unschedulable:\s+true$`,
 		`(?m)^Non-terminated Pods:\s+\(2 in total\)$`,
 		`(?m)^  default\s+web\s+0\s+512Mi\s+<unknown>$`,
 		`(?m)^  memory\s+1Gi \(50%\)\s+2Gi$`,

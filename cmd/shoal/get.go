@@ -257,6 +257,9 @@ func nodeRow(n *api.Node, wide bool) []string {
 			status = "Ready"
 		}
 	}
+	if n.Spec.Unschedulable {
+		status += ",SchedulingDisabled" // kubectl's wording for a cordoned node
+	}
 	ann := n.ObjectMeta.Annotations
 	role := ann["shoal.dev/roles"]
 	if role == "" {

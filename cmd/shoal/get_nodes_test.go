@@ -26,12 +26,13 @@ func TestNodeRowShowsRolesBlockAndAllocation(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("row = %q\nwant  %q", got, want)
 	}
-	// A node that lost its agent, read from an agent that does not
-	// annotate: NotReady, role from its labels, allocation unknown.
+	// A cordoned node that lost its agent, read from an agent that does
+	// not annotate: NotReady, role from its labels, allocation unknown.
 	n.Status.Conditions[0].Status = "Unknown"
 	n.ObjectMeta.Annotations, n.ObjectMeta.Labels = nil, nil
+	n.Spec.Unschedulable = true
 	got = nodeRow(n, false)
-	want = []string{"n2", "NotReady", "client", "<unknown>", "shoal/v0.1.0", "10.244.1.0/24", "<unknown>", "<unknown>", "<unknown>"}
+	want = []string{"n2", "NotReady,SchedulingDisabled", "client", "<unknown>", "shoal/v0.1.0", "10.244.1.0/24", "<unknown>", "<unknown>", "<unknown>"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("row = %q\nwant  %q", got, want)
 	}
