@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -234,16 +235,62 @@ func PodFromDaemonSet(ds *DaemonSet, node, hash string) *Pod {
 	p.OwnerReferences = []OwnerReference{NewControllerRef(ds)}
 	p.Spec = *t.Spec.DeepCopy()
 	p.Spec.NodeName = node
+	p.Spec.Tolerations = DaemonPodTolerations(p.Spec.Tolerations)
 	return p
 }
 
-// DaemonNodeSelected tells whether a node's labels match the DaemonSet's
-// template nodeSelector, that is, whether the node should run its pod.
-func DaemonNodeSelected(ds *DaemonSet, n *Node) bool {
-	for k, v := range ds.Spec.Template.Spec.NodeSelector {
-		if got, ok := n.Labels[k]; !ok || got != v {
-			return false
+// daemonTolerations are the tolerations Kubernetes' daemon set controller
+// adds to every daemon pod (AddOrUpdateDaemonPodTolerations): a daemon pod
+// stays on a node that is not ready or unreachable, and is placed on one
+// that is cordoned or short of disk, memory or pids.
+var daemonTolerations = []Toleration{
+	{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists, Effect: TaintNoExecute},
+	{Key: "node.kubernetes.io/unreachable", Operator: corev1.TolerationOpExists, Effect: TaintNoExecute},
+	{Key: "node.kubernetes.io/disk-pressure", Operator: corev1.TolerationOpExists, Effect: TaintNoSchedule},
+	{Key: "node.kubernetes.io/memory-pressure", Operator: corev1.TolerationOpExists, Effect: TaintNoSchedule},
+	{Key: "node.kubernetes.io/pid-pressure", Operator: corev1.TolerationOpExists, Effect: TaintNoSchedule},
+	{Key: TaintUnschedulable, Operator: corev1.TolerationOpExists, Effect: TaintNoSchedule},
+}
+
+// DaemonPodTolerations is tolerations with the daemon pod's own added,
+// each unless one of the same key and effect is there already.
+func DaemonPodTolerations(tolerations []Toleration) []Toleration {
+	out := append([]Toleration(nil), tolerations...)
+	for _, d := range daemonTolerations {
+		have := false
+		for _, t := range tolerations {
+			have = have || t.Key == d.Key && t.Effect == d.Effect
+		}
+		if !have {
+			out = append(out, d)
 		}
 	}
-	return true
+	return out
+}
+
+// DaemonNodeFit is Kubernetes' NodeShouldRunDaemonPod: whether node should
+// run the DaemonSet's pod (its labels match the template's nodeSelector
+// and the pod, with the daemon tolerations, tolerates its NoSchedule and
+// NoExecute taints), and, when it should not, whether a pod already there
+// may stay (it tolerates the NoExecute ones). A cordoned node is read as
+// tainted node.kubernetes.io/unschedulable, which daemon pods tolerate.
+func DaemonNodeFit(ds *DaemonSet, n *Node) (shouldRun, mayStay bool) {
+	for k, v := range ds.Spec.Template.Spec.NodeSelector {
+		if got, ok := n.Labels[k]; !ok || got != v {
+			return false, false
+		}
+	}
+	tolerations := DaemonPodTolerations(ds.Spec.Template.Spec.Tolerations)
+	shouldRun, mayStay = true, true
+	for i := range n.Spec.Taints {
+		t := &n.Spec.Taints[i]
+		if t.Effect == TaintPreferNoSchedule || Tolerates(tolerations, t) {
+			continue
+		}
+		shouldRun = false
+		if t.Effect == TaintNoExecute {
+			mayStay = false
+		}
+	}
+	return shouldRun, mayStay
 }

@@ -71,3 +71,29 @@ func TestValidateDaemonSetNamesTheField(t *testing.T) {
 		}
 	}
 }
+
+func TestDaemonPodTolerationsKeepTheTemplatesOwn(t *testing.T) {
+	mine := Toleration{Key: TaintUnschedulable, Operator: "Exists", Effect: TaintNoSchedule}
+	got := DaemonPodTolerations([]Toleration{mine, {Key: "dedicated", Value: "db", Effect: TaintNoSchedule}})
+	if len(got) != 7 || got[0] != mine || got[1].Key != "dedicated" {
+		t.Fatalf("tolerations %+v, want the two given and the five other daemon ones", got)
+	}
+	ds := testDaemonSet()
+	n := &Node{ObjectMeta: ObjectMeta{Name: "n1"}, Spec: NodeSpec{Unschedulable: true,
+		Taints: []Taint{{Key: "node.kubernetes.io/unreachable", Effect: TaintNoExecute}, {Key: "x", Effect: TaintPreferNoSchedule}}}}
+	if run, stay := DaemonNodeFit(ds, n); !run || !stay {
+		t.Errorf("cordoned, unreachable node: run %v stay %v, want both", run, stay)
+	}
+	n.Spec.Taints = append(n.Spec.Taints, Taint{Key: "gpu", Effect: TaintNoSchedule})
+	if run, stay := DaemonNodeFit(ds, n); run || !stay {
+		t.Errorf("NoSchedule taint: run %v stay %v, want false true", run, stay)
+	}
+	ds.Spec.Template.Spec.Tolerations = []Toleration{{Key: "gpu", Operator: "Exists"}}
+	if run, _ := DaemonNodeFit(ds, n); !run {
+		t.Error("a tolerated NoSchedule taint keeps the node out")
+	}
+	n.Spec.Taints = append(n.Spec.Taints, Taint{Key: "evict", Effect: TaintNoExecute})
+	if run, stay := DaemonNodeFit(ds, n); run || stay {
+		t.Errorf("NoExecute taint: run %v stay %v, want neither", run, stay)
+	}
+}

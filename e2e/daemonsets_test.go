@@ -150,12 +150,30 @@ func TestDaemonSets(t *testing.T) {
 	k.waitDaemonPods("the seat daemon set's pod Running on "+servers[0], "seat", func(ps []daemonPod) bool { return onePerNode(ps, servers...) })
 	k.eventually("seat's status", kubeRow("seat", "1", "1", "1", "1", "1", `node-role.shoal.dev/server=`).MatchString, "get", "ds", "seat")
 
+	// A label of the user's: a node that gets it gets a pod, one that
+	// loses it loses its pod.
+	k.ok("label", "node", "n2", "n3", "disk=ssd")
+	k.ok("apply", "-f", k.file("ssd.yaml", daemonSetManifest("ssd", "disk: ssd")))
+	k.waitDaemonPods("ssd pods on n2 and n3", "ssd", func(ps []daemonPod) bool { return onePerNode(ps, "n2", "n3") })
+	k.ok("label", "node", "n2", "disk-")
+	k.waitDaemonPods("the ssd pod gone from n2", "ssd", func(ps []daemonPod) bool { return onePerNode(ps, "n3") })
+	k.ok("delete", "ds", "ssd", "seat")
+
 	// Every node.
 	if out := k.ok("apply", "-f", k.file("agent.yaml", daemonSetManifest("agent", ""))); !strings.Contains(out, "daemonset.apps/agent created") {
 		t.Fatalf("kubectl apply:\n%s", out)
 	}
 	k.waitDaemonPods("one agent pod Running on every node", "agent", func(ps []daemonPod) bool { return onePerNode(ps, all...) })
 	k.eventually("agent's status", kubeRow("agent", "3", "3", "3", "3", "3", "<none>").MatchString, "get", "daemonsets")
+
+	// Daemon pods tolerate a cordon, not a NoExecute taint of the user's.
+	k.ok("cordon", "n2")
+	k.ok("taint", "node", "n2", "dedicated=db:NoExecute")
+	k.waitDaemonPods("the agent pod gone from the tainted n2", "agent", func(ps []daemonPod) bool { return onePerNode(ps, "n1", "n3") })
+	k.eventually("agent's status without n2", kubeRow("agent", "2", "2", "2", "2", "2").MatchString, "get", "ds", "agent")
+	k.ok("taint", "node", "n2", "dedicated-")
+	k.waitDaemonPods("an agent pod on the cordoned n2 again", "agent", func(ps []daemonPod) bool { return onePerNode(ps, all...) })
+	k.ok("uncordon", "n2")
 	if out := k.ok("get", "all"); !strings.Contains(out, "daemonset.apps/agent") {
 		t.Errorf("kubectl get all does not list the daemon set:\n%s", out)
 	}

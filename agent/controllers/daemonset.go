@@ -109,10 +109,13 @@ func planDaemonSet(ds *api.DaemonSet, sel labels.Selector, hash string, nodes []
 	for _, n := range sorted {
 		on := byNode[n.Name]
 		delete(byNode, n.Name)
-		if !api.DaemonNodeSelected(ds, n) {
+		shouldRun, mayStay := api.DaemonNodeFit(ds, n)
+		if !shouldRun {
 			if len(on) > 0 {
 				st.NumberMisscheduled++
-				plan.remove = append(plan.remove, on...)
+				if !mayStay {
+					plan.remove = append(plan.remove, on...)
+				}
 			}
 			continue
 		}

@@ -434,3 +434,41 @@ func TestDaemonSetHistory(t *testing.T) {
 		t.Fatalf("history beyond revisionHistoryLimit 1: %s", got)
 	}
 }
+
+// Daemon pods carry Kubernetes' daemon tolerations: a cordoned node still
+// gets its pod (the state machine's own fit check binds it there); a node
+// tainted NoSchedule gets none but keeps one it has; a NoExecute taint
+// takes it away.
+func TestDaemonSetTaintsAndCordon(t *testing.T) {
+	r := newDSRig(t, 10, dsNode("n1", nil), dsNode("n2", nil), dsNode("n3", nil), dsNode("n4", nil))
+	setNode := func(name string, change func(*api.Node)) {
+		n, err := r.s.FSM.Node(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(n)
+		apply(t, r.s, consensus.UpdateNode{Node: *n, Time: time.Now().UTC()})
+	}
+	setNode("n1", func(n *api.Node) { n.Spec.Unschedulable = true })
+	setNode("n2", func(n *api.Node) { n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintNoSchedule}} })
+	r.create(agentDaemonSet("agent:1", nil))
+	r.roll("first rollout", func(int) {})
+	if got := fmt.Sprint(r.byNode()); got != "map[n1:[agent:1] n3:[agent:1] n4:[agent:1]]" {
+		t.Fatalf("pods by node: %s, want every node but the NoSchedule-tainted n2", got)
+	}
+	pods, _ := r.s.FSM.Pods(nil)
+	if !api.Tolerates(pods[0].Spec.Tolerations, &api.Taint{Key: api.TaintUnschedulable, Effect: api.TaintNoSchedule}) ||
+		!api.Tolerates(pods[0].Spec.Tolerations, &api.Taint{Key: "node.kubernetes.io/unreachable", Effect: api.TaintNoExecute}) {
+		t.Fatalf("daemon pod tolerations: %+v", pods[0].Spec.Tolerations)
+	}
+	setNode("n3", func(n *api.Node) { n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintNoSchedule}} })
+	setNode("n4", func(n *api.Node) { n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintNoExecute}} })
+	r.step()
+	r.pass()
+	if got := fmt.Sprint(r.byNode()); got != "map[n1:[agent:1] n3:[agent:1]]" {
+		t.Fatalf("pods by node after tainting n3 NoSchedule and n4 NoExecute: %s", got)
+	}
+	if st := r.daemonSet().Status; st.DesiredNumberScheduled != 1 || st.NumberMisscheduled != 1 {
+		t.Fatalf("status %+v", st)
+	}
+}
