@@ -827,5 +827,10 @@ func entrySeeds() []Command {
 		ApplyLease{Lease: lease("lock", "a"), Create: true, UID: "uid-lock", Time: t0},
 		DeleteLease{Namespace: "default", Name: "lock"},
 		RenewNodeLeases{Nodes: []string{"a", "b", "gone"}, Time: t0},
+		ApplyDaemonSet{DaemonSet: *testDaemonSet("agent"), Create: true, UID: "uid-ds", Time: t0},
+		UpdateDaemonSetStatus{Namespace: "default", Name: "agent", UID: "uid-ds", Status: api.DaemonSetStatus{DesiredNumberScheduled: 2}},
+		DeleteDaemonSet{Namespace: "default", Name: "agent", Orphan: true},
+		PutControllerRevision{Revision: api.ControllerRevision{ObjectMeta: api.ObjectMeta{Name: "agent-1"}, Revision: 1}, UID: "uid-cr", Time: t0},
+		DeleteControllerRevision{Namespace: "default", Name: "agent-1"},
 	}
 }
