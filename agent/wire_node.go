@@ -64,6 +64,7 @@ func (a *Agent) runNode(ctx context.Context) {
 				Events:      eventRecorders{podEventRecorder{a}, a.events}, // agent/metrics.go, agent/events.go
 				Registries:  a.cfg.registries(),
 				Credentials: pullSecrets{a}, // agent/pull_secrets.go
+				Objects:     podObjects{a},  // agent/pod_objects.go
 				ClusterDNS:  clusterDNS,
 			})
 		}

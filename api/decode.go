@@ -110,6 +110,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindControllerRevision}
 	case *Secret:
 		want = TypeMeta{APIVersion: V1, Kind: KindSecret}
+	case *ConfigMap:
+		want = TypeMeta{APIVersion: V1, Kind: KindConfigMap}
 	case *Service:
 		want = TypeMeta{APIVersion: V1, Kind: KindService}
 	case *Endpoints:

@@ -28,6 +28,8 @@ func Default(obj Object) {
 		defaultControllerRevision(o)
 	case *Secret:
 		defaultSecret(o)
+	case *ConfigMap:
+		defaultConfigMap(o)
 	case *Service:
 		defaultService(o)
 	case *Endpoints:
@@ -47,6 +49,7 @@ func defaultPod(p *Pod) {
 	if p.Spec.RestartPolicy == "" {
 		p.Spec.RestartPolicy = RestartAlways
 	}
+	defaultVolumeSources(p.Spec.Volumes) // volumesources.go
 	for i := range p.Spec.InitContainers {
 		defaultContainer(&p.Spec.InitContainers[i])
 	}
@@ -64,6 +67,7 @@ func defaultContainer(c *Container) {
 	defaultProbe(c.LivenessProbe)
 	defaultProbe(c.ReadinessProbe)
 	defaultProbe(c.StartupProbe)
+	defaultEnvSources(c) // envsources.go
 	if c.ImagePullPolicy == "" {
 		c.ImagePullPolicy = corev1.PullIfNotPresent
 		if tag := imageTag(c.Image); tag == "" || tag == "latest" {

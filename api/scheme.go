@@ -41,7 +41,8 @@ func newScheme() *runtime.Scheme {
 		&Pod{}, &PodList{}, &Node{}, &NodeList{},
 		&ReplicationController{}, &ReplicationControllerList{},
 		&Secret{}, &SecretList{}, &Event{}, &EventList{},
-		&Service{}, &ServiceList{}, &Endpoints{}, &EndpointsList{})
+		&Service{}, &ServiceList{}, &Endpoints{}, &EndpointsList{},
+		&ConfigMap{}, &ConfigMapList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ReplicaSet{}, &ReplicaSetList{}, &Deployment{}, &DeploymentList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &DaemonSet{}, &DaemonSetList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ControllerRevision{}, &ControllerRevisionList{})

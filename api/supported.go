@@ -30,9 +30,9 @@ var supportedFields = map[reflect.Type][]string{
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
 	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
-	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
+	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
-	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value"},
+	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value", "valueFrom"},
 	reflect.TypeFor[corev1.ResourceRequirements]():     {"limits", "requests"},
 	reflect.TypeFor[corev1.LocalObjectReference]():     {"name"},
 	reflect.TypeFor[corev1.Probe]():                    {"exec", "failureThreshold", "httpGet", "initialDelaySeconds", "periodSeconds", "successThreshold", "tcpSocket", "timeoutSeconds"},
@@ -40,7 +40,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[corev1.HTTPGetAction]():            {"host", "httpHeaders", "path", "port", "scheme"},
 	reflect.TypeFor[corev1.HTTPHeader]():               {"name", "value"},
 	reflect.TypeFor[corev1.TCPSocketAction]():          {"host", "port"},
-	reflect.TypeFor[corev1.Volume]():                   {"emptyDir", "hostPath", "name"},
+	reflect.TypeFor[corev1.Volume]():                   {"configMap", "downwardAPI", "emptyDir", "hostPath", "name", "projected", "secret"},
 	reflect.TypeFor[corev1.EmptyDirVolumeSource]():     {"medium", "sizeLimit"},
 	reflect.TypeFor[corev1.HostPathVolumeSource]():     {"path", "type"},
 	reflect.TypeFor[corev1.VolumeMount]():              {"mountPath", "name", "readOnly", "subPath"},
@@ -88,6 +88,27 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[appsv1.ControllerRevision]():      {"apiVersion", "data", "kind", "metadata", "revision"},
 
 	reflect.TypeFor[corev1.Secret](): {"apiVersion", "data", "immutable", "kind", "metadata", "stringData", "type"},
+	// ConfigMaps: configmap.go; how containers read them: envsources.go,
+	// volumesources.go.
+	reflect.TypeFor[corev1.EnvVarSource]():            {"configMapKeyRef", "fieldRef", "resourceFieldRef", "secretKeyRef"},
+	reflect.TypeFor[corev1.ConfigMapKeySelector]():    {"key", "name", "optional"},
+	reflect.TypeFor[corev1.SecretKeySelector]():       {"key", "name", "optional"},
+	reflect.TypeFor[corev1.ObjectFieldSelector]():     {"apiVersion", "fieldPath"},
+	reflect.TypeFor[corev1.ResourceFieldSelector]():   {"containerName", "divisor", "resource"},
+	reflect.TypeFor[corev1.ConfigMapVolumeSource]():   {"defaultMode", "items", "name", "optional"},
+	reflect.TypeFor[corev1.SecretVolumeSource]():      {"defaultMode", "items", "optional", "secretName"},
+	reflect.TypeFor[corev1.KeyToPath]():               {"key", "mode", "path"},
+	reflect.TypeFor[corev1.DownwardAPIVolumeSource](): {"defaultMode", "items"},
+	reflect.TypeFor[corev1.DownwardAPIVolumeFile]():   {"fieldRef", "mode", "path"},
+	reflect.TypeFor[corev1.ProjectedVolumeSource]():   {"defaultMode", "sources"},
+	reflect.TypeFor[corev1.VolumeProjection]():        {"configMap", "downwardAPI", "secret"},
+	reflect.TypeFor[corev1.ConfigMapProjection]():     {"items", "name", "optional"},
+	reflect.TypeFor[corev1.SecretProjection]():        {"items", "name", "optional"},
+	reflect.TypeFor[corev1.DownwardAPIProjection]():   {"items"},
+	reflect.TypeFor[corev1.EnvFromSource]():           {"configMapRef", "prefix", "secretRef"},
+	reflect.TypeFor[corev1.ConfigMapEnvSource]():      {"name", "optional"},
+	reflect.TypeFor[corev1.SecretEnvSource]():         {"name", "optional"},
+	reflect.TypeFor[corev1.ConfigMap]():               {"apiVersion", "binaryData", "data", "immutable", "kind", "metadata"},
 
 	// Services: service.go. The policies and families are accepted with
 	// the values Kubernetes fills in (validation refuses the others by

@@ -16,7 +16,7 @@ func TestKnownButUnsupportedFieldsAreRefusedByNameOnlyWhenSet(t *testing.T) {
 		"hostNetwork":          {"", `,"hostNetwork":true`, "spec.hostNetwork: not supported by shoal"},
 		"container stdin":      {`,"stdin":true`, "", "spec.containers[0].stdin: not supported by shoal"},
 		"resource claims":      {`,"resources":{"claims":[{"name":"gpu"}]}`, "", "spec.containers[0].resources.claims: not supported by shoal"},
-		"envFrom in a list":    {`,"envFrom":[{"prefix":"X_"}]`, "", "spec.containers[0].envFrom: not supported by shoal"},
+		"volumeDevices list":   {`,"volumeDevices":[{"name":"d","devicePath":"/dev/x"}]`, "", "spec.containers[0].volumeDevices: not supported by shoal"},
 		"probe terminationGPS": {`,"livenessProbe":{"exec":{"command":["true"]},"terminationGracePeriodSeconds":3}`, "", "spec.containers[0].livenessProbe.terminationGracePeriodSeconds: not supported by shoal"},
 	} {
 		err := DecodeObject([]byte(jsonf(minimalPodJSON, c.container, c.spec)), &Pod{})

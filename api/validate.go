@@ -26,6 +26,8 @@ func Validate(obj Object) error {
 		return ValidateControllerRevision(o)
 	case *Secret:
 		return ValidateSecret(o)
+	case *ConfigMap:
+		return ValidateConfigMap(o)
 	case *Service:
 		return ValidateService(o)
 	case *Endpoints:
@@ -154,6 +156,7 @@ func validateContainer(path string, c *Container, volumes map[string]bool) Field
 			errs = append(errs, &FieldError{Path: fmt.Sprintf("%s.env[%d].name", path, i), Value: e.Name, Detail: msg})
 		}
 	}
+	errs = append(errs, validateEnvSources(path, c)...) // envsources.go
 	portNames := map[string]bool{}
 	for i, p := range c.Ports {
 		ppath := fmt.Sprintf("%s.ports[%d]", path, i)

@@ -30,9 +30,12 @@ func validateVolumes(fpath string, vols []Volume) (FieldErrors, map[string]bool)
 			n++
 			errs = append(errs, validateHostPath(vpath+".hostPath", v.HostPath)...)
 		}
+		k, dataErrs := validateDataVolume(vpath, v) // volumesources.go
+		n += k
+		errs = append(errs, dataErrs...)
 		if n != 1 {
 			errs = append(errs, &FieldError{Path: vpath, Value: v.Name,
-				Detail: fmt.Sprintf("must have exactly one volume source (emptyDir or hostPath), has %d", n)})
+				Detail: fmt.Sprintf("must have exactly one volume source (emptyDir, hostPath, configMap, secret, downwardAPI or projected), has %d", n)})
 		}
 	}
 	return errs, names

@@ -47,6 +47,10 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.applySecret(index, c)
 	case *DeleteSecret:
 		return s.deleteSecret(index, c)
+	case *ApplyConfigMap:
+		return s.applyConfigMap(index, c)
+	case *DeleteConfigMap:
+		return s.deleteConfigMap(index, c)
 	case *ApplyService:
 		return s.applyService(index, c)
 	case *DeleteService:
@@ -116,6 +120,10 @@ func asPointer(cmd Command) Command {
 	case ApplySecret:
 		return &c
 	case DeleteSecret:
+		return &c
+	case ApplyConfigMap:
+		return &c
+	case DeleteConfigMap:
 		return &c
 	case ApplyService:
 		return &c

@@ -373,6 +373,8 @@ func IsStreamedKind(kind string) bool {
 		return true
 	case KindDaemonSet, KindControllerRevision:
 		return true
+	case KindConfigMap:
+		return true
 	case KindLease:
 		return true
 	}
@@ -450,6 +452,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.DaemonSets[key]
 	case KindControllerRevision:
 		obj, ok = s.ControllerRevisions[key]
+	case KindConfigMap:
+		obj, ok = s.ConfigMaps[key]
 	case KindService:
 		obj, ok = s.Services[key]
 	case KindEndpoints:
@@ -575,6 +579,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.Secrets {
 		if err := add(KindSecret, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.ConfigMaps {
+		if err := add(KindConfigMap, k, o); err != nil {
 			return nil, err
 		}
 	}

@@ -183,6 +183,10 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &ApplySecret{}
 	case "DeleteSecret":
 		cmd = &DeleteSecret{}
+	case "ApplyConfigMap":
+		cmd = &ApplyConfigMap{}
+	case "DeleteConfigMap":
+		cmd = &DeleteConfigMap{}
 	case "ApplyService":
 		cmd = &ApplyService{}
 	case "DeleteService":

@@ -31,6 +31,8 @@ type state struct {
 	Events *eventLog `json:"events,omitempty"`
 	// Secrets are keyed by api.Key(namespace, name): consensus/secrets.go.
 	Secrets map[string]*api.Secret `json:"secrets,omitempty"`
+	// ConfigMaps are keyed by api.Key(namespace, name): configmaps.go.
+	ConfigMaps map[string]*api.ConfigMap `json:"configMaps,omitempty"`
 	// Services, Endpoints and EndpointSlices are keyed by
 	// api.Key(namespace, name): services.go, endpoints.go.
 	Services       map[string]*api.Service       `json:"services,omitempty"`

@@ -39,7 +39,8 @@ func (r *Runtime) podContainers(ctx context.Context, podUID string) (map[string]
 
 // createContainer creates (but does not start) one container of the pod.
 // carried labels keep a replaced container's history (restarts, last exit).
-func (r *Runtime) createContainer(ctx context.Context, pod *api.Pod, c api.Container, img containerd.Image, netnsPath, hash string, carried map[string]string) (containerd.Container, error) {
+// env is its environment, resolved when it is created, as the kubelet does.
+func (r *Runtime) createContainer(ctx context.Context, pod *api.Pod, c api.Container, img containerd.Image, netnsPath, hash string, carried map[string]string, env []string) (containerd.Container, error) {
 	uid := pod.ObjectMeta.UID
 	id := containerID(string(uid), c.Name)
 	labels := map[string]string{
@@ -52,7 +53,7 @@ func (r *Runtime) createContainer(ctx context.Context, pod *api.Pod, c api.Conta
 	for k, v := range carried {
 		labels[k] = v
 	}
-	opts, err := r.specOpts(pod, c, img, netnsPath)
+	opts, err := r.specOpts(pod, c, img, netnsPath, env)
 	if err != nil {
 		return nil, err
 	}

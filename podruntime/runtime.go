@@ -36,6 +36,9 @@ type Config struct {
 	Registries RegistryConfig
 	// Credentials resolves a pod's imagePullSecrets; nil pulls anonymously.
 	Credentials CredentialSource
+	// Objects reads the ConfigMaps and Secrets pods consume (env, envFrom,
+	// volumes); nil fails every pod that consumes one.
+	Objects ObjectSource
 	// ClusterDNS, when set, is the resolver of pods with dnsPolicy
 	// ClusterFirst (podruntime/resolvconf.go); nil leaves the image's
 	// resolv.conf.
@@ -66,6 +69,7 @@ type Runtime struct {
 	imageUse   sync.RWMutex
 	registries *registries
 	creds      CredentialSource
+	objects    ObjectSource
 	clusterDNS *ClusterDNS
 	// baseCtx outlives any one sync: background pulls run under it and
 	// end with Close.
@@ -119,6 +123,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		pulls:      newPulls(),
 		registries: regs,
 		creds:      cfg.Credentials,
+		objects:    cfg.Objects,
 		clusterDNS: cfg.ClusterDNS,
 		baseCtx:    baseCtx,
 		cancel:     cancel,

@@ -18,14 +18,11 @@ const cfsPeriod = 100000
 // specOpts builds the container's OCI spec from composable options. Order
 // matters: the image config first (it sets args, env and cwd), then what the
 // pod overrides.
-func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, netnsPath string) ([]oci.SpecOpts, error) {
+// env is the container's environment, resolved (podruntime/env.go).
+func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, netnsPath string, env []string) ([]oci.SpecOpts, error) {
 	uid := pod.ObjectMeta.UID
 	opts := []oci.SpecOpts{processArgs(c, img)}
-	if len(c.Env) > 0 {
-		env := make([]string, 0, len(c.Env))
-		for _, e := range c.Env {
-			env = append(env, e.Name+"="+e.Value)
-		}
+	if len(env) > 0 {
 		opts = append(opts, oci.WithEnv(env))
 	}
 	if c.WorkingDir != "" {

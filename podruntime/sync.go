@@ -34,7 +34,7 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 	if err := r.ensureSandbox(string(uid), podHostname(pod)); err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
-	if err := r.ensureVolumes(pod); err != nil {
+	if err := r.ensureVolumes(ctx, pod); err != nil {
 		r.eventOnce(pod, "FailedMount/"+err.Error(), EventWarning, "FailedMount", err.Error())
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
@@ -182,7 +182,14 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 			return err // nil while the image is on its way: PodStatus says why
 		}
 		r.pulls.clear(pullKey(string(uid), c.Name))
-		cont, err = r.createContainer(ctx, pod, c, img, netnsPath, hash, carried)
+		env, ok := r.resolveEnv(ctx, pod, c) // podruntime/env.go
+		if !ok {
+			r.imageUse.RUnlock()
+			return nil // waits with CreateContainerConfigError; PodStatus says why
+		}
+		// $(NAME) in command and args comes from the environment
+		// (env_expand.go); the spec hash stays that of the manifest.
+		cont, err = r.createContainer(ctx, pod, expandCommand(c, env), img, netnsPath, hash, carried, env)
 		r.imageUse.RUnlock()
 		if err != nil {
 			r.event(pod, EventWarning, "Failed", fmt.Sprintf("Error: create container %s: %v", c.Name, err))

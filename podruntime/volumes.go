@@ -1,6 +1,7 @@
 package podruntime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -19,12 +20,21 @@ func (r *Runtime) emptyDirPath(podUID, volume string) string {
 	return filepath.Join(volumesDir(r.stateDir), podUID, volume)
 }
 
-// ensureVolumes creates the pod's emptyDirs and checks (or creates) its
-// hostPaths as their type asks. It is idempotent: files already written to
-// an emptyDir stay.
-func (r *Runtime) ensureVolumes(pod *api.Pod) error {
+// ensureVolumes creates the pod's emptyDirs, checks (or creates) its
+// hostPaths as their type asks and writes the files of its configMap,
+// secret, downwardAPI and projected volumes (volumes_data.go). It is
+// idempotent: files already written to an emptyDir stay.
+func (r *Runtime) ensureVolumes(ctx context.Context, pod *api.Pod) error {
+	var objs *objectCache
 	for _, v := range pod.Spec.Volumes {
 		switch {
+		case api.IsDataVolume(&v):
+			if objs == nil {
+				objs = newObjectCache(r.objects, pod.ObjectMeta.Namespace)
+			}
+			if err := r.ensureDataVolume(ctx, objs, pod, &v); err != nil {
+				return fmt.Errorf("volume %s: %w", v.Name, err)
+			}
 		case v.EmptyDir != nil:
 			dir := r.emptyDirPath(string(pod.ObjectMeta.UID), v.Name)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -101,11 +111,16 @@ func (r *Runtime) volumeMounts(pod *api.Pod, c api.Container) ([]specs.Mount, er
 			return nil, fmt.Errorf("container %s: mount of unknown volume %s", c.Name, m.Name)
 		}
 		var src string
+		readOnly := m.ReadOnly
 		switch {
 		case v.EmptyDir != nil:
 			src = r.emptyDirPath(string(pod.ObjectMeta.UID), v.Name)
 		case v.HostPath != nil:
 			src = v.HostPath.Path
+		case api.IsDataVolume(&v):
+			// Written by the node, read-only in every container, as the
+			// kubelet mounts them.
+			src, readOnly = r.emptyDirPath(string(pod.ObjectMeta.UID), v.Name), true
 		}
 		if m.SubPath != "" {
 			sub, err := subPathSource(src, m.SubPath)
@@ -115,7 +130,7 @@ func (r *Runtime) volumeMounts(pod *api.Pod, c api.Container) ([]specs.Mount, er
 			src = sub
 		}
 		mode := "rw"
-		if m.ReadOnly {
+		if readOnly {
 			mode = "ro"
 		}
 		out = append(out, specs.Mount{Destination: m.MountPath, Type: "bind", Source: src, Options: []string{"rbind", mode}})

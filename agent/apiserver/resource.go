@@ -73,5 +73,5 @@ type kindMeta struct {
 func resources() []resource {
 	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta},
 		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
-		leaseKind{}, daemonSetKind{}, controllerRevisionKind{}}
+		configMapKind{}, leaseKind{}, daemonSetKind{}, controllerRevisionKind{}}
 }

@@ -450,7 +450,9 @@ func TestDaemonSetTaintsAndCordon(t *testing.T) {
 		apply(t, r.s, consensus.UpdateNode{Node: *n, Time: time.Now().UTC()})
 	}
 	setNode("n1", func(n *api.Node) { n.Spec.Unschedulable = true })
-	setNode("n2", func(n *api.Node) { n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintNoSchedule}} })
+	setNode("n2", func(n *api.Node) {
+		n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintNoSchedule}}
+	})
 	r.create(agentDaemonSet("agent:1", nil))
 	r.roll("first rollout", func(int) {})
 	if got := fmt.Sprint(r.byNode()); got != "map[n1:[agent:1] n3:[agent:1] n4:[agent:1]]" {
@@ -461,8 +463,12 @@ func TestDaemonSetTaintsAndCordon(t *testing.T) {
 		!api.Tolerates(pods[0].Spec.Tolerations, &api.Taint{Key: "node.kubernetes.io/unreachable", Effect: api.TaintNoExecute}) {
 		t.Fatalf("daemon pod tolerations: %+v", pods[0].Spec.Tolerations)
 	}
-	setNode("n3", func(n *api.Node) { n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintNoSchedule}} })
-	setNode("n4", func(n *api.Node) { n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintNoExecute}} })
+	setNode("n3", func(n *api.Node) {
+		n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintNoSchedule}}
+	})
+	setNode("n4", func(n *api.Node) {
+		n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintNoExecute}}
+	})
 	r.step()
 	r.pass()
 	if got := fmt.Sprint(r.byNode()); got != "map[n1:[agent:1] n3:[agent:1]]" {

@@ -48,6 +48,9 @@ func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) 
 	if s, ok := obj.(*api.Secret); ok {
 		return applySecret(ctx, c, s, ns) // cmd/shoal/secret.go
 	}
+	if cm, ok := obj.(*api.ConfigMap); ok {
+		return applyConfigMap(ctx, c, cm, ns) // cmd/shoal/configmap.go
+	}
 	if s, ok := obj.(*api.Service); ok {
 		return applyService(ctx, c, s, ns) // cmd/shoal/service.go
 	}

@@ -81,6 +81,7 @@ type stateSnapshot struct {
 	RCs         map[string]*api.ReplicationController `json:"replicationControllers"`
 	ReplicaSets map[string]*api.ReplicaSet            `json:"replicaSets"`
 	Secrets     map[string]*api.Secret                `json:"secrets"`
+	ConfigMaps  map[string]*api.ConfigMap             `json:"configMaps"`
 }
 
 func decodeSnapshot(raw []byte) (*stateSnapshot, error) {
@@ -99,7 +100,7 @@ func decodeSnapshot(raw []byte) (*stateSnapshot, error) {
 }
 
 // restorable is what a fresh fleet needs to converge to the snapshot:
-// Secrets first (pods pull with them), controllers next (they then adopt or
+// Secrets and ConfigMaps first (pods pull with them and read them), controllers next (they then adopt or
 // make their pods), then the pods no
 // controller owns, each stripped of what the old fleet decided (UID,
 // version, binding, status).
@@ -110,6 +111,12 @@ func (s *stateSnapshot) restorable() []api.Object {
 		sec.TypeMeta = api.TypeMeta{APIVersion: "v1", Kind: "Secret"}
 		sec.ObjectMeta = cleanMeta(sec.ObjectMeta)
 		out = append(out, sec)
+	}
+	for _, k := range sortedKeys(s.ConfigMaps) {
+		cm := s.ConfigMaps[k]
+		cm.TypeMeta = api.TypeMeta{APIVersion: "v1", Kind: api.KindConfigMap}
+		cm.ObjectMeta = cleanMeta(cm.ObjectMeta)
+		out = append(out, cm)
 	}
 	for _, k := range sortedKeys(s.RCs) {
 		rc := s.RCs[k]

@@ -107,17 +107,21 @@ func TestRestoreLeavesControllerPodsToTheirController(t *testing.T) {
 			"default/bare":    {ObjectMeta: api.ObjectMeta{Name: "bare", Namespace: "default", UID: "u1", ResourceVersion: "9"}, Spec: api.PodSpec{NodeName: "n1"}, Status: api.PodStatus{Phase: "Running"}},
 			"default/rc-abcd": {ObjectMeta: api.ObjectMeta{Name: "rc-abcd", Namespace: "default", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", Name: "rc", Controller: &yes}}}},
 		},
-		RCs: map[string]*api.ReplicationController{"default/rc": {ObjectMeta: api.ObjectMeta{Name: "rc", Namespace: "default", UID: "u2"}}},
+		RCs:        map[string]*api.ReplicationController{"default/rc": {ObjectMeta: api.ObjectMeta{Name: "rc", Namespace: "default", UID: "u2"}}},
+		ConfigMaps: map[string]*api.ConfigMap{"default/cfg": {ObjectMeta: api.ObjectMeta{Name: "cfg", Namespace: "default", UID: "u3", ResourceVersion: "4"}}},
 	}
 	objs := s.restorable()
 	var names []string
 	for _, o := range objs {
 		names = append(names, api.TypeMetaOf(o).Kind+"/"+api.MetaOf(o).Name)
 	}
-	if strings.Join(names, ",") != "ReplicationController/rc,Pod/bare" {
+	if strings.Join(names, ",") != "ConfigMap/cfg,ReplicationController/rc,Pod/bare" {
 		t.Fatalf("restorable = %v", names)
 	}
-	p := objs[1].(*api.Pod)
+	if m := api.MetaOf(objs[0]); m.UID != "" || m.ResourceVersion != "" {
+		t.Fatalf("configmap keeps what the old fleet decided: %+v", m)
+	}
+	p := objs[2].(*api.Pod)
 	if p.ObjectMeta.UID != "" || p.ObjectMeta.ResourceVersion != "" || p.Spec.NodeName != "" || p.Status.Phase != "" {
 		t.Fatalf("pod keeps what the old fleet decided: %+v", p)
 	}
