@@ -159,6 +159,13 @@ func TestDaemonSets(t *testing.T) {
 	k.waitDaemonPods("the ssd pod gone from n2", "ssd", func(ps []daemonPod) bool { return onePerNode(ps, "n3") })
 	k.ok("delete", "ds", "ssd", "seat")
 
+	// The README's example through shoal's own CLI.
+	if out := k.run("apply", "-f", "../examples/node-agent-ds.yaml"); !strings.Contains(out, "daemonset/node-agent created") {
+		t.Fatalf("shoal apply:\n%s", out)
+	}
+	k.waitDaemonPods("the example's pod on every node", "node-agent", func(ps []daemonPod) bool { return onePerNode(ps, all...) })
+	k.ok("delete", "ds", "node-agent")
+
 	// Every node.
 	if out := k.ok("apply", "-f", k.file("agent.yaml", daemonSetManifest("agent", ""))); !strings.Contains(out, "daemonset.apps/agent created") {
 		t.Fatalf("kubectl apply:\n%s", out)
