@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -272,6 +273,19 @@ func TestDaemonSets(t *testing.T) {
 	out = k.ok("rollout", "history", "daemonset/agent")
 	if kubeRow("1", "<none>").MatchString(out) || !kubeRow("3", "<none>").MatchString(out) {
 		t.Fatalf("history after the undo, want revisions 2 and 3:\n%s", out)
+	}
+
+	// kubectl drain leaves a node's daemon pod where it is, as it does on
+	// Kubernetes.
+	if out := k.fails("drain", "n3", "--timeout=60s"); !strings.Contains(out, "DaemonSet-managed Pods") {
+		t.Fatalf("kubectl drain without --ignore-daemonsets:\n%s", out)
+	}
+	if out := k.ok("drain", "n3", "--ignore-daemonsets", "--timeout=60s"); !strings.Contains(out, "node/n3 drained") {
+		t.Fatalf("kubectl drain --ignore-daemonsets:\n%s", out)
+	}
+	k.ok("uncordon", "n3")
+	if after := k.waitDaemonPods("the agent pods after the drain", "agent", func(ps []daemonPod) bool { return onePerNode(ps, all...) }); fmt.Sprint(after) != fmt.Sprint(ps) {
+		t.Fatalf("the drain moved daemon pods: %+v, were %+v", after, ps)
 	}
 
 	// Kill a client node. A replica pinned to it (the control) is deleted
