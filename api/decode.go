@@ -104,6 +104,10 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindReplicaSet}
 	case *Deployment:
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindDeployment}
+	case *DaemonSet:
+		want = TypeMeta{APIVersion: AppsV1, Kind: KindDaemonSet}
+	case *ControllerRevision:
+		want = TypeMeta{APIVersion: AppsV1, Kind: KindControllerRevision}
 	case *Secret:
 		want = TypeMeta{APIVersion: V1, Kind: KindSecret}
 	case *ConfigMap:

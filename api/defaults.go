@@ -22,6 +22,10 @@ func Default(obj Object) {
 		defaultReplicaSet(o)
 	case *Deployment:
 		defaultDeployment(o)
+	case *DaemonSet:
+		defaultDaemonSet(o)
+	case *ControllerRevision:
+		defaultControllerRevision(o)
 	case *Secret:
 		defaultSecret(o)
 	case *ConfigMap:

@@ -45,6 +45,8 @@ func newScheme() *runtime.Scheme {
 		&Service{}, &ServiceList{}, &Endpoints{}, &EndpointsList{},
 		&ConfigMap{}, &ConfigMapList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ReplicaSet{}, &ReplicaSetList{}, &Deployment{}, &DeploymentList{})
+	s.AddKnownTypes(appsv1.SchemeGroupVersion, &DaemonSet{}, &DaemonSetList{})
+	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ControllerRevision{}, &ControllerRevisionList{})
 	s.AddKnownTypes(autoscalingv1.SchemeGroupVersion, &Scale{})
 	s.AddKnownTypes(discoveryv1.SchemeGroupVersion, &EndpointSlice{}, &EndpointSliceList{})
 	s.AddKnownTypes(batchv1.SchemeGroupVersion, &Job{}, &JobList{}, &CronJob{}, &CronJobList{})

@@ -80,6 +80,14 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[autoscalingv1.ScaleSpec]():            {"replicas"},
 	reflect.TypeFor[autoscalingv1.ScaleStatus]():          {"replicas", "selector"},
 
+	// DaemonSets: daemonset.go. maxSurge is accepted at 0 only.
+	reflect.TypeFor[appsv1.DaemonSet]():               {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[appsv1.DaemonSetSpec]():           {"minReadySeconds", "revisionHistoryLimit", "selector", "template", "updateStrategy"},
+	reflect.TypeFor[appsv1.DaemonSetUpdateStrategy](): {"rollingUpdate", "type"},
+	reflect.TypeFor[appsv1.RollingUpdateDaemonSet]():  {"maxSurge", "maxUnavailable"},
+	reflect.TypeFor[appsv1.DaemonSetStatus]():         {"currentNumberScheduled", "desiredNumberScheduled", "numberAvailable", "numberMisscheduled", "numberReady", "numberUnavailable", "observedGeneration", "updatedNumberScheduled"},
+	reflect.TypeFor[appsv1.ControllerRevision]():      {"apiVersion", "data", "kind", "metadata", "revision"},
+
 	reflect.TypeFor[corev1.Secret](): {"apiVersion", "data", "immutable", "kind", "metadata", "stringData", "type"},
 	// ConfigMaps: configmap.go; how containers read them: envsources.go,
 	// volumesources.go.

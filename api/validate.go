@@ -20,6 +20,10 @@ func Validate(obj Object) error {
 		return ValidateReplicaSet(o)
 	case *Deployment:
 		return ValidateDeployment(o)
+	case *DaemonSet:
+		return ValidateDaemonSet(o)
+	case *ControllerRevision:
+		return ValidateControllerRevision(o)
 	case *Secret:
 		return ValidateSecret(o)
 	case *ConfigMap:

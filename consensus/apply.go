@@ -33,6 +33,16 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.updateDeploymentStatus(index, c)
 	case *RecordEvents:
 		return s.recordEvents(index, c)
+	case *ApplyDaemonSet:
+		return s.applyDaemonSet(index, c)
+	case *DeleteDaemonSet:
+		return s.deleteDaemonSet(index, c)
+	case *UpdateDaemonSetStatus:
+		return s.updateDaemonSetStatus(index, c)
+	case *PutControllerRevision:
+		return s.putControllerRevision(index, c)
+	case *DeleteControllerRevision:
+		return s.deleteControllerRevision(index, c)
 	case *ApplySecret:
 		return s.applySecret(index, c)
 	case *DeleteSecret:
@@ -108,6 +118,16 @@ func asPointer(cmd Command) Command {
 	case UpdateDeploymentStatus:
 		return &c
 	case RecordEvents:
+		return &c
+	case ApplyDaemonSet:
+		return &c
+	case DeleteDaemonSet:
+		return &c
+	case UpdateDaemonSetStatus:
+		return &c
+	case PutControllerRevision:
+		return &c
+	case DeleteControllerRevision:
 		return &c
 	case ApplySecret:
 		return &c

@@ -116,6 +116,10 @@ func (s *state) controllerGone(p, old *api.Pod) error {
 		if s.jobHolds(p.ObjectMeta.Namespace, ref) {
 			return nil
 		}
+	case api.KindDaemonSet:
+		if s.daemonSetHolds(p.ObjectMeta.Namespace, ref.Name, ref.UID) {
+			return nil
+		}
 	default:
 		return nil
 	}

@@ -32,6 +32,8 @@ const (
 	KindReplicaSet            = "ReplicaSet"            // namespace/name
 	KindDeployment            = "Deployment"            // namespace/name
 	KindSecret                = "Secret"                // namespace/name
+	KindDaemonSet             = "DaemonSet"             // namespace/name
+	KindControllerRevision    = "ControllerRevision"    // namespace/name
 	KindEvent                 = "Event"                 // namespace/name
 	KindService               = "Service"               // namespace/name
 	KindEndpoints             = "Endpoints"             // namespace/name
@@ -370,6 +372,8 @@ func IsStreamedKind(kind string) bool {
 		KindService, KindEndpoints, KindEndpointSlice,
 		KindJob, KindCronJob:
 		return true
+	case KindDaemonSet, KindControllerRevision:
+		return true
 	case KindConfigMap:
 		return true
 	case KindLease:
@@ -381,6 +385,8 @@ func IsStreamedKind(kind string) bool {
 func apiVersionOf(kind string) string {
 	switch kind {
 	case KindReplicaSet, KindDeployment:
+		return api.AppsV1
+	case KindDaemonSet, KindControllerRevision:
 		return api.AppsV1
 	case KindEndpointSlice:
 		return api.DiscoveryV1
@@ -445,6 +451,10 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Deployments[key]
 	case KindSecret:
 		obj, ok = s.Secrets[key]
+	case KindDaemonSet:
+		obj, ok = s.DaemonSets[key]
+	case KindControllerRevision:
+		obj, ok = s.ControllerRevisions[key]
 	case KindConfigMap:
 		obj, ok = s.ConfigMaps[key]
 	case KindService:
@@ -561,6 +571,16 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.Deployments {
 		if err := add(KindDeployment, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.DaemonSets {
+		if err := add(KindDaemonSet, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.ControllerRevisions {
+		if err := add(KindControllerRevision, k, o); err != nil {
 			return nil, err
 		}
 	}

@@ -169,6 +169,16 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &UpdateDeploymentStatus{}
 	case "RecordEvents":
 		cmd = &RecordEvents{}
+	case "ApplyDaemonSet":
+		cmd = &ApplyDaemonSet{}
+	case "DeleteDaemonSet":
+		cmd = &DeleteDaemonSet{}
+	case "UpdateDaemonSetStatus":
+		cmd = &UpdateDaemonSetStatus{}
+	case "PutControllerRevision":
+		cmd = &PutControllerRevision{}
+	case "DeleteControllerRevision":
+		cmd = &DeleteControllerRevision{}
 	case "ApplySecret":
 		cmd = &ApplySecret{}
 	case "DeleteSecret":

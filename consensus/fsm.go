@@ -22,6 +22,11 @@ type Result struct {
 	Node *api.Node
 	// Controller is the RC, ReplicaSet or Deployment a controller command left.
 	Controller api.Replicated
+	// DaemonSet is what a DaemonSet command left (or deleted).
+	DaemonSet *api.DaemonSet
+	// ControllerRevision is what a ControllerRevision command left (or
+	// deleted).
+	ControllerRevision *api.ControllerRevision
 	// Secret is what a Secret command left (or deleted).
 	Secret *api.Secret
 	// ConfigMap is what a ConfigMap command left (or deleted).

@@ -833,5 +833,10 @@ func entrySeeds() []Command {
 		ApplyCronJob{CronJob: cronJob("tick", "@hourly"), Create: true, UID: "uid-tick", Time: t0},
 		UpdateCronJobStatus{Namespace: "default", Name: "tick", UID: "uid-tick", Status: api.CronJobStatus{LastScheduleTime: ptr(api.TimeOf(t0))}},
 		DeleteCronJob{Namespace: "default", Name: "tick"},
+		ApplyDaemonSet{DaemonSet: *testDaemonSet("agent"), Create: true, UID: "uid-ds", Time: t0},
+		UpdateDaemonSetStatus{Namespace: "default", Name: "agent", UID: "uid-ds", Status: api.DaemonSetStatus{DesiredNumberScheduled: 2}},
+		DeleteDaemonSet{Namespace: "default", Name: "agent", Orphan: true},
+		PutControllerRevision{Revision: api.ControllerRevision{ObjectMeta: api.ObjectMeta{Name: "agent-1"}, Revision: 1}, UID: "uid-cr", Time: t0},
+		DeleteControllerRevision{Namespace: "default", Name: "agent-1"},
 	}
 }

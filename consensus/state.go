@@ -22,6 +22,11 @@ type state struct {
 	ReplicaSets map[string]*api.ReplicaSet            `json:"replicaSets,omitempty"`
 	// Deployments are keyed by api.Key(namespace, name): deployments.go.
 	Deployments map[string]*api.Deployment `json:"deployments,omitempty"`
+	// DaemonSets are keyed by api.Key(namespace, name): daemonsets.go.
+	DaemonSets map[string]*api.DaemonSet `json:"daemonSets,omitempty"`
+	// ControllerRevisions are keyed by api.Key(namespace, name):
+	// controllerrevisions.go.
+	ControllerRevisions map[string]*api.ControllerRevision `json:"controllerRevisions,omitempty"`
 	// Events: consensus/events.go.
 	Events *eventLog `json:"events,omitempty"`
 	// Secrets are keyed by api.Key(namespace, name): consensus/secrets.go.

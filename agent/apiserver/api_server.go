@@ -49,6 +49,7 @@ func (srv *Server) Handler() http.Handler {
 	srv.deploymentSubresources(mux)  // kind_deployment.go
 	srv.jobSubresources(mux)         // kind_job.go
 	srv.cronJobSubresources(mux)     // kind_cronjob.go
+	srv.daemonSetSubresources(mux)   // kind_daemonset.go
 	for _, rt := range srv.cfg.Routes {
 		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
 	}

@@ -74,5 +74,5 @@ func resources() []resource {
 	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta},
 		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
 		jobKind{}, cronJobKind{},
-		configMapKind{}, leaseKind{}}
+		configMapKind{}, leaseKind{}, daemonSetKind{}, controllerRevisionKind{}}
 }

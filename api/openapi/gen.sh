@@ -25,6 +25,6 @@ go run "k8s.io/kube-openapi/cmd/openapi-gen@$KOA" --output-dir "$tmp" --output-p
 	k8s.io/apimachinery/pkg/api/resource k8s.io/apimachinery/pkg/util/intstr k8s.io/apimachinery/pkg/runtime
 # The roots are the served kinds (api/scheme.go) and Status.
 python3 api/openapi/prune.py "$tmp/full.go" \
-	v1.ReplicaSet,v1.ReplicaSetList,v1.Deployment,v1.DeploymentList,corev1.Pod,corev1.PodList,corev1.Node,corev1.NodeList,corev1.ReplicationController,corev1.ReplicationControllerList,corev1.Secret,corev1.SecretList,corev1.ConfigMap,corev1.ConfigMapList,corev1.Event,corev1.EventList,corev1.Service,corev1.ServiceList,corev1.Endpoints,corev1.EndpointsList,discoveryv1.EndpointSlice,discoveryv1.EndpointSliceList,autoscalingv1.Scale,metav1.Status,coordinationv1.Lease,coordinationv1.LeaseList,batchv1.Job,batchv1.JobList,batchv1.CronJob,batchv1.CronJobList \
+	v1.ReplicaSet,v1.ReplicaSetList,v1.Deployment,v1.DeploymentList,v1.DaemonSet,v1.DaemonSetList,v1.ControllerRevision,v1.ControllerRevisionList,corev1.Pod,corev1.PodList,corev1.Node,corev1.NodeList,corev1.ReplicationController,corev1.ReplicationControllerList,corev1.Secret,corev1.SecretList,corev1.ConfigMap,corev1.ConfigMapList,corev1.Event,corev1.EventList,corev1.Service,corev1.ServiceList,corev1.Endpoints,corev1.EndpointsList,discoveryv1.EndpointSlice,discoveryv1.EndpointSliceList,autoscalingv1.Scale,metav1.Status,coordinationv1.Lease,coordinationv1.LeaseList,batchv1.Job,batchv1.JobList,batchv1.CronJob,batchv1.CronJobList \
 	api/openapi/zz_generated.openapi.go
 gofmt -w api/openapi/zz_generated.openapi.go
