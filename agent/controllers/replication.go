@@ -37,7 +37,7 @@ func (l *Leader) replicationController(ctx context.Context) {
 		for _, c := range ctrls {
 			known[string(api.MetaOf(c).UID)] = true
 		}
-		l.addJobUIDs(known) // job.go
+		l.addJobUIDs(known)                          // job.go
 		if dss, ok := l.state.(DaemonSetStore); ok { // a DaemonSet's pods are no orphans
 			sets, _ := dss.DaemonSets(nil)
 			for _, ds := range sets {
