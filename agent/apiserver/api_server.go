@@ -47,9 +47,9 @@ func (srv *Server) Handler() http.Handler {
 	}
 	srv.replicationSubresources(mux) // kind_replicated.go
 	srv.deploymentSubresources(mux)  // kind_deployment.go
-	srv.jobSubresources(mux)         // kind_job.go
-	srv.cronJobSubresources(mux)     // kind_cronjob.go
-	srv.daemonSetSubresources(mux)   // kind_daemonset.go
+	for _, res := range []statusWriter{deploymentKind{replicatedKind{deployMeta}}, jobKind{}, cronJobKind{}, daemonSetKind{}} {
+		srv.statusRoutes(mux, res) // resource_handlers.go
+	}
 	for _, rt := range srv.cfg.Routes {
 		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
 	}

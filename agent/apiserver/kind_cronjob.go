@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
@@ -61,41 +60,9 @@ func (cronJobKind) table() tableKind {
 	return tableKind{columns: columnsOf(printers.CronJobColumns()), typed: typedRow(printers.CronJob)}
 }
 
-// cronJobSubresources registers /status of CronJobs.
-func (srv *Server) cronJobSubresources(mux handleFuncer) {
-	one := cronJobMeta.base + "/namespaces/{ns}/" + cronJobMeta.plural + "/{name}"
-	mux.HandleFunc("GET "+one+"/status", srv.viaServer(srv.getResource(cronJobKind{})))
-	mux.HandleFunc("PUT "+one+"/status", srv.viaLeader(srv.putCronJobStatus))
-}
-
-// putCronJobStatus lets a client write the status, as Kubernetes does.
-func (srv *Server) putCronJobStatus(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	var cj api.CronJob
-	if err := api.DecodeStrict(body, &cj); err != nil {
-		writeError(w, srv.log, invalid(err))
-		return
-	}
-	ns, name := r.PathValue("ns"), r.PathValue("name")
-	cs, ok := srv.fsm().(cronJobStore)
-	if !ok {
-		writeError(w, srv.log, notFound("cronjobs", ns, name))
-		return
-	}
-	cur, err := cs.CronJob(ns, name)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	out, err := srv.raft().Apply(r.Context(), consensus.UpdateCronJobStatus{Namespace: ns, Name: name, UID: cur.UID, Status: cj.Status})
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
-	writeJSON(w, http.StatusOK, out.CronJob)
+// writeStatus is a client's write of the status (statusRoutes), as
+// Kubernetes allows; the leader's controller goes on from what it finds.
+func (cronJobKind) writeStatus(obj, cur api.Object) consensus.Command {
+	m := api.MetaOf(cur)
+	return consensus.UpdateCronJobStatus{Namespace: m.Namespace, Name: m.Name, UID: m.UID, Status: obj.(*api.CronJob).Status}
 }

@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
@@ -61,39 +60,9 @@ func (daemonSetKind) table() tableKind {
 	return tableKind{columns: columnsOf(printers.DaemonSetColumns()), typed: typedRow(printers.DaemonSet)}
 }
 
-// daemonSetSubresources registers /status of DaemonSets; the kind itself
-// is served by resourceRoutes.
-func (srv *Server) daemonSetSubresources(mux handleFuncer) {
-	one := daemonSetMeta.base + "/namespaces/{ns}/" + daemonSetMeta.plural + "/{name}"
-	mux.HandleFunc("GET "+one+"/status", srv.viaServer(srv.getResource(daemonSetKind{})))
-	mux.HandleFunc("PUT "+one+"/status", srv.viaLeader(srv.putDaemonSetStatus))
-}
-
-// putDaemonSetStatus lets a client write the status, as Kubernetes does;
-// the leader's daemon set controller overwrites it at its next pass.
-func (srv *Server) putDaemonSetStatus(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	var ds api.DaemonSet
-	if err := api.DecodeStrict(body, &ds); err != nil {
-		writeError(w, srv.log, invalid(err))
-		return
-	}
-	ns, name := r.PathValue("ns"), r.PathValue("name")
-	cur, err := daemonSetKind{}.get(srv.fsm(), ns, name)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	out, err := srv.raft().Apply(r.Context(), consensus.UpdateDaemonSetStatus{Namespace: ns, Name: name,
-		UID: api.MetaOf(cur).UID, Status: ds.Status})
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
-	writeJSON(w, http.StatusOK, out.DaemonSet)
+// writeStatus is a client's write of the status (statusRoutes), as
+// Kubernetes allows; the leader's controller goes on from what it finds.
+func (daemonSetKind) writeStatus(obj, cur api.Object) consensus.Command {
+	m := api.MetaOf(cur)
+	return consensus.UpdateDaemonSetStatus{Namespace: m.Namespace, Name: m.Name, UID: m.UID, Status: obj.(*api.DaemonSet).Status}
 }

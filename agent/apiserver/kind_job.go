@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
@@ -61,43 +60,9 @@ func (jobKind) table() tableKind {
 	return tableKind{columns: columnsOf(printers.JobColumns()), typed: typedRow(printers.Job)}
 }
 
-// jobSubresources registers /status of Jobs; the kind itself is served by
-// resourceRoutes.
-func (srv *Server) jobSubresources(mux handleFuncer) {
-	one := jobMeta.base + "/namespaces/{ns}/" + jobMeta.plural + "/{name}"
-	mux.HandleFunc("GET "+one+"/status", srv.viaServer(srv.getResource(jobKind{})))
-	mux.HandleFunc("PUT "+one+"/status", srv.viaLeader(srv.putJobStatus))
-}
-
-// putJobStatus lets a client write the status, as Kubernetes does; the
-// leader's job controller goes on from what it finds.
-func (srv *Server) putJobStatus(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	var j api.Job
-	if err := api.DecodeStrict(body, &j); err != nil {
-		writeError(w, srv.log, invalid(err))
-		return
-	}
-	ns, name := r.PathValue("ns"), r.PathValue("name")
-	js, ok := srv.fsm().(jobStore)
-	if !ok {
-		writeError(w, srv.log, notFound("jobs", ns, name))
-		return
-	}
-	cur, err := js.Job(ns, name)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	out, err := srv.raft().Apply(r.Context(), consensus.UpdateJobStatus{Namespace: ns, Name: name, UID: cur.UID, Status: j.Status})
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
-	writeJSON(w, http.StatusOK, out.Job)
+// writeStatus is a client's write of the status (statusRoutes), as
+// Kubernetes allows; the leader's controller goes on from what it finds.
+func (jobKind) writeStatus(obj, cur api.Object) consensus.Command {
+	m := api.MetaOf(cur)
+	return consensus.UpdateJobStatus{Namespace: m.Namespace, Name: m.Name, UID: m.UID, Status: obj.(*api.Job).Status}
 }
