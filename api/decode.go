@@ -104,6 +104,10 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindReplicaSet}
 	case *Deployment:
 		want = TypeMeta{APIVersion: AppsV1, Kind: KindDeployment}
+	case *DaemonSet:
+		want = TypeMeta{APIVersion: AppsV1, Kind: KindDaemonSet}
+	case *ControllerRevision:
+		want = TypeMeta{APIVersion: AppsV1, Kind: KindControllerRevision}
 	case *Secret:
 		want = TypeMeta{APIVersion: V1, Kind: KindSecret}
 	case *ConfigMap:
@@ -116,6 +120,10 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: DiscoveryV1, Kind: KindEndpointSlice}
 	case *Namespace:
 		want = TypeMeta{APIVersion: V1, Kind: KindNamespace}
+	case *Job:
+		want = TypeMeta{APIVersion: BatchV1, Kind: KindJob}
+	case *CronJob:
+		want = TypeMeta{APIVersion: BatchV1, Kind: KindCronJob}
 	case *Lease:
 		want = TypeMeta{APIVersion: CoordinationV1, Kind: KindLease}
 	default:

@@ -22,6 +22,10 @@ func Default(obj Object) {
 		defaultReplicaSet(o)
 	case *Deployment:
 		defaultDeployment(o)
+	case *DaemonSet:
+		defaultDaemonSet(o)
+	case *ControllerRevision:
+		defaultControllerRevision(o)
 	case *Secret:
 		defaultSecret(o)
 	case *ConfigMap:
@@ -34,6 +38,10 @@ func Default(obj Object) {
 		defaultEndpointSlice(o)
 	case *Namespace:
 		defaultNamespace(o)
+	case *Job:
+		defaultJob(o)
+	case *CronJob:
+		defaultCronJob(o)
 	case *Lease:
 		defaultLease(o)
 	}

@@ -66,6 +66,10 @@ func newObject(tm TypeMeta) (Object, error) {
 		return &ReplicaSet{}, nil
 	case tm.Kind == KindDeployment && tm.APIVersion == AppsV1:
 		return &Deployment{}, nil
+	case tm.Kind == KindDaemonSet && tm.APIVersion == AppsV1:
+		return &DaemonSet{}, nil
+	case tm.Kind == KindControllerRevision && tm.APIVersion == AppsV1:
+		return &ControllerRevision{}, nil
 	case tm.Kind == KindSecret && tm.APIVersion == V1:
 		return &Secret{}, nil
 	case tm.Kind == KindConfigMap && tm.APIVersion == V1:
@@ -78,6 +82,10 @@ func newObject(tm TypeMeta) (Object, error) {
 		return &EndpointSlice{}, nil
 	case tm.Kind == KindNamespace && tm.APIVersion == V1:
 		return &Namespace{}, nil
+	case tm.Kind == KindJob && tm.APIVersion == BatchV1:
+		return &Job{}, nil
+	case tm.Kind == KindCronJob && tm.APIVersion == BatchV1:
+		return &CronJob{}, nil
 	case tm.Kind == KindLease && tm.APIVersion == CoordinationV1:
 		return &Lease{}, nil
 	case tm.Kind == "":
@@ -86,5 +94,5 @@ func newObject(tm TypeMeta) (Object, error) {
 		return nil, &FieldError{Path: "apiVersion", Detail: "required"}
 	}
 	return nil, &FieldError{Path: "kind", Value: tm.APIVersion + "/" + tm.Kind,
-		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, apps/v1/Deployment, v1/Secret, v1/ConfigMap, v1/Service, v1/Endpoints, discovery.k8s.io/v1/EndpointSlice, v1/Namespace, v1/List)"}
+		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, apps/v1/Deployment, apps/v1/DaemonSet, apps/v1/ControllerRevision, v1/Secret, v1/ConfigMap, v1/Service, v1/Endpoints, discovery.k8s.io/v1/EndpointSlice, v1/Namespace, batch/v1/Job, batch/v1/CronJob, coordination.k8s.io/v1/Lease, v1/List)"}
 }

@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -45,11 +46,14 @@ func newScheme() *runtime.Scheme {
 		&ConfigMap{}, &ConfigMapList{})
 	s.AddKnownTypes(corev1.SchemeGroupVersion, &Namespace{}, &NamespaceList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ReplicaSet{}, &ReplicaSetList{}, &Deployment{}, &DeploymentList{})
+	s.AddKnownTypes(appsv1.SchemeGroupVersion, &DaemonSet{}, &DaemonSetList{})
+	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ControllerRevision{}, &ControllerRevisionList{})
 	s.AddKnownTypes(autoscalingv1.SchemeGroupVersion, &Scale{})
 	s.AddKnownTypes(discoveryv1.SchemeGroupVersion, &EndpointSlice{}, &EndpointSliceList{})
+	s.AddKnownTypes(batchv1.SchemeGroupVersion, &Job{}, &JobList{}, &CronJob{}, &CronJobList{})
 	s.AddKnownTypes(coordinationv1.SchemeGroupVersion, &Lease{}, &LeaseList{}) // lease.go
 	metav1.AddToGroupVersion(s, coordinationv1.SchemeGroupVersion)
-	for _, gv := range []schema.GroupVersion{corev1.SchemeGroupVersion, appsv1.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion, discoveryv1.SchemeGroupVersion} {
+	for _, gv := range []schema.GroupVersion{corev1.SchemeGroupVersion, appsv1.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion, discoveryv1.SchemeGroupVersion, batchv1.SchemeGroupVersion} {
 		metav1.AddToGroupVersion(s, gv)
 	}
 	addReviewKinds(s)

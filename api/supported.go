@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -79,6 +80,14 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[autoscalingv1.ScaleSpec]():            {"replicas"},
 	reflect.TypeFor[autoscalingv1.ScaleStatus]():          {"replicas", "selector"},
 
+	// DaemonSets: daemonset.go. maxSurge is accepted at 0 only.
+	reflect.TypeFor[appsv1.DaemonSet]():               {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[appsv1.DaemonSetSpec]():           {"minReadySeconds", "revisionHistoryLimit", "selector", "template", "updateStrategy"},
+	reflect.TypeFor[appsv1.DaemonSetUpdateStrategy](): {"rollingUpdate", "type"},
+	reflect.TypeFor[appsv1.RollingUpdateDaemonSet]():  {"maxSurge", "maxUnavailable"},
+	reflect.TypeFor[appsv1.DaemonSetStatus]():         {"currentNumberScheduled", "desiredNumberScheduled", "numberAvailable", "numberMisscheduled", "numberReady", "numberUnavailable", "observedGeneration", "updatedNumberScheduled"},
+	reflect.TypeFor[appsv1.ControllerRevision]():      {"apiVersion", "data", "kind", "metadata", "revision"},
+
 	reflect.TypeFor[corev1.Secret](): {"apiVersion", "data", "immutable", "kind", "metadata", "stringData", "type"},
 	// ConfigMaps: configmap.go; how containers read them: envsources.go,
 	// volumesources.go.
@@ -130,6 +139,17 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[corev1.Namespace]():       {"apiVersion", "kind", "metadata", "spec", "status"},
 	reflect.TypeFor[corev1.NamespaceSpec]():   {"finalizers"},
 	reflect.TypeFor[corev1.NamespaceStatus](): {"phase"},
+	// Jobs: job.go. Indexed completion, pod failure and success policies,
+	// suspension and the per-index limits are not supported.
+	reflect.TypeFor[batchv1.Job]():          {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[batchv1.JobSpec]():      {"activeDeadlineSeconds", "backoffLimit", "completionMode", "completions", "manualSelector", "parallelism", "selector", "template", "ttlSecondsAfterFinished"},
+	reflect.TypeFor[batchv1.JobStatus]():    {"active", "completionTime", "conditions", "failed", "ready", "startTime", "succeeded"},
+	reflect.TypeFor[batchv1.JobCondition](): {"lastProbeTime", "lastTransitionTime", "message", "reason", "status", "type"},
+	// CronJobs: cronjob.go. Schedules run in UTC: timeZone is not supported.
+	reflect.TypeFor[batchv1.CronJob]():         {"apiVersion", "kind", "metadata", "spec", "status"},
+	reflect.TypeFor[batchv1.CronJobSpec]():     {"concurrencyPolicy", "failedJobsHistoryLimit", "jobTemplate", "schedule", "startingDeadlineSeconds", "successfulJobsHistoryLimit", "suspend"},
+	reflect.TypeFor[batchv1.JobTemplateSpec](): {"metadata", "spec"},
+	reflect.TypeFor[batchv1.CronJobStatus]():   {"active", "lastScheduleTime", "lastSuccessfulTime"},
 	// Leases: lease.go.
 	reflect.TypeFor[coordinationv1.Lease]():     {"apiVersion", "kind", "metadata", "spec"},
 	reflect.TypeFor[coordinationv1.LeaseSpec](): {"acquireTime", "holderIdentity", "leaseDurationSeconds", "leaseTransitions", "renewTime"},

@@ -20,6 +20,10 @@ func Validate(obj Object) error {
 		return ValidateReplicaSet(o)
 	case *Deployment:
 		return ValidateDeployment(o)
+	case *DaemonSet:
+		return ValidateDaemonSet(o)
+	case *ControllerRevision:
+		return ValidateControllerRevision(o)
 	case *Secret:
 		return ValidateSecret(o)
 	case *ConfigMap:
@@ -32,6 +36,10 @@ func Validate(obj Object) error {
 		return ValidateEndpointSlice(o)
 	case *Namespace:
 		return ValidateNamespace(o)
+	case *Job:
+		return ValidateJob(o)
+	case *CronJob:
+		return ValidateCronJob(o)
 	case *Lease:
 		return ValidateLease(o)
 	}

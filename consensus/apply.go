@@ -33,6 +33,16 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.updateDeploymentStatus(index, c)
 	case *RecordEvents:
 		return s.recordEvents(index, c)
+	case *ApplyDaemonSet:
+		return s.applyDaemonSet(index, c)
+	case *DeleteDaemonSet:
+		return s.deleteDaemonSet(index, c)
+	case *UpdateDaemonSetStatus:
+		return s.updateDaemonSetStatus(index, c)
+	case *PutControllerRevision:
+		return s.putControllerRevision(index, c)
+	case *DeleteControllerRevision:
+		return s.deleteControllerRevision(index, c)
 	case *ApplySecret:
 		return s.applySecret(index, c)
 	case *DeleteSecret:
@@ -63,6 +73,18 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.deleteObject(index, c)
 	case *SetControllerRef:
 		return s.setControllerRef(index, c)
+	case *ApplyJob:
+		return s.applyJob(index, c)
+	case *DeleteJob:
+		return s.deleteJob(index, c)
+	case *UpdateJobStatus:
+		return s.updateJobStatus(index, c)
+	case *ApplyCronJob:
+		return s.applyCronJob(index, c)
+	case *DeleteCronJob:
+		return s.deleteCronJob(index, c)
+	case *UpdateCronJobStatus:
+		return s.updateCronJobStatus(index, c)
 	case *UpdateNode:
 		return s.updateNode(index, c)
 	case *ApplyLease:
@@ -107,6 +129,16 @@ func asPointer(cmd Command) Command {
 		return &c
 	case RecordEvents:
 		return &c
+	case ApplyDaemonSet:
+		return &c
+	case DeleteDaemonSet:
+		return &c
+	case UpdateDaemonSetStatus:
+		return &c
+	case PutControllerRevision:
+		return &c
+	case DeleteControllerRevision:
+		return &c
 	case ApplySecret:
 		return &c
 	case DeleteSecret:
@@ -136,6 +168,18 @@ func asPointer(cmd Command) Command {
 	case DeleteObject:
 		return &c
 	case SetControllerRef:
+		return &c
+	case ApplyJob:
+		return &c
+	case DeleteJob:
+		return &c
+	case UpdateJobStatus:
+		return &c
+	case ApplyCronJob:
+		return &c
+	case DeleteCronJob:
+		return &c
+	case UpdateCronJobStatus:
 		return &c
 	case UpdateNode:
 		return &c

@@ -109,10 +109,18 @@ func (s *state) controllerGone(p, old *api.Pod) error {
 	}
 	switch ref.Kind {
 	case api.KindReplicationController, api.KindReplicaSet, api.KindDeployment:
+		if c, ok := s.controller(ref.Kind, p.ObjectMeta.Namespace, ref.Name); ok && api.MetaOf(c).UID == ref.UID {
+			return nil
+		}
+	case api.KindJob:
+		if s.jobHolds(p.ObjectMeta.Namespace, ref) {
+			return nil
+		}
+	case api.KindDaemonSet:
+		if s.daemonSetHolds(p.ObjectMeta.Namespace, ref.Name, ref.UID) {
+			return nil
+		}
 	default:
-		return nil
-	}
-	if c, ok := s.controller(ref.Kind, p.ObjectMeta.Namespace, ref.Name); ok && api.MetaOf(c).UID == ref.UID {
 		return nil
 	}
 	return &ConflictError{Kind: kindPod, Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name,

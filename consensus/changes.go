@@ -32,6 +32,8 @@ const (
 	KindReplicaSet            = "ReplicaSet"            // namespace/name
 	KindDeployment            = "Deployment"            // namespace/name
 	KindSecret                = "Secret"                // namespace/name
+	KindDaemonSet             = "DaemonSet"             // namespace/name
+	KindControllerRevision    = "ControllerRevision"    // namespace/name
 	KindEvent                 = "Event"                 // namespace/name
 	KindService               = "Service"               // namespace/name
 	KindEndpoints             = "Endpoints"             // namespace/name
@@ -368,7 +370,10 @@ func (cs *ChangeStream) reset(index uint64, objects []*Change) {
 func IsStreamedKind(kind string) bool {
 	switch kind {
 	case KindPod, KindNode, KindReplicationController, KindReplicaSet, KindDeployment, KindSecret, KindEvent,
-		KindService, KindEndpoints, KindEndpointSlice, KindNamespace:
+		KindService, KindEndpoints, KindEndpointSlice,
+		KindJob, KindCronJob, KindNamespace:
+		return true
+	case KindDaemonSet, KindControllerRevision:
 		return true
 	case KindConfigMap:
 		return true
@@ -382,8 +387,12 @@ func apiVersionOf(kind string) string {
 	switch kind {
 	case KindReplicaSet, KindDeployment:
 		return api.AppsV1
+	case KindDaemonSet, KindControllerRevision:
+		return api.AppsV1
 	case KindEndpointSlice:
 		return api.DiscoveryV1
+	case KindJob, KindCronJob:
+		return api.BatchV1
 	case KindLease:
 		return api.CoordinationV1
 	}
@@ -443,6 +452,10 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.Deployments[key]
 	case KindSecret:
 		obj, ok = s.Secrets[key]
+	case KindDaemonSet:
+		obj, ok = s.DaemonSets[key]
+	case KindControllerRevision:
+		obj, ok = s.ControllerRevisions[key]
 	case KindConfigMap:
 		obj, ok = s.ConfigMaps[key]
 	case KindService:
@@ -453,6 +466,10 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.EndpointSlices[key]
 	case KindNamespace:
 		obj, ok = s.Namespaces[key]
+	case KindJob:
+		obj, ok = s.Jobs[key]
+	case KindCronJob:
+		obj, ok = s.CronJobs[key]
 	case KindLease:
 		obj, ok = s.Leases[key]
 	}
@@ -560,6 +577,16 @@ func (s *state) allObjects() ([]*Change, error) {
 			return nil, err
 		}
 	}
+	for k, o := range s.DaemonSets {
+		if err := add(KindDaemonSet, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.ControllerRevisions {
+		if err := add(KindControllerRevision, k, o); err != nil {
+			return nil, err
+		}
+	}
 	for k, o := range s.Secrets {
 		if err := add(KindSecret, k, o); err != nil {
 			return nil, err
@@ -587,6 +614,16 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.Namespaces {
 		if err := add(KindNamespace, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.Jobs {
+		if err := add(KindJob, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.CronJobs {
+		if err := add(KindCronJob, k, o); err != nil {
 			return nil, err
 		}
 	}

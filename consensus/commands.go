@@ -169,6 +169,16 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &UpdateDeploymentStatus{}
 	case "RecordEvents":
 		cmd = &RecordEvents{}
+	case "ApplyDaemonSet":
+		cmd = &ApplyDaemonSet{}
+	case "DeleteDaemonSet":
+		cmd = &DeleteDaemonSet{}
+	case "UpdateDaemonSetStatus":
+		cmd = &UpdateDaemonSetStatus{}
+	case "PutControllerRevision":
+		cmd = &PutControllerRevision{}
+	case "DeleteControllerRevision":
+		cmd = &DeleteControllerRevision{}
 	case "ApplySecret":
 		cmd = &ApplySecret{}
 	case "DeleteSecret":
@@ -199,6 +209,18 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &DeleteObject{}
 	case "SetControllerRef":
 		cmd = &SetControllerRef{}
+	case "ApplyJob":
+		cmd = &ApplyJob{}
+	case "DeleteJob":
+		cmd = &DeleteJob{}
+	case "UpdateJobStatus":
+		cmd = &UpdateJobStatus{}
+	case "ApplyCronJob":
+		cmd = &ApplyCronJob{}
+	case "DeleteCronJob":
+		cmd = &DeleteCronJob{}
+	case "UpdateCronJobStatus":
+		cmd = &UpdateCronJobStatus{}
 	case "UpdateNode":
 		cmd = &UpdateNode{}
 	case "ApplyLease":

@@ -22,6 +22,11 @@ type Result struct {
 	Node *api.Node
 	// Controller is the RC, ReplicaSet or Deployment a controller command left.
 	Controller api.Replicated
+	// DaemonSet is what a DaemonSet command left (or deleted).
+	DaemonSet *api.DaemonSet
+	// ControllerRevision is what a ControllerRevision command left (or
+	// deleted).
+	ControllerRevision *api.ControllerRevision
 	// Secret is what a Secret command left (or deleted).
 	Secret *api.Secret
 	// ConfigMap is what a ConfigMap command left (or deleted).
@@ -33,6 +38,10 @@ type Result struct {
 	EndpointSlice *api.EndpointSlice
 	// Namespace is what a Namespace command left (or deleted).
 	Namespace *api.Namespace
+	// Job is what a Job command left (or deleted).
+	Job *api.Job
+	// CronJob is what a CronJob command left (or deleted).
+	CronJob *api.CronJob
 	// Lease is what a Lease command left (or deleted).
 	Lease *api.Lease
 	// Changed is false when the command was accepted but left the object

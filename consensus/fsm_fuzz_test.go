@@ -827,5 +827,16 @@ func entrySeeds() []Command {
 		ApplyLease{Lease: lease("lock", "a"), Create: true, UID: "uid-lock", Time: t0},
 		DeleteLease{Namespace: "default", Name: "lock"},
 		RenewNodeLeases{Nodes: []string{"a", "b", "gone"}, Time: t0},
+		ApplyJob{Job: job("j"), Create: true, UID: "uid-j", Time: t0},
+		UpdateJobStatus{Namespace: "default", Name: "j", UID: "uid-j", Status: api.JobStatus{Active: 1}},
+		DeleteJob{Namespace: "default", Name: "j", Orphan: true},
+		ApplyCronJob{CronJob: cronJob("tick", "@hourly"), Create: true, UID: "uid-tick", Time: t0},
+		UpdateCronJobStatus{Namespace: "default", Name: "tick", UID: "uid-tick", Status: api.CronJobStatus{LastScheduleTime: ptr(api.TimeOf(t0))}},
+		DeleteCronJob{Namespace: "default", Name: "tick"},
+		ApplyDaemonSet{DaemonSet: *testDaemonSet("agent"), Create: true, UID: "uid-ds", Time: t0},
+		UpdateDaemonSetStatus{Namespace: "default", Name: "agent", UID: "uid-ds", Status: api.DaemonSetStatus{DesiredNumberScheduled: 2}},
+		DeleteDaemonSet{Namespace: "default", Name: "agent", Orphan: true},
+		PutControllerRevision{Revision: api.ControllerRevision{ObjectMeta: api.ObjectMeta{Name: "agent-1"}, Revision: 1}, UID: "uid-cr", Time: t0},
+		DeleteControllerRevision{Namespace: "default", Name: "agent-1"},
 	}
 }

@@ -63,6 +63,26 @@ var storedKinds = []storedKind{
 	mapKind(KindDeployment, api.AppsV1, func(s *state) map[string]*api.Deployment { return s.Deployments }, removeController(api.KindDeployment)),
 	mapKind(KindReplicaSet, api.AppsV1, func(s *state) map[string]*api.ReplicaSet { return s.ReplicaSets }, removeController(api.KindReplicaSet)),
 	mapKind(KindReplicationController, api.V1, func(s *state) map[string]*api.ReplicationController { return s.RCs }, removeController(api.KindReplicationController)),
+	mapKind(KindCronJob, api.BatchV1, func(s *state) map[string]*api.CronJob { return s.CronJobs },
+		func(s *state, index uint64, ns, name string, uid api.UID, orphan bool) error {
+			_, err := s.deleteCronJob(index, &DeleteCronJob{Namespace: ns, Name: name, UID: uid, Orphan: orphan})
+			return err
+		}),
+	mapKind(KindJob, api.BatchV1, func(s *state) map[string]*api.Job { return s.Jobs },
+		func(s *state, index uint64, ns, name string, uid api.UID, orphan bool) error {
+			_, err := s.deleteJob(index, &DeleteJob{Namespace: ns, Name: name, UID: uid, Orphan: orphan})
+			return err
+		}),
+	mapKind(KindDaemonSet, api.AppsV1, func(s *state) map[string]*api.DaemonSet { return s.DaemonSets },
+		func(s *state, index uint64, ns, name string, uid api.UID, orphan bool) error {
+			_, err := s.deleteDaemonSet(index, &DeleteDaemonSet{Namespace: ns, Name: name, UID: uid, Orphan: orphan})
+			return err
+		}),
+	mapKind(KindControllerRevision, api.AppsV1, func(s *state) map[string]*api.ControllerRevision { return s.ControllerRevisions },
+		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
+			_, err := s.deleteControllerRevision(index, &DeleteControllerRevision{Namespace: ns, Name: name, UID: uid})
+			return err
+		}),
 	mapKind(KindPod, api.V1, func(s *state) map[string]*api.Pod { return s.Pods },
 		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
 			_, err := s.deletePod(index, &DeletePod{Namespace: ns, Name: name, UID: uid})

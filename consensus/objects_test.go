@@ -88,7 +88,7 @@ func TestOwnersGone(t *testing.T) {
 		{[]api.OwnerReference{{APIVersion: "v1", Kind: "Pod", UID: "b"}}, true},
 		{[]api.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", UID: "b"}, {APIVersion: "v1", Kind: "Pod", UID: "a"}}, false},
 		{[]api.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", UID: "b"}, {APIVersion: "v1", Kind: "Node", UID: "c"}}, true},
-		{[]api.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", UID: "b"}}, false},
+		{[]api.OwnerReference{{APIVersion: "example.com/v1", Kind: "Widget", UID: "b"}}, false},
 		{[]api.OwnerReference{{APIVersion: "v1", Kind: "ReplicaSet", UID: "b"}}, false}, // wrong group: not ours
 	} {
 		if got := OwnersGone(c.refs, live); got != c.want {

@@ -22,6 +22,11 @@ type state struct {
 	ReplicaSets map[string]*api.ReplicaSet            `json:"replicaSets,omitempty"`
 	// Deployments are keyed by api.Key(namespace, name): deployments.go.
 	Deployments map[string]*api.Deployment `json:"deployments,omitempty"`
+	// DaemonSets are keyed by api.Key(namespace, name): daemonsets.go.
+	DaemonSets map[string]*api.DaemonSet `json:"daemonSets,omitempty"`
+	// ControllerRevisions are keyed by api.Key(namespace, name):
+	// controllerrevisions.go.
+	ControllerRevisions map[string]*api.ControllerRevision `json:"controllerRevisions,omitempty"`
 	// Events: consensus/events.go.
 	Events *eventLog `json:"events,omitempty"`
 	// Secrets are keyed by api.Key(namespace, name): consensus/secrets.go.
@@ -35,6 +40,10 @@ type state struct {
 	EndpointSlices map[string]*api.EndpointSlice `json:"endpointSlices,omitempty"`
 	// Namespaces are keyed by name: namespaces.go.
 	Namespaces map[string]*api.Namespace `json:"namespaces,omitempty"`
+	// Jobs are keyed by api.Key(namespace, name): jobs.go.
+	Jobs map[string]*api.Job `json:"jobs,omitempty"`
+	// CronJobs are keyed by api.Key(namespace, name): cronjobs.go.
+	CronJobs map[string]*api.CronJob `json:"cronJobs,omitempty"`
 	// Leases are keyed by api.Key(namespace, name): leases.go.
 	Leases map[string]*api.Lease `json:"leases,omitempty"`
 

@@ -170,8 +170,9 @@ func TestKubectlDrivesTheFleet(t *testing.T) {
 		kubeMatch(t, out, kubeRow("endpoints", "ep", "v1", "true", "Endpoints"))
 		kubeMatch(t, out, kubeRow("endpointslices", "discovery.k8s.io/v1", "true", "EndpointSlice"))
 		kubeMatch(t, out, kubeRow("deployments", "deploy", "apps/v1", "true", "Deployment"))
+		kubeMatch(t, out, kubeRow("daemonsets", "ds", "apps/v1", "true", "DaemonSet"))
 		kubeMatch(t, out, kubeRow("configmaps", "cm", "v1", "true", "ConfigMap"))
-		if strings.Contains(out, "daemonsets") || strings.Contains(out, "statefulsets") {
+		if strings.Contains(out, "statefulsets") || strings.Contains(out, "limitranges") {
 			t.Errorf("api-resources lists what shoal does not serve:\n%s", out)
 		}
 	})

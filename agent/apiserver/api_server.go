@@ -47,6 +47,9 @@ func (srv *Server) Handler() http.Handler {
 	}
 	srv.replicationSubresources(mux) // kind_replicated.go
 	srv.deploymentSubresources(mux)  // kind_deployment.go
+	for _, res := range []statusWriter{deploymentKind{replicatedKind{deployMeta}}, jobKind{}, cronJobKind{}, daemonSetKind{}} {
+		srv.statusRoutes(mux, res) // resource_handlers.go
+	}
 	for _, rt := range srv.cfg.Routes {
 		mux.HandleFunc(rt.Pattern, srv.via(rt.Via, rt.Handler))
 	}

@@ -1,8 +1,6 @@
 package apiserver
 
 import (
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
@@ -30,42 +28,19 @@ func (deploymentKind) table() tableKind {
 	return tableKind{columns: columnsOf(printers.DeploymentColumns()), typed: typedRow(printers.Deployment)}
 }
 
-// deploymentSubresources registers /scale (kubectl scale deployment) and
-// /status of Deployments; the kind itself is served by resourceRoutes.
+// deploymentSubresources registers /scale of Deployments; the kind itself
+// and its /status are served by resourceRoutes and statusRoutes.
 func (srv *Server) deploymentSubresources(mux handleFuncer) {
 	k := deploymentKind{replicatedKind{deployMeta}}
 	one := deployMeta.base + "/namespaces/{ns}/" + deployMeta.plural + "/{name}"
 	mux.HandleFunc("GET "+one+"/scale", srv.viaServer(srv.getScale(k.replicatedKind)))
 	mux.HandleFunc("PUT "+one+"/scale", srv.viaLeader(srv.putScale(k.replicatedKind)))
-	mux.HandleFunc("GET "+one+"/status", srv.viaServer(srv.getResource(k)))
-	mux.HandleFunc("PUT "+one+"/status", srv.viaLeader(srv.putDeploymentStatus))
 }
 
-// putDeploymentStatus lets a client write the status, as Kubernetes does;
-// the leader's deployment controller overwrites it at its next pass.
-func (srv *Server) putDeploymentStatus(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	var d api.Deployment
-	if err := api.DecodeStrict(body, &d); err != nil {
-		writeError(w, srv.log, invalid(err))
-		return
-	}
-	ns, name := r.PathValue("ns"), r.PathValue("name")
-	cur, err := srv.controllerState().Controller(api.KindDeployment, ns, name)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	out, err := srv.raft().Apply(r.Context(), consensus.UpdateDeploymentStatus{Namespace: ns, Name: name,
-		UID: api.MetaOf(cur).UID, Status: d.Status})
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
-	writeJSON(w, http.StatusOK, out.Controller)
+// writeStatus is a client's write of the status (statusRoutes), as
+// Kubernetes allows; the leader's deployment controller overwrites it at
+// its next pass.
+func (deploymentKind) writeStatus(obj, cur api.Object) consensus.Command {
+	m := api.MetaOf(cur)
+	return consensus.UpdateDeploymentStatus{Namespace: m.Namespace, Name: m.Name, UID: m.UID, Status: obj.(*api.Deployment).Status}
 }

@@ -76,5 +76,7 @@ type kindMeta struct {
 func resources() []resource {
 	return []resource{podKind{}, secretKind{}, replicatedKind{rcMeta}, replicatedKind{rsMeta},
 		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
-		configMapKind{}, leaseKind{}, namespaceKind{}}
+		jobKind{}, cronJobKind{},
+		configMapKind{}, leaseKind{}, daemonSetKind{}, controllerRevisionKind{},
+		namespaceKind{}}
 }

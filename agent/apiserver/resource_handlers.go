@@ -306,3 +306,42 @@ func checkHead(body []byte, ns, kind, apiVersion string) (string, error) {
 	}
 	return head.Metadata.Name, nil
 }
+
+// statusWriter is a kind whose /status a client may write.
+type statusWriter interface {
+	writable
+	// writeStatus is the command that writes obj's status onto cur.
+	writeStatus(obj, cur api.Object) consensus.Command
+}
+
+// statusRoutes registers GET and PUT of a kind's /status (PATCH comes
+// through them: kube_patch_generic.go).
+func (srv *Server) statusRoutes(mux handleFuncer, res statusWriter) {
+	m := res.meta()
+	one := m.base + "/namespaces/{ns}/" + m.plural + "/{name}"
+	mux.HandleFunc("GET "+one+"/status", srv.viaServer(srv.getResource(res)))
+	mux.HandleFunc("PUT "+one+"/status", srv.viaLeader(srv.putStatus(res)))
+}
+
+// putStatus decodes the object strictly and writes only its status onto
+// the stored one.
+func (srv *Server) putStatus(res statusWriter) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := readBody(r)
+		if err != nil {
+			writeError(w, srv.log, err)
+			return
+		}
+		obj := res.newObject()
+		if err := api.DecodeStrict(body, obj); err != nil {
+			writeError(w, srv.log, invalid(err))
+			return
+		}
+		cur, err := res.get(srv.fsm(), r.PathValue("ns"), r.PathValue("name"))
+		if err != nil {
+			writeError(w, srv.log, err)
+			return
+		}
+		srv.applyAndAnswer(w, r, res.writeStatus(obj, cur), func(out *consensus.Result) any { return res.stored(out) })
+	}
+}

@@ -24,7 +24,7 @@ func TestGarbageCollectorDeletesObjectsOfGoneOwners(t *testing.T) {
 	}
 	secret("owner")
 	secret("kept", api.OwnerReference{APIVersion: "v1", Kind: "Secret", Name: "owner", UID: "s-owner"})
-	secret("foreign", api.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: "j", UID: "never-was"})
+	secret("foreign", api.OwnerReference{APIVersion: "example.com/v1", Kind: "Widget", Name: "w", UID: "never-was"})
 	secret("gone", api.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web", UID: "never-was"})
 	// the name holds an object, but not the owner it names
 	secret("renamed", api.OwnerReference{APIVersion: "v1", Kind: "Secret", Name: "owner", UID: "an-older-owner"})

@@ -204,6 +204,8 @@ func (l *Leader) runControllers(ctx context.Context) {
 		l.replicationController, l.deploymentController, l.nodeLifecycleController, l.seatController, l.endpointsController}
 	loops = append(loops, l.namespaceController, l.garbageCollector)    // namespace.go, gc.go
 	loops = append(loops, l.noExecuteController, l.nodeLeaseController) // taint_eviction.go, node_leases.go
+	loops = append(loops, l.jobController, l.cronJobController)         // job.go, cronjob.go
+	loops = append(loops, l.daemonSetController)                        // daemonset.go
 	finished := make(chan struct{}, len(loops))
 	for _, loop := range loops {
 		go func() { loop(ctx); finished <- struct{}{} }()

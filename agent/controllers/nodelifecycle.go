@@ -54,7 +54,7 @@ func (l *Leader) lostAfter(m Member, dead time.Duration) bool {
 // nodeLifecycleController runs on the leader: it re-checks members as their
 // grace runs out, and deletes the controller-managed pods of NotReady nodes
 // (they are Unknown, and their RC replaces them on live nodes). Bare pods
-// stay Unknown: nothing may re-create them. A lost node that comes back
+// and DaemonSet pods stay Unknown: nothing may re-create them elsewhere. A lost node that comes back
 // finds its old replicas gone from the state and stops them (fencing).
 func (l *Leader) nodeLifecycleController(ctx context.Context) {
 	var wg sync.WaitGroup
@@ -216,7 +216,10 @@ func (l *Leader) evictLostReplicas(ctx context.Context) {
 		return
 	}
 	pods, _ := l.state.Pods(func(p *api.Pod) bool {
-		return lost[p.Spec.NodeName] && p.Status.Phase == api.PodUnknown && api.ControllerOf(p) != nil
+		ref := api.ControllerOf(p)
+		// A DaemonSet's pod belongs to its node: it stays Unknown with it
+		// and is not made again elsewhere (daemonset.go).
+		return lost[p.Spec.NodeName] && p.Status.Phase == api.PodUnknown && ref != nil && ref.Kind != api.KindDaemonSet
 	})
 	// Side by side (parallel.go): one by one, a dozen deletes held
 	// this loop for the better part of a second, and the grace of a second

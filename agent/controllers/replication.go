@@ -37,6 +37,13 @@ func (l *Leader) replicationController(ctx context.Context) {
 		for _, c := range ctrls {
 			known[string(api.MetaOf(c).UID)] = true
 		}
+		l.addJobUIDs(known)                          // job.go
+		if dss, ok := l.state.(DaemonSetStore); ok { // a DaemonSet's pods are no orphans
+			sets, _ := dss.DaemonSets(nil)
+			for _, ds := range sets {
+				known[string(ds.UID)] = true
+			}
+		}
 		for _, c := range ctrls {
 			if err := l.syncReplicas(ctx, c, known); err != nil && ctx.Err() == nil {
 				l.log.Warn("replication", "kind", api.TypeMetaOf(c).Kind, "name", api.Key(api.MetaOf(c).Namespace, api.MetaOf(c).Name), "err", err)

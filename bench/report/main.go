@@ -298,6 +298,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"per-pod apply → Running p50, s", mmm(s["p50_s"])},
 		{"per-pod apply → Running p99, s", mmm(s["p99_s"])},
 	})
+	writeDaemonSet(w, lab) // daemonset.go
 	fmt.Fprint(w, failoverText)
 	s = lab["failover"]
 	tuned := lab["failover_grace1s"]

@@ -30,6 +30,7 @@ as such, and so is Nomad where no run here measures the same thing.
 | placement | ` + "`go test -run XXX -bench Choose -cpu 1 ./placement/`" + ` | ≥ 20,000 pods/s on one core at 5,000 nodes, ≤ linear growth |
 | Raft apply | ` + "`go test -run XXX -bench RaftApply ./consensus/`" + ` | p50/p99 and throughput |
 | 30-pod start | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchPodStart -v ./e2e/`" + ` | < 10 s for all 30 |
+| DaemonSet start | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchDaemonSet -v ./e2e/`" + ` | apply → every node Running (issue 18) |
 | failover | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchFailover -v ./e2e/`" + ` | < 5 s median |
 | pod network | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchNetwork -v ./e2e/`" + ` | pod/veth ≥ 0.9 |
 | footprint | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchFootprint -v ./e2e/`" + ` | < 40 MB idle agent RSS |

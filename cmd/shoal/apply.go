@@ -57,6 +57,13 @@ func applyObject(ctx context.Context, c *client, obj api.Object, nsFlag string) 
 	if s, ok := obj.(*api.Service); ok {
 		return applyService(ctx, c, s, ns) // cmd/shoal/service.go
 	}
+	if ds, ok := obj.(*api.DaemonSet); ok {
+		return applyDaemonSet(ctx, c, ds, ns) // cmd/shoal/daemonset.go
+	}
+	switch obj.(type) {
+	case *api.Job, *api.CronJob:
+		return applyBatch(ctx, c, obj, ns) // cmd/shoal/job.go
+	}
 	kind := api.TypeMetaOf(obj).Kind
 	if err := api.ControllerManaged(kind); err != nil {
 		return "", fmt.Errorf("%s %s: cannot be applied: %w", kind, api.MetaOf(obj).Name, err)

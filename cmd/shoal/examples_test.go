@@ -19,7 +19,7 @@ func TestExamplesDecodeAndValidate(t *testing.T) {
 		got = append(got, api.TypeMetaOf(o).Kind+"/"+o.GetName())
 	}
 	sort.Strings(got)
-	for _, want := range []string{"Namespace/custom-namespace", "Pod/app-with-logs", "Pod/kubia-manual", "Pod/two-containers", "ReplicationController/coreqi-manual"} {
+	for _, want := range []string{"Namespace/custom-namespace", "Pod/app-with-logs", "Pod/kubia-manual", "Pod/two-containers", "ReplicationController/coreqi-manual", "DaemonSet/node-agent"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("examples hold %v, none is %s (the README's tour uses it)", got, want)
 		}
