@@ -453,6 +453,16 @@ spec:
 				t.Errorf("exec:\n%s", out)
 			}
 		}
+		if strings.Contains(discovery, `"pods/attach"`) {
+			served++
+			// attach shows what a container writes from then on, and
+			// returns when it exits (here to be restarted).
+			ticker := strings.Replace(kubePod("ticker", "app: ticker"), `echo started; exec sleep 3600`,
+				`sleep 2; for i in 1 2 3; do echo tick $i; sleep 0.3; done`, 1)
+			k.ok("create", "-f", k.file("ticker.yaml", ticker))
+			k.eventually("the ticks through attach", kubeContains("tick 3"), "attach", "ticker")
+			k.ok("delete", "pod", "ticker", "--wait=false")
+		}
 		if strings.Contains(discovery, `"events"`) {
 			served++
 			k.eventually("an event about talk", kubeContains("pod/talk"), "get", "events")

@@ -39,6 +39,8 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/log", srv.onPodNode(srv.podLog))
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/exec", srv.onPodNode(srv.podExec))
 	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/exec", srv.onPodNode(srv.podExec))
+	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/attach", srv.onPodNode(srv.podAttach)) // attach.go
+	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/attach", srv.onPodNode(srv.podAttach))
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/portforward", srv.onPodNode(srv.podPortForward))
 	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/portforward", srv.onPodNode(srv.podPortForward))
 

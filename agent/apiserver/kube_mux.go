@@ -292,6 +292,8 @@ func subresourceKind(parent, sub string) (kind, group, version string) {
 		return "Scale", "autoscaling", "v1"
 	case "exec":
 		return "PodExecOptions", "", ""
+	case "attach":
+		return "PodAttachOptions", "", ""
 	case "portforward":
 		return "PodPortForwardOptions", "", ""
 	case "binding":

@@ -38,13 +38,14 @@ func (f *usageRuntime) Usage(_ context.Context, _ string, containers []string) (
 	return out, nil
 }
 
-// kubectl top pod and top node through the machine's kubectl, against a
-// server that is also the node running the pod.
-func TestKubectlTopFromTheNodesCounters(t *testing.T) {
+// boundPodAPI serves the API of a one-seat fleet whose server is also the
+// node n1, running pod web (containers main and side), over rt.
+func boundPodAPI(t *testing.T, rt PodRuntime) string {
+	t.Helper()
 	c := consensus.NewTestCluster(t, 1)
 	s := c.Leader()
 	srv := httptest.NewServer(New(Config{Name: "n1", Log: slog.New(slog.DiscardHandler)},
-		Deps{Seats: fixedSeat{store: s.FSM, log: s.Raft}, Runtime: fixedRuntime{&usageRuntime{}}}).Handler())
+		Deps{Seats: fixedSeat{store: s.FSM, log: s.Raft}, Runtime: fixedRuntime{rt}}).Handler())
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	n := api.Node{}
@@ -64,7 +65,14 @@ func TestKubectlTopFromTheNodesCounters(t *testing.T) {
 			t.Fatalf("%T: %v", cmd, err)
 		}
 	}
-	run, _ := kubectlAgainst(t, srv.URL)
+	return srv.URL
+}
+
+// kubectl top pod and top node through the machine's kubectl, against a
+// server that is also the node running the pod.
+func TestKubectlTopFromTheNodesCounters(t *testing.T) {
+	base := boundPodAPI(t, &usageRuntime{})
+	run, _ := kubectlAgainst(t, base)
 	words := func(args ...string) string {
 		t.Helper()
 		out, err := run(args...)
