@@ -36,16 +36,10 @@ func (srv *Server) podAttach(w http.ResponseWriter, r *http.Request, t podTarget
 	}
 	rt := srv.runtime()
 	if rt == nil {
-		writeError(w, srv.log, &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable, err: errors.New("containerd is not connected on this node yet")})
+		writeError(w, srv.log, errNoRuntime)
 		return
 	}
-	channels := []wsstream.ChannelType{wsstream.IgnoreChannel, wsstream.WriteChannel, wsstream.WriteChannel, wsstream.WriteChannel, wsstream.IgnoreChannel}
-	protocols := map[string]wsstream.ChannelProtocolConfig{}
-	for _, name := range []string{execProtocolV5, execProtocolV4} {
-		protocols[name] = wsstream.ChannelProtocolConfig{Binary: true, Channels: channels}
-	}
-	conn := wsstream.NewConn(protocols)
-	_, streams, err := conn.Open(w, r)
+	conn, streams, err := openChannels(w, r, false, false)
 	if err != nil {
 		srv.log.Debug("attach: websocket handshake", "pod", t.name, "err", err)
 		return

@@ -71,19 +71,10 @@ func (srv *Server) podExec(w http.ResponseWriter, r *http.Request, t podTarget) 
 	}
 	rt := srv.runtime()
 	if rt == nil {
-		writeError(w, srv.log, &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable, err: errors.New("containerd is not connected on this node yet")})
+		writeError(w, srv.log, errNoRuntime)
 		return
 	}
-	channels := []wsstream.ChannelType{wsstream.IgnoreChannel, wsstream.WriteChannel, wsstream.WriteChannel, wsstream.WriteChannel, wsstream.ReadChannel}
-	if req.stdin {
-		channels[chanStdin] = wsstream.ReadChannel
-	}
-	protocols := map[string]wsstream.ChannelProtocolConfig{}
-	for _, name := range []string{execProtocolV5, execProtocolV4} {
-		protocols[name] = wsstream.ChannelProtocolConfig{Binary: true, Channels: channels}
-	}
-	conn := wsstream.NewConn(protocols)
-	_, streams, err := conn.Open(w, r)
+	conn, streams, err := openChannels(w, r, req.stdin, true)
 	if err != nil {
 		srv.log.Debug("exec: websocket handshake", "pod", t.name, "err", err)
 		return
@@ -116,6 +107,34 @@ func (srv *Server) podExec(w http.ResponseWriter, r *http.Request, t podTarget) 
 	if _, err := streams[chanError].Write(b); err != nil {
 		srv.log.Debug("exec: write status", "err", err)
 	}
+}
+
+// errNoRuntime answers a node request that needs containerd before the
+// agent has reached it.
+var errNoRuntime = &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable,
+	err: errors.New("containerd is not connected on this node yet")}
+
+// openChannels upgrades r to the remote command WebSocket (v5 or v4) that
+// exec and attach share: stdout, stderr and the error channel written,
+// stdin read when asked, resize read when the command takes one.
+func openChannels(w http.ResponseWriter, r *http.Request, stdin, resize bool) (*wsstream.Conn, []io.ReadWriteCloser, error) {
+	channels := []wsstream.ChannelType{wsstream.IgnoreChannel, wsstream.WriteChannel, wsstream.WriteChannel, wsstream.WriteChannel, wsstream.IgnoreChannel}
+	if stdin {
+		channels[chanStdin] = wsstream.ReadChannel
+	}
+	if resize {
+		channels[chanResize] = wsstream.ReadChannel
+	}
+	protocols := map[string]wsstream.ChannelProtocolConfig{}
+	for _, name := range []string{execProtocolV5, execProtocolV4} {
+		protocols[name] = wsstream.ChannelProtocolConfig{Binary: true, Channels: channels}
+	}
+	conn := wsstream.NewConn(protocols)
+	_, streams, err := conn.Open(w, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, streams, nil
 }
 
 // execStatus is what kubectl reads on the error channel: Success, or the

@@ -142,7 +142,7 @@ func (srv *Server) podLog(w http.ResponseWriter, r *http.Request, t podTarget) {
 	}
 	rt := srv.runtime()
 	if rt == nil {
-		writeError(w, srv.log, &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable, err: errors.New("containerd is not connected on this node yet")})
+		writeError(w, srv.log, errNoRuntime)
 		return
 	}
 	err := rt.Logs(r.Context(), t.uid, t.container, opts, out)

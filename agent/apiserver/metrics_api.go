@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -93,7 +92,7 @@ func (srv *Server) nodeUsage(w http.ResponseWriter, r *http.Request) {
 	}
 	rt := srv.runtime()
 	if rt == nil {
-		writeError(w, srv.log, &badRequest{reason: "ServiceUnavailable", code: http.StatusServiceUnavailable, err: errors.New("containerd is not connected on this node yet")})
+		writeError(w, srv.log, errNoRuntime)
 		return
 	}
 	out, err := srv.usage.measure(r.Context(), rt, asks)
@@ -230,7 +229,7 @@ func (srv *Server) askUsage(r *http.Request, node string, asks []usageAsk) ([]po
 	if target == "" {
 		rt := srv.runtime()
 		if rt == nil {
-			return nil, errors.New("containerd is not connected on this node yet")
+			return nil, errNoRuntime
 		}
 		return srv.usage.measure(ctx, rt, asks)
 	}
