@@ -112,6 +112,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: V1, Kind: KindSecret}
 	case *ConfigMap:
 		want = TypeMeta{APIVersion: V1, Kind: KindConfigMap}
+	case *ServiceAccount:
+		want = TypeMeta{APIVersion: V1, Kind: KindServiceAccount}
 	case *Service:
 		want = TypeMeta{APIVersion: V1, Kind: KindService}
 	case *Endpoints:

@@ -30,6 +30,8 @@ func Default(obj Object) {
 		defaultSecret(o)
 	case *ConfigMap:
 		defaultConfigMap(o)
+	case *ServiceAccount:
+		defaultServiceAccount(o)
 	case *Service:
 		defaultService(o)
 	case *Endpoints:

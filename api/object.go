@@ -74,6 +74,8 @@ func newObject(tm TypeMeta) (Object, error) {
 		return &Secret{}, nil
 	case tm.Kind == KindConfigMap && tm.APIVersion == V1:
 		return &ConfigMap{}, nil
+	case tm.Kind == KindServiceAccount && tm.APIVersion == V1:
+		return &ServiceAccount{}, nil
 	case tm.Kind == KindService && tm.APIVersion == V1:
 		return &Service{}, nil
 	case tm.Kind == KindEndpoints && tm.APIVersion == V1:
@@ -94,5 +96,5 @@ func newObject(tm TypeMeta) (Object, error) {
 		return nil, &FieldError{Path: "apiVersion", Detail: "required"}
 	}
 	return nil, &FieldError{Path: "kind", Value: tm.APIVersion + "/" + tm.Kind,
-		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, apps/v1/Deployment, apps/v1/DaemonSet, apps/v1/ControllerRevision, v1/Secret, v1/ConfigMap, v1/Service, v1/Endpoints, discovery.k8s.io/v1/EndpointSlice, v1/Namespace, batch/v1/Job, batch/v1/CronJob, coordination.k8s.io/v1/Lease, v1/List)"}
+		Detail: "unsupported kind (supported: v1/Pod, v1/Node, v1/ReplicationController, apps/v1/ReplicaSet, apps/v1/Deployment, apps/v1/DaemonSet, apps/v1/ControllerRevision, v1/Secret, v1/ConfigMap, v1/ServiceAccount, v1/Service, v1/Endpoints, discovery.k8s.io/v1/EndpointSlice, v1/Namespace, batch/v1/Job, batch/v1/CronJob, coordination.k8s.io/v1/Lease, v1/List)"}
 }

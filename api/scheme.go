@@ -45,6 +45,7 @@ func newScheme() *runtime.Scheme {
 		&Service{}, &ServiceList{}, &Endpoints{}, &EndpointsList{},
 		&ConfigMap{}, &ConfigMapList{})
 	s.AddKnownTypes(corev1.SchemeGroupVersion, &Namespace{}, &NamespaceList{})
+	s.AddKnownTypes(corev1.SchemeGroupVersion, &ServiceAccount{}, &ServiceAccountList{}) // serviceaccount.go
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ReplicaSet{}, &ReplicaSetList{}, &Deployment{}, &DeploymentList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &DaemonSet{}, &DaemonSetList{})
 	s.AddKnownTypes(appsv1.SchemeGroupVersion, &ControllerRevision{}, &ControllerRevisionList{})

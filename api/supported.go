@@ -30,7 +30,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes", "serviceAccountName", "serviceAccount", "automountServiceAccountToken"},
 	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value", "valueFrom"},
@@ -153,6 +153,8 @@ var supportedFields = map[reflect.Type][]string{
 	// Leases: lease.go.
 	reflect.TypeFor[coordinationv1.Lease]():     {"apiVersion", "kind", "metadata", "spec"},
 	reflect.TypeFor[coordinationv1.LeaseSpec](): {"acquireTime", "holderIdentity", "leaseDurationSeconds", "leaseTransitions", "renewTime"},
+	// ServiceAccounts: serviceaccount.go. Legacy token Secrets are not made.
+	reflect.TypeFor[corev1.ServiceAccount](): {"apiVersion", "automountServiceAccountToken", "imagePullSecrets", "kind", "metadata"},
 }
 
 // supportedSets is supportedFields as sets, built once.

@@ -28,6 +28,8 @@ func Validate(obj Object) error {
 		return ValidateSecret(o)
 	case *ConfigMap:
 		return ValidateConfigMap(o)
+	case *ServiceAccount:
+		return ValidateServiceAccount(o)
 	case *Service:
 		return ValidateService(o)
 	case *Endpoints:
@@ -88,6 +90,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	}
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
 	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...) // taints.go
+	errs = append(errs, validatePodServiceAccount(path, s)...)                      // serviceaccount.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}

@@ -51,6 +51,10 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.applyConfigMap(index, c)
 	case *DeleteConfigMap:
 		return s.deleteConfigMap(index, c)
+	case *ApplyServiceAccount:
+		return s.applyServiceAccount(index, c)
+	case *DeleteServiceAccount:
+		return s.deleteServiceAccount(index, c)
 	case *ApplyService:
 		return s.applyService(index, c)
 	case *DeleteService:
@@ -146,6 +150,10 @@ func asPointer(cmd Command) Command {
 	case ApplyConfigMap:
 		return &c
 	case DeleteConfigMap:
+		return &c
+	case ApplyServiceAccount:
+		return &c
+	case DeleteServiceAccount:
 		return &c
 	case ApplyService:
 		return &c

@@ -22,6 +22,9 @@ func (s *state) createPod(index uint64, in *api.Pod, uid api.UID, t time.Time) (
 	if err := s.controllerGone(p, nil); err != nil {
 		return nil, err
 	}
+	if err := s.admitServiceAccount(p); err != nil { // serviceaccounts.go
+		return nil, err
+	}
 	key := api.Key(ns, name)
 	if _, exists := s.Pods[key]; exists {
 		return nil, &AlreadyExistsError{Kind: kindPod, Namespace: ns, Name: name}
@@ -64,6 +67,12 @@ func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {
 	if in.Spec.NodeName == "" {
 		in.Spec.NodeName = old.Spec.NodeName
 	}
+	// Nor the ServiceAccount admission filled in at create.
+	if in.Spec.ServiceAccountName == "" && in.Spec.DeprecatedServiceAccount == "" {
+		in.Spec.ServiceAccountName = old.Spec.ServiceAccountName
+	}
+	sa := api.PodServiceAccount(&in.Spec)
+	in.Spec.ServiceAccountName, in.Spec.DeprecatedServiceAccount = sa, sa
 	if fe := immutableSpecChange(&old.Spec, &in.Spec); fe != nil {
 		return nil, &InvalidError{Kind: kindPod, Namespace: ns, Name: name, Fields: api.FieldErrors{fe}}
 	}

@@ -379,6 +379,8 @@ func IsStreamedKind(kind string) bool {
 		return true
 	case KindLease:
 		return true
+	case KindServiceAccount:
+		return true
 	}
 	return false
 }
@@ -458,6 +460,8 @@ func (s *state) object(kind, key string) any {
 		obj, ok = s.ControllerRevisions[key]
 	case KindConfigMap:
 		obj, ok = s.ConfigMaps[key]
+	case KindServiceAccount:
+		obj, ok = s.ServiceAccounts[key]
 	case KindService:
 		obj, ok = s.Services[key]
 	case KindEndpoints:
@@ -594,6 +598,11 @@ func (s *state) allObjects() ([]*Change, error) {
 	}
 	for k, o := range s.ConfigMaps {
 		if err := add(KindConfigMap, k, o); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range s.ServiceAccounts {
+		if err := add(KindServiceAccount, k, o); err != nil {
 			return nil, err
 		}
 	}

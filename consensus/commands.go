@@ -187,6 +187,10 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &ApplyConfigMap{}
 	case "DeleteConfigMap":
 		cmd = &DeleteConfigMap{}
+	case "ApplyServiceAccount":
+		cmd = &ApplyServiceAccount{}
+	case "DeleteServiceAccount":
+		cmd = &DeleteServiceAccount{}
 	case "ApplyService":
 		cmd = &ApplyService{}
 	case "DeleteService":

@@ -31,6 +31,8 @@ type Result struct {
 	Secret *api.Secret
 	// ConfigMap is what a ConfigMap command left (or deleted).
 	ConfigMap *api.ConfigMap
+	// ServiceAccount is what a ServiceAccount command left (or deleted).
+	ServiceAccount *api.ServiceAccount
 	// Service, Endpoints and EndpointSlice are what a command of their
 	// kind left (or deleted).
 	Service       *api.Service

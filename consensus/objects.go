@@ -113,6 +113,11 @@ var storedKinds = []storedKind{
 			_, err := s.deleteConfigMap(index, &DeleteConfigMap{Namespace: ns, Name: name, UID: uid})
 			return err
 		}),
+	mapKind(KindServiceAccount, api.V1, func(s *state) map[string]*api.ServiceAccount { return s.ServiceAccounts },
+		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
+			_, err := s.deleteServiceAccount(index, &DeleteServiceAccount{Namespace: ns, Name: name, UID: uid})
+			return err
+		}),
 	mapKind(KindLease, api.CoordinationV1, func(s *state) map[string]*api.Lease { return s.Leases },
 		func(s *state, index uint64, ns, name string, uid api.UID, _ bool) error {
 			_, err := s.deleteLease(index, &DeleteLease{Namespace: ns, Name: name, UID: uid})

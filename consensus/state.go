@@ -33,6 +33,8 @@ type state struct {
 	Secrets map[string]*api.Secret `json:"secrets,omitempty"`
 	// ConfigMaps are keyed by api.Key(namespace, name): configmaps.go.
 	ConfigMaps map[string]*api.ConfigMap `json:"configMaps,omitempty"`
+	// ServiceAccounts are keyed by api.Key(namespace, name): serviceaccounts.go.
+	ServiceAccounts map[string]*api.ServiceAccount `json:"serviceAccounts,omitempty"`
 	// Services, Endpoints and EndpointSlices are keyed by
 	// api.Key(namespace, name): services.go, endpoints.go.
 	Services       map[string]*api.Service       `json:"services,omitempty"`

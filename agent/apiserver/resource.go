@@ -78,5 +78,6 @@ func resources() []resource {
 		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
 		jobKind{}, cronJobKind{},
 		configMapKind{}, leaseKind{}, daemonSetKind{}, controllerRevisionKind{},
-		namespaceKind{}}
+		namespaceKind{},
+		serviceAccountKind{}}
 }

@@ -206,6 +206,7 @@ func (l *Leader) runControllers(ctx context.Context) {
 	loops = append(loops, l.noExecuteController, l.nodeLeaseController) // taint_eviction.go, node_leases.go
 	loops = append(loops, l.jobController, l.cronJobController)         // job.go, cronjob.go
 	loops = append(loops, l.daemonSetController)                        // daemonset.go
+	loops = append(loops, l.serviceAccountController)                   // serviceaccounts.go
 	finished := make(chan struct{}, len(loops))
 	for _, loop := range loops {
 		go func() { loop(ctx); finished <- struct{}{} }()
