@@ -67,6 +67,7 @@ func newScheme() *runtime.Scheme {
 func addReviewKinds(s *runtime.Scheme) {
 	s.AddKnownTypes(authzv1.SchemeGroupVersion, &authzv1.SelfSubjectAccessReview{}, &authzv1.SelfSubjectRulesReview{})
 	s.AddKnownTypes(authnv1.SchemeGroupVersion, &authnv1.SelfSubjectReview{})
+	s.AddKnownTypes(authnv1.SchemeGroupVersion, &authnv1.TokenRequest{}) // serviceaccounts/token
 	metav1.AddToGroupVersion(s, authzv1.SchemeGroupVersion)
 	metav1.AddToGroupVersion(s, authnv1.SchemeGroupVersion)
 }

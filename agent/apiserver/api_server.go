@@ -49,6 +49,7 @@ func (srv *Server) Handler() http.Handler {
 	}
 	srv.replicationSubresources(mux) // kind_replicated.go
 	srv.deploymentSubresources(mux)  // kind_deployment.go
+	srv.tokenRequestRoutes(mux)      // sa_token_request.go
 	for _, res := range []statusWriter{deploymentKind{replicatedKind{deployMeta}}, jobKind{}, cronJobKind{}, daemonSetKind{}} {
 		srv.statusRoutes(mux, res) // resource_handlers.go
 	}

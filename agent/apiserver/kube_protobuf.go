@@ -18,7 +18,7 @@ import (
 // re-encoded as protobuf when the client prefers it and the answer is an
 // object of a kind with protobuf (a Table or a stream stays as it is).
 func (srv *Server) protobufWire(rt kubeRoute, h func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
-	if rt.sub != "" && rt.sub != "status" && rt.sub != "scale" {
+	if rt.sub != "" && rt.sub != "status" && rt.sub != "scale" && rt.sub != "token" {
 		return h
 	}
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -2,13 +2,10 @@ package apiserver
 
 import (
 	"bufio"
-	"crypto/subtle"
 	"errors"
 	"net"
 	"net/http"
 	"strings"
-
-	"github.com/shoal-dev/shoal/api"
 )
 
 // openPath answers without a token: load balancers and supervisors probe
@@ -19,16 +16,17 @@ func openPath(p string) bool { return p == "/healthz" || p == "/readyz" || p == 
 // bodies for every endpoint, and request metrics.
 func (srv *Server) withMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if srv.cfg.Token != "" && !openPath(r.URL.Path) {
-			if msg := checkBearer(r, srv.cfg.Token); msg != "" {
-				srv.request(r.Method, http.StatusUnauthorized)
-				w.Header().Set("WWW-Authenticate", `Bearer realm="shoal"`)
-				writeJSON(w, http.StatusUnauthorized, api.Status{
-					TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
-					Reason: "Unauthorized", Code: http.StatusUnauthorized, Message: msg,
-				})
+		if !openPath(r.URL.Path) {
+			c, refused := srv.admit(r) // authn.go, authz.go
+			if refused != nil {
+				srv.request(r.Method, int(refused.Code))
+				if refused.Code == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="shoal"`)
+				}
+				writeJSON(w, int(refused.Code), refused)
 				return
 			}
+			r = r.WithContext(withCaller(r.Context(), c))
 		}
 		// Image archives have their own, larger limit (images.go),
 		// and exec or attach streams are not documents; every other body
@@ -44,20 +42,6 @@ func (srv *Server) withMiddleware(next http.Handler) http.Handler {
 
 func streamingBody(p string) bool {
 	return p == "/shoal/v1/images" || strings.HasSuffix(p, "/exec") || strings.HasSuffix(p, "/attach") || strings.HasSuffix(p, "/portforward")
-}
-
-// checkBearer returns why the request is refused, or "" when its token is
-// the fleet's. The comparison takes the same time whatever the token.
-func checkBearer(r *http.Request, token string) string {
-	h := r.Header.Get("Authorization")
-	got, ok := strings.CutPrefix(h, "Bearer ")
-	if h == "" || !ok {
-		return "this agent requires a bearer token: set SHOAL_TOKEN or token in ~/.config/shoal/config.yaml (the fleet's token file)"
-	}
-	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
-		return "the bearer token is not this fleet's token"
-	}
-	return ""
 }
 
 // statusRecorder remembers the code a handler answered, for metrics. It
