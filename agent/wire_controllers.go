@@ -40,6 +40,7 @@ func (a *Agent) leaderLoop(ctx context.Context) {
 		Servers:        a.cfg.Servers,
 		GossipPort:     a.cfg.GossipPort,
 		KubeletVersion: Version,
+		ServiceCIDR:    a.cfg.ServiceCIDR,
 		Log:            a.log,
 	}, deps)
 	if err != nil {

@@ -43,6 +43,11 @@ func (a *Agent) runNode(ctx context.Context) {
 		a.log.Error("prepare the node for pod routing", "err", err)
 	}
 	fleetAPI := a.nodeAPI(time.Minute)
+	apiAccess, err := a.apiAccess() // agent/pod_tokens.go
+	if err != nil {
+		a.log.Error("pods get no access to the API", "err", err)
+		apiAccess = nil
+	}
 	var (
 		rt              *podruntime.Runtime
 		clusterDNS      *podruntime.ClusterDNS
@@ -66,6 +71,7 @@ func (a *Agent) runNode(ctx context.Context) {
 				Credentials: pullSecrets{a}, // agent/pull_secrets.go
 				Objects:     podObjects{a},  // agent/pod_objects.go
 				ClusterDNS:  clusterDNS,
+				API:         apiAccess, // agent/pod_tokens.go
 			})
 		}
 		if err == nil {

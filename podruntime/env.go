@@ -321,5 +321,5 @@ func (r *Runtime) resolveEnv(ctx context.Context, pod *api.Pod, c api.Container)
 		r.eventOnce(pod, "InvalidEnv/"+c.Name+"/"+strings.Join(skipped, ","), EventWarning, "InvalidEnvironmentVariableNames",
 			fmt.Sprintf("Keys [%s] from envFrom of container %s were skipped since they are invalid environment variable names.", strings.Join(skipped, ", "), c.Name))
 	}
-	return env, true
+	return r.withAPIEnv(env), true // serviceaccount.go
 }

@@ -43,6 +43,9 @@ type Config struct {
 	// ClusterFirst (podruntime/resolvconf.go); nil leaves the image's
 	// resolv.conf.
 	ClusterDNS *ClusterDNS
+	// API is how pods reach the fleet's API (serviceaccount.go); nil
+	// gives them neither a token nor the variables.
+	API *APIAccess
 }
 
 // DefaultStopGrace is short because the agent stops containers inline while
@@ -71,6 +74,8 @@ type Runtime struct {
 	creds      CredentialSource
 	objects    ObjectSource
 	clusterDNS *ClusterDNS
+	api        *APIAccess
+	saTokens   saTokens
 	// baseCtx outlives any one sync: background pulls run under it and
 	// end with Close.
 	baseCtx context.Context
@@ -125,6 +130,8 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		creds:      cfg.Credentials,
 		objects:    cfg.Objects,
 		clusterDNS: cfg.ClusterDNS,
+		api:        cfg.API,
+		saTokens:   saTokens{tokens: map[string]saToken{}},
 		baseCtx:    baseCtx,
 		cancel:     cancel,
 		events:     events,

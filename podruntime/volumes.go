@@ -58,7 +58,7 @@ func (r *Runtime) ensureVolumes(ctx context.Context, pod *api.Pod) error {
 			return fmt.Errorf("volume %s: no supported source", v.Name)
 		}
 	}
-	return nil
+	return r.ensureServiceAccountVolume(ctx, pod) // serviceaccount.go
 }
 
 func ensureHostPath(h *api.HostPathVolumeSource) error {
@@ -135,7 +135,7 @@ func (r *Runtime) volumeMounts(pod *api.Pod, c api.Container) ([]specs.Mount, er
 		}
 		out = append(out, specs.Mount{Destination: m.MountPath, Type: "bind", Source: src, Options: []string{"rbind", mode}})
 	}
-	return out, nil
+	return append(out, r.serviceAccountMount(pod, c)...), nil // serviceaccount.go
 }
 
 func subPathSource(root, sub string) (string, error) {
@@ -191,6 +191,7 @@ func isMountPoint(dir string) (bool, error) {
 // removeVolumes deletes the pod's emptyDirs, unmounting those in memory
 // first; hostPaths belong to the node.
 func (r *Runtime) removeVolumes(podUID string) error {
+	r.forgetToken(podUID) // serviceaccount.go
 	root := filepath.Join(volumesDir(r.stateDir), podUID)
 	entries, err := os.ReadDir(root)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

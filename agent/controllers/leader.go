@@ -35,6 +35,9 @@ type Config struct {
 	// GossipPort is where every agent gossips; lost nodes are invited
 	// back there.
 	GossipPort int
+	// ServiceCIDR is the fleet's service range ("" the default): the
+	// `kubernetes` Service takes its first address (apiservice.go).
+	ServiceCIDR string
 	// KubeletVersion is what every registered node reports.
 	KubeletVersion string
 	// Log is where the controllers log; nil discards.
@@ -207,6 +210,7 @@ func (l *Leader) runControllers(ctx context.Context) {
 	loops = append(loops, l.jobController, l.cronJobController)         // job.go, cronjob.go
 	loops = append(loops, l.daemonSetController)                        // daemonset.go
 	loops = append(loops, l.serviceAccountController)                   // serviceaccounts.go
+	loops = append(loops, l.apiServiceController)                       // apiservice.go
 	finished := make(chan struct{}, len(loops))
 	for _, loop := range loops {
 		go func() { loop(ctx); finished <- struct{}{} }()

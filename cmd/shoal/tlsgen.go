@@ -82,6 +82,10 @@ func makeCA(dir string) error {
 	return writePair(dir, "ca", der, key)
 }
 
+// kubernetesServiceIP is the `kubernetes` Service's ClusterIP in the
+// default service range (agent/controllers.APIServiceIP).
+const kubernetesServiceIP = "10.96.0.1"
+
 func makeCert(dir, name string, ips []string) error {
 	if name == "" {
 		return errors.New("tls cert: --name is required")
@@ -90,7 +94,11 @@ func makeCert(dir, name string, ips []string) error {
 	if err != nil {
 		return err
 	}
-	addrs := []net.IP{net.ParseIP("127.0.0.1")}
+	// Pods reach every agent through the `kubernetes` Service: its address
+	// in the default service range and its names are in every agent's
+	// certificate, as client-go's in-cluster config checks them (another
+	// --service-cidr's first address goes in with --ip).
+	addrs := []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP(kubernetesServiceIP)}
 	for _, s := range ips {
 		ip := net.ParseIP(s)
 		if ip == nil {
@@ -109,7 +117,7 @@ func makeCert(dir, name string, ips []string) error {
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IPAddresses: addrs, DNSNames: []string{name, "localhost"},
+		IPAddresses: addrs, DNSNames: []string{name, "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {
