@@ -403,7 +403,7 @@ func apiVersionOfKind(kind string) string {
 			return m.apiVersion
 		}
 	}
-	return "v1" // nodes and events, served by hand
+	return "v1" // events, listed by the agent
 }
 
 // nodeWithReadAnnotations gives a node in a watch event the annotations a
