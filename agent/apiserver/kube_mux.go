@@ -260,8 +260,6 @@ func resourceInfoFor(resource string) resourceInfo {
 		}
 	}
 	switch resource {
-	case "events":
-		return resourceInfo{"Event", "event", []string{"ev"}, nil}
 	case "namespaces":
 		return resourceInfo{"Namespace", "namespace", []string{"ns"}, nil}
 	case "services":

@@ -49,13 +49,10 @@ type tableKind struct {
 	typed func(raw json.RawMessage, now time.Time) ([]any, error)
 }
 
-// tableKinds maps a kind to its table: the generic kinds' own (resource.go)
-// and Events, which the agent lists (agent/events.go);
-// its lists ("<Kind>List") are tabled too.
+// tableKinds maps every served kind to its table (resource.go); its lists
+// ("<Kind>List") are tabled too.
 func tableKinds() map[string]tableKind {
-	kinds := map[string]tableKind{
-		"Event": eventTable(),
-	}
+	kinds := map[string]tableKind{}
 	for _, res := range resources() {
 		kinds[res.meta().kind] = res.table()
 	}

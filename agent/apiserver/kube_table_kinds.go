@@ -41,7 +41,3 @@ func typedRow[T any](print func(*T, time.Time) []any) func(json.RawMessage, time
 		return print(obj, now), nil
 	}
 }
-
-func eventTable() tableKind {
-	return tableKind{columns: columnsOf(printers.EventColumns()), typed: typedRow(printers.Event)}
-}

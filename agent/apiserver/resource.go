@@ -89,5 +89,5 @@ func resources() []resource {
 		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
 		jobKind{}, cronJobKind{},
 		configMapKind{}, leaseKind{}, daemonSetKind{}, controllerRevisionKind{},
-		namespaceKind{}, nodeKind{}}
+		namespaceKind{}, nodeKind{}, eventKind{}}
 }
