@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,26 @@ func TestEventsAreWrittenAndSelectedAsClientGoRecordersDo(t *testing.T) {
 	}
 	if err := json.Unmarshal(out, &l); err != nil || l.Kind != "EventList" || len(l.Items) != 1 || l.Items[0].Count != 2 {
 		t.Fatalf("events after the delete: %s", out)
+	}
+}
+
+// kubectl create -f of an Event, then get events and kubectl events show
+// it with Kubernetes' columns.
+func TestKubectlCreatesAndShowsEvents(t *testing.T) {
+	base, _ := serviceAPI(t, "")
+	run, dir := kubectlAgainst(t, base)
+	f := dir + "/ev.yaml"
+	if err := os.WriteFile(f, []byte("apiVersion: v1\nkind: Event\nmetadata: {name: web.1}\ninvolvedObject: {kind: Pod, name: web, namespace: default}\n"+
+		"reason: Synced\nmessage: synced by my-operator\ntype: Normal\nlastTimestamp: \"2026-12-06T10:00:00Z\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("create", "-f", f); err != nil {
+		t.Fatalf("kubectl create -f event: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"get", "events"}, {"events"}} {
+		out, err := run(args...)
+		if err != nil || !strings.Contains(out, "Synced") || !strings.Contains(strings.ToLower(out), "pod/web") || !strings.Contains(out, "synced by my-operator") {
+			t.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 }
