@@ -75,6 +75,7 @@ func newImageCmd(g *globalFlags) *cobra.Command {
 	lsCmd.Flags().StringVar(&node, "node", "", "the node to list (default: the agent answering)")
 
 	var out, ref, busybox string
+	var imageCmd []string
 	buildCmd := &cobra.Command{
 		Use:   "build-busybox -o FILE",
 		Short: "Write an OCI image archive holding Debian's busybox-static, for fleets with no registry",
@@ -84,7 +85,10 @@ func newImageCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := ociarchive.BuildBusybox(f, ref, busybox); err != nil {
+			if len(imageCmd) == 0 {
+				imageCmd = []string{"sh"}
+			}
+			if err := ociarchive.BuildBusyboxCmd(f, ref, busybox, imageCmd); err != nil {
 				f.Close()
 				os.Remove(out)
 				return fmt.Errorf("build busybox image: %w", err)
@@ -99,6 +103,7 @@ func newImageCmd(g *globalFlags) *cobra.Command {
 	buildCmd.Flags().StringVarP(&out, "output", "o", "busybox.tar", "archive to write")
 	buildCmd.Flags().StringVar(&ref, "ref", "shoal.local/busybox:1", "image name inside the archive")
 	buildCmd.Flags().StringVar(&busybox, "busybox", "/bin/busybox", "static busybox binary to package")
+	buildCmd.Flags().StringArrayVar(&imageCmd, "cmd", nil, "the image's command, one flag per word (default sh)")
 
 	rmCmd := &cobra.Command{
 		Use:   "rm NAME",

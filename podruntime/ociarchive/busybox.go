@@ -35,6 +35,12 @@ var epoch = time.Unix(0, 0).UTC()
 // BuildBusybox writes an OCI image archive named ref whose rootfs holds the
 // busybox binary at busyboxPath as /bin/busybox plus one symlink per applet.
 func BuildBusybox(w io.Writer, ref string, busyboxPath string) error {
+	return BuildBusyboxCmd(w, ref, busyboxPath, []string{"sh"})
+}
+
+// BuildBusyboxCmd is BuildBusybox with cmd as the image's command, so a
+// chart that sets only the image (helm create's) can run a server.
+func BuildBusyboxCmd(w io.Writer, ref string, busyboxPath string, cmd []string) error {
 	bin, err := os.ReadFile(busyboxPath)
 	if err != nil {
 		return fmt.Errorf("read busybox %s: %w", busyboxPath, err)
@@ -46,7 +52,7 @@ func BuildBusybox(w io.Writer, ref string, busyboxPath string) error {
 	}
 	return writeArchive(w, ref, imageSpec{
 		arch:        runtime.GOARCH,
-		cmd:         []string{"sh"},
+		cmd:         cmd,
 		env:         []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
 		layerGzip:   layer,
 		layerDiffID: diffID,

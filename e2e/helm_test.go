@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// helmBinary is the Helm v4 the project builds (go install
+// helm.sh/helm/v4/cmd/helm@v4.3.2).
+const helmBinary = "/root/go/bin/helm"
+
+// TestHelmCreateChart installs the chart `helm create` makes, unchanged,
+// with --wait, upgrades it to three replicas, rolls it back and uninstalls
+// it, leaving nothing of the release. The image is the project's busybox
+// made to serve HTTP on port 80 (the chart sets no command); helm test is
+// not run: its hook pod's busybox wget cannot resolve Service names.
+func TestHelmCreateChart(t *testing.T) {
+	if _, err := os.Stat(helmBinary); err != nil {
+		t.Skip("helm is not installed at " + helmBinary)
+	}
+	k := startKubectlFleet(t)
+	archive := filepath.Join(t.TempDir(), "httpd.tar")
+	k.run("image", "build-busybox", "-o", archive, "--ref", "shoal.local/busybox-httpd:1",
+		"--cmd", "sh", "--cmd", "-c", "--cmd", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www")
+	k.run("image", "import", archive)
+
+	chart := filepath.Join(k.dir, "demo")
+	helm := func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, helmBinary, args...)
+		cmd.Env = append(os.Environ(), k.env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	mustHelm := func(args ...string) string {
+		t.Helper()
+		out, err := helm(args...)
+		if err != nil {
+			t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	mustHelm("create", chart)
+	img := []string{"--set", "image.repository=shoal.local/busybox-httpd", "--set", "image.tag=1"}
+
+	tmpl := mustHelm(append([]string{"template", "demo", chart}, img...)...)
+	if out := k.ok("apply", "--dry-run=server", "-f", k.file("demo.yaml", tmpl)); !strings.Contains(out, "deployment.apps/demo created (server dry run)") {
+		t.Fatalf("helm template | kubectl apply --dry-run=server:\n%s", out)
+	}
+	mustHelm(append([]string{"install", "demo", chart, "--wait", "--timeout", "2m"}, img...)...)
+	if out := k.ok("get", "secrets", "-l", "owner=helm,name=demo"); !strings.Contains(out, "sh.helm.release.v1.demo.v1") {
+		t.Fatalf("release secret by label:\n%s", out)
+	}
+	k.ok("get", "sa", "demo")
+	mustHelm(append([]string{"upgrade", "demo", chart, "--set", "replicaCount=3", "--wait", "--timeout", "2m"}, img...)...)
+	if out := k.ok("get", "deploy", "demo"); !kubeRow("demo", "3/3").MatchString(out) {
+		t.Fatalf("after upgrade:\n%s", out)
+	}
+	mustHelm("rollback", "demo", "1", "--wait", "--timeout", "2m")
+	k.eventually("one replica after the rollback", func(out string) bool { return kubeRow("demo", "1/1").MatchString(out) }, "get", "deploy", "demo")
+	if out := mustHelm("history", "demo"); !strings.Contains(out, "Rollback to 1") {
+		t.Fatalf("history:\n%s", out)
+	}
+	mustHelm("uninstall", "demo", "--wait", "--timeout", "2m")
+	k.eventually("nothing of the release left", func(out string) bool { return !strings.Contains(out, "demo") },
+		"get", "deploy,rs,pods,svc,sa,secrets", "-o", "name")
+}
