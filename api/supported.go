@@ -30,8 +30,8 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
-	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsPolicy", "securityContext", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
+	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "securityContext", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value", "valueFrom"},
 	reflect.TypeFor[corev1.ResourceRequirements]():     {"limits", "requests"},
@@ -158,6 +158,13 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[corev1.NodeSelectorTerm]():        {"matchExpressions", "matchFields"},
 	reflect.TypeFor[corev1.NodeSelectorRequirement](): {"key", "operator", "values"},
 	reflect.TypeFor[corev1.PreferredSchedulingTerm](): {"preference", "weight"},
+
+	// Security contexts: security.go.
+	reflect.TypeFor[corev1.PodSecurityContext](): {"fsGroup", "runAsGroup", "runAsNonRoot", "runAsUser", "seccompProfile", "supplementalGroups"},
+	reflect.TypeFor[corev1.SecurityContext](): {"allowPrivilegeEscalation", "capabilities", "privileged", "readOnlyRootFilesystem",
+		"runAsGroup", "runAsNonRoot", "runAsUser", "seccompProfile"},
+	reflect.TypeFor[corev1.Capabilities]():   {"add", "drop"},
+	reflect.TypeFor[corev1.SeccompProfile](): {"type"},
 
 	// Events: event.go.
 	reflect.TypeFor[corev1.Event](): {"action", "apiVersion", "count", "eventTime", "firstTimestamp", "involvedObject", "kind",
