@@ -91,6 +91,16 @@ spec:
 `+webTemplate("web")))
 	cli := f.waitPod("cli", "running", running)
 	clientIP := cli.Status.PodIP
+	// The helpers below fail the running subtest: run sets cur (and the
+	// fleets' t) to it.
+	cur := t
+	run := func(name string, fn func(t *testing.T)) {
+		t.Run(name, func(t *testing.T) {
+			cur, k.t, f.t = t, t, t
+			defer func() { cur, k.t, f.t = t, t, t }()
+			fn(t)
+		})
+	}
 
 	pods := func(app string) []webPod {
 		out, err := k.try("get", "pods", "-l", "app="+app, "-o",
@@ -107,9 +117,9 @@ spec:
 		return ps
 	}
 	waitPods := func(app string, n int) []webPod {
-		t.Helper()
+		cur.Helper()
 		var ps []webPod
-		waitFor(t, fmt.Sprintf("%d pods of %s running", n, app), func() bool {
+		waitFor(cur, fmt.Sprintf("%d pods of %s running", n, app), func() bool {
 			ps = pods(app)
 			return len(ps) == n
 		})
@@ -151,18 +161,24 @@ printf 'GET /cgi-bin/ip HTTP/1.0\r\nHost: %[1]s\r\n\r\n' | nc -w 3 "$a" %[2]d`, 
 			fields[0] = strings.TrimSuffix(strings.TrimPrefix(fields[0], "[::ffff:"), "]")
 		}
 		if len(fields) != 2 {
-			t.Fatalf("answer %q from %s: want ADDR HOSTNAME", out, name)
+			cur.Fatalf("answer %q from %s: want ADDR HOSTNAME", out, name)
 		}
 		if fields[0] != clientIP {
-			t.Fatalf("the server %s saw %s calling, not the client pod's own IP %s: the source was translated", fields[1], fields[0], clientIP)
+			cur.Fatalf("the server %s saw %s calling, not the client pod's own IP %s: the source was translated", fields[1], fields[0], clientIP)
 		}
 		return fields[1], nil
 	}
 	spread := func(name string, port int, want []webPod) {
-		t.Helper()
+		cur.Helper()
 		seen := map[string]bool{}
 		var lastErr error
-		waitFor(t, "cli reaching all of "+fmt.Sprint(want)+" through "+name, func() bool {
+		done := false
+		defer func() {
+			if !done {
+				cur.Logf("reached %v; last error %v", seen, lastErr)
+			}
+		}()
+		waitFor(cur, "cli reaching all of "+fmt.Sprint(want)+" through "+name, func() bool {
 			server, err := get(name, port)
 			if err != nil {
 				lastErr = err
@@ -176,13 +192,11 @@ printf 'GET /cgi-bin/ip HTTP/1.0\r\nHost: %[1]s\r\n\r\n' | nc -w 3 "$a" %[2]d`, 
 			}
 			return true
 		})
-		if t.Failed() {
-			t.Logf("reached %v; last error %v", seen, lastErr)
-		}
+		done = true
 	}
 	const webName = "web.default.svc.cluster.local"
 
-	t.Run("the name reaches all 3 replicas, which log the client's IP", func(t *testing.T) {
+	run("the name reaches all 3 replicas, which log the client's IP", func(t *testing.T) {
 		out, err := f.try("exec", "cli", "--", "nslookup", webName)
 		if !strings.Contains(out, "Address: "+vip) {
 			t.Fatalf("nslookup %s does not answer %s (%v):\n%s", webName, vip, err, out)
@@ -196,7 +210,69 @@ printf 'GET /cgi-bin/ip HTTP/1.0\r\nHost: %[1]s\r\n\r\n' | nc -w 3 "$a" %[2]d`, 
 		}
 	})
 
-	t.Run("kubectl expose deployment", func(t *testing.T) {
+	run("dnsConfig, pod records and SRV", func(t *testing.T) {
+		n1 := f.labState().Nodes[0]
+		pod := func(name, dns string) string {
+			return strings.Replace(strings.Replace(nameClient, "name: cli", "name: "+name, 1), "spec:\n", "spec:\n"+dns, 1)
+		}
+		k.ok("create", "-f", k.file("none.yaml", pod("dns-none", `  dnsPolicy: None
+  dnsConfig:
+    nameservers: [`+n1.Addr+`]
+    searches: [default.svc.cluster.local]
+    options: [{name: ndots, value: "2"}, {name: edns0}]
+`)))
+		k.ok("create", "-f", k.file("first.yaml", pod("dns-first", `  dnsConfig:
+    nameservers: [192.0.2.53]
+    searches: [corp.example]
+    options: [{name: ndots, value: "1"}]
+`)))
+		f.waitPod("dns-none", "running", running)
+		f.waitPod("dns-first", "running", running)
+		for name, want := range map[string]string{
+			"dns-none": "search default.svc.cluster.local\nnameserver " + n1.Addr + "\noptions ndots:2 edns0\n",
+			"dns-first": "search default.svc.cluster.local svc.cluster.local cluster.local corp.example\n" +
+				"nameserver " + n1.Addr + "\nnameserver 192.0.2.53\noptions ndots:1\n",
+		} {
+			if out, err := f.try("exec", name, "--", "cat", "/etc/resolv.conf"); err != nil || out != want {
+				t.Errorf("%s's resolv.conf (%v):\n%s\nwant:\n%s", name, err, out, want)
+			}
+		}
+		// The short name through dnsConfig's search domain, the only one.
+		if out, err := f.try("exec", "dns-none", "--", "nslookup", "web"); !strings.Contains(out, "Address: "+vip) {
+			t.Errorf("nslookup web with dnsPolicy None (%v):\n%s", err, out)
+		}
+		dashed := strings.ReplaceAll(clientIP, ".", "-") + ".default.pod.cluster.local"
+		if out, err := f.try("exec", "cli", "--", "nslookup", dashed); !strings.Contains(out, "Address: "+clientIP) {
+			t.Errorf("nslookup %s (%v):\n%s", dashed, err, out)
+		}
+		k.ok("create", "-f", k.file("named.yaml", `apiVersion: v1
+kind: Service
+metadata:
+  name: named
+spec:
+  selector: {app: web}
+  ports:
+  - {name: www, port: 81, targetPort: http}
+`))
+		if out, err := f.try("exec", "cli", "--", "nslookup", "-type=SRV", "_www._tcp.named.default.svc.cluster.local"); !regexp.MustCompile(`port = 81\b|\b81 named\.default\.svc\.cluster\.local`).MatchString(out) {
+			t.Errorf("SRV of named's port www (%v):\n%s", err, out)
+		}
+		out := k.fails("create", "-f", k.file("bad.yaml", pod("dns-bad", "  dnsPolicy: None\n")))
+		if !strings.Contains(out, `The Pod "dns-bad" is invalid: spec.dnsConfig: Required value`) && !strings.Contains(out, "spec.dnsConfig: required when dnsPolicy is None") {
+			t.Errorf("dnsPolicy None without dnsConfig:\n%s", out)
+		}
+		out = k.fails("create", "-f", k.file("bad.yaml", pod("dns-bad", "  dnsConfig: {nameservers: [dns.example]}\n")))
+		if !strings.Contains(out, "spec.dnsConfig.nameservers[0]") {
+			t.Errorf("a nameserver that is not an IP:\n%s", out)
+		}
+		if out := k.fails("get", "pod", "dns-bad"); !strings.Contains(out, `pods "dns-bad" not found`) {
+			t.Errorf("after the refused creates:\n%s", out)
+		}
+		k.ok("delete", "pod", "dns-none", "dns-first", "--wait=false")
+		k.ok("delete", "svc", "named")
+	})
+
+	run("kubectl expose deployment", func(t *testing.T) {
 		k.ok("create", "-f", k.file("hello.yaml", `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -218,7 +294,7 @@ spec:
 	})
 
 	var dead webPod
-	t.Run("a killed replica's node leaves the rotation", func(t *testing.T) {
+	run("a killed replica's node leaves the rotation", func(t *testing.T) {
 		dead = web[0]
 		n1 := f.labState().Nodes[0]
 		// conntrack lists the flows n1 tracks toward the dead pod, by
@@ -292,7 +368,7 @@ spec:
 		}
 	})
 
-	t.Run("deleting the Service removes its rules on every node", func(t *testing.T) {
+	run("deleting the Service removes its rules on every node", func(t *testing.T) {
 		if dead.node == "" {
 			t.Skip("no node was killed")
 		}
