@@ -37,6 +37,13 @@ type Proxy struct {
 	// rebuilds the whole table.
 	applied *ruleset
 	closed  bool
+	// ct deletes UDP flows the last Sync made stale (conntrack.go); nil
+	// deletes none.
+	ct conntracker
+	// synced is the Services of the last successful Sync; nil before the
+	// first, which flushes nothing (the flows a previous agent left are
+	// still what its rules said).
+	synced []Service
 }
 
 // New opens the table (checking that nft works in the namespace) without
@@ -49,7 +56,9 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newWith(cfg, nft), nil
+	p := newWith(cfg, nft)
+	p.ct = nsConntrack{path: cfg.NetNS}
+	return p, nil
 }
 
 // newWith builds a Proxy over any nftables, the in-memory fake included.
@@ -77,8 +86,16 @@ func (p *Proxy) Sync(ctx context.Context, svcs []Service) error {
 	if p.closed {
 		return fmt.Errorf("service proxy: sync after close")
 	}
+	if err := p.applyOrRebuild(ctx, len(svcs), want); err != nil {
+		return err
+	}
+	p.flushStale(ctx, svcs)
+	return nil
+}
+
+func (p *Proxy) applyOrRebuild(ctx context.Context, nsvcs int, want *ruleset) error {
 	if p.applied != nil {
-		err := p.apply(ctx, len(svcs), want, false)
+		err := p.apply(ctx, nsvcs, want, false)
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
@@ -86,7 +103,25 @@ func (p *Proxy) Sync(ctx context.Context, svcs []Service) error {
 		// removed behind our back): rebuild it whole, once.
 		p.log.Warn("incremental service rule update failed, rebuilding the table", "err", err)
 	}
-	return p.apply(ctx, len(svcs), want, true)
+	return p.apply(ctx, nsvcs, want, true)
+}
+
+// flushStale deletes the UDP flows the rules just applied no longer send
+// where conntrack remembers (conntrack.go). The rules are in place
+// whatever happens here, so a failure is logged, not returned: the flow
+// ends when its client stops sending.
+func (p *Proxy) flushStale(ctx context.Context, svcs []Service) {
+	if p.ct != nil && p.synced != nil {
+		if flows := staleFlows(p.synced, svcs); len(flows) > 0 {
+			n, err := p.ct.DeleteUDP(ctx, flows)
+			if err != nil {
+				p.log.Warn("delete stale UDP conntrack entries", "flows", fmt.Sprint(flows), "err", err)
+			} else {
+				p.log.Debug("deleted stale UDP conntrack entries", "filters", len(flows), "entries", n)
+			}
+		}
+	}
+	p.synced = append(make([]Service, 0, len(svcs)), svcs...)
 }
 
 // apply runs one transaction from p.applied (or from nothing, if full) to
@@ -127,6 +162,6 @@ func (p *Proxy) Close(ctx context.Context) error {
 		return fmt.Errorf("service proxy: delete table ip %s: %w", p.table, err)
 	}
 	p.closed = true
-	p.applied = nil
+	p.applied, p.synced = nil, nil
 	return nil
 }
