@@ -34,9 +34,16 @@ period, not shoal, dominates the total.
 Rule update: ` + "`go test -bench SyncOneChange ./agent/node/svcproxy/`" + ` (root) in a
 namespace of its own, with 100 or 1,000 Services of two ports each (TCP,
 UDP with a nodePort) and 3 or 10 endpoints: one Sync that moves one
-Service's endpoints, as one ` + "`nft -f`" + ` transaction; PlanOneChange is the proxy's
-own share (validation, ruleset, diff) without running nft; FullRebuild is
-the one transaction a restarted agent runs.
+Service's endpoints. Such a change (endpoints only) is one netlink batch
+(github.com/google/nftables: flush the Service's chains, add their new
+rule; one atomic transaction); any other change is one ` + "`nft -f`" + `
+transaction (knftables), whose nft process alone costs 20–30 ms at 1,000
+Services since it loads its cache of the whole table first. The figure
+is the rules only: deleting the UDP flows a change made stale follows
+(about 8 ms more here, a dump of the conntrack table). PlanOneChange is
+the proxy's own share of an nft change (validation, the whole ruleset
+built again, the diff); FullRebuild is the one transaction a restarted
+agent runs.
 
 `
 
@@ -126,11 +133,7 @@ remedy would be to translate only the first packet and route the rest
 (eBPF socket-level load balancing, as Cilium does), which nftables
 cannot do.`
 
-const servicesRuleWhy = `Each change is one ` + "`nft -f`" + ` process (knftables):
-nft 1.0.6 loads its cache of the whole table (about 2,000 chains and the
-verdict maps' 4,000 elements at 1,000 Services) before it can add a rule,
-which costs 20–30 ms however small the change; the flush of a chain alone
-takes ~7 ms. The proxy's own planning adds ~10 ms at this size, since it
-rebuilds and diffs the whole ruleset. Below 50 ms needs the change sent
-over netlink without nft (github.com/google/nftables, one batch = one
-atomic transaction) and a plan of only the changed Services; not done yet.`
+const servicesRuleWhy = `Most of the time is the proxy building
+and comparing the whole ruleset again for each change (PlanOneChange) and
+the kernel validating the table on commit; a plan of only the changed
+Services would be next.`

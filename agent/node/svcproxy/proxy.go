@@ -37,6 +37,11 @@ type Proxy struct {
 	// rebuilds the whole table.
 	applied *ruleset
 	closed  bool
+	// fast writes endpoint-only changes over netlink (netlinkfast.go);
+	// nil sends every change through nft.
+	fast fastNFT
+	// fastSyncs counts the Syncs fast applied, for tests.
+	fastSyncs int
 	// ct deletes UDP flows the last Sync made stale (conntrack.go); nil
 	// deletes none.
 	ct conntracker
@@ -58,6 +63,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p := newWith(cfg, nft)
 	p.ct = nsConntrack{path: cfg.NetNS}
+	p.fast = nlTables{path: cfg.NetNS, table: cfg.Table}
 	return p, nil
 }
 
@@ -127,6 +133,25 @@ func (p *Proxy) flushStale(ctx context.Context, svcs []Service) {
 // apply runs one transaction from p.applied (or from nothing, if full) to
 // want, and records want on success.
 func (p *Proxy) apply(ctx context.Context, nsvcs int, want *ruleset, full bool) error {
+	if !full && p.fast != nil {
+		if chains, ok := fastChanges(p.applied, want); ok {
+			if len(chains) == 0 {
+				p.applied = want
+				return nil
+			}
+			start := time.Now()
+			err := p.fast.ReplaceDNAT(ctx, want, chains)
+			if err == nil {
+				p.applied = want
+				p.fastSyncs++
+				p.log.Debug("service rules applied over netlink", "services", nsvcs, "chains", len(chains), "took", time.Since(start))
+				return nil
+			}
+			// The batch is atomic: nothing changed, and nft writes the
+			// same change below.
+			p.log.Warn("netlink update of service rules failed, using nft", "err", err)
+		}
+	}
 	tx := p.nft.NewTransaction()
 	if full {
 		writeFull(tx, want)
