@@ -128,13 +128,14 @@ func writeServices(w io.Writer, micro, lab map[string]series) {
 	fmt.Fprintln(w)
 }
 
-const servicesRRWhy = `The ClusterIP path adds conntrack's NAT
-translation of every packet in both directions on the client's node (the
-direct path is tracked too, since the node's table has NAT chains, but not
-rewritten); on a round trip of a few tens of µs that is a few µs more. The
-remedy would be to translate only the first packet and route the rest
-(eBPF socket-level load balancing, as Cilium does), which nftables
-cannot do.`
+const servicesRRWhy = `The per-run ratios spread widely (see the
+min and max: each compares two runs taken seconds apart on a 2-core
+machine other labs were using), so a miss this close is within the noise.
+What the ClusterIP path does add: conntrack rewrites every packet in both
+directions on the client's node (the direct path is tracked too, since the
+node's table has NAT chains, but not rewritten). Doing without it would
+need the translation at connect time (eBPF socket-level load balancing,
+as Cilium does), which nftables cannot do.`
 
 const servicesRuleWhy = `Most of the time is the proxy building
 and comparing the whole ruleset again for each change (PlanOneChange) and
