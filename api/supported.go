@@ -30,7 +30,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsConfig", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsConfig", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
 	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.PodDNSConfig]():             {"nameservers", "options", "searches"},
 	reflect.TypeFor[corev1.PodDNSConfigOption]():       {"name", "value"},
@@ -152,6 +152,15 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[batchv1.CronJobSpec]():     {"concurrencyPolicy", "failedJobsHistoryLimit", "jobTemplate", "schedule", "startingDeadlineSeconds", "successfulJobsHistoryLimit", "suspend"},
 	reflect.TypeFor[batchv1.JobTemplateSpec](): {"metadata", "spec"},
 	reflect.TypeFor[batchv1.CronJobStatus]():   {"active", "lastScheduleTime", "lastSuccessfulTime"},
+	// Node affinity: affinity.go (pod affinity and anti-affinity are not
+	// supported).
+	reflect.TypeFor[corev1.Affinity]():                {"nodeAffinity"},
+	reflect.TypeFor[corev1.NodeAffinity]():            {"preferredDuringSchedulingIgnoredDuringExecution", "requiredDuringSchedulingIgnoredDuringExecution"},
+	reflect.TypeFor[corev1.NodeSelector]():            {"nodeSelectorTerms"},
+	reflect.TypeFor[corev1.NodeSelectorTerm]():        {"matchExpressions", "matchFields"},
+	reflect.TypeFor[corev1.NodeSelectorRequirement](): {"key", "operator", "values"},
+	reflect.TypeFor[corev1.PreferredSchedulingTerm](): {"preference", "weight"},
+
 	// Events: event.go.
 	reflect.TypeFor[corev1.Event](): {"action", "apiVersion", "count", "eventTime", "firstTimestamp", "involvedObject", "kind",
 		"lastTimestamp", "message", "metadata", "reason", "related", "reportingComponent", "reportingInstance", "series", "source", "type"},

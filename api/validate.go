@@ -84,6 +84,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	errs = append(errs, validateDNS(path, s)...) // dnsconfig.go
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
 	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...) // taints.go
+	errs = append(errs, validateNodeAffinity(path+".affinity", s.Affinity)...)      // affinity.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}
