@@ -30,8 +30,8 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsConfig", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
-	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsConfig", "dnsPolicy", "securityContext", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
+	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "securityContext", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.PodDNSConfig]():             {"nameservers", "options", "searches"},
 	reflect.TypeFor[corev1.PodDNSConfigOption]():       {"name", "value"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
@@ -160,6 +160,13 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[corev1.NodeSelectorTerm]():        {"matchExpressions", "matchFields"},
 	reflect.TypeFor[corev1.NodeSelectorRequirement](): {"key", "operator", "values"},
 	reflect.TypeFor[corev1.PreferredSchedulingTerm](): {"preference", "weight"},
+
+	// Security contexts: security.go.
+	reflect.TypeFor[corev1.PodSecurityContext](): {"fsGroup", "runAsGroup", "runAsNonRoot", "runAsUser", "seccompProfile", "supplementalGroups"},
+	reflect.TypeFor[corev1.SecurityContext](): {"allowPrivilegeEscalation", "capabilities", "privileged", "readOnlyRootFilesystem",
+		"runAsGroup", "runAsNonRoot", "runAsUser", "seccompProfile"},
+	reflect.TypeFor[corev1.Capabilities]():   {"add", "drop"},
+	reflect.TypeFor[corev1.SeccompProfile](): {"type"},
 
 	// Events: event.go.
 	reflect.TypeFor[corev1.Event](): {"action", "apiVersion", "count", "eventTime", "firstTimestamp", "involvedObject", "kind",
