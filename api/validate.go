@@ -83,9 +83,10 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	// as the kubelet does when it has no --cluster-dns.
 	errs = append(errs, validateDNS(path, s)...) // dnsconfig.go
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
-	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...)                // taints.go
-	errs = append(errs, validateNodeAffinity(path+".affinity", s.Affinity)...)                     // affinity.go
-	errs = append(errs, validatePodSecurityContext(path+".securityContext", s.SecurityContext)...) // security.go
+	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...)                                // taints.go
+	errs = append(errs, validateNodeAffinity(path+".affinity", s.Affinity)...)                                     // affinity.go
+	errs = append(errs, validatePodSecurityContext(path+".securityContext", s.SecurityContext)...)                 // security.go
+	errs = append(errs, validateTopologySpread(path+".topologySpreadConstraints", s.TopologySpreadConstraints)...) // affinity.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}
