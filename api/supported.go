@@ -30,8 +30,10 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsPolicy", "securityContext", "topologySpreadConstraints", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsConfig", "dnsPolicy", "securityContext", "topologySpreadConstraints", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
 	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "securityContext", "startupProbe", "volumeMounts", "workingDir"},
+	reflect.TypeFor[corev1.PodDNSConfig]():             {"nameservers", "options", "searches"},
+	reflect.TypeFor[corev1.PodDNSConfigOption]():       {"name", "value"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value", "valueFrom"},
 	reflect.TypeFor[corev1.ResourceRequirements]():     {"limits", "requests"},
