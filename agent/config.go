@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/shoal-dev/shoal/agent/node"
 	"github.com/shoal-dev/shoal/consensus"
 	"github.com/shoal-dev/shoal/podruntime"
 )
@@ -101,6 +102,14 @@ type Config struct {
 	// long a node cut off from the servers waits before it stops its own
 	// replicas. Zero means DefaultNodeGrace.
 	NodeGrace time.Duration
+
+	// NodeBackend, when set, gives the node side its pod runtime and
+	// network in place of containerd and netplane: the hollow agents of
+	// `shoal sim` (agent/sim.go, agent/node/hollow). Nil, as everywhere
+	// outside the sim: the real ones.
+	NodeBackend func() (node.PodRuntime, node.Network)
+	// started hands the sim each agent it runs once gossip is up.
+	started func(*Agent)
 }
 
 // DefaultConfig is the configuration of a one-machine fleet.

@@ -33,6 +33,10 @@ func (a *Agent) fenceLoop(ctx context.Context) { a.fence.Run(ctx) }
 // runNode connects to containerd (retrying: it may start after us), then
 // follows the node's assignments until ctx is done.
 func (a *Agent) runNode(ctx context.Context) {
+	if a.cfg.NodeBackend != nil {
+		a.runHollowNode(ctx) // agent/wire_node_hollow.go
+		return
+	}
 	plane, err := netplane.New(netplane.Config{NetnsPrefix: a.cfg.NetnsPrefix}, a.log.With("part", "netplane"))
 	if err != nil {
 		a.log.Error("pod network unavailable; this node runs no pods", "err", err)
