@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/memberlist"
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -110,6 +111,8 @@ type Config struct {
 	NodeBackend func() (node.PodRuntime, node.Network)
 	// started hands the sim each agent it runs once gossip is up.
 	started func(*Agent)
+	// tuneGossip lets the sim change memberlist's settings last.
+	tuneGossip func(*memberlist.Config)
 }
 
 // DefaultConfig is the configuration of a one-machine fleet.

@@ -72,6 +72,9 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	if err := applyGossipKey(mc, cfg.Encrypt); err != nil {
 		return nil, err
 	}
+	if cfg.tuneGossip != nil {
+		cfg.tuneGossip(mc) // agent/sim.go
+	}
 	list, err := memberlist.Create(mc)
 	if err != nil {
 		return nil, fmt.Errorf("start gossip on %s: %w", hostPort(cfg.BindAddr, cfg.GossipPort), err)

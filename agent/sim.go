@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/memberlist"
+
 	"github.com/shoal-dev/shoal/agent/node"
 	"github.com/shoal-dev/shoal/agent/node/hollow"
 )
@@ -41,6 +43,12 @@ type SimConfig struct {
 	MaxPods     int
 	NodeGrace   time.Duration
 	Log         *slog.Logger
+	// GossipCompression keeps memberlist's compression of gossip messages
+	// (every agent's default). The sim turns it off unless asked: every
+	// agent's gossip shares this process's cores, and compressing each
+	// message (a fresh LZW table per message) cost about a third of a
+	// 100-node sim's CPU (docs/scale.md).
+	GossipCompression bool
 }
 
 // DefaultSimConfig is a fleet of n hollow nodes with room for 110 pods each.
@@ -112,6 +120,11 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.Memory, ac.CPU, ac.MaxPods = cfg.Memory, cfg.CPU, cfg.MaxPods
 		ac.NodeGrace = cfg.NodeGrace
 		ac.DNSAddr = "off"
+		// The agents share one process: any node's /debug/pprof/ profiles them all.
+		ac.DebugPprof = true
+		if !cfg.GossipCompression {
+			ac.tuneGossip = func(mc *memberlist.Config) { mc.EnableCompression = false }
+		}
 		rt, nw := n.Runtime, n.Network
 		ac.NodeBackend = func() (node.PodRuntime, node.Network) { return rt, nw }
 		ac.started = n.a.Store

@@ -20,6 +20,7 @@ func newSimCmd() *cobra.Command {
 		first, logFile               string
 		apiPort, raftPort, gossipPrt int
 		maxPods                      int
+		compress                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -44,6 +45,7 @@ lives in a temporary directory removed when sim stops (Ctrl-C).`,
 			cfg := agent.DefaultSimConfig(nodes, dir)
 			cfg.Seats, cfg.FirstAddr, cfg.MaxPods = seats, addr, maxPods
 			cfg.APIPort, cfg.RaftPort, cfg.GossipPort = apiPort, raftPort, gossipPrt
+			cfg.GossipCompression = compress
 			if logFile == "" {
 				logFile = filepath.Join(dir, "sim.log")
 			}
@@ -71,6 +73,7 @@ lives in a temporary directory removed when sim stops (Ctrl-C).`,
 	f.IntVar(&raftPort, "raft-port", 17081, "every seat's Raft port")
 	f.IntVar(&gossipPrt, "gossip-port", 17946, "every node's gossip port")
 	f.IntVar(&maxPods, "max-pods", 110, "pods each node takes")
+	f.BoolVar(&compress, "gossip-compression", false, "compress gossip messages, as every agent does by default (off in the sim: it costs CPU all agents here share)")
 	f.StringVar(&logFile, "log", "", "file for the agents' warnings (default: in the temporary directory)")
 	return cmd
 }
