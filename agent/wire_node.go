@@ -89,7 +89,7 @@ func (a *Agent) runNode(ctx context.Context) {
 	a.runtime.set(rt)
 	go a.imageGC(ctx, rt) // agent/image_gc.go
 	n, err := node.New(node.Config{Name: a.cfg.Name, Resync: a.cfg.ResyncInterval, Log: a.log},
-		node.Deps{Assignments: fleetAPI, Status: fleetAPI, Runtime: rt, Network: plane, Fence: a.fence, Metrics: reconcileMetrics{a.metrics}})
+		node.Deps{Assignments: &heldView{c: fleetAPI}, Status: fleetAPI, Runtime: rt, Network: plane, Fence: a.fence, Metrics: reconcileMetrics{a.metrics}})
 	if err != nil {
 		a.log.Error("node reconciler", "err", err)
 		return
