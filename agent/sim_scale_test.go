@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,7 +70,11 @@ func TestSimScale(t *testing.T) {
 
 // scaleResult is one line of bench/results/scale.jsonl.
 type scaleResult struct {
-	Name       string       `json:"name"` // "scale_<nodes>nodes"
+	Name string `json:"name"` // "scale_<nodes>nodes"
+	// Stopped names the step that did not finish in its time, if any;
+	// the figures after it are missing.
+	Stopped    string       `json:"stopped,omitempty"`
+	ReadyMax   int          `json:"ready_max"` // most nodes seen Ready at once
 	Nodes      int          `json:"nodes"`
 	Seats      int          `json:"seats"`
 	Pods       int          `json:"pods"`
@@ -166,27 +171,35 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	}
 
 	// Start: gossip converged, every node Ready.
-	waitFor(t, 5*time.Minute, "gossip converged", 100*time.Millisecond, func() bool {
+	if !waitFor(t, 5*time.Minute, "gossip converged", 100*time.Millisecond, func() bool {
 		for _, n := range all {
 			if n.GossipMembers() != nodes {
 				return false
 			}
 		}
 		return true
-	})
+	}) {
+		res.Stopped = "gossip converged"
+		return res
+	}
 	res.GossipS = time.Since(start).Seconds()
-	waitFor(t, 5*time.Minute, "every node Ready", 250*time.Millisecond, func() bool {
+	if !waitFor(t, 5*time.Minute, "every node Ready", 250*time.Millisecond, func() bool {
 		r, ok := readyOf()
-		if !ok || len(r) != nodes {
+		if !ok {
 			return false
 		}
+		ready := 0
 		for _, v := range r {
-			if !v {
-				return false
+			if v {
+				ready++
 			}
 		}
-		return true
-	})
+		res.ReadyMax = max(res.ReadyMax, ready)
+		return ready == nodes
+	}) {
+		res.Stopped = "every node Ready"
+		return res
+	}
 	res.ReadyS = time.Since(start).Seconds()
 
 	// Pods: half by RCs of 100, half bare, through the clients' APIs.
@@ -196,7 +209,10 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 		latMu sync.Mutex
 		lat   []float64
 	)
-	post := func(url, body string) {
+	// accepted counts the pods the API took (an RC's hundred once it is
+	// created); the run waits for those.
+	var accepted, acceptedRC atomic.Int64
+	post := func(url, body string, pods int) bool {
 		for attempt := 0; ; attempt++ {
 			t0 := time.Now()
 			resp, err := hc.Post(url, "application/yaml", strings.NewReader(body))
@@ -204,19 +220,24 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 			if err == nil {
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				if resp.StatusCode == http.StatusConflict && attempt > 0 {
+					accepted.Add(int64(pods)) // an earlier attempt was applied, its answer lost
+					return true
+				}
 				if resp.StatusCode == http.StatusCreated {
 					latMu.Lock()
 					lat = append(lat, float64(d.Microseconds())/1000)
 					latMu.Unlock()
-					return
+					accepted.Add(int64(pods))
+					return true
 				}
 				err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(b))
 			}
-			if attempt == 5 {
+			if attempt == 8 { // about 50 s: longer than an election
 				t.Errorf("POST %s: %v", url, err)
-				return
+				return false
 			}
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(200 * time.Millisecond << attempt)
 		}
 	}
 	apis := make([]string, 0, nodes)
@@ -242,12 +263,16 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	for i := 0; i < rcs; i++ {
 		url := apis[i%len(apis)] + "/api/v1/namespaces/default/replicationcontrollers"
 		body := fmt.Sprintf(scaleRC, i, i, i)
-		work <- func() { post(url, body) }
+		work <- func() {
+			if post(url, body, 100) {
+				acceptedRC.Add(100)
+			}
+		}
 	}
 	for i := 0; i < bare; i++ {
 		url := apis[i%len(apis)] + "/api/v1/namespaces/default/pods"
 		body := fmt.Sprintf(scalePod, i)
-		work <- func() { post(url, body) }
+		work <- func() { post(url, body, 1) }
 	}
 	close(work)
 	var (
@@ -259,7 +284,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 		podsByNode     map[string][]api.Pod
 	)
 	go func() { wg.Wait(); createdOnce.Do(func() { close(created) }) }()
-	waitFor(t, 15*time.Minute, fmt.Sprintf("%d pods bound and Running", pods), 500*time.Millisecond, func() bool {
+	podsDone := waitFor(t, 15*time.Minute, fmt.Sprintf("%d pods bound and Running", pods), 500*time.Millisecond, func() bool {
 		select {
 		case <-created:
 			if createdAt == 0 {
@@ -284,10 +309,16 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 				r++
 			}
 		}
-		if b == pods && boundAt == 0 {
+		want := pods
+		select {
+		case <-created:
+			want = int(accepted.Load())
+		default:
+		}
+		if b >= want && boundAt == 0 {
 			boundAt = time.Since(createStart)
 		}
-		if r == pods && runAt == 0 {
+		if r >= want && runAt == 0 {
 			runAt = time.Since(createStart)
 		}
 		podsByNode = byNode
@@ -295,11 +326,16 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	})
 	cpu1, wall1 := cpuSeconds(), time.Now()
 	<-created
+	if !podsDone {
+		res.Stopped = "pods bound and Running"
+		return res
+	}
 	if createdAt == 0 {
 		createdAt = time.Since(createStart)
 	}
 	res.CreateS, res.BoundS, res.RunningS = createdAt.Seconds(), boundAt.Seconds(), runAt.Seconds()
-	res.BoundRate, res.RunRate = float64(pods)/res.BoundS, float64(pods)/res.RunningS
+	res.Pods = int(accepted.Load())
+	res.BoundRate, res.RunRate = float64(res.Pods)/res.BoundS, float64(res.Pods)/res.RunningS
 	res.CreateP50, res.CreateP99, res.CreateMax = pct(lat, 50), pct(lat, 99), pct(lat, 100)
 	res.ListP50, res.ListP99 = pct(listLat, 50), pct(listLat, 99)
 	res.CPUCores = (cpu1 - cpu0) / wall1.Sub(wall0).Seconds()
@@ -337,7 +373,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 			kwg.Add(1)
 			go func() { defer kwg.Done(); _ = v.Kill() }()
 		}
-		waitFor(t, 5*time.Minute, fmt.Sprintf("%d killed nodes NotReady", k), 100*time.Millisecond, func() bool {
+		if !waitFor(t, 5*time.Minute, fmt.Sprintf("%d killed nodes NotReady", k), 100*time.Millisecond, func() bool {
 			r, ok := readyOf()
 			if !ok {
 				return false
@@ -349,9 +385,13 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 				}
 			}
 			return true
-		})
+		}) {
+			res.Stopped = fmt.Sprintf("crash of %d%%: NotReady", pct)
+			kwg.Wait()
+			return res
+		}
 		kr.DetectS = time.Since(t0).Seconds()
-		waitFor(t, 10*time.Minute, "replacements Running", 250*time.Millisecond, func() bool {
+		if !waitFor(t, 10*time.Minute, "replacements Running", 250*time.Millisecond, func() bool {
 			var l api.PodList
 			if err := getJSONWith(hc, base+"/api/v1/namespaces/default/pods?resourceVersion=0&labelSelector=scale%3Drc", &l); err != nil {
 				return false
@@ -362,8 +402,12 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 					live++
 				}
 			}
-			return live == rcs*100
-		})
+			return live == int(acceptedRC.Load())
+		}) {
+			res.Stopped = fmt.Sprintf("crash of %d%%: replacements", pct)
+			kwg.Wait()
+			return res
+		}
 		kr.ReplacedS = time.Since(t0).Seconds()
 		kwg.Wait()
 		kr.FalsePosWhen = len(falsePos)
@@ -422,15 +466,18 @@ spec:
     resources: {requests: {memory: 10Mi, cpu: 10m}}
 `
 
-func waitFor(t *testing.T, d time.Duration, what string, every time.Duration, cond func() bool) {
+// waitFor polls cond until it holds (true) or d is up (false, logged).
+func waitFor(t *testing.T, d time.Duration, what string, every time.Duration, cond func() bool) bool {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
+			t.Errorf("timed out after %v waiting for %s", d, what)
+			return false
 		}
 		time.Sleep(every)
 	}
+	return true
 }
 
 func getJSONWith(hc *http.Client, url string, out any) error {

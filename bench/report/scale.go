@@ -13,12 +13,13 @@ import (
 // scaleLine is one line of scale.jsonl, written by agent/sim_scale_test.go
 // (make bench-scale): one fleet size, one run.
 type scaleLine struct {
-	Nodes int                `json:"nodes"`
-	Seats int                `json:"seats"`
-	Pods  int                `json:"pods"`
-	Load  string             `json:"load"`
-	Kills []map[string]any   `json:"kills"`
-	Vals  map[string]float64 `json:"-"`
+	Stopped string             `json:"stopped"`
+	Nodes   int                `json:"nodes"`
+	Seats   int                `json:"seats"`
+	Pods    int                `json:"pods"`
+	Load    string             `json:"load"`
+	Kills   []map[string]any   `json:"kills"`
+	Vals    map[string]float64 `json:"-"`
 }
 
 func readScale(path string) ([]scaleLine, error) {
@@ -112,6 +113,11 @@ func writeScale(w io.Writer, lines []scaleLine) {
 		last := ls[len(ls)-1]
 		fmt.Fprintf(w, "### %d nodes (%d seats), %d pods\n\n", n, last.Seats, last.Pods)
 		fmt.Fprintf(w, "Load average (1/5/15 min) at the start and the end of the last run: %s.\n\n", strings.ReplaceAll(last.Load, "->", "→"))
+		for _, l := range ls {
+			if l.Stopped != "" {
+				fmt.Fprintf(w, "A run stopped at the step \"%s\" (not reached in its time; at most %d of %d nodes were Ready at once); the figures after it are missing.\n\n", l.Stopped, int(l.Vals["ready_max"]), l.Nodes)
+			}
+		}
 		rows := [][2]string{
 			{"start → gossip converged, s", mmm(get("gossip_converged_s"))},
 			{"start → every node Ready in the API, s", mmm(get("all_ready_s"))},
