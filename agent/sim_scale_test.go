@@ -73,43 +73,47 @@ type scaleResult struct {
 	Name string `json:"name"` // "scale_<nodes>nodes"
 	// Stopped names the step that did not finish in its time, if any;
 	// the figures after it are missing.
-	Stopped    string       `json:"stopped,omitempty"`
-	ReadyMax   int          `json:"ready_max"` // most nodes seen Ready at once
+	Stopped  string `json:"stopped,omitempty"`
+	ReadyMax int    `json:"ready_max,omitempty"` // most nodes seen Ready at once
+	// MinMembers is the fewest members an agent's gossip held when the
+	// start was given up on.
+	MinMembers int          `json:"gossip_min_members,omitempty"`
 	Nodes      int          `json:"nodes"`
 	Seats      int          `json:"seats"`
-	Pods       int          `json:"pods"`
+	Pods       int          `json:"pods,omitempty"`
 	Load       string       `json:"load"` // /proc/loadavg before and after
-	GossipS    float64      `json:"gossip_converged_s"`
-	ReadyS     float64      `json:"all_ready_s"`
-	CreateS    float64      `json:"create_s"`
-	BoundS     float64      `json:"all_bound_s"`
-	RunningS   float64      `json:"all_running_s"`
-	BoundRate  float64      `json:"bound_pods_per_s"`
-	RunRate    float64      `json:"running_pods_per_s"`
-	CreateP50  float64      `json:"create_p50_ms"`
-	CreateP99  float64      `json:"create_p99_ms"`
-	CreateMax  float64      `json:"create_max_ms"`
-	ListP50    float64      `json:"list_p50_ms"`
-	ListP99    float64      `json:"list_p99_ms"`
+	GossipS    float64      `json:"gossip_converged_s,omitempty"`
+	ReadyS     float64      `json:"all_ready_s,omitempty"`
+	CreateS    float64      `json:"create_s,omitempty"`
+	BoundS     float64      `json:"all_bound_s,omitempty"`
+	RunningS   float64      `json:"all_running_s,omitempty"`
+	BoundRate  float64      `json:"bound_pods_per_s,omitempty"`
+	RunRate    float64      `json:"running_pods_per_s,omitempty"`
+	CreateP50  float64      `json:"create_p50_ms,omitempty"`
+	CreateP99  float64      `json:"create_p99_ms,omitempty"`
+	CreateMax  float64      `json:"create_max_ms,omitempty"`
+	ListP50    float64      `json:"list_p50_ms,omitempty"`
+	ListP99    float64      `json:"list_p99_ms,omitempty"`
 	Kills      []killResult `json:"kills"`
-	SoakS      float64      `json:"soak_s"`
-	FalseNR    int          `json:"false_not_ready"` // live nodes seen NotReady, whole run
-	HeapMiB    float64      `json:"heap_inuse_mib"`
-	HeapPerKiB float64      `json:"heap_per_node_kib"`
-	RSSMiB     float64      `json:"rss_mib"`
-	Goroutines int          `json:"goroutines"`
-	CPUCores   float64      `json:"cpu_cores_busy"` // process CPU / wall during the pods phase
-	CPUIdle    float64      `json:"cpu_cores_idle"` // during the soak
-	WALMiB     float64      `json:"raft_wal_mib"`   // largest seat's
-	SnapMiB    float64      `json:"raft_snapshots_mib"`
+	SoakS      float64      `json:"soak_s,omitempty"`
+	FalseNR    int          `json:"false_not_ready,omitempty"` // live nodes seen NotReady, whole run
+	HeapMiB    float64      `json:"heap_inuse_mib,omitempty"`
+	HeapPerKiB float64      `json:"heap_per_node_kib,omitempty"`
+	RSSMiB     float64      `json:"rss_mib,omitempty"`
+	Goroutines int          `json:"goroutines,omitempty"`
+	CPUCores   float64      `json:"cpu_cores_busy,omitempty"`  // process CPU / wall during the pods phase
+	CPUStart   float64      `json:"cpu_cores_start,omitempty"` // a start given up on: process CPU / wall since start
+	CPUIdle    float64      `json:"cpu_cores_idle,omitempty"`  // during the soak
+	WALMiB     float64      `json:"raft_wal_mib,omitempty"`    // largest seat's
+	SnapMiB    float64      `json:"raft_snapshots_mib,omitempty"`
 }
 
 type killResult struct {
-	Killed       int     `json:"killed"`
-	Replicas     int     `json:"replicas_lost"`
-	DetectS      float64 `json:"all_not_ready_s"`
-	ReplacedS    float64 `json:"replacements_running_s"`
-	FalsePosWhen int     `json:"false_not_ready"`
+	Killed       int     `json:"killed,omitempty"`
+	Replicas     int     `json:"replicas_lost,omitempty"`
+	DetectS      float64 `json:"all_not_ready_s,omitempty"`
+	ReplacedS    float64 `json:"replacements_running_s,omitempty"`
+	FalsePosWhen int     `json:"false_not_ready,omitempty"`
 }
 
 func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
@@ -171,33 +175,37 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	}
 
 	// Start: gossip converged, every node Ready.
+	lastReady := time.Now()
 	if !waitFor(t, 5*time.Minute, "gossip converged", 100*time.Millisecond, func() bool {
-		for _, n := range all {
-			if n.GossipMembers() != nodes {
-				return false
+		if time.Since(lastReady) > 2*time.Second {
+			lastReady = time.Now()
+			if r, ok := readyOf(); ok {
+				res.ReadyMax = max(res.ReadyMax, countTrue(r))
 			}
 		}
-		return true
+		res.MinMembers = nodes
+		for _, n := range all {
+			res.MinMembers = min(res.MinMembers, n.GossipMembers())
+		}
+		return res.MinMembers == nodes
 	}) {
 		res.Stopped = "gossip converged"
+		res.footprint(nodes, start)
 		return res
 	}
+	res.MinMembers = 0
 	res.GossipS = time.Since(start).Seconds()
 	if !waitFor(t, 5*time.Minute, "every node Ready", 250*time.Millisecond, func() bool {
 		r, ok := readyOf()
 		if !ok {
 			return false
 		}
-		ready := 0
-		for _, v := range r {
-			if v {
-				ready++
-			}
-		}
+		ready := countTrue(r)
 		res.ReadyMax = max(res.ReadyMax, ready)
 		return ready == nodes
 	}) {
 		res.Stopped = "every node Ready"
+		res.footprint(nodes, start)
 		return res
 	}
 	res.ReadyS = time.Since(start).Seconds()
@@ -467,6 +475,29 @@ spec:
 `
 
 // waitFor polls cond until it holds (true) or d is up (false, logged).
+// footprint records memory and the CPU since start of a run given up on.
+func (res *scaleResult) footprint(nodes int, start time.Time) {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	res.HeapMiB = float64(ms.HeapInuse) / (1 << 20)
+	res.HeapPerKiB = float64(ms.HeapInuse) / 1024 / float64(nodes)
+	res.RSSMiB = rssMiB()
+	res.Goroutines = runtime.NumGoroutine()
+	res.CPUStart = cpuSeconds() / time.Since(start).Seconds()
+	res.Load += " -> " + loadavg()
+}
+
+func countTrue(m map[string]bool) int {
+	n := 0
+	for _, v := range m {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
 func waitFor(t *testing.T, d time.Duration, what string, every time.Duration, cond func() bool) bool {
 	t.Helper()
 	deadline := time.Now().Add(d)

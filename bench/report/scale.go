@@ -115,7 +115,11 @@ func writeScale(w io.Writer, lines []scaleLine) {
 		fmt.Fprintf(w, "Load average (1/5/15 min) at the start and the end of the last run: %s.\n\n", strings.ReplaceAll(last.Load, "->", "→"))
 		for _, l := range ls {
 			if l.Stopped != "" {
-				fmt.Fprintf(w, "A run stopped at the step \"%s\" (not reached in its time; at most %d of %d nodes were Ready at once); the figures after it are missing.\n\n", l.Stopped, int(l.Vals["ready_max"]), l.Nodes)
+				fmt.Fprintf(w, "A run stopped at the step \"%s\", not reached in its time: at most %d of %d nodes were Ready at once", l.Stopped, int(l.Vals["ready_max"]), l.Nodes)
+				if m := l.Vals["gossip_min_members"]; m > 0 {
+					fmt.Fprintf(w, ", and the agent that knew fewest members knew %d", int(m))
+				}
+				fmt.Fprint(w, "; the figures after it are missing.\n\n")
 			}
 		}
 		rows := [][2]string{
@@ -151,11 +155,18 @@ func writeScale(w io.Writer, lines []scaleLine) {
 			[2]string{"… per hollow node, KiB", mmm(get("heap_per_node_kib"))},
 			[2]string{"process RSS, MiB", mmm(get("rss_mib"))},
 			[2]string{"goroutines", mmm(get("goroutines"))},
+			[2]string{"CPU from the start until it was given up on, cores", mmm(get("cpu_cores_start"))},
 			[2]string{"CPU while pods were created and started, cores", mmm(get("cpu_cores_busy"))},
 			[2]string{"CPU during the idle soak, cores", mmm(get("cpu_cores_idle"))},
 			[2]string{"Raft log on disk (largest seat), MiB", mmm(get("raft_wal_mib"))},
 			[2]string{"Raft snapshots on disk (largest seat), MiB", mmm(get("raft_snapshots_mib"))},
 		)
-		table(w, rows)
+		var measured [][2]string
+		for _, r := range rows {
+			if r[1] != "not run" {
+				measured = append(measured, r)
+			}
+		}
+		table(w, measured)
 	}
 }
