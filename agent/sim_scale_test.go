@@ -71,6 +71,9 @@ func TestSimScale(t *testing.T) {
 // scaleResult is one line of bench/results/scale.jsonl.
 type scaleResult struct {
 	Name string `json:"name"` // "scale_<nodes>nodes"
+	// Variant (SHOAL_SCALE_VARIANT) names a run of other code than the
+	// commit's, measured for comparison.
+	Variant string `json:"variant,omitempty"`
 	// Stopped names the step that did not finish in its time, if any;
 	// the figures after it are missing.
 	Stopped  string `json:"stopped,omitempty"`
@@ -117,7 +120,7 @@ type killResult struct {
 }
 
 func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
-	res := scaleResult{Name: fmt.Sprintf("scale_%dnodes", nodes), Nodes: nodes, Pods: pods, Load: loadavg()}
+	res := scaleResult{Name: fmt.Sprintf("scale_%dnodes", nodes), Variant: os.Getenv("SHOAL_SCALE_VARIANT"), Nodes: nodes, Pods: pods, Load: loadavg()}
 	cfg := DefaultSimConfig(nodes, t.TempDir())
 	cfg.MaxPods = max(110, 3*pods/nodes)
 	if f := os.Getenv("SHOAL_SCALE_LOG"); f != "" {

@@ -13,6 +13,9 @@ import (
 // scaleLine is one line of scale.jsonl, written by agent/sim_scale_test.go
 // (make bench-scale): one fleet size, one run.
 type scaleLine struct {
+	// Variant names a run of other code than the commit's, measured for
+	// comparison (e.g. before a fix); empty for the commit's own.
+	Variant string             `json:"variant"`
 	Stopped string             `json:"stopped"`
 	Nodes   int                `json:"nodes"`
 	Seats   int                `json:"seats"`
@@ -90,17 +93,27 @@ func writeScale(w io.Writer, lines []scaleLine) {
 		return
 	}
 	fmt.Fprint(w, scaleText)
-	by := map[int][]scaleLine{}
-	var sizes []int
-	for _, l := range lines {
-		if by[l.Nodes] == nil {
-			sizes = append(sizes, l.Nodes)
-		}
-		by[l.Nodes] = append(by[l.Nodes], l)
+	type key struct {
+		nodes   int
+		variant string
 	}
-	sort.Ints(sizes)
-	for _, n := range sizes {
-		ls := by[n]
+	by := map[key][]scaleLine{}
+	var keys []key
+	for _, l := range lines {
+		k := key{l.Nodes, l.Variant}
+		if by[k] == nil {
+			keys = append(keys, k)
+		}
+		by[k] = append(by[k], l)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].nodes != keys[j].nodes {
+			return keys[i].nodes < keys[j].nodes
+		}
+		return keys[i].variant < keys[j].variant
+	})
+	for _, k := range keys {
+		ls := by[k]
 		get := func(k string) []float64 {
 			var out []float64
 			for _, l := range ls {
@@ -111,7 +124,11 @@ func writeScale(w io.Writer, lines []scaleLine) {
 			return out
 		}
 		last := ls[len(ls)-1]
-		fmt.Fprintf(w, "### %d nodes (%d seats), %d pods\n\n", n, last.Seats, last.Pods)
+		title := fmt.Sprintf("### %d nodes (%d seats), %d pods", k.nodes, last.Seats, last.Pods)
+		if k.variant != "" {
+			title += ": " + k.variant
+		}
+		fmt.Fprintf(w, "%s\n\n", title)
 		fmt.Fprintf(w, "Load average (1/5/15 min) at the start and the end of the last run: %s.\n\n", strings.ReplaceAll(last.Load, "->", "→"))
 		for _, l := range ls {
 			if l.Stopped != "" {
