@@ -144,6 +144,8 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 		}
 	}()
 	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxIdleConns: 1024}}
+	// Polls give up sooner, so a step's deadline is checked on time.
+	poll := &http.Client{Timeout: 10 * time.Second, Transport: hc.Transport}
 	all := s.Nodes()
 	for _, n := range all {
 		if n.Seat {
@@ -156,7 +158,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	// watchReady lists the nodes and records any live node not Ready.
 	readyOf := func() (map[string]bool, bool) {
 		var l api.NodeList
-		if err := getJSONWith(hc, base+"/api/v1/nodes?resourceVersion=0", &l); err != nil {
+		if err := getJSONWith(poll, base+"/api/v1/nodes?resourceVersion=0", &l); err != nil {
 			return nil, false
 		}
 		out := map[string]bool{}
@@ -404,7 +406,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 		kr.DetectS = time.Since(t0).Seconds()
 		if !waitFor(t, 10*time.Minute, "replacements Running", 250*time.Millisecond, func() bool {
 			var l api.PodList
-			if err := getJSONWith(hc, base+"/api/v1/namespaces/default/pods?resourceVersion=0&labelSelector=scale%3Drc", &l); err != nil {
+			if err := getJSONWith(poll, base+"/api/v1/namespaces/default/pods?resourceVersion=0&labelSelector=scale%3Drc", &l); err != nil {
 				return false
 			}
 			live := 0
