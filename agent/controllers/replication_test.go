@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -98,19 +99,16 @@ func TestPlanReplicas(t *testing.T) {
 }
 
 func TestDeathClockWaitsForGrace(t *testing.T) {
-	var d deathClock
+	var d liveness.Clock
 	t0 := time.Unix(100, 0)
-	m := Member{Name: "n2", Alive: false}
-	if got := d.deadFor(m, t0); got != 0 {
+	if got := d.Down("n2", false, 0, t0); got != 0 {
 		t.Fatalf("first sight of a failure: %v", got)
 	}
-	if got := d.deadFor(m, t0.Add(4*time.Second)); got != 4*time.Second {
+	if got := d.Down("n2", false, 0, t0.Add(4*time.Second)); got != 4*time.Second {
 		t.Fatalf("dead for %v, want 4s", got)
 	}
-	m.Alive = true
-	d.deadFor(m, t0.Add(5*time.Second))
-	m.Alive = false
-	if got := d.deadFor(m, t0.Add(6*time.Second)); got != 0 {
+	d.Down("n2", true, 0, t0.Add(5*time.Second))
+	if got := d.Down("n2", false, 0, t0.Add(6*time.Second)); got != 0 {
 		t.Fatalf("a member that came back starts a new clock, got %v", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -102,7 +103,7 @@ func TestReconcilerRunsWhatIsBoundHereAndRemovesTheRest(t *testing.T) {
 	netw := &memNetwork{pods: map[string]net.IP{podNetID("gone-pod"): net.ParseIP("10.244.1.5")}}
 	status := &statusLog{}
 	passes := &passCount{}
-	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{})
+	fence := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Minute)}, &fleetAt{})
 	pod := api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default", UID: "new-pod"},
 		Spec:   api.PodSpec{NodeName: "n1", Containers: []api.Container{{Name: "app"}}},
 		Status: api.PodStatus{PodIP: "10.244.1.5", HostIP: "10.0.0.1", Conditions: []api.PodCondition{{Type: "PodScheduled", Status: "True"}}}}
@@ -169,7 +170,7 @@ func TestReconcilerDoesNotActWithoutContact(t *testing.T) {
 	rt := newMemRuntime("running-pod")
 	netw := &memNetwork{pods: map[string]net.IP{}}
 	views := newViewQueue(&Assignments{Index: 3}) // binds nothing here: acted on, it would remove running-pod
-	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{seat: seatAt{leader: ""}})
+	fence := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Minute)}, &fleetAt{seat: seatAt{leader: ""}})
 	r, err := New(Config{Name: "n1", Resync: time.Minute},
 		Deps{Assignments: views, Status: &statusLog{}, Runtime: rt, Network: netw, Fence: fence})
 	if err != nil {
@@ -189,7 +190,7 @@ func TestReconcilerDoesNotActWithoutContact(t *testing.T) {
 }
 
 func TestNewNamesWhatIsMissing(t *testing.T) {
-	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{})
+	fence := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Minute)}, &fleetAt{})
 	full := Deps{Assignments: newViewQueue(), Status: &statusLog{}, Runtime: newMemRuntime(), Network: &memNetwork{}, Fence: fence}
 	if _, err := New(Config{Resync: time.Minute}, full); err == nil || !strings.Contains(err.Error(), "node name") {
 		t.Errorf("no name: %v", err)
