@@ -307,6 +307,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"lab kill → all 8 replicas Running elsewhere, s", mmm(s["seconds"])},
 		{"with --node-grace 1s: lab kill → not Ready, s", mmm(tuned["not_ready_s"])},
 		{"with --node-grace 1s: lab kill → all 8 Running elsewhere, s", mmm(tuned["seconds"])},
+		{"20 nodes, 2 killed (TestBenchFailoverFleet20): lab kill → all 100 Running elsewhere, s", mmm(lab["failover_20nodes"]["seconds"])},
 	})
 	writeFailoverFleet(w, micro, lab) // failover_fleet.go
 
