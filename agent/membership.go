@@ -57,6 +57,7 @@ type membership struct {
 	// failed holds members gossip declared dead (not departed on purpose)
 	// since it last saw them alive.
 	failed map[string]bool
+	pings  int // pingServer's turn
 }
 
 func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, error) {
@@ -251,13 +252,16 @@ func (m *membership) failedVerdict(name string) bool {
 	return m.failed[name]
 }
 
-// pingServer pings every server gossip holds alive, other than this agent,
-// and reports whether one answered within gossip's probe timeout: a
+// pingServer pings one server gossip holds alive, other than this agent,
+// and reports whether it answered within gossip's probe timeout: a
 // client's evidence that it is in contact with the fleet now. Gossip's own
 // view is no such evidence: an agent cut off from everyone confirms no
 // suspicion, so it holds the servers alive for up to
 // SuspicionMaxTimeoutMult times longer than the fleet holds it
-// (agent/liveness, docs/liveness.md).
+// (agent/liveness, docs/liveness.md). The servers take turns, one ping a
+// tick (no more than gossip's own probes): a dead one that gossip still
+// lists costs one tick in as many as there are servers, while the node
+// fences only after several ticks without an answer.
 func (m *membership) pingServer(self string) bool {
 	m.mu.Lock()
 	var servers []memberlist.Node
@@ -267,24 +271,16 @@ func (m *membership) pingServer(self string) bool {
 			servers = append(servers, n)
 		}
 	}
+	m.pings++
+	turn := m.pings
 	m.mu.Unlock()
 	if len(servers) == 0 {
 		return false
 	}
-	answered := make(chan bool, len(servers))
-	for _, n := range servers {
-		go func() {
-			_, err := m.list.Ping(n.Name, &net.UDPAddr{IP: n.Addr, Port: int(n.Port)})
-			answered <- err == nil
-		}()
-	}
-	// Each ping ends within the probe timeout; the first answer will do.
-	for range servers {
-		if <-answered {
-			return true
-		}
-	}
-	return false
+	sort.Slice(servers, func(i, j int) bool { return servers[i].Name < servers[j].Name })
+	n := servers[turn%len(servers)]
+	_, err := m.list.Ping(n.Name, &net.UDPAddr{IP: n.Addr, Port: int(n.Port)})
+	return err == nil
 }
 
 // slogWriter turns the standard-library logging of hashicorp's libraries into slog records.
