@@ -165,25 +165,7 @@ func validateDaemonRollingUpdate(ru *RollingUpdateDaemonSet) FieldErrors {
 	}
 	var errs FieldErrors
 	check := func(name string, v *intstr.IntOrString) {
-		if v == nil {
-			errs = append(errs, &FieldError{Path: path + "." + name, Detail: "required"})
-			return
-		}
-		if v.Type == intstr.Int {
-			if v.IntVal < 0 {
-				errs = append(errs, &FieldError{Path: path + "." + name, Value: v.String(), Detail: "must be greater than or equal to 0"})
-			}
-			return
-		}
-		pct, ok := percent(v.StrVal)
-		switch {
-		case !ok:
-			errs = append(errs, &FieldError{Path: path + "." + name, Value: v.StrVal, Detail: "must be an integer or a percentage (e.g. '5%')"})
-		case pct < 0:
-			errs = append(errs, &FieldError{Path: path + "." + name, Value: v.StrVal, Detail: "must be greater than or equal to 0"})
-		case pct > 100:
-			errs = append(errs, &FieldError{Path: path + "." + name, Value: v.StrVal, Detail: "must not be greater than 100%"})
-		}
+		errs = append(errs, validateIntOrPercent(path+"."+name, v, true)...)
 	}
 	check("maxUnavailable", ru.MaxUnavailable)
 	check("maxSurge", ru.MaxSurge)

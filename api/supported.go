@@ -129,7 +129,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[corev1.EndpointSubset]():          {"addresses", "notReadyAddresses", "ports"},
 	reflect.TypeFor[corev1.EndpointAddress]():         {"hostname", "ip", "nodeName", "targetRef"},
 	reflect.TypeFor[corev1.EndpointPort]():            {"name", "port", "protocol"},
-	reflect.TypeFor[corev1.ObjectReference]():         {"apiVersion", "kind", "name", "namespace", "resourceVersion", "uid"},
+	reflect.TypeFor[corev1.ObjectReference]():         {"apiVersion", "fieldPath", "kind", "name", "namespace", "resourceVersion", "uid"},
 	reflect.TypeFor[discoveryv1.EndpointSlice]():      {"addressType", "apiVersion", "endpoints", "kind", "metadata", "ports"},
 	reflect.TypeFor[discoveryv1.Endpoint]():           {"addresses", "conditions", "hostname", "nodeName", "targetRef"},
 	reflect.TypeFor[discoveryv1.EndpointConditions](): {"ready", "serving", "terminating"},
@@ -150,6 +150,12 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[batchv1.CronJobSpec]():     {"concurrencyPolicy", "failedJobsHistoryLimit", "jobTemplate", "schedule", "startingDeadlineSeconds", "successfulJobsHistoryLimit", "suspend"},
 	reflect.TypeFor[batchv1.JobTemplateSpec](): {"metadata", "spec"},
 	reflect.TypeFor[batchv1.CronJobStatus]():   {"active", "lastScheduleTime", "lastSuccessfulTime"},
+	// Events: event.go.
+	reflect.TypeFor[corev1.Event](): {"action", "apiVersion", "count", "eventTime", "firstTimestamp", "involvedObject", "kind",
+		"lastTimestamp", "message", "metadata", "reason", "related", "reportingComponent", "reportingInstance", "series", "source", "type"},
+	reflect.TypeFor[corev1.EventSource](): {"component", "host"},
+	reflect.TypeFor[corev1.EventSeries](): {"count", "lastObservedTime"},
+
 	// Leases: lease.go.
 	reflect.TypeFor[coordinationv1.Lease]():     {"apiVersion", "kind", "metadata", "spec"},
 	reflect.TypeFor[coordinationv1.LeaseSpec](): {"acquireTime", "holderIdentity", "leaseDurationSeconds", "leaseTransitions", "renewTime"},

@@ -42,6 +42,8 @@ func Validate(obj Object) error {
 		return ValidateCronJob(o)
 	case *Lease:
 		return ValidateLease(o)
+	case *Event:
+		return ValidateEvent(o)
 	}
 	return fmt.Errorf("validate: unsupported object %T", obj)
 }
