@@ -148,6 +148,11 @@ func (n *Reconciler) Run(ctx context.Context) {
 		if !gate.need(view, start, n.cfg.Resync) {
 			continue
 		}
+		if gate.peersOnly(view, start, n.cfg.Resync) { // agent/node/pass.go
+			gate.peersSynced(view)
+			n.syncPeers(ctx, view.Nodes)
+			continue
+		}
 		gate.passed(view, start)
 		n.reconcile(ctx, view)
 		if n.d.Metrics != nil {
