@@ -149,10 +149,7 @@ func (f *Fencer) contact(ctx context.Context, now time.Time) (time.Time, bool) {
 	need := f.needIndex
 	f.mu.Unlock()
 	if need == 0 {
-		// Bounded like every check, so the fence loop keeps its pace.
-		ictx, cancel := context.WithTimeout(ctx, f.budget.CheckTimeout)
-		idx, err := f.fleet.LeaderIndex(ictx)
-		cancel()
+		idx, err := f.fleet.LeaderIndex(ctx)
 		if err != nil {
 			f.log.Debug("read the leader's index", "err", err)
 			return since, false
@@ -263,7 +260,12 @@ func (f *Fencer) Run(ctx context.Context) {
 			f.mu.Unlock()
 		}
 		now := time.Now()
-		since, ok := f.contact(ctx, now)
+		// Bounded like every check, so the loop keeps its pace (the
+		// budget's CheckTimeout); the reconciler's own check may wait
+		// longer for the leader's index.
+		cctx, cancel := context.WithTimeout(ctx, f.budget.CheckTimeout)
+		since, ok := f.contact(cctx, now)
+		cancel()
 		f.mu.Lock()
 		if ok || since.After(f.lastContact) {
 			f.lastContact = since
