@@ -181,9 +181,11 @@ in 0.75 s: about 1.3 s) and the agent's node grace (DefaultNodeGrace, 2 s:
 a node must be out of contact that long before the leader records it
 NotReady, so a brief hiccup moves nothing). The grace counts from the
 node's last contact, which the leader takes as gossip's verdict less the
-suspicion the verdict proves (docs/liveness.md); before that it counted
-from the verdict, and the figures below were taken then (about 0.75 s
-more than now). The leader wakes on gossip's verdict and again the moment
+suspicion the verdict proves (docs/liveness.md); when it counted from
+the verdict, the figures below were 0.7-0.9 s longer (medians 3.24 s to
+not Ready, 3.47 s to all Running; 2.24 s and 2.55 s with a 1 s grace),
+and they were taken on a quieter machine than these (load 12 at the
+start, 20 at the end of the run that gave them). The leader wakes on gossip's verdict and again the moment
 a grace runs out, and the replacements run within about half a second
 after that. A shorter --node-grace buys a faster failover at the price of
 more moves on a flaky network.
