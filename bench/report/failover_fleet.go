@@ -58,20 +58,20 @@ TestNodeLifecycleCountsTheGraceFromLastContact hold it), so a node is
 NotReady about 2 s after it went silent at any fleet size. And the
 deletes of the first lost node's replicas held the lifecycle loop, so
 the second node's grace ran out unnoticed for up to 0.6 s; they run in
-a loop of their own now. The figures below were taken after both, on a
-day when the machine was shared with other work (load 3 at the start,
-17 at the end of the five rounds; the lab itself adds much of it). On
-the code before them, five rounds the same hour gave: last NotReady
-3.34 / 3.89 / 4.23 s, last bind 3.76 / 4.39 / 4.53 s, all Running
-6.76 / 7.18 / 7.54 s. So the leader's part is about 1.1 s shorter, and
-what is left is the containers' starts: from the last bind to the last
-container started takes about 2.5 s (medians of both) on two cores that
-run twenty agents, a hundred containers and other builds and tests, and
-one more poll of the
-CLI sees them Running. Under 5 s at the defaults needs that part faster
-(a node's pass over all its pods runs again when a peer turns NotReady,
-although only its routes matter to it; a pod bound during a pass waits
-for the pass to end), or separate machines.
+a loop of their own now. And a peer turning NotReady no longer wakes
+every node for a pass over its pods (only its routes to peers can
+change). The figures below were taken after the first two, on a day
+when the machine was shared with other work (load 3 at the start, 17 at
+the end of the five rounds; the lab itself adds much of it). That day
+the last NotReady came at a median of 2.6-3.0 s in four sets of five
+rounds, against 3.9-4.1 s in two sets on the code before; but all 100
+Running took 6.5-9.0 s (medians) against 7.2-9.2 s, as the load swung
+between 3 and 23: what is left is the containers' starts, which take
+2-5 s from the last bind on two cores that run twenty agents, a hundred
+containers and other builds and tests. Under 5 s at the defaults (one
+round of 20 did it in 5.4 s) needs that part faster, for one a pod bound
+during a node's pass not waiting for the pass to end, or separate
+machines.
 BenchmarkGossipVerdict (` + "`go test -run XXX -bench GossipVerdict -benchtime 5x ./agent/`" + `)
 measures gossip alone on loopback with the agent's timings: the median
 verdict is 1.15 s at 5 members, 1.47 s at 20 and 1.78 s at 50.
