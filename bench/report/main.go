@@ -325,6 +325,8 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"veth round trips/s (one connection)", mmm(s["veth_rr_per_s"])},
 	})
 
+	writeServices(w, micro, lab) // services.go
+
 	fmt.Fprint(w, footprintText)
 	idle, busy := lab["footprint-idle"], lab["footprint-50pods"]
 	table(w, [][2]string{
@@ -345,7 +347,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 
 	var extra []string
 	for name := range micro {
-		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") && !strings.HasPrefix(name, "BenchmarkLeaderPlacement/") && !strings.HasPrefix(name, "BenchmarkFleetRegister/") && !strings.HasPrefix(name, "BenchmarkWatchFanOut/") && !strings.HasPrefix(name, "BenchmarkGossipVerdict/") {
+		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") && !strings.HasPrefix(name, "BenchmarkLeaderPlacement/") && !strings.HasPrefix(name, "BenchmarkFleetRegister/") && !strings.HasPrefix(name, "BenchmarkWatchFanOut/") && !strings.HasPrefix(name, "BenchmarkGossipVerdict/") && !serviceBench(name) {
 			extra = append(extra, name)
 		}
 	}

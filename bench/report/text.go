@@ -33,6 +33,7 @@ as such, and so is Nomad where no run here measures the same thing.
 | DaemonSet start | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchDaemonSet -v ./e2e/`" + ` | apply → every node Running (issue 18) |
 | failover | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchFailover -v ./e2e/`" + ` | < 5 s median |
 | pod network | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchNetwork -v ./e2e/`" + ` | pod/veth ≥ 0.9 |
+| Services | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchServices -v ./e2e/`" + `, ` + "`go test -bench SyncOneChange ./agent/node/svcproxy/`" + ` (root) | ClusterIP/direct ≥ 0.95, round trip p50 within 10%, Ready → rules < 1 s, one rule change < 50 ms at 1,000 × 10 (issue 19) |
 | footprint | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchFootprint -v ./e2e/`" + ` | < 40 MB idle agent RSS |
 | Swarm reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefSwarm -v ./e2e/`" + ` | ratios beside shoal's |
 | Nomad reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefNomad -v ./e2e/`" + ` (a binary from bench/nomad-build.sh) | ratios beside shoal's |
