@@ -88,6 +88,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	}
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
 	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...) // taints.go
+	errs = append(errs, validateGracePeriod(path, s)...)                            // lifecycle.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}
@@ -102,6 +103,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 		c := &s.InitContainers[i]
 		errs = append(errs, validateContainer(cpath, c, volumes)...)
 		errs = append(errs, validateInitContainer(cpath, c)...)
+		errs = append(errs, validateLifecycle(cpath, c, true)...)
 		if prev, ok := names[c.Name]; ok && c.Name != "" {
 			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
 		}
@@ -115,6 +117,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 		c := &s.Containers[i]
 		errs = append(errs, validateContainer(cpath, c, volumes)...)
 		errs = append(errs, validateProbes(cpath, c)...)
+		errs = append(errs, validateLifecycle(cpath, c, false)...)
 		if prev, ok := names[c.Name]; ok && c.Name != "" {
 			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
 		}
