@@ -86,8 +86,11 @@ func (r *Runtime) postStart(ctx context.Context, pod *api.Pod, c api.Container, 
 	msg := fmt.Sprintf("PostStartHook failed: %v", err)
 	r.event(pod, EventWarning, "FailedPostStartHook", msg)
 	r.log.Info("postStart hook failed: killing the container", "pod", pod.ObjectMeta.UID, "container", c.Name, "err", err)
-	if kerr := r.killTask(ctx, cont); kerr != nil {
-		return errors.Join(fmt.Errorf("container %s: %s", c.Name, msg), kerr)
+	// The exited task stays: the next sync records the exit and restarts
+	// the container by its policy and back-off. The pod's other
+	// containers are not held up by it.
+	if err := r.killTask(ctx, cont); err != nil {
+		return fmt.Errorf("container %s: %s: %w", c.Name, msg, err)
 	}
-	return fmt.Errorf("container %s: %s", c.Name, msg)
+	return nil
 }
