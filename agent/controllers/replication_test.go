@@ -70,7 +70,7 @@ func TestPlanReplicas(t *testing.T) {
 			pods:   []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), replica("b", "rc-uid", "n2", api.PodUnknown, time.Hour, "web")},
 			create: 0, live: 2},
 		{name: "a terminating pod does not count: its replacement is made at once, and it is never picked as surplus", replicas: 2,
-			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), terminating(replica("b", "rc-uid", "n1", api.PodRunning, time.Hour, "web"))},
+			pods:   []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), terminating(replica("b", "rc-uid", "n1", api.PodRunning, time.Hour, "web"))},
 			create: 1, live: 1},
 		{name: "surplus skips terminating pods", replicas: 1,
 			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, 2*time.Hour, "web"), replica("c", "rc-uid", "n1", api.PodRunning, time.Hour, "web"),
