@@ -86,7 +86,9 @@ type memRuntime struct {
 	mu         sync.Mutex
 	pods       map[string]string // UID -> the netns path it was synced with
 	removed    []string
-	terminated []string // "UID grace", in order
+	terminated []string                 // "UID grace", in order
+	holdStops  bool                     // TerminatePod waits for its context to end, as for a long grace
+	busy       map[string]chan struct{} // pods a held TerminatePod works on: RemovePod waits, as on podruntime's pod lock
 }
 
 func newMemRuntime(uids ...string) *memRuntime {
@@ -130,6 +132,11 @@ func (r *memRuntime) ListPods(ctx context.Context) ([]string, error) {
 
 func (r *memRuntime) RemovePod(ctx context.Context, uid string) error {
 	r.mu.Lock()
+	if ch := r.busy[uid]; ch != nil {
+		r.mu.Unlock()
+		<-ch
+		r.mu.Lock()
+	}
 	defer r.mu.Unlock()
 	delete(r.pods, uid)
 	r.removed = append(r.removed, uid)
@@ -137,6 +144,24 @@ func (r *memRuntime) RemovePod(ctx context.Context, uid string) error {
 }
 
 func (r *memRuntime) TerminatePod(ctx context.Context, p *api.Pod, grace time.Duration) error {
+	r.mu.Lock()
+	hold := r.holdStops
+	r.mu.Unlock()
+	if hold {
+		ch := make(chan struct{})
+		r.mu.Lock()
+		if r.busy == nil {
+			r.busy = map[string]chan struct{}{}
+		}
+		r.busy[string(p.ObjectMeta.UID)] = ch
+		r.mu.Unlock()
+		<-ctx.Done()
+		r.mu.Lock()
+		delete(r.busy, string(p.ObjectMeta.UID))
+		r.mu.Unlock()
+		close(ch)
+		return ctx.Err()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.pods, string(p.ObjectMeta.UID))

@@ -103,7 +103,7 @@ type Reconciler struct {
 	d        Deps
 	mu       sync.Mutex
 	reported map[string]api.PodStatus // by pod UID: the last status the fleet accepted
-	stopping map[string]bool          // by pod UID: terminations under way (terminate.go)
+	stopping map[string]func()        // by pod UID: terminations under way, and how to cancel each (terminate.go)
 	stops    sync.WaitGroup
 }
 
@@ -118,7 +118,7 @@ func New(cfg Config, d Deps) (*Reconciler, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Reconciler{cfg: cfg, d: d, reported: map[string]api.PodStatus{}, stopping: map[string]bool{}}, nil
+	return &Reconciler{cfg: cfg, d: d, reported: map[string]api.PodStatus{}, stopping: map[string]func(){}}, nil
 }
 
 // Run is the reconcile loop: a blocking query on the state wakes it at
@@ -313,6 +313,7 @@ func (n *Reconciler) report(ctx context.Context, p *api.Pod, st api.PodStatus) e
 // removeUnclaimed stops pods and networks the state no longer binds here:
 // deleted pods, and pods of this node that the fleet moved elsewhere.
 func (n *Reconciler) removeUnclaimed(ctx context.Context, want, wantNet map[string]bool) {
+	n.cancelTerminations(want) // terminate.go
 	uids, err := n.d.Runtime.ListPods(ctx)
 	if err != nil {
 		n.cfg.Log.Warn("list local pods", "err", err)

@@ -20,11 +20,12 @@ import (
 func (n *Reconciler) terminate(ctx context.Context, p *api.Pod) {
 	uid := string(p.ObjectMeta.UID)
 	n.mu.Lock()
-	if n.stopping[uid] {
+	if n.stopping[uid] != nil {
 		n.mu.Unlock()
 		return
 	}
-	n.stopping[uid] = true
+	ctx, cancel := context.WithCancel(ctx)
+	n.stopping[uid] = cancel
 	n.mu.Unlock()
 	grace := time.Duration(api.TerminationGracePeriod(p)) * time.Second
 	if g := p.ObjectMeta.DeletionGracePeriodSeconds; g != nil {
@@ -38,6 +39,7 @@ func (n *Reconciler) terminate(ctx context.Context, p *api.Pod) {
 			n.mu.Lock()
 			delete(n.stopping, uid)
 			n.mu.Unlock()
+			cancel()
 		}()
 		log := n.cfg.Log.With("pod", api.KeyOf(pod), "uid", uid)
 		log.Info("stopping pod deleted gracefully", "grace", grace)
@@ -62,4 +64,19 @@ func (n *Reconciler) terminate(ctx context.Context, p *api.Pod) {
 		n.mu.Unlock()
 		log.Info("pod stopped and deleted")
 	}()
+}
+
+// cancelTerminations cancels the terminations of pods the state no longer
+// holds (removed at once meanwhile: forced, with their owner, or with their
+// node): the removal of unclaimed pods takes them, with the short stop
+// grace, and must not wait for a long grace period while every other pod
+// of the node waits for it, nor leave running a pod whose IP is free again.
+func (n *Reconciler) cancelTerminations(want map[string]bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for uid, cancel := range n.stopping {
+		if !want[uid] {
+			cancel()
+		}
+	}
 }

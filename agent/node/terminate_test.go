@@ -60,3 +60,39 @@ func TestReconcilerStopsTerminatingPodThenFinishesItsDeletion(t *testing.T) {
 		t.Error("the terminating pod's network is still there")
 	}
 }
+
+// A pod removed from the state while its node waits out its grace (a
+// forced delete, its owner's cascade) is no longer waited for: its
+// termination is cancelled, the removal of unclaimed pods takes it, and
+// its deletion is not "finished" again.
+func TestRemovedTerminatingPodIsRemovedWithoutWaitingForItsGrace(t *testing.T) {
+	rt := newMemRuntime("leaving")
+	rt.holdStops = true
+	netw := &memNetwork{pods: map[string]net.IP{}}
+	status := &statusLog{}
+	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{})
+	ts, grace := api.TimeOf(time.Now().Add(time.Hour)), int64(3600)
+	leaving := api.Pod{ObjectMeta: api.ObjectMeta{Name: "leaving", Namespace: "default", UID: "leaving", DeletionTimestamp: &ts, DeletionGracePeriodSeconds: &grace},
+		Spec:   api.PodSpec{NodeName: "n1", Containers: []api.Container{{Name: "app"}}},
+		Status: api.PodStatus{PodIP: "10.244.1.5", Phase: api.PodRunning, Conditions: []api.PodCondition{{Type: "PodScheduled", Status: "True"}}}}
+	views := newViewQueue(&Assignments{Index: 7, Pods: []api.Pod{leaving}})
+	r, err := New(Config{Name: "n1", Resync: time.Minute}, Deps{Assignments: views, Status: status, Runtime: rt, Network: netw, Fence: fence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	if !eventually(5*time.Second, func() bool { rt.mu.Lock(); defer rt.mu.Unlock(); return rt.busy["leaving"] != nil }) {
+		t.Fatal("the terminating pod was never being stopped")
+	}
+	views.views <- &Assignments{Index: 8} // it is gone from the state
+	if !eventually(5*time.Second, func() bool { _, removed := rt.state(); return len(removed) == 1 }) {
+		t.Fatal("the pod removed from the state was never removed here")
+	}
+	cancel()
+	<-done
+	if got := status.finishedDeletions(); len(got) != 0 {
+		t.Errorf("final deletes %v of a pod already gone from the state", got)
+	}
+}
