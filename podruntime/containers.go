@@ -105,13 +105,8 @@ func (r *Runtime) startTask(ctx context.Context, cont containerd.Container, podU
 	return nil
 }
 
-// stopTask stops a running task with SIGTERM, then SIGKILL after the stop
-// grace, and deletes it. A missing task is not an error.
-func (r *Runtime) stopTask(ctx context.Context, cont containerd.Container) error {
-	return r.stopTaskWithin(ctx, cont, r.stopGrace)
-}
-
-// stopTaskWithin is stopTask with grace between SIGTERM and SIGKILL.
+// stopTaskWithin stops a running task with SIGTERM, then SIGKILL after
+// stopGrace, and deletes it. A missing task is not an error.
 func (r *Runtime) stopTaskWithin(ctx context.Context, cont containerd.Container, stopGrace time.Duration) error {
 	task, err := cont.Task(ctx, nil)
 	if errdefs.IsNotFound(err) {
