@@ -10,14 +10,6 @@ const (
 	applyPatchType     = "application/apply-patch+yaml"
 )
 
-// The read-time annotations of a node (apiserver/node_view.go).
-const (
-	annRoles           = "shoal.dev/roles"
-	annAllocatedCPU    = "shoal.dev/allocated-cpu"
-	annAllocatedMemory = "shoal.dev/allocated-memory"
-	annPods            = "shoal.dev/pods"
-)
-
 // table is a meta.k8s.io Table as kubectl reads it.
 type table struct {
 	Kind              string `json:"kind"`

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -196,77 +194,6 @@ func (a *Agent) recordLeaderEvent(pod *api.Pod, eventType, reason, message strin
 			a.log.Debug("record event", "pod", api.KeyOf(pod), "reason", reason, "err", err)
 		}
 	}()
-}
-
-// listEvents is GET /api/v1/events and /api/v1/namespaces/{ns}/events,
-// with the field selectors kubectl describe sends (involvedObject.name,
-// .namespace, .uid, .kind).
-func (a *Agent) listEvents(w http.ResponseWriter, r *http.Request) {
-	match, err := eventFieldSelector(r.URL.Query().Get("fieldSelector"))
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	ns := r.PathValue("ns")
-	evs, idx := a.fsm().Events(func(e *api.Event) bool {
-		return (ns == "" || e.ObjectMeta.Namespace == ns) && match(e)
-	})
-	list := api.EventList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "EventList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Event{}}
-	for _, e := range evs {
-		list.Items = append(list.Items, *e)
-	}
-	sort.SliceStable(list.Items, func(i, j int) bool {
-		return list.Items[i].LastTimestamp.Before(&list.Items[j].LastTimestamp)
-	})
-	writeJSON(w, http.StatusOK, list)
-}
-
-func eventFieldSelector(s string) (func(*api.Event) bool, error) {
-	type cond struct {
-		get  func(*api.Event) string
-		want string
-		not  bool
-	}
-	var conds []cond
-	for _, term := range strings.Split(s, ",") {
-		if term == "" {
-			continue
-		}
-		op, not := "=", false
-		switch {
-		case strings.Contains(term, "!="):
-			op, not = "!=", true
-		case strings.Contains(term, "=="):
-			op = "=="
-		}
-		key, val, _ := strings.Cut(term, op)
-		var get func(*api.Event) string
-		switch key {
-		case "involvedObject.name":
-			get = func(e *api.Event) string { return e.InvolvedObject.Name }
-		case "involvedObject.namespace":
-			get = func(e *api.Event) string { return e.InvolvedObject.Namespace }
-		case "involvedObject.uid":
-			get = func(e *api.Event) string { return string(e.InvolvedObject.UID) }
-		case "involvedObject.kind":
-			get = func(e *api.Event) string { return e.InvolvedObject.Kind }
-		case "type":
-			get = func(e *api.Event) string { return e.Type }
-		case "reason":
-			get = func(e *api.Event) string { return e.Reason }
-		default:
-			return nil, invalid(&api.FieldError{Path: "fieldSelector", Value: term, Detail: "supported: involvedObject.name, involvedObject.namespace, involvedObject.uid, involvedObject.kind, type, reason"})
-		}
-		conds = append(conds, cond{get: get, want: val, not: not})
-	}
-	return func(e *api.Event) bool {
-		for _, c := range conds {
-			if (c.get(e) == c.want) == c.not {
-				return false
-			}
-		}
-		return true
-	}, nil
 }
 
 // eventRecorders hands each pod event to several recorders.

@@ -15,14 +15,14 @@ func TestNodesReadWithRolesAndAllocation(t *testing.T) {
 	var n api.Node
 	eventually(t, "the node shows the bound pod's request", func() bool {
 		n = api.Node{}
-		return getJSON(base+"/api/v1/nodes/alloc", &n) == nil && n.ObjectMeta.Annotations[annPods] == "1"
+		return getJSON(base+"/api/v1/nodes/alloc", &n) == nil && n.ObjectMeta.Annotations[api.AnnotationPods] == "1"
 	})
 	ann := n.ObjectMeta.Annotations
-	if ann[annRoles] != "server,leader" || ann[annAllocatedMemory] != "1Gi" || ann[annAllocatedCPU] != "0" {
+	if ann[api.AnnotationRoles] != "server,leader" || ann[api.AnnotationAllocatedMemory] != "1Gi" || ann[api.AnnotationAllocatedCPU] != "0" {
 		t.Fatalf("annotations %v", ann)
 	}
 	var l api.NodeList
-	if err := getJSON(base+"/api/v1/nodes", &l); err != nil || len(l.Items) != 1 || l.Items[0].ObjectMeta.Annotations[annAllocatedMemory] != "1Gi" {
+	if err := getJSON(base+"/api/v1/nodes", &l); err != nil || len(l.Items) != 1 || l.Items[0].ObjectMeta.Annotations[api.AnnotationAllocatedMemory] != "1Gi" {
 		t.Fatalf("list: %v %+v", err, l.Items)
 	}
 }

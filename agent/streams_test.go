@@ -7,29 +7,6 @@ import (
 	"github.com/shoal-dev/shoal/api"
 )
 
-func TestEventFieldSelectorMatchesInvolvedObject(t *testing.T) {
-	ev := &api.Event{InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: "default", Name: "web", UID: "u1"}, Type: api.EventNormal, Reason: "Started"}
-	for sel, want := range map[string]bool{
-		"": true,
-		"involvedObject.name=web,involvedObject.namespace=default,involvedObject.uid=u1": true,
-		"involvedObject.name=db":      false,
-		"involvedObject.kind==Pod":    true,
-		"type!=Normal":                false,
-		"reason=Started,type=Warning": false,
-	} {
-		match, err := eventFieldSelector(sel)
-		if err != nil {
-			t.Fatalf("%q: %v", sel, err)
-		}
-		if got := match(ev); got != want {
-			t.Errorf("%q matched %v, want %v", sel, got, want)
-		}
-	}
-	if _, err := eventFieldSelector("metadata.name=x"); err == nil {
-		t.Error("an unsupported field selector was accepted")
-	}
-}
-
 func TestEventBatcherFoldsRepeatsAndKeepsThoseArrivedInFlight(t *testing.T) {
 	b := &eventBatcher{a: &Agent{cfg: Config{Name: "n1"}}, kick: make(chan struct{}, 1), now: func() time.Time { return time.Unix(100, 0) }}
 	pod := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default", UID: "u1"}}

@@ -22,8 +22,6 @@ func (a *Agent) apiHandler() http.Handler {
 		Log:         a.log,
 		Routes: []apiserver.Route{
 			{Pattern: "GET /metrics", Handler: a.metricsHandler().ServeHTTP},
-			{Pattern: "GET /api/v1/events", Via: apiserver.OnServer, Handler: a.listEvents},
-			{Pattern: "GET /api/v1/namespaces/{ns}/events", Via: apiserver.OnServer, Handler: a.listEvents},
 			{Pattern: "POST /shoal/v1/events", Via: apiserver.OnLeader, Handler: a.recordEvents},
 			{Pattern: "POST /shoal/v1/seat", Handler: a.openSeat},
 			{Pattern: "GET /shoal/v1/raft", Via: apiserver.OnServer, Handler: a.raftServers},

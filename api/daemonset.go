@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 )
 
 // DaemonSets (apps/v1): one pod of the template on every node its
@@ -165,25 +166,7 @@ func validateDaemonRollingUpdate(ru *RollingUpdateDaemonSet) FieldErrors {
 	}
 	var errs FieldErrors
 	check := func(name string, v *intstr.IntOrString) {
-		if v == nil {
-			errs = append(errs, &FieldError{Path: path + "." + name, Detail: "required"})
-			return
-		}
-		if v.Type == intstr.Int {
-			if v.IntVal < 0 {
-				errs = append(errs, &FieldError{Path: path + "." + name, Value: v.String(), Detail: "must be greater than or equal to 0"})
-			}
-			return
-		}
-		pct, ok := percent(v.StrVal)
-		switch {
-		case !ok:
-			errs = append(errs, &FieldError{Path: path + "." + name, Value: v.StrVal, Detail: "must be an integer or a percentage (e.g. '5%')"})
-		case pct < 0:
-			errs = append(errs, &FieldError{Path: path + "." + name, Value: v.StrVal, Detail: "must be greater than or equal to 0"})
-		case pct > 100:
-			errs = append(errs, &FieldError{Path: path + "." + name, Value: v.StrVal, Detail: "must not be greater than 100%"})
-		}
+		errs = append(errs, validateIntOrPercent(path+"."+name, v, true)...)
 	}
 	check("maxUnavailable", ru.MaxUnavailable)
 	check("maxSurge", ru.MaxSurge)
@@ -270,15 +253,14 @@ func DaemonPodTolerations(tolerations []Toleration) []Toleration {
 
 // DaemonNodeFit is Kubernetes' NodeShouldRunDaemonPod: whether node should
 // run the DaemonSet's pod (its labels match the template's nodeSelector
-// and the pod, with the daemon tolerations, tolerates its NoSchedule and
+// and required node affinity, and the pod, with the daemon tolerations, tolerates its NoSchedule and
 // NoExecute taints), and, when it should not, whether a pod already there
 // may stay (it tolerates the NoExecute ones). A cordoned node is read as
 // tainted node.kubernetes.io/unschedulable, which daemon pods tolerate.
 func DaemonNodeFit(ds *DaemonSet, n *Node) (shouldRun, mayStay bool) {
-	for k, v := range ds.Spec.Template.Spec.NodeSelector {
-		if got, ok := n.Labels[k]; !ok || got != v {
-			return false, false
-		}
+	pod := &Pod{Spec: ds.Spec.Template.Spec}
+	if match, err := nodeaffinity.GetRequiredNodeAffinity(pod).Match(n); err != nil || !match {
+		return false, false
 	}
 	tolerations := DaemonPodTolerations(ds.Spec.Template.Spec.Tolerations)
 	shouldRun, mayStay = true, true

@@ -97,3 +97,30 @@ func TestDaemonPodTolerationsKeepTheTemplatesOwn(t *testing.T) {
 		t.Errorf("NoExecute taint: run %v stay %v, want neither", run, stay)
 	}
 }
+
+// A DaemonSet runs where its template's nodeSelector and required node
+// affinity both match, as Kubernetes' NodeShouldRunDaemonPod decides.
+func TestDaemonNodeFitHonoursNodeAffinity(t *testing.T) {
+	ds := testDaemonSet()
+	ds.Spec.Template.Spec.NodeSelector = map[string]string{"role": "edge"}
+	ds.Spec.Template.Spec.Affinity = &Affinity{NodeAffinity: &NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &NodeSelector{
+		NodeSelectorTerms: []NodeSelectorTerm{{MatchExpressions: []NodeSelectorRequirement{{Key: "kubernetes.io/arch", Operator: NodeSelectorOpIn, Values: []string{"arm64"}}}}}}}}
+	for labels, want := range map[string]bool{
+		"role=edge,arch=arm64": true,
+		"role=edge,arch=amd64": false,
+		"role=core,arch=arm64": false,
+	} {
+		l := map[string]string{}
+		for _, kv := range strings.Split(labels, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			if k == "arch" {
+				k = "kubernetes.io/arch"
+			}
+			l[k] = v
+		}
+		n := &Node{ObjectMeta: ObjectMeta{Name: "n1", Labels: l}}
+		if run, _ := DaemonNodeFit(ds, n); run != want {
+			t.Errorf("%s: run %v, want %v", labels, run, want)
+		}
+	}
+}

@@ -126,6 +126,8 @@ func checkTypeMeta(data []byte, obj Object) error {
 		want = TypeMeta{APIVersion: BatchV1, Kind: KindCronJob}
 	case *Lease:
 		want = TypeMeta{APIVersion: CoordinationV1, Kind: KindLease}
+	case *Event:
+		want = TypeMeta{APIVersion: V1, Kind: KindEvent}
 	default:
 		return nil
 	}

@@ -44,6 +44,8 @@ func Default(obj Object) {
 		defaultCronJob(o)
 	case *Lease:
 		defaultLease(o)
+	case *Event:
+		defaultEvent(o)
 	}
 }
 

@@ -141,25 +141,7 @@ func validateRollingUpdate(ru *RollingUpdateDeployment) FieldErrors {
 	}
 	var errs FieldErrors
 	check := func(name string, v *intstr.IntOrString) {
-		if v == nil {
-			errs = append(errs, &FieldError{Path: path + "." + name, Detail: "required"})
-			return
-		}
-		if v.Type == intstr.Int {
-			if v.IntVal < 0 {
-				errs = append(errs, &FieldError{Path: path + "." + name, Value: v.String(), Detail: "must be greater than or equal to 0"})
-			}
-			return
-		}
-		pct, ok := percent(v.StrVal)
-		switch {
-		case !ok:
-			errs = append(errs, &FieldError{Path: path + "." + name, Value: v.StrVal, Detail: "must be an integer or a percentage (e.g. '5%')"})
-		case pct < 0:
-			errs = append(errs, &FieldError{Path: path + "." + name, Value: v.StrVal, Detail: "must be greater than or equal to 0"})
-		case pct > 100 && name == "maxUnavailable":
-			errs = append(errs, &FieldError{Path: path + "." + name, Value: v.StrVal, Detail: "must not be greater than 100%"})
-		}
+		errs = append(errs, validateIntOrPercent(path+"."+name, v, name == "maxUnavailable")...)
 	}
 	check("maxSurge", ru.MaxSurge)
 	check("maxUnavailable", ru.MaxUnavailable)
@@ -168,6 +150,31 @@ func validateRollingUpdate(ru *RollingUpdateDeployment) FieldErrors {
 			Detail: "may not be 0 when `maxSurge` is 0: the rollout could never make progress"})
 	}
 	return errs
+}
+
+// validateIntOrPercent checks a rolling update's maxSurge or
+// maxUnavailable at path: required, an integer or a percentage, not
+// negative, and at most 100% when upTo100.
+func validateIntOrPercent(path string, v *intstr.IntOrString, upTo100 bool) FieldErrors {
+	if v == nil {
+		return FieldErrors{{Path: path, Detail: "required"}}
+	}
+	if v.Type == intstr.Int {
+		if v.IntVal < 0 {
+			return FieldErrors{{Path: path, Value: v.String(), Detail: "must be greater than or equal to 0"}}
+		}
+		return nil
+	}
+	pct, ok := percent(v.StrVal)
+	switch {
+	case !ok:
+		return FieldErrors{{Path: path, Value: v.StrVal, Detail: "must be an integer or a percentage (e.g. '5%')"}}
+	case pct < 0:
+		return FieldErrors{{Path: path, Value: v.StrVal, Detail: "must be greater than or equal to 0"}}
+	case pct > 100 && upTo100:
+		return FieldErrors{{Path: path, Value: v.StrVal, Detail: "must not be greater than 100%"}}
+	}
+	return nil
 }
 
 // percent reads "25%"; ok is false for anything else.

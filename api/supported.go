@@ -30,7 +30,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
 	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value", "valueFrom"},
@@ -129,7 +129,7 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[corev1.EndpointSubset]():          {"addresses", "notReadyAddresses", "ports"},
 	reflect.TypeFor[corev1.EndpointAddress]():         {"hostname", "ip", "nodeName", "targetRef"},
 	reflect.TypeFor[corev1.EndpointPort]():            {"name", "port", "protocol"},
-	reflect.TypeFor[corev1.ObjectReference]():         {"apiVersion", "kind", "name", "namespace", "resourceVersion", "uid"},
+	reflect.TypeFor[corev1.ObjectReference]():         {"apiVersion", "fieldPath", "kind", "name", "namespace", "resourceVersion", "uid"},
 	reflect.TypeFor[discoveryv1.EndpointSlice]():      {"addressType", "apiVersion", "endpoints", "kind", "metadata", "ports"},
 	reflect.TypeFor[discoveryv1.Endpoint]():           {"addresses", "conditions", "hostname", "nodeName", "targetRef"},
 	reflect.TypeFor[discoveryv1.EndpointConditions](): {"ready", "serving", "terminating"},
@@ -150,6 +150,21 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[batchv1.CronJobSpec]():     {"concurrencyPolicy", "failedJobsHistoryLimit", "jobTemplate", "schedule", "startingDeadlineSeconds", "successfulJobsHistoryLimit", "suspend"},
 	reflect.TypeFor[batchv1.JobTemplateSpec](): {"metadata", "spec"},
 	reflect.TypeFor[batchv1.CronJobStatus]():   {"active", "lastScheduleTime", "lastSuccessfulTime"},
+	// Node affinity: affinity.go (pod affinity and anti-affinity are not
+	// supported).
+	reflect.TypeFor[corev1.Affinity]():                {"nodeAffinity"},
+	reflect.TypeFor[corev1.NodeAffinity]():            {"preferredDuringSchedulingIgnoredDuringExecution", "requiredDuringSchedulingIgnoredDuringExecution"},
+	reflect.TypeFor[corev1.NodeSelector]():            {"nodeSelectorTerms"},
+	reflect.TypeFor[corev1.NodeSelectorTerm]():        {"matchExpressions", "matchFields"},
+	reflect.TypeFor[corev1.NodeSelectorRequirement](): {"key", "operator", "values"},
+	reflect.TypeFor[corev1.PreferredSchedulingTerm](): {"preference", "weight"},
+
+	// Events: event.go.
+	reflect.TypeFor[corev1.Event](): {"action", "apiVersion", "count", "eventTime", "firstTimestamp", "involvedObject", "kind",
+		"lastTimestamp", "message", "metadata", "reason", "related", "reportingComponent", "reportingInstance", "series", "source", "type"},
+	reflect.TypeFor[corev1.EventSource](): {"component", "host"},
+	reflect.TypeFor[corev1.EventSeries](): {"count", "lastObservedTime"},
+
 	// Leases: lease.go.
 	reflect.TypeFor[coordinationv1.Lease]():     {"apiVersion", "kind", "metadata", "spec"},
 	reflect.TypeFor[coordinationv1.LeaseSpec](): {"acquireTime", "holderIdentity", "leaseDurationSeconds", "leaseTransitions", "renewTime"},

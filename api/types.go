@@ -146,6 +146,31 @@ const (
 // leader's node registration sets it, the API's node roles read it.
 const LabelServerRole = "node-role.shoal.dev/server"
 
+// Annotations a node carries when it is read, computed from the state and
+// the Raft seat at that moment and never stored: what `shoal get nodes`
+// and kubectl's node Table show as roles and allocation
+// (agent/apiserver/node_view.go). Kubernetes keeps allocation out of the
+// Node object (kubectl describe sums the pods); a fleet without a control
+// plane answers it where the state is.
+const (
+	// AnnotationRoles is "server,leader", "server" or "client".
+	AnnotationRoles = "shoal.dev/roles"
+	// AnnotationAllocatedCPU and AnnotationAllocatedMemory sum the
+	// requests of the node's bound, unfinished pods: what placement
+	// counts as taken.
+	AnnotationAllocatedCPU    = "shoal.dev/allocated-cpu"
+	AnnotationAllocatedMemory = "shoal.dev/allocated-memory"
+	// AnnotationPods counts those pods.
+	AnnotationPods = "shoal.dev/pods"
+)
+
+// Node condition and address types the printers and placement read.
+const (
+	NodeReady      = corev1.NodeReady
+	NodeInternalIP = corev1.NodeInternalIP
+	NodeExternalIP = corev1.NodeExternalIP
+)
+
 // DNS policies shoal accepts (api/validate.go).
 const (
 	DNSClusterFirst            = corev1.DNSClusterFirst

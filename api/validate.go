@@ -42,6 +42,8 @@ func Validate(obj Object) error {
 		return ValidateCronJob(o)
 	case *Lease:
 		return ValidateLease(o)
+	case *Event:
+		return ValidateEvent(o)
 	}
 	return fmt.Errorf("validate: unsupported object %T", obj)
 }
@@ -88,6 +90,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	}
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
 	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...) // taints.go
+	errs = append(errs, validateNodeAffinity(path+".affinity", s.Affinity)...)      // affinity.go
 	errs = append(errs, validateGracePeriod(path, s)...)                            // lifecycle.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)

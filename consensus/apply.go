@@ -33,6 +33,10 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.updateDeploymentStatus(index, c)
 	case *RecordEvents:
 		return s.recordEvents(index, c)
+	case *ApplyEvent:
+		return s.applyEvent(index, c)
+	case *DeleteEvent:
+		return s.deleteEvent(index, c)
 	case *ApplyDaemonSet:
 		return s.applyDaemonSet(index, c)
 	case *DeleteDaemonSet:
@@ -128,6 +132,10 @@ func asPointer(cmd Command) Command {
 	case UpdateDeploymentStatus:
 		return &c
 	case RecordEvents:
+		return &c
+	case ApplyEvent:
+		return &c
+	case DeleteEvent:
 		return &c
 	case ApplyDaemonSet:
 		return &c

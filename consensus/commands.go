@@ -169,6 +169,10 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &UpdateDeploymentStatus{}
 	case "RecordEvents":
 		cmd = &RecordEvents{}
+	case "ApplyEvent":
+		cmd = &ApplyEvent{}
+	case "DeleteEvent":
+		cmd = &DeleteEvent{}
 	case "ApplyDaemonSet":
 		cmd = &ApplyDaemonSet{}
 	case "DeleteDaemonSet":

@@ -46,20 +46,25 @@ func objectKey(e *api.Event) string {
 	return e.InvolvedObject.Kind + "/" + e.InvolvedObject.Namespace + "/" + e.InvolvedObject.Name
 }
 
+// validateEvent checks the i-th event of a batch, or with i < 0 one event
+// on its own (ApplyEvent), whose paths start at the event.
 func validateEvent(i int, e *api.Event) api.FieldErrors {
 	var errs api.FieldErrors
-	p := fmt.Sprintf("events[%d]", i)
+	p := fmt.Sprintf("events[%d].", i)
+	if i < 0 {
+		p = ""
+	}
 	if e.InvolvedObject.Kind == "" || e.InvolvedObject.Name == "" {
-		errs = append(errs, &api.FieldError{Path: p + ".involvedObject", Detail: "kind and name are required"})
+		errs = append(errs, &api.FieldError{Path: p + "involvedObject", Detail: "kind and name are required"})
 	}
 	if e.Reason == "" {
-		errs = append(errs, &api.FieldError{Path: p + ".reason", Detail: "required"})
+		errs = append(errs, &api.FieldError{Path: p + "reason", Detail: "required"})
 	}
 	if e.Type != api.EventNormal && e.Type != api.EventWarning {
-		errs = append(errs, &api.FieldError{Path: p + ".type", Value: e.Type, Detail: "must be Normal or Warning"})
+		errs = append(errs, &api.FieldError{Path: p + "type", Value: e.Type, Detail: "must be Normal or Warning"})
 	}
 	if e.LastTimestamp.IsZero() {
-		errs = append(errs, &api.FieldError{Path: p + ".lastTimestamp", Detail: "required"})
+		errs = append(errs, &api.FieldError{Path: p + "lastTimestamp", Detail: "required"})
 	}
 	return errs
 }

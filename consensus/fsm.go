@@ -29,6 +29,8 @@ type Result struct {
 	ControllerRevision *api.ControllerRevision
 	// Secret is what a Secret command left (or deleted).
 	Secret *api.Secret
+	// Event is what an Event command left (or deleted).
+	Event *api.Event
 	// ConfigMap is what a ConfigMap command left (or deleted).
 	ConfigMap *api.ConfigMap
 	// Service, Endpoints and EndpointSlice are what a command of their

@@ -45,6 +45,9 @@ func TestNamespaceLifecycle(t *testing.T) {
 	out, _ := h.do(ApplyController{RC: rc, Create: true, UID: "rc-web", Time: t0})
 	p := ownedPod("web-1", out.Controller)
 	h.must(p, create("other", "10Mi"))
+	inTeam, inDefault := podEvent("u-web", "Started", "started", t0), podEvent("u-other", "Started", "started", t0)
+	inTeam.InvolvedObject.Namespace = "team"
+	h.must(RecordEvents{Events: []api.Event{inTeam, inDefault}})
 
 	if _, err := h.do(FinalizeNamespace{Name: "team", UID: "ns-team"}); !IsConflict(err) {
 		t.Fatalf("finalize an Active namespace: %v, want Conflict", err)
@@ -72,6 +75,9 @@ func TestNamespaceLifecycle(t *testing.T) {
 	refs, _ := h.f.ObjectRefs()
 	if len(refs) != 1 || refs[0].Name != "other" || refs[0].Namespace != "default" {
 		t.Fatalf("after finalize the objects left are %+v, want only default/other", refs)
+	}
+	if evs, _ := h.f.Events(nil); len(evs) != 1 || evs[0].Namespace != "default" {
+		t.Fatalf("after finalize the events left are %+v, want only default's", evs)
 	}
 }
 

@@ -378,6 +378,25 @@ func (s *state) removeAllIn(index uint64, ns string) {
 			}
 		}
 	}
+	s.removeEventsIn(ns)
+}
+
+// removeEventsIn drops the events of namespace ns, which go with it as in
+// Kubernetes; they are not a kind DeleteObject serves.
+func (s *state) removeEventsIn(ns string) {
+	if s.Events == nil {
+		return
+	}
+	kept := make([]*api.Event, 0, len(s.Events.Items))
+	for _, e := range s.Events.Items {
+		if e.ObjectMeta.Namespace != ns {
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) != len(s.Events.Items) {
+		s.Events.Items = kept
+		s.touch(KindEvent, "")
+	}
 }
 
 // ObjectRef is what the garbage collector and the namespace controller

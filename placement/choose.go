@@ -20,7 +20,7 @@ const scoredNodes = 100
 
 // Choose picks the node for a whole pod: among the nodes it fits (and,
 // first, those with the fewest PreferNoSchedule taints it does not
-// tolerate), the least
+// tolerate, then those its preferred node affinity weighs most), the least
 // allocated one after placing it (Kubernetes' LeastAllocated score over
 // memory and cpu), ties broken by fewer pods and then by name so every
 // leader chooses alike. On a
@@ -41,6 +41,7 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, *NoFit, error) {
 		best      = -1
 		bestScore int64
 		bestAvoid int
+		bestPref  int64
 		found     int
 		limit     = scoredNodes
 		start     = int(podHash(pod) % uint64(len(nodes)))
@@ -53,10 +54,12 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, *NoFit, error) {
 		found++
 		s := score(&need, &u)
 		avoid := preferAvoid(pod, n.Node) // taints.go: PreferNoSchedule
+		pref := need.preference(n.Node)   // preferred node affinity
 		better := best < 0 || avoid < bestAvoid ||
-			(avoid == bestAvoid && (s > bestScore || (s == bestScore && fewerPods(n, &nodes[best]))))
+			(avoid == bestAvoid && (pref > bestPref ||
+				(pref == bestPref && (s > bestScore || (s == bestScore && fewerPods(n, &nodes[best]))))))
 		if better {
-			best, bestScore, bestAvoid = (start+i)%len(nodes), s, avoid
+			best, bestScore, bestAvoid, bestPref = (start+i)%len(nodes), s, avoid, pref
 		}
 	}
 	if best >= 0 {

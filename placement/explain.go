@@ -69,6 +69,8 @@ func class(m miss, res string) string {
 		return "node(s) had untolerated taint " + res
 	case selector:
 		return "node selector mismatch"
+	case affinity:
+		return "node(s) didn't match Pod's node affinity"
 	case otherNode:
 		return "pod asks for another node"
 	case podsFull:

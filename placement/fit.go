@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	"github.com/shoal-dev/shoal/api"
 )
@@ -47,6 +48,7 @@ const (
 	cordoned
 	tainted
 	selector
+	affinity
 	otherNode
 	podsFull
 	resourceShort
@@ -65,6 +67,12 @@ type needs struct {
 	// it does not pay for a map iterator and the first mismatch reported
 	// is always the same one.
 	selector [][2]string
+	// required and preferred are the pod's node affinity, parsed once by
+	// Kubernetes' own nodeaffinity helpers (nil when it has none). A term
+	// that does not parse (the API refuses those) matches no node.
+	required  *nodeaffinity.NodeSelector
+	badTerm   error
+	preferred *nodeaffinity.PreferredSchedulingTerms
 }
 
 func needsOf(pod *api.Pod) needs {
@@ -78,7 +86,24 @@ func needsOf(pod *api.Pod) needs {
 		need.selector = append(need.selector, [2]string{k, v})
 	}
 	sort.Slice(need.selector, func(i, j int) bool { return need.selector[i][0] < need.selector[j][0] })
+	if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil {
+		if req := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution; req != nil {
+			need.required, need.badTerm = nodeaffinity.NewNodeSelector(req)
+		}
+		if pref := a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution; len(pref) > 0 {
+			need.preferred, _ = nodeaffinity.NewPreferredSchedulingTerms(pref) // a bad preference scores nothing
+		}
+	}
 	return need
+}
+
+// preference is the sum of the weights of the pod's preferred node
+// affinity terms the node matches.
+func (need *needs) preference(n *api.Node) int64 {
+	if need.preferred == nil {
+		return 0
+	}
+	return need.preferred.Score(n)
 }
 
 // usage is a node's allocatable and requested amounts of each checked
@@ -102,6 +127,9 @@ func check(need *needs, n *NodeInfo, u *usage) (miss, string) {
 		if got, ok := n.Node.ObjectMeta.Labels[kv[0]]; !ok || got != kv[1] {
 			return selector, ""
 		}
+	}
+	if need.badTerm != nil || (need.required != nil && !need.required.Match(n.Node)) {
+		return affinity, ""
 	}
 	if nn := need.pod.Spec.NodeName; nn != "" && nn != n.Node.ObjectMeta.Name {
 		return otherNode, ""
@@ -139,6 +167,11 @@ func reason(need *needs, n *NodeInfo, m miss, detail string) string {
 				return fmt.Sprintf("%s: node selector %s=%s does not match", name, kv[0], kv[1])
 			}
 		}
+	case affinity:
+		if need.badTerm != nil {
+			return fmt.Sprintf("%s: node affinity does not parse: %v", name, need.badTerm)
+		}
+		return name + ": node affinity does not match"
 	case otherNode:
 		return fmt.Sprintf("%s: pod asks for node %s", name, need.pod.Spec.NodeName)
 	case podsFull:

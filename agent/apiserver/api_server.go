@@ -29,9 +29,6 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/pods/{name}/status", srv.viaServer(srv.getResource(podKind{}))) // PATCH through GET and PUT
 	mux.HandleFunc("GET /shoal/v1/snapshot", srv.viaLeader(srv.snapshot))
 
-	mux.HandleFunc("GET /api/v1/nodes", srv.viaServer(srv.listNodes))
-	mux.HandleFunc("GET /api/v1/nodes/{name}", srv.viaServer(srv.getNode))
-	mux.HandleFunc("PUT /api/v1/nodes/{name}", srv.viaLeader(srv.updateNode))
 	mux.HandleFunc("POST /api/v1/namespaces/{ns}/pods/{name}/eviction", srv.viaLeader(srv.evictPod))
 
 	mux.HandleFunc("PATCH /api/v1/namespaces/{ns}/pods/{name}", srv.viaLeader(srv.patchPod)) // kube_patch_pod.go
@@ -86,38 +83,6 @@ func (srv *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	io.WriteString(w, "ok")
-}
-
-func (srv *Server) listNodes(w http.ResponseWriter, r *http.Request) {
-	sel, err := selector(r)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	fields, err := nodeFieldFilter(r)
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	nodes, idx := srv.fsm().Nodes()
-	srv.withReadAnnotations(nodes) // node_view.go
-	list := api.NodeList{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "NodeList"}, ListMeta: api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, Items: []api.Node{}}
-	for _, n := range nodes {
-		if sel.Matches(labels.Set(n.ObjectMeta.Labels)) && fields(n) {
-			list.Items = append(list.Items, *n)
-		}
-	}
-	writeJSON(w, http.StatusOK, list)
-}
-
-func (srv *Server) getNode(w http.ResponseWriter, r *http.Request) {
-	n, err := srv.fsm().Node(r.PathValue("name"))
-	if err != nil {
-		writeError(w, srv.log, err)
-		return
-	}
-	srv.withReadAnnotations([]*api.Node{n})
-	writeJSON(w, http.StatusOK, n)
 }
 
 func (srv *Server) updatePodStatus(w http.ResponseWriter, r *http.Request) {

@@ -24,7 +24,7 @@ func TestKubectlAuthVersionAndLivez(t *testing.T) {
 	expect(true, "no", "auth", "can-i", "create", "ingresses.networking.k8s.io")
 	expect(true, "no", "auth", "can-i", "delete", "endpoints")
 	out, err := run("auth", "can-i", "--list")
-	if err != nil || !strings.Contains(strings.Join(strings.Fields(out), " "), "pods [] [] [create delete get list patch update watch]") {
+	if err != nil || !strings.Contains(strings.Join(strings.Fields(out), " "), "pods [] [] [create delete deletecollection get list patch update watch]") {
 		t.Errorf("auth can-i --list: %v\n%s", err, out)
 	}
 	expect(false, "system:anonymous", "auth", "whoami")

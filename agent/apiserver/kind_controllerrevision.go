@@ -15,7 +15,7 @@ type controllerRevisionStore interface {
 // controllerRevisionKind serves apps/v1 controllerrevisions, a
 // DaemonSet's template history (kubectl rollout history and undo read
 // them). Read and watch only: the leader's daemon set controller writes
-// them (readOnlyRoutes refuses a user's write).
+// them (refuseRoutes refuses a user's write).
 type controllerRevisionKind struct{}
 
 func (controllerRevisionKind) meta() kindMeta {

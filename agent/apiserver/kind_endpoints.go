@@ -14,7 +14,7 @@ type endpointsStore interface {
 // endpointsKind serves /api/v1/[namespaces/{ns}/]endpoints, for clients
 // older than EndpointSlices (kubectl describe svc reads them). Read and
 // watch only: the leader's endpoints controller writes them, and a
-// user's write is refused (readOnlyRoutes).
+// user's write is refused (refuseRoutes).
 type endpointsKind struct{}
 
 func (endpointsKind) meta() kindMeta {

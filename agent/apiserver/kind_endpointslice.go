@@ -14,7 +14,7 @@ type endpointSliceStore interface {
 // endpointSliceKind serves
 // /apis/discovery.k8s.io/v1/[namespaces/{ns}/]endpointslices, the group
 // its routes add to discovery. Read and watch only: the leader's
-// endpoints controller writes them (readOnlyRoutes). Find a Service's
+// endpoints controller writes them (refuseRoutes). Find a Service's
 // slices with -l kubernetes.io/service-name=NAME.
 type endpointSliceKind struct{}
 

@@ -215,7 +215,8 @@ func TestDiscoveryServesServicesAndTheDiscoveryGroupWithTheirVerbs(t *testing.T)
 		return "not listed"
 	}
 	for _, tc := range []struct{ path, resource, want string }{
-		{"/api/v1", "services", "create,delete,get,list,patch,update,watch svc"},
+		{"/api/v1", "services", "create,delete,deletecollection,get,list,patch,update,watch svc"},
+		{"/api/v1", "nodes", "get,list,patch,update,watch no"},
 		{"/api/v1", "endpoints", "get,list,watch ep"},
 		{"/apis/discovery.k8s.io/v1", "endpointslices", "get,list,watch "},
 	} {

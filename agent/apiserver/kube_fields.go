@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/shoal-dev/shoal/api"
 )
 
 // fieldTerm is one term of a field selector: field=value or field!=value
@@ -58,15 +56,4 @@ func matchFields(terms []fieldTerm, value func(field string) string) bool {
 		}
 	}
 	return true
-}
-
-// nodeFieldFilter is the field selector of a node list.
-func nodeFieldFilter(r *http.Request) (func(*api.Node) bool, error) {
-	terms, err := parseFieldSelector(r, "metadata.name")
-	if err != nil {
-		return nil, err
-	}
-	return func(n *api.Node) bool {
-		return matchFields(terms, func(string) string { return n.ObjectMeta.Name })
-	}, nil
 }

@@ -73,7 +73,7 @@ func (m *kubeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 }
 
 // handleUnlisted serves a route that discovery and OpenAPI must not list:
-// the refused writes of a read-only kind (readOnlyRoutes).
+// the refused writes of a read-only kind (refuseRoutes).
 func (m *kubeMux) handleUnlisted(pattern string, h func(http.ResponseWriter, *http.Request)) {
 	m.ServeMux.HandleFunc(pattern, h)
 }
@@ -260,10 +260,6 @@ func resourceInfoFor(resource string) resourceInfo {
 		}
 	}
 	switch resource {
-	case "nodes":
-		return resourceInfo{"Node", "node", []string{"no"}, nil}
-	case "events":
-		return resourceInfo{"Event", "event", []string{"ev"}, nil}
 	case "namespaces":
 		return resourceInfo{"Namespace", "namespace", []string{"ns"}, nil}
 	case "services":

@@ -41,31 +41,18 @@ type listMetaRV struct {
 }
 
 // tableKind is how kubectl get shows one kind: its columns (priority 1 =
-// only with -o wide) and the cells of one object, read from its JSON.
+// only with -o wide) and the cells of one object.
 type tableKind struct {
 	columns []tableColumn
-	row     func(o jsonObj, now time.Time) []any
-	// typed, when set, prints the object decoded into its Go type: the
-	// kinds whose printer the CLI shares (api/printers).
+	// typed prints the object decoded into its Go type, with the printer
+	// the CLI shares (api/printers).
 	typed func(raw json.RawMessage, now time.Time) ([]any, error)
 }
 
-// cells is the row of one object, raw as it came and o decoded from it.
-func (tk tableKind) cells(raw json.RawMessage, o jsonObj, now time.Time) ([]any, error) {
-	if tk.typed != nil {
-		return tk.typed(raw, now)
-	}
-	return tk.row(o, now), nil
-}
-
-// tableKinds maps a kind to its table: the generic kinds' own (resource.go)
-// and those still served by hand;
-// its lists ("<Kind>List") are tabled too.
+// tableKinds maps every served kind to its table (resource.go); its lists
+// ("<Kind>List") are tabled too.
 func tableKinds() map[string]tableKind {
-	kinds := map[string]tableKind{
-		"Node":  nodeTable(),
-		"Event": eventTable(),
-	}
+	kinds := map[string]tableKind{}
 	for _, res := range resources() {
 		kinds[res.meta().kind] = res.table()
 	}
@@ -140,7 +127,7 @@ func tableRowOf(tk tableKind, raw json.RawMessage, kind, apiVersion, includeObje
 	if err := json.Unmarshal(raw, &o); err != nil {
 		return tableRow{}, err
 	}
-	cells, err := tk.cells(raw, o, now)
+	cells, err := tk.typed(raw, now)
 	if err != nil {
 		return tableRow{}, err
 	}

@@ -39,7 +39,7 @@ func TestToTableTablesListsOfKnownKindsOnly(t *testing.T) {
 
 func TestEveryTableRowHasACellPerColumn(t *testing.T) {
 	for kind, tk := range tableKinds() {
-		cells, err := tk.cells(json.RawMessage(`{}`), jsonObj{}, time.Now())
+		cells, err := tk.typed(json.RawMessage(`{}`), time.Now())
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}

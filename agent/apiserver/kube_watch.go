@@ -253,7 +253,8 @@ type watchFilter struct {
 }
 
 // watchFields are the field selectors of each kind, the same the lists
-// accept (kube_fields.go, agent/events.go); metadata.name and
+// accept, as far as the change stream's attributes hold them
+// (consensus.Attrs); metadata.name and
 // metadata.namespace for the others, as in Kubernetes.
 func watchFields(kind string) []string {
 	switch kind {
@@ -403,7 +404,7 @@ func apiVersionOfKind(kind string) string {
 			return m.apiVersion
 		}
 	}
-	return "v1" // nodes and events, served by hand
+	return "v1"
 }
 
 // nodeWithReadAnnotations gives a node in a watch event the annotations a

@@ -33,7 +33,7 @@ type resource interface {
 
 // writable is a kind users write. A kind that is not (Endpoints and
 // EndpointSlices, which a controller keeps) is served read and watch only,
-// and its writes are refused (readOnlyRoutes).
+// and its writes are refused (refuseRoutes).
 type writable interface {
 	resource
 	// newObject is the empty object a body is decoded into; decoding is
@@ -70,6 +70,17 @@ type kindMeta struct {
 	// shortNames and categories are what discovery tells kubectl
 	// (kubectl get po, kubectl get all).
 	shortNames, categories []string
+	// fixed, when set, is why a writable kind's objects are neither
+	// created nor deleted through the API (Nodes): POST and DELETE are
+	// refused with it, and only replaced and patched.
+	fixed string
+}
+
+// readTimed is a kind whose reads carry what the state does not store but
+// the moment does (a node's roles and allocation: node_view.go); every
+// answer of get, list and write goes through atRead.
+type readTimed interface {
+	atRead(srv *Server, objs []api.Object)
 }
 
 // resources are the kinds served through the generic handlers.
@@ -78,5 +89,5 @@ func resources() []resource {
 		deploymentKind{replicatedKind{deployMeta}}, serviceKind{}, endpointsKind{}, endpointSliceKind{},
 		jobKind{}, cronJobKind{},
 		configMapKind{}, leaseKind{}, daemonSetKind{}, controllerRevisionKind{},
-		namespaceKind{}}
+		namespaceKind{}, nodeKind{}, eventKind{}}
 }

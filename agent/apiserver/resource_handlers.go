@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,13 +33,20 @@ func (srv *Server) resourceRoutes(mux handleFuncer, res resource) {
 	mux.HandleFunc("GET "+coll, srv.viaServer(srv.listResource(res)))
 	mux.HandleFunc("GET "+one, srv.viaServer(srv.getResource(res)))
 	w, ok := res.(writable)
-	if !ok {
-		srv.readOnlyRoutes(mux, res)
+	switch {
+	case !ok:
+		srv.refuseRoutes(mux, res, []string{"POST", "DELETE"}, []string{"PUT", "PATCH", "DELETE"}, api.ControllerManaged(m.kind))
 		return
+	case m.fixed != "":
+		srv.refuseRoutes(mux, res, []string{"POST", "DELETE"}, []string{"DELETE"}, errors.New(m.fixed))
+	default:
+		mux.HandleFunc("POST "+coll, srv.viaLeader(srv.writeResource(w, true)))
+		mux.HandleFunc("DELETE "+one, srv.viaLeader(srv.deleteResource(w)))
+		if !m.cluster { // Kubernetes serves no deletecollection of Namespaces
+			mux.HandleFunc("DELETE "+coll, srv.viaLeader(srv.deleteCollection(w))) // resource_deletecollection.go
+		}
 	}
-	mux.HandleFunc("POST "+coll, srv.viaLeader(srv.writeResource(w, true)))
 	mux.HandleFunc("PUT "+one, srv.viaLeader(srv.writeResource(w, false)))
-	mux.HandleFunc("DELETE "+one, srv.viaLeader(srv.deleteResource(w)))
 }
 
 // collectionPaths are where a kind's collection and its objects are served:
@@ -58,24 +66,23 @@ type unlisted interface {
 	handleUnlisted(pattern string, h func(http.ResponseWriter, *http.Request))
 }
 
-// readOnlyRoutes answers every write of a kind users do not write
-// (create, update, patch, delete, deletecollection) as Kubernetes answers
-// a verb a resource does not serve: 405 MethodNotAllowed, here with why
-// (api.ControllerManaged). The routes are not recorded, so discovery
-// lists the kind's verbs as get, list and watch, and kubectl's client-side
-// checks agree with the answer.
-func (srv *Server) readOnlyRoutes(mux handleFuncer, res resource) {
+// refuseRoutes answers the writes a kind does not serve (for a kind users
+// do not write: create, update, patch, delete, deletecollection) as
+// Kubernetes answers a verb a resource does not serve: 405
+// MethodNotAllowed, here with why (api.ControllerManaged for a kind a
+// controller keeps). The routes are not recorded, so discovery lists only
+// the verbs served, and kubectl's client-side checks agree with the answer.
+func (srv *Server) refuseRoutes(mux handleFuncer, res resource, onColl, onOne []string, why error) {
 	m := res.meta()
 	coll, one := collectionPaths(m)
 	handle := mux.HandleFunc
 	if u, ok := mux.(unlisted); ok {
 		handle = u.handleUnlisted
 	}
+	if why == nil {
+		why = fmt.Errorf("%s are read only", m.plural)
+	}
 	refuse := func(w http.ResponseWriter, r *http.Request) {
-		why := api.ControllerManaged(m.kind)
-		if why == nil {
-			why = fmt.Errorf("%s are read only", m.plural)
-		}
 		what := m.plural
 		if name := r.PathValue("name"); name != "" {
 			what = fmt.Sprintf("%s %q", m.plural, name)
@@ -84,10 +91,10 @@ func (srv *Server) readOnlyRoutes(mux handleFuncer, res resource) {
 		writeError(w, srv.log, &badRequest{reason: "MethodNotAllowed", code: http.StatusMethodNotAllowed,
 			err: fmt.Errorf("%s may not be %s: %w", what, done, why)})
 	}
-	for _, method := range []string{"POST", "DELETE"} {
+	for _, method := range onColl {
 		handle(method+" "+coll, refuse)
 	}
-	for _, method := range []string{"PUT", "PATCH", "DELETE"} {
+	for _, method := range onOne {
 		handle(method+" "+one, refuse)
 	}
 }
@@ -129,32 +136,48 @@ func fieldFilter(r *http.Request, res resource) (func(api.Object) bool, error) {
 // field selectors take, sorted by namespace and name.
 func (srv *Server) listResource(res resource) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sel, err := selector(r)
+		items, idx, err := srv.selected(r, res)
 		if err != nil {
 			writeError(w, srv.log, err)
 			return
 		}
-		fields, err := fieldFilter(r, res)
-		if err != nil {
-			writeError(w, srv.log, err)
-			return
-		}
-		ns := r.PathValue("ns")
-		items, idx := res.list(srv.fsm(), func(o api.Object) bool {
-			meta := api.MetaOf(o)
-			return (ns == "" || meta.Namespace == ns) && fields(o) && sel.Matches(labels.Set(meta.Labels))
-		})
-		if items == nil {
-			items = []api.Object{}
-		}
-		sort.Slice(items, func(i, j int) bool {
-			x, y := api.MetaOf(items[i]), api.MetaOf(items[j])
-			return x.Namespace < y.Namespace || x.Namespace == y.Namespace && x.Name < y.Name
-		})
-		m := res.meta()
-		writeJSON(w, http.StatusOK, map[string]any{"apiVersion": m.apiVersion, "kind": m.listKind,
-			"metadata": api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, "items": items})
+		srv.atRead(res, items...)
+		srv.writeList(w, res, items, idx)
 	}
+}
+
+// selected is the kind's objects that the request's namespace, label and
+// field selectors take, sorted by namespace and name, and the index they
+// were read at.
+func (srv *Server) selected(r *http.Request, res resource) ([]api.Object, uint64, error) {
+	sel, err := selector(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	fields, err := fieldFilter(r, res)
+	if err != nil {
+		return nil, 0, err
+	}
+	ns := r.PathValue("ns")
+	items, idx := res.list(srv.fsm(), func(o api.Object) bool {
+		meta := api.MetaOf(o)
+		return (ns == "" || meta.Namespace == ns) && fields(o) && sel.Matches(labels.Set(meta.Labels))
+	})
+	if items == nil {
+		items = []api.Object{}
+	}
+	sort.Slice(items, func(i, j int) bool {
+		x, y := api.MetaOf(items[i]), api.MetaOf(items[j])
+		return x.Namespace < y.Namespace || x.Namespace == y.Namespace && x.Name < y.Name
+	})
+	return items, idx, nil
+}
+
+// writeList answers items as the kind's List at index idx.
+func (srv *Server) writeList(w http.ResponseWriter, res resource, items []api.Object, idx uint64) {
+	m := res.meta()
+	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": m.apiVersion, "kind": m.listKind,
+		"metadata": api.ListMeta{ResourceVersion: strconv.FormatUint(idx, 10)}, "items": items})
 }
 
 func (srv *Server) getResource(res resource) http.HandlerFunc {
@@ -164,7 +187,15 @@ func (srv *Server) getResource(res resource) http.HandlerFunc {
 			writeError(w, srv.log, err)
 			return
 		}
+		srv.atRead(res, obj)
 		writeJSON(w, http.StatusOK, obj)
+	}
+}
+
+// atRead gives a readTimed kind's answers what the moment adds.
+func (srv *Server) atRead(res resource, objs ...api.Object) {
+	if rt, ok := res.(readTimed); ok && len(objs) > 0 {
+		rt.atRead(srv, objs)
 	}
 }
 
@@ -191,7 +222,11 @@ func (srv *Server) writeResource(res writable, create bool) http.HandlerFunc {
 		}
 		obj = srv.applier.track(r, live, obj) // kube_apply.go
 		srv.applyAndAnswer(w, r, res.write(obj, create, uuid.NewUUID(), time.Now().UTC()),
-			func(out *consensus.Result) any { return res.stored(out) })
+			func(out *consensus.Result) any {
+				stored := res.stored(out)
+				srv.atRead(res, stored)
+				return stored
+			})
 	}
 }
 

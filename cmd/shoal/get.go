@@ -248,62 +248,21 @@ func podDisplayStatus(p *api.Pod) string {
 	return fmt.Sprint(printers.Pod(p, time.Now())[2])
 }
 
-// nodeRow reads the roles and allocation the agents annotate nodes with
-// when they are read (agent/apiserver/node_view.go).
+// nodeRow is the node's row of the shared printer (api/printers), the one
+// kubectl's Table shows too, in shoal's own order: kubectl's five columns,
+// then the pod block and what placement counts as taken
+// (requested/allocatable), then INTERNAL-IP when wide.
 func nodeRow(n *api.Node, wide bool) []string {
-	status := "NotReady"
-	for _, c := range n.Status.Conditions {
-		if c.Type == "Ready" && c.Status == "True" {
-			status = "Ready"
-		}
-	}
-	if n.Spec.Unschedulable {
-		status += ",SchedulingDisabled" // kubectl's wording for a cordoned node
-	}
-	ann := n.ObjectMeta.Annotations
-	role := ann["shoal.dev/roles"]
-	if role == "" {
-		role = "client"
-		if _, ok := n.ObjectMeta.Labels["node-role.shoal.dev/server"]; ok {
-			role = "server"
-		}
-	}
-	used := func(key string, res api.ResourceName) string {
-		have, ok := ann[key]
-		if !ok {
-			return "<unknown>"
-		}
-		q := api.QuantityOf(n.Status.Allocatable, res)
-		return have + "/" + q.String()
-	}
-	row := []string{n.ObjectMeta.Name, status, role, age(&n.ObjectMeta.CreationTimestamp), orNone(n.Status.NodeInfo.KubeletVersion),
-		orNone(n.Spec.PodCIDR), used("shoal.dev/allocated-cpu", api.ResourceCPU), used("shoal.dev/allocated-memory", api.ResourceMemory), used("shoal.dev/pods", api.ResourcePods)}
+	cells := printers.Node(n, time.Now())
+	cols := []int{0, 1, 2, 3, 4, 10, 11, 12, 13}
 	if wide {
-		ip := ""
-		for _, a := range n.Status.Addresses {
-			if a.Type == "InternalIP" {
-				ip = a.Address
-			}
-		}
-		row = append(row, orNone(ip))
+		cols = append(cols, 5)
+	}
+	row := make([]string, len(cols))
+	for i, c := range cols {
+		row[i] = fmt.Sprint(cells[c])
 	}
 	return row
-}
-
-func age(t *api.Time) string {
-	if t.IsZero() {
-		return "<unknown>"
-	}
-	d := time.Since(t.Time)
-	switch {
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < 2*time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
 func orNone(s string) string {

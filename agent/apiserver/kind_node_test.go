@@ -65,7 +65,7 @@ func TestNodePatchesAsKubectlSendsThemAndKeepThemAcrossReports(t *testing.T) {
 		len(n.Spec.Taints) != 1 || n.Spec.Taints[0].Key != "dedicated" {
 		t.Fatalf("after the agent's report: labels %v annotations %v spec %+v", n.Labels, n.Annotations, n.Spec)
 	}
-	if n.Annotations[annRoles] == "" {
+	if n.Annotations[api.AnnotationRoles] == "" {
 		t.Fatalf("the read-time annotations are missing: %v", n.Annotations)
 	}
 	// A server-side dry run changes nothing; a label is recorded as
@@ -118,5 +118,29 @@ func TestBadNodeWritesAreNamedAndChangeNothing(t *testing.T) {
 	}
 	if code, _, raw := request(t, "PUT", base+"/api/v1/nodes/n9", "application/json", `{"apiVersion":"v1","kind":"Node","metadata":{"name":"n9"}}`); code != http.StatusNotFound {
 		t.Errorf("PUT of an unknown node: HTTP %d %s, want 404", code, raw)
+	}
+}
+
+// Nodes join with their agent: the API replaces and patches them but
+// neither creates nor deletes one, and says so; a node that cannot be
+// found is still 404 on every verb it serves.
+func TestNodesAreNeitherCreatedNorDeletedThroughTheAPI(t *testing.T) {
+	base, _ := nodeAPI(t)
+	body := `{"apiVersion":"v1","kind":"Node","metadata":{"name":"n9"}}`
+	for _, c := range []struct{ method, url, body string }{
+		{"POST", base + "/api/v1/nodes", body},
+		{"DELETE", base + "/api/v1/nodes/n1", ""},
+		{"DELETE", base + "/api/v1/nodes", ""},
+	} {
+		code, b := do(t, c.method, c.url, "application/json", "", c.body)
+		if code != http.StatusMethodNotAllowed || !strings.Contains(string(b), "joins the fleet when its agent starts") {
+			t.Errorf("%s %s: %d %s, want 405 saying how nodes join", c.method, c.url, code, b)
+		}
+	}
+	if n := getNode(t, base+"/api/v1/nodes/n1"); n.ObjectMeta.Annotations[api.AnnotationRoles] == "" {
+		t.Errorf("n1 read without its roles: %v", n.ObjectMeta.Annotations)
+	}
+	if code, b := do(t, "PUT", base+"/api/v1/nodes/n9", "application/json", "", body); code != http.StatusNotFound {
+		t.Errorf("PUT of an unknown node: %d %s, want 404", code, b)
 	}
 }
