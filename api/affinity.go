@@ -3,6 +3,9 @@ package api
 import (
 	"fmt"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	corev1 "k8s.io/api/core/v1"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -10,15 +13,27 @@ import (
 )
 
 // Affinity types. shoal honours node affinity, required and preferred
-// (placement matches it with Kubernetes' own nodeaffinity helpers); pod
-// affinity and anti-affinity are refused by name (supported.go).
+// (placement matches it with Kubernetes' own nodeaffinity helpers), pod
+// affinity and anti-affinity, and topology spread constraints (placed by
+// the leader against the pods already bound: placement/podterms.go).
 type (
-	Affinity                = corev1.Affinity
-	NodeAffinity            = corev1.NodeAffinity
-	NodeSelector            = corev1.NodeSelector
-	NodeSelectorTerm        = corev1.NodeSelectorTerm
-	NodeSelectorRequirement = corev1.NodeSelectorRequirement
-	PreferredSchedulingTerm = corev1.PreferredSchedulingTerm
+	Affinity                 = corev1.Affinity
+	NodeAffinity             = corev1.NodeAffinity
+	NodeSelector             = corev1.NodeSelector
+	NodeSelectorTerm         = corev1.NodeSelectorTerm
+	NodeSelectorRequirement  = corev1.NodeSelectorRequirement
+	PreferredSchedulingTerm  = corev1.PreferredSchedulingTerm
+	PodAffinity              = corev1.PodAffinity
+	PodAntiAffinity          = corev1.PodAntiAffinity
+	PodAffinityTerm          = corev1.PodAffinityTerm
+	WeightedPodAffinityTerm  = corev1.WeightedPodAffinityTerm
+	TopologySpreadConstraint = corev1.TopologySpreadConstraint
+)
+
+// What a topology spread constraint does when no node keeps the skew.
+const (
+	DoNotSchedule  = corev1.DoNotSchedule
+	ScheduleAnyway = corev1.ScheduleAnyway
 )
 
 // Node selector operators.
@@ -36,10 +51,19 @@ const (
 // metadata.name the only field), a required affinity has a term, and a
 // preference weighs 1 to 100.
 func validateNodeAffinity(path string, a *Affinity) FieldErrors {
-	if a == nil || a.NodeAffinity == nil {
+	if a == nil {
 		return nil
 	}
 	var errs FieldErrors
+	if pa := a.PodAffinity; pa != nil {
+		errs = append(errs, validatePodAffinityTerms(path+".podAffinity", pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution)...)
+	}
+	if pa := a.PodAntiAffinity; pa != nil {
+		errs = append(errs, validatePodAffinityTerms(path+".podAntiAffinity", pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution)...)
+	}
+	if a.NodeAffinity == nil {
+		return errs
+	}
 	na := a.NodeAffinity
 	p := path + ".nodeAffinity"
 	if req := na.RequiredDuringSchedulingIgnoredDuringExecution; req != nil {
@@ -86,4 +110,81 @@ func fieldErrorsOf(err error) FieldErrors {
 		errs = append(errs, &FieldError{Detail: e.Error()})
 	}
 	return errs
+}
+
+func validatePodAffinityTerms(path string, required []PodAffinityTerm, preferred []WeightedPodAffinityTerm) FieldErrors {
+	var errs FieldErrors
+	for i := range required {
+		errs = append(errs, validatePodAffinityTerm(fmt.Sprintf("%s.requiredDuringSchedulingIgnoredDuringExecution[%d]", path, i), &required[i])...)
+	}
+	for i, w := range preferred {
+		p := fmt.Sprintf("%s.preferredDuringSchedulingIgnoredDuringExecution[%d]", path, i)
+		if w.Weight < 1 || w.Weight > 100 {
+			errs = append(errs, &FieldError{Path: p + ".weight", Value: fmt.Sprint(w.Weight), Detail: "must be in the range 1-100"})
+		}
+		errs = append(errs, validatePodAffinityTerm(p+".podAffinityTerm", &w.PodAffinityTerm)...)
+	}
+	return errs
+}
+
+func validatePodAffinityTerm(path string, t *PodAffinityTerm) FieldErrors {
+	var errs FieldErrors
+	errs = append(errs, validateTopologyKey(path+".topologyKey", t.TopologyKey)...)
+	errs = append(errs, validateLabelSelector(path+".labelSelector", t.LabelSelector)...)
+	for i, ns := range t.Namespaces {
+		errs = append(errs, validateDNSLabel(fmt.Sprintf("%s.namespaces[%d]", path, i), ns)...)
+	}
+	return errs
+}
+
+// validateTopologySpread checks a pod's topology spread constraints as
+// Kubernetes' validation does.
+func validateTopologySpread(path string, cs []TopologySpreadConstraint) FieldErrors {
+	var errs FieldErrors
+	seen := map[string]bool{}
+	for i, c := range cs {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if c.MaxSkew <= 0 {
+			errs = append(errs, &FieldError{Path: p + ".maxSkew", Value: fmt.Sprint(c.MaxSkew), Detail: "must be greater than zero"})
+		}
+		errs = append(errs, validateTopologyKey(p+".topologyKey", c.TopologyKey)...)
+		switch c.WhenUnsatisfiable {
+		case DoNotSchedule, ScheduleAnyway:
+		default:
+			errs = append(errs, &FieldError{Path: p + ".whenUnsatisfiable", Value: string(c.WhenUnsatisfiable), Detail: "must be DoNotSchedule or ScheduleAnyway"})
+		}
+		if k := c.TopologyKey + "/" + string(c.WhenUnsatisfiable); seen[k] {
+			errs = append(errs, &FieldError{Path: p, Detail: fmt.Sprintf("duplicate {topologyKey %q, whenUnsatisfiable %q}", c.TopologyKey, c.WhenUnsatisfiable)})
+		} else {
+			seen[k] = true
+		}
+		errs = append(errs, validateLabelSelector(p+".labelSelector", c.LabelSelector)...)
+		for j, k := range c.MatchLabelKeys {
+			for _, msg := range validation.IsQualifiedName(k) {
+				errs = append(errs, &FieldError{Path: fmt.Sprintf("%s.matchLabelKeys[%d]", p, j), Value: k, Detail: msg})
+			}
+		}
+	}
+	return errs
+}
+
+func validateTopologyKey(path, key string) FieldErrors {
+	if key == "" {
+		return FieldErrors{{Path: path, Detail: "can not be empty"}}
+	}
+	var errs FieldErrors
+	for _, msg := range validation.IsQualifiedName(key) {
+		errs = append(errs, &FieldError{Path: path, Value: key, Detail: msg})
+	}
+	return errs
+}
+
+func validateLabelSelector(path string, ls *LabelSelector) FieldErrors {
+	if ls == nil {
+		return nil
+	}
+	if _, err := metav1.LabelSelectorAsSelector(ls); err != nil {
+		return FieldErrors{{Path: path, Detail: err.Error()}}
+	}
+	return nil
 }

@@ -30,8 +30,8 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsPolicy", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
-	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "startupProbe", "volumeMounts", "workingDir"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsPolicy", "securityContext", "topologySpreadConstraints", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
+	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "securityContext", "startupProbe", "volumeMounts", "workingDir"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value", "valueFrom"},
 	reflect.TypeFor[corev1.ResourceRequirements]():     {"limits", "requests"},
@@ -150,14 +150,25 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[batchv1.CronJobSpec]():     {"concurrencyPolicy", "failedJobsHistoryLimit", "jobTemplate", "schedule", "startingDeadlineSeconds", "successfulJobsHistoryLimit", "suspend"},
 	reflect.TypeFor[batchv1.JobTemplateSpec](): {"metadata", "spec"},
 	reflect.TypeFor[batchv1.CronJobStatus]():   {"active", "lastScheduleTime", "lastSuccessfulTime"},
-	// Node affinity: affinity.go (pod affinity and anti-affinity are not
-	// supported).
-	reflect.TypeFor[corev1.Affinity]():                {"nodeAffinity"},
-	reflect.TypeFor[corev1.NodeAffinity]():            {"preferredDuringSchedulingIgnoredDuringExecution", "requiredDuringSchedulingIgnoredDuringExecution"},
-	reflect.TypeFor[corev1.NodeSelector]():            {"nodeSelectorTerms"},
-	reflect.TypeFor[corev1.NodeSelectorTerm]():        {"matchExpressions", "matchFields"},
-	reflect.TypeFor[corev1.NodeSelectorRequirement](): {"key", "operator", "values"},
-	reflect.TypeFor[corev1.PreferredSchedulingTerm](): {"preference", "weight"},
+	// Node and pod affinity, topology spreading: affinity.go.
+	reflect.TypeFor[corev1.Affinity]():                 {"nodeAffinity", "podAffinity", "podAntiAffinity"},
+	reflect.TypeFor[corev1.PodAffinity]():              {"preferredDuringSchedulingIgnoredDuringExecution", "requiredDuringSchedulingIgnoredDuringExecution"},
+	reflect.TypeFor[corev1.PodAntiAffinity]():          {"preferredDuringSchedulingIgnoredDuringExecution", "requiredDuringSchedulingIgnoredDuringExecution"},
+	reflect.TypeFor[corev1.PodAffinityTerm]():          {"labelSelector", "namespaces", "topologyKey"},
+	reflect.TypeFor[corev1.WeightedPodAffinityTerm]():  {"podAffinityTerm", "weight"},
+	reflect.TypeFor[corev1.TopologySpreadConstraint](): {"labelSelector", "matchLabelKeys", "maxSkew", "topologyKey", "whenUnsatisfiable"},
+	reflect.TypeFor[corev1.NodeAffinity]():             {"preferredDuringSchedulingIgnoredDuringExecution", "requiredDuringSchedulingIgnoredDuringExecution"},
+	reflect.TypeFor[corev1.NodeSelector]():             {"nodeSelectorTerms"},
+	reflect.TypeFor[corev1.NodeSelectorTerm]():         {"matchExpressions", "matchFields"},
+	reflect.TypeFor[corev1.NodeSelectorRequirement]():  {"key", "operator", "values"},
+	reflect.TypeFor[corev1.PreferredSchedulingTerm]():  {"preference", "weight"},
+
+	// Security contexts: security.go.
+	reflect.TypeFor[corev1.PodSecurityContext](): {"fsGroup", "runAsGroup", "runAsNonRoot", "runAsUser", "seccompProfile", "supplementalGroups"},
+	reflect.TypeFor[corev1.SecurityContext](): {"allowPrivilegeEscalation", "capabilities", "privileged", "readOnlyRootFilesystem",
+		"runAsGroup", "runAsNonRoot", "runAsUser", "seccompProfile"},
+	reflect.TypeFor[corev1.Capabilities]():   {"add", "drop"},
+	reflect.TypeFor[corev1.SeccompProfile](): {"type"},
 
 	// Events: event.go.
 	reflect.TypeFor[corev1.Event](): {"action", "apiVersion", "count", "eventTime", "firstTimestamp", "involvedObject", "kind",

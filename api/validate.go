@@ -89,9 +89,11 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 			Detail: "must be ClusterFirst, ClusterFirstWithHostNet or Default (None needs dnsConfig, which shoal does not support)"})
 	}
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
-	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...) // taints.go
-	errs = append(errs, validateNodeAffinity(path+".affinity", s.Affinity)...)      // affinity.go
-	errs = append(errs, validateGracePeriod(path, s)...)                            // lifecycle.go
+	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...)                                // taints.go
+	errs = append(errs, validateNodeAffinity(path+".affinity", s.Affinity)...)                                     // affinity.go
+	errs = append(errs, validatePodSecurityContext(path+".securityContext", s.SecurityContext)...)                 // security.go
+	errs = append(errs, validateTopologySpread(path+".topologySpreadConstraints", s.TopologySpreadConstraints)...) // affinity.go
+	errs = append(errs, validateGracePeriod(path, s)...)                                                           // lifecycle.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}
@@ -168,7 +170,8 @@ func validateContainer(path string, c *Container, volumes map[string]bool) Field
 			errs = append(errs, &FieldError{Path: fmt.Sprintf("%s.env[%d].name", path, i), Value: e.Name, Detail: msg})
 		}
 	}
-	errs = append(errs, validateEnvSources(path, c)...) // envsources.go
+	errs = append(errs, validateEnvSources(path, c)...)                                         // envsources.go
+	errs = append(errs, validateSecurityContext(path+".securityContext", c.SecurityContext)...) // security.go
 	portNames := map[string]bool{}
 	for i, p := range c.Ports {
 		ppath := fmt.Sprintf("%s.ports[%d]", path, i)

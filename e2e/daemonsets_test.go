@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -11,22 +10,6 @@ import (
 	"testing"
 	"time"
 )
-
-// kubectlOn points the machine's kubectl at a lab already up, through
-// `shoal lab kubeconfig` (the lab's first node).
-func kubectlOn(t *testing.T, f *fleet) *kubectlFleet {
-	t.Helper()
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("kubectl is not installed")
-	}
-	dir := t.TempDir()
-	k := &kubectlFleet{fleet: f, kubectl: kubectl, dir: dir}
-	cfg := k.file("kubeconfig", f.run("lab", "kubeconfig", f.name, "--state-root", f.stateRoot))
-	// A HOME of its own: kubectl caches discovery by server address.
-	k.env = []string{"KUBECONFIG=" + cfg, "HOME=" + dir, "KUBECACHEDIR=" + filepath.Join(dir, "cache")}
-	return k
-}
 
 // daemonSetManifest is a DaemonSet of the test image; nodeSelector is the
 // inside of its flow map, or "" for none.

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,30 +31,50 @@ type kubectlFleet struct {
 }
 
 func startKubectlFleet(t *testing.T) *kubectlFleet {
+	return startKubectlFleetOf(t, "pd", 2)
+}
+
+// startKubectlFleetOf is a lab of nodes agents, n1 the one Raft seat,
+// whose kubectl talks to the client n2, after checking the lab's own
+// kubeconfig reaches the fleet and every node is Ready.
+func startKubectlFleetOf(t *testing.T, prefix string, nodes int) *kubectlFleet {
+	t.Helper()
 	requireE2E(t)
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("kubectl is not installed")
-	}
 	// One Raft seat: n2 is a client, and kubectl talks to it, so every
 	// request, watches included, also crosses the agents' forwarding.
-	f := startFleet(t, labName("pd"), "--nodes", "2", "--servers", "1")
+	f := startFleet(t, labName(prefix), "--nodes", strconv.Itoa(nodes), "--servers", "1")
 	f.importBusybox()
 	l, err := lab.Load(f.stateRoot, f.name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	k := kubectlOn(t, f) // through the lab's kubeconfig first
+	viaClient := k.file("kubeconfig", f.run("kubeconfig", "--server", l.Nodes[1].APIURL()))
+	k.eventually(fmt.Sprintf("%d Ready nodes", nodes), func(out string) bool {
+		for i := 1; i <= nodes; i++ {
+			if !kubeRow(fmt.Sprintf("n%d", i), "Ready").MatchString(out) {
+				return false
+			}
+		}
+		return true
+	}, "get", "nodes")
+	k.env[0] = "KUBECONFIG=" + viaClient
+	return k
+}
+
+// kubectlOn points the machine's kubectl at a lab already up, through
+// `shoal lab kubeconfig` (the lab's first node).
+func kubectlOn(t *testing.T, f *fleet) *kubectlFleet {
+	t.Helper()
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl is not installed")
+	}
 	dir := t.TempDir()
 	k := &kubectlFleet{fleet: f, kubectl: kubectl, dir: dir}
-	viaClient := k.file("kubeconfig", f.run("kubeconfig", "--server", l.Nodes[1].APIURL()))
-	viaLab := k.file("lab-kubeconfig", f.run("lab", "kubeconfig", f.name, "--state-root", f.stateRoot))
-	// A HOME of its own: kubectl caches discovery under ~/.kube/cache by
-	// server address, and another lab may have had this address before.
-	k.env = []string{"KUBECONFIG=" + viaLab, "HOME=" + dir, "KUBECACHEDIR=" + filepath.Join(dir, "cache")}
-	if out := k.ok("get", "nodes"); !kubeRow("n1", "Ready").MatchString(out) {
-		t.Fatalf("kubectl get nodes through shoal lab kubeconfig:\n%s", out)
-	}
-	k.env[0] = "KUBECONFIG=" + viaClient
+	cfg := k.file("lab-kubeconfig", f.run("lab", "kubeconfig", f.name, "--state-root", f.stateRoot))
+	// A HOME of its own: kubectl caches discovery by server address.
+	k.env = []string{"KUBECONFIG=" + cfg, "HOME=" + dir, "KUBECACHEDIR=" + filepath.Join(dir, "cache")}
 	return k
 }
 

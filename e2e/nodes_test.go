@@ -1,39 +1,11 @@
 package e2e
 
 import (
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/shoal-dev/shoal/deploy/lab"
 )
-
-// startKubectlFleetOf3 is startKubectlFleet with three nodes (n1 the one
-// Raft seat), so a cordoned, tainted or drained node leaves two others.
-func startKubectlFleetOf3(t *testing.T) *kubectlFleet {
-	requireE2E(t)
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("kubectl is not installed")
-	}
-	f := startFleet(t, labName("nd"), "--nodes", "3", "--servers", "1")
-	f.importBusybox()
-	l, err := lab.Load(f.stateRoot, f.name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	k := &kubectlFleet{fleet: f, kubectl: kubectl, dir: dir}
-	cfg := k.file("kubeconfig", f.run("kubeconfig", "--server", l.Nodes[1].APIURL()))
-	k.env = []string{"KUBECONFIG=" + cfg, "HOME=" + dir, "KUBECACHEDIR=" + filepath.Join(dir, "cache")}
-	k.eventually("three Ready nodes", func(out string) bool {
-		return kubeRow("n1", "Ready").MatchString(out) && kubeRow("n2", "Ready").MatchString(out) && kubeRow("n3", "Ready").MatchString(out)
-	}, "get", "nodes")
-	return k
-}
 
 // nodesOf is the nodes the pods matching selector run on, sorted, one
 // entry per pod ("" for a pod not yet placed).
@@ -56,7 +28,7 @@ func avoids(node string) func(string) bool {
 // does: label and annotate, cordon and uncordon, taint NoSchedule and
 // NoExecute with and without tolerations, drain, and the node Leases.
 func TestNodes(t *testing.T) {
-	k := startKubectlFleetOf3(t)
+	k := startKubectlFleetOf(t, "nd", 3) // a cordoned, tainted or drained node leaves two others
 
 	// label, annotate.
 	k.ok("label", "node", "n3", "disk=ssd")

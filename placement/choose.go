@@ -31,17 +31,31 @@ const scoredNodes = 100
 // start their walk at different nodes. When none fits it returns
 // ErrNoFit and a NoFit: the nodes counted per reason and a bounded sample.
 func Choose(pod *api.Pod, nodes []NodeInfo) (string, *NoFit, error) {
+	return ChooseAmong(pod, nodes, nil)
+}
+
+// ChooseAmong is Choose for a pod whose pod affinity, anti-affinity and
+// topology spread constraints read the pods already placed: required
+// terms filter nodes, preferred ones weigh after node affinity, and
+// ScheduleAnyway spreading prefers the emptier domains before free
+// resources. placed may be nil when the pod has no such terms
+// (NeedsPlaced); a pod that has them is then placed as if no pod ran.
+func ChooseAmong(pod *api.Pod, nodes []NodeInfo, placed *Placed) (string, *NoFit, error) {
 	if len(nodes) == 0 {
 		f := &NoFit{}
 		return "", f, fmt.Errorf("%w: %s", ErrNoFit, f)
 	}
 	need := needsOf(pod)
+	if NeedsPlaced(pod) {
+		need.terms = compileTerms(pod, &need, nodes, placed)
+	}
 	var u usage
 	var (
 		best      = -1
 		bestScore int64
 		bestAvoid int
 		bestPref  int64
+		bestDense int
 		found     int
 		limit     = scoredNodes
 		start     = int(podHash(pod) % uint64(len(nodes)))
@@ -55,11 +69,17 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, *NoFit, error) {
 		s := score(&need, &u)
 		avoid := preferAvoid(pod, n.Node) // taints.go: PreferNoSchedule
 		pref := need.preference(n.Node)   // preferred node affinity
+		dense := 0
+		if need.terms != nil {
+			podPref, spread := need.terms.score(n.Node) // podterms.go
+			pref, dense = pref+podPref, spread
+		}
 		better := best < 0 || avoid < bestAvoid ||
 			(avoid == bestAvoid && (pref > bestPref ||
-				(pref == bestPref && (s > bestScore || (s == bestScore && fewerPods(n, &nodes[best]))))))
+				(pref == bestPref && (dense < bestDense ||
+					(dense == bestDense && (s > bestScore || (s == bestScore && fewerPods(n, &nodes[best]))))))))
 		if better {
-			best, bestScore, bestAvoid, bestPref = (start+i)%len(nodes), s, avoid, pref
+			best, bestScore, bestAvoid, bestPref, bestDense = (start+i)%len(nodes), s, avoid, pref, dense
 		}
 	}
 	if best >= 0 {

@@ -71,6 +71,12 @@ func class(m miss, res string) string {
 		return "node selector mismatch"
 	case affinity:
 		return "node(s) didn't match Pod's node affinity"
+	case podAntiAffinity:
+		return "node(s) didn't match pod anti-affinity rules"
+	case podAffinity:
+		return "node(s) didn't match pod affinity rules"
+	case spreadSkew:
+		return "node(s) didn't match pod topology spread constraints"
 	case otherNode:
 		return "pod asks for another node"
 	case podsFull:

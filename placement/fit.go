@@ -50,6 +50,9 @@ const (
 	selector
 	affinity
 	otherNode
+	podAntiAffinity
+	podAffinity
+	spreadSkew
 	podsFull
 	resourceShort
 )
@@ -73,6 +76,21 @@ type needs struct {
 	required  *nodeaffinity.NodeSelector
 	badTerm   error
 	preferred *nodeaffinity.PreferredSchedulingTerms
+	// terms are its pod (anti-)affinity and topology spread constraints,
+	// compiled against the pods already placed (podterms.go); nil when it
+	// has none or the caller gave no Placed (Fits).
+	terms *podTerms
+}
+
+// nodeAllows is whether the pod's node selector and required node
+// affinity take n.
+func (need *needs) nodeAllows(n *api.Node) bool {
+	for _, kv := range need.selector {
+		if got, ok := n.ObjectMeta.Labels[kv[0]]; !ok || got != kv[1] {
+			return false
+		}
+	}
+	return need.badTerm == nil && (need.required == nil || need.required.Match(n))
 }
 
 func needsOf(pod *api.Pod) needs {
@@ -134,6 +152,11 @@ func check(need *needs, n *NodeInfo, u *usage) (miss, string) {
 	if nn := need.pod.Spec.NodeName; nn != "" && nn != n.Node.ObjectMeta.Name {
 		return otherNode, ""
 	}
+	if need.terms != nil {
+		if m, detail := need.terms.check(n.Node); m != fits {
+			return m, detail
+		}
+	}
 	if maxPods, ok := n.Node.Status.Allocatable[api.ResourcePods]; ok && int64(n.Pods) >= maxPods.Value() {
 		return podsFull, ""
 	}
@@ -174,6 +197,12 @@ func reason(need *needs, n *NodeInfo, m miss, detail string) string {
 		return name + ": node affinity does not match"
 	case otherNode:
 		return fmt.Sprintf("%s: pod asks for node %s", name, need.pod.Spec.NodeName)
+	case podAntiAffinity:
+		return name + ": pod anti-affinity: " + detail
+	case podAffinity:
+		return name + ": pod affinity: " + detail
+	case spreadSkew:
+		return name + ": topology spread: " + detail
 	case podsFull:
 		return fmt.Sprintf("%s: already runs %d pods, the most it takes", name, n.Pods)
 	case resourceShort:

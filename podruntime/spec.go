@@ -33,6 +33,7 @@ func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, 
 		return nil, err
 	}
 	opts = append(opts, limits...)
+	opts = append(opts, securityOpts(pod, c)...) // security.go: after the image config's user
 	mounts, err := r.volumeMounts(pod, c)
 	if err != nil {
 		return nil, err
@@ -82,6 +83,15 @@ func resourceOpts(c api.Container) ([]oci.SpecOpts, error) {
 			return nil, fmt.Errorf("container %s: memory limit %s must be positive", c.Name, q.String())
 		}
 		opts = append(opts, oci.WithMemoryLimit(uint64(v)))
+	}
+	if q, ok := c.Resources.Requests[api.ResourceCPU]; ok {
+		// The request as CPU shares, as the kubelet sets them: the share a
+		// container gets when the node's CPUs are contended.
+		shares := q.MilliValue() * 1024 / 1000
+		if shares < 2 { // the kernel's minimum
+			shares = 2
+		}
+		opts = append(opts, oci.WithCPUShares(uint64(shares)))
 	}
 	if q, ok := c.Resources.Limits[api.ResourceCPU]; ok {
 		milli := q.MilliValue()

@@ -183,9 +183,12 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 		}
 		r.pulls.clear(pullKey(string(uid), c.Name))
 		env, ok := r.resolveEnv(ctx, pod, c) // podruntime/env.go
-		if !ok {
+		if ok {
+			ok, err = r.admitNonRoot(ctx, pod, c, img) // security.go
+		}
+		if !ok || err != nil {
 			r.imageUse.RUnlock()
-			return nil // waits with CreateContainerConfigError; PodStatus says why
+			return err // nil: waits with CreateContainerConfigError; PodStatus says why
 		}
 		// $(NAME) in command and args comes from the environment
 		// (env_expand.go); the spec hash stays that of the manifest.

@@ -116,11 +116,11 @@ func TestSpecHashFollowsImageAndNetns(t *testing.T) {
 	}
 }
 
-func TestResourceLimitsBecomeCFSQuota(t *testing.T) {
+func TestResourceLimitsBecomeCFSQuotaAndRequestsShares(t *testing.T) {
 	c := api.Container{Name: "app", Resources: api.ResourceRequirements{Limits: api.ResourceList{
 		api.ResourceCPU:    resource.MustParse("250m"),
 		api.ResourceMemory: resource.MustParse("64Mi"),
-	}}}
+	}, Requests: api.ResourceList{api.ResourceCPU: resource.MustParse("100m")}}}
 	opts, err := resourceOpts(c)
 	if err != nil {
 		t.Fatalf("resourceOpts: %v", err)
@@ -135,6 +135,9 @@ func TestResourceLimitsBecomeCFSQuota(t *testing.T) {
 	res := s.Linux.Resources
 	if got := *res.CPU.Quota; got != 25000 || *res.CPU.Period != 100000 {
 		t.Errorf("cpu quota/period %d/%d, want 25000/100000", got, *res.CPU.Period)
+	}
+	if got := *res.CPU.Shares; got != 102 {
+		t.Errorf("cpu shares %d, want 102 (100m as the kubelet weighs it)", got)
 	}
 	if got := *res.Memory.Limit; got != 64<<20 {
 		t.Errorf("memory limit %d, want %d", got, 64<<20)

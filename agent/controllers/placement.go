@@ -33,8 +33,8 @@ func (l *Leader) placementController(ctx context.Context) {
 	}
 }
 
-func (l *Leader) place(ctx context.Context, p *api.Pod, infos []placement.NodeInfo) error {
-	nodeName, noFit, err := placement.Choose(p, infos)
+func (l *Leader) place(ctx context.Context, p *api.Pod, infos []placement.NodeInfo, placed *placement.Placed) error {
+	nodeName, noFit, err := placement.ChooseAmong(p, infos, placed)
 	if errors.Is(err, placement.ErrNoFit) {
 		l.metrics.PlacementFailed()
 		msg := noFit.String()
@@ -51,6 +51,22 @@ func (l *Leader) place(ctx context.Context, p *api.Pod, infos []placement.NodeIn
 		return err
 	}
 	return l.bindChosen(ctx, p, nodeName) // placement_batch.go
+}
+
+// placedFor is the pods already bound, read only when a pending pod has
+// pod (anti-)affinity or topology spread constraints: most rounds place
+// pods without them and never copy the fleet's pods.
+func (l *Leader) placedFor(pending []*api.Pod) *placement.Placed {
+	need := false
+	for _, p := range pending {
+		need = need || placement.NeedsPlaced(p)
+	}
+	if !need {
+		return nil
+	}
+	bound, _ := l.state.Pods(func(p *api.Pod) bool { return consensus.Bound(p) && !consensus.Terminal(p) })
+	nodes, _ := l.state.Nodes()
+	return placement.NewPlaced(bound, nodes)
 }
 
 func podCondition(p *api.Pod, typ api.PodConditionType) *api.PodCondition {

@@ -23,10 +23,14 @@ type plannedBind struct {
 // taken in this round waits for the next (the placement loop wakes again
 // as soon as these binds commit); a pod that fits no node at all is
 // returned in unfit, for the caller to record why. infos is reordered.
-func planBinds(pending []*api.Pod, infos []placement.NodeInfo) (binds []plannedBind, unfit []*api.Pod) {
+//
+// placed is the pods already bound, for pods with pod (anti-)affinity or
+// topology spread constraints (nil when no pending pod has them); each pod
+// chosen here is added to it, so the next choice sees it.
+func planBinds(pending []*api.Pod, infos []placement.NodeInfo, placed *placement.Placed) (binds []plannedBind, unfit []*api.Pod) {
 	all := len(infos)
 	for _, p := range pending {
-		name, _, err := placement.Choose(p, infos)
+		name, _, err := placement.ChooseAmong(p, infos, placed)
 		if err != nil {
 			if len(infos) == all {
 				unfit = append(unfit, p)
@@ -36,6 +40,9 @@ func planBinds(pending []*api.Pod, infos []placement.NodeInfo) (binds []plannedB
 		binds = append(binds, plannedBind{pod: p, node: name})
 		for i := range infos {
 			if infos[i].Node.ObjectMeta.Name == name {
+				if placed != nil {
+					placed.Add(p, infos[i].Node)
+				}
 				last := len(infos) - 1
 				infos[i], infos[last] = infos[last], infos[i]
 				infos = infos[:last]
@@ -52,10 +59,11 @@ func planBinds(pending []*api.Pod, infos []placement.NodeInfo) (binds []plannedB
 // on a busy 20-node lab. A pod that fits nowhere goes through place,
 // which records why.
 func (l *Leader) placeSideBySide(ctx context.Context, pending []*api.Pod, infos []placement.NodeInfo) {
-	binds, unfit := planBinds(pending, infos)
+	placed := l.placedFor(pending)
+	binds, unfit := planBinds(pending, infos, placed)
 	for _, p := range unfit {
 		infos = l.state.AppendNodeInfos(infos[:0])
-		if err := l.place(ctx, p, infos); err != nil && ctx.Err() == nil {
+		if err := l.place(ctx, p, infos, placed); err != nil && ctx.Err() == nil {
 			l.log.Warn("place pod", "pod", api.KeyOf(p), "err", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/placement"
@@ -38,7 +39,7 @@ func TestPlanBindsTakesEachNodeOnce(t *testing.T) {
 	for i := 0; i < 7; i++ {
 		pending = append(pending, batchPod(fmt.Sprintf("p%d", i), "100Mi", nil))
 	}
-	binds, unfit := planBinds(pending, infos)
+	binds, unfit := planBinds(pending, infos, nil)
 	if len(unfit) != 0 {
 		t.Fatalf("unfit = %d pods, want none: every pod fits", len(unfit))
 	}
@@ -60,7 +61,7 @@ func TestPlanBindsDefersWhatFitsOnlyATakenNode(t *testing.T) {
 	infos := []placement.NodeInfo{batchNode("a", "1Gi", map[string]string{"disk": "ssd"}), batchNode("b", "1Gi", nil)}
 	ssd := map[string]string{"disk": "ssd"}
 	pending := []*api.Pod{batchPod("first", "100Mi", ssd), batchPod("second", "100Mi", ssd), batchPod("huge", "4Gi", nil)}
-	binds, unfit := planBinds(pending, infos)
+	binds, unfit := planBinds(pending, infos, nil)
 	if len(binds) != 1 || binds[0].pod.ObjectMeta.Name != "first" || binds[0].node != "a" {
 		t.Fatalf("binds = %+v, want first on a only", binds)
 	}
@@ -70,11 +71,39 @@ func TestPlanBindsDefersWhatFitsOnlyATakenNode(t *testing.T) {
 		t.Fatalf("unfit = %v, want none in this pass", unfit)
 	}
 	infos = []placement.NodeInfo{batchNode("a", "1Gi", ssd), batchNode("b", "1Gi", nil)}
-	binds, unfit = planBinds([]*api.Pod{pending[2], pending[1]}, infos)
+	binds, unfit = planBinds([]*api.Pod{pending[2], pending[1]}, infos, nil)
 	if len(unfit) != 1 || unfit[0].ObjectMeta.Name != "huge" {
 		t.Fatalf("unfit = %v, want huge", unfit)
 	}
 	if len(binds) != 1 || binds[0].pod.ObjectMeta.Name != "second" || binds[0].node != "a" {
 		t.Fatalf("binds = %+v, want second on a", binds)
+	}
+}
+
+// Within one pass, each pod a spread constraint counts sees the ones
+// chosen before it: four replicas spread over two zones two and two,
+// though zone b has three nodes with more room.
+func TestPlanBindsCountsThePassForSpreading(t *testing.T) {
+	zone := func(z string) map[string]string { return map[string]string{"zone": z} }
+	infos := []placement.NodeInfo{batchNode("a1", "1Gi", zone("a")), batchNode("a2", "1Gi", zone("a")),
+		batchNode("b1", "4Gi", zone("b")), batchNode("b2", "4Gi", zone("b")), batchNode("b3", "4Gi", zone("b"))}
+	var pending []*api.Pod
+	for i := 0; i < 4; i++ {
+		p := batchPod(fmt.Sprintf("web-%d", i), "100Mi", nil)
+		p.ObjectMeta.Labels = map[string]string{"app": "web"}
+		p.Spec.TopologySpreadConstraints = []api.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: "zone", WhenUnsatisfiable: api.DoNotSchedule,
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+		pending = append(pending, p)
+	}
+	binds, unfit := planBinds(pending, infos, &placement.Placed{})
+	if len(binds) != 4 || len(unfit) != 0 {
+		t.Fatalf("binds %+v, unfit %v", binds, unfit)
+	}
+	count := map[byte]int{}
+	for _, b := range binds {
+		count[b.node[0]]++
+	}
+	if count['a'] != 2 || count['b'] != 2 {
+		t.Fatalf("binds %+v, want two in each zone", binds)
 	}
 }
