@@ -282,3 +282,21 @@ func TestJobLoopRunsAJobToCompletion(t *testing.T) {
 	r.finish(running[0], 0)
 	eventually(t, "the job complete", func() bool { return condition(r.job("loop"), api.JobComplete) != "" })
 }
+
+// A Job's pod deleted gracefully (Terminating on its node) no longer
+// counts as active: the replacement is made at once, as in Kubernetes.
+func TestJobReplacesATerminatingPodAtOnce(t *testing.T) {
+	r := newJobRig(t)
+	r.create(testJob("term", 1, 1, 6))
+	r.pass("term")
+	p := r.pods("term")[api.PodRunning][0]
+	apply(t, r.s, consensus.DeleteObject{Kind: consensus.KindPod, Namespace: "default", Name: p.Name, Graceful: true, Time: r.now})
+	if got, err := r.s.FSM.Pod("default", p.Name); err != nil || !consensus.Terminating(got) {
+		t.Fatalf("after a graceful delete: %v, %v; want the pod Terminating", got, err)
+	}
+	r.pass("term")
+	pods, _ := r.s.FSM.Pods(func(q *api.Pod) bool { return q.Name != p.Name && !consensus.Terminating(q) })
+	if len(pods) != 1 {
+		t.Fatalf("%d replacements of the terminating pod, want 1", len(pods))
+	}
+}

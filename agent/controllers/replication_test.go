@@ -37,6 +37,12 @@ func replica(name, owner, node string, phase api.PodPhase, age time.Duration, lb
 	return p
 }
 
+func terminating(p *api.Pod) *api.Pod {
+	ts, grace := api.TimeOf(time.Unix(1e9, 0)), int64(30)
+	p.ObjectMeta.DeletionTimestamp, p.ObjectMeta.DeletionGracePeriodSeconds = &ts, &grace
+	return p
+}
+
 func names(ps []*api.Pod) string {
 	s := ""
 	for _, p := range ps {
@@ -64,6 +70,13 @@ func TestPlanReplicas(t *testing.T) {
 		{name: "Unknown pod on a node still Ready counts: no replacement beside a live original", replicas: 2,
 			pods:   []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), replica("b", "rc-uid", "n2", api.PodUnknown, time.Hour, "web")},
 			create: 0, live: 2},
+		{name: "a terminating pod does not count: its replacement is made at once, and it is never picked as surplus", replicas: 2,
+			pods:   []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), terminating(replica("b", "rc-uid", "n1", api.PodRunning, time.Hour, "web"))},
+			create: 1, live: 1},
+		{name: "surplus skips terminating pods", replicas: 1,
+			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, 2*time.Hour, "web"), replica("c", "rc-uid", "n1", api.PodRunning, time.Hour, "web"),
+				terminating(replica("b", "rc-uid", "n1", api.PodRunning, time.Minute, "web"))},
+			remove: "c ", live: 2},
 		{name: "terminal pods do not count", replicas: 1,
 			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodFailed, time.Hour, "web")}, create: 1, live: 0},
 		{name: "surplus: pending and newest go first", replicas: 1,
