@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -16,7 +17,7 @@ func TestReconcilerStopsTerminatingPodThenFinishesItsDeletion(t *testing.T) {
 	rt := newMemRuntime("leaving")
 	netw := &memNetwork{pods: map[string]net.IP{podNetID("leaving"): net.ParseIP("10.244.1.5")}}
 	status := &statusLog{}
-	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{})
+	fence := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Minute)}, &fleetAt{})
 	scheduled := []api.PodCondition{{Type: "PodScheduled", Status: "True"}}
 	ts, grace := api.TimeOf(time.Now().Add(3*time.Second)), int64(3)
 	leaving := api.Pod{ObjectMeta: api.ObjectMeta{Name: "leaving", Namespace: "default", UID: "leaving", DeletionTimestamp: &ts, DeletionGracePeriodSeconds: &grace},
@@ -70,7 +71,7 @@ func TestRemovedTerminatingPodIsRemovedWithoutWaitingForItsGrace(t *testing.T) {
 	rt.holdStops = true
 	netw := &memNetwork{pods: map[string]net.IP{}}
 	status := &statusLog{}
-	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{})
+	fence := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Minute)}, &fleetAt{})
 	ts, grace := api.TimeOf(time.Now().Add(time.Hour)), int64(3600)
 	leaving := api.Pod{ObjectMeta: api.ObjectMeta{Name: "leaving", Namespace: "default", UID: "leaving", DeletionTimestamp: &ts, DeletionGracePeriodSeconds: &grace},
 		Spec:   api.PodSpec{NodeName: "n1", Containers: []api.Container{{Name: "app"}}},
