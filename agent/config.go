@@ -98,10 +98,10 @@ type Config struct {
 	ImageGCLowPercent  int
 	ImageGCInterval    time.Duration
 
-	// NodeGrace is how long gossip must hold an agent failed before the
-	// leader declares its node NotReady and replaces its replicas, and how
-	// long a node cut off from the servers waits before it stops its own
-	// replicas. Zero means DefaultNodeGrace.
+	// NodeGrace is how long an agent must be out of contact before the
+	// leader declares its node NotReady and replaces its replicas; a node
+	// cut off from the servers stops its own replicas within it
+	// (agent/liveness, docs/liveness.md). Zero means DefaultNodeGrace.
 	NodeGrace time.Duration
 
 	// NodeBackend, when set, gives the node side its pod runtime and
@@ -162,6 +162,9 @@ func (c *Config) Validate() error {
 	}
 	if err := validDNSAddr(c.DNSAddr); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.liveness().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("node-grace %v: %w", c.liveness().NodeGrace, err))
 	}
 	if c.MaxPods < 0 {
 		errs = append(errs, fmt.Errorf("max-pods %d: must be 0 (the default, %d) or more", c.MaxPods, DefaultMaxPods))

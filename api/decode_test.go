@@ -75,14 +75,14 @@ func TestDecodeManyDocumentsAndList(t *testing.T) {
 
 func TestValidateNamesTheField(t *testing.T) {
 	cases := map[string]struct{ from, to, want string }{
-		"bad name":        {"name: app-with-logs", "name: App_With_Logs", "metadata.name"},
-		"duplicate names": {"name: log-collector", "name: app", "spec.containers[1].name: invalid value \"app\": duplicate container name"},
-		"same port":       {"image: busybox:1\n    resources: {requests: {memory: 512Mi, cpu: 500m}}", "image: busybox:1\n    ports: [{containerPort: 8080}]", "spec.containers[1].ports[0].containerPort: invalid value \"8080/TCP\": port already claimed by spec.containers[0].ports[0].containerPort"},
-		"bad quantity":    {"memory: 1Gi", "memory: 1Gibbons", "spec.containers[0].resources.requests.memory"},
-		"mistyped port":   {"containerPort: 8080", "containerPort: eighty", "spec.containers[0].ports[0].containerPort: expected an integer, got a string"},
-		"restart policy":  {"spec:\n", "spec:\n  restartPolicy: Sometimes\n", "spec.restartPolicy: invalid value \"Sometimes\""},
-		"dns policy None": {"spec:\n", "spec:\n  dnsPolicy: None\n", "spec.dnsPolicy: invalid value \"None\""},
-		"wrong kind":      {"kind: Pod", "kind: Deployment", "kind: invalid value \"v1/Deployment\": unsupported kind"},
+		"bad name":               {"name: app-with-logs", "name: App_With_Logs", "metadata.name"},
+		"duplicate names":        {"name: log-collector", "name: app", "spec.containers[1].name: invalid value \"app\": duplicate container name"},
+		"same port":              {"image: busybox:1\n    resources: {requests: {memory: 512Mi, cpu: 500m}}", "image: busybox:1\n    ports: [{containerPort: 8080}]", "spec.containers[1].ports[0].containerPort: invalid value \"8080/TCP\": port already claimed by spec.containers[0].ports[0].containerPort"},
+		"bad quantity":           {"memory: 1Gi", "memory: 1Gibbons", "spec.containers[0].resources.requests.memory"},
+		"mistyped port":          {"containerPort: 8080", "containerPort: eighty", "spec.containers[0].ports[0].containerPort: expected an integer, got a string"},
+		"restart policy":         {"spec:\n", "spec:\n  restartPolicy: Sometimes\n", "spec.restartPolicy: invalid value \"Sometimes\""},
+		"None without dnsConfig": {"spec:\n", "spec:\n  dnsPolicy: None\n", "spec.dnsConfig: required when dnsPolicy is None"},
+		"wrong kind":             {"kind: Pod", "kind: Deployment", "kind: invalid value \"v1/Deployment\": unsupported kind"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -30,8 +30,10 @@ var supportedFields = map[reflect.Type][]string{
 	reflect.TypeFor[metav1.LabelSelectorRequirement](): {"key", "operator", "values"},
 
 	reflect.TypeFor[corev1.Pod]():                      {"apiVersion", "kind", "metadata", "spec", "status"},
-	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsPolicy", "securityContext", "topologySpreadConstraints", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
+	reflect.TypeFor[corev1.PodSpec]():                  {"affinity", "containers", "dnsConfig", "dnsPolicy", "securityContext", "topologySpreadConstraints", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "tolerations", "volumes"},
 	reflect.TypeFor[corev1.Container]():                {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "livenessProbe", "name", "ports", "readinessProbe", "resources", "securityContext", "startupProbe", "volumeMounts", "workingDir"},
+	reflect.TypeFor[corev1.PodDNSConfig]():             {"nameservers", "options", "searches"},
+	reflect.TypeFor[corev1.PodDNSConfigOption]():       {"name", "value"},
 	reflect.TypeFor[corev1.ContainerPort]():            {"containerPort", "name", "protocol"},
 	reflect.TypeFor[corev1.EnvVar]():                   {"name", "value", "valueFrom"},
 	reflect.TypeFor[corev1.ResourceRequirements]():     {"limits", "requests"},
@@ -184,12 +186,17 @@ var supportedFields = map[reflect.Type][]string{
 // supportedSets is supportedFields as sets, built once.
 var supportedSets = func() map[reflect.Type]map[string]bool {
 	out := make(map[reflect.Type]map[string]bool, len(supportedFields))
-	for t, names := range supportedFields {
-		set := make(map[string]bool, len(names))
-		for _, n := range names {
-			set[n] = true
+	for _, fields := range []map[reflect.Type][]string{supportedFields, lifecycleFields} {
+		for t, names := range fields {
+			set := out[t]
+			if set == nil {
+				set = make(map[string]bool, len(names))
+				out[t] = set
+			}
+			for _, n := range names {
+				set[n] = true
+			}
 		}
-		out[t] = set
 	}
 	return out
 }()

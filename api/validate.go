@@ -80,19 +80,14 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	}
 	// kubectl run and every Deployment kubectl creates set ClusterFirst.
 	// Without a cluster DNS server on the node, ClusterFirst is Default,
-	// as the kubelet does when it has no --cluster-dns; None would need
-	// dnsConfig, which shoal does not support.
-	switch s.DNSPolicy {
-	case "", DNSClusterFirst, DNSClusterFirstWithHostNet, DNSDefault:
-	default:
-		errs = append(errs, &FieldError{Path: path + ".dnsPolicy", Value: string(s.DNSPolicy),
-			Detail: "must be ClusterFirst, ClusterFirstWithHostNet or Default (None needs dnsConfig, which shoal does not support)"})
-	}
+	// as the kubelet does when it has no --cluster-dns.
+	errs = append(errs, validateDNS(path, s)...) // dnsconfig.go
 	errs = append(errs, validateLabels(path+".nodeSelector", s.NodeSelector)...)
 	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...)                                // taints.go
 	errs = append(errs, validateNodeAffinity(path+".affinity", s.Affinity)...)                                     // affinity.go
 	errs = append(errs, validatePodSecurityContext(path+".securityContext", s.SecurityContext)...)                 // security.go
 	errs = append(errs, validateTopologySpread(path+".topologySpreadConstraints", s.TopologySpreadConstraints)...) // affinity.go
+	errs = append(errs, validateGracePeriod(path, s)...)                                                           // lifecycle.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}
@@ -107,6 +102,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 		c := &s.InitContainers[i]
 		errs = append(errs, validateContainer(cpath, c, volumes)...)
 		errs = append(errs, validateInitContainer(cpath, c)...)
+		errs = append(errs, validateLifecycle(cpath, c, true)...)
 		if prev, ok := names[c.Name]; ok && c.Name != "" {
 			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
 		}
@@ -120,6 +116,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 		c := &s.Containers[i]
 		errs = append(errs, validateContainer(cpath, c, volumes)...)
 		errs = append(errs, validateProbes(cpath, c)...)
+		errs = append(errs, validateLifecycle(cpath, c, false)...)
 		if prev, ok := names[c.Name]; ok && c.Name != "" {
 			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
 		}

@@ -74,6 +74,9 @@ if [[ $what == all || $what == lab ]]; then
 	machine >"$results/lab-machine.txt"
 	echo "== pod network setup (netplane, root)" >&2
 	go test -run XXX -bench SetupTeardownPod -count "${BENCH_COUNT:-5}" ./netplane/ | tee "$results/lab-micro.txt"
+	echo "== service rules (svcproxy, root)" >&2
+	go test -run XXX -bench 'SyncOneChange|PlanOneChange' -benchtime 20x -count "${BENCH_COUNT:-5}" ./agent/node/svcproxy/ | tee -a "$results/lab-micro.txt"
+	go test -run XXX -bench SyncFullRebuild -benchtime 3x -count 3 ./agent/node/svcproxy/ | tee -a "$results/lab-micro.txt"
 	out=$(mktemp)
 	trap 'rm -f "$out"' EXIT
 	echo "== lab benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2

@@ -6,6 +6,7 @@
 package podruntime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,9 @@ type Config struct {
 	// ClusterFirst (podruntime/resolvconf.go); nil leaves the image's
 	// resolv.conf.
 	ClusterDNS *ClusterDNS
+	// HostResolvConf is the machine's resolv.conf, the base of a dnsPolicy
+	// Default pod with a dnsConfig; empty is DefaultHostResolvConf.
+	HostResolvConf string
 }
 
 // DefaultStopGrace is short because the agent stops containers inline while
@@ -71,6 +75,8 @@ type Runtime struct {
 	creds      CredentialSource
 	objects    ObjectSource
 	clusterDNS *ClusterDNS
+	// hostResolvConf: Config.HostResolvConf.
+	hostResolvConf string
 	// baseCtx outlives any one sync: background pulls run under it and
 	// end with Close.
 	baseCtx context.Context
@@ -120,24 +126,25 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	baseCtx, cancel := context.WithCancel(context.Background())
 	return &Runtime{
-		pulls:      newPulls(),
-		registries: regs,
-		creds:      cfg.Credentials,
-		objects:    cfg.Objects,
-		clusterDNS: cfg.ClusterDNS,
-		baseCtx:    baseCtx,
-		cancel:     cancel,
-		events:     events,
-		eventsSeen: newEventOnce(),
-		probes:     newProbeManager(),
-		client:     client,
-		ns:         cfg.Namespace,
-		stateDir:   stateDir,
-		stopGrace:  grace,
-		log:        log.With("component", "podruntime", "namespace", cfg.Namespace),
-		now:        time.Now,
-		backoff:    newBackoff(10*time.Second, 5*time.Minute),
-		locks:      newKeyedMutex(),
+		pulls:          newPulls(),
+		registries:     regs,
+		creds:          cfg.Credentials,
+		objects:        cfg.Objects,
+		clusterDNS:     cfg.ClusterDNS,
+		hostResolvConf: cmp.Or(cfg.HostResolvConf, DefaultHostResolvConf),
+		baseCtx:        baseCtx,
+		cancel:         cancel,
+		events:         events,
+		eventsSeen:     newEventOnce(),
+		probes:         newProbeManager(),
+		client:         client,
+		ns:             cfg.Namespace,
+		stateDir:       stateDir,
+		stopGrace:      grace,
+		log:            log.With("component", "podruntime", "namespace", cfg.Namespace),
+		now:            time.Now,
+		backoff:        newBackoff(10*time.Second, 5*time.Minute),
+		locks:          newKeyedMutex(),
 	}, nil
 }
 

@@ -30,4 +30,5 @@ func TestKubectlAuthVersionAndLivez(t *testing.T) {
 	expect(false, "system:anonymous", "auth", "whoami")
 	expect(false, "Server Version: v1.32.0", "version")
 	expect(false, "ok", "get", "--raw", "/livez")
+	expect(false, "Kubernetes control plane is running at "+base, "cluster-info")
 }

@@ -7,6 +7,11 @@
 //	netbench serve ADDR            accept tests on ADDR (e.g. :5201)
 //	netbench tput ADDR SECONDS     one stream for SECONDS, prints JSON
 //	netbench rr ADDR COUNT SIZE    COUNT round trips of SIZE bytes, prints JSON
+//	netbench conn ADDR COUNT       COUNT new connections, each one byte there and
+//	                               back then closed, prints JSON
+//	netbench dns SERVER NAME COUNT WORKERS
+//	                               COUNT A queries for NAME to SERVER (UDP, port
+//	                               53 if none), WORKERS at once, prints JSON
 //
 // Round trips busy-poll their socket on both ends (as sockperf --busy-poll
 // or netperf with spinning): a blocking read waits for the scheduler to
@@ -34,6 +39,7 @@ import (
 const (
 	modeThroughput = 'T'
 	modeRoundTrip  = 'R'
+	modeConnect    = 'C'
 	chunk          = 128 << 10
 )
 
@@ -67,6 +73,22 @@ func run(args []string) error {
 			return fmt.Errorf("rr SIZE %q: want 1..%d", args[3], chunk)
 		}
 		return roundTrips(args[1], count, size)
+	case args[0] == "conn" && len(args) == 3:
+		count, err := strconv.Atoi(args[2])
+		if err != nil || count < 1 {
+			return fmt.Errorf("conn COUNT %q: want a positive integer", args[2])
+		}
+		return connects(args[1], count)
+	case args[0] == "dns" && len(args) == 5:
+		count, err := strconv.Atoi(args[3])
+		if err != nil || count < 1 {
+			return fmt.Errorf("dns COUNT %q: want a positive integer", args[3])
+		}
+		workers, err := strconv.Atoi(args[4])
+		if err != nil || workers < 1 {
+			return fmt.Errorf("dns WORKERS %q: want a positive integer", args[4])
+		}
+		return dnsQueries(args[1], args[2], count, workers)
 	case args[0] == "sleep":
 		// Not select{}: with no other goroutine the runtime calls that a deadlock.
 		for {
@@ -109,6 +131,9 @@ func handle(c net.Conn) error {
 			return fmt.Errorf("receive: %w", err)
 		}
 		return binary.Write(c, binary.BigEndian, n)
+	case modeConnect:
+		_, err := c.Write(hdr[:1])
+		return err
 	case modeRoundTrip:
 		buf := make([]byte, binary.BigEndian.Uint32(hdr[1:]))
 		for {
@@ -184,6 +209,44 @@ func roundTrips(addr string, count, size int) error {
 	us := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) / 1e3 }
 	return json.NewEncoder(os.Stdout).Encode(map[string]float64{
 		"count": float64(count), "per_s": float64(count) / total.Seconds(),
+		"p50_us": us(0.5), "p99_us": us(0.99),
+	})
+}
+
+// connects opens count connections one after the other; each sends its
+// header and waits for the server's one byte before closing, so a
+// connection counts once both ends have it.
+func connects(addr string, count int) error {
+	lat := make([]time.Duration, 0, count)
+	hdr := []byte{modeConnect, 0, 0, 0, 0}
+	var one [1]byte
+	start := time.Now()
+	for range count {
+		t := time.Now()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("dial %s: %w", addr, err)
+		}
+		if _, err := c.Write(hdr); err != nil {
+			c.Close()
+			return fmt.Errorf("write header: %w", err)
+		}
+		if _, err := io.ReadFull(c, one[:]); err != nil {
+			c.Close()
+			return fmt.Errorf("read answer: %w", err)
+		}
+		c.Close()
+		lat = append(lat, time.Since(t))
+	}
+	return report(lat, time.Since(start))
+}
+
+// report prints count, rate and latency quantiles of lat, taken over total.
+func report(lat []time.Duration, total time.Duration) error {
+	slices.Sort(lat)
+	us := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) / 1e3 }
+	return json.NewEncoder(os.Stdout).Encode(map[string]float64{
+		"count": float64(len(lat)), "per_s": float64(len(lat)) / total.Seconds(),
 		"p50_us": us(0.5), "p99_us": us(0.99),
 	})
 }

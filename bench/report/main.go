@@ -311,6 +311,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"lab kill → all 8 replicas Running elsewhere, s", mmm(s["seconds"])},
 		{"with --node-grace 1s: lab kill → not Ready, s", mmm(tuned["not_ready_s"])},
 		{"with --node-grace 1s: lab kill → all 8 Running elsewhere, s", mmm(tuned["seconds"])},
+		{"20 nodes, 2 killed (TestBenchFailoverFleet20): lab kill → all 100 Running elsewhere, s", mmm(lab["failover_20nodes"]["seconds"])},
 	})
 	writeFailoverFleet(w, micro, lab) // failover_fleet.go
 	writeScale(w, scaled)             // scale.go
@@ -328,6 +329,8 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"pod → pod round trips/s (one connection)", mmm(s["pod_rr_per_s"])},
 		{"veth round trips/s (one connection)", mmm(s["veth_rr_per_s"])},
 	})
+
+	writeServices(w, micro, lab) // services.go
 
 	fmt.Fprint(w, footprintText)
 	idle, busy := lab["footprint-idle"], lab["footprint-50pods"]
@@ -349,7 +352,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 
 	var extra []string
 	for name := range micro {
-		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") && !strings.HasPrefix(name, "BenchmarkLeaderPlacement/") && !strings.HasPrefix(name, "BenchmarkFleetRegister/") && !strings.HasPrefix(name, "BenchmarkWatchFanOut/") && !strings.HasPrefix(name, "BenchmarkGossipVerdict/") {
+		if !strings.HasPrefix(name, "BenchmarkChoose/") && !strings.HasPrefix(name, "BenchmarkRaftApply/") && !strings.HasPrefix(name, "BenchmarkLeaderPlacement/") && !strings.HasPrefix(name, "BenchmarkFleetRegister/") && !strings.HasPrefix(name, "BenchmarkWatchFanOut/") && !strings.HasPrefix(name, "BenchmarkGossipVerdict/") && !serviceBench(name) {
 			extra = append(extra, name)
 		}
 	}

@@ -100,7 +100,7 @@ on the same two cores, far from Kubernetes' 1 s p99 and the issue's
 5 minutes: the agents' gossip alone (probes every 250 ms with a 200 ms
 timeout, gossip every 100 ms, every packet read into a fresh 64 KiB
 buffer) and the fencer decoding every member's metadata twice a second
-(22% of the CPU) kept two shared cores busy, probes timed out, members
+(22% of the CPU; main has since replaced that check with a ping) kept two shared cores busy, probes timed out, members
 were suspected and refuted in turn, and the seats' Raft lost its leader
 again and again (a 200-node run logged 50 leaders stepping down for want
 of a quorum and 380 elections restarted in seven minutes), so the

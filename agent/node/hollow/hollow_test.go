@@ -5,6 +5,7 @@ import (
 	"net"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/netplane"
@@ -95,6 +96,12 @@ func TestRuntimeListsAndRemovesPods(t *testing.T) {
 	}
 	if got, _ := r.ListPods(ctx); !slices.Equal(got, []string{"b"}) || r.Len() != 1 {
 		t.Fatalf("after remove: %v", got)
+	}
+	if err := r.TerminatePod(ctx, testPod("b"), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if r.Len() != 0 {
+		t.Fatalf("a terminated pod is still held: %d pods", r.Len())
 	}
 	if err := r.SyncPod(ctx, &api.Pod{}, ""); err == nil {
 		t.Fatal("a pod without a UID was synced")

@@ -131,6 +131,12 @@ func (r *Runtime) RemovePod(ctx context.Context, podUID string) error {
 	return nil
 }
 
+// TerminatePod stops a pod being deleted: a hollow pod has no hooks or
+// processes to signal, so it goes at once, whatever the grace.
+func (r *Runtime) TerminatePod(ctx context.Context, p *api.Pod, grace time.Duration) error {
+	return r.RemovePod(ctx, string(p.ObjectMeta.UID))
+}
+
 // Len is how many pods the runtime holds.
 func (r *Runtime) Len() int {
 	r.mu.Lock()

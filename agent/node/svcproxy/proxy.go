@@ -37,6 +37,18 @@ type Proxy struct {
 	// rebuilds the whole table.
 	applied *ruleset
 	closed  bool
+	// fast writes endpoint-only changes over netlink (netlinkfast.go);
+	// nil sends every change through nft.
+	fast fastNFT
+	// fastSyncs counts the Syncs fast applied, for tests.
+	fastSyncs int
+	// ct deletes UDP flows the last Sync made stale (conntrack.go); nil
+	// deletes none.
+	ct conntracker
+	// synced is the Services of the last successful Sync; nil before the
+	// first, which flushes nothing (the flows a previous agent left are
+	// still what its rules said).
+	synced []Service
 }
 
 // New opens the table (checking that nft works in the namespace) without
@@ -49,7 +61,10 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newWith(cfg, nft), nil
+	p := newWith(cfg, nft)
+	p.ct = nsConntrack{path: cfg.NetNS}
+	p.fast = nlTables{path: cfg.NetNS, table: cfg.Table}
+	return p, nil
 }
 
 // newWith builds a Proxy over any nftables, the in-memory fake included.
@@ -77,8 +92,16 @@ func (p *Proxy) Sync(ctx context.Context, svcs []Service) error {
 	if p.closed {
 		return fmt.Errorf("service proxy: sync after close")
 	}
+	if err := p.applyOrRebuild(ctx, len(svcs), want); err != nil {
+		return err
+	}
+	p.flushStale(ctx, svcs)
+	return nil
+}
+
+func (p *Proxy) applyOrRebuild(ctx context.Context, nsvcs int, want *ruleset) error {
 	if p.applied != nil {
-		err := p.apply(ctx, len(svcs), want, false)
+		err := p.apply(ctx, nsvcs, want, false)
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
@@ -86,12 +109,49 @@ func (p *Proxy) Sync(ctx context.Context, svcs []Service) error {
 		// removed behind our back): rebuild it whole, once.
 		p.log.Warn("incremental service rule update failed, rebuilding the table", "err", err)
 	}
-	return p.apply(ctx, len(svcs), want, true)
+	return p.apply(ctx, nsvcs, want, true)
+}
+
+// flushStale deletes the UDP flows the rules just applied no longer send
+// where conntrack remembers (conntrack.go). The rules are in place
+// whatever happens here, so a failure is logged, not returned: the flow
+// ends when its client stops sending.
+func (p *Proxy) flushStale(ctx context.Context, svcs []Service) {
+	if p.ct != nil && p.synced != nil {
+		if flows := staleFlows(p.synced, svcs); len(flows) > 0 {
+			n, err := p.ct.DeleteUDP(ctx, flows)
+			if err != nil {
+				p.log.Warn("delete stale UDP conntrack entries", "flows", fmt.Sprint(flows), "err", err)
+			} else {
+				p.log.Debug("deleted stale UDP conntrack entries", "filters", len(flows), "entries", n)
+			}
+		}
+	}
+	p.synced = append(make([]Service, 0, len(svcs)), svcs...)
 }
 
 // apply runs one transaction from p.applied (or from nothing, if full) to
 // want, and records want on success.
 func (p *Proxy) apply(ctx context.Context, nsvcs int, want *ruleset, full bool) error {
+	if !full && p.fast != nil {
+		if chains, ok := fastChanges(p.applied, want); ok {
+			if len(chains) == 0 {
+				p.applied = want
+				return nil
+			}
+			start := time.Now()
+			err := p.fast.ReplaceDNAT(ctx, want, chains)
+			if err == nil {
+				p.applied = want
+				p.fastSyncs++
+				p.log.Debug("service rules applied over netlink", "services", nsvcs, "chains", len(chains), "took", time.Since(start))
+				return nil
+			}
+			// The batch is atomic: nothing changed, and nft writes the
+			// same change below.
+			p.log.Warn("netlink update of service rules failed, using nft", "err", err)
+		}
+	}
 	tx := p.nft.NewTransaction()
 	if full {
 		writeFull(tx, want)
@@ -127,6 +187,6 @@ func (p *Proxy) Close(ctx context.Context) error {
 		return fmt.Errorf("service proxy: delete table ip %s: %w", p.table, err)
 	}
 	p.closed = true
-	p.applied = nil
+	p.applied, p.synced = nil, nil
 	return nil
 }

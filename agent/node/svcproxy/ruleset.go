@@ -3,6 +3,7 @@ package svcproxy
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +33,22 @@ type ruleset struct {
 	maps map[string]map[string]string
 	// affinity maps a ClientIP affinity set to its timeout.
 	affinity map[string]time.Duration
+	// dnat holds, for a service chain without affinity, the one rule of
+	// chains[name] as data, so a change of endpoints alone can go to the
+	// kernel over netlink (netlinkfast.go).
+	dnat map[string]dnatRule
+}
+
+// dnatRule is "meta l4proto PROTO dnat ip to numgen random mod N map
+// { i : ADDR . PORT }" over targets in that order.
+type dnatRule struct {
+	proto   Protocol
+	targets []dnatTarget
+}
+
+type dnatTarget struct {
+	addr netip.Addr
+	port uint16
 }
 
 // buildRuleset turns validated Services into a ruleset.
@@ -39,6 +56,7 @@ func buildRuleset(svcs []Service) *ruleset {
 	rs := &ruleset{
 		chains:   map[string][]string{},
 		affinity: map[string]time.Duration{},
+		dnat:     map[string]dnatRule{},
 		maps: map[string]map[string]string{
 			mapServiceIPs:          {},
 			mapServiceNodePorts:    {},
@@ -74,6 +92,7 @@ func (rs *ruleset) addServicePort(s *Service, p Port, ips []string) {
 
 	type target struct {
 		ip       string
+		addr     netip.Addr
 		port     uint16
 		chain    string // only with affinity
 		affinity string
@@ -84,7 +103,7 @@ func (rs *ruleset) addServicePort(s *Service, p Port, ips []string) {
 		timeout = s.SessionAffinity.Timeout.Truncate(time.Second)
 	}
 	for i, ep := range s.Endpoints {
-		if t := (target{ip: ips[i], port: ep.targetPort(p)}); t.port != 0 {
+		if t := (target{ip: ips[i], addr: ep.IP, port: ep.targetPort(p)}); t.port != 0 {
 			targets = append(targets, t)
 		}
 	}
@@ -130,6 +149,11 @@ func (rs *ruleset) addServicePort(s *Service, p Port, ips []string) {
 		}
 		b = append(b, " }"...)
 		rules = append(rules, string(b))
+		d := dnatRule{proto: p.Protocol, targets: make([]dnatTarget, len(targets))}
+		for i, t := range targets {
+			d.targets[i] = dnatTarget{t.addr, t.port}
+		}
+		rs.dnat[serviceChain(s, p)] = d
 	} else {
 		// With ClientIP affinity each endpoint has a chain that records the
 		// client in the endpoint's set; a known client goes straight back.
