@@ -81,6 +81,21 @@ bench-lab:
 bench-ref:
 	./bench/run.sh ref
 
+# The scale report (issue 23, docs/scale.md): fleets of SCALE_NODES hollow
+# agents in one process on loopback, SCALE_PODS_PER_NODE pods per node and
+# an idle soak of SCALE_SOAK (GOGC=400: one heap holds every agent); rewrites bench/results/scale.jsonl and
+# BENCHMARKS.md. No root, no containerd.
+SCALE_NODES ?= 100,300
+SCALE_PODS_PER_NODE ?= 10
+SCALE_SOAK ?= 120s
+.PHONY: bench-scale
+bench-scale:
+	: > bench/results/scale.jsonl
+	GOGC=400 SHOAL_SCALE_NODES=$(SCALE_NODES) SHOAL_SCALE_PODS_PER_NODE=$(SCALE_PODS_PER_NODE) SHOAL_SCALE_SOAK=$(SCALE_SOAK) \
+		SHOAL_BENCH_OUT=$(CURDIR)/bench/results/scale.jsonl \
+		$(GO) test -tags $(BUILDTAGS) -count=1 -v -run 'TestSimScale$$' -timeout 120m ./agent/
+	$(GO) run ./bench/report -results bench/results -o BENCHMARKS.md
+
 # Fuzzing (not part of test, whose unit run replays the checked-in seed
 # corpora in */testdata/fuzz): each target searches for FUZZTIME. Minimizing
 # a new input is capped short so the search keeps moving.

@@ -138,7 +138,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		ln.Close()
 		return err
 	}
-	defer a.members.leave(2 * time.Second)
+	defer a.stopGossip(ctx) // agent/crash.go
+	if cfg.started != nil {
+		cfg.started(a) // agent/sim.go
+	}
 
 	if cfg.Server {
 		role, err := a.startRaft(ctx, a.self.Raft)

@@ -8,9 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/memberlist"
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/shoal-dev/shoal/agent/node"
 	"github.com/shoal-dev/shoal/consensus"
 	"github.com/shoal-dev/shoal/podruntime"
 )
@@ -96,11 +98,21 @@ type Config struct {
 	ImageGCLowPercent  int
 	ImageGCInterval    time.Duration
 
-	// NodeGrace is how long gossip must hold an agent failed before the
-	// leader declares its node NotReady and replaces its replicas, and how
-	// long a node cut off from the servers waits before it stops its own
-	// replicas. Zero means DefaultNodeGrace.
+	// NodeGrace is how long an agent must be out of contact before the
+	// leader declares its node NotReady and replaces its replicas; a node
+	// cut off from the servers stops its own replicas within it
+	// (agent/liveness, docs/liveness.md). Zero means DefaultNodeGrace.
 	NodeGrace time.Duration
+
+	// NodeBackend, when set, gives the node side its pod runtime and
+	// network in place of containerd and netplane: the hollow agents of
+	// `shoal sim` (agent/sim.go, agent/node/hollow). Nil, as everywhere
+	// outside the sim: the real ones.
+	NodeBackend func() (node.PodRuntime, node.Network)
+	// started hands the sim each agent it runs once gossip is up.
+	started func(*Agent)
+	// tuneGossip lets the sim change memberlist's settings last.
+	tuneGossip func(*memberlist.Config)
 }
 
 // DefaultConfig is the configuration of a one-machine fleet.
@@ -150,6 +162,9 @@ func (c *Config) Validate() error {
 	}
 	if err := validDNSAddr(c.DNSAddr); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.liveness().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("node-grace %v: %w", c.liveness().NodeGrace, err))
 	}
 	if c.MaxPods < 0 {
 		errs = append(errs, fmt.Errorf("max-pods %d: must be 0 (the default, %d) or more", c.MaxPods, DefaultMaxPods))

@@ -30,11 +30,13 @@ var layout = map[string][]string{
 	"agent/apiserver":       {"api", "api/openapi", "api/printers", "placement", "consensus", "podruntime"},
 	// consensus for the commands the leader applies and their errors
 	// (docs/ARCHITECTURE.md, Controllers).
-	"agent/controllers":   {"api", "placement", "consensus"},
-	"agent/node":          {"api", "netplane", "netplane/netnsdir", "podruntime", "agent/node/svcproxy", "agent/node/dns"},
+	"agent/controllers":   {"api", "placement", "consensus", "agent/liveness"},
+	"agent/node":          {"api", "netplane", "netplane/netnsdir", "podruntime", "agent/node/svcproxy", "agent/node/dns", "agent/liveness"},
+	"agent/liveness":      nil,
 	"agent/node/svcproxy": {"api", "netplane/nsthread"},
 	"agent/node/dns":      {"api"},
-	"agent":               {"agent/apiserver", "agent/controllers", "agent/node", "agent/node/svcproxy", "agent/node/dns", "api", "api/openapi", "api/printers", "placement", "consensus", "netplane", "netplane/netnsdir", "podruntime", "podruntime/ociarchive"},
+	"agent/node/hollow":   {"api", "netplane"},
+	"agent":               {"agent/apiserver", "agent/controllers", "agent/node", "agent/node/svcproxy", "agent/node/dns", "agent/node/hollow", "agent/liveness", "api", "api/openapi", "api/printers", "placement", "consensus", "netplane", "netplane/netnsdir", "podruntime", "podruntime/ociarchive"},
 	"deploy":              nil,
 	"deploy/lab":          {"api", "deploy", "netplane/netnsdir", "netplane/nsthread"},
 	"deploy/lab/chaos":    {"api", "deploy/lab"},

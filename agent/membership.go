@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+
+	"github.com/shoal-dev/shoal/agent/liveness"
 )
 
 // nodeMeta is what every agent tells the fleet about itself by gossip. It
@@ -26,6 +28,10 @@ type nodeMeta struct {
 	CPU    string            `json:"cpu,omitempty"`
 	Pods   int               `json:"pods,omitempty"` // 0: DefaultMaxPods
 	Labels map[string]string `json:"l,omitempty"`
+	// Leaving: the agent is shutting down and leaves gossip on purpose;
+	// its departure is no verdict of silence (agent/liveness credits
+	// only failures).
+	Leaving bool `json:"leaving,omitempty"`
 }
 
 // member is one agent as gossip sees it.
@@ -48,6 +54,10 @@ type membership struct {
 	// its live records, written by gossip and by setMeta, so reading them
 	// outside its lock is a data race.
 	nodes map[string]memberlist.Node
+	// failed holds members gossip declared dead (not departed on purpose)
+	// since it last saw them alive.
+	failed map[string]bool
+	pings  int // pingServer's turn
 }
 
 func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, error) {
@@ -58,7 +68,7 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	if len(b) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("node metadata is %d bytes, gossip allows %d: use fewer or shorter labels", len(b), memberlist.MetaMaxSize)
 	}
-	m := &membership{meta: b, log: log, changed: make(chan struct{}), nodes: map[string]memberlist.Node{}}
+	m := &membership{meta: b, log: log, changed: make(chan struct{}), nodes: map[string]memberlist.Node{}, failed: map[string]bool{}}
 	mc := memberlist.DefaultLANConfig()
 	mc.Name = cfg.Name
 	mc.BindAddr = cfg.BindAddr
@@ -68,9 +78,12 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	mc.Delegate = m
 	mc.Events = m
 	mc.LogOutput = slogWriter{log.With("part", "gossip")}
-	gossipTimings(mc)
+	gossipTimings(mc, cfg.liveness().Gossip)
 	if err := applyGossipKey(mc, cfg.Encrypt); err != nil {
 		return nil, err
+	}
+	if cfg.tuneGossip != nil {
+		cfg.tuneGossip(mc) // agent/sim.go
 	}
 	list, err := memberlist.Create(mc)
 	if err != nil {
@@ -80,20 +93,31 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	return m, nil
 }
 
-// gossipTimings sets how fast gossip probes and how long it suspects.
+// gossipTimings tells memberlist the fleet's gossip timings (package
+// agent/liveness owns them and says why they are what they are).
 // membership_bench_test.go measures the verdict they give.
-func gossipTimings(mc *memberlist.Config) {
-	// A lab or LAN answers in well under a millisecond: probe faster than
-	// the WAN-minded default so a dead node is noticed in about a second
-	// and a half. Suspicion lasts SuspicionMult probe intervals once another
-	// member confirms it (0.75 s), up to six times that without. A false
-	// verdict costs nothing by itself: the node grace (agent/controllers/nodelifecycle.go)
-	// must also pass before the leader moves anything, and memberlist
-	// stretches its own timeouts when this agent is too loaded to answer.
-	mc.ProbeInterval = 250 * time.Millisecond
-	mc.ProbeTimeout = 200 * time.Millisecond
-	mc.GossipInterval = 100 * time.Millisecond
-	mc.SuspicionMult = 3
+func gossipTimings(mc *memberlist.Config, g liveness.Gossip) {
+	mc.ProbeInterval = g.ProbeInterval
+	mc.ProbeTimeout = g.ProbeTimeout
+	mc.GossipInterval = g.GossipInterval
+	mc.SuspicionMult = g.SuspicionMult
+	mc.SuspicionMaxTimeoutMult = g.SuspicionMaxTimeoutMult
+}
+
+// setMeta changes what this agent gossips about itself, and waits up to
+// timeout for the news to go out.
+func (m *membership) setMeta(meta nodeMeta, timeout time.Duration) error {
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	if len(b) > memberlist.MetaMaxSize {
+		return fmt.Errorf("node metadata is %d bytes, gossip allows %d", len(b), memberlist.MetaMaxSize)
+	}
+	m.mu.Lock()
+	m.meta = b
+	m.mu.Unlock()
+	return m.list.UpdateNode(timeout)
 }
 
 // join contacts the given agents; it succeeds when at least one answered.
@@ -144,6 +168,18 @@ func (m *membership) notify() {
 }
 
 func (m *membership) leave(timeout time.Duration) {
+	// Say first that this departure is on purpose: the leader credits a
+	// failure's silence to the node grace, never a departure's.
+	var meta nodeMeta
+	m.mu.Lock()
+	err := json.Unmarshal(m.meta, &meta)
+	m.mu.Unlock()
+	if err == nil {
+		meta.Leaving = true
+		if err := m.setMeta(meta, timeout/4); err != nil {
+			m.log.Debug("tell the fleet this agent leaves", "err", err)
+		}
+	}
 	if err := m.list.Leave(timeout); err != nil {
 		m.log.Warn("leave gossip", "err", err)
 	}
@@ -197,13 +233,57 @@ func (m *membership) record(n *memberlist.Node, live bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !live {
+		var meta nodeMeta
+		if old, ok := m.nodes[n.Name]; !ok || json.Unmarshal(old.Meta, &meta) != nil || !meta.Leaving {
+			m.failed[n.Name] = true
+		}
 		delete(m.nodes, n.Name)
 		return
 	}
+	delete(m.failed, n.Name)
 	c := *n
 	c.Addr = append(net.IP(nil), n.Addr...)
 	c.Meta = append([]byte(nil), n.Meta...)
 	m.nodes[n.Name] = c
+}
+
+// failedVerdict tells whether gossip declared the named member dead, as
+// opposed to it leaving on purpose, since it was last alive.
+func (m *membership) failedVerdict(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.failed[name]
+}
+
+// pingServer pings one server gossip holds alive, other than this agent,
+// and reports whether it answered within gossip's probe timeout: a
+// client's evidence that it is in contact with the fleet now. Gossip's own
+// view is no such evidence: an agent cut off from everyone confirms no
+// suspicion, so it holds the servers alive for up to
+// SuspicionMaxTimeoutMult times longer than the fleet holds it
+// (agent/liveness, docs/liveness.md). The servers take turns, one ping a
+// tick (no more than gossip's own probes): a dead one that gossip still
+// lists costs one tick in as many as there are servers, while the node
+// fences only after several ticks without an answer.
+func (m *membership) pingServer(self string) bool {
+	m.mu.Lock()
+	var servers []memberlist.Node
+	for _, n := range m.nodes {
+		var meta nodeMeta
+		if n.Name != self && json.Unmarshal(n.Meta, &meta) == nil && meta.Server {
+			servers = append(servers, n)
+		}
+	}
+	m.pings++
+	turn := m.pings
+	m.mu.Unlock()
+	if len(servers) == 0 {
+		return false
+	}
+	sort.Slice(servers, func(i, j int) bool { return servers[i].Name < servers[j].Name })
+	n := servers[turn%len(servers)]
+	_, err := m.list.Ping(n.Name, &net.UDPAddr{IP: n.Addr, Port: int(n.Port)})
+	return err == nil
 }
 
 // slogWriter turns the standard-library logging of hashicorp's libraries into slog records.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/shoal-dev/shoal/agent/liveness"
 )
 
 // verdictWatch is a memberlist EventDelegate that notes when this member
@@ -81,7 +82,7 @@ func gossipVerdictOnce(b *testing.B, n int) (first, last time.Duration) {
 		mc.LogOutput = io.Discard
 		watches[i] = &verdictWatch{failed: map[string]time.Time{}}
 		mc.Events = watches[i]
-		gossipTimings(mc)
+		gossipTimings(mc, liveness.DefaultGossip())
 		l, err := memberlist.Create(mc)
 		if err != nil {
 			b.Fatal(err)

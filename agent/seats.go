@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,19 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/memberlist"
-
-	"github.com/shoal-dev/shoal/consensus"
+	"github.com/shoal-dev/shoal/agent/controllers"
 )
-
-// seatAdmin reads and changes the Raft configuration; the leader's seat
-// healing (agent/controllers/seats.go) gets it through wire_controllers.go.
-type seatAdmin interface {
-	Servers() ([]consensus.Server, error)
-	AddVoter(ctx context.Context, id, addr string) error
-	AddNonvoter(ctx context.Context, id, addr string) error
-	RemoveServer(ctx context.Context, id string) error
-}
 
 // seatState serialises opening a Raft seat on a promoted client.
 type seatState struct {
@@ -89,7 +76,7 @@ func (a *Agent) openSeat(w http.ResponseWriter, r *http.Request) {
 	self := a.self
 	self.Server = true
 	self.Raft = raftAddr
-	if err := a.members.setMeta(self); err != nil {
+	if err := a.members.setMeta(self, 5*time.Second); err != nil {
 		a.log.Warn("tell the fleet about the new seat", "err", err)
 	}
 	// The seat lives as long as the agent, not as this request.
@@ -97,23 +84,6 @@ func (a *Agent) openSeat(w http.ResponseWriter, r *http.Request) {
 	a.log.Info("opened a Raft seat at the leader's request", "raft", raftAddr)
 	writeJSON(w, http.StatusOK, seatAnswer{Raft: raftAddr})
 }
-
-// setMeta changes what this agent gossips about itself.
-func (m *membership) setMeta(meta nodeMeta) error {
-	b, err := json.Marshal(meta)
-	if err != nil {
-		return err
-	}
-	if len(b) > memberlist.MetaMaxSize {
-		return fmt.Errorf("node metadata is %d bytes, gossip allows %d", len(b), memberlist.MetaMaxSize)
-	}
-	m.mu.Lock()
-	m.meta = b
-	m.mu.Unlock()
-	return m.list.UpdateNode(5 * time.Second)
-}
-
-var _ seatAdmin = (*consensus.Raft)(nil)
 
 // raftServerView is one member of the Raft configuration.
 type raftServerView struct {
@@ -125,7 +95,7 @@ type raftServerView struct {
 // raftServers is GET /shoal/v1/raft: the Raft configuration as this
 // agent's seat sees it (clients forward to a server).
 func (a *Agent) raftServers(w http.ResponseWriter, r *http.Request) {
-	admin, ok := a.raft().(seatAdmin)
+	admin, ok := a.raft().(controllers.SeatAdmin)
 	if !ok {
 		writeError(w, a.log, fmt.Errorf("this agent has no Raft seat"))
 		return

@@ -29,14 +29,14 @@ func (a *Agent) leaderLoop(ctx context.Context) {
 		Metrics: leaderMetrics{a.metrics},
 		Opener:  seatOpener{a},
 	}
-	if admin, ok := seat.(seatAdmin); ok {
+	if admin, ok := seat.(controllers.SeatAdmin); ok {
 		deps.Seats = admin
 	}
 	l, err := controllers.New(controllers.Config{
 		Name:           a.cfg.Name,
 		PodCIDR:        a.cfg.PodCIDR,
 		BlockBits:      a.cfg.BlockBits,
-		NodeGrace:      a.cfg.nodeGrace(),
+		Liveness:       a.cfg.liveness(),
 		Servers:        a.cfg.Servers,
 		GossipPort:     a.cfg.GossipPort,
 		KubeletVersion: Version,
@@ -65,6 +65,8 @@ func (c controllerMembers) Members() []controllers.Member {
 func (c controllerMembers) Changes() <-chan struct{} { return c.m.changes() }
 
 func (c controllerMembers) Join(addrs []string) error { return c.m.join(addrs) }
+
+func (c controllerMembers) Failed(name string) bool { return c.m.failedVerdict(name) }
 
 func controllerMember(m member) controllers.Member {
 	return controllers.Member{

@@ -23,16 +23,21 @@ import (
 
 // newFencer builds this agent's fencer; Run starts its loop.
 func (a *Agent) newFencer() *node.Fencer {
-	return node.NewFencer(node.FenceConfig{Grace: a.cfg.nodeGrace(), Log: a.log}, nodeFleet{a})
+	return node.NewFencer(node.FenceConfig{Liveness: a.cfg.liveness(), Log: a.log}, nodeFleet{a})
 }
 
 // fenceLoop stops this node's controller-managed pods once it has been
-// out of contact for longer than the grace period (agent/node/fencing.go).
+// out of contact for longer than the liveness budget allows
+// (agent/node/fencing.go).
 func (a *Agent) fenceLoop(ctx context.Context) { a.fence.Run(ctx) }
 
 // runNode connects to containerd (retrying: it may start after us), then
 // follows the node's assignments until ctx is done.
 func (a *Agent) runNode(ctx context.Context) {
+	if a.cfg.NodeBackend != nil {
+		a.runHollowNode(ctx) // agent/wire_node_hollow.go
+		return
+	}
 	plane, err := netplane.New(netplane.Config{NetnsPrefix: a.cfg.NetnsPrefix}, a.log.With("part", "netplane"))
 	if err != nil {
 		a.log.Error("pod network unavailable; this node runs no pods", "err", err)
@@ -91,7 +96,7 @@ func (a *Agent) runNode(ctx context.Context) {
 	a.runtime.set(rt)
 	go a.imageGC(ctx, rt) // agent/image_gc.go
 	n, err := node.New(node.Config{Name: a.cfg.Name, Resync: a.cfg.ResyncInterval, Log: a.log},
-		node.Deps{Assignments: fleetAPI, Status: fleetAPI, Runtime: rt, Network: plane, Fence: a.fence, Metrics: reconcileMetrics{a.metrics}})
+		node.Deps{Assignments: &heldView{c: fleetAPI}, Status: fleetAPI, Runtime: rt, Network: plane, Fence: a.fence, Metrics: reconcileMetrics{a.metrics}})
 	if err != nil {
 		a.log.Error("node reconciler", "err", err)
 		return
@@ -218,17 +223,9 @@ func (f nodeFleet) LeaderIndex(ctx context.Context) (uint64, error) {
 	return v.Index, nil
 }
 
-// ServerReachable reports whether gossip holds a server alive: a client's
-// contact with the fleet, checked apart from the reconciler. Gossip is
-// also how the leader decides the node is lost.
-func (f nodeFleet) ServerReachable() bool {
-	for _, m := range f.a.members.members() {
-		if m.Alive && m.Meta.Server && m.Name != f.a.cfg.Name {
-			return true
-		}
-	}
-	return false
-}
+// PingServer reports whether a server answered a gossip ping just now: a
+// client's evidence of contact with the fleet (agent/membership.go).
+func (f nodeFleet) PingServer() bool { return f.a.members.pingServer(f.a.cfg.Name) }
 
 // roleSeat is a server's Raft seat with the state it applies to; both come
 // from one published role, so they never disagree.

@@ -77,6 +77,7 @@ func defaultContainer(c *Container) {
 	defaultProbe(c.LivenessProbe)
 	defaultProbe(c.ReadinessProbe)
 	defaultProbe(c.StartupProbe)
+	defaultLifecycle(c)  // lifecycle.go
 	defaultEnvSources(c) // envsources.go
 	if c.ImagePullPolicy == "" {
 		c.ImagePullPolicy = corev1.PullIfNotPresent

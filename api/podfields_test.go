@@ -128,7 +128,7 @@ func TestValidatePodFieldsNameTheFieldLikeKubernetes(t *testing.T) {
 		"toleration bad key":     {"restartPolicy: Never", "restartPolicy: Never\n  tolerations: [{key: \"a b\", operator: Exists}]", `spec.tolerations[0].key: invalid value "a b"`},
 		"serviceAccountName":     {"restartPolicy: Never", "restartPolicy: Never\n  serviceAccountName: Bad_Name", `spec.serviceAccountName: invalid value "Bad_Name"`},
 		"serviceAccount differs": {"restartPolicy: Never", "restartPolicy: Never\n  serviceAccountName: a\n  serviceAccount: b", `spec.serviceAccount: invalid value "b": must equal serviceAccountName (a)`},
-		"container lifecycle":    {"- name: writer\n", "- name: writer\n    lifecycle: {}\n", "spec.containers[1].lifecycle: not supported by shoal"},
+		"lifecycle tcpSocket":    {"- name: writer\n", "- name: writer\n    lifecycle: {preStop: {tcpSocket: {port: 1}}}\n", "spec.containers[1].lifecycle.preStop.tcpSocket: not supported by shoal"},
 		"nfs volume":             {"emptyDir: {}", "nfs: {server: s, path: /x}", "spec.volumes[0].nfs: not supported by shoal"},
 		"grpc probe":             {"exec: {command: [\"true\"]}", "grpc: {port: 1}", "spec.containers[1].startupProbe.grpc: not supported by shoal"},
 		"typo still unknown":     {"restartPolicy: Never", "restartPolicy: Never\n  volumez: []", "spec.volumez: unknown field"},

@@ -188,12 +188,17 @@ var supportedFields = map[reflect.Type][]string{
 // supportedSets is supportedFields as sets, built once.
 var supportedSets = func() map[reflect.Type]map[string]bool {
 	out := make(map[reflect.Type]map[string]bool, len(supportedFields))
-	for t, names := range supportedFields {
-		set := make(map[string]bool, len(names))
-		for _, n := range names {
-			set[n] = true
+	for _, fields := range []map[reflect.Type][]string{supportedFields, lifecycleFields} {
+		for t, names := range fields {
+			set := out[t]
+			if set == nil {
+				set = make(map[string]bool, len(names))
+				out[t] = set
+			}
+			for _, n := range names {
+				set[n] = true
+			}
 		}
-		out[t] = set
 	}
 	return out
 }()

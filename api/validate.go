@@ -89,6 +89,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	errs = append(errs, validateNodeAffinity(path+".affinity", s.Affinity)...)                                     // affinity.go
 	errs = append(errs, validatePodSecurityContext(path+".securityContext", s.SecurityContext)...)                 // security.go
 	errs = append(errs, validateTopologySpread(path+".topologySpreadConstraints", s.TopologySpreadConstraints)...) // affinity.go
+	errs = append(errs, validateGracePeriod(path, s)...)                                                           // lifecycle.go
 	errs = append(errs, validatePodServiceAccount(path, s)...)                                                     // serviceaccount.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
@@ -104,6 +105,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 		c := &s.InitContainers[i]
 		errs = append(errs, validateContainer(cpath, c, volumes)...)
 		errs = append(errs, validateInitContainer(cpath, c)...)
+		errs = append(errs, validateLifecycle(cpath, c, true)...)
 		if prev, ok := names[c.Name]; ok && c.Name != "" {
 			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
 		}
@@ -117,6 +119,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 		c := &s.Containers[i]
 		errs = append(errs, validateContainer(cpath, c, volumes)...)
 		errs = append(errs, validateProbes(cpath, c)...)
+		errs = append(errs, validateLifecycle(cpath, c, false)...)
 		if prev, ok := names[c.Name]; ok && c.Name != "" {
 			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
 		}

@@ -76,6 +76,7 @@ func (s *state) setNodeReady(index uint64, c *SetNodeCondition) (*Result, error)
 	n.ObjectMeta.ResourceVersion = rv(index)
 	s.putNode(c.Name, n)
 	if !c.Ready {
+		s.removeTerminatingPods(c.Name) // pod_terminate.go
 		for _, key := range s.sortedPodKeys() {
 			p := s.Pods[key]
 			if p.Spec.NodeName != c.Name || !Bound(p) || Terminal(p) || p.Status.Phase == api.PodUnknown {

@@ -29,6 +29,8 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 1, 0, 2, 0, 0, 4, 2, 1, 0, 4, 5, 0, 0, 0, 0, 5, 1, 0, 0, 3, 1, 0, 0, 0, 0, 0})
 	f.Add([]byte{8, 0, 0, 2, 3, 10, 0, 0, 0, 200, 9, 0, 0, 1, 12, 0, 3, 13, 4, 1, 2, 3})
 	f.Add([]byte{0, 2, 1, 2, 1, 2, 3, 1, 0, 0, 3, 5, 3, 1, 1, 2, 7, 3, 1, 2, 1, 14, 4, 3, 1, 0, 1})
+	// A bound pod deleted gracefully, then again with grace 0, then its node lost.
+	f.Add([]byte{0, 0, 1, 0, 1, 2, 2, 0, 0, 1, 7, 0, 1, 0, 0, 5, 0, 1, 0, 2, 5, 0, 1, 0, 0, 1, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g := &cmdGen{data: data}
 		log := runFuzzLog(t, g)
@@ -238,7 +240,15 @@ func (g *cmdGen) command(st *state) (cmd Command, raw []byte) {
 		}
 		return ApplyPod{Pod: *p, Time: now}, nil
 	case 5:
-		ns, name, stored, _ := podRef(g, st)
+		ns, name, stored, p := podRef(g, st)
+		if p != nil && Bound(p) && g.pick(2) == 0 {
+			// The API's graceful delete: Terminating, or at once.
+			var grace *int64
+			if v := int64(g.pick(3)) - 1; v != 1 {
+				grace = &v
+			}
+			return DeleteObject{Kind: KindPod, Namespace: ns, Name: name, UID: api.UID(uidFor(g, stored)), Graceful: true, GracePeriodSeconds: grace, Time: now}, nil
+		}
 		return DeletePod{Namespace: ns, Name: name, UID: api.UID(uidFor(g, stored))}, nil
 	case 6, 7:
 		ns, name, stored, p := podRef(g, st)
@@ -583,6 +593,9 @@ func checkInvariants(st *state, fixedCapacity bool) error {
 			}
 			ips[p.Status.PodIP] = key
 		}
+		if Terminating(p) && (!Bound(p) || p.ObjectMeta.DeletionGracePeriodSeconds == nil || *p.ObjectMeta.DeletionGracePeriodSeconds <= 0) {
+			return fmt.Errorf("terminating pod %s is not bound or has no grace left (grace %v)", key, p.ObjectMeta.DeletionGracePeriodSeconds)
+		}
 		if !Bound(p) {
 			if p.Status.PodIP != "" {
 				return fmt.Errorf("unbound pod %s holds IP %s", key, p.Status.PodIP)
@@ -805,6 +818,7 @@ func entrySeeds() []Command {
 		create("new", "64Mi"),
 		ApplyPod{Pod: pod("bare", "512Mi"), Time: t0},
 		DeletePod{Namespace: "default", Name: "bare", UID: "uid-bare"},
+		DeleteObject{Kind: KindPod, Namespace: "default", Name: "bare", Graceful: true, Time: t0},
 		bind("pending", "a", "10.244.0.3"),
 		SetPodUnschedulable{Namespace: "default", Name: "pending", UID: "uid-pending", Message: "0/2 nodes", Time: t0},
 		UpdatePodStatus{Namespace: "default", Name: "owned", UID: "uid-owned", Node: "a", Status: running, Time: t0},

@@ -3,6 +3,7 @@ package consensus
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shoal-dev/shoal/api"
 )
@@ -38,6 +39,12 @@ type DeleteObject struct {
 	Name        string  `json:"name"`
 	UID         api.UID `json:"uid,omitempty"`
 	Propagation string  `json:"propagation,omitempty"`
+	// Graceful (a pod's API DELETE) asks for Kubernetes' graceful delete
+	// (pod_terminate.go) with GracePeriodSeconds, else the pod's own
+	// terminationGracePeriodSeconds; Time is when it was asked.
+	Graceful           bool      `json:"graceful,omitempty"`
+	GracePeriodSeconds *int64    `json:"gracePeriodSeconds,omitempty"`
+	Time               time.Time `json:"time,omitzero"`
 }
 
 // Type implements Command.
@@ -206,6 +213,9 @@ func (s *state) deleteObject(index uint64, c *DeleteObject) (*Result, error) {
 	if c.UID != "" && c.UID != uid {
 		return nil, &ConflictError{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name,
 			Reason: string("precondition failed: uid " + c.UID + ", stored object has " + uid)}
+	}
+	if res, ok, err := s.terminatePod(index, c); err != nil || ok {
+		return res, err // pod_terminate.go: its node stops it, then deletes it again
 	}
 	if c.Propagation == PropagateOrphan {
 		s.dropOwnerReferences(index, uid)

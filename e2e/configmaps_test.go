@@ -100,7 +100,7 @@ func TestConfigMaps(t *testing.T) {
 	k.ok("apply", "-f", k.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config}\ndata:\n  MODE: slow\n  greeting.txt: bonjour\n  LATE: now\n"))
 	k.eventually("the waiter running with the key", func(out string) bool { return strings.Contains(out, "LATE=now") }, "logs", "waiter")
 
-	k.ok("delete", "pod", "reader", "waiter")
+	k.ok("delete", "pod", "reader", "waiter", "--grace-period=1")
 	k.ok("delete", "configmap", "app-config")
 	k.fails("get", "configmap", "app-config")
 }

@@ -22,6 +22,7 @@ spec:
     metadata:
       labels: {app: roll}
     spec:
+      terminationGracePeriodSeconds: 1 # sleep ignores SIGTERM: replaced pods go at once
       containers:
       - name: main
         image: ` + image + `

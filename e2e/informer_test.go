@@ -127,7 +127,7 @@ func TestClientGoInformerSyncsAndFollowsPods(t *testing.T) {
 	f.apply(kubePod("inf", "app: inf"))
 	waitEvent(func(ev string) bool { return ev == "add inf " || strings.HasPrefix(ev, "add inf ") }, "add of pod inf")
 	waitEvent(func(ev string) bool { return strings.HasPrefix(ev, "update inf n") }, "update of pod inf (bound to a node)")
-	f.run("delete", "pod", "inf")
+	f.run("delete", "pod", "inf", "--now")
 	waitEvent(func(ev string) bool { return strings.HasPrefix(ev, "delete ") && strings.Contains(ev, "inf") }, "delete of pod inf")
 	if _, exists, _ := inf.GetStore().GetByKey("default/inf"); exists {
 		t.Error("the informer's store still holds the deleted pod")

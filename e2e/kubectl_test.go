@@ -234,7 +234,7 @@ func TestKubectlDrivesTheFleet(t *testing.T) {
 		if out := k.ok("get", "pod", "t1", "-o", "jsonpath={.spec.dnsPolicy}"); out != "ClusterFirst" {
 			t.Errorf("dnsPolicy = %q, want ClusterFirst as kubectl sent it", out)
 		}
-		k.ok("delete", "pod", "t1")
+		k.ok("delete", "pod", "t1", "--grace-period=1")
 	})
 
 	t.Run("get pods in every shape", func(t *testing.T) {
@@ -401,16 +401,16 @@ func TestKubectlDrivesTheFleet(t *testing.T) {
 		k.ok("create", "-f", k.file("watched.yaml", kubePod("watched", "app: watched")))
 		waitLine(kubeRow("ADDED", "watched", "0/1", "Pending"))
 		waitLine(kubeRow("MODIFIED", "watched", "1/1", "Running"))
-		k.ok("delete", "pod", "watched", "--wait=false")
+		k.ok("delete", "pod", "watched", "--wait=false", "--grace-period=1")
 		waitLine(kubeRow("DELETED", "watched"))
 	})
 
 	t.Run("delete", func(t *testing.T) {
 		k.t = t
-		if out := k.ok("delete", "pod", "web"); !strings.Contains(out, `pod "web" deleted`) {
+		if out := k.ok("delete", "pod", "web", "--grace-period=1"); !strings.Contains(out, `pod "web" deleted`) {
 			t.Errorf("delete pod:\n%s", out)
 		}
-		if out := k.ok("delete", "-f", k.file("app.yaml", kubePod("app", "app: app"))); !strings.Contains(out, `pod "app" deleted`) {
+		if out := k.ok("delete", "-f", k.file("app.yaml", kubePod("app", "app: app")), "--grace-period=1"); !strings.Contains(out, `pod "app" deleted`) {
 			t.Errorf("delete -f:\n%s", out)
 		}
 		k.eventually("no pods", kubeContains("No resources found in default namespace."), "get", "pods")
@@ -482,7 +482,7 @@ spec:
 				`sleep 2; for i in 1 2 3; do echo tick $i; sleep 0.3; done`, 1)
 			k.ok("create", "-f", k.file("ticker.yaml", ticker))
 			k.eventually("the ticks through attach", kubeContains("tick 3"), "attach", "ticker")
-			k.ok("delete", "pod", "ticker", "--wait=false")
+			k.ok("delete", "pod", "ticker", "--wait=false", "--grace-period=1")
 		}
 		if strings.Contains(discovery, `"events"`) {
 			served++
@@ -501,7 +501,7 @@ spec:
 		if out := k.ok("auth", "can-i", "create", "deployments.apps"); strings.TrimSpace(out) != "yes" {
 			t.Errorf("auth can-i create deployments: %s", out)
 		}
-		k.ok("delete", "pod", "talk", "--wait=false")
+		k.ok("delete", "pod", "talk", "--wait=false", "--grace-period=1")
 		if served == 0 {
 			t.Skip("this build serves no pods/log, pods/exec, pods/portforward or events")
 		}

@@ -169,7 +169,7 @@ stringData: {k: v}
 		k.eventually("the stray secret collected", func(out string) bool {
 			return kubeRow("owned").MatchString(out) && !strings.Contains(out, "stray")
 		}, "get", "secrets")
-		k.ok("delete", "pod", "owner", "--wait=false")
+		k.ok("delete", "pod", "owner", "--wait=false", "--grace-period=1")
 		k.eventually("the owned secret goes with its pod", func(out string) bool { return !strings.Contains(out, "owned") }, "get", "secrets")
 	})
 }

@@ -86,7 +86,7 @@ spec:
 		t.Fatalf("kubectl taint ...-:\n%s", out)
 	}
 	k.eventually("the intolerant pod placed once the taint is gone", kubeRow("intolerant", "1/1", "Running").MatchString, "get", "pod", "intolerant")
-	k.ok("delete", "pod", "tolerating", "intolerant")
+	k.ok("delete", "pod", "tolerating", "intolerant", "--grace-period=1")
 
 	// drain n2: its replicas are evicted, re-created on n1 and n3, and
 	// n2 stays cordoned. An RC's pods move as a Deployment's do.

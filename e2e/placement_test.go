@@ -20,6 +20,7 @@ spec:
     metadata:
       labels: {app: spread}
     spec:
+      terminationGracePeriodSeconds: 1 # sleep ignores SIGTERM: replaced pods go at once
       affinity:
         nodeAffinity:
           requiredDuringSchedulingIgnoredDuringExecution:

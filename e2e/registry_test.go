@@ -183,7 +183,7 @@ func garbageCollection(t *testing.T, f *fleet, g *labRegistry) {
 	if out := f.run("image", "ls"); !strings.Contains(out, reg+"/team/gc:1") {
 		t.Fatalf("image ls lacks the image of a running pod under disk pressure:\n%s", out)
 	}
-	f.run("delete", "pod", "gc")
+	f.run("delete", "pod", "gc", "--now")
 	eventually(t, "garbage collection of the image no pod uses", func() string {
 		if out := f.run("image", "ls"); strings.Contains(out, reg+"/team/gc:1") {
 			return out
@@ -250,7 +250,7 @@ func openRegistry(t *testing.T, f *fleet, g *labRegistry) {
 	if out, err := f.try("image", "rm", app); err == nil || !strings.Contains(out, "used by a container") {
 		t.Errorf("image rm of an image pods use: %v\n%s", err, out)
 	}
-	f.run("delete", "pod", "first", "second")
+	f.run("delete", "pod", "first", "second", "--now")
 	// Garbage collection may take it first: rm then finds nothing, and says so without failing.
 	eventually(t, "image rm once no pod uses it", func() string {
 		if out, err := f.try("image", "rm", app); err != nil {

@@ -245,9 +245,16 @@ func TestServicesOnTheNodes(t *testing.T) {
 	})
 
 	t.Run("a deleted server gets no more traffic", func(t *testing.T) {
-		f.run("delete", "pod", "srv-b")
+		// Terminating for up to its grace, it leaves the endpoints at once.
+		f.run("delete", "pod", "srv-b", "--grace-period=5")
 		only("cli", url, "srv-a", 20)
 		only("cli1", url, "srv-a", 20)
+		eventually(t, "srv-b gone once its node stopped it", func() string {
+			if out, err := f.try("get", "pod", "srv-b"); err == nil {
+				return out
+			}
+			return ""
+		})
 	})
 
 	t.Run("a partitioned node's server leaves once the node is NotReady", func(t *testing.T) {

@@ -138,7 +138,7 @@ func TestWalkingSkeleton(t *testing.T) {
 		if !netnsExists(t, netns) {
 			t.Fatalf("pod netns %s not found before delete", netns)
 		}
-		f.run("delete", "pod", "web")
+		f.run("delete", "pod", "web", "--grace-period=1", "--wait") // it runs sleep, which ignores SIGTERM
 		if _, err := f.try("get", "pod", "web"); err == nil {
 			t.Fatal("pod still listed after delete")
 		}

@@ -105,9 +105,9 @@ func (r *Runtime) startTask(ctx context.Context, cont containerd.Container, podU
 	return nil
 }
 
-// stopTask stops a running task with SIGTERM, then SIGKILL after the grace
-// period, and deletes it. A missing task is not an error.
-func (r *Runtime) stopTask(ctx context.Context, cont containerd.Container) error {
+// stopTaskWithin stops a running task with SIGTERM, then SIGKILL after
+// stopGrace, and deletes it. A missing task is not an error.
+func (r *Runtime) stopTaskWithin(ctx context.Context, cont containerd.Container, stopGrace time.Duration) error {
 	task, err := cont.Task(ctx, nil)
 	if errdefs.IsNotFound(err) {
 		return nil
@@ -127,7 +127,7 @@ func (r *Runtime) stopTask(ctx context.Context, cont containerd.Container) error
 		if err := task.Kill(ctx, syscall.SIGTERM); err != nil && !errdefs.IsNotFound(err) {
 			return fmt.Errorf("signal container %s: %w", cont.ID(), err)
 		}
-		grace := time.NewTimer(r.stopGrace)
+		grace := time.NewTimer(stopGrace)
 		defer grace.Stop()
 		select {
 		case <-exited:
@@ -150,9 +150,10 @@ func (r *Runtime) stopTask(ctx context.Context, cont containerd.Container) error
 	return nil
 }
 
-// destroyContainer stops the container and removes it with its snapshot.
-func (r *Runtime) destroyContainer(ctx context.Context, cont containerd.Container) error {
-	if err := r.stopTask(ctx, cont); err != nil {
+// destroyContainer stops the container (SIGKILL after stopGrace) and
+// removes it with its snapshot.
+func (r *Runtime) destroyContainer(ctx context.Context, cont containerd.Container, stopGrace time.Duration) error {
+	if err := r.stopTaskWithin(ctx, cont, stopGrace); err != nil {
 		return err
 	}
 	if err := cont.Delete(ctx, containerd.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {

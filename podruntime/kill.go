@@ -10,7 +10,7 @@ import (
 	"github.com/containerd/containerd/errdefs"
 )
 
-// killTask stops a container's running process the way stopTask does
+// killTask stops a container's running process the way stopTaskWithin does
 // (SIGTERM, the stop grace, SIGKILL) but keeps the exited task, so the next
 // sync sees an exit, records it as the last state and restarts the
 // container by its restart policy and back-off, as after a crash.

@@ -8,12 +8,18 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 )
 
 // RemovePod stops the pod's containers (SIGTERM, the stop grace, SIGKILL)
 // all at once, deletes their tasks, containers and snapshots, then the
 // sandbox and the logs. Removing a pod that is not here is not an error.
 func (r *Runtime) RemovePod(ctx context.Context, podUID string) error {
+	return r.removePod(ctx, podUID, r.stopGrace)
+}
+
+// removePod is RemovePod with stopGrace between SIGTERM and SIGKILL.
+func (r *Runtime) removePod(ctx context.Context, podUID string, stopGrace time.Duration) error {
 	if podUID == "" {
 		return errors.New("remove pod: no uid")
 	}
@@ -33,7 +39,7 @@ func (r *Runtime) RemovePod(ctx context.Context, podUID string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := r.destroyContainer(ctx, cont); err != nil {
+			if err := r.destroyContainer(ctx, cont, stopGrace); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()

@@ -52,7 +52,7 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 	var errs []error
 	for name, cont := range existing {
 		if !wanted[name] {
-			if err := r.destroyContainer(ctx, cont); err != nil {
+			if err := r.destroyContainer(ctx, cont, r.stopGrace); err != nil {
 				errs = append(errs, fmt.Errorf("remove container %s no longer in spec: %w", name, err))
 			}
 		}
@@ -164,7 +164,7 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 			}
 			r.event(pod, EventNormal, "Killing", fmt.Sprintf("Container %s definition changed, will be restarted", c.Name))
 			r.probes.stopContainer(string(uid), c.Name)
-			if err := r.destroyContainer(ctx, cont); err != nil {
+			if err := r.destroyContainer(ctx, cont, r.stopGrace); err != nil {
 				return fmt.Errorf("replace container %s: %w", c.Name, err)
 			}
 			r.log.Info("container spec changed, replacing", "pod", uid, "container", c.Name)
@@ -199,19 +199,21 @@ func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Contain
 			return err
 		}
 		r.event(pod, EventNormal, "Created", "Created container "+c.Name)
-		return r.startAndReport(ctx, pod, cont, c.Name)
+		return r.startAndReport(ctx, pod, cont, c)
 	}
 	return r.syncTask(ctx, pod, c, cont, policy)
 }
 
-// startAndReport starts a new task and reports it as an event either way.
-func (r *Runtime) startAndReport(ctx context.Context, pod *api.Pod, cont containerd.Container, name string) error {
+// startAndReport starts a new task, reports it as an event either way,
+// and runs the container's postStart hook (hooks.go).
+func (r *Runtime) startAndReport(ctx context.Context, pod *api.Pod, cont containerd.Container, c api.Container) error {
+	name := c.Name
 	if err := r.startTask(ctx, cont, string(pod.ObjectMeta.UID), name); err != nil {
 		r.event(pod, EventWarning, "Failed", fmt.Sprintf("Error: start container %s: %v", name, err))
 		return err
 	}
 	r.event(pod, EventNormal, "Started", "Started container "+name)
-	return nil
+	return r.postStart(ctx, pod, c, cont)
 }
 
 // syncTask starts a container that has no running process and restarts an
@@ -280,7 +282,7 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 	}
 	r.backoff.restarted(cont.ID(), r.now())
 	r.log.Info("restarting container", "pod", uid, "container", c.Name, "exitCode", code, "restartCount", carried[labelRestartCount])
-	return r.startAndReport(ctx, pod, cont, c.Name)
+	return r.startAndReport(ctx, pod, cont, c)
 }
 
 // syncLostTask handles a container whose task is gone (task nil) or lost
@@ -294,7 +296,7 @@ func (r *Runtime) syncLostTask(ctx context.Context, pod *api.Pod, c api.Containe
 	}
 	end, ran := r.lostRun(labels)
 	if !ran {
-		return r.startAndReport(ctx, pod, cont, c.Name)
+		return r.startAndReport(ctx, pod, cont, c)
 	}
 	r.eventOnce(pod, fmt.Sprintf("Lost/%s/%s", c.Name, labels[labelStartedAt]), EventWarning, "Failed",
 		fmt.Sprintf("Container %s was lost with its task (the node lost power or its runtime); its end is unknown", c.Name))
@@ -310,7 +312,7 @@ func (r *Runtime) syncLostTask(ctx context.Context, pod *api.Pod, c api.Containe
 	}
 	r.backoff.restarted(cont.ID(), r.now())
 	r.log.Info("restarting a container whose task was lost", "pod", pod.ObjectMeta.UID, "container", c.Name, "restartCount", carried[labelRestartCount])
-	return r.startAndReport(ctx, pod, cont, c.Name)
+	return r.startAndReport(ctx, pod, cont, c)
 }
 
 // retire computes the labels that carry a container's history past its

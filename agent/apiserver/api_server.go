@@ -119,6 +119,8 @@ type AssignmentsView struct {
 	Index uint64     `json:"index"`
 	Pods  []api.Pod  `json:"pods"`
 	Nodes []api.Node `json:"nodes"`
+	// View names what the view holds (assignments_view.go).
+	View string `json:"view,omitempty"`
 }
 
 // assignments answers at once when the state is newer than ?index, else
@@ -131,31 +133,33 @@ func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
-	if _, err := srv.fsm().WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return
+	held := r.URL.Query().Get("view") // assignments_view.go
+	for {
+		if _, err := srv.fsm().WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		if !srv.isServer() { // the seat went while the query waited
+			break
+		}
+		view := srv.assignmentsView(r.PathValue("name"))
+		if held != "" && view.View == held && ctx.Err() == nil {
+			after = view.Index // nothing of this node's changed: wait on
+			continue
+		}
+		// A node acts on this view, removing what it does not list: answer
+		// only from a state that has applied everything known to be committed
+		// (the agent's StateChecker).
+		if srv.stateCurrent(ctx) {
+			writeJSON(w, http.StatusOK, view)
+			return
+		}
+		break
 	}
-	// A node acts on this view, removing what it does not list: answer
-	// only from a state that has applied everything known to be committed
-	// (the agent's StateChecker).
-	if !srv.stateCurrent(ctx) {
-		writeJSON(w, http.StatusServiceUnavailable, api.Status{
-			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
-			Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
-			Message: "this server has not caught up with the fleet's state yet; retry in a moment",
-		})
-		return
-	}
-	node := r.PathValue("name")
-	pods, idx := srv.fsm().PodsOnNode(node)
-	nodes, _ := srv.fsm().Nodes()
-	view := AssignmentsView{Index: idx, Pods: make([]api.Pod, 0, len(pods)), Nodes: make([]api.Node, 0, len(nodes))}
-	for _, p := range pods {
-		view.Pods = append(view.Pods, *p)
-	}
-	for _, n := range nodes {
-		view.Nodes = append(view.Nodes, *n)
-	}
-	writeJSON(w, http.StatusOK, view)
+	writeJSON(w, http.StatusServiceUnavailable, api.Status{
+		TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
+		Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
+		Message: "this server has not caught up with the fleet's state yet; retry in a moment",
+	})
 }
 
 // clusterView is shoal's own summary of the fleet.

@@ -83,7 +83,7 @@ func (podKind) write(obj api.Object, create bool, uid api.UID, now time.Time) co
 }
 
 func (podKind) remove(r *http.Request, cur api.Object) (consensus.Command, error) {
-	return removeObject(r, consensus.KindPod, cur) // kube_delete_options.go
+	return removePod(r, cur, time.Now()) // kube_delete_options.go
 }
 
 func (podKind) stored(out *consensus.Result) api.Object { return out.Pod }

@@ -264,6 +264,12 @@ func (srv *Server) deleteResource(res writable) http.HandlerFunc {
 			return
 		}
 		w.Header().Set(indexHeader, strconv.FormatUint(out.Index, 10))
+		if out.Pod != nil {
+			// A graceful delete: the pod stays, Terminating, until its
+			// node has stopped it (consensus/pod_terminate.go).
+			writeJSON(w, http.StatusOK, out.Pod)
+			return
+		}
 		writeJSON(w, http.StatusOK, cur)
 	}
 }

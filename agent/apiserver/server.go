@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
@@ -172,6 +173,8 @@ type Server struct {
 	applier *applier
 	// usage keeps the node's last cgroup readings (metrics_api.go).
 	usage *usageSampler
+	// routes is the nodes' part of the assignments views (assignments_view.go).
+	routes atomic.Pointer[routes]
 }
 
 // New builds the API server; Handler serves it.

@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
@@ -30,7 +31,7 @@ type dsRig struct {
 
 func newDSRig(t *testing.T, readyPerStep int, nodes ...Member) *dsRig {
 	t.Helper()
-	l, s := testLeader(t, Config{NodeGrace: time.Second}, Deps{Members: &fakeFleet{}})
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Second)}, Deps{Members: &fakeFleet{}})
 	for _, m := range nodes {
 		registerReady(t, s, m)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
@@ -25,7 +26,7 @@ type deployRig struct {
 
 func newDeployRig(t *testing.T, readyPerStep int) *deployRig {
 	t.Helper()
-	l, s := testLeader(t, Config{NodeGrace: time.Second}, Deps{Members: &fakeFleet{}})
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Second)}, Deps{Members: &fakeFleet{}})
 	registerReady(t, s, Member{Name: "n1", Addr: "10.0.0.1", Pods: 1000, Memory: "1000Gi", CPU: "1000"})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)

@@ -81,6 +81,14 @@ type Members interface {
 	Join(addrs []string) error
 }
 
+// Verdicts is what Members may also tell: whether gossip declared a
+// member dead because it stopped answering, rather than because it left
+// on purpose. Only such a verdict proves a silence before it
+// (liveness.Config.VerdictCredit); without Verdicts none is credited.
+type Verdicts interface {
+	Failed(name string) bool
+}
+
 // Recorder stores the events the leader observes about a pod (as the
 // scheduler's); it must not block.
 type Recorder interface {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
@@ -18,7 +19,7 @@ import (
 // new (2,000 writes proposed side by side).
 func BenchmarkEndpointsPass(b *testing.B) {
 	const services, podsPer, nodes = 1000, 3, 30
-	l, s := testLeader(b, Config{NodeGrace: time.Second}, Deps{Members: &fakeFleet{}})
+	l, s := testLeader(b, Config{Liveness: liveness.WithGrace(time.Second)}, Deps{Members: &fakeFleet{}})
 	for i := range nodes {
 		registerReady(b, s, Member{Name: fmt.Sprintf("n%02d", i), Addr: fmt.Sprintf("10.0.0.%d", i+1), Pods: 200})
 	}

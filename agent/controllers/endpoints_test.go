@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
@@ -42,7 +43,7 @@ func (c *countingSeat) take() map[string]int {
 // and n2 Ready, proposing through a counting seat.
 func endpointsLeader(t testing.TB) (*Leader, *consensus.TestServer, *countingSeat) {
 	t.Helper()
-	l, s := testLeader(t, Config{NodeGrace: time.Second}, Deps{Members: &fakeFleet{}})
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Second)}, Deps{Members: &fakeFleet{}})
 	seat := &countingSeat{Seat: l.seat}
 	l.seat = seat
 	registerReady(t, s, Member{Name: "n1", Addr: "10.0.0.1"})

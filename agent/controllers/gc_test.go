@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
@@ -14,7 +15,7 @@ import (
 // one whose owner is of a kind shoal does not store, or whose owner's name
 // holds another object now.
 func TestGarbageCollectorDeletesObjectsOfGoneOwners(t *testing.T) {
-	l, s := testLeader(t, Config{NodeGrace: time.Second}, Deps{Members: &fakeFleet{}})
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Second)}, Deps{Members: &fakeFleet{}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	secret := func(name string, owners ...api.OwnerReference) {

@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
@@ -24,7 +25,7 @@ type jobRig struct {
 
 func newJobRig(t *testing.T) *jobRig {
 	t.Helper()
-	l, s := testLeader(t, Config{NodeGrace: time.Second}, Deps{Members: &fakeFleet{}})
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Second)}, Deps{Members: &fakeFleet{}})
 	registerReady(t, s, Member{Name: "n1", Addr: "10.0.0.1", Pods: 1000, Memory: "1000Gi", CPU: "1000"})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
@@ -280,4 +281,22 @@ func TestJobLoopRunsAJobToCompletion(t *testing.T) {
 	r.now = time.Now().UTC()
 	r.finish(running[0], 0)
 	eventually(t, "the job complete", func() bool { return condition(r.job("loop"), api.JobComplete) != "" })
+}
+
+// A Job's pod deleted gracefully (Terminating on its node) no longer
+// counts as active: the replacement is made at once, as in Kubernetes.
+func TestJobReplacesATerminatingPodAtOnce(t *testing.T) {
+	r := newJobRig(t)
+	r.create(testJob("term", 1, 1, 6))
+	r.pass("term")
+	p := r.pods("term")[api.PodRunning][0]
+	apply(t, r.s, consensus.DeleteObject{Kind: consensus.KindPod, Namespace: "default", Name: p.Name, Graceful: true, Time: r.now})
+	if got, err := r.s.FSM.Pod("default", p.Name); err != nil || !consensus.Terminating(got) {
+		t.Fatalf("after a graceful delete: %v, %v; want the pod Terminating", got, err)
+	}
+	r.pass("term")
+	pods, _ := r.s.FSM.Pods(func(q *api.Pod) bool { return q.Name != p.Name && !consensus.Terminating(q) })
+	if len(pods) != 1 {
+		t.Fatalf("%d replacements of the terminating pod, want 1", len(pods))
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/shoal-dev/shoal/agent/liveness"
 )
 
 // Config is what the controllers take from the agent's configuration.
@@ -26,10 +28,12 @@ type Config struct {
 	// node, given with every node registration.
 	PodCIDR   string
 	BlockBits int
-	// NodeGrace is how long gossip must hold an agent failed before the
-	// fleet declares its node lost; it also paces inviting lost nodes
-	// back. The agent owns this timing.
-	NodeGrace time.Duration
+	// Liveness is the fleet's liveness config (package agent/liveness):
+	// NodeGrace is how long an agent must be out of contact before the
+	// fleet declares its node lost (it also paces inviting lost nodes
+	// back), and the credit a fresh gossip verdict earns comes from its
+	// gossip timings. The agent owns it.
+	Liveness liveness.Config
 	// Servers is how many Raft voters the fleet keeps.
 	Servers int
 	// GossipPort is where every agent gossips; lost nodes are invited
@@ -72,19 +76,19 @@ type Leader struct {
 	seats   SeatAdmin
 	opener  SeatOpener
 
-	// deaths times how long gossip has held each member failed, across
-	// terms (nodelifecycle.go).
-	deaths deathClock
+	// deaths times how long each member has been out of contact
+	// (nodelifecycle.go), reset at every term.
+	deaths liveness.Clock
 	// seatless times voters whose agent runs without its seat
-	// (seats.go).
-	seatless deathClock
+	// (seats.go), reset at every term.
+	seatless liveness.Clock
 }
 
 // New checks cfg and deps and returns the controllers; Run runs them.
 func New(cfg Config, deps Deps) (*Leader, error) {
 	var errs []error
-	if cfg.NodeGrace <= 0 {
-		errs = append(errs, fmt.Errorf("node grace %v: must be positive", cfg.NodeGrace))
+	if cfg.Liveness.NodeGrace <= 0 {
+		errs = append(errs, fmt.Errorf("node grace %v: must be positive", cfg.Liveness.NodeGrace))
 	}
 	if deps.State == nil {
 		errs = append(errs, errors.New("no state to read"))
@@ -203,6 +207,10 @@ func (l *Leader) leaderBarrier(ctx context.Context) bool {
 }
 
 func (l *Leader) runControllers(ctx context.Context) {
+	// What this server saw while it led before may be stale: its clocks
+	// start again, which can only delay a replacement (liveness.Clock).
+	l.deaths.Reset()
+	l.seatless.Reset()
 	loops := []func(context.Context){l.nodeController, l.placementController,
 		l.replicationController, l.deploymentController, l.nodeLifecycleController, l.seatController, l.endpointsController}
 	loops = append(loops, l.namespaceController, l.garbageCollector)    // namespace.go, gc.go

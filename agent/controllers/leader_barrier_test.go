@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/consensus"
 )
 
@@ -19,7 +20,7 @@ func TestNewLeaderStartsControllersOnlyOnceItsStateHoldsWhatWasCommitted(t *test
 	leader := c.Leader()
 	heir := c.Followers(leader)[0]
 
-	cfg := Config{Name: heir.ID, NodeGrace: time.Second, Log: slog.New(slog.DiscardHandler)}
+	cfg := Config{Name: heir.ID, Liveness: liveness.WithGrace(time.Second), Log: slog.New(slog.DiscardHandler)}
 	if testing.Verbose() {
 		cfg.Log = slog.Default()
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
@@ -28,7 +29,7 @@ func TestMissingNamespaces(t *testing.T) {
 // live in a namespace with no Namespace (a state from before), and a
 // deleted Namespace goes with everything in it.
 func TestNamespaceControllerEnsuresAndFinalizes(t *testing.T) {
-	l, s := testLeader(t, Config{NodeGrace: time.Second}, Deps{Members: &fakeFleet{}})
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Second)}, Deps{Members: &fakeFleet{}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sec := api.Secret{ObjectMeta: api.ObjectMeta{Name: "old", Namespace: "legacy"}}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -12,7 +13,7 @@ func TestNodeLeasesRenewWhileGossipHearsTheAgent(t *testing.T) {
 	a := Member{Name: "a", Addr: "192.168.50.2", Memory: "4Gi", CPU: "2", Alive: true}
 	b := Member{Name: "b", Addr: "192.168.50.3", Memory: "4Gi", CPU: "2", Alive: true}
 	fleet := &fakeFleet{members: []Member{a, b}}
-	l, s := testLeader(t, Config{NodeGrace: time.Minute}, Deps{Members: fleet})
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Minute)}, Deps{Members: fleet})
 	registerReady(t, s, a)
 	registerReady(t, s, b)
 	t0 := time.Now().UTC().Truncate(time.Second)

@@ -12,43 +12,43 @@ import (
 	"github.com/shoal-dev/shoal/placement"
 )
 
-// deathClock remembers since when gossip has held each agent failed, so
-// the leader declares a node NotReady only after the grace period: a
-// blip shorter than that moves nothing.
-type deathClock struct {
-	mu    sync.Mutex
-	since map[string]time.Time
+// downFor is how long the member has been out of contact by the
+// leader's reckoning (0 while gossip holds it alive): since gossip's
+// verdict, plus the silence that verdict proves when it is a fresh failure
+// (liveness.Config.VerdictCredit), so the grace counts from the node's last
+// contact, not from gossip's verdict, and failover does not grow with the
+// fleet as memberlist's suspicion does.
+func (l *Leader) downFor(m Member, now time.Time) time.Duration {
+	var credit time.Duration
+	if v, ok := l.members.(Verdicts); ok && !m.Alive && v.Failed(m.Name) {
+		credit = l.cfg.Liveness.VerdictCredit(l.aliveMembers())
+	}
+	return l.deaths.Down(m.Name, m.Alive, credit, now)
 }
 
-// deadFor returns how long gossip has held the member failed (0 when alive).
-func (d *deathClock) deadFor(m Member, now time.Time) time.Duration {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if m.Alive {
-		delete(d.since, m.Name)
-		return 0
+// aliveMembers counts the members gossip holds alive: never more than
+// memberlist counted when it suspected one, so the credit never exceeds
+// the suspicion it waited.
+func (l *Leader) aliveMembers() int {
+	n := 0
+	for _, m := range l.members.Members() {
+		if m.Alive {
+			n++
+		}
 	}
-	if d.since == nil {
-		d.since = map[string]time.Time{}
-	}
-	t, ok := d.since[m.Name]
-	if !ok {
-		d.since[m.Name] = now
-		return 0
-	}
-	return now.Sub(t)
+	return n
 }
 
-// aliveForFleet is the leader's view of a member: alive until gossip has
-// held it failed for longer than the node grace.
+// aliveForFleet is the leader's view of a member: alive until it has been
+// out of contact for longer than the node grace.
 func (l *Leader) aliveForFleet(m Member) bool {
-	return !l.lostAfter(m, l.deaths.deadFor(m, time.Now()))
+	return !l.lostAfter(m, l.downFor(m, time.Now()))
 }
 
-// lostAfter tells whether a member gossip has held failed for dead (the death
-// clock's answer) has used up its grace.
-func (l *Leader) lostAfter(m Member, dead time.Duration) bool {
-	return !m.Alive && dead >= l.cfg.NodeGrace
+// lostAfter tells whether a member out of contact for down (downFor's
+// answer) has used up its grace.
+func (l *Leader) lostAfter(m Member, down time.Duration) bool {
+	return !m.Alive && down >= l.cfg.Liveness.NodeGrace
 }
 
 // nodeLifecycleController runs on the leader: it re-checks members as their
@@ -64,15 +64,33 @@ func (l *Leader) nodeLifecycleController(ctx context.Context) {
 		defer wg.Done()
 		l.rejoinLoop(ctx)
 	}()
+	// Replicas are deleted by a loop of their own: deleting a lost
+	// node's dozen replicas takes a loaded leader the better part of a
+	// second, and the grace of a second lost node ran out meanwhile
+	// unnoticed (issue 28: the second of two killed nodes marked 0.6 s
+	// late). A kick while it runs makes it run once more.
+	evict := make(chan struct{}, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-evict:
+			}
+			l.evictLostReplicas(ctx)
+		}
+	}()
 	for {
 		// Taken before the members are read, so an event that lands
 		// while this pass runs still wakes the next one.
 		changed := l.members.Changes()
-		next := l.cfg.NodeGrace / 4
+		next := l.cfg.Liveness.NodeGrace / 4
 		for _, m := range l.fleetMembers() {
 			// One reading of the clock serves both questions, so they
 			// cannot disagree about the same member within a pass.
-			dead := l.deaths.deadFor(m, time.Now())
+			dead := l.downFor(m, time.Now())
 			if err := l.markLost(ctx, m, dead); err != nil && ctx.Err() == nil {
 				l.log.Warn("mark node not ready", "node", m.Name, "err", err)
 			}
@@ -80,7 +98,10 @@ func (l *Leader) nodeLifecycleController(ctx context.Context) {
 				next = left
 			}
 		}
-		l.evictLostReplicas(ctx)
+		select {
+		case evict <- struct{}{}:
+		default: // one is pending already
+		}
 		// Woken by gossip's verdict itself and again the moment a grace
 		// runs out, so a failover waits for the grace and nothing more
 		// (a fixed tick added up to two tick periods on top of it).
@@ -96,13 +117,13 @@ func (l *Leader) nodeLifecycleController(ctx context.Context) {
 	}
 }
 
-// graceLeft is how much of its grace a member gossip has held failed for
-// dead still has (0 for a live member or one whose grace has run out).
+// graceLeft is how much of its grace a member out of contact for dead
+// still has (0 for a live member or one whose grace has run out).
 func (l *Leader) graceLeft(m Member, dead time.Duration) time.Duration {
 	if m.Alive {
 		return 0
 	}
-	return max(0, l.cfg.NodeGrace-dead)
+	return max(0, l.cfg.Liveness.NodeGrace-dead)
 }
 
 // fleetMembers is every registered node as gossip sees it. memberlist
@@ -138,7 +159,7 @@ func (l *Leader) rejoinLoop(ctx context.Context) {
 		wg       sync.WaitGroup
 	)
 	defer wg.Wait()
-	tick := time.NewTicker(l.cfg.NodeGrace)
+	tick := time.NewTicker(l.cfg.Liveness.NodeGrace)
 	defer tick.Stop()
 	for {
 		select {
@@ -188,7 +209,7 @@ func internalAddress(n *api.Node) string {
 }
 
 // markLost records in Raft that a member's grace ran out (dead is how
-// long gossip has held it failed); nodeController does the same on its
+// long it has been out of contact, downFor); nodeController does the same on its
 // slower tick and brings the node back when it returns.
 func (l *Leader) markLost(ctx context.Context, m Member, dead time.Duration) error {
 	if !l.lostAfter(m, dead) {
@@ -198,7 +219,7 @@ func (l *Leader) markLost(ctx context.Context, m Member, dead time.Duration) err
 	if err != nil || !placement.NodeReady(n) {
 		return nil
 	}
-	l.log.Info("node lost: gossip has held it failed for longer than the grace period", "node", m.Name, "grace", l.cfg.NodeGrace)
+	l.log.Info("node lost: gossip has held it failed for longer than the grace period", "node", m.Name, "grace", l.cfg.Liveness.NodeGrace, "out_of_contact", dead.Round(time.Millisecond))
 	_, err = l.seat.Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: false, Reason: "NodeStatusUnknown",
 		Message: "gossip declared the agent failed", Time: time.Now().UTC()})
 	return err
@@ -221,9 +242,8 @@ func (l *Leader) evictLostReplicas(ctx context.Context) {
 		// and is not made again elsewhere (daemonset.go).
 		return lost[p.Spec.NodeName] && p.Status.Phase == api.PodUnknown && ref != nil && ref.Kind != api.KindDaemonSet
 	})
-	// Side by side (parallel.go): one by one, a dozen deletes held
-	// this loop for the better part of a second, and the grace of a second
-	// lost node ran out unnoticed meanwhile.
+	// Side by side (parallel.go): one by one, a dozen deletes took the
+	// better part of a second.
 	sideBySide(len(pods), leaderWrites, func(i int) {
 		p := pods[i]
 		_, err := l.seat.Apply(ctx, consensus.DeletePod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID})

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/placement"
 )
@@ -17,7 +18,7 @@ func TestNodeLifecycleMarksLostNodeAndEvictsItsReplicas(t *testing.T) {
 	n1 := Member{Name: "n1", Addr: "10.0.0.1", Alive: true}
 	n2 := Member{Name: "n2", Addr: "10.0.0.2", Alive: true}
 	fleet := &fakeFleet{members: []Member{n1, n2}}
-	l, s := testLeader(t, Config{Name: "n1", NodeGrace: 50 * time.Millisecond, GossipPort: 7946}, Deps{Members: fleet})
+	l, s := testLeader(t, Config{Name: "n1", Liveness: liveness.WithGrace(50 * time.Millisecond), GossipPort: 7946}, Deps{Members: fleet})
 	registerReady(t, s, n1)
 	registerReady(t, s, n2)
 	boundPod(t, s, "web-a", "web", "n1")
@@ -63,21 +64,21 @@ func TestNodeLifecycleMarksLostNodeAndEvictsItsReplicas(t *testing.T) {
 func TestNodeLifecycleWaitsForTheGrace(t *testing.T) {
 	n1 := Member{Name: "n1", Addr: "10.0.0.1", Alive: true}
 	fleet := &fakeFleet{members: []Member{n1}}
-	l, s := testLeader(t, Config{Name: "n0", NodeGrace: time.Hour, GossipPort: 7946}, Deps{Members: fleet})
+	l, s := testLeader(t, Config{Name: "n0", Liveness: liveness.WithGrace(time.Hour), GossipPort: 7946}, Deps{Members: fleet})
 	registerReady(t, s, n1)
 	n1.Alive = false
 	fleet.members = []Member{n1}
 	ctx := context.Background()
 	now := time.Now()
 	for _, after := range []time.Duration{0, 59 * time.Minute} {
-		if err := l.markLost(ctx, n1, l.deaths.deadFor(n1, now.Add(after))); err != nil {
+		if err := l.markLost(ctx, n1, l.downFor(n1, now.Add(after))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n, _ := s.FSM.Node("n1"); !placement.NodeReady(n) {
 		t.Fatal("n1 marked NotReady within its grace")
 	}
-	if err := l.markLost(ctx, n1, l.deaths.deadFor(n1, now.Add(time.Hour))); err != nil {
+	if err := l.markLost(ctx, n1, l.downFor(n1, now.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := s.FSM.Node("n1"); placement.NodeReady(n) {

@@ -102,11 +102,13 @@ func planReplicas(ctrl api.Replicated, sel labels.Selector, pods []*api.Pod, kno
 	return plan
 }
 
-// countsLive: a finished pod is not a replica, and neither is a pod the
-// fleet lost with its node. Any other pod is, even one whose node is
-// merely slow, so that no replacement ever runs beside a live original.
+// countsLive: a finished pod is not a replica, nor is a terminating one
+// (its node is stopping it: Kubernetes makes the replacement at once),
+// nor a pod the fleet lost with its node. Any other pod is, even one
+// whose node is merely slow, so that no replacement ever runs beside a
+// live original.
 func countsLive(p *api.Pod, notReady map[string]bool) bool {
-	if consensus.Terminal(p) {
+	if consensus.Terminal(p) || consensus.Terminating(p) {
 		return false
 	}
 	if p.Status.Phase == api.PodUnknown && notReady[p.Spec.NodeName] {

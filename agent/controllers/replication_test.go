@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -36,6 +37,12 @@ func replica(name, owner, node string, phase api.PodPhase, age time.Duration, lb
 	return p
 }
 
+func terminating(p *api.Pod) *api.Pod {
+	ts, grace := api.TimeOf(time.Unix(1e9, 0)), int64(30)
+	p.ObjectMeta.DeletionTimestamp, p.ObjectMeta.DeletionGracePeriodSeconds = &ts, &grace
+	return p
+}
+
 func names(ps []*api.Pod) string {
 	s := ""
 	for _, p := range ps {
@@ -63,6 +70,13 @@ func TestPlanReplicas(t *testing.T) {
 		{name: "Unknown pod on a node still Ready counts: no replacement beside a live original", replicas: 2,
 			pods:   []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), replica("b", "rc-uid", "n2", api.PodUnknown, time.Hour, "web")},
 			create: 0, live: 2},
+		{name: "a terminating pod does not count: its replacement is made at once, and it is never picked as surplus", replicas: 2,
+			pods:   []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, time.Hour, "web"), terminating(replica("b", "rc-uid", "n1", api.PodRunning, time.Hour, "web"))},
+			create: 1, live: 1},
+		{name: "surplus skips terminating pods", replicas: 1,
+			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodRunning, 2*time.Hour, "web"), replica("c", "rc-uid", "n1", api.PodRunning, time.Hour, "web"),
+				terminating(replica("b", "rc-uid", "n1", api.PodRunning, time.Minute, "web"))},
+			remove: "c ", live: 2},
 		{name: "terminal pods do not count", replicas: 1,
 			pods: []*api.Pod{replica("a", "rc-uid", "n1", api.PodFailed, time.Hour, "web")}, create: 1, live: 0},
 		{name: "surplus: pending and newest go first", replicas: 1,
@@ -98,19 +112,16 @@ func TestPlanReplicas(t *testing.T) {
 }
 
 func TestDeathClockWaitsForGrace(t *testing.T) {
-	var d deathClock
+	var d liveness.Clock
 	t0 := time.Unix(100, 0)
-	m := Member{Name: "n2", Alive: false}
-	if got := d.deadFor(m, t0); got != 0 {
+	if got := d.Down("n2", false, 0, t0); got != 0 {
 		t.Fatalf("first sight of a failure: %v", got)
 	}
-	if got := d.deadFor(m, t0.Add(4*time.Second)); got != 4*time.Second {
+	if got := d.Down("n2", false, 0, t0.Add(4*time.Second)); got != 4*time.Second {
 		t.Fatalf("dead for %v, want 4s", got)
 	}
-	m.Alive = true
-	d.deadFor(m, t0.Add(5*time.Second))
-	m.Alive = false
-	if got := d.deadFor(m, t0.Add(6*time.Second)); got != 0 {
+	d.Down("n2", true, 0, t0.Add(5*time.Second))
+	if got := d.Down("n2", false, 0, t0.Add(6*time.Second)); got != 0 {
 		t.Fatalf("a member that came back starts a new clock, got %v", got)
 	}
 }

@@ -57,7 +57,7 @@ func (l *Leader) reviewSeats(ctx context.Context) error {
 		}
 		// An agent that came back without its seat (restarted as a
 		// client) holds a vote it cannot cast: it goes like a dead one.
-		seatless := l.seatless.deadFor(Member{Name: id, Alive: !m.Alive || m.Server}, time.Now()) > l.cfg.NodeGrace
+		seatless := l.seatless.Down(id, !m.Alive || m.Server, 0, time.Now()) > l.cfg.Liveness.NodeGrace
 		if id != l.cfg.Name && (!l.aliveForFleet(m) || seatless) {
 			l.log.Info("removing a server that is gone or runs without its seat for longer than the grace period", "server", id)
 			if err := admin.RemoveServer(ctx, id); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/consensus"
 )
 
@@ -76,7 +77,7 @@ func TestSeatHealingReplacesALostVoterWithAClient(t *testing.T) {
 	}}
 	seats := &fakeSeats{servers: []consensus.Server{{ID: "s1", Address: "s1:8300", Voter: true}, {ID: "s2", Address: "s2:8300", Voter: true}}}
 	opener := &fakeOpener{}
-	l, s := testLeader(t, Config{Name: "s1", NodeGrace: 20 * time.Millisecond, Servers: 2}, Deps{Members: fleet, Seats: seats, Opener: opener})
+	l, s := testLeader(t, Config{Name: "s1", Liveness: liveness.WithGrace(20 * time.Millisecond), Servers: 2}, Deps{Members: fleet, Seats: seats, Opener: opener})
 	registerReady(t, s, Member{Name: "c1", Addr: "10.0.0.3"})
 
 	ctx := context.Background()
@@ -112,7 +113,7 @@ func TestSeatHealingLetsAReturningServerFollowThenPromotesIt(t *testing.T) {
 	}}
 	seats := &fakeSeats{servers: []consensus.Server{{ID: "s1", Address: "s1:8300", Voter: true}}}
 	opener := &fakeOpener{}
-	l, s := testLeader(t, Config{Name: "s1", NodeGrace: time.Hour, Servers: 1}, Deps{Members: fleet, Seats: seats, Opener: opener})
+	l, s := testLeader(t, Config{Name: "s1", Liveness: liveness.WithGrace(time.Hour), Servers: 1}, Deps{Members: fleet, Seats: seats, Opener: opener})
 	registerReady(t, s, Member{Name: "c1", Addr: "10.0.0.3"})
 
 	ctx := context.Background()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 )
@@ -37,7 +38,7 @@ func TestEvictionDue(t *testing.T) {
 }
 
 func TestNoExecuteTaintEvictsPodsThatDoNotTolerateIt(t *testing.T) {
-	l, s := testLeader(t, Config{NodeGrace: time.Minute}, Deps{Members: &fakeFleet{}})
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Minute)}, Deps{Members: &fakeFleet{}})
 	registerReady(t, s, Member{Name: "a", Addr: "192.168.50.2", Memory: "4Gi", CPU: "2", Alive: true})
 	t0 := time.Now().UTC().Truncate(time.Second)
 	secs := int64(30)

@@ -47,8 +47,9 @@ func (q *viewQueue) Assignments(ctx context.Context, after uint64, wait time.Dur
 
 // statusLog records every status written, by pod UID.
 type statusLog struct {
-	mu      sync.Mutex
-	written map[string][]api.PodStatus
+	mu       sync.Mutex
+	written  map[string][]api.PodStatus
+	finished []string // pods whose deletion was made final, in order
 }
 
 func (s *statusLog) WritePodStatus(ctx context.Context, p *api.Pod, st api.PodStatus) error {
@@ -61,6 +62,19 @@ func (s *statusLog) WritePodStatus(ctx context.Context, p *api.Pod, st api.PodSt
 	return nil
 }
 
+func (s *statusLog) FinishDeletion(ctx context.Context, p *api.Pod) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.finished = append(s.finished, string(p.ObjectMeta.UID))
+	return nil
+}
+
+func (s *statusLog) finishedDeletions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.finished...)
+}
+
 func (s *statusLog) of(uid string) []api.PodStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -69,9 +83,12 @@ func (s *statusLog) of(uid string) []api.PodStatus {
 
 // memRuntime holds pods as a runtime would: each synced pod runs, ready.
 type memRuntime struct {
-	mu      sync.Mutex
-	pods    map[string]string // UID -> the netns path it was synced with
-	removed []string
+	mu         sync.Mutex
+	pods       map[string]string // UID -> the netns path it was synced with
+	removed    []string
+	terminated []string                 // "UID grace", in order
+	holdStops  bool                     // TerminatePod waits for its context to end, as for a long grace
+	busy       map[string]chan struct{} // pods a held TerminatePod works on: RemovePod waits, as on podruntime's pod lock
 }
 
 func newMemRuntime(uids ...string) *memRuntime {
@@ -115,10 +132,47 @@ func (r *memRuntime) ListPods(ctx context.Context) ([]string, error) {
 
 func (r *memRuntime) RemovePod(ctx context.Context, uid string) error {
 	r.mu.Lock()
+	if ch := r.busy[uid]; ch != nil {
+		r.mu.Unlock()
+		<-ch
+		r.mu.Lock()
+	}
 	defer r.mu.Unlock()
 	delete(r.pods, uid)
 	r.removed = append(r.removed, uid)
 	return nil
+}
+
+func (r *memRuntime) TerminatePod(ctx context.Context, p *api.Pod, grace time.Duration) error {
+	r.mu.Lock()
+	hold := r.holdStops
+	r.mu.Unlock()
+	if hold {
+		ch := make(chan struct{})
+		r.mu.Lock()
+		if r.busy == nil {
+			r.busy = map[string]chan struct{}{}
+		}
+		r.busy[string(p.ObjectMeta.UID)] = ch
+		r.mu.Unlock()
+		<-ctx.Done()
+		r.mu.Lock()
+		delete(r.busy, string(p.ObjectMeta.UID))
+		r.mu.Unlock()
+		close(ch)
+		return ctx.Err()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.pods, string(p.ObjectMeta.UID))
+	r.terminated = append(r.terminated, fmt.Sprintf("%s %s", p.ObjectMeta.UID, grace))
+	return nil
+}
+
+func (r *memRuntime) terminations() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.terminated...)
 }
 
 func (r *memRuntime) state() (pods map[string]string, removed []string) {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -33,9 +34,12 @@ type Fleet interface {
 	Seat() Seat
 	// LeaderIndex asks the leader for the index its state has applied.
 	LeaderIndex(ctx context.Context) (uint64, error)
-	// ServerReachable reports whether gossip holds a server other than
-	// this agent alive.
-	ServerReachable() bool
+	// PingServer reports whether a server answered a gossip ping just now
+	// (within the probe timeout, which the liveness budget's check
+	// timeout covers). Gossip's view of who is alive is no evidence: a
+	// node cut off from everyone holds the servers alive long after the
+	// fleet has declared it dead.
+	PingServer() bool
 }
 
 // podRemover is what fencing needs of the pod runtime.
@@ -43,33 +47,30 @@ type podRemover interface {
 	RemovePod(ctx context.Context, podUID string) error
 }
 
-// FenceConfig is fencing's one timing.
+// FenceConfig is what fencing is told.
 type FenceConfig struct {
-	// Grace is the fleet's node grace period (agent.Config.NodeGrace,
-	// default agent.DefaultNodeGrace; agent/nodelifecycle.go): how long
-	// gossip must hold an agent failed before the leader declares it lost
-	// and runs its replicas elsewhere. Fencing uses the same number from
-	// the node's side, so both sides of a partition act at the same
-	// moment: a node out of contact for longer than Grace stops its
-	// controller-managed pods. Within it, a quarter of Grace is the
-	// margin: the loop looks that often, a follower that has not heard
-	// from its leader for that long counts as out of contact, and a
-	// leader's quorum check waits that long.
-	Grace time.Duration
-	Log   *slog.Logger
+	// Liveness is the fleet's liveness config (package agent/liveness).
+	// Its budget gives the node's side of the fencing rule: a node out of
+	// contact for longer than FenceAfter stops its controller-managed
+	// pods, looking every FenceInterval and waiting at most CheckTimeout
+	// for a check, so that it has begun stopping them before the leader
+	// may replace them (docs/liveness.md). A follower that has not heard
+	// from its leader for ContactWindow counts as out of contact.
+	Liveness liveness.Config
+	Log      *slog.Logger
 }
 
 // Fencer keeps a node from running a replica twice. The node reconciler
 // acts only while the agent is in contact with the fleet's current state
-// (lastContact); a node cut off for longer than the grace period stops its
-// controller-managed pods itself, because by then the leader has declared
-// it lost and its replicas run elsewhere. When contact returns, the
+// (lastContact); a node cut off for longer than its budget's FenceAfter
+// stops its controller-managed pods itself, before the leader may declare
+// it lost and run its replicas elsewhere (agent/liveness). When contact returns, the
 // reconciler sees the fresh assignments: pods no longer bound here are
 // removed as unclaimed, and only what is still bound here runs again.
 type Fencer struct {
-	grace time.Duration
-	fleet Fleet
-	log   *slog.Logger
+	budget liveness.Budget
+	fleet  Fleet
+	log    *slog.Logger
 
 	mu          sync.Mutex
 	runtime     podRemover      // the reconciler's, once it runs; nil before
@@ -89,7 +90,7 @@ func NewFencer(cfg FenceConfig, fleet Fleet) *Fencer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Fencer{grace: cfg.Grace, fleet: fleet, log: log}
+	return &Fencer{budget: cfg.Liveness.Budget(), fleet: fleet, log: log}
 }
 
 func (f *Fencer) setRuntime(rt podRemover) {
@@ -127,15 +128,14 @@ func (f *Fencer) fetched(view *Assignments) {
 // its stale log. A client is in touch while a server answers its
 // assignments query. Whatever cannot be checked counts as out of touch.
 func (f *Fencer) contact(ctx context.Context, now time.Time) (time.Time, bool) {
-	grace := f.grace
 	seat := f.fleet.Seat()
 	if seat == nil {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		t := f.lastFetch
-		return t, !t.IsZero() && now.Sub(t) < grace
+		return t, !t.IsZero() && now.Sub(t) < f.budget.FenceAfter
 	}
-	since, ok := f.leaderContact(ctx, seat, now, grace)
+	since, ok := f.leaderContact(ctx, seat, now)
 	if !ok {
 		f.mu.Lock()
 		f.needIndex = 0
@@ -163,15 +163,16 @@ func (f *Fencer) contact(ctx context.Context, now time.Time) (time.Time, bool) {
 }
 
 // leaderContact: a follower hears from the leader many times a second, so
-// a quarter of the grace without a word is a lost leader, not a slow one.
+// the contact window (a quarter of the grace) without a word is a lost
+// leader, not a slow one.
 // A leader is in contact only while a quorum confirms it leads: one cut
 // off from the others believes it leads until its lease runs out, while
 // the others elect a new leader and move its pods.
-func (f *Fencer) leaderContact(ctx context.Context, seat Seat, now time.Time, grace time.Duration) (time.Time, bool) {
+func (f *Fencer) leaderContact(ctx context.Context, seat Seat, now time.Time) (time.Time, bool) {
 	if id, _ := seat.Leader(); id == "" {
 		return time.Time{}, false
 	}
-	window := grace / 4
+	window := f.budget.ContactWindow
 	last := seat.LastContact()
 	if !seat.IsLeader() {
 		if last.IsZero() {
@@ -182,7 +183,7 @@ func (f *Fencer) leaderContact(ctx context.Context, seat Seat, now time.Time, gr
 	if !last.IsZero() && now.Sub(last) < window {
 		return last, true
 	}
-	vctx, cancel := context.WithTimeout(ctx, window)
+	vctx, cancel := context.WithTimeout(ctx, f.budget.CheckTimeout)
 	defer cancel()
 	if err := seat.VerifyLeader(vctx); err != nil {
 		f.log.Warn("no quorum confirms this leader: out of contact until one does", "last_confirmed", last, "err", err)
@@ -203,7 +204,8 @@ func (f *Fencer) leaderContact(ctx context.Context, seat Seat, now time.Time, gr
 // It fails closed: a follower that does not know the leader's index (it
 // was reset while this ran) does not act either.
 func (f *Fencer) reconcileAllowed(viewIndex uint64) bool {
-	if _, ok := f.contact(context.Background(), time.Now()); !ok {
+	since, ok := f.contact(context.Background(), time.Now())
+	if !ok {
 		return false
 	}
 	f.mu.Lock()
@@ -212,7 +214,12 @@ func (f *Fencer) reconcileAllowed(viewIndex uint64) bool {
 		f.log.Debug("not acting on a view older than the leader's index", "view_index", viewIndex, "leader_index", f.needIndex)
 		return false
 	}
-	f.lastContact = time.Now()
+	// The evidence's own time, not now: a follower's last word from its
+	// leader may be most of the contact window old, and the fence's
+	// deadline counts from it.
+	if since.After(f.lastContact) {
+		f.lastContact = since
+	}
 	if f.fenced {
 		// A client's first answer after the outage may have been on the
 		// wire since before it, with pods the fleet has replaced since:
@@ -228,10 +235,10 @@ func (f *Fencer) reconcileAllowed(viewIndex uint64) bool {
 }
 
 // Run stops this node's controller-managed pods once it has been out of
-// contact for longer than the grace period; it returns when ctx is done.
+// contact for longer than the budget's FenceAfter; it returns when ctx is
+// done.
 func (f *Fencer) Run(ctx context.Context) {
-	grace := f.grace
-	tick := time.NewTicker(grace / 4)
+	tick := time.NewTicker(f.budget.FenceInterval)
 	defer tick.Stop()
 	f.mu.Lock()
 	f.lastContact = time.Now()
@@ -243,23 +250,29 @@ func (f *Fencer) Run(ctx context.Context) {
 		case <-tick.C:
 		}
 		// A client's contact with the fleet is also checked apart from the
-		// reconciler, whose reads wait behind slow container work. Gossip
-		// is also how the leader decides the node is lost, so both sides
-		// of a partition notice it alike.
-		if f.fleet.Seat() == nil && f.fleet.ServerReachable() {
+		// reconciler, whose reads wait behind slow container work: a
+		// server's answer to a gossip ping, timed from when it was sent.
+		if sent := time.Now(); f.fleet.Seat() == nil && f.fleet.PingServer() {
 			f.mu.Lock()
-			f.lastFetch = time.Now()
+			if sent.After(f.lastFetch) {
+				f.lastFetch = sent
+			}
 			f.mu.Unlock()
 		}
 		now := time.Now()
-		since, ok := f.contact(ctx, now)
+		// Bounded like every check, so the loop keeps its pace (the
+		// budget's CheckTimeout); the reconciler's own check may wait
+		// longer for the leader's index.
+		cctx, cancel := context.WithTimeout(ctx, f.budget.CheckTimeout)
+		since, ok := f.contact(cctx, now)
+		cancel()
 		f.mu.Lock()
 		if ok || since.After(f.lastContact) {
 			f.lastContact = since
 		}
 		cutOff := now.Sub(f.lastContact)
 		var uids []string
-		if !ok && cutOff > grace && !f.fenced {
+		if !ok && cutOff > f.budget.FenceAfter && !f.fenced {
 			for uid := range f.managed {
 				uids = append(uids, uid)
 			}
@@ -270,8 +283,8 @@ func (f *Fencer) Run(ctx context.Context) {
 		if len(uids) == 0 {
 			continue
 		}
-		f.log.Warn("cut off from the fleet for longer than the grace period: stopping controller-managed pods (they run elsewhere now)",
-			"cut_off", cutOff.Round(time.Millisecond), "pods", len(uids))
+		f.log.Warn("cut off from the fleet for longer than the fence allows: stopping controller-managed pods before the leader replaces them",
+			"cut_off", cutOff.Round(time.Millisecond), "fence_after", f.budget.FenceAfter, "pods", len(uids))
 		f.stopLocalPods(ctx, uids)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -29,10 +30,10 @@ func (f *fleetAt) LeaderIndex(context.Context) (uint64, error) {
 	}
 	return f.leaderIndex, nil
 }
-func (f *fleetAt) ServerReachable() bool { return f.reachable }
+func (f *fleetAt) PingServer() bool { return f.reachable }
 
 func newTestFencer(grace time.Duration, fleet *fleetAt) *Fencer {
-	return NewFencer(FenceConfig{Grace: grace, Log: slog.New(slog.DiscardHandler)}, fleet)
+	return NewFencer(FenceConfig{Liveness: liveness.WithGrace(grace), Log: slog.New(slog.DiscardHandler)}, fleet)
 }
 
 func TestClientContactFollowsAssignmentReads(t *testing.T) {
@@ -171,7 +172,7 @@ func TestStateCurrentFailsClosed(t *testing.T) {
 // outage) and acts on the next.
 func TestCutOffClientStopsItsControllerManagedPods(t *testing.T) {
 	fleet := &fleetAt{}
-	f := newTestFencer(200*time.Millisecond, fleet)
+	f := newTestFencer(time.Second, fleet)
 	rt := newMemRuntime("owned", "bare")
 	f.setRuntime(rt)
 	yes := true
@@ -207,5 +208,35 @@ func TestCutOffClientStopsItsControllerManagedPods(t *testing.T) {
 	}
 	if !f.reconcileAllowed(9) || f.isFenced() {
 		t.Fatal("a view read after contact returned was not acted on")
+	}
+}
+
+// The fence's deadline counts from the last evidence of contact, so every
+// path that records contact records the evidence's own time: a follower's
+// last word from its leader, not the moment the reconciler asked.
+func TestContactIsTheEvidencesTime(t *testing.T) {
+	grace := 2 * time.Second
+	b := liveness.WithGrace(grace).Budget()
+	heard := time.Now().Add(-b.ContactWindow + 100*time.Millisecond)
+	verified := 0
+	fleet := &fleetAt{seat: seatAt{leader: "n1", contact: heard, idx: 5, verified: &verified}}
+	f := newTestFencer(grace, fleet)
+	f.needIndex = 5
+	if !f.reconcileAllowed(5) {
+		t.Fatal("a follower heard from within the contact window was not trusted")
+	}
+	if !f.lastContact.Equal(heard) {
+		t.Fatalf("contact recorded at %v, want the leader's last word at %v", f.lastContact, heard)
+	}
+
+	// A client: in contact until its last answer is FenceAfter old.
+	c := newTestFencer(grace, &fleetAt{})
+	c.fetched(&Assignments{})
+	read := c.lastFetch
+	if _, ok := c.contact(context.Background(), read.Add(b.FenceAfter-time.Millisecond)); !ok {
+		t.Fatal("a client lost contact before FenceAfter")
+	}
+	if _, ok := c.contact(context.Background(), read.Add(b.FenceAfter)); ok {
+		t.Fatal("a client kept contact past FenceAfter")
 	}
 }

@@ -29,6 +29,21 @@ func (g *passGate) need(view *Assignments, now time.Time, resync time.Duration) 
 	return !reflect.DeepEqual(g.last.Pods, view.Pods) || !reflect.DeepEqual(g.last.Nodes, view.Nodes)
 }
 
+// peersOnly tells whether view, which needs a pass, differs from the one
+// the last pass acted on only in the fleet's nodes, with no resync due:
+// then only the routes to peers can change, and asking the runtime about
+// every pod is waste. A node turning NotReady changes every node's view
+// at once; during a failover on a 20-node lab that woke all of them for
+// a pass over their pods, twice, at the containerd the lab shares, while
+// the few nodes given replacements waited there to start them.
+func (g *passGate) peersOnly(view *Assignments, now time.Time, resync time.Duration) bool {
+	return g.last != nil && now.Sub(g.lastPass) < resync && reflect.DeepEqual(g.last.Pods, view.Pods)
+}
+
+// peersSynced records a pass over view's peers only: the pods' resync
+// interval still counts from the last pass over them.
+func (g *passGate) peersSynced(view *Assignments) { g.last = view }
+
 // passed records a pass over view that began at start.
 func (g *passGate) passed(view *Assignments, start time.Time) {
 	g.last, g.lastPass = view, start

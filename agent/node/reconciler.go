@@ -42,9 +42,12 @@ type AssignmentSource interface {
 	Assignments(ctx context.Context, after uint64, wait time.Duration) (*Assignments, error)
 }
 
-// StatusWriter records a pod's status as this node observed it.
+// StatusWriter records a pod's status as this node observed it and, once
+// the node has stopped a pod being deleted gracefully, makes the deletion
+// final (terminate.go).
 type StatusWriter interface {
 	WritePodStatus(ctx context.Context, pod *api.Pod, status api.PodStatus) error
+	FinishDeletion(ctx context.Context, pod *api.Pod) error
 }
 
 // PodRuntime runs a pod's containers (podruntime.Runtime).
@@ -54,6 +57,9 @@ type PodRuntime interface {
 	// ListPods returns the UIDs of the pods the runtime holds.
 	ListPods(ctx context.Context) ([]string, error)
 	RemovePod(ctx context.Context, podUID string) error
+	// TerminatePod stops a pod being deleted gracefully (preStop hooks,
+	// SIGTERM, SIGKILL once grace is up) and removes it.
+	TerminatePod(ctx context.Context, pod *api.Pod, grace time.Duration) error
 }
 
 // Network wires pods into the fleet's network (netplane.Plane).
@@ -97,6 +103,8 @@ type Reconciler struct {
 	d        Deps
 	mu       sync.Mutex
 	reported map[string]api.PodStatus // by pod UID: the last status the fleet accepted
+	stopping map[string]func()        // by pod UID: terminations under way, and how to cancel each (terminate.go)
+	stops    sync.WaitGroup
 }
 
 // New builds a reconciler; Run starts it.
@@ -110,7 +118,7 @@ func New(cfg Config, d Deps) (*Reconciler, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Reconciler{cfg: cfg, d: d, reported: map[string]api.PodStatus{}}, nil
+	return &Reconciler{cfg: cfg, d: d, reported: map[string]api.PodStatus{}, stopping: map[string]func(){}}, nil
 }
 
 // Run is the reconcile loop: a blocking query on the state wakes it at
@@ -118,6 +126,7 @@ func New(cfg Config, d Deps) (*Reconciler, error) {
 // at containers that exited on their own. It returns when ctx is done.
 // From now on the fencer stops pods through this reconciler's runtime.
 func (n *Reconciler) Run(ctx context.Context) {
+	defer n.stops.Wait()
 	n.d.Fence.setRuntime(n.d.Runtime)
 	var after uint64
 	var gate passGate // agent/node/pass.go
@@ -148,6 +157,11 @@ func (n *Reconciler) Run(ctx context.Context) {
 		if !gate.need(view, start, n.cfg.Resync) {
 			continue
 		}
+		if gate.peersOnly(view, start, n.cfg.Resync) { // agent/node/pass.go
+			gate.peersSynced(view)
+			n.syncPeers(ctx, view.Nodes)
+			continue
+		}
 		gate.passed(view, start)
 		n.reconcile(ctx, view)
 		if n.d.Metrics != nil {
@@ -159,6 +173,10 @@ func (n *Reconciler) Run(ctx context.Context) {
 func (n *Reconciler) reconcile(ctx context.Context, view *Assignments) {
 	n.syncPeers(ctx, view.Nodes)
 	reconcilePods(ctx, view.Pods, n.removeUnclaimed, func(ctx context.Context, p *api.Pod) {
+		if p.ObjectMeta.DeletionTimestamp != nil {
+			n.terminate(ctx, p) // terminate.go: in the background
+			return
+		}
 		if err := n.syncPod(ctx, p); err != nil && ctx.Err() == nil {
 			n.cfg.Log.Warn("sync pod", "pod", api.KeyOf(p), "err", err)
 		}
@@ -300,6 +318,7 @@ func (n *Reconciler) report(ctx context.Context, p *api.Pod, st api.PodStatus) e
 // removeUnclaimed stops pods and networks the state no longer binds here:
 // deleted pods, and pods of this node that the fleet moved elsewhere.
 func (n *Reconciler) removeUnclaimed(ctx context.Context, want, wantNet map[string]bool) {
+	n.cancelTerminations(want) // terminate.go
 	uids, err := n.d.Runtime.ListPods(ctx)
 	if err != nil {
 		n.cfg.Log.Warn("list local pods", "err", err)

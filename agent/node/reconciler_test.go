@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -102,7 +103,7 @@ func TestReconcilerRunsWhatIsBoundHereAndRemovesTheRest(t *testing.T) {
 	netw := &memNetwork{pods: map[string]net.IP{podNetID("gone-pod"): net.ParseIP("10.244.1.5")}}
 	status := &statusLog{}
 	passes := &passCount{}
-	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{})
+	fence := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Minute)}, &fleetAt{})
 	pod := api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default", UID: "new-pod"},
 		Spec:   api.PodSpec{NodeName: "n1", Containers: []api.Container{{Name: "app"}}},
 		Status: api.PodStatus{PodIP: "10.244.1.5", HostIP: "10.0.0.1", Conditions: []api.PodCondition{{Type: "PodScheduled", Status: "True"}}}}
@@ -169,7 +170,7 @@ func TestReconcilerDoesNotActWithoutContact(t *testing.T) {
 	rt := newMemRuntime("running-pod")
 	netw := &memNetwork{pods: map[string]net.IP{}}
 	views := newViewQueue(&Assignments{Index: 3}) // binds nothing here: acted on, it would remove running-pod
-	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{seat: seatAt{leader: ""}})
+	fence := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Minute)}, &fleetAt{seat: seatAt{leader: ""}})
 	r, err := New(Config{Name: "n1", Resync: time.Minute},
 		Deps{Assignments: views, Status: &statusLog{}, Runtime: rt, Network: netw, Fence: fence})
 	if err != nil {
@@ -189,7 +190,7 @@ func TestReconcilerDoesNotActWithoutContact(t *testing.T) {
 }
 
 func TestNewNamesWhatIsMissing(t *testing.T) {
-	fence := NewFencer(FenceConfig{Grace: time.Minute}, &fleetAt{})
+	fence := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Minute)}, &fleetAt{})
 	full := Deps{Assignments: newViewQueue(), Status: &statusLog{}, Runtime: newMemRuntime(), Network: &memNetwork{}, Fence: fence}
 	if _, err := New(Config{Resync: time.Minute}, full); err == nil || !strings.Contains(err.Error(), "node name") {
 		t.Errorf("no name: %v", err)
@@ -199,4 +200,50 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 	if _, err := New(Config{Name: "n1", Resync: time.Minute}, noFence); err == nil || !strings.Contains(err.Error(), "fence") {
 		t.Errorf("no fence: %v", err)
 	}
+}
+
+// A view that changed only in the fleet's nodes (a peer turned NotReady,
+// a new peer joined) updates the routes to peers and asks the runtime
+// about no pod: every node gets such a view at once whenever a node is
+// lost, just when the nodes given its replacements need the runtime.
+func TestReconcilerPassesOverPodsOnlyWhenTheyChanged(t *testing.T) {
+	rt := newMemRuntime()
+	netw := &memNetwork{pods: map[string]net.IP{}}
+	passes := &passCount{}
+	fence := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Minute)}, &fleetAt{})
+	pod := api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default", UID: "p"},
+		Spec:   api.PodSpec{NodeName: "n1", Containers: []api.Container{{Name: "app"}}},
+		Status: api.PodStatus{PodIP: "10.244.1.5", Phase: api.PodRunning}}
+	peer := func(name, cidr, addr, ready string) api.Node {
+		n := api.Node{ObjectMeta: api.ObjectMeta{Name: name}, Spec: api.NodeSpec{PodCIDR: cidr}}
+		n.Status.Addresses = []api.NodeAddress{{Type: "InternalIP", Address: addr}}
+		n.Status.Conditions = []api.NodeCondition{{Type: "Ready", Status: api.ConditionStatus(ready)}}
+		return n
+	}
+	first := &Assignments{Index: 7, Pods: []api.Pod{pod}, Nodes: []api.Node{peer("n2", "10.244.2.0/24", "10.0.0.2", "True")}}
+	second := &Assignments{Index: 9, Pods: []api.Pod{pod}, Nodes: []api.Node{peer("n2", "10.244.2.0/24", "10.0.0.2", "False"), peer("n3", "10.244.3.0/24", "10.0.0.3", "True")}}
+	views := newViewQueue(first, second)
+	r, err := New(Config{Name: "n1", Resync: time.Minute},
+		Deps{Assignments: views, Status: &statusLog{}, Runtime: rt, Network: netw, Fence: fence, Metrics: passes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	if !eventually(5*time.Second, func() bool { return views.idleAfter(2) }) {
+		t.Fatal("the reconciler never took both views")
+	}
+	cancel()
+	<-done
+	passes.mu.Lock()
+	if passes.n != 1 {
+		t.Errorf("%d passes over the pods, want 1: the second view changed only the nodes", passes.n)
+	}
+	passes.mu.Unlock()
+	netw.mu.Lock()
+	if len(netw.peers) != 2 {
+		t.Errorf("peer routes %v, want n2's and the new n3's", netw.peers)
+	}
+	netw.mu.Unlock()
 }

@@ -73,8 +73,12 @@ func run(dir, out string) error {
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
+	scaled, err := readScale(filepath.Join(dir, "scale.jsonl")) // scale.go
+	if err != nil {
+		return err
+	}
 	write(f, string(machine), string(labMachine), micro, lab,
-		refResults{micro: refMicro, etcdMachine: string(etcdMachine), nomadMachine: string(nomadMachine)})
+		refResults{micro: refMicro, etcdMachine: string(etcdMachine), nomadMachine: string(nomadMachine)}, scaled)
 	return f.Close()
 }
 
@@ -210,7 +214,7 @@ type refResults struct {
 	nomadMachine string
 }
 
-func write(w io.Writer, machine, labMachine string, micro, lab map[string]series, ref refResults) {
+func write(w io.Writer, machine, labMachine string, micro, lab map[string]series, ref refResults, scaled []scaleLine) {
 	fmt.Fprint(w, header)
 	fmt.Fprintln(w, "## The machine")
 	fmt.Fprintln(w)
@@ -307,8 +311,10 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"lab kill → all 8 replicas Running elsewhere, s", mmm(s["seconds"])},
 		{"with --node-grace 1s: lab kill → not Ready, s", mmm(tuned["not_ready_s"])},
 		{"with --node-grace 1s: lab kill → all 8 Running elsewhere, s", mmm(tuned["seconds"])},
+		{"20 nodes, 2 killed (TestBenchFailoverFleet20): lab kill → all 100 Running elsewhere, s", mmm(lab["failover_20nodes"]["seconds"])},
 	})
 	writeFailoverFleet(w, micro, lab) // failover_fleet.go
+	writeScale(w, scaled)             // scale.go
 
 	fmt.Fprint(w, networkText)
 	s = lab["network"]

@@ -178,12 +178,18 @@ next round, so rounds alternate between the client and a follower seat.
 
 Most of the time is detection, as the two rows show: gossip's verdict on
 the dead node (probes every 250 ms, suspicion confirmed by a second member
-in 0.75 s: about 1.3 s) and then the agent's node grace (DefaultNodeGrace,
-2 s: gossip must hold a node failed that long before the leader records it
-NotReady, so a brief hiccup moves nothing). The leader wakes on gossip's
-verdict and again the moment a grace runs out, and the replacements run
-within about half a second after that. A shorter --node-grace buys a
-faster failover at the price of more moves on a flaky network.
+in 0.75 s: about 1.3 s) and the agent's node grace (DefaultNodeGrace, 2 s:
+a node must be out of contact that long before the leader records it
+NotReady, so a brief hiccup moves nothing). The grace counts from the
+node's last contact, which the leader takes as gossip's verdict less the
+suspicion the verdict proves (docs/liveness.md); when it counted from
+the verdict, the figures below were 0.7-0.9 s longer (medians 3.24 s to
+not Ready, 3.47 s to all Running; 2.24 s and 2.55 s with a 1 s grace),
+and they were taken on a quieter machine than these (load 12 at the
+start, 20 at the end of the run that gave them). The leader wakes on gossip's verdict and again the moment
+a grace runs out, and the replacements run within about half a second
+after that. A shorter --node-grace buys a faster failover at the price of
+more moves on a flaky network.
 
 Two fixes behind these figures: a killed Raft seat, healed, read its
 assignments from its own state while that still bound its old pods to it,

@@ -12,6 +12,7 @@ import (
 func newDeleteCmd(g *globalFlags) *cobra.Command {
 	var files []string
 	var cascade string
+	var pods podDelete // delete_pod.go
 	cmd := &cobra.Command{
 		Use:   "delete (pod NAME... | -f FILE)",
 		Short: "Delete pods by name or by manifest",
@@ -89,15 +90,15 @@ func newDeleteCmd(g *globalFlags) *cobra.Command {
 				}
 			}
 			for _, t := range targets {
-				if err := g.client().do(cmd.Context(), "DELETE", podPath(t.ns, t.name), nil, "", nil); err != nil {
-					return fmt.Errorf("delete pod %s: %w", t.name, err)
+				if err := pods.deletePod(cmd.Context(), g, cmd.OutOrStdout(), t.ns, t.name); err != nil {
+					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "pod %q deleted\n", t.name)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringSliceVarP(&files, "filename", "f", nil, "manifest file, directory, or - for standard input")
+	pods.addFlags(cmd)
 	cmd.Flags().StringVar(&cascade, "cascade", "background", "for rc|rs: background deletes its pods too, orphan leaves them running")
 	return cmd
 }

@@ -44,6 +44,7 @@ func newRootCmd() *cobra.Command {
 		newScaleCmd(g),
 		newImageCmd(g),
 		newLabCmd(),
+		newSimCmd(), // cmd/shoal/sim.go
 		newLogsCmd(g),
 		newExecCmd(g),
 		newPortForwardCmd(g),

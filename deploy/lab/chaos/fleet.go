@@ -274,9 +274,11 @@ func (f *Fleet) CreatePod(ctx context.Context, node string, p *api.Pod) (Outcome
 	return f.write(ctx, "POST", node, "/api/v1/namespaces/"+Namespace+"/pods", p, nil)
 }
 
-// DeletePod deletes a pod through node.
+// DeletePod deletes a pod through node at once (gracePeriodSeconds=0):
+// the history checker models a delete as the register's removal, which a
+// graceful delete (Terminating until the node stops the pod) is not.
 func (f *Fleet) DeletePod(ctx context.Context, node, name string) (Outcome, error) {
-	return f.write(ctx, "DELETE", node, "/api/v1/namespaces/"+Namespace+"/pods/"+name, nil, nil)
+	return f.write(ctx, "DELETE", node, "/api/v1/namespaces/"+Namespace+"/pods/"+name+"?gracePeriodSeconds=0", nil, nil)
 }
 
 // CreateRC writes an RC through node.

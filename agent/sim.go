@@ -1,0 +1,203 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"github.com/shoal-dev/shoal/agent/node"
+	"github.com/shoal-dev/shoal/agent/node/hollow"
+)
+
+// A sim is a fleet of hollow agents in one process: each is the real
+// agent (gossip, API, Raft on its seats with the log on disk, the leader's
+// controllers, the node reconciler and its status reports) over the
+// in-memory runtime and network of agent/node/hollow, on its own loopback
+// address. docs/scale.md says what is real and what is not.
+
+// SimConfig describes a sim fleet.
+type SimConfig struct {
+	Nodes int
+	// Seats is how many agents hold Raft seats (the first ones); 0 means
+	// 5, or every node of a smaller fleet.
+	Seats int
+	// FirstAddr is the first node's address; the others follow it
+	// (127.77.0.1, 127.77.0.2, ...). It must be a loopback address, and so
+	// must the last one.
+	FirstAddr netip.Addr
+	// APIPort, RaftPort and GossipPort are every node's (each node has an
+	// address of its own).
+	APIPort, RaftPort, GossipPort int
+	// Dir holds every node's data directory; the caller removes it.
+	Dir string
+	// Memory, CPU and MaxPods are each node's allocatable resources.
+	Memory, CPU string
+	MaxPods     int
+	NodeGrace   time.Duration
+	Log         *slog.Logger
+	// GossipCompression keeps memberlist's compression of gossip messages
+	// (every agent's default). The sim turns it off unless asked: every
+	// agent's gossip shares this process's cores, and compressing each
+	// message (a fresh LZW table per message) cost about a third of a
+	// 100-node sim's CPU (docs/scale.md).
+	GossipCompression bool
+}
+
+// DefaultSimConfig is a fleet of n hollow nodes with room for 110 pods each.
+func DefaultSimConfig(n int, dir string) SimConfig {
+	return SimConfig{
+		Nodes: n, FirstAddr: netip.MustParseAddr("127.77.0.1"),
+		APIPort: 17080, RaftPort: 17081, GossipPort: 17946,
+		Dir: dir, Memory: "64Gi", CPU: "32", MaxPods: 110,
+		Log: slog.New(slog.DiscardHandler),
+	}
+}
+
+// Sim is a running sim fleet.
+type Sim struct {
+	cfg   SimConfig
+	nodes []*SimNode
+}
+
+// SimNode is one hollow agent of a sim.
+type SimNode struct {
+	Name    string
+	Addr    string // its loopback address
+	Seat    bool
+	Runtime *hollow.Runtime
+	Network *hollow.Network
+
+	a      atomic.Pointer[Agent] // the running agent, once gossip is up
+	cancel context.CancelCauseFunc
+	done   chan error
+}
+
+// StartSim starts every node of the fleet and returns at once; the nodes
+// join the first seat's gossip. Stop ends them all.
+func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
+	if cfg.Nodes < 1 {
+		return nil, fmt.Errorf("sim nodes %d: must be at least 1", cfg.Nodes)
+	}
+	if cfg.Seats == 0 {
+		cfg.Seats = min(5, cfg.Nodes)
+	}
+	if cfg.Seats < 1 || cfg.Seats > cfg.Nodes {
+		return nil, fmt.Errorf("sim seats %d: must be between 1 and the %d nodes", cfg.Seats, cfg.Nodes)
+	}
+	addrs, err := simAddrs(cfg.FirstAddr, cfg.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Sim{cfg: cfg}
+	join := []string{hostPort(addrs[0].String(), cfg.GossipPort)}
+	for i, addr := range addrs {
+		n := &SimNode{Name: fmt.Sprintf("h%04d", i+1), Addr: addr.String(), Seat: i < cfg.Seats,
+			Runtime: hollow.NewRuntime(), Network: hollow.NewNetwork(),
+			done: make(chan error, 1)}
+		ac := DefaultConfig()
+		ac.Name = n.Name
+		ac.DataDir = filepath.Join(cfg.Dir, n.Name)
+		ac.BindAddr = n.Addr
+		ac.APIPort, ac.RaftPort, ac.GossipPort = cfg.APIPort, cfg.RaftPort, cfg.GossipPort
+		if i > 0 {
+			ac.Join = join
+		}
+		if n.Seat {
+			ac.BootstrapExpect = cfg.Seats
+		}
+		ac.Servers = cfg.Seats
+		ac.Memory, ac.CPU, ac.MaxPods = cfg.Memory, cfg.CPU, cfg.MaxPods
+		ac.NodeGrace = cfg.NodeGrace
+		ac.DNSAddr = "off"
+		// The agents share one process: any node's /debug/pprof/ profiles them all.
+		ac.DebugPprof = true
+		if !cfg.GossipCompression {
+			ac.tuneGossip = func(mc *memberlist.Config) { mc.EnableCompression = false }
+		}
+		rt, nw := n.Runtime, n.Network
+		ac.NodeBackend = func() (node.PodRuntime, node.Network) { return rt, nw }
+		ac.started = n.a.Store
+		var actx context.Context
+		actx, n.cancel = context.WithCancelCause(ctx)
+		log := cfg.Log.With("node", n.Name)
+		go func() { n.done <- Run(actx, ac, log) }()
+		s.nodes = append(s.nodes, n)
+	}
+	return s, nil
+}
+
+// simAddrs are n consecutive loopback addresses from first.
+func simAddrs(first netip.Addr, n int) ([]netip.Addr, error) {
+	loopback := netip.MustParsePrefix("127.0.0.0/8")
+	out := make([]netip.Addr, 0, n)
+	for a := first; len(out) < n; a = a.Next() {
+		if !loopback.Contains(a) {
+			return nil, fmt.Errorf("sim address %v: the fleet of %d nodes from %v leaves 127.0.0.0/8 (the sim stays on loopback)", a, n, first)
+		}
+		if b := a.As4(); b[3] == 0 || b[3] == 255 {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Nodes returns the fleet's nodes, seats first.
+func (s *Sim) Nodes() []*SimNode { return s.nodes }
+
+// API is the base URL of a node's API.
+func (s *Sim) API(n *SimNode) string { return "http://" + hostPort(n.Addr, s.cfg.APIPort) }
+
+// GossipMembers is how many live members the node's gossip holds (0
+// before it started).
+func (n *SimNode) GossipMembers() int {
+	a := n.a.Load()
+	if a == nil {
+		return 0
+	}
+	return a.members.list.NumMembers()
+}
+
+// Kill stops the node as a crash would: no goodbye to gossip, its pods
+// left as they were in its runtime. It waits until the agent stopped.
+func (n *SimNode) Kill() error {
+	n.cancel(ErrCrash)
+	err := <-n.done
+	n.done <- nil // a later Kill or Stop returns at once
+	return err
+}
+
+// Stop stops every node still running (gracefully) and waits for them.
+func (s *Sim) Stop() error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, n := range s.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.cancel(context.Canceled)
+			if err := <-n.done; err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", n.Name, err))
+				mu.Unlock()
+			}
+			n.done <- nil // a later Kill or Stop returns at once
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,156 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/shoal-dev/shoal/api"
+)
+
+// startSim runs a sim fleet of n hollow nodes for the test and waits until
+// every node is Ready in the API.
+func startSim(t *testing.T, n int, first string) (*Sim, string) {
+	t.Helper()
+	cfg := DefaultSimConfig(n, t.TempDir())
+	cfg.FirstAddr = netip.MustParseAddr(first)
+	cfg.APIPort, cfg.RaftPort, cfg.GossipPort = freePort(t), freePort(t), freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := StartSim(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("stop the sim: %v", err)
+		}
+		cancel()
+	})
+	base := s.API(s.Nodes()[0])
+	eventuallyWithin(t, time.Minute, fmt.Sprintf("%d nodes Ready", n), func() bool {
+		return len(readyNodes(base)) == n
+	})
+	return s, base
+}
+
+func readyNodes(base string) map[string]bool {
+	var l api.NodeList
+	if getJSON(base+"/api/v1/nodes", &l) != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, n := range l.Items {
+		for _, c := range n.Status.Conditions {
+			if c.Type == "Ready" && c.Status == api.ConditionTrue {
+				out[n.ObjectMeta.Name] = true
+			}
+		}
+	}
+	return out
+}
+
+func eventuallyWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %v waiting for %s", d, what)
+}
+
+// Ten hollow agents form a fleet with five Raft seats: a bare pod and an
+// RC's replicas are bound, run in the hollow runtimes and are reported
+// Running through the real status path; a crashed node is found by gossip,
+// marked NotReady, and its replica runs again on a live node.
+func TestSimFleetRunsPodsAndReplacesACrashedNodesReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ten agents")
+	}
+	s, base := startSim(t, 10, "127.78.0.1")
+	seats := 0
+	for _, n := range s.Nodes() {
+		if n.Seat {
+			seats++
+		}
+	}
+	if seats != 5 {
+		t.Fatalf("%d seats, want 5", seats)
+	}
+	// Any node's API takes the writes: a client forwards them.
+	client := s.API(s.Nodes()[9])
+	if code, st := send(t, http.MethodPost, client+"/api/v1/namespaces/default/pods", fmt.Sprintf(podYAML, "bare", "10Mi")); code != http.StatusCreated {
+		t.Fatalf("create pod: HTTP %d %+v", code, st)
+	}
+	if code, st := send(t, http.MethodPost, client+"/api/v1/namespaces/default/replicationcontrollers", rcYAML); code != http.StatusCreated {
+		t.Fatalf("create rc: HTTP %d %+v", code, st)
+	}
+	running := func(p *api.Pod) bool {
+		return p.Spec.NodeName != "" && p.Status.Phase == api.PodRunning && len(p.Status.ContainerStatuses) == 1 &&
+			p.Status.ContainerStatuses[0].State.Running != nil && p.Status.ContainerStatuses[0].Ready
+	}
+	eventuallyWithin(t, time.Minute, "the bare pod and 3 replicas Running", func() bool {
+		var l api.PodList
+		if getJSON(base+"/api/v1/namespaces/default/pods", &l) != nil || len(l.Items) != 4 {
+			return false
+		}
+		for i := range l.Items {
+			if !running(&l.Items[i]) {
+				return false
+			}
+		}
+		return true
+	})
+	byName := map[string]*SimNode{}
+	for _, n := range s.Nodes() {
+		byName[n.Name] = n
+	}
+	var victim *SimNode
+	var lost string
+	for _, p := range webPods(t, base) {
+		n := byName[p.Spec.NodeName]
+		if n == nil {
+			t.Fatalf("pod %s bound to %q, not a sim node", p.ObjectMeta.Name, p.Spec.NodeName)
+		}
+		if n.Runtime.Len() == 0 {
+			t.Fatalf("pod %s reported Running by %s, whose runtime holds nothing", p.ObjectMeta.Name, n.Name)
+		}
+		// A client if one runs a replica, else a seat (four of five keep
+		// the quorum); never the first node, whose API the test reads.
+		if n != s.Nodes()[0] && (victim == nil || victim.Seat && !n.Seat) {
+			victim, lost = n, p.ObjectMeta.Name
+		}
+	}
+	if victim == nil {
+		t.Fatal("every replica on the first node: placement spreads one per node per pass")
+	}
+	if err := victim.Kill(); err != nil {
+		t.Fatalf("kill %s: %v", victim.Name, err)
+	}
+	eventuallyWithin(t, time.Minute, victim.Name+" NotReady and its replica replaced", func() bool {
+		if readyNodes(base)[victim.Name] {
+			return false
+		}
+		// A crashed seat may have led: reads wait for the next leader.
+		var l api.PodList
+		if getJSON(base+"/api/v1/namespaces/default/pods?labelSelector=app%3Dweb", &l) != nil {
+			return false
+		}
+		pods := l.Items
+		live := 0
+		for i := range pods {
+			if pods[i].ObjectMeta.Name == lost {
+				return false
+			}
+			if pods[i].Spec.NodeName != victim.Name && running(&pods[i]) {
+				live++
+			}
+		}
+		return live == 3
+	})
+}
