@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -17,7 +18,7 @@ func TestAPIServiceFollowsTheAliveAgents(t *testing.T) {
 		{Name: "b", Alive: true, API: "10.0.0.2:7080"},
 		{Name: "c", Alive: false, API: "10.0.0.3:7080"},
 	}}
-	l, s := testLeader(t, Config{NodeGrace: time.Second, ServiceCIDR: "10.100.0.0/16"}, Deps{Members: fleet})
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Second), ServiceCIDR: "10.100.0.0/16"}, Deps{Members: fleet})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ip, err := APIServiceIP("10.100.0.0/16")
