@@ -131,6 +131,8 @@ func TestValidatePodFieldsNameTheFieldLikeKubernetes(t *testing.T) {
 		"lifecycle tcpSocket":    {"- name: writer\n", "- name: writer\n    lifecycle: {preStop: {tcpSocket: {port: 1}}}\n", "spec.containers[1].lifecycle.preStop.tcpSocket: not supported by shoal"},
 		"nfs volume":             {"emptyDir: {}", "nfs: {server: s, path: /x}", "spec.volumes[0].nfs: not supported by shoal"},
 		"grpc probe":             {"exec: {command: [\"true\"]}", "grpc: {port: 1}", "spec.containers[1].startupProbe.grpc: not supported by shoal"},
+		"schedulerName":          {"restartPolicy: Never", "restartPolicy: Never\n  schedulerName: my-scheduler", `spec.schedulerName: invalid value "my-scheduler": only default-scheduler`},
+		"termination policy":     {"- name: writer\n", "- name: writer\n    terminationMessagePolicy: Always\n", `spec.containers[1].terminationMessagePolicy: invalid value "Always": must be File or FallbackToLogsOnError`},
 		"typo still unknown":     {"restartPolicy: Never", "restartPolicy: Never\n  volumez: []", "spec.volumez: unknown field"},
 		"unsupported in probe?":  {"initialDelaySeconds: 2", "initialDelaySecs: 2", "spec.containers[0].livenessProbe.initialDelaySecs: unknown field"},
 	}
@@ -190,5 +192,15 @@ status: {}
 	}
 	if p.Spec.DNSPolicy != DNSClusterFirst {
 		t.Fatalf("dnsPolicy = %q, want it kept as ClusterFirst", p.Spec.DNSPolicy)
+	}
+}
+
+// The fields a pod read back from Kubernetes carries by default decode as
+// documented no-ops, so such a manifest applies unchanged.
+func TestKubernetesDefaultsDecode(t *testing.T) {
+	in := strings.Replace(twoContainers, "restartPolicy: Never", "restartPolicy: Never\n  schedulerName: default-scheduler\n  enableServiceLinks: true\n  priority: 0", 1)
+	in = strings.Replace(in, "- name: writer\n", "- name: writer\n    terminationMessagePath: /dev/termination-log\n    terminationMessagePolicy: File\n", 1)
+	if _, err := decodePod(t, in); err != nil {
+		t.Fatalf("a pod with Kubernetes' defaults: %v", err)
 	}
 }

@@ -88,6 +88,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	errs = append(errs, validateTolerations(path+".tolerations", s.Tolerations)...)                                // taints.go
 	errs = append(errs, validateNodeAffinity(path+".affinity", s.Affinity)...)                                     // affinity.go
 	errs = append(errs, validatePodSecurityContext(path+".securityContext", s.SecurityContext)...)                 // security.go
+	errs = append(errs, validateNoopPodFields(path, s)...)                                                         // noop_fields.go
 	errs = append(errs, validateTopologySpread(path+".topologySpreadConstraints", s.TopologySpreadConstraints)...) // affinity.go
 	errs = append(errs, validateGracePeriod(path, s)...)                                                           // lifecycle.go
 	errs = append(errs, validatePodServiceAccount(path, s)...)                                                     // serviceaccount.go
@@ -169,6 +170,7 @@ func validateContainer(path string, c *Container, volumes map[string]bool) Field
 	}
 	errs = append(errs, validateEnvSources(path, c)...)                                         // envsources.go
 	errs = append(errs, validateSecurityContext(path+".securityContext", c.SecurityContext)...) // security.go
+	errs = append(errs, validateNoopContainerFields(path, c)...)                                // noop_fields.go
 	portNames := map[string]bool{}
 	for i, p := range c.Ports {
 		ppath := fmt.Sprintf("%s.ports[%d]", path, i)
