@@ -1,13 +1,13 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/shoal-dev/shoal/agent/node"
@@ -124,11 +124,26 @@ type nodeAPIClient struct {
 // here unstarted (found by `shoal lab chaos`).
 const fetchSlack = 5 * time.Second
 
-// Assignments is GET /shoal/v1/nodes/{name}/assignments (agent/api_server.go).
+// Assignments is GET /shoal/v1/nodes/{name}/assignments
+// (agent/apiserver/api_server.go).
 func (c nodeAPIClient) Assignments(ctx context.Context, after uint64, wait time.Duration) (*node.Assignments, error) {
+	v, err := c.fetchAssignments(ctx, after, wait, "")
+	if err != nil {
+		return nil, err
+	}
+	return &node.Assignments{Index: v.Index, Pods: v.Pods, Nodes: v.Nodes}, nil
+}
+
+// fetchAssignments is the blocking assignments query after index after;
+// a non-empty view names the view the caller holds, for the server to
+// wait past changes that leave it as it is (wire_node_view.go).
+func (c nodeAPIClient) fetchAssignments(ctx context.Context, after uint64, wait time.Duration, view string) (*assignmentsView, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait+fetchSlack)
 	defer cancel()
 	q := url.Values{"index": {fmt.Sprint(after)}, "wait": {wait.String()}}
+	if view != "" {
+		q.Set("view", view)
+	}
 	u := "http://" + c.addr + "/shoal/v1/nodes/" + url.PathEscape(c.name) + "/assignments?" + q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -146,30 +161,39 @@ func (c nodeAPIClient) Assignments(ctx context.Context, after uint64, wait time.
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
 		return nil, fmt.Errorf("decode assignments: %w", err)
 	}
-	return &node.Assignments{Index: v.Index, Pods: v.Pods, Nodes: v.Nodes}, nil
+	return &v, nil
+}
+
+// sendJSON sends body as JSON with method to the API path u and answers
+// the status code.
+func (c nodeAPIClient) sendJSON(ctx context.Context, method, u string, body any) (int, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+c.addr+u, bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // WritePodStatus is PUT /api/v1/namespaces/{ns}/pods/{name}/status, which
 // the fleet accepts only from the node the pod is bound to.
 func (c nodeAPIClient) WritePodStatus(ctx context.Context, p *api.Pod, st api.PodStatus) error {
 	body := api.Pod{ObjectMeta: api.ObjectMeta{Name: p.ObjectMeta.Name, Namespace: p.ObjectMeta.Namespace, UID: p.ObjectMeta.UID}, Spec: api.PodSpec{NodeName: c.name}, Status: st}
-	b, err := json.Marshal(body)
+	code, err := c.sendJSON(ctx, http.MethodPut, "/api/v1/namespaces/"+url.PathEscape(p.ObjectMeta.Namespace)+"/pods/"+url.PathEscape(p.ObjectMeta.Name)+"/status", body)
 	if err != nil {
 		return err
 	}
-	u := "http://" + c.addr + "/api/v1/namespaces/" + url.PathEscape(p.ObjectMeta.Namespace) + "/pods/" + url.PathEscape(p.ObjectMeta.Name) + "/status"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, strings.NewReader(string(b)))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	if code != http.StatusOK {
+		return fmt.Errorf("HTTP %d", code)
 	}
 	return nil
 }

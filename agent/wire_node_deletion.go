@@ -2,11 +2,9 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/shoal-dev/shoal/api"
 )
@@ -19,24 +17,13 @@ import (
 func (c nodeAPIClient) FinishDeletion(ctx context.Context, p *api.Pod) error {
 	opts := map[string]any{"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0,
 		"preconditions": map[string]string{"uid": string(p.ObjectMeta.UID)}}
-	b, err := json.Marshal(opts)
+	code, err := c.sendJSON(ctx, http.MethodDelete, "/api/v1/namespaces/"+url.PathEscape(p.ObjectMeta.Namespace)+"/pods/"+url.PathEscape(p.ObjectMeta.Name), opts)
 	if err != nil {
 		return err
 	}
-	u := "http://" + c.addr + "/api/v1/namespaces/" + url.PathEscape(p.ObjectMeta.Namespace) + "/pods/" + url.PathEscape(p.ObjectMeta.Name)
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u, strings.NewReader(string(b)))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	switch resp.StatusCode {
+	switch code {
 	case http.StatusOK, http.StatusNotFound, http.StatusConflict:
 		return nil
 	}
-	return fmt.Errorf("HTTP %d", resp.StatusCode)
+	return fmt.Errorf("HTTP %d", code)
 }

@@ -2,10 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -27,28 +23,12 @@ func (h *heldView) Assignments(ctx context.Context, after uint64, wait time.Dura
 	h.mu.Lock()
 	held := h.last
 	h.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, wait+fetchSlack)
-	defer cancel()
-	q := url.Values{"index": {fmt.Sprint(after)}, "wait": {wait.String()}}
-	if held != "" && after > 0 {
-		q.Set("view", held)
+	if after == 0 {
+		held = "" // a first query takes the fleet as it is
 	}
-	u := "http://" + h.c.addr + "/shoal/v1/nodes/" + url.PathEscape(h.c.name) + "/assignments?" + q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	v, err := h.c.fetchAssignments(ctx, after, wait, held)
 	if err != nil {
 		return nil, err
-	}
-	resp, err := h.c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("assignments: HTTP %d", resp.StatusCode)
-	}
-	var v assignmentsView
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		return nil, fmt.Errorf("decode assignments: %w", err)
 	}
 	h.mu.Lock()
 	h.last = v.View
