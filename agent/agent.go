@@ -219,18 +219,22 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // joinLoop keeps trying to join the fleet until it succeeds: the agents of
 // a fleet start in any order.
 func (a *Agent) joinLoop(ctx context.Context) {
-	if len(a.cfg.Join) == 0 {
+	// A restarted agent also tries the members an earlier run saw
+	// (membership_peers.go), so one started without --join finds the
+	// fleet again.
+	addrs := joinAddrs(a.cfg.Join, rememberedPeers(a.cfg.DataDir))
+	if len(addrs) == 0 {
 		return
 	}
 	backoff := 200 * time.Millisecond
 	for {
-		err := a.members.join(a.cfg.Join)
+		err := a.members.join(addrs)
 		if err == nil {
-			a.log.Info("joined the fleet", "via", a.cfg.Join)
+			a.log.Info("joined the fleet", "via", addrs)
 			return
 		}
 		if gossipKeyMismatch(err) {
-			a.log.Error("cannot join the fleet: gossip encryption differs (this agent's --encrypt key is missing or not the fleet's)", "via", a.cfg.Join, "err", err)
+			a.log.Error("cannot join the fleet: gossip encryption differs (this agent's --encrypt key is missing or not the fleet's)", "via", addrs, "err", err)
 		} else {
 			a.log.Debug("join failed, retrying", "err", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -58,6 +59,11 @@ type membership struct {
 	// since it last saw them alive.
 	failed map[string]bool
 	pings  int // pingServer's turn
+	// self, peers and peersFile remember the members seen, for a restart
+	// to rejoin through (membership_peers.go).
+	self      string
+	peers     map[string]string
+	peersFile string
 }
 
 func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, error) {
@@ -68,7 +74,11 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	if len(b) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("node metadata is %d bytes, gossip allows %d: use fewer or shorter labels", len(b), memberlist.MetaMaxSize)
 	}
-	m := &membership{meta: b, log: log, changed: make(chan struct{}), nodes: map[string]memberlist.Node{}, failed: map[string]bool{}}
+	m := &membership{meta: b, log: log, changed: make(chan struct{}), nodes: map[string]memberlist.Node{}, failed: map[string]bool{},
+		self: cfg.Name, peers: map[string]string{}}
+	if cfg.DataDir != "" {
+		m.peersFile = filepath.Join(cfg.DataDir, peersFileName)
+	}
 	mc := memberlist.DefaultLANConfig()
 	mc.Name = cfg.Name
 	mc.BindAddr = cfg.BindAddr
@@ -245,6 +255,7 @@ func (m *membership) record(n *memberlist.Node, live bool) {
 	c.Addr = append(net.IP(nil), n.Addr...)
 	c.Meta = append([]byte(nil), n.Meta...)
 	m.nodes[n.Name] = c
+	m.rememberPeer(&c) // membership_peers.go
 }
 
 // failedVerdict tells whether gossip declared the named member dead, as
