@@ -352,13 +352,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	res.CreateP50, res.CreateP99, res.CreateMax = pct(lat, 50), pct(lat, 99), pct(lat, 100)
 	res.ListP50, res.ListP99 = pct(listLat, 50), pct(listLat, 99)
 	res.CPUCores = (cpu1 - cpu0) / wall1.Sub(wall0).Seconds()
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	res.HeapMiB = float64(ms.HeapInuse) / (1 << 20)
-	res.HeapPerKiB = float64(ms.HeapInuse) / 1024 / float64(nodes)
-	res.RSSMiB = rssMiB()
-	res.Goroutines = runtime.NumGoroutine()
+	res.memory(nodes)
 
 	// Crashes: 1% and then 10% of the clients at once.
 	rng := rand.New(rand.NewSource(int64(nodes)))
@@ -479,9 +473,16 @@ spec:
     resources: {requests: {memory: 10Mi, cpu: 10m}}
 `
 
-// waitFor polls cond until it holds (true) or d is up (false, logged).
 // footprint records memory and the CPU since start of a run given up on.
 func (res *scaleResult) footprint(nodes int, start time.Time) {
+	res.memory(nodes)
+	res.CPUStart = cpuSeconds() / time.Since(start).Seconds()
+	res.Load += " -> " + loadavg()
+}
+
+// memory records the process's heap after a collection, per hollow node,
+// its RSS and its goroutines.
+func (res *scaleResult) memory(nodes int) {
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
@@ -489,8 +490,6 @@ func (res *scaleResult) footprint(nodes int, start time.Time) {
 	res.HeapPerKiB = float64(ms.HeapInuse) / 1024 / float64(nodes)
 	res.RSSMiB = rssMiB()
 	res.Goroutines = runtime.NumGoroutine()
-	res.CPUStart = cpuSeconds() / time.Since(start).Seconds()
-	res.Load += " -> " + loadavg()
 }
 
 func countTrue(m map[string]bool) int {
@@ -503,6 +502,7 @@ func countTrue(m map[string]bool) int {
 	return n
 }
 
+// waitFor polls cond until it holds (true) or d is up (false, logged).
 func waitFor(t *testing.T, d time.Duration, what string, every time.Duration, cond func() bool) bool {
 	t.Helper()
 	deadline := time.Now().Add(d)
