@@ -105,8 +105,14 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 		cpath := fmt.Sprintf("%s.initContainers[%d]", path, i)
 		c := &s.InitContainers[i]
 		errs = append(errs, validateContainer(cpath, c, volumes)...)
-		errs = append(errs, validateInitContainer(cpath, c)...)
-		errs = append(errs, validateLifecycle(cpath, c, true)...)
+		errs = append(errs, validateContainerRestartPolicy(cpath, c, true)...) // sidecars.go
+		if IsSidecar(c) {
+			errs = append(errs, validateProbes(cpath, c)...)
+			errs = append(errs, validateLifecycle(cpath, c, false)...)
+		} else {
+			errs = append(errs, validateInitContainer(cpath, c)...)
+			errs = append(errs, validateLifecycle(cpath, c, true)...)
+		}
 		if prev, ok := names[c.Name]; ok && c.Name != "" {
 			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
 		}
@@ -121,6 +127,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 		errs = append(errs, validateContainer(cpath, c, volumes)...)
 		errs = append(errs, validateProbes(cpath, c)...)
 		errs = append(errs, validateLifecycle(cpath, c, false)...)
+		errs = append(errs, validateContainerRestartPolicy(cpath, c, false)...) // sidecars.go
 		if prev, ok := names[c.Name]; ok && c.Name != "" {
 			errs = append(errs, &FieldError{Path: cpath + ".name", Value: c.Name, Detail: "duplicate container name (also " + prev + ")"})
 		}
