@@ -14,22 +14,19 @@ func hasProbes(c api.Container) bool {
 	return c.LivenessProbe != nil || c.ReadinessProbe != nil || c.StartupProbe != nil
 }
 
-// syncProbes starts a prober for every running app container with probes
+// syncProbes starts a prober for every running app container (and sidecar) with probes
 // (a fresh one per run) and stops the probers of containers that are not
 // running or no longer in the spec. Called under the pod's lock.
 func (r *Runtime) syncProbes(ctx context.Context, pod *api.Pod, netnsPath string, initialized bool) error {
 	uid := pod.ObjectMeta.UID
 	keep := map[string]bool{}
 	defer r.probes.keep(string(uid), keep)
-	if !initialized {
-		return nil
-	}
 	existing, err := r.podContainers(ctx, string(uid))
 	if err != nil {
 		return fmt.Errorf("probes: %w", err)
 	}
 	target := *pod // the prober keeps its own copy: the caller's pod changes
-	for _, c := range pod.Spec.Containers {
+	for _, c := range probedContainers(pod, initialized) { // sidecars.go
 		cont := existing[c.Name]
 		if !hasProbes(c) || cont == nil {
 			continue

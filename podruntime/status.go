@@ -33,9 +33,30 @@ func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, e
 		return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
 	}
 	st := api.PodStatus{}
+	// The app containers first: whether they are done decides how a
+	// sidecar's exit is read (sidecars.go).
+	views := make([]containerView, 0, len(pod.Spec.Containers))
+	for _, c := range pod.Spec.Containers {
+		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], pod.Spec.RestartPolicy, false)
+		if err != nil {
+			return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
+		}
+		views = append(views, v)
+	}
+	appsUp := appsCreated(pod, existing)
+	appsDone, err := r.appsDone(ctx, pod, existing)
+	if err != nil {
+		return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
+	}
 	initialized, initFailed := true, false
+	sidecarsReady := true
 	for _, c := range pod.Spec.InitContainers {
-		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], initRestartPolicy(pod), true)
+		sidecar := api.IsSidecar(&c)
+		policy := initRestartPolicy(pod)
+		if sidecar {
+			policy = sidecarPolicy(appsDone)
+		}
+		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], policy, true)
 		if err != nil {
 			return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
 		}
@@ -44,21 +65,21 @@ func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, e
 		}
 		st.InitContainerStatuses = append(st.InitContainerStatuses, v.status)
 		succeeded := v.done && v.exitCode == 0
+		if sidecar {
+			// A sidecar counts once started, and a pod once initialized
+			// stays so; its readiness counts in the pod's.
+			succeeded = appsUp || (v.status.Started != nil && *v.status.Started)
+			sidecarsReady = sidecarsReady && v.status.Ready
+		}
 		if initialized && !succeeded {
 			initialized = false
-			initFailed = v.done
+			initFailed = v.done && !sidecar
 		}
 	}
-	views := make([]containerView, 0, len(pod.Spec.Containers))
-	for _, c := range pod.Spec.Containers {
-		v, err := r.containerStatus(ctx, pod, c, existing[c.Name], pod.Spec.RestartPolicy, false)
-		if err != nil {
-			return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
-		}
+	for i, c := range pod.Spec.Containers {
 		if !initialized && existing[c.Name] == nil {
-			v.status.State = api.ContainerState{Waiting: &api.ContainerStateWaiting{Reason: "PodInitializing"}}
+			views[i].status.State = api.ContainerState{Waiting: &api.ContainerStateWaiting{Reason: "PodInitializing"}}
 		}
-		views = append(views, v)
 	}
 	switch {
 	case initFailed:
@@ -68,7 +89,7 @@ func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, e
 	default:
 		st.Phase = podPhase(views)
 	}
-	allReady := len(views) > 0
+	allReady := len(views) > 0 && sidecarsReady
 	for _, v := range views {
 		st.ContainerStatuses = append(st.ContainerStatuses, v.status)
 		allReady = allReady && v.status.Ready
@@ -98,6 +119,9 @@ func pendingInits(pod *api.Pod, statuses []api.ContainerStatus) string {
 	for i, c := range pod.Spec.InitContainers {
 		if i < len(statuses) {
 			if t := statuses[i].State.Terminated; t != nil && t.ExitCode == 0 {
+				continue
+			}
+			if started := statuses[i].Started; api.IsSidecar(&c) && started != nil && *started {
 				continue
 			}
 		}

@@ -59,8 +59,25 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 	}
 	// Init containers run one at a time, in order, each to success; the
 	// app containers wait for all of them.
+	// Sidecars (sidecars.go) start in their place and keep running.
 	initialized := true
+	appsUp := appsCreated(pod, existing)
+	appsDone, err := r.appsDone(ctx, pod, existing)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	for _, c := range pod.Spec.InitContainers {
+		if api.IsSidecar(&c) {
+			started, err := r.syncSidecar(ctx, pod, c, existing[c.Name], netnsPath, appsDone)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if started || appsUp {
+				continue
+			}
+			initialized = false
+			break
+		}
 		done, err := r.initSucceeded(ctx, existing[c.Name])
 		if err != nil {
 			errs = append(errs, err)

@@ -63,6 +63,7 @@ func (r *Runtime) stopForDeletion(ctx context.Context, pod *api.Pod, deadline ti
 		}()
 	}
 	wg.Wait()
+	errs = append(errs, r.stopSidecars(ctx, pod, existing, deadline, graceful)) // sidecars.go
 	return errors.Join(errs...)
 }
 

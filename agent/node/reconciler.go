@@ -252,6 +252,9 @@ func mergeStatus(old, seen api.PodStatus) api.PodStatus {
 	for _, cs := range out.ContainerStatuses {
 		ready = ready && cs.Ready
 	}
+	for _, cs := range out.InitContainerStatuses { // a sidecar's readiness counts; a finished init container is Ready
+		ready = ready && cs.Ready
+	}
 	conds := []api.PodCondition{}
 	for _, c := range old.Conditions {
 		if c.Type == "PodScheduled" {
