@@ -86,15 +86,15 @@ func TestProtobufBodiesAndAnswers(t *testing.T) {
 
 	// What shoal refuses by name in JSON it refuses in protobuf too.
 	bad := pod.DeepCopy()
-	bad.Name, bad.Spec.HostNetwork = "host", true
+	bad.Name, bad.Spec.HostPID = "host", true
 	pb, err = api.EncodeProtobuf(bad)
 	if err != nil {
 		t.Fatal(err)
 	}
 	code, b = do(t, "POST", pods, api.ContentTypeProtobuf, "application/json", string(pb))
 	st := decode[api.Status](t, b)
-	if code != http.StatusUnprocessableEntity || !strings.Contains(st.Message, "spec.hostNetwork: not supported by shoal") {
-		t.Fatalf("hostNetwork in protobuf: %d %s", code, b)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(st.Message, "spec.hostPID: not supported by shoal") {
+		t.Fatalf("hostPID in protobuf: %d %s", code, b)
 	}
 
 	// Bytes that are not protobuf are a named error, not a crash.

@@ -60,6 +60,7 @@ func defaultPod(p *Pod) {
 		p.Spec.RestartPolicy = RestartAlways
 	}
 	defaultVolumeSources(p.Spec.Volumes) // volumesources.go
+	defaultHostPorts(&p.Spec)            // hostnetwork.go
 	for i := range p.Spec.InitContainers {
 		defaultContainer(&p.Spec.InitContainers[i])
 	}

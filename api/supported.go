@@ -188,7 +188,7 @@ var supportedFields = map[reflect.Type][]string{
 // supportedSets is supportedFields as sets, built once.
 var supportedSets = func() map[reflect.Type]map[string]bool {
 	out := make(map[reflect.Type]map[string]bool, len(supportedFields))
-	for _, fields := range []map[reflect.Type][]string{supportedFields, lifecycleFields, noopFields, sidecarFields} {
+	for _, fields := range []map[reflect.Type][]string{supportedFields, lifecycleFields, noopFields, sidecarFields, hostNetworkFields} {
 		for t, names := range fields {
 			set := out[t]
 			if set == nil {

@@ -13,7 +13,7 @@ const minimalPodJSON = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
 // value it asks for nothing and is accepted.
 func TestKnownButUnsupportedFieldsAreRefusedByNameOnlyWhenSet(t *testing.T) {
 	for name, c := range map[string]struct{ container, spec, want string }{
-		"hostNetwork":          {"", `,"hostNetwork":true`, "spec.hostNetwork: not supported by shoal"},
+		"hostPID":              {"", `,"hostPID":true`, "spec.hostPID: not supported by shoal"},
 		"container stdin":      {`,"stdin":true`, "", "spec.containers[0].stdin: not supported by shoal"},
 		"resource claims":      {`,"resources":{"claims":[{"name":"gpu"}]}`, "", "spec.containers[0].resources.claims: not supported by shoal"},
 		"volumeDevices list":   {`,"volumeDevices":[{"name":"d","devicePath":"/dev/x"}]`, "", "spec.containers[0].volumeDevices: not supported by shoal"},

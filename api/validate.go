@@ -92,6 +92,7 @@ func validatePodSpec(path string, s *PodSpec) FieldErrors {
 	errs = append(errs, validateTopologySpread(path+".topologySpreadConstraints", s.TopologySpreadConstraints)...) // affinity.go
 	errs = append(errs, validateGracePeriod(path, s)...)                                                           // lifecycle.go
 	errs = append(errs, validatePodServiceAccount(path, s)...)                                                     // serviceaccount.go
+	errs = append(errs, validateHostPorts(path, s)...)                                                             // hostnetwork.go
 	if s.NodeName != "" {
 		errs = append(errs, validateName(path+".nodeName", s.NodeName)...)
 	}

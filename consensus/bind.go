@@ -29,15 +29,15 @@ func (s *state) bindPod(index uint64, c *BindPod) (*Result, error) {
 	if fits, why := placement.Fits(old, s.nodeInfo(c.Node)); !fits {
 		return nil, rejectf("does not fit: %s", why)
 	}
-	ip, err := s.checkPodIP(node, c.PodIP, api.Key(c.Namespace, c.Name))
+	ip, err := s.bindIP(node, old, c.PodIP) // hostports.go
 	if err != nil {
 		return nil, err
 	}
 	now := api.TimeOf(c.Time)
 	p := copyPod(old)
 	p.Spec.NodeName = c.Node
-	p.Status.PodIP = ip.String()
-	p.Status.PodIPs = []api.PodIP{{IP: ip.String()}}
+	p.Status.PodIP = ip
+	p.Status.PodIPs = []api.PodIP{{IP: ip}}
 	p.Status.HostIP = internalIP(node)
 	setPodCondition(p, api.PodCondition{Type: condPodScheduled, Status: condTrue, LastTransitionTime: now})
 	p.ObjectMeta.ResourceVersion = rv(index)

@@ -43,6 +43,9 @@ type indexes struct {
 type nodeUsage struct {
 	requested api.ResourceList
 	pods      int
+	// ports counts the node ports its hostNetwork pods take
+	// (hostports.go); replaced, never changed in place, like requested.
+	ports map[string]int
 }
 
 func newIndexes() indexes {
@@ -134,14 +137,14 @@ func (ix *indexes) podChanged(key string, old, p *api.Pod) {
 	}
 	// A status report from a running pod is the common change: it moves
 	// nothing, and copying the node's sums for it would be waste.
-	if oldNode == newNode && api.ResourcesEqual(oldReq, newReq) {
+	if oldNode == newNode && api.ResourcesEqual(oldReq, newReq) && !hostPortsChanged(old, p) {
 		return
 	}
 	if oldNode != "" {
-		ix.addUsage(oldNode, oldReq, -1)
+		ix.addUsage(oldNode, oldReq, api.HostPorts(old), -1)
 	}
 	if newNode != "" {
-		ix.addUsage(newNode, newReq, +1)
+		ix.addUsage(newNode, newReq, api.HostPorts(p), +1)
 	}
 }
 
@@ -158,6 +161,9 @@ func countedOn(p *api.Pod) string {
 func podIP(p *api.Pod) netip.Addr {
 	if p == nil {
 		return netip.Addr{}
+	}
+	if p.Spec.HostNetwork {
+		return netip.Addr{} // the node's IP, shared by its hostNetwork pods: hostports.go
 	}
 	ip, err := netip.ParseAddr(p.Status.PodIP)
 	if err != nil {
@@ -199,7 +205,7 @@ func (ix *indexes) ipHolder(ip netip.Addr, podKey string) (string, bool) {
 
 // addUsage counts one pod (sign +1) requesting req on node, or uncounts it
 // (sign -1). Quantities add exactly, so the sums equal a fresh count.
-func (ix *indexes) addUsage(node string, req api.ResourceList, sign int) {
+func (ix *indexes) addUsage(node string, req api.ResourceList, ports []string, sign int) {
 	u := ix.usage[node]
 	if u == nil {
 		u = &nodeUsage{}
@@ -208,7 +214,7 @@ func (ix *indexes) addUsage(node string, req api.ResourceList, sign int) {
 	u.pods += sign
 	if u.pods <= 0 {
 		delete(ix.usage, node)
-		ix.setInfo(node, api.ResourceList{}, 0)
+		ix.setInfo(node, api.ResourceList{}, 0, nil)
 		return
 	}
 	next := make(api.ResourceList, len(u.requested)+len(req))
@@ -225,12 +231,15 @@ func (ix *indexes) addUsage(node string, req api.ResourceList, sign int) {
 		next[k] = sum
 	}
 	u.requested = next
-	ix.setInfo(node, u.requested, u.pods)
+	if len(ports) > 0 {
+		u.ports = countPorts(u.ports, ports, sign) // hostports.go
+	}
+	ix.setInfo(node, u.requested, u.pods, u.ports)
 }
 
-func (ix *indexes) setInfo(node string, req api.ResourceList, pods int) {
+func (ix *indexes) setInfo(node string, req api.ResourceList, pods int, ports map[string]int) {
 	if i, ok := ix.infoAt(node); ok {
-		ix.infos[i].Requested, ix.infos[i].Pods = req, pods
+		ix.infos[i].Requested, ix.infos[i].Pods, ix.infos[i].HostPorts = req, pods, ports
 	}
 }
 
@@ -261,7 +270,7 @@ func (s *state) buildInfos() {
 func (s *state) nodeInfo(name string) placement.NodeInfo {
 	info := placement.NodeInfo{Node: s.Nodes[name], Requested: api.ResourceList{}}
 	if u := s.ix.usage[name]; u != nil {
-		info.Requested, info.Pods = u.requested, u.pods
+		info.Requested, info.Pods, info.HostPorts = u.requested, u.pods, u.ports
 	}
 	return info
 }

@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"maps"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -108,7 +109,7 @@ func checkIndexes(st *state) error {
 	}
 	ips := map[netip.Addr][]string{}
 	for key, p := range st.Pods {
-		if ip, err := netip.ParseAddr(p.Status.PodIP); err == nil {
+		if ip, err := netip.ParseAddr(p.Status.PodIP); err == nil && !p.Spec.HostNetwork { // the node's IP: not indexed
 			ips[ip] = append(ips[ip], key)
 		}
 	}
@@ -145,6 +146,9 @@ func sameInfo(got, want placement.NodeInfo) error {
 	}
 	if got.Pods != want.Pods || !sameRequests(got.Requested, want.Requested) {
 		return fmt.Errorf("%s: %d pods requesting %v; scratch count %d pods requesting %v", name, got.Pods, got.Requested, want.Pods, want.Requested)
+	}
+	if len(got.HostPorts) != len(want.HostPorts) || !maps.Equal(got.HostPorts, want.HostPorts) {
+		return fmt.Errorf("%s: host ports %v; scratch count %v", name, got.HostPorts, want.HostPorts)
 	}
 	return nil
 }
@@ -188,6 +192,12 @@ func scratchUsage(st *state, name string) placement.NodeInfo {
 			info.Requested[res] = sum
 		}
 		info.Pods++
+		for _, port := range api.HostPorts(p) {
+			if info.HostPorts == nil {
+				info.HostPorts = map[string]int{}
+			}
+			info.HostPorts[port]++
+		}
 	}
 	return info
 }

@@ -81,6 +81,8 @@ func class(m miss, res string) string {
 		return "pod asks for another node"
 	case podsFull:
 		return "too many pods"
+	case portsInUse:
+		return "node(s) didn't have free ports for the requested pod ports"
 	case resourceShort:
 		return "insufficient " + res
 	}

@@ -15,6 +15,9 @@ type NodeInfo struct {
 	Node      *api.Node
 	Requested api.ResourceList
 	Pods      int
+	// HostPorts counts the node ports ("TCP/8080") its hostNetwork pods
+	// take (api.HostPorts); shared and read-only.
+	HostPorts map[string]int
 }
 
 // Free returns allocatable minus requested for one resource.
@@ -55,6 +58,7 @@ const (
 	spreadSkew
 	podsFull
 	resourceShort
+	portsInUse
 )
 
 // checked lists the resources compared against what a node has free.
@@ -157,6 +161,9 @@ func check(need *needs, n *NodeInfo, u *usage) (miss, string) {
 			return m, detail
 		}
 	}
+	if port := portTaken(need.pod, n); port != "" { // hostports.go
+		return portsInUse, port
+	}
 	if maxPods, ok := n.Node.Status.Allocatable[api.ResourcePods]; ok && int64(n.Pods) >= maxPods.Value() {
 		return podsFull, ""
 	}
@@ -205,6 +212,8 @@ func reason(need *needs, n *NodeInfo, m miss, detail string) string {
 		return name + ": topology spread: " + detail
 	case podsFull:
 		return fmt.Sprintf("%s: already runs %d pods, the most it takes", name, n.Pods)
+	case portsInUse:
+		return fmt.Sprintf("%s: host port %s is taken by a hostNetwork pod", name, detail)
 	case resourceShort:
 		res := api.ResourceName(detail)
 		for i, r := range checked {

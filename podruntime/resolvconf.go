@@ -131,11 +131,11 @@ func unique(xs []string) []string {
 }
 
 // podResolvConf is the resolv.conf pod gets, or nil to keep its image's:
-//   - ClusterFirst (also unset, Kubernetes' default, and
-//     ClusterFirstWithHostNet: shoal has no host-network pods) on a node
-//     with cluster DNS: the cluster resolver plus the pod's dnsConfig;
+//   - ClusterFirst (also unset, Kubernetes' default) of a pod with its
+//     own network, and ClusterFirstWithHostNet, on a node with cluster
+//     DNS: the cluster resolver plus the pod's dnsConfig;
 //   - Default (and ClusterFirst on a node without cluster DNS, as the
-//     kubelet without --cluster-dns): the image's resolv.conf, or with a
+//     kubelet without --cluster-dns, or of a hostNetwork pod): the image's resolv.conf, or with a
 //     dnsConfig the machine's resolv.conf (read by host) plus it;
 //   - None: the dnsConfig alone.
 func podResolvConf(pod *api.Pod, cluster *ClusterDNS, host func() ([]byte, error)) ([]byte, error) {
@@ -145,7 +145,10 @@ func podResolvConf(pod *api.Pod, cluster *ClusterDNS, host func() ([]byte, error
 	case api.DNSNone:
 		base = &resolver{}
 	case "", api.DNSClusterFirst, api.DNSClusterFirstWithHostNet:
-		if cluster != nil {
+		// A hostNetwork pod asks for the cluster's resolver only with
+		// ClusterFirstWithHostNet; with ClusterFirst it gets Default, as
+		// the kubelet does.
+		if cluster != nil && (!pod.Spec.HostNetwork || pod.Spec.DNSPolicy == api.DNSClusterFirstWithHostNet) {
 			base = cluster.clusterResolver(pod.ObjectMeta.Namespace)
 		}
 	}

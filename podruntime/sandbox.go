@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -113,7 +114,7 @@ func isNSMount(path string) bool {
 // removeSandboxDir unmounts the pinned namespaces (they vanish once no
 // container uses them either) and removes the directory; missing is fine.
 func removeSandboxDir(dir string) error {
-	for _, ns := range sandboxNamespaces {
+	for _, ns := range append(slices.Clone(sandboxNamespaces), optionalSandboxNamespaces...) {
 		p := filepath.Join(dir, ns)
 		// Bound the loop: the same file may be mounted over more than once.
 		for i := 0; i < 8 && isNSMount(p); i++ {

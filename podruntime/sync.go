@@ -34,6 +34,12 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 	if err := r.ensureSandbox(string(uid), podHostname(pod)); err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
+	if pod.Spec.HostNetwork {
+		var err error
+		if netnsPath, err = r.hostNetns(pod, netnsPath); err != nil { // hostnetwork.go
+			return fmt.Errorf("sync pod %s: %w", uid, err)
+		}
+	}
 	if err := r.ensureVolumes(ctx, pod); err != nil {
 		r.eventOnce(pod, "FailedMount/"+err.Error(), EventWarning, "FailedMount", err.Error())
 		return fmt.Errorf("sync pod %s: %w", uid, err)
@@ -151,13 +157,6 @@ func (r *Runtime) initSucceeded(ctx context.Context, cont containerd.Container) 
 		return false, fmt.Errorf("record completion of init container %s: %w", cont.ID(), err)
 	}
 	return true, nil
-}
-
-func podHostname(pod *api.Pod) string {
-	if pod.Spec.Hostname != "" {
-		return pod.Spec.Hostname
-	}
-	return pod.ObjectMeta.Name
 }
 
 func (r *Runtime) syncContainer(ctx context.Context, pod *api.Pod, c api.Container, cont containerd.Container, netnsPath string, policy api.RestartPolicy) error {

@@ -77,11 +77,15 @@ func (l *Leader) placeSideBySide(ctx context.Context, pending []*api.Pod, infos 
 // bindChosen binds p to node with the node's lowest free IP; the state
 // machine re-checks the fit when it commits.
 func (l *Leader) bindChosen(ctx context.Context, p *api.Pod, node string) error {
-	ip, err := l.state.FreePodIP(node)
-	if err != nil {
-		return fmt.Errorf("allocate an IP on %s: %w", node, err)
+	ip := "" // a hostNetwork pod takes its node's IP (consensus/hostports.go)
+	if !p.Spec.HostNetwork {
+		free, err := l.state.FreePodIP(node)
+		if err != nil {
+			return fmt.Errorf("allocate an IP on %s: %w", node, err)
+		}
+		ip = free.String()
 	}
-	_, err = l.seat.Apply(ctx, consensus.BindPod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID, Node: node, PodIP: ip.String(), Time: time.Now().UTC()})
+	_, err := l.seat.Apply(ctx, consensus.BindPod{Namespace: p.ObjectMeta.Namespace, Name: p.ObjectMeta.Name, UID: p.ObjectMeta.UID, Node: node, PodIP: ip, Time: time.Now().UTC()})
 	if err != nil {
 		return fmt.Errorf("bind to %s: %w", node, err)
 	}

@@ -211,13 +211,9 @@ func reconcilePods(ctx context.Context, pods []api.Pod, removeUnclaimed func(ctx
 
 // syncPod brings one pod to its spec and reports its status when it changed.
 func (n *Reconciler) syncPod(ctx context.Context, p *api.Pod) error {
-	ip := net.ParseIP(p.Status.PodIP)
-	if ip == nil {
-		return fmt.Errorf("pod is bound without an IP")
-	}
-	nsPath, err := n.d.Network.SetupPod(ctx, podNetID(string(p.ObjectMeta.UID)), ip)
+	nsPath, err := n.podNetwork(ctx, p) // hostnetwork.go
 	if err != nil {
-		return fmt.Errorf("pod network: %w", err)
+		return err
 	}
 	if err := n.d.Runtime.SyncPod(ctx, p, nsPath); err != nil {
 		return fmt.Errorf("containers: %w", err)
