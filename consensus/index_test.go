@@ -1,9 +1,9 @@
 package consensus
 
 import (
-	"maps"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"

@@ -25,7 +25,7 @@ func (r *Runtime) syncProbes(ctx context.Context, pod *api.Pod, netnsPath string
 	if err != nil {
 		return fmt.Errorf("probes: %w", err)
 	}
-	target := *pod // the prober keeps its own copy: the caller's pod changes
+	target := *pod                                         // the prober keeps its own copy: the caller's pod changes
 	for _, c := range probedContainers(pod, initialized) { // sidecars.go
 		cont := existing[c.Name]
 		if !hasProbes(c) || cont == nil {
