@@ -30,6 +30,15 @@ func PodColumns() []Column {
 func Pod(p *api.Pod, now time.Time) []any {
 	restarts, ready := 0, 0
 	total := len(p.Spec.Containers)
+	// Sidecars count among the pod's containers, as kubectl counts them.
+	sidecars := map[string]bool{}
+	for i := range p.Spec.InitContainers {
+		if api.IsSidecar(&p.Spec.InitContainers[i]) {
+			sidecars[p.Spec.InitContainers[i].Name] = true
+			total++
+		}
+	}
+	sidecarRestarts := 0
 	var lastRestart time.Time
 	noteRestart := func(cs *api.ContainerStatus) {
 		if t := cs.LastTerminationState.Terminated; t != nil && t.FinishedAt.Time.After(lastRestart) {
@@ -45,9 +54,17 @@ func Pod(p *api.Pod, now time.Time) []any {
 		cs := &p.Status.InitContainerStatuses[i]
 		restarts += int(cs.RestartCount)
 		noteRestart(cs)
+		if sidecars[cs.Name] {
+			sidecarRestarts += int(cs.RestartCount)
+		}
 		term, wait := cs.State.Terminated, cs.State.Waiting
 		switch {
 		case term != nil && term.ExitCode == 0:
+			continue
+		case sidecars[cs.Name] && cs.Started != nil && *cs.Started:
+			if cs.Ready {
+				ready++
+			}
 			continue
 		case term != nil:
 			switch {
@@ -67,7 +84,7 @@ func Pod(p *api.Pod, now time.Time) []any {
 		break
 	}
 	if !initializing || conditionTrue(p, "Initialized") {
-		restarts = 0
+		restarts = sidecarRestarts
 		running := false
 		for i := len(p.Status.ContainerStatuses) - 1; i >= 0; i-- {
 			cs := &p.Status.ContainerStatuses[i]

@@ -30,6 +30,21 @@ func TestPodRowShowsStatusLikeKubectl(t *testing.T) {
 			want: []any{"b", "2/2", "Running", "2 (5m ago)", "60m", "10.244.0.2", "n1", "<none>", "<none>"},
 		},
 		{
+			name: "a started sidecar counts among the containers, as kubectl counts it",
+			pod: `{"metadata":{"name":"s"},"spec":{"initContainers":[{"name":"proxy","restartPolicy":"Always"}],"containers":[{"name":"c"}]},
+			  "status":{"phase":"Running","conditions":[{"type":"Initialized","status":"True"},{"type":"Ready","status":"True"}],
+			    "initContainerStatuses":[{"name":"proxy","ready":true,"started":true,"restartCount":1,"state":{"running":{}}}],
+			    "containerStatuses":[{"name":"c","ready":true,"restartCount":0,"state":{"running":{}}}]}}`,
+			want: []any{"s", "2/2", "Running", "1", "<unknown>", "<none>", "<none>", "<none>", "<none>"},
+		},
+		{
+			name: "a sidecar not started yet holds the pod in Init",
+			pod: `{"metadata":{"name":"t"},"spec":{"initContainers":[{"name":"proxy","restartPolicy":"Always"}],"containers":[{"name":"c"}]},
+			  "status":{"phase":"Pending","initContainerStatuses":[{"name":"proxy","ready":false,"started":false,"state":{"running":{}}}],
+			    "containerStatuses":[{"name":"c","state":{"waiting":{"reason":"PodInitializing"}}}]}}`,
+			want: []any{"t", "0/2", "Init:0/1", "0", "<unknown>", "<none>", "<none>", "<none>", "<none>"},
+		},
+		{
 			name: "crash looping container wins the status",
 			pod: `{"metadata":{"name":"c"},"spec":{"containers":[{"name":"c"}]},
 			  "status":{"phase":"Running","containerStatuses":[{"name":"c","restartCount":4,"state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}}`,
