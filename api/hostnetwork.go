@@ -15,10 +15,11 @@ import (
 // Kubernetes defaults it, each port's hostPort is its containerPort;
 // hostPort is supported only so (shoal maps no ports).
 
-// hostNetworkFields are the supported fields hostNetwork adds to types
+// hostNetworkFields are the supported fields hostNetwork (and
+// shareProcessNamespace, the other namespace a pod may share) add to types
 // listed in supportedFields (merged by supportedSets).
 var hostNetworkFields = map[reflect.Type][]string{
-	reflect.TypeFor[corev1.PodSpec]():       {"hostNetwork"},
+	reflect.TypeFor[corev1.PodSpec]():       {"hostNetwork", "shareProcessNamespace"}, // shareProcessNamespace: podruntime/pidns.go
 	reflect.TypeFor[corev1.ContainerPort](): {"hostPort"},
 }
 

@@ -54,3 +54,41 @@ func TestHostNetworkPodRunsInTheNodesNamespace(t *testing.T) {
 		t.Fatalf("the node's namespace %s is gone", nodeNS)
 	}
 }
+
+// With shareProcessNamespace one container sees the other's processes:
+// both are in one PID namespace whose PID 1 is the holder, which outlives
+// a container's restart and goes with the pod.
+func TestSharedProcessNamespaceLetsContainersSeeEachOther(t *testing.T) {
+	r := newTestRuntime(t)
+	share := true
+	pod := newPod(t, "shared", api.RestartAlways,
+		shell("server", imageV1, `exec sleep 4242`),
+		shell("watcher", imageV1, `while true; do if ps | grep -q '[s]leep 4242'; then echo saw-server; fi; sleep 0.5; done`))
+	pod.Spec.ShareProcessNamespace = &share
+	syncUntil(t, r, pod, "", "running", func(st api.PodStatus) bool { return running(st, "server", "watcher") })
+	waitLog(t, r.LogPath(string(pod.ObjectMeta.UID), "watcher"), "saw-server")
+	dir := r.sandboxDir(string(pod.ObjectMeta.UID))
+	holder := holderPID(dir)
+	if !holderAlive(dir) {
+		t.Fatalf("holder %d is not alive", holder)
+	}
+	// PID 1 of the namespace is the holder, as each container sees it.
+	out, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", holder))
+	if err != nil || !strings.Contains(string(out), "NSpid:\t"+fmt.Sprint(holder)+"\t1\n") {
+		t.Fatalf("holder %d is not PID 1 of its namespace: %v\n%s", holder, err, out)
+	}
+	// A pod without the field keeps its containers apart.
+	apart := newPod(t, "apart", api.RestartAlways,
+		shell("server", imageV1, `exec sleep 4343`),
+		shell("watcher", imageV1, `while true; do if ps | grep -q '[s]leep 4343'; then echo saw-server; else echo alone; fi; sleep 0.5; done`))
+	syncUntil(t, r, apart, "", "running", func(st api.PodStatus) bool { return running(st, "server", "watcher") })
+	if log := waitLog(t, r.LogPath(string(apart.ObjectMeta.UID), "watcher"), "alone"); strings.Contains(log, "saw-server") {
+		t.Fatalf("a pod without shareProcessNamespace shares PIDs:\n%s", log)
+	}
+	if err := r.RemovePod(context.Background(), string(pod.ObjectMeta.UID)); err != nil {
+		t.Fatal(err)
+	}
+	if isHolder(holder, dir) {
+		t.Fatalf("holder %d outlived its pod", holder)
+	}
+}

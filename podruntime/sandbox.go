@@ -114,6 +114,9 @@ func isNSMount(path string) bool {
 // removeSandboxDir unmounts the pinned namespaces (they vanish once no
 // container uses them either) and removes the directory; missing is fine.
 func removeSandboxDir(dir string) error {
+	if err := stopPIDHolder(dir); err != nil { // pidns.go
+		return err
+	}
 	for _, ns := range append(slices.Clone(sandboxNamespaces), optionalSandboxNamespaces...) {
 		p := filepath.Join(dir, ns)
 		// Bound the loop: the same file may be mounted over more than once.

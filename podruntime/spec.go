@@ -58,6 +58,7 @@ func (r *Runtime) specOpts(pod *api.Pod, c api.Container, img containerd.Image, 
 	if netnsPath != "" {
 		opts = append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: netnsPath}))
 	}
+	opts = append(opts, r.pidNamespaceOpts(pod)...) // pidns.go
 	return opts, nil
 }
 
