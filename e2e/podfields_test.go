@@ -10,8 +10,8 @@ import (
 // real lab: native sidecars (a Job's pod completes when its app container
 // does, its sidecar is then stopped; a Deployment's pod counts its
 // sidecar), hostNetwork for a DaemonSet's node agents (the node's IP, the
-// node's namespace, a port clash explained), and bad input refused by
-// field path. Each wait's deadline only bounds a broken fleet.
+// node's namespace, a port clash explained), shareProcessNamespace, and
+// bad input refused by field path. Each wait's deadline only bounds a broken fleet.
 func TestSidecarsAndHostNetwork(t *testing.T) {
 	k := startKubectlFleet(t)
 	k.t = t
@@ -155,6 +155,29 @@ spec:
 			"get", "pod", "clash", "-o", "jsonpath={.status.conditions[?(@.type=='PodScheduled')].message}")
 		k.ok("delete", "pod", "clash", "client", "--grace-period=1")
 		k.ok("delete", "daemonset", "exporter")
+	})
+
+	t.Run("containers of a pod with shareProcessNamespace see each other's processes", func(t *testing.T) {
+		k.t = t
+		k.ok("apply", "-f", k.file("shared-pids.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: shared-pids}
+spec:
+  shareProcessNamespace: true
+  containers:
+  - {name: server, image: `+image+`, command: ["sleep", "4242"]}
+  - {name: debug, image: `+image+`, command: ["sleep", "100000"]}
+`))
+		k.ok("wait", "--for=condition=Ready", "pod/shared-pids", "--timeout=60s")
+		if out := k.ok("exec", "shared-pids", "-c", "debug", "--", "ps"); !strings.Contains(out, "sleep 4242") {
+			t.Fatalf("debug does not see server's process:\n%s", out)
+		}
+		// The debug container signals the server's process; the server
+		// container exits and is restarted.
+		k.ok("exec", "shared-pids", "-c", "debug", "--", "pkill", "-f", "sleep 4242")
+		k.eventually("server restarted", func(out string) bool { return strings.TrimSpace(out) != "" && strings.TrimSpace(out) != "0" },
+			"get", "pod", "shared-pids", "-o", "jsonpath={.status.containerStatuses[?(@.name=='server')].restartCount}")
+		k.ok("delete", "pod", "shared-pids", "--grace-period=1")
 	})
 
 	t.Run("bad input is refused by field path", func(t *testing.T) {
