@@ -319,3 +319,77 @@ func pidsCPU(t *testing.T, pids map[string]int) time.Duration {
 	}
 	return total
 }
+
+// TestRefSwarmRollingUpdate is TestBenchRollingUpdate on Swarm: 3
+// managers, a service of 30 replicas whose health check passes once the
+// container wrote its marker, updated to another image with `docker
+// service update` (alternating, one update per run); the time is from the
+// command to its return (it waits for the update to converge), and a
+// sampler counts the healthy containers of the service on every node all
+// along. Two settings, each with a fresh service:
+//   - swarm_rolling: Swarm's defaults, what a user gets (one task at a
+//     time, stop-first);
+//   - swarm_rolling_p7: --update-parallelism 7, the budget of the
+//     Deployment's maxUnavailable 25%.
+func TestRefSwarmRollingUpdate(t *testing.T) {
+	requireRef(t)
+	l := newSwarmLab(t, "r", 3)
+	l.formSwarm(3)
+	const image2 = "shoal.local/busybox:2"
+	l.loadImage(buildBusybox(t), refImage)
+	archive2 := filepath.Join(t.TempDir(), "busybox2.tar")
+	if out, err := exec.Command(shoalBin, "image", "build-busybox", "-o", archive2, "--ref", image2).CombinedOutput(); err != nil {
+		t.Fatalf("build busybox image 2: %v\n%s", err, out)
+	}
+	l.loadImage(archive2, image2)
+	n1 := l.nodes[0]
+	const replicas = 30
+	for _, setting := range []struct {
+		bench string
+		args  []string
+	}{{"swarm_rolling", nil}, {"swarm_rolling_p7", []string{"--update-parallelism", "7"}}} {
+		svc := strings.ReplaceAll(setting.bench, "_", "-")
+		l.run(n1, "service", "create", "--detach", "--no-resolve-image", "--name", svc, "--replicas", fmt.Sprint(replicas),
+			"--health-cmd", "cat /tmp/ready", "--health-interval", "1s", "--health-start-period", "0s",
+			refImage, "sh", "-c", "touch /tmp/ready; exec sleep 100000")
+		l.waitServiceRunning(n1, svc, replicas, nil, time.Now())
+		images := []string{image2, refImage}
+		for run := 1; run <= benchRuns(t, 3); run++ {
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			minHealthy, samples := replicas, 0
+			go func() {
+				defer close(done)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					n, ok := 0, true
+					for _, nd := range l.nodes {
+						out, err := l.try(nd, "ps", "-q", "--filter", "label=com.docker.swarm.service.name="+svc, "--filter", "health=healthy")
+						if err != nil {
+							ok = false
+							break
+						}
+						n += len(strings.Fields(out))
+					}
+					if ok {
+						minHealthy, samples = min(minHealthy, n), samples+1
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}()
+			start := time.Now()
+			l.run(n1, append(append([]string{"service", "update", "--no-resolve-image", "--image", images[(run-1)%2]}, setting.args...), svc)...)
+			total := time.Since(start)
+			close(stop)
+			<-done
+			record(t, setting.bench, map[string]any{"run": run, "replicas": replicas, "nodes": 3,
+				"total_s": seconds(total), "min_ready": minHealthy, "samples": samples})
+		}
+		l.run(n1, "service", "rm", svc)
+		l.waitNoContainers(nil)
+	}
+}
