@@ -134,7 +134,7 @@ spec:
 		k.ok("wait", "--for=condition=Ready", "pod/client", "--timeout=60s")
 		for node, ip := range nodeIPs {
 			got := k.eventually("node "+node+" answering on 9100", func(out string) bool { return strings.TrimSpace(out) == node },
-				"exec", "client", "--", "wget", "-qO-", "-T", "2", "http://"+ip+":9100/")
+				"exec", "client", "--", "timeout", "5", "wget", "-qO-", "http://"+ip+":9100/") // this busybox's wget -T crashes
 			t.Logf("%s:9100 -> %s", ip, strings.TrimSpace(got))
 		}
 
@@ -174,7 +174,7 @@ spec:
 		}
 		// The debug container signals the server's process; the server
 		// container exits and is restarted.
-		k.ok("exec", "shared-pids", "-c", "debug", "--", "pkill", "-f", "sleep 4242")
+		k.ok("exec", "shared-pids", "-c", "debug", "--", "sh", "-c", "kill $(ps | awk '/sleep 424[2]/ {print $1}')")
 		k.eventually("server restarted", func(out string) bool { return strings.TrimSpace(out) != "" && strings.TrimSpace(out) != "0" },
 			"get", "pod", "shared-pids", "-o", "jsonpath={.status.containerStatuses[?(@.name=='server')].restartCount}")
 		k.ok("delete", "pod", "shared-pids", "--grace-period=1")
