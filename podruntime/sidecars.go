@@ -73,10 +73,26 @@ func appsCreated(pod *api.Pod, existing map[string]containerd.Container) bool {
 }
 
 // appsDone tells whether every app container has ended for good (only
-// possible under restartPolicy OnFailure or Never): then the sidecars stop.
+// possible under restartPolicy OnFailure or Never), or an init container
+// failed for good (the pod failed before its app containers): then the
+// sidecars stop.
 func (r *Runtime) appsDone(ctx context.Context, pod *api.Pod, existing map[string]containerd.Container) (bool, error) {
 	if pod.Spec.RestartPolicy == api.RestartAlways || !hasSidecars(pod) {
 		return false, nil
+	}
+	for i := range pod.Spec.InitContainers {
+		c := pod.Spec.InitContainers[i]
+		cont := existing[c.Name]
+		if api.IsSidecar(&c) || cont == nil {
+			continue
+		}
+		v, err := r.containerStatus(ctx, pod, c, cont, initRestartPolicy(pod), true)
+		if err != nil {
+			return false, err
+		}
+		if v.done && v.exitCode != 0 {
+			return true, nil
+		}
 	}
 	for _, c := range pod.Spec.Containers {
 		cont := existing[c.Name]

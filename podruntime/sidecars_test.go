@@ -126,6 +126,25 @@ func TestSidecarIsStoppedWhenTheAppContainersFinish(t *testing.T) {
 	}
 }
 
+// An init container after the sidecar fails a Never pod: the pod fails
+// and the sidecar is stopped, the app container never made.
+func TestSidecarIsStoppedWhenThePodFailsInInit(t *testing.T) {
+	r := newTestRuntime(t)
+	sidecar := shell("logger", imageV1, `trap 'echo sidecar-stopped >> /shared/order; exit 0' TERM; while true; do sleep 0.2; done`)
+	init := shell("setup", imageV1, `exit 3`)
+	app := shell("work", imageV1, `echo app >> /shared/order`)
+	pod, order := sidecarPod(t, api.RestartNever, sidecar, init, app)
+	st := syncUntil(t, r, pod, "", "sidecar stopped", func(st api.PodStatus) bool {
+		return initStatusOf(t, st, "logger").State.Terminated != nil
+	})
+	if st.Phase != api.PodFailed {
+		t.Fatalf("phase = %s, want Failed", st.Phase)
+	}
+	if got := strings.Join(readLines(t, order), " "); got != "sidecar-stopped" {
+		t.Fatalf("order = %q, want only the sidecar's stop", got)
+	}
+}
+
 // A sidecar's readiness is part of the pod's: ContainersReady waits for it.
 func TestSidecarReadinessCountsInThePods(t *testing.T) {
 	r := newTestRuntime(t)

@@ -67,8 +67,8 @@ func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, e
 		succeeded := v.done && v.exitCode == 0
 		if sidecar {
 			// A sidecar counts once started, and a pod once initialized
-			// stays so; its readiness counts in the pod's.
-			succeeded = appsUp || (v.status.Started != nil && *v.status.Started)
+			// (or finished) stays so; its readiness counts in the pod's.
+			succeeded = appsUp || appsDone || (v.status.Started != nil && *v.status.Started)
 			sidecarsReady = sidecarsReady && v.status.Ready
 		}
 		if initialized && !succeeded {
