@@ -94,6 +94,23 @@ func TestMergeStatusCarriesInitialized(t *testing.T) {
 	}
 }
 
+// A sidecar's readiness counts in the pod's, as in Kubernetes; a
+// completed init container is Ready and holds nothing back.
+func TestMergeStatusCountsSidecarReadiness(t *testing.T) {
+	old := api.PodStatus{PodIP: "10.244.1.2", Conditions: []api.PodCondition{{Type: "PodScheduled", Status: "True"}}}
+	seen := api.PodStatus{Phase: api.PodRunning,
+		InitContainerStatuses: []api.ContainerStatus{{Name: "setup", Ready: true}, {Name: "proxy", Ready: false}},
+		ContainerStatuses:     []api.ContainerStatus{{Name: "app", Ready: true}}}
+	got := mergeStatus(old, seen)
+	if r := condition(got, "Ready"); r == nil || r.Status != "False" {
+		t.Fatalf("Ready with the sidecar not ready: %+v", r)
+	}
+	seen.InitContainerStatuses[1].Ready = true
+	if r := condition(mergeStatus(got, seen), "Ready"); r == nil || r.Status != "True" {
+		t.Fatalf("Ready with the sidecar ready: %+v", r)
+	}
+}
+
 // One pass: what the state no longer binds here goes (its containers and
 // its network), what it binds runs in its own network with the IP the
 // fleet gave it, the other nodes' pod blocks are routed, and the pod's
