@@ -48,10 +48,10 @@ type Gossip struct {
 // answer. membership_bench_test.go (package agent) measures the verdict.
 func DefaultGossip() Gossip {
 	return Gossip{
-		ProbeInterval:           250 * time.Millisecond,
+		ProbeInterval:           500 * time.Millisecond,
 		ProbeTimeout:            200 * time.Millisecond,
 		GossipInterval:          100 * time.Millisecond,
-		SuspicionMult:           3,
+		SuspicionMult:           2,
 		SuspicionMaxTimeoutMult: 6,
 	}
 }
