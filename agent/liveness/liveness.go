@@ -41,11 +41,22 @@ type Gossip struct {
 }
 
 // DefaultGossip is tuned for a LAN or a lab, which answers in well under a
-// millisecond: probing faster than memberlist's WAN-minded default notices
-// a dead node in about a second and a half. A false suspicion costs
-// nothing by itself: the node grace must also pass before anything moves,
-// and memberlist stretches its own timeouts when an agent is too loaded to
-// answer. membership_bench_test.go (package agent) measures the verdict.
+// millisecond. Each member probes one other every half second (memberlist's
+// LAN default is 1 s; shoal probed every 250 ms until issue 30, which was
+// most of an idle agent's gossip CPU) and waits 200 ms for a direct ack.
+// A SuspicionMult of 2 makes memberlist expect no confirmations (its k is
+// SuspicionMult-2): a suspect is declared dead after the shortest
+// suspicion, 1 s on up to 10 members, instead of waiting up to
+// SuspicionMaxTimeoutMult times longer for a second prober to agree. The
+// leader credits that suspicion to the node grace (VerdictCredit), so how
+// long it lasts does not add to a failover; what adds is the wait for a
+// probe of the dead member and the probe interval memberlist waits for
+// indirect acks (about two intervals: docs/liveness.md, "Gossip timings
+// and the grace"). A false suspicion costs nothing by itself: a live
+// member refutes it at once, the node grace must also pass before anything
+// moves, and memberlist stretches its own timeouts when an agent is too
+// loaded to answer (Lifeguard). membership_bench_test.go (package agent)
+// measures the verdict.
 func DefaultGossip() Gossip {
 	return Gossip{
 		ProbeInterval:           500 * time.Millisecond,
