@@ -116,7 +116,9 @@ func TestReconcilerKeepsTheShortResyncWithoutRuntimeSignals(t *testing.T) {
 }
 
 func TestSettled(t *testing.T) {
-	ready := func(s string) []api.PodCondition { return []api.PodCondition{{Type: "Ready", Status: api.ConditionStatus(s)}} }
+	ready := func(s string) []api.PodCondition {
+		return []api.PodCondition{{Type: "Ready", Status: api.ConditionStatus(s)}}
+	}
 	for _, c := range []struct {
 		name string
 		st   api.PodStatus
