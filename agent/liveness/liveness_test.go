@@ -75,14 +75,14 @@ func TestValidateNamesBadSettings(t *testing.T) {
 func TestSuspicionIsMemberlists(t *testing.T) {
 	c := Default()
 	for n, want := range map[int]time.Duration{
-		0: time.Second, 1: time.Second, 10: time.Second,
-		20: 1301 * time.Millisecond, 100: 2 * time.Second, 1000: 3 * time.Second,
+		0: 750 * time.Millisecond, 1: 750 * time.Millisecond, 10: 750 * time.Millisecond,
+		20: 975 * time.Millisecond, 100: 1500 * time.Millisecond, 1000: 2250 * time.Millisecond,
 	} {
 		if got := c.Suspicion(n); got != want {
 			t.Errorf("Suspicion(%d) = %v, want %v", n, got, want)
 		}
 	}
-	if got := c.SuspicionMax(20); got != 6*1301*time.Millisecond {
+	if got := c.SuspicionMax(20); got != 6*975*time.Millisecond {
 		t.Errorf("SuspicionMax(20) = %v", got)
 	}
 }
@@ -94,8 +94,8 @@ func TestSuspicionIsMemberlists(t *testing.T) {
 func TestReplacementDoesNotGrowWithTheFleet(t *testing.T) {
 	c := Default()
 	for _, n := range []int{1, 5, 10, 20, 50, 100, 500} {
-		// Beyond 100 members the suspicion alone outlasts the default
-		// grace; then the verdict itself is the bound.
+		// Beyond about 460 members the suspicion alone outlasts the
+		// default grace; then the verdict itself is the bound.
 		total := c.Suspicion(n) + c.ReplaceAfterVerdict(n)
 		if want := max(c.NodeGrace, c.Suspicion(n)); total != want {
 			t.Errorf("%d members: suspicion %v + wait after the verdict %v = %v, want %v", n, c.Suspicion(n), c.ReplaceAfterVerdict(n), total, want)
