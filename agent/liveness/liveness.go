@@ -48,10 +48,11 @@ type Gossip struct {
 // answer. membership_bench_test.go (package agent) measures the verdict.
 //
 // Probing every 500 ms with SuspicionMult 2 (no confirmation awaited) was
-// tried for issue 30: half the probe traffic, the same failover on 5
-// nodes, but on 20 the leader recorded the killed nodes NotReady 0.6 to
-// 1 s later, since a dead member waits longer for its first probe and
-// memberlist waits a whole interval for indirect acks before it suspects.
+// tried for issue 30: half the probe traffic, but the 4-node lab's
+// failover took 0.3 s longer and on 20 nodes the leader recorded the
+// killed nodes NotReady about 1 s later, since a dead member waits longer
+// for its first probe and memberlist waits a whole interval for indirect
+// acks before it suspects.
 // Probes are a fifth to a half of an idle agent's CPU (docs/performance.md,
 // docs/liveness.md "Gossip timings and the grace"), so they stay at 250 ms.
 func DefaultGossip() Gossip {
