@@ -52,9 +52,9 @@ type Gossip struct {
 // failover took 0.3 s longer and on 20 nodes the leader recorded the
 // killed nodes NotReady about 1 s later, since a dead member waits longer
 // for its first probe and memberlist waits a whole interval for indirect
-// acks before it suspects.
-// Probes are a fifth to a half of an idle agent's CPU (docs/performance.md,
-// docs/liveness.md "Gossip timings and the grace"), so they stay at 250 ms.
+// acks before it suspects. Probes cost a fifth to a half of an idle
+// agent's CPU (docs/performance.md); they stay at 250 ms for the failover
+// (docs/liveness.md, "Gossip timings and the grace").
 func DefaultGossip() Gossip {
 	return Gossip{
 		ProbeInterval:           250 * time.Millisecond,
