@@ -51,7 +51,7 @@ func TestIncrementalSyncEndsInTheSameTableAsAFullRebuild(t *testing.T) {
 		if err := p.Sync(ctx, st.svcs); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		if p.applied == nil {
+		if !p.known || p.pieces == nil {
 			t.Fatalf("%s: sync did not record what it applied", st.name)
 		}
 		if got, want := fake.Dump(), dumpAfterFullSync(t, st.svcs); got != want {
@@ -67,7 +67,7 @@ func TestUnchangedSyncWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx := p.nft.NewTransaction()
-	writeDiff(tx, p.applied, buildRuleset(svcs))
+	writeDiff(tx, wholeRuleset(p.pieces), buildRuleset(svcs))
 	if n := tx.NumOperations(); n != 0 {
 		t.Fatalf("an unchanged sync has %d operations:\n%s", n, tx)
 	}
@@ -79,7 +79,7 @@ func TestOneChangedServiceRewritesOnlyItsOwnObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx := p.nft.NewTransaction()
-	writeDiff(tx, p.applied, buildRuleset(fleet(50, 3, 7, 1000, 3)))
+	writeDiff(tx, wholeRuleset(p.pieces), buildRuleset(fleet(50, 3, 7, 1000, 3)))
 	for _, line := range strings.Split(strings.TrimSpace(tx.String()), "\n") {
 		if !strings.Contains(line, "/svc7/") && !strings.Contains(line, "10.96.0.7 ") {
 			t.Errorf("changing svc7 touched %q", line)
