@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	neturl "net/url"
 	"os"
@@ -131,24 +132,17 @@ func TestServicesOnTheNodes(t *testing.T) {
 		if err != nil {
 			return "", fmt.Errorf("%w: %s", err, out)
 		}
-		// The CGI's own headers end in a bare blank line: the body is the
-		// answer's last line.
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) < 2 || !strings.HasPrefix(lines[0], "HTTP/1.") {
-			return "", fmt.Errorf("no HTTP answer in %q", out)
+		caller, server, err := callerAndServer(out)
+		if errors.Is(err, errAnswerShape) {
+			t.Fatalf("from %s: %v", url, err)
 		}
-		fields := strings.Fields(lines[len(lines)-1])
-		if len(fields) == 2 {
-			// httpd listens on IPv6 too and names an IPv4 caller mapped.
-			fields[0] = strings.TrimSuffix(strings.TrimPrefix(fields[0], "[::ffff:"), "]")
+		if err != nil {
+			return "", err
 		}
-		if len(fields) != 2 {
-			t.Fatalf("answer %q from %s: want ADDR HOSTNAME", out, url)
+		if want := pods[client].Status.PodIP; caller != want {
+			t.Fatalf("the server %s saw %s calling, not the client pod's own IP %s: the source was translated", server, caller, want)
 		}
-		if want := pods[client].Status.PodIP; fields[0] != want {
-			t.Fatalf("the server %s saw %s calling, not the client pod's own IP %s: the source was translated", fields[1], fields[0], want)
-		}
-		return fields[1], nil
+		return server, nil
 	}
 	// spread waits until requests from client to url have reached every
 	// server in want and no other.
