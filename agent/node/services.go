@@ -26,6 +26,16 @@ type ServiceView struct {
 	Slices   []api.EndpointSlice
 	// Pods are the pods that have an IP, for the A-B-C-D.NS.pod records.
 	Pods []PodAddr
+	// PodIPs, when set, answers for the pods instead of Pods: a source
+	// that keeps the fleet's pod addresses itself (a client node's
+	// watches) need not copy them all into every view.
+	PodIPs PodIPSet
+}
+
+// PodIPSet reports whether a pod in a namespace has an IP; safe for
+// concurrent use.
+type PodIPSet interface {
+	HasPodIP(PodAddr) bool
 }
 
 // PodAddr is one pod's namespace and IP.
@@ -139,13 +149,18 @@ func (s *Services) Service(namespace, name string) (dns.Service, bool) {
 
 // PodIP is dns.Lookup's: whether a pod in namespace had ip in the last view.
 func (s *Services) PodIP(namespace string, ip netip.Addr) bool {
-	return s.index.Load().pods[PodAddr{Namespace: namespace, IP: ip}]
+	idx := s.index.Load()
+	if idx.podSet != nil {
+		return idx.podSet.HasPodIP(PodAddr{Namespace: namespace, IP: ip})
+	}
+	return idx.pods[PodAddr{Namespace: namespace, IP: ip}]
 }
 
 // serviceIndex is one view as DNS reads it; never changed once stored.
 type serviceIndex struct {
 	services map[string]dns.Service // by namespace/name
 	pods     map[PodAddr]bool
+	podSet   PodIPSet // the view's PodIPs, when it had them
 }
 
 // translate turns a view into DNS's index and the proxy's Services (those
@@ -165,9 +180,12 @@ func translate(v *ServiceView) (*serviceIndex, []svcproxy.Service) {
 		k := es.ObjectMeta.Namespace + "/" + name
 		bySvc[k] = append(bySvc[k], es)
 	}
-	idx := &serviceIndex{services: make(map[string]dns.Service, len(v.Services)), pods: make(map[PodAddr]bool, len(v.Pods))}
-	for _, p := range v.Pods {
-		idx.pods[p] = true
+	idx := &serviceIndex{services: make(map[string]dns.Service, len(v.Services)), podSet: v.PodIPs}
+	if v.PodIPs == nil {
+		idx.pods = make(map[PodAddr]bool, len(v.Pods))
+		for _, p := range v.Pods {
+			idx.pods[p] = true
+		}
 	}
 	var proxied []svcproxy.Service
 	for i := range v.Services {
