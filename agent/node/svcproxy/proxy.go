@@ -63,7 +63,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p := newWith(cfg, nft)
 	p.ct = nsConntrack{path: cfg.NetNS}
-	p.fast = nlTables{path: cfg.NetNS, table: cfg.Table}
+	p.fast = &nlTables{path: cfg.NetNS, table: cfg.Table}
 	return p, nil
 }
 
@@ -204,6 +204,11 @@ func (p *Proxy) Close(ctx context.Context) error {
 	tx.Delete(&knftables.Table{})
 	if err := p.nft.Run(ctx, tx); err != nil {
 		return fmt.Errorf("service proxy: delete table ip %s: %w", p.table, err)
+	}
+	if p.fast != nil {
+		if err := p.fast.Close(); err != nil {
+			p.log.Warn("close the netlink connection", "err", err)
+		}
 	}
 	p.closed = true
 	p.pieces, p.known = nil, false
