@@ -2,7 +2,9 @@ package svcproxy
 
 import (
 	"maps"
+	"reflect"
 	"slices"
+	"unsafe"
 )
 
 // A sync plans only the Services that changed, as kube-proxy's partial
@@ -129,14 +131,28 @@ func serviceEqual(a, b *Service) bool {
 		a.SessionAffinity != nil && *a.SessionAffinity != *b.SessionAffinity {
 		return false
 	}
+	// The endpoints of one EndpointSlice share its ports' map: a pair of
+	// maps found equal is not compared again.
+	var lastA, lastB unsafe.Pointer
 	for i := range a.Endpoints {
 		x, y := &a.Endpoints[i], &b.Endpoints[i]
-		if x.IP != y.IP || !maps.Equal(x.Ports, y.Ports) {
+		if x.IP != y.IP {
 			return false
 		}
+		pa, pb := mapPointer(x.Ports), mapPointer(y.Ports)
+		if pa == lastA && pb == lastB && pa != nil {
+			continue
+		}
+		if !maps.Equal(x.Ports, y.Ports) {
+			return false
+		}
+		lastA, lastB = pa, pb
 	}
 	return true
 }
+
+// mapPointer identifies a map (nil for a nil map).
+func mapPointer(m map[string]uint16) unsafe.Pointer { return reflect.ValueOf(m).UnsafePointer() }
 
 // cloneService copies what a caller could change under a kept piece.
 func cloneService(s *Service) Service {
@@ -146,9 +162,15 @@ func cloneService(s *Service) Service {
 		a := *s.SessionAffinity
 		c.SessionAffinity = &a
 	}
+	// Endpoints that shared a map share its copy, so serviceEqual's
+	// shortcut works on kept pieces too.
 	c.Endpoints = make([]Endpoint, len(s.Endpoints))
+	var last, lastCopy map[string]uint16
 	for i, ep := range s.Endpoints {
-		c.Endpoints[i] = Endpoint{IP: ep.IP, Ports: maps.Clone(ep.Ports)}
+		if ep.Ports == nil || mapPointer(ep.Ports) != mapPointer(last) {
+			last, lastCopy = ep.Ports, maps.Clone(ep.Ports)
+		}
+		c.Endpoints[i] = Endpoint{IP: ep.IP, Ports: lastCopy}
 	}
 	return c
 }

@@ -62,7 +62,7 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, err
 	}
 	p := newWith(cfg, nft)
-	p.ct = nsConntrack{path: cfg.NetNS}
+	p.ct = &nsConntrack{path: cfg.NetNS}
 	p.fast = &nlTables{path: cfg.NetNS, table: cfg.Table}
 	return p, nil
 }
@@ -209,6 +209,9 @@ func (p *Proxy) Close(ctx context.Context) error {
 		if err := p.fast.Close(); err != nil {
 			p.log.Warn("close the netlink connection", "err", err)
 		}
+	}
+	if c, ok := p.ct.(interface{ Close() }); ok {
+		c.Close()
 	}
 	p.closed = true
 	p.pieces, p.known = nil, false
