@@ -197,7 +197,45 @@ func translate(v *ServiceView) (*serviceIndex, []svcproxy.Service) {
 			proxied = append(proxied, ps)
 		}
 	}
+	dropTakenExternalIPs(proxied)
 	return idx, proxied
+}
+
+// dropTakenExternalIPs keeps an external IP only where none of its
+// Service's ports is served there already, by a ClusterIP or by an
+// earlier Service's external IP: nothing in the API stops two Services
+// from naming one, and the proxy refuses a table where one address and
+// port goes two ways (every Service would lose its update).
+func dropTakenExternalIPs(svcs []svcproxy.Service) {
+	type vip struct {
+		ip    netip.Addr
+		proto svcproxy.Protocol
+		port  uint16
+	}
+	taken := map[vip]bool{}
+	for _, s := range svcs {
+		for _, p := range s.Ports {
+			taken[vip{s.ClusterIP, p.Protocol, p.Port}] = true
+		}
+	}
+	for i := range svcs {
+		s := &svcs[i]
+		var kept []netip.Addr
+		for _, ip := range s.ExternalIPs {
+			free := true
+			for _, p := range s.Ports {
+				free = free && !taken[vip{ip, p.Protocol, p.Port}]
+			}
+			if !free {
+				continue
+			}
+			for _, p := range s.Ports {
+				taken[vip{ip, p.Protocol, p.Port}] = true
+			}
+			kept = append(kept, ip)
+		}
+		s.ExternalIPs = kept
+	}
 }
 
 // proxyService is svc with its ready endpoints from slices.
@@ -223,6 +261,13 @@ func proxyService(svc *api.Service, slices []*api.EndpointSlice) svcproxy.Servic
 		}
 		// A named targetPort leaves 0: each endpoint names its own port.
 		out.Ports = append(out.Ports, port)
+	}
+	if out.ClusterIP.IsValid() {
+		for _, a := range svc.Spec.ExternalIPs {
+			if ip, err := netip.ParseAddr(a); err == nil && ip.Is4() {
+				out.ExternalIPs = append(out.ExternalIPs, ip)
+			}
+		}
 	}
 	if svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP {
 		timeout := int32(corev1.DefaultClientIPServiceAffinitySeconds)

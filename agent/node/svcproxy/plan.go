@@ -124,7 +124,7 @@ func (rs *ruleset) merge(src *ruleset) {
 // the same fields, ports and endpoints in the same order.
 func serviceEqual(a, b *Service) bool {
 	if a.Namespace != b.Namespace || a.Name != b.Name || a.ClusterIP != b.ClusterIP ||
-		!slices.Equal(a.Ports, b.Ports) || len(a.Endpoints) != len(b.Endpoints) {
+		!slices.Equal(a.Ports, b.Ports) || !slices.Equal(a.ExternalIPs, b.ExternalIPs) || len(a.Endpoints) != len(b.Endpoints) {
 		return false
 	}
 	if (a.SessionAffinity == nil) != (b.SessionAffinity == nil) ||
@@ -158,6 +158,7 @@ func mapPointer(m map[string]uint16) unsafe.Pointer { return reflect.ValueOf(m).
 func cloneService(s *Service) Service {
 	c := *s
 	c.Ports = slices.Clone(s.Ports)
+	c.ExternalIPs = slices.Clone(s.ExternalIPs)
 	if s.SessionAffinity != nil {
 		a := *s.SessionAffinity
 		c.SessionAffinity = &a

@@ -112,8 +112,16 @@ func (rs *ruleset) addServicePort(s *Service, p Port, ips []string) {
 			targets = append(targets, t)
 		}
 	}
+	// The external IPs' keys, beside the ClusterIP's.
+	extKeys := make([]string, len(s.ExternalIPs))
+	for i, ip := range s.ExternalIPs {
+		extKeys[i] = ips4Key(ip.String(), proto, p.Port)
+	}
 	if len(targets) == 0 {
 		rs.maps[mapNoEndpointServices][vipKey] = "goto " + chainReject
+		for _, k := range extKeys {
+			rs.maps[mapNoEndpointServices][k] = "goto " + chainReject
+		}
 		if p.NodePort != 0 {
 			rs.maps[mapNoEndpointNodePorts][npKey] = "goto " + chainReject
 		}
@@ -182,6 +190,9 @@ func (rs *ruleset) addServicePort(s *Service, p Port, ips []string) {
 	chain := serviceChain(s, p)
 	rs.chains[chain] = rules
 	rs.maps[mapServiceIPs][vipKey] = "goto " + chain
+	for _, k := range extKeys {
+		rs.maps[mapServiceIPs][k] = "goto " + chain
+	}
 	if p.NodePort != 0 {
 		rs.maps[mapServiceNodePorts][npKey] = "goto " + chain
 	}

@@ -143,3 +143,20 @@ func TestAffinityPinsAClientToItsLastEndpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestExternalIPsAreServedAsTheClusterIPAndRejectWithoutEndpoints(t *testing.T) {
+	svc := web(srv1IP)
+	svc.ExternalIPs = []netip.Addr{netip.MustParseAddr("192.0.2.10")}
+	if dump := dumpAfterFullSync(t, []Service{svc}); !strings.Contains(dump, "192.0.2.10 . tcp . 80 : goto svc-") {
+		t.Errorf("table lacks the external IP's entry:\n%s", dump)
+	}
+	svc.Endpoints = nil
+	if dump := dumpAfterFullSync(t, []Service{svc}); !strings.Contains(dump, "192.0.2.10 . tcp . 80 : goto reject-chain") {
+		t.Errorf("table lacks the external IP's reject:\n%s", dump)
+	}
+	other := web(srv2IP)
+	other.Name, other.ClusterIP = "other", netip.MustParseAddr("192.0.2.10")
+	if err := Validate([]Service{svc, other}); err == nil || !strings.Contains(err.Error(), "192.0.2.10/TCP/80 is also served by default/web") {
+		t.Errorf("an external IP and port another Service serves: %v", err)
+	}
+}
