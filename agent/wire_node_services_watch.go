@@ -135,6 +135,9 @@ func (w *watchedServices) viewLocked() *node.ServiceView {
 	return v
 }
 
+// watchWindow is how long one watch lasts before the next replaces it.
+const watchWindow = 30 * time.Second
+
 // errWatchExpired is a watch the server no longer has the changes for.
 var errWatchExpired = errors.New("resourceVersion expired")
 
@@ -182,7 +185,13 @@ type watchedObject struct {
 // objects, which replace the cache's, then the changes) and returns the
 // resourceVersion it got to.
 func (w *watchedServices) watch(ctx context.Context, path string, from uint64) (uint64, error) {
-	q := "?watch=1&allowWatchBookmarks=true"
+	// The server ends the watch after watchWindow and the next one goes
+	// on from its resourceVersion; a stream that stops short of that (its
+	// server cut off from this node, no RST coming back) ends at the
+	// deadline, as the other node queries do (fetchSlack).
+	ctx, cancel := context.WithTimeout(ctx, watchWindow+fetchSlack)
+	defer cancel()
+	q := "?watch=1&allowWatchBookmarks=true&timeoutSeconds=" + strconv.Itoa(int(watchWindow/time.Second))
 	if from == 0 {
 		q += "&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
 	} else {
