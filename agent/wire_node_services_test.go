@@ -181,9 +181,16 @@ func TestClientWatchListsAgainAfterExpiry(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		asks = append(asks, r.URL.RawQuery)
+		n := len(asks)
 		mu.Unlock()
 		if r.URL.Query().Get("resourceVersion") == "7" {
 			fmt.Fprintln(rw, `{"type":"ERROR","object":{"kind":"Status","status":"Failure","reason":"Expired","code":410,"message":"too old"}}`)
+			return
+		}
+		if n == 2 {
+			// A list cut short (after a periodic bookmark) is listed again.
+			fmt.Fprintln(rw, `{"type":"ADDED","object":{"metadata":{"namespace":"default","name":"old","resourceVersion":"3"}}}`)
+			fmt.Fprintln(rw, `{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"25"}}}`)
 			return
 		}
 		fmt.Fprintln(rw, `{"type":"ADDED","object":{"metadata":{"namespace":"default","name":"web","resourceVersion":"20"},"spec":{"clusterIP":"10.96.0.9"}}}`)
@@ -197,15 +204,19 @@ func TestClientWatchListsAgainAfterExpiry(t *testing.T) {
 		t.Fatalf("watch from an expired resourceVersion: next %d, %v", next, err)
 	}
 	next, err = w.watch(ctx, watchServices, next)
+	if err != nil || next != 0 || w.synced[watchServices] {
+		t.Fatalf("a list cut short: next %d, %v, synced %v", next, err, w.synced)
+	}
+	next, err = w.watch(ctx, watchServices, next)
 	if err != nil || next != 30 {
 		t.Fatalf("the new list: next %d, %v", next, err)
 	}
-	if _, ok := w.services["default/web"]; !ok || w.index != 30 || !w.synced[watchServices] {
+	if _, ok := w.services["default/web"]; !ok || len(w.services) != 1 || w.index != 30 || !w.synced[watchServices] {
 		t.Fatalf("cache after the list: %v at index %d, synced %v", w.services, w.index, w.synced)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(asks) != 2 || !strings.Contains(asks[0], "resourceVersion=7") || !strings.Contains(asks[1], "sendInitialEvents=true") {
+	if len(asks) != 3 || !strings.Contains(asks[0], "resourceVersion=7") || !strings.Contains(asks[1], "sendInitialEvents=true") || !strings.Contains(asks[2], "sendInitialEvents=true") {
 		t.Fatalf("queries %q", asks)
 	}
 }

@@ -216,14 +216,22 @@ func (w *watchedServices) watch(ctx context.Context, path string, from uint64) (
 	if from == 0 {
 		initial = map[string]json.RawMessage{}
 	}
+	// resume is where the next watch starts: a watch that ends before
+	// its initial events did starts again from a list.
+	resume := func() uint64 {
+		if initial != nil {
+			return 0
+		}
+		return from
+	}
 	dec := json.NewDecoder(resp.Body)
 	for {
 		var ev watchLine
 		if err := dec.Decode(&ev); err != nil {
 			if errors.Is(err, io.EOF) {
-				return from, nil
+				return resume(), nil
 			}
-			return from, fmt.Errorf("watch %s: %w", path, err)
+			return resume(), fmt.Errorf("watch %s: %w", path, err)
 		}
 		if ev.Type == "ERROR" {
 			var st struct {
@@ -231,20 +239,20 @@ func (w *watchedServices) watch(ctx context.Context, path string, from uint64) (
 				Message string `json:"message"`
 			}
 			if err := json.Unmarshal(ev.Object, &st); err != nil {
-				return from, fmt.Errorf("watch %s: ERROR event: %w", path, err)
+				return resume(), fmt.Errorf("watch %s: ERROR event: %w", path, err)
 			}
 			if st.Code == http.StatusGone {
 				return 0, fmt.Errorf("watch %s from %d: %s: %w", path, from, st.Message, errWatchExpired)
 			}
-			return from, fmt.Errorf("watch %s: HTTP %d: %s", path, st.Code, st.Message)
+			return resume(), fmt.Errorf("watch %s: HTTP %d: %s", path, st.Code, st.Message)
 		}
 		var o watchedObject
 		if err := json.Unmarshal(ev.Object, &o); err != nil {
-			return from, fmt.Errorf("watch %s: %s event: %w", path, ev.Type, err)
+			return resume(), fmt.Errorf("watch %s: %s event: %w", path, ev.Type, err)
 		}
 		rv, err := strconv.ParseUint(o.Metadata.ResourceVersion, 10, 64)
 		if err != nil {
-			return from, fmt.Errorf("watch %s: %s event: resourceVersion %q", path, ev.Type, o.Metadata.ResourceVersion)
+			return resume(), fmt.Errorf("watch %s: %s event: resourceVersion %q", path, ev.Type, o.Metadata.ResourceVersion)
 		}
 		key := o.Metadata.Namespace + "/" + o.Metadata.Name
 		switch {
