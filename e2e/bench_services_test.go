@@ -99,11 +99,12 @@ func TestBenchServices(t *testing.T) {
 			onVIP = at(vip)
 			return at(direct), onVIP
 		}
-		d, v := pair("tput", secs)
-		// Round trips on both paths in one process, taking turns every
-		// 100: two runs taken one after the other differ by more than
-		// the paths do on a busy 2-core machine.
-		dRR, vRR := rrPair(inside, run, direct, vip, "20000", "1")
+		// Throughput and round trips on both paths from one process,
+		// taking turns (every half second, every 100 round trips): two
+		// runs taken one after the other differ by more than the paths
+		// do on a busy 2-core machine.
+		d, v := pathPair(inside, run, direct, vip, "gbit_per_s", "tputpair", secs)
+		dRR, vRR := pathPair(inside, run, direct, vip, "p50_us", "rrpair", "20000", "1")
 		dC, vC := pair("conn", "2000")
 		record(t, "services", map[string]any{
 			"run":           run,
@@ -130,16 +131,17 @@ func TestBenchServices(t *testing.T) {
 	}
 }
 
-// rrPair runs netbench rrpair over the direct and the ClusterIP path
-// (which is named first alternates by run) and returns each one's p50.
-func rrPair(inside func(...string) map[string]float64, run int, direct, vip, count, size string) (onDirect, onVIP map[string]float64) {
+// pathPair runs a netbench pair mode (tputpair, rrpair) over the direct
+// and the ClusterIP path (which is named first alternates by run) and
+// returns each one's figure under key, as the single-path modes name it.
+func pathPair(inside func(...string) map[string]float64, run int, direct, vip, key, mode string, args ...string) (onDirect, onVIP map[string]float64) {
 	first, second := direct, vip
 	if run%2 == 0 {
 		first, second = vip, direct
 	}
-	m := inside("rrpair", first, second, count, size)
-	a := map[string]float64{"p50_us": m["p50_us_1"], "p99_us": m["p99_us_1"]}
-	b := map[string]float64{"p50_us": m["p50_us_2"], "p99_us": m["p99_us_2"]}
+	m := inside(append([]string{mode, first, second}, args...)...)
+	a := map[string]float64{key: m[key+"_1"]}
+	b := map[string]float64{key: m[key+"_2"]}
 	if run%2 == 0 {
 		return b, a
 	}

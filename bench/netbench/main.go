@@ -7,6 +7,10 @@
 //	netbench serve ADDR            accept tests on ADDR (e.g. :5201)
 //	netbench tput ADDR SECONDS     one stream for SECONDS, prints JSON
 //	netbench rr ADDR COUNT SIZE    COUNT round trips of SIZE bytes, prints JSON
+//	netbench tputpair ADDR1 ADDR2 SECONDS
+//	                               one stream to each for SECONDS in all, taking
+//	                               turns every half second, prints JSON
+//	                               (gbit_per_s_1, gbit_per_s_2)
 //	netbench rrpair ADDR1 ADDR2 COUNT SIZE
 //	                               COUNT round trips of SIZE bytes on each of two
 //	                               connections, taking turns every 100, prints
@@ -77,6 +81,12 @@ func run(args []string) error {
 			return fmt.Errorf("rr SIZE %q: want 1..%d", args[3], chunk)
 		}
 		return roundTrips(args[1], count, size)
+	case args[0] == "tputpair" && len(args) == 4:
+		secs, err := strconv.ParseFloat(args[3], 64)
+		if err != nil {
+			return fmt.Errorf("tputpair SECONDS %q: %w", args[3], err)
+		}
+		return throughputPairs(args[1], args[2], time.Duration(secs*float64(time.Second)))
 	case args[0] == "rrpair" && len(args) == 5:
 		count, err := strconv.Atoi(args[3])
 		if err != nil || count < 1 {
@@ -195,6 +205,56 @@ func throughput(addr string, d time.Duration) error {
 	return json.NewEncoder(os.Stdout).Encode(map[string]float64{
 		"bytes": float64(got), "seconds": secs, "gbit_per_s": float64(got) * 8 / secs / 1e9,
 	})
+}
+
+// pairSlice is how long tputpair sends on one connection before it turns
+// to the other.
+const pairSlice = 500 * time.Millisecond
+
+// throughputPairs compares two paths' throughput under the same
+// conditions: one stream to each, sending in turns for pairSlice, d in
+// all for each path. Each path's figure is what its receiver counted over
+// the time the sender spent on it.
+func throughputPairs(addr1, addr2 string, d time.Duration) error {
+	var conns [2]*net.TCPConn
+	for i, addr := range []string{addr1, addr2} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("dial %s: %w", addr, err)
+		}
+		defer c.Close()
+		if _, err := c.Write([]byte{modeThroughput, 0, 0, 0, 0}); err != nil {
+			return fmt.Errorf("write header: %w", err)
+		}
+		conns[i] = c.(*net.TCPConn)
+	}
+	buf := make([]byte, chunk)
+	var spent [2]time.Duration
+	for n := 0; spent[0] < d || spent[1] < d; n++ {
+		i := n % 2
+		if spent[i] >= d {
+			continue
+		}
+		start := time.Now()
+		for time.Since(start) < pairSlice {
+			if _, err := conns[i].Write(buf); err != nil {
+				return fmt.Errorf("send: %w", err)
+			}
+		}
+		spent[i] += time.Since(start)
+	}
+	out := map[string]float64{}
+	for i, c := range conns {
+		if err := c.CloseWrite(); err != nil {
+			return fmt.Errorf("close write: %w", err)
+		}
+		var got int64
+		if err := binary.Read(c, binary.BigEndian, &got); err != nil {
+			return fmt.Errorf("read receiver's count: %w", err)
+		}
+		out[fmt.Sprintf("gbit_per_s_%d", i+1)] = float64(got) * 8 / spent[i].Seconds() / 1e9
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
 }
 
 func roundTrips(addr string, count, size int) error {

@@ -11,13 +11,15 @@ const servicesText = `## Services (TestBenchServices, BenchmarkSyncOneChange)
 Issue 19's numbers. A 3-node lab: a bench/netbench server pod on n2 behind
 the Service nb (ClusterIP port 80 → 5201), its client pod on n3. Each run
 measures the same pair of pods directly (pod IP) and through the
-ClusterIP, in turns (which goes first alternates by run): one TCP stream's
-throughput, and 2,000 new connections one after the other, each a
-one-byte exchange then closed. Round trips: 20,000 one-byte round trips
-on each path (busy-polled, as in the pod network section) from one
-client process with a connection on each, taking turns every 100
-(` + "`netbench rrpair`" + `), so both paths see the same moments of a busy machine;
-two runs taken one after the other differed by more than the paths do. Through the ClusterIP the
+ClusterIP: 2,000 new connections one after the other, each a one-byte
+exchange then closed, first on one path then on the other (which goes
+first alternates by run). Throughput and round trips are measured on
+both paths from one client process with a connection on each, taking
+turns, so both paths see the same moments of a busy machine (two runs
+taken one after the other differed by more than the paths do): one TCP
+stream to each for 5 s in all, in turns of half a second
+(` + "`netbench tputpair`" + `), and 20,000 one-byte round trips on each (busy-polled,
+as in the pod network section), in turns of 100 (` + "`netbench rrpair`" + `). Through the ClusterIP the
 client's node DNATs the first packet of each connection (nftables,
 ` + "`numgen random`" + ` over the ready endpoints) and conntrack translates every
 later packet both ways; nothing SNATs.
