@@ -78,6 +78,31 @@ spec:
   - {name: web, port: 80, targetPort: http}
 `
 
+// webExtraServices serve the web pods as a NodePort Service with an
+// external IP and ClientIP affinity, and as a headless one.
+const webExtraServices = `apiVersion: v1
+kind: Service
+metadata:
+  name: webx
+spec:
+  type: NodePort
+  selector: {app: web}
+  externalIPs: [192.0.2.80]
+  sessionAffinity: ClientIP
+  ports:
+  - {name: web, port: 80, targetPort: http}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: webh
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports:
+  - {name: web, port: 80, targetPort: http}
+`
+
 // TestServicesOnTheNodes runs Services on a 3-node lab with one Raft
 // seat, so that n2 and n3 follow the Services as clients do (through a
 // server) and n1 from its own state: two servers behind a Service (n1,
@@ -222,6 +247,41 @@ func TestServicesOnTheNodes(t *testing.T) {
 		if !strings.Contains(out, "web.default.svc.cluster.local") || !strings.Contains(out, "Address: "+vip) {
 			t.Errorf("nslookup web did not find web.default.svc.cluster.local at %s:\n%s", vip, out)
 		}
+	})
+
+	t.Run("NodePort, externalIP and ClientIP affinity; headless", func(t *testing.T) {
+		f.apply(webExtraServices)
+		nodePort := strings.TrimSpace(f.run("get", "svc", "webx", "-o", "jsonpath={.spec.ports[0].nodePort}"))
+		n2 := f.labState().Nodes[1]
+		// From a pod to its own node's address (the node that translates
+		// sees the reply: no SNAT needed) and to the external IP, which the
+		// pod's node translates before routing.
+		for _, u := range []string{"http://" + n2.Addr + ":" + nodePort + "/cgi-bin/ip", "http://192.0.2.80:80/cgi-bin/ip"} {
+			var first string
+			waitFor(t, "cli reaching webx at "+u, func() bool {
+				var err error
+				first, err = get("cli", u)
+				return err == nil
+			})
+			// Affinity: every later request goes where the first went
+			// (without it, 10 of 10 on one of 2 servers has odds 2^-9).
+			for range 10 {
+				if got, err := get("cli", u); err != nil || got != first {
+					t.Fatalf("%s: %q (%v) after %q: ClientIP affinity not kept", u, got, err, first)
+				}
+			}
+		}
+		// Headless: the name answers every ready server's own IP.
+		eventually(t, "webh resolving to both servers", func() string {
+			out, _ := f.try("exec", "dns", "--", "nslookup", "webh.default.svc.cluster.local")
+			for _, p := range []string{"srv-a", "srv-b"} {
+				if !strings.Contains(out, "Address: "+pods[p].Status.PodIP) {
+					return "no " + p + " in: " + out
+				}
+			}
+			return ""
+		})
+		f.run("delete", "svc", "webx", "webh")
 	})
 
 	t.Run("rules live in the node namespaces only", func(t *testing.T) {
