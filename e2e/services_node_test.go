@@ -251,7 +251,11 @@ func TestServicesOnTheNodes(t *testing.T) {
 
 	t.Run("NodePort, externalIP and ClientIP affinity; headless", func(t *testing.T) {
 		f.apply(webExtraServices)
-		nodePort := strings.TrimSpace(f.run("get", "svc", "webx", "-o", "jsonpath={.spec.ports[0].nodePort}"))
+		var webx api.Service
+		if err := json.Unmarshal([]byte(f.run("get", "svc", "webx", "-o", "json")), &webx); err != nil || len(webx.Spec.Ports) != 1 {
+			t.Fatalf("webx: %v %+v", err, webx.Spec.Ports)
+		}
+		nodePort := fmt.Sprint(webx.Spec.Ports[0].NodePort)
 		n2 := f.labState().Nodes[1]
 		// From a pod to its own node's address (the node that translates
 		// sees the reply: no SNAT needed) and to the external IP, which the
