@@ -61,7 +61,7 @@ func TestSidecarStartsFirstKeepsRunningAndStopsLast(t *testing.T) {
 	sidecar := shell("proxy", imageV1, `echo sidecar >> /shared/order
 trap 'echo sidecar-stopped >> /shared/order; exit 0' TERM
 sleep 1; touch /shared/up
-while true; do if grep -q app /shared/order && [ ! -f /shared/crashed ]; then touch /shared/crashed; exit 3; fi; sleep 0.2; done`)
+while true; do if [ -f /shared/crash ] && [ ! -f /shared/crashed ]; then touch /shared/crashed; exit 3; fi; sleep 0.2; done`)
 	sidecar.StartupProbe = &api.Probe{ProbeHandler: api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"test", "-f", "/shared/up"}}}, PeriodSeconds: 1, FailureThreshold: 30, TimeoutSeconds: 1, SuccessThreshold: 1}
 	init := shell("setup", imageV1, `test -f /shared/up || exit 1; echo init >> /shared/order`)
 	app := shell("app", imageV1, `echo app >> /shared/order; trap 'echo app-stopped >> /shared/order; exit 0' TERM; while true; do sleep 0.2; done`)
@@ -73,6 +73,11 @@ while true; do if grep -q app /shared/order && [ ! -f /shared/crashed ]; then to
 	}
 	if cs := initStatusOf(t, st, "proxy"); cs.State.Running == nil || cs.Started == nil || !*cs.Started {
 		t.Fatalf("sidecar status = %+v, want running and started", cs)
+	}
+	// Now the sidecar exits once (the test says when, so the checks above
+	// see it running).
+	if err := os.WriteFile(filepath.Join(filepath.Dir(order), "crash"), nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	st = syncUntil(t, r, pod, "", "sidecar restarted", func(st api.PodStatus) bool {
 		cs := initStatusOf(t, st, "proxy")
