@@ -42,7 +42,7 @@ func TestCheckPodFailsOnEachWayOfBreakingTheRule(t *testing.T) {
 	}{
 		// The node waits the toleration, as long as the leader does.
 		"node waits the whole toleration": {pod: PodBudget{FenceAfter: time.Minute, ReplaceAfter: time.Minute}, want: "may still run a pod"},
-		"node fences a millisecond late": {pod: PodBudget{FenceAfter: 59*time.Second + time.Millisecond, ReplaceAfter: time.Minute}, want: "may still run a pod"},
+		"node fences a millisecond late":  {pod: PodBudget{FenceAfter: 59*time.Second + time.Millisecond, ReplaceAfter: time.Minute}, want: "may still run a pod"},
 		// The node ignores the toleration: it keeps a pod for good that the
 		// leader replaces after a minute.
 		"node keeps a pod the leader replaces": {pod: PodBudget{FenceAfter: Forever, ReplaceAfter: time.Minute}, want: "may still run a pod"},
