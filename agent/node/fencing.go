@@ -42,9 +42,11 @@ type Fleet interface {
 	PingServer() bool
 }
 
-// podRemover is what fencing needs of the pod runtime.
-type podRemover interface {
-	RemovePod(ctx context.Context, podUID string) error
+// podKiller is what fencing needs of the pod runtime: a fenced pod is
+// killed at once (SIGKILL, no stop grace), so that no container that
+// ignores SIGTERM outlives the moment its replacement may start.
+type podKiller interface {
+	KillPod(ctx context.Context, podUID string) error
 }
 
 // FenceConfig is what fencing is told.
@@ -62,9 +64,11 @@ type FenceConfig struct {
 
 // Fencer keeps a node from running a replica twice. The node reconciler
 // acts only while the agent is in contact with the fleet's current state
-// (lastContact); a node cut off for longer than its budget's FenceAfter
-// stops its controller-managed pods itself, before the leader may declare
-// it lost and run its replicas elsewhere (agent/liveness). When contact returns, the
+// (lastContact); a node cut off for longer than a pod's FenceAfter stops
+// that controller-managed pod itself, before the leader may run it
+// elsewhere (agent/liveness: the budget's FenceAfter for a pod without a
+// toleration of its node's loss, later for one with, never for one
+// tolerated for good or a bare pod). When contact returns, the
 // reconciler sees the fresh assignments: pods no longer bound here are
 // removed as unclaimed, and only what is still bound here runs again.
 type Fencer struct {
@@ -73,12 +77,15 @@ type Fencer struct {
 	log    *slog.Logger
 
 	mu          sync.Mutex
-	runtime     podRemover      // the reconciler's, once it runs; nil before
-	lastFetch   time.Time       // a server answered (assignments query or readiness probe)
-	lastContact time.Time       // contactNow last held
-	managed     map[string]bool // UIDs of controller-managed pods in the last view
-	fenced      bool            // managed pods were stopped for lack of contact
-	needIndex   uint64          // a server trusts its state from this index on (0: ask the leader)
+	runtime     podKiller                // the reconciler's, once it runs; nil before
+	lastFetch   time.Time                // a server answered (assignments query or readiness probe)
+	lastContact time.Time                // contactNow last held
+	fenceAfter  map[string]time.Duration // by UID, the pods of the last view the node stops when cut off this long
+	stopped     map[string]bool          // by UID, the pods stopped for lack of contact in this outage
+	fenced      bool                     // pods were stopped for lack of contact
+	cutOff      bool                     // the fence loop's last look found no contact
+	view        []api.Pod                // the last view read (cutoff.go keeps its pods running)
+	needIndex   uint64                   // a server trusts its state from this index on (0: ask the leader)
 	// skippedStale: after an outage a client has dropped the first view.
 	skippedStale bool
 }
@@ -93,7 +100,7 @@ func NewFencer(cfg FenceConfig, fleet Fleet) *Fencer {
 	return &Fencer{budget: cfg.Liveness.Budget(), fleet: fleet, log: log}
 }
 
-func (f *Fencer) setRuntime(rt podRemover) {
+func (f *Fencer) setRuntime(rt podKiller) {
 	f.mu.Lock()
 	f.runtime = rt
 	f.mu.Unlock()
@@ -105,18 +112,23 @@ func (f *Fencer) isFenced() bool {
 	return f.fenced
 }
 
-// fetched records a successful read of this node's assignments.
+// fetched records a successful read of this node's assignments: when
+// each of its pods must stop if the node is cut off (liveness.PodBudget,
+// by the pod's tolerations of node.kubernetes.io/unreachable and
+// not-ready, as the leader reads them).
 func (f *Fencer) fetched(view *Assignments) {
-	managed := map[string]bool{}
+	fenceAfter := map[string]time.Duration{}
 	for i := range view.Pods {
-		if api.ControllerOf(&view.Pods[i]) != nil {
-			managed[string(view.Pods[i].ObjectMeta.UID)] = true
+		p := &view.Pods[i]
+		if after := f.budget.ForPod(api.LostNodeTolerance(p)).FenceAfter; after != liveness.Forever {
+			fenceAfter[string(p.ObjectMeta.UID)] = after
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lastFetch = time.Now()
-	f.managed = managed
+	f.fenceAfter = fenceAfter
+	f.view = view.Pods
 }
 
 // contact returns when this agent last knew it was in touch with the
@@ -228,15 +240,15 @@ func (f *Fencer) reconcileAllowed(viewIndex uint64) bool {
 			f.skippedStale = true
 			return false
 		}
-		f.fenced, f.skippedStale = false, false
+		f.fenced, f.skippedStale, f.stopped = false, false, nil
 		f.log.Info("in contact with the fleet again; running what the state binds here")
 	}
 	return true
 }
 
-// Run stops this node's controller-managed pods once it has been out of
-// contact for longer than the budget's FenceAfter; it returns when ctx is
-// done.
+// Run stops each of this node's controller-managed pods once it has been
+// out of contact for longer than the pod's FenceAfter; it returns when ctx
+// is done.
 func (f *Fencer) Run(ctx context.Context) {
 	tick := time.NewTicker(f.budget.FenceInterval)
 	defer tick.Stop()
@@ -271,19 +283,26 @@ func (f *Fencer) Run(ctx context.Context) {
 			f.lastContact = since
 		}
 		cutOff := now.Sub(f.lastContact)
+		f.cutOff = !ok
 		var uids []string
-		if !ok && cutOff > f.budget.FenceAfter && !f.fenced {
-			for uid := range f.managed {
-				uids = append(uids, uid)
+		if !ok {
+			for uid, after := range f.fenceAfter {
+				if cutOff > after && !f.stopped[uid] {
+					uids = append(uids, uid)
+				}
 			}
-			f.managed = map[string]bool{}
-			f.fenced = true
+		}
+		for _, uid := range uids {
+			if f.stopped == nil {
+				f.stopped = map[string]bool{}
+			}
+			f.stopped[uid], f.fenced = true, true
 		}
 		f.mu.Unlock()
 		if len(uids) == 0 {
 			continue
 		}
-		f.log.Warn("cut off from the fleet for longer than the fence allows: stopping controller-managed pods before the leader replaces them",
+		f.log.Warn("cut off from the fleet for longer than the fence allows: killing controller-managed pods before the leader replaces them",
 			"cut_off", cutOff.Round(time.Millisecond), "fence_after", f.budget.FenceAfter, "pods", len(uids))
 		f.stopLocalPods(ctx, uids)
 	}
@@ -301,7 +320,7 @@ func (f *Fencer) stopLocalPods(ctx context.Context, uids []string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := rt.RemovePod(ctx, uid); err != nil {
+			if err := rt.KillPod(ctx, uid); err != nil {
 				f.log.Warn("self-fence: remove pod", "uid", uid, "err", err)
 			}
 		}()

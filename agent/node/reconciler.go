@@ -57,6 +57,8 @@ type PodRuntime interface {
 	// ListPods returns the UIDs of the pods the runtime holds.
 	ListPods(ctx context.Context) ([]string, error)
 	RemovePod(ctx context.Context, podUID string) error
+	// KillPod is RemovePod without the stop grace (fencing.go).
+	KillPod(ctx context.Context, podUID string) error
 	// TerminatePod stops a pod being deleted gracefully (preStop hooks,
 	// SIGTERM, SIGKILL once grace is up) and removes it.
 	TerminatePod(ctx context.Context, pod *api.Pod, grace time.Duration) error
