@@ -59,6 +59,11 @@ type FenceConfig struct {
 	// may replace them (docs/liveness.md). A follower that has not heard
 	// from its leader for ContactWindow counts as out of contact.
 	Liveness liveness.Config
+	// ViewFile is where the fencer keeps the last view it read and, in
+	// its modification time, the last contact (fencing_view.go): an agent
+	// restarted while cut off keeps and stops pods from it. "" keeps
+	// nothing on disk.
+	ViewFile string
 	Log      *slog.Logger
 }
 
@@ -85,6 +90,10 @@ type Fencer struct {
 	fenced      bool                     // pods were stopped for lack of contact
 	cutOff      bool                     // the fence loop's last look found no contact
 	view        []api.Pod                // the last view read (cutoff.go keeps its pods running)
+	viewFile    string                   // FenceConfig.ViewFile
+	savedKey    string                   // viewKey of the view on disk
+	restored    time.Time                // the last contact the view on disk recorded at start
+	lastKeep    time.Time                // cutoff.go's last pass
 	needIndex   uint64                   // a server trusts its state from this index on (0: ask the leader)
 	// skippedStale: after an outage a client has dropped the first view.
 	skippedStale bool
@@ -97,7 +106,20 @@ func NewFencer(cfg FenceConfig, fleet Fleet) *Fencer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Fencer{budget: cfg.Liveness.Budget(), fleet: fleet, log: log}
+	f := &Fencer{budget: cfg.Liveness.Budget(), fleet: fleet, log: log, viewFile: cfg.ViewFile}
+	if f.viewFile != "" {
+		pods, contact, err := loadView(f.viewFile)
+		if err != nil {
+			log.Warn("the node's saved view is unreadable: it keeps and stops nothing until contact", "err", err)
+		}
+		if len(pods) > 0 {
+			f.setView(pods)
+			f.restored = contact
+			f.savedKey = viewKey(pods)
+			log.Info("restored the node's last view: keeping its pods until the fleet answers", "pods", len(pods), "last_contact", contact)
+		}
+	}
+	return f
 }
 
 func (f *Fencer) setRuntime(rt podKiller) {
@@ -117,18 +139,37 @@ func (f *Fencer) isFenced() bool {
 // by the pod's tolerations of node.kubernetes.io/unreachable and
 // not-ready, as the leader reads them).
 func (f *Fencer) fetched(view *Assignments) {
+	f.mu.Lock()
+	f.lastFetch = time.Now()
+	f.setView(view.Pods)
+	save := f.viewFile != "" && viewKey(view.Pods) != f.savedKey
+	// The fence's own record of contact, not now: a server cut off from
+	// its leader still reads its own (stale) state.
+	contact := f.lastContact
+	f.mu.Unlock()
+	if !save || contact.IsZero() {
+		return
+	}
+	if err := saveView(f.viewFile, view.Pods, contact); err != nil {
+		f.log.Warn("save the node's view", "err", err)
+		return
+	}
+	f.mu.Lock()
+	f.savedKey = viewKey(view.Pods)
+	f.mu.Unlock()
+}
+
+// setView takes pods as the node's view; f.mu is held (or f unshared).
+func (f *Fencer) setView(pods []api.Pod) {
 	fenceAfter := map[string]time.Duration{}
-	for i := range view.Pods {
-		p := &view.Pods[i]
+	for i := range pods {
+		p := &pods[i]
 		if after := f.budget.ForPod(api.LostNodeTolerance(p)).FenceAfter; after != liveness.Forever {
 			fenceAfter[string(p.ObjectMeta.UID)] = after
 		}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lastFetch = time.Now()
 	f.fenceAfter = fenceAfter
-	f.view = view.Pods
+	f.view = pods
 }
 
 // contact returns when this agent last knew it was in touch with the
@@ -254,7 +295,13 @@ func (f *Fencer) Run(ctx context.Context) {
 	defer tick.Stop()
 	f.mu.Lock()
 	f.lastContact = time.Now()
+	if !f.restored.IsZero() && f.restored.Before(f.lastContact) {
+		// Restarted: the fence deadlines of the pods it kept count from
+		// the last contact before the restart.
+		f.lastContact = f.restored
+	}
 	f.mu.Unlock()
+	var touched time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -282,6 +329,10 @@ func (f *Fencer) Run(ctx context.Context) {
 		if ok || since.After(f.lastContact) {
 			f.lastContact = since
 		}
+		touch := ok && f.viewFile != "" && f.savedKey != "" && f.lastContact.After(touched)
+		if touch {
+			touched = f.lastContact
+		}
 		cutOff := now.Sub(f.lastContact)
 		f.cutOff = !ok
 		var uids []string
@@ -299,6 +350,11 @@ func (f *Fencer) Run(ctx context.Context) {
 			f.stopped[uid], f.fenced = true, true
 		}
 		f.mu.Unlock()
+		if touch {
+			if err := touchContact(f.viewFile, touched); err != nil {
+				f.log.Warn("record the last contact", "err", err)
+			}
+		}
 		if len(uids) == 0 {
 			continue
 		}

@@ -138,6 +138,7 @@ func (n *Reconciler) Run(ctx context.Context) {
 			gate.reset()
 			if ctx.Err() == nil {
 				n.cfg.Log.Debug("read assignments", "err", err)
+				n.keepCutOff(ctx) // cutoff.go: cut off, keep what it keeps
 				select {
 				case <-ctx.Done():
 				case <-time.After(time.Second):
@@ -150,7 +151,8 @@ func (n *Reconciler) Run(ctx context.Context) {
 		fenced := n.d.Fence.isFenced() // the pods it stopped must start again
 		if !n.d.Fence.reconcileAllowed(view.Index) {
 			gate.reset()
-			continue // agent/node/fencing.go: the view may be stale
+			n.keepCutOff(ctx) // cutoff.go
+			continue          // agent/node/fencing.go: the view may be stale
 		}
 		start := time.Now()
 		if fenced {
