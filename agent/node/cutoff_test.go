@@ -90,27 +90,40 @@ func TestAgentRestartedWhileCutOffKeepsAndFencesFromItsSavedView(t *testing.T) {
 	}
 }
 
-// The view on disk records, in its time, the fence's last contact, never
-// a later moment: a server cut off from its leader still reads views from
-// its own state, and they are no evidence of contact.
+// The fence loop saves the view it was given once the node is in contact,
+// with the evidence's own time (a follower's last word from its leader),
+// never a later moment: a restarted agent counts its deadlines from it.
 func TestSavedViewRecordsTheLastContact(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "view.json")
-	f := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Second), ViewFile: path}, &fleetAt{})
-	contact := time.Now().Add(-30 * time.Second).Truncate(time.Second)
-	f.lastContact = contact
+	f := NewFencer(FenceConfig{Liveness: liveness.WithGrace(time.Second), ViewFile: path}, &fleetAt{seat: followerSeat{idx: 5}, leaderIndex: 5})
 	p := api.Pod{ObjectMeta: api.ObjectMeta{UID: "a", ResourceVersion: "7"}}
 	f.fetched(&Assignments{Pods: []api.Pod{p}})
-	pods, at, err := loadView(path)
-	if err != nil {
+	start := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	var (
+		pods []api.Pod
+		at   time.Time
+	)
+	saved := eventually(5*time.Second, func() bool {
+		pods, at, _ = loadView(path)
+		return len(pods) == 1
+	})
+	checked := time.Now()
+	cancel()
+	<-done
+	if !saved || pods[0].ObjectMeta.UID != "a" {
+		t.Fatalf("saved view %v, want pod a", pods)
+	}
+	// followerSeat's leader spoke 10 ms before each look.
+	if at.After(checked) || at.Before(start.Add(-time.Second)) {
+		t.Fatalf("saved with time %v, want the last contact, between %v and %v", at, start, checked)
+	}
+	if err := touchContact(path, at.Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if len(pods) != 1 || pods[0].ObjectMeta.UID != "a" || !at.Equal(contact) {
-		t.Fatalf("saved %v at %v, want pod a at the last contact %v", pods, at, contact)
-	}
-	if err := touchContact(path, contact.Add(time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if _, at, _ := loadView(path); !at.Equal(contact.Add(time.Second)) {
-		t.Fatalf("touched contact read back as %v", at)
+	if _, back, _ := loadView(path); !back.Equal(at.Add(-time.Second)) {
+		t.Fatalf("touched contact read back as %v", back)
 	}
 }

@@ -91,7 +91,8 @@ type Fencer struct {
 	cutOff      bool                     // the fence loop's last look found no contact
 	view        []api.Pod                // the last view read (cutoff.go keeps its pods running)
 	viewFile    string                   // FenceConfig.ViewFile
-	savedKey    string                   // viewKey of the view on disk
+	viewKey     string                   // viewKey of view
+	viewDirty   bool                     // view differs from the one on disk
 	restored    time.Time                // the last contact the view on disk recorded at start
 	lastKeep    time.Time                // cutoff.go's last pass
 	needIndex   uint64                   // a server trusts its state from this index on (0: ask the leader)
@@ -115,7 +116,7 @@ func NewFencer(cfg FenceConfig, fleet Fleet) *Fencer {
 		if len(pods) > 0 {
 			f.setView(pods)
 			f.restored = contact
-			f.savedKey = viewKey(pods)
+			f.viewKey = viewKey(pods)
 			log.Info("restored the node's last view: keeping its pods until the fleet answers", "pods", len(pods), "last_contact", contact)
 		}
 	}
@@ -138,25 +139,19 @@ func (f *Fencer) isFenced() bool {
 // each of its pods must stop if the node is cut off (liveness.PodBudget,
 // by the pod's tolerations of node.kubernetes.io/unreachable and
 // not-ready, as the leader reads them).
+//
+// The fence loop saves a changed view to disk, with the last contact as
+// its time, once it finds the node in contact: a server cut off from its
+// leader still reads views from its own stale state.
 func (f *Fencer) fetched(view *Assignments) {
+	key := viewKey(view.Pods)
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.lastFetch = time.Now()
 	f.setView(view.Pods)
-	save := f.viewFile != "" && viewKey(view.Pods) != f.savedKey
-	// The fence's own record of contact, not now: a server cut off from
-	// its leader still reads its own (stale) state.
-	contact := f.lastContact
-	f.mu.Unlock()
-	if !save || contact.IsZero() {
-		return
+	if key != f.viewKey {
+		f.viewKey, f.viewDirty = key, f.viewFile != ""
 	}
-	if err := saveView(f.viewFile, view.Pods, contact); err != nil {
-		f.log.Warn("save the node's view", "err", err)
-		return
-	}
-	f.mu.Lock()
-	f.savedKey = viewKey(view.Pods)
-	f.mu.Unlock()
 }
 
 // setView takes pods as the node's view; f.mu is held (or f unshared).
@@ -329,9 +324,14 @@ func (f *Fencer) Run(ctx context.Context) {
 		if ok || since.After(f.lastContact) {
 			f.lastContact = since
 		}
-		touch := ok && f.viewFile != "" && f.savedKey != "" && f.lastContact.After(touched)
-		if touch {
-			touched = f.lastContact
+		save, saved := ok && f.viewDirty, f.view
+		if save {
+			f.viewDirty = false
+		}
+		touch := ok && !save && f.viewFile != "" && f.lastContact.After(touched)
+		contact := f.lastContact
+		if ok {
+			touched = contact
 		}
 		cutOff := now.Sub(f.lastContact)
 		f.cutOff = !ok
@@ -350,8 +350,15 @@ func (f *Fencer) Run(ctx context.Context) {
 			f.stopped[uid], f.fenced = true, true
 		}
 		f.mu.Unlock()
-		if touch {
-			if err := touchContact(f.viewFile, touched); err != nil {
+		if save {
+			if err := saveView(f.viewFile, saved, contact); err != nil {
+				f.log.Warn("save the node's view", "err", err)
+				f.mu.Lock()
+				f.viewDirty = true
+				f.mu.Unlock()
+			}
+		} else if touch {
+			if err := touchContact(f.viewFile, contact); err != nil {
 				f.log.Warn("record the last contact", "err", err)
 			}
 		}
