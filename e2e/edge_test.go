@@ -63,7 +63,7 @@ spec:
 const edgeCut = 60 * time.Second
 
 // edgeWant is the desired count of each workload, by container name.
-var edgeWant = map[string]int{"keep": 4, "daemon": 4, "plain": 4}
+type edgeWant map[string]int
 
 // edgeContainer is a running container as a node's containerd holds it.
 type edgeContainer struct {
@@ -122,17 +122,17 @@ func (f *fleet) edgeCounts() (map[string]int, map[string]map[string]int, error) 
 
 // waitEdgeCounts waits until every node's containerd together runs
 // exactly the desired count of each workload, then checks it holds.
-func (f *fleet) waitEdgeCounts(what string) map[string]map[string]int {
+func (f *fleet) waitEdgeCounts(want edgeWant, what string) map[string]map[string]int {
 	f.t.Helper()
 	var last string
 	deadline := time.Now().Add(chaosWait)
 	for time.Now().Before(deadline) {
 		total, perNode, err := f.edgeCounts()
-		if err == nil && fmt.Sprint(total) == fmt.Sprint(edgeWant) {
+		if err == nil && fmt.Sprint(total) == fmt.Sprint(want) {
 			for range 6 {
 				time.Sleep(500 * time.Millisecond)
 				again, _, err := f.edgeCounts()
-				if err != nil || fmt.Sprint(again) != fmt.Sprint(edgeWant) {
+				if err != nil || fmt.Sprint(again) != fmt.Sprint(want) {
 					f.t.Fatalf("%s: the desired counts were reached, then left: %v (err %v)", what, again, err)
 				}
 			}
@@ -141,7 +141,7 @@ func (f *fleet) waitEdgeCounts(what string) map[string]map[string]int {
 		last = fmt.Sprintf("%v per node %v (err %v)", total, perNode, err)
 		time.Sleep(500 * time.Millisecond)
 	}
-	f.t.Fatalf("%s: containerd never ran exactly %v; last %s", what, edgeWant, last)
+	f.t.Fatalf("%s: containerd never ran exactly %v; last %s", what, want, last)
 	return nil
 }
 
@@ -190,7 +190,8 @@ func TestEdgeAutonomy(t *testing.T) {
 	for name, m := range map[string]string{"keep.yaml": edgeKeep, "daemon.yaml": edgeDaemon, "plain.yaml": edgePlain} {
 		k.ok("apply", "-f", k.file(name, m))
 	}
-	perNode := f.waitEdgeCounts("all three workloads running")
+	want := edgeWant{"keep": 4, "daemon": 4, "plain": 4}
+	perNode := f.waitEdgeCounts(want, "all three workloads running")
 
 	// The site: a node other than n1 (the CLI's) that runs a kept pod and
 	// a replica of the RC; the client n4 first.
@@ -242,6 +243,9 @@ func TestEdgeAutonomy(t *testing.T) {
 				t.Fatalf("%v after the cut: the cut-off node's kept containers changed: %s, were %s", time.Since(start).Round(time.Second), kept(now), kept(before))
 			}
 			checks++
+			if moved > 0 && len(now["plain"]) > 0 {
+				t.Fatalf("%v after the cut: the cut-off node runs a replica again after the RC's moved: %v", time.Since(start).Round(time.Second), now["plain"])
+			}
 			if moved == 0 {
 				if pods, err := f.podsOf("plain", down); err == nil {
 					n := 0
@@ -250,7 +254,7 @@ func TestEdgeAutonomy(t *testing.T) {
 							n++
 						}
 					}
-					if n == edgeWant["plain"] && len(now["plain"]) == 0 {
+					if n == want["plain"] && len(now["plain"]) == 0 {
 						moved = time.Since(start)
 						t.Logf("partition %s (agent restarted: %v): the RC's %d replicas Running elsewhere and none left on %s after %v",
 							victim, restart, n, victim, moved.Round(100*time.Millisecond))
@@ -262,7 +266,7 @@ func TestEdgeAutonomy(t *testing.T) {
 		t.Logf("%s cut off for %v: %d checks, kept pods served and unchanged throughout", victim, time.Since(start).Round(time.Second), checks)
 		f.run("lab", "heal", f.name, victim, "--state-root", f.stateRoot)
 		f.waitNodeReady(victim)
-		f.waitEdgeCounts("after the heal")
+		f.waitEdgeCounts(want, "after the heal")
 		after, err := f.nodeContainers(victim)
 		if err != nil {
 			t.Fatal(err)
@@ -288,6 +292,13 @@ func TestEdgeAutonomy(t *testing.T) {
 	}
 	if !t.Run("partition", func(t *testing.T) { cut(t, false) }) {
 		return
+	}
+	// The RC's replicas left the site; more of them bring some back, so
+	// the restarted agent has replicas to stop as well as pods to keep.
+	want["plain"] = 8
+	k.ok("scale", "rc", "plain", "--replicas=8")
+	if perNode = f.waitEdgeCounts(want, "the RC scaled up"); perNode[victim]["plain"] == 0 {
+		t.Fatalf("no replica of the scaled RC on %s: %v", victim, perNode)
 	}
 	t.Run("partition with an agent restart", func(t *testing.T) { cut(t, true) })
 }
