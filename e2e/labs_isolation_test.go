@@ -164,6 +164,7 @@ func upLab(t *testing.T, root, name string) (*fleet, error) {
 	if out, err := f.try("lab", "up", name, "--state-root", root, "--nodes", "1", "--node-memory", "512Mi"); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, out)
 	}
+	t.Logf("%s lab %s up", time.Now().UTC().Format("15:04:05"), name)
 	env, err := f.try("lab", "env", name, "--state-root", root)
 	if err != nil {
 		return nil, fmt.Errorf("lab env: %w\n%s", err, env)
@@ -201,6 +202,7 @@ spec:
 func downAndCheck(t *testing.T, gone *fleet, stay ...*fleet) {
 	t.Helper()
 	gone.run("lab", "down", gone.name, "--state-root", gone.stateRoot)
+	t.Logf("%s lab %s down", time.Now().UTC().Format("15:04:05"), gone.name)
 	assertNothingLeft(t, gone.stateRoot, gone.name)
 	for _, f := range stay {
 		p := f.waitPod("sleeper", "Running", running)
