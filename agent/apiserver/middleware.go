@@ -33,6 +33,7 @@ func (srv *Server) withMiddleware(next http.Handler) http.Handler {
 		// is a manifest or a status at most.
 		if r.Body != nil && !streamingBody(r.URL.Path) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1)
+			withBodyDeadline(w, r, bodyTimeout) // limits.go
 		}
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(rec, r)
