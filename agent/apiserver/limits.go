@@ -1,12 +1,15 @@
 package apiserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/shoal-dev/shoal/api"
 )
 
 // The API's limits on how a request may arrive, so that slow, oversized or
@@ -27,6 +30,13 @@ const (
 	// No ReadTimeout is set on the server, since watches, logs and exec
 	// streams are long requests whose context it would cancel.
 	bodyTimeout = 30 * time.Second
+	// bodyBudget bounds the bytes of request bodies being handled at
+	// once: a request takes its declared length (the cap when it is sent
+	// chunked) from it until its handler returns, so that many large
+	// bodies at once cost a bounded amount of memory (and a write
+	// waiting for Raft with a small body holds little). Past it a
+	// request waits its turn, up to bodyTimeout, then gets 429.
+	bodyBudget = 64 << 20
 )
 
 // NewHTTPServer is the http.Server the agent serves its API with.
@@ -70,4 +80,36 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		err = errBodyTimeout
 	}
 	return n, err
+}
+
+// admitBody refuses a body whose declared length is over the cap with 413
+// before reading any of it, and takes the body's share of the budget,
+// answering 429 when none frees up in time. On ok, release must be
+// called once the handler is done.
+func (srv *Server) admitBody(w http.ResponseWriter, r *http.Request) (release func(), code int, ok bool) {
+	if r.ContentLength > maxBodyBytes {
+		err := &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge,
+			err: fmt.Errorf("request body larger than %d bytes (Content-Length %d)", maxBodyBytes, r.ContentLength)}
+		writeError(w, srv.log, err)
+		return nil, err.code, false
+	}
+	n := r.ContentLength
+	if n < 0 {
+		n = maxBodyBytes
+	}
+	if n == 0 || srv.bodies == nil {
+		return func() {}, 0, true
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), bodyTimeout)
+	defer cancel()
+	if err := srv.bodies.Acquire(ctx, n); err != nil {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, api.Status{
+			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
+			Reason: "TooManyRequests", Code: http.StatusTooManyRequests,
+			Message: fmt.Sprintf("more than %d MiB of request bodies in flight for %s; retry in a moment", bodyBudget>>20, bodyTimeout),
+		})
+		return nil, http.StatusTooManyRequests, false
+	}
+	return func() { srv.bodies.Release(n) }, 0, true
 }

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,4 +51,57 @@ func TestNewHTTPServerLimits(t *testing.T) {
 	if s.ReadTimeout != 0 || s.WriteTimeout != 0 {
 		t.Fatal("a whole-request timeout would cut watches, logs and exec streams short")
 	}
+}
+
+// readCounter fails the test's expectation if anyone reads it.
+type readCounter struct{ reads int }
+
+func (c *readCounter) Read(p []byte) (int, error) { c.reads++; return 0, io.EOF }
+
+// A body declared larger than the cap is refused before a byte of it is
+// read: fifty of them at once cost nothing.
+func TestDeclaredOversizedBodyRefusedUnread(t *testing.T) {
+	srv := testServer("", nil, nil)
+	body := &readCounter{}
+	r := httptest.NewRequest("POST", "/api/v1/namespaces/default/pods", body)
+	r.ContentLength = maxBodyBytes + 1
+	w := httptest.NewRecorder()
+	if _, _, ok := srv.admitBody(w, r); ok {
+		t.Fatal("admitted a body over the cap")
+	}
+	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), `"reason":"RequestEntityTooLarge"`) || body.reads != 0 {
+		t.Fatalf("answer %d %s after %d reads, want 413 RequestEntityTooLarge unread", w.Code, w.Body, body.reads)
+	}
+}
+
+// With the budget of bodies in flight spent, a request waits for its
+// share as long as its context lets it, then gets 429 with Retry-After;
+// once a share is released the next one gets in.
+func TestBodyBudgetAnswers429WhenSpent(t *testing.T) {
+	srv := testServer("", nil, nil)
+	if err := srv.bodies.Acquire(context.Background(), bodyBudget-100); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	r := httptest.NewRequest("POST", "/x", strings.NewReader(strings.Repeat("x", 200))).WithContext(ctx)
+	w := httptest.NewRecorder()
+	if _, code, ok := srv.admitBody(w, r); ok || code != http.StatusTooManyRequests {
+		t.Fatalf("admitted past the budget (code %d)", code)
+	}
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `"reason":"TooManyRequests"`) {
+		t.Fatalf("answer %d %v %s, want 429 TooManyRequests with Retry-After", w.Code, w.Header(), w.Body)
+	}
+	small := httptest.NewRequest("POST", "/x", strings.NewReader(strings.Repeat("x", 100)))
+	release, _, ok := srv.admitBody(httptest.NewRecorder(), small)
+	if !ok {
+		t.Fatal("a body that fits the rest of the budget was refused")
+	}
+	release()
+	srv.bodies.Release(bodyBudget - 100)
+	release, _, ok = srv.admitBody(httptest.NewRecorder(), httptest.NewRequest("POST", "/x", strings.NewReader(strings.Repeat("x", 200))))
+	if !ok {
+		t.Fatal("refused once the budget was free again")
+	}
+	release()
 }
