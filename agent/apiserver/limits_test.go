@@ -105,3 +105,40 @@ func TestBodyBudgetAnswers429WhenSpent(t *testing.T) {
 	}
 	release()
 }
+
+// A follower that forwards a write reads its body first: a body that
+// stops arriving gets the same 408 there, and nothing reaches the leader.
+func TestForwardedSlowBodyIs408(t *testing.T) {
+	reached := make(chan struct{}, 1)
+	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached <- struct{}{}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer leader.Close()
+	a := testServer("", nil, nil)
+	follower := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		withBodyDeadline(w, r, 200*time.Millisecond)
+		a.forwardWrite(w, r, strings.TrimPrefix(leader.URL, "http://"))
+	}))
+	defer follower.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(follower.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(conn, "POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: 100\r\n\r\nkind: Pod\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(b), `"reason":"Timeout"`) {
+		t.Fatalf("answer %d %s, want 408 Timeout", resp.StatusCode, b)
+	}
+	select {
+	case <-reached:
+		t.Fatal("the stalled body was forwarded to the leader")
+	default:
+	}
+}
