@@ -142,3 +142,29 @@ func TestForwardedSlowBodyIs408(t *testing.T) {
 	default:
 	}
 }
+
+func TestCheckNesting(t *testing.T) {
+	nest := func(d int) string { return strings.Repeat(`{"a":`, d) + "1" + strings.Repeat("}", d) }
+	for _, c := range []struct {
+		name, body string
+		refused    bool
+	}{
+		{"at the limit", nest(maxNesting), false},
+		{"one deeper", nest(maxNesting + 1), true},
+		{"lists count too", strings.Repeat("[", maxNesting+1), true},
+		{"brackets in strings do not", `{"a":"` + strings.Repeat("{[", 2*maxNesting) + `"}`, false},
+		{"nor after an escaped quote", `{"a":"\"` + strings.Repeat("{", 2*maxNesting) + `"}`, false},
+		{"block YAML is the parser's", "a:\n  b: " + strings.Repeat("{", 2*maxNesting), false},
+	} {
+		err := checkNesting([]byte(c.body))
+		if (err != nil) != c.refused {
+			t.Errorf("%s: err %v, refused want %v", c.name, err, c.refused)
+			continue
+		}
+		if err != nil {
+			if st := statusError(err); st.Code != http.StatusBadRequest || st.Reason != "BadRequest" || !strings.Contains(st.Message, "max depth of 1000") {
+				t.Errorf("%s: %d %s %q", c.name, st.Code, st.Reason, st.Message)
+			}
+		}
+	}
+}
