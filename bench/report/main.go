@@ -304,6 +304,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	})
 	writeDaemonSet(w, lab) // daemonset.go
 	writeRolling(w, lab)   // rolling.go
+	writeEdge(w, lab)      // edge.go
 	fmt.Fprint(w, failoverText)
 	s = lab["failover"]
 	tuned := lab["failover_grace1s"]
