@@ -19,14 +19,21 @@ import (
 // busybox image), and returns the binary's path.
 func buildClientGo(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "clientgo")
+	return buildInClientGoModule(t, ".", "clientgo")
+}
+
+// buildInClientGoModule builds package pkg of the e2e/clientgo module
+// static into a binary called name.
+func buildInClientGoModule(t *testing.T, pkg, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, pkg)
 	cmd.Dir = "clientgo"
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the client-go program: %v\n%s", err, out)
+		t.Fatalf("build %s of e2e/clientgo: %v\n%s", pkg, err, out)
 	}
 	return bin
 }

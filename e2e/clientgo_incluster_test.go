@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shoal-dev/shoal/deploy/lab"
+)
+
+// TestClientGoInCluster runs e2e/clientgo as a pod with
+// rest.InClusterConfig() on a TLS lab (client-go sends the mounted token
+// only over TLS, checked against the mounted ca.crt): it lists and
+// watches the pods of its namespace through the kubernetes Service, then
+// the agent its connection lands on is killed, and its log shows it
+// listing again and its watch seeing a pod made after the kill: the
+// Service moved it to another agent.
+func TestClientGoInCluster(t *testing.T) {
+	bin := buildClientGo(t)
+	f := startFleet(t, labName("ic"), "--nodes", "4", "--servers", "3", "--tls")
+	f.importBusybox()
+	l, err := lab.Load(f.stateRoot, f.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "clientgo.tar")
+	f.run("image", "build-busybox", "-o", archive, "--ref", "shoal.local/clientgo:1",
+		"--add", bin+":/usr/bin/clientgo", "--cmd", "/usr/bin/clientgo", "--cmd", "-in-cluster")
+	f.run("image", "import", archive)
+	k := kubectlOn(t, f)
+	// kubectl talks to n4, which holds no seat and is never killed here.
+	k.env[0] = "KUBECONFIG=" + k.file("kubeconfig", f.run("kubeconfig", "--server", l.Nodes[3].APIURL()))
+
+	byAddr := map[string]lab.Node{}
+	for _, n := range l.Nodes {
+		byAddr[n.Addr] = n
+	}
+	// One pod on n4; the agent it talks to is whichever agent the
+	// kubernetes Service's DNAT chose, found from that agent's side.
+	var pod, podIP string
+	var talksTo lab.Node
+	for try := 1; pod == ""; try++ {
+		name := fmt.Sprintf("incluster-%d", try)
+		k.ok("run", name, "--image", "shoal.local/clientgo:1", "--restart", "Never",
+			"--overrides", `{"spec":{"nodeSelector":{"kubernetes.io/hostname":"n4"}}}`)
+		k.eventually(name+" listing and watching", kubeContains("watch synced", ": 1 pods"), "logs", name)
+		ip := strings.TrimSpace(k.ok("get", "pod", name, "-o", "jsonpath={.status.podIP}"))
+		n, ok := apiPeerOf(t, l, ip)
+		if !ok {
+			t.Fatalf("no agent holds a connection from %s (%s)", name, ip)
+		}
+		if n.Name != "n4" {
+			pod, podIP, talksTo = name, ip, n
+			break
+		}
+		// The pod's own agent: losing it is losing the node, not
+		// the agent it talks to. Try again.
+		k.ok("delete", "pod", name, "--wait=true")
+		if try == 5 {
+			t.Fatal("five pods in a row talked to their own node's agent")
+		}
+	}
+	t.Logf("%s (%s) talks to the API on %s", pod, podIP, talksTo.Name)
+	before := lastList(k.ok("logs", pod))
+
+	f.run("lab", "kill", f.name, talksTo.Name, "--state-root", f.stateRoot)
+	k.ok("run", "after-kill", "--image", image, "--restart", "Never", "--command", "--", "sleep", "3600")
+	out := k.eventually("the in-cluster program listing again and watching a pod made after the kill",
+		func(out string) bool { return strings.Contains(out, "watch added after-kill") && lastList(out) > before+3 },
+		"logs", pod)
+	if n, ok := apiPeerOf(t, l, podIP); !ok || n.Name == talksTo.Name {
+		t.Errorf("after the kill the program's connection is on %q (found %v), want another agent than %s\n%s", n.Name, ok, talksTo.Name, out)
+	}
+	if st := k.ok("get", "pod", pod, "-o", "jsonpath={.status.phase}"); st != "Running" {
+		t.Errorf("the in-cluster program is %s, want Running\n%s", st, out)
+	}
+}
+
+var listLine = regexp.MustCompile(`list (\d+): \d+ pods`)
+
+// lastList is the number of the last list the program logged as done.
+func lastList(log string) int {
+	last := 0
+	for _, m := range listLine.FindAllStringSubmatch(log, -1) {
+		last, _ = strconv.Atoi(m[1])
+	}
+	return last
+}
+
+// apiPeerOf is the agent with an established connection from podIP on its
+// API port: the Service DNATs on the client's node and never SNATs, so the
+// agent sees the pod's own address.
+func apiPeerOf(t *testing.T, l *lab.Lab, podIP string) (lab.Node, bool) {
+	t.Helper()
+	for _, n := range l.Nodes {
+		out, err := exec.Command("ip", "netns", "exec", n.Netns, "ss", "-Htn", "state", "established",
+			fmt.Sprintf("( sport = :%d )", lab.APIPort), "dst", podIP).CombinedOutput()
+		if err != nil {
+			continue // a killed agent's namespace answers nothing
+		}
+		if strings.TrimSpace(string(out)) != "" {
+			return n, true
+		}
+	}
+	return lab.Node{}, false
+}
