@@ -70,7 +70,9 @@ func TestClientGoInCluster(t *testing.T) {
 	f.run("lab", "kill", f.name, talksTo.Name, "--state-root", f.stateRoot)
 	k.ok("run", "after-kill", "--image", image, "--restart", "Never", "--command", "--", "sleep", "3600")
 	out := k.eventually("the in-cluster program listing again and watching a pod made after the kill",
-		func(out string) bool { return strings.Contains(out, "watch added after-kill") && lastList(out) > before+3 },
+		func(out string) bool {
+			return strings.Contains(out, "watch added after-kill") && lastList(out) > before+3
+		},
 		"logs", pod)
 	if n, ok := apiPeerOf(t, l, podIP); !ok || n.Name == talksTo.Name {
 		t.Errorf("after the kill the program's connection is on %q (found %v), want another agent than %s\n%s", n.Name, ok, talksTo.Name, out)
