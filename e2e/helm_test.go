@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,14 +28,27 @@ func TestHelmCreateChart(t *testing.T) {
 		t.Skip("helm is not installed at " + helmBinary)
 	}
 	wget := buildInClientGoModule(t, "./wget", "wget")
-	k := startKubectlFleet(t)
+	// The chart's test pod runs image busybox, tag latest, so pull policy
+	// Always: the nodes pull it from a docker.io mirror on the lab network
+	// (a registry in the lab's guest namespace, at .250 of a lab range
+	// chosen here), as an air-gapped cluster does.
+	labCIDR := fmt.Sprintf("10.250.%d.0/24", 100+os.Getpid()%100)
+	mirror := fmt.Sprintf("10.250.%d.250:5000", 100+os.Getpid()%100)
+	k := startKubectlFleetWith(t, "pd", 2, "--lab-cidr", labCIDR, "--agent-arg=--registry-mirror=http://"+mirror)
+	reg := newLabRegistry(t, k.fleet)
+	if addr := reg.serve(t, 5000, "", ""); addr != mirror {
+		t.Fatalf("the lab registry is at %s, the agents' mirror at %s", addr, mirror)
+	}
 	archive := filepath.Join(t.TempDir(), "httpd.tar")
 	k.run("image", "build-busybox", "-o", archive, "--ref", "shoal.local/busybox-httpd:1",
 		"--cmd", "sh", "--cmd", "-c", "--cmd", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www")
 	k.run("image", "import", archive)
 	archive = filepath.Join(t.TempDir(), "busybox.tar")
 	k.run("image", "build-busybox", "-o", archive, "--ref", "docker.io/library/busybox:latest", "--add", wget+":/bin/wget")
-	k.run("image", "import", archive)
+	if out, err := exec.Command("skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+		"oci-archive:"+archive, "docker://"+mirror+"/library/busybox:latest").CombinedOutput(); err != nil {
+		t.Fatalf("skopeo copy busybox to the mirror: %v\n%s", err, out)
+	}
 
 	chart := filepath.Join(k.dir, "demo")
 	helm := func(args ...string) (string, error) {
