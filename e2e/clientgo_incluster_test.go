@@ -1,13 +1,19 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoal-dev/shoal/deploy/lab"
 )
@@ -33,7 +39,10 @@ func TestClientGoInCluster(t *testing.T) {
 	f.run("image", "import", archive)
 	k := kubectlOn(t, f)
 	// kubectl talks to n4, which holds no seat and is never killed here.
-	k.env[0] = "KUBECONFIG=" + k.file("kubeconfig", f.run("kubeconfig", "--server", l.Nodes[3].APIURL()))
+	// Over https with no credentials kubectl asks for a user name, so it
+	// gets the default ServiceAccount's token (the lab has no fleet token).
+	token := requestToken(t, l, l.Nodes[3], "default", "default")
+	k.env[0] = "KUBECONFIG=" + k.file("kubeconfig", f.run("kubeconfig", "--server", l.Nodes[3].APIURL(), "--token", token))
 
 	byAddr := map[string]lab.Node{}
 	for _, n := range l.Nodes {
@@ -80,6 +89,36 @@ func TestClientGoInCluster(t *testing.T) {
 	if st := k.ok("get", "pod", pod, "-o", "jsonpath={.status.phase}"); st != "Running" {
 		t.Errorf("the in-cluster program is %s, want Running\n%s", st, out)
 	}
+}
+
+// requestToken asks n's API for a token of ServiceAccount ns/sa
+// (TokenRequest), trusting the lab's CA.
+func requestToken(t *testing.T, l *lab.Lab, n lab.Node, ns, sa string) string {
+	t.Helper()
+	ca, err := os.ReadFile(l.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		t.Fatalf("no certificate in %s", l.CAFile)
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	resp, err := client.Post(fmt.Sprintf("%s/api/v1/namespaces/%s/serviceaccounts/%s/token", n.APIURL(), ns, sa), "application/json",
+		strings.NewReader(`{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tr struct {
+		Status struct {
+			Token string `json:"token"`
+		} `json:"status"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK || tr.Status.Token == "" {
+		t.Fatalf("TokenRequest for %s/%s: %s, %v", ns, sa, resp.Status, err)
+	}
+	return tr.Status.Token
 }
 
 var listLine = regexp.MustCompile(`list (\d+): \d+ pods`)

@@ -120,8 +120,8 @@ func TestHelmCreateChart(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := helm(append([]string{"install", "bad", bad, "--wait", "--timeout", "1m"}, img...)...)
-	if err == nil || !strings.Contains(out, "replicaz") || !strings.Contains(out, `"bad"`) || !strings.Contains(out, "Deployment") {
-		t.Fatalf("helm install of a chart with an unknown field: %v, want refused naming spec.replicaz and Deployment \"bad\":\n%s", err, out)
+	if err == nil || !strings.Contains(out, ".spec.replicaz: field not declared in schema") || !strings.Contains(out, "default/bad") || !strings.Contains(out, "Kind=Deployment") {
+		t.Fatalf("helm install of a chart with an unknown field: %v, want refused naming .spec.replicaz and Deployment default/bad:\n%s", err, out)
 	}
 	t.Logf("refused as: %s", out)
 	if out := mustHelm("status", "bad"); !strings.Contains(out, "STATUS: failed") {
