@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"path/filepath"
 	"sort"
@@ -55,6 +56,11 @@ type membership struct {
 	// its live records, written by gossip and by setMeta, so reading them
 	// outside its lock is a data race.
 	nodes map[string]memberlist.Node
+	// metas holds each node's metadata as read once when gossip brought
+	// it; a node whose metadata cannot be read has none. members and
+	// pingServer ran several times a second and decoded every member's
+	// JSON each time.
+	metas map[string]nodeMeta
 	// failed holds members gossip declared dead (not departed on purpose)
 	// since it last saw them alive.
 	failed map[string]bool
@@ -74,7 +80,7 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	if len(b) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("node metadata is %d bytes, gossip allows %d: use fewer or shorter labels", len(b), memberlist.MetaMaxSize)
 	}
-	m := &membership{meta: b, log: log, changed: make(chan struct{}), nodes: map[string]memberlist.Node{}, failed: map[string]bool{},
+	m := &membership{meta: b, log: log, changed: make(chan struct{}), nodes: map[string]memberlist.Node{}, metas: map[string]nodeMeta{}, failed: map[string]bool{},
 		self: cfg.Name, peers: map[string]string{}}
 	if cfg.DataDir != "" {
 		m.peersFile = filepath.Join(cfg.DataDir, peersFileName)
@@ -89,6 +95,13 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	mc.Events = m
 	mc.LogOutput = slogWriter{log.With("part", "gossip")}
 	gossipTimings(mc, cfg.liveness().Gossip)
+	// memberlist LZW-compresses every message by default, pings and acks
+	// too: a fresh compressor per message was 40 % of an idle agent's
+	// allocations and a third of a 100-node sim's CPU, to shrink messages
+	// of a few hundred bytes that a LAN carries in one packet either way
+	// (docs/performance.md). Only the push-pull of a large fleet's member
+	// list gains from it, over TCP, every 30 s.
+	mc.EnableCompression = false
 	if err := applyGossipKey(mc, cfg.Encrypt); err != nil {
 		return nil, err
 	}
@@ -145,20 +158,16 @@ func (m *membership) join(addrs []string) error {
 // members lists every agent gossip knows, alive or not, sorted by name.
 func (m *membership) members() []member {
 	m.mu.Lock()
-	nodes := make([]memberlist.Node, 0, len(m.nodes))
+	out := make([]member, 0, len(m.nodes))
 	for _, n := range m.nodes {
-		nodes = append(nodes, n)
-	}
-	m.mu.Unlock()
-	var out []member
-	for _, n := range nodes {
-		var meta nodeMeta
-		if err := json.Unmarshal(n.Meta, &meta); err != nil {
-			m.log.Warn("unreadable gossip metadata", "node", n.Name, "err", err)
-			continue
+		meta, ok := m.metas[n.Name]
+		if !ok {
+			continue // unreadable, logged when it came (record)
 		}
+		meta.Labels = maps.Clone(meta.Labels) // callers may keep or change it
 		out = append(out, member{Name: n.Name, Addr: n.Addr.String(), Alive: n.State == memberlist.StateAlive, Meta: meta})
 	}
+	m.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
@@ -243,11 +252,11 @@ func (m *membership) record(n *memberlist.Node, live bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !live {
-		var meta nodeMeta
-		if old, ok := m.nodes[n.Name]; !ok || json.Unmarshal(old.Meta, &meta) != nil || !meta.Leaving {
+		if meta, ok := m.metas[n.Name]; !ok || !meta.Leaving {
 			m.failed[n.Name] = true
 		}
 		delete(m.nodes, n.Name)
+		delete(m.metas, n.Name)
 		return
 	}
 	delete(m.failed, n.Name)
@@ -255,6 +264,13 @@ func (m *membership) record(n *memberlist.Node, live bool) {
 	c.Addr = append(net.IP(nil), n.Addr...)
 	c.Meta = append([]byte(nil), n.Meta...)
 	m.nodes[n.Name] = c
+	var meta nodeMeta
+	if err := json.Unmarshal(c.Meta, &meta); err != nil {
+		m.log.Warn("unreadable gossip metadata", "node", n.Name, "err", err)
+		delete(m.metas, n.Name)
+	} else {
+		m.metas[n.Name] = meta
+	}
 	m.rememberPeer(&c) // membership_peers.go
 }
 
@@ -280,8 +296,7 @@ func (m *membership) pingServer(self string) bool {
 	m.mu.Lock()
 	var servers []memberlist.Node
 	for _, n := range m.nodes {
-		var meta nodeMeta
-		if n.Name != self && json.Unmarshal(n.Meta, &meta) == nil && meta.Server {
+		if n.Name != self && m.metas[n.Name].Server {
 			servers = append(servers, n)
 		}
 	}

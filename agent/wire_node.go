@@ -95,8 +95,10 @@ func (a *Agent) runNode(ctx context.Context) {
 	defer rt.Close()
 	a.runtime.set(rt)
 	go a.imageGC(ctx, rt) // agent/image_gc.go
+	go rt.WatchExits(ctx) // podruntime/changes.go: wakes the reconciler
 	n, err := node.New(node.Config{Name: a.cfg.Name, Resync: a.cfg.ResyncInterval, Log: a.log},
-		node.Deps{Assignments: &heldView{c: fleetAPI}, Status: fleetAPI, Runtime: rt, Network: plane, Fence: a.fence, Metrics: reconcileMetrics{a.metrics}})
+		node.Deps{Assignments: &heldView{c: fleetAPI}, Status: fleetAPI, Runtime: rt, Network: plane, Fence: a.fence, Metrics: reconcileMetrics{a.metrics},
+			Changes: rt})
 	if err != nil {
 		a.log.Error("node reconciler", "err", err)
 		return

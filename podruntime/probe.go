@@ -239,8 +239,10 @@ func (r *Runtime) runProbes(ctx context.Context, p *prober, t probeTarget) {
 		if now != mem {
 			mem = now
 			r.rememberProbes(ctx, t, p.runID, mem)
+			r.changed() // changes.go: the pod's readiness changed
 		}
 		if finished {
+			r.changed() // the container is to be restarted
 			return
 		}
 	}

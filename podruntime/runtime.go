@@ -86,6 +86,8 @@ type Runtime struct {
 	// end with Close.
 	baseCtx context.Context
 	cancel  context.CancelFunc
+	// changes: Changes (changes.go).
+	changes chan struct{}
 }
 
 // New connects to containerd and prepares the state directory.
@@ -152,6 +154,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		now:            time.Now,
 		backoff:        newBackoff(10*time.Second, 5*time.Minute),
 		locks:          newKeyedMutex(),
+		changes:        make(chan struct{}, 1),
 	}, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
@@ -71,6 +72,13 @@ type Network interface {
 	SyncPeerRoutes(ctx context.Context, peers []netplane.Peer) error
 }
 
+// RuntimeChanges signals changes on this node that the fleet's state does
+// not show: a container exited, a probe changed its verdict
+// (podruntime.Runtime.Changes).
+type RuntimeChanges interface {
+	Changes() <-chan struct{}
+}
+
 // Metrics observes the reconciler's passes.
 type Metrics interface {
 	Reconciled(d time.Duration)
@@ -83,7 +91,11 @@ type Config struct {
 	// Resync is the longest the reconciler goes without a pass over its
 	// pods: it notices containers that exited on their own.
 	Resync time.Duration
-	Log    *slog.Logger
+	// SteadyResync replaces Resync while every pod is settled (settle.go)
+	// and the runtime signals its changes (Deps.Changes); 0 is
+	// DefaultSteadyResync.
+	SteadyResync time.Duration
+	Log          *slog.Logger
 }
 
 // Deps are the parts the reconciler works through. Metrics may be nil.
@@ -94,6 +106,8 @@ type Deps struct {
 	Network     Network
 	Fence       *Fencer
 	Metrics     Metrics
+	// Changes may be nil: then every pass is at most Resync apart.
+	Changes RuntimeChanges
 }
 
 // Reconciler makes this node run exactly what the state binds to it and
@@ -105,6 +119,9 @@ type Reconciler struct {
 	reported map[string]api.PodStatus // by pod UID: the last status the fleet accepted
 	stopping map[string]func()        // by pod UID: terminations under way, and how to cancel each (terminate.go)
 	stops    sync.WaitGroup
+	// unsettled counts, during a pass, the pods that pass left unsettled
+	// (settle.go).
+	unsettled atomic.Int32
 }
 
 // New builds a reconciler; Run starts it.
@@ -118,6 +135,9 @@ func New(cfg Config, d Deps) (*Reconciler, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.SteadyResync <= 0 {
+		cfg.SteadyResync = DefaultSteadyResync
+	}
 	return &Reconciler{cfg: cfg, d: d, reported: map[string]api.PodStatus{}, stopping: map[string]func(){}}, nil
 }
 
@@ -130,8 +150,16 @@ func (n *Reconciler) Run(ctx context.Context) {
 	n.d.Fence.setRuntime(n.d.Runtime)
 	var after uint64
 	var gate passGate // agent/node/pass.go
+	resync := n.cfg.Resync
 	for ctx.Err() == nil {
-		view, err := n.d.Assignments.Assignments(ctx, after, n.cfg.Resync)
+		view, woken, err := n.fetch(ctx, after, resync) // settle.go
+		if woken {
+			gate.reset() // the runtime changed: look at every pod
+		}
+		if err != nil && woken && ctx.Err() == nil {
+			after = 0 // the wake cut the query short: ask for the view as it is
+			continue
+		}
 		if err != nil {
 			gate.reset()
 			if ctx.Err() == nil {
@@ -154,16 +182,18 @@ func (n *Reconciler) Run(ctx context.Context) {
 		if fenced {
 			gate.reset()
 		}
-		if !gate.need(view, start, n.cfg.Resync) {
+		if !gate.need(view, start, resync) {
 			continue
 		}
-		if gate.peersOnly(view, start, n.cfg.Resync) { // agent/node/pass.go
+		if gate.peersOnly(view, start, resync) { // agent/node/pass.go
 			gate.peersSynced(view)
 			n.syncPeers(ctx, view.Nodes)
 			continue
 		}
 		gate.passed(view, start)
+		n.unsettled.Store(0)
 		n.reconcile(ctx, view)
+		resync = n.nextResync()
 		if n.d.Metrics != nil {
 			n.d.Metrics.Reconciled(time.Since(start))
 		}
@@ -174,11 +204,15 @@ func (n *Reconciler) reconcile(ctx context.Context, view *Assignments) {
 	n.syncPeers(ctx, view.Nodes)
 	reconcilePods(ctx, view.Pods, n.removeUnclaimed, func(ctx context.Context, p *api.Pod) {
 		if p.ObjectMeta.DeletionTimestamp != nil {
+			n.unsettled.Add(1)
 			n.terminate(ctx, p) // terminate.go: in the background
 			return
 		}
-		if err := n.syncPod(ctx, p); err != nil && ctx.Err() == nil {
-			n.cfg.Log.Warn("sync pod", "pod", api.KeyOf(p), "err", err)
+		if err := n.syncPod(ctx, p); err != nil {
+			n.unsettled.Add(1)
+			if ctx.Err() == nil {
+				n.cfg.Log.Warn("sync pod", "pod", api.KeyOf(p), "err", err)
+			}
 		}
 	})
 }
@@ -227,6 +261,9 @@ func (n *Reconciler) syncPod(ctx context.Context, p *api.Pod) error {
 		return fmt.Errorf("status: %w", err)
 	}
 	st = mergeStatus(p.Status, st)
+	if !settled(st) { // settle.go
+		n.unsettled.Add(1)
+	}
 	n.mu.Lock()
 	last, ok := n.reported[string(p.ObjectMeta.UID)]
 	n.mu.Unlock()
@@ -321,6 +358,7 @@ func (n *Reconciler) removeUnclaimed(ctx context.Context, want, wantNet map[stri
 	n.cancelTerminations(want) // terminate.go
 	uids, err := n.d.Runtime.ListPods(ctx)
 	if err != nil {
+		n.unsettled.Add(1)
 		n.cfg.Log.Warn("list local pods", "err", err)
 	}
 	// Side by side: each removal may wait out its containers' stop grace,

@@ -344,6 +344,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"50 pods: agent RSS, MB (largest agent)", mmm(busy["rss_mb (max over nodes)"])},
 		{"50 pods: … of which anonymous, MB (median)", mmm(busy["rss_anon_mb (median over nodes)"])},
 	})
+	writeIdle(w, lab)
 	writeMachines(w, lab) // bench/report/machines.go
 	writeSwarm(w, lab)
 	writeNomad(w, ref.nomadMachine, labMachine, lab)     // bench/report/nomad.go

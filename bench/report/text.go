@@ -35,6 +35,7 @@ as such, and so is Nomad where no run here measures the same thing.
 | pod network | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchNetwork -v ./e2e/`" + ` | pod/veth ≥ 0.9 |
 | Services | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchServices -v ./e2e/`" + `, ` + "`go test -bench SyncOneChange ./agent/node/svcproxy/`" + ` (root) | ClusterIP/direct ≥ 0.95, round trip p50 within 10%, Ready → rules < 1 s, one rule change < 50 ms at 1,000 × 10 (issue 19) |
 | footprint | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchFootprint -v ./e2e/`" + ` | < 40 MB idle agent RSS |
+| idle cost | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchIdle -v ./e2e/`" + ` | fleet CPU ≤ Swarm's, ≤ 0.05 % of a core per pod (issue 30) |
 | Swarm reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefSwarm -v ./e2e/`" + ` | ratios beside shoal's |
 | Nomad reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefNomad -v ./e2e/`" + ` (a binary from bench/nomad-build.sh) | ratios beside shoal's |
 | etcd reference | ` + "`REF_PEERS=etcd bench/run.sh ref`" + ` (bench/peers/etcd) | ratios beside shoal's Raft apply |
