@@ -77,6 +77,9 @@ func TestClientGoInCluster(t *testing.T) {
 	before := lastList(k.ok("logs", pod))
 
 	f.run("lab", "kill", f.name, talksTo.Name, "--state-root", f.stateRoot)
+	// It may have been the Raft leader: kubectl's write below needs the
+	// next one (the program itself just retries, as a controller does).
+	f.waitLeader(map[string]bool{talksTo.Name: true})
 	k.ok("run", "after-kill", "--image", image, "--restart", "Never", "--command", "--", "sleep", "3600")
 	out := k.eventually("the in-cluster program listing again and watching a pod made after the kill",
 		func(out string) bool {
