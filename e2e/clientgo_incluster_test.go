@@ -79,7 +79,7 @@ func TestClientGoInCluster(t *testing.T) {
 	f.run("lab", "kill", f.name, talksTo.Name, "--state-root", f.stateRoot)
 	// It may have been the Raft leader: kubectl's write below needs the
 	// next one (the program itself just retries, as a controller does).
-	f.waitLeader(map[string]bool{talksTo.Name: true})
+	waitLeaderTLS(t, l, talksTo.Name)
 	k.ok("run", "after-kill", "--image", image, "--restart", "Never", "--command", "--", "sleep", "3600")
 	out := k.eventually("the in-cluster program listing again and watching a pod made after the kill",
 		func(out string) bool {
@@ -98,16 +98,7 @@ func TestClientGoInCluster(t *testing.T) {
 // (TokenRequest), trusting the lab's CA.
 func requestToken(t *testing.T, l *lab.Lab, n lab.Node, ns, sa string) string {
 	t.Helper()
-	ca, err := os.ReadFile(l.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ca) {
-		t.Fatalf("no certificate in %s", l.CAFile)
-	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	resp, err := client.Post(fmt.Sprintf("%s/api/v1/namespaces/%s/serviceaccounts/%s/token", n.APIURL(), ns, sa), "application/json",
+	resp, err := labTLSClient(t, l).Post(fmt.Sprintf("%s/api/v1/namespaces/%s/serviceaccounts/%s/token", n.APIURL(), ns, sa), "application/json",
 		strings.NewReader(`{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +113,45 @@ func requestToken(t *testing.T, l *lab.Lab, n lab.Node, ns, sa string) string {
 		t.Fatalf("TokenRequest for %s/%s: %s, %v", ns, sa, resp.Status, err)
 	}
 	return tr.Status.Token
+}
+
+// labTLSClient trusts the lab's CA.
+func labTLSClient(t *testing.T, l *lab.Lab) *http.Client {
+	t.Helper()
+	ca, err := os.ReadFile(l.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		t.Fatalf("no certificate in %s", l.CAFile)
+	}
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+}
+
+// waitLeaderTLS waits until a live agent of a TLS lab names a Raft leader
+// other than down.
+func waitLeaderTLS(t *testing.T, l *lab.Lab, down string) {
+	t.Helper()
+	client := labTLSClient(t, l)
+	eventually(t, "a Raft leader other than "+down, func() string {
+		for _, n := range l.Nodes {
+			if n.Name == down {
+				continue
+			}
+			resp, err := client.Get(n.APIURL() + "/shoal/v1/cluster")
+			if err != nil {
+				continue
+			}
+			var v clusterView
+			err = json.NewDecoder(resp.Body).Decode(&v)
+			resp.Body.Close()
+			if err == nil && v.Leader != "" && v.Leader != down {
+				return ""
+			}
+		}
+		return "no agent names another leader"
+	})
 }
 
 var listLine = regexp.MustCompile(`list (\d+): \d+ pods`)
