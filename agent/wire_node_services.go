@@ -2,14 +2,10 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -56,7 +52,7 @@ func (a *Agent) startServices(ctx context.Context, fleetAPI nodeAPIClient) *podr
 	} else {
 		proxy = p
 	}
-	follower, err := node.NewServices(node.ServiceConfig{Log: log}, serviceSource{a: a, api: fleetAPI}, proxy)
+	follower, err := node.NewServices(node.ServiceConfig{Log: log}, serviceSource{a: a, client: newWatchedServices(fleetAPI, log)}, proxy)
 	if err != nil {
 		log.Error("services", "err", err)
 		return nil
@@ -126,18 +122,18 @@ type serviceState interface {
 }
 
 // serviceSource is node.ServiceSource: a server reads its own state (so
-// DNS and the rules keep what it last knew when cut off); a client asks
-// a server through the agent's API.
+// DNS and the rules keep what it last knew when cut off); a client
+// follows the fleet through watches (wire_node_services_watch.go).
 type serviceSource struct {
-	a   *Agent
-	api nodeAPIClient
+	a      *Agent
+	client *watchedServices
 }
 
 func (s serviceSource) Services(ctx context.Context, after uint64, wait time.Duration) (*node.ServiceView, error) {
 	if st, ok := s.a.fsm().(serviceState); ok {
 		return localServices(ctx, st, after, wait)
 	}
-	return s.api.Services(ctx, after, wait)
+	return s.client.Services(ctx, after, wait)
 }
 
 // localServices is the blocking query on a server's own state.
@@ -174,69 +170,4 @@ func appendPodAddr(dst []node.PodAddr, p *api.Pod) []node.PodAddr {
 		dst = append(dst, node.PodAddr{Namespace: p.ObjectMeta.Namespace, IP: ip})
 	}
 	return dst
-}
-
-// Services on a client: the node's assignments query (which a server
-// answers when its state passes index after) is the wake-up, then the
-// Kubernetes lists of Services, EndpointSlices and pods through the
-// agent's API, which forwards them to a server.
-func (c nodeAPIClient) Services(ctx context.Context, after uint64, wait time.Duration) (*node.ServiceView, error) {
-	if after > 0 {
-		if _, err := c.Assignments(ctx, after, wait); err != nil {
-			return nil, fmt.Errorf("wait for a change: %w", err)
-		}
-	}
-	var (
-		svcs   api.ServiceList
-		slices api.EndpointSliceList
-		pods   api.PodList
-	)
-	for _, l := range []struct {
-		path string
-		into any
-	}{
-		{"/api/v1/services", &svcs},
-		{"/apis/discovery.k8s.io/v1/endpointslices", &slices},
-		{"/api/v1/pods", &pods},
-	} {
-		if err := c.getJSON(ctx, l.path, l.into); err != nil {
-			return nil, err
-		}
-	}
-	v := &node.ServiceView{Services: svcs.Items, Slices: slices.Items}
-	// The view is as old as its oldest list.
-	for i, rv := range []string{svcs.ResourceVersion, slices.ResourceVersion, pods.ResourceVersion} {
-		n, err := strconv.ParseUint(rv, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("list resourceVersion %q: %w", rv, err)
-		}
-		if i == 0 || n < v.Index {
-			v.Index = n
-		}
-	}
-	for i := range pods.Items {
-		v.Pods = appendPodAddr(v.Pods, &pods.Items[i])
-	}
-	return v, nil
-}
-
-func (c nodeAPIClient) getJSON(ctx context.Context, path string, into any) error {
-	ctx, cancel := context.WithTimeout(ctx, fetchSlack+10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d", path, resp.StatusCode)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
-		return fmt.Errorf("GET %s: decode: %w", path, err)
-	}
-	return nil
 }

@@ -77,6 +77,7 @@ if [[ $what == all || $what == lab ]]; then
 	echo "== service rules (svcproxy, root)" >&2
 	go test -run XXX -bench 'SyncOneChange|PlanOneChange' -benchtime 20x -count "${BENCH_COUNT:-5}" ./agent/node/svcproxy/ | tee -a "$results/lab-micro.txt"
 	go test -run XXX -bench SyncFullRebuild -benchtime 3x -count 3 ./agent/node/svcproxy/ | tee -a "$results/lab-micro.txt"
+	go test -run XXX -bench ServiceRoundTrip -benchtime 20000x -count "${BENCH_COUNT:-5}" ./agent/node/svcproxy/ | tee -a "$results/lab-micro.txt"
 	out=$(mktemp)
 	trap 'rm -f "$out"' EXIT
 	echo "== lab benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2

@@ -267,46 +267,10 @@ func (f *fleet) failoverVictim(app string) string {
 // exec`, and in the baseline inside the namespaces via `ip netns exec`.
 func TestBenchNetwork(t *testing.T) {
 	requireBench(t)
-	tool, archive := netbenchImage(t, "shoal.local/netbench:1")
-	f := startFleet(t, labName("bn"), "--nodes", "3")
-	f.run("image", "import", archive)
-	f.apply(netbenchPods)
-	srv := f.waitPod("nbsrv", "Running", running)
-	f.waitPod("nbcli", "Running", running)
+	f, srv, tool := startNetbenchLab(t, labName("bn"), "")
 	netbenchRuns(t, "network", tool, srv.Status.PodIP+":5201", func(args ...string) map[string]float64 {
 		return parseTool(t, f.run(append([]string{"exec", "nbcli", "--", "/bin/busybox"}, args...)...))
 	})
-}
-
-const netbenchPods = `apiVersion: v1
-kind: Pod
-metadata: {name: nbsrv}
-spec:
-  nodeName: n2
-  containers:
-  - name: c
-    image: shoal.local/netbench:1
-    command: ["/bin/busybox", "serve", ":5201"]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: nbcli}
-spec:
-  nodeName: n3
-  containers:
-  - name: c
-    image: shoal.local/netbench:1
-    command: ["/bin/busybox", "sleep"]
-`
-
-func parseTool(t *testing.T, out string) map[string]float64 {
-	t.Helper()
-	var m map[string]float64
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
-		t.Fatalf("netbench output %q: %v", out, err)
-	}
-	return m
 }
 
 // vethPair is two network namespaces of this test joined by one veth pair

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -152,21 +153,20 @@ printf 'GET /cgi-bin/ip HTTP/1.0\r\nHost: %[1]s\r\n\r\n' | nc -w 3 "$a" %[2]d`, 
 		if err != nil {
 			return "", fmt.Errorf("%w: %s", err, out)
 		}
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) < 3 || !strings.HasPrefix(lines[1], "HTTP/1.") {
-			return "", fmt.Errorf("no HTTP answer in %q", out)
+		if !strings.HasPrefix(strings.TrimSpace(out), "resolved ") {
+			return "", fmt.Errorf("no address resolved: %q", out)
 		}
-		fields := strings.Fields(lines[len(lines)-1])
-		if len(fields) == 2 {
-			fields[0] = strings.TrimSuffix(strings.TrimPrefix(fields[0], "[::ffff:"), "]")
+		caller, server, err := callerAndServer(out)
+		if errors.Is(err, errAnswerShape) {
+			cur.Fatalf("from %s: %v", name, err)
 		}
-		if len(fields) != 2 {
-			cur.Fatalf("answer %q from %s: want ADDR HOSTNAME", out, name)
+		if err != nil {
+			return "", err
 		}
-		if fields[0] != clientIP {
-			cur.Fatalf("the server %s saw %s calling, not the client pod's own IP %s: the source was translated", fields[1], fields[0], clientIP)
+		if caller != clientIP {
+			cur.Fatalf("the server %s saw %s calling, not the client pod's own IP %s: the source was translated", server, caller, clientIP)
 		}
-		return fields[1], nil
+		return server, nil
 	}
 	spread := func(name string, port int, want []webPod) {
 		cur.Helper()

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	neturl "net/url"
 	"os"
@@ -77,6 +78,31 @@ spec:
   - {name: web, port: 80, targetPort: http}
 `
 
+// webExtraServices serve the web pods as a NodePort Service with an
+// external IP and ClientIP affinity, and as a headless one.
+const webExtraServices = `apiVersion: v1
+kind: Service
+metadata:
+  name: webx
+spec:
+  type: NodePort
+  selector: {app: web}
+  externalIPs: [192.0.2.80]
+  sessionAffinity: ClientIP
+  ports:
+  - {name: web, port: 80, targetPort: http}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: webh
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports:
+  - {name: web, port: 80, targetPort: http}
+`
+
 // TestServicesOnTheNodes runs Services on a 3-node lab with one Raft
 // seat, so that n2 and n3 follow the Services as clients do (through a
 // server) and n1 from its own state: two servers behind a Service (n1,
@@ -131,24 +157,17 @@ func TestServicesOnTheNodes(t *testing.T) {
 		if err != nil {
 			return "", fmt.Errorf("%w: %s", err, out)
 		}
-		// The CGI's own headers end in a bare blank line: the body is the
-		// answer's last line.
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) < 2 || !strings.HasPrefix(lines[0], "HTTP/1.") {
-			return "", fmt.Errorf("no HTTP answer in %q", out)
+		caller, server, err := callerAndServer(out)
+		if errors.Is(err, errAnswerShape) {
+			t.Fatalf("from %s: %v", url, err)
 		}
-		fields := strings.Fields(lines[len(lines)-1])
-		if len(fields) == 2 {
-			// httpd listens on IPv6 too and names an IPv4 caller mapped.
-			fields[0] = strings.TrimSuffix(strings.TrimPrefix(fields[0], "[::ffff:"), "]")
+		if err != nil {
+			return "", err
 		}
-		if len(fields) != 2 {
-			t.Fatalf("answer %q from %s: want ADDR HOSTNAME", out, url)
+		if want := pods[client].Status.PodIP; caller != want {
+			t.Fatalf("the server %s saw %s calling, not the client pod's own IP %s: the source was translated", server, caller, want)
 		}
-		if want := pods[client].Status.PodIP; fields[0] != want {
-			t.Fatalf("the server %s saw %s calling, not the client pod's own IP %s: the source was translated", fields[1], fields[0], want)
-		}
-		return fields[1], nil
+		return server, nil
 	}
 	// spread waits until requests from client to url have reached every
 	// server in want and no other.
@@ -228,6 +247,45 @@ func TestServicesOnTheNodes(t *testing.T) {
 		if !strings.Contains(out, "web.default.svc.cluster.local") || !strings.Contains(out, "Address: "+vip) {
 			t.Errorf("nslookup web did not find web.default.svc.cluster.local at %s:\n%s", vip, out)
 		}
+	})
+
+	t.Run("NodePort, externalIP and ClientIP affinity; headless", func(t *testing.T) {
+		f.apply(webExtraServices)
+		var webx api.Service
+		if err := json.Unmarshal([]byte(f.run("get", "svc", "webx", "-o", "json")), &webx); err != nil || len(webx.Spec.Ports) != 1 {
+			t.Fatalf("webx: %v %+v", err, webx.Spec.Ports)
+		}
+		nodePort := fmt.Sprint(webx.Spec.Ports[0].NodePort)
+		n2 := f.labState().Nodes[1]
+		// From a pod to its own node's address (the node that translates
+		// sees the reply: no SNAT needed) and to the external IP, which the
+		// pod's node translates before routing.
+		for _, u := range []string{"http://" + n2.Addr + ":" + nodePort + "/cgi-bin/ip", "http://192.0.2.80:80/cgi-bin/ip"} {
+			var first string
+			waitFor(t, "cli reaching webx at "+u, func() bool {
+				var err error
+				first, err = get("cli", u)
+				return err == nil
+			})
+			// Affinity: every later request goes where the first went
+			// (without it, 10 of 10 on one of 2 servers has odds 2^-9).
+			for range 10 {
+				if got, err := get("cli", u); err != nil || got != first {
+					t.Fatalf("%s: %q (%v) after %q: ClientIP affinity not kept", u, got, err, first)
+				}
+			}
+		}
+		// Headless: the name answers every ready server's own IP.
+		eventually(t, "webh resolving to both servers", func() string {
+			out, _ := f.try("exec", "dns", "--", "nslookup", "webh.default.svc.cluster.local")
+			for _, p := range []string{"srv-a", "srv-b"} {
+				if !strings.Contains(out, "Address: "+pods[p].Status.PodIP) {
+					return "no " + p + " in: " + out
+				}
+			}
+			return ""
+		})
+		f.run("delete", "svc", "webx", "webh")
 	})
 
 	t.Run("rules live in the node namespaces only", func(t *testing.T) {

@@ -124,7 +124,12 @@ func (r *Runtime) stopTaskWithin(ctx context.Context, cont containerd.Container,
 		if err != nil {
 			return fmt.Errorf("wait for container %s: %w", cont.ID(), err)
 		}
-		if err := task.Kill(ctx, syscall.SIGTERM); err != nil && !errdefs.IsNotFound(err) {
+		signal, opts := syscall.SIGTERM, []containerd.KillOpts(nil)
+		if stopGrace <= 0 {
+			// No grace (KillPod): no SIGTERM a container could act on.
+			signal, opts = syscall.SIGKILL, []containerd.KillOpts{containerd.WithKillAll}
+		}
+		if err := task.Kill(ctx, signal, opts...); err != nil && !errdefs.IsNotFound(err) {
 			return fmt.Errorf("signal container %s: %w", cont.ID(), err)
 		}
 		grace := time.NewTimer(stopGrace)

@@ -102,6 +102,24 @@ func TestBadServicesAreRefusedNamingTheFieldAndNothingIsStored(t *testing.T) {
 	if code, b := do(t, "GET", coll, "", "", ""); code != http.StatusOK || fmt.Sprint(names(t, b)) != "[]" {
 		t.Errorf("after the refused creates: HTTP %d %s, want no Services", code, b)
 	}
+
+	// A clusterIP another Service holds and a port name used twice.
+	taken := createService(t, base, strings.Replace(webService, `"name":"web"`, `"name":"first"`, 1))
+	for _, tc := range []struct{ name, body, field, detail string }{
+		{"clusterIP taken", strings.Replace(webService, `"spec":{`, `"spec":{"clusterIP":"`+taken.Spec.ClusterIP+`",`, 1),
+			"spec.clusterIP", "already allocated"},
+		{"duplicate port name", strings.Replace(webService, `"ports":[{"port":80,"targetPort":8080}]`,
+			`"ports":[{"name":"http","port":80,"targetPort":8080},{"name":"http","port":81,"targetPort":8081}]`, 1),
+			"spec.ports[1].name", "duplicate port name"},
+	} {
+		code, st, raw := request(t, "POST", coll, "application/json", tc.body)
+		if code != http.StatusUnprocessableEntity || st.Reason != "Invalid" || !strings.Contains(st.Message, tc.field) || !strings.Contains(st.Message, tc.detail) {
+			t.Errorf("%s: HTTP %d %s, want 422 naming %s (%s)", tc.name, code, raw, tc.field, tc.detail)
+		}
+	}
+	if code, b := do(t, "GET", coll, "", "", ""); code != http.StatusOK || fmt.Sprint(names(t, b)) != "[first]" {
+		t.Errorf("after the refused creates: HTTP %d %s, want only first", code, b)
+	}
 }
 
 func TestServiceTableShowsKubectlsColumns(t *testing.T) {

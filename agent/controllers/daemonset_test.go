@@ -276,7 +276,7 @@ func TestDaemonSetPodOfALostNodeStaysAndIsNotMadeElsewhere(t *testing.T) {
 	r.roll("first rollout", func(int) {})
 	before, _ := r.s.FSM.Pods(func(p *api.Pod) bool { return p.Spec.NodeName == "n2" })
 	apply(t, r.s, consensus.SetNodeCondition{Name: "n2", Ready: false, Reason: "NodeStatusUnknown", Time: time.Now().UTC()})
-	r.l.evictLostReplicas(r.ctx)
+	r.l.evictLostReplicas(r.ctx, time.Now())
 	for range 3 {
 		r.step()
 	}

@@ -78,8 +78,14 @@ func registerReady(t testing.TB, s *consensus.TestServer, m Member) {
 // boundPod creates a pod and binds it to node; owner "" is a bare pod.
 func boundPod(t *testing.T, s *consensus.TestServer, name, owner, node string) {
 	t.Helper()
+	boundPodTolerating(t, s, name, owner, node, nil)
+}
+
+// boundPodTolerating is boundPod with the pod's tolerations.
+func boundPodTolerating(t *testing.T, s *consensus.TestServer, name, owner, node string, tolerations []api.Toleration) {
+	t.Helper()
 	p := api.Pod{ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default"},
-		Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}
+		Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}, Tolerations: tolerations}}
 	p.APIVersion, p.Kind = "v1", "Pod"
 	if owner != "" {
 		// The state refuses a pod for a controller it does not hold.

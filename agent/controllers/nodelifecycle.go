@@ -79,7 +79,7 @@ func (l *Leader) nodeLifecycleController(ctx context.Context) {
 				return
 			case <-evict:
 			}
-			l.evictLostReplicas(ctx)
+			l.evictLostReplicas(ctx, time.Now())
 		}
 	}()
 	for {
@@ -225,7 +225,7 @@ func (l *Leader) markLost(ctx context.Context, m Member, dead time.Duration) err
 	return err
 }
 
-func (l *Leader) evictLostReplicas(ctx context.Context) {
+func (l *Leader) evictLostReplicas(ctx context.Context, now time.Time) {
 	nodes, _ := l.state.Nodes()
 	lost := map[string]bool{}
 	for _, n := range nodes {
@@ -236,11 +236,28 @@ func (l *Leader) evictLostReplicas(ctx context.Context) {
 	if len(lost) == 0 {
 		return
 	}
+	// How long each lost node has been out of contact by the leader's
+	// clock, for the pods that tolerate its loss for longer than the
+	// grace (tolerations of node.kubernetes.io/unreachable, not-ready): a
+	// node gossip holds alive again is 0, so its pods stay.
+	down := map[string]time.Duration{}
+	for _, m := range l.fleetMembers() {
+		if lost[m.Name] {
+			down[m.Name] = l.downFor(m, now)
+		}
+	}
+	budget := l.cfg.Liveness.Budget()
 	pods, _ := l.state.Pods(func(p *api.Pod) bool {
-		ref := api.ControllerOf(p)
-		// A DaemonSet's pod belongs to its node: it stays Unknown with it
-		// and is not made again elsewhere (daemonset.go).
-		return lost[p.Spec.NodeName] && p.Status.Phase == api.PodUnknown && ref != nil && ref.Kind != api.KindDaemonSet
+		if !lost[p.Spec.NodeName] || p.Status.Phase != api.PodUnknown {
+			return false
+		}
+		// Bare pods and a DaemonSet's pods belong to their node
+		// (LostNodeTolerance: for good); they stay Unknown with it and
+		// are not made again elsewhere. Any other pod goes once its
+		// toleration has run out, the grace for one without
+		// (agent/liveness/tolerance.go: the node has stopped it by then).
+		pb := budget.ForPod(api.LostNodeTolerance(p))
+		return pb.ReplaceAfter <= budget.EarliestReplacement() || down[p.Spec.NodeName] >= pb.ReplaceAfter
 	})
 	// Side by side (parallel.go): one by one, a dozen deletes took the
 	// better part of a second.

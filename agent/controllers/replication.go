@@ -104,14 +104,16 @@ func planReplicas(ctrl api.Replicated, sel labels.Selector, pods []*api.Pod, kno
 
 // countsLive: a finished pod is not a replica, nor is a terminating one
 // (its node is stopping it: Kubernetes makes the replacement at once),
-// nor a pod the fleet lost with its node. Any other pod is, even one
+// nor a pod the fleet lost with its node (unless it tolerates that). Any other pod is, even one
 // whose node is merely slow, so that no replacement ever runs beside a
 // live original.
 func countsLive(p *api.Pod, notReady map[string]bool) bool {
 	if consensus.Terminal(p) || consensus.Terminating(p) {
 		return false
 	}
-	if p.Status.Phase == api.PodUnknown && notReady[p.Spec.NodeName] {
+	// A pod that tolerates its node's loss (issue 25) still runs there
+	// and stays a replica until the node lifecycle deletes it.
+	if p.Status.Phase == api.PodUnknown && notReady[p.Spec.NodeName] && api.LostNodeTolerance(p) == 0 {
 		return false
 	}
 	return true

@@ -86,6 +86,8 @@ type memRuntime struct {
 	mu         sync.Mutex
 	pods       map[string]string // UID -> the netns path it was synced with
 	removed    []string
+	killed     []string                 // removed by KillPod, in order
+	killedAt   map[string]time.Time     // when KillPod removed each
 	terminated []string                 // "UID grace", in order
 	holdStops  bool                     // TerminatePod waits for its context to end, as for a long grace
 	busy       map[string]chan struct{} // pods a held TerminatePod works on: RemovePod waits, as on podruntime's pod lock
@@ -140,6 +142,27 @@ func (r *memRuntime) RemovePod(ctx context.Context, uid string) error {
 	defer r.mu.Unlock()
 	delete(r.pods, uid)
 	r.removed = append(r.removed, uid)
+	return nil
+}
+
+func (r *memRuntime) killedPods() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.killed...)
+}
+
+// KillPod is RemovePod, recorded apart: fencing must kill, not stop.
+func (r *memRuntime) KillPod(ctx context.Context, uid string) error {
+	if err := r.RemovePod(ctx, uid); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.killed = append(r.killed, uid)
+	if r.killedAt == nil {
+		r.killedAt = map[string]time.Time{}
+	}
+	r.killedAt[uid] = time.Now()
 	return nil
 }
 

@@ -42,9 +42,11 @@ type Fleet interface {
 	PingServer() bool
 }
 
-// podRemover is what fencing needs of the pod runtime.
-type podRemover interface {
-	RemovePod(ctx context.Context, podUID string) error
+// podKiller is what fencing needs of the pod runtime: a fenced pod is
+// killed at once (SIGKILL, no stop grace), so that no container that
+// ignores SIGTERM outlives the moment its replacement may start.
+type podKiller interface {
+	KillPod(ctx context.Context, podUID string) error
 }
 
 // FenceConfig is what fencing is told.
@@ -57,14 +59,21 @@ type FenceConfig struct {
 	// may replace them (docs/liveness.md). A follower that has not heard
 	// from its leader for ContactWindow counts as out of contact.
 	Liveness liveness.Config
+	// ViewFile is where the fencer keeps the last view it read and, in
+	// its modification time, the last contact (fencing_view.go): an agent
+	// restarted while cut off keeps and stops pods from it. "" keeps
+	// nothing on disk.
+	ViewFile string
 	Log      *slog.Logger
 }
 
 // Fencer keeps a node from running a replica twice. The node reconciler
 // acts only while the agent is in contact with the fleet's current state
-// (lastContact); a node cut off for longer than its budget's FenceAfter
-// stops its controller-managed pods itself, before the leader may declare
-// it lost and run its replicas elsewhere (agent/liveness). When contact returns, the
+// (lastContact); a node cut off for longer than a pod's FenceAfter stops
+// that controller-managed pod itself, before the leader may run it
+// elsewhere (agent/liveness: the budget's FenceAfter for a pod without a
+// toleration of its node's loss, later for one with, never for one
+// tolerated for good or a bare pod). When contact returns, the
 // reconciler sees the fresh assignments: pods no longer bound here are
 // removed as unclaimed, and only what is still bound here runs again.
 type Fencer struct {
@@ -73,12 +82,20 @@ type Fencer struct {
 	log    *slog.Logger
 
 	mu          sync.Mutex
-	runtime     podRemover      // the reconciler's, once it runs; nil before
-	lastFetch   time.Time       // a server answered (assignments query or readiness probe)
-	lastContact time.Time       // contactNow last held
-	managed     map[string]bool // UIDs of controller-managed pods in the last view
-	fenced      bool            // managed pods were stopped for lack of contact
-	needIndex   uint64          // a server trusts its state from this index on (0: ask the leader)
+	runtime     podKiller                // the reconciler's, once it runs; nil before
+	lastFetch   time.Time                // a server answered (assignments query or readiness probe)
+	lastContact time.Time                // contactNow last held
+	fenceAfter  map[string]time.Duration // by UID, the pods of the last view the node stops when cut off this long
+	stopped     map[string]bool          // by UID, the pods stopped for lack of contact in this outage
+	fenced      bool                     // pods were stopped for lack of contact
+	cutOff      bool                     // the fence loop's last look found no contact
+	view        []api.Pod                // the last view read (cutoff.go keeps its pods running)
+	viewFile    string                   // FenceConfig.ViewFile
+	viewKey     string                   // viewKey of view
+	viewDirty   bool                     // view differs from the one on disk
+	restored    time.Time                // the last contact the view on disk recorded at start
+	lastKeep    time.Time                // cutoff.go's last pass
+	needIndex   uint64                   // a server trusts its state from this index on (0: ask the leader)
 	// skippedStale: after an outage a client has dropped the first view.
 	skippedStale bool
 }
@@ -90,10 +107,23 @@ func NewFencer(cfg FenceConfig, fleet Fleet) *Fencer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Fencer{budget: cfg.Liveness.Budget(), fleet: fleet, log: log}
+	f := &Fencer{budget: cfg.Liveness.Budget(), fleet: fleet, log: log, viewFile: cfg.ViewFile}
+	if f.viewFile != "" {
+		pods, contact, err := loadView(f.viewFile)
+		if err != nil {
+			log.Warn("the node's saved view is unreadable: it keeps and stops nothing until contact", "err", err)
+		}
+		if len(pods) > 0 {
+			f.setView(pods)
+			f.restored = contact
+			f.viewKey = viewKey(pods)
+			log.Info("restored the node's last view: keeping its pods until the fleet answers", "pods", len(pods), "last_contact", contact)
+		}
+	}
+	return f
 }
 
-func (f *Fencer) setRuntime(rt podRemover) {
+func (f *Fencer) setRuntime(rt podKiller) {
 	f.mu.Lock()
 	f.runtime = rt
 	f.mu.Unlock()
@@ -105,18 +135,36 @@ func (f *Fencer) isFenced() bool {
 	return f.fenced
 }
 
-// fetched records a successful read of this node's assignments.
+// fetched records a successful read of this node's assignments: when
+// each of its pods must stop if the node is cut off (liveness.PodBudget,
+// by the pod's tolerations of node.kubernetes.io/unreachable and
+// not-ready, as the leader reads them).
+//
+// The fence loop saves a changed view to disk, with the last contact as
+// its time, once it finds the node in contact: a server cut off from its
+// leader still reads views from its own stale state.
 func (f *Fencer) fetched(view *Assignments) {
-	managed := map[string]bool{}
-	for i := range view.Pods {
-		if api.ControllerOf(&view.Pods[i]) != nil {
-			managed[string(view.Pods[i].ObjectMeta.UID)] = true
-		}
-	}
+	key := viewKey(view.Pods)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lastFetch = time.Now()
-	f.managed = managed
+	f.setView(view.Pods)
+	if key != f.viewKey {
+		f.viewKey, f.viewDirty = key, f.viewFile != ""
+	}
+}
+
+// setView takes pods as the node's view; f.mu is held (or f unshared).
+func (f *Fencer) setView(pods []api.Pod) {
+	fenceAfter := map[string]time.Duration{}
+	for i := range pods {
+		p := &pods[i]
+		if after := f.budget.ForPod(api.LostNodeTolerance(p)).FenceAfter; after != liveness.Forever {
+			fenceAfter[string(p.ObjectMeta.UID)] = after
+		}
+	}
+	f.fenceAfter = fenceAfter
+	f.view = pods
 }
 
 // contact returns when this agent last knew it was in touch with the
@@ -228,21 +276,27 @@ func (f *Fencer) reconcileAllowed(viewIndex uint64) bool {
 			f.skippedStale = true
 			return false
 		}
-		f.fenced, f.skippedStale = false, false
+		f.fenced, f.skippedStale, f.stopped = false, false, nil
 		f.log.Info("in contact with the fleet again; running what the state binds here")
 	}
 	return true
 }
 
-// Run stops this node's controller-managed pods once it has been out of
-// contact for longer than the budget's FenceAfter; it returns when ctx is
-// done.
+// Run stops each of this node's controller-managed pods once it has been
+// out of contact for longer than the pod's FenceAfter; it returns when ctx
+// is done.
 func (f *Fencer) Run(ctx context.Context) {
 	tick := time.NewTicker(f.budget.FenceInterval)
 	defer tick.Stop()
 	f.mu.Lock()
 	f.lastContact = time.Now()
+	if !f.restored.IsZero() && f.restored.Before(f.lastContact) {
+		// Restarted: the fence deadlines of the pods it kept count from
+		// the last contact before the restart.
+		f.lastContact = f.restored
+	}
 	f.mu.Unlock()
+	var touched time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -270,20 +324,48 @@ func (f *Fencer) Run(ctx context.Context) {
 		if ok || since.After(f.lastContact) {
 			f.lastContact = since
 		}
+		save, saved := ok && f.viewDirty, f.view
+		if save {
+			f.viewDirty = false
+		}
+		touch := ok && !save && f.viewFile != "" && f.lastContact.After(touched)
+		contact := f.lastContact
+		if ok {
+			touched = contact
+		}
 		cutOff := now.Sub(f.lastContact)
+		f.cutOff = !ok
 		var uids []string
-		if !ok && cutOff > f.budget.FenceAfter && !f.fenced {
-			for uid := range f.managed {
-				uids = append(uids, uid)
+		if !ok {
+			for uid, after := range f.fenceAfter {
+				if cutOff > after && !f.stopped[uid] {
+					uids = append(uids, uid)
+				}
 			}
-			f.managed = map[string]bool{}
-			f.fenced = true
+		}
+		for _, uid := range uids {
+			if f.stopped == nil {
+				f.stopped = map[string]bool{}
+			}
+			f.stopped[uid], f.fenced = true, true
 		}
 		f.mu.Unlock()
+		if save {
+			if err := saveView(f.viewFile, saved, contact); err != nil {
+				f.log.Warn("save the node's view", "err", err)
+				f.mu.Lock()
+				f.viewDirty = true
+				f.mu.Unlock()
+			}
+		} else if touch {
+			if err := touchContact(f.viewFile, contact); err != nil {
+				f.log.Warn("record the last contact", "err", err)
+			}
+		}
 		if len(uids) == 0 {
 			continue
 		}
-		f.log.Warn("cut off from the fleet for longer than the fence allows: stopping controller-managed pods before the leader replaces them",
+		f.log.Warn("cut off from the fleet for longer than the fence allows: killing controller-managed pods before the leader replaces them",
 			"cut_off", cutOff.Round(time.Millisecond), "fence_after", f.budget.FenceAfter, "pods", len(uids))
 		f.stopLocalPods(ctx, uids)
 	}
@@ -301,7 +383,7 @@ func (f *Fencer) stopLocalPods(ctx context.Context, uids []string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := rt.RemovePod(ctx, uid); err != nil {
+			if err := rt.KillPod(ctx, uid); err != nil {
 				f.log.Warn("self-fence: remove pod", "uid", uid, "err", err)
 			}
 		}()

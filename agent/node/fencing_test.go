@@ -52,8 +52,8 @@ func TestClientContactFollowsAssignmentReads(t *testing.T) {
 	if _, ok := f.contact(context.Background(), now.Add(4*time.Second)); ok {
 		t.Fatal("no read for longer than the grace period is no contact")
 	}
-	if !f.managed["owned"] || f.managed["bare"] {
-		t.Fatalf("only controller-managed pods are fenced: %v", f.managed)
+	if _, bareFenced := f.fenceAfter["bare"]; f.fenceAfter["owned"] != f.budget.FenceAfter || bareFenced {
+		t.Fatalf("only controller-managed pods are fenced, a replica without a toleration after FenceAfter: %v", f.fenceAfter)
 	}
 }
 
@@ -197,6 +197,9 @@ func TestCutOffClientStopsItsControllerManagedPods(t *testing.T) {
 	}
 	if pods, removed := rt.state(); len(removed) != 1 || removed[0] != "owned" || pods["bare"] == "" {
 		t.Fatalf("removed %v, left %v: want only the controller-managed pod stopped", removed, pods)
+	}
+	if rt.killedPods()[0] != "owned" {
+		t.Fatal("the fence stopped the pod with its stop grace; it must kill it at once")
 	}
 	if !f.isFenced() {
 		t.Fatal("the fencer does not know it fenced")

@@ -58,6 +58,8 @@ type PodRuntime interface {
 	// ListPods returns the UIDs of the pods the runtime holds.
 	ListPods(ctx context.Context) ([]string, error)
 	RemovePod(ctx context.Context, podUID string) error
+	// KillPod is RemovePod without the stop grace (fencing.go).
+	KillPod(ctx context.Context, podUID string) error
 	// TerminatePod stops a pod being deleted gracefully (preStop hooks,
 	// SIGTERM, SIGKILL once grace is up) and removes it.
 	TerminatePod(ctx context.Context, pod *api.Pod, grace time.Duration) error
@@ -157,13 +159,15 @@ func (n *Reconciler) Run(ctx context.Context) {
 			gate.reset() // the runtime changed: look at every pod
 		}
 		if err != nil && woken && ctx.Err() == nil {
-			after = 0 // the wake cut the query short: ask for the view as it is
+			after = 0         // the wake cut the query short: ask for the view as it is
+			n.keepCutOff(ctx) // cutoff.go: a container exited while cut off
 			continue
 		}
 		if err != nil {
 			gate.reset()
 			if ctx.Err() == nil {
 				n.cfg.Log.Debug("read assignments", "err", err)
+				n.keepCutOff(ctx) // cutoff.go: cut off, keep what it keeps
 				select {
 				case <-ctx.Done():
 				case <-time.After(time.Second):
@@ -176,7 +180,8 @@ func (n *Reconciler) Run(ctx context.Context) {
 		fenced := n.d.Fence.isFenced() // the pods it stopped must start again
 		if !n.d.Fence.reconcileAllowed(view.Index) {
 			gate.reset()
-			continue // agent/node/fencing.go: the view may be stale
+			n.keepCutOff(ctx) // cutoff.go
+			continue          // agent/node/fencing.go: the view may be stale
 		}
 		start := time.Now()
 		if fenced {

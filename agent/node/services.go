@@ -26,6 +26,16 @@ type ServiceView struct {
 	Slices   []api.EndpointSlice
 	// Pods are the pods that have an IP, for the A-B-C-D.NS.pod records.
 	Pods []PodAddr
+	// PodIPs, when set, answers for the pods instead of Pods: a source
+	// that keeps the fleet's pod addresses itself (a client node's
+	// watches) need not copy them all into every view.
+	PodIPs PodIPSet
+}
+
+// PodIPSet reports whether a pod in a namespace has an IP; safe for
+// concurrent use.
+type PodIPSet interface {
+	HasPodIP(PodAddr) bool
 }
 
 // PodAddr is one pod's namespace and IP.
@@ -139,13 +149,18 @@ func (s *Services) Service(namespace, name string) (dns.Service, bool) {
 
 // PodIP is dns.Lookup's: whether a pod in namespace had ip in the last view.
 func (s *Services) PodIP(namespace string, ip netip.Addr) bool {
-	return s.index.Load().pods[PodAddr{Namespace: namespace, IP: ip}]
+	idx := s.index.Load()
+	if idx.podSet != nil {
+		return idx.podSet.HasPodIP(PodAddr{Namespace: namespace, IP: ip})
+	}
+	return idx.pods[PodAddr{Namespace: namespace, IP: ip}]
 }
 
 // serviceIndex is one view as DNS reads it; never changed once stored.
 type serviceIndex struct {
 	services map[string]dns.Service // by namespace/name
 	pods     map[PodAddr]bool
+	podSet   PodIPSet // the view's PodIPs, when it had them
 }
 
 // translate turns a view into DNS's index and the proxy's Services (those
@@ -165,9 +180,12 @@ func translate(v *ServiceView) (*serviceIndex, []svcproxy.Service) {
 		k := es.ObjectMeta.Namespace + "/" + name
 		bySvc[k] = append(bySvc[k], es)
 	}
-	idx := &serviceIndex{services: make(map[string]dns.Service, len(v.Services)), pods: make(map[PodAddr]bool, len(v.Pods))}
-	for _, p := range v.Pods {
-		idx.pods[p] = true
+	idx := &serviceIndex{services: make(map[string]dns.Service, len(v.Services)), podSet: v.PodIPs}
+	if v.PodIPs == nil {
+		idx.pods = make(map[PodAddr]bool, len(v.Pods))
+		for _, p := range v.Pods {
+			idx.pods[p] = true
+		}
 	}
 	var proxied []svcproxy.Service
 	for i := range v.Services {
@@ -179,7 +197,45 @@ func translate(v *ServiceView) (*serviceIndex, []svcproxy.Service) {
 			proxied = append(proxied, ps)
 		}
 	}
+	dropTakenExternalIPs(proxied)
 	return idx, proxied
+}
+
+// dropTakenExternalIPs keeps an external IP only where none of its
+// Service's ports is served there already, by a ClusterIP or by an
+// earlier Service's external IP: nothing in the API stops two Services
+// from naming one, and the proxy refuses a table where one address and
+// port goes two ways (every Service would lose its update).
+func dropTakenExternalIPs(svcs []svcproxy.Service) {
+	type vip struct {
+		ip    netip.Addr
+		proto svcproxy.Protocol
+		port  uint16
+	}
+	taken := map[vip]bool{}
+	for _, s := range svcs {
+		for _, p := range s.Ports {
+			taken[vip{s.ClusterIP, p.Protocol, p.Port}] = true
+		}
+	}
+	for i := range svcs {
+		s := &svcs[i]
+		var kept []netip.Addr
+		for _, ip := range s.ExternalIPs {
+			free := true
+			for _, p := range s.Ports {
+				free = free && !taken[vip{ip, p.Protocol, p.Port}]
+			}
+			if !free {
+				continue
+			}
+			for _, p := range s.Ports {
+				taken[vip{ip, p.Protocol, p.Port}] = true
+			}
+			kept = append(kept, ip)
+		}
+		s.ExternalIPs = kept
+	}
 }
 
 // proxyService is svc with its ready endpoints from slices.
@@ -205,6 +261,13 @@ func proxyService(svc *api.Service, slices []*api.EndpointSlice) svcproxy.Servic
 		}
 		// A named targetPort leaves 0: each endpoint names its own port.
 		out.Ports = append(out.Ports, port)
+	}
+	if out.ClusterIP.IsValid() {
+		for _, a := range svc.Spec.ExternalIPs {
+			if ip, err := netip.ParseAddr(a); err == nil && ip.Is4() {
+				out.ExternalIPs = append(out.ExternalIPs, ip)
+			}
+		}
 	}
 	if svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP {
 		timeout := int32(corev1.DefaultClientIPServiceAffinitySeconds)

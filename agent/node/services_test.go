@@ -196,3 +196,31 @@ func TestServicesSyncOnChangeOnlyAndRetryAFailedSync(t *testing.T) {
 	}
 	var _ dns.Lookup = s
 }
+
+// externalIPs are proxied beside the ClusterIP; one that a ClusterIP or an
+// earlier Service already serves on the same port is left out, so one
+// Service's mistake cannot stop every Service's rules from updating.
+func TestExternalIPsTakenElsewhereAreLeftOut(t *testing.T) {
+	http := api.ServicePort{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080), Protocol: corev1.ProtocolTCP}
+	a := svcOf("default", "a", "10.96.0.10", http)
+	a.Spec.ExternalIPs = []string{"192.0.2.1", "10.96.0.11", "192.0.2.1"}
+	b := svcOf("default", "b", "10.96.0.11", http)
+	b.Spec.ExternalIPs = []string{"192.0.2.1", "192.0.2.2"}
+	headless := svcOf("default", "h", "None", http)
+	headless.Spec.ExternalIPs = []string{"192.0.2.3"}
+	_, proxied := translate(&ServiceView{Services: []api.Service{a, b, headless}})
+	got := map[string][]netip.Addr{}
+	for _, s := range proxied {
+		got[s.Name] = s.ExternalIPs
+	}
+	want := map[string][]netip.Addr{
+		"a": {netip.MustParseAddr("192.0.2.1")},
+		"b": {netip.MustParseAddr("192.0.2.2")},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("external IPs proxied: %v, want %v", got, want)
+	}
+	if err := svcproxy.Validate(proxied); err != nil {
+		t.Fatalf("the proxy refuses what translate kept: %v", err)
+	}
+}

@@ -7,6 +7,14 @@
 //	netbench serve ADDR            accept tests on ADDR (e.g. :5201)
 //	netbench tput ADDR SECONDS     one stream for SECONDS, prints JSON
 //	netbench rr ADDR COUNT SIZE    COUNT round trips of SIZE bytes, prints JSON
+//	netbench tputpair ADDR1 ADDR2 SECONDS
+//	                               one stream to each for SECONDS in all, taking
+//	                               turns every half second, prints JSON
+//	                               (gbit_per_s_1, gbit_per_s_2)
+//	netbench rrpair ADDR1 ADDR2 COUNT SIZE
+//	                               COUNT round trips of SIZE bytes on each of two
+//	                               connections, taking turns every 100, prints
+//	                               JSON (p50_us_1, p50_us_2, p99_us_1, p99_us_2)
 //	netbench conn ADDR COUNT       COUNT new connections, each one byte there and
 //	                               back then closed, prints JSON
 //	netbench dns SERVER NAME COUNT WORKERS
@@ -73,6 +81,22 @@ func run(args []string) error {
 			return fmt.Errorf("rr SIZE %q: want 1..%d", args[3], chunk)
 		}
 		return roundTrips(args[1], count, size)
+	case args[0] == "tputpair" && len(args) == 4:
+		secs, err := strconv.ParseFloat(args[3], 64)
+		if err != nil {
+			return fmt.Errorf("tputpair SECONDS %q: %w", args[3], err)
+		}
+		return throughputPairs(args[1], args[2], time.Duration(secs*float64(time.Second)))
+	case args[0] == "rrpair" && len(args) == 5:
+		count, err := strconv.Atoi(args[3])
+		if err != nil || count < 1 {
+			return fmt.Errorf("rrpair COUNT %q: want a positive integer", args[3])
+		}
+		size, err := strconv.Atoi(args[4])
+		if err != nil || size < 1 || size > chunk {
+			return fmt.Errorf("rrpair SIZE %q: want 1..%d", args[4], chunk)
+		}
+		return roundTripPairs(args[1], args[2], count, size)
 	case args[0] == "conn" && len(args) == 3:
 		count, err := strconv.Atoi(args[2])
 		if err != nil || count < 1 {
@@ -137,7 +161,10 @@ func handle(c net.Conn) error {
 	case modeRoundTrip:
 		buf := make([]byte, binary.BigEndian.Uint32(hdr[1:]))
 		for {
-			if err := spinReadFull(c, buf); err != nil {
+			// A request comes within microseconds while the client is
+			// measuring this connection; a millisecond without one means
+			// it measures another (rrpair).
+			if err := spinThenWaitReadFull(c, buf, time.Millisecond); err != nil {
 				if errors.Is(err, io.EOF) {
 					return nil
 				}
@@ -180,29 +207,71 @@ func throughput(addr string, d time.Duration) error {
 	})
 }
 
+// pairSlice is how long tputpair sends on one connection before it turns
+// to the other.
+const pairSlice = 500 * time.Millisecond
+
+// throughputPairs compares two paths' throughput under the same
+// conditions: one stream to each, sending in turns for pairSlice, d in
+// all for each path. Each path's figure is what its receiver counted over
+// the time the sender spent on it.
+func throughputPairs(addr1, addr2 string, d time.Duration) error {
+	var conns [2]*net.TCPConn
+	for i, addr := range []string{addr1, addr2} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("dial %s: %w", addr, err)
+		}
+		defer c.Close()
+		if _, err := c.Write([]byte{modeThroughput, 0, 0, 0, 0}); err != nil {
+			return fmt.Errorf("write header: %w", err)
+		}
+		conns[i] = c.(*net.TCPConn)
+	}
+	buf := make([]byte, chunk)
+	var spent [2]time.Duration
+	for n := 0; spent[0] < d || spent[1] < d; n++ {
+		i := n % 2
+		if spent[i] >= d {
+			continue
+		}
+		start := time.Now()
+		for time.Since(start) < pairSlice {
+			if _, err := conns[i].Write(buf); err != nil {
+				return fmt.Errorf("send: %w", err)
+			}
+		}
+		spent[i] += time.Since(start)
+	}
+	out := map[string]float64{}
+	for i, c := range conns {
+		if err := c.CloseWrite(); err != nil {
+			return fmt.Errorf("close write: %w", err)
+		}
+		var got int64
+		if err := binary.Read(c, binary.BigEndian, &got); err != nil {
+			return fmt.Errorf("read receiver's count: %w", err)
+		}
+		out[fmt.Sprintf("gbit_per_s_%d", i+1)] = float64(got) * 8 / spent[i].Seconds() / 1e9
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
+}
+
 func roundTrips(addr string, count, size int) error {
-	c, err := net.Dial("tcp", addr)
+	c, err := dialRoundTrips(addr, size)
 	if err != nil {
-		return fmt.Errorf("dial %s: %w", addr, err)
+		return err
 	}
 	defer c.Close()
-	hdr := []byte{modeRoundTrip, 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(hdr[1:], uint32(size))
-	if _, err := c.Write(hdr); err != nil {
-		return fmt.Errorf("write header: %w", err)
-	}
 	buf := make([]byte, size)
 	lat := make([]time.Duration, 0, count)
 	start := time.Now()
 	for range count {
-		t := time.Now()
-		if _, err := c.Write(buf); err != nil {
-			return fmt.Errorf("send request: %w", err)
+		d, err := roundTrip(c, buf)
+		if err != nil {
+			return err
 		}
-		if err := spinReadFull(c, buf); err != nil {
-			return fmt.Errorf("read response: %w", err)
-		}
-		lat = append(lat, time.Since(t))
+		lat = append(lat, d)
 	}
 	total := time.Since(start)
 	slices.Sort(lat)
@@ -211,6 +280,75 @@ func roundTrips(addr string, count, size int) error {
 		"count": float64(count), "per_s": float64(count) / total.Seconds(),
 		"p50_us": us(0.5), "p99_us": us(0.99),
 	})
+}
+
+// pairBlock is how many round trips rrpair makes on one connection
+// before it turns to the other.
+const pairBlock = 100
+
+// roundTripPairs compares two paths to a server under the same
+// conditions: a hundred round trips on the first connection, then a
+// hundred on the second, and so on. Two runs taken one after the other on a busy
+// machine differ by more than the paths do.
+func roundTripPairs(addr1, addr2 string, count, size int) error {
+	var conns [2]net.Conn
+	for i, addr := range []string{addr1, addr2} {
+		c, err := dialRoundTrips(addr, size)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	buf := make([]byte, size)
+	var lat [2][]time.Duration
+	for n := range 2 * count {
+		// Blocks of pairBlock round trips, taking turns: the server of
+		// the connection left idle sleeps (spinning for both would take
+		// more CPUs than a small VM has), and its first round trip of a
+		// block, slowed by the wakeup, stays out of the median.
+		i := (n / pairBlock) % 2
+		d, err := roundTrip(conns[i], buf)
+		if err != nil {
+			return err
+		}
+		lat[i] = append(lat[i], d)
+	}
+	out := map[string]float64{"count": float64(count)}
+	for i := range lat {
+		slices.Sort(lat[i])
+		us := func(p float64) float64 { return float64(lat[i][int(p*float64(len(lat[i])-1))].Nanoseconds()) / 1e3 }
+		out[fmt.Sprintf("p50_us_%d", i+1)] = us(0.5)
+		out[fmt.Sprintf("p99_us_%d", i+1)] = us(0.99)
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
+}
+
+// dialRoundTrips opens a round-trip test of size-byte messages.
+func dialRoundTrips(addr string, size int) (net.Conn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	hdr := []byte{modeRoundTrip, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(hdr[1:], uint32(size))
+	if _, err := c.Write(hdr); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("write header: %w", err)
+	}
+	return c, nil
+}
+
+// roundTrip sends buf and reads it back, busy-polling.
+func roundTrip(c net.Conn, buf []byte) (time.Duration, error) {
+	t := time.Now()
+	if _, err := c.Write(buf); err != nil {
+		return 0, fmt.Errorf("send request: %w", err)
+	}
+	if err := spinReadFull(c, buf); err != nil {
+		return 0, fmt.Errorf("read response: %w", err)
+	}
+	return time.Since(t), nil
 }
 
 // connects opens count connections one after the other; each sends its
@@ -253,7 +391,12 @@ func report(lat []time.Duration, total time.Duration) error {
 
 // spinReadFull fills buf from c without ever parking in the netpoller:
 // it retries the non-blocking read until data is there.
-func spinReadFull(c net.Conn, buf []byte) error {
+func spinReadFull(c net.Conn, buf []byte) error { return spinThenWaitReadFull(c, buf, 0) }
+
+// spinThenWaitReadFull busy-polls as spinReadFull for up to spin (0:
+// without end), then waits in the netpoller: a server's connection that
+// a pair test leaves idle stops taking a CPU from the one being measured.
+func spinThenWaitReadFull(c net.Conn, buf []byte, spin time.Duration) error {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		_, err := io.ReadFull(c, buf)
@@ -263,12 +406,16 @@ func spinReadFull(c net.Conn, buf []byte) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	for got := 0; got < len(buf); {
 		var n int
 		var rerr error
+		spinning := spin == 0 || time.Since(start) < spin
 		if err := rc.Read(func(fd uintptr) bool {
 			n, rerr = syscall.Read(int(fd), buf[got:])
-			return true // done either way: the loop, not the netpoller, waits
+			// Spinning, done either way: the loop, not the netpoller,
+			// waits. Else EAGAIN parks until the socket is readable.
+			return spinning || rerr != syscall.EAGAIN
 		}); err != nil {
 			return err
 		}

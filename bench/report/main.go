@@ -303,6 +303,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 		{"per-pod apply → Running p99, s", mmm(s["p99_s"])},
 	})
 	writeDaemonSet(w, lab) // daemonset.go
+	writeEdge(w, lab)      // edge.go
 	fmt.Fprint(w, failoverText)
 	s = lab["failover"]
 	tuned := lab["failover_grace1s"]

@@ -11,13 +11,23 @@ const servicesText = `## Services (TestBenchServices, BenchmarkSyncOneChange)
 Issue 19's numbers. A 3-node lab: a bench/netbench server pod on n2 behind
 the Service nb (ClusterIP port 80 → 5201), its client pod on n3. Each run
 measures the same pair of pods directly (pod IP) and through the
-ClusterIP, in turns (which goes first alternates by run): one TCP stream's
-throughput, 20,000 one-byte round trips on one connection (busy-polled,
-as in the pod network section), and 2,000 new connections one after the
-other, each a one-byte exchange then closed. Through the ClusterIP the
+ClusterIP: 2,000 new connections one after the other, each a one-byte
+exchange then closed, first on one path then on the other (which goes
+first alternates by run). Throughput and round trips are measured on
+both paths from one client process with a connection on each, taking
+turns, so both paths see the same moments of a busy machine (two runs
+taken one after the other differed by more than the paths do): one TCP
+stream to each for 5 s in all, in turns of half a second
+(` + "`netbench tputpair`" + `), and 20,000 one-byte round trips on each (busy-polled,
+as in the pod network section), in turns of 100 (` + "`netbench rrpair`" + `). Through the ClusterIP the
 client's node DNATs the first packet of each connection (nftables,
 ` + "`numgen random`" + ` over the ready endpoints) and conntrack translates every
 later packet both ways; nothing SNATs.
+
+The same comparison without a lab: ` + "`go test -bench ServiceRoundTrip ./agent/node/svcproxy/`" + `
+(root), one-byte round trips between two pods of one node namespace,
+directly and through the ClusterIP, taking turns every 100 on a
+connection each (blocking reads): the DNAT's own cost per round trip.
 
 DNS: 20,000 A queries for ` + "`nb.default.svc.cluster.local`" + ` from the client pod
 to its node's DNS server (UDP, 4 sockets with one query in flight each).
@@ -32,27 +42,28 @@ below 0 when the rules win the race against the API poll. The probe's
 period, not shoal, dominates the total.
 
 Rule update: ` + "`go test -bench SyncOneChange ./agent/node/svcproxy/`" + ` (root) in a
-namespace of its own, with 100 or 1,000 Services of two ports each (TCP,
+namespace of its own, with 10 to 1,000 Services of two ports each (TCP,
 UDP with a nodePort) and 3 or 10 endpoints: one Sync that moves one
-Service's endpoints. Such a change (endpoints only) is one netlink batch
+Service's endpoints. A Sync plans only the Services that changed (each
+applied Service is kept with its rules, as kube-proxy's partial syncs
+do); such a change (endpoints only) is one netlink batch
 (github.com/google/nftables: flush the Service's chains, add their new
-rule; one atomic transaction); any other change is one ` + "`nft -f`" + `
+rule; one atomic transaction) on a socket kept open, since closing one
+waits for an RCU grace period (8-20 ms); any other change is one ` + "`nft -f`" + `
 transaction (knftables), whose nft process alone costs 20–30 ms at 1,000
 Services since it loads its cache of the whole table first. The figure
 is the rules only: deleting the UDP flows a change made stale follows
-(about 8 ms more here, a dump of the conntrack table). PlanOneChange is
-the proxy's own share of an nft change (validation, the whole ruleset
-built again, the diff); FullRebuild is the one transaction a restarted
-agent runs. The issue also asks that a change cost the same whatever the
-number of Services: it does not yet (compare the rows for 100 and 1,000),
-since the proxy builds and compares the whole ruleset for every change;
-planning only the changed Services would make it flat.
-
+(a dump of the conntrack table). PlanOneChange is the proxy's own share
+(validation and the comparison of every Service with what was applied,
+the changed Service's rules built, the diff); FullRebuild is the one
+transaction a restarted agent runs. What still grows with the number of
+Services: validation and that comparison, and the kernel's validation of
+the table on commit.
 `
 
 // serviceBench reports whether a Go benchmark belongs to this section.
 func serviceBench(name string) bool {
-	for _, p := range []string{"BenchmarkSyncOneChange/", "BenchmarkSyncFullRebuild/", "BenchmarkPlanOneChange/"} {
+	for _, p := range []string{"BenchmarkSyncOneChange/", "BenchmarkSyncFullRebuild/", "BenchmarkPlanOneChange/", "BenchmarkServiceRoundTrip"} {
 		if strings.HasPrefix(name, p) {
 			return true
 		}
@@ -88,13 +99,19 @@ func writeServices(w io.Writer, micro, lab map[string]series) {
 		{"made not Ready: not Ready in the API → every node's rules, s (goal < 1)", mmm(ready["down_after_ready_s"])},
 	})
 	var rows [][2]string
-	for _, size := range []string{"services=100/endpoints=3", "services=1000/endpoints=3", "services=1000/endpoints=10"} {
+	for _, size := range []string{"services=10/endpoints=3", "services=100/endpoints=3", "services=1000/endpoints=3", "services=1000/endpoints=10"} {
 		rows = append(rows,
 			[2]string{size + ": one change, ms (goal < 50)", mmm(scale(micro["BenchmarkSyncOneChange/"+size]["ns/op"], 1e-6))},
 			[2]string{size + ": … of which the proxy's own planning, ms", mmm(scale(micro["BenchmarkPlanOneChange/"+size]["ns/op"], 1e-6))},
 			[2]string{size + ": full rebuild, ms", mmm(scale(micro["BenchmarkSyncFullRebuild/"+size]["ns/op"], 1e-6))},
 		)
 	}
+	rt := micro["BenchmarkServiceRoundTrip"]
+	rows = append(rows,
+		[2]string{"same node, no lab: round trip p50, direct, µs", mmm(scale(rt["direct-p50-ns"], 1e-3))},
+		[2]string{"same node, no lab: round trip p50, through the ClusterIP, µs", mmm(scale(rt["clusterip-p50-ns"], 1e-3))},
+		[2]string{"same node, no lab: ratio ClusterIP / direct", mmm(rt["ratio"])},
+	)
 	table(w, rows)
 
 	type goal struct {
@@ -128,16 +145,15 @@ func writeServices(w io.Writer, micro, lab map[string]series) {
 	fmt.Fprintln(w)
 }
 
-const servicesRRWhy = `The per-run ratios spread widely (see the
-min and max: each compares two runs taken seconds apart on a 2-core
-machine other labs were using), so a miss this close is within the noise.
-What the ClusterIP path does add: conntrack rewrites every packet in both
-directions on the client's node (the direct path is tracked too, since the
-node's table has NAT chains, but not rewritten). Doing without it would
-need the translation at connect time (eBPF socket-level load balancing,
-as Cilium does), which nftables cannot do.`
+const servicesRRWhy = `What the ClusterIP path adds to every
+packet: conntrack rewrites it in both directions on the client's node
+(the direct path is tracked too, since the node's table has NAT chains,
+but not rewritten); no rule is evaluated for an established connection's
+packets but the filter hook's ` + "`ct state new`" + ` test, which the direct path
+pays as well. Doing without the rewrite would need the translation at
+connect time (eBPF socket-level load balancing, as Cilium does), which
+nftables cannot do.`
 
-const servicesRuleWhy = `Most of the time is the proxy building
-and comparing the whole ruleset again for each change (PlanOneChange) and
-the kernel validating the table on commit; a plan of only the changed
-Services would be next.`
+const servicesRuleWhy = `Validation and the comparison of each
+Service with what was applied visit every Service, and the kernel
+validates the table on commit.`

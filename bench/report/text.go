@@ -32,6 +32,7 @@ as such, and so is Nomad where no run here measures the same thing.
 | 30-pod start | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchPodStart -v ./e2e/`" + ` | < 10 s for all 30 |
 | DaemonSet start | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchDaemonSet -v ./e2e/`" + ` | apply → every node Running (issue 18) |
 | failover | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchFailover -v ./e2e/`" + ` | < 5 s median |
+| edge partition | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchEdgePartition -v ./e2e/`" + ` | kept pod down 0 s, RC within the failover time (issue 25) |
 | pod network | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchNetwork -v ./e2e/`" + ` | pod/veth ≥ 0.9 |
 | Services | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchServices -v ./e2e/`" + `, ` + "`go test -bench SyncOneChange ./agent/node/svcproxy/`" + ` (root) | ClusterIP/direct ≥ 0.95, round trip p50 within 10%, Ready → rules < 1 s, one rule change < 50 ms at 1,000 × 10 (issue 19) |
 | footprint | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchFootprint -v ./e2e/`" + ` | < 40 MB idle agent RSS |

@@ -131,6 +131,11 @@ func (r *Runtime) RemovePod(ctx context.Context, podUID string) error {
 	return nil
 }
 
+// KillPod is RemovePod: a hollow pod has no processes to kill.
+func (r *Runtime) KillPod(ctx context.Context, podUID string) error {
+	return r.RemovePod(ctx, podUID)
+}
+
 // TerminatePod stops a pod being deleted: a hollow pod has no hooks or
 // processes to signal, so it goes at once, whatever the grace.
 func (r *Runtime) TerminatePod(ctx context.Context, p *api.Pod, grace time.Duration) error {

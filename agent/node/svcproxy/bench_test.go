@@ -11,7 +11,7 @@ import (
 // The sizes, and a tenth of them to show how the cost scales:
 // 1,000 Services (two ports each, no affinity, the
 // default) of 3 and of 10 endpoints, in a real namespace.
-var benchSizes = []struct{ services, endpoints int }{{100, 3}, {1000, 3}, {1000, 10}}
+var benchSizes = []struct{ services, endpoints int }{{10, 3}, {100, 3}, {1000, 3}, {1000, 10}}
 
 // BenchmarkSyncFullRebuild is one transaction that rebuilds the whole
 // table: what a restarted agent pays once.
@@ -24,7 +24,7 @@ func BenchmarkSyncFullRebuild(b *testing.B) {
 			ctx := context.Background()
 			for b.Loop() {
 				p.mu.Lock()
-				p.applied = nil // forces the full rebuild
+				p.known = false // forces the full rebuild
 				p.mu.Unlock()
 				if err := p.Sync(ctx, svcs); err != nil {
 					b.Fatal(err)
@@ -66,19 +66,22 @@ func BenchmarkSyncOneChange(b *testing.B) {
 }
 
 // BenchmarkPlanOneChange is the proxy's own part of a sync (validation,
-// building the ruleset, the diff into a transaction) without running nft:
-// what BenchmarkSyncOneChange costs beyond the nft process.
+// comparing each Service with what was applied, building the changed
+// Service's rules, the diff into a transaction) without the kernel: what
+// BenchmarkSyncOneChange costs beyond the netlink batch.
 func BenchmarkPlanOneChange(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprintf("services=%d/endpoints=%d", size.services, size.endpoints), func(b *testing.B) {
-			before := buildRuleset(fleet(size.services, size.endpoints, -1, 0, 0))
+			before := fleet(size.services, size.endpoints, -1, 0, 0)
+			pieces := planSync(nil, before).applyTo(nil)
 			after := fleet(size.services, size.endpoints, size.services/2, 50000, 0)
 			nft := knftables.NewFake(knftables.IPv4Family, DefaultTable)
 			for b.Loop() {
 				if err := validate(after); err != nil {
 					b.Fatal(err)
 				}
-				writeDiff(nft.NewTransaction(), before, buildRuleset(after))
+				pl := planSync(pieces, after)
+				writeDiff(nft.NewTransaction(), pl.have, pl.want)
 			}
 		})
 	}

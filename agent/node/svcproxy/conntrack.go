@@ -115,11 +115,41 @@ func staleFlows(old, new []Service) []staleFlow {
 	return out
 }
 
-// nsConntrack deletes flows through netlink on a thread in the namespace
-// at path ("" for the caller's own).
-type nsConntrack struct{ path string }
+// nsConntrack deletes flows through a netlink handle made in the
+// namespace at path ("" for the caller's own), kept for the next change
+// (closing a netfilter netlink socket waits for an RCU grace period, see
+// netlinkfast.go) and dropped after a failure. Its caller serializes its
+// calls (the Proxy's lock).
+type nsConntrack struct {
+	path string
+	h    *netlink.Handle
+}
 
-func (c nsConntrack) DeleteUDP(ctx context.Context, flows []staleFlow) (uint, error) {
+func (c *nsConntrack) handle() (*netlink.Handle, error) {
+	if c.h != nil {
+		return c.h, nil
+	}
+	err := nsthread.Run(c.path, func() error {
+		h, err := netlink.NewHandle(unix.NETLINK_NETFILTER)
+		c.h = h
+		return err
+	})
+	if err != nil {
+		c.h = nil
+		return nil, err
+	}
+	return c.h, nil
+}
+
+// Close deletes the kept handle, if any.
+func (c *nsConntrack) Close() {
+	if c.h != nil {
+		c.h.Close()
+		c.h = nil
+	}
+}
+
+func (c *nsConntrack) DeleteUDP(ctx context.Context, flows []staleFlow) (uint, error) {
 	filters := make([]netlink.CustomConntrackFilter, 0, len(flows))
 	for _, f := range flows {
 		cf := &netlink.ConntrackFilter{}
@@ -145,18 +175,14 @@ func (c nsConntrack) DeleteUDP(ctx context.Context, flows []staleFlow) (uint, er
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	var n uint
-	err := nsthread.Run(c.path, func() error {
-		h, err := netlink.NewHandle(unix.NETLINK_NETFILTER)
-		if err != nil {
-			return err
+	h, err := c.handle()
+	if err == nil {
+		var n uint
+		if n, err = h.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, filters...); err == nil {
+			return n, nil
 		}
-		defer h.Close()
-		n, err = h.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, filters...)
-		return err
-	})
-	if err != nil {
-		return n, fmt.Errorf("delete %d conntrack filters in netns %q: %w", len(filters), c.path, err)
+		h.Close()
+		c.h = nil
 	}
-	return n, nil
+	return 0, fmt.Errorf("delete %d conntrack filters in netns %q: %w", len(filters), c.path, err)
 }

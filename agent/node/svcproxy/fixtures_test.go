@@ -24,6 +24,9 @@ func fleet(n, eps, moved, shift, affinityEvery int) []Service {
 		if affinityEvery > 0 && i%affinityEvery == 0 {
 			s.SessionAffinity = &ClientIPAffinity{Timeout: 3 * time.Hour}
 		}
+		// An EndpointSlice's ports are its endpoints' ports: one map, as
+		// the node builds them.
+		ports := map[string]uint16{"http": 8080}
 		for e := range eps {
 			k := i*eps + e
 			if i == moved {
@@ -31,7 +34,7 @@ func fleet(n, eps, moved, shift, affinityEvery int) []Service {
 			}
 			s.Endpoints = append(s.Endpoints, Endpoint{
 				IP:    netip.AddrFrom4([4]byte{10, 244, byte(k >> 8), byte(k)}),
-				Ports: map[string]uint16{"http": 8080},
+				Ports: ports,
 			})
 		}
 		svcs = append(svcs, s)

@@ -32,11 +32,15 @@ type Proxy struct {
 
 	mu  sync.Mutex
 	nft nftables
-	// applied is what the last successful transaction left in the kernel;
-	// nil means unknown (first sync, or a failed one), so the next sync
-	// rebuilds the whole table.
-	applied *ruleset
-	closed  bool
+	// pieces are the Services of the last successful Sync, each with its
+	// rules (plan.go); nil before the first, which flushes no conntrack
+	// entries (the flows a previous agent left are still what its rules
+	// said).
+	pieces map[string]*piece
+	// known says the kernel's table is what pieces say; false (first
+	// sync, or a failed one) makes the next sync rebuild the whole table.
+	known  bool
+	closed bool
 	// fast writes endpoint-only changes over netlink (netlinkfast.go);
 	// nil sends every change through nft.
 	fast fastNFT
@@ -45,10 +49,6 @@ type Proxy struct {
 	// ct deletes UDP flows the last Sync made stale (conntrack.go); nil
 	// deletes none.
 	ct conntracker
-	// synced is the Services of the last successful Sync; nil before the
-	// first, which flushes nothing (the flows a previous agent left are
-	// still what its rules said).
-	synced []Service
 }
 
 // New opens the table (checking that nft works in the namespace) without
@@ -62,8 +62,8 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, err
 	}
 	p := newWith(cfg, nft)
-	p.ct = nsConntrack{path: cfg.NetNS}
-	p.fast = nlTables{path: cfg.NetNS, table: cfg.Table}
+	p.ct = &nsConntrack{path: cfg.NetNS}
+	p.fast = &nlTables{path: cfg.NetNS, table: cfg.Table}
 	return p, nil
 }
 
@@ -80,28 +80,33 @@ func newWith(cfg Config, nft nftables) *Proxy {
 }
 
 // Sync makes the table serve exactly svcs, in one transaction. Invalid input
-// is refused with an error naming the field and changes nothing.
+// is refused with an error naming the field and changes nothing. Only the
+// Services that differ from the last successful Sync are planned.
 func (p *Proxy) Sync(ctx context.Context, svcs []Service) error {
 	if err := validate(svcs); err != nil {
 		return fmt.Errorf("service proxy: %w", err)
 	}
-	want := buildRuleset(svcs)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return fmt.Errorf("service proxy: sync after close")
 	}
-	if err := p.applyOrRebuild(ctx, len(svcs), want); err != nil {
+	pl := planSync(p.pieces, svcs)
+	if err := p.applyOrRebuild(ctx, len(svcs), pl); err != nil {
 		return err
 	}
-	p.flushStale(ctx, svcs)
+	first := p.pieces == nil
+	p.pieces = pl.applyTo(p.pieces)
+	if !first {
+		p.flushStale(ctx, pl)
+	}
 	return nil
 }
 
-func (p *Proxy) applyOrRebuild(ctx context.Context, nsvcs int, want *ruleset) error {
-	if p.applied != nil {
-		err := p.apply(ctx, nsvcs, want, false)
+func (p *Proxy) applyOrRebuild(ctx context.Context, nsvcs int, pl *plan) error {
+	if p.known {
+		err := p.apply(ctx, nsvcs, pl)
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
@@ -109,42 +114,46 @@ func (p *Proxy) applyOrRebuild(ctx context.Context, nsvcs int, want *ruleset) er
 		// removed behind our back): rebuild it whole, once.
 		p.log.Warn("incremental service rule update failed, rebuilding the table", "err", err)
 	}
-	return p.apply(ctx, nsvcs, want, true)
+	return p.rebuild(ctx, nsvcs, wholeRuleset(pl.applyTo(p.pieces)))
 }
 
 // flushStale deletes the UDP flows the rules just applied no longer send
-// where conntrack remembers (conntrack.go). The rules are in place
-// whatever happens here, so a failure is logged, not returned: the flow
-// ends when its client stops sending.
-func (p *Proxy) flushStale(ctx context.Context, svcs []Service) {
-	if p.ct != nil && p.synced != nil {
-		if flows := staleFlows(p.synced, svcs); len(flows) > 0 {
-			n, err := p.ct.DeleteUDP(ctx, flows)
-			if err != nil {
-				p.log.Warn("delete stale UDP conntrack entries", "flows", fmt.Sprint(flows), "err", err)
-			} else {
-				p.log.Debug("deleted stale UDP conntrack entries", "filters", len(flows), "entries", n)
-			}
-		}
+// where conntrack remembers (conntrack.go), comparing only the Services
+// that changed. The rules are in place whatever happens here, so a
+// failure is logged, not returned: the flow ends when its client stops
+// sending.
+func (p *Proxy) flushStale(ctx context.Context, pl *plan) {
+	if p.ct == nil {
+		return
 	}
-	p.synced = append(make([]Service, 0, len(svcs)), svcs...)
+	flows := staleFlows(pl.oldSvcs, pl.newSvcs)
+	if len(flows) == 0 {
+		return
+	}
+	n, err := p.ct.DeleteUDP(ctx, flows)
+	if err != nil {
+		p.log.Warn("delete stale UDP conntrack entries", "flows", fmt.Sprint(flows), "err", err)
+	} else {
+		p.log.Debug("deleted stale UDP conntrack entries", "filters", len(flows), "entries", n)
+	}
 }
 
-// apply runs one transaction from p.applied (or from nothing, if full) to
-// want, and records want on success.
-func (p *Proxy) apply(ctx context.Context, nsvcs int, want *ruleset, full bool) error {
-	if !full && p.fast != nil {
-		if chains, ok := fastChanges(p.applied, want); ok {
+// apply moves the table by the plan's changed Services in one
+// transaction: over netlink when only endpoints moved, else through nft.
+func (p *Proxy) apply(ctx context.Context, nsvcs int, pl *plan) error {
+	if pl.empty() {
+		return nil
+	}
+	if p.fast != nil {
+		if chains, ok := fastChanges(pl.have, pl.want); ok {
 			if len(chains) == 0 {
-				p.applied = want
 				return nil
 			}
 			start := time.Now()
-			err := p.fast.ReplaceDNAT(ctx, want, chains)
+			err := p.fast.ReplaceDNAT(ctx, pl.want, chains)
 			if err == nil {
-				p.applied = want
 				p.fastSyncs++
-				p.log.Debug("service rules applied over netlink", "services", nsvcs, "chains", len(chains), "took", time.Since(start))
+				p.log.Debug("service rules applied over netlink", "services", nsvcs, "changed", len(pl.set)+len(pl.removed), "chains", len(chains), "took", time.Since(start))
 				return nil
 			}
 			// The batch is atomic: nothing changed, and nft writes the
@@ -153,22 +162,32 @@ func (p *Proxy) apply(ctx context.Context, nsvcs int, want *ruleset, full bool) 
 		}
 	}
 	tx := p.nft.NewTransaction()
-	if full {
-		writeFull(tx, want)
-	} else {
-		writeDiff(tx, p.applied, want)
+	writeDiff(tx, pl.have, pl.want)
+	return p.run(ctx, tx, nsvcs, false)
+}
+
+// rebuild replaces whatever table is there with want, in one transaction.
+func (p *Proxy) rebuild(ctx context.Context, nsvcs int, want *ruleset) error {
+	tx := p.nft.NewTransaction()
+	writeFull(tx, want)
+	if err := p.run(ctx, tx, nsvcs, true); err != nil {
+		return err
 	}
+	p.known = true
+	return nil
+}
+
+// run sends one nft transaction; a failure leaves the table unknown.
+func (p *Proxy) run(ctx context.Context, tx *knftables.Transaction, nsvcs int, full bool) error {
 	if tx.NumOperations() == 0 {
 		return nil
 	}
 	start := time.Now()
 	if err := p.nft.Run(ctx, tx); err != nil {
-		p.applied = nil
+		p.known = false
 		return fmt.Errorf("service proxy: apply %d services (%d operations, full=%t): %w", nsvcs, tx.NumOperations(), full, err)
 	}
-	p.applied = want
-	p.log.Debug("service rules applied", "services", nsvcs, "chains", len(want.chains),
-		"operations", tx.NumOperations(), "full", full, "took", time.Since(start))
+	p.log.Debug("service rules applied", "services", nsvcs, "operations", tx.NumOperations(), "full", full, "took", time.Since(start))
 	return nil
 }
 
@@ -186,7 +205,15 @@ func (p *Proxy) Close(ctx context.Context) error {
 	if err := p.nft.Run(ctx, tx); err != nil {
 		return fmt.Errorf("service proxy: delete table ip %s: %w", p.table, err)
 	}
+	if p.fast != nil {
+		if err := p.fast.Close(); err != nil {
+			p.log.Warn("close the netlink connection", "err", err)
+		}
+	}
+	if c, ok := p.ct.(interface{ Close() }); ok {
+		c.Close()
+	}
 	p.closed = true
-	p.applied, p.synced = nil, nil
+	p.pieces, p.known = nil, false
 	return nil
 }

@@ -81,6 +81,17 @@ func TestClusterIPReachesEveryEndpointKeepsClientIPAndFollowsChanges(t *testing.
 		}
 	})
 
+	t.Run("external IP", func(t *testing.T) {
+		svc := web(srv2IP)
+		svc.ExternalIPs = []netip.Addr{netip.MustParseAddr("10.250.0.7")}
+		if err := p.Sync(ctx, []Service{svc}); err != nil {
+			t.Fatal(err)
+		}
+		if seen := servedBy(t, client, "10.250.0.7:80", clientIP, 5); seen[srv2IP] != 5 {
+			t.Fatalf("answers per server = %v, want all from %s", seen, srv2IP)
+		}
+	})
+
 	t.Run("nodePort on the node's address", func(t *testing.T) {
 		if seen := servedBy(t, client, nodeAddr+":30080", clientIP, 5); seen[srv2IP] != 5 {
 			t.Fatalf("answers per server = %v, want all from %s", seen, srv2IP)

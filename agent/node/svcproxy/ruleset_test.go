@@ -51,7 +51,7 @@ func TestIncrementalSyncEndsInTheSameTableAsAFullRebuild(t *testing.T) {
 		if err := p.Sync(ctx, st.svcs); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		if p.applied == nil {
+		if !p.known || p.pieces == nil {
 			t.Fatalf("%s: sync did not record what it applied", st.name)
 		}
 		if got, want := fake.Dump(), dumpAfterFullSync(t, st.svcs); got != want {
@@ -67,7 +67,7 @@ func TestUnchangedSyncWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx := p.nft.NewTransaction()
-	writeDiff(tx, p.applied, buildRuleset(svcs))
+	writeDiff(tx, wholeRuleset(p.pieces), buildRuleset(svcs))
 	if n := tx.NumOperations(); n != 0 {
 		t.Fatalf("an unchanged sync has %d operations:\n%s", n, tx)
 	}
@@ -79,7 +79,7 @@ func TestOneChangedServiceRewritesOnlyItsOwnObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx := p.nft.NewTransaction()
-	writeDiff(tx, p.applied, buildRuleset(fleet(50, 3, 7, 1000, 3)))
+	writeDiff(tx, wholeRuleset(p.pieces), buildRuleset(fleet(50, 3, 7, 1000, 3)))
 	for _, line := range strings.Split(strings.TrimSpace(tx.String()), "\n") {
 		if !strings.Contains(line, "/svc7/") && !strings.Contains(line, "10.96.0.7 ") {
 			t.Errorf("changing svc7 touched %q", line)
@@ -141,5 +141,22 @@ func TestAffinityPinsAClientToItsLastEndpoint(t *testing.T) {
 		if !strings.Contains(dump, want) {
 			t.Errorf("table lacks %q:\n%s", want, dump)
 		}
+	}
+}
+
+func TestExternalIPsAreServedAsTheClusterIPAndRejectWithoutEndpoints(t *testing.T) {
+	svc := web(srv1IP)
+	svc.ExternalIPs = []netip.Addr{netip.MustParseAddr("192.0.2.10")}
+	if dump := dumpAfterFullSync(t, []Service{svc}); !strings.Contains(dump, "192.0.2.10 . tcp . 80 : goto svc-") {
+		t.Errorf("table lacks the external IP's entry:\n%s", dump)
+	}
+	svc.Endpoints = nil
+	if dump := dumpAfterFullSync(t, []Service{svc}); !strings.Contains(dump, "192.0.2.10 . tcp . 80 : goto reject-chain") {
+		t.Errorf("table lacks the external IP's reject:\n%s", dump)
+	}
+	other := web(srv2IP)
+	other.Name, other.ClusterIP = "other", netip.MustParseAddr("192.0.2.10")
+	if err := Validate([]Service{svc, other}); err == nil || !strings.Contains(err.Error(), "192.0.2.10/TCP/80 is also served by default/web") {
+		t.Errorf("an external IP and port another Service serves: %v", err)
 	}
 }

@@ -35,6 +35,9 @@ type Service struct {
 	// ClusterIP is the virtual IPv4 address; the zero Addr means headless.
 	ClusterIP netip.Addr
 	Ports     []Port
+	// ExternalIPs are more IPv4 addresses the Service's ports are served
+	// on, as on its ClusterIP (spec.externalIPs).
+	ExternalIPs []netip.Addr
 	// SessionAffinity, when set, sends every new connection from one client
 	// IP to the endpoint it used last, until Timeout passes without one.
 	SessionAffinity *ClientIPAffinity
@@ -115,6 +118,14 @@ func validate(svcs []Service) error {
 		if s.ClusterIP.IsValid() && !s.ClusterIP.Is4() {
 			return fmt.Errorf("%s.clusterIP: %s: only IPv4 is supported", path(), s.ClusterIP)
 		}
+		for j, ip := range s.ExternalIPs {
+			if !ip.Is4() {
+				return fmt.Errorf("%s.externalIPs[%d]: %s: must be an IPv4 address", path(), j, ip)
+			}
+			if !s.ClusterIP.IsValid() {
+				return fmt.Errorf("%s.externalIPs[%d]: %s: a headless service is not proxied", path(), j, ip)
+			}
+		}
 		if a := s.SessionAffinity; a != nil && a.Timeout < time.Second {
 			return fmt.Errorf("%s.sessionAffinity.timeout: %s: must be at least 1s", path(), a.Timeout)
 		}
@@ -132,11 +143,13 @@ func validate(svcs []Service) error {
 				return fmt.Errorf("%s.port: 0: must be 1-65535", pp())
 			}
 			if s.ClusterIP.IsValid() {
-				v := vip{s.ClusterIP, p.Protocol, p.Port}
-				if other, dup := seenVIP[v]; dup {
-					return fmt.Errorf("%s: %s/%s/%d is also served by %s", pp(), s.ClusterIP, p.Protocol, p.Port, other)
+				for _, ip := range append([]netip.Addr{s.ClusterIP}, s.ExternalIPs...) {
+					v := vip{ip, p.Protocol, p.Port}
+					if other, dup := seenVIP[v]; dup {
+						return fmt.Errorf("%s: %s/%s/%d is also served by %s", pp(), ip, p.Protocol, p.Port, other)
+					}
+					seenVIP[v] = key
 				}
-				seenVIP[v] = key
 			}
 			if p.NodePort != 0 {
 				np := nodePort{p.Protocol, p.NodePort}
