@@ -80,7 +80,15 @@ func TestClientGoInCluster(t *testing.T) {
 	// It may have been the Raft leader: kubectl's write below needs the
 	// next one (the program itself just retries, as a controller does).
 	waitLeaderTLS(t, l, talksTo.Name)
-	k.ok("run", "after-kill", "--image", image, "--restart", "Never", "--command", "--", "sleep", "3600")
+	// Until the client agent n4 hears of the new leader it answers 503
+	// "retry", as Kubernetes' API does between leaders: kubectl retries.
+	eventually(t, "kubectl run after the kill accepted", func() string {
+		out, err := k.try("run", "after-kill", "--image", image, "--restart", "Never", "--command", "--", "sleep", "3600")
+		if err == nil || strings.Contains(out, "AlreadyExists") {
+			return ""
+		}
+		return out
+	})
 	out := k.eventually("the in-cluster program listing again and watching a pod made after the kill",
 		func(out string) bool {
 			return strings.Contains(out, "watch added after-kill") && lastList(out) > before+3
