@@ -101,7 +101,7 @@ bench-scale:
 # corpora in */testdata/fuzz): each target searches for FUZZTIME. Minimizing
 # a new input is capped short so the search keeps moving.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./api:FuzzDecode ./api:FuzzDecodeObject ./consensus:FuzzApply ./consensus:FuzzApplyEntry
+FUZZ_TARGETS := ./api:FuzzDecode ./api:FuzzDecodeObject ./consensus:FuzzApply ./consensus:FuzzApplyEntry ./consensus:FuzzApplyServices
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if a.sec.serverTLS != nil {
 		ln = tls.NewListener(ln, a.sec.serverTLS)
 	}
-	srv := &http.Server{Handler: a.apiHandler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := apiserver.NewHTTPServer(a.apiHandler())
 
 	a.members, err = newMembership(cfg, a.self, log)
 	if err != nil {

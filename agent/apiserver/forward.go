@@ -128,6 +128,10 @@ func (srv *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target 
 				err: fmt.Errorf("request body larger than %d bytes", maxBodyBytes)})
 			return
 		}
+		if errors.Is(err, errBodyTimeout) {
+			writeError(w, srv.log, invalid(err))
+			return
+		}
 		if timedOut != nil && timedOut() {
 			writeJSON(w, http.StatusGatewayTimeout, api.Status{
 				TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",

@@ -32,7 +32,14 @@ func (srv *Server) withMiddleware(next http.Handler) http.Handler {
 		// and exec or attach streams are not documents; every other body
 		// is a manifest or a status at most.
 		if r.Body != nil && !streamingBody(r.URL.Path) {
+			release, code, ok := srv.admitBody(w, r) // limits.go
+			if !ok {
+				srv.request(r.Method, code)
+				return
+			}
+			defer release()
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1)
+			withBodyDeadline(w, r, bodyTimeout)
 		}
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(rec, r)

@@ -300,6 +300,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	if len(body) > maxBodyBytes {
 		return nil, &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge, err: fmt.Errorf("request body larger than %d bytes", maxBodyBytes)}
 	}
+	if err := checkNesting(body); err != nil { // limits.go
+		return nil, err
+	}
 	return body, nil
 }
 

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 	"github.com/shoal-dev/shoal/placement"
@@ -175,11 +177,14 @@ type Server struct {
 	usage *usageSampler
 	// routes is the nodes' part of the assignments views (assignments_view.go).
 	routes atomic.Pointer[routes]
+	// bodies is the budget of request body bytes in flight (limits.go).
+	bodies *semaphore.Weighted
 }
 
 // New builds the API server; Handler serves it.
 func New(cfg Config, deps Deps) *Server {
-	s := &Server{cfg: cfg, log: cfg.Log, deps: deps, reads: deps.Reads, transport: cfg.Transport, applier: &applier{}, usage: &usageSampler{}}
+	s := &Server{cfg: cfg, log: cfg.Log, deps: deps, reads: deps.Reads, transport: cfg.Transport, applier: &applier{}, usage: &usageSampler{},
+		bodies: semaphore.NewWeighted(bodyBudget)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -112,6 +112,9 @@ func invalid(err error) error {
 		return &badRequest{reason: "RequestEntityTooLarge", code: http.StatusRequestEntityTooLarge,
 			err: fmt.Errorf("request body larger than %d bytes", limit)}
 	}
+	if errors.Is(err, errBodyTimeout) {
+		return &badRequest{reason: "Timeout", code: http.StatusRequestTimeout, err: err}
+	}
 	if api.AsFieldErrors(err) != nil {
 		return &badRequest{reason: "Invalid", code: http.StatusUnprocessableEntity, err: err}
 	}

@@ -133,6 +133,16 @@ func TestOwnedNamesDoNotReachOtherLabs(t *testing.T) {
 			t.Errorf("ownedNetnsRE(a) on %q = %v, want %v", ns, !want, want)
 		}
 	}
+	// Leftovers and the tests' checks go by ownsNetns: lab a-b up is not
+	// something lab a left behind.
+	for ns, want := range map[string]bool{
+		"shoal-a": true, "shoal-a-n1": true, "shoal-a-n1-pod": true, GuestNetns("a"): true,
+		"shoal-a-b": false, "shoal-a-b-n1": false, "shoal-a-b-n1-pod": false, GuestNetns("a-b"): false,
+	} {
+		if ownsNetns("a", ns) != want {
+			t.Errorf("ownsNetns(a, %q) = %v, want %v", ns, !want, want)
+		}
+	}
 	if !ownedContainerdNSRE("a").MatchString("shoal-a-n3") || ownedContainerdNSRE("a").MatchString("shoal-a-b-n3") {
 		t.Error("containerd namespace pattern reaches the wrong labs")
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/containerd/containerd"
 )
@@ -101,9 +100,10 @@ func Leftovers(ctx context.Context, stateRoot, name, containerdAddr string) ([]s
 }
 
 // ownsNetns reports whether the namespace named ns belongs to lab name: its
-// own, a node's, a pod's or the guest's.
+// own, a node's, a pod's or the guest's. Not merely one that starts with
+// its name: lab a-b's namespaces (shoal-a-b-n1) are not lab a's.
 func ownsNetns(name, ns string) bool {
-	return ns == labNetns(name) || strings.HasPrefix(ns, labNetns(name)+"-") || ns == GuestNetns(name)
+	return ns == labNetns(name) || ownedNetnsRE(name).MatchString(ns) || ns == GuestNetns(name)
 }
 
 // netnsMounts lists the mounts in the namespace directory that belong to

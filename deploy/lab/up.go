@@ -21,6 +21,11 @@ func Up(ctx context.Context, cfg Config) (*Lab, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab up: %w", err)
 	}
+	ranges, err := lockRanges()
+	if err != nil {
+		return nil, fmt.Errorf("lab up %s: %w", cfg.Name, err)
+	}
+	defer ranges.release()
 	plan, pod, err := planRanges(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("lab up %s: %w", cfg.Name, err)
@@ -38,7 +43,7 @@ func Up(ctx context.Context, cfg Config) (*Lab, error) {
 	}
 
 	l := newLab(cfg, plan, pod)
-	if err := build(ctx, cfg, l, plan); err != nil {
+	if err := build(ctx, cfg, l, plan, ranges.release); err != nil {
 		err = fmt.Errorf("lab up %s: %w", cfg.Name, err)
 		if cfg.KeepOnFailure {
 			return nil, fmt.Errorf("%w (kept for inspection in %s; remove with `shoal lab down %s`)", err, dir, cfg.Name)
@@ -175,7 +180,9 @@ func newLab(cfg Config, plan addrPlan, pod netip.Prefix) *Lab {
 
 // build makes the namespaces, containerd and agents, saving the state file
 // after each step so Down knows what exists even if Up dies midway.
-func build(ctx context.Context, cfg Config, l *Lab, plan addrPlan) error {
+// rangeClaimed is called once the host link holds the lab range, which
+// other Ups then see as a host route.
+func build(ctx context.Context, cfg Config, l *Lab, plan addrPlan, rangeClaimed func()) error {
 	if err := l.save(); err != nil {
 		return err
 	}
@@ -183,6 +190,7 @@ func build(ctx context.Context, cfg Config, l *Lab, plan addrPlan) error {
 	if err := buildLabNetns(l, plan.hostPrefix()); err != nil {
 		return err
 	}
+	rangeClaimed()
 	for k, n := range l.Nodes {
 		if err := buildNodeNetns(l, n, plan.nodePrefix(k+1)); err != nil {
 			return err

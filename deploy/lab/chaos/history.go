@@ -48,6 +48,7 @@ type Recorder struct {
 	mu      sync.Mutex
 	ops     []porcupine.Operation
 	answers map[RegOp]map[string]int // op -> HTTP code or error class -> count
+	calls   []Call
 }
 
 // NewRecorder prepares a recorder on fl's agents; seed drives the clients'
@@ -107,7 +108,14 @@ func (r *Recorder) Answers() map[RegOp]map[string]int {
 	return out
 }
 
-func (r *Recorder) record(op RegOp, code string, ops ...porcupine.Operation) {
+// Calls is every call the clients made, in the order they were answered.
+func (r *Recorder) Calls() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Call(nil), r.calls...)
+}
+
+func (r *Recorder) record(op RegOp, code string, call, ret int64, ops ...porcupine.Operation) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.answers[op] == nil {
@@ -115,6 +123,7 @@ func (r *Recorder) record(op RegOp, code string, ops ...porcupine.Operation) {
 	}
 	r.answers[op][code]++
 	r.ops = append(r.ops, ops...)
+	r.calls = append(r.calls, Call{Op: op, Code: code, Call: time.Unix(0, call), Return: time.Unix(0, ret)})
 }
 
 // client is one client's loop: a random op on a random key, a short pause.
@@ -275,18 +284,18 @@ func (r *Recorder) call(ctx context.Context, id int, node string, in RegInput) (
 	switch {
 	case known:
 	case in.Op == RegGet || code == "unsent":
-		r.record(in.Op, code)
+		r.record(in.Op, code, call, ret)
 		return out, false
 	case status != 0 && outcomeOf(&statusError{Code: status, Body: string(resp)}) == Rejected:
 		// Refused before it reached Raft (4xx, or 503 with no leader
 		// known): it changed nothing.
-		r.record(in.Op, code)
+		r.record(in.Op, code, call, ret)
 		return out, false
 	default:
 		out = RegOutput{Result: ResAmbiguous}
 		op.Output, op.Return = out, Unanswered
 	}
-	r.record(in.Op, code, op)
+	r.record(in.Op, code, call, ret, op)
 	return out, true
 }
 
@@ -321,21 +330,21 @@ func (r *Recorder) list(ctx context.Context, id int, node string) (map[string]Re
 	code, status, resp := r.send(ctx, "GET", node, "/api/v1/namespaces/"+Namespace+"/secrets?labelSelector=app%3D"+historyLabel, nil)
 	ret := r.now()
 	if status/100 != 2 {
-		r.record("list", code)
+		r.record("list", code, call, ret)
 		return nil, false
 	}
 	var l struct {
 		Items []secretBody `json:"items"`
 	}
 	if err := json.Unmarshal(resp, &l); err != nil {
-		r.record("list", "undecodable")
+		r.record("list", "undecodable", call, ret)
 		return nil, false
 	}
 	outs := map[string]RegOutput{}
 	for _, it := range l.Items {
 		o, err := it.output()
 		if err != nil {
-			r.record("list", "undecodable")
+			r.record("list", "undecodable", call, ret)
 			return nil, false
 		}
 		outs[it.Metadata.Name] = o
@@ -345,7 +354,7 @@ func (r *Recorder) list(ctx context.Context, id int, node string) (map[string]Re
 			outs[k] = RegOutput{Result: ResNotFound}
 		}
 	}
-	r.record("list", code, listOps(id, call, ret, r.keys, outs, node)...)
+	r.record("list", code, call, ret, listOps(id, call, ret, r.keys, outs, node)...)
 	return outs, true
 }
 

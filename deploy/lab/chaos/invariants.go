@@ -33,10 +33,15 @@ const (
 	// InvLinear (f): the clients' history of create, get, compare-and-set
 	// update, delete and list is linearizable (history.go, model.go).
 	InvLinear Invariant = "(f) API history linearizable"
+	// InvNeverAbove (g): once the fleet has settled, and until the next
+	// fault or write, no RC has more pods running in containerd than its
+	// spec.replicas (a replica that comes back to life, or one started
+	// twice, would).
+	InvNeverAbove Invariant = "(g) RCs never above count once settled"
 )
 
 // Invariants in the order the summary prints them.
-var Invariants = []Invariant{InvContainerd, InvReplicas, InvAcked, InvIPs, InvLeaks, InvLinear}
+var Invariants = []Invariant{InvContainerd, InvReplicas, InvAcked, InvIPs, InvLeaks, InvLinear, InvNeverAbove}
 
 // Observation is one look at the fleet: the state as the leader holds it,
 // and what runs on each node it could look at.
@@ -170,6 +175,51 @@ func ReplicaShortfalls(o Observation, away map[string]bool) []string {
 			out = append(out, fmt.Sprintf("rc %s: want %d, have %d pods, %d Running on live nodes %v", rc.ObjectMeta.Name, want, have, good, desc))
 		}
 	}
+	return out
+}
+
+// ReplicaExcess names the RCs with more pods running in containerd, on
+// the nodes looked at, than spec.replicas. A running pod belongs to an RC
+// when the state's pod of that UID is selected by it, or, for a pod the
+// state no longer holds, when its name is the RC's name and a suffix.
+func ReplicaExcess(o Observation) []string {
+	owner := map[string]string{} // uid -> rc
+	for i := range o.Pods {
+		p := &o.Pods[i]
+		for _, rc := range o.RCs {
+			if selects(rc.Spec.Selector, p.ObjectMeta.Labels) {
+				owner[string(p.ObjectMeta.UID)] = rc.ObjectMeta.Name
+			}
+		}
+	}
+	running := map[string][]string{} // rc -> pod@node
+	for node, pods := range o.Running {
+		for uid, name := range pods {
+			rc, ok := owner[uid]
+			if !ok {
+				for _, c := range o.RCs {
+					if strings.HasPrefix(name, c.ObjectMeta.Name+"-") {
+						rc = c.ObjectMeta.Name
+					}
+				}
+			}
+			if rc != "" {
+				running[rc] = append(running[rc], name+"@"+node)
+			}
+		}
+	}
+	var out []string
+	for _, rc := range o.RCs {
+		want := int32(1)
+		if rc.Spec.Replicas != nil {
+			want = *rc.Spec.Replicas
+		}
+		if got := running[rc.ObjectMeta.Name]; int32(len(got)) > want {
+			sort.Strings(got)
+			out = append(out, fmt.Sprintf("rc %s: want %d, containerd runs %d: %s", rc.ObjectMeta.Name, want, len(got), strings.Join(got, ", ")))
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 

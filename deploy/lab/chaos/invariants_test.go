@@ -190,3 +190,32 @@ func TestOutcomeOf(t *testing.T) {
 type context_deadline struct{}
 
 func (context_deadline) Error() string { return "deadline exceeded" }
+
+func TestReplicaExcess(t *testing.T) {
+	app := map[string]string{"app": "web"}
+	o := Observation{
+		RCs: []api.ReplicationController{rcOf("web", 2), rcOf("db", 1)},
+		Pods: []api.Pod{
+			pod("web-1", "u1", "n1", api.PodRunning, "", app),
+			pod("web-2", "u2", "n2", api.PodRunning, "", app),
+			pod("bare", "u3", "n2", api.PodRunning, "", nil),
+		},
+		Running: map[string]map[string]string{"n1": {"u1": "web-1"}, "n2": {"u2": "web-2", "u3": "bare"}},
+	}
+	if got := ReplicaExcess(o); len(got) != 0 {
+		t.Fatalf("at count: %v", got)
+	}
+	// A replica the state deleted still runs on n3: three web pods run.
+	o.Running["n3"] = map[string]string{"u9": "web-9"}
+	got := ReplicaExcess(o)
+	if len(got) != 1 || !strings.Contains(got[0], "rc web: want 2, containerd runs 3: web-1@n1, web-2@n2, web-9@n3") {
+		t.Fatalf("deleted replica still running: %v", got)
+	}
+	// Scaled down to one in the state while both still run.
+	one := int32(1)
+	o.RCs[0].Spec.Replicas = &one
+	delete(o.Running, "n3")
+	if got := ReplicaExcess(o); len(got) != 1 || !strings.Contains(got[0], "want 1, containerd runs 2") {
+		t.Fatalf("above a lower count: %v", got)
+	}
+}

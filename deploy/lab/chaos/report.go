@@ -27,8 +27,35 @@ type Report struct {
 	History        map[RegOp]map[string]int
 	HistoryOps     int
 	HistoryVerdict string
-	Elapsed        time.Duration
-	seen           map[string]bool
+	// Windows are the episodes' times; FaultFigures what the history
+	// clients saw in them (figures.go).
+	Windows      []Window
+	FaultFigures map[FaultKind]*FaultFigures
+	Elapsed      time.Duration
+	seen         map[string]bool
+}
+
+// episodeBegan opens an episode's window at its first fault.
+func (r *Report) episodeBegan(k FaultKind, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Windows = append(r.Windows, Window{Kind: k, Start: at})
+}
+
+// episodeEnded closes the open window once the fleet has settled.
+func (r *Report) episodeEnded(at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.Windows); n > 0 && r.Windows[n-1].End.IsZero() {
+		r.Windows[n-1].End = at
+	}
+}
+
+// figures computes the fault figures from the clients' calls.
+func (r *Report) figures(calls []Call) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.FaultFigures = Figures(r.Windows, calls)
 }
 
 func newReport(seed uint64) *Report {
@@ -125,6 +152,10 @@ func (r *Report) Print(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	if len(r.FaultFigures) > 0 {
+		printFigures(w, r.FaultFigures, r.Recovery)
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintln(tw, "WRITE\tACKED\tREJECTED\tAMBIGUOUS")
 	for _, k := range []OpKind{OpScale, OpCreatePod, OpDeletePod} {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", k, r.Ops[k][Acked], r.Ops[k][Rejected], r.Ops[k][Ambiguous])

@@ -79,6 +79,12 @@ type Runner struct {
 	cut  map[string]bool // partitioned: runs, but unreachable
 
 	nextBare int
+
+	// quiet is set once the fleet has settled and cleared when the next
+	// episode starts; quietGen counts the settles, so a check that spans
+	// the start of an episode is not taken for one in the quiet.
+	quiet    bool
+	quietGen int
 }
 
 // Run builds the lab, runs the schedule until the duration is spent,
@@ -142,6 +148,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return r.rep, fmt.Errorf("chaos: interrupted: %w", ctx.Err())
 	}
 	r.rep.Writes = r.ledger.Counts()
+	r.rep.figures(hist.Calls())
 	r.checkHistory(hist)
 
 	if !cfg.Keep {
@@ -393,7 +400,7 @@ type Fault struct {
 
 // faultsFor chooses an episode's victims from the fleet's roles: distinct
 // nodes, and never more than one voter, so quorum holds, except in
-// QuorumLoss, which takes exactly two of them on purpose.
+// QuorumLoss and KillTwoSeats, which take exactly two of them on purpose.
 func faultsFor(kind FaultKind, p uint32, leader string, followers, clients []string) []Fault {
 	nonLeaders := append(append([]string{}, followers...), clients...)
 	sort.Strings(nonLeaders)
@@ -419,6 +426,8 @@ func faultsFor(kind FaultKind, p uint32, leader string, followers, clients []str
 		return out
 	case QuorumLoss:
 		return []Fault{{false, leader}, {false, pick(followers, p)}}
+	case KillTwoSeats:
+		return []Fault{{true, leader}, {true, pick(followers, p)}}
 	}
 	return nil
 }
@@ -466,7 +475,35 @@ func (r *Runner) healAll(ctx context.Context) {
 	}
 }
 
+// setQuiet marks the fleet settled (until the next episode) or not, and
+// returns the settle's generation.
+func (r *Runner) setQuiet(q bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.quiet = q
+	if q {
+		r.quietGen++
+	}
+	return r.quietGen
+}
+
+// quietNow reports whether the fleet is settled and since which settle.
+func (r *Runner) quietNow() (bool, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.quiet, r.quietGen
+}
+
+// checkNeverAbove checks (g) on o, taken while the fleet was settled.
+func (r *Runner) checkNeverAbove(o Observation, when string) {
+	r.rep.checked(InvNeverAbove)
+	for _, s := range ReplicaExcess(o) {
+		r.violation(InvNeverAbove, when+": "+s)
+	}
+}
+
 func (r *Runner) runEpisode(ctx context.Context, ep Episode) {
+	r.setQuiet(false)
 	leader, followers, clients, err := r.roles(ctx)
 	if err != nil {
 		r.violation(InvReplicas, fmt.Sprintf("episode %d: %v", ep.N, err))
@@ -478,6 +515,8 @@ func (r *Runner) runEpisode(ctx context.Context, ep Episode) {
 	}
 	faults := faultsFor(ep.Kind, ep.Pick, leader, followers, clients)
 	start := time.Now()
+	r.rep.episodeBegan(ep.Kind, start)
+	defer func() { r.rep.episodeEnded(time.Now()) }()
 	var victims []string
 	for _, f := range faults {
 		var err error
@@ -495,9 +534,11 @@ func (r *Runner) runEpisode(ctx context.Context, ep Episode) {
 	r.rep.fault(ep.Kind)
 	r.logf("  %s: %v (leader was %s)", ep.Kind, victims, leader)
 
-	if ep.Kind == QuorumLoss {
+	if ep.Kind == QuorumLoss || ep.Kind == KillTwoSeats {
 		// Nothing can be acknowledged now; the writes are ambiguous or
-		// rejected and must not show up as lost later.
+		// rejected and must not show up as lost later. After two seats
+		// lost power, the heal starts them again from their data dirs:
+		// every write acknowledged before must be in the state then.
 		r.runOps(ctx, ep.Ops)
 		_ = sleep(ctx, ep.Hold)
 		healAt := time.Now()
@@ -532,6 +573,8 @@ func (r *Runner) runEpisode(ctx context.Context, ep Episode) {
 // upgrade would; each must be back before the next goes, and writes go on
 // between restarts.
 func (r *Runner) rollingRestart(ctx context.Context, ep Episode) {
+	r.rep.episodeBegan(ep.Kind, time.Now())
+	defer func() { r.rep.episodeEnded(time.Now()) }()
 	for i, n := range r.fl.NodeNames() {
 		start := time.Now()
 		if err := lab.RestartAgent(ctx, r.cfg.StateRoot, r.cfg.Name, n); err != nil {
@@ -652,6 +695,8 @@ func (r *Runner) settle(ctx context.Context, when string, _ map[string]bool) {
 	}
 	if lastErr == nil && len(rcs)+len(bare)+len(ctr) == 0 {
 		r.logf("  settled (%s) in %v: %d pods, containerd = state", when, time.Since(start).Round(100*time.Millisecond), len(last.Pods))
+		r.setQuiet(true)
+		r.checkNeverAbove(last, when)
 		// It must stay so: no replica comes back to life a moment later.
 		for range 3 {
 			if sleep(ctx, 2*time.Second) != nil {
@@ -664,6 +709,7 @@ func (r *Runner) settle(ctx context.Context, when string, _ map[string]bool) {
 			for _, s := range ContainerdMismatch(o) {
 				r.violation(InvContainerd, when+" (held): "+s)
 			}
+			r.checkNeverAbove(o, when+" (held)")
 			last = o
 		}
 	}
@@ -706,9 +752,13 @@ func (r *Runner) watch(ctx context.Context) {
 	lastLeader := ""
 	for sleep(ctx, 2*time.Second) == nil {
 		away := r.away()
+		quiet, gen := r.quietNow()
 		o, err := r.observe(ctx, away)
 		if err != nil {
 			continue
+		}
+		if q, g := r.quietNow(); quiet && q && g == gen {
+			r.checkNeverAbove(o, "settled")
 		}
 		r.rep.checked(InvContainerd)
 		for _, s := range DoubleRuns(o) {

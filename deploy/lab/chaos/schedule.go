@@ -30,13 +30,17 @@ const (
 	// QuorumLoss cuts off two of three voters on purpose: nothing may be
 	// acknowledged until the heal, after which the fleet must recover.
 	QuorumLoss FaultKind = "quorum-loss"
+	// KillTwoSeats cuts the power of two of three voters (the leader and
+	// a follower): nothing may be acknowledged until both start again
+	// from their data dirs, and nothing acknowledged before may be lost.
+	KillTwoSeats FaultKind = "kill-two-seats"
 )
 
 // episodeKinds is one round of the schedule: every kind once, in an order
 // the seed shuffles, so that any run long enough for one round covers all.
 var episodeKinds = []FaultKind{
 	KillLeader, KillServer, KillClient, PartitionNode, PartitionLeader,
-	KillClientPartitionServer, RollingRestart, QuorumLoss,
+	KillClientPartitionServer, RollingRestart, QuorumLoss, KillTwoSeats,
 }
 
 // OpKind is a write the runner makes while a fault is active.

@@ -43,7 +43,8 @@ func TestScheduleCoversEveryKindEachRound(t *testing.T) {
 	}
 }
 
-// Victims are distinct, and only QuorumLoss takes more than one voter.
+// Victims are distinct, and only QuorumLoss and KillTwoSeats take more
+// than one voter: exactly two, the leader among them.
 func TestFaultsForKeepQuorum(t *testing.T) {
 	shapes := []struct {
 		followers, clients []string
@@ -76,12 +77,18 @@ func TestFaultsForKeepQuorum(t *testing.T) {
 						down++
 					}
 				}
+				two := kind == QuorumLoss || kind == KillTwoSeats
 				want := 1
-				if kind == QuorumLoss {
+				if two {
 					want = 2
 				}
-				if down > want || (kind == QuorumLoss && down != 2) {
+				if down > want || (two && (down != 2 || !seen["n1"])) {
 					t.Fatalf("%s pick %d %v: %d voters down: %v", kind, p, sh, down, fs)
+				}
+				for _, f := range fs {
+					if kind == KillTwoSeats && !f.Kill {
+						t.Fatalf("%s pick %d: %v is not a power cut", kind, p, f)
+					}
 				}
 			}
 		}
