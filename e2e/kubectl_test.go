@@ -39,10 +39,16 @@ func startKubectlFleet(t *testing.T) *kubectlFleet {
 // kubeconfig reaches the fleet and every node is Ready.
 func startKubectlFleetOf(t *testing.T, prefix string, nodes int) *kubectlFleet {
 	t.Helper()
+	return startKubectlFleetWith(t, prefix, nodes)
+}
+
+// startKubectlFleetWith is startKubectlFleetOf with more `lab up` flags.
+func startKubectlFleetWith(t *testing.T, prefix string, nodes int, labArgs ...string) *kubectlFleet {
+	t.Helper()
 	requireE2E(t)
 	// One Raft seat: n2 is a client, and kubectl talks to it, so every
 	// request, watches included, also crosses the agents' forwarding.
-	f := startFleet(t, labName(prefix), "--nodes", strconv.Itoa(nodes), "--servers", "1")
+	f := startFleet(t, labName(prefix), append([]string{"--nodes", strconv.Itoa(nodes), "--servers", "1"}, labArgs...)...)
 	f.importBusybox()
 	l, err := lab.Load(f.stateRoot, f.name)
 	if err != nil {

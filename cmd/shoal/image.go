@@ -75,7 +75,7 @@ func newImageCmd(g *globalFlags) *cobra.Command {
 	lsCmd.Flags().StringVar(&node, "node", "", "the node to list (default: the agent answering)")
 
 	var out, ref, busybox string
-	var imageCmd []string
+	var imageCmd, adds []string
 	buildCmd := &cobra.Command{
 		Use:   "build-busybox -o FILE",
 		Short: "Write an OCI image archive holding Debian's busybox-static, for fleets with no registry",
@@ -88,7 +88,17 @@ func newImageCmd(g *globalFlags) *cobra.Command {
 			if len(imageCmd) == 0 {
 				imageCmd = []string{"sh"}
 			}
-			if err := ociarchive.BuildBusyboxCmd(f, ref, busybox, imageCmd); err != nil {
+			var extra []ociarchive.File
+			for _, a := range adds {
+				x, err := ociarchive.ParseFile(a)
+				if err != nil {
+					f.Close()
+					os.Remove(out)
+					return err
+				}
+				extra = append(extra, x)
+			}
+			if err := ociarchive.BuildBusyboxWith(f, ref, busybox, imageCmd, extra); err != nil {
 				f.Close()
 				os.Remove(out)
 				return fmt.Errorf("build busybox image: %w", err)
@@ -104,6 +114,7 @@ func newImageCmd(g *globalFlags) *cobra.Command {
 	buildCmd.Flags().StringVar(&ref, "ref", "shoal.local/busybox:1", "image name inside the archive")
 	buildCmd.Flags().StringVar(&busybox, "busybox", "/bin/busybox", "static busybox binary to package")
 	buildCmd.Flags().StringArrayVar(&imageCmd, "cmd", nil, "the image's command, one flag per word (default sh)")
+	buildCmd.Flags().StringArrayVar(&adds, "add", nil, "SRC:DST: put host file SRC at DST in the image (in /bin, /usr/bin, /etc or /www; /bin/NAME replaces that applet); repeatable")
 
 	rmCmd := &cobra.Command{
 		Use:   "rm NAME",

@@ -71,6 +71,7 @@ func newLabUpCmd(stateRoot *string) *cobra.Command {
 	f.StringVar(&cfg.MachineCache, "machine-cache", lab.DefaultMachineCache, "where the machines' Debian root is built once and kept")
 	f.StringVar(&cfg.MachineMirror, "machine-mirror", "", "Debian mirror for the machines' root (default: the one this host's apt uses)")
 	f.BoolVar(&cfg.MachineTLS, "machine-tls", false, "with --machines: TLS on the API and Raft, as SHOAL_TLS=1 vagrant up")
+	f.BoolVar(&cfg.TLS, "tls", false, "TLS on the agents' API and Raft with certificates from shoal tls (not with --machines)")
 	return cmd
 }
 

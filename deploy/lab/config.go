@@ -76,6 +76,9 @@ type Config struct {
 	// MachineTLS provisions the machines with TLS material, as
 	// SHOAL_TLS=1 does with the Vagrantfile.
 	MachineTLS bool
+	// TLS makes a process lab's agents serve the API over TLS with
+	// certificates from `shoal tls` (see tls.go).
+	TLS bool
 }
 
 const (
@@ -165,6 +168,9 @@ func (cfg Config) withDefaults() (Config, error) {
 		}
 	} else if cfg.MachineTLS {
 		return cfg, errors.New("machine TLS needs --machines")
+	}
+	if cfg.TLS && cfg.Machines {
+		return cfg, errors.New("--tls is for process labs; machines take --machine-tls")
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard

@@ -220,6 +220,11 @@ func build(ctx context.Context, cfg Config, l *Lab, plan addrPlan, rangeClaimed 
 	} else if err := pingContainerd(ctx, l.Containerd); err != nil {
 		return err
 	}
+	if cfg.TLS {
+		if err := makeTLS(l, cfg.AgentBinary); err != nil { // tls.go
+			return err
+		}
+	}
 
 	for i := range l.Nodes {
 		n := &l.Nodes[i]
@@ -281,5 +286,5 @@ func agentArgs(bin string, l *Lab, n Node) []string {
 		"--insecure-registry", l.LabCIDR,
 		// The lab's containerd keeps its images under the lab's directory.
 		"--image-fs", l.Dir,
-	), l.AgentArgs...)
+	), append(tlsArgs(l, n), l.AgentArgs...)...)
 }

@@ -41,12 +41,22 @@ func BuildBusybox(w io.Writer, ref string, busyboxPath string) error {
 // BuildBusyboxCmd is BuildBusybox with cmd as the image's command, so a
 // chart that sets only the image (helm create's) can run a server.
 func BuildBusyboxCmd(w io.Writer, ref string, busyboxPath string, cmd []string) error {
+	return BuildBusyboxWith(w, ref, busyboxPath, cmd, nil)
+}
+
+// BuildBusyboxWith is BuildBusyboxCmd with extra files in the image (see
+// extra.go), e.g. a static program a test runs as a pod.
+func BuildBusyboxWith(w io.Writer, ref string, busyboxPath string, cmd []string, extra []File) error {
 	bin, err := os.ReadFile(busyboxPath)
 	if err != nil {
 		return fmt.Errorf("read busybox %s: %w", busyboxPath, err)
 	}
+	files, err := readFiles(extra)
+	if err != nil {
+		return err
+	}
 	applets := listApplets(busyboxPath)
-	layer, diffID, err := busyboxLayer(bin, applets)
+	layer, diffID, err := busyboxLayer(bin, applets, files)
 	if err != nil {
 		return fmt.Errorf("build busybox layer: %w", err)
 	}
@@ -83,7 +93,7 @@ func listApplets(busyboxPath string) []string {
 }
 
 // busyboxLayer returns the gzip layer and the digest of its uncompressed tar.
-func busyboxLayer(bin []byte, applets []string) ([]byte, digest.Digest, error) {
+func busyboxLayer(bin []byte, applets []string, extra []extraFile) ([]byte, digest.Digest, error) {
 	var raw bytes.Buffer
 	tw := tar.NewWriter(&raw)
 	dir := func(name string, mode int64) error {
@@ -108,6 +118,9 @@ func busyboxLayer(bin []byte, applets []string) ([]byte, digest.Digest, error) {
 		return nil, "", err
 	}
 	for _, a := range applets {
+		if replaced(extra, "bin/"+a) {
+			continue
+		}
 		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + a, Linkname: "busybox", Mode: 0o777, ModTime: epoch}); err != nil {
 			return nil, "", err
 		}
@@ -122,6 +135,11 @@ func busyboxLayer(bin []byte, applets []string) ([]byte, digest.Digest, error) {
 	}
 	for _, f := range files {
 		if err := file(f.name, 0o644, []byte(f.data)); err != nil {
+			return nil, "", err
+		}
+	}
+	for _, f := range extra {
+		if err := file(f.path, 0o755, f.data); err != nil {
 			return nil, "", err
 		}
 	}
