@@ -176,6 +176,16 @@ func (n *node) tables(tb testing.TB) string {
 // address it saw.
 func echoServer(tb testing.TB, path, addr string) {
 	tb.Helper()
+	serveIn(tb, path, addr, func(c net.Conn) {
+		_, _ = fmt.Fprintf(c, "%s %s\n", c.LocalAddr(), c.RemoteAddr())
+	})
+}
+
+// serveIn listens on addr inside the namespace at path until the test ends
+// and hands each connection to handle, which runs on its own goroutine;
+// the connection is closed when handle returns.
+func serveIn(tb testing.TB, path, addr string, handle func(net.Conn)) {
+	tb.Helper()
 	var ln net.Listener
 	err := nsthread.Run(path, func() error {
 		var err error
@@ -192,8 +202,10 @@ func echoServer(tb testing.TB, path, addr string) {
 			if err != nil {
 				return
 			}
-			_, _ = fmt.Fprintf(c, "%s %s\n", c.LocalAddr(), c.RemoteAddr())
-			c.Close()
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
 		}
 	}()
 }

@@ -65,26 +65,5 @@ func BenchmarkServiceRoundTrip(b *testing.B) {
 // namespace at path.
 func echoBytes(tb testing.TB, path, addr string) {
 	tb.Helper()
-	var ln net.Listener
-	err := nsthread.Run(path, func() error {
-		var err error
-		ln, err = net.Listen("tcp4", addr)
-		return err
-	})
-	if err != nil {
-		tb.Fatalf("listen on %s: %v", addr, err)
-	}
-	tb.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
+	serveIn(tb, path, addr, func(c net.Conn) { _, _ = io.Copy(c, c) })
 }
