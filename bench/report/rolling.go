@@ -27,6 +27,7 @@ surge), start-first with parallelism 8 is maxSurge (up to 38, none
 missing). The time is until all 30 tasks meant to run are Running the new
 image, read from the manager every ~100 ms, as is the minimum Running;
 Swarm itself marks the update completed its 5 s monitor period later.
+The shoal and Swarm rows come from separate runs on the same machine.
 
 `
 
