@@ -50,7 +50,7 @@ func TestVagrantProvisioningWritesConfigsTheAgentAndCLILoad(t *testing.T) {
 		"name": "n2", "bind-addr": "192.168.56.12", "advertise-addr": "192.168.56.12", "bootstrap-expect": "3",
 		"join": "[192.168.56.11:7946,192.168.56.12:7946,192.168.56.13:7946]", "token-file": "/etc/shoal/token",
 		"encrypt": "aBLfxFg05LVDPrWn+9kBqX+k0UU0pp9a0nGZSYIVyBc=",
-		"zone": "edge-1", "seat-zone": "central", "gossip-profile": "wan",
+		"zone":    "edge-1", "seat-zone": "central", "gossip-profile": "wan",
 	} {
 		if got := fs.Lookup(flag).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", flag, got, want)
