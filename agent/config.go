@@ -101,7 +101,8 @@ type Config struct {
 	// NodeGrace is how long an agent must be out of contact before the
 	// leader declares its node NotReady and replaces its replicas; a node
 	// cut off from the servers stops its own replicas within it
-	// (agent/liveness, docs/liveness.md). Zero means DefaultNodeGrace.
+	// (agent/liveness, docs/liveness.md). Zero means the gossip profile's
+	// default: DefaultNodeGrace, or liveness.WANNodeGrace on "wan".
 	NodeGrace time.Duration
 	// GossipProfile is "lan" (the default, "") or "wan": gossip's timings
 	// for sites joined by slow uplinks, with a longer default grace
