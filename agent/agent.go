@@ -119,7 +119,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	a.metrics = newMetrics(a)
 	a.events = newEventBatcher(a)
 	adv := cfg.advertise()
-	a.self = nodeMeta{V: 1, API: hostPort(adv, cfg.APIPort), Server: cfg.Server, Memory: mem, CPU: cpu, Pods: cfg.MaxPods, Labels: cfg.Labels}
+	a.self = nodeMeta{V: 1, API: hostPort(adv, cfg.APIPort), Server: cfg.Server, Memory: mem, CPU: cpu, Pods: cfg.MaxPods, Labels: cfg.nodeLabels(), Liveness: cfg.livenessSignature()}
 	if cfg.Server {
 		a.self.Raft = hostPort(adv, cfg.RaftPort)
 	}

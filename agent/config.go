@@ -101,8 +101,18 @@ type Config struct {
 	// NodeGrace is how long an agent must be out of contact before the
 	// leader declares its node NotReady and replaces its replicas; a node
 	// cut off from the servers stops its own replicas within it
-	// (agent/liveness, docs/liveness.md). Zero means DefaultNodeGrace.
+	// (agent/liveness, docs/liveness.md). Zero means the gossip profile's
+	// default: DefaultNodeGrace, or liveness.WANNodeGrace on "wan".
 	NodeGrace time.Duration
+	// GossipProfile is "lan" (the default, "") or "wan": gossip's timings
+	// for sites joined by slow uplinks, with a longer default grace
+	// (agent/liveness/profile.go). The same on every agent.
+	GossipProfile string
+	// Zone is reported as the node's topology.kubernetes.io/zone label
+	// (agent/zone.go); SeatZone is the zone whose nodes the leader gives
+	// Raft seats first.
+	Zone     string
+	SeatZone string
 
 	// NodeBackend, when set, gives the node side its pod runtime and
 	// network in place of containerd and netplane: the hollow agents of
@@ -163,8 +173,11 @@ func (c *Config) Validate() error {
 	if err := validDNSAddr(c.DNSAddr); err != nil {
 		errs = append(errs, err)
 	}
-	if err := c.liveness().Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("node-grace %v: %w", c.liveness().NodeGrace, err))
+	if err := c.validLiveness(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validZones(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxPods < 0 {
 		errs = append(errs, fmt.Errorf("max-pods %d: must be 0 (the default, %d) or more", c.MaxPods, DefaultMaxPods))

@@ -34,6 +34,9 @@ type nodeMeta struct {
 	// its departure is no verdict of silence (agent/liveness credits
 	// only failures).
 	Leaving bool `json:"leaving,omitempty"`
+	// Liveness is the agent's gossip profile and grace, "" for the
+	// defaults (membership_liveness_check.go).
+	Liveness string `json:"lv,omitempty"`
 }
 
 // member is one agent as gossip sees it.
@@ -70,6 +73,9 @@ type membership struct {
 	self      string
 	peers     map[string]string
 	peersFile string
+	// liveness and livenessSeen: membership_liveness_check.go.
+	liveness     string
+	livenessSeen map[string]string
 }
 
 func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, error) {
@@ -81,7 +87,7 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 		return nil, fmt.Errorf("node metadata is %d bytes, gossip allows %d: use fewer or shorter labels", len(b), memberlist.MetaMaxSize)
 	}
 	m := &membership{meta: b, log: log, changed: make(chan struct{}), nodes: map[string]memberlist.Node{}, metas: map[string]nodeMeta{}, failed: map[string]bool{},
-		self: cfg.Name, peers: map[string]string{}}
+		self: cfg.Name, peers: map[string]string{}, liveness: meta.Liveness, livenessSeen: map[string]string{}}
 	if cfg.DataDir != "" {
 		m.peersFile = filepath.Join(cfg.DataDir, peersFileName)
 	}
@@ -229,6 +235,7 @@ func (m *membership) MergeRemoteState(buf []byte, join bool) {}
 // NotifyJoin is memberlist's EventDelegate.
 func (m *membership) NotifyJoin(n *memberlist.Node) {
 	m.record(n, true)
+	m.checkLiveness(n)
 	m.log.Info("member joined", "node", n.Name, "addr", n.Addr.String())
 	m.notify()
 }
@@ -243,6 +250,7 @@ func (m *membership) NotifyLeave(n *memberlist.Node) {
 // NotifyUpdate fires when a member's metadata changed.
 func (m *membership) NotifyUpdate(n *memberlist.Node) {
 	m.record(n, true)
+	m.checkLiveness(n)
 	m.notify()
 }
 

@@ -38,6 +38,7 @@ func (a *Agent) leaderLoop(ctx context.Context) {
 		BlockBits:      a.cfg.BlockBits,
 		Liveness:       a.cfg.liveness(),
 		Servers:        a.cfg.Servers,
+		SeatZone:       a.cfg.SeatZone,
 		GossipPort:     a.cfg.GossipPort,
 		KubeletVersion: Version,
 		ServiceCIDR:    a.cfg.ServiceCIDR,

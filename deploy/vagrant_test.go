@@ -45,7 +45,7 @@ func TestVagrantValidate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, env := range [][]string{nil, {"SHOAL_NODES=5"}, {"SHOAL_NODES=5", "SHOAL_TLS=1"}} {
+	for _, env := range [][]string{nil, {"SHOAL_NODES=5"}, {"SHOAL_NODES=5", "SHOAL_TLS=1"}, {"SHOAL_NODES=5", "SHOAL_SITES=2"}} {
 		cmd := exec.Command("vagrant", "validate")
 		cmd.Dir = dir
 		cmd.Env = append(append(os.Environ(), "VAGRANT_HOME="+filepath.Join(t.TempDir(), "home"), "VAGRANT_CHECKPOINT_DISABLE=1"), env...)
@@ -60,5 +60,12 @@ func TestVagrantValidate(t *testing.T) {
 	cmd.Env = append(os.Environ(), "VAGRANT_HOME="+filepath.Join(t.TempDir(), "home"), "SHOAL_NODES=0")
 	if out, err := cmd.CombinedOutput(); err == nil {
 		t.Fatalf("vagrant validate accepted SHOAL_NODES=0:\n%s", out)
+	}
+	// Two sites need clients to put at the edge.
+	cmd = exec.Command("vagrant", "validate")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "VAGRANT_HOME="+filepath.Join(t.TempDir(), "home"), "SHOAL_NODES=3", "SHOAL_SITES=2")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "SHOAL_SITES=2 needs clients") {
+		t.Fatalf("vagrant validate accepted two sites without clients: %v\n%s", err, out)
 	}
 }

@@ -36,6 +36,10 @@ type Config struct {
 	Liveness liveness.Config
 	// Servers is how many Raft voters the fleet keeps.
 	Servers int
+	// SeatZone, when set, is the zone (topology.kubernetes.io/zone) whose
+	// agents seat healing gives a seat first: the central site of an edge
+	// fleet, whose uplinks do not cut the seats off each other.
+	SeatZone string
 	// GossipPort is where every agent gossips; lost nodes are invited
 	// back there.
 	GossipPort int

@@ -99,8 +99,10 @@ func (l *Leader) reviewSeats(ctx context.Context) error {
 }
 
 // seatCandidate picks the agent to promote: a live non-voter first, else
-// a live client whose node is Ready, which is asked to open its seat.
+// a live client whose node is Ready, which is asked to open its seat;
+// among each, those of the seat zone first (seatOrder).
 func (l *Leader) seatCandidate(ctx context.Context, names []string, byName map[string]Member, inConfig map[string]bool) (string, string, error) {
+	names = seatOrder(names, byName, l.cfg.SeatZone)
 	for _, n := range names {
 		voter, ok := inConfig[n]
 		if m := byName[n]; ok && !voter && m.Alive && m.Raft != "" {

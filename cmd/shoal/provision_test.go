@@ -32,7 +32,8 @@ func TestVagrantProvisioningWritesConfigsTheAgentAndCLILoad(t *testing.T) {
 	cmd := exec.Command("sh", "../../deploy/vagrant/provision.sh")
 	cmd.Env = append(os.Environ(), "SHOAL_ROOT="+root, "SHOAL_SRC="+src, "SHOAL_NAME=n2", "SHOAL_IP=192.168.56.12",
 		"SHOAL_SERVER=1", "SHOAL_BOOTSTRAP_EXPECT=3", "SHOAL_JOIN=192.168.56.11:7946,192.168.56.12:7946,192.168.56.13:7946",
-		"SHOAL_ENCRYPT=aBLfxFg05LVDPrWn+9kBqX+k0UU0pp9a0nGZSYIVyBc=", "SHOAL_TOKEN=tok-123")
+		"SHOAL_ENCRYPT=aBLfxFg05LVDPrWn+9kBqX+k0UU0pp9a0nGZSYIVyBc=", "SHOAL_TOKEN=tok-123",
+		"SHOAL_ZONE=edge-1", "SHOAL_SEAT_ZONE=central", "SHOAL_GOSSIP_PROFILE=wan")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("provision.sh: %v\n%s", err, out)
 	}
@@ -49,6 +50,7 @@ func TestVagrantProvisioningWritesConfigsTheAgentAndCLILoad(t *testing.T) {
 		"name": "n2", "bind-addr": "192.168.56.12", "advertise-addr": "192.168.56.12", "bootstrap-expect": "3",
 		"join": "[192.168.56.11:7946,192.168.56.12:7946,192.168.56.13:7946]", "token-file": "/etc/shoal/token",
 		"encrypt": "aBLfxFg05LVDPrWn+9kBqX+k0UU0pp9a0nGZSYIVyBc=",
+		"zone":    "edge-1", "seat-zone": "central", "gossip-profile": "wan",
 	} {
 		if got := fs.Lookup(flag).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", flag, got, want)

@@ -238,6 +238,8 @@ func (s fleetSecrets) env(l *Lab, i int) []string {
 		"SHOAL_ENCRYPT=" + s.gossipKey,
 		"SHOAL_TOKEN=" + s.token,
 		"SHOAL_SRC=" + machineSrc,
+		// The Vagrantfile's site settings for one site: none.
+		"SHOAL_ZONE=", "SHOAL_SEAT_ZONE=", "SHOAL_GOSSIP_PROFILE=", "SHOAL_LINK_DELAY=",
 	}
 	if s.tlsDir != "" {
 		for k, file := range map[string]string{"SHOAL_TLS_CA": "ca.pem", "SHOAL_TLS_CERT": n.Name + ".pem", "SHOAL_TLS_KEY": n.Name + "-key.pem"} {

@@ -16,6 +16,11 @@
 #   SHOAL_TLS_CA, SHOAL_TLS_CERT, SHOAL_TLS_KEY
 #                           PEM contents: TLS on the API and Raft (shoal tls ca|cert)
 #   SHOAL_SRC               checkout holding bin/shoal and deploy/ (default /shoal)
+#   SHOAL_ZONE              this node's zone (its topology.kubernetes.io/zone label)
+#   SHOAL_SEAT_ZONE         the zone whose agents take Raft seats first
+#   SHOAL_GOSSIP_PROFILE    lan (default) or wan: gossip timings for a slow uplink
+#   SHOAL_LINK_DELAY        e.g. 100ms: delay every packet this machine sends on
+#                           its fleet address's link (tc netem), an edge site's uplink
 #   SHOAL_ROOT              install under this directory instead of / (for tests;
 #                           with it, nothing is installed with apt or started)
 set -eu
@@ -32,6 +37,10 @@ root=${SHOAL_ROOT:-}
 tls_ca=${SHOAL_TLS_CA:-}
 tls_cert=${SHOAL_TLS_CERT:-}
 tls_key=${SHOAL_TLS_KEY:-}
+zone=${SHOAL_ZONE:-}
+seat_zone=${SHOAL_SEAT_ZONE:-}
+gossip_profile=${SHOAL_GOSSIP_PROFILE:-}
+link_delay=${SHOAL_LINK_DELAY:-}
 scheme=http
 if [ -n "$tls_cert" ]; then
 	scheme=https
@@ -99,6 +108,15 @@ conf="$root/etc/shoal/agent.yaml"
 		echo "tls-key: /etc/shoal/tls/agent-key.pem"
 		echo "tls-ca: /etc/shoal/tls/ca.pem"
 	fi
+	if [ -n "$zone" ]; then
+		echo "zone: $zone"
+	fi
+	if [ -n "$seat_zone" ]; then
+		echo "seat-zone: $seat_zone"
+	fi
+	if [ -n "$gossip_profile" ]; then
+		echo "gossip-profile: $gossip_profile"
+	fi
 	echo "log-json: true"
 } > "$conf.new"
 chmod 0600 "$conf.new"
@@ -136,6 +154,19 @@ fi
 if [ -n "$root" ]; then
 	say "installed under $root (no apt, no systemd)"
 	exit 0
+fi
+
+# An edge site's slow uplink, simulated: every packet this machine sends on
+# its fleet link waits. Replaced on each run; not kept across a reboot.
+if [ -n "$link_delay" ]; then
+	dev=$(ip -o addr show to "$ip" | awk '{print $2; exit}')
+	if [ -z "$dev" ]; then
+		echo "shoal-provision: SHOAL_LINK_DELAY: no link holds $ip" >&2
+		exit 1
+	fi
+	modprobe sch_netem 2>/dev/null || true
+	tc qdisc replace dev "$dev" root netem delay "$link_delay"
+	say "delaying what $dev sends by $link_delay"
 fi
 
 # Only this file: the rest of /etc/sysctl.d is not ours to re-apply.
