@@ -38,15 +38,17 @@ func Choose(pod *api.Pod, nodes []NodeInfo) (string, *NoFit, error) {
 // topology spread constraints read the pods already placed: required
 // terms filter nodes, preferred ones weigh after node affinity, and
 // ScheduleAnyway spreading prefers the emptier domains before free
-// resources. placed may be nil when the pod has no such terms
-// (NeedsPlaced); a pod that has them is then placed as if no pod ran.
+// resources. A placed pod's required anti-affinity keeps out the pods it
+// selects, terms or not. placed may be nil when the pod has no such terms
+// (NeedsPlaced) and no bound pod repels others (RepelsOthers); a pod that
+// has terms is then placed as if no pod ran.
 func ChooseAmong(pod *api.Pod, nodes []NodeInfo, placed *Placed) (string, *NoFit, error) {
 	if len(nodes) == 0 {
 		f := &NoFit{}
 		return "", f, fmt.Errorf("%w: %s", ErrNoFit, f)
 	}
 	need := needsOf(pod)
-	if NeedsPlaced(pod) {
+	if NeedsPlaced(pod) || (placed != nil && placed.repelling > 0) {
 		need.terms = compileTerms(pod, &need, nodes, placed)
 	}
 	var u usage

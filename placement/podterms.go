@@ -14,8 +14,11 @@ import (
 // so that checking a node costs a map lookup per term.
 type podTerms struct {
 	anti, affinity []domains
-	preferred      []weighted
-	spread         []spreading
+	// repelled are the domains whose placed pods' required anti-affinity
+	// selects this pod (Kubernetes' symmetry of anti-affinity).
+	repelled  []domains
+	preferred []weighted
+	spread    []spreading
 }
 
 // domains are the values of a topology key whose nodes run a pod that a
@@ -79,6 +82,25 @@ func (pl *Placed) domainsOf(pod *api.Pod, t *api.PodAffinityTerm) domains {
 	return d
 }
 
+// repelledOf is, per placed pod's anti-affinity term that selects pod, the
+// domain it keeps pod out of.
+func (pl *Placed) repelledOf(pod *api.Pod) []domains {
+	if pl.repelling == 0 {
+		return nil
+	}
+	self := placedPod{namespace: pod.ObjectMeta.Namespace, labels: labels.Set(pod.ObjectMeta.Labels)}
+	var out []domains
+	for i := range pl.pods {
+		p := &pl.pods[i]
+		for _, t := range p.anti {
+			if v, ok := p.node[t.key]; ok && t.match(&self) {
+				out = append(out, domains{key: t.key, selector: t.selector, values: map[string]bool{v: true}})
+			}
+		}
+	}
+	return out
+}
+
 // compileTerms reads pl for pod's terms; nodes are the candidates, whose
 // domains the spread constraints count over (those the pod's node
 // selector and node affinity allow, as Kubernetes' nodeAffinityPolicy
@@ -87,7 +109,7 @@ func compileTerms(pod *api.Pod, need *needs, nodes []NodeInfo, pl *Placed) *podT
 	if pl == nil {
 		pl = &Placed{}
 	}
-	pt := &podTerms{}
+	pt := &podTerms{repelled: pl.repelledOf(pod)}
 	if a := pod.Spec.Affinity; a != nil {
 		if pa := a.PodAntiAffinity; pa != nil {
 			for i := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
@@ -166,6 +188,11 @@ func (pt *podTerms) check(n *api.Node) (miss, string) {
 	for _, d := range pt.anti {
 		if v, ok := l[d.key]; ok && d.values[v] {
 			return podAntiAffinity, fmt.Sprintf("a pod matching %s already runs in %s=%s", d.selector, d.key, v)
+		}
+	}
+	for _, d := range pt.repelled {
+		if v, ok := l[d.key]; ok && d.values[v] {
+			return podAntiAffinity, fmt.Sprintf("a pod in %s=%s keeps out pods matching %s (its anti-affinity)", d.key, v, d.selector)
 		}
 	}
 	for _, d := range pt.affinity {

@@ -154,3 +154,44 @@ func TestTopologySpreadKeepsZonesEven(t *testing.T) {
 		t.Fatalf("ScheduleAnyway with two in a: %q %v, want b1", got, err)
 	}
 }
+
+// A bound pod's required anti-affinity keeps out a newcomer it selects,
+// though the newcomer has no terms (Kubernetes' symmetry); one it does not
+// select may join it.
+func TestBoundPodsAntiAffinityKeepsOutNewcomersWithoutTerms(t *testing.T) {
+	nodes := []NodeInfo{zoned("a1", "a"), zoned("a2", "a"), zoned("b1", "b")}
+	all := []*api.Node{nodes[0].Node, nodes[1].Node, nodes[2].Node}
+	db := labelled(pod("100Mi"), "db", map[string]string{"app": "db"})
+	db.Spec.Affinity = &api.Affinity{PodAntiAffinity: &api.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []api.PodAffinityTerm{webTerm("zone")}}}
+	placed := NewPlaced([]*api.Pod{withNode(db, "a1")}, all)
+	if !RepelsOthers(db) || RepelsOthers(labelled(pod("100Mi"), "plain", nil)) {
+		t.Fatal("RepelsOthers must tell a pod with required anti-affinity from one without")
+	}
+	for i := 0; i < 4; i++ {
+		web := labelled(pod("100Mi"), "web-"+string(rune('0'+i)), map[string]string{"app": "web"})
+		if got, _, err := ChooseAmong(web, nodes, placed); err != nil || got != "b1" {
+			t.Fatalf("web without terms beside a db that keeps web out of zone a: %q %v, want b1", got, err)
+		}
+	}
+	other := labelled(pod("100Mi"), "cache", map[string]string{"app": "cache"})
+	if got, _, err := ChooseAmong(other, nodes[:1], placed); err != nil || got != "a1" {
+		t.Fatalf("a pod the db's term does not select: %q %v, want a1", got, err)
+	}
+	elsewhere := labelled(pod("100Mi"), "web-x", map[string]string{"app": "web"})
+	elsewhere.ObjectMeta.Namespace = "other"
+	if got, _, err := ChooseAmong(elsewhere, nodes[:1], placed); err != nil || got != "a1" {
+		t.Fatalf("a web pod of another namespace than the term's: %q %v, want a1", got, err)
+	}
+	web := labelled(pod("100Mi"), "web-9", map[string]string{"app": "web"})
+	if _, f, err := ChooseAmong(web, nodes[:2], placed); !errors.Is(err, ErrNoFit) ||
+		!strings.Contains(f.String(), "2 node(s) didn't match pod anti-affinity rules") ||
+		!strings.Contains(f.String(), "a pod in zone=a keeps out pods matching app=web") {
+		t.Fatalf("only zone a's nodes: %v %v", f, err)
+	}
+	// Placed in the same round: a db placed first keeps the web after it out.
+	round := &Placed{}
+	got := placeAll(t, []*api.Pod{withNode(db, ""), labelled(pod("100Mi"), "web-r", map[string]string{"app": "web"})}, nodes, round)
+	if got[0][:1] == got[1][:1] {
+		t.Fatalf("db then web in one round: %v, want different zones", got)
+	}
+}

@@ -53,18 +53,21 @@ func (l *Leader) place(ctx context.Context, p *api.Pod, infos []placement.NodeIn
 	return l.bindChosen(ctx, p, nodeName) // placement_batch.go
 }
 
-// placedFor is the pods already bound, read only when a pending pod has
-// pod (anti-)affinity or topology spread constraints: most rounds place
-// pods without them and never copy the fleet's pods.
+// placedFor is the pods already bound, copied whole only when a pending
+// pod has pod (anti-)affinity or topology spread constraints: most rounds
+// place pods without them and copy only the bound pods whose required
+// anti-affinity keeps others out (usually none), for Kubernetes' symmetry.
 func (l *Leader) placedFor(pending []*api.Pod) *placement.Placed {
 	need := false
 	for _, p := range pending {
 		need = need || placement.NeedsPlaced(p)
 	}
-	if !need {
+	bound, _ := l.state.Pods(func(p *api.Pod) bool {
+		return consensus.Bound(p) && !consensus.Terminal(p) && (need || placement.RepelsOthers(p))
+	})
+	if !need && len(bound) == 0 {
 		return nil
 	}
-	bound, _ := l.state.Pods(func(p *api.Pod) bool { return consensus.Bound(p) && !consensus.Terminal(p) })
 	nodes, _ := l.state.Nodes()
 	return placement.NewPlaced(bound, nodes)
 }
