@@ -35,6 +35,16 @@ func (s *state) applyController(index uint64, c *ApplyController) (*Result, erro
 			return nil, &InvalidError{Kind: kind, Namespace: ns, Name: name,
 				Fields: api.FieldErrors{{Path: "metadata.uid", Detail: "required: the leader must choose the UID"}}}
 		}
+		// A Deployment pass that read its Deployment just before a delete
+		// (or its namespace's finalize) would otherwise make a ReplicaSet
+		// that nothing removes, and pods for it (seen in e2e: a deleted
+		// namespace's ReplicaSet back a moment later).
+		if ref := api.ControllerOfMeta(meta); ref != nil && ref.Kind == api.KindDeployment {
+			if d, ok := s.controller(api.KindDeployment, ns, ref.Name); !ok || api.MetaOf(d).UID != ref.UID {
+				return nil, &ConflictError{Kind: kind, Namespace: ns, Name: name,
+					Reason: fmt.Sprintf("its controller %s %s (uid %s) no longer exists", ref.Kind, ref.Name, ref.UID)}
+			}
+		}
 		meta.UID = api.UID(c.UID)
 		meta.ResourceVersion = rv(index)
 		meta.Generation = 1
