@@ -72,13 +72,9 @@ func run(args []string) error {
 		}
 		return throughput(args[1], time.Duration(secs*float64(time.Second)))
 	case args[0] == "rr" && len(args) == 4:
-		count, err := strconv.Atoi(args[2])
-		if err != nil || count < 1 {
-			return fmt.Errorf("rr COUNT %q: want a positive integer", args[2])
-		}
-		size, err := strconv.Atoi(args[3])
-		if err != nil || size < 1 || size > chunk {
-			return fmt.Errorf("rr SIZE %q: want 1..%d", args[3], chunk)
+		count, size, err := countAndSize("rr", args[2], args[3])
+		if err != nil {
+			return err
 		}
 		return roundTrips(args[1], count, size)
 	case args[0] == "tputpair" && len(args) == 4:
@@ -88,13 +84,9 @@ func run(args []string) error {
 		}
 		return throughputPairs(args[1], args[2], time.Duration(secs*float64(time.Second)))
 	case args[0] == "rrpair" && len(args) == 5:
-		count, err := strconv.Atoi(args[3])
-		if err != nil || count < 1 {
-			return fmt.Errorf("rrpair COUNT %q: want a positive integer", args[3])
-		}
-		size, err := strconv.Atoi(args[4])
-		if err != nil || size < 1 || size > chunk {
-			return fmt.Errorf("rrpair SIZE %q: want 1..%d", args[4], chunk)
+		count, size, err := countAndSize("rrpair", args[3], args[4])
+		if err != nil {
+			return err
 		}
 		return roundTripPairs(args[1], args[2], count, size)
 	case args[0] == "conn" && len(args) == 3:
@@ -433,4 +425,18 @@ func spinThenWaitReadFull(c net.Conn, buf []byte, spin time.Duration) error {
 		got += n
 	}
 	return nil
+}
+
+// countAndSize reads the round-trip modes' COUNT (positive) and SIZE
+// (1..chunk) arguments.
+func countAndSize(mode, countArg, sizeArg string) (count, size int, err error) {
+	count, err = strconv.Atoi(countArg)
+	if err != nil || count < 1 {
+		return 0, 0, fmt.Errorf("%s COUNT %q: want a positive integer", mode, countArg)
+	}
+	size, err = strconv.Atoi(sizeArg)
+	if err != nil || size < 1 || size > chunk {
+		return 0, 0, fmt.Errorf("%s SIZE %q: want 1..%d", mode, sizeArg, chunk)
+	}
+	return count, size, nil
 }
