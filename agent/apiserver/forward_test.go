@@ -56,20 +56,10 @@ func TestForwardedWriteToASilentLeaderTimesOut(t *testing.T) {
 // ("read body: unexpected EOF") from a follower too, and never reaches the
 // leader; before, the proxy failed half-way and answered 502.
 func TestForwardedShortBodyIsBadRequest(t *testing.T) {
-	reached := make(chan struct{}, 1)
-	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reached <- struct{}{}
-		w.WriteHeader(http.StatusCreated)
-	}))
-	defer leader.Close()
-	a := testServer("", nil, nil)
-	follower := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	follower, reached := forwardingFollower(t, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes+1)
-		a.forwardWrite(w, r, strings.TrimPrefix(leader.URL, "http://"))
-	}))
-	defer follower.Close()
-
-	conn, err := net.Dial("tcp", strings.TrimPrefix(follower.URL, "http://"))
+	})
+	conn, err := net.Dial("tcp", follower)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +91,7 @@ func TestForwardedShortBodyIsBadRequest(t *testing.T) {
 	}
 
 	// A whole body still goes through.
-	code, _, raw2 := request(t, "POST", follower.URL+"/api/v1/namespaces/default/pods", "application/yaml", "kind: Pod")
+	code, _, raw2 := request(t, "POST", "http://"+follower+"/api/v1/namespaces/default/pods", "application/yaml", "kind: Pod")
 	if code != http.StatusCreated {
 		t.Fatalf("whole body: HTTP %d: %s", code, raw2)
 	}
@@ -130,4 +120,24 @@ func TestForwardedHugeBodyIsRequestEntityTooLarge(t *testing.T) {
 	if code, _, raw := request(t, "POST", client.URL+"/api/v1/namespaces/default/pods", "application/yaml", "small"); code != http.StatusCreated {
 		t.Fatalf("small body: HTTP %d: %s", code, raw)
 	}
+}
+
+// forwardingFollower is a follower that forwards every write to a leader
+// of its own, after prepare has set up the request as the middleware
+// would; reached gets a value for each request the leader sees.
+func forwardingFollower(t *testing.T, prepare func(http.ResponseWriter, *http.Request)) (addr string, reached <-chan struct{}) {
+	t.Helper()
+	seen := make(chan struct{}, 1)
+	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- struct{}{}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(leader.Close)
+	a := testServer("", nil, nil)
+	follower := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		prepare(w, r)
+		a.forwardWrite(w, r, strings.TrimPrefix(leader.URL, "http://"))
+	}))
+	t.Cleanup(follower.Close)
+	return strings.TrimPrefix(follower.URL, "http://"), seen
 }

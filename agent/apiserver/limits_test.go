@@ -109,19 +109,10 @@ func TestBodyBudgetAnswers429WhenSpent(t *testing.T) {
 // A follower that forwards a write reads its body first: a body that
 // stops arriving gets the same 408 there, and nothing reaches the leader.
 func TestForwardedSlowBodyIs408(t *testing.T) {
-	reached := make(chan struct{}, 1)
-	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reached <- struct{}{}
-		w.WriteHeader(http.StatusCreated)
-	}))
-	defer leader.Close()
-	a := testServer("", nil, nil)
-	follower := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	follower, reached := forwardingFollower(t, func(w http.ResponseWriter, r *http.Request) {
 		withBodyDeadline(w, r, 200*time.Millisecond)
-		a.forwardWrite(w, r, strings.TrimPrefix(leader.URL, "http://"))
-	}))
-	defer follower.Close()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(follower.URL, "http://"))
+	})
+	conn, err := net.Dial("tcp", follower)
 	if err != nil {
 		t.Fatal(err)
 	}
