@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,7 @@ type SimConfig struct {
 	// Memory, CPU and MaxPods are each node's allocatable resources.
 	Memory, CPU string
 	MaxPods     int
+	BlockBits   int // each node's pod block (prefix length); 0: the agent's /24
 	NodeGrace   time.Duration
 	Log         *slog.Logger
 	// GossipCompression keeps memberlist's compression of gossip messages
@@ -118,6 +120,7 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		}
 		ac.Servers = cfg.Seats
 		ac.Memory, ac.CPU, ac.MaxPods = cfg.Memory, cfg.CPU, cfg.MaxPods
+		ac.BlockBits = cmp.Or(cfg.BlockBits, ac.BlockBits)
 		ac.NodeGrace = cfg.NodeGrace
 		ac.DNSAddr = "off"
 		// The agents share one process: any node's /debug/pprof/ profiles them all.
