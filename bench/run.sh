@@ -17,6 +17,8 @@
 #               bin/nomad, built first from $NOMAD_SRC when given), in the
 #               Swarm lab's namespaces (e2e/ref_nomad_test.go; root),
 #               nomad_* lines; skipped, saying so, without a binary;
+#               then shoal's side of its placement figures on hollow
+#               agents (agent/placement_rate_test.go), place-* lines;
 #        etcd:  a 3-member etcd on loopback with the write pattern of
 #               shoal's Raft benchmark (bench/peers/etcd, a module of its
 #               own; installs Debian's etcd-server if missing, never
@@ -178,6 +180,16 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" nomad "* ]]; then
 			go test -count=1 -v -timeout 60m -run 'TestRefNomad' ./e2e/ 2>&1 |
 			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_nomad' >&2
 		replace_lines nomad_ "$out"
+		# shoal's side of Nomad's placement figures: the same node count
+		# as hollow agents (agent/placement_rate_test.go), on this machine
+		# right after Nomad's, place-N lines.
+		place=$(mktemp)
+		trap 'rm -f "$out" "$place"' EXIT
+		echo "== shoal placement beside Nomad's (hollow fleet, runs ${SHOAL_BENCH_RUNS:-default})" >&2
+		SHOAL_BENCH=1 SHOAL_BENCH_OUT="$place" \
+			go test -count=1 -v -timeout 60m -run 'TestPlacementRate$' ./agent/ 2>&1 |
+			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{' >&2
+		replace_lines place- "$place"
 	fi
 fi
 
