@@ -29,7 +29,8 @@ import (
 // meanwhile (in memory: no container, no network), and their status
 // reports go through the same Raft as the bindings, which Nomad's
 // stopped clients do not add. Figures, not assertions: it fails only when
-// a step does not finish. Runs with SHOAL_BENCH=1 (bench/run.sh ref);
+// the fleet does not form; a run not done within SHOAL_PLACE_WAIT_S
+// (default 480) is recorded as such, with how many pods were bound. Runs with SHOAL_BENCH=1 (bench/run.sh ref);
 // one JSON line per run, bench place-N, to SHOAL_BENCH_OUT.
 func TestPlacementRate(t *testing.T) {
 	if os.Getenv("SHOAL_BENCH") != "1" {
@@ -38,23 +39,31 @@ func TestPlacementRate(t *testing.T) {
 	nodes := placeEnv(t, "SHOAL_PLACE_NODES", "10")[0]
 	counts := placeEnv(t, "SHOAL_PLACE_COUNTS", "1000,10000")
 	runs := placeEnv(t, "SHOAL_BENCH_RUNS", "3")[0]
+	wait := time.Duration(placeEnv(t, "SHOAL_PLACE_WAIT_S", "480")[0]) * time.Second
 	for _, count := range counts {
 		for run := 1; run <= runs; run++ {
 			t.Run(fmt.Sprintf("pods=%d/run%d", count, run), func(t *testing.T) {
-				took := placeRC(t, nodes, count)
-				recordPlace(t, map[string]any{
+				took, bound := placeRC(t, nodes, count, wait)
+				rec := map[string]any{
 					"bench": fmt.Sprintf("place-%d", count), "run": run, "pods": count, "nodes": nodes, "seats": 3,
-					"seconds": took.Round(time.Millisecond).Seconds(), "pods_per_s": float64(count) / took.Seconds(),
 					"load": loadavg(),
-				})
+				}
+				if bound < count {
+					// A figure too: how far it got in the time given.
+					rec["unfinished_after_s"], rec["bound"] = took.Round(time.Millisecond).Seconds(), bound
+				} else {
+					rec["seconds"], rec["pods_per_s"] = took.Round(time.Millisecond).Seconds(), float64(count)/took.Seconds()
+				}
+				recordPlace(t, rec)
 			})
 		}
 	}
 }
 
 // placeRC starts a fleet, creates the RC and returns the time from its
-// POST until the leader's state holds count bound pods of it.
-func placeRC(t *testing.T, nodes, count int) time.Duration {
+// POST until the leader's state holds count bound pods of it, or, when
+// that takes longer than wait, the time waited and how many were bound.
+func placeRC(t *testing.T, nodes, count int, wait time.Duration) (time.Duration, int) {
 	cfg := DefaultSimConfig(nodes, t.TempDir())
 	cfg.Seats, cfg.MaxPods, cfg.BlockBits = 3, 2000, 21
 	cfg.FirstAddr = netip.MustParseAddr("127.79.0.1")
@@ -99,18 +108,17 @@ spec:
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create the RC: HTTP %d: %s", resp.StatusCode, b)
 	}
-	var last string
-	for time.Since(start) < 10*time.Minute {
-		if total, bound, ok := leaderCount(s, "place"); ok {
-			if bound >= count {
-				return time.Since(start)
+	bound := 0
+	for time.Since(start) < wait {
+		if _, b, ok := leaderCount(s, "place"); ok {
+			if bound = b; bound >= count {
+				return time.Since(start), bound
 			}
-			last = fmt.Sprintf("%d pods, %d bound", total, bound)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%d pods never all bound; last: %s", count, last)
-	return 0
+	t.Logf("%d of %d pods bound after %v", bound, count, wait)
+	return time.Since(start), bound
 }
 
 // leaderCount counts, in the Raft leader's state, the pods labelled

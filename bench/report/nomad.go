@@ -98,6 +98,11 @@ func writeNomadPlacement(w io.Writer, lab map[string]series) []string {
 		s, m := lab[fmt.Sprintf("place-%d", n)], lab[fmt.Sprintf("nomad_place-%d", n)]
 		nodes := int(medianOf(append(append([]float64(nil), s["nodes"]...), m["nodes"]...)))
 		row(fmt.Sprintf("%s on %d nodes: create/register → all bound/placed, s", thousands(n), nodes), s["seconds"], m["seconds"], true)
+		if u := s["unfinished_after_s"]; len(u) > 0 {
+			fmt.Fprintf(w, "| %s on %d nodes: shoal runs not done in the time given: waited s / pods bound by then | %s / %s | – | – |\n",
+				thousands(n), nodes, mmm(u), mmm(s["bound"]))
+			behind = append(behind, fmt.Sprintf("%s on %d nodes: %d shoal run(s) not done in %s s", thousands(n), nodes, len(u), num(medianOf(u))))
+		}
 		row(fmt.Sprintf("%s on %d nodes: pods/allocations placed per s", thousands(n), nodes), s["pods_per_s"], m["pods_per_s"], false)
 		if e := m["eval_s"]; len(e) > 0 {
 			fmt.Fprintf(w, "| %s on %d nodes: Nomad's register → evaluation complete, s | – | %s | – |\n", thousands(n), nodes, mmm(e))

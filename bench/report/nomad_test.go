@@ -42,3 +42,20 @@ func TestNomadPlacementNamesTheSideAhead(t *testing.T) {
 		t.Errorf("no placement lines: behind = %q", got)
 	}
 }
+
+// A shoal run that did not finish is shown with how far it got and
+// counted as Nomad ahead.
+func TestNomadPlacementShowsAnUnfinishedRun(t *testing.T) {
+	lab := map[string]series{
+		"place-10000":       {"unfinished_after_s": {480}, "bound": {6000}, "nodes": {10}},
+		"nomad_place-10000": {"seconds": {20}, "pods_per_s": {500}, "nodes": {10}},
+	}
+	var b strings.Builder
+	behind := writeNomadPlacement(&b, lab)
+	if want := "| 10,000 on 10 nodes: shoal runs not done in the time given: waited s / pods bound by then | 480.0 / 480.0 / 480.0 (n=1) / 6000 / 6000 / 6000 (n=1) | – | – |"; !strings.Contains(b.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, b.String())
+	}
+	if len(behind) != 1 || !strings.Contains(behind[0], "not done in 480.0 s") {
+		t.Errorf("behind = %q, want the unfinished run", behind)
+	}
+}
