@@ -111,6 +111,9 @@ func writeNomadPlacement(w io.Writer, lab map[string]series) []string {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "For seconds a ratio below 1 puts shoal ahead; for placements per second, above 1.")
 	fmt.Fprintln(w)
+	if len(behind) > 0 {
+		fmt.Fprint(w, nomadPlacementAheadText)
+	}
 	return behind
 }
 
