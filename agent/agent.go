@@ -235,6 +235,8 @@ func (a *Agent) joinLoop(ctx context.Context) {
 		}
 		if gossipKeyMismatch(err) {
 			a.log.Error("cannot join the fleet: gossip encryption differs (this agent's --encrypt key is missing or not the fleet's)", "via", addrs, "err", err)
+		} else if livenessRefused(err) {
+			a.log.Error("cannot join the fleet: its gossip profile or node grace differs from this agent's", "via", addrs, "err", err)
 		} else {
 			a.log.Debug("join failed, retrying", "err", err)
 		}
