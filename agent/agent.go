@@ -197,6 +197,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	goFn("logrotate", a.rotateLogsLoop)
 	goFn("events", a.events.run)
 	goFn("fence", a.fenceLoop)
+	goFn("startup-pages", func(ctx context.Context) { releaseStartupPagesLater(ctx, log) }) // startup_pages.go
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
