@@ -197,7 +197,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	goFn("logrotate", a.rotateLogsLoop)
 	goFn("events", a.events.run)
 	goFn("fence", a.fenceLoop)
-	goFn("startup-pages", func(ctx context.Context) { releaseStartupPagesLater(ctx, log) }) // startup_pages.go
+	if cfg.NodeBackend == nil { // one agent per process: not the sim's hollow ones
+		goFn("startup-pages", func(ctx context.Context) { releaseStartupPagesLater(ctx, log) }) // startup_pages.go
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
