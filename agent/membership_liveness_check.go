@@ -75,9 +75,14 @@ func (m *membership) NotifyAlive(n *memberlist.Node) error {
 
 // NotifyMerge is memberlist's MergeDelegate: a join's exchange of member
 // lists, on both sides, so the joining agent's join fails with the
-// refusal as well as the fleet's members refuse it.
+// refusal as well as the fleet's members refuse it. Members the list
+// holds dead or departed are not checked: their settings may be from
+// before the fleet changed them, and they are no longer there to differ.
 func (m *membership) NotifyMerge(peers []*memberlist.Node) error {
 	for _, n := range peers {
+		if n.State != memberlist.StateAlive && n.State != memberlist.StateSuspect {
+			continue
+		}
 		if err := m.agreeLiveness(n); err != nil {
 			return err
 		}

@@ -126,6 +126,14 @@ func TestMismatchedLivenessIsRefused(t *testing.T) {
 	if err := a.NotifyAlive(&memberlist.Node{Name: "wan2", Meta: meta}); err == nil {
 		t.Error("an alive message of a member on the WAN profile was let through")
 	}
+	// A join's member list refuses a live member that differs, not one
+	// gossip holds dead (its settings may be from before a change).
+	if err := a.NotifyMerge([]*memberlist.Node{{Name: "wan3", Meta: meta, State: memberlist.StateAlive}}); err == nil {
+		t.Error("a join whose list holds a live member on the WAN profile was let through")
+	}
+	if err := a.NotifyMerge([]*memberlist.Node{{Name: "wan4", Meta: meta, State: memberlist.StateDead}}); err != nil {
+		t.Errorf("a join was refused for a member its list holds dead: %v", err)
+	}
 	same2, err := json.Marshal(nodeMeta{V: 1, API: "127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
