@@ -73,6 +73,10 @@ type membership struct {
 	self      string
 	peers     map[string]string
 	peersFile string
+	// peersDue and peersWriting: membership_peers.go's delayed write.
+	peersDue     bool
+	peersWriting sync.Mutex
+	peersWrites  int // files written, under peersWriting
 	// liveness and livenessSeen: membership_liveness_check.go.
 	liveness     string
 	livenessSeen map[string]string
@@ -112,7 +116,9 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 		return nil, err
 	}
 	if cfg.tuneGossip != nil {
-		cfg.tuneGossip(mc) // agent/sim.go
+		if err := cfg.tuneGossip(mc); err != nil { // agent/sim.go
+			return nil, err
+		}
 	}
 	list, err := memberlist.Create(mc)
 	if err != nil {

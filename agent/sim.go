@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/agent/node"
 	"github.com/shoal-dev/shoal/agent/node/hollow"
 )
@@ -49,6 +50,31 @@ type SimConfig struct {
 	// message (a fresh LZW table per message) cost about a third of a
 	// 100-node sim's CPU (docs/scale.md).
 	GossipCompression bool
+	// GossipProfile is every agent's (agent/liveness); "" picks the LAN
+	// profile up to LargeSimNodes nodes and the large one above.
+	GossipProfile string
+}
+
+// LargeSimNodes is the largest sim that gossips with the LAN profile
+// when none is named: above it, a hundred agents sharing two cores miss
+// the LAN's 200 ms probe timeouts, and the large profile's quarter of the
+// probe traffic is what lets the fleet form (docs/scale.md).
+const LargeSimNodes = 100
+
+// simHandoffQueue is memberlist's queue of received gossip messages
+// awaiting its handler (HandoffQueueDepth, 1,024 by default). When a
+// fleet of hundreds starts at once, every agent hears each one's alive
+// message several times over; a full queue drops them (memberlist logs
+// "handler queue full") and the member list fills only at the next
+// push-pull, tens of seconds later.
+const simHandoffQueue = 8192
+
+// gossipProfile is the profile the sim gives its agents.
+func (c SimConfig) gossipProfile() string {
+	if c.GossipProfile == "" && c.Nodes > LargeSimNodes {
+		return liveness.ProfileLarge
+	}
+	return c.GossipProfile
 }
 
 // DefaultSimConfig is a fleet of n hollow nodes with room for 110 pods each.
@@ -100,7 +126,14 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Sim{cfg: cfg}
-	join := []string{hostPort(addrs[0].String(), cfg.GossipPort)}
+	// Clients join through the seats in turn, not all through the first
+	// node: one agent answering hundreds of joins at once was that
+	// node's whole share of the CPU in a 300-node start. One address
+	// each, as memberlist's Join syncs with every address it is given.
+	var seats []string
+	for _, a := range addrs[:cfg.Seats] {
+		seats = append(seats, hostPort(a.String(), cfg.GossipPort))
+	}
 	for i, addr := range addrs {
 		n := &SimNode{Name: fmt.Sprintf("h%04d", i+1), Addr: addr.String(), Seat: i < cfg.Seats,
 			Runtime: hollow.NewRuntime(), Network: hollow.NewNetwork(),
@@ -110,31 +143,46 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.DataDir = filepath.Join(cfg.Dir, n.Name)
 		ac.BindAddr = n.Addr
 		ac.APIPort, ac.RaftPort, ac.GossipPort = cfg.APIPort, cfg.RaftPort, cfg.GossipPort
-		if i > 0 {
-			ac.Join = join
-		}
+		ac.Join = simJoin(seats, i)
 		if n.Seat {
 			ac.BootstrapExpect = cfg.Seats
 		}
 		ac.Servers = cfg.Seats
 		ac.Memory, ac.CPU, ac.MaxPods = cfg.Memory, cfg.CPU, cfg.MaxPods
 		ac.NodeGrace = cfg.NodeGrace
+		ac.GossipProfile = cfg.gossipProfile()
 		ac.DNSAddr = "off"
 		// The agents share one process: any node's /debug/pprof/ profiles them all.
 		ac.DebugPprof = true
-		if !cfg.GossipCompression {
-			ac.tuneGossip = func(mc *memberlist.Config) { mc.EnableCompression = false }
+		log := cfg.Log.With("node", n.Name)
+		compress := cfg.GossipCompression
+		ac.tuneGossip = func(mc *memberlist.Config) error {
+			mc.EnableCompression = compress
+			mc.HandoffQueueDepth = simHandoffQueue
+			return simTransportFor(mc, log.With("part", "gossip")) // sim_gossip_transport.go
 		}
 		rt, nw := n.Runtime, n.Network
 		ac.NodeBackend = func() (node.PodRuntime, node.Network) { return rt, nw }
 		ac.started = n.a.Store
 		var actx context.Context
 		actx, n.cancel = context.WithCancelCause(ctx)
-		log := cfg.Log.With("node", n.Name)
 		go func() { n.done <- Run(actx, ac, log) }()
 		s.nodes = append(s.nodes, n)
 	}
 	return s, nil
+}
+
+// simJoin is whom the i-th node (from 0; the seats first) joins: nobody
+// for the first, the first for another seat, and one seat each for the
+// clients in turn.
+func simJoin(seats []string, i int) []string {
+	switch {
+	case i == 0:
+		return nil
+	case i < len(seats):
+		return seats[:1]
+	}
+	return []string{seats[i%len(seats)]}
 }
 
 // simAddrs are n consecutive loopback addresses from first.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
 )
 
@@ -153,4 +154,37 @@ func TestSimFleetRunsPodsAndReplacesACrashedNodesReplica(t *testing.T) {
 		}
 		return live == 3
 	})
+}
+
+// The clients of a sim join through the seats in turn, one each (a
+// memberlist join syncs with every address given), and the seats through
+// the first; a fleet above LargeSimNodes gossips with the large profile
+// unless one is named.
+func TestSimSpreadsJoinsAndPicksTheLargeProfile(t *testing.T) {
+	seats := []string{"s1", "s2", "s3"}
+	want := [][]string{nil, {"s1"}, {"s1"}, {"s1"}, {"s2"}, {"s3"}, {"s1"}}
+	per := map[string]int{}
+	for i, w := range want {
+		got := simJoin(seats, i)
+		if fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("node %d joins %v, want %v", i, got, w)
+		}
+	}
+	for i := 3; i < 303; i++ {
+		per[simJoin(seats, i)[0]]++
+	}
+	for _, s := range seats {
+		if per[s] != 100 {
+			t.Errorf("seat %s takes %d of 300 clients' joins, want 100", s, per[s])
+		}
+	}
+	for _, c := range []struct {
+		nodes   int
+		profile string
+		want    string
+	}{{LargeSimNodes, "", ""}, {LargeSimNodes + 1, "", liveness.ProfileLarge}, {1000, liveness.ProfileLAN, liveness.ProfileLAN}, {3, liveness.ProfileWAN, liveness.ProfileWAN}} {
+		if got := (SimConfig{Nodes: c.nodes, GossipProfile: c.profile}).gossipProfile(); got != c.want {
+			t.Errorf("%d nodes, profile %q: the agents get %q, want %q", c.nodes, c.profile, got, c.want)
+		}
+	}
 }
