@@ -68,6 +68,16 @@ func TestSimScale(t *testing.T) {
 	}
 }
 
+// stepWait is how long a step may take: d, or less when
+// SHOAL_SCALE_STEP_WAIT says so (a run that must fit a shared machine's
+// slot records where it stopped rather than being cut off unrecorded).
+func stepWait(d time.Duration) time.Duration {
+	if w, err := time.ParseDuration(os.Getenv("SHOAL_SCALE_STEP_WAIT")); err == nil && w > 0 {
+		return min(d, w)
+	}
+	return d
+}
+
 // scaleResult is one line of bench/results/scale.jsonl.
 type scaleResult struct {
 	Name string `json:"name"` // "scale_<nodes>nodes"
@@ -181,7 +191,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 
 	// Start: gossip converged, every node Ready.
 	lastReady := time.Now()
-	if !waitFor(t, 5*time.Minute, "gossip converged", 100*time.Millisecond, func() bool {
+	if !waitFor(t, stepWait(5*time.Minute), "gossip converged", 100*time.Millisecond, func() bool {
 		if time.Since(lastReady) > 2*time.Second {
 			lastReady = time.Now()
 			if r, ok := readyOf(); ok {
@@ -200,7 +210,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	}
 	res.MinMembers = 0
 	res.GossipS = time.Since(start).Seconds()
-	if !waitFor(t, 5*time.Minute, "every node Ready", 250*time.Millisecond, func() bool {
+	if !waitFor(t, stepWait(5*time.Minute), "every node Ready", 250*time.Millisecond, func() bool {
 		r, ok := readyOf()
 		if !ok {
 			return false
@@ -297,7 +307,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 		podsByNode     map[string][]api.Pod
 	)
 	go func() { wg.Wait(); createdOnce.Do(func() { close(created) }) }()
-	podsDone := waitFor(t, 15*time.Minute, fmt.Sprintf("%d pods bound and Running", pods), 500*time.Millisecond, func() bool {
+	podsDone := waitFor(t, stepWait(15*time.Minute), fmt.Sprintf("%d pods bound and Running", pods), 500*time.Millisecond, func() bool {
 		select {
 		case <-created:
 			if createdAt == 0 {
@@ -380,7 +390,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 			kwg.Add(1)
 			go func() { defer kwg.Done(); _ = v.Kill() }()
 		}
-		if !waitFor(t, 5*time.Minute, fmt.Sprintf("%d killed nodes NotReady", k), 100*time.Millisecond, func() bool {
+		if !waitFor(t, stepWait(5*time.Minute), fmt.Sprintf("%d killed nodes NotReady", k), 100*time.Millisecond, func() bool {
 			r, ok := readyOf()
 			if !ok {
 				return false
@@ -398,7 +408,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 			return res
 		}
 		kr.DetectS = time.Since(t0).Seconds()
-		if !waitFor(t, 10*time.Minute, "replacements Running", 250*time.Millisecond, func() bool {
+		if !waitFor(t, stepWait(10*time.Minute), "replacements Running", 250*time.Millisecond, func() bool {
 			var l api.PodList
 			if err := getJSONWith(poll, base+"/api/v1/namespaces/default/pods?resourceVersion=0&labelSelector=scale%3Drc", &l); err != nil {
 				return false
