@@ -69,6 +69,11 @@ const LargeSimNodes = 100
 // push-pull, tens of seconds later.
 const simHandoffQueue = 8192
 
+// simPodCIDR is the sim's cluster range: 32,768 blocks of /24. The
+// agent's default, 10.244.0.0/16, has 256, and a fleet of more nodes
+// than that cannot register the rest ("no free /24 block left").
+const simPodCIDR = "10.128.0.0/9"
+
 // gossipProfile is the profile the sim gives its agents.
 func (c SimConfig) gossipProfile() string {
 	if c.GossipProfile == "" && c.Nodes > LargeSimNodes {
@@ -150,6 +155,7 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.Servers = cfg.Seats
 		ac.Memory, ac.CPU, ac.MaxPods = cfg.Memory, cfg.CPU, cfg.MaxPods
 		ac.NodeGrace = cfg.NodeGrace
+		ac.PodCIDR = simPodCIDR
 		ac.GossipProfile = cfg.gossipProfile()
 		ac.DNSAddr = "off"
 		// The agents share one process: any node's /debug/pprof/ profiles them all.

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/placement"
 )
 
 // A node's assignments view names its pods and, for the routes to the
@@ -29,26 +31,56 @@ type routes struct {
 }
 
 // routesAt returns the nodes' part of a view at the state's index idx (or
-// later), computing it once per index.
+// later). It reads the stored nodes without copying them (NodeInfos) and
+// builds and hashes a new part only when a node's name, block or
+// addresses changed: the index moves with every pod status report, and
+// copying every Node (a JSON round trip each) at each new index was a
+// fifth of a 300-node sim's CPU (docs/scale.md).
 func (srv *Server) routesAt(idx uint64) *routes {
-	if r := srv.routes.Load(); r != nil && r.index >= idx {
-		return r
+	old := srv.routes.Load()
+	if old != nil && old.index >= idx {
+		return old
 	}
-	nodes, at := srv.fsm().Nodes()
-	r := &routes{index: at, nodes: make([]api.Node, 0, len(nodes))}
-	for _, n := range nodes {
-		r.nodes = append(r.nodes, api.Node{
-			TypeMeta:   n.TypeMeta,
-			ObjectMeta: api.ObjectMeta{Name: n.ObjectMeta.Name},
-			Spec:       api.NodeSpec{PodCIDR: n.Spec.PodCIDR},
-			Status:     api.NodeStatus{Addresses: n.Status.Addresses},
-		})
+	// The index is read first: the nodes read after it are at least as
+	// new, so the part is valid from there on.
+	at := srv.fsm().Index()
+	infos := srv.fsm().NodeInfos()
+	var r *routes
+	if old != nil && sameRoutes(old.nodes, infos) {
+		r = &routes{index: at, nodes: old.nodes, sum: old.sum}
+	} else {
+		r = &routes{index: at, nodes: make([]api.Node, 0, len(infos))}
+		for _, in := range infos {
+			n := in.Node // stored, read-only
+			r.nodes = append(r.nodes, api.Node{
+				TypeMeta:   n.TypeMeta,
+				ObjectMeta: api.ObjectMeta{Name: n.ObjectMeta.Name},
+				Spec:       api.NodeSpec{PodCIDR: n.Spec.PodCIDR},
+				Status:     api.NodeStatus{Addresses: slices.Clone(n.Status.Addresses)},
+			})
+		}
+		r.sum = hashJSON(r.nodes)
 	}
-	r.sum = hashJSON(r.nodes)
-	if old := srv.routes.Load(); old == nil || old.index < r.index {
+	if cur := srv.routes.Load(); cur == nil || cur.index < r.index {
 		srv.routes.Store(r)
 	}
 	return r
+}
+
+// sameRoutes tells whether the nodes a view carries are still those of
+// infos: the same names, blocks and addresses, in the same order.
+func sameRoutes(nodes []api.Node, infos []placement.NodeInfo) bool {
+	if len(nodes) != len(infos) {
+		return false
+	}
+	for i, in := range infos {
+		n, have := in.Node, nodes[i]
+		if n.ObjectMeta.Name != have.ObjectMeta.Name || n.Spec.PodCIDR != have.Spec.PodCIDR || n.TypeMeta != have.TypeMeta ||
+			!slices.Equal(n.Status.Addresses, have.Status.Addresses) {
+			return false
+		}
+	}
+	return true
 }
 
 // assignmentsView is what the state binds to node now, with its token.
