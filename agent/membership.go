@@ -68,6 +68,9 @@ type membership struct {
 	// since it last saw them alive.
 	failed map[string]bool
 	pings  int // pingServer's turn
+	// servers and serversStale: membership_servers.go.
+	servers      []memberlist.Node
+	serversStale bool
 	// self, peers and peersFile remember the members seen, for a restart
 	// to rejoin through (membership_peers.go).
 	self      string
@@ -265,6 +268,7 @@ func (m *membership) NotifyUpdate(n *memberlist.Node) {
 func (m *membership) record(n *memberlist.Node, live bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.serverChanged(n.Name) // membership_servers.go
 	if !live {
 		if meta, ok := m.metas[n.Name]; !ok || !meta.Leaving {
 			m.failed[n.Name] = true
@@ -285,6 +289,7 @@ func (m *membership) record(n *memberlist.Node, live bool) {
 	} else {
 		m.metas[n.Name] = meta
 	}
+	m.serverChanged(n.Name)
 	m.rememberPeer(&c) // membership_peers.go
 }
 
@@ -307,23 +312,27 @@ func (m *membership) failedVerdict(name string) bool {
 // lists costs one tick in as many as there are servers, while the node
 // fences only after several ticks without an answer.
 func (m *membership) pingServer(self string) bool {
-	m.mu.Lock()
-	var servers []memberlist.Node
-	for _, n := range m.nodes {
-		if n.Name != self && m.metas[n.Name].Server {
-			servers = append(servers, n)
-		}
-	}
-	m.pings++
-	turn := m.pings
-	m.mu.Unlock()
-	if len(servers) == 0 {
+	n, ok := m.serverToPing(self)
+	if !ok {
 		return false
 	}
-	sort.Slice(servers, func(i, j int) bool { return servers[i].Name < servers[j].Name })
-	n := servers[turn%len(servers)]
 	_, err := m.list.Ping(n.Name, &net.UDPAddr{IP: n.Addr, Port: int(n.Port)})
 	return err == nil
+}
+
+// serverToPing is the server whose turn it is. The servers are listed
+// once per change among them (membership_servers.go), not by going over
+// every member at each tick: in a 1,000-node sim that scan was a tenth of
+// the CPU.
+func (m *membership) serverToPing(self string) (memberlist.Node, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	servers := m.serverList(self)
+	m.pings++
+	if len(servers) == 0 {
+		return memberlist.Node{}, false
+	}
+	return servers[m.pings%len(servers)], true
 }
 
 // slogWriter turns the standard-library logging of hashicorp's libraries into slog records.
