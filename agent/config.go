@@ -123,6 +123,8 @@ type Config struct {
 	started func(*Agent)
 	// tuneGossip lets the sim change memberlist's settings last.
 	tuneGossip func(*memberlist.Config) error
+	// tuneRaft lets the sim change its seats' Raft timeouts last.
+	tuneRaft func(*consensus.Config)
 }
 
 // DefaultConfig is the configuration of a one-machine fleet.

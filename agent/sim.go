@@ -16,6 +16,7 @@ import (
 	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/agent/node"
 	"github.com/shoal-dev/shoal/agent/node/hollow"
+	"github.com/shoal-dev/shoal/consensus"
 )
 
 // A sim is a fleet of hollow agents in one process: each is the real
@@ -50,6 +51,9 @@ type SimConfig struct {
 	// message (a fresh LZW table per message) cost about a third of a
 	// 100-node sim's CPU (docs/scale.md).
 	GossipCompression bool
+	// StartEvery spaces the clients' starts (the seats start at once); 0
+	// starts every agent at once.
+	StartEvery time.Duration
 	// GossipProfile is every agent's (agent/liveness); "" picks the LAN
 	// profile up to LargeSimNodes nodes and the large one above.
 	GossipProfile string
@@ -68,6 +72,30 @@ const LargeSimNodes = 100
 // "handler queue full") and the member list fills only at the next
 // push-pull, tens of seconds later.
 const simHandoffQueue = 8192
+
+// simRetransmitMult is how many times (x log10 of the fleet) a large
+// sim's agents pass each gossip message on: memberlist's 4 makes every
+// agent of 1,000 receive each join, suspicion and refutation a dozen
+// times, and decoding the copies was most of a 1,000-node start's CPU.
+// At 2 a message still reaches every member with high probability (3
+// random members per gossip round, 6 rounds), and push-pull repairs the
+// rest.
+const simRetransmitMult = 2
+
+// simRaftTimeouts gives a large sim's seats five times consensus's
+// default heartbeat and election timeouts (1 s), and three times its
+// leader lease. The seats share two cores with hundreds of agents: a
+// vote or heartbeat that waits a second for the scheduler started
+// elections over and over in a 1,000-node start (375 in four minutes),
+// and no leader means no node is registered. Seats on machines of their
+// own do not wait like that; the sim's failover figures count these
+// longer timeouts only where a seat is killed, which the scale report
+// does not do (it kills clients).
+func simRaftTimeouts(c *consensus.Config) {
+	c.HeartbeatTimeout = 5 * time.Second
+	c.ElectionTimeout = 5 * time.Second
+	c.LeaderLeaseTimeout = 1500 * time.Millisecond
+}
 
 // simPodCIDR is the sim's cluster range: 32,768 blocks of /24. The
 // agent's default, 10.244.0.0/16, has 256, and a fleet of more nodes
@@ -94,8 +122,9 @@ func DefaultSimConfig(n int, dir string) SimConfig {
 
 // Sim is a running sim fleet.
 type Sim struct {
-	cfg   SimConfig
-	nodes []*SimNode
+	cfg      SimConfig
+	nodes    []*SimNode
+	stopping chan struct{} // closed by Stop: start the rest at once
 }
 
 // SimNode is one hollow agent of a sim.
@@ -130,7 +159,8 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Sim{cfg: cfg}
+	s := &Sim{cfg: cfg, stopping: make(chan struct{})}
+	var later []func() // clients spaced by StartEvery
 	// Clients join through the seats in turn, not all through the first
 	// node: one agent answering hundreds of joins at once was that
 	// node's whole share of the CPU in a 300-node start. One address
@@ -162,18 +192,42 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.DebugPprof = true
 		log := cfg.Log.With("node", n.Name)
 		compress := cfg.GossipCompression
+		large := ac.GossipProfile == liveness.ProfileLarge
 		ac.tuneGossip = func(mc *memberlist.Config) error {
 			mc.EnableCompression = compress
 			mc.HandoffQueueDepth = simHandoffQueue
+			if large {
+				mc.RetransmitMult = simRetransmitMult
+			}
 			return simTransportFor(mc, log.With("part", "gossip")) // sim_gossip_transport.go
+		}
+		if large {
+			ac.tuneRaft = simRaftTimeouts
 		}
 		rt, nw := n.Runtime, n.Network
 		ac.NodeBackend = func() (node.PodRuntime, node.Network) { return rt, nw }
 		ac.started = n.a.Store
 		var actx context.Context
 		actx, n.cancel = context.WithCancelCause(ctx)
-		go func() { n.done <- Run(actx, ac, log) }()
+		run := func() { go func() { n.done <- Run(actx, ac, log) }() }
+		if n.Seat || cfg.StartEvery <= 0 {
+			run()
+		} else {
+			later = append(later, run)
+		}
 		s.nodes = append(s.nodes, n)
+	}
+	if len(later) > 0 {
+		go func() {
+			for _, run := range later {
+				select {
+				case <-time.After(cfg.StartEvery):
+				case <-s.stopping:
+				case <-ctx.Done():
+				}
+				run()
+			}
+		}()
 	}
 	return s, nil
 }
@@ -239,6 +293,11 @@ func (s *Sim) Stop() error {
 		mu   sync.Mutex
 		errs []error
 	)
+	select {
+	case <-s.stopping: // stopped before
+	default:
+		close(s.stopping)
+	}
 	for _, n := range s.nodes {
 		wg.Add(1)
 		go func() {

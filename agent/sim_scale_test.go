@@ -90,35 +90,39 @@ type scaleResult struct {
 	ReadyMax int    `json:"ready_max,omitempty"` // most nodes seen Ready at once
 	// MinMembers is the fewest members an agent's gossip held when the
 	// start was given up on.
-	MinMembers int          `json:"gossip_min_members,omitempty"`
-	Nodes      int          `json:"nodes"`
-	Seats      int          `json:"seats"`
-	Pods       int          `json:"pods,omitempty"`
-	Load       string       `json:"load"` // /proc/loadavg before and after
-	GossipS    float64      `json:"gossip_converged_s,omitempty"`
-	ReadyS     float64      `json:"all_ready_s,omitempty"`
-	CreateS    float64      `json:"create_s,omitempty"`
-	BoundS     float64      `json:"all_bound_s,omitempty"`
-	RunningS   float64      `json:"all_running_s,omitempty"`
-	BoundRate  float64      `json:"bound_pods_per_s,omitempty"`
-	RunRate    float64      `json:"running_pods_per_s,omitempty"`
-	CreateP50  float64      `json:"create_p50_ms,omitempty"`
-	CreateP99  float64      `json:"create_p99_ms,omitempty"`
-	CreateMax  float64      `json:"create_max_ms,omitempty"`
-	ListP50    float64      `json:"list_p50_ms,omitempty"`
-	ListP99    float64      `json:"list_p99_ms,omitempty"`
-	Kills      []killResult `json:"kills"`
-	SoakS      float64      `json:"soak_s,omitempty"`
-	FalseNR    int          `json:"false_not_ready,omitempty"` // live nodes seen NotReady, whole run
-	HeapMiB    float64      `json:"heap_inuse_mib,omitempty"`
-	HeapPerKiB float64      `json:"heap_per_node_kib,omitempty"`
-	RSSMiB     float64      `json:"rss_mib,omitempty"`
-	Goroutines int          `json:"goroutines,omitempty"`
-	CPUCores   float64      `json:"cpu_cores_busy,omitempty"`  // process CPU / wall during the pods phase
-	CPUStart   float64      `json:"cpu_cores_start,omitempty"` // a start given up on: process CPU / wall since start
-	CPUIdle    float64      `json:"cpu_cores_idle,omitempty"`  // during the soak
-	WALMiB     float64      `json:"raft_wal_mib,omitempty"`    // largest seat's
-	SnapMiB    float64      `json:"raft_snapshots_mib,omitempty"`
+	MinMembers int `json:"gossip_min_members,omitempty"`
+	Nodes      int `json:"nodes"`
+	// StartEveryMS spaces the clients' starts (SHOAL_SCALE_START_EVERY);
+	// Profile is the agents' gossip profile ("" the LAN one).
+	StartEveryMS float64      `json:"start_every_ms,omitempty"`
+	Profile      string       `json:"gossip_profile,omitempty"`
+	Seats        int          `json:"seats"`
+	Pods         int          `json:"pods,omitempty"`
+	Load         string       `json:"load"` // /proc/loadavg before and after
+	GossipS      float64      `json:"gossip_converged_s,omitempty"`
+	ReadyS       float64      `json:"all_ready_s,omitempty"`
+	CreateS      float64      `json:"create_s,omitempty"`
+	BoundS       float64      `json:"all_bound_s,omitempty"`
+	RunningS     float64      `json:"all_running_s,omitempty"`
+	BoundRate    float64      `json:"bound_pods_per_s,omitempty"`
+	RunRate      float64      `json:"running_pods_per_s,omitempty"`
+	CreateP50    float64      `json:"create_p50_ms,omitempty"`
+	CreateP99    float64      `json:"create_p99_ms,omitempty"`
+	CreateMax    float64      `json:"create_max_ms,omitempty"`
+	ListP50      float64      `json:"list_p50_ms,omitempty"`
+	ListP99      float64      `json:"list_p99_ms,omitempty"`
+	Kills        []killResult `json:"kills"`
+	SoakS        float64      `json:"soak_s,omitempty"`
+	FalseNR      int          `json:"false_not_ready,omitempty"` // live nodes seen NotReady, whole run
+	HeapMiB      float64      `json:"heap_inuse_mib,omitempty"`
+	HeapPerKiB   float64      `json:"heap_per_node_kib,omitempty"`
+	RSSMiB       float64      `json:"rss_mib,omitempty"`
+	Goroutines   int          `json:"goroutines,omitempty"`
+	CPUCores     float64      `json:"cpu_cores_busy,omitempty"`  // process CPU / wall during the pods phase
+	CPUStart     float64      `json:"cpu_cores_start,omitempty"` // a start given up on: process CPU / wall since start
+	CPUIdle      float64      `json:"cpu_cores_idle,omitempty"`  // during the soak
+	WALMiB       float64      `json:"raft_wal_mib,omitempty"`    // largest seat's
+	SnapMiB      float64      `json:"raft_snapshots_mib,omitempty"`
 }
 
 type killResult struct {
@@ -133,6 +137,11 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	res := scaleResult{Name: fmt.Sprintf("scale_%dnodes", nodes), Variant: os.Getenv("SHOAL_SCALE_VARIANT"), Nodes: nodes, Pods: pods, Load: loadavg()}
 	cfg := DefaultSimConfig(nodes, t.TempDir())
 	cfg.MaxPods = max(110, 3*pods/nodes)
+	if d, err := time.ParseDuration(os.Getenv("SHOAL_SCALE_START_EVERY")); err == nil && d > 0 {
+		cfg.StartEvery = d
+		res.StartEveryMS = float64(d.Microseconds()) / 1000
+	}
+	res.Profile = cfg.gossipProfile()
 	if f := os.Getenv("SHOAL_SCALE_LOG"); f != "" {
 		w, err := os.Create(f)
 		if err != nil {
