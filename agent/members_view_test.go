@@ -27,6 +27,11 @@ func TestMembersViewIsRebuiltOnlyOnAChange(t *testing.T) {
 	if len(first) != 2 || first[0].Name != "a" || !first[0].Server || first[0].API != "10.0.0.1:8080" || first[1].Name != "b" || first[1].Server || !first[1].Alive {
 		t.Fatalf("view %+v", first)
 	}
+	// The metadata is kept once, decoded; not also as the bytes gossip
+	// brought (every agent of a sim holds every member).
+	if raw := m.nodes["a"].Meta; raw != nil {
+		t.Errorf("member a's metadata kept as %d raw bytes beside the decoded copy", len(raw))
+	}
 	if again := v.get(m); &again[0] != &first[0] {
 		t.Error("the view was rebuilt without a change")
 	}

@@ -280,10 +280,10 @@ func (m *membership) record(n *memberlist.Node, live bool) {
 	delete(m.failed, n.Name)
 	c := *n
 	c.Addr = append(net.IP(nil), n.Addr...)
-	c.Meta = append([]byte(nil), n.Meta...)
+	c.Meta = nil // kept once, decoded, in metas: every agent holds every member
 	m.nodes[n.Name] = c
 	var meta nodeMeta
-	if err := json.Unmarshal(c.Meta, &meta); err != nil {
+	if err := json.Unmarshal(n.Meta, &meta); err != nil {
 		m.log.Warn("unreadable gossip metadata", "node", n.Name, "err", err)
 		delete(m.metas, n.Name)
 	} else {
