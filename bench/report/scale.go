@@ -21,6 +21,8 @@ type scaleLine struct {
 	Seats   int                `json:"seats"`
 	Pods    int                `json:"pods"`
 	Load    string             `json:"load"`
+	Profile string             `json:"gossip_profile"`
+	Every   float64            `json:"start_every_ms"`
 	Kills   []map[string]any   `json:"kills"`
 	Vals    map[string]float64 `json:"-"`
 }
@@ -153,6 +155,17 @@ func writeScale(w io.Writer, lines []scaleLine) {
 		}
 		fmt.Fprintf(w, "%s\n\n", title)
 		fmt.Fprintf(w, "Load average (1/5/15 min) at the start and the end of the last run: %s.\n\n", strings.ReplaceAll(last.Load, "->", "→"))
+		profile := last.Profile
+		if profile == "" {
+			profile = "lan"
+		}
+		fmt.Fprintf(w, "Gossip profile: %s", profile)
+		if last.Every > 0 {
+			fmt.Fprintf(w, "; the seats started together, then a client every %g ms", last.Every)
+		} else {
+			fmt.Fprint(w, "; every agent started at once")
+		}
+		fmt.Fprint(w, ".\n\n")
 		for _, l := range ls {
 			if l.Stopped != "" {
 				fmt.Fprintf(w, "A run stopped at the step \"%s\", not reached in its time: at most %d of %d nodes were Ready at once", l.Stopped, int(l.Vals["ready_max"]), l.Nodes)
