@@ -44,3 +44,27 @@ func TestNoExecutePassCopiesNoNodes(t *testing.T) {
 		t.Error("p1 stayed on the NoExecute-tainted node")
 	}
 }
+
+// The Endpoints pass reads the nodes' readiness from the stored nodes, not
+// a copy of every Node at each pass, and still follows it.
+func TestEndpointsPassCopiesNoNodes(t *testing.T) {
+	l, s, _ := endpointsLeader(t)
+	counting := &copyCountingState{State: l.state}
+	l.state = counting
+	web := map[string]string{"app": "web"}
+	servedPod(t, s, "default", "a", "n1", web)
+	setReady(t, s, "default", "a", true)
+	createService(t, s, webService(api.ServicePort{Name: "http", Port: 80, TargetPort: api.FromInt(8080)}))
+	pass(t, l, s)
+	if got := endpointsView(t, s, "default", "web"); got != "ready: a[http=8080]@n1 | notReady: " {
+		t.Fatalf("endpoints %q", got)
+	}
+	apply(t, s, consensus.SetNodeCondition{Name: "n1", Ready: false, Reason: "NodeLost", Time: time.Now().UTC()})
+	pass(t, l, s)
+	if got := endpointsView(t, s, "default", "web"); got != "ready:  | notReady: a[http=8080]@n1" {
+		t.Errorf("with n1 NotReady: endpoints %q", got)
+	}
+	if n := counting.copies.Load(); n != 0 {
+		t.Errorf("two passes copied every node %d times", n)
+	}
+}
