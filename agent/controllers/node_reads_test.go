@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,5 +67,63 @@ func TestEndpointsPassCopiesNoNodes(t *testing.T) {
 	}
 	if n := counting.copies.Load(); n != 0 {
 		t.Errorf("two passes copied every node %d times", n)
+	}
+}
+
+// podReadCountingState also counts the reads that copy pods.
+type podReadCountingState struct {
+	copyCountingState
+	podReads atomic.Int64
+}
+
+func (s *podReadCountingState) Pods(filter func(*api.Pod) bool) ([]*api.Pod, uint64) {
+	s.podReads.Add(1)
+	return s.State.Pods(filter)
+}
+
+// A replication pass reads a namespace's pods once for all its
+// controllers and copies no node, and each controller still gets its
+// replicas.
+func TestReplicationPassReadsEachNamespaceOnce(t *testing.T) {
+	l, s := testLeader(t, Config{Liveness: liveness.WithGrace(time.Minute)}, Deps{Members: &fakeFleet{}})
+	counting := &podReadCountingState{copyCountingState: copyCountingState{State: l.state}}
+	l.state = counting
+	registerReady(t, s, Member{Name: "n1", Alive: true})
+	var ctrls []api.Replicated
+	for i := range 3 {
+		rc := planRC(2)
+		rc.ObjectMeta.Name, rc.ObjectMeta.UID = fmt.Sprintf("web%d", i), ""
+		rc.Spec.Selector = map[string]string{"app": rc.ObjectMeta.Name}
+		rc.Spec.Template.ObjectMeta.Labels = rc.Spec.Selector
+		rc.Spec.Template.Spec = api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}
+		apply(t, s, consensus.ApplyController{RC: rc, Create: true, UID: api.UID(rc.ObjectMeta.Name + "-uid"), Time: time.Now().UTC()})
+		got, err := s.FSM.Controller(api.KindReplicationController, "default", rc.ObjectMeta.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctrls = append(ctrls, got)
+	}
+	known := map[string]bool{}
+	for _, c := range ctrls {
+		known[string(api.MetaOf(c).UID)] = true
+	}
+	snap := l.newReplicaSnapshot()
+	for _, c := range ctrls {
+		if err := l.syncReplicasFrom(context.Background(), c, known, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := counting.podReads.Load(); n != 1 {
+		t.Errorf("a pass over 3 controllers of one namespace read its pods %d times, want once", n)
+	}
+	if n := counting.copies.Load(); n != 0 {
+		t.Errorf("a pass copied every node %d times", n)
+	}
+	for _, c := range ctrls {
+		name := api.MetaOf(c).Name
+		pods, _ := s.FSM.Pods(func(p *api.Pod) bool { return p.ObjectMeta.Labels["app"] == name })
+		if len(pods) != 2 {
+			t.Errorf("controller %s has %d pods, want 2", name, len(pods))
+		}
 	}
 }
