@@ -107,11 +107,29 @@ func TestReplicationPassReadsEachNamespaceOnce(t *testing.T) {
 	for _, c := range ctrls {
 		known[string(api.MetaOf(c).UID)] = true
 	}
+	// An orphan web0 adopts: the stored pod is replaced, never changed.
+	orphan := api.Pod{ObjectMeta: api.ObjectMeta{Name: "orphan", Namespace: "default", Labels: map[string]string{"app": "web0"}},
+		Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}
+	orphan.APIVersion, orphan.Kind = "v1", "Pod"
+	apply(t, s, consensus.CreatePod{Pod: orphan, UID: "uid-orphan", Time: time.Now().UTC()})
+	var stored *api.Pod
+	s.FSM.Pods(func(p *api.Pod) bool {
+		if p.ObjectMeta.Name == "orphan" {
+			stored = p
+		}
+		return false
+	})
 	snap := l.newReplicaSnapshot()
 	for _, c := range ctrls {
 		if err := l.syncReplicasFrom(context.Background(), c, known, snap); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if len(stored.ObjectMeta.OwnerReferences) != 0 {
+		t.Error("adoption changed the stored pod in place")
+	}
+	if got, _ := s.FSM.Pods(func(p *api.Pod) bool { return p.ObjectMeta.Name == "orphan" }); len(got) != 1 || api.ControllerOf(got[0]) == nil || api.ControllerOf(got[0]).Name != "web0" {
+		t.Errorf("the orphan was not adopted by web0: %+v", got)
 	}
 	if n := counting.podReads.Load(); n != 1 {
 		t.Errorf("a pass over 3 controllers of one namespace read its pods %d times, want once", n)

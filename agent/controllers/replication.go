@@ -175,10 +175,20 @@ func (l *Leader) newReplicaSnapshot() *replicaSnapshot {
 	return &replicaSnapshot{l: l, pods: map[string][]*api.Pod{}, notReady: notReady}
 }
 
+// podsIn is the namespace's pods as stored: read-only, shared, not
+// copied (the state stores a changed pod as a new one and never changes a
+// stored pod in place). Whoever changes one copies it first
+// (syncReplicasFrom's release and adoption).
 func (s *replicaSnapshot) podsIn(ns string) []*api.Pod {
 	pods, ok := s.pods[ns]
 	if !ok {
-		pods, _ = s.l.state.Pods(func(p *api.Pod) bool { return p.ObjectMeta.Namespace == ns })
+		pods = []*api.Pod{}
+		s.l.state.Pods(func(p *api.Pod) bool {
+			if p.ObjectMeta.Namespace == ns {
+				pods = append(pods, p)
+			}
+			return false // nothing copied
+		})
 		s.pods[ns] = pods
 	}
 	return pods
@@ -198,6 +208,7 @@ func (l *Leader) syncReplicasFrom(ctx context.Context, ctrl api.Replicated, know
 	plan := planReplicas(ctrl, sel, snap.podsIn(meta.Namespace), known, snap.notReady)
 	ref := api.NewControllerRef(ctrl)
 	for _, p := range plan.release {
+		p = p.DeepCopy() // the snapshot's pods are the stored ones
 		var refs []api.OwnerReference
 		for _, r := range p.ObjectMeta.OwnerReferences {
 			if r.UID != meta.UID {
@@ -211,6 +222,7 @@ func (l *Leader) syncReplicasFrom(ctx context.Context, ctrl api.Replicated, know
 		l.log.Info("released pod whose labels left the selector", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	}
 	for _, p := range plan.adopt {
+		p = p.DeepCopy()
 		var refs []api.OwnerReference
 		for _, r := range p.ObjectMeta.OwnerReferences {
 			if r.Controller == nil || !*r.Controller {
