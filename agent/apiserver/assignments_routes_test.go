@@ -2,8 +2,12 @@ package apiserver
 
 import (
 	"context"
+	"fmt"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	kresource "k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
@@ -48,5 +52,56 @@ func TestRoutesAreReusedUntilARouteChanges(t *testing.T) {
 	joined := apply(consensus.RegisterNode{Node: api.Node{ObjectMeta: api.ObjectMeta{Name: "n3"}}, Time: time.Now()})
 	if r := srv.routesAt(joined); len(r.nodes) != 3 {
 		t.Fatalf("after n3 joined: %d routes", len(r.nodes))
+	}
+}
+
+// A held query sleeps through changes to other nodes' pods (known from
+// the node's pods generation, without reading its view) and answers the
+// change of one of its own.
+func TestHeldViewSleepsThroughOtherNodesPods(t *testing.T) {
+	s := consensus.NewTestCluster(t, 1).Leader()
+	apply := func(cmd consensus.Command) uint64 {
+		t.Helper()
+		res, err := s.Raft.Apply(context.Background(), cmd)
+		if err != nil {
+			t.Fatalf("%s: %v", cmd.Type(), err)
+		}
+		return res.Index
+	}
+	for _, n := range []string{"n1", "n2"} {
+		apply(consensus.RegisterNode{Node: api.Node{ObjectMeta: api.ObjectMeta{Name: n}, Status: api.NodeStatus{
+			Allocatable: api.ResourceList{api.ResourcePods: kresource.MustParse("110"), api.ResourceCPU: kresource.MustParse("4"), api.ResourceMemory: kresource.MustParse("4Gi")}}}, Time: time.Now()})
+		apply(consensus.SetNodeCondition{Name: n, Ready: true, Reason: "AgentReady", Time: time.Now()})
+	}
+	newPod := func(name, node string) uint64 {
+		p := api.Pod{ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default"}, Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}
+		p.APIVersion, p.Kind = "v1", "Pod"
+		apply(consensus.CreatePod{Pod: p, UID: api.UID("uid-" + name), Time: time.Now()})
+		ip, err := s.FSM.FreePodIP(node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return apply(consensus.BindPod{Namespace: "default", Name: name, UID: api.UID("uid-" + name), Node: node, PodIP: ip.String(), Time: time.Now()})
+	}
+	srv := httptest.NewServer(testServer(s.ID, fixedSeat{store: s.FSM, log: s.Raft}, nil).Handler())
+	t.Cleanup(srv.Close)
+	base := srv.URL + "/shoal/v1/nodes/n1/assignments"
+	first := getView(t, base+"?index=0")
+	held := make(chan AssignmentsView, 1)
+	go func() {
+		held <- getView(t, fmt.Sprintf("%s?index=%d&view=%s&wait=20s", base, first.Index, first.View))
+	}()
+	for i := range 5 {
+		newPod(fmt.Sprintf("other%d", i), "n2")
+	}
+	select {
+	case v := <-held:
+		t.Fatalf("the held query answered at index %d for pods bound to n2", v.Index)
+	default:
+	}
+	mine := newPod("mine", "n1")
+	v := <-held
+	if v.Index < mine || len(v.Pods) != 1 || v.Pods[0].ObjectMeta.Name != "mine" {
+		t.Fatalf("held query answered at %d (mine bound at %d) with %d pods", v.Index, mine, len(v.Pods))
 	}
 }

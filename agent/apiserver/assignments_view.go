@@ -101,3 +101,44 @@ func hashJSON(v any) uint64 {
 	_ = json.NewEncoder(h).Encode(v) // a hash writer never fails
 	return h.Sum64()
 }
+
+// heldSince is what a held query last found unchanged: the generation of
+// its node's pods and the routes' hash (ok false: the state tells no
+// generation, and every wake reads the view).
+type heldSince struct {
+	ok  bool
+	gen uint64
+	sum uint64
+}
+
+// podsGenerations is the state's generation of the pods on each node
+// (consensus.FSM.PodsOnNodeGen).
+type podsGenerations interface {
+	PodsOnNodeGen(node string) uint64
+}
+
+func (srv *Server) podsOnNodeGen(node string) (uint64, bool) {
+	g, ok := srv.fsm().(podsGenerations)
+	if !ok {
+		return 0, false
+	}
+	return g.PodsOnNodeGen(node), true
+}
+
+// viewUnchanged tells, without reading the node's pods, that its view is
+// still the one held since: no pod on it changed and no route did. The
+// index is read first, so the answer holds up to it. At each change of
+// state every held query used to read and hash its node's view, and
+// reading the pods bound to a node walked (and sorted) every pod: work of
+// nodes times pods per change, on every server (docs/scale.md).
+func (srv *Server) viewUnchanged(node string, since *heldSince) (uint64, bool) {
+	if !since.ok {
+		return 0, false
+	}
+	idx := srv.fsm().Index()
+	gen, ok := srv.podsOnNodeGen(node)
+	if !ok || gen != since.gen || srv.routesAt(idx).sum != since.sum {
+		return 0, false
+	}
+	return idx, true
+}
