@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
 )
 
 // TestSimScale is the scale report's driver (make bench-scale): for each
@@ -123,6 +124,8 @@ type scaleResult struct {
 	CPUIdle      float64      `json:"cpu_cores_idle,omitempty"`  // during the soak
 	WALMiB       float64      `json:"raft_wal_mib,omitempty"`    // largest seat's
 	SnapMiB      float64      `json:"raft_snapshots_mib,omitempty"`
+	StateMiB     float64      `json:"state_snapshot_mib,omitempty"` // the state as a snapshot holds it
+	RestoreS     float64      `json:"restore_s,omitempty"`          // restoring that into a new state machine
 }
 
 type killResult struct {
@@ -463,9 +466,52 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 		res.WALMiB = max(res.WALMiB, dirMiB(filepath.Join(dir, "wal")))
 		res.SnapMiB = max(res.SnapMiB, dirMiB(filepath.Join(dir, "snapshots")))
 	}
+	res.StateMiB, res.RestoreS = restoreTime(t, all[0])
 	res.Load += " -> " + loadavg()
 	return res
 }
+
+// restoreTime snapshots the first seat's state machine into memory and
+// times restoring it into a new one: what a seat that catches up by
+// snapshot, or restarts from one, spends before it serves. The
+// snapshot's size is the state's as Raft would write it.
+func restoreTime(t *testing.T, n *SimNode) (mib, seconds float64) {
+	a := n.a.Load()
+	if a == nil {
+		return 0, 0
+	}
+	role := a.role.Load()
+	if role == nil {
+		return 0, 0
+	}
+	fsm, ok := role.fsm.(*consensus.FSM)
+	if !ok {
+		return 0, 0
+	}
+	snap, err := fsm.Snapshot()
+	if err != nil {
+		t.Logf("snapshot for the restore time: %v", err)
+		return 0, 0
+	}
+	var sink memSnapshotSink
+	if err := snap.Persist(&sink); err != nil {
+		t.Logf("persist for the restore time: %v", err)
+		return 0, 0
+	}
+	t0 := time.Now()
+	if err := consensus.NewFSM().Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
+		t.Logf("restore: %v", err)
+		return 0, 0
+	}
+	return float64(sink.Len()) / (1 << 20), time.Since(t0).Seconds()
+}
+
+// memSnapshotSink keeps a snapshot in memory (raft.SnapshotSink).
+type memSnapshotSink struct{ bytes.Buffer }
+
+func (*memSnapshotSink) ID() string    { return "mem" }
+func (*memSnapshotSink) Cancel() error { return nil }
+func (*memSnapshotSink) Close() error  { return nil }
 
 const scaleRC = `apiVersion: v1
 kind: ReplicationController

@@ -249,3 +249,13 @@ func TestSimStaggeredStart(t *testing.T) {
 		cancel()
 	}
 }
+
+// The scale report's restore time reads a seat's state: a snapshot of a
+// formed fleet is not empty and restores.
+func TestSimRestoreTimeOfASeat(t *testing.T) {
+	s, _ := startSim(t, 3, "127.77.8.1")
+	mib, secs := restoreTime(t, s.Nodes()[0])
+	if mib <= 0 || secs <= 0 {
+		t.Fatalf("restore of the first seat's state: %v MiB in %v s", mib, secs)
+	}
+}

@@ -86,31 +86,30 @@ followers together, and the driver), since they share one Go heap; the
 Raft sizes are the largest seat's (raft-wal preallocates 64 MiB
 segments, so the log's size on disk moves in those steps). One run per
 size on this 2-core machine while four other sessions compiled and tested
-on it; the load average is shown. Restore time is not measured yet.
+on it; the load average is shown. Restore time is the first seat's state,
+snapshotted into memory after the soak, restored into a new state machine.
 
-What the runs of this session showed (docs/scale.md has the profiles).
-Before the held assignments view, every state change woke every node's
+What the runs showed (docs/scale.md has the profiles). Session 18:
+before the held assignments view, every state change woke every node's
 query, each answer carried every Node in full and each node then made a
 pass: on 100 nodes that cost 1.5 GiB of heap and a core while idle, and
-stretched creates to a p99 of 5.9 s. With it, the same run on the same
-machine needs a quarter of the heap and half the idle CPU, creates have a
-p99 of 2.2 s and every pod runs 12 s sooner (the two 100-node tables
-below). The create path is now the bound: 32 creates at a time take
-0.8 s each at the median through a client, a server and the leader, all
-on the same two cores, far from Kubernetes' 1 s p99 and the issue's
-3,000 pods/s. At 300 nodes in one process the fleet did not form within
-5 minutes: the agents' gossip alone (probes every 250 ms with a 200 ms
-timeout, gossip every 100 ms, every packet read into a fresh 64 KiB
-buffer) and the fencer decoding every member's metadata twice a second
-(22% of the CPU; main has since replaced that check with a ping) kept two shared cores busy, probes timed out, members
-were suspected and refuted in turn, and the seats' Raft lost its leader
-again and again (a 200-node run logged 50 leaders stepping down for want
-of a quorum and 380 elections restarted in seven minutes), so the
-controllers restarted after each election and registered about one node
-every ten seconds. 200 nodes did not form either (gossip converged after
-almost three minutes, and at most 47 nodes were Ready at once); 1,000
-were not tried.
-
+stretched creates to a p99 of 5.9 s; with it, a quarter of the heap,
+half the idle CPU, a p99 of 2.2 s. 200 and 300 nodes did not form.
+Session 19 profiled 300 and 1,000 nodes and removed what grew: a fresh
+64 KiB buffer per gossip packet (48% of a 300-node sim's CPU; the sim's
+transport copies each packet at its size), the gossip peers file
+rewritten at every join (n^2 per agent), the 256 blocks of the default
+/16 pod range (no fleet of more than 256 nodes could register every
+node: the earlier 300-node runs could not have formed for that reason
+alone; the sim uses a /9), the assignments view's and the leader's JSON
+copies of every Node or every pod at each change (replication read every
+pod of the namespace once per controller per change), held queries
+reading every pod at each change, the API's sorted copy of every member
+per request, and the fencer's scan of every member per tick (10% of a
+1,000-node sim). Above 100 nodes the sim runs the large gossip profile
+(1 s probes, 500 ms timeout, 8 s grace), its seats Raft with 5 s
+timeouts (a starved 1,000-node start restarted 375 elections in four
+minutes) and gossip retransmits halved. SESSION19_RESULTS
 `
 
 func writeScale(w io.Writer, lines []scaleLine) {
@@ -213,6 +212,8 @@ func writeScale(w io.Writer, lines []scaleLine) {
 			[2]string{"CPU during the idle soak, cores", mmm(get("cpu_cores_idle"))},
 			[2]string{"Raft log on disk (largest seat), MiB", mmm(get("raft_wal_mib"))},
 			[2]string{"Raft snapshots on disk (largest seat), MiB", mmm(get("raft_snapshots_mib"))},
+			[2]string{"the state as a snapshot holds it, MiB", mmm(get("state_snapshot_mib"))},
+			[2]string{"… restored into a new state machine, s", mmm(get("restore_s"))},
 		)
 		var measured [][2]string
 		for _, r := range rows {
