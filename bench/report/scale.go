@@ -116,6 +116,7 @@ had not converged after 150 s (the agent that knew fewest members knew
 490), the seats kept restarting elections, and memberlist's handling of
 the join storm (suspicions, refutations, its broadcast queue) and the
 fencer's member scan were most of the CPU.
+
 `
 
 func writeScale(w io.Writer, lines []scaleLine) {
