@@ -135,6 +135,7 @@ func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	held := r.URL.Query().Get("view") // assignments_view.go
 	var same heldSince                // assignments_view.go
+	gathered := false
 	for {
 		if _, err := srv.fsm().WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return
@@ -151,6 +152,16 @@ func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
 		if held != "" && view.View == held && ctx.Err() == nil {
 			after = view.Index // nothing of this node's changed: wait on
 			same = heldSince{ok: genOK, gen: gen, sum: srv.routesAt(view.Index).sum}
+			continue
+		}
+		if held != "" && !gathered && onlyRoutesChanged(held, view.View) && ctx.Err() == nil {
+			gathered = true // assignments_view.go: gather the routes of a burst of joins
+			gather := time.NewTimer(routesGather)
+			select {
+			case <-gather.C:
+			case <-ctx.Done():
+			}
+			gather.Stop()
 			continue
 		}
 		// A node acts on this view, removing what it does not list: answer

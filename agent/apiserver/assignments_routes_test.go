@@ -105,3 +105,39 @@ func TestHeldViewSleepsThroughOtherNodesPods(t *testing.T) {
 		t.Fatalf("held query answered at %d (mine bound at %d) with %d pods", v.Index, mine, len(v.Pods))
 	}
 }
+
+// Nodes that join together reach a held query in one answer: a change of
+// routes alone is gathered for a moment, a change of the node's own pods
+// is not waited on.
+func TestHeldViewGathersRoutesOfJoinsTogether(t *testing.T) {
+	s := consensus.NewTestCluster(t, 1).Leader()
+	apply := func(cmd consensus.Command) uint64 {
+		t.Helper()
+		res, err := s.Raft.Apply(context.Background(), cmd)
+		if err != nil {
+			t.Fatalf("%s: %v", cmd.Type(), err)
+		}
+		return res.Index
+	}
+	register := func(n string) uint64 {
+		return apply(consensus.RegisterNode{Node: api.Node{ObjectMeta: api.ObjectMeta{Name: n}}, Time: time.Now()})
+	}
+	register("n1")
+	srv := httptest.NewServer(testServer(s.ID, fixedSeat{store: s.FSM, log: s.Raft}, nil).Handler())
+	t.Cleanup(srv.Close)
+	base := srv.URL + "/shoal/v1/nodes/n1/assignments"
+	first := getView(t, base+"?index=0")
+	held := make(chan AssignmentsView, 1)
+	go func() {
+		held <- getView(t, fmt.Sprintf("%s?index=%d&view=%s&wait=20s", base, first.Index, first.View))
+	}()
+	register("n2")
+	last := register("n3")
+	v := <-held
+	if len(v.Nodes) != 3 || v.Index < last {
+		t.Fatalf("held query answered at index %d with %d routes; want n2 and n3 (at %d) together", v.Index, len(v.Nodes), last)
+	}
+	if !onlyRoutesChanged(first.View, v.View) || onlyRoutesChanged(v.View, v.View) || onlyRoutesChanged("", v.View) {
+		t.Errorf("tokens %s -> %s: routes-only change not told apart", first.View, v.View)
+	}
+}
