@@ -73,15 +73,6 @@ const LargeSimNodes = 100
 // push-pull, tens of seconds later.
 const simHandoffQueue = 8192
 
-// simRetransmitMult is how many times (x log10 of the fleet) a large
-// sim's agents pass each gossip message on: memberlist's 4 makes every
-// agent of 1,000 receive each join, suspicion and refutation a dozen
-// times, and decoding the copies was most of a 1,000-node start's CPU.
-// At 2 a message still reaches every member with high probability (3
-// random members per gossip round, 6 rounds), and push-pull repairs the
-// rest.
-const simRetransmitMult = 2
-
 // simRaftTimeouts gives a large sim's seats five times consensus's
 // default heartbeat and election timeouts (1 s), and three times its
 // leader lease. The seats share two cores with hundreds of agents: a
@@ -196,9 +187,6 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.tuneGossip = func(mc *memberlist.Config) error {
 			mc.EnableCompression = compress
 			mc.HandoffQueueDepth = simHandoffQueue
-			if large {
-				mc.RetransmitMult = simRetransmitMult
-			}
 			return simTransportFor(mc, log.With("part", "gossip")) // sim_gossip_transport.go
 		}
 		if large {
