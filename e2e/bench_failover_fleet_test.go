@@ -308,7 +308,7 @@ func (f *fleet) failoverSteps(dead map[string]bool, start time.Time) map[string]
 	// it), sandbox → container started, started → Running reported.
 	// The container's part splits at its creation: image, snapshot and
 	// spec before it, the shim and runc after.
-	var wait, run, create, start, report []time.Duration
+	var wait, run, create, launch, report []time.Duration
 	for uid, key := range uidKey {
 		k, u := byKey[key], byUID[uid]
 		if k == nil || u == nil || k.has&9 != 9 || u.has&22 != 22 {
@@ -317,11 +317,11 @@ func (f *fleet) failoverSteps(dead map[string]bool, start time.Time) map[string]
 		wait = append(wait, u.sandbox-k.bound)
 		run = append(run, u.started-u.sandbox)
 		create = append(create, u.created-u.sandbox)
-		start = append(start, u.started-u.created)
+		launch = append(launch, u.started-u.created)
 		report = append(report, k.reported-u.started)
 	}
 	for name, ds := range map[string][]time.Duration{"pod_bind_to_sandbox": wait, "pod_sandbox_to_started": run,
-		"pod_sandbox_to_created": create, "pod_created_to_started": start, "pod_started_to_reported": report} {
+		"pod_sandbox_to_created": create, "pod_created_to_started": launch, "pod_started_to_reported": report} {
 		if len(ds) == 0 {
 			continue
 		}
