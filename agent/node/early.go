@@ -25,6 +25,13 @@ import (
 // when the view cannot be trusted (fencing.go), or when the pod is being
 // deleted.
 func (n *Reconciler) reconcileWatching(ctx context.Context, view *Assignments, wait time.Duration) *Assignments {
+	if !n.startsAny(view) {
+		// A pass over pods that run already is short: the query after it
+		// comes soon enough, and a node's passes each cost the fleet a
+		// query less.
+		n.reconcile(ctx, view, nil)
+		return nil
+	}
 	removed := make(chan struct{})
 	wctx, stopWatch := context.WithCancel(context.WithValue(ctx, duringPassKey{}, true))
 	var (
@@ -66,6 +73,20 @@ func (n *Reconciler) reconcileWatching(ctx context.Context, view *Assignments, w
 	<-watched
 	early.Wait()
 	return latest
+}
+
+// startsAny tells whether a pass over view starts a pod: one this node
+// has not reported on yet.
+func (n *Reconciler) startsAny(view *Assignments) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := range view.Pods {
+		p := &view.Pods[i]
+		if _, ok := n.reported[string(p.ObjectMeta.UID)]; !ok && p.ObjectMeta.DeletionTimestamp == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // startable picks the pods of v to start before the pass ends: those not
