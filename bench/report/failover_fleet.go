@@ -91,6 +91,12 @@ func writeFailoverFleet(w io.Writer, micro, lab map[string]series) {
 		{"lab kill → last replacement created, s", mmm(s["created_s"])},
 		{"lab kill → last replacement bound, s", mmm(s["bound_s"])},
 		{"lab kill → last new container started, s", mmm(s["started_s"])},
+		{"lab kill → last Running reported by its node (logs), s", mmm(s["reported_s"])},
+		{"per replacement, median of the round: bind → its sandbox made (the node's pass reached it), s", mmm(s["pod_bind_to_sandbox_median_s"])},
+		{"… the round's slowest, s", mmm(s["pod_bind_to_sandbox_max_s"])},
+		{"per replacement, median: sandbox → container created (token, image, snapshot, spec), s", mmm(s["pod_sandbox_to_created_median_s"])},
+		{"per replacement, median: container created → started (shim, runc), s", mmm(s["pod_created_to_started_median_s"])},
+		{"per replacement, median: started → Running reported, s", mmm(s["pod_started_to_reported_median_s"])},
 		{"live nodes' reconciler passes meanwhile", mmm(s["reconcile_passes"])},
 		{"… seconds those passes took, summed over nodes", mmm(s["reconcile_busy_s"])},
 	})
