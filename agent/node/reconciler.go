@@ -151,8 +151,8 @@ func (n *Reconciler) Run(ctx context.Context) {
 	defer n.stops.Wait()
 	n.d.Fence.setRuntime(n.d.Runtime)
 	var after uint64
-	var gate passGate        // agent/node/pass.go
-	var pending *Assignments // the last view read during a pass, not yet acted on as a whole
+	gate := passGate{ours: n.reportedAs} // agent/node/pass.go
+	var pending *Assignments             // the last view read during a pass, not yet acted on as a whole
 	resync := n.cfg.Resync
 	for ctx.Err() == nil {
 		if pending != nil {
@@ -400,6 +400,15 @@ func (n *Reconciler) report(ctx context.Context, p *api.Pod, st api.PodStatus) e
 		n.cfg.Log.Info("pod phase reported", "pod", api.KeyOf(p), "uid", string(p.ObjectMeta.UID), "phase", string(st.Phase))
 	}
 	return nil
+}
+
+// reportedAs tells whether p's status is the one this node last reported
+// on it.
+func (n *Reconciler) reportedAs(p *api.Pod) bool {
+	n.mu.Lock()
+	last, ok := n.reported[string(p.ObjectMeta.UID)]
+	n.mu.Unlock()
+	return ok && statusEqual(last, p.Status)
 }
 
 // removeUnclaimed stops pods and networks the state no longer binds here:
