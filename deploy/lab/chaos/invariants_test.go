@@ -176,7 +176,11 @@ func TestOutcomeOf(t *testing.T) {
 		{&statusError{Code: 409}, Rejected},
 		{&statusError{Code: 422}, Rejected},
 		{&statusError{Code: 503}, Ambiguous},
-		{&statusError{Code: 503, Body: `{"message":"no Raft leader is known to this agent yet; retry in a moment"}`}, Rejected},
+		{&statusError{Code: 503, Body: `{"message":"no Raft leader is known to this agent yet"}`, NotWritten: true}, Rejected},
+		{&statusError{Code: 503, Body: `{"message":"this agent leads but its state is not current yet"}`, NotWritten: true}, Rejected},
+		// The words alone prove nothing: only the agent's header does.
+		{&statusError{Code: 503, Body: `{"message":"no Raft leader is known to this agent yet; retry in a moment"}`}, Ambiguous},
+		{&statusError{Code: 504, Body: "the leader did not answer"}, Ambiguous},
 		{&statusError{Code: 502, Body: "the agent this request was forwarded to did not answer"}, Ambiguous},
 		{&statusError{Code: 408}, Ambiguous},
 		{context_deadline{}, Ambiguous},
