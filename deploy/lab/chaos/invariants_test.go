@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -221,5 +222,30 @@ func TestReplicaExcess(t *testing.T) {
 	delete(o.Running, "n3")
 	if got := ReplicaExcess(o); len(got) != 1 || !strings.Contains(got[0], "want 1, containerd runs 2") {
 		t.Fatalf("above a lower count: %v", got)
+	}
+}
+
+func TestRestarted(t *testing.T) {
+	withRestarts := func(p api.Pod, n int32) api.Pod {
+		p.Status.ContainerStatuses = []api.ContainerStatus{{Name: "c", RestartCount: n}}
+		return p
+	}
+	before := []api.Pod{
+		withRestarts(pod("a", "ua", "n1", api.PodRunning, "", nil), 0),
+		withRestarts(pod("b", "ub", "n2", api.PodRunning, "", nil), 1),
+		withRestarts(pod("c", "uc", "n3", api.PodRunning, "", nil), 0),
+		withRestarts(pod("d", "ud", "n3", api.PodPending, "", nil), 0),
+	}
+	after := []api.Pod{
+		withRestarts(pod("a", "ua", "n1", api.PodRunning, "", nil), 0),  // kept
+		withRestarts(pod("b", "ub", "n2", api.PodRunning, "", nil), 2),  // restarted
+		withRestarts(pod("c", "uc2", "n3", api.PodRunning, "", nil), 5), // a new pod of that name
+		withRestarts(pod("d", "ud", "n3", api.PodRunning, "", nil), 3),  // was not Running before
+		withRestarts(pod("e", "uc", "n3", api.PodFailed, "", nil), 0),   // same UID, stopped
+	}
+	got := Restarted(before, after)
+	want := []string{"pod b container c restarted (1 -> 2)", "pod e was Running, is Failed"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Restarted = %q, want %q", got, want)
 	}
 }
