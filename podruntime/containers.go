@@ -165,6 +165,9 @@ func (r *Runtime) destroyContainer(ctx context.Context, cont containerd.Containe
 		return fmt.Errorf("delete container %s: %w", cont.ID(), err)
 	}
 	r.backoff.forget(cont.ID())
+	if err := r.removeFIFOs(cont.ID()); err != nil {
+		return err
+	}
 	r.log.Info("container removed", "id", cont.ID())
 	return nil
 }

@@ -184,8 +184,9 @@ func (r *Runtime) attachTaskIO(id, podUID, name string) cio.Attach {
 }
 
 // copyLogs appends the task's stdout and stderr to the container's log
-// until both end; then it removes the FIFOs, unless the runtime is
-// closing and the task runs on.
+// until both end; then it removes the task's FIFOs, unless the runtime is
+// closing and the task runs on. The container's directory goes with the
+// container (removeFIFOs).
 func (r *Runtime) copyLogs(id, podUID, name string, cfg cio.Config, dir string, pipes []io.ReadCloser) (*logIO, error) {
 	path := r.LogPath(podUID, name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -216,7 +217,6 @@ func (r *Runtime) copyLogs(id, podUID, name string, cfg cio.Config, dir string, 
 				if err := os.RemoveAll(dir); err != nil {
 					r.log.Warn("remove fifos", "container", id, "err", err)
 				}
-				_ = os.Remove(filepath.Dir(dir)) // the container's directory, once its last task's FIFOs are gone
 			}
 			r.logs.remove(l)
 			close(l.done)
@@ -226,7 +226,8 @@ func (r *Runtime) copyLogs(id, podUID, name string, cfg cio.Config, dir string, 
 }
 
 // reattachLogs goes on copying the output of the tasks a previous agent
-// started into their logs.
+// started into their logs, and removes the FIFOs of containers that are
+// gone.
 func (r *Runtime) reattachLogs(ctx context.Context) error {
 	ctx = r.withNS(ctx)
 	list, err := r.client.Containers(ctx, fmt.Sprintf("labels.%q", labelPodUID))
@@ -234,6 +235,23 @@ func (r *Runtime) reattachLogs(ctx context.Context) error {
 		return fmt.Errorf("list containers: %w", err)
 	}
 	var errs []error
+	// FIFOs of containers that are gone (removed while no agent ran) are
+	// leftovers; nothing else makes FIFOs while the runtime starts.
+	ids := map[string]bool{}
+	for _, c := range list {
+		ids[c.ID()] = true
+	}
+	dirs, err := os.ReadDir(fifosDir(r.stateDir))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, d := range dirs {
+		if !ids[d.Name()] {
+			if err := r.removeFIFOs(d.Name()); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	for _, c := range list {
 		labels, err := c.Labels(ctx)
 		if errdefs.IsNotFound(err) {
@@ -248,4 +266,14 @@ func (r *Runtime) reattachLogs(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeFIFOs removes the FIFO directory of a container that is gone. A
+// copier still draining its last task's output reads on through its open
+// descriptors.
+func (r *Runtime) removeFIFOs(id string) error {
+	if err := os.RemoveAll(filepath.Join(fifosDir(r.stateDir), id)); err != nil {
+		return fmt.Errorf("remove fifos of container %s: %w", id, err)
+	}
+	return nil
 }

@@ -3,9 +3,12 @@ package podruntime
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -96,12 +99,20 @@ i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done`
 		t.Fatal(err)
 	}
 	stopped := time.Now()
-	// The next agent finds the running task and goes on with its log.
+	leftover := filepath.Join(fifosDir(base.stateDir), "gone-main", "x")
+	if err := os.MkdirAll(leftover, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The next agent finds the running task and goes on with its log, and
+	// removes the FIFOs of a container that is gone.
 	second, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer second.Close()
+	if _, err := os.Stat(filepath.Dir(leftover)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("FIFOs of a gone container left by New: %v", err)
+	}
 	after := pollLogs(t, second, uid, LogOptions{TailLines: -1, SinceTime: stopped}, "ticks written after the restart",
 		func(s string) bool { return strings.Count(s, "tick") >= 5 })
 	all := readLogs(t, second, uid, LogOptions{TailLines: -1})
