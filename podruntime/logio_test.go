@@ -59,10 +59,14 @@ i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done`
 	uid := string(pod.ObjectMeta.UID)
 	started := time.Now()
 	syncUntil(t, first, pod, "", "running", func(st api.PodStatus) bool { return running(st, "main") })
-	file := waitLog(t, first.LogPath(uid, "main"), "err1\n")
+	waitLog(t, first.LogPath(uid, "main"), "err1\n")
+	file, err := os.ReadFile(first.LogPath(uid, "main"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// The file holds CRI records with the stream of each line.
-	recs, _ := parseCRILog([]byte(file))
+	recs, _ := parseCRILog(file)
 	streams := map[string]string{}
 	for _, rec := range recs {
 		streams[string(rec.content)] = rec.stream

@@ -167,9 +167,10 @@ echo "run$n after"; exit 1`
 	if _, err := r.Exec(ctx, string(uid), "main", ExecOptions{Command: []string{"touch", "/tmp/go2"}}); err != nil {
 		t.Fatalf("exec touch: %v", err)
 	}
-	live := waitLog(t, r.LogPath(string(uid), "main"), "run2 after\n")
-	if got := logContent(t, []byte(live)); got != "run2 after\n" {
-		t.Errorf("live file after rotation %q, want only the new line (no hole, no old lines)", live)
+	waitLog(t, r.LogPath(string(uid), "main"), "run2 after\n")
+	live, err := os.ReadFile(r.LogPath(string(uid), "main"))
+	if err != nil || logContent(t, live) != "run2 after\n" {
+		t.Errorf("live file after rotation %q (%v), want only the new line (no hole, no old lines)", live, err)
 	}
 	rotated, err := os.ReadFile(r.LogPath(string(uid), "main") + rotatedSuffix)
 	if err != nil || logContent(t, rotated) != "run2 line1\nrun2 line2\nrun2 line3\n" {
