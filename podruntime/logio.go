@@ -24,7 +24,9 @@ import (
 // write ends for the life of the task, so after an agent restart the new
 // agent opens them again (reattachLogs) and the log goes on. While no agent
 // reads, the FIFO's buffer fills and the container's writes wait, as they
-// do while containerd's CRI plugin restarts.
+// do while containerd's CRI plugin restarts. Close writes the start of a
+// line it holds as a P record; an agent killed outright loses that start
+// (text after the last newline it read).
 //
 // Each task costs two goroutines blocked in the network poller on its
 // FIFOs: nothing while the container is quiet.
