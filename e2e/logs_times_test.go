@@ -20,11 +20,12 @@ spec:
     command: ["sh", "-c", "echo first; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo second; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"]
 `
 
-// TestKubectlLogsTimestampsSinceTimeLimitBytesAcrossAgentRestart: the
-// agent stores each line's time (CRI log format), so kubectl's
-// --timestamps, --since-time and --since work, --limit-bytes cuts, and
-// the log goes on, without a lost line, after the node's agent restarts.
-func TestKubectlLogsTimestampsSinceTimeLimitBytesAcrossAgentRestart(t *testing.T) {
+// TestKubectlLogsTimesAndAgentRestart: the agent stores each line's time
+// (CRI log format), so kubectl's --timestamps, --since-time and --since
+// work, --limit-bytes cuts, and the log goes on, without a lost line,
+// after the node's agent restarts. (The name is short: the lab's
+// containerd socket lives under the test's temporary directory.)
+func TestKubectlLogsTimesAndAgentRestart(t *testing.T) {
 	k := startKubectlFleetOf(t, "lt", 2)
 	started := time.Now()
 	k.ok("apply", "-f", k.file("ticker.yaml", tickerPod))
