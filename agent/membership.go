@@ -99,6 +99,8 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	mc.AdvertisePort = cfg.GossipPort
 	mc.Delegate = m
 	mc.Events = m
+	mc.Alive = m // membership_liveness_check.go
+	mc.Merge = m
 	mc.LogOutput = slogWriter{log.With("part", "gossip")}
 	gossipTimings(mc, cfg.liveness().Gossip)
 	// memberlist LZW-compresses every message by default, pings and acks
@@ -235,7 +237,6 @@ func (m *membership) MergeRemoteState(buf []byte, join bool) {}
 // NotifyJoin is memberlist's EventDelegate.
 func (m *membership) NotifyJoin(n *memberlist.Node) {
 	m.record(n, true)
-	m.checkLiveness(n)
 	m.log.Info("member joined", "node", n.Name, "addr", n.Addr.String())
 	m.notify()
 }
@@ -250,7 +251,6 @@ func (m *membership) NotifyLeave(n *memberlist.Node) {
 // NotifyUpdate fires when a member's metadata changed.
 func (m *membership) NotifyUpdate(n *memberlist.Node) {
 	m.record(n, true)
-	m.checkLiveness(n)
 	m.notify()
 }
 

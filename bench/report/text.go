@@ -241,12 +241,17 @@ counted; it is the same containerd a kubelet would use).
 
 VmRSS is two parts, reported apart: anonymous memory (heap, goroutine
 stacks: what the agent itself holds) and the pages of the shoal binary it
-has mapped. The binary is one file for the CLI and the agent (about 12 MiB
-of code, 10 MiB of pclntab and 4 MiB of read-only data), and most of it is
-resident after start-up (package initialisers run across it and the kernel
-maps file pages around each fault). Those pages are shared by every
-process running the binary on a machine, so five lab agents do not cost
-five times them, but each agent's VmRSS counts them in full. The binary
+has mapped. The binary is one file for the CLI and the agent (about 21 MiB
+of code, 16 MiB of pclntab and 6 MiB of read-only data), and start-up maps
+most of it: some 370 package initialisers run across it and the kernel
+maps up to 64 KB of cached file pages around each fault (` + "`shoal version`" + `
+alone peaks at 35 MB). An agent gives those pages back 10 s after it
+started (agent/startup_pages.go: MADV_DONTNEED on its binary's read-only
+mappings, which drops only the process's mapping of clean file pages), so
+what stays resident is what idle work touches again. Those pages are
+shared by every process running the binary on a machine, so five lab
+agents do not cost five times them, but each agent's VmRSS counts them in
+full. The binary
 is built with the no_dynamic_plugins tag (Makefile BUILDTAGS): without it
 containerd's client links Go's plugin package, every symbol is exported
 dynamically, and the binary's resident part was about 32 MB instead of 23.
