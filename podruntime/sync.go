@@ -34,6 +34,11 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 	if err := r.ensureSandbox(string(uid), podHostname(pod)); err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
+	// A sandbox made again after a power cut has lost its resolv.conf,
+	// which the kept containers' specs still mount.
+	if _, err := r.resolvConfMount(pod); err != nil {
+		return fmt.Errorf("sync pod %s: %w", uid, err)
+	}
 	if sharesPIDs(pod) {
 		if err := r.ensurePIDNamespace(string(uid)); err != nil { // pidns.go
 			return fmt.Errorf("sync pod %s: %w", uid, err)
