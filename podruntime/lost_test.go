@@ -120,3 +120,44 @@ func TestPowerCutRemakesTheSandboxWithItsResolvConf(t *testing.T) {
 		t.Errorf("the restarted container's /etc/resolv.conf: %q (%v), want the cluster resolver", b, err)
 	}
 }
+
+// A lost run whose restart fails is counted once and then backs off, as a
+// crashing container does: before, every pass (each 2 s) counted one more
+// lost run and tried again at once (the machines lab's power cycle showed
+// restartCount 59 after two minutes of failed starts).
+func TestALostRunThatCannotRestartBacksOff(t *testing.T) {
+	r := newTestRuntime(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "run")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec sleep 1000\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := api.Container{Name: "main", Image: imageV1, Command: []string{"/x/run"}, VolumeMounts: []api.VolumeMount{{Name: "x", MountPath: "/x"}}}
+	pod := newPod(t, "nostart", api.RestartAlways, c)
+	pod.Spec.Volumes = []api.Volume{{Name: "x", VolumeSource: api.VolumeSource{HostPath: &api.HostPathVolumeSource{Path: dir}}}}
+	syncUntil(t, r, pod, "", "running", func(st api.PodStatus) bool { return running(st, "main") })
+	if err := os.Remove(script); err != nil {
+		t.Fatal(err)
+	}
+	loseTask(t, r, pod, "main")
+	ctx := context.Background()
+	if err := r.SyncPod(ctx, pod, ""); err == nil {
+		t.Fatal("a container whose command is gone started")
+	}
+	for i := 0; i < 3; i++ {
+		if err := r.SyncPod(ctx, pod, ""); err != nil {
+			t.Fatalf("pass %d within the back-off tried again: %v", i, err)
+		}
+	}
+	st, err := r.PodStatus(ctx, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := containerStatusOf(t, st, "main")
+	if cs.RestartCount != 1 {
+		t.Errorf("restartCount %d after one lost run and one failed start, want 1", cs.RestartCount)
+	}
+	if cs.State.Waiting == nil || cs.State.Waiting.Reason != "CrashLoopBackOff" {
+		t.Errorf("state %+v, want waiting in CrashLoopBackOff", cs.State)
+	}
+}

@@ -329,6 +329,9 @@ func (r *Runtime) syncLostTask(ctx context.Context, pod *api.Pod, c api.Containe
 	if !shouldRestart(api.RestartPolicy(policy), end.exitCode) {
 		return r.recordFinal(ctx, cont, labels, end)
 	}
+	if wait := r.backoff.wait(cont.ID(), r.now()); wait > 0 {
+		return nil // its last restart failed to start: back off as a crash does
+	}
 	carried := map[string]string{labelRestartCount: strconv.Itoa(int(restartCount(labels)) + 1)}
 	for k, v := range end.labels() {
 		carried[k] = v
