@@ -334,6 +334,12 @@ spec:
     command: ["sleep", "100000"]
 `, cycle))
 	solo := f.waitMPods("solo", 1, "bare pod", nil)[0]
+	defer func() {
+		if t.Failed() { // what the cycled node did, before lab down removes it
+			out, _ := f.inMachine(cycle, nil, "sh", "-c", "journalctl -u shoal-agent --no-pager -o cat | grep -v '\"level\":\"DEBUG\"' | tail -60; ctr -n shoal containers ls; ctr -n shoal tasks ls")
+			t.Logf("cycled node %s:\n%s", cycle, out)
+		}
+	}()
 	atCut, err := f.mpods("web")
 	if err != nil {
 		t.Fatal(err)
