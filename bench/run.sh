@@ -81,7 +81,7 @@ if [[ $what == all || $what == lab ]]; then
 	out=$(mktemp)
 	trap 'rm -f "$out"' EXIT
 	echo "== lab benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
-	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_OUT="$out" \
+	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_MACHINES=1 SHOAL_BENCH_OUT="$out" \
 		go test -count=1 -v -timeout 60m -run 'TestBench|TestMachinesLab$' ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|bench_test.go' >&2
 	# Keep the Swarm reference lines (bench/run.sh ref) beside the new ones.
