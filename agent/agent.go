@@ -75,6 +75,8 @@ type Agent struct {
 	log     *slog.Logger
 	members *membership
 	self    nodeMeta
+	// membersView is members as the API reads them (members_view.go).
+	membersView membersView
 
 	// role is set on servers; agent/raft_role.go.
 	role atomic.Pointer[serverRole]
@@ -197,6 +199,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	goFn("logrotate", a.rotateLogsLoop)
 	goFn("events", a.events.run)
 	goFn("fence", a.fenceLoop)
+	if cfg.NodeBackend == nil { // one agent per process: not the sim's hollow ones
+		goFn("startup-pages", func(ctx context.Context) { releaseStartupPagesLater(ctx, log) }) // startup_pages.go
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -235,6 +240,8 @@ func (a *Agent) joinLoop(ctx context.Context) {
 		}
 		if gossipKeyMismatch(err) {
 			a.log.Error("cannot join the fleet: gossip encryption differs (this agent's --encrypt key is missing or not the fleet's)", "via", addrs, "err", err)
+		} else if livenessRefused(err) {
+			a.log.Error("cannot join the fleet: its gossip profile or node grace differs from this agent's", "via", addrs, "err", err)
 		} else {
 			a.log.Debug("join failed, retrying", "err", err)
 		}

@@ -26,7 +26,22 @@ func writeEdge(w io.Writer, lab map[string]series) {
 		rows = append(rows,
 			[2]string{cut + " s cut: downtime of a kept pod on the site, s", mmm(s["kept_down_s"])},
 			[2]string{cut + " s cut: the RC's replicas Running elsewhere, s", mmm(s["rc_failover_s"])},
+			[2]string{cut + " s cut: runs in which a kept pod's container restarted", yeses(s["kept_restarted"])},
 		)
 	}
 	table(w, rows)
+}
+
+// yeses counts the runs in which a yes/no figure was yes.
+func yeses(vs []float64) string {
+	if len(vs) == 0 {
+		return "not run"
+	}
+	n := 0
+	for _, v := range vs {
+		if v != 0 {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d of %d", n, len(vs))
 }

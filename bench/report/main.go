@@ -144,6 +144,8 @@ func readLab(path string) (map[string]series, error) {
 			switch v := v.(type) {
 			case float64:
 				out[bench][k] = append(out[bench][k], v)
+			case bool: // a yes/no figure: 1 or 0, so rows can count the yeses
+				out[bench][k] = append(out[bench][k], map[bool]float64{true: 1}[v])
 			case map[string]any:
 				var per []float64
 				for _, x := range v {
