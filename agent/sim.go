@@ -277,6 +277,16 @@ func (n *SimNode) Kill() error {
 	return err
 }
 
+// Stop stops the node as its agent's own graceful stop would (SIGTERM):
+// it says goodbye to gossip and, leading, hands leadership on. It waits
+// until the agent stopped.
+func (n *SimNode) Stop() error {
+	n.cancel(context.Canceled)
+	err := <-n.done
+	n.done <- nil // a later Kill or Stop returns at once
+	return err
+}
+
 // Stop stops every node still running (gracefully) and waits for them.
 func (s *Sim) Stop() error {
 	var (
