@@ -184,21 +184,7 @@ func recordPlace(t *testing.T, fields map[string]any) {
 // The placement rate bench fits 10,000 pods on 10 nodes through
 // SimConfig.BlockBits: each node's pod block is that long.
 func TestSimBlockBitsSizesEachNodesPodBlock(t *testing.T) {
-	cfg := DefaultSimConfig(2, t.TempDir())
-	cfg.Seats, cfg.BlockBits = 1, 21
-	cfg.FirstAddr = netip.MustParseAddr("127.79.1.1")
-	cfg.APIPort, cfg.RaftPort, cfg.GossipPort = freePort(t), freePort(t), freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	s, err := StartSim(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("stop the sim: %v", err)
-		}
-		cancel()
-	})
+	s := startSimWith(t, 2, "127.79.1.1", func(cfg *SimConfig) { cfg.Seats, cfg.BlockBits = 1, 21 })
 	base := s.API(s.Nodes()[0])
 	var cidrs []string
 	eventuallyWithin(t, time.Minute, "2 nodes with pod blocks", func() bool {

@@ -17,12 +17,27 @@ import (
 // every node is Ready in the API.
 func startSim(t *testing.T, n int, first string) (*Sim, string) {
 	t.Helper()
+	s := startSimWith(t, n, first, func(*SimConfig) {})
+	base := s.API(s.Nodes()[0])
+	eventuallyWithin(t, time.Minute, fmt.Sprintf("%d nodes Ready", n), func() bool {
+		return len(readyNodes(base)) == n
+	})
+	return s, base
+}
+
+// startSimWith starts a sim fleet of n hollow nodes from the address
+// first, with free ports and the test's own directory, after set has
+// changed its config; the test's cleanup stops it.
+func startSimWith(t *testing.T, n int, first string, set func(*SimConfig)) *Sim {
+	t.Helper()
 	cfg := DefaultSimConfig(n, t.TempDir())
 	cfg.FirstAddr = netip.MustParseAddr(first)
 	cfg.APIPort, cfg.RaftPort, cfg.GossipPort = freePort(t), freePort(t), freePort(t)
+	set(&cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := StartSim(ctx, cfg)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -31,11 +46,7 @@ func startSim(t *testing.T, n int, first string) (*Sim, string) {
 		}
 		cancel()
 	})
-	base := s.API(s.Nodes()[0])
-	eventuallyWithin(t, time.Minute, fmt.Sprintf("%d nodes Ready", n), func() bool {
-		return len(readyNodes(base)) == n
-	})
-	return s, base
+	return s
 }
 
 func readyNodes(base string) map[string]bool {

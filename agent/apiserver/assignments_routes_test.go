@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"testing"
@@ -18,14 +17,7 @@ import (
 // had, a new address gives a new part that carries it.
 func TestRoutesAreReusedUntilARouteChanges(t *testing.T) {
 	s := consensus.NewTestCluster(t, 1).Leader()
-	apply := func(cmd consensus.Command) uint64 {
-		t.Helper()
-		res, err := s.Raft.Apply(context.Background(), cmd)
-		if err != nil {
-			t.Fatalf("%s: %v", cmd.Type(), err)
-		}
-		return res.Index
-	}
+	apply := applyAt(t, s)
 	for _, n := range []string{"n1", "n2"} {
 		apply(consensus.RegisterNode{Node: api.Node{ObjectMeta: api.ObjectMeta{Name: n}}, Time: time.Now()})
 	}
@@ -60,14 +52,7 @@ func TestRoutesAreReusedUntilARouteChanges(t *testing.T) {
 // change of one of its own.
 func TestHeldViewSleepsThroughOtherNodesPods(t *testing.T) {
 	s := consensus.NewTestCluster(t, 1).Leader()
-	apply := func(cmd consensus.Command) uint64 {
-		t.Helper()
-		res, err := s.Raft.Apply(context.Background(), cmd)
-		if err != nil {
-			t.Fatalf("%s: %v", cmd.Type(), err)
-		}
-		return res.Index
-	}
+	apply := applyAt(t, s)
 	for _, n := range []string{"n1", "n2"} {
 		apply(consensus.RegisterNode{Node: api.Node{ObjectMeta: api.ObjectMeta{Name: n}, Status: api.NodeStatus{
 			Allocatable: api.ResourceList{api.ResourcePods: kresource.MustParse("110"), api.ResourceCPU: kresource.MustParse("4"), api.ResourceMemory: kresource.MustParse("4Gi")}}}, Time: time.Now()})
@@ -111,14 +96,7 @@ func TestHeldViewSleepsThroughOtherNodesPods(t *testing.T) {
 // is not waited on.
 func TestHeldViewGathersRoutesOfJoinsTogether(t *testing.T) {
 	s := consensus.NewTestCluster(t, 1).Leader()
-	apply := func(cmd consensus.Command) uint64 {
-		t.Helper()
-		res, err := s.Raft.Apply(context.Background(), cmd)
-		if err != nil {
-			t.Fatalf("%s: %v", cmd.Type(), err)
-		}
-		return res.Index
-	}
+	apply := applyAt(t, s)
 	register := func(n string) uint64 {
 		return apply(consensus.RegisterNode{Node: api.Node{ObjectMeta: api.ObjectMeta{Name: n}}, Time: time.Now()})
 	}

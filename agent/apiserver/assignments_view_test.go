@@ -35,14 +35,7 @@ func getView(t *testing.T, url string) AssignmentsView {
 func TestAssignmentsViewWaitsPastChangesElsewhere(t *testing.T) {
 	c := consensus.NewTestCluster(t, 1)
 	s := c.Leader()
-	apply := func(cmd consensus.Command) uint64 {
-		t.Helper()
-		res, err := s.Raft.Apply(context.Background(), cmd)
-		if err != nil {
-			t.Fatalf("%s: %v", cmd.Type(), err)
-		}
-		return res.Index
-	}
+	apply := applyAt(t, s)
 	for _, n := range []string{"n1", "n2"} {
 		apply(consensus.RegisterNode{Node: api.Node{ObjectMeta: api.ObjectMeta{Name: n}}, Time: time.Now()})
 	}
@@ -77,5 +70,18 @@ func TestAssignmentsViewWaitsPastChangesElsewhere(t *testing.T) {
 	v := <-held
 	if v.Index < joined || v.View == first.View || len(v.Nodes) != 3 {
 		t.Fatalf("held query answered at index %d (label at %d, n3 at %d), view %s, %d nodes: it should wait for n3", v.Index, labelled, joined, v.View, len(v.Nodes))
+	}
+}
+
+// applyAt writes cmd through s's Raft and answers the index it took,
+// failing the test on an error.
+func applyAt(t *testing.T, s *consensus.TestServer) func(cmd consensus.Command) uint64 {
+	return func(cmd consensus.Command) uint64 {
+		t.Helper()
+		res, err := s.Raft.Apply(context.Background(), cmd)
+		if err != nil {
+			t.Fatalf("%s: %v", cmd.Type(), err)
+		}
+		return res.Index
 	}
 }
