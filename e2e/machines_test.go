@@ -76,9 +76,12 @@ func (p mpod) running() bool {
 // power cut at t. The API gives startedAt in whole seconds (RFC 3339, as
 // Kubernetes does), so a container started within the cut's second reads
 // as started before it: the second is what can be compared, and a new
-// container ID or a higher restart count tells a new run from the one that
-// was running at the cut (atCut holds the pods then; a pod made since is
-// new as a whole). The old check, a plain startedAt after t, failed now
+// container ID, a higher restart count or a later startedAt tells a new
+// run from the one that was running at the cut (atCut holds the pods then;
+// a pod made since is new as a whole). A pod the restarted node stopped
+// and made again (its fence: it was cut off longer than FenceAfter) keeps
+// its container ID, which comes from the pod's UID and the container's
+// name, and starts again at restart count 0: only its startedAt moved. The old check, a plain startedAt after t, failed now
 // and then when the machine was back in less than a second.
 func (p mpod) runsAgainSince(t time.Time, atCut map[string]mpod) bool {
 	old, existed := atCut[p.Metadata.Name]
@@ -88,7 +91,8 @@ func (p mpod) runsAgainSince(t time.Time, atCut map[string]mpod) bool {
 		}
 		if existed && i < len(old.Status.ContainerStatuses) {
 			was := old.Status.ContainerStatuses[i]
-			if c.ContainerID == was.ContainerID && c.RestartCount <= was.RestartCount {
+			sameRun := was.State.Running != nil && !c.State.Running.StartedAt.After(was.State.Running.StartedAt)
+			if c.ContainerID == was.ContainerID && c.RestartCount <= was.RestartCount && sameRun {
 				return false // still the record of the run that died
 			}
 		}
@@ -119,12 +123,17 @@ func (p mpod) String() string {
 	return fmt.Sprintf("%s=%s@%s[%s]", p.Metadata.Name, p.Status.Phase, p.Spec.NodeName, strings.Join(cs, "; "))
 }
 
-func (p mpod) containerIDs() string {
-	var ids []string
+// containerRuns names each container's run: its ID and when it started.
+func (p mpod) containerRuns() string {
+	var runs []string
 	for _, c := range p.Status.ContainerStatuses {
-		ids = append(ids, c.ContainerID)
+		run := c.ContainerID + "@"
+		if c.State.Running != nil {
+			run += c.State.Running.StartedAt.UTC().Format(time.RFC3339)
+		}
+		runs = append(runs, run)
 	}
-	return strings.Join(ids, ",")
+	return strings.Join(runs, ",")
 }
 
 // mpods lists the pods labelled app=app, asking the nodes in turn.
@@ -310,9 +319,11 @@ func TestMachinesLab(t *testing.T) {
 	// systemctl restart shoal-agent stops only the agent: the pods of the
 	// node keep their containers, and the new agent adopts them.
 	victim := pods[0].Spec.NodeName
+	// The container IDs come from the pod's UID and the container's name,
+	// so a pod stopped and made again keeps them: its start time tells.
 	before := map[string]string{}
 	for _, p := range pods {
-		before[p.Metadata.Name] = p.containerIDs()
+		before[p.Metadata.Name] = p.containerRuns()
 	}
 	oldPID := f.agentMainPID(victim)
 	f.mustInMachine(victim, "systemctl", "restart", "shoal-agent")
@@ -320,8 +331,8 @@ func TestMachinesLab(t *testing.T) {
 	f.waitNodeReady(victim)
 	after := f.waitMPods("web", 3, "unit restart", nil)
 	for _, p := range after {
-		if before[p.Metadata.Name] != p.containerIDs() || p.Status.ContainerStatuses[0].RestartCount != 0 {
-			t.Fatalf("unit restart on %s changed pod %s: containers %s -> %s, restarts %d", victim, p.Metadata.Name, before[p.Metadata.Name], p.containerIDs(), p.Status.ContainerStatuses[0].RestartCount)
+		if before[p.Metadata.Name] != p.containerRuns() || p.Status.ContainerStatuses[0].RestartCount != 0 {
+			t.Fatalf("unit restart on %s changed pod %s: containers %s -> %s, restarts %d", victim, p.Metadata.Name, before[p.Metadata.Name], p.containerRuns(), p.Status.ContainerStatuses[0].RestartCount)
 		}
 	}
 
