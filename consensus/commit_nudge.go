@@ -47,9 +47,18 @@ func (r *Raft) runCommitNudges(stop <-chan struct{}) {
 		if r.raft.State() != raft.Leader {
 			continue
 		}
-		// Ends with the server's shutdown at the latest (ErrRaftShutdown).
-		if err := r.raft.Barrier(r.cfg.TransportTimeout).Error(); err != nil {
-			r.log.Debug("commit nudge", "err", err)
+		// A barrier still queued when the server shuts down is never
+		// answered: stop waits for it no longer.
+		f := r.raft.Barrier(r.cfg.TransportTimeout)
+		done := make(chan error, 1)
+		go func() { done <- f.Error() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				r.log.Debug("commit nudge", "err", err)
+			}
+		case <-stop:
+			return
 		}
 	}
 }
