@@ -75,6 +75,8 @@ type Agent struct {
 	log     *slog.Logger
 	members *membership
 	self    nodeMeta
+	// membersView is members as the API reads them (members_view.go).
+	membersView membersView
 
 	// role is set on servers; agent/raft_role.go.
 	role atomic.Pointer[serverRole]

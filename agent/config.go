@@ -122,7 +122,9 @@ type Config struct {
 	// started hands the sim each agent it runs once gossip is up.
 	started func(*Agent)
 	// tuneGossip lets the sim change memberlist's settings last.
-	tuneGossip func(*memberlist.Config)
+	tuneGossip func(*memberlist.Config) error
+	// tuneRaft lets the sim change its seats' Raft timeouts last.
+	tuneRaft func(*consensus.Config)
 }
 
 // DefaultConfig is the configuration of a one-machine fleet.

@@ -15,6 +15,7 @@ var ErrCrash = errors.New("agent crashed")
 
 // stopGossip leaves the fleet when the agent stops, unless it crashed.
 func (a *Agent) stopGossip(ctx context.Context) {
+	defer a.members.stopRemembering() // membership_peers.go
 	if !errors.Is(context.Cause(ctx), ErrCrash) {
 		a.members.leave(2 * time.Second)
 		return

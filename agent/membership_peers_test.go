@@ -6,6 +6,7 @@ import (
 	"net"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/memberlist"
 )
@@ -23,8 +24,14 @@ func TestGossipPeersAreRememberedForARestart(t *testing.T) {
 	} {
 		m.record(&n, true)
 	}
-	got := rememberedPeers(dir)
-	if want := []string{"10.250.0.12:7946", "10.250.0.13:7946"}; !reflect.DeepEqual(got, want) {
+	want := []string{"10.250.0.12:7946", "10.250.0.13:7946"}
+	var got []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if got = rememberedPeers(dir); reflect.DeepEqual(got, want) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("remembered %v, want %v", got, want)
 	}
 	if j := joinAddrs([]string{"10.250.0.13:7946", "10.250.0.99:7946"}, got); !reflect.DeepEqual(j, []string{"10.250.0.13:7946", "10.250.0.99:7946", "10.250.0.12:7946"}) {

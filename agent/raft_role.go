@@ -41,14 +41,18 @@ func (a *Agent) raft() raftLog {
 // transport, advertised at addr. The caller publishes it.
 func (a *Agent) startRaft(ctx context.Context, addr string) (*serverRole, error) {
 	fsm := consensus.NewFSM()
-	r, err := consensus.OpenOnDisk(consensus.Config{
+	rc := consensus.Config{
 		ID:            a.cfg.Name,
 		DataDir:       a.dataPath("raft"),
 		BindAddr:      hostPort(a.cfg.BindAddr, a.cfg.RaftPort),
 		AdvertiseAddr: addr,
 		Log:           a.log.With("part", "raft"),
 		TLS:           a.sec.raftTLS, // agent/tls.go
-	}, fsm)
+	}
+	if a.cfg.tuneRaft != nil {
+		a.cfg.tuneRaft(&rc) // agent/sim.go
+	}
+	r, err := consensus.OpenOnDisk(rc, fsm)
 	if err != nil {
 		return nil, fmt.Errorf("open raft: %w", err)
 	}

@@ -13,8 +13,10 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/agent/node"
 	"github.com/shoal-dev/shoal/agent/node/hollow"
+	"github.com/shoal-dev/shoal/consensus"
 )
 
 // A sim is a fleet of hollow agents in one process: each is the real
@@ -49,6 +51,54 @@ type SimConfig struct {
 	// message (a fresh LZW table per message) cost about a third of a
 	// 100-node sim's CPU (docs/scale.md).
 	GossipCompression bool
+	// StartEvery spaces the clients' starts (the seats start at once); 0
+	// starts every agent at once.
+	StartEvery time.Duration
+	// GossipProfile is every agent's (agent/liveness); "" picks the LAN
+	// profile up to LargeSimNodes nodes and the large one above.
+	GossipProfile string
+}
+
+// LargeSimNodes is the largest sim that gossips with the LAN profile
+// when none is named: above it, a hundred agents sharing two cores miss
+// the LAN's 200 ms probe timeouts, and the large profile's quarter of the
+// probe traffic is what lets the fleet form (docs/scale.md).
+const LargeSimNodes = 100
+
+// simHandoffQueue is memberlist's queue of received gossip messages
+// awaiting its handler (HandoffQueueDepth, 1,024 by default). When a
+// fleet of hundreds starts at once, every agent hears each one's alive
+// message several times over; a full queue drops them (memberlist logs
+// "handler queue full") and the member list fills only at the next
+// push-pull, tens of seconds later.
+const simHandoffQueue = 8192
+
+// simRaftTimeouts gives a large sim's seats five times consensus's
+// default heartbeat and election timeouts (1 s), and three times its
+// leader lease. The seats share two cores with hundreds of agents: a
+// vote or heartbeat that waits a second for the scheduler started
+// elections over and over in a 1,000-node start (375 in four minutes),
+// and no leader means no node is registered. Seats on machines of their
+// own do not wait like that; the sim's failover figures count these
+// longer timeouts only where a seat is killed, which the scale report
+// does not do (it kills clients).
+func simRaftTimeouts(c *consensus.Config) {
+	c.HeartbeatTimeout = 5 * time.Second
+	c.ElectionTimeout = 5 * time.Second
+	c.LeaderLeaseTimeout = 1500 * time.Millisecond
+}
+
+// simPodCIDR is the sim's cluster range: 32,768 blocks of /24. The
+// agent's default, 10.244.0.0/16, has 256, and a fleet of more nodes
+// than that cannot register the rest ("no free /24 block left").
+const simPodCIDR = "10.128.0.0/9"
+
+// gossipProfile is the profile the sim gives its agents.
+func (c SimConfig) gossipProfile() string {
+	if c.GossipProfile == "" && c.Nodes > LargeSimNodes {
+		return liveness.ProfileLarge
+	}
+	return c.GossipProfile
 }
 
 // DefaultSimConfig is a fleet of n hollow nodes with room for 110 pods each.
@@ -63,8 +113,9 @@ func DefaultSimConfig(n int, dir string) SimConfig {
 
 // Sim is a running sim fleet.
 type Sim struct {
-	cfg   SimConfig
-	nodes []*SimNode
+	cfg      SimConfig
+	nodes    []*SimNode
+	stopping chan struct{} // closed by Stop: start the rest at once
 }
 
 // SimNode is one hollow agent of a sim.
@@ -99,8 +150,16 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Sim{cfg: cfg}
-	join := []string{hostPort(addrs[0].String(), cfg.GossipPort)}
+	s := &Sim{cfg: cfg, stopping: make(chan struct{})}
+	var later []func() // clients spaced by StartEvery
+	// Clients join through the seats in turn, not all through the first
+	// node: one agent answering hundreds of joins at once was that
+	// node's whole share of the CPU in a 300-node start. One address
+	// each, as memberlist's Join syncs with every address it is given.
+	var seats []string
+	for _, a := range addrs[:cfg.Seats] {
+		seats = append(seats, hostPort(a.String(), cfg.GossipPort))
+	}
 	for i, addr := range addrs {
 		n := &SimNode{Name: fmt.Sprintf("h%04d", i+1), Addr: addr.String(), Seat: i < cfg.Seats,
 			Runtime: hollow.NewRuntime(), Network: hollow.NewNetwork(),
@@ -110,31 +169,68 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.DataDir = filepath.Join(cfg.Dir, n.Name)
 		ac.BindAddr = n.Addr
 		ac.APIPort, ac.RaftPort, ac.GossipPort = cfg.APIPort, cfg.RaftPort, cfg.GossipPort
-		if i > 0 {
-			ac.Join = join
-		}
+		ac.Join = simJoin(seats, i)
 		if n.Seat {
 			ac.BootstrapExpect = cfg.Seats
 		}
 		ac.Servers = cfg.Seats
 		ac.Memory, ac.CPU, ac.MaxPods = cfg.Memory, cfg.CPU, cfg.MaxPods
 		ac.NodeGrace = cfg.NodeGrace
+		ac.PodCIDR = simPodCIDR
+		ac.GossipProfile = cfg.gossipProfile()
 		ac.DNSAddr = "off"
 		// The agents share one process: any node's /debug/pprof/ profiles them all.
 		ac.DebugPprof = true
-		if !cfg.GossipCompression {
-			ac.tuneGossip = func(mc *memberlist.Config) { mc.EnableCompression = false }
+		log := cfg.Log.With("node", n.Name)
+		compress := cfg.GossipCompression
+		large := ac.GossipProfile == liveness.ProfileLarge
+		ac.tuneGossip = func(mc *memberlist.Config) error {
+			mc.EnableCompression = compress
+			mc.HandoffQueueDepth = simHandoffQueue
+			return simTransportFor(mc, log.With("part", "gossip")) // sim_gossip_transport.go
+		}
+		if large {
+			ac.tuneRaft = simRaftTimeouts
 		}
 		rt, nw := n.Runtime, n.Network
 		ac.NodeBackend = func() (node.PodRuntime, node.Network) { return rt, nw }
 		ac.started = n.a.Store
 		var actx context.Context
 		actx, n.cancel = context.WithCancelCause(ctx)
-		log := cfg.Log.With("node", n.Name)
-		go func() { n.done <- Run(actx, ac, log) }()
+		run := func() { go func() { n.done <- Run(actx, ac, log) }() }
+		if n.Seat || cfg.StartEvery <= 0 {
+			run()
+		} else {
+			later = append(later, run)
+		}
 		s.nodes = append(s.nodes, n)
 	}
+	if len(later) > 0 {
+		go func() {
+			for _, run := range later {
+				select {
+				case <-time.After(cfg.StartEvery):
+				case <-s.stopping:
+				case <-ctx.Done():
+				}
+				run()
+			}
+		}()
+	}
 	return s, nil
+}
+
+// simJoin is whom the i-th node (from 0; the seats first) joins: nobody
+// for the first, the first for another seat, and one seat each for the
+// clients in turn.
+func simJoin(seats []string, i int) []string {
+	switch {
+	case i == 0:
+		return nil
+	case i < len(seats):
+		return seats[:1]
+	}
+	return []string{seats[i%len(seats)]}
 }
 
 // simAddrs are n consecutive loopback addresses from first.
@@ -185,6 +281,11 @@ func (s *Sim) Stop() error {
 		mu   sync.Mutex
 		errs []error
 	)
+	select {
+	case <-s.stopping: // stopped before
+	default:
+		close(s.stopping)
+	}
 	for _, n := range s.nodes {
 		wg.Add(1)
 		go func() {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
 )
 
 // TestSimScale is the scale report's driver (make bench-scale): for each
@@ -68,6 +69,16 @@ func TestSimScale(t *testing.T) {
 	}
 }
 
+// stepWait is how long a step may take: d, or less when
+// SHOAL_SCALE_STEP_WAIT says so (a run that must fit a shared machine's
+// slot records where it stopped rather than being cut off unrecorded).
+func stepWait(d time.Duration) time.Duration {
+	if w, err := time.ParseDuration(os.Getenv("SHOAL_SCALE_STEP_WAIT")); err == nil && w > 0 {
+		return min(d, w)
+	}
+	return d
+}
+
 // scaleResult is one line of bench/results/scale.jsonl.
 type scaleResult struct {
 	Name string `json:"name"` // "scale_<nodes>nodes"
@@ -80,35 +91,41 @@ type scaleResult struct {
 	ReadyMax int    `json:"ready_max,omitempty"` // most nodes seen Ready at once
 	// MinMembers is the fewest members an agent's gossip held when the
 	// start was given up on.
-	MinMembers int          `json:"gossip_min_members,omitempty"`
-	Nodes      int          `json:"nodes"`
-	Seats      int          `json:"seats"`
-	Pods       int          `json:"pods,omitempty"`
-	Load       string       `json:"load"` // /proc/loadavg before and after
-	GossipS    float64      `json:"gossip_converged_s,omitempty"`
-	ReadyS     float64      `json:"all_ready_s,omitempty"`
-	CreateS    float64      `json:"create_s,omitempty"`
-	BoundS     float64      `json:"all_bound_s,omitempty"`
-	RunningS   float64      `json:"all_running_s,omitempty"`
-	BoundRate  float64      `json:"bound_pods_per_s,omitempty"`
-	RunRate    float64      `json:"running_pods_per_s,omitempty"`
-	CreateP50  float64      `json:"create_p50_ms,omitempty"`
-	CreateP99  float64      `json:"create_p99_ms,omitempty"`
-	CreateMax  float64      `json:"create_max_ms,omitempty"`
-	ListP50    float64      `json:"list_p50_ms,omitempty"`
-	ListP99    float64      `json:"list_p99_ms,omitempty"`
-	Kills      []killResult `json:"kills"`
-	SoakS      float64      `json:"soak_s,omitempty"`
-	FalseNR    int          `json:"false_not_ready,omitempty"` // live nodes seen NotReady, whole run
-	HeapMiB    float64      `json:"heap_inuse_mib,omitempty"`
-	HeapPerKiB float64      `json:"heap_per_node_kib,omitempty"`
-	RSSMiB     float64      `json:"rss_mib,omitempty"`
-	Goroutines int          `json:"goroutines,omitempty"`
-	CPUCores   float64      `json:"cpu_cores_busy,omitempty"`  // process CPU / wall during the pods phase
-	CPUStart   float64      `json:"cpu_cores_start,omitempty"` // a start given up on: process CPU / wall since start
-	CPUIdle    float64      `json:"cpu_cores_idle,omitempty"`  // during the soak
-	WALMiB     float64      `json:"raft_wal_mib,omitempty"`    // largest seat's
-	SnapMiB    float64      `json:"raft_snapshots_mib,omitempty"`
+	MinMembers int `json:"gossip_min_members,omitempty"`
+	Nodes      int `json:"nodes"`
+	// StartEveryMS spaces the clients' starts (SHOAL_SCALE_START_EVERY);
+	// Profile is the agents' gossip profile ("" the LAN one).
+	StartEveryMS float64      `json:"start_every_ms,omitempty"`
+	Profile      string       `json:"gossip_profile,omitempty"`
+	Seats        int          `json:"seats"`
+	Pods         int          `json:"pods,omitempty"`
+	Load         string       `json:"load"` // /proc/loadavg before and after
+	GossipS      float64      `json:"gossip_converged_s,omitempty"`
+	ReadyS       float64      `json:"all_ready_s,omitempty"`
+	CreateS      float64      `json:"create_s,omitempty"`
+	BoundS       float64      `json:"all_bound_s,omitempty"`
+	RunningS     float64      `json:"all_running_s,omitempty"`
+	BoundRate    float64      `json:"bound_pods_per_s,omitempty"`
+	RunRate      float64      `json:"running_pods_per_s,omitempty"`
+	CreateP50    float64      `json:"create_p50_ms,omitempty"`
+	CreateP99    float64      `json:"create_p99_ms,omitempty"`
+	CreateMax    float64      `json:"create_max_ms,omitempty"`
+	ListP50      float64      `json:"list_p50_ms,omitempty"`
+	ListP99      float64      `json:"list_p99_ms,omitempty"`
+	Kills        []killResult `json:"kills"`
+	SoakS        float64      `json:"soak_s,omitempty"`
+	FalseNR      int          `json:"false_not_ready,omitempty"` // live nodes seen NotReady, whole run
+	HeapMiB      float64      `json:"heap_inuse_mib,omitempty"`
+	HeapPerKiB   float64      `json:"heap_per_node_kib,omitempty"`
+	RSSMiB       float64      `json:"rss_mib,omitempty"`
+	Goroutines   int          `json:"goroutines,omitempty"`
+	CPUCores     float64      `json:"cpu_cores_busy,omitempty"`  // process CPU / wall during the pods phase
+	CPUStart     float64      `json:"cpu_cores_start,omitempty"` // a start given up on: process CPU / wall since start
+	CPUIdle      float64      `json:"cpu_cores_idle,omitempty"`  // during the soak
+	WALMiB       float64      `json:"raft_wal_mib,omitempty"`    // largest seat's
+	SnapMiB      float64      `json:"raft_snapshots_mib,omitempty"`
+	StateMiB     float64      `json:"state_snapshot_mib,omitempty"` // the state as a snapshot holds it
+	RestoreS     float64      `json:"restore_s,omitempty"`          // restoring that into a new state machine
 }
 
 type killResult struct {
@@ -123,6 +140,11 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	res := scaleResult{Name: fmt.Sprintf("scale_%dnodes", nodes), Variant: os.Getenv("SHOAL_SCALE_VARIANT"), Nodes: nodes, Pods: pods, Load: loadavg()}
 	cfg := DefaultSimConfig(nodes, t.TempDir())
 	cfg.MaxPods = max(110, 3*pods/nodes)
+	if d, err := time.ParseDuration(os.Getenv("SHOAL_SCALE_START_EVERY")); err == nil && d > 0 {
+		cfg.StartEvery = d
+		res.StartEveryMS = float64(d.Microseconds()) / 1000
+	}
+	res.Profile = cfg.gossipProfile()
 	if f := os.Getenv("SHOAL_SCALE_LOG"); f != "" {
 		w, err := os.Create(f)
 		if err != nil {
@@ -181,7 +203,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 
 	// Start: gossip converged, every node Ready.
 	lastReady := time.Now()
-	if !waitFor(t, 5*time.Minute, "gossip converged", 100*time.Millisecond, func() bool {
+	if !waitFor(t, stepWait(5*time.Minute), "gossip converged", 100*time.Millisecond, func() bool {
 		if time.Since(lastReady) > 2*time.Second {
 			lastReady = time.Now()
 			if r, ok := readyOf(); ok {
@@ -200,7 +222,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	}
 	res.MinMembers = 0
 	res.GossipS = time.Since(start).Seconds()
-	if !waitFor(t, 5*time.Minute, "every node Ready", 250*time.Millisecond, func() bool {
+	if !waitFor(t, stepWait(5*time.Minute), "every node Ready", 250*time.Millisecond, func() bool {
 		r, ok := readyOf()
 		if !ok {
 			return false
@@ -297,7 +319,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 		podsByNode     map[string][]api.Pod
 	)
 	go func() { wg.Wait(); createdOnce.Do(func() { close(created) }) }()
-	podsDone := waitFor(t, 15*time.Minute, fmt.Sprintf("%d pods bound and Running", pods), 500*time.Millisecond, func() bool {
+	podsDone := waitFor(t, stepWait(15*time.Minute), fmt.Sprintf("%d pods bound and Running", pods), 500*time.Millisecond, func() bool {
 		select {
 		case <-created:
 			if createdAt == 0 {
@@ -380,7 +402,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 			kwg.Add(1)
 			go func() { defer kwg.Done(); _ = v.Kill() }()
 		}
-		if !waitFor(t, 5*time.Minute, fmt.Sprintf("%d killed nodes NotReady", k), 100*time.Millisecond, func() bool {
+		if !waitFor(t, stepWait(5*time.Minute), fmt.Sprintf("%d killed nodes NotReady", k), 100*time.Millisecond, func() bool {
 			r, ok := readyOf()
 			if !ok {
 				return false
@@ -398,7 +420,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 			return res
 		}
 		kr.DetectS = time.Since(t0).Seconds()
-		if !waitFor(t, 10*time.Minute, "replacements Running", 250*time.Millisecond, func() bool {
+		if !waitFor(t, stepWait(10*time.Minute), "replacements Running", 250*time.Millisecond, func() bool {
 			var l api.PodList
 			if err := getJSONWith(poll, base+"/api/v1/namespaces/default/pods?resourceVersion=0&labelSelector=scale%3Drc", &l); err != nil {
 				return false
@@ -444,9 +466,52 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 		res.WALMiB = max(res.WALMiB, dirMiB(filepath.Join(dir, "wal")))
 		res.SnapMiB = max(res.SnapMiB, dirMiB(filepath.Join(dir, "snapshots")))
 	}
+	res.StateMiB, res.RestoreS = restoreTime(t, all[0])
 	res.Load += " -> " + loadavg()
 	return res
 }
+
+// restoreTime snapshots the first seat's state machine into memory and
+// times restoring it into a new one: what a seat that catches up by
+// snapshot, or restarts from one, spends before it serves. The
+// snapshot's size is the state's as Raft would write it.
+func restoreTime(t *testing.T, n *SimNode) (mib, seconds float64) {
+	a := n.a.Load()
+	if a == nil {
+		return 0, 0
+	}
+	role := a.role.Load()
+	if role == nil {
+		return 0, 0
+	}
+	fsm, ok := role.fsm.(*consensus.FSM)
+	if !ok {
+		return 0, 0
+	}
+	snap, err := fsm.Snapshot()
+	if err != nil {
+		t.Logf("snapshot for the restore time: %v", err)
+		return 0, 0
+	}
+	var sink memSnapshotSink
+	if err := snap.Persist(&sink); err != nil {
+		t.Logf("persist for the restore time: %v", err)
+		return 0, 0
+	}
+	t0 := time.Now()
+	if err := consensus.NewFSM().Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
+		t.Logf("restore: %v", err)
+		return 0, 0
+	}
+	return float64(sink.Len()) / (1 << 20), time.Since(t0).Seconds()
+}
+
+// memSnapshotSink keeps a snapshot in memory (raft.SnapshotSink).
+type memSnapshotSink struct{ bytes.Buffer }
+
+func (*memSnapshotSink) ID() string    { return "mem" }
+func (*memSnapshotSink) Cancel() error { return nil }
+func (*memSnapshotSink) Close() error  { return nil }
 
 const scaleRC = `apiVersion: v1
 kind: ReplicationController

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/agent/liveness"
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/consensus"
 )
 
 // startSim runs a sim fleet of n hollow nodes for the test and waits until
@@ -153,4 +155,107 @@ func TestSimFleetRunsPodsAndReplacesACrashedNodesReplica(t *testing.T) {
 		}
 		return live == 3
 	})
+}
+
+// The clients of a sim join through the seats in turn, one each (a
+// memberlist join syncs with every address given), and the seats through
+// the first; a fleet above LargeSimNodes gossips with the large profile
+// unless one is named.
+func TestSimSpreadsJoinsAndPicksTheLargeProfile(t *testing.T) {
+	seats := []string{"s1", "s2", "s3"}
+	want := [][]string{nil, {"s1"}, {"s1"}, {"s1"}, {"s2"}, {"s3"}, {"s1"}}
+	per := map[string]int{}
+	for i, w := range want {
+		got := simJoin(seats, i)
+		if fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("node %d joins %v, want %v", i, got, w)
+		}
+	}
+	for i := 3; i < 303; i++ {
+		per[simJoin(seats, i)[0]]++
+	}
+	for _, s := range seats {
+		if per[s] != 100 {
+			t.Errorf("seat %s takes %d of 300 clients' joins, want 100", s, per[s])
+		}
+	}
+	for _, c := range []struct {
+		nodes   int
+		profile string
+		want    string
+	}{{LargeSimNodes, "", ""}, {LargeSimNodes + 1, "", liveness.ProfileLarge}, {1000, liveness.ProfileLAN, liveness.ProfileLAN}, {3, liveness.ProfileWAN, liveness.ProfileWAN}} {
+		if got := (SimConfig{Nodes: c.nodes, GossipProfile: c.profile}).gossipProfile(); got != c.want {
+			t.Errorf("%d nodes, profile %q: the agents get %q, want %q", c.nodes, c.profile, got, c.want)
+		}
+	}
+}
+
+// A large sim's seats run Raft with longer timeouts than consensus's
+// defaults, ones Raft accepts (the lease within the heartbeat timeout,
+// the election no shorter than it), and with a lease inside the large
+// profile's contact window, so a starved leader still steps down before
+// its followers count as out of contact.
+func TestSimRaftTimeoutsAreLongerAndAccepted(t *testing.T) {
+	c := consensus.Config{ID: "h0001", DataDir: t.TempDir(), BindAddr: hostPort("127.0.0.1", freePort(t))}
+	simRaftTimeouts(&c)
+	if c.HeartbeatTimeout <= time.Second || c.ElectionTimeout <= time.Second {
+		t.Errorf("sim raft timeouts %v/%v, want longer than the 1 s defaults", c.HeartbeatTimeout, c.ElectionTimeout)
+	}
+	if window := liveness.LargeNodeGrace / 4; c.LeaderLeaseTimeout >= window {
+		t.Errorf("leader lease %v, not inside the large profile's contact window %v", c.LeaderLeaseTimeout, window)
+	}
+	r, err := consensus.OpenOnDisk(c, consensus.NewFSM())
+	if err != nil {
+		t.Fatalf("raft refused the sim's timeouts: %v", err)
+	}
+	if err := r.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A sim whose clients start one after another forms all the same, and a
+// stop before the last has started still stops every node.
+func TestSimStaggeredStart(t *testing.T) {
+	for _, stopEarly := range []bool{false, true} {
+		cfg := DefaultSimConfig(4, t.TempDir())
+		cfg.Seats, cfg.StartEvery = 1, 50*time.Millisecond
+		if stopEarly {
+			cfg.StartEvery = time.Hour
+		}
+		cfg.FirstAddr = netip.MustParseAddr("127.77.9.1")
+		cfg.APIPort, cfg.RaftPort, cfg.GossipPort = freePort(t), freePort(t), freePort(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := StartSim(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !stopEarly {
+			base := s.API(s.Nodes()[0])
+			eventuallyWithin(t, time.Minute, "4 staggered nodes Ready", func() bool { return len(readyNodes(base)) == 4 })
+		}
+		stopped := make(chan error, 1)
+		go func() { stopped <- s.Stop() }()
+		select {
+		case err := <-stopped:
+			if err != nil {
+				t.Errorf("stop (early %v): %v", stopEarly, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("stop (early %v) did not return", stopEarly)
+		}
+		if err := s.Stop(); err != nil {
+			t.Errorf("second stop: %v", err)
+		}
+		cancel()
+	}
+}
+
+// The scale report's restore time reads a seat's state: a snapshot of a
+// formed fleet is not empty and restores.
+func TestSimRestoreTimeOfASeat(t *testing.T) {
+	s, _ := startSim(t, 3, "127.77.8.1")
+	mib, secs := restoreTime(t, s.Nodes()[0])
+	if mib <= 0 || secs <= 0 {
+		t.Fatalf("restore of the first seat's state: %v MiB in %v s", mib, secs)
+	}
 }

@@ -55,12 +55,7 @@ func (m agentMembers) Members() []apiserver.Member {
 	if m.a.members == nil {
 		return nil
 	}
-	ms := m.a.members.members()
-	out := make([]apiserver.Member, len(ms))
-	for i, x := range ms {
-		out[i] = apiserver.Member{Name: x.Name, Addr: x.Addr, API: x.Meta.API, Server: x.Meta.Server, Alive: x.Alive}
-	}
-	return out
+	return m.a.membersView.get(m.a.members) // members_view.go
 }
 
 // agentRuntime is the node's containerd runtime once it answered.

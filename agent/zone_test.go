@@ -111,7 +111,7 @@ func TestWANProfileAgentsMeet(t *testing.T) {
 	start := func(name string) (*membership, Config) {
 		cfg := DefaultConfig()
 		cfg.Name, cfg.BindAddr, cfg.GossipPort, cfg.GossipProfile = name, "127.0.0.1", freeGossipPort(t), "wan"
-		cfg.tuneGossip = func(mc *memberlist.Config) { seen = append(seen, *mc) }
+		cfg.tuneGossip = func(mc *memberlist.Config) error { seen = append(seen, *mc); return nil }
 		m, err := newMembership(cfg, nodeMeta{V: 1, API: "127.0.0.1:1"}, log)
 		if err != nil {
 			t.Fatal(err)

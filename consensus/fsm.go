@@ -179,6 +179,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	st.ix.continuePodsGen(f.st.ix.podsGen) // node_pods_gen.go
 	f.st = st
 	f.changes.reset(st.Index, objects)
 	close(f.changed)

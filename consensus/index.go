@@ -36,6 +36,9 @@ type indexes struct {
 	// services holds the Services' ClusterIPs and node ports:
 	// service_ipam.go.
 	services serviceIndex
+	// nodePodsGen and podsGen: node_pods_gen.go.
+	nodePodsGen map[string]uint64
+	podsGen     uint64
 }
 
 // nodeUsage is one node's share of indexes.usage. requested is replaced,
@@ -54,6 +57,8 @@ func newIndexes() indexes {
 		ips:      map[netip.Addr][]string{},
 		blocks:   newBlockIndex(),
 		services: newServiceIndex(),
+
+		nodePodsGen: map[string]uint64{},
 	}
 }
 
@@ -115,6 +120,7 @@ func (s *state) putNode(name string, n *api.Node) {
 // podChanged moves the pod stored under key from old to p (either may be
 // nil) in the IP and usage indexes.
 func (ix *indexes) podChanged(key string, old, p *api.Pod) {
+	ix.podsOfNodeChanged(old, p) // node_pods_gen.go
 	oldIP, newIP := podIP(old), podIP(p)
 	if oldIP != newIP {
 		if oldIP.IsValid() {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,10 +180,20 @@ func (f *fleet) reconcilePasses(down map[string]bool) (passes, busy float64) {
 // what, and node= (the agent's own name comes first, the record's subject
 // last).
 var (
-	logTime = regexp.MustCompile(`^time=(\S+) `)
-	logMsg  = regexp.MustCompile(` msg="([^"]*)"| msg=(\S+)`)
-	logNode = regexp.MustCompile(` node=(\S+)`)
+	logTime  = regexp.MustCompile(`^time=(\S+) `)
+	logMsg   = regexp.MustCompile(` msg="([^"]*)"| msg=(\S+)`)
+	logNode  = regexp.MustCompile(` node=(\S+)`)
+	logPod   = regexp.MustCompile(` pod=(\S+)`)
+	logUID   = regexp.MustCompile(` uid=(\S+)`)
+	logPhase = regexp.MustCompile(` phase=(\S+)`)
 )
+
+// podSteps is when the logs show each step of one replacement pod, from
+// the kill.
+type podSteps struct {
+	bound, sandbox, created, started, reported time.Duration
+	has                                        int // bit per step seen: 1 bound, 2 sandbox, 4 started, 8 reported, 16 created
+}
 
 // failoverSteps reads every live agent's log for the steps of a failover
 // that began at start (seconds after it): gossip's first suspicion (debug
@@ -204,6 +215,21 @@ func (f *fleet) failoverSteps(dead map[string]bool, start time.Time) map[string]
 		}
 	}
 	lost := map[string]time.Duration{}
+	byKey := map[string]*podSteps{} // the leader's and the reports' lines name the pod by key
+	byUID := map[string]*podSteps{} // the runtime's by UID
+	uidKey := map[string]string{}
+	step := func(m map[string]*podSteps, id string) *podSteps {
+		if m[id] == nil {
+			m[id] = &podSteps{}
+		}
+		return m[id]
+	}
+	attr := func(re *regexp.Regexp, line string) string {
+		if m := re.FindStringSubmatch(line); m != nil {
+			return m[1]
+		}
+		return ""
+	}
 	for _, n := range f.labState().Nodes {
 		if dead[n.Name] {
 			continue
@@ -250,11 +276,26 @@ func (f *fleet) failoverSteps(dead map[string]bool, start time.Time) map[string]
 				last("created_s", d)
 			case msg == "pod bound":
 				last("bound_s", d)
+				ps := step(byKey, attr(logPod, line))
+				ps.bound, ps.has = d, ps.has|1
 			case msg == "sandbox created":
 				first("first_sandbox_s", d)
 				last("sandbox_s", d)
+				ps := step(byUID, attr(logPod, line))
+				ps.sandbox, ps.has = d, ps.has|2
+			case msg == "container created":
+				ps := step(byUID, attr(logPod, line))
+				ps.created, ps.has = d, ps.has|16
 			case msg == "container started":
 				last("started_s", d)
+				ps := step(byUID, attr(logPod, line))
+				ps.started, ps.has = d, ps.has|4
+			case msg == "pod phase reported" && attr(logPhase, line) == "Running":
+				last("reported_s", d)
+				key := attr(logPod, line)
+				uidKey[attr(logUID, line)] = key
+				ps := step(byKey, key)
+				ps.reported, ps.has = d, ps.has|8
 			}
 		}
 		fh.Close()
@@ -262,6 +303,31 @@ func (f *fleet) failoverSteps(dead map[string]bool, start time.Time) map[string]
 	for _, d := range lost {
 		first("first_lost_s", d)
 		last("lost_s", d)
+	}
+	// Per replacement pod: bind → its sandbox (the node's pass reached
+	// it), sandbox → container started, started → Running reported.
+	// The container's part splits at its creation: image, snapshot and
+	// spec before it, the shim and runc after.
+	var wait, run, create, launch, report []time.Duration
+	for uid, key := range uidKey {
+		k, u := byKey[key], byUID[uid]
+		if k == nil || u == nil || k.has&9 != 9 || u.has&22 != 22 {
+			continue
+		}
+		wait = append(wait, u.sandbox-k.bound)
+		run = append(run, u.started-u.sandbox)
+		create = append(create, u.created-u.sandbox)
+		launch = append(launch, u.started-u.created)
+		report = append(report, k.reported-u.started)
+	}
+	for name, ds := range map[string][]time.Duration{"pod_bind_to_sandbox": wait, "pod_sandbox_to_started": run,
+		"pod_sandbox_to_created": create, "pod_created_to_started": launch, "pod_started_to_reported": report} {
+		if len(ds) == 0 {
+			continue
+		}
+		slices.Sort(ds)
+		steps[name+"_median_s"] = seconds(ds[len(ds)/2])
+		steps[name+"_max_s"] = seconds(ds[len(ds)-1])
 	}
 	return steps
 }

@@ -134,6 +134,8 @@ func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	held := r.URL.Query().Get("view") // assignments_view.go
+	var same heldSince                // assignments_view.go
+	gathered := false
 	for {
 		if _, err := srv.fsm().WaitIndex(ctx, after); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return
@@ -141,9 +143,25 @@ func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
 		if !srv.isServer() { // the seat went while the query waited
 			break
 		}
+		if idx, ok := srv.viewUnchanged(r.PathValue("name"), &same); ok && ctx.Err() == nil {
+			after = idx // nothing of this node's changed, known without reading its pods
+			continue
+		}
+		gen, genOK := srv.podsOnNodeGen(r.PathValue("name"))
 		view := srv.assignmentsView(r.PathValue("name"))
 		if held != "" && view.View == held && ctx.Err() == nil {
 			after = view.Index // nothing of this node's changed: wait on
+			same = heldSince{ok: genOK, gen: gen, sum: srv.routesAt(view.Index).sum}
+			continue
+		}
+		if held != "" && !gathered && onlyRoutesChanged(held, view.View) && ctx.Err() == nil {
+			gathered = true // assignments_view.go: gather the routes of a burst of joins
+			gather := time.NewTimer(routesGather)
+			select {
+			case <-gather.C:
+			case <-ctx.Done():
+			}
+			gather.Stop()
 			continue
 		}
 		// A node acts on this view, removing what it does not list: answer

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"time"
 
 	"github.com/shoal-dev/shoal/api"
+	"github.com/shoal-dev/shoal/placement"
 )
 
 // A node's assignments view names its pods and, for the routes to the
@@ -29,26 +32,56 @@ type routes struct {
 }
 
 // routesAt returns the nodes' part of a view at the state's index idx (or
-// later), computing it once per index.
+// later). It reads the stored nodes without copying them (NodeInfos) and
+// builds and hashes a new part only when a node's name, block or
+// addresses changed: the index moves with every pod status report, and
+// copying every Node (a JSON round trip each) at each new index was a
+// fifth of a 300-node sim's CPU (docs/scale.md).
 func (srv *Server) routesAt(idx uint64) *routes {
-	if r := srv.routes.Load(); r != nil && r.index >= idx {
-		return r
+	old := srv.routes.Load()
+	if old != nil && old.index >= idx {
+		return old
 	}
-	nodes, at := srv.fsm().Nodes()
-	r := &routes{index: at, nodes: make([]api.Node, 0, len(nodes))}
-	for _, n := range nodes {
-		r.nodes = append(r.nodes, api.Node{
-			TypeMeta:   n.TypeMeta,
-			ObjectMeta: api.ObjectMeta{Name: n.ObjectMeta.Name},
-			Spec:       api.NodeSpec{PodCIDR: n.Spec.PodCIDR},
-			Status:     api.NodeStatus{Addresses: n.Status.Addresses},
-		})
+	// The index is read first: the nodes read after it are at least as
+	// new, so the part is valid from there on.
+	at := srv.fsm().Index()
+	infos := srv.fsm().NodeInfos()
+	var r *routes
+	if old != nil && sameRoutes(old.nodes, infos) {
+		r = &routes{index: at, nodes: old.nodes, sum: old.sum}
+	} else {
+		r = &routes{index: at, nodes: make([]api.Node, 0, len(infos))}
+		for _, in := range infos {
+			n := in.Node // stored, read-only
+			r.nodes = append(r.nodes, api.Node{
+				TypeMeta:   n.TypeMeta,
+				ObjectMeta: api.ObjectMeta{Name: n.ObjectMeta.Name},
+				Spec:       api.NodeSpec{PodCIDR: n.Spec.PodCIDR},
+				Status:     api.NodeStatus{Addresses: slices.Clone(n.Status.Addresses)},
+			})
+		}
+		r.sum = hashJSON(r.nodes)
 	}
-	r.sum = hashJSON(r.nodes)
-	if old := srv.routes.Load(); old == nil || old.index < r.index {
+	if cur := srv.routes.Load(); cur == nil || cur.index < r.index {
 		srv.routes.Store(r)
 	}
 	return r
+}
+
+// sameRoutes tells whether the nodes a view carries are still those of
+// infos: the same names, blocks and addresses, in the same order.
+func sameRoutes(nodes []api.Node, infos []placement.NodeInfo) bool {
+	if len(nodes) != len(infos) {
+		return false
+	}
+	for i, in := range infos {
+		n, have := in.Node, nodes[i]
+		if n.ObjectMeta.Name != have.ObjectMeta.Name || n.Spec.PodCIDR != have.Spec.PodCIDR || n.TypeMeta != have.TypeMeta ||
+			!slices.Equal(n.Status.Addresses, have.Status.Addresses) {
+			return false
+		}
+	}
+	return true
 }
 
 // assignmentsView is what the state binds to node now, with its token.
@@ -68,4 +101,60 @@ func hashJSON(v any) uint64 {
 	h := fnv.New64a()
 	_ = json.NewEncoder(h).Encode(v) // a hash writer never fails
 	return h.Sum64()
+}
+
+// heldSince is what a held query last found unchanged: the generation of
+// its node's pods and the routes' hash (ok false: the state tells no
+// generation, and every wake reads the view).
+type heldSince struct {
+	ok  bool
+	gen uint64
+	sum uint64
+}
+
+// podsGenerations is the state's generation of the pods on each node
+// (consensus.FSM.PodsOnNodeGen).
+type podsGenerations interface {
+	PodsOnNodeGen(node string) uint64
+}
+
+func (srv *Server) podsOnNodeGen(node string) (uint64, bool) {
+	g, ok := srv.fsm().(podsGenerations)
+	if !ok {
+		return 0, false
+	}
+	return g.PodsOnNodeGen(node), true
+}
+
+// viewUnchanged tells, without reading the node's pods, that its view is
+// still the one held since: no pod on it changed and no route did. The
+// index is read first, so the answer holds up to it. At each change of
+// state every held query used to read and hash its node's view, and
+// reading the pods bound to a node walked (and sorted) every pod: work of
+// nodes times pods per change, on every server (docs/scale.md).
+func (srv *Server) viewUnchanged(node string, since *heldSince) (uint64, bool) {
+	if !since.ok {
+		return 0, false
+	}
+	idx := srv.fsm().Index()
+	gen, ok := srv.podsOnNodeGen(node)
+	if !ok || gen != since.gen || srv.routesAt(idx).sum != since.sum {
+		return 0, false
+	}
+	return idx, true
+}
+
+// routesGather is how long a held query whose node's pods are as they
+// were, but not the routes, waits for more route changes before it
+// answers. Every node joining changes every node's routes: answered at
+// once, a fleet of n starting together sent each node n answers of n
+// routes, and decoding them was over half of a 300-node sim's CPU in its
+// start (docs/scale.md). A route to a node that has just joined waits at
+// most this long; a change to the node's own pods is answered at once.
+const routesGather = time.Second
+
+// onlyRoutesChanged tells whether two view tokens differ in their routes
+// only (a token is the pods' hash, then the routes': assignmentsView).
+func onlyRoutesChanged(held, now string) bool {
+	return len(held) == 32 && len(now) == 32 && held[:16] == now[:16] && held[16:] != now[16:]
 }

@@ -84,11 +84,13 @@ func (l *Leader) syncEndpoints(ctx context.Context, ss ServiceStore) (int, error
 		}
 		return false
 	})
-	nodes, _ := l.state.Nodes()
-	readyNodes := make(map[string]bool, len(nodes))
-	for _, n := range nodes {
-		if placement.NodeReady(n) {
-			readyNodes[n.ObjectMeta.Name] = true
+	// The stored nodes, read-only: a copy of every Node at each pass was
+	// work of nodes times changes on the leader (docs/scale.md).
+	infos := l.state.AppendNodeInfos(nil)
+	readyNodes := make(map[string]bool, len(infos))
+	for _, in := range infos {
+		if placement.NodeReady(in.Node) {
+			readyNodes[in.Node.ObjectMeta.Name] = true
 		}
 	}
 

@@ -19,11 +19,7 @@ func (l *Leader) nodeController(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		changed := l.members.Changes()
-		for _, m := range l.members.Members() {
-			if err := l.syncNode(ctx, m); err != nil && ctx.Err() == nil {
-				l.log.Warn("register node", "node", m.Name, "err", err)
-			}
-		}
+		l.syncNodes(ctx, l.members.Members())
 		select {
 		case <-ctx.Done():
 			return
@@ -31,6 +27,19 @@ func (l *Leader) nodeController(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// syncNodes registers the members and sets their Ready conditions,
+// leaderWrites at a time: Raft commits the writes waiting together in one
+// round, where one member after another cost a round each (two per new
+// node), so a fleet of a thousand starting at once waited thousands of
+// rounds for its nodes to be Ready.
+func (l *Leader) syncNodes(ctx context.Context, members []Member) {
+	sideBySide(len(members), leaderWrites, func(i int) {
+		if err := l.syncNode(ctx, members[i]); err != nil && ctx.Err() == nil {
+			l.log.Warn("register node", "node", members[i].Name, "err", err)
+		}
+	})
 }
 
 func (l *Leader) syncNode(ctx context.Context, m Member) error {

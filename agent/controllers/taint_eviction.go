@@ -23,9 +23,12 @@ func (l *Leader) noExecuteController(ctx context.Context) {
 }
 
 func (l *Leader) evictNoExecute(ctx context.Context, now time.Time) {
-	nodes, _ := l.state.Nodes()
+	// The stored nodes, read-only and not copied: this runs at every
+	// change of state, and a copy of every Node each time was work of
+	// nodes times changes on the leader (docs/scale.md).
 	tainted := map[string][]api.Taint{}
-	for _, n := range nodes {
+	for _, in := range l.state.AppendNodeInfos(nil) {
+		n := in.Node
 		for _, t := range n.Spec.Taints {
 			if t.Effect == api.TaintNoExecute {
 				tainted[n.ObjectMeta.Name] = append(tainted[n.ObjectMeta.Name], t)

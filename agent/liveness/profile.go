@@ -53,8 +53,10 @@ func ForProfile(profile string, grace time.Duration) (Config, error) {
 			grace = WANNodeGrace
 		}
 		return Config{Gossip: WANGossip(), NodeGrace: grace}, nil
+	case ProfileLarge:
+		return largeProfile(grace), nil // profile_large.go
 	}
-	return Config{}, fmt.Errorf("gossip profile %q: want %q or %q", profile, ProfileLAN, ProfileWAN)
+	return Config{}, fmt.Errorf("gossip profile %q: want %q, %q or %q", profile, ProfileLAN, ProfileWAN, ProfileLarge)
 }
 
 // MinGrace is the shortest node grace, to the millisecond, with which the

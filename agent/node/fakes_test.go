@@ -20,7 +20,8 @@ import (
 // until the caller gives up, as a blocking query on an idle state does.
 type viewQueue struct {
 	views chan *Assignments
-	calls atomic.Int32 // queries begun
+	taken atomic.Int32 // views answered, to any query
+	idle  atomic.Int32 // the most views taken when one of the loop's queries (not a pass's, early.go) began
 }
 
 func newViewQueue(views ...*Assignments) *viewQueue {
@@ -31,14 +32,22 @@ func newViewQueue(views ...*Assignments) *viewQueue {
 	return q
 }
 
-// idleAfter reports whether the reader has asked for more after n views:
-// it is done with them.
-func (q *viewQueue) idleAfter(n int) bool { return int(q.calls.Load()) > n }
+// idleAfter reports whether the reader's loop has asked for more after n
+// views: it is done with them.
+func (q *viewQueue) idleAfter(n int) bool { return int(q.idle.Load()) >= n }
 
 func (q *viewQueue) Assignments(ctx context.Context, after uint64, wait time.Duration) (*Assignments, error) {
-	q.calls.Add(1)
+	if !duringPass(ctx) {
+		for {
+			t, i := q.taken.Load(), q.idle.Load()
+			if t <= i || q.idle.CompareAndSwap(i, t) {
+				break
+			}
+		}
+	}
 	select {
 	case v := <-q.views:
+		q.taken.Add(1)
 		return v, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -210,9 +219,10 @@ func (r *memRuntime) state() (pods map[string]string, removed []string) {
 
 // memNetwork holds pod networks by ID and the peer routes last synced.
 type memNetwork struct {
-	mu    sync.Mutex
-	pods  map[string]net.IP
-	peers []netplane.Peer
+	mu        sync.Mutex
+	pods      map[string]net.IP
+	peers     []netplane.Peer
+	conflicts int // SetupPod calls refused: the IP was held by another pod's network
 }
 
 func (n *memNetwork) SetupPod(ctx context.Context, id string, ip net.IP) (string, error) {
@@ -220,6 +230,7 @@ func (n *memNetwork) SetupPod(ctx context.Context, id string, ip net.IP) (string
 	defer n.mu.Unlock()
 	for other, held := range n.pods {
 		if other != id && held.Equal(ip) {
+			n.conflicts++
 			return "", fmt.Errorf("IP %s already held by pod network %s", ip, other)
 		}
 	}
@@ -273,4 +284,31 @@ func eventually(deadline time.Duration, cond func() bool) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return cond()
+}
+
+// heldRuntime is memRuntime whose SyncPod of the pods in hold waits until
+// release: a container start that takes its time.
+type heldRuntime struct {
+	*memRuntime
+	hold map[string]chan struct{} // by UID; set before Run
+}
+
+func (r *heldRuntime) SyncPod(ctx context.Context, p *api.Pod, netnsPath string) error {
+	if ch := r.hold[string(p.ObjectMeta.UID)]; ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return r.memRuntime.SyncPod(ctx, p, netnsPath)
+}
+
+func (r *heldRuntime) release(uid string) { close(r.hold[uid]) }
+
+func (r *memRuntime) has(uid string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.pods[uid]
+	return ok
 }

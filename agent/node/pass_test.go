@@ -64,3 +64,41 @@ func TestPassGateSkipsUnchangedViewsUntilResync(t *testing.T) {
 		t.Error("after reset (lost contact, a stale view, fenced pods) the same view got no pass")
 	}
 }
+
+// A pod whose only change is the status this node reported on it (and the
+// resource version that write gave it) calls for no pass: the echo of each
+// report otherwise woke a pass over every pod of the node. Any other
+// change to that pod still does, and so does a status someone else wrote.
+func TestPassGateSkipsTheEchoOfItsOwnReport(t *testing.T) {
+	const resync = 2 * time.Second
+	t0 := time.Unix(1e9, 0)
+	reported := api.PodStatus{Phase: api.PodRunning, PodIP: "10.244.1.5"}
+	g := passGate{ours: func(p *api.Pod) bool { return statusEqual(p.Status, reported) }}
+	first := assignedView(10, []string{"a", "b"}, "")
+	g.passed(first, t0)
+	echo := func(idx uint64) *Assignments {
+		v := assignedView(idx, []string{"a", "b"}, "")
+		v.Pods[0].Status = reported
+		v.Pods[0].ObjectMeta.ResourceVersion = "42"
+		return v
+	}
+	if g.need(echo(11), t0.Add(100*time.Millisecond), resync) {
+		t.Error("the echo of the node's own report got a pass")
+	}
+	if !g.peersOnly(func() *Assignments { v := echo(12); v.Nodes[1].Status.Conditions[0].Status = "False"; return v }(), t0.Add(100*time.Millisecond), resync) {
+		t.Error("the echo with a peer's change is not a change of routes only")
+	}
+	other := echo(13)
+	other.Pods[0].Status.Phase = api.PodFailed
+	if !g.need(other, t0.Add(200*time.Millisecond), resync) {
+		t.Error("a status the node did not report got no pass")
+	}
+	deleting := echo(14)
+	deleting.Pods[0].ObjectMeta.DeletionTimestamp = &api.Time{Time: t0}
+	if !g.need(deleting, t0.Add(300*time.Millisecond), resync) {
+		t.Error("a pod being deleted, with the node's status, got no pass")
+	}
+	if !g.need(echo(15), t0.Add(resync), resync) {
+		t.Error("the resync interval passed with no pass")
+	}
+}

@@ -151,9 +151,26 @@ func (n *Reconciler) Run(ctx context.Context) {
 	defer n.stops.Wait()
 	n.d.Fence.setRuntime(n.d.Runtime)
 	var after uint64
-	var gate passGate // agent/node/pass.go
+	gate := passGate{ours: n.reportedAs} // agent/node/pass.go
+	var pending *Assignments             // the last view read during a pass, not yet acted on as a whole
 	resync := n.cfg.Resync
 	for ctx.Err() == nil {
+		if pending != nil {
+			view := pending
+			pending = nil
+			after = view.Index
+			fenced := n.d.Fence.isFenced()
+			if !n.d.Fence.reconcileAllowed(view.Index) {
+				gate.reset()
+				n.keepCutOff(ctx) // cutoff.go
+				continue
+			}
+			if fenced {
+				gate.reset()
+			}
+			pending, resync = n.maybePass(ctx, &gate, view, resync)
+			continue
+		}
 		view, woken, err := n.fetch(ctx, after, resync) // settle.go
 		if woken {
 			gate.reset() // the runtime changed: look at every pod
@@ -183,43 +200,66 @@ func (n *Reconciler) Run(ctx context.Context) {
 			n.keepCutOff(ctx) // cutoff.go
 			continue          // agent/node/fencing.go: the view may be stale
 		}
-		start := time.Now()
 		if fenced {
 			gate.reset()
 		}
-		if !gate.need(view, start, resync) {
-			continue
-		}
-		if gate.peersOnly(view, start, resync) { // agent/node/pass.go
-			gate.peersSynced(view)
-			n.syncPeers(ctx, view.Nodes)
-			continue
-		}
-		gate.passed(view, start)
-		n.unsettled.Store(0)
-		n.reconcile(ctx, view)
-		resync = n.nextResync()
-		if n.d.Metrics != nil {
-			n.d.Metrics.Reconciled(time.Since(start))
-		}
+		pending, resync = n.maybePass(ctx, &gate, view, resync)
 	}
 }
 
-func (n *Reconciler) reconcile(ctx context.Context, view *Assignments) {
+// maybePass acts on view as the gate finds it needs (pass.go): nothing,
+// the routes to peers, or a pass over the pods, which starts the pods
+// bound here during it as they come (early.go). It answers the last view
+// read during the pass, if any, and the wait for the next query.
+func (n *Reconciler) maybePass(ctx context.Context, gate *passGate, view *Assignments, resync time.Duration) (*Assignments, time.Duration) {
+	start := time.Now()
+	if !gate.need(view, start, resync) {
+		return nil, resync
+	}
+	if gate.peersOnly(view, start, resync) { // agent/node/pass.go
+		gate.peersSynced(view)
+		n.syncPeers(ctx, view.Nodes)
+		return nil, resync
+	}
+	gate.passed(view, start)
+	n.unsettled.Store(0)
+	latest := n.reconcileWatching(ctx, view, resync) // early.go
+	resync = n.nextResync()
+	if n.d.Metrics != nil {
+		n.d.Metrics.Reconciled(time.Since(start))
+	}
+	return latest, resync
+}
+
+// reconcile is one pass over view; removed, when not nil, is closed once
+// the pods and networks no longer bound here are gone, before any pod
+// starts.
+func (n *Reconciler) reconcile(ctx context.Context, view *Assignments, removed chan<- struct{}) {
 	n.syncPeers(ctx, view.Nodes)
-	reconcilePods(ctx, view.Pods, n.removeUnclaimed, func(ctx context.Context, p *api.Pod) {
-		if p.ObjectMeta.DeletionTimestamp != nil {
-			n.unsettled.Add(1)
-			n.terminate(ctx, p) // terminate.go: in the background
-			return
+	removeUnclaimed := n.removeUnclaimed
+	if removed != nil {
+		removeUnclaimed = func(ctx context.Context, want, wantNet map[string]bool) {
+			defer close(removed)
+			n.removeUnclaimed(ctx, want, wantNet)
 		}
-		if err := n.syncPod(ctx, p); err != nil {
-			n.unsettled.Add(1)
-			if ctx.Err() == nil {
-				n.cfg.Log.Warn("sync pod", "pod", api.KeyOf(p), "err", err)
-			}
+	}
+	reconcilePods(ctx, view.Pods, removeUnclaimed, n.syncOne)
+}
+
+// syncOne brings one pod of a view to its spec, or stops it when it is
+// being deleted.
+func (n *Reconciler) syncOne(ctx context.Context, p *api.Pod) {
+	if p.ObjectMeta.DeletionTimestamp != nil {
+		n.unsettled.Add(1)
+		n.terminate(ctx, p) // terminate.go: in the background
+		return
+	}
+	if err := n.syncPod(ctx, p); err != nil {
+		n.unsettled.Add(1)
+		if ctx.Err() == nil {
+			n.cfg.Log.Warn("sync pod", "pod", api.KeyOf(p), "err", err)
 		}
-	})
+	}
 }
 
 // reconcilePods removes what is no longer bound here before it starts
@@ -351,9 +391,24 @@ func (n *Reconciler) report(ctx context.Context, p *api.Pod, st api.PodStatus) e
 		return fmt.Errorf("report status: %w", err)
 	}
 	n.mu.Lock()
+	last, had := n.reported[string(p.ObjectMeta.UID)]
 	n.reported[string(p.ObjectMeta.UID)] = st
 	n.mu.Unlock()
+	// Once per phase: the failover bench reads when a pod's start reached
+	// the fleet (e2e/bench_failover_fleet_test.go).
+	if !had || last.Phase != st.Phase {
+		n.cfg.Log.Info("pod phase reported", "pod", api.KeyOf(p), "uid", string(p.ObjectMeta.UID), "phase", string(st.Phase))
+	}
 	return nil
+}
+
+// reportedAs tells whether p's status is the one this node last reported
+// on it.
+func (n *Reconciler) reportedAs(p *api.Pod) bool {
+	n.mu.Lock()
+	last, ok := n.reported[string(p.ObjectMeta.UID)]
+	n.mu.Unlock()
+	return ok && statusEqual(last, p.Status)
 }
 
 // removeUnclaimed stops pods and networks the state no longer binds here:

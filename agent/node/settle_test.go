@@ -13,7 +13,8 @@ import (
 
 // blockingSource is a blocking query over a state that stays at view: a
 // query after an older index answers at once, one at view's index waits
-// until the caller gives up. It records each query's after and wait.
+// until the caller gives up. It records each of the reconcile loop's
+// queries' after and wait.
 type blockingSource struct {
 	view   *Assignments
 	mu     sync.Mutex
@@ -22,9 +23,11 @@ type blockingSource struct {
 }
 
 func (s *blockingSource) Assignments(ctx context.Context, after uint64, wait time.Duration) (*Assignments, error) {
-	s.mu.Lock()
-	s.afters, s.waits = append(s.afters, after), append(s.waits, wait)
-	s.mu.Unlock()
+	if !duringPass(ctx) { // early.go: the loop's queries only
+		s.mu.Lock()
+		s.afters, s.waits = append(s.afters, after), append(s.waits, wait)
+		s.mu.Unlock()
+	}
 	if after < s.view.Index {
 		return s.view, nil
 	}

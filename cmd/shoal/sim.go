@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,10 +19,11 @@ import (
 func newSimCmd() *cobra.Command {
 	var (
 		nodes, seats                 int
-		first, logFile               string
+		first, logFile, profile      string
 		apiPort, raftPort, gossipPrt int
 		maxPods                      int
 		compress                     bool
+		startEvery                   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -52,6 +54,8 @@ lives in a temporary directory removed when sim stops (Ctrl-C).`,
 			cfg.Seats, cfg.FirstAddr, cfg.MaxPods = seats, addr, maxPods
 			cfg.APIPort, cfg.RaftPort, cfg.GossipPort = apiPort, raftPort, gossipPrt
 			cfg.GossipCompression = compress
+			cfg.GossipProfile = profile
+			cfg.StartEvery = startEvery
 			if logFile == "" {
 				logFile = filepath.Join(dir, "sim.log")
 			}
@@ -80,6 +84,8 @@ lives in a temporary directory removed when sim stops (Ctrl-C).`,
 	f.IntVar(&gossipPrt, "gossip-port", 17946, "every node's gossip port")
 	f.IntVar(&maxPods, "max-pods", 110, "pods each node takes")
 	f.BoolVar(&compress, "gossip-compression", false, "compress gossip messages, as every agent does by default (off in the sim: it costs CPU all agents here share)")
+	f.StringVar(&profile, "gossip-profile", "", "every agent's gossip profile: lan, wan or large (default: lan up to 100 nodes, large above)")
+	f.DurationVar(&startEvery, "start-every", 0, "space the clients' starts by this much (the seats start at once; default: every agent at once)")
 	f.StringVar(&logFile, "log", "", "file for the agents' warnings (default: in the temporary directory)")
 	return cmd
 }
