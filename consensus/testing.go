@@ -261,16 +261,19 @@ func (c *TestCluster) WaitApplied(s *TestServer, index uint64) {
 	}
 }
 
-// HasBarrierAfter reports whether s's log holds a barrier entry (written
-// by Raft.Barrier on a leader) above index.
+// HasBarrierAfter reports whether s's log holds a barrier entry of s's
+// current term above index: one s wrote while leading that term (with
+// Raft.Barrier or a commit nudge), not one an earlier leader's nudge
+// replicated to it.
 func (s *TestServer) HasBarrierAfter(index uint64) bool {
 	last, err := s.logs.LastIndex()
-	if err != nil {
+	if err != nil || s.Raft == nil {
 		return false
 	}
+	term := s.Raft.raft.CurrentTerm()
 	var l raft.Log
 	for i := index + 1; i <= last; i++ {
-		if s.logs.GetLog(i, &l) == nil && l.Type == raft.LogBarrier {
+		if s.logs.GetLog(i, &l) == nil && l.Type == raft.LogBarrier && l.Term == term {
 			return true
 		}
 	}
