@@ -153,14 +153,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		a.role.Store(role)
 	}
-	// Also stops a seat the fleet gave this agent while it ran.
-	defer func() {
+	// Also stops a seat the fleet gave this agent while it ran; a leader
+	// that stops on purpose hands leadership on first (raft_handover.go).
+	defer func(ctx context.Context) {
 		if role := a.role.Load(); role != nil {
+			a.handOverLeadership(ctx, role.raft)
 			if err := role.raft.Shutdown(); err != nil {
 				log.Warn("stop raft", "err", err)
 			}
 		}
-	}()
+	}(ctx)
 
 	var (
 		wg      sync.WaitGroup

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ type SimConfig struct {
 	// Memory, CPU and MaxPods are each node's allocatable resources.
 	Memory, CPU string
 	MaxPods     int
+	BlockBits   int // each node's pod block (prefix length); 0: the agent's /24
 	NodeGrace   time.Duration
 	Log         *slog.Logger
 	// GossipCompression keeps memberlist's compression of gossip messages
@@ -175,6 +177,7 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		}
 		ac.Servers = cfg.Seats
 		ac.Memory, ac.CPU, ac.MaxPods = cfg.Memory, cfg.CPU, cfg.MaxPods
+		ac.BlockBits = cmp.Or(cfg.BlockBits, ac.BlockBits)
 		ac.NodeGrace = cfg.NodeGrace
 		ac.PodCIDR = simPodCIDR
 		ac.GossipProfile = cfg.gossipProfile()
@@ -269,6 +272,16 @@ func (n *SimNode) GossipMembers() int {
 // left as they were in its runtime. It waits until the agent stopped.
 func (n *SimNode) Kill() error {
 	n.cancel(ErrCrash)
+	err := <-n.done
+	n.done <- nil // a later Kill or Stop returns at once
+	return err
+}
+
+// Stop stops the node as its agent's own graceful stop would (SIGTERM):
+// it says goodbye to gossip and, leading, hands leadership on. It waits
+// until the agent stopped.
+func (n *SimNode) Stop() error {
+	n.cancel(context.Canceled)
 	err := <-n.done
 	n.done <- nil // a later Kill or Stop returns at once
 	return err

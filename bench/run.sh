@@ -17,6 +17,10 @@
 #               bin/nomad, built first from $NOMAD_SRC when given), in the
 #               Swarm lab's namespaces (e2e/ref_nomad_test.go; root),
 #               nomad_* lines; skipped, saying so, without a binary;
+#               REF_NOMAD_RUN (a go test -run pattern) runs some of its
+#               tests, keeping the other nomad_* lines;
+#               then shoal's side of its placement figures on hollow
+#               agents (agent/placement_rate_test.go), place-* lines;
 #        etcd:  a 3-member etcd on loopback with the write pattern of
 #               shoal's Raft benchmark (bench/peers/etcd, a module of its
 #               own; installs Debian's etcd-server if missing, never
@@ -140,6 +144,15 @@ replace_lines() {
 	mv "$2.all" "$results/lab.jsonl"
 }
 
+# replace_benches FILE: lab.jsonl without the benches FILE has lines of,
+# plus FILE (after a run of some of a peer's tests: the others stay).
+replace_benches() {
+	local names
+	names=$(grep -o '"bench":"[^"]*"' "$1" | sort -u || true)
+	{ if [[ -n $names ]]; then grep -vF "$names" "$results/lab.jsonl" 2>/dev/null || true; else cat "$results/lab.jsonl" 2>/dev/null || true; fi; cat "$1"; } >"$1.all"
+	mv "$1.all" "$results/lab.jsonl"
+}
+
 peers=${REF_PEERS:-swarm nomad etcd}
 if [[ $what == all || $what == ref ]] && [[ " $peers " == *" swarm "* ]]; then
 	if [[ $(id -u) != 0 ]]; then
@@ -175,9 +188,19 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" nomad "* ]]; then
 		trap 'rm -f "$out"' EXIT
 		echo "== Nomad reference benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
 		SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 SHOAL_NOMAD="$nomad" SHOAL_BENCH_OUT="$out" \
-			go test -count=1 -v -timeout 60m -run 'TestRefNomad' ./e2e/ 2>&1 |
+			go test -count=1 -v -timeout 60m -run "${REF_NOMAD_RUN:-TestRefNomad}" ./e2e/ 2>&1 |
 			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_nomad' >&2
-		replace_lines nomad_ "$out"
+		if [[ -n ${REF_NOMAD_RUN:-} ]]; then replace_benches "$out"; else replace_lines nomad_ "$out"; fi
+		# shoal's side of Nomad's placement figures: the same node count
+		# as hollow agents (agent/placement_rate_test.go), on this machine
+		# right after Nomad's, place-N lines.
+		place=$(mktemp)
+		trap 'rm -f "$out" "$place"' EXIT
+		echo "== shoal placement beside Nomad's (hollow fleet, runs ${SHOAL_BENCH_RUNS:-default})" >&2
+		SHOAL_BENCH=1 SHOAL_BENCH_OUT="$place" \
+			go test -count=1 -v -timeout 60m -run 'TestPlacementRate$' ./agent/ 2>&1 |
+			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{' >&2
+		replace_lines place- "$place"
 	fi
 fi
 

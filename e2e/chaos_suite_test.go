@@ -8,12 +8,12 @@ import (
 )
 
 // chaosSuiteSeed's schedule starts with a rolling restart of every agent,
-// a deliberate loss of quorum (two of three voters cut off), a power cut
-// of two of three voters at once (both start again from disk), a
-// partition of the leader and a kill -9 of the leader (`shoal lab chaos x
-// --plan 5 --seed 68`), with scaling and writes during each; in 150 s the
-// first four or five start: under three minutes of CI in all. `make
-// chaos` runs a longer schedule.
+// a deliberate loss of quorum (two of three voters cut off), a restart of
+// the lab's containerd, a power cut of two of three voters at once (both
+// start again from disk), a partition of the leader and a kill -9 of the
+// leader (`shoal lab chaos x --plan 6 --seed 68`), with scaling and writes
+// during each; in 150 s the first four or five start: under three minutes
+// of CI in all. `make chaos` runs a longer schedule.
 const (
 	chaosSuiteSeed     = "68"
 	chaosSuiteDuration = "150s"

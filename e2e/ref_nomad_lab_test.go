@@ -54,16 +54,34 @@ func requireRefNomad(t *testing.T) string {
 
 type nomadLab struct {
 	*swarmLab
+	nomadOpts
 	nomad   string
+	busybox string
+}
+
+// nomadOpts are a lab's settings beside its size.
+type nomadOpts struct {
 	servers int
 	tuned   bool // heartbeat_grace and min_heartbeat_ttl cut to 1s
-	busybox string
+	// dedicated servers run no client: the placement benchmark stops every
+	// client for its window, and a stopped server would place nothing.
+	dedicated bool
+	// grace is the servers' heartbeat_grace when not tuned; "" keeps
+	// Nomad's default (10s).
+	grace string
 }
 
 // newNomadLab starts n nomad agents, each in a node namespace of its own:
 // the first `servers` are servers and clients at once (as every shoal
 // agent runs pods and the first three hold Raft seats), the rest clients.
 func newNomadLab(t *testing.T, nomad, name string, n, servers int, tuned bool) *nomadLab {
+	t.Helper()
+	return newNomadLabWith(t, nomad, name, n, nomadOpts{servers: servers, tuned: tuned})
+}
+
+// newNomadLabWith is newNomadLab with every setting: the first
+// opts.servers agents are servers, clients too unless opts.dedicated.
+func newNomadLabWith(t *testing.T, nomad, name string, n int, opts nomadOpts) *nomadLab {
 	t.Helper()
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
@@ -76,7 +94,7 @@ func newNomadLab(t *testing.T, nomad, name string, n, servers int, tuned bool) *
 	}
 	s := &swarmLab{t: t, tag: fmt.Sprintf("shoalref-N%s%d", name, os.Getpid()%100000), dir: dir}
 	s.bridge = s.tag + "-br"
-	l := &nomadLab{swarmLab: s, nomad: nomad, servers: servers, tuned: tuned, busybox: busybox}
+	l := &nomadLab{swarmLab: s, nomadOpts: opts, nomad: nomad, busybox: busybox}
 	owner := fmt.Sprintf("%d %s %d\n", os.Getpid(), s.tag, n)
 	if err := os.WriteFile(filepath.Join(dir, "owner"), []byte(owner), 0o644); err != nil {
 		t.Fatal(err)
@@ -123,7 +141,8 @@ func newNomadLab(t *testing.T, nomad, name string, n, servers int, tuned bool) *
 
 // config is node i's agent configuration: Nomad's defaults but for where
 // it listens, who it joins, the raw_exec driver and, when tuned, the
-// servers' heartbeat settings a chaos tester would cut.
+// servers' heartbeat settings a chaos tester would cut (or, for the
+// placement benchmark, a longer heartbeat grace).
 func (l *nomadLab) config(i int) string {
 	nd := l.nodes[i-1]
 	var servers, joins []string
@@ -140,8 +159,14 @@ func (l *nomadLab) config(i int) string {
 			l.servers, strings.Join(joins, ", "))
 		if l.tuned {
 			b.WriteString("  heartbeat_grace = \"1s\"\n  min_heartbeat_ttl = \"1s\"\n")
+		} else if l.grace != "" {
+			fmt.Fprintf(&b, "  heartbeat_grace = %q\n", l.grace)
 		}
 		b.WriteString("}\n")
+	}
+	if !l.runsClient(i) {
+		b.WriteString(nomadNoConsul)
+		return b.String()
 	}
 	// The cloud fingerprinters would ask metadata services the lab cannot
 	// (and must not) reach.
@@ -149,9 +174,15 @@ func (l *nomadLab) config(i int) string {
 		"  options = {\n    \"fingerprint.denylist\" = \"env_aws,env_gce,env_azure,env_digitalocean\"\n  }\n}\n",
 		strings.Join(servers, ", "), nd.ns)
 	b.WriteString("plugin \"raw_exec\" {\n  config {\n    enabled = true\n  }\n}\n")
-	b.WriteString("consul {\n  server_auto_join = false\n  client_auto_join = false\n  auto_advertise = false\n}\n")
+	b.WriteString(nomadNoConsul)
 	return b.String()
 }
+
+// nomadNoConsul keeps every agent away from Consul (the lab has none).
+const nomadNoConsul = "consul {\n  server_auto_join = false\n  client_auto_join = false\n  auto_advertise = false\n}\n"
+
+// runsClient says whether node i (from 1) runs a Nomad client.
+func (l *nomadLab) runsClient(i int) bool { return !l.dedicated || i > l.servers }
 
 // startAgent runs `nomad agent` in nd's namespace; `ip netns exec` gives
 // it a fresh /sys, so the wrapper mounts the host's cgroup hierarchies
@@ -330,8 +361,8 @@ func (l *nomadLab) waitNodesReady(down map[string]bool) {
 		m, err := l.nodeStates(l.nodes[0])
 		if err == nil {
 			ok := true
-			for _, nd := range l.nodes {
-				if !down[nd.name] && m[nd.name] != "ready" {
+			for i, nd := range l.nodes {
+				if l.runsClient(i+1) && !down[nd.name] && m[nd.name] != "ready" {
 					ok = false
 				}
 			}
@@ -373,6 +404,13 @@ func (l *nomadLab) waitNodeDown(nd *swarmNode, start time.Time) time.Duration {
 // the CLI (HCL, as a user writes it), from inside n1's namespace.
 func (l *nomadLab) runJob(id string, count int) {
 	l.t.Helper()
+	l.cli("job", "run", "-detach", l.jobFile(id, count, 20, 16))
+}
+
+// jobFile writes the HCL of a service job of count copies of `busybox
+// sleep`, each asking cpu MHz and mem MB, and returns its path.
+func (l *nomadLab) jobFile(id string, count, cpu, mem int) string {
+	l.t.Helper()
 	job := fmt.Sprintf(`job %q {
   type = "service"
   group "g" {
@@ -384,18 +422,18 @@ func (l *nomadLab) runJob(id string, count int) {
         args    = ["sleep", "100000"]
       }
       resources {
-        cpu    = 20
-        memory = 16
+        cpu    = %d
+        memory = %d
       }
     }
   }
 }
-`, id, count, l.busybox)
+`, id, count, l.busybox, cpu, mem)
 	path := filepath.Join(l.dir, id+".nomad.hcl")
 	if err := os.WriteFile(path, []byte(job), 0o644); err != nil {
 		l.t.Fatal(err)
 	}
-	l.cli("job", "run", "-detach", path)
+	return path
 }
 
 func (l *nomadLab) stopJob(id string) {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	containerd "github.com/containerd/containerd"
-	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
 
 	"github.com/shoal-dev/shoal/api"
@@ -79,7 +78,8 @@ func (r *Runtime) createContainer(ctx context.Context, pod *api.Pod, c api.Conta
 }
 
 // startTask starts a new process for the container, logging to a fresh log
-// file; the last instance's log is kept for `kubectl logs --previous`.
+// file (through FIFOs this agent reads: logio.go); the last instance's log
+// is kept for `kubectl logs --previous`.
 func (r *Runtime) startTask(ctx context.Context, cont containerd.Container, podUID, name string) error {
 	path := r.LogPath(podUID, name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -88,7 +88,7 @@ func (r *Runtime) startTask(ctx context.Context, cont containerd.Container, podU
 	if err := retireLog(path); err != nil {
 		return err
 	}
-	task, err := cont.NewTask(ctx, cio.LogFile(path))
+	task, err := cont.NewTask(ctx, r.taskIO(podUID, name))
 	if err != nil {
 		return fmt.Errorf("create task of container %s: %w", cont.ID(), err)
 	}
@@ -165,6 +165,9 @@ func (r *Runtime) destroyContainer(ctx context.Context, cont containerd.Containe
 		return fmt.Errorf("delete container %s: %w", cont.ID(), err)
 	}
 	r.backoff.forget(cont.ID())
+	if err := r.removeFIFOs(cont.ID()); err != nil {
+		return err
+	}
 	r.log.Info("container removed", "id", cont.ID())
 	return nil
 }

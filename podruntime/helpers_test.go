@@ -177,14 +177,21 @@ func running(st api.PodStatus, names ...string) bool {
 	return n == len(names)
 }
 
-// waitLog polls a container's log file until it holds want.
+// waitLog polls a container's log file until what it says (the content
+// of its CRI records) holds want, and returns that.
 func waitLog(t *testing.T, path, want string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		b, _ := os.ReadFile(path)
-		if strings.Contains(string(b), want) {
-			return string(b)
+		recs, rest := parseCRILog(b)
+		var content bytes.Buffer
+		if err := (&recordWriter{}).write(&content, recs); err != nil {
+			t.Fatal(err)
+		}
+		content.Write(rest)
+		if strings.Contains(content.String(), want) {
+			return content.String()
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("log %s never contained %q; it holds:\n%s", path, want, b)

@@ -18,14 +18,18 @@ import (
 
 // A container's log lives in up to four files next to each other:
 //
-//	NAME.log            the running instance, written by the shim (O_APPEND)
+//	NAME.log            the running instance, written by this agent (logio.go)
 //	NAME.log.1          its older part, moved aside by RotateLogs
 //	NAME.previous.log   the last terminated instance (kubectl logs --previous)
 //	NAME.previous.log.1 and that instance's older part
 //
-// Rotation copies and truncates instead of renaming because the shim keeps
-// the file open for the life of the task; with O_APPEND its next write lands
-// at the new end of the truncated file.
+// in the CRI log format (logformat.go). A container started before agents
+// stored times has its raw output there instead, written by containerd's
+// shim; it is read as before, without what needs a line's time.
+//
+// Rotation copies and truncates instead of renaming because the writer
+// keeps the file open for the life of the task; with O_APPEND its next
+// write lands at the new end of the truncated file.
 const (
 	rotatedSuffix  = ".1"
 	previousSuffix = ".previous.log"
@@ -33,6 +37,10 @@ const (
 
 // ErrNoLog says a container has no log (yet, or no previous instance).
 var ErrNoLog = errors.New("no log")
+
+// ErrNoTimes says a log holds no time per line: its container was started
+// by an agent that did not store them.
+var ErrNoTimes = errors.New("the log of this container instance was stored without the time of each line (its container was started before the agent stored them); timestamps, sinceSeconds and sinceTime work from the container's next start")
 
 // LogOptions selects what Logs writes.
 type LogOptions struct {
@@ -43,7 +51,13 @@ type LogOptions struct {
 	Previous bool
 	// TailLines, when >= 0, starts that many lines before the end.
 	TailLines int64
+	// Timestamps puts the time each line was written before it.
+	Timestamps bool
+	// SinceTime, when set, leaves out the lines written before it.
+	SinceTime time.Time
 }
+
+func (o LogOptions) needTimes() bool { return o.Timestamps || !o.SinceTime.IsZero() }
 
 // Logs writes a container's log to w. Without Follow it returns at the end
 // of what was written so far.
@@ -71,6 +85,30 @@ func (r *Runtime) Logs(ctx context.Context, podUID, container string, opts LogOp
 	if err != nil {
 		return fmt.Errorf("read log %s: %w", cur, err)
 	}
+	if !isCRILog(older) || !isCRILog(current) {
+		if opts.needTimes() {
+			return fmt.Errorf("logs of container %s of pod %s: %w", container, podUID, ErrNoTimes)
+		}
+		return r.rawLogs(ctx, podUID, container, f, older, current, opts, w)
+	}
+	recs, rest := parseCRILog(append(older, current...))
+	rw := &recordWriter{opts: opts}
+	if err := rw.write(w, tailRecords(recs, opts.TailLines)); err != nil {
+		return err
+	}
+	if !opts.Follow {
+		return nil
+	}
+	// A record still being written is read again with what follows it.
+	offset := int64(max(0, len(current)-len(rest)))
+	return r.follow(ctx, podUID, container, f, offset, w, func(b []byte) ([]byte, error) {
+		recs, rest := parseCRILog(b)
+		return rest, rw.write(w, recs)
+	})
+}
+
+// rawLogs writes a log without times, the shim's raw output.
+func (r *Runtime) rawLogs(ctx context.Context, podUID, container string, f *os.File, older, current []byte, opts LogOptions, w io.Writer) error {
 	offset := int64(len(current))
 	all := append(older, current...)
 	if opts.TailLines >= 0 {
@@ -82,35 +120,59 @@ func (r *Runtime) Logs(ctx context.Context, podUID, container string, opts LogOp
 	if !opts.Follow {
 		return nil
 	}
-	return r.follow(ctx, podUID, container, f, offset, w)
+	return r.follow(ctx, podUID, container, f, offset, w, func(b []byte) ([]byte, error) {
+		_, err := w.Write(b)
+		return nil, err
+	})
 }
 
-// followPoll is how often a followed log is read again; the shim gives no
-// notification of its writes.
+// followPoll is how often a followed log is read again.
 const followPoll = 200 * time.Millisecond
 
-// follow copies what is appended to f from offset on, until the container
-// stops running (after a last read) or ctx is done.
-func (r *Runtime) follow(ctx context.Context, podUID, container string, f *os.File, offset int64, w io.Writer) error {
+// followGrace bounds the wait, once a container stopped, for the last of
+// its output to reach the log: a process it left behind may hold its
+// stdout open.
+const followGrace = 2 * time.Second
+
+// follow hands what is appended to f from offset on to emit, until the
+// container stops running (after a last read) or ctx is done. emit returns
+// the part it could not use yet (a record being written); it comes again
+// with what follows.
+func (r *Runtime) follow(ctx context.Context, podUID, container string, f *os.File, offset int64, w io.Writer, emit func([]byte) ([]byte, error)) error {
 	flusher, _ := w.(interface{ Flush() })
 	tick := time.NewTicker(followPoll)
 	defer tick.Stop()
 	buf := make([]byte, 32<<10)
+	var pending []byte
 	for {
 		running := r.running(ctx, podUID, container)
+		if !running {
+			// The copiers may still be writing the last lines.
+			if done := r.logs.doneOf(containerID(podUID, container)); done != nil {
+				grace := time.NewTimer(followGrace)
+				select {
+				case <-done:
+				case <-grace.C:
+				case <-ctx.Done():
+				}
+				grace.Stop()
+			}
+		}
 		st, err := f.Stat()
 		if err != nil {
 			return fmt.Errorf("follow log: %w", err)
 		}
 		if st.Size() < offset {
-			offset = 0 // truncated by a rotation
+			offset, pending = 0, nil // truncated by a rotation
 		}
 		for {
 			n, err := f.ReadAt(buf, offset)
 			if n > 0 {
-				if _, werr := w.Write(buf[:n]); werr != nil {
+				rest, werr := emit(append(pending, buf[:n]...))
+				if werr != nil {
 					return werr
 				}
+				pending = append(pending[:0:0], rest...)
 				offset += int64(n)
 			}
 			if err == io.EOF || n == 0 {

@@ -169,8 +169,9 @@ func podResolvConf(pod *api.Pod, cluster *ClusterDNS, host func() ([]byte, error
 }
 
 // resolvConfMount writes the pod's resolv.conf into its sandbox (again on
-// every container start, so a sandbox adopted from an older agent gets it
-// too) and returns its mount, or no mount when the pod keeps its image's.
+// every sync, so a sandbox adopted from an older agent or made again after
+// a power cut gets it too) and returns its mount, or no mount when the pod
+// keeps its image's.
 func (r *Runtime) resolvConfMount(pod *api.Pod) ([]specs.Mount, error) {
 	want, err := podResolvConf(pod, r.clusterDNS, func() ([]byte, error) { return os.ReadFile(r.hostResolvConf) })
 	if err != nil || want == nil {

@@ -88,6 +88,8 @@ type Runtime struct {
 	cancel  context.CancelFunc
 	// changes: Changes (changes.go).
 	changes chan struct{}
+	// logs copies the tasks' output into their logs (logio.go).
+	logs logIOs
 }
 
 // New connects to containerd and prepares the state directory.
@@ -102,7 +104,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("podruntime: state dir %s: %w", cfg.StateDir, err)
 	}
-	for _, d := range []string{sandboxesDir(stateDir), logsDir(stateDir)} {
+	for _, d := range []string{sandboxesDir(stateDir), logsDir(stateDir), fifosDir(stateDir)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("podruntime: create %s: %w", d, err)
 		}
@@ -132,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		events = discardEvents{}
 	}
 	baseCtx, cancel := context.WithCancel(context.Background())
-	return &Runtime{
+	r := &Runtime{
 		pulls:          newPulls(),
 		registries:     regs,
 		creds:          cfg.Credentials,
@@ -155,13 +157,19 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		backoff:        newBackoff(10*time.Second, 5*time.Minute),
 		locks:          newKeyedMutex(),
 		changes:        make(chan struct{}, 1),
-	}, nil
+	}
+	if err := r.reattachLogs(ctx); err != nil {
+		r.log.Warn("the logs of some running containers stop here", "err", err)
+	}
+	return r, nil
 }
 
-// Close stops the probes and drops the containerd connection; pods keep
-// running.
+// Close stops the probes and the copying of the containers' output, and
+// drops the containerd connection; pods keep running, and the next
+// runtime over the same state goes on with their logs.
 func (r *Runtime) Close() error {
 	r.probes.stopAll()
+	r.logs.detachAll()
 	r.cancel()
 	return r.client.Close()
 }

@@ -159,7 +159,7 @@ echo "run$n after"; exit 1`
 		t.Errorf("current = %q, want only the second run", cur.String())
 	}
 
-	// Rotation moves whole lines aside; the shim keeps appending to the
+	// Rotation moves whole lines aside; the agent keeps appending to the
 	// truncated file, and Logs shows both parts in order.
 	if err := r.RotateLogs(1); err != nil {
 		t.Fatalf("RotateLogs: %v", err)
@@ -167,12 +167,13 @@ echo "run$n after"; exit 1`
 	if _, err := r.Exec(ctx, string(uid), "main", ExecOptions{Command: []string{"touch", "/tmp/go2"}}); err != nil {
 		t.Fatalf("exec touch: %v", err)
 	}
-	live := waitLog(t, r.LogPath(string(uid), "main"), "run2 after\n")
-	if live != "run2 after\n" {
-		t.Errorf("live file after rotation %q, want only the new line (no hole, no old lines)", live)
+	waitLog(t, r.LogPath(string(uid), "main"), "run2 after\n")
+	live, err := os.ReadFile(r.LogPath(string(uid), "main"))
+	if err != nil || logContent(t, live) != "run2 after\n" {
+		t.Errorf("live file after rotation %q (%v), want only the new line (no hole, no old lines)", live, err)
 	}
 	rotated, err := os.ReadFile(r.LogPath(string(uid), "main") + rotatedSuffix)
-	if err != nil || string(rotated) != "run2 line1\nrun2 line2\nrun2 line3\n" {
+	if err != nil || logContent(t, rotated) != "run2 line1\nrun2 line2\nrun2 line3\n" {
 		t.Errorf("rotated file %q (%v)", rotated, err)
 	}
 	var all bytes.Buffer
@@ -182,6 +183,22 @@ echo "run$n after"; exit 1`
 	if want := "run2 line1\nrun2 line2\nrun2 line3\nrun2 after\n"; all.String() != want {
 		t.Errorf("logs across rotation = %q, want %q", all.String(), want)
 	}
+}
+
+// logContent is what a CRI log file says, every line a record.
+func logContent(t *testing.T, b []byte) string {
+	t.Helper()
+	recs, rest := parseCRILog(b)
+	var out bytes.Buffer
+	for _, rec := range recs {
+		if rec.time.IsZero() {
+			t.Errorf("log line %q is not a CRI record", rec.content)
+		}
+	}
+	if err := (&recordWriter{}).write(&out, recs); err != nil {
+		t.Fatal(err)
+	}
+	return out.String() + string(rest)
 }
 
 func TestLastLines(t *testing.T) {

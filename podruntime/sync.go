@@ -34,6 +34,11 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 	if err := r.ensureSandbox(string(uid), podHostname(pod)); err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
+	// A sandbox made again after a power cut has lost its resolv.conf,
+	// which the kept containers' specs still mount.
+	if _, err := r.resolvConfMount(pod); err != nil {
+		return fmt.Errorf("sync pod %s: %w", uid, err)
+	}
 	if sharesPIDs(pod) {
 		if err := r.ensurePIDNamespace(string(uid)); err != nil { // pidns.go
 			return fmt.Errorf("sync pod %s: %w", uid, err)
@@ -323,6 +328,9 @@ func (r *Runtime) syncLostTask(ctx context.Context, pod *api.Pod, c api.Containe
 		fmt.Sprintf("Container %s was lost with its task (the node lost power or its runtime); its end is unknown", c.Name))
 	if !shouldRestart(api.RestartPolicy(policy), end.exitCode) {
 		return r.recordFinal(ctx, cont, labels, end)
+	}
+	if wait := r.backoff.wait(cont.ID(), r.now()); wait > 0 {
+		return nil // its last restart failed to start: back off as a crash does
 	}
 	carried := map[string]string{labelRestartCount: strconv.Itoa(int(restartCount(labels)) + 1)}
 	for k, v := range end.labels() {

@@ -15,7 +15,7 @@ import (
 // podAttach serves GET|POST .../pods/{name}/attach (kubectl attach) over
 // the same WebSocket protocol as exec: the container's output from now
 // on, until it exits or the client leaves. A container's output goes to
-// its log file (the shim's), so both streams arrive on stdout; shoal
+// its log file (podruntime/logio.go), so both streams arrive on stdout; shoal
 // starts containers without an open stdin (spec.containers[].stdin is
 // not supported), so attach -i is refused by name.
 func (srv *Server) podAttach(w http.ResponseWriter, r *http.Request, t podTarget) {

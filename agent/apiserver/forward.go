@@ -49,6 +49,10 @@ func (srv *Server) viaServer(h http.HandlerFunc) http.HandlerFunc {
 func (srv *Server) viaLeader(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if srv.isServer() && srv.raft().IsLeader() {
+			if err := srv.leaderCurrent(r.Context()); err != nil { // leader_current.go
+				writeNotWritten(w, "this agent leads but its state is not current yet: "+err.Error())
+				return
+			}
 			h(w, r)
 			return
 		}
@@ -108,11 +112,9 @@ func (srv *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target 
 	}
 	hops, _ := strconv.Atoi(r.Header.Get(forwardedHeader))
 	if target == "" || hops >= maxHops {
-		writeJSON(w, http.StatusServiceUnavailable, api.Status{
-			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
-			Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
-			Message: "no Raft leader is known to this agent yet; retry in a moment",
-		})
+		// Passed on to no one: whatever the request was, nothing of it
+		// was written (a leader runs a write rather than forward it).
+		writeNotWritten(w, "no Raft leader is known to this agent yet")
 		return
 	}
 	u := &url.URL{Scheme: "http", Host: target}

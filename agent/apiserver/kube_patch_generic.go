@@ -80,6 +80,15 @@ func (srv *Server) patchThrough(get, put func(http.ResponseWriter, *http.Request
 			getReq.Header.Set("Accept", "application/json")
 			cur := newRecorder()
 			get(cur, getReq)
+			if cur.code == http.StatusNotFound {
+				// Only a state confirmed current may say so (leader_current.go).
+				if err := srv.readBarrier(r.Context()); err != nil {
+					writeNotWritten(w, "cannot confirm the object is gone: "+err.Error())
+					return
+				}
+				cur = newRecorder()
+				get(cur, getReq)
+			}
 			apply := patchMediaType(r.Header.Get("Content-Type")) == applyPatchType && kind.Kind != ""
 			if cur.code != http.StatusOK && !(apply && cur.code == http.StatusNotFound) {
 				cur.copyTo(w)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/podruntime"
@@ -110,26 +111,13 @@ func pickContainer(p *api.Pod, name, path string) (string, error) {
 }
 
 // podLog serves GET .../pods/{name}/log the way the kubelet does: plain
-// text, streamed with ?follow=true.
+// text, streamed with ?follow=true, with the options of log_options.go.
 func (srv *Server) podLog(w http.ResponseWriter, r *http.Request, t podTarget) {
 	q := r.URL.Query()
-	opts := podruntime.LogOptions{Follow: boolParam(q.Get("follow")), Previous: boolParam(q.Get("previous")), TailLines: -1}
-	if s := q.Get("tailLines"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			writeError(w, srv.log, invalid(&api.FieldError{Path: "tailLines", Value: s, Detail: "must be a non-negative integer"}))
-			return
-		}
-		opts.TailLines = n
-	}
-	// The shim writes a container's raw output, with no time on its
-	// lines: a filter by time would silently answer everything.
-	for _, p := range []string{"timestamps", "sinceSeconds", "sinceTime"} {
-		if v := q.Get(p); v != "" && v != "false" {
-			writeError(w, srv.log, invalid(&api.FieldError{Path: p, Value: v,
-				Detail: "not supported by shoal: container logs are stored without the time of each line"}))
-			return
-		}
+	opts, err := logOptions(q, time.Now()) // log_options.go
+	if err != nil {
+		writeError(w, srv.log, err)
+		return
 	}
 	var out io.Writer = &lazyWriter{w: w}
 	if s := q.Get("limitBytes"); s != "" {
@@ -145,7 +133,7 @@ func (srv *Server) podLog(w http.ResponseWriter, r *http.Request, t podTarget) {
 		writeError(w, srv.log, errNoRuntime)
 		return
 	}
-	err := rt.Logs(r.Context(), t.uid, t.container, opts, out)
+	err = rt.Logs(r.Context(), t.uid, t.container, opts, out)
 	if errors.Is(err, errLimitReached) {
 		return
 	}
@@ -161,6 +149,11 @@ func (srv *Server) podLog(w http.ResponseWriter, r *http.Request, t podTarget) {
 			msg = fmt.Sprintf("previous terminated container %q in pod %q not found", t.container, t.name)
 		}
 		writeError(w, srv.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest, err: errors.New(msg)})
+		return
+	}
+	if errors.Is(err, podruntime.ErrNoTimes) {
+		writeError(w, srv.log, &badRequest{reason: "BadRequest", code: http.StatusBadRequest,
+			err: fmt.Errorf("container %q in pod %q: %w", t.container, t.name, podruntime.ErrNoTimes)})
 		return
 	}
 	writeError(w, srv.log, err)

@@ -249,6 +249,14 @@ func (srv *Server) readObject(r *http.Request, res writable) (api.Object, error)
 func (srv *Server) deleteResource(res writable) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		cur, err := res.get(srv.fsm(), r.PathValue("ns"), r.PathValue("name"))
+		if consensus.IsNotFound(err) {
+			// Only a state confirmed current may say so (leader_current.go).
+			if berr := srv.readBarrier(r.Context()); berr != nil {
+				writeNotWritten(w, "cannot confirm the object is gone: "+berr.Error())
+				return
+			}
+			cur, err = res.get(srv.fsm(), r.PathValue("ns"), r.PathValue("name"))
+		}
 		if err != nil {
 			writeError(w, srv.log, err)
 			return

@@ -9,7 +9,8 @@ import (
 // writeNomad sets shoal's lab figures beside Nomad's, when bench/run.sh
 // ref has recorded nomad_* lines.
 func writeNomad(w io.Writer, machine, labMachine string, lab map[string]series) {
-	if len(lab["nomad_start"]) == 0 && len(lab["nomad_failover"]) == 0 && len(lab["nomad_footprint-idle"]) == 0 {
+	if len(lab["nomad_start"]) == 0 && len(lab["nomad_failover"]) == 0 && len(lab["nomad_footprint-idle"]) == 0 &&
+		len(lab["nomad_place-1000"]) == 0 && len(lab["nomad_place-10000"]) == 0 {
 		return
 	}
 	fmt.Fprint(w, nomadText)
@@ -61,10 +62,68 @@ func writeNomad(w io.Writer, machine, labMachine string, lab map[string]series) 
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every figure here is one where less is better: a ratio below 1 puts shoal ahead.")
 	fmt.Fprintln(w)
+	behind = append(behind, writeNomadPlacement(w, lab)...)
 	if len(behind) > 0 {
 		fmt.Fprintf(w, "**Nomad is ahead here on: %s.**\n\n", strings.Join(behind, "; "))
 	}
 	fmt.Fprint(w, nomadReadingText)
+}
+
+// writeNomadPlacement sets shoal's leader placing an RC's replicas
+// (place-N, agent/placement_rate_test.go) beside Nomad's scheduler
+// placing a job's allocations (nomad_place-N), and returns the figures
+// where Nomad is ahead.
+func writeNomadPlacement(w io.Writer, lab map[string]series) []string {
+	var counts []int
+	for _, n := range []int{1000, 10000} {
+		if len(lab[fmt.Sprintf("nomad_place-%d", n)]) > 0 || len(lab[fmt.Sprintf("place-%d", n)]) > 0 {
+			counts = append(counts, n)
+		}
+	}
+	if len(counts) == 0 {
+		return nil
+	}
+	fmt.Fprint(w, nomadPlacementText)
+	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Nomad (min / median / max) | shoal / Nomad (medians) |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	var behind []string
+	row := func(figure string, shoal, nomad []float64, lowerIsBetter bool) {
+		v := ratio(shoal, nomad, lowerIsBetter, "Nomad")
+		if strings.HasSuffix(v, "(Nomad ahead)") {
+			behind = append(behind, figure)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", figure, mmm(shoal), mmm(nomad), v)
+	}
+	for _, n := range counts {
+		s, m := lab[fmt.Sprintf("place-%d", n)], lab[fmt.Sprintf("nomad_place-%d", n)]
+		nodes := int(medianOf(append(append([]float64(nil), s["nodes"]...), m["nodes"]...)))
+		row(fmt.Sprintf("%s on %d nodes: create/register → all bound/placed, s", thousands(n), nodes), s["seconds"], m["seconds"], true)
+		if u := s["unfinished_after_s"]; len(u) > 0 {
+			fmt.Fprintf(w, "| %s on %d nodes: shoal runs not done in the time given: waited s / pods bound by then | %s / %s | – | – |\n",
+				thousands(n), nodes, mmm(u), mmm(s["bound"]))
+			behind = append(behind, fmt.Sprintf("%s on %d nodes: %d shoal run(s) not done in %s s", thousands(n), nodes, len(u), num(medianOf(u))))
+		}
+		row(fmt.Sprintf("%s on %d nodes: pods/allocations placed per s", thousands(n), nodes), s["pods_per_s"], m["pods_per_s"], false)
+		if e := m["eval_s"]; len(e) > 0 {
+			fmt.Fprintf(w, "| %s on %d nodes: Nomad's register → evaluation complete, s | – | %s | – |\n", thousands(n), nodes, mmm(e))
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "For seconds a ratio below 1 puts shoal ahead; for placements per second, above 1.")
+	fmt.Fprintln(w)
+	if len(behind) > 0 {
+		fmt.Fprint(w, nomadPlacementAheadText)
+	}
+	return behind
+}
+
+// thousands writes n with a comma between thousands (10000 → 10,000).
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // machineLine is the value of one line of bench/run.sh's machine block.

@@ -123,6 +123,9 @@ func cleanLabContainerd(ctx context.Context, l *Lab, dir, name string) error {
 		if len(processesMentioningDir(dir)) == 0 {
 			return nil
 		}
+		if l != nil && l.ContainerdPID > 0 && !(alive(l.ContainerdPID) && mentionsDir(l.ContainerdPID, dir)) {
+			return nil // killed (KillContainerd) and not started again: only its shims are left
+		}
 		if _, err := os.Stat(addr); err != nil {
 			return nil
 		}

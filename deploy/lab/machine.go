@@ -67,6 +67,11 @@ func buildMachines(ctx context.Context, cfg Config, l *Lab) error {
 			return err
 		}
 	}
+	// Before the root's build, which is long on a cold cache: a host
+	// that cannot run nspawn says so at once.
+	if err := tryNspawn(ctx); err != nil {
+		return err
+	}
 	start := time.Now()
 	root, built, err := ensureMachineRoot(ctx, cfg.MachineCache, mirror, packages, cfg.Progress)
 	if err != nil {

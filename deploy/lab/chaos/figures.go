@@ -102,7 +102,7 @@ func Figures(windows []Window, calls []Call) map[FaultKind]*FaultFigures {
 func printFigures(w io.Writer, figs map[FaultKind]*FaultFigures, recovery map[FaultKind][]time.Duration) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FAULT\tEPISODES\tWRITES OK AGAIN MEDIAN\tMAX\tREPLACEMENTS RUN MEDIAN\tMAX\tCALLS RETRIED\tCLIENT ERRORS (code×count)")
-	for _, k := range episodeKinds {
+	for _, k := range roundKinds() {
 		f := figs[k]
 		if f == nil {
 			continue

@@ -78,7 +78,18 @@ func (f *Fleet) url(node, path string) (string, error) {
 type statusError struct {
 	Code int
 	Body string
+	// NotWritten: the agent said it wrote nothing (notWrittenHeader).
+	NotWritten bool
 }
+
+// notWrittenHeader is how an agent says that it wrote nothing for a
+// request it refused with a server error: no agent on the way knew a
+// leader, or the leader refused before proposing anything
+// (agent/apiserver/leader_current.go). Any other 5xx may have been
+// applied.
+const notWrittenHeader = "X-Shoal-Not-Written"
+
+func notWritten(h http.Header) bool { return h.Get(notWrittenHeader) == "true" }
 
 func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Code, e.Body) }
 
@@ -116,7 +127,7 @@ func (f *Fleet) do(ctx context.Context, hc *http.Client, method, node, path stri
 		if len(msg) > 300 {
 			msg = msg[:300]
 		}
-		return fmt.Errorf("%s %s on %s: %w", method, path, node, &statusError{Code: resp.StatusCode, Body: strings.TrimSpace(msg)})
+		return fmt.Errorf("%s %s on %s: %w", method, path, node, &statusError{Code: resp.StatusCode, Body: strings.TrimSpace(msg), NotWritten: notWritten(resp.Header)})
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -245,17 +256,16 @@ func (o Outcome) String() string {
 	return [...]string{"acked", "rejected", "ambiguous"}[o]
 }
 
-// noLeaderMessage is how an agent says it forwarded a write nowhere
-// (agent/apiserver/forward.go).
-const noLeaderMessage = "no Raft leader is known to this agent"
-
 func outcomeOf(err error) Outcome {
 	if err == nil {
 		return Acked
 	}
 	var se *statusError
-	// No agent on the way knew a leader: the write never reached Raft.
-	if errors.As(err, &se) && se.Code == http.StatusServiceUnavailable && strings.Contains(se.Body, noLeaderMessage) {
+	// The agents said they wrote nothing: the write never reached Raft.
+	// A server error without that word proves nothing, whatever its
+	// message: the same "no leader" words once came back for a write
+	// that had been forwarded and may have landed.
+	if errors.As(err, &se) && se.Code >= 500 && se.NotWritten {
 		return Rejected
 	}
 	if errors.As(err, &se) && se.Code >= 400 && se.Code < 500 && se.Code != http.StatusRequestTimeout && se.Code != http.StatusTooManyRequests {

@@ -217,12 +217,22 @@ func (s *secretBody) output() (RegOutput, error) {
 	return RegOutput{Result: ResOK, Value: string(s.Data["v"]), RV: rv}, nil
 }
 
-// send makes one HTTP call; code is "unsent" when no connection was made,
-// "error" when one was but no answer came.
-func (r *Recorder) send(ctx context.Context, method, node, path string, body []byte) (code string, status int, resp []byte) {
+// answer is what came back for one call.
+type answer struct {
+	// code is the HTTP code as text, "unsent" when no connection was
+	// made, "error" when one was but no answer came.
+	code   string
+	status int
+	body   []byte
+	// notWritten: the agent said it wrote nothing (notWrittenHeader).
+	notWritten bool
+}
+
+// send makes one HTTP call.
+func (r *Recorder) send(ctx context.Context, method, node, path string, body []byte) answer {
 	u, err := r.fl.url(node, path)
 	if err != nil {
-		return "error", 0, nil
+		return answer{code: "error"}
 	}
 	var rd io.Reader
 	if body != nil {
@@ -230,7 +240,7 @@ func (r *Recorder) send(ctx context.Context, method, node, path string, body []b
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return "error", 0, nil
+		return answer{code: "error"}
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -241,9 +251,9 @@ func (r *Recorder) send(ctx context.Context, method, node, path string, body []b
 		if errors.As(err, &op) && op.Op == "dial" {
 			// Never sent (a killed agent refuses, a cut-off one does not
 			// answer the SYN): certainly not applied.
-			return "unsent", 0, nil
+			return answer{code: "unsent"}
 		}
-		return "error", 0, nil
+		return answer{code: "error"}
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 8<<20))
@@ -251,7 +261,7 @@ func (r *Recorder) send(ctx context.Context, method, node, path string, body []b
 		// The status came, the body did not: the status still holds.
 		b = nil
 	}
-	return strconv.Itoa(res.StatusCode), res.StatusCode, b
+	return answer{code: strconv.Itoa(res.StatusCode), status: res.StatusCode, body: b, notWritten: notWritten(res.Header)}
 }
 
 // call makes one single-object call and logs it; ok is false when the
@@ -272,23 +282,24 @@ func (r *Recorder) call(ctx context.Context, id int, node string, in RegInput) (
 		method, path = "DELETE", coll+"/"+in.Key
 	}
 	call := r.now()
-	code, status, resp := r.send(ctx, method, node, path, body)
+	a := r.send(ctx, method, node, path, body)
 	ret := r.now()
+	code := a.code
 	if ctx.Err() != nil && code == "error" {
 		// The run ended under it: not an answer, and for a write an
 		// outcome unknown.
 		code = "cancelled"
 	}
-	out, known := classify(in.Op, status, resp)
+	out, known := classify(in.Op, a.status, a.body)
 	op := porcupine.Operation{ClientId: id, Input: in, Call: call, Output: out, Return: ret, Metadata: node}
 	switch {
 	case known:
 	case in.Op == RegGet || code == "unsent":
 		r.record(in.Op, code, call, ret)
 		return out, false
-	case status != 0 && outcomeOf(&statusError{Code: status, Body: string(resp)}) == Rejected:
-		// Refused before it reached Raft (4xx, or 503 with no leader
-		// known): it changed nothing.
+	case a.status != 0 && outcomeOf(&statusError{Code: a.status, Body: string(a.body), NotWritten: a.notWritten}) == Rejected:
+		// Refused before it reached Raft (4xx, or a 5xx whose agent
+		// said it wrote nothing): it changed nothing.
 		r.record(in.Op, code, call, ret)
 		return out, false
 	default:
@@ -327,16 +338,17 @@ func classify(op RegOp, status int, resp []byte) (RegOutput, bool) {
 // checked; that the list is one snapshot across keys is not).
 func (r *Recorder) list(ctx context.Context, id int, node string) (map[string]RegOutput, bool) {
 	call := r.now()
-	code, status, resp := r.send(ctx, "GET", node, "/api/v1/namespaces/"+Namespace+"/secrets?labelSelector=app%3D"+historyLabel, nil)
+	a := r.send(ctx, "GET", node, "/api/v1/namespaces/"+Namespace+"/secrets?labelSelector=app%3D"+historyLabel, nil)
 	ret := r.now()
-	if status/100 != 2 {
+	code := a.code
+	if a.status/100 != 2 {
 		r.record("list", code, call, ret)
 		return nil, false
 	}
 	var l struct {
 		Items []secretBody `json:"items"`
 	}
-	if err := json.Unmarshal(resp, &l); err != nil {
+	if err := json.Unmarshal(a.body, &l); err != nil {
 		r.record("list", "undecodable", call, ret)
 		return nil, false
 	}

@@ -38,10 +38,14 @@ const (
 	// spec.replicas (a replica that comes back to life, or one started
 	// twice, would).
 	InvNeverAbove Invariant = "(g) RCs never above count once settled"
+	// InvKeptRunning (h): a containerd restart restarts no container: the
+	// shims keep the containers, and a pod Running before it that is
+	// still wanted runs on with the same restart counts.
+	InvKeptRunning Invariant = "(h) containers kept across a containerd restart"
 )
 
 // Invariants in the order the summary prints them.
-var Invariants = []Invariant{InvContainerd, InvReplicas, InvAcked, InvIPs, InvLeaks, InvLinear, InvNeverAbove}
+var Invariants = []Invariant{InvContainerd, InvReplicas, InvAcked, InvIPs, InvLeaks, InvLinear, InvNeverAbove, InvKeptRunning}
 
 // Observation is one look at the fleet: the state as the leader holds it,
 // and what runs on each node it could look at.
@@ -432,5 +436,39 @@ func (p *persistent) observe(findings []string, now time.Time) []string {
 			delete(p.since, f)
 		}
 	}
+	return out
+}
+
+// Restarted names the pods Running in before and still in after (same
+// UID) whose containers restarted in between, or that no longer run.
+func Restarted(before, after []api.Pod) []string {
+	then := map[api.UID]*api.Pod{}
+	for i := range before {
+		if p := &before[i]; p.Status.Phase == api.PodRunning {
+			then[p.ObjectMeta.UID] = p
+		}
+	}
+	var out []string
+	for i := range after {
+		p := &after[i]
+		was, ok := then[p.ObjectMeta.UID]
+		if !ok || p.ObjectMeta.DeletionTimestamp != nil {
+			continue
+		}
+		if p.Status.Phase != api.PodRunning {
+			out = append(out, fmt.Sprintf("pod %s was Running, is %s", p.ObjectMeta.Name, p.Status.Phase))
+			continue
+		}
+		restarts := map[string]int32{}
+		for _, c := range was.Status.ContainerStatuses {
+			restarts[c.Name] = c.RestartCount
+		}
+		for _, c := range p.Status.ContainerStatuses {
+			if n, ok := restarts[c.Name]; ok && c.RestartCount > n {
+				out = append(out, fmt.Sprintf("pod %s container %s restarted (%d -> %d)", p.ObjectMeta.Name, c.Name, n, c.RestartCount))
+			}
+		}
+	}
+	sort.Strings(out)
 	return out
 }

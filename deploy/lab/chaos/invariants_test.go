@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -176,7 +177,11 @@ func TestOutcomeOf(t *testing.T) {
 		{&statusError{Code: 409}, Rejected},
 		{&statusError{Code: 422}, Rejected},
 		{&statusError{Code: 503}, Ambiguous},
-		{&statusError{Code: 503, Body: `{"message":"no Raft leader is known to this agent yet; retry in a moment"}`}, Rejected},
+		{&statusError{Code: 503, Body: `{"message":"no Raft leader is known to this agent yet"}`, NotWritten: true}, Rejected},
+		{&statusError{Code: 503, Body: `{"message":"this agent leads but its state is not current yet"}`, NotWritten: true}, Rejected},
+		// The words alone prove nothing: only the agent's header does.
+		{&statusError{Code: 503, Body: `{"message":"no Raft leader is known to this agent yet; retry in a moment"}`}, Ambiguous},
+		{&statusError{Code: 504, Body: "the leader did not answer"}, Ambiguous},
 		{&statusError{Code: 502, Body: "the agent this request was forwarded to did not answer"}, Ambiguous},
 		{&statusError{Code: 408}, Ambiguous},
 		{context_deadline{}, Ambiguous},
@@ -217,5 +222,30 @@ func TestReplicaExcess(t *testing.T) {
 	delete(o.Running, "n3")
 	if got := ReplicaExcess(o); len(got) != 1 || !strings.Contains(got[0], "want 1, containerd runs 2") {
 		t.Fatalf("above a lower count: %v", got)
+	}
+}
+
+func TestRestarted(t *testing.T) {
+	withRestarts := func(p api.Pod, n int32) api.Pod {
+		p.Status.ContainerStatuses = []api.ContainerStatus{{Name: "c", RestartCount: n}}
+		return p
+	}
+	before := []api.Pod{
+		withRestarts(pod("a", "ua", "n1", api.PodRunning, "", nil), 0),
+		withRestarts(pod("b", "ub", "n2", api.PodRunning, "", nil), 1),
+		withRestarts(pod("c", "uc", "n3", api.PodRunning, "", nil), 0),
+		withRestarts(pod("d", "ud", "n3", api.PodPending, "", nil), 0),
+	}
+	after := []api.Pod{
+		withRestarts(pod("a", "ua", "n1", api.PodRunning, "", nil), 0),  // kept
+		withRestarts(pod("b", "ub", "n2", api.PodRunning, "", nil), 2),  // restarted
+		withRestarts(pod("c", "uc2", "n3", api.PodRunning, "", nil), 5), // a new pod of that name
+		withRestarts(pod("d", "ud", "n3", api.PodRunning, "", nil), 3),  // was not Running before
+		withRestarts(pod("e", "uc", "n3", api.PodFailed, "", nil), 0),   // same UID, stopped
+	}
+	got := Restarted(before, after)
+	want := []string{"pod b container c restarted (1 -> 2)", "pod e was Running, is Failed"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Restarted = %q, want %q", got, want)
 	}
 }

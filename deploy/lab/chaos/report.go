@@ -141,7 +141,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "\nchaos summary: seed %d, %v, %d leader changes seen\n\n", r.Seed, r.Elapsed.Round(time.Second), r.LeaderChanges)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FAULT\tINJECTED\tRECOVERED\tRECOVERY MIN\tMEDIAN\tMAX")
-	for _, k := range episodeKinds {
+	for _, k := range roundKinds() {
 		d := slices.Clone(r.Recovery[k])
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		mn, med, mx := "-", "-", "-"

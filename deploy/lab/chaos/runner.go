@@ -77,6 +77,8 @@ type Runner struct {
 	mu   sync.Mutex
 	down map[string]bool // killed: nothing of the node runs
 	cut  map[string]bool // partitioned: runs, but unreachable
+	// ctrDown: the lab's containerd is killed (ContainerdRestart).
+	ctrDown bool
 
 	nextBare int
 
@@ -460,6 +462,7 @@ func (r *Runner) partition(ctx context.Context, node string) error {
 }
 
 func (r *Runner) healAll(ctx context.Context) {
+	r.startContainerd(ctx) // runner_containerd.go
 	for _, n := range r.fl.NodeNames() {
 		if !r.away()[n] {
 			continue
@@ -511,6 +514,10 @@ func (r *Runner) runEpisode(ctx context.Context, ep Episode) {
 	}
 	if ep.Kind == RollingRestart {
 		r.rollingRestart(ctx, ep)
+		return
+	}
+	if ep.Kind == ContainerdRestart {
+		r.containerdRestart(ctx, ep) // runner_containerd.go
 		return
 	}
 	faults := faultsFor(ep.Kind, ep.Pick, leader, followers, clients)

@@ -10,6 +10,7 @@ package chaos
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,6 +35,11 @@ const (
 	// a follower): nothing may be acknowledged until both start again
 	// from their data dirs, and nothing acknowledged before may be lost.
 	KillTwoSeats FaultKind = "kill-two-seats"
+	// ContainerdRestart kills containerd (SIGKILL) and starts it again
+	// after the hold: the shims and containers stay, the agents lose
+	// containerd meanwhile. The lab shares one containerd across its
+	// nodes, so it is every node's at once.
+	ContainerdRestart FaultKind = "containerd-restart"
 )
 
 // episodeKinds is one round of the schedule: every kind once, in an order
@@ -41,6 +47,17 @@ const (
 var episodeKinds = []FaultKind{
 	KillLeader, KillServer, KillClient, PartitionNode, PartitionLeader,
 	KillClientPartitionServer, RollingRestart, QuorumLoss, KillTwoSeats,
+}
+
+// laterKinds join each round at a place a second stream of the seed
+// chooses, and take their own choices from it too: every seed keeps the
+// episodes it had before they came (the CI's seed, the seeds docs/chaos.md
+// reports), with theirs put in between.
+var laterKinds = []FaultKind{ContainerdRestart}
+
+// roundKinds is every kind a round holds.
+func roundKinds() []FaultKind {
+	return append(append([]FaultKind(nil), episodeKinds...), laterKinds...)
 }
 
 // OpKind is a write the runner makes while a fault is active.
@@ -91,7 +108,10 @@ func (e Episode) String() string {
 // Schedule yields the episodes of one seed: the same seed gives the same
 // sequence, whatever the fleet does in between.
 type Schedule struct {
-	rng   *rand.Rand
+	rng *rand.Rand
+	// later places laterKinds in each round and makes their choices;
+	// nil leaves them out.
+	later *rand.Rand
 	round []FaultKind
 	n     int
 	// MaxReplicas bounds the replica counts scale ops ask for.
@@ -100,7 +120,7 @@ type Schedule struct {
 
 // NewSchedule starts the schedule of seed.
 func NewSchedule(seed uint64, maxReplicas int32) *Schedule {
-	return &Schedule{rng: rand.New(rand.NewPCG(seed, seed^0x5eed5a0a1)), MaxReplicas: maxReplicas}
+	return &Schedule{rng: rand.New(rand.NewPCG(seed, seed^0x5eed5a0a1)), later: rand.New(rand.NewPCG(seed, seed^0x1a7e5)), MaxReplicas: maxReplicas}
 }
 
 // Next returns the next episode.
@@ -108,18 +128,27 @@ func (s *Schedule) Next() Episode {
 	if len(s.round) == 0 {
 		s.round = append([]FaultKind(nil), episodeKinds...)
 		s.rng.Shuffle(len(s.round), func(i, j int) { s.round[i], s.round[j] = s.round[j], s.round[i] })
+		if s.later != nil {
+			for _, k := range laterKinds {
+				s.round = slices.Insert(s.round, s.later.IntN(len(s.round)+1), k)
+			}
+		}
 	}
 	kind := s.round[0]
 	s.round = s.round[1:]
 	s.n++
-	e := Episode{N: s.n, Kind: kind, Pick: s.rng.Uint32(), Hold: time.Duration(4+s.rng.IntN(8)) * time.Second}
-	nops := 1 + s.rng.IntN(3)
+	rng := s.rng
+	if slices.Contains(laterKinds, kind) {
+		rng = s.later
+	}
+	e := Episode{N: s.n, Kind: kind, Pick: rng.Uint32(), Hold: time.Duration(4+rng.IntN(8)) * time.Second}
+	nops := 1 + rng.IntN(3)
 	for range nops {
-		op := Op{Pick: s.rng.Uint32(), After: time.Duration(500+s.rng.IntN(2500)) * time.Millisecond}
-		switch r := s.rng.IntN(10); {
+		op := Op{Pick: rng.Uint32(), After: time.Duration(500+rng.IntN(2500)) * time.Millisecond}
+		switch r := rng.IntN(10); {
 		case r < 5:
 			op.Kind = OpScale
-			op.Replicas = int32(s.rng.IntN(int(s.MaxReplicas) + 1))
+			op.Replicas = int32(rng.IntN(int(s.MaxReplicas) + 1))
 		case r < 8:
 			op.Kind = OpCreatePod
 		default:

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{7: "7", 999: "999", 1000: "1,000", 10000: "10,000", 1234567: "1,234,567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// Placement rows: seconds lower is better, placements per second higher;
+// a slower shoal is named behind on both, a missing count has no rows.
+func TestNomadPlacementNamesTheSideAhead(t *testing.T) {
+	lab := map[string]series{
+		"place-1000":       {"seconds": {4}, "pods_per_s": {250}, "nodes": {10}},
+		"nomad_place-1000": {"seconds": {2}, "pods_per_s": {500}, "nodes": {10}, "eval_s": {2.1}},
+	}
+	var b strings.Builder
+	behind := writeNomadPlacement(&b, lab)
+	if len(behind) != 2 {
+		t.Fatalf("behind = %q, want both 1,000 rows", behind)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| 1,000 on 10 nodes: create/register → all bound/placed, s | 4.000 / 4.000 / 4.000 (n=1) | 2.000 / 2.000 / 2.000 (n=1) | 2.000× (Nomad ahead) |",
+		"| 1,000 on 10 nodes: pods/allocations placed per s | 250.0 / 250.0 / 250.0 (n=1) | 500.0 / 500.0 / 500.0 (n=1) | 0.500× (Nomad ahead) |",
+		"register → evaluation complete",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "| 10,000 on") {
+		t.Errorf("rows for a count not measured:\n%s", out)
+	}
+	if got := writeNomadPlacement(&b, map[string]series{}); got != nil {
+		t.Errorf("no placement lines: behind = %q", got)
+	}
+}
+
+// A shoal run that did not finish is shown with how far it got and
+// counted as Nomad ahead.
+func TestNomadPlacementShowsAnUnfinishedRun(t *testing.T) {
+	lab := map[string]series{
+		"place-10000":       {"unfinished_after_s": {480}, "bound": {6000}, "nodes": {10}},
+		"nomad_place-10000": {"seconds": {20}, "pods_per_s": {500}, "nodes": {10}},
+	}
+	var b strings.Builder
+	behind := writeNomadPlacement(&b, lab)
+	if want := "| 10,000 on 10 nodes: shoal runs not done in the time given: waited s / pods bound by then | 480.0 / 480.0 / 480.0 (n=1) / 6000 / 6000 / 6000 (n=1) | – | – |"; !strings.Contains(b.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, b.String())
+	}
+	if len(behind) != 1 || !strings.Contains(behind[0], "not done in 480.0 s") {
+		t.Errorf("behind = %q, want the unfinished run", behind)
+	}
+}
