@@ -12,6 +12,7 @@ import (
 // with a current state and without changing the quorum. Leader only.
 func (r *Raft) AddNonvoter(ctx context.Context, id, addr string) error {
 	f := r.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(addr), 0, timeoutOf(ctx))
+	defer r.nudgeCommit()
 	if err := waitFuture(ctx, f); err != nil {
 		return fmt.Errorf("add nonvoter %s at %s: %w", id, addr, err)
 	}

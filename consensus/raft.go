@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -21,6 +22,12 @@ type Raft struct {
 
 	// readiness: consensus/raft_readiness.go
 	ready readiness
+
+	// commit nudges: consensus/commit_nudge.go
+	nudge     chan struct{}
+	stopNudge chan struct{}
+	nudged    chan struct{}
+	stopOnce  sync.Once
 }
 
 // StateMachine is what Raft drives (Apply, Snapshot, Restore) and what
@@ -105,7 +112,9 @@ func Open(cfg Config, fsm StateMachine, st Stores) (*Raft, error) {
 		_ = st.close()
 		return nil, fmt.Errorf("open raft %s: %w", cfg.ID, err)
 	}
-	r := &Raft{cfg: cfg, log: log, raft: rr, fsm: fsm, stores: st}
+	r := &Raft{cfg: cfg, log: log, raft: rr, fsm: fsm, stores: st,
+		nudge: make(chan struct{}, 1), stopNudge: make(chan struct{}), nudged: make(chan struct{})}
+	go r.runCommitNudges(r.stopNudge)
 	// What this server held when it started: it is not caught up before
 	// the leader's commit index reaches it (raft_readiness.go).
 	r.ready.floor = rr.LastIndex()
@@ -174,6 +183,7 @@ func (r *Raft) Apply(ctx context.Context, cmd Command) (*Result, error) {
 		}
 	}
 	f := r.raft.Apply(data, enqueue)
+	defer r.nudgeCommit()
 	if err := waitFuture(ctx, f); err != nil {
 		return nil, fmt.Errorf("apply %s: %w", cmd.Type(), err)
 	}
@@ -219,6 +229,7 @@ func (r *Raft) LeaderCh() <-chan bool { return r.raft.LeaderCh() }
 // AddVoter adds (or re-addresses) a voting server; leader only.
 func (r *Raft) AddVoter(ctx context.Context, id, addr string) error {
 	f := r.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, timeoutOf(ctx))
+	defer r.nudgeCommit()
 	if err := waitFuture(ctx, f); err != nil {
 		return fmt.Errorf("add voter %s at %s: %w", id, addr, err)
 	}
@@ -228,6 +239,7 @@ func (r *Raft) AddVoter(ctx context.Context, id, addr string) error {
 // RemoveServer removes a server from the configuration; leader only.
 func (r *Raft) RemoveServer(ctx context.Context, id string) error {
 	f := r.raft.RemoveServer(raft.ServerID(id), 0, timeoutOf(ctx))
+	defer r.nudgeCommit()
 	if err := waitFuture(ctx, f); err != nil {
 		return fmt.Errorf("remove server %s: %w", id, err)
 	}
@@ -284,7 +296,9 @@ func (r *Raft) Snapshot() error {
 // the data directory stays, so OpenOnDisk on it resumes where this server
 // stopped.
 func (r *Raft) Shutdown() error {
+	r.stopOnce.Do(func() { close(r.stopNudge) })
 	err := r.raft.Shutdown().Error()
+	<-r.nudged
 	if cerr := r.stores.close(); err == nil {
 		err = cerr
 	}

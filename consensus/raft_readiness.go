@@ -37,6 +37,7 @@ type readiness struct {
 // Leader only.
 func (r *Raft) Barrier(ctx context.Context) error {
 	term := r.raft.CurrentTerm()
+	defer r.nudgeCommit()
 	if err := waitFuture(ctx, r.raft.Barrier(timeoutOf(ctx))); err != nil {
 		return fmt.Errorf("barrier in term %d: %w", term, err)
 	}

@@ -64,8 +64,9 @@ type TestCluster struct {
 }
 
 type testOptions struct {
-	log   *slog.Logger
-	gates bool
+	log           *slog.Logger
+	gates         bool
+	commitTimeout time.Duration
 }
 
 // TestOption changes how NewTestCluster builds its servers.
@@ -82,6 +83,12 @@ func WithTestLog(log *slog.Logger) TestOption {
 // lags behind its log.
 func WithGates() TestOption {
 	return func(o *testOptions) { o.gates = true }
+}
+
+// WithCommitTimeout gives the servers this CommitTimeout instead of the
+// in-memory one (5 ms).
+func WithCommitTimeout(d time.Duration) TestOption {
+	return func(o *testOptions) { o.commitTimeout = d }
 }
 
 // NewTestCluster starts n servers named server-a, server-b, ... on the
@@ -155,6 +162,9 @@ func (c *TestCluster) start(s *TestServer) {
 	}
 	cfg := InmemConfig(s.ID, c.opts.log)
 	cfg.RaftLogLevel = slog.LevelInfo
+	if c.opts.commitTimeout != 0 {
+		cfg.CommitTimeout = c.opts.commitTimeout
+	}
 	r, err := Open(cfg, sm, Stores{Log: s.logs, Stable: s.logs, Snapshots: s.snaps, Transport: s.trans, Close: s.trans.Close})
 	if err != nil {
 		c.t.Fatalf("open %s: %v", s.ID, err)
@@ -251,16 +261,19 @@ func (c *TestCluster) WaitApplied(s *TestServer, index uint64) {
 	}
 }
 
-// HasBarrierAfter reports whether s's log holds a barrier entry (written
-// by Raft.Barrier on a leader) above index.
+// HasBarrierAfter reports whether s's log holds a barrier entry of s's
+// current term above index: one s wrote while leading that term (with
+// Raft.Barrier or a commit nudge), not one an earlier leader's nudge
+// replicated to it.
 func (s *TestServer) HasBarrierAfter(index uint64) bool {
 	last, err := s.logs.LastIndex()
-	if err != nil {
+	if err != nil || s.Raft == nil {
 		return false
 	}
+	term := s.Raft.raft.CurrentTerm()
 	var l raft.Log
 	for i := index + 1; i <= last; i++ {
-		if s.logs.GetLog(i, &l) == nil && l.Type == raft.LogBarrier {
+		if s.logs.GetLog(i, &l) == nil && l.Type == raft.LogBarrier && l.Term == term {
 			return true
 		}
 	}
