@@ -3,8 +3,6 @@ package apiserver
 import (
 	"context"
 	"net/http"
-
-	"github.com/shoal-dev/shoal/api"
 )
 
 // A write's answer is linearizable only if whatever the leader read to
@@ -49,10 +47,5 @@ func (srv *Server) leaderCurrent(ctx context.Context) error {
 // anything was proposed, saying so in NotWrittenHeader.
 func writeNotWritten(w http.ResponseWriter, msg string) {
 	w.Header().Set(NotWrittenHeader, "true")
-	w.Header().Set("Retry-After", "1")
-	writeJSON(w, http.StatusServiceUnavailable, api.Status{
-		TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
-		Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
-		Message: msg + "; nothing was written, retry in a moment",
-	})
+	writeRetryLater(w, http.StatusServiceUnavailable, "ServiceUnavailable", msg+"; nothing was written, retry in a moment")
 }

@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/shoal-dev/shoal/api"
 )
 
 // The API's limits on how a request may arrive, so that slow, oversized or
@@ -108,12 +106,8 @@ func (srv *Server) admitBody(w http.ResponseWriter, r *http.Request) (release fu
 	ctx, cancel := context.WithTimeout(r.Context(), bodyTimeout)
 	defer cancel()
 	if err := srv.bodies.Acquire(ctx, n); err != nil {
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusTooManyRequests, api.Status{
-			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
-			Reason: "TooManyRequests", Code: http.StatusTooManyRequests,
-			Message: fmt.Sprintf("more than %d MiB of request bodies in flight for %s; retry in a moment", bodyBudget>>20, bodyTimeout),
-		})
+		writeRetryLater(w, http.StatusTooManyRequests, "TooManyRequests",
+			fmt.Sprintf("more than %d MiB of request bodies in flight for %s; retry in a moment", bodyBudget>>20, bodyTimeout))
 		return nil, http.StatusTooManyRequests, false
 	}
 	return func() { srv.bodies.Release(n) }, 0, true

@@ -137,10 +137,15 @@ func (srv *Server) serveReadIndex(w http.ResponseWriter, r *http.Request) {
 // writeReadUnavailable answers a read that could not be confirmed current
 // with 503 and a Retry-After, which kubectl and client-go retry.
 func writeReadUnavailable(w http.ResponseWriter, err error) {
+	writeRetryLater(w, http.StatusServiceUnavailable, "ServiceUnavailable", "cannot confirm this read is current: "+err.Error())
+}
+
+// writeRetryLater answers code (503 or 429) with a Retry-After of a
+// second, which kubectl and client-go honour, and a Status saying why.
+func writeRetryLater(w http.ResponseWriter, code int, reason, msg string) {
 	w.Header().Set("Retry-After", "1")
-	writeJSON(w, http.StatusServiceUnavailable, api.Status{
+	writeJSON(w, code, api.Status{
 		TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
-		Reason: "ServiceUnavailable", Code: http.StatusServiceUnavailable,
-		Message: "cannot confirm this read is current: " + err.Error(),
+		Reason: api.StatusReason(reason), Code: int32(code), Message: msg,
 	})
 }
