@@ -52,15 +52,7 @@ func TestNotWrittenOnlyWhenNothingWasWritten(t *testing.T) {
 				a.forwardWithin(w, r, c.target, 200*time.Millisecond)
 			}))
 			defer follower.Close()
-			req, err := http.NewRequest("DELETE", follower.URL+"/api/v1/namespaces/default/secrets/lin-0", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp := deleteAt(t, follower.URL+"/api/v1/namespaces/default/secrets/lin-0")
 			if resp.StatusCode != c.wantCode {
 				t.Errorf("HTTP %d, want %d", resp.StatusCode, c.wantCode)
 			}

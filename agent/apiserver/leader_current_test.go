@@ -84,15 +84,7 @@ func TestCutOffLeaderDoesNotAnswerNotFound(t *testing.T) {
 	// hashicorp/raft lets a heartbeat already on its way confirm one more
 	// VerifyLeader (readindex_test.go); every later one must fail.
 	for i := 0; ; i++ {
-		req, err := http.NewRequest("DELETE", srv.URL+"/api/v1/namespaces/default/secrets/nobody", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := deleteAt(t, srv.URL+"/api/v1/namespaces/default/secrets/nobody")
 		if resp.StatusCode == http.StatusServiceUnavailable {
 			if resp.Header.Get(NotWrittenHeader) != "true" {
 				t.Fatalf("503 without %s: true", NotWrittenHeader)
@@ -103,4 +95,20 @@ func TestCutOffLeaderDoesNotAnswerNotFound(t *testing.T) {
 			t.Fatalf("delete %d through a leader cut off from its quorum: HTTP %d, want 503", i+1, resp.StatusCode)
 		}
 	}
+}
+
+// deleteAt sends a DELETE to url and answers the response, its body
+// closed: these tests read the code and the headers.
+func deleteAt(t *testing.T, url string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodDelete, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
 }
