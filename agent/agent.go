@@ -35,6 +35,7 @@ type stateStore interface {
 	NodeInfos() []placement.NodeInfo
 	AppendNodeInfos(dst []placement.NodeInfo) []placement.NodeInfo
 	FreePodIP(node string) (netip.Addr, error)
+	FreePodIPs(node string, n int) ([]netip.Addr, error)
 	Index() uint64
 	WaitIndex(ctx context.Context, after uint64) (uint64, error)
 	Events(filter func(*api.Event) bool) ([]*api.Event, uint64)

@@ -101,6 +101,10 @@ func (s *state) apply(index uint64, cmd Command) (*Result, error) {
 		return s.deleteLease(index, c)
 	case *RenewNodeLeases:
 		return s.renewNodeLeases(index, c)
+	case *CreatePods:
+		return s.createPods(index, c)
+	case *BindPods:
+		return s.bindPods(index, c)
 	}
 	return nil, rejectf("unsupported command %T", cmd)
 }
@@ -204,6 +208,10 @@ func asPointer(cmd Command) Command {
 	case DeleteLease:
 		return &c
 	case RenewNodeLeases:
+		return &c
+	case CreatePods:
+		return &c
+	case BindPods:
 		return &c
 	}
 	return cmd

@@ -9,6 +9,16 @@ import (
 )
 
 func (s *state) createPod(index uint64, in *api.Pod, uid api.UID, t time.Time) (*Result, error) {
+	p, err := s.createPodStored(index, in, uid, t)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Index: index, Pod: copyPod(p), Changed: true, Created: true}, nil
+}
+
+// createPodStored is createPod without the copy for the caller: CreatePods
+// (pod_batch.go) creates many and answers only whether each was created.
+func (s *state) createPodStored(index uint64, in *api.Pod, uid api.UID, t time.Time) (*api.Pod, error) {
 	p := copyPod(in)
 	api.Default(p)
 	ns, name := p.ObjectMeta.Namespace, p.ObjectMeta.Name
@@ -38,7 +48,7 @@ func (s *state) createPod(index uint64, in *api.Pod, uid api.UID, t time.Time) (
 	// manifest said.
 	p.Status = api.PodStatus{Phase: api.PodPending}
 	s.putPod(key, p)
-	return &Result{Index: index, Pod: copyPod(p), Changed: true, Created: true}, nil
+	return p, nil
 }
 
 func (s *state) applyPod(index uint64, c *ApplyPod) (*Result, error) {

@@ -11,6 +11,16 @@ import (
 // must still be pending, the node ready, the pod must fit with what is
 // bound there now, and the IP must be free and inside the node's block.
 func (s *state) bindPod(index uint64, c *BindPod) (*Result, error) {
+	p, err := s.bindPodStored(index, c)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
+}
+
+// bindPodStored is bindPod without the copy for the caller: BindPods
+// (pod_batch.go) binds many and answers only whether each was bound.
+func (s *state) bindPodStored(index uint64, c *BindPod) (*api.Pod, error) {
 	old, err := s.lookupPod(c.Namespace, c.Name, c.UID)
 	if err != nil {
 		return nil, err
@@ -42,7 +52,7 @@ func (s *state) bindPod(index uint64, c *BindPod) (*Result, error) {
 	setPodCondition(p, api.PodCondition{Type: condPodScheduled, Status: condTrue, LastTransitionTime: now})
 	p.ObjectMeta.ResourceVersion = rv(index)
 	s.putPod(api.KeyOf(p), p)
-	return &Result{Index: index, Pod: copyPod(p), Changed: true}, nil
+	return p, nil
 }
 
 func (s *state) checkPodIP(node *api.Node, raw, podKey string) (netip.Addr, error) {

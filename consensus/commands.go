@@ -237,6 +237,10 @@ func DecodeCommand(data []byte) (Command, error) {
 		cmd = &DeleteLease{}
 	case "RenewNodeLeases":
 		cmd = &RenewNodeLeases{}
+	case "CreatePods":
+		cmd = &CreatePods{}
+	case "BindPods":
+		cmd = &BindPods{}
 	default:
 		return nil, fmt.Errorf("decode command: unknown type %q", env.Type)
 	}

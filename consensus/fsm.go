@@ -53,6 +53,9 @@ type Result struct {
 	Changed bool
 	// Created is true when the command created the object.
 	Created bool
+	// Each is, for a batch command (CreatePods, BindPods), one answer per
+	// item in order: nil when it was applied, else why it was refused.
+	Each []error
 }
 
 // FSM is the cluster state machine. Raft drives it through Apply, Snapshot

@@ -17,6 +17,7 @@ type State interface {
 	Nodes() ([]*api.Node, uint64)
 	AppendNodeInfos(dst []placement.NodeInfo) []placement.NodeInfo
 	FreePodIP(node string) (netip.Addr, error)
+	FreePodIPs(node string, n int) ([]netip.Addr, error) // placement_batch.go
 	// WaitIndex blocks until the state passes after, or ctx ends.
 	WaitIndex(ctx context.Context, after uint64) (uint64, error)
 }

@@ -27,56 +27,109 @@ func batchPod(name, mem string, selector map[string]string) *api.Pod {
 			Resources: api.ResourceRequirements{Requests: api.ResourceList{api.ResourceMemory: resource.MustParse(mem)}}}}}}
 }
 
-// The binds of one pass go to Raft side by side, so each node takes at
-// most one of them: its choice and its lowest free IP are then exactly
-// what one bind after another would have seen.
-func TestPlanBindsTakesEachNodeOnce(t *testing.T) {
-	var infos []placement.NodeInfo
-	for i := 1; i <= 5; i++ {
-		infos = append(infos, batchNode(fmt.Sprintf("n%d", i), "1Gi", nil))
-	}
+// One pass places as many pods on a node as fit, each choice seeing the
+// ones before it: two nodes of 1Gi take ten pods of 100Mi each and no
+// more, the rest wait for the next pass (they fit what is committed), and
+// a pod that fits no node even empty is reported unfit.
+func TestPlanBindsFillsEachNodeWithoutOvercommit(t *testing.T) {
+	infos := []placement.NodeInfo{batchNode("n1", "1000Mi", nil), batchNode("n2", "1000Mi", nil)}
 	var pending []*api.Pod
-	for i := 0; i < 7; i++ {
-		pending = append(pending, batchPod(fmt.Sprintf("p%d", i), "100Mi", nil))
+	for i := 0; i < 30; i++ {
+		pending = append(pending, batchPod(fmt.Sprintf("p%02d", i), "100Mi", nil))
 	}
+	pending = append(pending, batchPod("huge", "4Gi", nil))
 	binds, unfit := planBinds(pending, infos, nil)
-	if len(unfit) != 0 {
-		t.Fatalf("unfit = %d pods, want none: every pod fits", len(unfit))
+	if len(unfit) != 1 || unfit[0].ObjectMeta.Name != "huge" {
+		t.Fatalf("unfit = %v, want huge only: the others fit what is committed", unfit)
 	}
-	if len(binds) != 5 {
-		t.Fatalf("%d binds on 5 nodes, want 5 (the other 2 pods wait for the next pass)", len(binds))
+	if len(binds) != 20 {
+		t.Fatalf("%d binds, want 20 (ten of 100Mi on each 1000Mi node)", len(binds))
 	}
-	seen := map[string]string{}
+	per := map[string]int{}
 	for _, b := range binds {
-		if other, dup := seen[b.node]; dup {
-			t.Errorf("node %s chosen for %s and %s in one pass", b.node, other, b.pod.ObjectMeta.Name)
+		per[b.node]++
+	}
+	if per["n1"] != 10 || per["n2"] != 10 {
+		t.Fatalf("binds per node %v, want 10 and 10", per)
+	}
+	for _, n := range infos {
+		if n.Pods != 10 {
+			t.Errorf("%s counts %d pods after the pass, want 10", n.Node.ObjectMeta.Name, n.Pods)
 		}
-		seen[b.node] = b.pod.ObjectMeta.Name
+		if used := n.Requested[api.ResourceMemory]; used.Cmp(n.Node.Status.Allocatable[api.ResourceMemory]) > 0 {
+			t.Errorf("%s over-committed: %s", n.Node.ObjectMeta.Name, used.String())
+		}
 	}
 }
 
-// A pod that fits only a node already taken in this pass waits: it is not
+// The node's pod limit and host ports count the pass's choices too.
+func TestPlanBindsCountsPodsAndHostPortsOfThePass(t *testing.T) {
+	small := batchNode("small", "4Gi", nil)
+	small.Node.Status.Allocatable[api.ResourcePods] = resource.MustParse("3")
+	var pending []*api.Pod
+	for i := 0; i < 5; i++ {
+		pending = append(pending, batchPod(fmt.Sprintf("p%d", i), "1Mi", nil))
+	}
+	binds, _ := planBinds(pending, []placement.NodeInfo{small}, nil)
+	if len(binds) != 3 {
+		t.Fatalf("%d binds on a node of 3 pods, want 3", len(binds))
+	}
+	infos := []placement.NodeInfo{batchNode("a", "1Gi", nil), batchNode("b", "1Gi", nil)}
+	var agents []*api.Pod
+	for i := 0; i < 3; i++ {
+		p := batchPod(fmt.Sprintf("agent-%d", i), "1Mi", nil)
+		p.Spec.HostNetwork = true
+		p.Spec.Containers[0].Ports = []api.ContainerPort{{ContainerPort: 9100, HostPort: 9100, Protocol: "TCP"}}
+		agents = append(agents, p)
+	}
+	binds, unfit := planBinds(agents, infos, nil)
+	if len(binds) != 2 || binds[0].node == binds[1].node || len(unfit) != 0 {
+		t.Fatalf("binds %+v unfit %v: want one per node, the third waiting", binds, unfit)
+	}
+}
+
+// A pod that fits only a node this pass has filled waits: it is not
 // reported unschedulable. A pod that fits no node at all is.
-func TestPlanBindsDefersWhatFitsOnlyATakenNode(t *testing.T) {
-	infos := []placement.NodeInfo{batchNode("a", "1Gi", map[string]string{"disk": "ssd"}), batchNode("b", "1Gi", nil)}
+func TestPlanBindsDefersWhatFitsOnlyAFilledNode(t *testing.T) {
 	ssd := map[string]string{"disk": "ssd"}
-	pending := []*api.Pod{batchPod("first", "100Mi", ssd), batchPod("second", "100Mi", ssd), batchPod("huge", "4Gi", nil)}
+	infos := []placement.NodeInfo{batchNode("a", "1Gi", ssd), batchNode("b", "1Gi", nil)}
+	pending := []*api.Pod{batchPod("first", "600Mi", ssd), batchPod("second", "600Mi", ssd), batchPod("huge", "4Gi", nil)}
 	binds, unfit := planBinds(pending, infos, nil)
 	if len(binds) != 1 || binds[0].pod.ObjectMeta.Name != "first" || binds[0].node != "a" {
 		t.Fatalf("binds = %+v, want first on a only", binds)
 	}
-	// "huge" came after a node was taken, so this pass cannot tell; the
-	// next pass, with every node free again, reports it.
-	if len(unfit) != 0 {
-		t.Fatalf("unfit = %v, want none in this pass", unfit)
-	}
-	infos = []placement.NodeInfo{batchNode("a", "1Gi", ssd), batchNode("b", "1Gi", nil)}
-	binds, unfit = planBinds([]*api.Pod{pending[2], pending[1]}, infos, nil)
 	if len(unfit) != 1 || unfit[0].ObjectMeta.Name != "huge" {
-		t.Fatalf("unfit = %v, want huge", unfit)
+		t.Fatalf("unfit = %v, want huge only (second fits what is committed)", unfit)
 	}
-	if len(binds) != 1 || binds[0].pod.ObjectMeta.Name != "second" || binds[0].node != "a" {
-		t.Fatalf("binds = %+v, want second on a", binds)
+}
+
+// giveIPs hands each bind of a node its own IP, in order, none to a
+// hostNetwork pod, and drops the binds a full block has none for.
+func TestGiveIPsGivesEachBindItsOwn(t *testing.T) {
+	hostNet := batchPod("h", "1Mi", nil)
+	hostNet.Spec.HostNetwork = true
+	binds := []plannedBind{{pod: batchPod("a", "1Mi", nil), node: "n1"}, {pod: hostNet, node: "n1"},
+		{pod: batchPod("b", "1Mi", nil), node: "n1"}, {pod: batchPod("c", "1Mi", nil), node: "n2"}, {pod: batchPod("d", "1Mi", nil), node: "n2"}}
+	free := func(node string, n int) ([]string, error) {
+		if node == "n2" {
+			return []string{"10.0.1.2"}, fmt.Errorf("1 left, %d wanted", n)
+		}
+		var out []string
+		for i := 0; i < n; i++ {
+			out = append(out, fmt.Sprintf("10.0.0.%d", 2+i))
+		}
+		return out, nil
+	}
+	out, short := giveIPs(binds, free)
+	got := ""
+	for _, b := range out {
+		got += b.pod.ObjectMeta.Name + "=" + b.ip + " "
+	}
+	if got != "a=10.0.0.2 h= b=10.0.0.3 c=10.0.1.2 " {
+		t.Fatalf("binds %q", got)
+	}
+	if short["n2"] == nil || len(short) != 1 {
+		t.Fatalf("short = %v, want n2", short)
 	}
 }
 

@@ -1,11 +1,9 @@
 package controllers
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -13,8 +11,6 @@ import (
 	"github.com/shoal-dev/shoal/api"
 	"github.com/shoal-dev/shoal/consensus"
 	"github.com/shoal-dev/shoal/placement"
-	utilrand "k8s.io/apimachinery/pkg/util/rand"
-	"k8s.io/apimachinery/pkg/util/uuid"
 )
 
 // replicationResync bounds how long the controller trusts that nothing
@@ -235,29 +231,7 @@ func (l *Leader) syncReplicasFrom(ctx context.Context, ctrl api.Replicated, know
 		}
 		l.log.Info("adopted matching pod", "owner", meta.Name, "pod", p.ObjectMeta.Name)
 	}
-	var (
-		mu        sync.Mutex
-		created   int
-		createErr error
-	)
-	// Side by side (parallel.go), all applied before this returns,
-	// so the next pass still counts every pod made here.
-	sideBySide(plan.create, leaderWrites, func(int) {
-		p := api.PodFromTemplate(ctrl)
-		p.ObjectMeta.Name = meta.Name + "-" + utilrand.String(5)
-		_, err := l.seat.Apply(ctx, consensus.CreatePod{Pod: *p, UID: uuid.NewUUID(), Time: time.Now().UTC()})
-		if consensus.IsAlreadyExists(err) {
-			return // a clash of suffixes; the next pass makes it
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			createErr = cmp.Or(createErr, err)
-			return
-		}
-		created++
-		l.log.Info("created replica", "owner", meta.Name, "pod", p.ObjectMeta.Name)
-	})
+	created, createErr := l.createReplicas(ctx, ctrl, plan.create) // replication_batch.go
 	if createErr != nil {
 		return fmt.Errorf("create replica: %w", createErr)
 	}
