@@ -820,6 +820,8 @@ func entrySeeds() []Command {
 		DeletePod{Namespace: "default", Name: "bare", UID: "uid-bare"},
 		DeleteObject{Kind: KindPod, Namespace: "default", Name: "bare", Graceful: true, Time: t0},
 		bind("pending", "a", "10.244.0.3"),
+		BindPods{Binds: []BindPod{bind("pending", "a", "10.244.0.3"), bind("new", "b", "10.244.1.3"), bind("owned", "b", "10.244.1.4")}},
+		CreatePods{Pods: []CreatePod{create("new2", "64Mi"), create("new", "64Mi"), create("new3", "9Gi")}},
 		SetPodUnschedulable{Namespace: "default", Name: "pending", UID: "uid-pending", Message: "0/2 nodes", Time: t0},
 		UpdatePodStatus{Namespace: "default", Name: "owned", UID: "uid-owned", Node: "a", Status: running, Time: t0},
 		ScaleController{Kind: api.KindReplicationController, Namespace: "default", Name: "web", Replicas: 5},

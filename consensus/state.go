@@ -61,20 +61,19 @@ func newState() *state {
 	return &state{Nodes: map[string]*api.Node{}, Pods: map[string]*api.Pod{}, ix: newIndexes()}
 }
 
-// copyPod deep-copies a pod. A JSON round trip is slower than a hand-written
-// copy but cannot forget a field when api grows one, and every stored value
-// is JSON by construction (it arrived in a log entry or a snapshot).
-func copyPod(p *api.Pod) *api.Pod {
-	out := &api.Pod{}
-	mustRoundTrip(p, out)
-	return out
-}
+// copyPod deep-copies a pod with the generated DeepCopy of k8s.io/api,
+// which, like the JSON round trip it replaced, cannot forget a field when
+// the type grows one, at a tenth of the cost: the round trip was over a
+// third of a leader's CPU while it placed 1,000 pods (every commit wakes
+// readers that copy pods). Stored values are JSON-shaped by construction
+// (they arrived in a log entry or a snapshot, and Apply sets only
+// JSON-exact values: times truncated to the second, strings), so the copy
+// is what a round trip gave, but that an empty map or list stays empty
+// instead of nil: deepcopy_test.go.
+func copyPod(p *api.Pod) *api.Pod { return p.DeepCopy() }
 
-func copyNode(n *api.Node) *api.Node {
-	out := &api.Node{}
-	mustRoundTrip(n, out)
-	return out
-}
+// copyNode is copyPod for nodes.
+func copyNode(n *api.Node) *api.Node { return n.DeepCopy() }
 
 func mustRoundTrip(in, out any) {
 	b, err := json.Marshal(in)
