@@ -87,17 +87,30 @@ func writeNomadPlacement(w io.Writer, lab map[string]series) []string {
 	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Nomad (min / median / max) | shoal / Nomad (medians) |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	var behind []string
+	var failedText string
 	row := func(figure string, shoal, nomad []float64, lowerIsBetter bool) {
 		v := ratio(shoal, nomad, lowerIsBetter, "Nomad")
 		if strings.HasSuffix(v, "(Nomad ahead)") {
 			behind = append(behind, figure)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", figure, mmm(shoal), mmm(nomad), v)
+		peer := mmm(nomad)
+		if len(nomad) == 0 && failedText != "" {
+			peer = failedText
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", figure, mmm(shoal), peer, v)
 	}
 	for _, n := range counts {
 		s, m := lab[fmt.Sprintf("place-%d", n)], lab[fmt.Sprintf("nomad_place-%d", n)]
 		nodes := int(medianOf(append(append([]float64(nil), s["nodes"]...), m["nodes"]...)))
+		failedText = ""
+		if f := m["eval_failed_after_s"]; len(f) > 0 {
+			failedText = fmt.Sprintf("evaluation failed in %d run(s)", len(f))
+		}
 		row(fmt.Sprintf("%s on %d nodes: create/register → all bound/placed, s", thousands(n), nodes), s["seconds"], m["seconds"], true)
+		if f := m["eval_failed_after_s"]; len(f) > 0 {
+			fmt.Fprintf(w, "| %s on %d nodes: Nomad runs whose evaluation failed (delivery limit reached): s until it failed / allocations placed by then | – | %s / %s | – |\n",
+				thousands(n), nodes, mmm(f), mmm(m["placed_when_failed"]))
+		}
 		if u := s["unfinished_after_s"]; len(u) > 0 {
 			fmt.Fprintf(w, "| %s on %d nodes: shoal runs not done in the time given: waited s / pods bound by then | %s / %s | – | – |\n",
 				thousands(n), nodes, mmm(u), mmm(s["bound"]))
@@ -114,6 +127,7 @@ func writeNomadPlacement(w io.Writer, lab map[string]series) []string {
 	if len(behind) > 0 {
 		fmt.Fprint(w, nomadPlacementAheadText)
 	}
+	fmt.Fprint(w, nomadPlacementBatchText)
 	return behind
 }
 

@@ -59,3 +59,26 @@ func TestNomadPlacementShowsAnUnfinishedRun(t *testing.T) {
 		t.Errorf("behind = %q, want the unfinished run", behind)
 	}
 }
+
+// A Nomad run whose evaluation failed is shown as such, with when and how
+// far it got, not as "not run", and does not put Nomad ahead.
+func TestNomadPlacementShowsAFailedEvaluation(t *testing.T) {
+	lab := map[string]series{
+		"place-10000":       {"seconds": {5}, "pods_per_s": {2000}, "nodes": {10}},
+		"nomad_place-10000": {"eval_failed_after_s": {230}, "placed_when_failed": {0}, "nodes": {10}},
+	}
+	var b strings.Builder
+	behind := writeNomadPlacement(&b, lab)
+	out := b.String()
+	for _, want := range []string{
+		"| 10,000 on 10 nodes: create/register → all bound/placed, s | 5.000 / 5.000 / 5.000 (n=1) | evaluation failed in 1 run(s) | – |",
+		"| 10,000 on 10 nodes: Nomad runs whose evaluation failed (delivery limit reached): s until it failed / allocations placed by then | – | 230.0 / 230.0 / 230.0 (n=1) / 0.000 / 0.000 / 0.000 (n=1) | – |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if len(behind) != 0 {
+		t.Errorf("behind = %q, want none", behind)
+	}
+}
