@@ -95,7 +95,7 @@ func (l *eventLog) record(index uint64, i int, e api.Event) {
 		count = 1
 	}
 	for j, old := range l.Items {
-		if eventKey(old) != key {
+		if !hasEventKey(old, key) { // events_key.go
 			continue
 		}
 		old.Count += count

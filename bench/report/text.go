@@ -382,8 +382,7 @@ takes 2,000 pods with a /21 pod block, as 10,000 pods do not fit 10 nodes
 at the defaults (110 pods per node, a /24 block). Not alike, and against
 shoal: its count includes the replication controller creating the N pods
 through Raft (CreatePods entries; Nomad's scheduler creates its
-allocations inside one plan),
-and shoal's nodes are not stopped: the hollow runtimes start each bound
+allocations inside one plan), and shoal's nodes are not stopped: the hollow runtimes start each bound
 pod and report it Running through the same Raft, while the bindings are
 still being made, all in the same process on the same two cores.
 
