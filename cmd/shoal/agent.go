@@ -56,6 +56,7 @@ func newAgentCmd() *cobra.Command {
 				return err
 			}
 			cfg.ExtraMetrics = lib
+			agent.TuneGCForAgent() // agent/gc_idle.go
 			return agent.Run(cmd.Context(), cfg, slog.New(h).With("node", cfg.Name))
 		},
 	}
