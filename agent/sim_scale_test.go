@@ -114,7 +114,7 @@ type scaleResult struct {
 	ListP99      float64      `json:"list_p99_ms,omitempty"`
 	Kills        []killResult `json:"kills"`
 	SoakS        float64      `json:"soak_s,omitempty"`
-	FalseNR      int          `json:"false_not_ready,omitempty"` // live nodes seen NotReady, whole run
+	FalseNR      *int         `json:"false_not_ready,omitempty"` // live nodes seen NotReady, whole run; nil before the soak
 	HeapMiB      float64      `json:"heap_inuse_mib,omitempty"`
 	HeapPerKiB   float64      `json:"heap_per_node_kib,omitempty"`
 	RSSMiB       float64      `json:"rss_mib,omitempty"`
@@ -133,7 +133,7 @@ type killResult struct {
 	Replicas     int     `json:"replicas_lost,omitempty"`
 	DetectS      float64 `json:"all_not_ready_s,omitempty"`
 	ReplacedS    float64 `json:"replacements_running_s,omitempty"`
-	FalsePosWhen int     `json:"false_not_ready,omitempty"`
+	FalsePosWhen int     `json:"false_not_ready"`
 }
 
 func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
@@ -454,7 +454,8 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	}
 	res.SoakS = time.Since(soakStart).Seconds()
 	res.CPUIdle = (cpuSeconds() - cpu2) / res.SoakS
-	res.FalseNR = len(falsePos)
+	falseNR := len(falsePos)
+	res.FalseNR = &falseNR
 	if len(falsePos) > 0 {
 		t.Logf("live nodes seen NotReady: %v", keysOf(falsePos))
 	}

@@ -236,12 +236,34 @@ func writeScale(w io.Writer, lines []scaleLine) {
 			[2]string{"the state as a snapshot holds it, MiB", mmm(get("state_snapshot_mib"))},
 			[2]string{"… restored into a new state machine, s", mmm(get("restore_s"))},
 		)
+		rows = append(rows, [2]string{"the leader's RSS and CPU, and each follower's", scaleSharedProcess})
 		var measured [][2]string
 		for _, r := range rows {
-			if r[1] != "not run" {
+			switch {
+			case r[1] != "not run":
 				measured = append(measured, r)
+			case k.variant == "":
+				// The commit's own figures: a row it lacks says why.
+				measured = append(measured, [2]string{r[0], scaleMissing(last, r[0])})
 			}
 		}
 		table(w, measured)
 	}
+}
+
+// scaleSharedProcess is the leader's and followers' own RSS and CPU: a
+// sim runs every agent in one process.
+const scaleSharedProcess = "not measured: every agent of the sim, seats and clients, shares one process and one Go heap, so no agent has an RSS or CPU of its own (the process's are above)"
+
+// scaleMissing says why the commit's own run lacks a row.
+func scaleMissing(l scaleLine, row string) string {
+	switch {
+	case l.Stopped != "":
+		return fmt.Sprintf("not measured: the run stopped at \"%s\"", l.Stopped)
+	case strings.HasPrefix(row, "CPU from the start until it was given up"):
+		return "not measured: the run was not given up on (the CPU of each step is below)"
+	case strings.Contains(row, "snapshot") || strings.Contains(row, "restored"):
+		return "not measured: no seat took a snapshot during the run"
+	}
+	return "not measured"
 }
