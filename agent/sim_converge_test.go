@@ -108,8 +108,8 @@ type warnCounter struct {
 }
 
 func (c *warnCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
-func (c *warnCounter) WithAttrs([]slog.Attr) slog.Handler          { return c }
-func (c *warnCounter) WithGroup(string) slog.Handler               { return c }
+func (c *warnCounter) WithAttrs([]slog.Attr) slog.Handler           { return c }
+func (c *warnCounter) WithGroup(string) slog.Handler                { return c }
 
 func (c *warnCounter) Handle(_ context.Context, r slog.Record) error {
 	kind := "other"
