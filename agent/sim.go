@@ -205,9 +205,6 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.tuneGossip = func(mc *memberlist.Config) error {
 			mc.EnableCompression = compress
 			mc.HandoffQueueDepth = simHandoffQueue
-			if large {
-				simLargeGossip(mc) // sim_gossip_large.go
-			}
 			if cfg.TuneGossip != nil {
 				cfg.TuneGossip(mc)
 			}

@@ -72,9 +72,14 @@ func TestSimScale(t *testing.T) {
 // stepWait is how long a step may take: d, or less when
 // SHOAL_SCALE_STEP_WAIT says so (a run that must fit a shared machine's
 // slot records where it stopped rather than being cut off unrecorded).
+// SHOAL_SCALE_UNTIL (a time, RFC 3339) caps every step's wait and the
+// soak: a run that must end by then records where it got to.
 func stepWait(d time.Duration) time.Duration {
 	if w, err := time.ParseDuration(os.Getenv("SHOAL_SCALE_STEP_WAIT")); err == nil && w > 0 {
-		return min(d, w)
+		d = min(d, w)
+	}
+	if until, err := time.Parse(time.RFC3339, os.Getenv("SHOAL_SCALE_UNTIL")); err == nil {
+		d = max(0, min(d, time.Until(until)))
 	}
 	return d
 }
@@ -153,18 +158,21 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 		defer w.Close()
 		cfg.Log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	// The fleet stops after the test recorded its line (cleanups run
+	// last): stopping a thousand agents takes a while, and a run cut off
+	// then still leaves its figures.
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	start := time.Now()
 	s, err := StartSim(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		if err := s.Stop(); err != nil {
 			t.Errorf("stop: %v", err)
 		}
-	}()
+	})
 	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxIdleConns: 1024}}
 	// Polls give up sooner, so a step's deadline is checked on time.
 	poll := &http.Client{Timeout: 10 * time.Second, Transport: hc.Transport}
@@ -446,6 +454,7 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	// Idle soak: nothing changes; any live node seen NotReady is a false
 	// positive.
 	cpu2, soakStart := cpuSeconds(), time.Now()
+	soak = stepWait(soak)
 	for time.Since(soakStart) < soak {
 		if r, ok := readyOf(); ok {
 			noteFalse(r)
