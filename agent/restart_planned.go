@@ -48,7 +48,7 @@ const restartMarkTimeout = 2 * time.Second
 
 // validRestartGrace refuses a restart grace the fencing rule cannot use.
 func (c *Config) validRestartGrace() error {
-	if err := liveness.ValidRestartGrace(c.RestartGrace, c.liveness().NodeGrace); err != nil {
+	if err := liveness.ValidRestartGrace(c.RestartGrace); err != nil {
 		return fmt.Errorf("restart-grace: %w", err)
 	}
 	return nil
@@ -56,9 +56,10 @@ func (c *Config) validRestartGrace() error {
 
 // markPlannedRestart records this agent's restart grace on its node and,
 // once committed, on disk; ctx is the agent's, done (a crash, its cause
-// ErrCrash, records nothing).
+// ErrCrash, records nothing). A restart grace no longer than the node
+// grace would change nothing and is not recorded.
 func (a *Agent) markPlannedRestart(ctx context.Context) {
-	if a.cfg.RestartGrace <= 0 || errors.Is(context.Cause(ctx), ErrCrash) || a.fence == nil {
+	if a.cfg.RestartGrace <= a.cfg.liveness().NodeGrace || errors.Is(context.Cause(ctx), ErrCrash) || a.fence == nil {
 		return
 	}
 	wctx, cancel := context.WithTimeout(context.Background(), restartMarkTimeout)

@@ -36,12 +36,13 @@ func RestartGraceOf(annotations map[string]string) time.Duration {
 	return d
 }
 
-// ValidRestartGrace refuses a restart grace that is negative or shorter
-// than the node grace (0 turns planned restarts off: every stop is a
-// crash to the fleet).
-func ValidRestartGrace(restart, nodeGrace time.Duration) error {
-	if restart < 0 || (restart > 0 && restart < nodeGrace) {
-		return fmt.Errorf("restart grace %v: must be 0 (off) or at least the node grace %v", restart, nodeGrace)
+// ValidRestartGrace refuses a negative restart grace. 0 turns planned
+// restarts off (every stop is a crash to the fleet); one no longer than
+// the node grace changes nothing (Restart), so a fleet with a long node
+// grace needs no restart grace of its own.
+func ValidRestartGrace(restart time.Duration) error {
+	if restart < 0 {
+		return fmt.Errorf("restart grace %v: must be 0 (off) or more", restart)
 	}
 	return nil
 }
