@@ -201,7 +201,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	goFn("logrotate", a.rotateLogsLoop)
 	goFn("events", a.events.run)
 	goFn("fence", a.fenceLoop)
-	if cfg.RestartGrace > 0 {
+	if cfg.RestartGrace > 0 || cfg.NodeBackend == nil { // an earlier run's mark goes too
 		goFn("restart-mark", a.clearRestartMark) // restart_planned.go
 	}
 	if cfg.NodeBackend == nil { // one agent per process: not the sim's hollow ones
