@@ -99,6 +99,9 @@ func (f *Fencer) restorePlanned() {
 		f.log.Info("restarted after a planned stop: keeping this node's pods by the restart grace until the fleet answers", "restart_grace", grace)
 		return
 	}
+	if err := os.Remove(f.plannedFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		f.log.Warn("remove the planned stop", "err", err)
+	}
 	f.endPlanned()
 }
 
