@@ -33,7 +33,7 @@ func (n *Reconciler) reconcileWatching(ctx context.Context, view *Assignments, w
 		return nil
 	}
 	removed := make(chan struct{})
-	wctx, stopWatch := context.WithCancel(context.WithValue(ctx, duringPassKey{}, true))
+	wctx, stopWatch := context.WithCancel(ctx)
 	var (
 		latest  *Assignments
 		early   sync.WaitGroup
@@ -114,11 +114,3 @@ func (n *Reconciler) startable(v *Assignments, known map[string]bool) []*api.Pod
 	}
 	return out
 }
-
-// duringPassKey marks the context of the queries a pass makes while it
-// runs, so that a source can tell them from the reconcile loop's own (the
-// tests' fakes count only the loop's).
-type duringPassKey struct{}
-
-// duringPass tells whether ctx is that of a query made during a pass.
-func duringPass(ctx context.Context) bool { v, _ := ctx.Value(duringPassKey{}).(bool); return v }

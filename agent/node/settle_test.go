@@ -23,7 +23,7 @@ type blockingSource struct {
 }
 
 func (s *blockingSource) Assignments(ctx context.Context, after uint64, wait time.Duration) (*Assignments, error) {
-	if !duringPass(ctx) { // early.go: the loop's queries only
+	if !duringPass() { // early.go: the loop's queries only
 		s.mu.Lock()
 		s.afters, s.waits = append(s.afters, after), append(s.waits, wait)
 		s.mu.Unlock()
