@@ -295,13 +295,24 @@ func (n *Reconciler) syncPod(ctx context.Context, p *api.Pod) error {
 	if err != nil {
 		return err
 	}
-	if err := n.d.Runtime.SyncPod(ctx, p, nsPath); err != nil {
-		return fmt.Errorf("containers: %w", err)
-	}
+	syncErr := n.d.Runtime.SyncPod(ctx, p, nsPath)
 	st, err := n.d.Runtime.PodStatus(ctx, p)
+	if syncErr != nil {
+		// What the failed sync left is reported too, with why (sync_failure.go).
+		if err == nil && ctx.Err() == nil {
+			_ = n.reportObserved(ctx, p, withSyncError(st, syncErr))
+		}
+		return fmt.Errorf("containers: %w", syncErr)
+	}
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
+	return n.reportObserved(ctx, p, st)
+}
+
+// reportObserved reports the status the runtime observed when it differs
+// from the one last reported and from the fleet's.
+func (n *Reconciler) reportObserved(ctx context.Context, p *api.Pod, st api.PodStatus) error {
 	st = mergeStatus(p.Status, st)
 	if !settled(st) { // settle.go
 		n.unsettled.Add(1)
