@@ -154,13 +154,14 @@ func (n *Reconciler) Run(ctx context.Context) {
 	gate := passGate{ours: n.reportedAs} // agent/node/pass.go
 	var pending *Assignments             // the last view read during a pass, not yet acted on as a whole
 	resync := n.cfg.Resync
+	refused := false // the last view read may not be acted on yet (refused_view.go)
 	for ctx.Err() == nil {
 		if pending != nil {
 			view := pending
 			pending = nil
 			after = view.Index
 			fenced := n.d.Fence.isFenced()
-			if !n.d.Fence.reconcileAllowed(view.Index) {
+			if refused = !n.d.Fence.reconcileAllowed(view.Index); refused {
 				gate.reset()
 				n.keepCutOff(ctx) // cutoff.go
 				continue
@@ -171,7 +172,7 @@ func (n *Reconciler) Run(ctx context.Context) {
 			pending, resync = n.maybePass(ctx, &gate, view, resync)
 			continue
 		}
-		view, woken, err := n.fetch(ctx, after, resync) // settle.go
+		view, woken, err := n.fetch(ctx, after, queryWait(resync, refused)) // settle.go
 		if woken {
 			gate.reset() // the runtime changed: look at every pod
 		}
@@ -195,7 +196,7 @@ func (n *Reconciler) Run(ctx context.Context) {
 		after = view.Index
 		n.d.Fence.fetched(view)
 		fenced := n.d.Fence.isFenced() // the pods it stopped must start again
-		if !n.d.Fence.reconcileAllowed(view.Index) {
+		if refused = !n.d.Fence.reconcileAllowed(view.Index); refused {
 			gate.reset()
 			n.keepCutOff(ctx) // cutoff.go
 			continue          // agent/node/fencing.go: the view may be stale
