@@ -202,6 +202,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	goFn("logrotate", a.rotateLogsLoop)
 	goFn("events", a.events.run)
 	goFn("fence", a.fenceLoop)
+	if cfg.RestartGrace > 0 || cfg.NodeBackend == nil { // an earlier run's mark goes too
+		goFn("restart-mark", a.clearRestartMark) // restart_planned.go
+	}
 	if cfg.NodeBackend == nil { // one agent per process: not the sim's hollow ones
 		goFn("startup-pages", func(ctx context.Context) { releaseStartupPagesLater(ctx, log) }) // startup_pages.go
 	}
@@ -212,6 +215,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	select {
 	case <-ctx.Done():
+		a.markPlannedRestart(ctx) // restart_planned.go
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("API server: %w", err)

@@ -104,6 +104,11 @@ type Config struct {
 	// (agent/liveness, docs/liveness.md). Zero means the gossip profile's
 	// default: DefaultNodeGrace, or liveness.WANNodeGrace on "wan".
 	NodeGrace time.Duration
+	// RestartGrace is how long the fleet keeps this node's pods after the
+	// agent stopped on purpose (SIGTERM), and the restarted agent keeps
+	// them though it was away past FenceAfter (restart_planned.go). Zero
+	// treats every stop as a crash.
+	RestartGrace time.Duration
 	// GossipProfile is "lan" (the default, "") or "wan": gossip's timings
 	// for sites joined by slow uplinks, with a longer default grace
 	// (agent/liveness/profile.go). The same on every agent.
@@ -176,6 +181,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.validLiveness(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validRestartGrace(); err != nil { // restart_planned.go
 		errs = append(errs, err)
 	}
 	if err := c.validZones(); err != nil {

@@ -125,8 +125,15 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 			return nil, err
 		}
 	}
+	own := mc.Transport == nil
+	if err := gossipTransportFor(mc, log.With("part", "gossip")); err != nil { // membership_transport.go
+		return nil, fmt.Errorf("start gossip on %s: %w", hostPort(cfg.BindAddr, cfg.GossipPort), err)
+	}
 	list, err := memberlist.Create(mc)
 	if err != nil {
+		if own {
+			_ = mc.Transport.Shutdown()
+		}
 		return nil, fmt.Errorf("start gossip on %s: %w", hostPort(cfg.BindAddr, cfg.GossipPort), err)
 	}
 	m.list = list

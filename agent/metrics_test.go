@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
+	gometrics "github.com/hashicorp/go-metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
@@ -112,4 +114,39 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// TestLibraryMetricsLeaveOutPerRPCTimings: the libraries' per-heartbeat and
+// per-tick timings are not exported (each is a summary an idle fleet feeds
+// many times a second); the apply latencies an operator reads are.
+func TestLibraryMetricsLeaveOutPerRPCTimings(t *testing.T) {
+	lib, err := LibraryMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-time.Millisecond)
+	for _, name := range [][]string{
+		{"raft", "commitTime"}, {"raft", "fsm", "apply"}, {"memberlist", "probeNode"},
+		{"raft", "rpc", "processHeartbeat"}, {"raft", "net", "rpcDecode"}, {"raft", "replication", "heartbeat"}, {"memberlist", "gossip"},
+	} {
+		gometrics.MeasureSince(name, start)
+	}
+	mfs, err := lib.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = true
+	}
+	for _, name := range []string{"raft_commitTime", "raft_fsm_apply", "memberlist_probeNode"} {
+		if !got[name] {
+			t.Errorf("%s not exported (have %v)", name, got)
+		}
+	}
+	for _, name := range []string{"raft_rpc_processHeartbeat", "raft_net_rpcDecode", "raft_replication_heartbeat", "memberlist_gossip"} {
+		if got[name] {
+			t.Errorf("%s exported: a per-RPC or per-tick timing", name)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"sync"
@@ -59,6 +60,9 @@ type SimConfig struct {
 	// GossipProfile is every agent's (agent/liveness); "" picks the LAN
 	// profile up to LargeSimNodes nodes and the large one above.
 	GossipProfile string
+	// TuneGossip, if set, changes every agent's memberlist settings after
+	// the sim's own (experiments with the sim's gossip; nil for the sim's).
+	TuneGossip func(*memberlist.Config)
 }
 
 // LargeSimNodes is the largest sim that gossips with the LAN profile
@@ -109,8 +113,22 @@ func DefaultSimConfig(n int, dir string) SimConfig {
 		Nodes: n, FirstAddr: netip.MustParseAddr("127.77.0.1"),
 		APIPort: 17080, RaftPort: 17081, GossipPort: 17946,
 		Dir: dir, Memory: "64Gi", CPU: "32", MaxPods: 110,
-		Log: slog.New(slog.DiscardHandler),
+		Log:        slog.New(slog.DiscardHandler),
+		StartEvery: simStartEvery(n),
 	}
+}
+
+// simStartEvery spaces a large sim's clients' starts by 10 ms (3 s for
+// 300 nodes, 10 s for 1,000): all at once, every join's push-pull and
+// every alive message landed in the same second on two cores, memberlist's
+// queues overflowed and the news of some joins died out before it
+// reached every member (docs/scale.md). A fleet of up to LargeSimNodes
+// starts at once.
+func simStartEvery(n int) time.Duration {
+	if n > LargeSimNodes {
+		return 10 * time.Millisecond
+	}
+	return 0
 }
 
 // Sim is a running sim fleet.
@@ -154,14 +172,11 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 	}
 	s := &Sim{cfg: cfg, stopping: make(chan struct{})}
 	var later []func() // clients spaced by StartEvery
-	// Clients join through the seats in turn, not all through the first
-	// node: one agent answering hundreds of joins at once was that
-	// node's whole share of the CPU in a 300-node start. One address
-	// each, as memberlist's Join syncs with every address it is given.
-	var seats []string
-	for _, a := range addrs[:cfg.Seats] {
-		seats = append(seats, hostPort(a.String(), cfg.GossipPort))
+	var gossipAddrs []string
+	for _, a := range addrs {
+		gossipAddrs = append(gossipAddrs, hostPort(a.String(), cfg.GossipPort))
 	}
+	joins := simJoins(gossipAddrs, cfg.Seats, cfg.StartEvery)
 	for i, addr := range addrs {
 		n := &SimNode{Name: fmt.Sprintf("h%04d", i+1), Addr: addr.String(), Seat: i < cfg.Seats,
 			Runtime: hollow.NewRuntime(), Network: hollow.NewNetwork(),
@@ -171,7 +186,7 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.DataDir = filepath.Join(cfg.Dir, n.Name)
 		ac.BindAddr = n.Addr
 		ac.APIPort, ac.RaftPort, ac.GossipPort = cfg.APIPort, cfg.RaftPort, cfg.GossipPort
-		ac.Join = simJoin(seats, i)
+		ac.Join = joins[i]
 		if n.Seat {
 			ac.BootstrapExpect = cfg.Seats
 		}
@@ -190,6 +205,9 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.tuneGossip = func(mc *memberlist.Config) error {
 			mc.EnableCompression = compress
 			mc.HandoffQueueDepth = simHandoffQueue
+			if cfg.TuneGossip != nil {
+				cfg.TuneGossip(mc)
+			}
 			return simTransportFor(mc, log.With("part", "gossip")) // sim_gossip_transport.go
 		}
 		if large {
@@ -223,18 +241,40 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 	return s, nil
 }
 
-// simJoin is whom the i-th node (from 0; the seats first) joins: nobody
-// for the first, the first for another seat, and one seat each for the
-// clients in turn.
-func simJoin(seats []string, i int) []string {
-	switch {
-	case i == 0:
-		return nil
-	case i < len(seats):
-		return seats[:1]
+// simJoins is whom each node (the seats first) joins: nobody for the
+// first node, the first for the other seats. A client started at once
+// with the rest joins one seat, in turn: one agent answering hundreds of
+// joins at once was that node's whole share of the CPU in a 300-node
+// start. A client started after others (StartEvery) joins one node that
+// started at least simJoinSettled before it, seat or client, chosen at
+// random: the fleet answers the joins, not the five seats whose Raft
+// shares the cores, and each join's news starts from a different member.
+// One address each, as memberlist's Join syncs with every address it is
+// given.
+func simJoins(addrs []string, seats int, every time.Duration) [][]string {
+	rng := rand.New(rand.NewPCG(uint64(len(addrs)), 23)) // the same fleet each run
+	settled := len(addrs)
+	if every > 0 {
+		settled = int((simJoinSettled + every - 1) / every)
 	}
-	return []string{seats[i%len(seats)]}
+	out := make([][]string, len(addrs))
+	for i := 1; i < len(addrs); i++ {
+		switch {
+		case i < seats:
+			out[i] = addrs[:1]
+		case i-settled >= seats:
+			out[i] = []string{addrs[rng.IntN(i-settled+1)]}
+		default:
+			out[i] = []string{addrs[i%seats]}
+		}
+	}
+	return out
 }
+
+// simJoinSettled is how long before a client a node must have started
+// for the client to join through it: long enough for its own join to be
+// done, so that a join never lands on a member of no fleet yet.
+const simJoinSettled = time.Second
 
 // simAddrs are n consecutive loopback addresses from first.
 func simAddrs(first netip.Addr, n int) ([]netip.Addr, error) {

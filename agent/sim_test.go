@@ -168,27 +168,63 @@ func TestSimFleetRunsPodsAndReplacesACrashedNodesReplica(t *testing.T) {
 	})
 }
 
-// The clients of a sim join through the seats in turn, one each (a
-// memberlist join syncs with every address given), and the seats through
-// the first; a fleet above LargeSimNodes gossips with the large profile
-// unless one is named.
+// The clients of a sim started at once join through the seats in turn,
+// one each (a memberlist join syncs with every address given), and the
+// seats through the first. Clients started one after another join one
+// node each that started at least simJoinSettled before them, spread over
+// the whole fleet rather than the seats. A fleet above LargeSimNodes
+// gossips with the large profile unless one is named, and its clients
+// start 10 ms apart.
 func TestSimSpreadsJoinsAndPicksTheLargeProfile(t *testing.T) {
-	seats := []string{"s1", "s2", "s3"}
+	addrs := []string{"s1", "s2", "s3", "c4", "c5", "c6", "c7"}
 	want := [][]string{nil, {"s1"}, {"s1"}, {"s1"}, {"s2"}, {"s3"}, {"s1"}}
-	per := map[string]int{}
-	for i, w := range want {
-		got := simJoin(seats, i)
-		if fmt.Sprint(got) != fmt.Sprint(w) {
-			t.Errorf("node %d joins %v, want %v", i, got, w)
+	for i, got := range simJoins(addrs, 3, 0) {
+		if fmt.Sprint(got) != fmt.Sprint(want[i]) {
+			t.Errorf("node %d joins %v, want %v", i, got, want[i])
 		}
 	}
-	for i := 3; i < 303; i++ {
-		per[simJoin(seats, i)[0]]++
+	var fleet []string
+	for i := range 303 {
+		fleet = append(fleet, fmt.Sprintf("n%d", i))
 	}
-	for _, s := range seats {
+	per := map[string]int{}
+	for _, j := range simJoins(fleet, 3, 0)[3:] {
+		per[j[0]]++
+	}
+	for _, s := range fleet[:3] {
 		if per[s] != 100 {
 			t.Errorf("seat %s takes %d of 300 clients' joins, want 100", s, per[s])
 		}
+	}
+	const every = 10 * time.Millisecond
+	settled := int(simJoinSettled / every)
+	per = map[string]int{}
+	for i, j := range simJoins(fleet, 3, every) {
+		if i < 3 {
+			continue
+		}
+		if len(j) != 1 {
+			t.Fatalf("client %d joins %v: want one address", i, j)
+		}
+		var k int
+		if _, err := fmt.Sscanf(j[0], "n%d", &k); err != nil {
+			t.Fatal(err)
+		}
+		// It started (i-k) x every after the node it joins, or that one
+		// is a seat, started with the first client.
+		if k >= 3 && i-k < settled {
+			t.Errorf("client %d joins n%d, started %v before it", i, k, time.Duration(i-k)*every)
+		}
+		per[j[0]]++
+	}
+	if len(per) < 100 {
+		t.Errorf("300 staggered clients join through %d nodes: %v", len(per), per)
+	}
+	if got := DefaultSimConfig(LargeSimNodes+1, "").StartEvery; got != every {
+		t.Errorf("a large sim starts its clients %v apart, want %v", got, every)
+	}
+	if got := DefaultSimConfig(LargeSimNodes, "").StartEvery; got != 0 {
+		t.Errorf("a sim of %d starts its clients %v apart, want at once", LargeSimNodes, got)
 	}
 	for _, c := range []struct {
 		nodes   int

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ func releaseStartupPagesLater(ctx context.Context, log *slog.Logger) {
 	}
 	after, _ := binaryResidentKB()
 	log.Debug("gave back the binary's start-up pages", "residentKBBefore", before, "residentKBAfter", after)
+	// And the heap start-up used and freed (restoring Raft's snapshot,
+	// the first registrations, the API's tables built once): the runtime
+	// would return it only slowly, in the background.
+	debug.FreeOSMemory()
 }
 
 // releaseStartupPages unmaps the pages of this process's own binary that

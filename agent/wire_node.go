@@ -23,7 +23,8 @@ import (
 
 // newFencer builds this agent's fencer; Run starts its loop.
 func (a *Agent) newFencer() *node.Fencer {
-	return node.NewFencer(node.FenceConfig{Liveness: a.cfg.liveness(), ViewFile: a.dataPath("node", "view.json"), Log: a.log}, nodeFleet{a})
+	return node.NewFencer(node.FenceConfig{Liveness: a.cfg.liveness(), ViewFile: a.dataPath("node", "view.json"),
+		PlannedStopFile: a.dataPath("node", "planned-stop.json"), Log: a.log}, nodeFleet{a})
 }
 
 // fenceLoop stops this node's controller-managed pods once it has been

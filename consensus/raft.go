@@ -103,6 +103,9 @@ func Open(cfg Config, fsm StateMachine, st Stores) (*Raft, error) {
 	rc.SnapshotThreshold = cfg.SnapshotThreshold
 	rc.TrailingLogs = cfg.TrailingLogs
 	rc.Logger = newHCLogger(log, "raft", cfg.RaftLogLevel.Level())
+	// Without it the leader samples each heartbeat's and AppendEntries'
+	// time twice, once more under a name per follower.
+	rc.NoLegacyTelemetry = true
 	if err := raft.ValidateConfig(rc); err != nil {
 		_ = st.close()
 		return nil, fmt.Errorf("open raft %s: %w", cfg.ID, err)

@@ -70,6 +70,8 @@ type Plane struct {
 	// podMu serialises pod setup and teardown: both read-then-modify the
 	// same links and namespaces, and they are fast.
 	podMu sync.Mutex
+	// holders: which pod namespace holds each pod IP (pod_ips.go); under podMu.
+	holders ipHolders
 }
 
 // New returns a Plane acting in cfg.NodeNetns. Close releases it.

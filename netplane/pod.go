@@ -32,12 +32,21 @@ func (p *Plane) SetupPod(ctx context.Context, podID string, ip net.IP) (netnsPat
 	p.podMu.Lock()
 	defer p.podMu.Unlock()
 
-	path := p.NetnsPath(podID)
-	created, err := createNamedNetns(path)
+	holders, err := p.heldBy(ip4, podID) // pod_ips.go
 	if err != nil {
 		return "", fmt.Errorf("setup pod %s: %w", podID, err)
 	}
+	if len(holders) > 0 {
+		return "", fmt.Errorf("setup pod %s: IP %s: held by pod network %s: %w", podID, ip4, strings.Join(holders, ", "), ErrIPHeld)
+	}
+	path := p.NetnsPath(podID)
+	created, err := createNamedNetns(path)
+	if err != nil {
+		p.holders = nil // read again: what this left is not known
+		return "", fmt.Errorf("setup pod %s: %w", podID, err)
+	}
 	if err := p.wirePod(ctx, podID, path, ip4); err != nil {
+		p.holders = nil
 		if created {
 			// A namespace made by this call and left half-wired would look
 			// like a pod to ListPods; remove it so a retry starts clean.
@@ -47,6 +56,7 @@ func (p *Plane) SetupPod(ctx context.Context, podID string, ip net.IP) (netnsPat
 		}
 		return "", fmt.Errorf("setup pod %s: %w", podID, err)
 	}
+	p.holds(podID, ip4)
 	p.log.Debug("pod wired", "pod", podID, "ip", ip4.String(), "netns", path, "hostIf", p.HostIfName(podID), "created", created)
 	return path, nil
 }
@@ -264,8 +274,10 @@ func (p *Plane) TeardownPod(ctx context.Context, podID string) error {
 	p.podMu.Lock()
 	defer p.podMu.Unlock()
 	if err := p.teardown(podID); err != nil {
+		p.holders = nil // read again: what this left is not known
 		return fmt.Errorf("teardown pod %s: %w", podID, err)
 	}
+	p.released(podID)
 	p.log.Debug("pod unwired", "pod", podID)
 	return nil
 }

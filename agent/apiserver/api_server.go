@@ -168,7 +168,11 @@ func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
 		// only from a state that has applied everything known to be committed
 		// (the agent's StateChecker).
 		if srv.stateCurrent(ctx) {
-			writeJSON(w, http.StatusOK, view)
+			// The check may have waited for the state to apply what was
+			// committed (a server restarted from disk): answer the state
+			// as it is now, not the view read before it
+			// (assignments_current_test.go).
+			writeJSON(w, http.StatusOK, srv.assignmentsView(r.PathValue("name")))
 			return
 		}
 		break

@@ -189,16 +189,8 @@ func (srv *Server) memberAPI(name string) string {
 	return ""
 }
 
-// anyServerAPI picks a live server; the first by name, so that a client's
-// requests keep going to the same one.
-func (srv *Server) anyServerAPI() string {
-	for _, m := range srv.members() {
-		if m.Alive && m.Server {
-			return m.API
-		}
-	}
-	return ""
-}
+// anyServerAPI picks a live server: this client's own (forward_spread.go).
+func (srv *Server) anyServerAPI() string { return srv.homeServerAPI() }
 
 // waitApplied waits, briefly, until the local state has applied index.
 func (srv *Server) waitApplied(ctx context.Context, index uint64) {

@@ -48,7 +48,7 @@ func (l *Leader) aliveForFleet(m Member) bool {
 // lostAfter tells whether a member out of contact for down (downFor's
 // answer) has used up its grace.
 func (l *Leader) lostAfter(m Member, down time.Duration) bool {
-	return !m.Alive && down >= l.cfg.Liveness.NodeGrace
+	return !m.Alive && down >= l.graceOf(m.Name)
 }
 
 // nodeLifecycleController runs on the leader: it re-checks members as their
@@ -123,7 +123,7 @@ func (l *Leader) graceLeft(m Member, dead time.Duration) time.Duration {
 	if m.Alive {
 		return 0
 	}
-	return max(0, l.cfg.Liveness.NodeGrace-dead)
+	return max(0, l.graceOf(m.Name)-dead)
 }
 
 // fleetMembers is every registered node as gossip sees it. memberlist
@@ -219,7 +219,7 @@ func (l *Leader) markLost(ctx context.Context, m Member, dead time.Duration) err
 	if err != nil || !placement.NodeReady(n) {
 		return nil
 	}
-	l.log.Info("node lost: gossip has held it failed for longer than the grace period", "node", m.Name, "grace", l.cfg.Liveness.NodeGrace, "out_of_contact", dead.Round(time.Millisecond))
+	l.log.Info("node lost: gossip has held it failed for longer than the grace period", "node", m.Name, "grace", l.graceOf(m.Name), "out_of_contact", dead.Round(time.Millisecond))
 	_, err = l.seat.Apply(ctx, consensus.SetNodeCondition{Name: m.Name, Ready: false, Reason: "NodeStatusUnknown",
 		Message: "gossip declared the agent failed", Time: time.Now().UTC()})
 	return err
@@ -247,10 +247,17 @@ func (l *Leader) evictLostReplicas(ctx context.Context, now time.Time) {
 		}
 	}
 	budget := l.cfg.Liveness.Budget()
+	graces := map[string]time.Duration{}
+	for name := range lost {
+		graces[name] = l.graceOf(name)
+	}
 	pods, _ := l.state.Pods(func(p *api.Pod) bool {
 		if !lost[p.Spec.NodeName] || p.Status.Phase != api.PodUnknown {
 			return false
 		}
+		// A node lost after a planned restart's grace: its pods' budget
+		// is the restart's (liveness.Budget.Restart).
+		budget := budget.Restart(graces[p.Spec.NodeName])
 		// Bare pods and a DaemonSet's pods belong to their node
 		// (LostNodeTolerance: for good); they stay Unknown with it and
 		// are not made again elsewhere. Any other pod goes once its

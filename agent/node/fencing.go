@@ -64,7 +64,10 @@ type FenceConfig struct {
 	// restarted while cut off keeps and stops pods from it. "" keeps
 	// nothing on disk.
 	ViewFile string
-	Log      *slog.Logger
+	// PlannedStopFile is where an agent that stopped on purpose left its
+	// restart grace for the next one (planned_stop.go). "" keeps none.
+	PlannedStopFile string
+	Log             *slog.Logger
 }
 
 // Fencer keeps a node from running a replica twice. The node reconciler
@@ -98,6 +101,11 @@ type Fencer struct {
 	needIndex   uint64                   // a server trusts its state from this index on (0: ask the leader)
 	// skippedStale: after an outage a client has dropped the first view.
 	skippedStale bool
+	// planned is the restart grace this agent started under after a
+	// planned stop, until contact returns (planned_stop.go); 0: none.
+	planned     time.Duration
+	plannedFile string        // FenceConfig.PlannedStopFile
+	plannedOver chan struct{} // PlannedRestartOver
 }
 
 // NewFencer builds the fencer of this node; Run starts its loop, and the
@@ -107,7 +115,10 @@ func NewFencer(cfg FenceConfig, fleet Fleet) *Fencer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f := &Fencer{budget: cfg.Liveness.Budget(), fleet: fleet, log: log, viewFile: cfg.ViewFile}
+	f := &Fencer{budget: cfg.Liveness.Budget(), fleet: fleet, log: log, viewFile: cfg.ViewFile,
+		plannedFile: cfg.PlannedStopFile, plannedOver: make(chan struct{})}
+	// Before the view: its pods are fenced by the planned restart's budget.
+	f.restorePlanned()
 	if f.viewFile != "" {
 		pods, contact, err := loadView(f.viewFile)
 		if err != nil {
@@ -157,9 +168,10 @@ func (f *Fencer) fetched(view *Assignments) {
 // setView takes pods as the node's view; f.mu is held (or f unshared).
 func (f *Fencer) setView(pods []api.Pod) {
 	fenceAfter := map[string]time.Duration{}
+	budget := f.budget.Restart(f.planned) // the node grace's when not restarting
 	for i := range pods {
 		p := &pods[i]
-		if after := f.budget.ForPod(api.LostNodeTolerance(p)).FenceAfter; after != liveness.Forever {
+		if after := budget.ForPod(api.LostNodeTolerance(p)).FenceAfter; after != liveness.Forever {
 			fenceAfter[string(p.ObjectMeta.UID)] = after
 		}
 	}
@@ -268,6 +280,7 @@ func (f *Fencer) reconcileAllowed(viewIndex uint64) bool {
 	if since.After(f.lastContact) {
 		f.lastContact = since
 	}
+	f.endPlanned()
 	if f.fenced {
 		// A client's first answer after the outage may have been on the
 		// wire since before it, with pods the fleet has replaced since:
@@ -323,6 +336,9 @@ func (f *Fencer) Run(ctx context.Context) {
 		f.mu.Lock()
 		if ok || since.After(f.lastContact) {
 			f.lastContact = since
+		}
+		if ok {
+			f.endPlanned()
 		}
 		save, saved := ok && f.viewDirty, f.view
 		if save {

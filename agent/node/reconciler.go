@@ -154,13 +154,14 @@ func (n *Reconciler) Run(ctx context.Context) {
 	gate := passGate{ours: n.reportedAs} // agent/node/pass.go
 	var pending *Assignments             // the last view read during a pass, not yet acted on as a whole
 	resync := n.cfg.Resync
+	refused := false // the last view read may not be acted on yet (refused_view.go)
 	for ctx.Err() == nil {
 		if pending != nil {
 			view := pending
 			pending = nil
 			after = view.Index
 			fenced := n.d.Fence.isFenced()
-			if !n.d.Fence.reconcileAllowed(view.Index) {
+			if refused = !n.d.Fence.reconcileAllowed(view.Index); refused {
 				gate.reset()
 				n.keepCutOff(ctx) // cutoff.go
 				continue
@@ -171,7 +172,7 @@ func (n *Reconciler) Run(ctx context.Context) {
 			pending, resync = n.maybePass(ctx, &gate, view, resync)
 			continue
 		}
-		view, woken, err := n.fetch(ctx, after, resync) // settle.go
+		view, woken, err := n.fetch(ctx, after, queryWait(resync, refused)) // settle.go
 		if woken {
 			gate.reset() // the runtime changed: look at every pod
 		}
@@ -195,7 +196,7 @@ func (n *Reconciler) Run(ctx context.Context) {
 		after = view.Index
 		n.d.Fence.fetched(view)
 		fenced := n.d.Fence.isFenced() // the pods it stopped must start again
-		if !n.d.Fence.reconcileAllowed(view.Index) {
+		if refused = !n.d.Fence.reconcileAllowed(view.Index); refused {
 			gate.reset()
 			n.keepCutOff(ctx) // cutoff.go
 			continue          // agent/node/fencing.go: the view may be stale
@@ -294,13 +295,24 @@ func (n *Reconciler) syncPod(ctx context.Context, p *api.Pod) error {
 	if err != nil {
 		return err
 	}
-	if err := n.d.Runtime.SyncPod(ctx, p, nsPath); err != nil {
-		return fmt.Errorf("containers: %w", err)
-	}
+	syncErr := n.d.Runtime.SyncPod(ctx, p, nsPath)
 	st, err := n.d.Runtime.PodStatus(ctx, p)
+	if syncErr != nil {
+		// What the failed sync left is reported too, with why (sync_failure.go).
+		if err == nil && ctx.Err() == nil {
+			_ = n.reportObserved(ctx, p, withSyncError(st, syncErr))
+		}
+		return fmt.Errorf("containers: %w", syncErr)
+	}
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
+	return n.reportObserved(ctx, p, st)
+}
+
+// reportObserved reports the status the runtime observed when it differs
+// from the one last reported and from the fleet's.
+func (n *Reconciler) reportObserved(ctx context.Context, p *api.Pod, st api.PodStatus) error {
 	st = mergeStatus(p.Status, st)
 	if !settled(st) { // settle.go
 		n.unsettled.Add(1)

@@ -255,8 +255,10 @@ full. The binary
 is built with the no_dynamic_plugins tag (Makefile BUILDTAGS): without it
 containerd's client links Go's plugin package, every symbol is exported
 dynamically, and the binary's resident part was about 32 MB instead of 23.
-A one-off run by hand on a 3-node lab with GOGC=50 in the agents'
-environment cut the anonymous part from about 13 MB to about 10 MB.
+An agent collects at GOGC=50 unless GOGC is set (agent/gc_idle.go), and
+reads gossip's packets without a 64 KiB buffer each: the anonymous part
+went from about 15 MB (seats) and 12 MB (clients) to about 10 MB
+(docs/performance.md).
 
 Compare: k3s's published resource profiling gives an agent node (kubelet +
 k3s agent + containerd) a minimum of 275 MB RAM and 3% of a core on an

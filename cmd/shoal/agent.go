@@ -56,6 +56,7 @@ func newAgentCmd() *cobra.Command {
 				return err
 			}
 			cfg.ExtraMetrics = lib
+			agent.TuneGCForAgent() // agent/gc_idle.go
 			return agent.Run(cmd.Context(), cfg, slog.New(h).With("node", cfg.Name))
 		},
 	}
@@ -99,6 +100,7 @@ func newAgentCmd() *cobra.Command {
 	f.IntVar(&cfg.ImageGCHighPercent, "image-gc-high-threshold", cfg.ImageGCHighPercent, "percent of image-fs used above which unused images are removed (above 100: never)")
 	f.DurationVar(&cfg.ImageGCInterval, "image-gc-interval", cfg.ImageGCInterval, "how often image-fs is looked at for image garbage collection")
 	f.IntVar(&cfg.ImageGCLowPercent, "image-gc-low-threshold", cfg.ImageGCLowPercent, "percent of image-fs used that image garbage collection frees the disk down to")
+	f.DurationVar(&cfg.RestartGrace, "restart-grace", agent.DefaultRestartGrace, "how long the fleet keeps this node's pods after the agent is stopped on purpose (SIGTERM: systemctl restart, an upgrade) before it replaces them; a crash gets the node grace; 0: every stop is a crash")
 	f.DurationVar(&cfg.NodeGrace, "node-grace", 0, "how long a failed agent may stay unreachable before its node is NotReady and its replicas are replaced (default 2s; 10s with --gossip-profile wan, 8s with large; the same on every agent)")
 	f.StringVar(&cfg.GossipProfile, "gossip-profile", "lan", "gossip timings: lan, wan for sites joined by slow uplinks, or large for fleets of hundreds of agents (both: slower failover; the same on every agent)")
 	f.StringVar(&cfg.Zone, "zone", "", "this node's zone, reported as its topology.kubernetes.io/zone label")
