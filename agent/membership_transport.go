@@ -7,7 +7,7 @@ import (
 )
 
 // gossipTransportFor gives a real agent's gossip the transport the sim's
-// agents run on (simTransport, sim_gossip_transport.go) unless mc already
+// agents run on (copyingTransport, gossip_transport.go) unless mc already
 // has one. memberlist's own NetTransport reads every UDP packet into a
 // fresh 64 KiB buffer: in an idle 5-node fleet, where every agent
 // receives some 15 packets a second (probes, acks, the gossip of
@@ -24,5 +24,5 @@ func gossipTransportFor(mc *memberlist.Config, log *slog.Logger) error {
 	if mc.BindAddr == "" {
 		mc.BindAddr = "0.0.0.0" // what memberlist's own transport listens on then
 	}
-	return simTransportFor(mc, log)
+	return copyingTransportFor(mc, log)
 }

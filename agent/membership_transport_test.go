@@ -18,7 +18,7 @@ func TestRealGossipGetsTheCopyingTransport(t *testing.T) {
 	if err := gossipTransportFor(mc, log); err != nil {
 		t.Fatal(err)
 	}
-	tr, ok := mc.Transport.(*simTransport)
+	tr, ok := mc.Transport.(*copyingTransport)
 	if !ok {
 		t.Fatalf("transport %T, want the copying one", mc.Transport)
 	}

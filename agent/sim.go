@@ -208,7 +208,7 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 			if cfg.TuneGossip != nil {
 				cfg.TuneGossip(mc)
 			}
-			return simTransportFor(mc, log.With("part", "gossip")) // sim_gossip_transport.go
+			return copyingTransportFor(mc, log.With("part", "gossip")) // gossip_transport.go
 		}
 		if large {
 			ac.tuneRaft = simRaftTimeouts

@@ -13,9 +13,11 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// simTransport is memberlist's NetTransport (UDP packets, a TCP
+// copyingTransport is memberlist's NetTransport (UDP packets, a TCP
 // connection per stream) with what a sim of hundreds of agents in one
-// process cannot afford taken out: NetTransport reads every UDP packet
+// process cannot afford taken out, and what every real agent gossips over
+// too (membership_transport.go: at idle the 64 KiB buffers were most of an
+// agent's allocations): NetTransport reads every UDP packet
 // into a fresh 64 KiB buffer, which Go zeroes, and resolves the
 // destination's address on every send. In a 300-node sim that zeroing was
 // 48% of the process's CPU and most of its allocations (docs/scale.md):
@@ -24,7 +26,7 @@ import (
 // and hands memberlist a copy of the packet's own size, and a send parses
 // an ip:port without a lookup. What memberlist sees is the same: the same
 // packets, timestamps and streams.
-type simTransport struct {
+type copyingTransport struct {
 	tcp      *net.TCPListener
 	udp      *net.UDPConn
 	packetCh chan *memberlist.Packet
@@ -34,14 +36,14 @@ type simTransport struct {
 	down     atomic.Bool
 }
 
-var _ memberlist.NodeAwareTransport = (*simTransport)(nil)
+var _ memberlist.NodeAwareTransport = (*copyingTransport)(nil)
 
 // udpMaxPacket is the largest UDP payload, the read buffer's size.
 const udpMaxPacket = 65536
 
-// newSimTransport listens on addr:port, TCP and UDP (port 0: one the
+// newCopyingTransport listens on addr:port, TCP and UDP (port 0: one the
 // kernel picks, the same for both).
-func newSimTransport(addr string, port int, log *slog.Logger) (*simTransport, error) {
+func newCopyingTransport(addr string, port int, log *slog.Logger) (*copyingTransport, error) {
 	ip := net.ParseIP(addr)
 	if ip == nil {
 		return nil, fmt.Errorf("gossip bind address %q: not an IP address", addr)
@@ -65,7 +67,7 @@ func newSimTransport(addr string, port int, log *slog.Logger) (*simTransport, er
 			break
 		}
 	}
-	t := &simTransport{tcp: tcp, udp: udp, packetCh: make(chan *memberlist.Packet), streamCh: make(chan net.Conn), log: log}
+	t := &copyingTransport{tcp: tcp, udp: udp, packetCh: make(chan *memberlist.Packet), streamCh: make(chan net.Conn), log: log}
 	t.wg.Add(2)
 	go t.acceptStreams()
 	go t.readPackets()
@@ -73,7 +75,7 @@ func newSimTransport(addr string, port int, log *slog.Logger) (*simTransport, er
 }
 
 // FinalAdvertiseAddr is the configured address, or the one listened on.
-func (t *simTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
+func (t *copyingTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
 	if ip != "" {
 		a := net.ParseIP(ip)
 		if a == nil {
@@ -91,12 +93,12 @@ func (t *simTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, err
 	return la.IP, la.Port, nil
 }
 
-func (t *simTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+func (t *copyingTransport) WriteTo(b []byte, addr string) (time.Time, error) {
 	return t.WriteToAddress(b, memberlist.Address{Addr: addr})
 }
 
 // WriteToAddress sends one packet; an ip:port is parsed without a lookup.
-func (t *simTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+func (t *copyingTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
 	if ap, err := netip.ParseAddrPort(a.Addr); err == nil {
 		_, err = t.udp.WriteToUDPAddrPort(b, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
 		return time.Now(), err
@@ -109,21 +111,21 @@ func (t *simTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time
 	return time.Now(), err
 }
 
-func (t *simTransport) PacketCh() <-chan *memberlist.Packet { return t.packetCh }
+func (t *copyingTransport) PacketCh() <-chan *memberlist.Packet { return t.packetCh }
 
-func (t *simTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+func (t *copyingTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
 	return t.DialAddressTimeout(memberlist.Address{Addr: addr}, timeout)
 }
 
-func (t *simTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
+func (t *copyingTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
 	return d.Dial("tcp", a.Addr)
 }
 
-func (t *simTransport) StreamCh() <-chan net.Conn { return t.streamCh }
+func (t *copyingTransport) StreamCh() <-chan net.Conn { return t.streamCh }
 
 // Shutdown closes both listeners and waits for their loops.
-func (t *simTransport) Shutdown() error {
+func (t *copyingTransport) Shutdown() error {
 	t.down.Store(true)
 	t.tcp.Close()
 	t.udp.Close()
@@ -131,7 +133,7 @@ func (t *simTransport) Shutdown() error {
 	return nil
 }
 
-func (t *simTransport) acceptStreams() {
+func (t *copyingTransport) acceptStreams() {
 	defer t.wg.Done()
 	delay := time.Duration(0)
 	for {
@@ -151,7 +153,7 @@ func (t *simTransport) acceptStreams() {
 	}
 }
 
-func (t *simTransport) readPackets() {
+func (t *copyingTransport) readPackets() {
 	defer t.wg.Done()
 	buf := make([]byte, udpMaxPacket)
 	for {
@@ -172,9 +174,9 @@ func (t *simTransport) readPackets() {
 	}
 }
 
-// simTransportFor gives mc a simTransport on its bind address and port.
-func simTransportFor(mc *memberlist.Config, log *slog.Logger) error {
-	t, err := newSimTransport(mc.BindAddr, mc.BindPort, log)
+// copyingTransportFor gives mc a copyingTransport on its bind address and port.
+func copyingTransportFor(mc *memberlist.Config, log *slog.Logger) error {
+	t, err := newCopyingTransport(mc.BindAddr, mc.BindPort, log)
 	if err != nil {
 		return err
 	}

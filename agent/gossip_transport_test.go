@@ -16,7 +16,7 @@ import (
 // overwrite it.
 func TestSimTransportHandsOverPacketsOfTheirOwnSize(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	tr, err := newSimTransport("127.0.0.1", 0, log)
+	tr, err := newCopyingTransport("127.0.0.1", 0, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestSimTransportHandsOverPacketsOfTheirOwnSize(t *testing.T) {
 	if err != nil || !ip.Equal(net.IPv4(127, 0, 0, 1)) || port == 0 {
 		t.Fatalf("advertise %v:%d, %v", ip, port, err)
 	}
-	from, err := newSimTransport("127.0.0.1", 0, log)
+	from, err := newCopyingTransport("127.0.0.1", 0, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestSimTransportHandsOverPacketsOfTheirOwnSize(t *testing.T) {
 	}
 }
 
-func portOf(t *testing.T, tr *simTransport) int {
+func portOf(t *testing.T, tr *copyingTransport) int {
 	_, p, err := tr.FinalAdvertiseAddr("", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestSimTransportCarriesGossip(t *testing.T) {
 		mc.AdvertiseAddr = "127.0.0.1"
 		mc.LogOutput = io.Discard
 		mc.ProbeInterval, mc.ProbeTimeout, mc.SuspicionMult = 100*time.Millisecond, 50*time.Millisecond, 1
-		if err := simTransportFor(mc, log); err != nil {
+		if err := copyingTransportFor(mc, log); err != nil {
 			t.Fatal(err)
 		}
 		l, err := memberlist.Create(mc)
