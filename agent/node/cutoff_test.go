@@ -66,11 +66,7 @@ func TestAgentRestartedWhileCutOffKeepsAndFencesFromItsSavedView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { fence.Run(ctx); done <- struct{}{} }()
-	go func() { r.Run(ctx); done <- struct{}{} }()
-	defer func() { cancel(); <-done; <-done }()
+	runUntilTestEnds(t, fence.Run, r.Run)
 
 	if !eventually(10*time.Second, func() bool { return slices.Contains(rt.killedPods(), "plain") }) {
 		t.Fatal("a replica whose fence deadline passed while the agent was down kept running")

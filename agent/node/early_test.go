@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"net"
 	"testing"
 	"time"
@@ -31,10 +30,7 @@ func TestReconcilerStartsPodsBoundDuringAPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runUntilTestEnds(t, r.Run)
 
 	started := eventually(5*time.Second, func() bool { return rt.has("quick") && len(status.of("quick")) == 1 })
 	stillSlow := !rt.has("slow")
@@ -68,10 +64,7 @@ func TestReconcilerStartsNothingEarlyWhenAPodLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runUntilTestEnds(t, r.Run)
 
 	// The pass is busy with old once its network is up; then the second
 	// view is read (the queue answers at once) and must wait.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
@@ -331,4 +332,19 @@ func duringPass() bool {
 			return false
 		}
 	}
+}
+
+// runUntilTestEnds runs each loop (a reconciler's or a fencer's Run) on
+// a context it cancels when the test ends, and waits for them all to
+// return then; it returns that context.
+func runUntilTestEnds(t *testing.T, loops ...func(context.Context)) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, run := range loops {
+		wg.Add(1)
+		go func() { defer wg.Done(); run(ctx) }()
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return ctx
 }

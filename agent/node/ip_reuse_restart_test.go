@@ -59,11 +59,7 @@ func TestRestartedAgentWiresAReusedIPOnceTheOldNamespaceIsGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { fence.Run(ctx); done <- struct{}{} }()
-	go func() { r.Run(ctx); done <- struct{}{} }()
-	defer func() { cancel(); <-done; <-done }()
+	runUntilTestEnds(t, fence.Run, r.Run)
 
 	// holders names the pod networks holding ip, and whether a wiring of
 	// one was refused.

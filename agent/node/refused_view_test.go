@@ -66,10 +66,7 @@ func TestRefusedViewIsLookedAtAgainSoon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runUntilTestEnds(t, r.Run)
 
 	// The first view is read while the seat is behind the leader's index.
 	if !eventually(10*time.Second, func() bool { return src.queries.Load() >= 2 }) {

@@ -62,10 +62,7 @@ func TestReconcilerWaitsLongWhenSettledAndWakesOnARuntimeChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runUntilTestEnds(t, r.Run)
 	count := func() int { passes.mu.Lock(); defer passes.mu.Unlock(); return passes.n }
 	waiting := func(n int) func() bool {
 		return func() bool { a, _ := src.queries(); return len(a) >= n }
@@ -106,10 +103,7 @@ func TestReconcilerKeepsTheShortResyncWithoutRuntimeSignals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runUntilTestEnds(t, r.Run)
 	if !eventually(5*time.Second, func() bool { a, _ := src.queries(); return len(a) >= 2 }) {
 		t.Fatal("the reconciler never asked again after its pass")
 	}
