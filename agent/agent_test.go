@@ -6,24 +6,69 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/shoal-dev/shoal/api"
 )
 
+// handedOut holds the ports freePort gave this test process, so that two
+// agents of one test never get the same one.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// freePort is a loopback port free for TCP and UDP (gossip binds the same
+// port on each). It is picked below the kernel's ephemeral range: a port
+// from bind(":0") lies inside that range, where any test's outgoing
+// connection can take it between this check and the agent's own bind (CI
+// once failed so: "gossip TCP listener ... address already in use").
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	lo := ephemeralLow()
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for i := 0; i < 200; i++ {
+		p := 10000 + rand.IntN(lo-10000)
+		if handedOut.ports[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+		l.Close()
+		if err != nil {
+			continue
+		}
+		c.Close()
+		handedOut.ports[p] = true
+		return p
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no loopback port below the ephemeral range is free for TCP and UDP")
+	return 0
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or
+// Linux's default when it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	var lo, hi int
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || lo <= 11000 {
+		return 32768
+	}
+	return lo
 }
 
 // startAgent runs a one-server fleet on loopback: real gossip, real Raft on

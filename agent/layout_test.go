@@ -56,9 +56,14 @@ func TestImportsPointDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list over the module")
 	}
-	out, err := exec.Command("go", "list", "-tags", "no_dynamic_plugins", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", module+"...").CombinedOutput()
+	// Standard output alone: on a cold module cache go list also writes
+	// "go: downloading ..." lines, to standard error.
+	var stderr strings.Builder
+	cmd := exec.Command("go", "list", "-tags", "no_dynamic_plugins", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", module+"...")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)

@@ -20,7 +20,7 @@ func TestPingServerAndVerdicts(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func(name string, server bool) (*membership, Config) {
 		cfg := DefaultConfig()
-		cfg.Name, cfg.BindAddr, cfg.GossipPort = name, "127.0.0.1", freeGossipPort(t)
+		cfg.Name, cfg.BindAddr, cfg.GossipPort = name, "127.0.0.1", freePort(t)
 		m, err := newMembership(cfg, nodeMeta{V: 1, API: "127.0.0.1:1", Server: server}, log)
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +69,7 @@ func TestMismatchedLivenessIsRefused(t *testing.T) {
 	var buf syncBuffer
 	start := func(name, profile string, grace time.Duration, log *slog.Logger) (*membership, Config) {
 		cfg := DefaultConfig()
-		cfg.Name, cfg.BindAddr, cfg.GossipPort, cfg.GossipProfile, cfg.NodeGrace = name, "127.0.0.1", freeGossipPort(t), profile, grace
+		cfg.Name, cfg.BindAddr, cfg.GossipPort, cfg.GossipProfile, cfg.NodeGrace = name, "127.0.0.1", freePort(t), profile, grace
 		m, err := newMembership(cfg, nodeMeta{V: 1, API: "127.0.0.1:1", Liveness: cfg.livenessSignature()}, log)
 		if err != nil {
 			t.Fatal(err)

@@ -34,7 +34,7 @@ func runAgent(t *testing.T, name string, mod func(*Config)) Config {
 	cfg.Name = name
 	cfg.DataDir = t.TempDir()
 	cfg.BindAddr = "127.0.0.1"
-	cfg.APIPort, cfg.RaftPort, cfg.GossipPort = freePort(t), freePort(t), freeGossipPort(t)
+	cfg.APIPort, cfg.RaftPort, cfg.GossipPort = freePort(t), freePort(t), freePort(t)
 	cfg.ContainerdAddress = cfg.DataDir + "/no-containerd.sock"
 	cfg.NetnsPrefix = "shoal-sectest-" + name + "-"
 	cfg.Memory, cfg.CPU = "2Gi", "2"
@@ -53,21 +53,6 @@ func runAgent(t *testing.T, name string, mod func(*Config)) Config {
 		}
 	})
 	return cfg
-}
-
-// freeGossipPort is a port free for TCP and UDP both: gossip binds the
-// same port on each, and a TCP-only check can hand out a busy UDP port.
-func freeGossipPort(t *testing.T) int {
-	t.Helper()
-	for i := 0; i < 20; i++ {
-		p := freePort(t)
-		if c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
-			c.Close()
-			return p
-		}
-	}
-	t.Fatal("no port free for both TCP and UDP")
-	return 0
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -179,7 +164,7 @@ func TestAgentWithoutTheGossipKeyCannotJoin(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func(name, key string) (*membership, Config) {
 		cfg := DefaultConfig()
-		cfg.Name, cfg.BindAddr, cfg.GossipPort, cfg.Encrypt = name, "127.0.0.1", freeGossipPort(t), key
+		cfg.Name, cfg.BindAddr, cfg.GossipPort, cfg.Encrypt = name, "127.0.0.1", freePort(t), key
 		m, err := newMembership(cfg, nodeMeta{V: 1, API: "127.0.0.1:1"}, log)
 		if err != nil {
 			t.Fatal(err)

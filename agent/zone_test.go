@@ -44,7 +44,7 @@ func TestZoneIsReportedAsTheTopologyLabel(t *testing.T) {
 	}
 	// The zone fits gossip's metadata with the rest of a node's.
 	cfg.Zone = strings.Repeat("z", 63)
-	cfg.BindAddr, cfg.GossipPort = "127.0.0.1", freeGossipPort(t)
+	cfg.BindAddr, cfg.GossipPort = "127.0.0.1", freePort(t)
 	m, err := newMembership(cfg, nodeMeta{V: 1, API: "127.0.0.1:1", Labels: cfg.nodeLabels()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("a 63-character zone: %v", err)
@@ -110,7 +110,7 @@ func TestWANProfileAgentsMeet(t *testing.T) {
 	var seen []memberlist.Config
 	start := func(name string) (*membership, Config) {
 		cfg := DefaultConfig()
-		cfg.Name, cfg.BindAddr, cfg.GossipPort, cfg.GossipProfile = name, "127.0.0.1", freeGossipPort(t), "wan"
+		cfg.Name, cfg.BindAddr, cfg.GossipPort, cfg.GossipProfile = name, "127.0.0.1", freePort(t), "wan"
 		cfg.tuneGossip = func(mc *memberlist.Config) error { seen = append(seen, *mc); return nil }
 		m, err := newMembership(cfg, nodeMeta{V: 1, API: "127.0.0.1:1"}, log)
 		if err != nil {
