@@ -83,6 +83,8 @@ type membership struct {
 	// liveness and livenessSeen: membership_liveness_check.go.
 	liveness     string
 	livenessSeen map[string]string
+	// serverAcked: membership_server_acks.go.
+	serverAcked time.Time
 }
 
 func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, error) {
@@ -108,6 +110,7 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	mc.Events = m
 	mc.Alive = m // membership_liveness_check.go
 	mc.Merge = m
+	mc.Ping = m // membership_server_acks.go
 	mc.LogOutput = slogWriter{log.With("part", "gossip")}
 	gossipTimings(mc, cfg.liveness().Gossip)
 	// memberlist LZW-compresses every message by default, pings and acks

@@ -254,6 +254,10 @@ func (f nodeFleet) LeaderIndex(ctx context.Context) (uint64, error) {
 // client's evidence of contact with the fleet (agent/membership.go).
 func (f nodeFleet) PingServer() bool { return f.a.members.pingServer(f.a.cfg.Name) }
 
+// ServerAnswered is when a server last acked one of gossip's own probes of
+// it (agent/membership_server_acks.go).
+func (f nodeFleet) ServerAnswered() time.Time { return f.a.members.serverAnswered() }
+
 // roleSeat is a server's Raft seat with the state it applies to; both come
 // from one published role, so they never disagree.
 type roleSeat struct{ r *serverRole }

@@ -109,7 +109,7 @@ func (n *Reconciler) startable(v *Assignments, known map[string]bool) []*api.Pod
 			out = append(out, p)
 		}
 	}
-	if len(out) == 0 || n.d.Fence.isFenced() || !n.d.Fence.reconcileAllowed(v.Index) {
+	if len(out) == 0 || n.d.Fence.isFenced() || !n.d.Fence.reconcileAllowed(v) {
 		return nil
 	}
 	return out

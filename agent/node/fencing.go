@@ -40,6 +40,13 @@ type Fleet interface {
 	// node cut off from everyone holds the servers alive long after the
 	// fleet has declared it dead.
 	PingServer() bool
+	// ServerAnswered is when a server last acked one of gossip's own
+	// probes of it, timed from when the probe was sent (zero: never).
+	// It is the same round trip as PingServer's, made anyway four times
+	// a second among the members, so a client whose probes reached a
+	// server lately skips its own ping (fence_ping.go). A ping a server
+	// sent this agent is no evidence: it crosses one way only.
+	ServerAnswered() time.Time
 }
 
 // podKiller is what fencing needs of the pod runtime: a fenced pod is
@@ -59,10 +66,10 @@ type FenceConfig struct {
 	// may replace them (docs/liveness.md). A follower that has not heard
 	// from its leader for ContactWindow counts as out of contact.
 	Liveness liveness.Config
-	// ViewFile is where the fencer keeps the last view it read and, in
-	// its modification time, the last contact (fencing_view.go): an agent
-	// restarted while cut off keeps and stops pods from it. "" keeps
-	// nothing on disk.
+	// ViewFile is where the fencer keeps the last view the node acted on
+	// and, in its modification time, the last contact (fencing_view.go):
+	// an agent restarted while cut off keeps and stops pods from it. ""
+	// keeps nothing on disk.
 	ViewFile string
 	// PlannedStopFile is where an agent that stopped on purpose left its
 	// restart grace for the next one (planned_stop.go). "" keeps none.
@@ -84,18 +91,26 @@ type Fencer struct {
 	fleet  Fleet
 	log    *slog.Logger
 
+	// accepting serializes reconcileAllowed, which saves a view to disk
+	// before it takes it: two views accepted at once must reach the disk
+	// and the fencer in the same order.
+	accepting sync.Mutex
+	// disk serializes the view file's writes and holds onDisk, the last
+	// contact the file's time records (fencing_view.go).
+	disk   sync.Mutex
+	onDisk time.Time
+
 	mu          sync.Mutex
 	runtime     podKiller                // the reconciler's, once it runs; nil before
-	lastFetch   time.Time                // a server answered (assignments query or readiness probe)
+	lastFetch   time.Time                // a server answered (assignments query, status write, gossip ping or probe)
 	lastContact time.Time                // contactNow last held
-	fenceAfter  map[string]time.Duration // by UID, the pods of the last view the node stops when cut off this long
+	fenceAfter  map[string]time.Duration // by UID, the pods of the view the node acted on, stopped when cut off this long
 	stopped     map[string]bool          // by UID, the pods stopped for lack of contact in this outage
 	fenced      bool                     // pods were stopped for lack of contact
 	cutOff      bool                     // the fence loop's last look found no contact
-	view        []api.Pod                // the last view read (cutoff.go keeps its pods running)
+	view        []api.Pod                // the last view the node acted on, or restored from disk (cutoff.go keeps its pods running)
 	viewFile    string                   // FenceConfig.ViewFile
 	viewKey     string                   // viewKey of view
-	viewDirty   bool                     // view differs from the one on disk
 	restored    time.Time                // the last contact the view on disk recorded at start
 	lastKeep    time.Time                // cutoff.go's last pass
 	needIndex   uint64                   // a server trusts its state from this index on (0: ask the leader)
@@ -124,6 +139,7 @@ func NewFencer(cfg FenceConfig, fleet Fleet) *Fencer {
 		if err != nil {
 			log.Warn("the node's saved view is unreadable: it keeps and stops nothing until contact", "err", err)
 		}
+		f.onDisk = contact
 		if len(pods) > 0 {
 			f.setView(pods)
 			f.restored = contact
@@ -146,26 +162,30 @@ func (f *Fencer) isFenced() bool {
 	return f.fenced
 }
 
-// fetched records a successful read of this node's assignments: when
-// each of its pods must stop if the node is cut off (liveness.PodBudget,
-// by the pod's tolerations of node.kubernetes.io/unreachable and
-// not-ready, as the leader reads them).
-//
-// The fence loop saves a changed view to disk, with the last contact as
-// its time, once it finds the node in contact: a server cut off from its
-// leader still reads views from its own stale state.
-func (f *Fencer) fetched(view *Assignments) {
-	key := viewKey(view.Pods)
+// fetched records a successful read of this node's assignments: a
+// client's evidence of contact. The view itself is taken only once the
+// fence lets the node act on it (reconcileAllowed): a view refused, read
+// from a server behind its leader or while out of contact, may still
+// hold pods the node has removed since.
+func (f *Fencer) fetched(*Assignments) {
+	f.answered(time.Now())
+}
+
+// answered records that a server answered a request this agent sent at
+// sent (an assignments query, a status write): a client's evidence of
+// contact, timed from the request.
+func (f *Fencer) answered(sent time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.lastFetch = time.Now()
-	f.setView(view.Pods)
-	if key != f.viewKey {
-		f.viewKey, f.viewDirty = key, f.viewFile != ""
+	if sent.After(f.lastFetch) {
+		f.lastFetch = sent
 	}
 }
 
-// setView takes pods as the node's view; f.mu is held (or f unshared).
+// setView takes pods as the node's view: when each of its pods must stop
+// if the node is cut off (liveness.PodBudget, by the pod's tolerations of
+// node.kubernetes.io/unreachable and not-ready, as the leader reads
+// them). f.mu is held (or f unshared).
 func (f *Fencer) setView(pods []api.Pod) {
 	fenceAfter := map[string]time.Duration{}
 	budget := f.budget.Restart(f.planned) // the node grace's when not restarting
@@ -185,14 +205,12 @@ func (f *Fencer) setView(pods []api.Pod) {
 // quorum confirms it), and trusts its view only once its state has caught
 // up with the leader's index as the leader reported it after contact
 // returned: a server back from a partition or a restart must not act on
-// its stale log. A client is in touch while a server answers its
-// assignments query. Whatever cannot be checked counts as out of touch.
+// its stale log. A client is in touch while a server answers what it
+// sends (fence_ping.go). Whatever cannot be checked counts as out of touch.
 func (f *Fencer) contact(ctx context.Context, now time.Time) (time.Time, bool) {
 	seat := f.fleet.Seat()
 	if seat == nil {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		t := f.lastFetch
+		t := f.clientEvidence() // fence_ping.go
 		return t, !t.IsZero() && now.Sub(t) < f.budget.FenceAfter
 	}
 	since, ok := f.leaderContact(ctx, seat, now)
@@ -263,15 +281,28 @@ func (f *Fencer) leaderContact(ctx context.Context, seat Seat, now time.Time) (t
 //
 // It fails closed: a follower that does not know the leader's index (it
 // was reset while this ran) does not act either.
-func (f *Fencer) reconcileAllowed(viewIndex uint64) bool {
+//
+// A view it allows becomes the fencer's view (what a cut-off node keeps
+// and fences, cutoff.go), and is saved to disk first: the caller removes
+// what the view no longer holds once this returns, and a restart must
+// never find on disk a view older than what the node did (issue 22: an
+// agent restarted while cut off restarted, from a view saved a tick late,
+// the containers of a pod it had removed, and its RC ran one replica
+// more until contact returned). A view it refuses is neither kept nor
+// saved: cut off, the node keeps the pods of the last view it acted on. A
+// view that cannot be saved is refused (asked for again within a second,
+// refused_view.go).
+func (f *Fencer) reconcileAllowed(view *Assignments) bool {
+	f.accepting.Lock()
+	defer f.accepting.Unlock()
 	since, ok := f.contact(context.Background(), time.Now())
 	if !ok {
 		return false
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if seat := f.fleet.Seat(); seat != nil && !seat.IsLeader() && (f.needIndex == 0 || viewIndex < f.needIndex) {
-		f.log.Debug("not acting on a view older than the leader's index", "view_index", viewIndex, "leader_index", f.needIndex)
+	if seat := f.fleet.Seat(); seat != nil && !seat.IsLeader() && (f.needIndex == 0 || view.Index < f.needIndex) {
+		f.log.Debug("not acting on a view older than the leader's index", "view_index", view.Index, "leader_index", f.needIndex)
+		f.mu.Unlock()
 		return false
 	}
 	// The evidence's own time, not now: a follower's last word from its
@@ -281,18 +312,61 @@ func (f *Fencer) reconcileAllowed(viewIndex uint64) bool {
 		f.lastContact = since
 	}
 	f.endPlanned()
-	if f.fenced {
-		// A client's first answer after the outage may have been on the
-		// wire since before it, with pods the fleet has replaced since:
-		// only a read started after contact returned is trusted.
-		if f.fleet.Seat() == nil && !f.skippedStale {
-			f.skippedStale = true
+	// A client's first answer after the outage may have been on the
+	// wire since before it, with pods the fleet has replaced since: only
+	// a read started after contact returned is trusted.
+	if f.fenced && f.fleet.Seat() == nil && !f.skippedStale {
+		f.skippedStale = true
+		f.mu.Unlock()
+		return false
+	}
+	key := viewKey(view.Pods)
+	save := key != f.viewKey && f.viewFile != ""
+	contact := f.lastContact
+	f.mu.Unlock()
+	if save {
+		if err := f.saveView(view.Pods, contact); err != nil {
+			f.log.Warn("could not save the node's view: not acting on it, so that a restart cannot undo what it removes", "err", err)
 			return false
 		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if key != f.viewKey {
+		f.setView(view.Pods)
+		f.viewKey = key
+	}
+	if f.fenced {
 		f.fenced, f.skippedStale, f.stopped = false, false, nil
 		f.log.Info("in contact with the fleet again; running what the state binds here")
 	}
 	return true
+}
+
+// saveView writes pods to the view file with contact as its time.
+func (f *Fencer) saveView(pods []api.Pod, contact time.Time) error {
+	f.disk.Lock()
+	defer f.disk.Unlock()
+	if err := saveView(f.viewFile, pods, contact); err != nil {
+		return err
+	}
+	f.onDisk = contact
+	return nil
+}
+
+// touchView moves the view file's time to contact, at most once per
+// touchEvery (fencing_view.go).
+func (f *Fencer) touchView(contact time.Time) {
+	f.disk.Lock()
+	defer f.disk.Unlock()
+	if contact.Sub(f.onDisk) < touchEvery {
+		return
+	}
+	if err := touchContact(f.viewFile, contact); err != nil {
+		f.log.Warn("record the last contact", "err", err)
+		return
+	}
+	f.onDisk = contact
 }
 
 // Run stops each of this node's controller-managed pods once it has been
@@ -309,7 +383,6 @@ func (f *Fencer) Run(ctx context.Context) {
 		f.lastContact = f.restored
 	}
 	f.mu.Unlock()
-	var touched time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -318,13 +391,10 @@ func (f *Fencer) Run(ctx context.Context) {
 		}
 		// A client's contact with the fleet is also checked apart from the
 		// reconciler, whose reads wait behind slow container work: a
-		// server's answer to a gossip ping, timed from when it was sent.
-		if sent := time.Now(); f.fleet.Seat() == nil && f.fleet.PingServer() {
-			f.mu.Lock()
-			if sent.After(f.lastFetch) {
-				f.lastFetch = sent
-			}
-			f.mu.Unlock()
+		// server's answer to a gossip ping, timed from when it was sent,
+		// unless fresher evidence makes the ping moot (fence_ping.go).
+		if f.fleet.Seat() == nil {
+			f.pingIfDue(time.Now())
 		}
 		now := time.Now()
 		// Bounded like every check, so the loop keeps its pace (the
@@ -340,15 +410,8 @@ func (f *Fencer) Run(ctx context.Context) {
 		if ok {
 			f.endPlanned()
 		}
-		save, saved := ok && f.viewDirty, f.view
-		if save {
-			f.viewDirty = false
-		}
-		touch := ok && !save && f.viewFile != "" && f.lastContact.After(touched)
+		touch := ok && f.viewFile != ""
 		contact := f.lastContact
-		if ok {
-			touched = contact
-		}
 		cutOff := now.Sub(f.lastContact)
 		f.cutOff = !ok
 		var uids []string
@@ -366,17 +429,8 @@ func (f *Fencer) Run(ctx context.Context) {
 			f.stopped[uid], f.fenced = true, true
 		}
 		f.mu.Unlock()
-		if save {
-			if err := saveView(f.viewFile, saved, contact); err != nil {
-				f.log.Warn("save the node's view", "err", err)
-				f.mu.Lock()
-				f.viewDirty = true
-				f.mu.Unlock()
-			}
-		} else if touch {
-			if err := touchContact(f.viewFile, contact); err != nil {
-				f.log.Warn("record the last contact", "err", err)
-			}
+		if touch {
+			f.touchView(contact)
 		}
 		if len(uids) == 0 {
 			continue

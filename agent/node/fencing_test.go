@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,11 @@ type fleetAt struct {
 	seat        Seat
 	leaderIndex uint64
 	reachable   bool
+	// acked, when set, is when gossip's last acked probe of a server
+	// was sent, asked at each call.
+	acked func() time.Time
+	pings atomic.Int32 // PingServer calls
+	looks atomic.Int32 // ServerAnswered calls
 }
 
 func (f *fleetAt) Seat() Seat {
@@ -30,7 +36,17 @@ func (f *fleetAt) LeaderIndex(context.Context) (uint64, error) {
 	}
 	return f.leaderIndex, nil
 }
-func (f *fleetAt) PingServer() bool { return f.reachable }
+func (f *fleetAt) PingServer() bool {
+	f.pings.Add(1)
+	return f.reachable
+}
+func (f *fleetAt) ServerAnswered() time.Time {
+	f.looks.Add(1)
+	if f.acked == nil {
+		return time.Time{}
+	}
+	return f.acked()
+}
 
 func newTestFencer(grace time.Duration, fleet *fleetAt) *Fencer {
 	return NewFencer(FenceConfig{Liveness: liveness.WithGrace(grace), Log: slog.New(slog.DiscardHandler)}, fleet)
@@ -44,10 +60,14 @@ func TestClientContactFollowsAssignmentReads(t *testing.T) {
 	yes := true
 	owned := api.Pod{ObjectMeta: api.ObjectMeta{UID: "owned", OwnerReferences: []api.OwnerReference{{Kind: "ReplicationController", UID: "rc", Controller: &yes}}}}
 	bare := api.Pod{ObjectMeta: api.ObjectMeta{UID: "bare"}}
-	f.fetched(&Assignments{Pods: []api.Pod{owned, bare}})
+	v := &Assignments{Pods: []api.Pod{owned, bare}}
+	f.fetched(v)
 	now := time.Now()
 	if _, ok := f.contact(context.Background(), now); !ok {
 		t.Fatal("a fresh read is contact")
+	}
+	if !f.reconcileAllowed(v) {
+		t.Fatal("a fresh read was not trusted")
 	}
 	if _, ok := f.contact(context.Background(), now.Add(4*time.Second)); ok {
 		t.Fatal("no read for longer than the grace period is no contact")
@@ -76,14 +96,14 @@ func TestServerActsOnlyOnAViewAsNewAsTheLeaders(t *testing.T) {
 	fleet := &fleetAt{seat: followerSeat{idx: 12}}
 	f := newTestFencer(2*time.Second, fleet)
 	f.needIndex = 10 // the leader's index when contact returned
-	if f.reconcileAllowed(8) {
+	if f.reconcileAllowed(&Assignments{Index: 8}) {
 		t.Fatal("a view read at index 8, older than the leader's 10, was acted on")
 	}
-	if !f.reconcileAllowed(10) {
+	if !f.reconcileAllowed(&Assignments{Index: 10}) {
 		t.Fatal("a view at the leader's index was refused")
 	}
 	fleet.seat = followerSeat{idx: 9}
-	if f.reconcileAllowed(12) {
+	if f.reconcileAllowed(&Assignments{Index: 12}) {
 		t.Fatal("a server whose state is behind the leader's index must not act")
 	}
 }
@@ -142,7 +162,7 @@ func TestFencingFailsClosedOnWhatItCannotConfirm(t *testing.T) {
 			if verified != tc.wantVerify {
 				t.Fatalf("VerifyLeader called %d times, want %d", verified, tc.wantVerify)
 			}
-			if got := f.reconcileAllowed(5); got != tc.want {
+			if got := f.reconcileAllowed(&Assignments{Index: 5}); got != tc.want {
 				t.Fatalf("reconcileAllowed = %v, want %v", got, tc.want)
 			}
 		})
@@ -178,8 +198,9 @@ func TestCutOffClientStopsItsControllerManagedPods(t *testing.T) {
 	yes := true
 	owned := api.Pod{ObjectMeta: api.ObjectMeta{UID: "owned", OwnerReferences: []api.OwnerReference{{Kind: "ReplicaSet", UID: "rs", Controller: &yes}}}}
 	bare := api.Pod{ObjectMeta: api.ObjectMeta{UID: "bare"}}
-	f.fetched(&Assignments{Index: 4, Pods: []api.Pod{owned, bare}})
-	if !f.reconcileAllowed(4) {
+	v4 := &Assignments{Index: 4, Pods: []api.Pod{owned, bare}}
+	f.fetched(v4)
+	if !f.reconcileAllowed(v4) {
 		t.Fatal("a fresh read was not trusted")
 	}
 
@@ -205,11 +226,12 @@ func TestCutOffClientStopsItsControllerManagedPods(t *testing.T) {
 		t.Fatal("the fencer does not know it fenced")
 	}
 
-	f.fetched(&Assignments{Index: 9, Pods: []api.Pod{bare}})
-	if f.reconcileAllowed(9) {
+	v9 := &Assignments{Index: 9, Pods: []api.Pod{bare}}
+	f.fetched(v9)
+	if f.reconcileAllowed(v9) {
 		t.Fatal("the first view after the outage was acted on")
 	}
-	if !f.reconcileAllowed(9) || f.isFenced() {
+	if !f.reconcileAllowed(v9) || f.isFenced() {
 		t.Fatal("a view read after contact returned was not acted on")
 	}
 }
@@ -225,7 +247,7 @@ func TestContactIsTheEvidencesTime(t *testing.T) {
 	fleet := &fleetAt{seat: seatAt{leader: "n1", contact: heard, idx: 5, verified: &verified}}
 	f := newTestFencer(grace, fleet)
 	f.needIndex = 5
-	if !f.reconcileAllowed(5) {
+	if !f.reconcileAllowed(&Assignments{Index: 5}) {
 		t.Fatal("a follower heard from within the contact window was not trusted")
 	}
 	if !f.lastContact.Equal(heard) {

@@ -42,8 +42,9 @@ func TestCutOffNodeStopsEachPodByItsToleration(t *testing.T) {
 		daemon,
 		{ObjectMeta: api.ObjectMeta{UID: "bare"}},
 	}
-	f.fetched(&Assignments{Index: 4, Pods: pods})
-	if !f.reconcileAllowed(4) {
+	v4 := &Assignments{Index: 4, Pods: pods}
+	f.fetched(v4)
+	if !f.reconcileAllowed(v4) {
 		t.Fatal("a fresh read was not trusted")
 	}
 	lastContact := f.lastFetch

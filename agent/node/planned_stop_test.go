@@ -99,8 +99,9 @@ func TestPlannedRestartPastItsGraceFences(t *testing.T) {
 // so that a later crash fails over as fast as ever.
 func TestContactEndsThePlannedRestart(t *testing.T) {
 	f, _, stopFile := restartedFencer(t, 3*time.Second, liveness.DefaultRestartGrace)
-	f.fetched(&Assignments{Index: 3, Pods: f.view})
-	if !f.reconcileAllowed(3) {
+	v3 := &Assignments{Index: 3, Pods: f.view}
+	f.fetched(v3)
+	if !f.reconcileAllowed(v3) {
 		t.Fatal("a fresh read was not trusted")
 	}
 	select {

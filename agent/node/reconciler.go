@@ -161,7 +161,7 @@ func (n *Reconciler) Run(ctx context.Context) {
 			pending = nil
 			after = view.Index
 			fenced := n.d.Fence.isFenced()
-			if refused = !n.d.Fence.reconcileAllowed(view.Index); refused {
+			if refused = !n.d.Fence.reconcileAllowed(view); refused {
 				gate.reset()
 				n.keepCutOff(ctx) // cutoff.go
 				continue
@@ -196,7 +196,7 @@ func (n *Reconciler) Run(ctx context.Context) {
 		after = view.Index
 		n.d.Fence.fetched(view)
 		fenced := n.d.Fence.isFenced() // the pods it stopped must start again
-		if refused = !n.d.Fence.reconcileAllowed(view.Index); refused {
+		if refused = !n.d.Fence.reconcileAllowed(view); refused {
 			gate.reset()
 			n.keepCutOff(ctx) // cutoff.go
 			continue          // agent/node/fencing.go: the view may be stale
@@ -399,9 +399,11 @@ func statusEqual(a, b api.PodStatus) bool {
 }
 
 func (n *Reconciler) report(ctx context.Context, p *api.Pod, st api.PodStatus) error {
+	sent := time.Now()
 	if err := n.d.Status.WritePodStatus(ctx, p, st); err != nil {
 		return fmt.Errorf("report status: %w", err)
 	}
+	n.d.Fence.answered(sent) // a client's evidence of contact (fence_ping.go)
 	n.mu.Lock()
 	last, had := n.reported[string(p.ObjectMeta.UID)]
 	n.reported[string(p.ObjectMeta.UID)] = st
