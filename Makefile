@@ -84,17 +84,26 @@ bench-ref:
 
 # The scale report (issue 23, docs/scale.md): fleets of SCALE_NODES hollow
 # agents in one process on loopback, SCALE_PODS_PER_NODE pods per node and
-# an idle soak of SCALE_SOAK (GOGC=400: one heap holds every agent); rewrites bench/results/scale.jsonl and
-# BENCHMARKS.md. No root, no containerd.
+# an idle soak of SCALE_SOAK (GOGC=400: one heap holds every agent). The
+# run writes its lines to a file of its own; only when it passed (every
+# size formed and finished every step) are they added to
+# bench/results/scale.jsonl, whose earlier runs stay (bench/report shows
+# each size's runs), and BENCHMARKS.md regenerated. A failed run leaves
+# both as they were (its lines stay in bench/scale-failed.jsonl to read).
+# No root, no containerd.
 SCALE_NODES ?= 100,300
 SCALE_PODS_PER_NODE ?= 10
 SCALE_SOAK ?= 120s
+SCALE_NEW := bench/scale-new.jsonl
 .PHONY: bench-scale
 bench-scale:
-	: > bench/results/scale.jsonl
+	rm -f $(SCALE_NEW)
 	GOGC=400 SHOAL_SCALE_NODES=$(SCALE_NODES) SHOAL_SCALE_PODS_PER_NODE=$(SCALE_PODS_PER_NODE) SHOAL_SCALE_SOAK=$(SCALE_SOAK) \
-		SHOAL_BENCH_OUT=$(CURDIR)/bench/results/scale.jsonl \
-		$(GO) test -tags $(BUILDTAGS) -count=1 -v -run 'TestSimScale$$' -timeout 120m ./agent/
+		SHOAL_BENCH_OUT=$(CURDIR)/$(SCALE_NEW) \
+		$(GO) test -tags $(BUILDTAGS) -count=1 -v -run 'TestSimScale$$' -timeout 120m ./agent/ \
+		|| { mv -f $(SCALE_NEW) bench/scale-failed.jsonl 2>/dev/null; echo "bench-scale: the run failed; bench/results/scale.jsonl kept as it was" >&2; exit 1; }
+	cat $(SCALE_NEW) >> bench/results/scale.jsonl
+	rm -f $(SCALE_NEW)
 	$(GO) run ./bench/report -results bench/results -o BENCHMARKS.md
 
 # Fuzzing (not part of test, whose unit run replays the checked-in seed

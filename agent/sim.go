@@ -72,12 +72,19 @@ type SimConfig struct {
 const LargeSimNodes = 100
 
 // simHandoffQueue is memberlist's queue of received gossip messages
-// awaiting its handler (HandoffQueueDepth, 1,024 by default). When a
-// fleet of hundreds starts at once, every agent hears each one's alive
-// message several times over; a full queue drops them (memberlist logs
-// "handler queue full") and the member list fills only at the next
-// push-pull, tens of seconds later.
-const simHandoffQueue = 8192
+// awaiting its handler (HandoffQueueDepth, 1,024 by default); each agent
+// has two (alive messages, and the rest). It was 8,192 while a sim's
+// agents started all at once and every agent heard each one's alive
+// message several times over. Clients start apart now (simStartEvery), and
+// a deep queue buys nothing when the handler falls behind: memberlist
+// handles the newest message first (LIFO), so once a queue is full its
+// oldest messages wait there until the flood ends, and new ones are
+// dropped all the same. Each queued message holds its whole packet; in a
+// 1,000-node sim the thousand full 8,192-deep queues held 17.5 GiB of
+// heap (docs/scale.md, session 20). At 1,024, the default, they hold at
+// most an eighth of that, and a message dropped is one every member hears
+// several times (RetransmitMult) and push-pull repairs.
+const simHandoffQueue = 1024
 
 // simRaftTimeouts gives a large sim's seats five times consensus's
 // default heartbeat and election timeouts (1 s), and three times its

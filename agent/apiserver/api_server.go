@@ -156,7 +156,7 @@ func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
 		}
 		if held != "" && !gathered && onlyRoutesChanged(held, view.View) && ctx.Err() == nil {
 			gathered = true // assignments_view.go: gather the routes of a burst of joins
-			gather := time.NewTimer(routesGather)
+			gather := time.NewTimer(routesGather(len(srv.routesAt(view.Index).nodes)))
 			select {
 			case <-gather.C:
 			case <-ctx.Done():
@@ -172,7 +172,7 @@ func (srv *Server) assignments(w http.ResponseWriter, r *http.Request) {
 			// committed (a server restarted from disk): answer the state
 			// as it is now, not the view read before it
 			// (assignments_current_test.go).
-			writeJSON(w, http.StatusOK, srv.assignmentsView(r.PathValue("name")))
+			writeJSON(w, http.StatusOK, srv.assignmentsAnswerFor(r.PathValue("name")))
 			return
 		}
 		break

@@ -28,7 +28,13 @@ import (
 type routes struct {
 	index uint64
 	nodes []api.Node
-	sum   uint64
+	// encoded is nodes as JSON, encoded once per part: every held query
+	// answered while the part holds writes these bytes rather than
+	// encoding every node again. In a fleet of n nodes each answer carries
+	// n routes, and every node is answered at least once per steady
+	// resync: encoding them per answer was n^2 work on the servers.
+	encoded []byte
+	sum     uint64 // a hash of encoded
 }
 
 // routesAt returns the nodes' part of a view at the state's index idx (or
@@ -48,7 +54,7 @@ func (srv *Server) routesAt(idx uint64) *routes {
 	infos := srv.fsm().NodeInfos()
 	var r *routes
 	if old != nil && sameRoutes(old.nodes, infos) {
-		r = &routes{index: at, nodes: old.nodes, sum: old.sum}
+		r = &routes{index: at, nodes: old.nodes, encoded: old.encoded, sum: old.sum}
 	} else {
 		r = &routes{index: at, nodes: make([]api.Node, 0, len(infos))}
 		for _, in := range infos {
@@ -60,7 +66,10 @@ func (srv *Server) routesAt(idx uint64) *routes {
 				Status:     api.NodeStatus{Addresses: slices.Clone(n.Status.Addresses)},
 			})
 		}
-		r.sum = hashJSON(r.nodes)
+		r.encoded, _ = json.Marshal(r.nodes) // api.Node always encodes
+		h := fnv.New64a()
+		h.Write(r.encoded)
+		r.sum = h.Sum64()
 	}
 	if cur := srv.routes.Load(); cur == nil || cur.index < r.index {
 		srv.routes.Store(r)
@@ -86,6 +95,12 @@ func sameRoutes(nodes []api.Node, infos []placement.NodeInfo) bool {
 
 // assignmentsView is what the state binds to node now, with its token.
 func (srv *Server) assignmentsView(node string) AssignmentsView {
+	view, _ := srv.assignmentsViewRoutes(node)
+	return view
+}
+
+// assignmentsViewRoutes is assignmentsView and the routes it carries.
+func (srv *Server) assignmentsViewRoutes(node string) (AssignmentsView, *routes) {
 	pods, idx := srv.fsm().PodsOnNode(node)
 	view := AssignmentsView{Index: idx, Pods: make([]api.Pod, 0, len(pods))}
 	for _, p := range pods {
@@ -94,7 +109,22 @@ func (srv *Server) assignmentsView(node string) AssignmentsView {
 	r := srv.routesAt(idx)
 	view.Nodes = r.nodes
 	view.View = fmt.Sprintf("%016x%016x", hashJSON(view.Pods), r.sum)
-	return view
+	return view, r
+}
+
+// assignmentsAnswer is an AssignmentsView as the query writes it: the
+// same JSON, with the nodes' part as the routes encoded it once.
+type assignmentsAnswer struct {
+	Index uint64          `json:"index"`
+	Pods  []api.Pod       `json:"pods"`
+	Nodes json.RawMessage `json:"nodes"`
+	View  string          `json:"view,omitempty"`
+}
+
+// assignmentsAnswerFor is the answer to node's query now.
+func (srv *Server) assignmentsAnswerFor(node string) assignmentsAnswer {
+	v, r := srv.assignmentsViewRoutes(node)
+	return assignmentsAnswer{Index: v.Index, Pods: v.Pods, Nodes: r.encoded, View: v.View}
 }
 
 func hashJSON(v any) uint64 {
@@ -146,12 +176,22 @@ func (srv *Server) viewUnchanged(node string, since *heldSince) (uint64, bool) {
 
 // routesGather is how long a held query whose node's pods are as they
 // were, but not the routes, waits for more route changes before it
-// answers. Every node joining changes every node's routes: answered at
-// once, a fleet of n starting together sent each node n answers of n
-// routes, and decoding them was over half of a 300-node sim's CPU in its
-// start (docs/scale.md). A route to a node that has just joined waits at
-// most this long; a change to the node's own pods is answered at once.
-const routesGather = time.Second
+// answers, in a fleet of the given number of nodes. Every node joining
+// changes every node's routes: answered at once, a fleet of n starting
+// together sent each node n answers of n routes, and decoding them was
+// over half of a 300-node sim's CPU in its start (docs/scale.md). A wait
+// of a second made that one answer a second per node, still n^2 routes a
+// second for the fleet: 150 MB of JSON a second at 1,000 nodes while
+// they register. So the wait grows with the fleet, 10 ms per node from 1
+// s up to 10 s: the fleet's route answers stay about 100 x n routes a
+// second. A route to a node that has just joined waits at most this
+// long; a change to the node's own pods is answered at once.
+func routesGather(nodes int) time.Duration {
+	return min(max(time.Duration(nodes)*routesGatherPerNode, time.Second), 10*time.Second)
+}
+
+// routesGatherPerNode is routesGather's wait per node of the fleet.
+const routesGatherPerNode = 10 * time.Millisecond
 
 // onlyRoutesChanged tells whether two view tokens differ in their routes
 // only (a token is the pods' hash, then the routes': assignmentsView).

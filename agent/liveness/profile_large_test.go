@@ -33,10 +33,10 @@ func TestLargeProfileKeepsTheFencingRule(t *testing.T) {
 	if large.ProbeInterval < 4*lan.ProbeInterval || large.ProbeTimeout <= lan.ProbeTimeout || large.GossipInterval <= lan.GossipInterval {
 		t.Errorf("large %+v does not probe a quarter as often and wait longer than lan %+v", large, lan)
 	}
-	// The verdict in a 1,000-node fleet: 3 x log10(1000) x 1 s, of which
+	// The verdict in a 1,000-node fleet: 3 x log10(1000) x 2 s, of which
 	// the leader credits at most the grace.
-	if s := c.Suspicion(1000); s != 9*time.Second {
-		t.Errorf("suspicion at 1,000 members = %v, want 9s", s)
+	if s := c.Suspicion(1000); s != 18*time.Second {
+		t.Errorf("suspicion at 1,000 members = %v, want 18s", s)
 	}
 	if cr := c.VerdictCredit(1000); cr != LargeNodeGrace {
 		t.Errorf("verdict credit at 1,000 members = %v, want the grace %v", cr, LargeNodeGrace)
@@ -45,12 +45,12 @@ func TestLargeProfileKeepsTheFencingRule(t *testing.T) {
 
 func TestLargeProfileGraceBound(t *testing.T) {
 	min := MinGrace(LargeGossip())
-	// The check waits for the 500 ms probe timeout: 3/8 of the grace must
-	// exceed it (budget.go), so the grace must exceed 4/3 s.
-	if min <= 4*time.Second/3 || min > 4*time.Second/3+time.Millisecond {
-		t.Errorf("MinGrace(large) = %v, want just over 1.333 s", min)
+	// The check waits for the 1 s probe timeout: 3/8 of the grace must
+	// exceed it (budget.go), so the grace must exceed 8/3 s.
+	if min <= 8*time.Second/3 || min > 8*time.Second/3+time.Millisecond {
+		t.Errorf("MinGrace(large) = %v, want just over 2.667 s", min)
 	}
-	for _, g := range []time.Duration{min, 2 * time.Second, LargeNodeGrace, time.Minute} {
+	for _, g := range []time.Duration{min, 3 * time.Second, LargeNodeGrace, time.Minute} {
 		c, err := ForProfile(ProfileLarge, g)
 		if err != nil || c.NodeGrace != g {
 			t.Fatalf("ForProfile(large, %v) = %+v, %v", g, c, err)
