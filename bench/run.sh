@@ -19,8 +19,13 @@
 #               nomad_* lines; skipped, saying so, without a binary;
 #               REF_NOMAD_RUN (a go test -run pattern) runs some of its
 #               tests, keeping the other nomad_* lines;
-#               then shoal's side of its placement figures on hollow
-#               agents (agent/placement_rate_test.go), place-* lines;
+#               then shoal's side of its placement figures (place, below),
+#               unless REF_NOMAD_RUN leaves TestRefNomadPlacement out;
+#        place: shoal's side of Nomad's placement figures alone, on hollow
+#               agents (agent/placement_rate_test.go; no root, no Nomad),
+#               place-* lines; SHOAL_PLACE_COUNTS (default 1000,10000) and
+#               SHOAL_BENCH_RUNS pick the runs, which replace only the
+#               place-N lines of the counts run;
 #        etcd:  a 3-member etcd on loopback with the write pattern of
 #               shoal's Raft benchmark (bench/peers/etcd, a module of its
 #               own; installs Debian's etcd-server if missing, never
@@ -88,8 +93,9 @@ if [[ $what == all || $what == lab ]]; then
 	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_MACHINES=1 SHOAL_BENCH_OUT="$out" \
 		go test -count=1 -v -timeout 60m -run 'TestBench|TestMachinesLab$' ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|bench_test.go' >&2
-	# Keep the Swarm reference lines (bench/run.sh ref) beside the new ones.
-	{ grep '"bench":"swarm_' "$results/lab.jsonl" 2>/dev/null || true; cat "$out"; } >"$out.all"
+	# Keep the reference lines (bench/run.sh ref: the peers' and shoal's
+	# placement side) beside the new ones.
+	{ grep -E '"bench":"(swarm_|nomad_|etcd_|place-)' "$results/lab.jsonl" 2>/dev/null || true; cat "$out"; } >"$out.all"
 	mv "$out.all" "$results/lab.jsonl"
 fi
 
@@ -138,8 +144,19 @@ etcd_deps() {
 	fi
 }
 
+# recorded FILE WHAT: whether a run wrote any result line; a run that
+# recorded nothing (every test skipped, e.g. a tool missing on a fresh
+# machine) must not wipe the lines stored by an earlier run.
+recorded() {
+	if [[ ! -s $1 ]]; then
+		echo "== $2: nothing recorded (every test skipped?); the lines stored before are kept" >&2
+		return 1
+	fi
+}
+
 # replace_lines PREFIX FILE: lab.jsonl without the PREFIX* benches, plus FILE.
 replace_lines() {
+	recorded "$2" "$1* benches" || return 0
 	{ grep -v "\"bench\":\"$1" "$results/lab.jsonl" 2>/dev/null || true; cat "$2"; } >"$2.all"
 	mv "$2.all" "$results/lab.jsonl"
 }
@@ -147,6 +164,7 @@ replace_lines() {
 # replace_benches FILE: lab.jsonl without the benches FILE has lines of,
 # plus FILE (after a run of some of a peer's tests: the others stay).
 replace_benches() {
+	recorded "$1" "this run" || return 0
 	local names
 	names=$(grep -o '"bench":"[^"]*"' "$1" | sort -u || true)
 	{ if [[ -n $names ]]; then grep -vF "$names" "$results/lab.jsonl" 2>/dev/null || true; else cat "$results/lab.jsonl" 2>/dev/null || true; fi; cat "$1"; } >"$1.all"
@@ -191,17 +209,26 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" nomad "* ]]; then
 			go test -count=1 -v -timeout 60m -run "${REF_NOMAD_RUN:-TestRefNomad}" ./e2e/ 2>&1 |
 			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_nomad' >&2
 		if [[ -n ${REF_NOMAD_RUN:-} ]]; then replace_benches "$out"; else replace_lines nomad_ "$out"; fi
-		# shoal's side of Nomad's placement figures: the same node count
-		# as hollow agents (agent/placement_rate_test.go), on this machine
-		# right after Nomad's, place-N lines.
-		place=$(mktemp)
-		trap 'rm -f "$out" "$place"' EXIT
-		echo "== shoal placement beside Nomad's (hollow fleet, runs ${SHOAL_BENCH_RUNS:-default})" >&2
-		SHOAL_BENCH=1 SHOAL_BENCH_OUT="$place" \
-			go test -count=1 -v -timeout 60m -run 'TestPlacementRate$' ./agent/ 2>&1 |
-			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{' >&2
-		replace_lines place- "$place"
 	fi
+fi
+
+# shoal's side of Nomad's placement figures: the same node count as
+# hollow agents (agent/placement_rate_test.go), on this machine right
+# after Nomad's (or alone: REF_PEERS=place), place-N lines. It needs
+# neither root nor Nomad, so a machine without the Nomad binary still
+# measures it. Only the counts run are replaced, so 1,000 and 10,000 may
+# be taken in separate runs (each within the lab lock's hold).
+if [[ $what == all || $what == ref ]] &&
+	{ [[ " $peers " == *" place "* ]] ||
+		{ [[ " $peers " == *" nomad "* ]] && [[ -z ${REF_NOMAD_RUN:-} || ${REF_NOMAD_RUN} == *Plac* || ${REF_NOMAD_RUN} == TestRefNomad ]]; }; }; then
+	machine >"$results/ref-place-machine.txt"
+	place=$(mktemp)
+	trap 'rm -f "${out:-}" "$place"' EXIT
+	echo "== shoal placement beside Nomad's (hollow fleet, counts ${SHOAL_PLACE_COUNTS:-1000,10000}, runs ${SHOAL_BENCH_RUNS:-default})" >&2
+	SHOAL_BENCH=1 SHOAL_BENCH_OUT="$place" \
+		go test -count=1 -v -timeout 60m -run 'TestPlacementRate$' ./agent/ 2>&1 |
+		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|placement_rate' >&2
+	replace_benches "$place"
 fi
 
 if [[ $what == all || $what == ref ]] && [[ " $peers " == *" etcd "* ]]; then

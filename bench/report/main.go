@@ -73,12 +73,18 @@ func run(dir, out string) error {
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
+	// shoal's side of the placement comparison may run apart from Nomad's
+	// (REF_PEERS=place), so it has a machine block of its own.
+	placeMachine, err := os.ReadFile(filepath.Join(dir, "ref-place-machine.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
 	scaled, err := readScale(filepath.Join(dir, "scale.jsonl")) // scale.go
 	if err != nil {
 		return err
 	}
 	write(f, string(machine), string(labMachine), micro, lab,
-		refResults{micro: refMicro, etcdMachine: string(etcdMachine), nomadMachine: string(nomadMachine)}, scaled)
+		refResults{micro: refMicro, etcdMachine: string(etcdMachine), nomadMachine: string(nomadMachine), placeMachine: string(placeMachine)}, scaled)
 	return f.Close()
 }
 
@@ -214,6 +220,7 @@ type refResults struct {
 	micro        map[string]series // shoal's benchmarks taken in turns with a peer's
 	etcdMachine  string
 	nomadMachine string
+	placeMachine string // shoal's side of the placement comparison (place-N)
 }
 
 func write(w io.Writer, machine, labMachine string, micro, lab map[string]series, ref refResults, scaled []scaleLine) {
@@ -351,8 +358,8 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	writeIdle(w, lab)
 	writeMachines(w, lab) // bench/report/machines.go
 	writeSwarm(w, lab)
-	writeNomad(w, ref.nomadMachine, labMachine, lab)     // bench/report/nomad.go
-	writeEtcd(w, ref.etcdMachine, ref.micro, micro, lab) // bench/report/etcd.go
+	writeNomad(w, ref.nomadMachine, ref.placeMachine, labMachine, lab) // bench/report/nomad.go
+	writeEtcd(w, ref.etcdMachine, ref.micro, micro, lab)               // bench/report/etcd.go
 	fmt.Fprint(w, comparisonText)
 
 	var extra []string

@@ -38,7 +38,7 @@ as such, and so is Nomad where no run here measures the same thing.
 | footprint | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchFootprint -v ./e2e/`" + ` | < 40 MB idle agent RSS |
 | idle cost | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchIdle -v ./e2e/`" + ` | fleet CPU ≤ Swarm's, ≤ 0.05 % of a core per pod (issue 30) |
 | Swarm reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefSwarm -v ./e2e/`" + ` | ratios beside shoal's |
-| Nomad reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefNomad -v ./e2e/`" + ` (a binary from bench/nomad-build.sh); shoal's placement side ` + "`SHOAL_BENCH=1 go test -run TestPlacementRate -v ./agent/`" + ` | ratios beside shoal's |
+| Nomad reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefNomad -v ./e2e/`" + ` (a binary from bench/nomad-build.sh); shoal's placement side ` + "`SHOAL_BENCH=1 go test -run TestPlacementRate -v ./agent/`" + ` (or ` + "`REF_PEERS=place bench/run.sh ref`" + `) | ratios beside shoal's |
 | etcd reference | ` + "`REF_PEERS=etcd bench/run.sh ref`" + ` (bench/peers/etcd) | ratios beside shoal's Raft apply |
 
 The lab benchmarks take ` + "`SHOAL_BENCH_RUNS`" + ` (repeats),
@@ -365,8 +365,9 @@ allocations.
 
 const nomadPlacementText = `### Placement throughput beside Nomad's scheduler (e2e/ref_nomad_place_test.go, agent/placement_rate_test.go)
 
-Both sides on this machine in the same ` + "`bench/run.sh ref`" + ` run, one after
-the other, at the same fleet size: the nodes that take work. Nomad: 3
+Both sides on this machine (` + "`bench/run.sh ref`" + `: Nomad's, then shoal's;
+` + "`REF_PEERS=place`" + ` runs shoal's alone), one after the other, at the same
+fleet size: the nodes that take work. Nomad: 3
 dedicated servers and 10 clients in the lab's namespaces; one service job
 of N allocations (cpu 1 MHz, memory 10 MB each, Nomad's minimums)
 registered through the HTTP API, timed until the job summary the leader
