@@ -11,7 +11,9 @@
 #        its own prefix (REF_PEERS picks some, default "swarm nomad etcd"):
 #        swarm: Docker Swarm (e2e/ref_swarm_test.go; root; installs Debian's
 #               docker.io and skopeo if missing, never starting dockerd in
-#               the host), swarm_* lines;
+#               the host), swarm_* lines; REF_SWARM_RUN (a go test -run
+#               pattern) runs some of its tests, keeping the other swarm_*
+#               lines (so a run fits the lab lock's hold);
 #        nomad: Nomad built from source (bench/nomad-build.sh; the binary
 #               at $SHOAL_NOMAD, default /var/tmp/shoal-peers/nomad-v2.0.5/
 #               bin/nomad, built first from $NOMAD_SRC when given), in the
@@ -184,9 +186,9 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" swarm "* ]]; then
 	trap 'rm -f "$out"' EXIT
 	echo "== Docker Swarm reference benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
 	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 SHOAL_BENCH_OUT="$out" \
-		go test -count=1 -v -timeout 60m -run 'TestRefSwarm' ./e2e/ 2>&1 |
+		go test -count=1 -v -timeout 60m -run "${REF_SWARM_RUN:-TestRefSwarm}" ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_swarm' >&2
-	replace_lines swarm_ "$out"
+	if [[ -n ${REF_SWARM_RUN:-} ]]; then replace_benches "$out"; else replace_lines swarm_ "$out"; fi
 fi
 
 nomad=${SHOAL_NOMAD:-/var/tmp/shoal-peers/nomad-v2.0.5/bin/nomad}
