@@ -108,3 +108,25 @@ func TestNomadPlacementNamesShoalsMachine(t *testing.T) {
 		t.Errorf("a machine block without a place machine file:\n%s", b.String())
 	}
 }
+
+// The Swarm rows name their machine, and shoal's lab rows beside them
+// are said to be from another machine or commit when they are.
+func TestSwarmMachineNamed(t *testing.T) {
+	swarm := "cpu:     Intel\nkernel:  6.18\ncommit:  aaaaaaa\n"
+	for _, c := range []struct{ lab, want string }{
+		{"cpu:     Intel\nkernel:  6.18\ncommit:  aaaaaaa\n", "on the same machine and commit (aaaaaaa)"},
+		{"cpu:     Intel\nkernel:  6.18\ncommit:  bbbbbbb\n", "lab run above (commit bbbbbbb), Swarm's taken at commit aaaaaaa"},
+		{"cpu:     AMD EPYC\nkernel:  6.18\ncommit:  aaaaaaa\n", "**shoal's side is from the lab run on another machine** (AMD EPYC, kernel 6.18)"},
+	} {
+		var b strings.Builder
+		writeSwarmMachine(&b, swarm, c.lab)
+		if out := b.String(); !strings.Contains(out, "Swarm's side ran on:") || !strings.Contains(out, c.want) {
+			t.Errorf("lab %q: want %q in:\n%s", c.lab, c.want, out)
+		}
+	}
+	var b strings.Builder
+	writeSwarmMachine(&b, "", "x")
+	if b.Len() != 0 {
+		t.Errorf("a block without ref-machine.txt: %q", b.String())
+	}
+}
