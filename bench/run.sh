@@ -11,7 +11,9 @@
 #        its own prefix (REF_PEERS picks some, default "swarm nomad etcd"):
 #        swarm: Docker Swarm (e2e/ref_swarm_test.go; root; installs Debian's
 #               docker.io and skopeo if missing, never starting dockerd in
-#               the host), swarm_* lines;
+#               the host), swarm_* lines; REF_SWARM_RUN (a go test -run
+#               pattern) runs some of its tests, keeping the other swarm_*
+#               lines (so a run fits the lab lock's hold);
 #        nomad: Nomad built from source (bench/nomad-build.sh; the binary
 #               at $SHOAL_NOMAD, default /var/tmp/shoal-peers/nomad-v2.0.5/
 #               bin/nomad, built first from $NOMAD_SRC when given), in the
@@ -19,8 +21,13 @@
 #               nomad_* lines; skipped, saying so, without a binary;
 #               REF_NOMAD_RUN (a go test -run pattern) runs some of its
 #               tests, keeping the other nomad_* lines;
-#               then shoal's side of its placement figures on hollow
-#               agents (agent/placement_rate_test.go), place-* lines;
+#               then shoal's side of its placement figures (place, below),
+#               unless REF_NOMAD_RUN leaves TestRefNomadPlacement out;
+#        place: shoal's side of Nomad's placement figures alone, on hollow
+#               agents (agent/placement_rate_test.go; no root, no Nomad),
+#               place-* lines; SHOAL_PLACE_COUNTS (default 1000,10000) and
+#               SHOAL_BENCH_RUNS pick the runs, which replace only the
+#               place-N lines of the counts run;
 #        etcd:  a 3-member etcd on loopback with the write pattern of
 #               shoal's Raft benchmark (bench/peers/etcd, a module of its
 #               own; installs Debian's etcd-server if missing, never
@@ -88,8 +95,9 @@ if [[ $what == all || $what == lab ]]; then
 	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_MACHINES=1 SHOAL_BENCH_OUT="$out" \
 		go test -count=1 -v -timeout 60m -run 'TestBench|TestMachinesLab$' ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|bench_test.go' >&2
-	# Keep the Swarm reference lines (bench/run.sh ref) beside the new ones.
-	{ grep '"bench":"swarm_' "$results/lab.jsonl" 2>/dev/null || true; cat "$out"; } >"$out.all"
+	# Keep the reference lines (bench/run.sh ref: the peers' and shoal's
+	# placement side) beside the new ones.
+	{ grep -E '"bench":"(swarm_|nomad_|etcd_|place-)' "$results/lab.jsonl" 2>/dev/null || true; cat "$out"; } >"$out.all"
 	mv "$out.all" "$results/lab.jsonl"
 fi
 
@@ -138,8 +146,19 @@ etcd_deps() {
 	fi
 }
 
+# recorded FILE WHAT: whether a run wrote any result line; a run that
+# recorded nothing (every test skipped, e.g. a tool missing on a fresh
+# machine) must not wipe the lines stored by an earlier run.
+recorded() {
+	if [[ ! -s $1 ]]; then
+		echo "== $2: nothing recorded (every test skipped?); the lines stored before are kept" >&2
+		return 1
+	fi
+}
+
 # replace_lines PREFIX FILE: lab.jsonl without the PREFIX* benches, plus FILE.
 replace_lines() {
+	recorded "$2" "$1* benches" || return 0
 	{ grep -v "\"bench\":\"$1" "$results/lab.jsonl" 2>/dev/null || true; cat "$2"; } >"$2.all"
 	mv "$2.all" "$results/lab.jsonl"
 }
@@ -147,6 +166,7 @@ replace_lines() {
 # replace_benches FILE: lab.jsonl without the benches FILE has lines of,
 # plus FILE (after a run of some of a peer's tests: the others stay).
 replace_benches() {
+	recorded "$1" "this run" || return 0
 	local names
 	names=$(grep -o '"bench":"[^"]*"' "$1" | sort -u || true)
 	{ if [[ -n $names ]]; then grep -vF "$names" "$results/lab.jsonl" 2>/dev/null || true; else cat "$results/lab.jsonl" 2>/dev/null || true; fi; cat "$1"; } >"$1.all"
@@ -166,9 +186,9 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" swarm "* ]]; then
 	trap 'rm -f "$out"' EXIT
 	echo "== Docker Swarm reference benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
 	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 SHOAL_BENCH_OUT="$out" \
-		go test -count=1 -v -timeout 60m -run 'TestRefSwarm' ./e2e/ 2>&1 |
+		go test -count=1 -v -timeout 60m -run "${REF_SWARM_RUN:-TestRefSwarm}" ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_swarm' >&2
-	replace_lines swarm_ "$out"
+	if [[ -n ${REF_SWARM_RUN:-} ]]; then replace_benches "$out"; else replace_lines swarm_ "$out"; fi
 fi
 
 nomad=${SHOAL_NOMAD:-/var/tmp/shoal-peers/nomad-v2.0.5/bin/nomad}
@@ -182,8 +202,12 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" nomad "* ]]; then
 		echo "the Nomad reference benchmarks need root (they run nomad agents in network namespaces)" >&2
 		exit 1
 	else
-		machine >"$results/ref-nomad-machine.txt"
-		echo "nomad:   $("$nomad" version | head -1)" >>"$results/ref-nomad-machine.txt"
+		# A run of the placement test alone has a machine block of its
+		# own, so the block of the other Nomad rows stays theirs.
+		mfile=$results/ref-nomad-machine.txt
+		[[ ${REF_NOMAD_RUN:-} == TestRefNomadPlacement* ]] && mfile=$results/ref-nomad-place-machine.txt
+		machine >"$mfile"
+		echo "nomad:   $("$nomad" version | head -1)" >>"$mfile"
 		out=$(mktemp)
 		trap 'rm -f "$out"' EXIT
 		echo "== Nomad reference benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
@@ -191,17 +215,26 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" nomad "* ]]; then
 			go test -count=1 -v -timeout 60m -run "${REF_NOMAD_RUN:-TestRefNomad}" ./e2e/ 2>&1 |
 			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_nomad' >&2
 		if [[ -n ${REF_NOMAD_RUN:-} ]]; then replace_benches "$out"; else replace_lines nomad_ "$out"; fi
-		# shoal's side of Nomad's placement figures: the same node count
-		# as hollow agents (agent/placement_rate_test.go), on this machine
-		# right after Nomad's, place-N lines.
-		place=$(mktemp)
-		trap 'rm -f "$out" "$place"' EXIT
-		echo "== shoal placement beside Nomad's (hollow fleet, runs ${SHOAL_BENCH_RUNS:-default})" >&2
-		SHOAL_BENCH=1 SHOAL_BENCH_OUT="$place" \
-			go test -count=1 -v -timeout 60m -run 'TestPlacementRate$' ./agent/ 2>&1 |
-			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{' >&2
-		replace_lines place- "$place"
 	fi
+fi
+
+# shoal's side of Nomad's placement figures: the same node count as
+# hollow agents (agent/placement_rate_test.go), on this machine right
+# after Nomad's (or alone: REF_PEERS=place), place-N lines. It needs
+# neither root nor Nomad, so a machine without the Nomad binary still
+# measures it. Only the counts run are replaced, so 1,000 and 10,000 may
+# be taken in separate runs (each within the lab lock's hold).
+if [[ $what == all || $what == ref ]] &&
+	{ [[ " $peers " == *" place "* ]] ||
+		{ [[ " $peers " == *" nomad "* ]] && [[ -z ${REF_NOMAD_RUN:-} || ${REF_NOMAD_RUN} == *Plac* || ${REF_NOMAD_RUN} == TestRefNomad ]]; }; }; then
+	machine >"$results/ref-place-machine.txt"
+	place=$(mktemp)
+	trap 'rm -f "${out:-}" "$place"' EXIT
+	echo "== shoal placement beside Nomad's (hollow fleet, counts ${SHOAL_PLACE_COUNTS:-1000,10000}, runs ${SHOAL_BENCH_RUNS:-default})" >&2
+	SHOAL_BENCH=1 SHOAL_BENCH_OUT="$place" \
+		go test -count=1 -v -timeout 60m -run 'TestPlacementRate$' ./agent/ 2>&1 |
+		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|placement_rate' >&2
+	replace_benches "$place"
 fi
 
 if [[ $what == all || $what == ref ]] && [[ " $peers " == *" etcd "* ]]; then

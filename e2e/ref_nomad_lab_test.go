@@ -408,14 +408,27 @@ func (l *nomadLab) runJob(id string, count int) {
 }
 
 // jobFile writes the HCL of a service job of count copies of `busybox
-// sleep`, each asking cpu MHz and mem MB, and returns its path.
+// sleep`, each asking cpu MHz and mem MB (and Nomad's default ephemeral
+// disk, 300 MB), and returns its path.
 func (l *nomadLab) jobFile(id string, count, cpu, mem int) string {
 	l.t.Helper()
+	return l.jobFileDisk(id, count, cpu, mem, 0)
+}
+
+// jobFileDisk is jobFile with each allocation's ephemeral disk set to
+// disk MB (0: Nomad's default, 300 MB; Nomad wants it larger than the
+// task's logs, 100 MB by default).
+func (l *nomadLab) jobFileDisk(id string, count, cpu, mem, disk int) string {
+	l.t.Helper()
+	eph := ""
+	if disk > 0 {
+		eph = fmt.Sprintf("    ephemeral_disk {\n      size = %d\n    }\n", disk)
+	}
 	job := fmt.Sprintf(`job %q {
   type = "service"
   group "g" {
     count = %d
-    task "sleep" {
+%s    task "sleep" {
       driver = "raw_exec"
       config {
         command = %q
@@ -428,7 +441,7 @@ func (l *nomadLab) jobFile(id string, count, cpu, mem int) string {
     }
   }
 }
-`, id, count, l.busybox, cpu, mem)
+`, id, count, eph, l.busybox, cpu, mem)
 	path := filepath.Join(l.dir, id+".nomad.hcl")
 	if err := os.WriteFile(path, []byte(job), 0o644); err != nil {
 		l.t.Fatal(err)

@@ -15,7 +15,8 @@ import (
 // servers and SHOAL_PLACE_CLIENTS clients (default 10); for each count in
 // SHOAL_PLACE_COUNTS (default 1000,10000) one service job of that many
 // allocations of `busybox sleep` (cpu 1 MHz, memory 10 MB each: Nomad's
-// minimums, so 1,000 fit a client), registered through the HTTP API (the
+// minimums; ephemeral disk 110 MB, see placeDiskMB: so 1,000 fit a
+// client), registered through the HTTP API (the
 // job's JSON made beforehand by `nomad job run -output`), timed until the
 // job summary on the servers counts every allocation placed and until
 // the evaluation is complete. Every client is stopped (SIGSTOP) for the
@@ -39,7 +40,7 @@ func TestRefNomadPlacement(t *testing.T) {
 	for _, count := range counts {
 		for run := 1; run <= benchRuns(t, 3); run++ {
 			id := fmt.Sprintf("place%d-%d", count, run)
-			job := l.jobJSON(l.jobFile(id, count, 1, 10))
+			job := l.jobJSON(l.jobFileDisk(id, count, 1, 10, placeDiskMB))
 			l.signalClients(syscall.SIGSTOP)
 			var reg struct{ EvalID string }
 			start := time.Now()
@@ -70,6 +71,15 @@ func TestRefNomadPlacement(t *testing.T) {
 		}
 	}
 }
+
+// placeDiskMB is each placement allocation's ephemeral disk, which the
+// scheduler fits like cpu and memory: the least that holds Nomad's
+// default task logs (10 files of 10 MB; it refuses a disk not larger),
+// with room. At Nomad's default, 300 MB, 1,000 allocations on a client
+// ask 300,000 MB, more than a client of this machine offers (258,019 MB
+// fingerprinted), so the 10,000 job could never be placed whole; until
+// 2026-12-07 it asked the default, and its evaluation failed.
+const placeDiskMB = 110
 
 // placeCounts is SHOAL_PLACE_COUNTS, default 1000 and 10000.
 func placeCounts(t *testing.T) []int {

@@ -69,7 +69,23 @@ func run(dir, out string) error {
 		return err
 	}
 	defer f.Close()
+	swarmMachine, err := os.ReadFile(filepath.Join(dir, "ref-machine.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
 	nomadMachine, err := os.ReadFile(filepath.Join(dir, "ref-nomad-machine.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	// Nomad's placement rows may be taken alone (REF_NOMAD_RUN), with a
+	// machine block of their own.
+	nomadPlaceMachine, err := os.ReadFile(filepath.Join(dir, "ref-nomad-place-machine.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	// shoal's side of the placement comparison may run apart from Nomad's
+	// (REF_PEERS=place), so it has a machine block of its own.
+	placeMachine, err := os.ReadFile(filepath.Join(dir, "ref-place-machine.txt"))
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
@@ -78,7 +94,7 @@ func run(dir, out string) error {
 		return err
 	}
 	write(f, string(machine), string(labMachine), micro, lab,
-		refResults{micro: refMicro, etcdMachine: string(etcdMachine), nomadMachine: string(nomadMachine)}, scaled)
+		refResults{micro: refMicro, etcdMachine: string(etcdMachine), swarmMachine: string(swarmMachine), nomadMachine: string(nomadMachine), nomadPlaceMachine: string(nomadPlaceMachine), placeMachine: string(placeMachine)}, scaled)
 	return f.Close()
 }
 
@@ -213,7 +229,12 @@ func table(w io.Writer, rows [][2]string) {
 type refResults struct {
 	micro        map[string]series // shoal's benchmarks taken in turns with a peer's
 	etcdMachine  string
+	swarmMachine string
 	nomadMachine string
+	placeMachine string // shoal's side of the placement comparison (place-N)
+	// nomadPlaceMachine is Nomad's placement rows' block when they were
+	// taken alone; "" when ref-nomad-machine.txt is theirs too.
+	nomadPlaceMachine string
 }
 
 func write(w io.Writer, machine, labMachine string, micro, lab map[string]series, ref refResults, scaled []scaleLine) {
@@ -350,9 +371,9 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	})
 	writeIdle(w, lab)
 	writeMachines(w, lab) // bench/report/machines.go
-	writeSwarm(w, lab)
-	writeNomad(w, ref.nomadMachine, labMachine, lab)     // bench/report/nomad.go
-	writeEtcd(w, ref.etcdMachine, ref.micro, micro, lab) // bench/report/etcd.go
+	writeSwarm(w, lab, ref.swarmMachine, labMachine)
+	writeNomad(w, ref.nomadMachine, ref.nomadPlaceMachine, ref.placeMachine, labMachine, lab) // bench/report/nomad.go
+	writeEtcd(w, ref.etcdMachine, ref.micro, micro, lab)                                      // bench/report/etcd.go
 	fmt.Fprint(w, comparisonText)
 
 	var extra []string
@@ -390,11 +411,12 @@ func scale(vs []float64, f float64) []float64 {
 
 // writeSwarm sets shoal's lab figures beside the Docker Swarm reference
 // run's, when bench/run.sh ref has recorded one.
-func writeSwarm(w io.Writer, lab map[string]series) {
+func writeSwarm(w io.Writer, lab map[string]series, refMachine, labMachine string) {
 	if len(lab["swarm_start"]) == 0 {
 		return
 	}
 	fmt.Fprint(w, swarmText)
+	writeSwarmMachine(w, refMachine, labMachine)
 	type pair struct {
 		figure        string
 		shoal, swarm  []float64

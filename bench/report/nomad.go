@@ -8,7 +8,7 @@ import (
 
 // writeNomad sets shoal's lab figures beside Nomad's, when bench/run.sh
 // ref has recorded nomad_* lines.
-func writeNomad(w io.Writer, machine, labMachine string, lab map[string]series) {
+func writeNomad(w io.Writer, machine, nomadPlaceMachine, placeMachine, labMachine string, lab map[string]series) {
 	if len(lab["nomad_start"]) == 0 && len(lab["nomad_failover"]) == 0 && len(lab["nomad_footprint-idle"]) == 0 &&
 		len(lab["nomad_place-1000"]) == 0 && len(lab["nomad_place-10000"]) == 0 {
 		return
@@ -62,7 +62,17 @@ func writeNomad(w io.Writer, machine, labMachine string, lab map[string]series) 
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every figure here is one where less is better: a ratio below 1 puts shoal ahead.")
 	fmt.Fprintln(w)
-	behind = append(behind, writeNomadPlacement(w, lab)...)
+	if nomadPlaceMachine != "" && (len(lab["nomad_place-1000"]) > 0 || len(lab["nomad_place-10000"]) > 0) {
+		// The placement rows below were taken in a run of their own.
+		fmt.Fprintln(w, "Nomad's placement rows (below) were taken in a run of their own, on:")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "```")
+		fmt.Fprint(w, strings.TrimRight(nomadPlaceMachine, "\n")+"\n")
+		fmt.Fprintln(w, "```")
+		fmt.Fprintln(w)
+		machine = nomadPlaceMachine
+	}
+	behind = append(behind, writeNomadPlacement(w, lab, machine, placeMachine)...)
 	if len(behind) > 0 {
 		fmt.Fprintf(w, "**Nomad is ahead here on: %s.**\n\n", strings.Join(behind, "; "))
 	}
@@ -72,8 +82,9 @@ func writeNomad(w io.Writer, machine, labMachine string, lab map[string]series) 
 // writeNomadPlacement sets shoal's leader placing an RC's replicas
 // (place-N, agent/placement_rate_test.go) beside Nomad's scheduler
 // placing a job's allocations (nomad_place-N), and returns the figures
-// where Nomad is ahead.
-func writeNomadPlacement(w io.Writer, lab map[string]series) []string {
+// where Nomad is ahead. nomadMachine and placeMachine are the machine
+// blocks of the runs that wrote the two sides (either may be "").
+func writeNomadPlacement(w io.Writer, lab map[string]series, nomadMachine, placeMachine string) []string {
 	var counts []int
 	for _, n := range []int{1000, 10000} {
 		if len(lab[fmt.Sprintf("nomad_place-%d", n)]) > 0 || len(lab[fmt.Sprintf("place-%d", n)]) > 0 {
@@ -84,6 +95,7 @@ func writeNomadPlacement(w io.Writer, lab map[string]series) []string {
 		return nil
 	}
 	fmt.Fprint(w, nomadPlacementText)
+	writePlaceMachine(w, nomadMachine, placeMachine)
 	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Nomad (min / median / max) | shoal / Nomad (medians) |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	var behind []string
@@ -129,6 +141,57 @@ func writeNomadPlacement(w io.Writer, lab map[string]series) []string {
 	}
 	fmt.Fprint(w, nomadPlacementBatchText)
 	return behind
+}
+
+// writePlaceMachine says where shoal's placement rows were taken, and
+// whether that was the machine and the commit of Nomad's rows (the commit
+// names the shoal code measured; Nomad's side runs the same binary
+// whatever it is).
+func writePlaceMachine(w io.Writer, nomadMachine, placeMachine string) {
+	if placeMachine == "" {
+		return
+	}
+	fmt.Fprintln(w, "shoal's side of these rows ran on:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "```")
+	fmt.Fprint(w, strings.TrimRight(placeMachine, "\n")+"\n")
+	fmt.Fprintln(w, "```")
+	fmt.Fprintln(w)
+	if nomadMachine == "" {
+		return
+	}
+	if machineLine(nomadMachine, "cpu:") != machineLine(placeMachine, "cpu:") || machineLine(nomadMachine, "kernel:") != machineLine(placeMachine, "kernel:") {
+		fmt.Fprintf(w, "**Nomad's placement rows are from another machine** (%s, kernel %s): the ratios compare machines as well as systems.\n\n",
+			orUnknown(machineLine(nomadMachine, "cpu:")), orUnknown(machineLine(nomadMachine, "kernel:")))
+	} else if a, b := machineLine(nomadMachine, "commit:"), machineLine(placeMachine, "commit:"); a != b {
+		fmt.Fprintf(w, "Nomad's rows were taken at shoal commit %s, shoal's at %s, on the same machine.\n\n", orUnknown(a), orUnknown(b))
+	}
+}
+
+// writeSwarmMachine names the machine of the Swarm rows (ref-machine.txt)
+// and whether shoal's rows beside them, from the lab run, are from the
+// same machine and commit.
+func writeSwarmMachine(w io.Writer, refMachine, labMachine string) {
+	if refMachine == "" {
+		return
+	}
+	fmt.Fprintln(w, "Swarm's side ran on:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "```")
+	fmt.Fprint(w, strings.TrimRight(refMachine, "\n")+"\n")
+	fmt.Fprintln(w, "```")
+	fmt.Fprintln(w)
+	if labMachine == "" {
+		return
+	}
+	if machineLine(refMachine, "cpu:") != machineLine(labMachine, "cpu:") || machineLine(refMachine, "kernel:") != machineLine(labMachine, "kernel:") {
+		fmt.Fprintf(w, "**shoal's side is from the lab run on another machine** (%s, kernel %s): the ratios compare machines as well as systems.\n\n",
+			orUnknown(machineLine(labMachine, "cpu:")), orUnknown(machineLine(labMachine, "kernel:")))
+	} else if a, b := machineLine(refMachine, "commit:"), machineLine(labMachine, "commit:"); a != b {
+		fmt.Fprintf(w, "shoal's side is from the lab run above (commit %s), Swarm's taken at commit %s, on the same machine.\n\n", orUnknown(b), orUnknown(a))
+	} else {
+		fmt.Fprintf(w, "shoal's side is from the lab run above, on the same machine and commit (%s).\n\n", orUnknown(machineLine(labMachine, "commit:")))
+	}
 }
 
 // thousands writes n with a comma between thousands (10000 → 10,000).

@@ -21,7 +21,7 @@ func TestNomadPlacementNamesTheSideAhead(t *testing.T) {
 		"nomad_place-1000": {"seconds": {2}, "pods_per_s": {500}, "nodes": {10}, "eval_s": {2.1}},
 	}
 	var b strings.Builder
-	behind := writeNomadPlacement(&b, lab)
+	behind := writeNomadPlacement(&b, lab, "", "")
 	if len(behind) != 2 {
 		t.Fatalf("behind = %q, want both 1,000 rows", behind)
 	}
@@ -38,7 +38,7 @@ func TestNomadPlacementNamesTheSideAhead(t *testing.T) {
 	if strings.Contains(out, "| 10,000 on") {
 		t.Errorf("rows for a count not measured:\n%s", out)
 	}
-	if got := writeNomadPlacement(&b, map[string]series{}); got != nil {
+	if got := writeNomadPlacement(&b, map[string]series{}, "", ""); got != nil {
 		t.Errorf("no placement lines: behind = %q", got)
 	}
 }
@@ -51,7 +51,7 @@ func TestNomadPlacementShowsAnUnfinishedRun(t *testing.T) {
 		"nomad_place-10000": {"seconds": {20}, "pods_per_s": {500}, "nodes": {10}},
 	}
 	var b strings.Builder
-	behind := writeNomadPlacement(&b, lab)
+	behind := writeNomadPlacement(&b, lab, "", "")
 	if want := "| 10,000 on 10 nodes: shoal runs not done in the time given: waited s / pods bound by then | 480.0 / 480.0 / 480.0 (n=1) / 6000 / 6000 / 6000 (n=1) | – | – |"; !strings.Contains(b.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, b.String())
 	}
@@ -68,7 +68,7 @@ func TestNomadPlacementShowsAFailedEvaluation(t *testing.T) {
 		"nomad_place-10000": {"eval_failed_after_s": {230}, "placed_when_failed": {0}, "nodes": {10}},
 	}
 	var b strings.Builder
-	behind := writeNomadPlacement(&b, lab)
+	behind := writeNomadPlacement(&b, lab, "", "")
 	out := b.String()
 	for _, want := range []string{
 		"| 10,000 on 10 nodes: create/register → all bound/placed, s | 5.000 / 5.000 / 5.000 (n=1) | evaluation failed in 1 run(s) | – |",
@@ -80,5 +80,53 @@ func TestNomadPlacementShowsAFailedEvaluation(t *testing.T) {
 	}
 	if len(behind) != 0 {
 		t.Errorf("behind = %q, want none", behind)
+	}
+}
+
+// shoal's placement side is shown with its own machine block, and a
+// machine or commit other than Nomad's rows' is named.
+func TestNomadPlacementNamesShoalsMachine(t *testing.T) {
+	lab := map[string]series{
+		"place-1000":       {"seconds": {1}, "pods_per_s": {1000}, "nodes": {10}},
+		"nomad_place-1000": {"seconds": {2}, "pods_per_s": {500}, "nodes": {10}},
+	}
+	nomad := "cpu:     AMD EPYC\nkernel:  6.18\ncommit:  aaaaaaa\n"
+	for _, c := range []struct{ place, want, not string }{
+		{"cpu:     AMD EPYC\nkernel:  6.18\ncommit:  aaaaaaa\n", "shoal's side of these rows ran on:", "commit aaaaaaa, shoal's"},
+		{"cpu:     AMD EPYC\nkernel:  6.18\ncommit:  bbbbbbb\n", "Nomad's rows were taken at shoal commit aaaaaaa, shoal's at bbbbbbb", "another machine"},
+		{"cpu:     Intel\nkernel:  6.18\ncommit:  aaaaaaa\n", "**Nomad's placement rows are from another machine** (AMD EPYC, kernel 6.18)", "shoal commit"},
+	} {
+		var b strings.Builder
+		writeNomadPlacement(&b, lab, nomad, c.place)
+		if out := b.String(); !strings.Contains(out, c.want) || strings.Contains(out, c.not) {
+			t.Errorf("with %q: want %q and not %q in:\n%s", c.place, c.want, c.not, out)
+		}
+	}
+	var b strings.Builder
+	writeNomadPlacement(&b, lab, nomad, "")
+	if strings.Contains(b.String(), "ran on") {
+		t.Errorf("a machine block without a place machine file:\n%s", b.String())
+	}
+}
+
+// The Swarm rows name their machine, and shoal's lab rows beside them
+// are said to be from another machine or commit when they are.
+func TestSwarmMachineNamed(t *testing.T) {
+	swarm := "cpu:     Intel\nkernel:  6.18\ncommit:  aaaaaaa\n"
+	for _, c := range []struct{ lab, want string }{
+		{"cpu:     Intel\nkernel:  6.18\ncommit:  aaaaaaa\n", "on the same machine and commit (aaaaaaa)"},
+		{"cpu:     Intel\nkernel:  6.18\ncommit:  bbbbbbb\n", "lab run above (commit bbbbbbb), Swarm's taken at commit aaaaaaa"},
+		{"cpu:     AMD EPYC\nkernel:  6.18\ncommit:  aaaaaaa\n", "**shoal's side is from the lab run on another machine** (AMD EPYC, kernel 6.18)"},
+	} {
+		var b strings.Builder
+		writeSwarmMachine(&b, swarm, c.lab)
+		if out := b.String(); !strings.Contains(out, "Swarm's side ran on:") || !strings.Contains(out, c.want) {
+			t.Errorf("lab %q: want %q in:\n%s", c.lab, c.want, out)
+		}
+	}
+	var b strings.Builder
+	writeSwarmMachine(&b, "", "x")
+	if b.Len() != 0 {
+		t.Errorf("a block without ref-machine.txt: %q", b.String())
 	}
 }

@@ -38,7 +38,7 @@ as such, and so is Nomad where no run here measures the same thing.
 | footprint | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchFootprint -v ./e2e/`" + ` | < 40 MB idle agent RSS |
 | idle cost | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 go test -run TestBenchIdle -v ./e2e/`" + ` | fleet CPU ≤ Swarm's, ≤ 0.05 % of a core per pod (issue 30) |
 | Swarm reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefSwarm -v ./e2e/`" + ` | ratios beside shoal's |
-| Nomad reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefNomad -v ./e2e/`" + ` (a binary from bench/nomad-build.sh); shoal's placement side ` + "`SHOAL_BENCH=1 go test -run TestPlacementRate -v ./agent/`" + ` | ratios beside shoal's |
+| Nomad reference | ` + "`SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 go test -run TestRefNomad -v ./e2e/`" + ` (a binary from bench/nomad-build.sh); shoal's placement side ` + "`SHOAL_BENCH=1 go test -run TestPlacementRate -v ./agent/`" + ` (or ` + "`REF_PEERS=place bench/run.sh ref`" + `) | ratios beside shoal's |
 | etcd reference | ` + "`REF_PEERS=etcd bench/run.sh ref`" + ` (bench/peers/etcd) | ratios beside shoal's Raft apply |
 
 The lab benchmarks take ` + "`SHOAL_BENCH_RUNS`" + ` (repeats),
@@ -365,10 +365,12 @@ allocations.
 
 const nomadPlacementText = `### Placement throughput beside Nomad's scheduler (e2e/ref_nomad_place_test.go, agent/placement_rate_test.go)
 
-Both sides on this machine in the same ` + "`bench/run.sh ref`" + ` run, one after
-the other, at the same fleet size: the nodes that take work. Nomad: 3
+Both sides on this machine (` + "`bench/run.sh ref`" + `: Nomad's, then shoal's;
+` + "`REF_PEERS=place`" + ` runs shoal's alone), one after the other, at the same
+fleet size: the nodes that take work. Nomad: 3
 dedicated servers and 10 clients in the lab's namespaces; one service job
-of N allocations (cpu 1 MHz, memory 10 MB each, Nomad's minimums)
+of N allocations (cpu 1 MHz, memory 10 MB each, Nomad's minimums;
+ephemeral disk 110 MB, just above the 100 MB of task logs it must exceed)
 registered through the HTTP API, timed until the job summary the leader
 answers counts all N placed, and until the evaluation is complete. Every
 client is stopped (SIGSTOP) for the window, so what is measured is the
@@ -427,24 +429,31 @@ under the lab lock); Nomad is no longer ahead on placement throughput at
 1,000. Where Nomad is still ahead in this section is the idle fleet's CPU
 (above): the price of every shoal agent gossiping, explained there.
 
-At 10,000 Nomad at its defaults placed nothing here: its evaluation
-failed once it reached the delivery limit (3), after about 200 s with
-none placed (three deliveries in that time fits each scheduler attempt
-outlasting the 60 s eval_nack_timeout on two cores; not verified), so
-there is no Nomad figure beside shoal's at 10,000. shoal bound 10,000 at
-well under the rate it reached at 1,000 and short of issue 23's 3,000
-pods/s: a CPU profile of a 10,000 run put 37% of the process's CPU in
-recording events, the event log comparing each new event with up to
-2,048 stored ones by building every stored one's key string (Scheduled
-events from the placement passes and the hollow nodes' Pulled, Created
-and Started), about 10% in the API's handlers (half of it the nodes'
-assignment answers), and under 3% in creating and binding the pods
-themselves (CreatePods, BindPods). The first is fixed (consensus/events_key.go: a RecordEvents of 1,000
-Scheduled events took 200 ms of the state's write lock, now 60 ms), in
-a commit after the one the machine block above names for these rows;
-one run after it under the lab lock bound 10,000 in 6.5 s (1,536 pods/s)
-and 1,000 in 0.36 s. What is left at 10,000 (profile of that run): the
-event log still (13%: its eviction walks the log per event), the API's
+At 10,000 Nomad at its defaults places nothing here: its evaluation
+fails once it reaches the delivery limit (3), after about 200 s with
+none placed. The servers' logs say why: each delivery's scheduler worker
+computes its plan for longer than eval_nack_timeout (60 s; the agent's
+configuration has no setting for it), so the plan is refused
+("evaluation token does not match") and the evaluation delivered again.
+Until 2026-12-07 the job also asked Nomad's default ephemeral disk,
+300 MB an allocation, which 10,000 on these clients do not fit (1,000
+ask 300,000 MB of a client offering 258,019 MB); it asks 110 MB since,
+and the evaluation fails the same way. So there is no Nomad figure
+beside shoal's at 10,000.
+
+shoal's rows are from after the event-log fix (consensus/events_key.go:
+a RecordEvents of 1,000 Scheduled events took 200 ms of the state's
+write lock, now 60 ms); before it, at commit 34da926 on this machine,
+one run bound 10,000 in 12.7 s (789 pods/s), with 37% of the process's
+CPU in recording events. After it, shoal's 10,000 runs spread widely:
+the 9 taken on 2026-12-07 with the same shoal code ranged from 6.4 to
+38.9 s (the table holds the last 5), at 1,000 from 0.24 to 0.46 s. The
+spread is not explained yet: the load recorded with each run counts
+the fleet's own threads too, so it does not tell whether other work on
+the machine caused it. The rate at 10,000 stays well under the one at
+1,000 and short of issue 23's 3,000 pods/s. A profile of one 10,000
+run after the fix (session 20, 6.5 s) put the rest in the event
+log still (13%: its eviction walks the log per event), the API's
 handlers (14%, half the nodes' assignment answers), decoding log entries
 on three seats (9%) and garbage collection (10%).
 
