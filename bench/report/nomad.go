@@ -62,17 +62,11 @@ func writeNomad(w io.Writer, machine, nomadPlaceMachine, placeMachine, labMachin
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every figure here is one where less is better: a ratio below 1 puts shoal ahead.")
 	fmt.Fprintln(w)
-	if nomadPlaceMachine != "" && (len(lab["nomad_place-1000"]) > 0 || len(lab["nomad_place-10000"]) > 0) {
-		// The placement rows below were taken in a run of their own.
-		fmt.Fprintln(w, "Nomad's placement rows (below) were taken in a run of their own, on:")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "```")
-		fmt.Fprint(w, strings.TrimRight(nomadPlaceMachine, "\n")+"\n")
-		fmt.Fprintln(w, "```")
-		fmt.Fprintln(w)
+	ownRun := nomadPlaceMachine != "" && (len(lab["nomad_place-1000"]) > 0 || len(lab["nomad_place-10000"]) > 0)
+	if ownRun {
 		machine = nomadPlaceMachine
 	}
-	behind = append(behind, writeNomadPlacement(w, lab, machine, placeMachine)...)
+	behind = append(behind, writeNomadPlacement(w, lab, machine, ownRun, placeMachine)...)
 	if len(behind) > 0 {
 		fmt.Fprintf(w, "**Nomad is ahead here on: %s.**\n\n", strings.Join(behind, "; "))
 	}
@@ -83,8 +77,9 @@ func writeNomad(w io.Writer, machine, nomadPlaceMachine, placeMachine, labMachin
 // (place-N, agent/placement_rate_test.go) beside Nomad's scheduler
 // placing a job's allocations (nomad_place-N), and returns the figures
 // where Nomad is ahead. nomadMachine and placeMachine are the machine
-// blocks of the runs that wrote the two sides (either may be "").
-func writeNomadPlacement(w io.Writer, lab map[string]series, nomadMachine, placeMachine string) []string {
+// blocks of the runs that wrote the two sides (either may be ""); ownRun
+// says Nomad's rows came from a run of their own, whose block is printed.
+func writeNomadPlacement(w io.Writer, lab map[string]series, nomadMachine string, ownRun bool, placeMachine string) []string {
 	var counts []int
 	for _, n := range []int{1000, 10000} {
 		if len(lab[fmt.Sprintf("nomad_place-%d", n)]) > 0 || len(lab[fmt.Sprintf("place-%d", n)]) > 0 {
@@ -95,6 +90,15 @@ func writeNomadPlacement(w io.Writer, lab map[string]series, nomadMachine, place
 		return nil
 	}
 	fmt.Fprint(w, nomadPlacementText)
+	if ownRun {
+		// Nomad's placement rows were taken in a run of their own.
+		fmt.Fprintln(w, "Nomad's side of these rows ran on:")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "```")
+		fmt.Fprint(w, strings.TrimRight(nomadMachine, "\n")+"\n")
+		fmt.Fprintln(w, "```")
+		fmt.Fprintln(w)
+	}
 	writePlaceMachine(w, nomadMachine, placeMachine)
 	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Nomad (min / median / max) | shoal / Nomad (medians) |")
 	fmt.Fprintln(w, "|---|---|---|---|")

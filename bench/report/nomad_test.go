@@ -21,7 +21,7 @@ func TestNomadPlacementNamesTheSideAhead(t *testing.T) {
 		"nomad_place-1000": {"seconds": {2}, "pods_per_s": {500}, "nodes": {10}, "eval_s": {2.1}},
 	}
 	var b strings.Builder
-	behind := writeNomadPlacement(&b, lab, "", "")
+	behind := writeNomadPlacement(&b, lab, "", false, "")
 	if len(behind) != 2 {
 		t.Fatalf("behind = %q, want both 1,000 rows", behind)
 	}
@@ -38,7 +38,7 @@ func TestNomadPlacementNamesTheSideAhead(t *testing.T) {
 	if strings.Contains(out, "| 10,000 on") {
 		t.Errorf("rows for a count not measured:\n%s", out)
 	}
-	if got := writeNomadPlacement(&b, map[string]series{}, "", ""); got != nil {
+	if got := writeNomadPlacement(&b, map[string]series{}, "", false, ""); got != nil {
 		t.Errorf("no placement lines: behind = %q", got)
 	}
 }
@@ -51,7 +51,7 @@ func TestNomadPlacementShowsAnUnfinishedRun(t *testing.T) {
 		"nomad_place-10000": {"seconds": {20}, "pods_per_s": {500}, "nodes": {10}},
 	}
 	var b strings.Builder
-	behind := writeNomadPlacement(&b, lab, "", "")
+	behind := writeNomadPlacement(&b, lab, "", false, "")
 	if want := "| 10,000 on 10 nodes: shoal runs not done in the time given: waited s / pods bound by then | 480.0 / 480.0 / 480.0 (n=1) / 6000 / 6000 / 6000 (n=1) | – | – |"; !strings.Contains(b.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, b.String())
 	}
@@ -68,7 +68,7 @@ func TestNomadPlacementShowsAFailedEvaluation(t *testing.T) {
 		"nomad_place-10000": {"eval_failed_after_s": {230}, "placed_when_failed": {0}, "nodes": {10}},
 	}
 	var b strings.Builder
-	behind := writeNomadPlacement(&b, lab, "", "")
+	behind := writeNomadPlacement(&b, lab, "", false, "")
 	out := b.String()
 	for _, want := range []string{
 		"| 10,000 on 10 nodes: create/register → all bound/placed, s | 5.000 / 5.000 / 5.000 (n=1) | evaluation failed in 1 run(s) | – |",
@@ -97,15 +97,28 @@ func TestNomadPlacementNamesShoalsMachine(t *testing.T) {
 		{"cpu:     Intel\nkernel:  6.18\ncommit:  aaaaaaa\n", "**Nomad's placement rows are from another machine** (AMD EPYC, kernel 6.18)", "shoal commit"},
 	} {
 		var b strings.Builder
-		writeNomadPlacement(&b, lab, nomad, c.place)
+		writeNomadPlacement(&b, lab, nomad, false, c.place)
 		if out := b.String(); !strings.Contains(out, c.want) || strings.Contains(out, c.not) {
 			t.Errorf("with %q: want %q and not %q in:\n%s", c.place, c.want, c.not, out)
 		}
 	}
 	var b strings.Builder
-	writeNomadPlacement(&b, lab, nomad, "")
+	writeNomadPlacement(&b, lab, nomad, false, "")
 	if strings.Contains(b.String(), "ran on") {
 		t.Errorf("a machine block without a place machine file:\n%s", b.String())
+	}
+}
+
+// Nomad's rows from a run of their own print that run's machine block
+// under the placement heading, not above it.
+func TestNomadPlacementOwnRunBlockUnderItsHeading(t *testing.T) {
+	lab := map[string]series{"nomad_place-1000": {"seconds": {2}, "pods_per_s": {500}, "nodes": {10}}}
+	var b strings.Builder
+	writeNomadPlacement(&b, lab, "commit:  ccccccc\n", true, "")
+	out := b.String()
+	head, block := strings.Index(out, "### Placement throughput"), strings.Index(out, "Nomad's side of these rows ran on:\n\n```\ncommit:  ccccccc\n```")
+	if head < 0 || block < head {
+		t.Errorf("want the heading, then Nomad's machine block, in:\n%s", out)
 	}
 }
 
