@@ -147,8 +147,10 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	cfg.MaxPods = max(110, 3*pods/nodes)
 	if d, err := time.ParseDuration(os.Getenv("SHOAL_SCALE_START_EVERY")); err == nil && d > 0 {
 		cfg.StartEvery = d
-		res.StartEveryMS = float64(d.Microseconds()) / 1000
 	}
+	// The spacing used, the default's too: without it the report said
+	// "every agent started at once" of runs whose clients started apart.
+	res.StartEveryMS = float64(cfg.StartEvery.Microseconds()) / 1000
 	res.Profile = cfg.gossipProfile()
 	if f := os.Getenv("SHOAL_SCALE_LOG"); f != "" {
 		w, err := os.Create(f)
