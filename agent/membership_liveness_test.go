@@ -17,16 +17,7 @@ import (
 // left on purpose from one gossip declared failed (agent/liveness credits
 // only a failure's silence).
 func TestPingServerAndVerdicts(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	start := func(name string, server bool) (*membership, Config) {
-		cfg := DefaultConfig()
-		cfg.Name, cfg.BindAddr, cfg.GossipPort = name, "127.0.0.1", freePort(t)
-		m, err := newMembership(cfg, nodeMeta{V: 1, API: "127.0.0.1:1", Server: server}, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m, cfg
-	}
+	start := func(name string, server bool) (*membership, Config) { return startMember(t, name, server) }
 	client, ccfg := start("client", false)
 	t.Cleanup(func() { client.leave(time.Second) })
 	if client.pingServer("client") {
@@ -141,4 +132,17 @@ func TestMismatchedLivenessIsRefused(t *testing.T) {
 	if err := a.NotifyAlive(&memberlist.Node{Name: "same2", Meta: same2}); err != nil {
 		t.Errorf("an alive message with the fleet's settings was refused: %v", err)
 	}
+}
+
+// startMember runs a gossip member alone on loopback, as a server or a
+// client; the test leaves or kills it.
+func startMember(t *testing.T, name string, server bool) (*membership, Config) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Name, cfg.BindAddr, cfg.GossipPort = name, "127.0.0.1", freePort(t)
+	m, err := newMembership(cfg, nodeMeta{V: 1, API: "127.0.0.1:1", Server: server}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, cfg
 }

@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -13,14 +11,8 @@ import (
 // server, as acked (issue 30: it then skips the fence loop's ping),
 // timed from when the probe was sent; a client's acks are no evidence.
 func TestGossipProbesOfAServerAreEvidence(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func(name string, server bool) (*membership, Config) {
-		cfg := DefaultConfig()
-		cfg.Name, cfg.BindAddr, cfg.GossipPort = name, "127.0.0.1", freePort(t)
-		m, err := newMembership(cfg, nodeMeta{V: 1, API: "127.0.0.1:1", Server: server}, log)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, cfg := startMember(t, name, server)
 		t.Cleanup(func() { m.leave(time.Second) })
 		return m, cfg
 	}
