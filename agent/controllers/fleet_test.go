@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -18,6 +19,10 @@ type fakeFleet struct {
 	mu      sync.Mutex
 	members []Member
 	joins   []string
+	changed chan struct{} // made by Changes, closed by set
+	// onJoin, when set, is what gossip does when the leader invites
+	// addr; it runs without the lock held.
+	onJoin func(addr string) error
 }
 
 func (f *fakeFleet) Members() []Member {
@@ -26,13 +31,51 @@ func (f *fakeFleet) Members() []Member {
 	return slices.Clone(f.members)
 }
 
-func (f *fakeFleet) Changes() <-chan struct{} { return nil }
+func (f *fakeFleet) Changes() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.changed == nil {
+		f.changed = make(chan struct{})
+	}
+	return f.changed
+}
+
+// set replaces gossip's view and tells those waiting on Changes.
+func (f *fakeFleet) set(members ...Member) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.members = members
+	if f.changed != nil {
+		close(f.changed)
+		f.changed = nil
+	}
+}
+
+// member is gossip's view of one member, and whether it knows it.
+func (f *fakeFleet) member(name string) (Member, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range f.members {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
 
 func (f *fakeFleet) Join(addrs []string) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.joins = append(f.joins, addrs...)
-	return nil
+	onJoin := f.onJoin
+	f.mu.Unlock()
+	if onJoin == nil {
+		return nil
+	}
+	var errs []error
+	for _, a := range addrs {
+		errs = append(errs, onJoin(a))
+	}
+	return errors.Join(errs...)
 }
 
 func (f *fakeFleet) joined(addr string) bool {

@@ -152,6 +152,15 @@ func (l *Leader) fleetMembers() []Member {
 // to join, would otherwise stay apart for good. Every agent gossips on the
 // same port. Each address is tried on its own, so an unreachable node
 // (whose connect times out) holds up no other.
+//
+// It invites at once when the leader takes office and whenever gossip's
+// view changes, then again every grace while a node stays apart. A new
+// leader's gossip view may be one it formed while it was itself cut off
+// (chaos seed 19: a seat cut off in a quorum loss won the election after
+// the heal still holding three live agents dead, and declared them lost
+// one grace later, at the very moment its first invitation went out). An
+// invitation sent the moment the node is seen apart has the whole grace
+// to bring a live node back before the grace runs out.
 func (l *Leader) rejoinLoop(ctx context.Context) {
 	var (
 		mu       sync.Mutex
@@ -162,11 +171,9 @@ func (l *Leader) rejoinLoop(ctx context.Context) {
 	tick := time.NewTicker(l.cfg.Liveness.NodeGrace)
 	defer tick.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+		// Taken before the members are read, so a change while this
+		// pass runs wakes the next one.
+		changed := l.members.Changes()
 		nodes, _ := l.state.Nodes()
 		alive := map[string]bool{}
 		for _, m := range l.members.Members() {
@@ -189,12 +196,18 @@ func (l *Leader) rejoinLoop(ctx context.Context) {
 			go func() {
 				defer wg.Done()
 				if err := l.members.Join([]string{addr}); err == nil {
-					l.log.Info("invited a lost node back into gossip", "node", n.ObjectMeta.Name, "addr", addr)
+					l.log.Info("invited a node gossip held apart back into gossip", "node", n.ObjectMeta.Name, "addr", addr)
 				}
 				mu.Lock()
 				delete(inFlight, addr)
 				mu.Unlock()
 			}()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-tick.C:
 		}
 	}
 }
