@@ -114,6 +114,16 @@ func (r *Runtime) ensureServiceAccountVolume(ctx context.Context, pod *api.Pod) 
 	dir := r.emptyDirPath(string(pod.ObjectMeta.UID), saVolume)
 	mount, err := r.automount(ctx, pod)
 	if err != nil {
+		// A pod that has its files already keeps them, as it keeps an
+		// old token below: an agent restarted while cut off from the
+		// fleet reads a state that may not hold the ServiceAccount yet,
+		// and the kubelet does not look at a running pod's
+		// ServiceAccount again either.
+		if _, lerr := os.Readlink(filepath.Join(dir, dataLink)); lerr == nil {
+			msg := "the ServiceAccount token keeps its old value: " + err.Error()
+			r.eventOnce(pod, "FailedToken/"+msg, EventWarning, "FailedMount", msg)
+			return nil
+		}
 		return err
 	}
 	if !mount {

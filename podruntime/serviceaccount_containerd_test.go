@@ -88,6 +88,17 @@ func TestServiceAccountTokenIsMountedAndRotated(t *testing.T) {
 		t.Fatalf("a pod without automount sees %q", l)
 	}
 
+	// A pod that has its token keeps it, and runs on, when its
+	// ServiceAccount cannot be read: an agent restarted while cut off
+	// reads a state that may not hold it yet (chaos, session 20).
+	toks.mu.Lock()
+	delete(toks.sas, "default/default")
+	toks.mu.Unlock()
+	syncUntil(t, r, pod, "", "running with its ServiceAccount not found", func(st api.PodStatus) bool { return running(st, "app") })
+	toks.mu.Lock()
+	toks.sas["default/default"] = &api.ServiceAccount{ObjectMeta: api.ObjectMeta{Name: "default"}}
+	toks.mu.Unlock()
+
 	missing := newPod(t, "nosa", api.RestartAlways, shell("app", imageV1, "sleep 600"))
 	missing.Spec.ServiceAccountName = "robot"
 	if err := r.SyncPod(t.Context(), missing, ""); err == nil || !strings.Contains(err.Error(), `serviceaccount "robot" not found`) {
