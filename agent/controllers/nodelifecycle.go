@@ -203,6 +203,16 @@ func (l *Leader) rejoinLoop(ctx context.Context) {
 				mu.Unlock()
 			}()
 		}
+		// A fleet forming or healing sends changes by the hundred; one
+		// pass per twentieth of the grace (at most a quarter second)
+		// answers them all and leaves the invitation most of the grace.
+		gap := time.NewTimer(min(l.cfg.Liveness.NodeGrace/20, 250*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			gap.Stop()
+			return
+		case <-gap.C:
+		}
 		select {
 		case <-ctx.Done():
 			return
