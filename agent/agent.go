@@ -134,7 +134,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if a.sec.serverTLS != nil {
 		ln = tls.NewListener(ln, a.sec.serverTLS)
 	}
-	srv := apiserver.NewHTTPServer(a.apiHandler())
+	apiSrv := a.apiServer()
+	srv := apiserver.NewHTTPServer(apiSrv.Handler())
 
 	a.members, err = newMembership(cfg, a.self, log)
 	if err != nil {
@@ -202,6 +203,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	goFn("logrotate", a.rotateLogsLoop)
 	goFn("events", a.events.run)
 	goFn("fence", a.fenceLoop)
+	goFn("forward-cut", func(ctx context.Context) { a.cutForwardsToTheGone(ctx, apiSrv) })
 	if cfg.RestartGrace > 0 || cfg.NodeBackend == nil { // an earlier run's mark goes too
 		goFn("restart-mark", a.clearRestartMark) // restart_planned.go
 	}

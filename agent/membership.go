@@ -54,6 +54,7 @@ type membership struct {
 	log     *slog.Logger
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every membership event
+	left    leaveSignal   // fired when a member fails or departs (membership_leaves.go)
 	// nodes copies what memberlist tells the event callbacks (which it
 	// calls under its own lock): the *Node values its Members returns are
 	// its live records, written by gossip and by setMeta, so reading them
@@ -265,6 +266,7 @@ func (m *membership) NotifyLeave(n *memberlist.Node) {
 	m.record(n, false)
 	m.log.Info("member left or failed", "node", n.Name)
 	m.notify()
+	m.left.fire()
 }
 
 // NotifyUpdate fires when a member's metadata changed.

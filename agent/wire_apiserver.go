@@ -8,10 +8,10 @@ import (
 	"github.com/shoal-dev/shoal/agent/apiserver"
 )
 
-// apiHandler builds this agent's API (package apiserver) over the agent's
+// apiServer builds this agent's API (package apiserver) over the agent's
 // parts, with the endpoints the agent itself owns.
-func (a *Agent) apiHandler() http.Handler {
-	srv := apiserver.New(apiserver.Config{
+func (a *Agent) apiServer() *apiserver.Server {
+	return apiserver.New(apiserver.Config{
 		Name:        a.cfg.Name,
 		Version:     Version,
 		Token:       a.sec.token,
@@ -34,7 +34,22 @@ func (a *Agent) apiHandler() http.Handler {
 		Current: agentState{a},
 		Reads:   a.reads,
 	})
-	return srv.Handler()
+}
+
+// cutForwardsToTheGone cuts, each time gossip declares a member failed or
+// one departs, the requests this agent forwarded to an agent it no longer
+// holds alive (agent/apiserver/forward_cut.go): the node's assignments
+// query and watches then go again, to a live server, at once.
+func (a *Agent) cutForwardsToTheGone(ctx context.Context, srv *apiserver.Server) {
+	for {
+		left := a.members.left.wait()
+		select {
+		case <-ctx.Done():
+			return
+		case <-left:
+		}
+		srv.CutForwardsToTheGone()
+	}
 }
 
 // agentSeats is this agent's Raft seat, if it holds one now.

@@ -100,22 +100,22 @@ func (srv *Server) forwardTo(w http.ResponseWriter, r *http.Request, target stri
 // the Kubernetes API server does: the write may or may not have been
 // applied, which the caller learns by reading.
 func (srv *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target string, answerWait time.Duration) {
-	var answered, timedOut func() bool
-	if answerWait > 0 {
-		parent := r.Context()
-		ctx, cancel := context.WithCancel(parent)
-		defer cancel()
-		timer := time.AfterFunc(answerWait, cancel)
-		answered = timer.Stop
-		timedOut = func() bool { return ctx.Err() != nil && parent.Err() == nil }
-		r = r.WithContext(ctx)
-	}
 	hops, _ := strconv.Atoi(r.Header.Get(forwardedHeader))
 	if target == "" || hops >= maxHops {
 		// Passed on to no one: whatever the request was, nothing of it
 		// was written (a leader runs a write rather than forward it).
 		writeNotWritten(w, "no Raft leader is known to this agent yet")
 		return
+	}
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	defer srv.inflight.add(target, cancel)() // forward_cut.go
+	r = r.WithContext(ctx)
+	var answered, timedOut func() bool
+	if answerWait > 0 {
+		timer := time.AfterFunc(answerWait, func() { cancel(errNoAnswerInTime) })
+		answered = timer.Stop
+		timedOut = func() bool { return errors.Is(context.Cause(ctx), errNoAnswerInTime) }
 	}
 	u := &url.URL{Scheme: "http", Host: target}
 	proxy := httputil.NewSingleHostReverseProxy(u)
@@ -142,10 +142,15 @@ func (srv *Server) forwardWithin(w http.ResponseWriter, r *http.Request, target 
 			})
 			return
 		}
-		srv.log.Warn("forward request", "to", target, "err", err)
+		msg := "the agent this request was forwarded to did not answer; retry"
+		if errors.Is(context.Cause(ctx), errTargetGone) {
+			msg = "gossip declared the agent this request was forwarded to failed; retry"
+		} else {
+			srv.log.Warn("forward request", "to", target, "err", err)
+		}
 		writeJSON(w, http.StatusBadGateway, api.Status{
 			TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Failure",
-			Reason: "ServiceUnavailable", Code: http.StatusBadGateway, Message: "the agent this request was forwarded to did not answer; retry",
+			Reason: "ServiceUnavailable", Code: http.StatusBadGateway, Message: msg,
 		})
 	}
 	proxy.ModifyResponse = func(resp *http.Response) error {

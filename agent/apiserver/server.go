@@ -168,6 +168,7 @@ type Deps struct {
 type Server struct {
 	cfg       Config
 	log       *slog.Logger
+	inflight  inFlight // forwarded requests, by target (forward_cut.go)
 	deps      Deps
 	reads     ReadIndexer
 	transport http.RoundTripper

@@ -1,0 +1,89 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// errTargetGone cuts a forwarded request whose target gossip no longer
+// holds alive.
+var errTargetGone = errors.New("gossip declared the agent this request was forwarded to failed")
+
+// errNoAnswerInTime cuts a forwarded write whose leader sent no answer
+// within leaderAnswerWait.
+var errNoAnswerInTime = errors.New("no answer in time")
+
+// inFlight is the requests this agent has forwarded and not yet answered,
+// by target. A target cut off from this agent (packets dropped, no reset)
+// never answers: without this, a client's assignments query, its watches
+// and its writes to its home server waited out their own timeouts (10-15
+// s) after gossip had declared that server failed, and the node started
+// the replicas the leader gave it late by as much (chaos seed 14,
+// kill-client+partition-server: 16.7 s).
+type inFlight struct {
+	mu       sync.Mutex
+	byTarget map[string]map[*context.CancelCauseFunc]struct{}
+}
+
+// add records a request forwarded to target; the returned func forgets it.
+func (f *inFlight) add(target string, cancel context.CancelCauseFunc) (done func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.byTarget == nil {
+		f.byTarget = map[string]map[*context.CancelCauseFunc]struct{}{}
+	}
+	set := f.byTarget[target]
+	if set == nil {
+		set = map[*context.CancelCauseFunc]struct{}{}
+		f.byTarget[target] = set
+	}
+	key := &cancel
+	set[key] = struct{}{}
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		delete(set, key)
+		if cur, ok := f.byTarget[target]; ok && len(cur) == 0 {
+			delete(f.byTarget, target)
+		}
+	}
+}
+
+// cut cancels every request in flight to a target keep refuses, and
+// answers how many it cut.
+func (f *inFlight) cut(keep func(target string) bool) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for target, set := range f.byTarget {
+		if keep(target) {
+			continue
+		}
+		for c := range set {
+			(*c)(errTargetGone)
+			n++
+		}
+		delete(f.byTarget, target)
+	}
+	return n
+}
+
+// CutForwardsToTheGone cancels the requests this agent forwarded to an
+// agent gossip no longer holds alive: each caller gets the 502 of a
+// target that did not answer (a write's outcome unknown, as ever) and
+// retries, on a live server. The agent calls it when gossip declares a
+// member failed.
+func (srv *Server) CutForwardsToTheGone() int {
+	alive := map[string]bool{}
+	for _, m := range srv.members() {
+		if m.Alive && m.API != "" {
+			alive[m.API] = true
+		}
+	}
+	n := srv.inflight.cut(func(target string) bool { return alive[target] })
+	if n > 0 {
+		srv.log.Info("cut requests forwarded to an agent gossip declared failed", "requests", n)
+	}
+	return n
+}
