@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	rtmetrics "runtime/metrics"
 	"slices"
 	"strconv"
@@ -53,6 +54,9 @@ func TestSimGossipConverges(t *testing.T) {
 			mc.GossipNodes = gn
 		}
 	}
+	limitSimMemory(t)
+	prof := startSimProfiles(t, os.Getenv("SHOAL_SIM_PPROF"))
+	defer prof.stop()
 	counts := &warnCounter{n: map[string]int{}}
 	cfg.Log = slog.New(counts)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -91,7 +95,13 @@ func TestSimGossipConverges(t *testing.T) {
 		if el >= next {
 			next = el + 5*time.Second
 			p99, worst := schedLatency(&sched)
-			t.Logf("%3.0f s: fewest members %d, %d of %d agents hold all; %s; UDP receive errors %d; goroutines waited to run p99 %v, max %v", el.Seconds(), least, all, n, counts, udpRcvbufErrors()-udp0, p99, worst)
+			rss := rssMiB()
+			t.Logf("%3.0f s: fewest members %d, %d of %d agents hold all; %s; UDP receive errors %d; goroutines waited to run p99 %v, max %v; %d goroutines, RSS %.0f MiB, CPU %.2f cores",
+				el.Seconds(), least, all, n, counts, udpRcvbufErrors()-udp0, p99, worst, runtime.NumGoroutine(), rss, cpuSeconds()/el.Seconds())
+			prof.window(el)
+			if rss > simRSSLimitMiB {
+				t.Fatalf("RSS %.0f MiB passed %d MiB: stopped before the machine runs short", rss, simRSSLimitMiB)
+			}
 		}
 		if el > wait {
 			t.Fatalf("not converged after %v", wait)

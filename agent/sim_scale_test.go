@@ -143,6 +143,7 @@ type killResult struct {
 
 func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	res := scaleResult{Name: fmt.Sprintf("scale_%dnodes", nodes), Variant: os.Getenv("SHOAL_SCALE_VARIANT"), Nodes: nodes, Pods: pods, Load: loadavg()}
+	limitSimMemory(t)
 	cfg := DefaultSimConfig(nodes, t.TempDir())
 	cfg.MaxPods = max(110, 3*pods/nodes)
 	if d, err := time.ParseDuration(os.Getenv("SHOAL_SCALE_START_EVERY")); err == nil && d > 0 {
