@@ -7,8 +7,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/memberlist"
 )
 
 // simRSSLimitMiB is where a sim test stops itself: the machine has 24 GiB
@@ -32,6 +35,51 @@ func limitSimMemory(t *testing.T) {
 	}
 	was := debug.SetMemoryLimit(simMemoryLimit)
 	t.Cleanup(func() { debug.SetMemoryLimit(was) })
+}
+
+// simGossipFromEnv is the sim tests' experiments with memberlist's
+// settings, applied after the sim's own: SHOAL_SIM_PUSHPULL (push-pull
+// interval), SHOAL_SIM_RETRANSMIT (RetransmitMult), SHOAL_SIM_GOSSIP_NODES
+// (GossipNodes), SHOAL_SIM_PROBE_INTERVAL and SHOAL_SIM_PROBE_TIMEOUT.
+// It returns nil and "as the sim's" when none is set, else the settings
+// changed, for the log and the result's variant.
+func simGossipFromEnv() (func(*memberlist.Config), string) {
+	dur := func(name string) time.Duration {
+		d, _ := time.ParseDuration(os.Getenv(name))
+		return d
+	}
+	pp, pi, pt := dur("SHOAL_SIM_PUSHPULL"), dur("SHOAL_SIM_PROBE_INTERVAL"), dur("SHOAL_SIM_PROBE_TIMEOUT")
+	rt, gn := envInt("SHOAL_SIM_RETRANSMIT", 0), envInt("SHOAL_SIM_GOSSIP_NODES", 0)
+	var said []string
+	for _, c := range []struct {
+		name string
+		set  bool
+		v    any
+	}{{"push-pull", pp > 0, pp}, {"probe interval", pi > 0, pi}, {"probe timeout", pt > 0, pt}, {"retransmit x", rt > 0, rt}, {"gossip to", gn > 0, gn}} {
+		if c.set {
+			said = append(said, fmt.Sprint(c.name, " ", c.v))
+		}
+	}
+	if len(said) == 0 {
+		return nil, "as the sim's"
+	}
+	return func(mc *memberlist.Config) {
+		if pp > 0 {
+			mc.PushPullInterval = pp
+		}
+		if pi > 0 {
+			mc.ProbeInterval = pi
+		}
+		if pt > 0 {
+			mc.ProbeTimeout = pt
+		}
+		if rt > 0 {
+			mc.RetransmitMult = rt
+		}
+		if gn > 0 {
+			mc.GossipNodes = gn
+		}
+	}, strings.Join(said, ", ")
 }
 
 // simProfiles writes a sim test's profiles into a directory, one set per
