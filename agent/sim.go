@@ -125,18 +125,28 @@ func DefaultSimConfig(n int, dir string) SimConfig {
 	}
 }
 
-// simStartEvery spaces a large sim's clients' starts by 10 ms (3 s for
-// 300 nodes, 10 s for 1,000): all at once, every join's push-pull and
-// every alive message landed in the same second on two cores, memberlist's
-// queues overflowed and the news of some joins died out before it
-// reached every member (docs/scale.md). A fleet of up to LargeSimNodes
-// starts at once.
+// simStartEvery spaces a large sim's clients' starts: all at once, every
+// join's push-pull and every alive message landed in the same second on
+// two cores, memberlist's queues overflowed and the news of some joins
+// died out before it reached every member (docs/scale.md). The news of
+// one join is handled by every member, several times over (memberlist's
+// retransmits), so the fleet's work per join grows with the fleet: the
+// spacing does too, 50 µs per node and at least 10 ms (15 ms at 300
+// nodes, 50 ms at 1,000, whose clients then start over 50 s), to keep
+// the work per second of a start about the same at any size. A fleet of
+// up to LargeSimNodes starts at once.
 func simStartEvery(n int) time.Duration {
 	if n > LargeSimNodes {
-		return 10 * time.Millisecond
+		return max(10*time.Millisecond, time.Duration(n)*simStartPerNode)
 	}
 	return 0
 }
+
+// simStartPerNode is simStartEvery's spacing per node of the fleet. A
+// 600-node start 25 ms apart (42 µs per node) formed, once the alive
+// checks were cached (sim_gossip.go), but left goroutines waiting
+// seconds to run for half a minute (docs/scale.md, session 22).
+const simStartPerNode = 50 * time.Microsecond
 
 // Sim is a running sim fleet.
 type Sim struct {
@@ -212,6 +222,7 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.tuneGossip = func(mc *memberlist.Config) error {
 			mc.EnableCompression = compress
 			mc.HandoffQueueDepth = simHandoffQueue
+			cacheAliveVerdicts(mc) // sim_gossip.go
 			if cfg.TuneGossip != nil {
 				cfg.TuneGossip(mc)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	rtmetrics "runtime/metrics"
 	"slices"
 	"strconv"
@@ -12,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/memberlist"
 )
 
 // TestSimGossipConverges times a sim fleet's gossip alone: from the start
@@ -22,8 +21,7 @@ import (
 // holds, how many agents hold all, memberlist's warnings by kind (a full
 // handler queue, suspicions, failures) and the kernel's UDP receive
 // errors, so a setting's effect on the start shows in one run.
-// SHOAL_SIM_PUSHPULL, SHOAL_SIM_RETRANSMIT and SHOAL_SIM_GOSSIP_NODES
-// change memberlist's settings, SHOAL_SCALE_START_EVERY the clients'
+// simGossipFromEnv's variables change memberlist's settings, SHOAL_SCALE_START_EVERY the clients'
 // spacing. Figures, not assertions: it fails only when the fleet does not
 // converge within SHOAL_SIM_WAIT (default 3m).
 func TestSimGossipConverges(t *testing.T) {
@@ -40,19 +38,11 @@ func TestSimGossipConverges(t *testing.T) {
 	if d, err := time.ParseDuration(os.Getenv("SHOAL_SCALE_START_EVERY")); err == nil {
 		cfg.StartEvery = d
 	}
-	pp, _ := time.ParseDuration(os.Getenv("SHOAL_SIM_PUSHPULL"))
-	rt, gn := envInt("SHOAL_SIM_RETRANSMIT", 0), envInt("SHOAL_SIM_GOSSIP_NODES", 0)
-	cfg.TuneGossip = func(mc *memberlist.Config) {
-		if pp > 0 {
-			mc.PushPullInterval = pp
-		}
-		if rt > 0 {
-			mc.RetransmitMult = rt
-		}
-		if gn > 0 {
-			mc.GossipNodes = gn
-		}
-	}
+	var tuned string
+	cfg.TuneGossip, tuned = simGossipFromEnv()
+	limitSimMemory(t)
+	prof := startSimProfiles(t, os.Getenv("SHOAL_SIM_PPROF"))
+	defer prof.stop()
 	counts := &warnCounter{n: map[string]int{}}
 	cfg.Log = slog.New(counts)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -68,7 +58,7 @@ func TestSimGossipConverges(t *testing.T) {
 			t.Errorf("stop: %v", err)
 		}
 	}()
-	t.Logf("%d nodes, clients %v apart, push-pull %v, retransmit x%d, gossip to %d", n, cfg.StartEvery, pp, rt, gn)
+	t.Logf("%d nodes, clients %v apart, gossip %s", n, cfg.StartEvery, tuned)
 	next := 5 * time.Second
 	var sched []uint64 // the scheduler latency histogram's counts at the last log
 	for {
@@ -91,7 +81,13 @@ func TestSimGossipConverges(t *testing.T) {
 		if el >= next {
 			next = el + 5*time.Second
 			p99, worst := schedLatency(&sched)
-			t.Logf("%3.0f s: fewest members %d, %d of %d agents hold all; %s; UDP receive errors %d; goroutines waited to run p99 %v, max %v", el.Seconds(), least, all, n, counts, udpRcvbufErrors()-udp0, p99, worst)
+			rss := rssMiB()
+			t.Logf("%3.0f s: fewest members %d, %d of %d agents hold all; %s; UDP receive errors %d; goroutines waited to run p99 %v, max %v; %d goroutines, RSS %.0f MiB, CPU %.2f cores",
+				el.Seconds(), least, all, n, counts, udpRcvbufErrors()-udp0, p99, worst, runtime.NumGoroutine(), rss, cpuSeconds()/el.Seconds())
+			prof.window(el)
+			if rss > simRSSLimitMiB {
+				t.Fatalf("RSS %.0f MiB passed %d MiB: stopped before the machine runs short", rss, simRSSLimitMiB)
+			}
 		}
 		if el > wait {
 			t.Fatalf("not converged after %v", wait)

@@ -143,6 +143,7 @@ type killResult struct {
 
 func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	res := scaleResult{Name: fmt.Sprintf("scale_%dnodes", nodes), Variant: os.Getenv("SHOAL_SCALE_VARIANT"), Nodes: nodes, Pods: pods, Load: loadavg()}
+	limitSimMemory(t)
 	cfg := DefaultSimConfig(nodes, t.TempDir())
 	cfg.MaxPods = max(110, 3*pods/nodes)
 	if d, err := time.ParseDuration(os.Getenv("SHOAL_SCALE_START_EVERY")); err == nil && d > 0 {
@@ -152,6 +153,11 @@ func runScale(t *testing.T, nodes, pods int, soak time.Duration) scaleResult {
 	// "every agent started at once" of runs whose clients started apart.
 	res.StartEveryMS = float64(cfg.StartEvery.Microseconds()) / 1000
 	res.Profile = cfg.gossipProfile()
+	if tune, tuned := simGossipFromEnv(); tune != nil {
+		// An experiment: the line says so, as a variant.
+		cfg.TuneGossip = tune
+		res.Variant = strings.TrimPrefix(res.Variant+"; gossip "+tuned, "; ")
+	}
 	if f := os.Getenv("SHOAL_SCALE_LOG"); f != "" {
 		w, err := os.Create(f)
 		if err != nil {

@@ -223,6 +223,9 @@ func TestSimSpreadsJoinsAndPicksTheLargeProfile(t *testing.T) {
 	if got := DefaultSimConfig(LargeSimNodes+1, "").StartEvery; got != every {
 		t.Errorf("a large sim starts its clients %v apart, want %v", got, every)
 	}
+	if got := DefaultSimConfig(1000, "").StartEvery; got != 50*time.Millisecond {
+		t.Errorf("a 1,000-node sim starts its clients %v apart, want 50ms (the work per join grows with the fleet)", got)
+	}
 	if got := DefaultSimConfig(LargeSimNodes, "").StartEvery; got != 0 {
 		t.Errorf("a sim of %d starts its clients %v apart, want at once", LargeSimNodes, got)
 	}

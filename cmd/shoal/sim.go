@@ -87,7 +87,7 @@ lives in a temporary directory removed when sim stops (Ctrl-C).`,
 	f.IntVar(&maxPods, "max-pods", 110, "pods each node takes")
 	f.BoolVar(&compress, "gossip-compression", false, "compress gossip messages, as every agent does by default (off in the sim: it costs CPU all agents here share)")
 	f.StringVar(&profile, "gossip-profile", "", "every agent's gossip profile: lan, wan or large (default: lan up to 100 nodes, large above)")
-	f.DurationVar(&startEvery, "start-every", 0, "space the clients' starts by this much (the seats start at once; 0: every agent at once; default: 10ms above 100 nodes, else 0)")
+	f.DurationVar(&startEvery, "start-every", 0, "space the clients' starts by this much (the seats start at once; 0: every agent at once; default above 100 nodes: 50µs per node, at least 10ms; else 0)")
 	f.StringVar(&logFile, "log", "", "file for the agents' warnings (default: in the temporary directory)")
 	return cmd
 }
