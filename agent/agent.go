@@ -203,7 +203,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	goFn("logrotate", a.rotateLogsLoop)
 	goFn("events", a.events.run)
 	goFn("fence", a.fenceLoop)
-	goFn("forward-cut", func(ctx context.Context) { a.cutForwardsToTheGone(ctx, apiSrv) })
+	goFn("forward-cut", func(ctx context.Context) { a.cutForwardsToTheFailed(ctx, apiSrv) })
 	if cfg.RestartGrace > 0 || cfg.NodeBackend == nil { // an earlier run's mark goes too
 		goFn("restart-mark", a.clearRestartMark) // restart_planned.go
 	}

@@ -49,12 +49,12 @@ type member struct {
 
 // membership wraps memberlist: who is in the fleet and who is alive.
 type membership struct {
-	list    *memberlist.Memberlist
-	meta    []byte
-	log     *slog.Logger
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every membership event
-	left    leaveSignal   // fired when a member fails or departs (membership_leaves.go)
+	list     *memberlist.Memberlist
+	meta     []byte
+	log      *slog.Logger
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced on every membership event
+	failures failureSignal // fired when gossip declares a member failed (membership_failures.go)
 	// nodes copies what memberlist tells the event callbacks (which it
 	// calls under its own lock): the *Node values its Members returns are
 	// its live records, written by gossip and by setMeta, so reading them
@@ -263,10 +263,13 @@ func (m *membership) NotifyJoin(n *memberlist.Node) {
 
 // NotifyLeave fires when a member left or was declared dead.
 func (m *membership) NotifyLeave(n *memberlist.Node) {
+	api, failed := m.failedAPI(n.Name) // membership_failures.go
 	m.record(n, false)
 	m.log.Info("member left or failed", "node", n.Name)
 	m.notify()
-	m.left.fire()
+	if failed {
+		m.failures.fire(api)
+	}
 }
 
 // NotifyUpdate fires when a member's metadata changed.

@@ -36,19 +36,20 @@ func (a *Agent) apiServer() *apiserver.Server {
 	})
 }
 
-// cutForwardsToTheGone cuts, each time gossip declares a member failed or
-// one departs, the requests this agent forwarded to an agent it no longer
-// holds alive (agent/apiserver/forward_cut.go): the node's assignments
-// query and watches then go again, to a live server, at once.
-func (a *Agent) cutForwardsToTheGone(ctx context.Context, srv *apiserver.Server) {
+// cutForwardsToTheFailed cuts, each time gossip declares a member
+// failed, the requests this agent forwarded to it
+// (agent/apiserver/forward_cut.go): the node's assignments query and
+// watches then go again, to a live server, at once. An agent that departs
+// on purpose answers what it was asked before it stops: nothing is cut.
+func (a *Agent) cutForwardsToTheFailed(ctx context.Context, srv *apiserver.Server) {
 	for {
-		left := a.members.left.wait()
+		failed := a.members.failures.wait()
 		select {
 		case <-ctx.Done():
 			return
-		case <-left:
+		case <-failed:
 		}
-		srv.CutForwardsToTheGone()
+		srv.CutForwardsTo(a.members.failures.take()...)
 	}
 }
 

@@ -3,11 +3,12 @@ package apiserver
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 )
 
-// errTargetGone cuts a forwarded request whose target gossip no longer
-// holds alive.
+// errTargetGone cuts a forwarded request whose target gossip declared
+// failed.
 var errTargetGone = errors.New("gossip declared the agent this request was forwarded to failed")
 
 // errNoAnswerInTime cuts a forwarded write whose leader sent no answer
@@ -69,21 +70,17 @@ func (f *inFlight) cut(keep func(target string) bool) int {
 	return n
 }
 
-// CutForwardsToTheGone cancels the requests this agent forwarded to an
-// agent gossip no longer holds alive: each caller gets the 502 of a
-// target that did not answer (a write's outcome unknown, as ever) and
-// retries, on a live server. The agent calls it when gossip declares a
-// member failed.
-func (srv *Server) CutForwardsToTheGone() int {
-	alive := map[string]bool{}
-	for _, m := range srv.members() {
-		if m.Alive && m.API != "" {
-			alive[m.API] = true
-		}
+// CutForwardsTo cancels the requests this agent forwarded to the given
+// API addresses, of agents gossip declared failed: each caller gets the
+// 502 of a target that did not answer (a write's outcome unknown, as
+// ever) and retries, on a live server. It answers how many it cut.
+func (srv *Server) CutForwardsTo(targets ...string) int {
+	if len(targets) == 0 {
+		return 0
 	}
-	n := srv.inflight.cut(func(target string) bool { return alive[target] })
+	n := srv.inflight.cut(func(target string) bool { return !slices.Contains(targets, target) })
 	if n > 0 {
-		srv.log.Info("cut requests forwarded to an agent gossip declared failed", "requests", n)
+		srv.log.Info("cut requests forwarded to an agent gossip declared failed", "requests", n, "to", targets)
 	}
 	return n
 }
