@@ -62,8 +62,8 @@ func (c Config) Budget() Budget {
 		CheckTimeout:  max(eighth, c.Gossip.ProbeTimeout),
 		StopBudget:    eighth,
 		Margin:        eighth,
-		NodeGrace:    c.NodeGrace,
-		ProbeTimeout: c.Gossip.ProbeTimeout,
+		NodeGrace:     c.NodeGrace,
+		ProbeTimeout:  c.Gossip.ProbeTimeout,
 	}
 	b.FenceAfter = b.NodeGrace - b.FenceInterval - b.CheckTimeout - b.StopBudget - b.Margin
 	// The contact window is three eighths of the grace where that leaves
