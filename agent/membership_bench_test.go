@@ -50,7 +50,7 @@ func BenchmarkGossipVerdict(b *testing.B) {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
 			var first, last []time.Duration
 			for i := 0; i < b.N; i++ {
-				f, l := gossipVerdictOnce(b, n)
+				f, l := gossipVerdictOnce(b, n, liveness.DefaultGossip())
 				first, last = append(first, f), append(last, l)
 			}
 			slices.Sort(first)
@@ -64,7 +64,7 @@ func BenchmarkGossipVerdict(b *testing.B) {
 
 // gossipVerdictOnce starts n members, stops one and returns when the
 // first and the last survivor declared it failed, measured from the stop.
-func gossipVerdictOnce(b *testing.B, n int) (first, last time.Duration) {
+func gossipVerdictOnce(b *testing.B, n int, g liveness.Gossip) (first, last time.Duration) {
 	b.Helper()
 	lists := make([]*memberlist.Memberlist, n)
 	watches := make([]*verdictWatch, n)
@@ -82,7 +82,7 @@ func gossipVerdictOnce(b *testing.B, n int) (first, last time.Duration) {
 		mc.LogOutput = io.Discard
 		watches[i] = &verdictWatch{failed: map[string]time.Time{}}
 		mc.Events = watches[i]
-		gossipTimings(mc, liveness.DefaultGossip())
+		gossipTimings(mc, g)
 		l, err := memberlist.Create(mc)
 		if err != nil {
 			b.Fatal(err)
@@ -105,7 +105,7 @@ func gossipVerdictOnce(b *testing.B, n int) (first, last time.Duration) {
 	}
 	// Settle: every member has probed around once, as in a fleet that has
 	// been up a while.
-	time.Sleep(time.Duration(n) * 250 * time.Millisecond)
+	time.Sleep(time.Duration(n) * g.ProbeInterval)
 	victim := n - 1
 	name := lists[victim].LocalNode().Name
 	start := time.Now()

@@ -49,6 +49,11 @@ func (a *Agent) startRaft(ctx context.Context, addr string) (*serverRole, error)
 		Log:           a.log.With("part", "raft"),
 		TLS:           a.sec.raftTLS, // agent/tls.go
 	}
+	// The lease and the leader's heartbeat are the liveness budget's
+	// (docs/liveness.md): the heartbeats' gaps fit in the fence's contact
+	// window with a margin.
+	rt := a.cfg.liveness().Budget().Raft()
+	rc.LeaderLeaseTimeout, rc.LeaderHeartbeatTimeout = rt.LeaderLeaseTimeout, rt.LeaderHeartbeatTimeout
 	if a.cfg.tuneRaft != nil {
 		a.cfg.tuneRaft(&rc) // agent/sim.go
 	}

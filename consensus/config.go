@@ -37,6 +37,16 @@ type Config struct {
 	ElectionTimeout    time.Duration
 	LeaderLeaseTimeout time.Duration
 	CommitTimeout      time.Duration
+	// LeaderHeartbeatTimeout is the HeartbeatTimeout this server runs
+	// with while it leads (raft_leader_heartbeat.go): hashicorp/raft
+	// sends each follower a heartbeat every tenth of it (drawn from 1-2x),
+	// and the same setting is a follower's election timer, so a leader
+	// alone can heartbeat less often while its followers notice its loss
+	// as fast as before. Zero, or anything below HeartbeatTimeout, means
+	// HeartbeatTimeout: a leader never heartbeats more often than that.
+	// The agent derives it, with LeaderLeaseTimeout, from the node grace
+	// (agent/liveness.Budget.Raft, docs/liveness.md).
+	LeaderHeartbeatTimeout time.Duration
 	// TransportTimeout bounds one RPC's socket I/O.
 	TransportTimeout time.Duration
 	// MaxPool is the number of pooled connections per peer.
@@ -75,6 +85,7 @@ func (c Config) withDefaults() Config {
 	if c.LeaderLeaseTimeout == 0 {
 		c.LeaderLeaseTimeout = 500 * time.Millisecond
 	}
+	c.LeaderHeartbeatTimeout = max(c.LeaderHeartbeatTimeout, c.HeartbeatTimeout)
 	if c.CommitTimeout == 0 {
 		// Only a safety net: a write's commit reaches the followers at
 		// once (commit_nudge.go); an idle leader sends each follower an

@@ -28,6 +28,9 @@ type Raft struct {
 	stopNudge chan struct{}
 	nudged    chan struct{}
 	stopOnce  sync.Once
+	// heartbeatDone: raft_leader_heartbeat.go; closed at once when the
+	// leader's heartbeat timeout is the followers'.
+	heartbeatDone chan struct{}
 }
 
 // StateMachine is what Raft drives (Apply, Snapshot, Restore) and what
@@ -118,6 +121,12 @@ func Open(cfg Config, fsm StateMachine, st Stores) (*Raft, error) {
 	r := &Raft{cfg: cfg, log: log, raft: rr, fsm: fsm, stores: st,
 		nudge: make(chan struct{}, 1), stopNudge: make(chan struct{}), nudged: make(chan struct{})}
 	go r.runCommitNudges(r.stopNudge)
+	r.heartbeatDone = make(chan struct{})
+	if cfg.LeaderHeartbeatTimeout != cfg.HeartbeatTimeout {
+		go r.runLeaderHeartbeat(r.stopNudge, r.heartbeatDone)
+	} else {
+		close(r.heartbeatDone)
+	}
 	// What this server held when it started: it is not caught up before
 	// the leader's commit index reaches it (raft_readiness.go).
 	r.ready.floor = rr.LastIndex()
@@ -302,6 +311,7 @@ func (r *Raft) Shutdown() error {
 	r.stopOnce.Do(func() { close(r.stopNudge) })
 	err := r.raft.Shutdown().Error()
 	<-r.nudged
+	<-r.heartbeatDone
 	if cerr := r.stores.close(); err == nil {
 		err = cerr
 	}

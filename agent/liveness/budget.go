@@ -62,11 +62,17 @@ func (c Config) Budget() Budget {
 		CheckTimeout:  max(eighth, c.Gossip.ProbeTimeout),
 		StopBudget:    eighth,
 		Margin:        eighth,
-		ContactWindow: c.NodeGrace / 4,
 		NodeGrace:     c.NodeGrace,
 		ProbeTimeout:  c.Gossip.ProbeTimeout,
 	}
 	b.FenceAfter = b.NodeGrace - b.FenceInterval - b.CheckTimeout - b.StopBudget - b.Margin
+	// The contact window is three eighths of the grace where that leaves
+	// the node a fence interval of contact before FenceAfter (750 ms at
+	// the default grace), and never less than the quarter it was before
+	// (the WAN profile keeps that): the leader's heartbeats are spaced by
+	// it (raft.go), and a longer window lets them come less often with the
+	// same margin.
+	b.ContactWindow = max(c.NodeGrace/4, min(c.NodeGrace*3/8, b.FenceAfter-b.FenceInterval))
 	return b
 }
 

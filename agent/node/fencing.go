@@ -240,8 +240,9 @@ func (f *Fencer) contact(ctx context.Context, now time.Time) (time.Time, bool) {
 	return since, seat.AppliedIndex() >= need
 }
 
-// leaderContact: a follower hears from the leader many times a second, so
-// the contact window (a quarter of the grace) without a word is a lost
+// leaderContact: a follower hears from the leader several times a second,
+// so the contact window (three eighths of the grace, liveness.Budget,
+// 2.5 times the longest gap between heartbeats) without a word is a lost
 // leader, not a slow one.
 // A leader is in contact only while a quorum confirms it leads: one cut
 // off from the others believes it leads until its lease runs out, while
