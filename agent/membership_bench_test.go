@@ -66,43 +66,13 @@ func BenchmarkGossipVerdict(b *testing.B) {
 // first and the last survivor declared it failed, measured from the stop.
 func gossipVerdictOnce(b *testing.B, n int, g liveness.Gossip) (first, last time.Duration) {
 	b.Helper()
-	lists := make([]*memberlist.Memberlist, n)
 	watches := make([]*verdictWatch, n)
-	defer func() {
-		for _, l := range lists {
-			if l != nil {
-				_ = l.Shutdown()
-			}
-		}
-	}()
-	for i := range lists {
-		mc := memberlist.DefaultLANConfig()
-		mc.Name = fmt.Sprintf("m%d", i)
-		mc.BindAddr, mc.BindPort = "127.0.0.1", 0
-		mc.LogOutput = io.Discard
+	lists, stop := startBenchMembers(b, n, func(i int, mc *memberlist.Config) {
 		watches[i] = &verdictWatch{failed: map[string]time.Time{}}
 		mc.Events = watches[i]
 		gossipTimings(mc, g)
-		l, err := memberlist.Create(mc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lists[i] = l
-		if i > 0 {
-			if _, err := l.Join([]string{lists[0].LocalNode().Address()}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, l := range lists {
-		for l.NumMembers() < n {
-			if time.Now().After(deadline) {
-				b.Fatalf("%s sees %d members, want %d", l.LocalNode().Name, l.NumMembers(), n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	})
+	defer stop()
 	// Settle: every member has probed around once, as in a fleet that has
 	// been up a while.
 	time.Sleep(time.Duration(n) * g.ProbeInterval)
@@ -132,4 +102,54 @@ func gossipVerdictOnce(b *testing.B, n int, g liveness.Gossip) (first, last time
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// startBenchMembers starts n memberlist members on loopback, configured
+// by configure, joins them and waits until each sees all n. The caller
+// stops them (stop) when its run ends: runs follow each other in one
+// process, and members left running would gossip through the next.
+func startBenchMembers(b *testing.B, n int, configure func(i int, mc *memberlist.Config)) (lists []*memberlist.Memberlist, stop func()) {
+	b.Helper()
+	lists = make([]*memberlist.Memberlist, n)
+	stop = func() {
+		for _, l := range lists {
+			if l != nil {
+				_ = l.Shutdown()
+			}
+		}
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			stop()
+		}
+	}()
+	for i := range lists {
+		mc := memberlist.DefaultLANConfig()
+		mc.Name = fmt.Sprintf("m%d", i)
+		mc.BindAddr, mc.BindPort = "127.0.0.1", 0
+		mc.LogOutput = io.Discard
+		configure(i, mc)
+		l, err := memberlist.Create(mc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lists[i] = l
+		if i > 0 {
+			if _, err := l.Join([]string{lists[0].LocalNode().Address()}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, l := range lists {
+		for l.NumMembers() < n {
+			if time.Now().After(deadline) {
+				b.Fatalf("%s sees %d members, want %d", l.LocalNode().Name, l.NumMembers(), n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	ok = true
+	return lists, stop
 }

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"syscall"
@@ -48,45 +47,15 @@ func BenchmarkGossipIdle(b *testing.B) {
 // process's CPU over window, in ms per second per member.
 func gossipIdleOnce(b *testing.B, n int, g liveness.Gossip, window time.Duration) float64 {
 	b.Helper()
-	lists := make([]*memberlist.Memberlist, n)
-	defer func() {
-		for _, l := range lists {
-			if l != nil {
-				_ = l.Shutdown()
-			}
-		}
-	}()
 	log := slog.New(slog.DiscardHandler)
-	for i := range lists {
-		mc := memberlist.DefaultLANConfig()
-		mc.Name = fmt.Sprintf("m%d", i)
-		mc.BindAddr, mc.BindPort = "127.0.0.1", 0
-		mc.LogOutput = io.Discard
+	_, stop := startBenchMembers(b, n, func(_ int, mc *memberlist.Config) {
 		mc.EnableCompression = false
 		gossipTimings(mc, g)
 		if err := gossipTransportFor(mc, log); err != nil {
 			b.Fatal(err)
 		}
-		l, err := memberlist.Create(mc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lists[i] = l
-		if i > 0 {
-			if _, err := l.Join([]string{lists[0].LocalNode().Address()}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, l := range lists {
-		for l.NumMembers() < n {
-			if time.Now().After(deadline) {
-				b.Fatalf("%s sees %d members, want %d", l.LocalNode().Name, l.NumMembers(), n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	})
+	defer stop()
 	time.Sleep(3 * time.Second) // past the joins' gossip
 	cpu0, wall0 := processCPU(b), time.Now()
 	time.Sleep(window)

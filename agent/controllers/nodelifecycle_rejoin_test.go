@@ -21,17 +21,25 @@ func runLifecycle(t *testing.T, l *Leader) {
 	t.Cleanup(func() { cancel(); <-done })
 }
 
-// A leader that takes office with live agents held dead in its gossip
-// view (it formed that view while it was itself cut off, chaos seed 19)
-// invites them back at once, not one grace later: with an hour's grace,
-// the invitation still comes.
-func TestNewLeaderInvitesNodesGossipHoldsApartAtOnce(t *testing.T) {
+// twoNodesAnHourOfGrace is a leader on n1 with n2 registered, both Ready
+// and alive in gossip, and a grace no test waits out.
+func twoNodesAnHourOfGrace(t *testing.T) (*Leader, *fakeFleet, Member, Member) {
+	t.Helper()
 	n1 := Member{Name: "n1", Addr: "10.0.0.1", Alive: true}
 	n2 := Member{Name: "n2", Addr: "10.0.0.2", Alive: true}
 	fleet := &fakeFleet{members: []Member{n1, n2}}
 	l, s := testLeader(t, Config{Name: "n1", Liveness: liveness.WithGrace(time.Hour), GossipPort: 7946}, Deps{Members: fleet})
 	registerReady(t, s, n1)
 	registerReady(t, s, n2)
+	return l, fleet, n1, n2
+}
+
+// A leader that takes office with live agents held dead in its gossip
+// view (it formed that view while it was itself cut off, chaos seed 19)
+// invites them back at once, not one grace later: with an hour's grace,
+// the invitation still comes.
+func TestNewLeaderInvitesNodesGossipHoldsApartAtOnce(t *testing.T) {
+	l, fleet, n1, n2 := twoNodesAnHourOfGrace(t)
 	n2.Alive = false
 	fleet.set(n1, n2)
 
@@ -42,13 +50,7 @@ func TestNewLeaderInvitesNodesGossipHoldsApartAtOnce(t *testing.T) {
 // A member gossip declares dead while the leader is in office is invited
 // back at gossip's verdict, not at the next of the grace's ticks.
 func TestLeaderInvitesANodeBackAtGossipsVerdict(t *testing.T) {
-	n1 := Member{Name: "n1", Addr: "10.0.0.1", Alive: true}
-	n2 := Member{Name: "n2", Addr: "10.0.0.2", Alive: true}
-	fleet := &fakeFleet{members: []Member{n1, n2}}
-	l, s := testLeader(t, Config{Name: "n1", Liveness: liveness.WithGrace(time.Hour), GossipPort: 7946}, Deps{Members: fleet})
-	registerReady(t, s, n1)
-	registerReady(t, s, n2)
-
+	l, fleet, n1, n2 := twoNodesAnHourOfGrace(t)
 	runLifecycle(t, l)
 	// The controller waits on gossip's changes once it has read the
 	// view; only then does a verdict wake it.
