@@ -119,24 +119,17 @@ func (r *Runtime) ensureServiceAccountVolume(ctx context.Context, pod *api.Pod) 
 		// fleet reads a state that may not hold the ServiceAccount yet,
 		// and the kubelet does not look at a running pod's
 		// ServiceAccount again either.
-		if _, lerr := os.Readlink(filepath.Join(dir, dataLink)); lerr == nil {
-			msg := "the ServiceAccount token keeps its old value: " + err.Error()
-			r.eventOnce(pod, "FailedToken/"+msg, EventWarning, "FailedMount", msg)
-			return nil
-		}
-		return err
+		return r.keepOldToken(pod, dir, err)
 	}
 	if !mount {
 		return nil
 	}
 	tok, err := r.podToken(ctx, pod)
 	if err != nil {
-		if _, lerr := os.Readlink(filepath.Join(dir, dataLink)); lerr == nil {
-			msg := "the ServiceAccount token keeps its old value: " + err.Error()
-			r.eventOnce(pod, "FailedToken/"+msg, EventWarning, "FailedMount", msg)
-			return nil
+		if err := r.keepOldToken(pod, dir, err); err != nil {
+			return fmt.Errorf("service account token: %w", err)
 		}
-		return fmt.Errorf("service account token: %w", err)
+		return nil
 	}
 	files := map[string]volumeFile{
 		"token":     {data: []byte(tok), mode: 0o644},
@@ -154,6 +147,17 @@ func (r *Runtime) ensureServiceAccountVolume(ctx context.Context, pod *api.Pod) 
 	if _, err := writeAtomic(dir, files, r.now()); err != nil {
 		return fmt.Errorf("service account files: %w", err)
 	}
+	return nil
+}
+
+// keepOldToken answers nil, with a warning event, when the pod's token
+// files are already in dir (it keeps them), else err.
+func (r *Runtime) keepOldToken(pod *api.Pod, dir string, err error) error {
+	if _, lerr := os.Readlink(filepath.Join(dir, dataLink)); lerr != nil {
+		return err
+	}
+	msg := "the ServiceAccount token keeps its old value: " + err.Error()
+	r.eventOnce(pod, "FailedToken/"+msg, EventWarning, "FailedMount", msg)
 	return nil
 }
 

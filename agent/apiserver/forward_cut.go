@@ -3,7 +3,6 @@ package apiserver
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 )
 
@@ -51,17 +50,14 @@ func (f *inFlight) add(target string, cancel context.CancelCauseFunc) (done func
 	}
 }
 
-// cut cancels every request in flight to a target keep refuses, and
-// answers how many it cut.
-func (f *inFlight) cut(keep func(target string) bool) int {
+// cut cancels every request in flight to the given targets, and answers
+// how many it cut.
+func (f *inFlight) cut(targets []string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
-	for target, set := range f.byTarget {
-		if keep(target) {
-			continue
-		}
-		for c := range set {
+	for _, target := range targets {
+		for c := range f.byTarget[target] {
 			(*c)(errTargetGone)
 			n++
 		}
@@ -75,10 +71,7 @@ func (f *inFlight) cut(keep func(target string) bool) int {
 // 502 of a target that did not answer (a write's outcome unknown, as
 // ever) and retries, on a live server. It answers how many it cut.
 func (srv *Server) CutForwardsTo(targets ...string) int {
-	if len(targets) == 0 {
-		return 0
-	}
-	n := srv.inflight.cut(func(target string) bool { return !slices.Contains(targets, target) })
+	n := srv.inflight.cut(targets)
 	if n > 0 {
 		srv.log.Info("cut requests forwarded to an agent gossip declared failed", "requests", n, "to", targets)
 	}
