@@ -111,7 +111,8 @@ func newMembership(cfg Config, meta nodeMeta, log *slog.Logger) (*membership, er
 	mc.Events = m
 	mc.Alive = m // membership_liveness_check.go
 	mc.Merge = m
-	mc.Ping = m // membership_server_acks.go
+	cacheAliveVerdicts(mc) // membership_alive_cache.go
+	mc.Ping = m            // membership_server_acks.go
 	mc.LogOutput = slogWriter{log.With("part", "gossip")}
 	gossipTimings(mc, cfg.liveness().Gossip)
 	// memberlist LZW-compresses every message by default, pings and acks

@@ -144,7 +144,7 @@ func simStartEvery(n int) time.Duration {
 
 // simStartPerNode is simStartEvery's spacing per node of the fleet. A
 // 600-node start 25 ms apart (42 µs per node) formed, once the alive
-// checks were cached (sim_gossip.go), but left goroutines waiting
+// checks were cached (membership_alive_cache.go), but left goroutines waiting
 // seconds to run for half a minute (docs/scale.md, session 22).
 const simStartPerNode = 50 * time.Microsecond
 
@@ -222,7 +222,6 @@ func StartSim(ctx context.Context, cfg SimConfig) (*Sim, error) {
 		ac.tuneGossip = func(mc *memberlist.Config) error {
 			mc.EnableCompression = compress
 			mc.HandoffQueueDepth = simHandoffQueue
-			cacheAliveVerdicts(mc) // sim_gossip.go
 			if cfg.TuneGossip != nil {
 				cfg.TuneGossip(mc)
 			}

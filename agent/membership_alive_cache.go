@@ -20,6 +20,9 @@ import (
 // verdict depends only on it and the agent's own settings, which do not
 // change while the agent runs.
 //
+// Every agent runs with it, not only the sim's: a real fleet's start
+// and every rejoin after a partition bring the same repeats.
+//
 // It keeps a 64-bit hash of the metadata, not the metadata: every agent
 // holds every member, and in a sim of n agents that is n^2 entries.
 // Only verdicts that let a member through are kept: a refusal is asked
