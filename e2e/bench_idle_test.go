@@ -113,14 +113,17 @@ func (f *fleet) agentCPUByNode() map[string]time.Duration {
 }
 
 // idleCPU measures over window the CPU, in % of one core, of the lab's
-// agents, of its containerd and of the containerd shims running then.
+// agents, of its containerd and of its containerd's shims running then.
 func (f *fleet) idleCPU(window time.Duration) (agent, containerd, shims float64, wall time.Duration) {
 	f.t.Helper()
 	l := f.labState()
 	if l.ContainerdPID == 0 {
 		f.t.Fatal("the lab runs no containerd of its own to measure")
 	}
-	shimPIDs := pidsNamed("containerd-shim")
+	// Only this lab's shims: other labs and the package tests on the
+	// machine run shims too, and one ending during the window made the
+	// sum negative.
+	shimPIDs := shimsOf(l.Containerd)
 	sum := func(pids []int) time.Duration {
 		var total time.Duration
 		for _, pid := range pids {
@@ -138,8 +141,9 @@ func (f *fleet) idleCPU(window time.Duration) (agent, containerd, shims float64,
 	return pct(a1 - a0), pct(c1 - c0), pct(s1 - s0), wall
 }
 
-// pidsNamed lists the processes whose command name starts with prefix.
-func pidsNamed(prefix string) []int {
+// shimsOf lists the containerd shims serving the containerd at address
+// (each is started with "-address" and its socket).
+func shimsOf(address string) []int {
 	entries, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range entries {
@@ -148,7 +152,11 @@ func pidsNamed(prefix string) []int {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/comm")
-		if err == nil && strings.HasPrefix(strings.TrimSpace(string(b)), prefix) {
+		if err != nil || !strings.HasPrefix(strings.TrimSpace(string(b)), "containerd-shim") {
+			continue
+		}
+		args, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && slices.Contains(strings.Split(string(args), "\x00"), address) {
 			out = append(out, pid)
 		}
 	}

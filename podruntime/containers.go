@@ -15,7 +15,9 @@ import (
 	"github.com/shoal-dev/shoal/api"
 )
 
-// podContainers returns the containers of a pod keyed by container name.
+// podContainers lists the containers of a pod keyed by container name,
+// and records their names (podNames): a pass reads them by id after this
+// (containersOf), which does not read every container of the namespace.
 func (r *Runtime) podContainers(ctx context.Context, podUID string) (map[string]containerd.Container, error) {
 	filter := fmt.Sprintf("labels.%q==%q", labelPodUID, podUID)
 	list, err := r.client.Containers(ctx, filter)
@@ -23,16 +25,18 @@ func (r *Runtime) podContainers(ctx context.Context, podUID string) (map[string]
 		return nil, fmt.Errorf("list containers of pod %s: %w", podUID, err)
 	}
 	out := make(map[string]containerd.Container, len(list))
+	names := make([]string, 0, len(list))
 	for _, c := range list {
-		labels, err := c.Labels(ctx)
+		// The listed record holds the labels; a Labels call would read it again.
+		rec, err := c.Info(ctx, containerd.WithoutRefreshedMetadata)
 		if err != nil {
-			if errdefs.IsNotFound(err) {
-				continue // removed under us
-			}
 			return nil, fmt.Errorf("labels of container %s: %w", c.ID(), err)
 		}
-		out[labels[labelContainer]] = c
+		name := rec.Labels[labelContainer]
+		out[name] = withLabels(c, rec.Labels)
+		names = append(names, name)
 	}
+	r.names.listed(podUID, names)
 	return out, nil
 }
 
@@ -56,6 +60,7 @@ func (r *Runtime) createContainer(ctx context.Context, pod *api.Pod, c api.Conta
 	if err != nil {
 		return nil, err
 	}
+	r.names.add(string(uid), c.Name) // before it exists (reads.go)
 	// A snapshot without its container is a leftover of a crash between the
 	// two; the name is ours, so it is safe to drop.
 	if err := r.client.SnapshotService(containerd.DefaultSnapshotter).Remove(ctx, id); err != nil && !errdefs.IsNotFound(err) {

@@ -21,14 +21,23 @@ func (r *Runtime) syncProbes(ctx context.Context, pod *api.Pod, netnsPath string
 	uid := pod.ObjectMeta.UID
 	keep := map[string]bool{}
 	defer r.probes.keep(string(uid), keep)
-	existing, err := r.podContainers(ctx, string(uid))
+	var probed []api.Container
+	for _, c := range probedContainers(pod, initialized) { // sidecars.go
+		if hasProbes(c) {
+			probed = append(probed, c)
+		}
+	}
+	if len(probed) == 0 {
+		return nil // nothing to read: a pod without probes keeps no prober
+	}
+	existing, err := r.containersOf(ctx, pod) // reads.go
 	if err != nil {
 		return fmt.Errorf("probes: %w", err)
 	}
-	target := *pod                                         // the prober keeps its own copy: the caller's pod changes
-	for _, c := range probedContainers(pod, initialized) { // sidecars.go
+	target := *pod // the prober keeps its own copy: the caller's pod changes
+	for _, c := range probed {
 		cont := existing[c.Name]
-		if !hasProbes(c) || cont == nil {
+		if cont == nil {
 			continue
 		}
 		runID, running, err := r.currentRun(ctx, cont)
@@ -60,14 +69,10 @@ func (r *Runtime) currentRun(ctx context.Context, cont containerd.Container) (st
 	if err != nil {
 		return "", false, fmt.Errorf("labels of container %s: %w", cont.ID(), err)
 	}
-	task, err := cont.Task(ctx, nil)
+	st, err := r.taskState(ctx, cont) // reads.go
 	if errdefs.IsNotFound(err) {
 		return labels[labelStartedAt], false, nil
 	}
-	if err != nil {
-		return "", false, fmt.Errorf("load task of container %s: %w", cont.ID(), err)
-	}
-	st, err := task.Status(ctx)
 	if err != nil {
 		return "", false, fmt.Errorf("status of container %s: %w", cont.ID(), err)
 	}

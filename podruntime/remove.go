@@ -9,6 +9,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	containerd "github.com/containerd/containerd"
 )
 
 // RemovePod stops the pod's containers (SIGTERM, the stop grace, SIGKILL)
@@ -57,6 +59,7 @@ func (r *Runtime) removePod(ctx context.Context, podUID string, stopGrace time.D
 	if err := r.removeVolumes(podUID); err != nil {
 		return err
 	}
+	r.names.forget(podUID)
 	r.eventsSeen.forget(podUID)
 	r.pulls.forgetPod(podUID)
 	r.backoff.forgetPrefix("pull/" + podUID + "/")
@@ -77,11 +80,13 @@ func (r *Runtime) ListPods(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("list pod containers: %w", err)
 	}
 	for _, c := range list {
-		labels, err := c.Labels(ctx)
+		// The listed record holds the labels; a Labels call would read it
+		// again, once per container at every pass.
+		rec, err := c.Info(ctx, containerd.WithoutRefreshedMetadata)
 		if err != nil {
-			continue // removed while listing
+			continue
 		}
-		if uid := labels[labelPodUID]; uid != "" {
+		if uid := rec.Labels[labelPodUID]; uid != "" {
 			seen[uid] = true
 		}
 	}

@@ -90,6 +90,8 @@ type Runtime struct {
 	changes chan struct{}
 	// logs copies the tasks' output into their logs (logio.go).
 	logs logIOs
+	// names: the containers each pod may have, read by id (reads.go).
+	names *podNames
 }
 
 // New connects to containerd and prepares the state directory.
@@ -157,6 +159,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		backoff:        newBackoff(10*time.Second, 5*time.Minute),
 		locks:          newKeyedMutex(),
 		changes:        make(chan struct{}, 1),
+		names:          newPodNames(),
 	}
 	if err := r.reattachLogs(ctx); err != nil {
 		r.log.Warn("the logs of some running containers stop here", "err", err)

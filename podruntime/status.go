@@ -28,7 +28,7 @@ type containerView struct {
 func (r *Runtime) PodStatus(ctx context.Context, pod *api.Pod) (api.PodStatus, error) {
 	ctx = r.withNS(ctx)
 	uid := pod.ObjectMeta.UID
-	existing, err := r.podContainers(ctx, string(uid))
+	existing, err := r.containersOf(ctx, pod) // reads.go
 	if err != nil {
 		return api.PodStatus{}, fmt.Errorf("status of pod %s: %w", uid, err)
 	}
@@ -182,8 +182,8 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 	if err != nil {
 		return containerView{}, fmt.Errorf("labels of container %s: %w", cont.ID(), err)
 	}
-	if img, err := cont.Image(ctx); err == nil {
-		cs.ImageID = img.Target().Digest.String()
+	if digest, err := r.imageDigest(ctx, cont); err == nil {
+		cs.ImageID = digest
 	}
 	cs.RestartCount = restartCount(labels)
 	last, hasLast := terminationFromLabels(labels)
@@ -193,11 +193,7 @@ func (r *Runtime) containerStatus(ctx context.Context, pod *api.Pod, c api.Conta
 	startedAt := parseTime(labels[labelStartedAt])
 	v := containerView{startedOnce: !startedAt.IsZero() || cs.RestartCount > 0}
 
-	task, err := cont.Task(ctx, nil)
-	var ts containerd.Status
-	if err == nil {
-		ts, err = task.Status(ctx)
-	}
+	ts, err := r.taskState(ctx, cont)       // reads.go
 	final, ended := finalFromLabels(labels) // podruntime/lost.go
 	switch {
 	case errdefs.IsNotFound(err) && labels[labelInitDone] == "true":

@@ -54,7 +54,7 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *api.Pod, netnsPath string) e
 		r.eventOnce(pod, "FailedMount/"+err.Error(), EventWarning, "FailedMount", err.Error())
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
-	existing, err := r.podContainers(ctx, string(uid))
+	existing, err := r.containersOf(ctx, pod) // reads.go
 	if err != nil {
 		return fmt.Errorf("sync pod %s: %w", uid, err)
 	}
@@ -253,16 +253,24 @@ func (r *Runtime) syncTask(ctx context.Context, pod *api.Pod, c api.Container, c
 	if _, done := finalFromLabels(labels); done {
 		return nil // ended for good, even if its exited task is gone: podruntime/lost.go
 	}
+	st, err := r.taskState(ctx, cont) // reads.go
+	if errdefs.IsNotFound(err) {
+		return r.syncLostTask(ctx, pod, c, cont, labels, nil, policy)
+	}
+	if err != nil {
+		return fmt.Errorf("status of container %s: %w", cont.ID(), err)
+	}
+	switch st.Status {
+	case containerd.Created, containerd.Stopped, containerd.Unknown:
+	default:
+		return nil // running or paused: nothing to do, no need of the task
+	}
 	task, err := cont.Task(ctx, nil)
 	if errdefs.IsNotFound(err) {
 		return r.syncLostTask(ctx, pod, c, cont, labels, nil, policy)
 	}
 	if err != nil {
 		return fmt.Errorf("load task of container %s: %w", cont.ID(), err)
-	}
-	st, err := task.Status(ctx)
-	if err != nil {
-		return fmt.Errorf("status of container %s: %w", cont.ID(), err)
 	}
 	switch st.Status {
 	case containerd.Created:
