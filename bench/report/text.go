@@ -292,8 +292,10 @@ const swarmReadingText = `Why they differ: Swarm's managers tick Raft once a sec
 report to the dispatcher every 5 s by default, so it idles on less CPU and
 notices a dead node only after several missed reports (the table's
 "node seen down" row);
-shoal's Raft heartbeats every 100-200 ms and gossip probes every 250 ms.
-Swarm's overlay wraps every packet in VXLAN; shoal routes pod packets
+shoal's Raft heartbeats every 100-200 ms and gossip probes every 250 ms,
+the price of its faster failover (the failover rows): closing the idle
+gap means slower detection, left as a choice (issue 30,
+docs/performance.md). Swarm's overlay wraps every packet in VXLAN; shoal routes pod packets
 between nodes as they are. dockerd also carries the Docker API, the image
 builder and its own networking; the shoal agent only what placing and
 running pods needs.
