@@ -7,20 +7,30 @@
 # micro: placement, Raft and the watch fan-out (go test -bench, -count
 #        BENCH_COUNT, default 5).
 # lab:   the e2e lab benchmarks (root, containerd; SHOAL_BENCH_RUNS repeats).
+#        LAB_RUN (a go test -run pattern) runs some of them alone, e.g.
+#        LAB_RUN='TestBenchPodStart$|TestBenchFailover$', without the root
+#        Go benchmarks and the machines lab: their lines replace only the
+#        benches they measured, and their machine block is added to
+#        lab-machine.txt with a "benches:" line naming those benches (so a
+#        run fits the lab lock's hold, and the report says which rows
+#        were taken where).
 # ref:   the same measurements on the peers, each added to lab.jsonl under
 #        its own prefix (REF_PEERS picks some, default "swarm nomad etcd"):
 #        swarm: Docker Swarm (e2e/ref_swarm_test.go; root; installs Debian's
 #               docker.io and skopeo if missing, never starting dockerd in
 #               the host), swarm_* lines; REF_SWARM_RUN (a go test -run
 #               pattern) runs some of its tests, keeping the other swarm_*
-#               lines (so a run fits the lab lock's hold);
+#               lines (so a run fits the lab lock's hold) and adding its
+#               machine block to ref-machine.txt as LAB_RUN does;
 #        nomad: Nomad built from source (bench/nomad-build.sh; the binary
 #               at $SHOAL_NOMAD, default /var/tmp/shoal-peers/nomad-v2.0.5/
 #               bin/nomad, built first from $NOMAD_SRC when given), in the
 #               Swarm lab's namespaces (e2e/ref_nomad_test.go; root),
 #               nomad_* lines; skipped, saying so, without a binary;
 #               REF_NOMAD_RUN (a go test -run pattern) runs some of its
-#               tests, keeping the other nomad_* lines;
+#               tests, keeping the other nomad_* lines and adding its
+#               machine block to ref-nomad-machine.txt as LAB_RUN does
+#               (the placement test alone writes ref-nomad-place-machine.txt);
 #               then shoal's side of its placement figures (place, below),
 #               unless REF_NOMAD_RUN leaves TestRefNomadPlacement out;
 #        place: shoal's side of Nomad's placement figures alone, on hollow
@@ -77,11 +87,90 @@ if [[ $what == all || $what == micro ]]; then
 	go test -run XXX -bench WatchFanOut -benchtime 1000x -count "${BENCH_WATCH_COUNT:-3}" ./agent/apiserver/ | tee -a "$results/micro.txt"
 fi
 
+# recorded FILE WHAT: whether a run wrote any result line; a run that
+# recorded nothing (every test skipped, e.g. a tool missing on a fresh
+# machine) must not wipe the lines stored by an earlier run.
+recorded() {
+	if [[ ! -s $1 ]]; then
+		echo "== $2: nothing recorded (every test skipped?); the lines stored before are kept" >&2
+		return 1
+	fi
+}
+
+# replace_lines PREFIX FILE: lab.jsonl without the PREFIX* benches, plus FILE.
+replace_lines() {
+	recorded "$2" "$1* benches" || return 0
+	{ grep -v "\"bench\":\"$1" "$results/lab.jsonl" 2>/dev/null || true; cat "$2"; } >"$2.all"
+	mv "$2.all" "$results/lab.jsonl"
+}
+
+# replace_benches FILE: lab.jsonl without the benches FILE has lines of,
+# plus FILE (after a run of some of a peer's tests: the others stay).
+replace_benches() {
+	recorded "$1" "this run" || return 0
+	local names
+	names=$(grep -o '"bench":"[^"]*"' "$1" | sort -u || true)
+	{ if [[ -n $names ]]; then grep -vF "$names" "$results/lab.jsonl" 2>/dev/null || true; else cat "$results/lab.jsonl" 2>/dev/null || true; fi; cat "$1"; } >"$1.all"
+	mv "$1.all" "$results/lab.jsonl"
+}
+
+# add_machine FILE BLOCK OUT: after a run of some of the tests, whose
+# result lines are in OUT, BLOCK (the machine block taken at its start)
+# goes into FILE with a "benches:" line naming the benches OUT holds; the
+# earlier blocks lose those names, and a block of an earlier partial run
+# left with none is dropped. A block without a "benches:" line is a full
+# run's: it stays, for every bench no later block names. So each bench
+# keeps the block of the run that took its lines (bench/report reads
+# them so).
+add_machine() {
+	local file=$1 block=$2 out=$3 names kept
+	[[ -s $out ]] || return 0
+	names=$(grep -o '"bench":"[^"]*"' "$out" | cut -d'"' -f4 | sort -u | tr '\n' ' ' | sed 's/ $//')
+	kept=$(mktemp)
+	if [[ -s $file ]]; then
+		awk -v drop="$names" '
+			BEGIN { RS = ""; FS = "\n"; n = split(drop, d, " "); for (i = 1; i <= n; i++) gone[d[i]] = 1 }
+			{
+				keep = 1; text = ""
+				for (i = 1; i <= NF; i++) {
+					line = $i
+					if (line ~ /^benches:/) {
+						m = split(substr(line, 9), b, " "); left = ""
+						for (j = 1; j <= m; j++) if (!(b[j] in gone)) left = left " " b[j]
+						if (left == "") keep = 0
+						line = "benches:" left
+					}
+					text = text line "\n"
+				}
+				if (keep) { printf "%s%s", (printed++ ? "\n" : ""), text }
+			}' "$file" >"$kept"
+	fi
+	{
+		cat "$kept"
+		[[ -s $kept ]] && echo
+		echo "$block"
+		echo "benches: $names"
+	} >"$file"
+	rm -f "$kept"
+}
+
 if [[ $what == all || $what == lab ]]; then
 	if [[ $(id -u) != 0 ]]; then
 		echo "the lab benchmarks need root (they build labs with network namespaces and containerd)" >&2
 		exit 1
 	fi
+fi
+if [[ $what == all || $what == lab ]] && [[ -n ${LAB_RUN:-} ]]; then
+	block=$(machine)
+	out=$(mktemp)
+	trap 'rm -f "$out"' EXIT
+	echo "== lab benchmarks $LAB_RUN (runs ${SHOAL_BENCH_RUNS:-default})" >&2
+	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_OUT="$out" \
+		go test -count=1 -v -timeout 60m -run "$LAB_RUN" ./e2e/ 2>&1 |
+		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|bench_' >&2
+	add_machine "$results/lab-machine.txt" "$block" "$out"
+	replace_benches "$out"
+elif [[ $what == all || $what == lab ]]; then
 	machine >"$results/lab-machine.txt"
 	echo "== pod network setup (netplane, root)" >&2
 	go test -run XXX -bench SetupTeardownPod -count "${BENCH_COUNT:-5}" ./netplane/ | tee "$results/lab-micro.txt"
@@ -146,33 +235,6 @@ etcd_deps() {
 	fi
 }
 
-# recorded FILE WHAT: whether a run wrote any result line; a run that
-# recorded nothing (every test skipped, e.g. a tool missing on a fresh
-# machine) must not wipe the lines stored by an earlier run.
-recorded() {
-	if [[ ! -s $1 ]]; then
-		echo "== $2: nothing recorded (every test skipped?); the lines stored before are kept" >&2
-		return 1
-	fi
-}
-
-# replace_lines PREFIX FILE: lab.jsonl without the PREFIX* benches, plus FILE.
-replace_lines() {
-	recorded "$2" "$1* benches" || return 0
-	{ grep -v "\"bench\":\"$1" "$results/lab.jsonl" 2>/dev/null || true; cat "$2"; } >"$2.all"
-	mv "$2.all" "$results/lab.jsonl"
-}
-
-# replace_benches FILE: lab.jsonl without the benches FILE has lines of,
-# plus FILE (after a run of some of a peer's tests: the others stay).
-replace_benches() {
-	recorded "$1" "this run" || return 0
-	local names
-	names=$(grep -o '"bench":"[^"]*"' "$1" | sort -u || true)
-	{ if [[ -n $names ]]; then grep -vF "$names" "$results/lab.jsonl" 2>/dev/null || true; else cat "$results/lab.jsonl" 2>/dev/null || true; fi; cat "$1"; } >"$1.all"
-	mv "$1.all" "$results/lab.jsonl"
-}
-
 peers=${REF_PEERS:-swarm nomad etcd}
 if [[ $what == all || $what == ref ]] && [[ " $peers " == *" swarm "* ]]; then
 	if [[ $(id -u) != 0 ]]; then
@@ -180,15 +242,24 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" swarm "* ]]; then
 		exit 1
 	fi
 	ref_deps
-	machine >"$results/ref-machine.txt"
-	echo "docker:  $(dockerd --version)" >>"$results/ref-machine.txt"
+	block=$(
+		machine
+		echo "docker:  $(dockerd --version)"
+	)
+	# A run of some tests adds its block after it (add_machine).
+	[[ -n ${REF_SWARM_RUN:-} ]] || echo "$block" >"$results/ref-machine.txt"
 	out=$(mktemp)
 	trap 'rm -f "$out"' EXIT
 	echo "== Docker Swarm reference benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
 	SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 SHOAL_BENCH_OUT="$out" \
 		go test -count=1 -v -timeout 60m -run "${REF_SWARM_RUN:-TestRefSwarm}" ./e2e/ 2>&1 |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_swarm' >&2
-	if [[ -n ${REF_SWARM_RUN:-} ]]; then replace_benches "$out"; else replace_lines swarm_ "$out"; fi
+	if [[ -n ${REF_SWARM_RUN:-} ]]; then
+		add_machine "$results/ref-machine.txt" "$block" "$out"
+		replace_benches "$out"
+	else
+		replace_lines swarm_ "$out"
+	fi
 fi
 
 nomad=${SHOAL_NOMAD:-/var/tmp/shoal-peers/nomad-v2.0.5/bin/nomad}
@@ -206,14 +277,22 @@ if [[ $what == all || $what == ref ]] && [[ " $peers " == *" nomad "* ]]; then
 		# own, so the block of the other Nomad rows stays theirs.
 		mfile=$results/ref-nomad-machine.txt
 		[[ ${REF_NOMAD_RUN:-} == TestRefNomadPlacement* ]] && mfile=$results/ref-nomad-place-machine.txt
-		machine >"$mfile"
-		echo "nomad:   $("$nomad" version | head -1)" >>"$mfile"
+		block=$(
+			machine
+			echo "nomad:   $("$nomad" version | head -1)"
+		)
+		# A run of some of the other tests adds its block after the
+		# earlier ones (add_machine), as REF_SWARM_RUN does.
+		partial=
+		[[ -n ${REF_NOMAD_RUN:-} && $mfile == */ref-nomad-machine.txt ]] && partial=1
+		[[ -n $partial ]] || echo "$block" >"$mfile"
 		out=$(mktemp)
 		trap 'rm -f "$out"' EXIT
 		echo "== Nomad reference benchmarks (runs ${SHOAL_BENCH_RUNS:-default})" >&2
 		SHOAL_E2E=1 SHOAL_BENCH=1 SHOAL_BENCH_REF=1 SHOAL_NOMAD="$nomad" SHOAL_BENCH_OUT="$out" \
 			go test -count=1 -v -timeout 60m -run "${REF_NOMAD_RUN:-TestRefNomad}" ./e2e/ 2>&1 |
 			grep -E '^(=== RUN|--- |PASS|FAIL|ok)|result \{|ref_nomad' >&2
+		[[ -z $partial ]] || add_machine "$mfile" "$block" "$out"
 		if [[ -n ${REF_NOMAD_RUN:-} ]]; then replace_benches "$out"; else replace_lines nomad_ "$out"; fi
 	fi
 fi

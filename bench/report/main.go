@@ -247,14 +247,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	fmt.Fprint(w, strings.TrimRight(machine, "\n")+"\n")
 	fmt.Fprintln(w, "```")
 	fmt.Fprintln(w)
-	if labMachine != "" {
-		fmt.Fprintln(w, "Lab benchmarks ran on:")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "```")
-		fmt.Fprint(w, strings.TrimRight(labMachine, "\n")+"\n")
-		fmt.Fprintln(w, "```")
-		fmt.Fprintln(w)
-	}
+	writeLabMachines(w, labMachine) // sides.go
 
 	fmt.Fprint(w, placementText)
 	var rows [][2]string
@@ -416,28 +409,37 @@ func writeSwarm(w io.Writer, lab map[string]series, refMachine, labMachine strin
 		return
 	}
 	fmt.Fprint(w, swarmText)
-	writeSwarmMachine(w, refMachine, labMachine)
 	type pair struct {
 		figure        string
 		shoal, swarm  []float64
 		lowerIsBetter bool
+		sides         sidePair // the benches of each side, for their machine blocks
 	}
 	get := func(bench, field string) []float64 { return lab[bench][field] }
-	rows := []pair{
-		{figure: "30 pods/replicas: apply → all running, s", shoal: get("pod-start", "total_s"), swarm: get("swarm_start", "total_s"), lowerIsBetter: true},
-		{figure: "per-pod start p99, s", shoal: get("pod-start", "p99_s"), swarm: get("swarm_start", "p99_s"), lowerIsBetter: true},
-		{figure: "failover, defaults: kill → all 8 running elsewhere, s", shoal: get("failover", "seconds"), swarm: get("swarm_failover", "seconds"), lowerIsBetter: true},
-		{figure: "failover, defaults: kill → node seen down, s", shoal: get("failover", "not_ready_s"), swarm: get("swarm_failover", "not_ready_s"), lowerIsBetter: true},
-		{figure: "failover, tuned (shoal grace 1 s; Swarm heartbeat 1 s, restart delay 0 s), s", shoal: get("failover_grace1s", "seconds"), swarm: get("swarm_failover_tuned", "seconds"), lowerIsBetter: true},
-		{figure: "failover, Swarm heartbeat 1 s only (restart delay 5 s), s", swarm: get("swarm_failover_hb1s", "seconds"), lowerIsBetter: true},
-		{figure: "network across nodes ÷ bare veth (throughput)", shoal: get("network", "ratio"), swarm: get("swarm_network", "ratio")},
-		{figure: "round trip p50 across nodes, µs", shoal: get("network", "pod_rr_p50_us"), swarm: get("swarm_network", "pod_rr_p50_us"), lowerIsBetter: true},
-		{figure: "idle daemon RSS, MB (median over 5 nodes)", shoal: get("footprint-idle", "rss_mb (median over nodes)"), swarm: get("swarm_footprint-idle", "rss_mb (median over nodes)"), lowerIsBetter: true},
-		{figure: "daemon RSS with 50 pods, MB (median over 5 nodes)", shoal: get("footprint-50pods", "rss_mb (median over nodes)"), swarm: get("swarm_footprint-50pods", "rss_mb (median over nodes)"), lowerIsBetter: true},
-		{figure: "idle 5-node fleet: daemons' CPU, % of one core", shoal: get("footprint-idle", "cpu_percent_of_one_core"), swarm: get("swarm_footprint-idle", "cpu_percent_of_one_core"), lowerIsBetter: true},
+	both := func(figure, shoalBench, swarmBench, field string, lowerIsBetter bool) pair {
+		return pair{figure, get(shoalBench, field), get(swarmBench, field), lowerIsBetter, sidePair{figure, shoalBench, swarmBench}}
 	}
+	rows := []pair{
+		both("30 pods/replicas: apply → all running, s", "pod-start", "swarm_start", "total_s", true),
+		both("per-pod start p99, s", "pod-start", "swarm_start", "p99_s", true),
+		both("failover, defaults: kill → all 8 running elsewhere, s", "failover", "swarm_failover", "seconds", true),
+		both("failover, defaults: kill → node seen down, s", "failover", "swarm_failover", "not_ready_s", true),
+		both("failover, tuned (shoal grace 1 s; Swarm heartbeat 1 s, restart delay 0 s), s", "failover_grace1s", "swarm_failover_tuned", "seconds", true),
+		{figure: "failover, Swarm heartbeat 1 s only (restart delay 5 s), s", swarm: get("swarm_failover_hb1s", "seconds"), lowerIsBetter: true, sides: sidePair{peer: "swarm_failover_hb1s"}},
+		both("network across nodes ÷ bare veth (throughput)", "network", "swarm_network", "ratio", false),
+		both("round trip p50 across nodes, µs", "network", "swarm_network", "pod_rr_p50_us", true),
+		both("idle daemon RSS, MB (median over 5 nodes)", "footprint-idle", "swarm_footprint-idle", "rss_mb (median over nodes)", true),
+		both("daemon RSS with 50 pods, MB (median over 5 nodes)", "footprint-50pods", "swarm_footprint-50pods", "rss_mb (median over nodes)", true),
+		both("idle 5-node fleet: daemons' CPU, % of one core", "footprint-idle", "swarm_footprint-idle", "cpu_percent_of_one_core", true),
+	}
+	var pairs []sidePair
+	for _, r := range rows {
+		pairs = append(pairs, r.sides)
+	}
+	differ := writePeerMachines(w, "Swarm", "bench-ref", refMachine, labMachine, pairs) // sides.go
 	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Swarm (min / median / max) | shoal's advantage (medians) |")
 	fmt.Fprintln(w, "|---|---|---|---|")
+	var behind, netBehind []string
 	for _, r := range rows {
 		adv := "–"
 		if len(r.shoal) > 0 && len(r.swarm) > 0 {
@@ -447,14 +449,30 @@ func writeSwarm(w io.Writer, lab map[string]series, refMachine, labMachine strin
 			}
 			if b != 0 {
 				adv = num(a/b) + "×"
+				if a/b < 1 {
+					behind = append(behind, withinSpread(r.figure, r.shoal, r.swarm))
+					if r.sides.shoal == "network" {
+						netBehind = append(netBehind, r.figure)
+					}
+				}
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.figure, mmm(r.shoal), mmm(r.swarm), adv)
+		figure := r.figure
+		if differ[r.figure] {
+			figure += " †"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", figure, mmm(r.shoal), mmm(r.swarm), adv)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "\"shoal's advantage\" is Swarm's median over shoal's where less is better and shoal's over Swarm's where more is better: above 1 shoal is ahead, below 1 Swarm is.")
 	fmt.Fprintln(w)
+	if len(behind) > 0 {
+		fmt.Fprintf(w, "**Swarm is ahead here on: %s.**\n\n", strings.Join(behind, "; "))
+	}
 	fmt.Fprint(w, swarmReadingText)
+	if len(netBehind) > 0 {
+		fmt.Fprintf(w, swarmNetworkBehindText, quoteList(netBehind))
+	}
 }
 
 func medianOf(vs []float64) float64 {

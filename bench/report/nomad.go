@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -14,47 +15,44 @@ func writeNomad(w io.Writer, machine, nomadPlaceMachine, placeMachine, labMachin
 		return
 	}
 	fmt.Fprint(w, nomadText)
-	if machine != "" {
-		fmt.Fprintln(w, "Nomad's side ran on:")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "```")
-		fmt.Fprint(w, strings.TrimRight(machine, "\n")+"\n")
-		fmt.Fprintln(w, "```")
-		fmt.Fprintln(w)
-		if load, busy := busyMachine(machine); busy {
-			fmt.Fprintf(w, "**Taken on a busy machine** (load %s at the start on %s cores): take\n"+
-				"them again with `make bench-ref` on a quiet machine.\n\n", load, nproc(machine))
-		}
-	}
-	if a, b := machineLine(machine, "cpu:"), machineLine(labMachine, "cpu:"); a != b || machineLine(machine, "kernel:") != machineLine(labMachine, "kernel:") {
-		fmt.Fprintf(w, "**shoal's side is from the lab run on another machine** (%s, kernel %s; Nomad's: %s, kernel %s):\n"+
-			"the ratios below compare machines as well as systems until `make bench-lab` runs here too.\n\n",
-			orUnknown(b), orUnknown(machineLine(labMachine, "kernel:")), orUnknown(a), orUnknown(machineLine(machine, "kernel:")))
-	}
 	get := func(bench, field string) []float64 { return lab[bench][field] }
-	rows := []struct {
+	type row struct {
 		figure       string
 		shoal, nomad []float64
-	}{
-		{"30 pods/allocations: apply → all running, s", get("pod-start", "total_s"), get("nomad_start", "total_s")},
-		{"per-pod start p99, s", get("pod-start", "p99_s"), get("nomad_start", "p99_s")},
-		{"failover, defaults: kill → all 8 running elsewhere, s", get("failover", "seconds"), get("nomad_failover", "seconds")},
-		{"failover, defaults: kill → node seen down, s", get("failover", "not_ready_s"), get("nomad_failover", "not_ready_s")},
-		{"failover, tuned (shoal grace 1 s; Nomad heartbeat grace and min TTL 1 s), s", get("failover_grace1s", "seconds"), get("nomad_failover_tuned", "seconds")},
-		{"failover, tuned: kill → node seen down, s", get("failover_grace1s", "not_ready_s"), get("nomad_failover_tuned", "not_ready_s")},
-		{"idle agent RSS, MB (median over 5 nodes)", get("footprint-idle", "rss_mb (median over nodes)"), get("nomad_footprint-idle", "rss_mb (median over nodes)")},
-		{"agent RSS with 50 pods, MB (median over 5 nodes)", get("footprint-50pods", "rss_mb (median over nodes)"), get("nomad_footprint-50pods", "rss_mb (median over nodes)")},
-		{"idle 5-node fleet: agents' CPU, % of one core", get("footprint-idle", "cpu_percent_of_one_core"), get("nomad_footprint-idle", "cpu_percent_of_one_core")},
+		sides        sidePair // the benches of each side, for their machine blocks
 	}
+	row4 := func(figure, shoalBench, nomadBench, field, nomadField string) row {
+		return row{figure, get(shoalBench, field), get(nomadBench, nomadField), sidePair{figure: figure, shoal: shoalBench, peer: nomadBench}}
+	}
+	rows := []row{
+		row4("30 pods/allocations: apply → all running, s", "pod-start", "nomad_start", "total_s", "total_s"),
+		row4("per-pod start p99, s", "pod-start", "nomad_start", "p99_s", "p99_s"),
+		row4("failover, defaults: kill → all 8 running elsewhere, s", "failover", "nomad_failover", "seconds", "seconds"),
+		row4("failover, defaults: kill → node seen down, s", "failover", "nomad_failover", "not_ready_s", "not_ready_s"),
+		row4("failover, tuned (shoal grace 1 s; Nomad heartbeat grace and min TTL 1 s), s", "failover_grace1s", "nomad_failover_tuned", "seconds", "seconds"),
+		row4("failover, tuned: kill → node seen down, s", "failover_grace1s", "nomad_failover_tuned", "not_ready_s", "not_ready_s"),
+		row4("idle agent RSS, MB (median over 5 nodes)", "footprint-idle", "nomad_footprint-idle", "rss_mb (median over nodes)", "rss_mb (median over nodes)"),
+		row4("agent RSS with 50 pods, MB (median over 5 nodes)", "footprint-50pods", "nomad_footprint-50pods", "rss_mb (median over nodes)", "rss_mb (median over nodes)"),
+		row4("idle 5-node fleet: agents' CPU, % of one core", "footprint-idle", "nomad_footprint-idle", "cpu_percent_of_one_core", "cpu_percent_of_one_core"),
+	}
+	var pairs []sidePair
+	for _, r := range rows {
+		pairs = append(pairs, r.sides)
+	}
+	differ := writePeerMachines(w, "Nomad", "bench-ref", machine, labMachine, pairs) // sides.go
 	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Nomad (min / median / max) | shoal / Nomad (medians) |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	var behind []string
 	for _, r := range rows {
 		v := ratio(r.shoal, r.nomad, true, "Nomad")
 		if strings.HasSuffix(v, "(Nomad ahead)") {
-			behind = append(behind, r.figure)
+			behind = append(behind, withinSpread(r.figure, r.shoal, r.nomad))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.figure, mmm(r.shoal), mmm(r.nomad), v)
+		figure := r.figure
+		if differ[r.figure] {
+			figure += " †"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", figure, mmm(r.shoal), mmm(r.nomad), v)
 	}
 	if h := get("nomad_footprint-50pods", "helpers_anon_mb (max over nodes)"); len(h) > 0 {
 		fmt.Fprintf(w, "| with 50 pods: Nomad's per-task executor and log monitor processes, anonymous MB on the busiest node | – | %s | – |\n", mmm(h))
@@ -62,15 +60,50 @@ func writeNomad(w io.Writer, machine, nomadPlaceMachine, placeMachine, labMachin
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every figure here is one where less is better: a ratio below 1 puts shoal ahead.")
 	fmt.Fprintln(w)
-	ownRun := nomadPlaceMachine != "" && (len(lab["nomad_place-1000"]) > 0 || len(lab["nomad_place-10000"]) > 0)
+	// A later run of some Nomad tests that took the placement rows too
+	// names them on its block; else the placement test's own run's block
+	// (ref-nomad-place-machine.txt), when there is one, is theirs.
+	named := false
+	for _, b := range parseBlocks(machine) {
+		named = named || slices.Contains(b.benches, "nomad_place-1000") || slices.Contains(b.benches, "nomad_place-10000")
+	}
+	ownRun := !named && nomadPlaceMachine != "" && (len(lab["nomad_place-1000"]) > 0 || len(lab["nomad_place-10000"]) > 0)
 	if ownRun {
 		machine = nomadPlaceMachine
+	} else {
+		// The block of the run that took the placement rows.
+		machine = blockOf(parseBlocks(machine), "nomad_place-1000")
 	}
 	behind = append(behind, writeNomadPlacement(w, lab, machine, ownRun, placeMachine)...)
 	if len(behind) > 0 {
 		fmt.Fprintf(w, "**Nomad is ahead here on: %s.**\n\n", strings.Join(behind, "; "))
 	}
-	fmt.Fprint(w, nomadReadingText)
+	writeNomadReading(w, lab)
+}
+
+// writeNomadReading is the reading below the Nomad tables, true to which
+// side the figures put ahead.
+func writeNomadReading(w io.Writer, lab map[string]series) {
+	fmt.Fprint(w, nomadReadingFailover)
+	shoalCPU, nomadCPU := lab["footprint-idle"]["cpu_percent_of_one_core"], lab["nomad_footprint-idle"]["cpu_percent_of_one_core"]
+	if len(shoalCPU) > 0 && len(nomadCPU) > 0 && medianOf(shoalCPU) <= medianOf(nomadCPU) {
+		spread := ""
+		if slices.Max(shoalCPU) >= slices.Min(nomadCPU) {
+			spread = ", by less than the spread between runs (the two sides' ranges overlap)"
+		}
+		fmt.Fprintf(w, nomadReadingIdleAhead, spread)
+	} else {
+		fmt.Fprint(w, nomadReadingIdleBehind)
+	}
+	fmt.Fprint(w, nomadReadingMemory)
+	shoalStart, nomadStart := lab["pod-start"]["total_s"], lab["nomad_start"]["total_s"]
+	if len(shoalStart) > 0 && len(nomadStart) > 0 && medianOf(shoalStart) > medianOf(nomadStart) {
+		runs := ""
+		if len(nomadStart) < 3 {
+			runs = fmt.Sprintf(" Nomad's side of these rows is %d run(s): take more with `REF_NOMAD_RUN=TestRefNomadStart make bench-ref`.", len(nomadStart))
+		}
+		fmt.Fprintf(w, nomadReadingStart, runs)
+	}
 }
 
 // writeNomadPlacement sets shoal's leader placing an RC's replicas
@@ -169,32 +202,6 @@ func writePlaceMachine(w io.Writer, nomadMachine, placeMachine string) {
 			orUnknown(machineLine(nomadMachine, "cpu:")), orUnknown(machineLine(nomadMachine, "kernel:")))
 	} else if a, b := machineLine(nomadMachine, "commit:"), machineLine(placeMachine, "commit:"); a != b {
 		fmt.Fprintf(w, "Nomad's rows were taken at shoal commit %s, shoal's at %s, on the same machine.\n\n", orUnknown(a), orUnknown(b))
-	}
-}
-
-// writeSwarmMachine names the machine of the Swarm rows (ref-machine.txt)
-// and whether shoal's rows beside them, from the lab run, are from the
-// same machine and commit.
-func writeSwarmMachine(w io.Writer, refMachine, labMachine string) {
-	if refMachine == "" {
-		return
-	}
-	fmt.Fprintln(w, "Swarm's side ran on:")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "```")
-	fmt.Fprint(w, strings.TrimRight(refMachine, "\n")+"\n")
-	fmt.Fprintln(w, "```")
-	fmt.Fprintln(w)
-	if labMachine == "" {
-		return
-	}
-	if machineLine(refMachine, "cpu:") != machineLine(labMachine, "cpu:") || machineLine(refMachine, "kernel:") != machineLine(labMachine, "kernel:") {
-		fmt.Fprintf(w, "**shoal's side is from the lab run on another machine** (%s, kernel %s): the ratios compare machines as well as systems.\n\n",
-			orUnknown(machineLine(labMachine, "cpu:")), orUnknown(machineLine(labMachine, "kernel:")))
-	} else if a, b := machineLine(refMachine, "commit:"), machineLine(labMachine, "commit:"); a != b {
-		fmt.Fprintf(w, "shoal's side is from the lab run above (commit %s), Swarm's taken at commit %s, on the same machine.\n\n", orUnknown(b), orUnknown(a))
-	} else {
-		fmt.Fprintf(w, "shoal's side is from the lab run above, on the same machine and commit (%s).\n\n", orUnknown(machineLine(labMachine, "commit:")))
 	}
 }
 

@@ -126,20 +126,73 @@ func TestNomadPlacementOwnRunBlockUnderItsHeading(t *testing.T) {
 // are said to be from another machine or commit when they are.
 func TestSwarmMachineNamed(t *testing.T) {
 	swarm := "cpu:     Intel\nkernel:  6.18\ncommit:  aaaaaaa\n"
-	for _, c := range []struct{ lab, want string }{
-		{"cpu:     Intel\nkernel:  6.18\ncommit:  aaaaaaa\n", "on the same machine and commit (aaaaaaa)"},
-		{"cpu:     Intel\nkernel:  6.18\ncommit:  bbbbbbb\n", "lab run above (commit bbbbbbb), Swarm's taken at commit aaaaaaa"},
-		{"cpu:     AMD EPYC\nkernel:  6.18\ncommit:  aaaaaaa\n", "**shoal's side is from the lab run on another machine** (AMD EPYC, kernel 6.18)"},
+	pairs := []sidePair{{figure: "start", shoal: "pod-start", peer: "swarm_start"}}
+	for _, c := range []struct {
+		lab, want string
+		differ    bool
+	}{
+		{"cpu:     Intel\nkernel:  6.18\ncommit:  aaaaaaa\n", "same machine (Intel, kernel 6.18), at the same shoal commit (aaaaaaa)", false},
+		{"cpu:     Intel\nkernel:  6.18\ncommit:  bbbbbbb\n", "shoal's side at commit bbbbbbb, Swarm's taken at shoal commit aaaaaaa", false},
+		{"cpu:     AMD EPYC\nkernel:  6.18\ncommit:  aaaaaaa\n", "**Every row with both sides: shoal's side ran on another machine** (AMD EPYC, kernel 6.18; Swarm's: Intel, kernel 6.18)", true},
 	} {
 		var b strings.Builder
-		writeSwarmMachine(&b, swarm, c.lab)
+		differ := writePeerMachines(&b, "Swarm", "bench-ref", swarm, c.lab, pairs)
 		if out := b.String(); !strings.Contains(out, "Swarm's side ran on:") || !strings.Contains(out, c.want) {
 			t.Errorf("lab %q: want %q in:\n%s", c.lab, c.want, out)
 		}
+		if differ["start"] != c.differ {
+			t.Errorf("lab %q: row marked as from another machine %v, want %v", c.lab, differ["start"], c.differ)
+		}
 	}
 	var b strings.Builder
-	writeSwarmMachine(&b, "", "x")
+	writePeerMachines(&b, "Swarm", "bench-ref", "", "x", pairs)
 	if b.Len() != 0 {
 		t.Errorf("a block without ref-machine.txt: %q", b.String())
+	}
+}
+
+// Each bench takes the block of the run that took its lines: the last
+// block naming it, else the block of the run of every test.
+func TestBlockOfPartialRuns(t *testing.T) {
+	file := "cpu:     Intel\ncommit:  aaaaaaa\n\ncpu:     AMD EPYC\ncommit:  bbbbbbb\nbenches: failover pod-start\n\ncpu:     AMD EPYC\ncommit:  ccccccc\nbenches: footprint-idle\n"
+	blocks := parseBlocks(file)
+	if len(blocks) != 3 || blocks[0].benches != nil {
+		t.Fatalf("blocks: %+v", blocks)
+	}
+	for bench, commit := range map[string]string{"failover": "bbbbbbb", "pod-start": "bbbbbbb", "footprint-idle": "ccccccc", "network": "aaaaaaa"} {
+		if got := machineLine(blockOf(blocks, bench), "commit:"); got != commit {
+			t.Errorf("%s: block of commit %q, want %q", bench, got, commit)
+		}
+	}
+	if got := blockOf(parseBlocks("cpu:     AMD\nbenches: failover\n"), "network"); got != "" {
+		t.Errorf("a bench no block holds: %q", got)
+	}
+}
+
+// A table whose rows come from several runs says, per group of rows,
+// whether shoal's side and the peer's ran on the same machine, and marks
+// only the rows that did not.
+func TestPeerMachinesPerRow(t *testing.T) {
+	lab := "cpu:     Intel\nkernel:  669\ncommit:  aaaaaaa\n\ncpu:     AMD EPYC\nkernel:  1300\ncommit:  bbbbbbb\nbenches: pod-start\n"
+	nomad := "cpu:     AMD EPYC\nkernel:  1300\ncommit:  ccccccc\n"
+	pairs := []sidePair{{"start", "pod-start", "nomad_start"}, {"network", "network", "nomad_network"}}
+	var b strings.Builder
+	differ := writePeerMachines(&b, "Nomad", "bench-ref", nomad, lab, pairs)
+	out := b.String()
+	if differ["start"] || !differ["network"] {
+		t.Errorf("marked %v, want only network", differ)
+	}
+	for _, want := range []string{"The rows “start”: shoal's side and Nomad's ran on the same machine (AMD EPYC, kernel 1300)", "**The rows “network”: shoal's side ran on another machine** (Intel, kernel 669"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	writeLabMachines(&b, lab)
+	out = b.String()
+	for _, want := range []string{"The lab rows come from 2 runs", "Every other lab row is from the last run of all of them", "Re-measured by a run of their tests alone: pod-start, on:", "**The rows re-measured on AMD EPYC, kernel 1300 are from another machine than the full run's** (Intel, kernel 669)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
 	}
 }
