@@ -19,10 +19,7 @@ func writeEtcd(w io.Writer, machine string, refMicro, micro, lab map[string]seri
 	if machine != "" {
 		fmt.Fprintln(w, "Both ran on:")
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "```")
-		fmt.Fprint(w, strings.TrimRight(machine, "\n")+"\n")
-		fmt.Fprintln(w, "```")
-		fmt.Fprintln(w)
+		writeBlock(w, machine) // sides.go
 		if load, busy := busyMachine(machine); busy {
 			fmt.Fprintf(w, "**Taken on a busy machine** (load %s at the start on %s cores): the\n"+
 				"figures of both sides carry that load; take them again with `make bench-ref`\n"+

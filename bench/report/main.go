@@ -243,10 +243,7 @@ func write(w io.Writer, machine, labMachine string, micro, lab map[string]series
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Micro benchmarks ran on:")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "```")
-	fmt.Fprint(w, strings.TrimRight(machine, "\n")+"\n")
-	fmt.Fprintln(w, "```")
-	fmt.Fprintln(w)
+	writeBlock(w, machine)          // sides.go
 	writeLabMachines(w, labMachine) // sides.go
 
 	fmt.Fprint(w, placementText)

@@ -127,10 +127,7 @@ func writeNomadPlacement(w io.Writer, lab map[string]series, nomadMachine string
 		// Nomad's placement rows were taken in a run of their own.
 		fmt.Fprintln(w, "Nomad's side of these rows ran on:")
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "```")
-		fmt.Fprint(w, strings.TrimRight(nomadMachine, "\n")+"\n")
-		fmt.Fprintln(w, "```")
-		fmt.Fprintln(w)
+		writeBlock(w, nomadMachine) // sides.go
 	}
 	writePlaceMachine(w, nomadMachine, placeMachine)
 	fmt.Fprintln(w, "| figure | shoal (min / median / max) | Nomad (min / median / max) | shoal / Nomad (medians) |")
@@ -190,10 +187,7 @@ func writePlaceMachine(w io.Writer, nomadMachine, placeMachine string) {
 	}
 	fmt.Fprintln(w, "shoal's side of these rows ran on:")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "```")
-	fmt.Fprint(w, strings.TrimRight(placeMachine, "\n")+"\n")
-	fmt.Fprintln(w, "```")
-	fmt.Fprintln(w)
+	writeBlock(w, placeMachine) // sides.go
 	if nomadMachine == "" {
 		return
 	}
